@@ -1,0 +1,37 @@
+//! Build script: generates the parser from `src/syntax/grammar.lalrpop` and
+//! compiles the runtime crate as a staticlib that `omnic build` embeds and
+//! links into every executable (so `omnic` works from any directory and the
+//! executables need nothing from the source tree).
+
+use std::env;
+use std::path::PathBuf;
+use std::process::Command;
+
+fn main() {
+    lalrpop::Configuration::new()
+        .use_cargo_dir_conventions()
+        .emit_rerun_directives(true)
+        .process()
+        .expect("lalrpop grammar");
+    build_runtime_staticlib();
+}
+
+fn build_runtime_staticlib() {
+    let out = PathBuf::from(env::var("OUT_DIR").unwrap());
+    let manifest = PathBuf::from(env::var("CARGO_MANIFEST_DIR").unwrap());
+    let runtime_src = manifest.join("../runtime/src");
+    println!("cargo:rerun-if-changed={}", runtime_src.display());
+    let rustc = env::var("RUSTC").unwrap_or_else(|_| "rustc".into());
+    let lib = out.join("libomni_runtime.a");
+    let status = Command::new(rustc)
+        .args(["--edition", "2021", "--crate-type", "staticlib", "--crate-name", "omni_runtime"])
+        .args(["-C", "opt-level=3", "-C", "panic=abort", "-C", "debuginfo=0"])
+        .args(["-C", "codegen-units=1", "--cap-lints", "allow"])
+        .arg(runtime_src.join("lib.rs"))
+        .arg("-o")
+        .arg(&lib)
+        .status()
+        .expect("running rustc for the runtime staticlib");
+    assert!(status.success(), "building the runtime staticlib failed");
+    println!("cargo:rustc-env=OMNI_RUNTIME_STATICLIB={}", lib.display());
+}

@@ -1,0 +1,920 @@
+//! Translation of one IR function into its two Cranelift functions.
+//!
+//! `code(env, region, p1..pn[, rest])` is the body; `apply(env, region, list,
+//! loc)` is the generic entry that unpacks an argument list (the runtime checks
+//! the count) and tail-calls `code`. Both start with the stack-limit check.
+//! IR variables become Cranelift `Variable`s, so the frontend builds SSA form;
+//! structured IR blocks map to Cranelift blocks (a non-tail `If` gets a join
+//! block with one parameter, a tail `If` two terminated branches).
+//! Inline operations get a fast path for fixnums / pairs and call the named
+//! runtime primitive on the slow path, which also reports type errors and
+//! overflow.
+
+use super::runtime::{self, RuntimeFn};
+use super::{
+    code_value_params, tail_signature, CodegenError, ModuleCx, Result,
+};
+use crate::ir::{self, Alloc, AllocSiteId, Atom, Callee, InlineOp, LocId, Op, RegionRef, Tail};
+use cranelift_codegen::ir::condcodes::IntCC;
+use cranelift_codegen::ir::{
+    types, Block, FuncRef, Function, GlobalValue, InstBuilder, MemFlagsData, SigRef, StackSlotData,
+    StackSlotKind, TrapCode, Value,
+};
+use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Variable};
+use cranelift_module::{DataId, FuncId, Module};
+use omni_runtime::prims::PrimArity;
+use omni_runtime::value::{
+    closure_info, ObjKind, BOX_VALUE, CLOSURE_APPLY, CLOSURE_CODE, CLOSURE_FREE, CLOSURE_INFO,
+    CLOSURE_NAME, FALSE, KIND_MASK, NIL, NOTHING, PAIR_CAR, PAIR_CDR, TAG_MASK, TRUE, UNBOUND,
+};
+use std::collections::HashMap;
+
+const W: types::Type = types::I64;
+
+// `bool_word` builds TRUE/FALSE as `(c << 3) | FALSE`.
+const _: () = assert!(TRUE == (1 << 3) | FALSE);
+// The closure name slot is read by the runtime only; we fill it via
+// `omni_alloc_closure`, so its offset only documents the layout here.
+const _: () = assert!(CLOSURE_NAME + 8 == CLOSURE_FREE);
+
+/// Trap code after calls to runtime functions that never return (errors).
+const TRAP_NORETURN: TrapCode = TrapCode::unwrap_user(1);
+
+/// Which of the two Cranelift functions of an IR function is being built.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Entry {
+    Code,
+    Apply,
+}
+
+impl Entry {
+    pub fn label(self) -> &'static str {
+        match self {
+            Entry::Code => "code",
+            Entry::Apply => "apply",
+        }
+    }
+}
+
+/// Build `kind` of `f` into `func` (whose signature this sets).
+pub(crate) fn translate<'a, M: Module>(
+    cx: &mut ModuleCx<'a, M>,
+    f: &'a ir::Function,
+    kind: Entry,
+    func: &mut Function,
+    fb_ctx: &mut FunctionBuilderContext,
+) -> Result<()> {
+    func.signature = match kind {
+        Entry::Code => super::code_signature(cx.module, f),
+        Entry::Apply => super::apply_signature(cx.module),
+    };
+    let mut b = FunctionBuilder::new(func, fb_ctx);
+    let entry = b.create_block();
+    b.append_block_params_for_function_params(entry);
+    b.switch_to_block(entry);
+    b.seal_block(entry);
+    let params = b.block_params(entry).to_vec();
+    let mut tx = FnTx {
+        cx,
+        b,
+        f,
+        vars: Vec::new(),
+        env: params[0],
+        region: params[1],
+        global_region: None,
+        func_refs: HashMap::new(),
+        data_refs: HashMap::new(),
+        indirect_sigs: HashMap::new(),
+    };
+    tx.stack_check()?;
+    match kind {
+        Entry::Code => tx.code_body(&params)?,
+        Entry::Apply => tx.apply_body(params[2], params[3])?,
+    }
+    tx.b.seal_all_blocks();
+    let config = tx.cx.module.target_config();
+    tx.b.finalize(config);
+    Ok(())
+}
+
+struct FnTx<'c, 'a, 'b, M: Module> {
+    cx: &'c mut ModuleCx<'a, M>,
+    b: FunctionBuilder<'b>,
+    f: &'a ir::Function,
+    vars: Vec<Variable>,
+    env: Value,
+    region: Value,
+    /// `omni_rt_global_region()`, called once in the entry block when some
+    /// allocation site of the function uses the global region.
+    global_region: Option<Value>,
+    func_refs: HashMap<FuncId, FuncRef>,
+    data_refs: HashMap<DataId, GlobalValue>,
+    /// Signatures for `call_indirect`: `code` by value-argument count, and
+    /// `apply` under `usize::MAX`.
+    indirect_sigs: HashMap<usize, SigRef>,
+}
+
+impl<M: Module> FnTx<'_, '_, '_, M> {
+    // ---- function-level structure ----
+
+    /// Prologue: if SP < `OMNI_STACK_LIMIT`, report a stack overflow.
+    fn stack_check(&mut self) -> Result<()> {
+        let limit_addr = self.data_addr(self.cx.stack_limit);
+        let limit = self.b.ins().load(W, MemFlagsData::trusted(), limit_addr, 0);
+        let sp = self.b.ins().get_stack_pointer(W);
+        let below = self.b.ins().icmp(IntCC::UnsignedLessThan, sp, limit);
+        let overflow = self.b.create_block();
+        let body = self.b.create_block();
+        self.b.set_cold_block(overflow);
+        self.b.ins().brif(below, overflow, &[], body, &[]);
+        self.b.seal_block(overflow);
+        self.b.seal_block(body);
+        self.b.switch_to_block(overflow);
+        let loc = self.loc32(self.f.loc);
+        self.call_rt(RuntimeFn::StackOverflow, &[loc])?;
+        self.b.ins().trap(TrapCode::STACK_OVERFLOW);
+        self.b.switch_to_block(body);
+        Ok(())
+    }
+
+    fn code_body(&mut self, params: &[Value]) -> Result<()> {
+        let f = self.f;
+        self.vars = (0..f.nvars).map(|_| self.b.declare_var(W)).collect();
+        let value_params = &params[2..];
+        if value_params.len() != code_value_params(f) {
+            return Err(CodegenError::new("code signature does not match the parameters"));
+        }
+        for (var, value) in f.params.iter().chain(f.rest.iter()).zip(value_params) {
+            let v = self.var(*var)?;
+            self.b.def_var(v, *value);
+        }
+        if block_uses_global_region(self.cx.prog, &f.body) {
+            self.global_region = Some(self.call_rt1(RuntimeFn::GlobalRegion, &[])?);
+        }
+        self.block(&f.body, None)
+    }
+
+    fn apply_body(&mut self, list: Value, loc: Value) -> Result<()> {
+        let n = code_value_params(self.f);
+        let slot = self.b.create_sized_stack_slot(StackSlotData::new(
+            StackSlotKind::ExplicitSlot,
+            (8 * n.max(1)) as u32,
+            3,
+        ));
+        let out = self.b.ins().stack_addr(W, slot, 0);
+        let loc32 = self.b.ins().ireduce(types::I32, loc);
+        self.call_rt(RuntimeFn::ApplyUnpack, &[self.env, list, out, loc32])?;
+        let mut args = vec![self.env, self.region];
+        for i in 0..n {
+            args.push(self.b.ins().stack_load(W, W, slot, (8 * i) as i32));
+        }
+        let code = self.func_ref(self.cx.code_ids[self.f.id.0 as usize]);
+        self.b.ins().return_call(code, &args);
+        Ok(())
+    }
+
+    /// Translate a structured block; `join` is where `Tail::Yield` jumps.
+    fn block(&mut self, block: &ir::Block, join: Option<Block>) -> Result<()> {
+        for stmt in &block.stmts {
+            let value = self.stmt(stmt)?;
+            if let Some(var) = stmt.var {
+                let v = self.var(var)?;
+                self.b.def_var(v, value);
+            }
+        }
+        self.tail(&block.tail, join)
+    }
+
+    fn tail(&mut self, tail: &Tail, join: Option<Block>) -> Result<()> {
+        match tail {
+            Tail::Return(a) => {
+                let v = self.atom(a)?;
+                self.b.ins().return_(&[v]);
+            }
+            Tail::Yield(a) => {
+                let v = self.atom(a)?;
+                let join = join.ok_or_else(|| CodegenError::new("Yield outside an If"))?;
+                self.b.ins().jump(join, &[v.into()]);
+            }
+            Tail::Call { callee, args, loc } => {
+                self.call(callee, args, *loc, true)?;
+            }
+            Tail::If { cond, then, els } => {
+                let (then_block, else_block) = self.branch_on(cond)?;
+                self.b.switch_to_block(then_block);
+                self.block(then, join)?;
+                self.b.switch_to_block(else_block);
+                self.block(els, join)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Branch on the truthiness of `cond` into two new sealed blocks.
+    fn branch_on(&mut self, cond: &Atom) -> Result<(Block, Block)> {
+        let c = self.atom(cond)?;
+        let t = self.truthy(c);
+        let then_block = self.b.create_block();
+        let else_block = self.b.create_block();
+        self.b.ins().brif(t, then_block, &[], else_block, &[]);
+        self.b.seal_block(then_block);
+        self.b.seal_block(else_block);
+        Ok((then_block, else_block))
+    }
+
+    // ---- statements ----
+
+    fn stmt(&mut self, stmt: &ir::Stmt) -> Result<Value> {
+        let loc = stmt.loc;
+        match &stmt.op {
+            Op::Move(a) => self.atom(a),
+            Op::Inline(op, args) => self.inline(*op, args, loc),
+            Op::Prim { name, args, site } => {
+                let desc = runtime::prim(name)?;
+                let region = self.site_region(*site)?;
+                let args = self.atoms(args)?;
+                self.call_prim(desc, region, &args, loc)
+            }
+            Op::PrimApplyList { name, list, site } => {
+                let desc = runtime::prim(name)?;
+                if !matches!(desc.arity, PrimArity::Variadic { .. }) {
+                    return Err(CodegenError::new(format!(
+                        "PrimApplyList of fixed-arity primitive `{name}`"
+                    )));
+                }
+                let region = self.site_region(*site)?;
+                let list = self.atom(list)?;
+                let prim_fn = self.prim_func_ref(desc)?;
+                let prim_addr = self.b.ins().func_addr(W, prim_fn);
+                let loc = self.loc32(loc);
+                self.call_rt1(RuntimeFn::CallVariadicList, &[prim_addr, region, list, loc])
+            }
+            Op::Call { callee, args } => {
+                let v = self.call(callee, args, loc, false)?;
+                v.ok_or_else(|| CodegenError::new("non-tail call produced no value"))
+            }
+            Op::Alloc { site, what } => self.alloc(*site, what, loc),
+            Op::If { cond, then, els } => {
+                let join = self.b.create_block();
+                let result = self.b.append_block_param(join, W);
+                let (then_block, else_block) = self.branch_on(cond)?;
+                self.b.switch_to_block(then_block);
+                self.block(then, Some(join))?;
+                self.b.switch_to_block(else_block);
+                self.block(els, Some(join))?;
+                self.b.seal_block(join);
+                self.b.switch_to_block(join);
+                Ok(result)
+            }
+            Op::GlobalGet { global, checked } => {
+                let slot = self.global_slot(*global)?;
+                let addr = self.data_addr(slot);
+                let v = self.b.ins().load(W, MemFlagsData::trusted(), addr, 0);
+                if *checked {
+                    let name = &self.cx.prog.globals[global.0 as usize].name;
+                    self.check_bound(v, name, loc)?;
+                }
+                Ok(v)
+            }
+            Op::GlobalSet { global, value } => {
+                let v = self.atom(value)?;
+                let slot = self.global_slot(*global)?;
+                let addr = self.data_addr(slot);
+                self.b.ins().store(MemFlagsData::trusted(), v, addr, 0);
+                Ok(self.word(NOTHING))
+            }
+            Op::EnvGet(i) => {
+                let offset = CLOSURE_FREE + 8 * *i as i32;
+                Ok(self.b.ins().load(W, MemFlagsData::trusted(), self.env, offset))
+            }
+            Op::BoxGet(cell) => {
+                let cell = self.atom(cell)?;
+                Ok(self.b.ins().load(W, MemFlagsData::trusted(), cell, BOX_VALUE))
+            }
+            Op::BoxSet { cell, value } => {
+                let cell = self.atom(cell)?;
+                let v = self.atom(value)?;
+                self.b.ins().store(MemFlagsData::trusted(), v, cell, BOX_VALUE);
+                Ok(self.word(NOTHING))
+            }
+            Op::ClosureInit { closure, index, value } => {
+                let closure = self.atom(closure)?;
+                let v = self.atom(value)?;
+                let offset = CLOSURE_FREE + 8 * *index as i32;
+                self.b.ins().store(MemFlagsData::trusted(), v, closure, offset);
+                Ok(self.word(NOTHING))
+            }
+            Op::CheckBound { value, name } => {
+                let v = self.atom(value)?;
+                self.check_bound(v, name, loc)?;
+                Ok(v)
+            }
+        }
+    }
+
+    /// If `v` is UNBOUND, report "unbound `name`" (the cold path interns the
+    /// name only when the error happens).
+    fn check_bound(&mut self, v: Value, name: &str, loc: LocId) -> Result<()> {
+        let unbound = self.b.ins().icmp_imm_s(IntCC::Equal, v, UNBOUND as i64);
+        let error = self.b.create_block();
+        let ok = self.b.create_block();
+        self.b.set_cold_block(error);
+        self.b.ins().brif(unbound, error, &[], ok, &[]);
+        self.b.seal_block(error);
+        self.b.seal_block(ok);
+        self.b.switch_to_block(error);
+        let sym = self.intern(name)?;
+        let loc = self.loc32(loc);
+        self.call_rt(RuntimeFn::ErrUnbound, &[sym, loc])?;
+        self.b.ins().trap(TRAP_NORETURN);
+        self.b.switch_to_block(ok);
+        Ok(())
+    }
+
+    // ---- inline operations ----
+
+    fn inline(&mut self, op: InlineOp, args: &[Atom], loc: LocId) -> Result<Value> {
+        if args.len() != op.arity() {
+            return Err(CodegenError::new(format!(
+                "inline {op:?} with {} operands",
+                args.len()
+            )));
+        }
+        let a = self.atom(&args[0])?;
+        match op {
+            InlineOp::Add | InlineOp::Sub | InlineOp::Mul => {
+                let b = self.atom(&args[1])?;
+                self.arith(op, a, b, loc)
+            }
+            InlineOp::Lt | InlineOp::Gt | InlineOp::Le | InlineOp::Ge | InlineOp::NumEq => {
+                let b = self.atom(&args[1])?;
+                self.compare(op, a, b, loc)
+            }
+            InlineOp::Car | InlineOp::Cdr => self.car_cdr(op, a, loc),
+            InlineOp::Not => {
+                let t = self.truthy(a);
+                let f = self.b.ins().bxor_imm_s(t, 1);
+                Ok(self.bool_word(f))
+            }
+            InlineOp::Eq => {
+                let b = self.atom(&args[1])?;
+                let c = self.b.ins().icmp(IntCC::Equal, a, b);
+                Ok(self.bool_word(c))
+            }
+            InlineOp::IsNil => {
+                let c = self.b.ins().icmp_imm_s(IntCC::Equal, a, NIL as i64);
+                Ok(self.bool_word(c))
+            }
+            InlineOp::IsPair => {
+                let yes = self.b.create_block();
+                let no = self.b.create_block();
+                let join = self.b.create_block();
+                let result = self.b.append_block_param(join, W);
+                self.branch_if_kind(a, ObjKind::Pair, yes, no);
+                self.b.seal_block(yes);
+                self.b.seal_block(no);
+                self.b.switch_to_block(yes);
+                let t = self.word(TRUE);
+                self.b.ins().jump(join, &[t.into()]);
+                self.b.switch_to_block(no);
+                let f = self.word(FALSE);
+                self.b.ins().jump(join, &[f.into()]);
+                self.b.seal_block(join);
+                self.b.switch_to_block(join);
+                Ok(result)
+            }
+        }
+    }
+
+    /// Nonzero (i64) iff both words are fixnums.
+    fn both_ints(&mut self, a: Value, b: Value) -> Value {
+        let both = self.b.ins().band(a, b);
+        self.b.ins().band_imm_s(both, 1)
+    }
+
+    /// `+ - *` on tagged fixnums with overflow check; anything else (floats,
+    /// type errors, overflow) goes to the primitive.
+    fn arith(&mut self, op: InlineOp, a: Value, b: Value, loc: LocId) -> Result<Value> {
+        let fast = self.b.create_block();
+        let slow = self.b.create_block();
+        let join = self.b.create_block();
+        let result = self.b.append_block_param(join, W);
+        self.b.set_cold_block(slow);
+        let ints = self.both_ints(a, b);
+        self.b.ins().brif(ints, fast, &[], slow, &[]);
+        self.b.seal_block(fast);
+        self.b.switch_to_block(fast);
+        let (r, overflow) = match op {
+            // (2x+1) + 2y = 2(x+y)+1
+            InlineOp::Add => {
+                let b_untagged = self.b.ins().iadd_imm_s(b, -1);
+                self.b.ins().sadd_overflow(a, b_untagged)
+            }
+            // (2x+1) - 2y = 2(x-y)+1
+            InlineOp::Sub => {
+                let b_untagged = self.b.ins().iadd_imm_s(b, -1);
+                self.b.ins().ssub_overflow(a, b_untagged)
+            }
+            // 2x * y = 2xy, then set the tag bit (cannot overflow: even + 1)
+            InlineOp::Mul => {
+                let a_untagged = self.b.ins().iadd_imm_s(a, -1);
+                let b_shifted = self.b.ins().sshr_imm_s(b, 1);
+                let (p, overflow) = self.b.ins().smul_overflow(a_untagged, b_shifted);
+                (self.b.ins().bor_imm_s(p, 1), overflow)
+            }
+            _ => unreachable!("arith called with {op:?}"),
+        };
+        self.b.ins().brif(overflow, slow, &[], join, &[r.into()]);
+        self.b.seal_block(slow);
+        self.b.switch_to_block(slow);
+        let v = self.slow_path(op, &[a, b], loc)?;
+        self.b.ins().jump(join, &[v.into()]);
+        self.b.seal_block(join);
+        self.b.switch_to_block(join);
+        Ok(result)
+    }
+
+    /// Comparisons: tagged fixnums compare like their values.
+    fn compare(&mut self, op: InlineOp, a: Value, b: Value, loc: LocId) -> Result<Value> {
+        let cc = match op {
+            InlineOp::Lt => IntCC::SignedLessThan,
+            InlineOp::Gt => IntCC::SignedGreaterThan,
+            InlineOp::Le => IntCC::SignedLessThanOrEqual,
+            InlineOp::Ge => IntCC::SignedGreaterThanOrEqual,
+            InlineOp::NumEq => IntCC::Equal,
+            _ => unreachable!("compare called with {op:?}"),
+        };
+        let fast = self.b.create_block();
+        let slow = self.b.create_block();
+        let join = self.b.create_block();
+        let result = self.b.append_block_param(join, W);
+        self.b.set_cold_block(slow);
+        let ints = self.both_ints(a, b);
+        self.b.ins().brif(ints, fast, &[], slow, &[]);
+        self.b.seal_block(fast);
+        self.b.seal_block(slow);
+        self.b.switch_to_block(fast);
+        let c = self.b.ins().icmp(cc, a, b);
+        let word = self.bool_word(c);
+        self.b.ins().jump(join, &[word.into()]);
+        self.b.switch_to_block(slow);
+        let v = self.slow_path(op, &[a, b], loc)?;
+        self.b.ins().jump(join, &[v.into()]);
+        self.b.seal_block(join);
+        self.b.switch_to_block(join);
+        Ok(result)
+    }
+
+    fn car_cdr(&mut self, op: InlineOp, a: Value, loc: LocId) -> Result<Value> {
+        let offset = if op == InlineOp::Car { PAIR_CAR } else { PAIR_CDR };
+        let fast = self.b.create_block();
+        let slow = self.b.create_block();
+        let join = self.b.create_block();
+        let result = self.b.append_block_param(join, W);
+        self.b.set_cold_block(slow);
+        self.branch_if_kind(a, ObjKind::Pair, fast, slow);
+        self.b.seal_block(fast);
+        self.b.seal_block(slow);
+        self.b.switch_to_block(fast);
+        let field = self.b.ins().load(W, MemFlagsData::trusted(), a, offset);
+        self.b.ins().jump(join, &[field.into()]);
+        self.b.switch_to_block(slow);
+        let v = self.slow_path(op, &[a], loc)?;
+        self.b.ins().jump(join, &[v.into()]);
+        self.b.seal_block(join);
+        self.b.switch_to_block(join);
+        Ok(result)
+    }
+
+    /// Call the primitive behind an inline op (with the region parameter: a
+    /// float result is the only allocation and belongs to the caller's result).
+    fn slow_path(&mut self, op: InlineOp, args: &[Value], loc: LocId) -> Result<Value> {
+        let name = op
+            .slow_path()
+            .ok_or_else(|| CodegenError::new(format!("{op:?} has no slow path")))?;
+        let desc = runtime::prim(name)?;
+        self.call_prim(desc, self.region, args, loc)
+    }
+
+    /// Jump to `yes` if `v` is a heap object of `kind`, else to `no`. The
+    /// header is only loaded after the pointer test (the current block ends
+    /// here; neither target is sealed).
+    fn branch_if_kind(&mut self, v: Value, kind: ObjKind, yes: Block, no: Block) {
+        let low = self.b.ins().band_imm_s(v, TAG_MASK as i64);
+        let aligned = self.b.ins().icmp_imm_s(IntCC::Equal, low, 0);
+        let nonzero = self.b.ins().icmp_imm_s(IntCC::NotEqual, v, 0);
+        let is_ptr = self.b.ins().band(aligned, nonzero);
+        let check_kind = self.b.create_block();
+        self.b.ins().brif(is_ptr, check_kind, &[], no, &[]);
+        self.b.seal_block(check_kind);
+        self.b.switch_to_block(check_kind);
+        let header = self.b.ins().load(W, MemFlagsData::trusted(), v, 0);
+        let k = self.b.ins().band_imm_s(header, KIND_MASK as i64);
+        let matches = self.b.ins().icmp_imm_s(IntCC::Equal, k, kind as i64);
+        self.b.ins().brif(matches, yes, &[], no, &[]);
+    }
+
+    // ---- calls ----
+
+    /// A call; in tail position (`tail`) it ends the current block with a
+    /// proper tail call and returns `None`.
+    fn call(
+        &mut self,
+        callee: &Callee,
+        args: &[Atom],
+        loc: LocId,
+        tail: bool,
+    ) -> Result<Option<Value>> {
+        let arg_values = self.atoms(args)?;
+        match callee {
+            Callee::Known { func, env } => {
+                let target = self.cx.prog.functions.get(func.0 as usize).ok_or_else(|| {
+                    CodegenError::new(format!("call of unknown function {}", func.0))
+                })?;
+                if code_value_params(target) != args.len() {
+                    return Err(CodegenError::new(format!(
+                        "known call of `{}` with {} arguments, its code takes {}",
+                        target.name,
+                        args.len(),
+                        code_value_params(target)
+                    )));
+                }
+                let env = self.atom(env)?;
+                let code = self.func_ref(self.cx.code_ids[func.0 as usize]);
+                let mut call_args = vec![env, self.region];
+                call_args.extend(arg_values);
+                if tail {
+                    self.b.ins().return_call(code, &call_args);
+                    Ok(None)
+                } else {
+                    let call = self.b.ins().call(code, &call_args);
+                    Ok(Some(self.b.inst_results(call)[0]))
+                }
+            }
+            Callee::Unknown(f) => {
+                let f = self.atom(f)?;
+                self.unknown_call(f, &arg_values, loc, tail)
+            }
+        }
+    }
+
+    /// Call through a closure value: check it is a closure, take the fast
+    /// path (`code`) when the argument count equals its arity (and it has no
+    /// rest parameter), else pack the arguments and go through `apply`.
+    fn unknown_call(
+        &mut self,
+        f: Value,
+        args: &[Value],
+        loc: LocId,
+        tail: bool,
+    ) -> Result<Option<Value>> {
+        let n = args.len();
+        let is_closure = self.b.create_block();
+        let not_fn = self.b.create_block();
+        self.b.set_cold_block(not_fn);
+        self.branch_if_kind(f, ObjKind::Closure, is_closure, not_fn);
+        self.b.seal_block(is_closure);
+        self.b.seal_block(not_fn);
+
+        self.b.switch_to_block(not_fn);
+        let loc32 = self.loc32(loc);
+        self.call_rt(RuntimeFn::ErrNotFn, &[f, loc32])?;
+        self.b.ins().trap(TRAP_NORETURN);
+
+        self.b.switch_to_block(is_closure);
+        let info = self.b.ins().load(W, MemFlagsData::trusted(), f, CLOSURE_INFO);
+        let arity = self.b.ins().band_imm_s(info, 0xFFFF_FFFF);
+        let exact = self.b.ins().icmp_imm_s(IntCC::Equal, arity, n as i64);
+        let direct = self.b.create_block();
+        let via_apply = self.b.create_block();
+        self.b.ins().brif(exact, direct, &[], via_apply, &[]);
+        self.b.seal_block(direct);
+        self.b.seal_block(via_apply);
+        let join = if tail {
+            None
+        } else {
+            let join = self.b.create_block();
+            let result = self.b.append_block_param(join, W);
+            Some((join, result))
+        };
+
+        self.b.switch_to_block(direct);
+        let code = self.b.ins().load(W, MemFlagsData::trusted(), f, CLOSURE_CODE);
+        let code_sig = self.indirect_sig(n);
+        let mut call_args = vec![f, self.region];
+        call_args.extend_from_slice(args);
+        if let Some((join, _)) = join {
+            let call = self.b.ins().call_indirect(code_sig, code, &call_args);
+            let r = self.b.inst_results(call)[0];
+            self.b.ins().jump(join, &[r.into()]);
+        } else {
+            self.b.ins().return_call_indirect(code_sig, code, &call_args);
+        }
+
+        self.b.switch_to_block(via_apply);
+        let (argc, argv) = self.spill(args);
+        let list = self.call_rt1(RuntimeFn::ListFromArgv, &[self.region, argc, argv])?;
+        let apply = self.b.ins().load(W, MemFlagsData::trusted(), f, CLOSURE_APPLY);
+        let apply_sig = self.indirect_sig(usize::MAX);
+        let loc64 = self.word(u64::from(loc.0));
+        let apply_args = [f, self.region, list, loc64];
+        if let Some((join, _)) = join {
+            let call = self.b.ins().call_indirect(apply_sig, apply, &apply_args);
+            let r = self.b.inst_results(call)[0];
+            self.b.ins().jump(join, &[r.into()]);
+        } else {
+            self.b.ins().return_call_indirect(apply_sig, apply, &apply_args);
+        }
+
+        Ok(join.map(|(join, result)| {
+            self.b.seal_block(join);
+            self.b.switch_to_block(join);
+            result
+        }))
+    }
+
+    /// The signature of `code` with `n` value arguments (`usize::MAX`: `apply`).
+    fn indirect_sig(&mut self, n: usize) -> SigRef {
+        if let Some(sig) = self.indirect_sigs.get(&n) {
+            return *sig;
+        }
+        let sig = if n == usize::MAX {
+            tail_signature(self.cx.module, 4)
+        } else {
+            tail_signature(self.cx.module, 2 + n)
+        };
+        let sig = self.b.import_signature(sig);
+        self.indirect_sigs.insert(n, sig);
+        sig
+    }
+
+    fn call_prim(
+        &mut self,
+        desc: &'static omni_runtime::prims::PrimDesc,
+        region: Value,
+        args: &[Value],
+        loc: LocId,
+    ) -> Result<Value> {
+        let prim_fn = self.prim_func_ref(desc)?;
+        let loc = self.loc32(loc);
+        let call_args = match desc.arity {
+            PrimArity::Fixed(n) => {
+                if args.len() != n as usize {
+                    return Err(CodegenError::new(format!(
+                        "primitive `{}` takes {n} arguments, got {}",
+                        desc.name,
+                        args.len()
+                    )));
+                }
+                let mut v = vec![region];
+                v.extend_from_slice(args);
+                v.push(loc);
+                v
+            }
+            PrimArity::Variadic { min } => {
+                if args.len() < min as usize {
+                    return Err(CodegenError::new(format!(
+                        "primitive `{}` takes at least {min} arguments, got {}",
+                        desc.name,
+                        args.len()
+                    )));
+                }
+                let (argc, argv) = self.spill(args);
+                vec![region, argc, argv, loc]
+            }
+        };
+        let call = self.b.ins().call(prim_fn, &call_args);
+        Ok(self.b.inst_results(call)[0])
+    }
+
+    fn prim_func_ref(&mut self, desc: &omni_runtime::prims::PrimDesc) -> Result<FuncRef> {
+        let sig = runtime::prim_signature(self.cx.module, desc);
+        let id = self.cx.import_function(desc.symbol, &sig)?;
+        Ok(self.func_ref(id))
+    }
+
+    // ---- allocation ----
+
+    fn alloc(&mut self, site: AllocSiteId, what: &Alloc, loc: LocId) -> Result<Value> {
+        let region = self.site_region(Some(site))?;
+        match what {
+            Alloc::Cons(car, cdr) => {
+                let car = self.atom(car)?;
+                let cdr = self.atom(cdr)?;
+                self.call_rt1(RuntimeFn::AllocCons, &[region, car, cdr])
+            }
+            Alloc::Box(v) => {
+                let v = self.atom(v)?;
+                self.call_rt1(RuntimeFn::AllocBox, &[region, v])
+            }
+            Alloc::Closure { func, free } => {
+                let target = self.cx.prog.functions.get(func.0 as usize).ok_or_else(|| {
+                    CodegenError::new(format!("closure of unknown function {}", func.0))
+                })?;
+                if free.len() > target.nfree as usize {
+                    return Err(CodegenError::new(format!(
+                        "closure of `{}` with {} free values, it has {}",
+                        target.name,
+                        free.len(),
+                        target.nfree
+                    )));
+                }
+                let info = closure_info(target.arity() as u16, target.rest.is_some(), target.nfree);
+                let nfree = target.nfree;
+                let free = self.atoms(free)?;
+                let code = self.func_ref(self.cx.code_ids[func.0 as usize]);
+                let apply = self.func_ref(self.cx.apply_ids[func.0 as usize]);
+                let code_addr = self.b.ins().func_addr(W, code);
+                let apply_addr = self.b.ins().func_addr(W, apply);
+                let info = self.word(info);
+                let name_addr = self.data_addr(self.cx.name_slots[func.0 as usize]);
+                let name = self.b.ins().load(W, MemFlagsData::trusted(), name_addr, 0);
+                let closure = self.call_rt1(
+                    RuntimeFn::AllocClosure,
+                    &[region, code_addr, apply_addr, info, name],
+                )?;
+                // Slots not given here are filled later by `ClosureInit`;
+                // until then they hold UNBOUND, never garbage.
+                let unbound = self.word(UNBOUND);
+                for i in 0..nfree as usize {
+                    let v = free.get(i).copied().unwrap_or(unbound);
+                    let offset = CLOSURE_FREE + 8 * i as i32;
+                    self.b.ins().store(MemFlagsData::trusted(), v, closure, offset);
+                }
+                Ok(closure)
+            }
+            Alloc::Array(elems) => {
+                let elems = self.atoms(elems)?;
+                let (argc, argv) = self.spill(&elems);
+                self.call_rt1(RuntimeFn::AllocArray, &[region, argc, argv])
+            }
+            Alloc::Dict(kvs) => {
+                if kvs.len() % 2 != 0 {
+                    return Err(CodegenError::new("dict allocation with an odd operand count"));
+                }
+                let kvs = self.atoms(kvs)?;
+                let (argc, argv) = self.spill(&kvs);
+                let loc = self.loc32(loc);
+                self.call_rt1(RuntimeFn::AllocDict, &[region, argc, argv, loc])
+            }
+        }
+    }
+
+    /// The region an allocation goes to. Before CTRR has run a site is
+    /// `Unassigned`; the global region is the conservative choice then (it
+    /// is never reclaimed, so nothing can dangle).
+    fn site_region(&mut self, site: Option<AllocSiteId>) -> Result<Value> {
+        let Some(site) = site else { return Ok(self.region) };
+        let site = self.cx.prog.alloc_sites.get(site.0 as usize).ok_or_else(|| {
+            CodegenError::new(format!("unknown allocation site {}", site.0))
+        })?;
+        match site.region {
+            RegionRef::Result => Ok(self.region),
+            RegionRef::Global | RegionRef::Unassigned => self
+                .global_region
+                .ok_or_else(|| CodegenError::new("global region not prepared")),
+        }
+    }
+
+    // ---- small helpers ----
+
+    fn var(&self, v: ir::VarId) -> Result<Variable> {
+        self.vars.get(v.0 as usize).copied().ok_or_else(|| {
+            CodegenError::new(format!("variable v{} out of range in `{}`", v.0, self.f.name))
+        })
+    }
+
+    fn atom(&mut self, a: &Atom) -> Result<Value> {
+        Ok(match a {
+            Atom::Var(v) => {
+                let v = self.var(*v)?;
+                self.b.use_var(v)
+            }
+            Atom::Imm(w) => self.word(*w),
+            Atom::Const(c) => {
+                let slot = *self.cx.const_slots.get(c.0 as usize).ok_or_else(|| {
+                    CodegenError::new(format!("constant c{} out of range", c.0))
+                })?;
+                let addr = self.data_addr(slot);
+                self.b.ins().load(W, MemFlagsData::trusted(), addr, 0)
+            }
+            Atom::SelfClosure => self.env,
+        })
+    }
+
+    fn atoms(&mut self, atoms: &[Atom]) -> Result<Vec<Value>> {
+        atoms.iter().map(|a| self.atom(a)).collect()
+    }
+
+    fn word(&mut self, w: u64) -> Value {
+        self.b.ins().iconst(W, w as i64)
+    }
+
+    fn loc32(&mut self, loc: LocId) -> Value {
+        self.b.ins().iconst(types::I32, i64::from(loc.0))
+    }
+
+    /// i8: 1 iff `v` is truthy (`(v | 0x10) != 0x12`).
+    fn truthy(&mut self, v: Value) -> Value {
+        let merged = self.b.ins().bor_imm_s(v, 0x10);
+        self.b.ins().icmp_imm_s(IntCC::NotEqual, merged, 0x12)
+    }
+
+    /// TRUE or FALSE from an i8 condition.
+    fn bool_word(&mut self, c: Value) -> Value {
+        let wide = self.b.ins().uextend(W, c);
+        let shifted = self.b.ins().ishl_imm_s(wide, 3);
+        self.b.ins().bor_imm_s(shifted, FALSE as i64)
+    }
+
+    /// Store `values` into a fresh stack slot; returns (count, address).
+    fn spill(&mut self, values: &[Value]) -> (Value, Value) {
+        let slot = self.b.create_sized_stack_slot(StackSlotData::new(
+            StackSlotKind::ExplicitSlot,
+            (8 * values.len().max(1)) as u32,
+            3,
+        ));
+        for (i, v) in values.iter().enumerate() {
+            self.b.ins().stack_store(W, *v, slot, (8 * i) as i32);
+        }
+        let argc = self.word(values.len() as u64);
+        let argv = self.b.ins().stack_addr(W, slot, 0);
+        (argc, argv)
+    }
+
+    fn global_slot(&self, g: ir::GlobalId) -> Result<DataId> {
+        self.cx
+            .global_slots
+            .get(g.0 as usize)
+            .copied()
+            .ok_or_else(|| CodegenError::new(format!("global g{} out of range", g.0)))
+    }
+
+    fn func_ref(&mut self, id: FuncId) -> FuncRef {
+        if let Some(r) = self.func_refs.get(&id) {
+            return *r;
+        }
+        let r = self.cx.module.declare_func_in_func(id, self.b.func);
+        self.func_refs.insert(id, r);
+        r
+    }
+
+    fn data_addr(&mut self, id: DataId) -> Value {
+        let gv = match self.data_refs.get(&id) {
+            Some(gv) => *gv,
+            None => {
+                let gv = self.cx.module.declare_data_in_func(id, self.b.func);
+                self.data_refs.insert(id, gv);
+                gv
+            }
+        };
+        self.b.ins().symbol_value(W, gv)
+    }
+
+    /// Intern `name` at run time (used on cold error paths).
+    fn intern(&mut self, name: &str) -> Result<Value> {
+        let data = self.cx.byte_string(name.as_bytes())?;
+        let ptr = self.data_addr(data);
+        let len = self.word(name.len() as u64);
+        self.call_rt1(RuntimeFn::Intern, &[ptr, len])
+    }
+
+    fn call_rt(&mut self, rt: RuntimeFn, args: &[Value]) -> Result<Option<Value>> {
+        let sig = rt.signature(self.cx.module);
+        let id = self.cx.import_function(rt.symbol(), &sig)?;
+        let fr = self.func_ref(id);
+        let call = self.b.ins().call(fr, args);
+        Ok(self.b.inst_results(call).first().copied())
+    }
+
+    fn call_rt1(&mut self, rt: RuntimeFn, args: &[Value]) -> Result<Value> {
+        self.call_rt(rt, args)?
+            .ok_or_else(|| CodegenError::new(format!("{} returns no value", rt.symbol())))
+    }
+}
+
+/// Whether any allocation site used in `block` (recursively) needs the global
+/// region.
+fn block_uses_global_region(prog: &ir::Program, block: &ir::Block) -> bool {
+    let global = |site: &AllocSiteId| {
+        prog.alloc_sites
+            .get(site.0 as usize)
+            .is_some_and(|s| matches!(s.region, RegionRef::Global | RegionRef::Unassigned))
+    };
+    let in_stmts = block.stmts.iter().any(|s| match &s.op {
+        Op::Prim { site: Some(site), .. }
+        | Op::PrimApplyList { site: Some(site), .. }
+        | Op::Alloc { site, .. } => global(site),
+        Op::If { then, els, .. } => {
+            block_uses_global_region(prog, then) || block_uses_global_region(prog, els)
+        }
+        _ => false,
+    });
+    in_stmts
+        || match &block.tail {
+            Tail::If { then, els, .. } => {
+                block_uses_global_region(prog, then) || block_uses_global_region(prog, els)
+            }
+            _ => false,
+        }
+}

@@ -1,0 +1,269 @@
+//! Program start-up: `omni_init`, the `omni_entry` trampoline and `main`.
+//!
+//! `omni_init` (tail convention) registers the source-location table with the
+//! runtime, builds every constant into its slot in the global region
+//! (strings, floats, symbols, quoted structures bottom-up), interns every
+//! function's name into its name slot (read when closures are allocated), and
+//! finally tail-calls the IR entry function with env 0 and the global region.
+//! `omni_entry() -> i64` is the exported SystemV trampoline the runtime calls;
+//! `main(argc, argv)` (object output only) hands it to `omni_rt_main`.
+
+use super::runtime::RuntimeFn;
+use super::{tail_signature, CodegenError, CodegenOptions, ModuleCx, Result};
+use crate::ir::{Const, QuotedDatum};
+use cranelift_codegen::ir::{
+    types, AbiParam, FuncRef, GlobalValue, InstBuilder, MemFlagsData, StackSlotData, StackSlotKind,
+    Value,
+};
+use cranelift_codegen::Context;
+use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
+use cranelift_module::{DataId, FuncId, Linkage, Module};
+use omni_runtime::value::NIL;
+use std::collections::HashMap;
+
+const W: types::Type = types::I64;
+
+/// Define `omni_init`, `omni_entry` and (with `emit_main`) `main`; returns
+/// `omni_entry`.
+pub(crate) fn define_startup<M: Module>(
+    cx: &mut ModuleCx<'_, M>,
+    ctx: &mut Context,
+    fb_ctx: &mut FunctionBuilderContext,
+    opts: &CodegenOptions,
+    clif: &mut String,
+) -> Result<FuncId> {
+    let init_sig = tail_signature(cx.module, 0);
+    let init = cx.module.declare_function("omni_init", Linkage::Local, &init_sig)?;
+    cx.module.clear_context(ctx);
+    ctx.func.signature = init_sig;
+    define_init(cx, ctx, fb_ctx)?;
+    finish(cx, ctx, init, "omni_init", opts, clif)?;
+
+    let mut entry_sig = cx.module.make_signature();
+    entry_sig.returns.push(AbiParam::new(W));
+    let entry = cx.module.declare_function("omni_entry", Linkage::Export, &entry_sig)?;
+    cx.module.clear_context(ctx);
+    ctx.func.signature = entry_sig;
+    {
+        let mut b = FunctionBuilder::new(&mut ctx.func, fb_ctx);
+        let block = b.create_block();
+        b.switch_to_block(block);
+        b.seal_block(block);
+        let init_ref = cx.module.declare_func_in_func(init, b.func);
+        let call = b.ins().call(init_ref, &[]);
+        let result = b.inst_results(call)[0];
+        b.ins().return_(&[result]);
+        b.finalize(cx.module.target_config());
+    }
+    finish(cx, ctx, entry, "omni_entry", opts, clif)?;
+
+    if opts.emit_main {
+        let mut main_sig = cx.module.make_signature();
+        main_sig.params.push(AbiParam::new(types::I32));
+        main_sig.params.push(AbiParam::new(W));
+        main_sig.returns.push(AbiParam::new(types::I32));
+        let main = cx.module.declare_function("main", Linkage::Export, &main_sig)?;
+        cx.module.clear_context(ctx);
+        ctx.func.signature = main_sig;
+        let rt_main_sig = RuntimeFn::Main.signature(cx.module);
+        let rt_main = cx.import_function(RuntimeFn::Main.symbol(), &rt_main_sig)?;
+        {
+            let mut b = FunctionBuilder::new(&mut ctx.func, fb_ctx);
+            let block = b.create_block();
+            b.append_block_params_for_function_params(block);
+            b.switch_to_block(block);
+            b.seal_block(block);
+            let (argc, argv) = (b.block_params(block)[0], b.block_params(block)[1]);
+            let entry_ref = cx.module.declare_func_in_func(entry, b.func);
+            let entry_addr = b.ins().func_addr(W, entry_ref);
+            let rt_main_ref = cx.module.declare_func_in_func(rt_main, b.func);
+            let call = b.ins().call(rt_main_ref, &[argc, argv, entry_addr]);
+            let status = b.inst_results(call)[0];
+            b.ins().return_(&[status]);
+            b.finalize(cx.module.target_config());
+        }
+        finish(cx, ctx, main, "main", opts, clif)?;
+    }
+    Ok(entry)
+}
+
+fn finish<M: Module>(
+    cx: &mut ModuleCx<'_, M>,
+    ctx: &mut Context,
+    id: FuncId,
+    name: &str,
+    opts: &CodegenOptions,
+    clif: &mut String,
+) -> Result<()> {
+    if opts.dump_clif {
+        clif.push_str(&format!(";; {name}\n{}\n", ctx.func.display()));
+    }
+    cx.module.define_function(id, ctx)?;
+    Ok(())
+}
+
+/// The text of the location table: one `file:line:col` line per `LocId`.
+pub(crate) fn location_table(locs: &[crate::ir::SourceLoc]) -> String {
+    let mut lines = vec!["<unknown>".to_string()];
+    lines.extend(locs.iter().skip(1).map(|l| format!("{}:{}:{}", l.file, l.line, l.col)));
+    lines.join("\n")
+}
+
+fn define_init<M: Module>(
+    cx: &mut ModuleCx<'_, M>,
+    ctx: &mut Context,
+    fb_ctx: &mut FunctionBuilderContext,
+) -> Result<()> {
+    let mut b = FunctionBuilder::new(&mut ctx.func, fb_ctx);
+    let block = b.create_block();
+    b.switch_to_block(block);
+    b.seal_block(block);
+    let mut tx = InitTx { cx, b, func_refs: HashMap::new(), data_refs: HashMap::new() };
+
+    let table = location_table(&tx.cx.prog.locs);
+    let table_data = tx.cx.byte_string(table.as_bytes())?;
+    let table_ptr = tx.data_addr(table_data);
+    let table_len = tx.word(table.len() as u64);
+    tx.call_rt(RuntimeFn::SetLocs, &[table_ptr, table_len])?;
+
+    let region = tx.call_rt1(RuntimeFn::GlobalRegion, &[])?;
+    let prog = tx.cx.prog;
+    for (i, c) in prog.consts.iter().enumerate() {
+        let v = match c {
+            Const::Str(s) => tx.string(region, s)?,
+            Const::Float(x) => tx.float(region, *x)?,
+            Const::Symbol(s) => tx.intern(s)?,
+            Const::Datum(d) => tx.datum(region, d)?,
+        };
+        let slot = tx.data_addr(tx.cx.const_slots[i]);
+        tx.b.ins().store(MemFlagsData::trusted(), v, slot, 0);
+    }
+    for (i, f) in prog.functions.iter().enumerate() {
+        let sym = tx.intern(&f.name)?;
+        let slot = tx.data_addr(tx.cx.name_slots[i]);
+        tx.b.ins().store(MemFlagsData::trusted(), sym, slot, 0);
+    }
+    let entry_code = tx.func_ref(tx.cx.code_ids[prog.entry.0 as usize]);
+    let no_env = tx.word(0);
+    tx.b.ins().return_call(entry_code, &[no_env, region]);
+    let config = tx.cx.module.target_config();
+    tx.b.finalize(config);
+    Ok(())
+}
+
+struct InitTx<'c, 'a, 'b, M: Module> {
+    cx: &'c mut ModuleCx<'a, M>,
+    b: FunctionBuilder<'b>,
+    func_refs: HashMap<FuncId, FuncRef>,
+    data_refs: HashMap<DataId, GlobalValue>,
+}
+
+impl<M: Module> InitTx<'_, '_, '_, M> {
+    fn string(&mut self, region: Value, s: &str) -> Result<Value> {
+        let data = self.cx.byte_string(s.as_bytes())?;
+        let ptr = self.data_addr(data);
+        let len = self.word(s.len() as u64);
+        self.call_rt1(RuntimeFn::MakeString, &[region, ptr, len])
+    }
+
+    fn float(&mut self, region: Value, x: f64) -> Result<Value> {
+        let bits = self.word(x.to_bits());
+        self.call_rt1(RuntimeFn::MakeFloat, &[region, bits])
+    }
+
+    fn intern(&mut self, name: &str) -> Result<Value> {
+        let data = self.cx.byte_string(name.as_bytes())?;
+        let ptr = self.data_addr(data);
+        let len = self.word(name.len() as u64);
+        self.call_rt1(RuntimeFn::Intern, &[ptr, len])
+    }
+
+    /// Build a quoted datum bottom-up in `region`.
+    fn datum(&mut self, region: Value, d: &QuotedDatum) -> Result<Value> {
+        match d {
+            QuotedDatum::Imm(w) => Ok(self.word(*w)),
+            QuotedDatum::Float(x) => self.float(region, *x),
+            QuotedDatum::Str(s) => self.string(region, s),
+            QuotedDatum::Symbol(s) => self.intern(s),
+            QuotedDatum::List(items) => {
+                let nil = self.word(NIL);
+                self.list(region, items, nil)
+            }
+            QuotedDatum::DottedList(items, tail) => {
+                let tail = self.datum(region, tail)?;
+                self.list(region, items, tail)
+            }
+            QuotedDatum::Array(items) => {
+                let values =
+                    items.iter().map(|d| self.datum(region, d)).collect::<Result<Vec<_>>>()?;
+                let (argc, argv) = self.spill(&values);
+                self.call_rt1(RuntimeFn::AllocArray, &[region, argc, argv])
+            }
+            QuotedDatum::Dict(pairs) => {
+                let mut values = Vec::with_capacity(2 * pairs.len());
+                for (k, v) in pairs {
+                    values.push(self.datum(region, k)?);
+                    values.push(self.datum(region, v)?);
+                }
+                let (argc, argv) = self.spill(&values);
+                let loc = self.b.ins().iconst(types::I32, 0);
+                self.call_rt1(RuntimeFn::AllocDict, &[region, argc, argv, loc])
+            }
+        }
+    }
+
+    fn list(&mut self, region: Value, items: &[QuotedDatum], tail: Value) -> Result<Value> {
+        let values = items.iter().map(|d| self.datum(region, d)).collect::<Result<Vec<_>>>()?;
+        let mut list = tail;
+        for v in values.into_iter().rev() {
+            list = self.call_rt1(RuntimeFn::AllocCons, &[region, v, list])?;
+        }
+        Ok(list)
+    }
+
+    fn spill(&mut self, values: &[Value]) -> (Value, Value) {
+        let slot = self.b.create_sized_stack_slot(StackSlotData::new(
+            StackSlotKind::ExplicitSlot,
+            (8 * values.len().max(1)) as u32,
+            3,
+        ));
+        for (i, v) in values.iter().enumerate() {
+            self.b.ins().stack_store(W, *v, slot, (8 * i) as i32);
+        }
+        let argc = self.word(values.len() as u64);
+        let argv = self.b.ins().stack_addr(W, slot, 0);
+        (argc, argv)
+    }
+
+    fn word(&mut self, w: u64) -> Value {
+        self.b.ins().iconst(W, w as i64)
+    }
+
+    fn func_ref(&mut self, id: FuncId) -> FuncRef {
+        *self
+            .func_refs
+            .entry(id)
+            .or_insert_with(|| self.cx.module.declare_func_in_func(id, self.b.func))
+    }
+
+    fn data_addr(&mut self, id: DataId) -> Value {
+        let gv = *self
+            .data_refs
+            .entry(id)
+            .or_insert_with(|| self.cx.module.declare_data_in_func(id, self.b.func));
+        self.b.ins().symbol_value(W, gv)
+    }
+
+    fn call_rt(&mut self, rt: RuntimeFn, args: &[Value]) -> Result<Option<Value>> {
+        let sig = rt.signature(self.cx.module);
+        let id = self.cx.import_function(rt.symbol(), &sig)?;
+        let fr = self.func_ref(id);
+        let call = self.b.ins().call(fr, args);
+        Ok(self.b.inst_results(call).first().copied())
+    }
+
+    fn call_rt1(&mut self, rt: RuntimeFn, args: &[Value]) -> Result<Value> {
+        self.call_rt(rt, args)?
+            .ok_or_else(|| CodegenError::new(format!("{} returns no value", rt.symbol())))
+    }
+}

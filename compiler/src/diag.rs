@@ -1,0 +1,317 @@
+//! Diagnostics: the source map and ariadne rendering of compile errors.
+//!
+//! Every stage reports errors as a [`Diagnostic`]: a message, a primary span
+//! with a label (where the caret goes), optional secondary spans and notes.
+//! The driver keeps all loaded files in a [`SourceMap`] and renders
+//! diagnostics with [`Diagnostic::render`], which prints `file:line:col`, the
+//! source line and carets. Colour is used only on a terminal without
+//! `NO_COLOR`, so captured output (tests, pipes) is plain text.
+
+use crate::syntax::{FileId, Span, SyntaxError};
+use ariadne::{Color, Config, IndexType, Label, Report, ReportKind, Source};
+use std::collections::HashMap;
+use std::fmt;
+use std::io::IsTerminal;
+use std::ops::Range;
+
+/// All source files of a compilation, indexed by [`FileId`].
+#[derive(Default, Debug, Clone)]
+pub struct SourceMap {
+    files: Vec<(String, String)>,
+}
+
+impl SourceMap {
+    pub fn add(&mut self, name: impl Into<String>, source: impl Into<String>) -> FileId {
+        self.files.push((name.into(), source.into()));
+        (self.files.len() - 1) as FileId
+    }
+    pub fn name(&self, id: FileId) -> &str {
+        &self.files[id as usize].0
+    }
+    pub fn source(&self, id: FileId) -> &str {
+        &self.files[id as usize].1
+    }
+    fn contains(&self, id: FileId) -> bool {
+        (id as usize) < self.files.len()
+    }
+    /// 1-based line and column (in chars) of the start of `span`.
+    pub fn line_col(&self, span: Span) -> (u32, u32) {
+        let src = self.source(span.file);
+        let mut at = (span.start as usize).min(src.len());
+        // A span inside a multi-byte char counts from that char's start.
+        while !src.is_char_boundary(at) {
+            at -= 1;
+        }
+        let upto = &src[..at];
+        let line = upto.matches('\n').count() as u32 + 1;
+        let col = upto
+            .rsplit('\n')
+            .next()
+            .map(|l| l.chars().count())
+            .unwrap_or(0) as u32
+            + 1;
+        (line, col)
+    }
+}
+
+/// A compile error with the place to blame.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Diagnostic {
+    pub message: String,
+    pub span: Span,
+    /// Text under the caret at `span`.
+    pub label: String,
+    pub secondary: Vec<(Span, String)>,
+    pub notes: Vec<String>,
+}
+
+impl Diagnostic {
+    pub fn error(message: impl Into<String>, span: Span, label: impl Into<String>) -> Diagnostic {
+        Diagnostic {
+            message: message.into(),
+            span,
+            label: label.into(),
+            secondary: Vec::new(),
+            notes: Vec::new(),
+        }
+    }
+
+    pub fn with_secondary(mut self, span: Span, label: impl Into<String>) -> Diagnostic {
+        self.secondary.push((span, label.into()));
+        self
+    }
+
+    pub fn with_note(mut self, text: impl Into<String>) -> Diagnostic {
+        self.notes.push(text.into());
+        self
+    }
+
+    /// The report as text: `Error: message`, then `file:line:col`, the source
+    /// lines with carets under each labelled span, and the notes.
+    pub fn render(&self, sources: &SourceMap) -> String {
+        let color = use_color();
+        let config = Config::default()
+            .with_color(color)
+            .with_index_type(IndexType::Byte);
+        let primary = label_range(sources, self.span);
+        let mut report = Report::build(ReportKind::Error, (self.span.file, primary.clone()))
+            .with_config(config)
+            .with_message(&self.message);
+        let mut primary_label = Label::new((self.span.file, primary))
+            .with_message(&self.label)
+            .with_order(0);
+        if color {
+            primary_label = primary_label.with_color(Color::Red);
+        }
+        report = report.with_label(primary_label);
+        for (i, (span, text)) in self.secondary.iter().enumerate() {
+            let mut label = Label::new((span.file, label_range(sources, *span)))
+                .with_message(text)
+                .with_order(i as i32 + 1);
+            if color {
+                label = label.with_color(Color::Blue);
+            }
+            report = report.with_label(label);
+        }
+        for note in &self.notes {
+            report = report.with_note(note);
+        }
+        let mut out = Vec::new();
+        report
+            .finish()
+            .write(SourceCache::new(sources), &mut out)
+            .expect("rendering into memory cannot fail");
+        String::from_utf8_lossy(&out).into_owned()
+    }
+}
+
+/// All diagnostics, one after another.
+pub fn render_all(diags: &[Diagnostic], sources: &SourceMap) -> String {
+    diags.iter().map(|d| d.render(sources)).collect()
+}
+
+impl From<SyntaxError> for Diagnostic {
+    fn from(err: SyntaxError) -> Diagnostic {
+        let diag = Diagnostic::error(err.message, err.span, err.label);
+        match err.secondary {
+            Some((span, label)) => diag.with_secondary(span, label),
+            None => diag,
+        }
+    }
+}
+
+impl fmt::Display for Diagnostic {
+    /// A one-line form without source context (for logs and test failures).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "error: {} (at bytes {}..{})",
+            self.message, self.span.start, self.span.end
+        )
+    }
+}
+
+fn use_color() -> bool {
+    std::env::var_os("NO_COLOR").is_none() && std::io::stderr().is_terminal()
+}
+
+/// The byte range to underline for `span`. Empty spans (e.g. "end of file")
+/// are widened to the char they sit on, or the one before at the very end,
+/// so the caret has something to point at.
+fn label_range(sources: &SourceMap, span: Span) -> Range<usize> {
+    let src = sources.source(span.file);
+    let len = src.len();
+    let mut start = (span.start as usize).min(len);
+    let mut end = (span.end as usize).clamp(start, len);
+    while !src.is_char_boundary(start) {
+        start -= 1;
+    }
+    while !src.is_char_boundary(end) {
+        end += 1;
+    }
+    if start == end {
+        if let Some(c) = src[start..].chars().next() {
+            end = start + c.len_utf8();
+        } else if let Some(c) = src[..start].chars().next_back() {
+            start -= c.len_utf8();
+        }
+    }
+    start..end
+}
+
+/// Feeds ariadne the files of a [`SourceMap`], building each file's line
+/// index only when a report touches it.
+struct SourceCache<'s> {
+    map: &'s SourceMap,
+    loaded: HashMap<FileId, Source<&'s str>>,
+}
+
+impl<'s> SourceCache<'s> {
+    fn new(map: &'s SourceMap) -> SourceCache<'s> {
+        SourceCache {
+            map,
+            loaded: HashMap::new(),
+        }
+    }
+}
+
+impl<'s> ariadne::Cache<FileId> for SourceCache<'s> {
+    type Storage = &'s str;
+
+    fn fetch(&mut self, id: &FileId) -> Result<&Source<&'s str>, impl fmt::Debug> {
+        if !self.map.contains(*id) {
+            return Err(format!("no source file with id {id}"));
+        }
+        let map = self.map;
+        Ok(self
+            .loaded
+            .entry(*id)
+            .or_insert_with(|| Source::from(map.source(*id))))
+    }
+
+    fn display<'a>(&self, id: &'a FileId) -> Option<impl fmt::Display + 'a> {
+        self.map
+            .contains(*id)
+            .then(|| self.map.name(*id).to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::syntax::read_program;
+
+    fn syntax_diag(name: &str, src: &str) -> (SourceMap, Diagnostic) {
+        let mut sources = SourceMap::default();
+        let file = sources.add(name, src);
+        let err = read_program(src, file).expect_err("should not read");
+        (sources, Diagnostic::from(err))
+    }
+
+    #[test]
+    fn line_col_counts_lines_and_chars() {
+        let mut sources = SourceMap::default();
+        sources.add("other.omni", "x");
+        let f = sources.add("a.omni", "ab\nλλ x\n");
+        assert_eq!(sources.name(f), "a.omni");
+        assert_eq!(sources.line_col(Span::new(f, 0, 1)), (1, 1));
+        assert_eq!(sources.line_col(Span::new(f, 3, 4)), (2, 1));
+        // `x` is after two 2-byte chars and a space: column 4.
+        assert_eq!(sources.line_col(Span::new(f, 8, 9)), (2, 4));
+    }
+
+    #[test]
+    fn unclosed_paren_renders_location_and_caret() {
+        let (sources, diag) = syntax_diag("prog.omni", "(define x\n  (+ 1 2)");
+        let text = diag.render(&sources);
+        assert!(text.contains("unclosed `(`"), "{text}");
+        assert!(text.contains("prog.omni:1:1"), "{text}");
+        assert!(text.contains("this `(` is never closed"), "{text}");
+        assert!(
+            text.contains("expected `)` before the end of the file"),
+            "{text}"
+        );
+        assert!(text.contains("(define x"), "{text}");
+        // The underline/caret sits under the opener, in the first column.
+        let caret_line = text
+            .lines()
+            .find(|l| l.contains('┬') || l.contains('^'))
+            .unwrap_or_else(|| panic!("no caret line in {text}"));
+        let source_line = text.lines().find(|l| l.contains("(define x")).unwrap();
+        assert_eq!(
+            caret_line
+                .find(['┬', '^'])
+                .map(|i| caret_line[..i].chars().count()),
+            source_line
+                .find('(')
+                .map(|i| source_line[..i].chars().count()),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn stray_closer_on_a_later_line() {
+        let (sources, diag) = syntax_diag("x.omni", "(a)\n  (b))\n");
+        let text = diag.render(&sources);
+        assert!(text.contains("x.omni:2:6"), "{text}");
+        assert!(text.contains("unexpected `)`"), "{text}");
+    }
+
+    #[test]
+    fn notes_secondaries_and_render_all() {
+        let mut sources = SourceMap::default();
+        let f = sources.add("m.omni", "(let [x 1]\n  (+ x y))\n");
+        let d1 = Diagnostic::error("unbound variable `y`", Span::new(f, 18, 19), "not defined")
+            .with_secondary(Span::new(f, 6, 7), "did you mean `x`?")
+            .with_note("variables must be defined before use");
+        let d2 = Diagnostic::error("second", Span::new(f, 0, 1), "here");
+        let text = render_all(&[d1.clone(), d2], &sources);
+        assert!(text.contains("m.omni:2:8"), "{text}");
+        assert!(text.contains("not defined"), "{text}");
+        assert!(text.contains("did you mean `x`?"), "{text}");
+        assert!(
+            text.contains("variables must be defined before use"),
+            "{text}"
+        );
+        assert!(text.contains("second"), "{text}");
+        assert!(text.find("unbound").unwrap() < text.find("second").unwrap());
+        assert_eq!(d1.secondary.len(), 1);
+        assert_eq!(d1.notes.len(), 1);
+    }
+
+    #[test]
+    fn empty_span_at_end_of_file_still_renders() {
+        let mut sources = SourceMap::default();
+        let f = sources.add("e.omni", "(a");
+        let text = Diagnostic::error("eof", Span::new(f, 2, 2), "ends here").render(&sources);
+        assert!(text.contains("e.omni:1:2"), "{text}");
+        assert!(text.contains("ends here"), "{text}");
+    }
+
+    #[test]
+    fn syntax_error_secondary_is_kept() {
+        let (_, diag) = syntax_diag("s.omni", "(a]");
+        assert_eq!(diag.span, Span::new(0, 2, 3));
+        assert_eq!(diag.secondary[0].0, Span::new(0, 0, 1));
+    }
+}

@@ -1,0 +1,96 @@
+//! `omnic build`: compile to an object file and link a native executable.
+//!
+//! The runtime staticlib is embedded in `omnic` at compile time (the build
+//! script exports its path), so building works from any directory and the
+//! executable needs nothing from the source tree. Linking uses the system
+//! `cc` with the native libraries the Rust standard library needs
+//! (`rustc --print native-static-libs`).
+
+use super::manifest::{self, MANIFEST_FILE};
+use super::{pipeline, Dumps, Fatal};
+use crate::codegen::{self, CodegenOptions, DEFAULT_OPT_LEVEL};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// The runtime, built as a staticlib by `build.rs`.
+static RUNTIME_STATICLIB: &[u8] = include_bytes!(env!("OMNI_RUNTIME_STATICLIB"));
+
+/// System libraries the runtime staticlib (Rust std) links against.
+const NATIVE_LIBS: &[&str] = &["-lgcc_s", "-lutil", "-lrt", "-lpthread", "-lm", "-ldl", "-lc"];
+
+/// What to build: the entry source, the executable path, the opt level.
+struct Target {
+    entry: PathBuf,
+    output: PathBuf,
+    opt_level: String,
+}
+
+pub(crate) fn build(
+    file: Option<PathBuf>,
+    output: Option<PathBuf>,
+    dumps: Dumps,
+) -> Result<i32, Fatal> {
+    let target = resolve_target(file, output)?;
+    let front = pipeline::front_end(&target.entry, dumps)?;
+    let object_name = file_stem(&target.entry);
+    let mut module = codegen::object_module(&object_name, &target.opt_level)?;
+    let opts = CodegenOptions { dump_clif: dumps.dump_clif, emit_main: true };
+    let compiled = codegen::compile(&front.program, &mut module, &opts)?;
+    pipeline::print_clif(&compiled, dumps);
+    let object = module
+        .finish()
+        .emit()
+        .map_err(|e| Fatal(format!("error: writing the object file failed: {e}\n")))?;
+    link(&object, &target.output)?;
+    Ok(0)
+}
+
+fn resolve_target(file: Option<PathBuf>, output: Option<PathBuf>) -> Result<Target, Fatal> {
+    match file {
+        Some(entry) => {
+            let output = output.unwrap_or_else(|| PathBuf::from(file_stem(&entry)));
+            Ok(Target { entry, output, opt_level: DEFAULT_OPT_LEVEL.to_string() })
+        }
+        None => {
+            let text = pipeline::read_source(Path::new(MANIFEST_FILE))?;
+            let m = manifest::parse(&text)?;
+            let entry = PathBuf::from(&m.entry);
+            let output = output
+                .or(m.output.map(PathBuf::from))
+                .unwrap_or_else(|| PathBuf::from(file_stem(&entry)));
+            Ok(Target { entry, output, opt_level: m.opt_level })
+        }
+    }
+}
+
+fn file_stem(path: &Path) -> String {
+    path.file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| "a.out".to_string())
+}
+
+/// Link `object` with the runtime into the executable `output`.
+fn link(object: &[u8], output: &Path) -> Result<(), Fatal> {
+    let failed = |what: String| Fatal(format!("error: linking failed: {what}\n"));
+    let dir = tempfile::tempdir().map_err(|e| failed(format!("cannot create a temp dir: {e}")))?;
+    let object_path = dir.path().join("program.o");
+    let runtime_path = dir.path().join("libomni_runtime.a");
+    std::fs::write(&object_path, object)
+        .map_err(|e| failed(format!("cannot write {}: {e}", object_path.display())))?;
+    std::fs::write(&runtime_path, RUNTIME_STATICLIB)
+        .map_err(|e| failed(format!("cannot write {}: {e}", runtime_path.display())))?;
+    let result = Command::new("cc")
+        .arg("-o")
+        .arg(output)
+        .arg(&object_path)
+        .arg(&runtime_path)
+        .args(NATIVE_LIBS)
+        .output()
+        .map_err(|e| failed(format!("cannot run `cc`: {e}")))?;
+    if !result.status.success() {
+        let stderr = String::from_utf8_lossy(&result.stderr);
+        return Err(failed(format!("`cc` exited with {}\n{}", result.status, stderr.trim_end())));
+    }
+    Ok(())
+}

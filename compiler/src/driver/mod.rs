@@ -1,0 +1,158 @@
+//! The driver: command line (clap), pipeline orchestration, JIT runs and
+//! native builds.
+//!
+//! `omnic run FILE` compiles through every stage into a JIT module and runs
+//! the program via the runtime's `run_jit`; `omnic build` writes an object
+//! file, links it with the embedded runtime staticlib using the system `cc`;
+//! `omnic check` only reports diagnostics. Every failure is printed to stderr
+//! as `error: ...` (compile errors rendered with their source line) and gives
+//! exit status 1; an internal compiler error (a panic) is caught by a hook
+//! and reported the same way instead of a backtrace.
+
+mod build;
+mod manifest;
+mod pipeline;
+
+use crate::codegen::{self, CodegenOptions};
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+
+#[derive(Parser, Debug)]
+#[command(name = "omnic", version, about = "The OmniLisp compiler")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Compile FILE with the JIT and run it.
+    Run {
+        file: PathBuf,
+        /// Print memory statistics when the program ends (sets OMNI_STATS=1).
+        #[arg(long)]
+        stats: bool,
+        #[command(flatten)]
+        dumps: Dumps,
+        /// Arguments passed to the program (after `--`).
+        #[arg(last = true)]
+        args: Vec<String>,
+    },
+    /// Compile FILE (or the `omnic.toml` project here) to a native executable.
+    Build {
+        file: Option<PathBuf>,
+        /// The executable to write (default: the file stem, in the current directory).
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+        #[command(flatten)]
+        dumps: Dumps,
+    },
+    /// Report diagnostics only; exit status 0 when the program is clean.
+    Check {
+        file: PathBuf,
+        #[command(flatten)]
+        dumps: Dumps,
+    },
+}
+
+/// Intermediate representations to print to stdout.
+#[derive(Args, Debug, Clone, Copy, Default)]
+pub(crate) struct Dumps {
+    /// Print the expanded core AST.
+    #[arg(long)]
+    pub dump_ast: bool,
+    /// Print the IR after lowering.
+    #[arg(long)]
+    pub dump_ir: bool,
+    /// Print the IR after the CTRR pass (regions of allocation sites).
+    #[arg(long)]
+    pub dump_ctrr: bool,
+    /// Print the Cranelift IR of every generated function.
+    #[arg(long)]
+    pub dump_clif: bool,
+}
+
+/// A fatal, already formatted error: printed to stderr, exit status 1.
+#[derive(Debug)]
+pub(crate) struct Fatal(pub String);
+
+impl From<codegen::CodegenError> for Fatal {
+    fn from(e: codegen::CodegenError) -> Fatal {
+        Fatal(format!("error: {e}\n"))
+    }
+}
+
+/// Run the command line; returns the process exit status.
+pub fn main() -> i32 {
+    install_panic_hook();
+    let cli = Cli::parse();
+    match dispatch(cli.command) {
+        Ok(status) => status,
+        Err(Fatal(message)) => {
+            crate::driver::pipeline::flush_stdout();
+            eprint!("{message}");
+            if !message.ends_with('\n') {
+                eprintln!();
+            }
+            1
+        }
+    }
+}
+
+fn dispatch(command: Command) -> Result<i32, Fatal> {
+    match command {
+        Command::Run { file, stats, dumps, args } => run(file, stats, dumps, args),
+        Command::Build { file, output, dumps } => build::build(file, output, dumps),
+        Command::Check { file, dumps } => {
+            let front = pipeline::front_end(&file, dumps)?;
+            let mut module = codegen::jit_module(std::iter::empty())?;
+            let opts = CodegenOptions { dump_clif: dumps.dump_clif, emit_main: false };
+            let compiled = codegen::compile(&front.program, &mut module, &opts)?;
+            pipeline::print_clif(&compiled, dumps);
+            Ok(0)
+        }
+    }
+}
+
+fn run(file: PathBuf, stats: bool, dumps: Dumps, args: Vec<String>) -> Result<i32, Fatal> {
+    let front = pipeline::front_end(&file, dumps)?;
+    let symbols = omni_runtime::abi::runtime_symbols();
+    let mut module = codegen::jit_module(symbols)?;
+    let opts = CodegenOptions { dump_clif: dumps.dump_clif, emit_main: false };
+    let compiled = codegen::compile(&front.program, &mut module, &opts)?;
+    pipeline::print_clif(&compiled, dumps);
+    let entry = codegen::finalize_jit(&mut module, &compiled)?;
+    if stats {
+        // The runtime reads OMNI_STATS when the program ends; set it while
+        // the process is still single-threaded.
+        std::env::set_var("OMNI_STATS", "1");
+    }
+    let mut argv = vec![file.display().to_string()];
+    argv.extend(args);
+    omni_runtime::rt::set_command_line_args(argv);
+    pipeline::flush_stdout();
+    let status = omni_runtime::rt::run_jit(entry);
+    // The module owns the program's code: it must outlive the run.
+    drop(module);
+    Ok(status)
+}
+
+/// Report panics as internal compiler errors (exit status 1, no backtrace).
+fn install_panic_hook() {
+    std::panic::set_hook(Box::new(|info| {
+        let payload = info.payload();
+        let message = if let Some(s) = payload.downcast_ref::<&str>() {
+            (*s).to_string()
+        } else if let Some(s) = payload.downcast_ref::<String>() {
+            s.clone()
+        } else {
+            "unknown panic".to_string()
+        };
+        pipeline::flush_stdout();
+        match info.location() {
+            Some(at) => eprintln!("error: internal compiler error: {message}\n  at {at}"),
+            None => eprintln!("error: internal compiler error: {message}"),
+        }
+        std::process::exit(1);
+    }));
+}

@@ -1,0 +1,562 @@
+//! The special forms: definitions, functions, bodies (letrec*), `let` with
+//! destructuring, `cond`, `and`/`or` and quasiquote.
+
+use super::ast::{Expr, ExprKind, Lambda, Literal, LocalId};
+use super::{ExpandError, Expander, Resolved, Result};
+use crate::syntax::{Datum, DatumKind, Span};
+use omni_runtime::prims::{PrimArity, PrimDesc};
+use std::rc::Rc;
+
+pub(super) fn expect_args(
+    form: &str,
+    args: &[Datum],
+    min: usize,
+    max: usize,
+    span: Span,
+) -> Result<()> {
+    if args.len() >= min && args.len() <= max {
+        return Ok(());
+    }
+    let expected = if max == usize::MAX {
+        format!("at least {min}")
+    } else if min == max {
+        format!("{min}")
+    } else {
+        format!("{min} or {max}")
+    };
+    Err(ExpandError::new(
+        format!("`{form}` expects {expected} argument{}, got {}", plural(min.max(2)), args.len()),
+        span,
+        format!("wrong number of arguments to `{form}`"),
+    ))
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 {
+        ""
+    } else {
+        "s"
+    }
+}
+
+pub(super) fn check_prim_arity(p: &PrimDesc, n: usize, span: Span) -> Result<()> {
+    let ok = match p.arity {
+        PrimArity::Fixed(k) => n == k as usize,
+        PrimArity::Variadic { min } => n >= min as usize,
+    };
+    if ok {
+        return Ok(());
+    }
+    let expected = match p.arity {
+        PrimArity::Fixed(k) => format!("{k}"),
+        PrimArity::Variadic { min } => format!("at least {min}"),
+    };
+    Err(ExpandError::new(
+        format!("wrong number of arguments to `{}`: expected {expected}, got {n}", p.name),
+        span,
+        "called here",
+    ))
+}
+
+/// If `d` is a top-level `(define name ...)`, its name.
+pub(super) fn define_name(d: &Datum) -> Result<Option<(&str, Span)>> {
+    let DatumKind::List(items) = &d.kind else { return Ok(None) };
+    if items.first().and_then(|h| h.as_sym()) != Some("define") {
+        return Ok(None);
+    }
+    match items.get(1) {
+        Some(Datum { kind: DatumKind::Sym(name), span }) => Ok(Some((name, *span))),
+        Some(Datum { kind: DatumKind::Meta(_) | DatumKind::Kind(_), span }) => Err(ExpandError::new(
+            "type, struct and effect definitions are not supported yet",
+            *span,
+            "not supported yet",
+        )),
+        Some(other) => Err(ExpandError::new(
+            "malformed `define`: expected a name after `define`",
+            other.span,
+            "not a name",
+        )),
+        None => Err(ExpandError::new(
+            "malformed `define`: expected a name and a value",
+            d.span,
+            "incomplete definition",
+        )),
+    }
+}
+
+/// A parameter slot: `[]`, `[x]`, `[x {T}]`, `[x y z]`, `[x {T} y]`,
+/// `[.. xs]`, `[a .. rest]`: names, each optionally followed by its type, and
+/// at most one `..` before the last name.
+fn is_param_slot(d: &Datum) -> bool {
+    let DatumKind::Slot(xs) = &d.kind else { return false };
+    let mut prev_name = false;
+    let mut i = 0;
+    while i < xs.len() {
+        match &xs[i].kind {
+            DatumKind::Sym(s) if s == ".." => {
+                return i + 2 == xs.len() && matches!(xs[i + 1].as_sym(), Some(n) if n != "..");
+            }
+            DatumKind::Sym(_) => prev_name = true,
+            DatumKind::Kind(_) if prev_name => prev_name = false,
+            _ => return false,
+        }
+        i += 1;
+    }
+    true
+}
+
+fn is_param_like(d: &Datum) -> bool {
+    d.as_sym().is_some() || is_param_slot(d)
+}
+
+/// Split `params... [{Ret}] body...` of a function definition.
+fn split_function(items: &[Datum]) -> (&[Datum], &[Datum]) {
+    let mut n = items.iter().take_while(|d| is_param_like(d)).count();
+    let mut body_start = n;
+    if matches!(items.get(n).map(|d| &d.kind), Some(DatumKind::Kind(_))) {
+        body_start = n + 1;
+    }
+    if body_start >= items.len() && n > 0 && body_start == n {
+        // Everything looked like a parameter: the last form is the body.
+        n -= 1;
+        body_start = n;
+    }
+    (&items[..n], &items[body_start..])
+}
+
+struct Params {
+    names: Vec<(String, Span)>,
+    rest: Option<(String, Span)>,
+}
+
+fn parse_params(items: &[Datum]) -> Result<Params> {
+    let mut p = Params { names: vec![], rest: None };
+    let mut i = 0;
+    let bad = |d: &Datum, msg: &str| ExpandError::new(msg.to_string(), d.span, "malformed parameter");
+    while i < items.len() {
+        let d = &items[i];
+        if p.rest.is_some() {
+            return Err(bad(d, "no parameter may follow the rest parameter"));
+        }
+        match &d.kind {
+            DatumKind::Sym(s) if s == ".." => {
+                let Some(name) = items.get(i + 1).and_then(|n| n.as_sym().map(|s| (s, n.span))) else {
+                    return Err(bad(d, "`..` must be followed by the rest parameter's name"));
+                };
+                p.rest = Some((name.0.to_string(), name.1));
+                i += 2;
+                continue;
+            }
+            DatumKind::Sym(s) => p.names.push((s.clone(), d.span)),
+            DatumKind::Slot(xs) if is_param_slot(d) => {
+                let inner = parse_params(&xs.iter().filter(|x| !matches!(x.kind, DatumKind::Kind(_))).cloned().collect::<Vec<_>>())?;
+                p.names.extend(inner.names);
+                if inner.rest.is_some() {
+                    p.rest = inner.rest;
+                }
+            }
+            DatumKind::Slot(_) => {
+                return Err(bad(d, "a parameter slot holds names, each optionally followed by `{Type}`, and `.. rest`"))
+            }
+            _ => return Err(bad(d, "a parameter is a name or a slot `[name {Type}]`")),
+        }
+        i += 1;
+    }
+    for (k, (a, sa)) in p.names.iter().chain(p.rest.iter()).enumerate() {
+        if p.names.iter().chain(p.rest.iter()).skip(k + 1).any(|(b, _)| a == b) {
+            return Err(ExpandError::new(format!("duplicate parameter `{a}`"), *sa, "duplicate"));
+        }
+    }
+    Ok(p)
+}
+
+impl Expander {
+    /// The value of a `define` form (`items[0]` is `define`, `items[1]` the name).
+    pub(super) fn expand_define_init(&mut self, items: &[Datum], span: Span) -> Result<Expr> {
+        let name = items[1].as_sym().unwrap_or("?").to_string();
+        let rest = &items[2..];
+        match rest {
+            [] => Err(ExpandError::new(
+                format!("malformed `define` of `{name}`: expected a value or parameters and a body"),
+                span,
+                "incomplete definition",
+            )),
+            [value] => self.expand(value),
+            [Datum { kind: DatumKind::Kind(_), .. }, value] => self.expand(value),
+            _ => {
+                let lam = self.expand_lambda(Some(name), rest, items[0].span, span)?;
+                Ok(Expr::new(ExprKind::Lambda(lam), span))
+            }
+        }
+    }
+
+    /// `fn` forms and function definitions: `params... [{Ret}] body...`.
+    pub(super) fn expand_lambda(
+        &mut self,
+        name: Option<String>,
+        items: &[Datum],
+        head_span: Span,
+        span: Span,
+    ) -> Result<Rc<Lambda>> {
+        let (params, body) = split_function(items);
+        if body.is_empty() {
+            return Err(ExpandError::new(
+                "malformed function: expected parameters and a body",
+                head_span,
+                "function without a body",
+            ));
+        }
+        let p = parse_params(params)?;
+        self.push_scope();
+        let params: Vec<LocalId> = p.names.iter().map(|(n, s)| self.bind_local(n, *s)).collect();
+        let rest = p.rest.as_ref().map(|(n, s)| self.bind_local(n, *s));
+        let body = self.expand_body(body, span);
+        self.pop_scope();
+        Ok(Rc::new(Lambda { name, params, rest, body: body?, span }))
+    }
+
+    /// A body: a sequence of forms whose `define`s are mutually recursive
+    /// (letrec*). Expressions before a define keep their order.
+    pub(crate) fn expand_body(&mut self, forms: &[Datum], span: Span) -> Result<Expr> {
+        let has_defines = forms.iter().any(|d| matches!(define_name(d), Ok(Some(_))));
+        if !has_defines {
+            for d in forms {
+                define_name(d)?;
+            }
+            let mut xs = self.expand_all(forms)?;
+            return Ok(if xs.len() == 1 { xs.pop().unwrap() } else { Expr::new(ExprKind::Seq(xs), span) });
+        }
+        self.push_scope();
+        let result = self.expand_letrec_body(forms, span);
+        self.pop_scope();
+        result
+    }
+
+    fn expand_letrec_body(&mut self, forms: &[Datum], span: Span) -> Result<Expr> {
+        let last_define = forms.iter().rposition(|d| matches!(define_name(d), Ok(Some(_)))).unwrap();
+        // Bind every defined name first: all inits and the body see them.
+        let mut ids = Vec::new();
+        for d in &forms[..=last_define] {
+            match define_name(d)? {
+                Some((name, s)) => {
+                    if let Some(Resolved::Local(prev)) =
+                        self.scopes.last().and_then(|sc| sc.get(name)).map(|l| Resolved::Local(*l))
+                    {
+                        let _ = prev;
+                        return Err(ExpandError::new(
+                            format!("`{name}` is defined twice in the same body"),
+                            s,
+                            "second definition",
+                        ));
+                    }
+                    ids.push(Some(self.bind_local(name, s)));
+                }
+                None => ids.push(None),
+            }
+        }
+        let mut bindings = Vec::new();
+        for (d, id) in forms[..=last_define].iter().zip(ids) {
+            match id {
+                Some(l) => {
+                    let DatumKind::List(items) = &d.kind else { unreachable!() };
+                    let init = self.expand_define_init(items, d.span)?;
+                    bindings.push((l, init));
+                }
+                None => {
+                    let e = self.expand(d)?;
+                    let t = self.fresh_local("effect", d.span);
+                    bindings.push((t, e));
+                }
+            }
+        }
+        let rest = &forms[last_define + 1..];
+        let body = if rest.is_empty() {
+            Expr::nothing(span)
+        } else {
+            self.expand_body(rest, span)?
+        };
+        Ok(Expr::new(ExprKind::Letrec(bindings, Box::new(body)), span))
+    }
+
+    /// `(let [pat init]... body...)`, `(let ^:seq [..]... body...)`.
+    pub(super) fn expand_let(&mut self, args: &[Datum], head_span: Span, span: Span) -> Result<Expr> {
+        let (sequential, args) = match args.first().map(|d| &d.kind) {
+            Some(DatumKind::Meta(m)) if m == "seq" => (true, &args[1..]),
+            Some(DatumKind::Meta(m)) => {
+                return Err(ExpandError::new(
+                    format!("unknown `let` metadata `^:{m}` (expected `^:seq`)"),
+                    args[0].span,
+                    "unknown metadata",
+                ))
+            }
+            _ => (false, args),
+        };
+        let is_binding = |d: &Datum| matches!(&d.kind, DatumKind::Slot(xs) if xs.len() == 2 || (xs.len() == 3 && matches!(xs[1].kind, DatumKind::Kind(_))));
+        let mut nb = args.iter().take_while(|d| is_binding(d)).count();
+        if nb == args.len() && nb > 0 {
+            nb -= 1;
+        }
+        let (bindings, body) = args.split_at(nb);
+        if body.is_empty() {
+            return Err(ExpandError::new(
+                "malformed `let`: expected bindings `[name value]` and a body",
+                head_span,
+                "`let` without a body",
+            ));
+        }
+        if let Some(bad) = bindings.iter().find(|d| !is_binding(d)) {
+            return Err(ExpandError::new("malformed `let` binding", bad.span, "expected `[name value]`"));
+        }
+        let parsed: Vec<(&Datum, &Datum)> = bindings
+            .iter()
+            .map(|b| {
+                let DatumKind::Slot(xs) = &b.kind else { unreachable!() };
+                (&xs[0], xs.last().unwrap())
+            })
+            .collect();
+        if sequential {
+            self.expand_let_seq(&parsed, body, span)
+        } else {
+            // Parallel: every init sees the outer scope.
+            let mut inits = Vec::new();
+            for (_, init) in &parsed {
+                inits.push(self.expand(init)?);
+            }
+            self.push_scope();
+            let result = self.bind_patterns(&parsed, inits, body, span);
+            self.pop_scope();
+            result
+        }
+    }
+
+    fn expand_let_seq(&mut self, parsed: &[(&Datum, &Datum)], body: &[Datum], span: Span) -> Result<Expr> {
+        let Some(((pat, init), rest)) = parsed.split_first() else {
+            return self.expand_body(body, span);
+        };
+        let init = self.expand(init)?;
+        self.push_scope();
+        let mut binds = Vec::new();
+        let result = (|| {
+            self.bind_pattern(pat, init, &mut binds)?;
+            let inner = self.expand_let_seq(rest, body, span)?;
+            Ok(Expr::new(ExprKind::Let(binds, Box::new(inner)), span))
+        })();
+        self.pop_scope();
+        result
+    }
+
+    fn bind_patterns(
+        &mut self,
+        parsed: &[(&Datum, &Datum)],
+        inits: Vec<Expr>,
+        body: &[Datum],
+        span: Span,
+    ) -> Result<Expr> {
+        // Names must be bound only after all inits are evaluated; destructuring
+        // reads happen in a nested let so they see the temporaries.
+        let mut outer = Vec::new();
+        let mut inner = Vec::new();
+        for ((pat, _), init) in parsed.iter().zip(inits) {
+            if pat.as_sym().is_some() {
+                self.bind_pattern(pat, init, &mut outer)?;
+            } else {
+                let t = self.fresh_local("let", pat.span);
+                outer.push((t, init));
+                let tv = Expr::new(ExprKind::Local(t), pat.span);
+                self.bind_pattern(pat, tv, &mut inner)?;
+            }
+        }
+        let body = self.expand_body(body, span)?;
+        let body = if inner.is_empty() { body } else { Expr::new(ExprKind::Let(inner, Box::new(body)), span) };
+        Ok(Expr::new(ExprKind::Let(outer, Box::new(body)), span))
+    }
+
+    /// Bind `pat` to `value`, pushing the bindings (to be evaluated in order).
+    fn bind_pattern(&mut self, pat: &Datum, value: Expr, out: &mut Vec<(LocalId, Expr)>) -> Result<()> {
+        match &pat.kind {
+            DatumKind::Sym(name) if name != ".." && name != "&" => {
+                let l = self.bind_local(name, pat.span);
+                out.push((l, value));
+                Ok(())
+            }
+            DatumKind::Slot(elems) => {
+                let t = self.fresh_local("seq", pat.span);
+                out.push((t, value));
+                let tv = || Expr::new(ExprKind::Local(t), pat.span);
+                let mut i = 0;
+                while i < elems.len() {
+                    let e = &elems[i];
+                    if e.as_sym() == Some("..") {
+                        let Some(rest) = elems.get(i + 1) else {
+                            return Err(ExpandError::new("`..` needs a name after it", e.span, "missing rest name"));
+                        };
+                        if i + 2 != elems.len() {
+                            return Err(ExpandError::new(
+                                "the rest pattern `.. name` must come last",
+                                e.span,
+                                "not last",
+                            ));
+                        }
+                        let drop = self.prelude_global("%seq-drop", e.span)?;
+                        let n = Expr::new(ExprKind::Lit(Literal::Int(i as i64)), e.span);
+                        let v = Expr::new(ExprKind::Call(Box::new(drop), vec![tv(), n]), e.span);
+                        return self.bind_pattern(rest, v, out);
+                    }
+                    let seq_ref = self.prelude_global("%seq-ref", e.span)?;
+                    let n = Expr::new(ExprKind::Lit(Literal::Int(i as i64)), e.span);
+                    let v = Expr::new(ExprKind::Call(Box::new(seq_ref), vec![tv(), n]), e.span);
+                    self.bind_pattern(e, v, out)?;
+                    i += 1;
+                }
+                Ok(())
+            }
+            DatumKind::List(keys) => {
+                let t = self.fresh_local("dict", pat.span);
+                out.push((t, value));
+                for k in keys {
+                    let name = match &k.kind {
+                        DatumKind::List(q) if q.len() == 2 && q[0].as_sym() == Some("quote") => q[1].as_sym(),
+                        _ => None,
+                    };
+                    let Some(name) = name else {
+                        return Err(ExpandError::new(
+                            "a dict pattern lists keys like `(:name :age)`",
+                            k.span,
+                            "expected `:key`",
+                        ));
+                    };
+                    let key = Expr::new(ExprKind::Quote(Datum::new(DatumKind::Sym(name.into()), k.span)), k.span);
+                    let get = Expr::new(
+                        ExprKind::PrimCall("get".into(), vec![Expr::new(ExprKind::Local(t), k.span), key]),
+                        k.span,
+                    );
+                    let l = self.bind_local(name, k.span);
+                    out.push((l, get));
+                }
+                Ok(())
+            }
+            _ => Err(ExpandError::new(
+                "malformed binding pattern: expected a name, `[a b .. rest]` or `(:key ...)`",
+                pat.span,
+                "bad pattern",
+            )),
+        }
+    }
+
+    pub(super) fn expand_cond(&mut self, clauses: &[Datum], span: Span) -> Result<Expr> {
+        let Some((first, rest)) = clauses.split_first() else {
+            return Ok(Expr::nothing(span));
+        };
+        let items = match &first.kind {
+            DatumKind::Slot(xs) | DatumKind::List(xs) if !xs.is_empty() => xs,
+            _ => {
+                return Err(ExpandError::new(
+                    "malformed `cond` clause: expected `[test body...]`",
+                    first.span,
+                    "bad clause",
+                ))
+            }
+        };
+        let is_else = items[0].as_sym() == Some("else") && !matches!(self.resolve("else"), Resolved::Local(_));
+        if is_else {
+            if items.len() < 2 {
+                return Err(ExpandError::new("`else` clause needs a body", first.span, "empty else"));
+            }
+            return self.expand_body(&items[1..], first.span);
+        }
+        let test = self.expand(&items[0])?;
+        let otherwise = self.expand_cond(rest, span)?;
+        if items.len() == 1 {
+            // `[test]` yields the test's value when it is true.
+            return Ok(self.or_expr(test, otherwise, first.span));
+        }
+        let body = self.expand_body(&items[1..], first.span)?;
+        Ok(Expr::new(ExprKind::If(Box::new(test), Box::new(body), Box::new(otherwise)), span))
+    }
+
+    fn or_expr(&mut self, a: Expr, b: Expr, span: Span) -> Expr {
+        let t = self.fresh_local("or", span);
+        let tv = || Expr::new(ExprKind::Local(t), span);
+        let iff = Expr::new(ExprKind::If(Box::new(tv()), Box::new(tv()), Box::new(b)), span);
+        Expr::new(ExprKind::Let(vec![(t, a)], Box::new(iff)), span)
+    }
+
+    pub(super) fn expand_and_or(&mut self, is_and: bool, args: &[Datum], span: Span) -> Result<Expr> {
+        match args {
+            [] => Ok(Expr::new(ExprKind::Lit(Literal::Bool(is_and)), span)),
+            [x] => self.expand(x),
+            [x, rest @ ..] => {
+                let a = self.expand(x)?;
+                let b = self.expand_and_or(is_and, rest, span)?;
+                if is_and {
+                    let t = self.fresh_local("and", x.span);
+                    let tv = || Expr::new(ExprKind::Local(t), x.span);
+                    let iff = Expr::new(ExprKind::If(Box::new(tv()), Box::new(b), Box::new(tv())), span);
+                    Ok(Expr::new(ExprKind::Let(vec![(t, a)], Box::new(iff)), span))
+                } else {
+                    Ok(self.or_expr(a, b, span))
+                }
+            }
+        }
+    }
+
+    /// Quasiquote at nesting `depth` (1 = innermost active level).
+    pub(super) fn expand_quasi(&mut self, d: &Datum, depth: u32) -> Result<Expr> {
+        if !contains_unquote(d) {
+            return Ok(Expr::new(ExprKind::Quote(d.clone()), d.span));
+        }
+        let span = d.span;
+        match &d.kind {
+            DatumKind::List(items) => {
+                if let [head, arg] = items.as_slice() {
+                    match head.as_sym() {
+                        Some("unquote") if depth == 1 => return self.expand(arg),
+                        Some("unquote") | Some("quasiquote") => {
+                            let inner_depth = if head.as_sym() == Some("unquote") { depth - 1 } else { depth + 1 };
+                            let h = Expr::new(ExprKind::Quote(head.clone()), head.span);
+                            let a = self.expand_quasi(arg, inner_depth)?;
+                            let nil = Expr::new(ExprKind::Lit(Literal::Nil), span);
+                            let tail = Expr::new(ExprKind::PrimCall("cons".into(), vec![a, nil]), span);
+                            return Ok(Expr::new(ExprKind::PrimCall("cons".into(), vec![h, tail]), span));
+                        }
+                        _ => {}
+                    }
+                }
+                let mut acc = Expr::new(ExprKind::Lit(Literal::Nil), span);
+                for item in items.iter().rev() {
+                    if let DatumKind::List(xs) = &item.kind {
+                        if xs.len() == 2 && xs[0].as_sym() == Some("unquote-splicing") && depth == 1 {
+                            let spliced = self.expand(&xs[1])?;
+                            let append = self.prelude_global("append", item.span)?;
+                            acc = Expr::new(ExprKind::Call(Box::new(append), vec![spliced, acc]), item.span);
+                            continue;
+                        }
+                    }
+                    let x = self.expand_quasi(item, depth)?;
+                    acc = Expr::new(ExprKind::PrimCall("cons".into(), vec![x, acc]), span);
+                }
+                Ok(acc)
+            }
+            DatumKind::Slot(items) => {
+                let xs = items.iter().map(|x| self.expand_quasi(x, depth)).collect::<Result<Vec<_>>>()?;
+                Ok(Expr::new(ExprKind::MakeArray(xs), span))
+            }
+            DatumKind::Dict(items) => {
+                let xs = items.iter().map(|x| self.expand_quasi(x, depth)).collect::<Result<Vec<_>>>()?;
+                Ok(Expr::new(ExprKind::MakeDict(xs), span))
+            }
+            _ => Ok(Expr::new(ExprKind::Quote(d.clone()), span)),
+        }
+    }
+}
+
+fn contains_unquote(d: &Datum) -> bool {
+    match &d.kind {
+        DatumKind::List(xs) => {
+            matches!(xs.first().and_then(|h| h.as_sym()), Some("unquote" | "unquote-splicing"))
+                || xs.iter().any(contains_unquote)
+        }
+        DatumKind::Slot(xs) | DatumKind::Dict(xs) => xs.iter().any(contains_unquote),
+        _ => false,
+    }
+}

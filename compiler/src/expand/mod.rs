@@ -1,0 +1,403 @@
+//! Expansion: datums → core AST with resolved names.
+//!
+//! Entry point: [`expand_program`]. Special forms are desugared here (`when`,
+//! `unless`, `cond`, `and`, `or`, `do`, destructuring `let`, quasiquote,
+//! inner `define`s as letrec*), every symbol is resolved to a local, a global
+//! or a runtime primitive, and malformed forms are reported with the span of
+//! the offending datum.
+
+pub mod ast;
+mod forms;
+
+pub use ast::{Expr, ExprKind, GlobalId, Lambda, Literal, LocalId, Program};
+
+use crate::syntax::{Datum, DatumKind, Span};
+use std::collections::HashMap;
+
+/// An expansion error (malformed special form, unbound name, ...).
+#[derive(Debug, Clone)]
+pub struct ExpandError {
+    pub message: String,
+    pub span: Span,
+    pub label: String,
+}
+
+impl ExpandError {
+    pub fn new(message: impl Into<String>, span: Span, label: impl Into<String>) -> ExpandError {
+        ExpandError { message: message.into(), span, label: label.into() }
+    }
+}
+
+pub type Result<T> = std::result::Result<T, ExpandError>;
+
+/// Expand the prelude's datums followed by the program's: both are top-level
+/// forms of one program, run in order.
+pub fn expand_program(prelude: Vec<Datum>, program: Vec<Datum>) -> Result<Program> {
+    let mut ex = Expander::default();
+    let mut forms = Vec::new();
+    for d in prelude.into_iter().chain(program) {
+        ex.flatten_toplevel(d, &mut forms);
+    }
+    for d in &forms {
+        ex.declare_toplevel(d)?;
+    }
+    for d in &forms {
+        let e = ex.expand_toplevel(d)?;
+        ex.prog.body.push(e);
+    }
+    Ok(ex.prog)
+}
+
+/// Names of the special forms; a local binding shadows them.
+const SPECIAL_FORMS: &[&str] = &[
+    "quote", "quasiquote", "unquote", "unquote-splicing", "if", "when", "unless", "cond", "and",
+    "or", "do", "begin", "let", "fn", "λ", "lambda", "define", "set!", "match", "try", "catch",
+    "handle", "perform", "resume", "put!", "import",
+];
+
+/// Special forms of later language layers, reported as not yet implemented.
+const NOT_YET: &[&str] = &["match", "try", "catch", "handle", "perform", "resume", "put!", "import"];
+
+#[derive(Default)]
+pub(crate) struct Expander {
+    pub(crate) prog: Program,
+    global_index: HashMap<String, GlobalId>,
+    scopes: Vec<HashMap<String, LocalId>>,
+}
+
+pub(crate) enum Resolved {
+    Local(LocalId),
+    Global(GlobalId),
+    Prim(&'static omni_runtime::prims::PrimDesc),
+    Special,
+    Unbound,
+}
+
+impl Expander {
+    // ---- scopes ----
+    pub(crate) fn push_scope(&mut self) {
+        self.scopes.push(HashMap::new());
+    }
+    pub(crate) fn pop_scope(&mut self) {
+        self.scopes.pop();
+    }
+    pub(crate) fn bind_local(&mut self, name: &str, span: Span) -> LocalId {
+        let id = LocalId(self.prog.locals.len() as u32);
+        self.prog.locals.push(ast::LocalInfo { name: name.to_string(), span });
+        self.scopes.last_mut().expect("a scope").insert(name.to_string(), id);
+        id
+    }
+    /// A compiler temporary, not visible to the program.
+    pub(crate) fn fresh_local(&mut self, hint: &str, span: Span) -> LocalId {
+        let id = LocalId(self.prog.locals.len() as u32);
+        self.prog.locals.push(ast::LocalInfo { name: format!("%{hint}"), span });
+        id
+    }
+
+    pub(crate) fn resolve(&self, name: &str) -> Resolved {
+        for scope in self.scopes.iter().rev() {
+            if let Some(l) = scope.get(name) {
+                return Resolved::Local(*l);
+            }
+        }
+        if SPECIAL_FORMS.contains(&name) {
+            return Resolved::Special;
+        }
+        if let Some(g) = self.global_index.get(name) {
+            return Resolved::Global(*g);
+        }
+        match omni_runtime::prims::lookup(name) {
+            Some(p) => Resolved::Prim(p),
+            None => Resolved::Unbound,
+        }
+    }
+
+    /// A prelude global the expander's desugarings rely on.
+    pub(crate) fn prelude_global(&self, name: &str, span: Span) -> Result<Expr> {
+        match self.global_index.get(name) {
+            Some(g) => Ok(Expr::new(ExprKind::Global(*g), span)),
+            None => Err(ExpandError::new(
+                format!("internal: the prelude does not define `{name}`"),
+                span,
+                "needed here",
+            )),
+        }
+    }
+
+    // ---- top level ----
+
+    /// Splice top-level `(do ...)`/`(begin ...)` so their defines are global.
+    fn flatten_toplevel(&mut self, d: Datum, out: &mut Vec<Datum>) {
+        if let DatumKind::List(items) = &d.kind {
+            if let Some(h) = items.first().and_then(|h| h.as_sym()) {
+                if h == "do" || h == "begin" {
+                    for x in items[1..].iter().cloned() {
+                        self.flatten_toplevel(x, out);
+                    }
+                    return;
+                }
+            }
+        }
+        out.push(d);
+    }
+
+    fn declare_toplevel(&mut self, d: &Datum) -> Result<()> {
+        let Some((name, span)) = forms::define_name(d)? else { return Ok(()) };
+        match self.global_index.get(name) {
+            Some(g) => self.prog.globals[g.0 as usize].definitions += 1,
+            None => {
+                let g = GlobalId(self.prog.globals.len() as u32);
+                self.prog.globals.push(ast::GlobalInfo {
+                    name: name.to_string(),
+                    span,
+                    definitions: 1,
+                    assigned: false,
+                });
+                self.global_index.insert(name.to_string(), g);
+            }
+        }
+        Ok(())
+    }
+
+    fn expand_toplevel(&mut self, d: &Datum) -> Result<Expr> {
+        if let Some((name, _)) = forms::define_name(d)? {
+            let g = self.global_index[name];
+            let DatumKind::List(items) = &d.kind else { unreachable!() };
+            let init = self.expand_define_init(items, d.span)?;
+            return Ok(Expr::new(ExprKind::DefineGlobal(g, Box::new(init)), d.span));
+        }
+        self.expand(d)
+    }
+
+    // ---- expressions ----
+
+    pub(crate) fn expand(&mut self, d: &Datum) -> Result<Expr> {
+        let span = d.span;
+        let lit = |l| Ok(Expr::new(ExprKind::Lit(l), span));
+        match &d.kind {
+            DatumKind::Int(n) if !omni_runtime::value::fits_int(*n) => Err(ExpandError::new(
+                format!("integer literal {n} is out of range (Ints are 63-bit)"),
+                span,
+                "too large",
+            )),
+            DatumKind::Int(n) => lit(Literal::Int(*n)),
+            DatumKind::Float(x) => lit(Literal::Float(*x)),
+            DatumKind::Str(s) => lit(Literal::Str(s.clone())),
+            DatumKind::Char(c) => lit(Literal::Char(*c)),
+            DatumKind::Bool(b) => lit(Literal::Bool(*b)),
+            DatumKind::Nothing => lit(Literal::Nothing),
+            DatumKind::Sym(name) => self.expand_symbol(name, span),
+            DatumKind::List(items) if items.is_empty() => lit(Literal::Nil),
+            DatumKind::List(items) => self.expand_list(items, span),
+            DatumKind::Slot(items) => {
+                let xs = self.expand_all(items)?;
+                Ok(Expr::new(ExprKind::MakeArray(xs), span))
+            }
+            DatumKind::Dict(items) => {
+                if items.len() % 2 != 0 {
+                    return Err(ExpandError::new(
+                        "dict literal needs an even number of forms (keys and values alternate)",
+                        span,
+                        "odd number of forms",
+                    ));
+                }
+                let xs = self.expand_all(items)?;
+                Ok(Expr::new(ExprKind::MakeDict(xs), span))
+            }
+            DatumKind::Kind(_) => Err(ExpandError::new(
+                "type expressions are not supported yet",
+                span,
+                "type expression here",
+            )),
+            DatumKind::Meta(m) => Err(ExpandError::new(
+                format!("metadata `^:{m}` must come before a binding or a definition"),
+                span,
+                "misplaced metadata",
+            )),
+            DatumKind::Path(base, segs) => {
+                let mut e = self.expand(base)?;
+                for seg in segs {
+                    let (key, kspan) = match seg {
+                        crate::syntax::PathSeg::Field(name, s) => (
+                            Expr::new(
+                                ExprKind::Quote(Datum::new(DatumKind::Sym(name.clone()), *s)),
+                                *s,
+                            ),
+                            *s,
+                        ),
+                        crate::syntax::PathSeg::Index(i) => (self.expand(i)?, i.span),
+                    };
+                    let sp = span.to(kspan);
+                    e = Expr::new(ExprKind::PrimCall("get".into(), vec![e, key]), sp);
+                }
+                Ok(e)
+            }
+        }
+    }
+
+    pub(crate) fn expand_all(&mut self, ds: &[Datum]) -> Result<Vec<Expr>> {
+        ds.iter().map(|d| self.expand(d)).collect()
+    }
+
+    fn expand_symbol(&mut self, name: &str, span: Span) -> Result<Expr> {
+        match self.resolve(name) {
+            Resolved::Local(l) => Ok(Expr::new(ExprKind::Local(l), span)),
+            Resolved::Global(g) => Ok(Expr::new(ExprKind::Global(g), span)),
+            Resolved::Prim(p) => Ok(Expr::new(ExprKind::PrimRef(p.name.to_string()), span)),
+            Resolved::Special => Err(ExpandError::new(
+                format!("`{name}` is a special form, not a value"),
+                span,
+                "used as a value here",
+            )),
+            Resolved::Unbound => Err(ExpandError::new(
+                format!("unbound name `{name}`"),
+                span,
+                "not defined anywhere",
+            )),
+        }
+    }
+
+    fn expand_list(&mut self, items: &[Datum], span: Span) -> Result<Expr> {
+        let head = &items[0];
+        let args = &items[1..];
+        if let Some(name) = head.as_sym() {
+            match self.resolve(name) {
+                Resolved::Special => return self.expand_special(name, head, args, span),
+                Resolved::Prim(p) => {
+                    forms::check_prim_arity(p, args.len(), head.span)?;
+                    let xs = self.expand_all(args)?;
+                    return Ok(Expr::new(ExprKind::PrimCall(p.name.to_string(), xs), span));
+                }
+                _ => {}
+            }
+        }
+        let callee = self.expand(head)?;
+        let xs = self.expand_all(args)?;
+        Ok(Expr::new(ExprKind::Call(Box::new(callee), xs), span))
+    }
+
+    fn expand_special(&mut self, name: &str, head: &Datum, args: &[Datum], span: Span) -> Result<Expr> {
+        if NOT_YET.contains(&name) {
+            return Err(ExpandError::new(
+                format!("`{name}` is not supported yet"),
+                head.span,
+                "not supported yet",
+            ));
+        }
+        match name {
+            "quote" => {
+                forms::expect_args(name, args, 1, 1, head.span)?;
+                Ok(Expr::new(ExprKind::Quote(args[0].clone()), span))
+            }
+            "quasiquote" => {
+                forms::expect_args(name, args, 1, 1, head.span)?;
+                self.expand_quasi(&args[0], 1)
+            }
+            "unquote" | "unquote-splicing" => Err(ExpandError::new(
+                format!("`{name}` outside of a quasiquote"),
+                head.span,
+                "not inside a quasiquote",
+            )),
+            "if" => {
+                forms::expect_args(name, args, 2, 3, head.span)?;
+                let c = self.expand(&args[0])?;
+                let t = self.expand(&args[1])?;
+                let e = match args.get(2) {
+                    Some(d) => self.expand(d)?,
+                    None => Expr::nothing(span),
+                };
+                Ok(Expr::new(ExprKind::If(Box::new(c), Box::new(t), Box::new(e)), span))
+            }
+            "when" | "unless" => {
+                forms::expect_args(name, args, 2, usize::MAX, head.span)?;
+                let c = self.expand(&args[0])?;
+                let body = self.expand_body(&args[1..], span)?;
+                let (t, e) = if name == "when" {
+                    (body, Expr::nothing(span))
+                } else {
+                    (Expr::nothing(span), body)
+                };
+                Ok(Expr::new(ExprKind::If(Box::new(c), Box::new(t), Box::new(e)), span))
+            }
+            "cond" => self.expand_cond(args, span),
+            "and" | "or" => self.expand_and_or(name == "and", args, span),
+            "do" | "begin" => {
+                if args.is_empty() {
+                    return Ok(Expr::nothing(span));
+                }
+                self.expand_body(args, span)
+            }
+            "let" => self.expand_let(args, head.span, span),
+            "fn" | "λ" | "lambda" => {
+                let lam = self.expand_lambda(None, args, head.span, span)?;
+                Ok(Expr::new(ExprKind::Lambda(lam), span))
+            }
+            "define" => Err(ExpandError::new(
+                "`define` is only allowed at the top level or at the start of a body",
+                head.span,
+                "definition in expression position",
+            )),
+            "set!" => {
+                forms::expect_args(name, args, 2, 2, head.span)?;
+                let Some(target) = args[0].as_sym() else {
+                    return Err(ExpandError::new(
+                        "`set!` needs a variable name",
+                        args[0].span,
+                        "not a variable",
+                    ));
+                };
+                let value = Box::new(self.expand(&args[1])?);
+                match self.resolve(target) {
+                    Resolved::Local(l) => Ok(Expr::new(ExprKind::SetLocal(l, value), span)),
+                    Resolved::Global(g) => {
+                        self.prog.globals[g.0 as usize].assigned = true;
+                        Ok(Expr::new(ExprKind::SetGlobal(g, value), span))
+                    }
+                    Resolved::Prim(_) | Resolved::Special => Err(ExpandError::new(
+                        format!("cannot `set!` the built-in `{target}`"),
+                        args[0].span,
+                        "built-in name",
+                    )),
+                    Resolved::Unbound => Err(ExpandError::new(
+                        format!("unbound name `{target}`"),
+                        args[0].span,
+                        "`set!` of an undefined variable",
+                    )),
+                }
+            }
+            _ => unreachable!("special form {name}"),
+        }
+    }
+}
+
+/// Render a datum as source text (for dumps and messages).
+pub fn datum_to_string(d: &Datum) -> String {
+    fn seq(open: &str, xs: &[Datum], close: &str) -> String {
+        let inner: Vec<String> = xs.iter().map(datum_to_string).collect();
+        format!("{open}{}{close}", inner.join(" "))
+    }
+    match &d.kind {
+        DatumKind::Int(n) => n.to_string(),
+        DatumKind::Float(x) => format!("{x:?}"),
+        DatumKind::Str(s) => format!("{s:?}"),
+        DatumKind::Char(c) => format!("#\\{c}"),
+        DatumKind::Bool(b) => b.to_string(),
+        DatumKind::Nothing => "nothing".into(),
+        DatumKind::Sym(s) => s.clone(),
+        DatumKind::List(xs) => seq("(", xs, ")"),
+        DatumKind::Slot(xs) => seq("[", xs, "]"),
+        DatumKind::Kind(xs) => seq("{", xs, "}"),
+        DatumKind::Dict(xs) => seq("#{", xs, "}"),
+        DatumKind::Meta(m) => format!("^:{m}"),
+        DatumKind::Path(b, segs) => {
+            let mut s = datum_to_string(b);
+            for seg in segs {
+                match seg {
+                    crate::syntax::PathSeg::Field(n, _) => s += &format!(".{n}"),
+                    crate::syntax::PathSeg::Index(i) => s += &format!(".[{}]", datum_to_string(i)),
+                }
+            }
+            s
+        }
+    }
+}

@@ -1,0 +1,347 @@
+//! The IR: A-normal form, closure-converted, with every allocation an explicit
+//! site.
+//!
+//! `lower` (in `lower.rs`) produces it from the expander's core AST; the CTRR
+//! pass annotates allocation sites with regions; codegen turns it into
+//! Cranelift IR. The IR is structured (nested blocks, no arbitrary CFG):
+//! every operand is an [`Atom`], every computation is a [`Stmt`] that binds at
+//! most one variable, and every block ends in a [`Tail`].
+//!
+//! Calling convention (see `docs/ARCHITECTURE.md`): every OmniLisp function is
+//! compiled to `code(env, region, a1..an[, rest]) -> value` with Cranelift's
+//! `tail` convention, where `env` is the closure object (or 0 when the function
+//! has no free variables and is called directly) and `region` is the hidden
+//! result region the caller supplies.
+
+pub mod lower;
+mod print;
+
+use crate::syntax::Span;
+use omni_runtime::value::Value;
+use std::fmt;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct VarId(pub u32);
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct FuncId(pub u32);
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct GlobalId(pub u32);
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ConstId(pub u32);
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct AllocSiteId(pub u32);
+/// Index into [`Program::locs`]; 0 means "no location".
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+pub struct LocId(pub u32);
+
+/// A whole program after lowering.
+#[derive(Debug, Clone)]
+pub struct Program {
+    pub functions: Vec<Function>,
+    pub globals: Vec<Global>,
+    pub consts: Vec<Const>,
+    pub alloc_sites: Vec<AllocSite>,
+    /// Source locations, `locs[0]` is the "unknown" location.
+    pub locs: Vec<SourceLoc>,
+    /// The function holding the top-level forms, `(env, region) -> value`.
+    pub entry: FuncId,
+}
+
+#[derive(Debug, Clone)]
+pub struct SourceLoc {
+    pub file: String,
+    pub line: u32,
+    pub col: u32,
+}
+
+#[derive(Debug, Clone)]
+pub struct Global {
+    pub name: String,
+    pub span: Span,
+}
+
+/// Constants live in one global slot each, initialised once at program start
+/// (in the global region) before the entry function runs.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Const {
+    Str(String),
+    Float(f64),
+    Symbol(String),
+    /// A quoted structure (list, array, dict, nested) built at start-up.
+    Datum(QuotedDatum),
+}
+
+/// A quoted datum, independent of the syntax tree.
+#[derive(Debug, Clone, PartialEq)]
+pub enum QuotedDatum {
+    Imm(Value),
+    Float(f64),
+    Str(String),
+    Symbol(String),
+    List(Vec<QuotedDatum>),
+    /// Improper list tail: `(a b . c)` is produced by quasiquote only.
+    DottedList(Vec<QuotedDatum>, Box<QuotedDatum>),
+    Array(Vec<QuotedDatum>),
+    Dict(Vec<(QuotedDatum, QuotedDatum)>),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FunctionKind {
+    /// A `fn`/`define` from the program or the prelude.
+    User,
+    /// The top-level body of the program.
+    Entry,
+    /// A closure wrapping a runtime primitive used as a first-class value.
+    PrimWrapper,
+}
+
+#[derive(Debug, Clone)]
+pub struct Function {
+    pub id: FuncId,
+    /// Display name (`#<fn name>`), e.g. `make-counter` or `lambda`.
+    pub name: String,
+    pub kind: FunctionKind,
+    pub params: Vec<VarId>,
+    pub rest: Option<VarId>,
+    /// Number of free variables captured in the closure (read with `Op::EnvGet`).
+    pub nfree: u32,
+    /// Number of local variables (`VarId`s are `0..nvars`).
+    pub nvars: u32,
+    pub body: Block,
+    pub span: Span,
+    pub loc: LocId,
+}
+
+impl Function {
+    pub fn arity(&self) -> usize {
+        self.params.len()
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Block {
+    pub stmts: Vec<Stmt>,
+    pub tail: Tail,
+}
+
+/// One computation; binds `var` to its result when present.
+#[derive(Debug, Clone)]
+pub struct Stmt {
+    pub var: Option<VarId>,
+    pub op: Op,
+    pub loc: LocId,
+}
+
+/// An operand: cheap, pure, never fails.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Atom {
+    Var(VarId),
+    /// An immediate tagged word (Int, Bool, nothing, `()`, Char).
+    Imm(Value),
+    /// The value of a constant slot (string, float, symbol, quoted datum).
+    Const(ConstId),
+    /// The current function's own closure (its `env` parameter).
+    SelfClosure,
+}
+
+/// Operations the code generator expands inline, with a fast path for
+/// fixnums/pairs and a call to the named runtime primitive as slow path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum InlineOp {
+    /// `+`, slow path `%add`.
+    Add,
+    /// `-`, slow path `%sub`.
+    Sub,
+    /// `*`, slow path `%mul`.
+    Mul,
+    /// `<`, slow path `%lt`.
+    Lt,
+    /// `>`, slow path `%gt`.
+    Gt,
+    /// `<=`, slow path `%le`.
+    Le,
+    /// `>=`, slow path `%ge`.
+    Ge,
+    /// `=`, slow path `%numeq`.
+    NumEq,
+    /// `car`, slow path `car` (which raises the type error).
+    Car,
+    /// `cdr`, slow path `cdr`.
+    Cdr,
+    /// `not`: no slow path.
+    Not,
+    /// `eq?`: identity of words, no slow path.
+    Eq,
+    /// `empty?` / `null?` on a list: `()` test, no slow path.
+    IsNil,
+    /// `pair?`: no slow path.
+    IsPair,
+}
+
+impl InlineOp {
+    /// The runtime primitive used on the slow path, if any.
+    pub fn slow_path(self) -> Option<&'static str> {
+        Some(match self {
+            InlineOp::Add => "%add",
+            InlineOp::Sub => "%sub",
+            InlineOp::Mul => "%mul",
+            InlineOp::Lt => "%lt",
+            InlineOp::Gt => "%gt",
+            InlineOp::Le => "%le",
+            InlineOp::Ge => "%ge",
+            InlineOp::NumEq => "%numeq",
+            InlineOp::Car => "car",
+            InlineOp::Cdr => "cdr",
+            InlineOp::Not | InlineOp::Eq | InlineOp::IsNil | InlineOp::IsPair => return None,
+        })
+    }
+    pub fn arity(self) -> usize {
+        match self {
+            InlineOp::Car | InlineOp::Cdr | InlineOp::Not | InlineOp::IsNil | InlineOp::IsPair => 1,
+            _ => 2,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub enum Op {
+    Move(Atom),
+    Inline(InlineOp, Vec<Atom>),
+    /// Call of a runtime primitive from `omni_runtime::prims::PRIMS`, by its
+    /// OmniLisp name. `site` is set when the primitive may allocate (its
+    /// `region` argument is then the site's region; otherwise the global
+    /// region is passed).
+    Prim {
+        name: String,
+        args: Vec<Atom>,
+        site: Option<AllocSiteId>,
+    },
+    /// Call a variadic primitive with a list of arguments (used by wrappers of
+    /// variadic primitives taken as values).
+    PrimApplyList {
+        name: String,
+        list: Atom,
+        site: Option<AllocSiteId>,
+    },
+    Call {
+        callee: Callee,
+        args: Vec<Atom>,
+    },
+    Alloc {
+        site: AllocSiteId,
+        what: Alloc,
+    },
+    /// Non-tail conditional: both blocks end in `Tail::Yield`.
+    If {
+        cond: Atom,
+        then: Block,
+        els: Block,
+    },
+    /// Read a global; `checked` means it may still be unbound (runtime error).
+    GlobalGet {
+        global: GlobalId,
+        checked: bool,
+    },
+    GlobalSet {
+        global: GlobalId,
+        value: Atom,
+    },
+    /// Read free variable `i` of the current closure.
+    EnvGet(u32),
+    BoxGet(Atom),
+    BoxSet {
+        cell: Atom,
+        value: Atom,
+    },
+    /// Initialising store into a closure's free-variable slot (letrec of
+    /// mutually recursive closures).
+    ClosureInit {
+        closure: Atom,
+        index: u32,
+        value: Atom,
+    },
+    /// Check that a letrec variable is initialised (not UNBOUND).
+    CheckBound {
+        value: Atom,
+        name: String,
+    },
+}
+
+#[derive(Debug, Clone)]
+pub enum Alloc {
+    Cons(Atom, Atom),
+    Box(Atom),
+    Closure { func: FuncId, free: Vec<Atom> },
+    Array(Vec<Atom>),
+    /// Keys and values alternate.
+    Dict(Vec<Atom>),
+}
+
+#[derive(Debug, Clone)]
+pub enum Callee {
+    /// Direct call of a known function; `env` is passed as its closure.
+    Known { func: FuncId, env: Atom },
+    /// Call through a closure value (checked: non-function and arity errors).
+    Unknown(Atom),
+}
+
+#[derive(Debug, Clone)]
+pub enum Tail {
+    Return(Atom),
+    /// End of a branch of a non-tail `Op::If`: the value of the `If`.
+    Yield(Atom),
+    /// A call in tail position (proper tail call).
+    Call {
+        callee: Callee,
+        args: Vec<Atom>,
+        loc: LocId,
+    },
+    If {
+        cond: Atom,
+        then: Box<Block>,
+        els: Box<Block>,
+    },
+}
+
+/// Where an allocation site allocates; decided by the CTRR pass.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RegionRef {
+    /// Not decided yet (only before CTRR runs).
+    Unassigned,
+    /// The program-lifetime global region.
+    Global,
+    /// The function's hidden result-region parameter.
+    Result,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AllocKind {
+    Cons,
+    Box,
+    Closure,
+    Array,
+    Dict,
+    /// An allocation done inside a runtime primitive (string, float, list...).
+    Prim,
+}
+
+#[derive(Debug, Clone)]
+pub struct AllocSite {
+    pub kind: AllocKind,
+    pub func: FuncId,
+    pub span: Span,
+    pub region: RegionRef,
+    /// Why CTRR chose the region (shown by `--dump-ctrr`).
+    pub reason: String,
+}
+
+impl fmt::Display for Atom {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Atom::Var(v) => write!(f, "v{}", v.0),
+            Atom::Imm(w) => write!(f, "{}", omni_runtime::value::describe_immediate(*w)),
+            Atom::Const(c) => write!(f, "c{}", c.0),
+            Atom::SelfClosure => write!(f, "self"),
+        }
+    }
+}

@@ -1,0 +1,13 @@
+//! `omnic`: the OmniLisp compiler driver entry point.
+
+mod codegen;
+mod ctrr;
+mod diag;
+mod driver;
+mod expand;
+mod ir;
+mod syntax;
+
+fn main() {
+    std::process::exit(driver::main());
+}

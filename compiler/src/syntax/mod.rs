@@ -1,0 +1,98 @@
+//! Reading: source text → datums with byte spans.
+//!
+//! `lexer.rs` is the logos lexer, `grammar.lalrpop` the LALR grammar over its
+//! tokens; `read_program` is the stage's one entry point. Reader sugar is
+//! resolved here (`'x`, `` ` ``, `,`, `,@`, `:kw`, `#_`, paths `a.b` /
+//! `xs.[i]`), so the expander only sees [`Datum`]s.
+
+pub mod lexer;
+#[allow(clippy::all, unused_parens)]
+mod grammar {
+    include!(concat!(env!("OUT_DIR"), "/syntax/grammar.rs"));
+}
+mod reader;
+
+pub use reader::read_program;
+
+/// Index of a source file in the driver's [`SourceMap`].
+pub type FileId = u32;
+
+/// A byte range in one source file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+pub struct Span {
+    pub file: FileId,
+    pub start: u32,
+    pub end: u32,
+}
+
+impl Span {
+    pub fn new(file: FileId, start: usize, end: usize) -> Span {
+        Span { file, start: start as u32, end: end as u32 }
+    }
+    /// The smallest span covering both.
+    pub fn to(self, other: Span) -> Span {
+        Span { file: self.file, start: self.start.min(other.start), end: self.end.max(other.end) }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Datum {
+    pub kind: DatumKind,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum DatumKind {
+    Int(i64),
+    Float(f64),
+    Str(String),
+    Char(char),
+    Bool(bool),
+    Nothing,
+    /// A symbol, including `λ`, `+`, `set!`. `:x` is read as `(quote x)`.
+    Sym(String),
+    /// `( ... )`
+    List(Vec<Datum>),
+    /// `[ ... ]`
+    Slot(Vec<Datum>),
+    /// `{ ... }`
+    Kind(Vec<Datum>),
+    /// `#{ k v ... }`
+    Dict(Vec<Datum>),
+    /// `^:name` — metadata marker; the expander decides what it applies to
+    /// (e.g. `^:seq` before a binding, `^:parent {T}` before a struct).
+    Meta(String),
+    /// `a.b.[i]`: the base datum and its access segments.
+    Path(Box<Datum>, Vec<PathSeg>),
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum PathSeg {
+    /// `.name` — field/key access with the symbol `name`.
+    Field(String, Span),
+    /// `.[expr]` — index/key access with an evaluated expression.
+    Index(Datum),
+}
+
+impl Datum {
+    pub fn new(kind: DatumKind, span: Span) -> Datum {
+        Datum { kind, span }
+    }
+    pub fn as_sym(&self) -> Option<&str> {
+        match &self.kind {
+            DatumKind::Sym(s) => Some(s),
+            _ => None,
+        }
+    }
+}
+
+/// A lexical or syntax error, with the span a caret should point at.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SyntaxError {
+    pub message: String,
+    pub span: Span,
+    /// The label text under the caret.
+    pub label: String,
+    /// A secondary location (e.g. the opener of an unclosed bracket).
+    pub secondary: Option<(Span, String)>,
+}

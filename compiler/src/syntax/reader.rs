@@ -1,0 +1,519 @@
+//! The reader: runs the lexer, checks bracket balance and path adjacency,
+//! then runs the LALR grammar to build [`Datum`]s.
+//!
+//! Brackets are checked on the token stream before parsing because an LR
+//! parser only notices a missing `)` at the end of input, far from the cause;
+//! the explicit stack lets every error point at the unclosed opener, the
+//! stray closer, or the mismatched pair. Path segments (`.name`, `.[`) must
+//! touch the datum before them; that is a whitespace question, so it is also
+//! decided on tokens, where byte offsets are at hand.
+
+use super::grammar::ProgramParser;
+use super::lexer::{tokenize, LexError, Spanned, Token};
+use super::{Datum, DatumKind, FileId, PathSeg, Span, SyntaxError};
+use lalrpop_util::ParseError;
+
+/// Reads a whole source file into its top-level datums.
+pub fn read_program(src: &str, file: FileId) -> Result<Vec<Datum>, SyntaxError> {
+    let tokens = tokenize(src).map_err(|(err, range)| SyntaxError {
+        message: err.message,
+        span: Span::new(file, range.start, range.end),
+        label: err.label,
+        secondary: None,
+    })?;
+    check_brackets(&tokens, src.len(), file)?;
+    check_paths(&tokens, file)?;
+    let starts: Vec<usize> = tokens.iter().map(|t| t.0).collect();
+    let kinds: Vec<Token> = tokens.iter().map(|t| t.1.clone()).collect();
+    ProgramParser::new()
+        .parse(file, tokens.into_iter().map(Ok::<_, LexError>))
+        .map_err(|e| convert_parse_error(e, &starts, &kinds, src.len(), file))
+}
+
+/// `(quote d)` etc. for the prefix written at `l..m`, spanning through `d`.
+pub(super) fn prefixed(file: FileId, head: &str, l: usize, m: usize, d: Datum) -> Datum {
+    let span = Span::new(file, l, d.span.end as usize);
+    let head = Datum::new(DatumKind::Sym(head.to_string()), Span::new(file, l, m));
+    Datum::new(DatumKind::List(vec![head, d]), span)
+}
+
+/// Appends a segment, flattening `a.b.c` into one path over `a`.
+pub(super) fn extend_path(base: Datum, seg: PathSeg, end: usize) -> Datum {
+    let span = Span {
+        end: end as u32,
+        ..base.span
+    };
+    match base.kind {
+        DatumKind::Path(inner, mut segs) => {
+            segs.push(seg);
+            Datum::new(DatumKind::Path(inner, segs), span)
+        }
+        _ => Datum::new(DatumKind::Path(Box::new(base), vec![seg]), span),
+    }
+}
+
+fn opener_text(tok: &Token) -> &'static str {
+    match tok {
+        Token::LParen => "(",
+        Token::LBracket => "[",
+        Token::LBrace => "{",
+        Token::HashBrace => "#{",
+        Token::IndexOpen => ".[",
+        _ => unreachable!("not an opener"),
+    }
+}
+
+fn closer_for(opener: &Token) -> &'static str {
+    match opener {
+        Token::LParen => ")",
+        Token::LBracket | Token::IndexOpen => "]",
+        _ => "}",
+    }
+}
+
+fn check_brackets(tokens: &[Spanned], src_len: usize, file: FileId) -> Result<(), SyntaxError> {
+    let mut open: Vec<(&Token, usize, usize)> = Vec::new();
+    for (start, tok, end) in tokens {
+        let closer = match tok {
+            Token::LParen
+            | Token::LBracket
+            | Token::LBrace
+            | Token::HashBrace
+            | Token::IndexOpen => {
+                open.push((tok, *start, *end));
+                continue;
+            }
+            Token::RParen => ")",
+            Token::RBracket => "]",
+            Token::RBrace => "}",
+            _ => continue,
+        };
+        let span = Span::new(file, *start, *end);
+        match open.pop() {
+            None => {
+                return Err(SyntaxError {
+                    message: format!("unexpected `{closer}`"),
+                    span,
+                    label: format!("this `{closer}` has no matching opener"),
+                    secondary: None,
+                })
+            }
+            Some((opener, os, oe)) if closer_for(opener) != closer => {
+                let o = opener_text(opener);
+                return Err(SyntaxError {
+                    message: format!(
+                        "mismatched `{closer}`: the `{o}` it would close needs `{}`",
+                        closer_for(opener)
+                    ),
+                    span,
+                    label: format!("expected `{}` here", closer_for(opener)),
+                    secondary: Some((Span::new(file, os, oe), format!("this `{o}` is still open"))),
+                });
+            }
+            Some(_) => {}
+        }
+    }
+    // The innermost unclosed opener is the likeliest culprit: every outer one
+    // would be closed if it were.
+    if let Some((opener, os, oe)) = open.pop() {
+        let o = opener_text(opener);
+        return Err(SyntaxError {
+            message: format!("unclosed `{o}`"),
+            span: Span::new(file, os, oe),
+            label: format!("this `{o}` is never closed"),
+            secondary: Some((
+                Span::new(file, src_len, src_len),
+                format!(
+                    "expected `{}` before the end of the file",
+                    closer_for(opener)
+                ),
+            )),
+        });
+    }
+    Ok(())
+}
+
+/// Tokens after which a path segment may follow: the ends of datums.
+fn ends_value(tok: &Token) -> bool {
+    matches!(
+        tok,
+        Token::Number(_)
+            | Token::Str(_)
+            | Token::Char(_)
+            | Token::Sym(_)
+            | Token::True
+            | Token::False
+            | Token::Nothing
+            | Token::RParen
+            | Token::RBracket
+            | Token::RBrace
+            | Token::Field(_)
+    )
+}
+
+fn check_paths(tokens: &[Spanned], file: FileId) -> Result<(), SyntaxError> {
+    for (i, (start, tok, end)) in tokens.iter().enumerate() {
+        if !matches!(tok, Token::Field(_) | Token::IndexOpen) {
+            continue;
+        }
+        let span = Span::new(file, *start, *end);
+        let seg = match tok {
+            Token::Field(f) => format!(".{f}"),
+            _ => ".[".to_string(),
+        };
+        let prev = i.checked_sub(1).map(|p| &tokens[p]);
+        match prev {
+            Some((_, p, pend)) if pend == start && ends_value(p) => {}
+            Some((_, p, pend)) if pend == start => {
+                return Err(SyntaxError {
+                    message: format!("path segment `{seg}` must follow a value"),
+                    span,
+                    label: format!("{} cannot start a path", p.describe()),
+                    secondary: None,
+                })
+            }
+            _ => {
+                return Err(SyntaxError {
+                    message: format!("path segment `{seg}` must directly follow a value"),
+                    span,
+                    label: "no whitespace is allowed before a path segment".to_string(),
+                    secondary: None,
+                })
+            }
+        }
+    }
+    Ok(())
+}
+
+fn convert_parse_error(
+    err: ParseError<usize, Token, LexError>,
+    starts: &[usize],
+    kinds: &[Token],
+    src_len: usize,
+    file: FileId,
+) -> SyntaxError {
+    // The token before offset `at`, if it is a prefix waiting for a datum.
+    let dangling_prefix = |at: usize| {
+        let idx = starts.partition_point(|&s| s < at);
+        let prev = idx.checked_sub(1)?;
+        match &kinds[prev] {
+            Token::Quote
+            | Token::Quasiquote
+            | Token::Unquote
+            | Token::UnquoteSplicing
+            | Token::DatumComment => Some((starts[prev], &kinds[prev])),
+            _ => None,
+        }
+    };
+    let prefix_error = |ps: usize, p: &Token, found: String| {
+        let len = match p {
+            Token::UnquoteSplicing | Token::DatumComment => 2,
+            _ => 1,
+        };
+        SyntaxError {
+            message: format!("{} must be followed by a datum", p.describe()),
+            span: Span::new(file, ps, ps + len),
+            label: format!("expected a datum after this, found {found}"),
+            secondary: None,
+        }
+    };
+    match err {
+        ParseError::UnrecognizedEof { location, .. } => match dangling_prefix(location) {
+            Some((ps, p)) => prefix_error(ps, p, "the end of the file".into()),
+            None => SyntaxError {
+                message: "unexpected end of file".into(),
+                span: Span::new(file, src_len, src_len),
+                label: "the file ends here".into(),
+                secondary: None,
+            },
+        },
+        ParseError::UnrecognizedToken {
+            token: (l, tok, r), ..
+        } => match dangling_prefix(l) {
+            Some((ps, p)) => prefix_error(ps, p, tok.describe()),
+            None => SyntaxError {
+                message: format!("unexpected {}", tok.describe()),
+                span: Span::new(file, l, r),
+                label: "not expected here".into(),
+                secondary: None,
+            },
+        },
+        ParseError::ExtraToken { token: (l, tok, r) } => SyntaxError {
+            message: format!("unexpected {}", tok.describe()),
+            span: Span::new(file, l, r),
+            label: "not expected here".into(),
+            secondary: None,
+        },
+        ParseError::InvalidToken { location } => SyntaxError {
+            message: "invalid token".into(),
+            span: Span::new(file, location, location + 1),
+            label: "not valid here".into(),
+            secondary: None,
+        },
+        ParseError::User { error } => {
+            let range = error.span.unwrap_or(0..0);
+            SyntaxError {
+                message: error.message,
+                span: Span::new(file, range.start, range.end),
+                label: error.label,
+                secondary: None,
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(src: &str) -> Vec<Datum> {
+        read_program(src, 0).unwrap_or_else(|e| panic!("{src:?} failed: {e:?}"))
+    }
+
+    fn read_err(src: &str) -> SyntaxError {
+        match read_program(src, 0) {
+            Ok(d) => panic!("{src:?} should fail, read {d:?}"),
+            Err(e) => e,
+        }
+    }
+
+    /// A compact printed form, so expectations stay readable.
+    fn show(d: &Datum) -> String {
+        let seq = |open: &str, items: &[Datum], close: &str| {
+            let inner: Vec<String> = items.iter().map(show).collect();
+            format!("{open}{}{close}", inner.join(" "))
+        };
+        match &d.kind {
+            DatumKind::Int(n) => n.to_string(),
+            DatumKind::Float(x) => format!("{x:?}"),
+            DatumKind::Str(s) => format!("{s:?}"),
+            DatumKind::Char(c) => format!("#\\{c}"),
+            DatumKind::Bool(b) => b.to_string(),
+            DatumKind::Nothing => "nothing".into(),
+            DatumKind::Sym(s) => s.clone(),
+            DatumKind::List(items) => seq("(", items, ")"),
+            DatumKind::Slot(items) => seq("[", items, "]"),
+            DatumKind::Kind(items) => seq("{", items, "}"),
+            DatumKind::Dict(items) => seq("#{", items, "}"),
+            DatumKind::Meta(m) => format!("^:{m}"),
+            DatumKind::Path(base, segs) => {
+                let mut out = format!("<path {}", show(base));
+                for seg in segs {
+                    match seg {
+                        PathSeg::Field(f, _) => out += &format!(" .{f}"),
+                        PathSeg::Index(i) => out += &format!(" .[{}]", show(i)),
+                    }
+                }
+                out + ">"
+            }
+        }
+    }
+
+    fn shown(src: &str) -> String {
+        read(src).iter().map(show).collect::<Vec<_>>().join(" ")
+    }
+
+    fn span(start: usize, end: usize) -> Span {
+        Span::new(0, start, end)
+    }
+
+    #[test]
+    fn atoms_and_collections() {
+        assert_eq!(
+            shown(r#"42 -0.5 "s" #\a true false nothing foo (a [b {Int}] #{:k 1})"#),
+            r#"42 -0.5 "s" #\a true false nothing foo (a [b {Int}] #{(quote k) 1})"#
+        );
+        assert_eq!(shown("() [] {} #{}"), "() [] {} #{}");
+        assert_eq!(
+            shown("[a b .. rest] [x {Int} & (> x 1)]"),
+            "[a b .. rest] [x {Int} & (> x 1)]"
+        );
+    }
+
+    #[test]
+    fn spans_cover_each_datum() {
+        let ds = read("(f x)  [y]");
+        assert_eq!(ds[0].span, span(0, 5));
+        assert_eq!(ds[1].span, span(7, 10));
+        let DatumKind::List(items) = &ds[0].kind else {
+            panic!()
+        };
+        assert_eq!(items[1].span, span(3, 4));
+    }
+
+    #[test]
+    fn reader_sugar() {
+        assert_eq!(shown("'x"), "(quote x)");
+        assert_eq!(
+            shown("`(a ,b ,@c)"),
+            "(quasiquote (a (unquote b) (unquote-splicing c)))"
+        );
+        assert_eq!(shown(":k"), "(quote k)");
+        assert_eq!(shown("''x"), "(quote (quote x))");
+        assert_eq!(shown("^:seq [x 1]"), "^:seq [x 1]");
+        assert_eq!(
+            shown("^:parent {Shape} {struct Circle}"),
+            "^:parent {Shape} {struct Circle}"
+        );
+        let q = &read(" 'abc")[0];
+        assert_eq!(q.span, span(1, 5));
+        let DatumKind::List(items) = &q.kind else {
+            panic!()
+        };
+        assert_eq!(items[0].span, span(1, 2));
+        assert_eq!(items[1].span, span(2, 5));
+        let k = &read(":name")[0];
+        let DatumKind::List(items) = &k.kind else {
+            panic!()
+        };
+        assert_eq!(items[1].span, span(1, 5));
+    }
+
+    #[test]
+    fn datum_comments_skip_one_datum() {
+        assert_eq!(shown("a #_ b c"), "a c");
+        assert_eq!(shown("(f #_(g x) y)"), "(f y)");
+        assert_eq!(shown("#_ #_ a b c"), "c");
+        assert_eq!(shown("(a #_ 'b)"), "(a)");
+    }
+
+    #[test]
+    fn comments() {
+        assert_eq!(shown("a ; c (\n b #| x #| (nested |# ) |# c"), "a b c");
+    }
+
+    #[test]
+    fn paths() {
+        assert_eq!(shown("a.b.c"), "<path a .b .c>");
+        assert_eq!(shown("xs.[i]"), "<path xs .[i]>");
+        assert_eq!(shown("xs.[(+ i 1)].name"), "<path xs .[(+ i 1)] .name>");
+        assert_eq!(shown("(f x).y"), "<path (f x) .y>");
+        assert_eq!(shown("(Circle 1.0).r"), "<path (Circle 1.0) .r>");
+        assert_eq!(shown("(* s.r s.r)"), "(* <path s .r> <path s .r>)");
+        assert_eq!(shown("'a.b"), "(quote <path a .b>)");
+        let p = &read("  p.x.y")[0];
+        assert_eq!(p.span, span(2, 7));
+        let DatumKind::Path(base, segs) = &p.kind else {
+            panic!()
+        };
+        assert_eq!(base.span, span(2, 3));
+        assert_eq!(segs[0], PathSeg::Field("x".into(), span(4, 5)));
+    }
+
+    #[test]
+    fn whitespace_before_a_segment_is_not_a_path() {
+        let e = read_err("a .b");
+        assert_eq!(e.span, span(2, 4));
+        assert!(
+            e.message.contains("must directly follow a value"),
+            "{}",
+            e.message
+        );
+        let e = read_err("(.b)");
+        assert_eq!(e.span, span(1, 3));
+        assert!(e.message.contains("must follow a value"), "{}", e.message);
+        assert_eq!(read_err("xs .[0]").span, span(3, 5));
+    }
+
+    #[test]
+    fn unclosed_opener_is_blamed() {
+        let e = read_err("(define x\n  (+ 1 2)");
+        assert_eq!(e.message, "unclosed `(`");
+        assert_eq!(e.label, "this `(` is never closed");
+        assert_eq!(e.span, span(0, 1));
+        let (eof, _) = e.secondary.expect("end-of-file label");
+        assert_eq!(eof, span(19, 19));
+        // The innermost unclosed opener is reported.
+        let e = read_err("(a [b #{c (d)");
+        assert_eq!(e.message, "unclosed `#{`");
+        assert_eq!(e.span, span(6, 8));
+        assert_eq!(read_err("xs.[1").span, span(2, 4));
+    }
+
+    #[test]
+    fn stray_closer() {
+        let e = read_err("(a b))");
+        assert_eq!(e.message, "unexpected `)`");
+        assert_eq!(e.span, span(5, 6));
+        assert_eq!(read_err("]").span, span(0, 1));
+    }
+
+    #[test]
+    fn mismatched_closer() {
+        let e = read_err("(a\n (b c]");
+        assert_eq!(e.span, span(8, 9));
+        assert!(e.message.contains("mismatched `]`"), "{}", e.message);
+        let (opener, label) = e.secondary.expect("opener label");
+        assert_eq!(opener, span(4, 5));
+        assert!(label.contains("`(`"));
+        let e = read_err("#{a 1)");
+        assert_eq!(e.span, span(5, 6));
+        assert_eq!(e.secondary.unwrap().0, span(0, 2));
+    }
+
+    #[test]
+    fn lexical_errors_become_syntax_errors() {
+        let e = read_err("(print \"a\\qb\")");
+        assert_eq!(e.span, span(9, 11));
+        assert!(e.message.contains("unknown escape"));
+        let e = read_err("(print \"abc)");
+        assert_eq!(e.span, span(7, 8));
+        let e = read_err("x #| never");
+        assert_eq!(e.span, span(2, 4));
+        assert_eq!(read_err(r"#\bogus").span, span(0, 7));
+    }
+
+    #[test]
+    fn dangling_prefixes() {
+        let e = read_err("(a ')");
+        assert_eq!(e.span, span(3, 4));
+        assert!(
+            e.message.contains("must be followed by a datum"),
+            "{}",
+            e.message
+        );
+        let e = read_err("x ,@");
+        assert_eq!(e.span, span(2, 4));
+        assert!(e.label.contains("end of the file"), "{}", e.label);
+        assert_eq!(read_err("(f #_)").span, span(3, 5));
+    }
+
+    /// Random soups of token fragments: reading never panics, and every
+    /// error span lies inside the source on char boundaries (ariadne and
+    /// `line_col` rely on that).
+    #[test]
+    fn random_inputs_give_well_formed_results() {
+        const PARTS: &[&str] = &[
+            "(", ")", "[", "]", "{", "}", "#{", "'", "`", ",", ",@", "#_", " ", "\n", "a", ".b",
+            ".[", "..", "&", "1", "-2.5", "0x", "\"s\\n\"", "\"", "\\u{", "#\\", "#\\x", "λ",
+            ";c\n", "#|", "|#", ":k", "^:m", "#", ".", "1e", "é",
+        ];
+        let mut seed: u64 = 0x9E37_79B9_7F4A_7C15;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let (mut oks, mut errs) = (0, 0);
+        for _ in 0..3000 {
+            let len = (next() % 12) as usize;
+            let src: String = (0..len)
+                .map(|_| PARTS[(next() % PARTS.len() as u64) as usize])
+                .collect();
+            match read_program(&src, 0) {
+                Ok(_) => oks += 1,
+                Err(e) => {
+                    errs += 1;
+                    let (s, t) = (e.span.start as usize, e.span.end as usize);
+                    assert!(s <= t && t <= src.len(), "{src:?}: {e:?}");
+                    assert!(
+                        src.is_char_boundary(s) && src.is_char_boundary(t),
+                        "{src:?}: {e:?}"
+                    );
+                }
+            }
+        }
+        assert!(oks > 100 && errs > 100, "{oks} ok, {errs} errors");
+    }
+}

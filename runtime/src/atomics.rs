@@ -1,0 +1,266 @@
+//! The one place where the runtime touches atomic memory.
+//!
+//! Every atomic the runtime uses is one of the small wrapper types below, and
+//! every access is a named operation whose memory ordering is fixed here and
+//! justified in `docs/ATOMIC_POLICY.md`. Nothing else in the crate imports
+//! `std::sync::atomic`. Under `cfg(loom)` the same wrappers are built on
+//! loom's model-checked atomics, so the loom test exercises exactly the
+//! orderings the real runtime uses.
+
+#[cfg(loom)]
+use loom::sync::atomic::{fence, AtomicPtr, AtomicU64, Ordering};
+#[cfg(not(loom))]
+use std::sync::atomic::{fence, AtomicPtr, AtomicU64, Ordering};
+
+/// A reference count (or a packed word of counts) that decides when a shared
+/// object is reclaimed. The count of whoever brings it to zero reclaims.
+///
+/// Ordering: increments are `Relaxed` because the caller already holds a
+/// counted reference, so the object cannot be reclaimed concurrently and no
+/// data is published by the increment. Decrements are `Release` so that every
+/// write a holder made before dropping its reference happens-before the
+/// reclaim; the thread that sees the count reach zero issues an `Acquire`
+/// fence before touching the object (the `Arc` protocol).
+pub struct RcWord(AtomicU64);
+
+impl RcWord {
+    #[cfg(not(loom))]
+    pub const fn new(v: u64) -> Self {
+        RcWord(AtomicU64::new(v))
+    }
+    #[cfg(loom)]
+    pub fn new(v: u64) -> Self {
+        RcWord(AtomicU64::new(v))
+    }
+
+    /// Add `unit`; returns the previous word. Relaxed: see the type doc.
+    #[inline(always)]
+    pub fn rc_increment(&self, unit: u64) -> u64 {
+        self.0.fetch_add(unit, Ordering::Relaxed)
+    }
+
+    /// Subtract `unit`; returns the previous word. When the result is zero
+    /// (`previous == unit`) an acquire fence has been issued, so the caller
+    /// may reclaim.
+    #[inline(always)]
+    pub fn rc_decrement(&self, unit: u64) -> u64 {
+        let prev = self.0.fetch_sub(unit, Ordering::Release);
+        if prev == unit {
+            fence(Ordering::Acquire);
+        }
+        prev
+    }
+
+    /// A snapshot for diagnostics and debug checks; never used to decide a
+    /// reclaim (that is only ever the result of `rc_decrement`).
+    #[inline(always)]
+    pub fn load_snapshot(&self) -> u64 {
+        self.0.load(Ordering::Relaxed)
+    }
+
+    /// (Re)initialise a word nobody else can see yet (a fresh or pooled
+    /// control block before it is handed out).
+    #[inline(always)]
+    pub fn init_unshared(&self, v: u64) {
+        self.0.store(v, Ordering::Relaxed)
+    }
+}
+
+/// A statistics counter: only ever summed and reported, never used to
+/// synchronise, so every access is `Relaxed`.
+pub struct StatCounter(AtomicU64);
+
+impl StatCounter {
+    #[cfg(not(loom))]
+    pub const fn new(v: u64) -> Self {
+        StatCounter(AtomicU64::new(v))
+    }
+    #[cfg(loom)]
+    pub fn new(v: u64) -> Self {
+        StatCounter(AtomicU64::new(v))
+    }
+    #[inline(always)]
+    pub fn stat_add(&self, n: u64) {
+        self.0.fetch_add(n, Ordering::Relaxed);
+    }
+    #[inline(always)]
+    pub fn stat_sub(&self, n: u64) {
+        self.0.fetch_sub(n, Ordering::Relaxed);
+    }
+    /// Raise to at least `v` (peaks).
+    #[inline(always)]
+    pub fn stat_max(&self, v: u64) {
+        self.0.fetch_max(v, Ordering::Relaxed);
+    }
+    #[inline(always)]
+    pub fn stat_load(&self) -> u64 {
+        self.0.load(Ordering::Relaxed)
+    }
+}
+
+/// A source of unique, increasing numbers (region creation sequence, thread
+/// serials). Uniqueness only needs the atomicity of `fetch_add`; the numbers
+/// publish no data, so `Relaxed`.
+pub struct SequenceCounter(AtomicU64);
+
+impl SequenceCounter {
+    #[cfg(not(loom))]
+    pub const fn new(first: u64) -> Self {
+        SequenceCounter(AtomicU64::new(first))
+    }
+    #[cfg(loom)]
+    pub fn new(first: u64) -> Self {
+        SequenceCounter(AtomicU64::new(first))
+    }
+    /// Reserve `n` consecutive numbers; returns the first.
+    #[inline(always)]
+    pub fn seq_reserve(&self, n: u64) -> u64 {
+        self.0.fetch_add(n, Ordering::Relaxed)
+    }
+}
+
+/// A region's reclaim epoch: bumped once per reclaim of the control block.
+/// Written by the reclaiming thread (`Release`) and read by debug borrow
+/// checks (`Acquire`), so a check that sees the new epoch also sees the
+/// reclaim's other effects (poisoned memory).
+pub struct EpochCell(AtomicU64);
+
+impl EpochCell {
+    #[cfg(not(loom))]
+    pub const fn new(v: u64) -> Self {
+        EpochCell(AtomicU64::new(v))
+    }
+    #[cfg(loom)]
+    pub fn new(v: u64) -> Self {
+        EpochCell(AtomicU64::new(v))
+    }
+    #[inline(always)]
+    pub fn epoch_load(&self) -> u64 {
+        self.0.load(Ordering::Acquire)
+    }
+    #[inline(always)]
+    pub fn epoch_advance(&self) -> u64 {
+        self.0.fetch_add(1, Ordering::Release) + 1
+    }
+}
+
+/// A pointer that is published once (the global region). `Release` on the
+/// publishing compare-exchange, `Acquire` on loads, so whoever sees the
+/// pointer sees the fully initialised object behind it.
+pub struct PublishedPtr<T>(AtomicPtr<T>);
+
+impl<T> PublishedPtr<T> {
+    #[cfg(not(loom))]
+    pub const fn new() -> Self {
+        PublishedPtr(AtomicPtr::new(std::ptr::null_mut()))
+    }
+    #[cfg(loom)]
+    pub fn new() -> Self {
+        PublishedPtr(AtomicPtr::new(std::ptr::null_mut()))
+    }
+    #[inline(always)]
+    pub fn ptr_load(&self) -> *mut T {
+        self.0.load(Ordering::Acquire)
+    }
+    /// Publish `p` if nothing was published yet; returns the pointer that is
+    /// published after the call (either `p` or the earlier winner).
+    pub fn ptr_publish_once(&self, p: *mut T) -> *mut T {
+        match self.0.compare_exchange(std::ptr::null_mut(), p, Ordering::AcqRel, Ordering::Acquire) {
+            Ok(_) => p,
+            Err(winner) => winner,
+        }
+    }
+}
+
+/// A configuration word read on slow paths (the region quota). Set once at
+/// start-up or by tests; readers only need *some* value that was stored, so
+/// `Relaxed`.
+pub struct ConfigWord(AtomicU64);
+
+impl ConfigWord {
+    #[cfg(not(loom))]
+    pub const fn new(v: u64) -> Self {
+        ConfigWord(AtomicU64::new(v))
+    }
+    #[cfg(loom)]
+    pub fn new(v: u64) -> Self {
+        ConfigWord(AtomicU64::new(v))
+    }
+    #[inline(always)]
+    pub fn config_load(&self) -> u64 {
+        self.0.load(Ordering::Relaxed)
+    }
+    #[inline(always)]
+    pub fn config_store(&self, v: u64) {
+        self.0.store(v, Ordering::Relaxed)
+    }
+}
+
+/// Declare a process-wide static holding atomics, with an accessor function.
+/// Loom atomics cannot be built in a `const` context and must be created
+/// inside each model execution, so under `cfg(loom)` the static is a
+/// `loom::lazy_static`.
+macro_rules! runtime_static {
+    ($name:ident : $ty:ty = $init:expr; fn $getter:ident) => {
+        #[cfg(not(loom))]
+        static $name: $ty = $init;
+        #[cfg(not(loom))]
+        #[inline(always)]
+        fn $getter() -> &'static $ty {
+            &$name
+        }
+        #[cfg(loom)]
+        loom::lazy_static! {
+            static ref $name: $ty = $init;
+        }
+        #[cfg(loom)]
+        fn $getter() -> &'static $ty {
+            &$name
+        }
+    };
+}
+pub(crate) use runtime_static;
+
+#[cfg(not(loom))]
+impl<T> Default for PublishedPtr<T> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rc_word_reports_the_zero_transition_once() {
+        let w = RcWord::new(1);
+        assert_eq!(w.rc_increment(4), 1);
+        assert_eq!(w.rc_decrement(1), 5);
+        assert_eq!(w.rc_decrement(4), 4, "previous == unit means this call reached zero");
+        assert_eq!(w.load_snapshot(), 0);
+    }
+
+    #[test]
+    fn counters_and_sequences() {
+        let c = StatCounter::new(0);
+        c.stat_add(5);
+        c.stat_sub(2);
+        c.stat_max(2);
+        assert_eq!(c.stat_load(), 3);
+        c.stat_max(10);
+        assert_eq!(c.stat_load(), 10);
+        let s = SequenceCounter::new(7);
+        assert_eq!(s.seq_reserve(3), 7);
+        assert_eq!(s.seq_reserve(1), 10);
+        let e = EpochCell::new(0);
+        assert_eq!(e.epoch_advance(), 1);
+        assert_eq!(e.epoch_load(), 1);
+        let p: PublishedPtr<u8> = PublishedPtr::new();
+        let mut a = 1u8;
+        let mut b = 2u8;
+        assert_eq!(p.ptr_publish_once(&mut a), &mut a as *mut u8);
+        assert_eq!(p.ptr_publish_once(&mut b), &mut a as *mut u8);
+        assert_eq!(p.ptr_load(), &mut a as *mut u8);
+    }
+}

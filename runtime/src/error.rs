@@ -1,0 +1,190 @@
+//! Runtime errors: the source-location table, the error object, and
+//! [`raise`], the single function every runtime error goes through.
+//!
+//! Generated code passes a `loc: u32` to every primitive that can fail; the
+//! entry registers the table mapping it to `file:line:col` with
+//! `omni_rt_set_locs`. `raise` first offers the error to the current thread's
+//! raise hook (how `try`/`catch` will intercept errors: the hook does not
+//! return when it catches); uncaught, it flushes buffered stdout, prints
+//! `error: <msg>` (and `  at <loc>`) to stderr, runs the exit hooks and exits
+//! with status 1. The path is kept free of deep calls and large frames
+//! because `omni_rt_stack_overflow` reaches it with only the stack margin.
+
+use crate::object::{field, is_kind, is_string, make_string, set_field};
+use crate::region::{alloc_object, Region};
+use crate::value::{ObjKind, Value};
+use std::cell::Cell;
+use std::io::Write;
+use std::sync::Mutex;
+
+/// Location strings; index 0 is "unknown" (never printed).
+static LOCS: Mutex<Vec<Box<str>>> = Mutex::new(Vec::new());
+
+/// Register the location table: newline-separated `file:line:col`, line k
+/// describes loc k (line 0 = unknown). Replaces any previous table.
+///
+/// # Safety
+/// `ptr` must point at `len` readable bytes (UTF-8; invalid bytes are
+/// replaced).
+#[no_mangle]
+pub unsafe extern "C" fn omni_rt_set_locs(ptr: *const u8, len: usize) {
+    let bytes = if len == 0 {
+        &[][..]
+    } else {
+        // SAFETY: caller contract.
+        unsafe { std::slice::from_raw_parts(ptr, len) }
+    };
+    let text = String::from_utf8_lossy(bytes);
+    let table: Vec<Box<str>> = text.split('\n').map(Into::into).collect();
+    *LOCS.lock().unwrap_or_else(|e| e.into_inner()) = table;
+}
+
+/// The `file:line:col` text of `loc`, if known.
+pub fn loc_text(loc: u32) -> Option<String> {
+    if loc == 0 {
+        return None;
+    }
+    let table = LOCS.lock().unwrap_or_else(|e| e.into_inner());
+    table
+        .get(loc as usize)
+        .filter(|s| !s.is_empty())
+        .map(|s| s.to_string())
+}
+
+/// The exact text an uncaught error writes to stderr.
+pub fn format_report(msg: &str, loc: u32) -> String {
+    match loc_text(loc) {
+        Some(at) => format!("error: {msg}\n  at {at}\n"),
+        None => format!("error: {msg}\n"),
+    }
+}
+
+/// A raise hook: called with the message and location of every error
+/// raised on its thread. A hook that catches the error transfers control and
+/// never returns; returning means "not caught here".
+pub type RaiseHook = fn(msg: &str, loc: u32);
+
+thread_local! {
+    static RAISE_HOOK: Cell<Option<RaiseHook>> = const { Cell::new(None) };
+}
+
+/// Install (or clear) this thread's raise hook, returning the previous one
+/// (so nested `try` can restore it).
+pub fn set_raise_hook(hook: Option<RaiseHook>) -> Option<RaiseHook> {
+    RAISE_HOOK.with(|h| h.replace(hook))
+}
+
+/// Raise a runtime error. Never returns: either a raise hook catches it, or
+/// the program reports it and exits with status 1.
+#[cold]
+#[inline(never)]
+pub fn raise(msg: String, loc: u32) -> ! {
+    if let Some(hook) = RAISE_HOOK.with(|h| h.get()) {
+        hook(&msg, loc);
+    }
+    exit_with_error(&msg, loc)
+}
+
+/// Report an uncaught error and end the process with status 1.
+#[cold]
+#[inline(never)]
+pub fn exit_with_error(msg: &str, loc: u32) -> ! {
+    crate::rt::flush_stdout();
+    let report = format_report(msg, loc);
+    let mut err = std::io::stderr().lock();
+    let _ = err.write_all(report.as_bytes());
+    let _ = err.flush();
+    drop(err);
+    run_exit_hooks();
+    std::process::exit(1)
+}
+
+/// Work done on every exit path (normal end and uncaught error).
+pub fn run_exit_hooks() {
+    crate::rt::flush_stdout();
+    crate::stats::report_at_exit();
+}
+
+// ------------------------------------------------------------ error objects
+
+/// Error object: `[hdr][message: String value]` — what `catch` binds.
+pub const ERROR_MESSAGE: i32 = 8;
+pub const ERROR_SIZE: usize = 16;
+
+/// Allocate an error object carrying `msg` in `r`.
+///
+/// # Safety
+/// `r` must be a live region usable by the calling thread.
+pub unsafe fn make_error(r: *mut Region, msg: &str) -> Value {
+    // SAFETY: ERROR_SIZE bytes, the one field written here.
+    unsafe {
+        let s = make_string(r, msg);
+        let p = alloc_object(r, ObjKind::Error, ERROR_SIZE) as Value;
+        set_field(p, ERROR_MESSAGE, s);
+        p
+    }
+}
+
+#[inline]
+pub fn is_error(v: Value) -> bool {
+    is_kind(v, ObjKind::Error)
+}
+
+/// The message string of an error object.
+///
+/// # Safety
+/// `e` must be an error object.
+pub unsafe fn error_message(e: Value) -> Value {
+    // SAFETY: error objects hold the message at ERROR_MESSAGE.
+    unsafe { field(e, ERROR_MESSAGE) }
+}
+
+/// # Safety
+/// `obj` must be an error object.
+pub unsafe fn trace_error(obj: Value, visit: &mut dyn FnMut(*mut Value)) {
+    visit((obj as usize + ERROR_MESSAGE as usize) as *mut Value);
+}
+
+/// # Safety
+/// `obj` must be an error object and `dst` a live region.
+pub unsafe fn clone_error(obj: Value, dst: *mut Region) -> Value {
+    // SAFETY: same shape; the message word is copied unchanged.
+    unsafe {
+        let p = alloc_object(dst, ObjKind::Error, ERROR_SIZE) as Value;
+        set_field(p, ERROR_MESSAGE, error_message(obj));
+        debug_assert!(is_string(error_message(obj)));
+        p
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn report_includes_location_when_known() {
+        let table = "\nmain.omni:3:7\nlib.omni:10:1";
+        // SAFETY: the table string outlives the call.
+        unsafe { omni_rt_set_locs(table.as_ptr(), table.len()) };
+        assert_eq!(format_report("boom", 0), "error: boom\n");
+        assert_eq!(
+            format_report("boom", 1),
+            "error: boom\n  at main.omni:3:7\n"
+        );
+        assert_eq!(format_report("x", 2), "error: x\n  at lib.omni:10:1\n");
+        assert_eq!(format_report("x", 99), "error: x\n");
+    }
+
+    #[test]
+    fn error_objects_carry_their_message() {
+        let r = crate::region::omni_region_create();
+        // SAFETY: fresh region.
+        unsafe {
+            let e = make_error(r, "bad thing: 5");
+            assert!(is_error(e));
+            assert_eq!(crate::object::string_str(error_message(e)), "bad thing: 5");
+            let c = clone_error(e, r);
+            assert_eq!(error_message(c), error_message(e));
+        }
+    }
+}

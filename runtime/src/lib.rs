@@ -1,0 +1,22 @@
+//! The OmniLisp runtime: tagged values, heap objects in regions, primitives,
+//! printing and program start-up. Built as an rlib (linked into `omnic` for
+//! the JIT) and as a staticlib (linked into every executable `omnic build`
+//! writes).
+//!
+//! Every function generated code calls is `extern "C"` and `#[no_mangle]`;
+//! `abi::RUNTIME_SYMBOLS` lists them all, with their addresses, for the JIT.
+
+pub mod value;
+pub mod region;
+pub mod atomics;
+pub mod stats;
+pub mod tether;
+pub mod metadata;
+pub mod transmigrate;
+pub mod abi;
+pub mod dict;
+pub mod error;
+pub mod object;
+pub mod prims;
+pub mod print;
+pub mod rt;

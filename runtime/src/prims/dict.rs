@@ -1,0 +1,202 @@
+//! Dict primitives and the generic `get`.
+//!
+//! `(get coll key)` / `(get coll key default)`: on a dict, the value or the
+//! default (`nothing` without one) for a missing key; on an array or list,
+//! the element at an Int index — out of range gives the default when one is
+//! supplied and is an error otherwise. `keys`/`values` return fresh lists in
+//! insertion order. Mutators return `nothing`.
+
+use super::{arg_count, expected, index_arg, new_list, prim_fixed, prim_variadic, R};
+use crate::dict::*;
+use crate::object::*;
+use crate::region::Region;
+use crate::value::*;
+
+fn dict_arg(prim: &str, v: Value) -> Result<Value, String> {
+    if is_dict(v) {
+        Ok(v)
+    } else {
+        Err(expected(prim, "a dict", v))
+    }
+}
+
+/// `(dict k1 v1 k2 v2 ...)`.
+pub(crate) fn make_dict(r: *mut Region, args: &[Value]) -> R {
+    if !args.len().is_multiple_of(2) {
+        return Err(format!(
+            "dict: expected an even number of arguments, got {}",
+            args.len()
+        ));
+    }
+    // SAFETY: primitive contract: `r` is live; the new dict lives in it.
+    unsafe {
+        let d = alloc_dict(r, args.len() / 2);
+        for kv in args.chunks_exact(2) {
+            dict_set(d, kv[0], kv[1]);
+        }
+        Ok(d)
+    }
+}
+
+pub fn get(args: &[Value]) -> R {
+    if args.len() < 2 || args.len() > 3 {
+        return Err(arg_count("get", "2 or 3", args.len()));
+    }
+    let (coll, key, default) = (args[0], args[1], args.get(2).copied());
+    let out_of_range = |n: i64, len: usize, what: &str| match default {
+        Some(d) => Ok(d),
+        None => Err(format!(
+            "get: index {n} out of bounds for {what} of length {len}"
+        )),
+    };
+    // SAFETY: each accessor is used on the kind it was checked for.
+    unsafe {
+        if is_dict(coll) {
+            Ok(dict_get(coll, key).or(default).unwrap_or(NOTHING))
+        } else if is_array(coll) {
+            let n = index_arg("get", key)?;
+            let len = array_len(coll);
+            if n < 0 || n as u64 >= len as u64 {
+                return out_of_range(n, len, "array");
+            }
+            Ok(array_get(coll, n as usize))
+        } else if coll == NIL || is_pair(coll) {
+            let n = index_arg("get", key)?;
+            let mut cur = coll;
+            let mut i = 0;
+            while n >= 0 && is_pair(cur) {
+                if i == n {
+                    return Ok(car(cur));
+                }
+                cur = cdr(cur);
+                i += 1;
+            }
+            let len = if n < 0 {
+                super::list::list_length(coll).unwrap_or(0)
+            } else {
+                i as usize
+            };
+            out_of_range(n, len, "list")
+        } else {
+            Err(expected("get", "a dict, array or list", coll))
+        }
+    }
+}
+
+pub fn set(d: Value, k: Value, v: Value) -> R {
+    let d = dict_arg("dict-set!", d)?;
+    // SAFETY: `d` is a dict used on its owning thread.
+    unsafe { dict_set(d, k, v) };
+    Ok(NOTHING)
+}
+
+pub fn remove(d: Value, k: Value) -> R {
+    let d = dict_arg("dict-remove!", d)?;
+    // SAFETY: `d` is a dict.
+    unsafe { dict_remove(d, k) };
+    Ok(NOTHING)
+}
+
+pub fn has_key(d: Value, k: Value) -> R {
+    let d = dict_arg("has-key?", d)?;
+    // SAFETY: `d` is a dict.
+    Ok(make_bool(unsafe { dict_get(d, k) }.is_some()))
+}
+
+/// `keys` (`want_keys`) or `values` of a dict as a list in insertion order.
+pub fn keys_or_values(r: *mut Region, d: Value, want_keys: bool) -> R {
+    let d = dict_arg(if want_keys { "keys" } else { "values" }, d)?;
+    // SAFETY: `d` is a dict.
+    let entries = unsafe { dict_entries(d) };
+    let items: Vec<Value> = entries
+        .iter()
+        .map(|&(k, v)| if want_keys { k } else { v })
+        .collect();
+    Ok(new_list(r, &items))
+}
+
+pub fn size(d: Value) -> R {
+    let d = dict_arg("dict-size", d)?;
+    // SAFETY: `d` is a dict.
+    Ok(make_int(unsafe { dict_size(d) } as i64))
+}
+
+prim_variadic!(omni_prim_dict => make_dict);
+prim_variadic!(omni_prim_get => |_, args| get(args));
+prim_fixed!(omni_prim_dict_set(d, k, v) => |_, d, k, v| set(d, k, v));
+prim_fixed!(omni_prim_dict_remove(d, k) => |_, d, k| remove(d, k));
+prim_fixed!(omni_prim_has_key_p(d, k) => |_, d, k| has_key(d, k));
+prim_fixed!(omni_prim_keys(d) => |r, d| keys_or_values(r, d, true));
+prim_fixed!(omni_prim_values(d) => |r, d| keys_or_values(r, d, false));
+prim_fixed!(omni_prim_dict_size(d) => |_, d| size(d));
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::prims::{new_array, new_string};
+    use crate::print::display_string;
+    use crate::region::omni_region_create;
+
+    #[test]
+    fn dict_semantics_through_primitives() {
+        let r = omni_region_create();
+        let (a, b, c) = (intern("a"), intern("b"), intern("c"));
+        let d = make_dict(r, &[a, make_int(1), b, make_int(2)]).unwrap();
+        set(d, c, make_int(3)).unwrap();
+        set(d, a, make_int(10)).unwrap();
+        assert_eq!(
+            display_string(keys_or_values(r, d, true).unwrap()),
+            "(a b c)"
+        );
+        assert_eq!(
+            display_string(keys_or_values(r, d, false).unwrap()),
+            "(10 2 3)"
+        );
+        remove(d, a).unwrap();
+        set(d, a, make_int(11)).unwrap();
+        assert_eq!(display_string(d), "#{:b 2 :c 3 :a 11}");
+        assert_eq!(size(d).unwrap(), make_int(3));
+        assert_eq!(has_key(d, b).unwrap(), TRUE);
+        assert_eq!(has_key(d, intern("zz")).unwrap(), FALSE);
+        assert_eq!(get(&[d, intern("zz")]).unwrap(), NOTHING);
+        assert_eq!(get(&[d, intern("zz"), make_int(0)]).unwrap(), make_int(0));
+        assert_eq!(get(&[d, b]).unwrap(), make_int(2));
+        // string keys are structural
+        set(d, new_string(r, "k"), TRUE).unwrap();
+        assert_eq!(get(&[d, new_string(r, "k")]).unwrap(), TRUE);
+        assert_eq!(
+            make_dict(r, &[a]).unwrap_err(),
+            "dict: expected an even number of arguments, got 1"
+        );
+        assert_eq!(
+            set(make_int(1), a, a).unwrap_err(),
+            "dict-set!: expected a dict, got 1"
+        );
+    }
+
+    #[test]
+    fn get_on_sequences() {
+        let r = omni_region_create();
+        let arr = new_array(r, &[make_int(5), make_int(6)]);
+        assert_eq!(get(&[arr, make_int(1)]).unwrap(), make_int(6));
+        assert_eq!(get(&[arr, make_int(2), FALSE]).unwrap(), FALSE);
+        assert_eq!(
+            get(&[arr, make_int(2)]).unwrap_err(),
+            "get: index 2 out of bounds for array of length 2"
+        );
+        let l = new_list(r, &[make_int(5), make_int(6)]);
+        assert_eq!(get(&[l, make_int(0)]).unwrap(), make_int(5));
+        assert_eq!(
+            get(&[l, make_int(3)]).unwrap_err(),
+            "get: index 3 out of bounds for list of length 2"
+        );
+        assert_eq!(
+            get(&[make_int(1), make_int(0)]).unwrap_err(),
+            "get: expected a dict, array or list, got 1"
+        );
+        assert_eq!(
+            get(&[arr]).unwrap_err(),
+            "get: expected 2 or 3 arguments, got 1"
+        );
+    }
+}

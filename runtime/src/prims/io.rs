@@ -1,0 +1,87 @@
+//! Output and input primitives. Output goes through the runtime's one
+//! buffered stdout (`rt::write_stdout`), flushed at exit, before any stderr
+//! output and before reading stdin. Each call formats its text completely
+//! before appending it, so output of one call is never interleaved with an
+//! error raised half-way.
+
+use super::{new_list, new_string, prim_fixed, prim_variadic, R};
+use crate::print::{print_value, Mode};
+use crate::region::Region;
+use crate::rt::{command_line_args, flush_stdout, write_stdout};
+use crate::value::*;
+
+/// The display forms of `args`, concatenated (no separator), plus an
+/// optional newline: the text `print`/`println` write.
+pub fn display_all(args: &[Value], newline: bool) -> String {
+    let mut s = String::new();
+    for &v in args {
+        print_value(&mut s, v, Mode::Display);
+    }
+    if newline {
+        s.push('\n');
+    }
+    s
+}
+
+fn emit(text: String) -> R {
+    write_stdout(&text);
+    Ok(NOTHING)
+}
+
+/// `(read-line)`: the next line of stdin without its line terminator, or
+/// `nothing` at end of input.
+pub fn read_line(r: *mut Region) -> R {
+    flush_stdout();
+    let mut line = String::new();
+    match std::io::stdin().read_line(&mut line) {
+        Ok(0) => Ok(NOTHING),
+        Ok(_) => {
+            if line.ends_with('\n') {
+                line.pop();
+                if line.ends_with('\r') {
+                    line.pop();
+                }
+            }
+            Ok(new_string(r, &line))
+        }
+        Err(e) => Err(format!("read-line: {e}")),
+    }
+}
+
+/// `(command-line-args)`: the program's arguments (after the program name)
+/// as a list of strings.
+pub fn args_list(r: *mut Region) -> R {
+    let items: Vec<Value> = command_line_args()
+        .iter()
+        .skip(1)
+        .map(|a| new_string(r, a))
+        .collect();
+    Ok(new_list(r, &items))
+}
+
+prim_variadic!(omni_prim_print => |_, args| emit(display_all(args, false)));
+prim_variadic!(omni_prim_println => |_, args| emit(display_all(args, true)));
+prim_fixed!(omni_prim_display(v) => |_, v| emit(display_all(&[v], false)));
+prim_fixed!(omni_prim_write(v) => |_, v| emit(crate::print::write_string(v)));
+prim_fixed!(omni_prim_newline() => |_| emit("\n".to_owned()));
+prim_fixed!(omni_prim_read_line() => read_line);
+prim_fixed!(omni_prim_command_line_args() => args_list);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::object::intern;
+    use crate::region::omni_region_create;
+
+    #[test]
+    fn println_text() {
+        let r = omni_region_create();
+        let s = new_string(r, "caught: ");
+        assert_eq!(
+            display_all(&[s, make_int(5), intern("done")], true),
+            "caught: 5done\n"
+        );
+        assert_eq!(display_all(&[], true), "\n");
+        assert_eq!(display_all(&[make_char('x'), NOTHING], false), "xnothing");
+    }
+}

@@ -1,0 +1,91 @@
+//! Equality, boxes and errors.
+//!
+//! `(error a b ...)` raises with the concatenated display forms of its
+//! arguments as the message; `error-message` reads the message of a caught
+//! error object (a string is accepted as its own message).
+
+use super::{expected, prim_fixed, prim_variadic, R};
+use crate::dict::values_equal;
+use crate::error::{error_message, is_error};
+use crate::object::*;
+use crate::region::Region;
+use crate::value::*;
+
+/// The message `(error args...)` raises.
+pub fn error_text(args: &[Value]) -> String {
+    super::io::display_all(args, false)
+}
+
+pub fn unbox(b: Value) -> R {
+    if is_box(b) {
+        // SAFETY: checked to be a box.
+        Ok(unsafe { box_get(b) })
+    } else {
+        Err(expected("unbox", "a box", b))
+    }
+}
+
+pub fn set_box(b: Value, v: Value) -> R {
+    if is_box(b) {
+        // SAFETY: checked to be a box.
+        unsafe { box_set(b, v) };
+        Ok(NOTHING)
+    } else {
+        Err(expected("set-box!", "a box", b))
+    }
+}
+
+pub fn message_of(e: Value) -> R {
+    if is_error(e) {
+        // SAFETY: checked to be an error object.
+        Ok(unsafe { error_message(e) })
+    } else if is_string(e) {
+        Ok(e)
+    } else {
+        Err(expected("error-message", "an error", e))
+    }
+}
+
+fn new_box(r: *mut Region, v: Value) -> R {
+    // SAFETY: primitive contract on `r`.
+    Ok(unsafe { alloc_box(r, v) })
+}
+
+prim_fixed!(omni_prim_eq_p(a, b) => |_, a, b| Ok(make_bool(a == b)));
+prim_fixed!(omni_prim_equal_p(a, b) => |_, a, b| Ok(make_bool(values_equal(a, b))));
+prim_fixed!(omni_prim_not(v) => |_, v| Ok(make_bool(!truthy(v))));
+prim_fixed!(omni_prim_box(v) => new_box);
+prim_fixed!(omni_prim_unbox(b) => |_, b| unbox(b));
+prim_fixed!(omni_prim_set_box(b, v) => |_, b, v| set_box(b, v));
+prim_variadic!(omni_prim_error => |_, args| Err(error_text(args)));
+prim_fixed!(omni_prim_error_message(e) => |_, e| message_of(e));
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::prims::new_string;
+    use crate::region::omni_region_create;
+
+    #[test]
+    fn error_and_box() {
+        let r = omni_region_create();
+        assert_eq!(
+            error_text(&[new_string(r, "bad thing: "), make_int(5)]),
+            "bad thing: 5"
+        );
+        let b = new_box(r, make_int(1)).unwrap();
+        set_box(b, make_int(2)).unwrap();
+        assert_eq!(unbox(b).unwrap(), make_int(2));
+        assert_eq!(
+            unbox(make_int(2)).unwrap_err(),
+            "unbox: expected a box, got 2"
+        );
+        // SAFETY: fresh region.
+        let e = unsafe { crate::error::make_error(r, "boom") };
+        assert_eq!(crate::print::display_string(message_of(e).unwrap()), "boom");
+        assert_eq!(
+            message_of(TRUE).unwrap_err(),
+            "error-message: expected an error, got true"
+        );
+    }
+}

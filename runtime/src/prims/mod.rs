@@ -1,0 +1,438 @@
+//! The primitive table: every runtime function generated code may call by
+//! OmniLisp name, with its exported symbol, arity, allocation behaviour and
+//! address.
+//!
+//! ABI (docs/ARCHITECTURE.md):
+//! - `Fixed(n)`: `extern "C" fn(region, a1, …, an, loc: u32) -> Value`
+//! - `Variadic { min }`: `extern "C" fn(region, argc, argv, loc: u32) -> Value`
+//!
+//! Each primitive is written as a plain Rust function returning
+//! `Result<Value, String>` (the error message), wrapped by the `prim_fixed!`
+//! / `prim_variadic!` macros into the exported `omni_prim_*` symbol that
+//! raises the message with the call's location. Tests call the plain
+//! functions, so error messages are checked without ending the process.
+//! Allocating primitives allocate in the `region` they are given; the
+//! others ignore it. Mutators return `nothing`.
+
+pub mod arith;
+pub mod array;
+pub mod dict;
+pub mod io;
+pub mod list;
+pub mod misc;
+pub mod string;
+
+use crate::object::*;
+use crate::print::write_string;
+use crate::region::Region;
+use crate::value::*;
+use std::sync::LazyLock;
+
+/// Result of a primitive body: the value, or the error message to raise.
+pub type R = Result<Value, String>;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PrimArity {
+    Fixed(u8),
+    Variadic { min: u8 },
+}
+
+#[derive(Clone, Copy, Debug)]
+pub struct PrimDesc {
+    /// OmniLisp name (`%add` etc. for the internal binary slow paths).
+    pub name: &'static str,
+    /// Exported symbol.
+    pub symbol: &'static str,
+    pub arity: PrimArity,
+    /// True when the primitive may allocate in its `region` argument.
+    pub allocates: bool,
+    /// Address of the exported function.
+    pub addr: usize,
+}
+
+/// Define an exported fixed-arity primitive from a body
+/// `fn(region, a1..an) -> R`.
+macro_rules! prim_fixed {
+    ($sym:ident($($a:ident),*) => $body:expr) => {
+        /// Exported primitive (fixed arity); raises its error message.
+        ///
+        /// # Safety
+        /// `region` must be a live region usable by the calling thread and
+        /// the arguments valid values.
+        #[no_mangle]
+        pub unsafe extern "C" fn $sym(region: *mut $crate::region::Region, $($a: $crate::value::Value,)* loc: u32) -> $crate::value::Value {
+            match $body(region, $($a),*) {
+                Ok(v) => v,
+                Err(msg) => $crate::error::raise(msg, loc),
+            }
+        }
+    };
+}
+
+/// Define an exported variadic primitive from a body `fn(region, &[Value]) -> R`.
+macro_rules! prim_variadic {
+    ($sym:ident => $body:expr) => {
+        /// Exported primitive (variadic); raises its error message.
+        ///
+        /// # Safety
+        /// `region` must be a live region usable by the calling thread and
+        /// `argv` must hold `argc` valid values.
+        #[no_mangle]
+        pub unsafe extern "C" fn $sym(
+            region: *mut $crate::region::Region,
+            argc: usize,
+            argv: *const $crate::value::Value,
+            loc: u32,
+        ) -> $crate::value::Value {
+            // SAFETY: caller contract: argv holds argc values.
+            let args = unsafe { $crate::rt::args(argc, argv) };
+            match $body(region, args) {
+                Ok(v) => v,
+                Err(msg) => $crate::error::raise(msg, loc),
+            }
+        }
+    };
+}
+pub(crate) use {prim_fixed, prim_variadic};
+
+// ------------------------------------------------------------- shared helpers
+
+/// Longest printed form quoted in an error message.
+const MESSAGE_FORM_LIMIT: usize = 200;
+
+/// The printed (write) form of `v` for an error message, shortened.
+pub fn form(v: Value) -> String {
+    let mut s = write_string(v);
+    if s.len() > MESSAGE_FORM_LIMIT {
+        let mut cut = MESSAGE_FORM_LIMIT;
+        while !s.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        s.truncate(cut);
+        s.push_str("...");
+    }
+    s
+}
+
+/// `"<prim>: expected <what>, got <form>"`.
+pub fn expected(prim: &str, what: &str, v: Value) -> String {
+    format!("{prim}: expected {what}, got {}", form(v))
+}
+
+/// Message for a wrong argument count of a variadic primitive.
+pub fn arg_count(prim: &str, want: &str, got: usize) -> String {
+    format!("{prim}: expected {want} arguments, got {got}")
+}
+
+// The allocation helpers below rely on the primitive contract: the region a
+// primitive receives is live and usable by the calling thread.
+
+pub(crate) fn new_string(r: *mut Region, s: &str) -> Value {
+    // SAFETY: primitive contract on `r`.
+    unsafe { make_string(r, s) }
+}
+
+pub(crate) fn new_float(r: *mut Region, f: f64) -> Value {
+    // SAFETY: primitive contract on `r`.
+    unsafe { make_float(r, f) }
+}
+
+pub(crate) fn new_list(r: *mut Region, items: &[Value]) -> Value {
+    // SAFETY: primitive contract on `r`.
+    unsafe { list_from_slice(r, items) }
+}
+
+pub(crate) fn new_pair(r: *mut Region, a: Value, d: Value) -> Value {
+    // SAFETY: primitive contract on `r`.
+    unsafe { alloc_pair(r, a, d) }
+}
+
+pub(crate) fn new_array(r: *mut Region, items: &[Value]) -> Value {
+    // SAFETY: primitive contract on `r`.
+    unsafe { array_from_slice(r, items) }
+}
+
+/// The text of a string argument.
+pub(crate) fn str_arg<'a>(prim: &str, v: Value) -> Result<&'a str, String> {
+    if is_string(v) {
+        // SAFETY: checked to be a string; strings are immutable and live as
+        // long as the primitive call that reads them.
+        Ok(unsafe { string_str(v) })
+    } else {
+        Err(expected(prim, "a string", v))
+    }
+}
+
+/// An Int argument.
+pub(crate) fn int_arg(prim: &str, v: Value) -> Result<i64, String> {
+    if is_int(v) {
+        Ok(int_value(v))
+    } else {
+        Err(expected(prim, "an integer", v))
+    }
+}
+
+/// A non-negative index argument (an Int; bounds are checked by the caller).
+pub(crate) fn index_arg(prim: &str, v: Value) -> Result<i64, String> {
+    if is_int(v) {
+        Ok(int_value(v))
+    } else {
+        Err(expected(prim, "an integer index", v))
+    }
+}
+
+// ------------------------------------------------------------------ the table
+
+macro_rules! desc {
+    ($name:literal, $sym:path, $arity:expr, $alloc:literal) => {
+        PrimDesc {
+            name: $name,
+            symbol: {
+                let path = stringify!($sym);
+                // `stringify!(module::omni_prim_x)` → the bare symbol name.
+                match path.rfind("::") {
+                    Some(i) => path.split_at(i + 2).1,
+                    None => path,
+                }
+            },
+            arity: $arity,
+            allocates: $alloc,
+            addr: $sym as *const () as usize,
+        }
+    };
+}
+
+/// Every primitive, by OmniLisp name. (A `LazyLock` because function
+/// addresses cannot be cast to integers in a constant initialiser; deref it
+/// as a slice: `PRIMS.iter()`, `&PRIMS[..]`.)
+pub static PRIMS: LazyLock<Vec<PrimDesc>> = LazyLock::new(|| {
+    use PrimArity::{Fixed, Variadic};
+    vec![
+        // internal binary slow paths of inline arithmetic
+        desc!("%add", arith::omni_prim_add2, Fixed(2), true),
+        desc!("%sub", arith::omni_prim_sub2, Fixed(2), true),
+        desc!("%mul", arith::omni_prim_mul2, Fixed(2), true),
+        desc!("%div", arith::omni_prim_div2, Fixed(2), true),
+        desc!("%lt", arith::omni_prim_lt2, Fixed(2), false),
+        desc!("%gt", arith::omni_prim_gt2, Fixed(2), false),
+        desc!("%le", arith::omni_prim_le2, Fixed(2), false),
+        desc!("%ge", arith::omni_prim_ge2, Fixed(2), false),
+        desc!("%numeq", arith::omni_prim_numeq2, Fixed(2), false),
+        // numbers
+        desc!("+", arith::omni_prim_add, Variadic { min: 0 }, true),
+        desc!("-", arith::omni_prim_sub, Variadic { min: 1 }, true),
+        desc!("*", arith::omni_prim_mul, Variadic { min: 0 }, true),
+        desc!("/", arith::omni_prim_div, Variadic { min: 1 }, true),
+        desc!("<", arith::omni_prim_lt, Variadic { min: 1 }, false),
+        desc!(">", arith::omni_prim_gt, Variadic { min: 1 }, false),
+        desc!("<=", arith::omni_prim_le, Variadic { min: 1 }, false),
+        desc!(">=", arith::omni_prim_ge, Variadic { min: 1 }, false),
+        desc!("=", arith::omni_prim_numeq, Variadic { min: 1 }, false),
+        desc!("!=", arith::omni_prim_numne, Variadic { min: 1 }, false),
+        desc!("quot", arith::omni_prim_quot, Fixed(2), true),
+        desc!("rem", arith::omni_prim_rem, Fixed(2), true),
+        desc!("mod", arith::omni_prim_mod, Fixed(2), true),
+        desc!("abs", arith::omni_prim_abs, Fixed(1), true),
+        desc!("min", arith::omni_prim_min, Variadic { min: 1 }, false),
+        desc!("max", arith::omni_prim_max, Variadic { min: 1 }, false),
+        desc!("zero?", arith::omni_prim_zero_p, Fixed(1), false),
+        desc!("even?", arith::omni_prim_even_p, Fixed(1), false),
+        desc!("odd?", arith::omni_prim_odd_p, Fixed(1), false),
+        desc!("float", arith::omni_prim_float, Fixed(1), true),
+        desc!("int", arith::omni_prim_int, Fixed(1), false),
+        desc!("floor", arith::omni_prim_floor, Fixed(1), true),
+        desc!("ceil", arith::omni_prim_ceil, Fixed(1), true),
+        desc!("round", arith::omni_prim_round, Fixed(1), true),
+        desc!("sqrt", arith::omni_prim_sqrt, Fixed(1), true),
+        desc!("expt", arith::omni_prim_expt, Fixed(2), true),
+        desc!(
+            "number->string",
+            arith::omni_prim_number_to_string,
+            Fixed(1),
+            true
+        ),
+        desc!(
+            "string->number",
+            arith::omni_prim_string_to_number,
+            Fixed(1),
+            true
+        ),
+        // equality
+        desc!("eq?", misc::omni_prim_eq_p, Fixed(2), false),
+        desc!("equal?", misc::omni_prim_equal_p, Fixed(2), false),
+        desc!("not", misc::omni_prim_not, Fixed(1), false),
+        // lists
+        desc!("cons", list::omni_prim_cons, Fixed(2), true),
+        desc!("car", list::omni_prim_car, Fixed(1), false),
+        desc!("cdr", list::omni_prim_cdr, Fixed(1), false),
+        desc!("first", list::omni_prim_first, Fixed(1), false),
+        desc!("rest", list::omni_prim_rest, Fixed(1), false),
+        desc!("list", list::omni_prim_list, Variadic { min: 0 }, true),
+        desc!("list?", list::omni_prim_list_p, Fixed(1), false),
+        desc!("empty?", list::omni_prim_empty_p, Fixed(1), false),
+        desc!("null?", list::omni_prim_null_p, Fixed(1), false),
+        desc!("pair?", list::omni_prim_pair_p, Fixed(1), false),
+        desc!("length", list::omni_prim_length, Fixed(1), false),
+        desc!("set-car!", list::omni_prim_set_car, Fixed(2), false),
+        desc!("set-cdr!", list::omni_prim_set_cdr, Fixed(2), false),
+        // arrays
+        desc!("array", array::omni_prim_array, Variadic { min: 0 }, true),
+        desc!(
+            "make-array",
+            array::omni_prim_make_array,
+            Variadic { min: 1 },
+            true
+        ),
+        desc!("array-ref", array::omni_prim_array_ref, Fixed(2), false),
+        desc!("array-set!", array::omni_prim_array_set, Fixed(3), false),
+        desc!(
+            "array-length",
+            array::omni_prim_array_length,
+            Fixed(1),
+            false
+        ),
+        desc!("push!", array::omni_prim_push, Fixed(2), false),
+        desc!("pop!", array::omni_prim_pop, Fixed(1), false),
+        // dicts
+        desc!("dict", dict::omni_prim_dict, Variadic { min: 0 }, true),
+        desc!("get", dict::omni_prim_get, Variadic { min: 2 }, false),
+        desc!("dict-set!", dict::omni_prim_dict_set, Fixed(3), false),
+        desc!("dict-remove!", dict::omni_prim_dict_remove, Fixed(2), false),
+        desc!("has-key?", dict::omni_prim_has_key_p, Fixed(2), false),
+        desc!("keys", dict::omni_prim_keys, Fixed(1), true),
+        desc!("values", dict::omni_prim_values, Fixed(1), true),
+        desc!("dict-size", dict::omni_prim_dict_size, Fixed(1), false),
+        // strings and chars
+        desc!("str", string::omni_prim_str, Variadic { min: 0 }, true),
+        desc!(
+            "string-append",
+            string::omni_prim_string_append,
+            Variadic { min: 0 },
+            true
+        ),
+        desc!(
+            "string-length",
+            string::omni_prim_string_length,
+            Fixed(1),
+            false
+        ),
+        desc!(
+            "substring",
+            string::omni_prim_substring,
+            Variadic { min: 2 },
+            true
+        ),
+        desc!("string-ref", string::omni_prim_string_ref, Fixed(2), false),
+        desc!(
+            "string-split",
+            string::omni_prim_string_split,
+            Fixed(2),
+            true
+        ),
+        desc!("string-join", string::omni_prim_string_join, Fixed(2), true),
+        desc!(
+            "string-upcase",
+            string::omni_prim_string_upcase,
+            Fixed(1),
+            true
+        ),
+        desc!(
+            "string-downcase",
+            string::omni_prim_string_downcase,
+            Fixed(1),
+            true
+        ),
+        desc!(
+            "string->list",
+            string::omni_prim_string_to_list,
+            Fixed(1),
+            true
+        ),
+        desc!(
+            "list->string",
+            string::omni_prim_list_to_string,
+            Fixed(1),
+            true
+        ),
+        desc!(
+            "string->symbol",
+            string::omni_prim_string_to_symbol,
+            Fixed(1),
+            false
+        ),
+        desc!(
+            "symbol->string",
+            string::omni_prim_symbol_to_string,
+            Fixed(1),
+            false
+        ),
+        desc!("char->int", string::omni_prim_char_to_int, Fixed(1), false),
+        desc!("int->char", string::omni_prim_int_to_char, Fixed(1), false),
+        // boxes
+        desc!("box", misc::omni_prim_box, Fixed(1), true),
+        desc!("unbox", misc::omni_prim_unbox, Fixed(1), false),
+        desc!("set-box!", misc::omni_prim_set_box, Fixed(2), false),
+        // output, errors, program
+        desc!("print", io::omni_prim_print, Variadic { min: 0 }, false),
+        desc!("println", io::omni_prim_println, Variadic { min: 0 }, false),
+        desc!("display", io::omni_prim_display, Fixed(1), false),
+        desc!("write", io::omni_prim_write, Fixed(1), false),
+        desc!("newline", io::omni_prim_newline, Fixed(0), false),
+        desc!("read-line", io::omni_prim_read_line, Fixed(0), true),
+        desc!(
+            "command-line-args",
+            io::omni_prim_command_line_args,
+            Fixed(0),
+            true
+        ),
+        desc!("error", misc::omni_prim_error, Variadic { min: 0 }, false),
+        desc!(
+            "error-message",
+            misc::omni_prim_error_message,
+            Fixed(1),
+            false
+        ),
+    ]
+});
+
+/// The descriptor of the primitive named `name` (OmniLisp name).
+pub fn lookup(name: &str) -> Option<&'static PrimDesc> {
+    PRIMS.iter().find(|d| d.name == name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn table_is_consistent() {
+        let mut names = std::collections::HashSet::new();
+        let mut symbols = std::collections::HashSet::new();
+        for d in PRIMS.iter() {
+            assert!(names.insert(d.name), "duplicate name {}", d.name);
+            assert!(symbols.insert(d.symbol), "duplicate symbol {}", d.symbol);
+            assert!(d.symbol.starts_with("omni_prim_"), "{}", d.symbol);
+            assert_ne!(d.addr, 0);
+        }
+        assert_eq!(lookup("%add").unwrap().symbol, "omni_prim_add2");
+        assert_eq!(lookup("get").unwrap().arity, PrimArity::Variadic { min: 2 });
+        assert!(lookup("no-such-prim").is_none());
+        for needed in [
+            "%add", "%sub", "%mul", "%lt", "%gt", "%le", "%ge", "%numeq", "car", "cdr",
+        ] {
+            assert!(lookup(needed).is_some(), "{needed}");
+        }
+    }
+
+    #[test]
+    fn message_forms_are_shortened() {
+        let r = crate::region::omni_region_create();
+        let long = new_string(r, &"x".repeat(1000));
+        let m = expected("f", "a number", long);
+        assert!(m.len() < 300 && m.ends_with("..."), "{m}");
+        assert_eq!(
+            expected("+", "a number", new_string(r, "a")),
+            "+: expected a number, got \"a\""
+        );
+    }
+}

@@ -1,0 +1,270 @@
+//! String and char primitives. Strings are immutable UTF-8; every index and
+//! length is in Unicode scalars (chars), not bytes. ASCII-only strings
+//! (byte length = char length) index in O(1), others scan.
+//!
+//! `(string-split s sep)`: `sep` is a string or char; an empty separator
+//! splits into single-char strings. `(string-join xs sep)`: `xs` is a list
+//! or array; strings join raw, other elements by their display form.
+
+use super::{
+    arg_count, expected, index_arg, new_list, new_string, prim_fixed, prim_variadic, str_arg, R,
+};
+use crate::object::*;
+use crate::region::Region;
+use crate::value::*;
+
+/// `str`: the display forms of all arguments, concatenated.
+pub fn str_concat(r: *mut Region, args: &[Value]) -> R {
+    let mut s = String::new();
+    for &v in args {
+        crate::print::print_value(&mut s, v, crate::print::Mode::Display);
+    }
+    Ok(new_string(r, &s))
+}
+
+pub fn string_append(r: *mut Region, args: &[Value]) -> R {
+    let mut s = String::new();
+    for &v in args {
+        s.push_str(str_arg("string-append", v)?);
+    }
+    Ok(new_string(r, &s))
+}
+
+pub fn string_length(v: Value) -> R {
+    str_arg("string-length", v)?;
+    // SAFETY: checked to be a string.
+    Ok(make_int(unsafe { string_char_len(v) } as i64))
+}
+
+/// Byte offset of char `i` (i ≤ char length) in string object `v`.
+fn byte_offset(v: Value, text: &str, i: usize) -> usize {
+    // SAFETY: `v` is the string object whose text is `text`.
+    if unsafe { string_char_len(v) } == text.len() {
+        i
+    } else {
+        text.char_indices().nth(i).map_or(text.len(), |(b, _)| b)
+    }
+}
+
+/// `(substring s start)` / `(substring s start end)`, char indices, end
+/// excluded.
+pub fn substring(r: *mut Region, args: &[Value]) -> R {
+    if args.len() < 2 || args.len() > 3 {
+        return Err(arg_count("substring", "2 or 3", args.len()));
+    }
+    let s = args[0];
+    let text = str_arg("substring", s)?;
+    // SAFETY: checked to be a string.
+    let len = unsafe { string_char_len(s) } as i64;
+    let start = index_arg("substring", args[1])?;
+    let end = match args.get(2) {
+        Some(&e) => index_arg("substring", e)?,
+        None => len,
+    };
+    if start < 0 || end < start || end > len {
+        return Err(format!(
+            "substring: range {start}..{end} out of bounds for string of length {len}"
+        ));
+    }
+    let (b0, b1) = (
+        byte_offset(s, text, start as usize),
+        byte_offset(s, text, end as usize),
+    );
+    Ok(new_string(r, &text[b0..b1]))
+}
+
+pub fn string_ref(s: Value, i: Value) -> R {
+    let text = str_arg("string-ref", s)?;
+    let n = index_arg("string-ref", i)?;
+    // SAFETY: checked to be a string.
+    let len = unsafe { string_char_len(s) };
+    if n < 0 || n as u64 >= len as u64 {
+        return Err(format!(
+            "string-ref: index {n} out of bounds for string of length {len}"
+        ));
+    }
+    let c = if len == text.len() {
+        text.as_bytes()[n as usize] as char
+    } else {
+        text.chars().nth(n as usize).unwrap_or('\0')
+    };
+    Ok(make_char(c))
+}
+
+/// A separator argument: a string or a char.
+fn sep_arg(prim: &str, v: Value) -> Result<String, String> {
+    if is_char(v) {
+        Ok(char_value(v).to_string())
+    } else if is_string(v) {
+        // SAFETY: checked to be a string.
+        Ok(unsafe { string_str(v) }.to_owned())
+    } else {
+        Err(expected(prim, "a string or char separator", v))
+    }
+}
+
+pub fn string_split(r: *mut Region, s: Value, sep: Value) -> R {
+    let text = str_arg("string-split", s)?;
+    let sep = sep_arg("string-split", sep)?;
+    let parts: Vec<Value> = if sep.is_empty() {
+        text.chars()
+            .map(|c| new_string(r, c.encode_utf8(&mut [0; 4])))
+            .collect()
+    } else {
+        text.split(sep.as_str()).map(|p| new_string(r, p)).collect()
+    };
+    Ok(new_list(r, &parts))
+}
+
+pub fn string_join(r: *mut Region, xs: Value, sep: Value) -> R {
+    let sep = sep_arg("string-join", sep)?;
+    let items = if is_array(xs) {
+        // SAFETY: checked to be an array.
+        unsafe { array_slice(xs) }.to_vec()
+    } else {
+        list_to_vec(xs).ok_or_else(|| expected("string-join", "a list or array", xs))?
+    };
+    let mut out = String::new();
+    for (i, &x) in items.iter().enumerate() {
+        if i > 0 {
+            out.push_str(&sep);
+        }
+        crate::print::print_value(&mut out, x, crate::print::Mode::Display);
+    }
+    Ok(new_string(r, &out))
+}
+
+pub fn string_to_list(r: *mut Region, s: Value) -> R {
+    let chars: Vec<Value> = str_arg("string->list", s)?.chars().map(make_char).collect();
+    Ok(new_list(r, &chars))
+}
+
+pub fn list_to_string(r: *mut Region, l: Value) -> R {
+    let items = list_to_vec(l).ok_or_else(|| expected("list->string", "a list of chars", l))?;
+    let mut out = String::with_capacity(items.len());
+    for x in items {
+        if !is_char(x) {
+            return Err(expected("list->string", "a char", x));
+        }
+        out.push(char_value(x));
+    }
+    Ok(new_string(r, &out))
+}
+
+pub fn string_to_symbol(s: Value) -> R {
+    Ok(intern(str_arg("string->symbol", s)?))
+}
+
+pub fn symbol_to_string(v: Value) -> R {
+    if is_symbol(v) {
+        // SAFETY: checked to be a symbol; its name string is immutable and
+        // lives in the global region, so it is shared, not copied.
+        Ok(unsafe { symbol_name_value(v) })
+    } else {
+        Err(expected("symbol->string", "a symbol", v))
+    }
+}
+
+pub fn char_to_int(c: Value) -> R {
+    if is_char(c) {
+        Ok(make_int(char_value(c) as i64))
+    } else {
+        Err(expected("char->int", "a char", c))
+    }
+}
+
+pub fn int_to_char(n: Value) -> R {
+    let i = super::int_arg("int->char", n)?;
+    u32::try_from(i)
+        .ok()
+        .and_then(char::from_u32)
+        .map(make_char)
+        .ok_or_else(|| format!("int->char: {i} is not a Unicode scalar value"))
+}
+
+prim_variadic!(omni_prim_str => str_concat);
+prim_variadic!(omni_prim_string_append => string_append);
+prim_fixed!(omni_prim_string_length(s) => |_, s| string_length(s));
+prim_variadic!(omni_prim_substring => substring);
+prim_fixed!(omni_prim_string_ref(s, i) => |_, s, i| string_ref(s, i));
+prim_fixed!(omni_prim_string_split(s, sep) => string_split);
+prim_fixed!(omni_prim_string_join(xs, sep) => string_join);
+prim_fixed!(omni_prim_string_upcase(s) => |r, s| Ok(new_string(r, &str_arg("string-upcase", s)?.to_uppercase())));
+prim_fixed!(omni_prim_string_downcase(s) => |r, s| Ok(new_string(r, &str_arg("string-downcase", s)?.to_lowercase())));
+prim_fixed!(omni_prim_string_to_list(s) => string_to_list);
+prim_fixed!(omni_prim_list_to_string(l) => list_to_string);
+prim_fixed!(omni_prim_string_to_symbol(s) => |_, s| string_to_symbol(s));
+prim_fixed!(omni_prim_symbol_to_string(s) => |_, s| symbol_to_string(s));
+prim_fixed!(omni_prim_char_to_int(c) => |_, c| char_to_int(c));
+prim_fixed!(omni_prim_int_to_char(n) => |_, n| int_to_char(n));
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::print::{display_string as shown, write_string};
+    use crate::region::omni_region_create;
+
+    #[test]
+    fn non_ascii_text() {
+        let r = omni_region_create();
+        let s = new_string(r, "héllo λ→世界");
+        assert_eq!(string_length(s).unwrap(), make_int(10));
+        assert_eq!(string_ref(s, make_int(1)).unwrap(), make_char('é'));
+        assert_eq!(string_ref(s, make_int(9)).unwrap(), make_char('界'));
+        assert_eq!(
+            string_ref(s, make_int(10)).unwrap_err(),
+            "string-ref: index 10 out of bounds for string of length 10"
+        );
+        let sub = substring(r, &[s, make_int(6), make_int(8)]).unwrap();
+        assert_eq!(write_string(sub), "\"λ→\"");
+        assert_eq!(shown(substring(r, &[s, make_int(8)]).unwrap()), "世界");
+        assert_eq!(
+            substring(r, &[s, make_int(3), make_int(11)]).unwrap_err(),
+            "substring: range 3..11 out of bounds for string of length 10"
+        );
+        let up =
+            (|r, s| Ok::<_, String>(new_string(r, &str_arg("string-upcase", s)?.to_uppercase())))(
+                r, s,
+            )
+            .unwrap();
+        assert_eq!(shown(up), "HÉLLO Λ→世界");
+        let chars = string_to_list(r, new_string(r, "aλ")).unwrap();
+        assert_eq!(write_string(chars), "(#\\a #\\λ)");
+        assert_eq!(shown(list_to_string(r, chars).unwrap()), "aλ");
+        assert_eq!(char_to_int(make_char('λ')).unwrap(), make_int(0x3bb));
+        assert_eq!(int_to_char(make_int(0x3bb)).unwrap(), make_char('λ'));
+        assert_eq!(
+            int_to_char(make_int(0xD800)).unwrap_err(),
+            "int->char: 55296 is not a Unicode scalar value"
+        );
+    }
+
+    #[test]
+    fn split_join_concat() {
+        let r = omni_region_create();
+        let parts = string_split(r, new_string(r, "a,b,,ç"), new_string(r, ",")).unwrap();
+        assert_eq!(write_string(parts), "(\"a\" \"b\" \"\" \"ç\")");
+        let chars = string_split(r, new_string(r, "añ"), new_string(r, "")).unwrap();
+        assert_eq!(write_string(chars), "(\"a\" \"ñ\")");
+        let by_char = string_split(r, new_string(r, "x y"), make_char(' ')).unwrap();
+        assert_eq!(write_string(by_char), "(\"x\" \"y\")");
+        assert_eq!(
+            shown(string_join(r, parts, new_string(r, "-")).unwrap()),
+            "a-b--ç"
+        );
+        let mixed = new_list(r, &[make_int(1), new_string(r, "x"), make_char('c')]);
+        assert_eq!(
+            shown(string_join(r, mixed, new_string(r, ", ")).unwrap()),
+            "1, x, c"
+        );
+        let s = str_concat(r, &[new_string(r, "n="), make_int(5), NIL, intern("sym")]).unwrap();
+        assert_eq!(write_string(s), "\"n=5()sym\"");
+        assert_eq!(
+            string_append(r, &[new_string(r, "a"), make_int(1)]).unwrap_err(),
+            "string-append: expected a string, got 1"
+        );
+        let sym = string_to_symbol(new_string(r, "ab")).unwrap();
+        assert_eq!(sym, intern("ab"));
+        assert_eq!(shown(symbol_to_string(sym).unwrap()), "ab");
+    }
+}

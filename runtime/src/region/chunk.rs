@@ -1,0 +1,123 @@
+//! Chunks: the blocks of memory a region bump-allocates in. Every chunk
+//! starts with a `ChunkHeader` (its descriptor), whose address every object
+//! header records, so `region_of` is header → descriptor → region. This
+//! module sizes chunks (geometric growth in power-of-two classes so the pool
+//! can reuse them), gets them from and returns them to the system allocator,
+//! and poisons released memory in debug builds.
+
+use super::Region;
+use std::alloc::{alloc, dealloc, Layout};
+
+/// What a chunk is, which decides how it is released.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u32)]
+pub enum ChunkKind {
+    /// The inline first buffer inside a region control block. Released by
+    /// dropping one owner of that control block (see `Region::block_owners`).
+    Inline = 1,
+    /// A power-of-two chunk of size class `class`; goes back to the pool.
+    Pooled = 2,
+    /// A chunk sized for one large allocation; goes back to the system.
+    Dedicated = 3,
+}
+
+/// The descriptor at the start of every chunk (and inside every control
+/// block, for the inline buffer).
+#[repr(C)]
+pub struct ChunkHeader {
+    /// The region that owns this chunk now. A merge re-points it.
+    pub region: *mut Region,
+    /// The next chunk of the owning region's chunk list (or of a pool list).
+    pub next: *mut ChunkHeader,
+    /// Total size in bytes, descriptor included (for the inline chunk: the
+    /// inline buffer's size).
+    pub size: usize,
+    pub kind: ChunkKind,
+    /// Size class for `Pooled` chunks.
+    pub class: u32,
+}
+
+pub const CHUNK_HEADER_BYTES: usize = std::mem::size_of::<ChunkHeader>();
+/// Smallest pooled chunk (class 0) and largest (the growth cap).
+pub const CHUNK_MIN_SHIFT: u32 = 12;
+pub const CHUNK_MAX_SHIFT: u32 = 20;
+pub const NUM_CHUNK_CLASSES: usize = (CHUNK_MAX_SHIFT - CHUNK_MIN_SHIFT + 1) as usize;
+/// Allocations larger than this get a dedicated chunk instead of wasting the
+/// tail of a pooled one.
+pub const DEDICATED_THRESHOLD: usize = (1 << CHUNK_MAX_SHIFT) / 4;
+const CHUNK_ALIGN: usize = 16;
+
+/// Byte pattern written over released memory in debug builds; a header word
+/// full of it is recognised by `region::debug_check_live`.
+pub const POISON_BYTE: u8 = 0xDB;
+pub const POISON_WORD: u64 = 0xDBDB_DBDB_DBDB_DBDB;
+
+#[inline]
+pub fn class_size(class: u32) -> usize {
+    1usize << (CHUNK_MIN_SHIFT + class)
+}
+
+/// The smallest class whose chunk holds `need` bytes after the descriptor,
+/// at least `min_class`.
+pub fn class_for(need: usize, min_class: u32) -> u32 {
+    let total = need + CHUNK_HEADER_BYTES;
+    let mut class = min_class;
+    while class_size(class) < total {
+        class += 1;
+    }
+    class
+}
+
+/// Get a fresh chunk from the system allocator.
+pub fn system_alloc_chunk(size: usize, kind: ChunkKind, class: u32) -> *mut ChunkHeader {
+    let layout = Layout::from_size_align(size, CHUNK_ALIGN).expect("chunk layout");
+    // SAFETY: `size` is at least CHUNK_HEADER_BYTES > 0.
+    let mem = unsafe { alloc(layout) };
+    if mem.is_null() {
+        std::alloc::handle_alloc_error(layout);
+    }
+    let c = mem as *mut ChunkHeader;
+    // SAFETY: `mem` is a fresh, aligned block of `size` >= header bytes.
+    unsafe {
+        c.write(ChunkHeader { region: std::ptr::null_mut(), next: std::ptr::null_mut(), size, kind, class })
+    };
+    c
+}
+
+/// Return a chunk to the system allocator.
+///
+/// # Safety
+/// `c` came from `system_alloc_chunk` and nothing refers to it any more.
+pub unsafe fn system_free_chunk(c: *mut ChunkHeader) {
+    // SAFETY: size/alignment are the ones `system_alloc_chunk` used.
+    unsafe {
+        let layout = Layout::from_size_align_unchecked((*c).size, CHUNK_ALIGN);
+        dealloc(c as *mut u8, layout);
+    }
+}
+
+/// First usable byte of a heap chunk.
+///
+/// # Safety
+/// `c` is a heap (pooled or dedicated) chunk.
+#[inline]
+pub unsafe fn chunk_data(c: *mut ChunkHeader) -> *mut u8 {
+    // SAFETY: the chunk is at least CHUNK_HEADER_BYTES long.
+    unsafe { (c as *mut u8).add(CHUNK_HEADER_BYTES) }
+}
+
+/// Overwrite `len` bytes at `p` with the poison pattern (debug builds only;
+/// release builds skip it, it costs a pass over the memory).
+///
+/// # Safety
+/// `p..p+len` is writable memory no live object uses any more.
+#[inline]
+pub unsafe fn poison(p: *mut u8, len: usize) {
+    #[cfg(debug_assertions)]
+    // SAFETY: forwarded caller contract.
+    unsafe {
+        std::ptr::write_bytes(p, POISON_BYTE, len)
+    };
+    #[cfg(not(debug_assertions))]
+    let _ = (p, len);
+}

@@ -1,0 +1,118 @@
+//! Region merge: the store barrier's answer to "a large young graph must
+//! live as long as an older region". Instead of copying, the young region's
+//! chunks are spliced into the old region's chunk list and each chunk
+//! descriptor is re-pointed at the old region, so every object already
+//! allocated in the young region now *belongs* to the old one (`region_of`
+//! says so) — in time proportional to the number of chunks, independent of
+//! the number of objects.
+//!
+//! The young region lives on: it keeps allocating into fresh chunks of its
+//! own and holds one external reference on the old region (its forwarded
+//! identity: whoever keeps the young region alive keeps the merged objects
+//! alive), dropped when the young region is reclaimed. Its inline chunk now
+//! belongs to the old region, so its control block gains a second owner and
+//! is only recycled when both have let go.
+
+use super::{fatal, is_older_or_same, retire_current, Region, RegionId};
+use crate::stats::{self, Counter};
+use std::ptr::{addr_of_mut, null_mut};
+
+/// Why a merge was not performed (the barrier then transmigrates instead).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MergeRefusal {
+    SameRegion,
+    /// The global region is never merged into anything.
+    YoungIsGlobal,
+    /// `old` is not older than `young` in the age order.
+    NotOlder,
+    /// The regions belong to different threads.
+    DifferentOwners,
+    /// `young` was already merged into another region.
+    AlreadyMergedElsewhere,
+    /// One of the regions has been reclaimed.
+    NotAlive,
+}
+
+/// Merge `young` into `old`: afterwards every object allocated in `young` so
+/// far belongs to `old`. O(number of chunks of `young`).
+///
+/// # Safety
+/// Both are regions owned by the calling thread (or `old` is the global
+/// region) and still readable.
+pub unsafe fn region_merge(young: *mut Region, old: *mut Region) -> Result<(), MergeRefusal> {
+    if young == old {
+        return Err(MergeRefusal::SameRegion);
+    }
+    // SAFETY: caller contract: both control blocks are readable and owned by
+    // this thread, so no one else mutates their chunk lists.
+    unsafe {
+        let y = &mut *young;
+        let o = &mut *old;
+        if y.liveness.load_snapshot() == 0 || o.liveness.load_snapshot() == 0 {
+            return Err(MergeRefusal::NotAlive);
+        }
+        if y.is_global {
+            return Err(MergeRefusal::YoungIsGlobal);
+        }
+        if !is_older_or_same(old, young) {
+            return Err(MergeRefusal::NotOlder);
+        }
+        if !o.is_global && o.owner != y.owner {
+            return Err(MergeRefusal::DifferentOwners);
+        }
+        if !y.merged_into.is_null() && y.merged_into != old {
+            return Err(MergeRefusal::AlreadyMergedElsewhere);
+        }
+
+        retire_current(y);
+        let own_inline = addr_of_mut!(y.inline_chunk);
+        let mut moved = 0u32;
+        let mut tail = null_mut();
+        let mut c = y.chunks;
+        while !c.is_null() {
+            (*c).region = old;
+            if c == own_inline {
+                // Two-owner handoff: `old` now owns this block's inline chunk.
+                y.block_owners.rc_increment(1);
+            }
+            tail = c;
+            moved += 1;
+            c = (*c).next;
+        }
+        if !tail.is_null() {
+            (*tail).next = o.chunks;
+            o.chunks = y.chunks;
+        }
+        y.chunks = null_mut();
+        o.retired_bytes += y.retired_bytes;
+        y.retired_bytes = 0;
+        o.chunk_count += moved;
+        y.chunk_count = 0;
+        // The young region continues in fresh chunks of its own.
+        y.bump = null_mut();
+        y.limit = null_mut();
+        y.current_chunk = null_mut();
+        y.current_start = null_mut();
+
+        if y.merged_into.is_null() {
+            let prev = o.liveness.rc_increment(super::EXTERNAL_UNIT);
+            if prev == 0 {
+                fatal(format_args!("merge into reclaimed region {}", RegionId(o.id)));
+            }
+            y.merged_into = old;
+        }
+        stats::count(Counter::Merges, 1);
+        stats::count(Counter::MergedChunks, moved as u64);
+    }
+    Ok(())
+}
+
+/// C ABI for `region_merge`: true if merged, false if refused.
+///
+/// # Safety
+/// As `region_merge`.
+#[no_mangle]
+pub unsafe extern "C" fn omni_region_merge(young: *mut Region, old: *mut Region) -> bool {
+    // SAFETY: forwarded contract.
+    unsafe { region_merge(young, old).is_ok() }
+}

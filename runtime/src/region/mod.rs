@@ -1,0 +1,869 @@
+//! Regions: the unit of memory management of the Region-RC runtime.
+//!
+//! A region is a control block (`Region`) plus a list of chunks that it
+//! bump-allocates objects in. The first chunk is an inline buffer inside the
+//! control block, so a small region never calls the system allocator; later
+//! chunks grow geometrically and come from a per-thread pool (`pool.rs`).
+//! Every object header names its chunk's descriptor and the descriptor names
+//! the owning region, so `region_of` is two loads for every object, inline
+//! buffer included.
+//!
+//! Liveness (docs/REGION_RC_MODEL.md): a region is reclaimed exactly when its
+//! scope has exited, its external reference count is zero and no tether pins
+//! it. The three quantities live in one atomic word, so "the last of them went
+//! away" is a single decrement reaching zero and the reclaim happens exactly
+//! once, on whichever thread made that decrement. Misuse (exit twice, release
+//! more than retained, destroy while pinned) aborts with a message naming the
+//! region.
+//!
+//! Age order: `(depth, sequence)` lexicographically, the global region
+//! (depth 0, sequence 0) oldest. `is_older_or_same` is the partial order the
+//! store barrier uses to keep pointers flowing from younger to older regions
+//! only, which is what rules out region cycles.
+
+mod chunk;
+mod merge;
+mod pool;
+
+pub use chunk::{ChunkHeader, ChunkKind, CHUNK_HEADER_BYTES, DEDICATED_THRESHOLD, POISON_BYTE, POISON_WORD};
+pub use merge::{omni_region_merge, region_merge, MergeRefusal};
+
+use crate::atomics::{ConfigWord, EpochCell, PublishedPtr, RcWord};
+use crate::stats::{self, Counter};
+use crate::tether::TetherDebug;
+use crate::value::{header_chunk, is_ptr, make_header, ObjKind, Value};
+use chunk::{chunk_data, class_for, class_size, poison, system_free_chunk, CHUNK_MAX_SHIFT, CHUNK_MIN_SHIFT};
+use std::fmt;
+use std::ptr::{addr_of_mut, null_mut};
+
+/// A region's identity: its creation sequence number (unique for the
+/// process; the global region is 0).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct RegionId(pub u64);
+
+impl fmt::Display for RegionId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "#{}", self.0)
+    }
+}
+
+/// The source location that created a region: an index into the program's
+/// location table (`omni_rt_set_locs`); 0 means unknown.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub struct AllocSite(pub u32);
+
+impl AllocSite {
+    pub const UNKNOWN: AllocSite = AllocSite(0);
+}
+
+/// Size of the inline first buffer in every control block.
+pub const INLINE_BUFFER_BYTES: usize = 512;
+const INLINE_WORDS: usize = INLINE_BUFFER_BYTES / 8;
+
+// The liveness word: bit 0 = scope alive, bits 1..21 = tether count,
+// bits 21..64 = external reference count.
+const SCOPE_BIT: u64 = 1;
+const TETHER_SHIFT: u32 = 1;
+const TETHER_BITS: u32 = 20;
+const TETHER_UNIT: u64 = 1 << TETHER_SHIFT;
+const TETHER_MASK: u64 = ((1 << TETHER_BITS) - 1) << TETHER_SHIFT;
+const EXTERNAL_SHIFT: u32 = TETHER_SHIFT + TETHER_BITS;
+const EXTERNAL_UNIT: u64 = 1 << EXTERNAL_SHIFT;
+
+/// A region control block.
+#[repr(C)]
+pub struct Region {
+    // --- allocation hot path (first cache line)
+    bump: *mut u8,
+    limit: *mut u8,
+    current_chunk: *mut ChunkHeader,
+    current_start: *mut u8,
+    /// scope bit | tethers | external references (see the constants above).
+    liveness: RcWord,
+    // --- identity and age
+    id: u64,
+    depth: u32,
+    site: u32,
+    /// Serial of the owning thread; 0 for the global region.
+    owner: u64,
+    /// Bumped on every reclaim of this control block (never reset when the
+    /// block is reused), so a borrowed reference can tell it is stale.
+    epoch: EpochCell,
+    // --- chunk ownership
+    /// Owners of this control block's memory: the region itself plus,
+    /// after a merge, the region that now owns the inline chunk. The block
+    /// returns to the pool when both have let go.
+    block_owners: RcWord,
+    /// Every chunk this region owns (the inline chunk included until a merge
+    /// hands it over).
+    chunks: *mut ChunkHeader,
+    /// The older region this one was merged into, on which it holds an
+    /// external reference until it is reclaimed.
+    merged_into: *mut Region,
+    /// Link in the thread's free-block list while pooled.
+    pool_next: *mut Region,
+    // --- accounting
+    /// Bytes in chunks other than the current one (and merged-in bytes).
+    retired_bytes: usize,
+    chunk_count: u32,
+    /// Size class of the next heap chunk (geometric growth).
+    next_class: u32,
+    inline_used: u32,
+    is_global: bool,
+    pub(crate) tether_debug: TetherDebug,
+    // --- the inline first chunk
+    inline_chunk: ChunkHeader,
+    inline_buf: std::mem::MaybeUninit<[u64; INLINE_WORDS]>,
+}
+
+/// Per-region accounting, for tests and diagnostics.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RegionAccounting {
+    pub id: RegionId,
+    pub depth: u32,
+    pub bytes: usize,
+    pub chunks: u32,
+    pub inline_used: usize,
+    pub external_rc: u64,
+    pub tethers: u64,
+    pub scope_alive: bool,
+    pub epoch: u64,
+}
+
+// ------------------------------------------------------------ diagnostics
+
+/// Print a fatal runtime error about the memory system and abort. Used for
+/// contract violations that would otherwise corrupt memory silently.
+#[cold]
+pub fn fatal(args: fmt::Arguments<'_>) -> ! {
+    use std::io::Write;
+    let _ = std::io::stdout().flush();
+    let _ = writeln!(std::io::stderr().lock(), "omni runtime fatal: {args}");
+    std::process::abort()
+}
+
+crate::atomics::runtime_static!(SITE_RESOLVER: PublishedPtr<()> = PublishedPtr::new(); fn site_resolver);
+
+/// Let the start-up code describe allocation sites (`AllocSite` → "file:line:col").
+pub fn set_site_resolver(f: fn(u32) -> Option<String>) {
+    site_resolver().ptr_publish_once(f as *mut ());
+}
+
+fn describe_site(site: u32) -> String {
+    if site == 0 {
+        return "unknown".into();
+    }
+    let f = site_resolver().ptr_load();
+    if !f.is_null() {
+        // SAFETY: only `set_site_resolver` publishes into SITE_RESOLVER, and
+        // it stores a `fn(u32) -> Option<String>`.
+        let f: fn(u32) -> Option<String> = unsafe { std::mem::transmute(f) };
+        if let Some(s) = f(site) {
+            return s;
+        }
+    }
+    format!("site {site}")
+}
+
+// ------------------------------------------------------------ configuration
+
+struct RegionConfig {
+    /// Quota in bytes; 0 = none; `QUOTA_UNREAD` until the env var is read.
+    quota: ConfigWord,
+}
+const QUOTA_UNREAD: u64 = u64::MAX;
+
+crate::atomics::runtime_static!(CONFIG: RegionConfig = RegionConfig { quota: ConfigWord::new(QUOTA_UNREAD) }; fn config);
+
+fn quota_bytes() -> u64 {
+    let q = config().quota.config_load();
+    if q != QUOTA_UNREAD {
+        return q;
+    }
+    let q = std::env::var("OMNI_REGION_QUOTA_BYTES").ok().and_then(|s| s.trim().parse::<u64>().ok()).unwrap_or(0);
+    config().quota.config_store(q);
+    q
+}
+
+/// Override the debug quota (`None` = no quota); otherwise it comes from
+/// `OMNI_REGION_QUOTA_BYTES`.
+pub fn set_region_quota(bytes: Option<u64>) {
+    config().quota.config_store(bytes.unwrap_or(0));
+}
+
+// ------------------------------------------------------------ creation
+
+/// Write every field of a control block for a new region.
+///
+/// # Safety
+/// `start.block` is an unused control block (fresh memory when `start.fresh`).
+unsafe fn init_block(start: &pool::RegionStart, site: AllocSite, is_global: bool) -> *mut Region {
+    let r = start.block;
+    // SAFETY: the block is unused and large enough for `Region`; every field
+    // is written before the pointer is handed out. A reused block keeps its
+    // epoch (monotonic across reuse).
+    unsafe {
+        if start.fresh {
+            addr_of_mut!((*r).epoch).write(EpochCell::new(0));
+            addr_of_mut!((*r).liveness).write(RcWord::new(SCOPE_BIT));
+            addr_of_mut!((*r).block_owners).write(RcWord::new(1));
+        } else {
+            (*r).liveness.init_unshared(SCOPE_BIT);
+            (*r).block_owners.init_unshared(1);
+        }
+        let inline = addr_of_mut!((*r).inline_chunk);
+        inline.write(ChunkHeader {
+            region: r,
+            next: null_mut(),
+            size: INLINE_BUFFER_BYTES,
+            kind: ChunkKind::Inline,
+            class: 0,
+        });
+        let buf = addr_of_mut!((*r).inline_buf) as *mut u8;
+        addr_of_mut!((*r).bump).write(buf);
+        addr_of_mut!((*r).limit).write(buf.add(INLINE_BUFFER_BYTES));
+        addr_of_mut!((*r).current_chunk).write(inline);
+        addr_of_mut!((*r).current_start).write(buf);
+        addr_of_mut!((*r).id).write(start.seq);
+        addr_of_mut!((*r).depth).write(start.depth);
+        addr_of_mut!((*r).site).write(site.0);
+        addr_of_mut!((*r).owner).write(start.owner);
+        addr_of_mut!((*r).chunks).write(inline);
+        addr_of_mut!((*r).merged_into).write(null_mut());
+        addr_of_mut!((*r).pool_next).write(null_mut());
+        addr_of_mut!((*r).retired_bytes).write(0);
+        addr_of_mut!((*r).chunk_count).write(1);
+        addr_of_mut!((*r).next_class).write(0);
+        addr_of_mut!((*r).inline_used).write(0);
+        addr_of_mut!((*r).is_global).write(is_global);
+        addr_of_mut!((*r).tether_debug).write(TetherDebug::new());
+    }
+    stats::region_created();
+    r
+}
+
+fn create(parent_depth: Option<u32>, site: AllocSite) -> *mut Region {
+    let start = pool::begin_region(parent_depth);
+    // SAFETY: `begin_region` hands out an unused block.
+    unsafe { init_block(&start, site, false) }
+}
+
+/// Create a region for a new scope of the calling thread (depth = the
+/// thread's open scopes + 1).
+pub fn region_create() -> *mut Region {
+    create(None, AllocSite::UNKNOWN)
+}
+
+/// `region_create`, remembering the source location that created it (named
+/// by quota diagnostics).
+pub fn region_create_at(site: AllocSite) -> *mut Region {
+    create(None, site)
+}
+
+/// Create a region nested in `parent` (depth = parent's depth + 1).
+///
+/// # Safety
+/// `parent` is a live region.
+pub unsafe fn region_create_child(parent: *mut Region, site: AllocSite) -> *mut Region {
+    // SAFETY: caller contract.
+    let d = unsafe { (*parent).depth };
+    create(Some(d), site)
+}
+
+crate::atomics::runtime_static!(GLOBAL: PublishedPtr<Region> = PublishedPtr::new(); fn global_cell);
+
+/// The program-lifetime region (constants, globals' values, interned
+/// symbols): the oldest region, never reclaimed.
+pub fn global_region() -> *mut Region {
+    let g = global_cell().ptr_load();
+    if !g.is_null() {
+        return g;
+    }
+    init_global()
+}
+
+#[cold]
+fn init_global() -> *mut Region {
+    let start = pool::RegionStart { block: pool::system_block(), fresh: true, seq: 0, depth: 0, owner: 0 };
+    // SAFETY: a fresh block.
+    let r = unsafe { init_block(&start, AllocSite::UNKNOWN, true) };
+    let winner = global_cell().ptr_publish_once(r);
+    if winner != r {
+        stats::region_reclaimed(0, 0);
+        // SAFETY: `r` never escaped this function.
+        unsafe { pool::give_block(r) };
+    }
+    winner
+}
+
+/// Bytes allocated in the global region's current chunk, which the chunk
+/// accounting has not counted yet (the stats report adds them).
+pub fn global_region_pending_bytes() -> usize {
+    let g = global_cell().ptr_load();
+    if g.is_null() {
+        return 0;
+    }
+    // SAFETY: the global region is never reclaimed.
+    unsafe { (*g).bump as usize - (*g).current_start as usize }
+}
+
+// ------------------------------------------------------------ allocation
+
+#[inline(always)]
+fn round_size(size: usize) -> usize {
+    (size.max(1) + 7) & !7
+}
+
+/// Allocate `size` bytes (rounded up to 8) for an object of `kind` and write
+/// its header. The body is uninitialised: the caller writes every field.
+///
+/// # Safety
+/// `r` must be a live region owned by the calling thread.
+#[inline(always)]
+pub unsafe fn alloc_object(r: *mut Region, kind: ObjKind, size: usize) -> *mut u64 {
+    let size = round_size(size);
+    // SAFETY: `r` is live and owned by this thread (caller contract), so
+    // bump..limit is free space of its current chunk.
+    unsafe {
+        let reg = &mut *r;
+        let p = reg.bump;
+        let (p, chunk) = if (reg.limit as usize).wrapping_sub(p as usize) >= size {
+            reg.bump = p.add(size);
+            (p, reg.current_chunk)
+        } else {
+            alloc_slow(r, size)
+        };
+        let p = p as *mut u64;
+        p.write(make_header(kind, 0, chunk as usize));
+        p
+    }
+}
+
+/// Allocate a raw payload buffer (no header), 8-byte aligned.
+///
+/// # Safety
+/// `r` must be a live region owned by the calling thread.
+#[inline(always)]
+pub unsafe fn alloc_raw(r: *mut Region, size: usize) -> *mut u8 {
+    let size = round_size(size);
+    // SAFETY: as in `alloc_object`.
+    unsafe {
+        let reg = &mut *r;
+        let p = reg.bump;
+        if (reg.limit as usize).wrapping_sub(p as usize) >= size {
+            reg.bump = p.add(size);
+            p
+        } else {
+            alloc_slow(r, size).0
+        }
+    }
+}
+
+/// Bytes used in the current chunk.
+#[inline]
+fn current_used(reg: &Region) -> usize {
+    reg.bump as usize - reg.current_start as usize
+}
+
+/// Account the current chunk's bytes as retired (before switching chunks or
+/// handing the chunks to another region).
+fn retire_current(reg: &mut Region) {
+    let used = current_used(reg);
+    if reg.current_chunk == addr_of_mut!(reg.inline_chunk) {
+        reg.inline_used = used as u32;
+    }
+    reg.retired_bytes += used;
+    stats::bytes_accounted(used);
+    reg.current_start = reg.bump;
+}
+
+/// The slow path: take a new chunk (or a dedicated one for a big object).
+///
+/// # Safety
+/// `r` is a live region owned by the calling thread; `size` is rounded.
+#[cold]
+#[inline(never)]
+unsafe fn alloc_slow(r: *mut Region, size: usize) -> (*mut u8, *mut ChunkHeader) {
+    // SAFETY: caller contract.
+    let reg = unsafe { &mut *r };
+    if cfg!(debug_assertions) && reg.liveness.load_snapshot() == 0 {
+        fatal(format_args!("allocation in reclaimed region {}", RegionId(reg.id)));
+    }
+    check_quota(reg, size);
+    if size > DEDICATED_THRESHOLD {
+        let c = chunk::system_alloc_chunk(size + CHUNK_HEADER_BYTES, ChunkKind::Dedicated, 0);
+        // SAFETY: a fresh chunk with room for the descriptor and `size` bytes.
+        unsafe {
+            (*c).region = r;
+            (*c).next = reg.chunks;
+        }
+        reg.chunks = c;
+        reg.chunk_count += 1;
+        reg.retired_bytes += size;
+        stats::bytes_accounted(size);
+        stats::count(Counter::ChunksAllocated, 1);
+        // SAFETY: heap chunk.
+        return (unsafe { chunk_data(c) }, c);
+    }
+    retire_current(reg);
+    let class = class_for(size, reg.next_class);
+    let c = pool::take_chunk(class);
+    // SAFETY: an unused pooled chunk of `class_size(class)` bytes, which
+    // holds the descriptor and `size` bytes.
+    unsafe {
+        (*c).region = r;
+        (*c).next = reg.chunks;
+        let data = chunk_data(c);
+        reg.chunks = c;
+        reg.current_chunk = c;
+        reg.current_start = data;
+        reg.bump = data.add(size);
+        reg.limit = (c as *mut u8).add(class_size(class));
+        reg.chunk_count += 1;
+        reg.next_class = (class + 1).min(CHUNK_MAX_SHIFT - CHUNK_MIN_SHIFT);
+        stats::count(Counter::ChunksAllocated, 1);
+        (data, c)
+    }
+}
+
+fn check_quota(reg: &Region, size: usize) {
+    if reg.is_global {
+        return;
+    }
+    let quota = quota_bytes();
+    if quota == 0 {
+        return;
+    }
+    let total = reg.retired_bytes + current_used(reg) + size;
+    if total as u64 > quota {
+        fatal(format_args!(
+            "region exceeded quota; likely escape/retention: region {} (depth {}) would hold {} bytes, \
+             quota {} bytes (OMNI_REGION_QUOTA_BYTES); region created at {}",
+            RegionId(reg.id),
+            reg.depth,
+            total,
+            quota,
+            describe_site(reg.site)
+        ));
+    }
+}
+
+// ------------------------------------------------------------ lookup and order
+
+/// The region holding a heap object.
+///
+/// # Safety
+/// `obj` must be a pointer value to a live object.
+#[inline(always)]
+pub unsafe fn region_of(obj: Value) -> *mut Region {
+    debug_assert!(is_ptr(obj));
+    // SAFETY: every object starts with a header naming its chunk descriptor,
+    // and the descriptor names the region that owns the chunk now.
+    unsafe {
+        let chunk = header_chunk(*(obj as *const u64)) as *const ChunkHeader;
+        (*chunk).region
+    }
+}
+
+/// `a` is older than or the same as `b` in the age order (global oldest,
+/// then by nesting depth, then by creation sequence). A pointer from an
+/// object in `b` to one in `a` is allowed iff this holds.
+///
+/// # Safety
+/// Both are live regions (or control blocks whose identity is still valid).
+#[inline]
+pub unsafe fn is_older_or_same(a: *mut Region, b: *mut Region) -> bool {
+    if a == b {
+        return true;
+    }
+    // SAFETY: caller contract; id/depth/is_global are immutable while live.
+    unsafe {
+        if (*a).is_global {
+            return true;
+        }
+        if (*b).is_global {
+            return false;
+        }
+        ((*a).depth, (*a).id) < ((*b).depth, (*b).id)
+    }
+}
+
+// ------------------------------------------------------------ liveness
+
+fn tether_count_of(word: u64) -> u64 {
+    (word & TETHER_MASK) >> TETHER_SHIFT
+}
+
+fn external_count_of(word: u64) -> u64 {
+    word >> EXTERNAL_SHIFT
+}
+
+/// End a region's scope. The region is reclaimed now unless external
+/// references or tethers keep it alive (then the last of them reclaims it).
+///
+/// # Safety
+/// `r` is a region whose scope has not been exited yet.
+pub unsafe fn region_exit(r: *mut Region) {
+    // SAFETY: caller contract (misuse is detected below as far as possible).
+    let reg = unsafe { &*r };
+    if reg.is_global {
+        fatal(format_args!("exit of the global region"));
+    }
+    if cfg!(debug_assertions) && reg.owner != pool::current_thread_serial() {
+        fatal(format_args!("region {} exited by a thread that does not own it", RegionId(reg.id)));
+    }
+    pool::end_scope();
+    let prev = reg.liveness.rc_decrement(SCOPE_BIT);
+    if prev & SCOPE_BIT == 0 {
+        if prev == 0 {
+            fatal(format_args!("double exit of region {}: it was already reclaimed", RegionId(reg.id)));
+        }
+        fatal(format_args!(
+            "double exit of region {} (still held by {} external reference(s), {} tether(s))",
+            RegionId(reg.id),
+            external_count_of(prev),
+            tether_count_of(prev)
+        ));
+    }
+    if prev == SCOPE_BIT {
+        // SAFETY: we made the last liveness reference go away.
+        unsafe { reclaim(r) };
+    }
+}
+
+/// Exit a region's scope, asserting that nothing else keeps it alive: it is
+/// reclaimed now. Aborts if a tether pins it ("destroy while pinned") or an
+/// external reference holds it.
+///
+/// # Safety
+/// As `region_exit`.
+pub unsafe fn region_destroy(r: *mut Region) {
+    // SAFETY: caller contract.
+    let word = unsafe { (*r).liveness.load_snapshot() };
+    let id = unsafe { RegionId((*r).id) };
+    if tether_count_of(word) > 0 {
+        fatal(format_args!("destroy of region {id} while pinned by {} tether(s)", tether_count_of(word)));
+    }
+    if external_count_of(word) > 0 {
+        fatal(format_args!("destroy of region {id} while {} external reference(s) remain", external_count_of(word)));
+    }
+    // SAFETY: caller contract.
+    unsafe { region_exit(r) }
+}
+
+/// Take an external reference (the region must outlive something that is not
+/// its scope: a returned value, a closure, a global, a channel message).
+///
+/// # Safety
+/// `r` is alive and the caller already holds a counted reference to it
+/// (its scope, a tether or another external reference).
+pub unsafe fn region_retain(r: *mut Region) {
+    // SAFETY: caller contract.
+    let prev = unsafe { (*r).liveness.rc_increment(EXTERNAL_UNIT) };
+    if prev == 0 {
+        // SAFETY: still the same block (pooled blocks are never freed in
+        // debug builds; in release this is a best-effort message).
+        fatal(format_args!("retain of reclaimed region {}", unsafe { RegionId((*r).id) }));
+    }
+    stats::count(Counter::ExternalRetains, 1);
+}
+
+/// Drop an external reference; reclaims the region if it was the last thing
+/// keeping it alive.
+///
+/// # Safety
+/// The caller owns one external reference to `r`.
+pub unsafe fn region_release(r: *mut Region) {
+    stats::count(Counter::ExternalReleases, 1);
+    // SAFETY: caller contract.
+    unsafe { drop_liveness(r, EXTERNAL_UNIT) }
+}
+
+/// Add a tether (see tether.rs).
+///
+/// # Safety
+/// `r` is alive and the caller holds a counted reference to it.
+pub(crate) unsafe fn liveness_add_tether(r: *mut Region) -> u64 {
+    // SAFETY: caller contract.
+    let prev = unsafe { (*r).liveness.rc_increment(TETHER_UNIT) };
+    if prev == 0 || tether_count_of(prev) == (TETHER_MASK >> TETHER_SHIFT) {
+        // SAFETY: as in `region_retain`.
+        fatal(format_args!("tether of reclaimed or over-tethered region {}", unsafe { RegionId((*r).id) }));
+    }
+    prev
+}
+
+/// Drop a tether; reclaims the region if it was the last thing keeping it alive.
+///
+/// # Safety
+/// The caller owns one tether on `r`.
+pub(crate) unsafe fn liveness_drop_tether(r: *mut Region) {
+    // SAFETY: caller contract.
+    unsafe { drop_liveness(r, TETHER_UNIT) }
+}
+
+/// Subtract one `unit` (external reference or tether) from the liveness word.
+///
+/// # Safety
+/// The caller owns one such unit.
+unsafe fn drop_liveness(r: *mut Region, unit: u64) {
+    // SAFETY: caller contract.
+    let prev = unsafe { (*r).liveness.rc_decrement(unit) };
+    let field = if unit == EXTERNAL_UNIT { external_count_of(prev) } else { tether_count_of(prev) };
+    if field == 0 {
+        let what = if unit == EXTERNAL_UNIT { "external RC underflow" } else { "tether_end without tether_start" };
+        // SAFETY: as in `region_retain`.
+        fatal(format_args!("{what} on region {}", unsafe { RegionId((*r).id) }));
+    }
+    if prev == unit {
+        // SAFETY: this decrement reached zero.
+        unsafe { reclaim(r) };
+    }
+}
+
+/// Free a region whose liveness word reached zero, then drop the reference
+/// it held on the region it was merged into (iteratively, so a long merge
+/// chain cannot overflow the stack).
+///
+/// # Safety
+/// `r`'s liveness word just reached zero in this thread.
+unsafe fn reclaim(mut r: *mut Region) {
+    loop {
+        // SAFETY: we are the unique reclaimer of `r`.
+        let next = unsafe { reclaim_one(r) };
+        if next.is_null() {
+            return;
+        }
+        // SAFETY: `r` held one external reference on `next`.
+        let prev = unsafe { (*next).liveness.rc_decrement(EXTERNAL_UNIT) };
+        if external_count_of(prev) == 0 {
+            // SAFETY: `next` is still a control block.
+            fatal(format_args!("external RC underflow on region {}", unsafe { RegionId((*next).id) }));
+        }
+        if prev != EXTERNAL_UNIT {
+            return;
+        }
+        r = next;
+    }
+}
+
+/// Release the chunks and the control block of one region; returns the
+/// region it was merged into (whose reference must be dropped), or null.
+///
+/// # Safety
+/// As `reclaim`.
+unsafe fn reclaim_one(r: *mut Region) -> *mut Region {
+    // SAFETY: nothing else refers to `r` any more; we own its chunks.
+    unsafe {
+        let reg = &mut *r;
+        let pending = current_used(reg);
+        stats::region_reclaimed(pending, reg.retired_bytes + pending);
+        let own_inline = addr_of_mut!(reg.inline_chunk);
+        let mut c = reg.chunks;
+        while !c.is_null() {
+            let next = (*c).next;
+            release_chunk(c, own_inline);
+            c = next;
+        }
+        reg.chunks = null_mut();
+        reg.bump = null_mut();
+        reg.limit = null_mut();
+        reg.epoch.epoch_advance();
+        let merged_into = reg.merged_into;
+        drop_block_owner(r);
+        merged_into
+    }
+}
+
+/// Give one chunk of a reclaimed region back.
+///
+/// # Safety
+/// The chunk belongs to the region being reclaimed.
+unsafe fn release_chunk(c: *mut ChunkHeader, own_inline: *mut ChunkHeader) {
+    // SAFETY: the chunk is ours and no object in it is reachable any more.
+    unsafe {
+        match (*c).kind {
+            ChunkKind::Inline => {
+                let block = block_of_inline_chunk(c);
+                poison(addr_of_mut!((*block).inline_buf) as *mut u8, INLINE_BUFFER_BYTES);
+                if c != own_inline {
+                    drop_block_owner(block);
+                }
+            }
+            ChunkKind::Pooled => {
+                poison(chunk_data(c), (*c).size - CHUNK_HEADER_BYTES);
+                (*c).region = null_mut();
+                pool::give_chunk(c);
+            }
+            ChunkKind::Dedicated => {
+                poison(chunk_data(c), (*c).size - CHUNK_HEADER_BYTES);
+                system_free_chunk(c);
+            }
+        }
+    }
+}
+
+/// The control block containing an inline chunk.
+///
+/// # Safety
+/// `c` is the `inline_chunk` field of a control block.
+unsafe fn block_of_inline_chunk(c: *mut ChunkHeader) -> *mut Region {
+    let offset = std::mem::offset_of!(Region, inline_chunk);
+    // SAFETY: caller contract: `c` lies `offset` bytes into its block.
+    unsafe { (c as *mut u8).sub(offset) as *mut Region }
+}
+
+/// Drop one owner of a control block; the last owner pools it.
+///
+/// # Safety
+/// The caller is one of the block's owners.
+unsafe fn drop_block_owner(r: *mut Region) {
+    // SAFETY: caller contract.
+    unsafe {
+        if (*r).block_owners.rc_decrement(1) == 1 && !(*r).is_global {
+            pool::give_block(r);
+        }
+    }
+}
+
+// ------------------------------------------------------------ queries
+
+/// # Safety
+/// `r` is a live region (or a reclaimed block, for the epoch/id).
+pub unsafe fn region_id(r: *mut Region) -> RegionId {
+    // SAFETY: caller contract.
+    RegionId(unsafe { (*r).id })
+}
+
+/// # Safety
+/// `r` is a control block that is still readable (see pool.rs).
+pub unsafe fn region_epoch(r: *mut Region) -> u64 {
+    // SAFETY: caller contract.
+    unsafe { (*r).epoch.epoch_load() }
+}
+
+/// The region `r` was merged into, or null.
+///
+/// # Safety
+/// `r` is live.
+pub unsafe fn region_merged_into(r: *mut Region) -> *mut Region {
+    // SAFETY: caller contract.
+    unsafe { (*r).merged_into }
+}
+
+/// Bytes allocated in `r` (merged-in regions included).
+///
+/// # Safety
+/// `r` is live and owned by the calling thread.
+pub unsafe fn region_bytes(r: *mut Region) -> usize {
+    // SAFETY: caller contract.
+    unsafe { (*r).retired_bytes + current_used(&*r) }
+}
+
+/// A snapshot of `r`'s accounting and liveness.
+///
+/// # Safety
+/// `r` is live and owned by the calling thread.
+pub unsafe fn region_accounting(r: *mut Region) -> RegionAccounting {
+    // SAFETY: caller contract.
+    unsafe {
+        let reg = &*r;
+        let word = reg.liveness.load_snapshot();
+        let inline_used =
+            if reg.current_chunk == addr_of_mut!((*r).inline_chunk) { current_used(reg) } else { reg.inline_used as usize };
+        RegionAccounting {
+            id: RegionId(reg.id),
+            depth: reg.depth,
+            bytes: region_bytes(r),
+            chunks: reg.chunk_count,
+            inline_used,
+            external_rc: external_count_of(word),
+            tethers: tether_count_of(word),
+            scope_alive: word & SCOPE_BIT != 0,
+            epoch: reg.epoch.epoch_load(),
+        }
+    }
+}
+
+/// Whether `r` has not been reclaimed (a snapshot: another thread may drop
+/// the last reference right after).
+///
+/// # Safety
+/// `r` is a readable control block.
+pub unsafe fn region_is_alive(r: *mut Region) -> bool {
+    // SAFETY: caller contract.
+    unsafe { (*r).liveness.load_snapshot() != 0 }
+}
+
+/// Debug tripwire for "no pointer into a dead region": abort if `v` points
+/// into poisoned memory or into a region that has been reclaimed.
+///
+/// # Safety
+/// If `v` is a pointer it points into region memory that is still mapped
+/// (debug builds keep pooled memory mapped).
+pub unsafe fn debug_check_live(v: Value) {
+    if !is_ptr(v) {
+        return;
+    }
+    // SAFETY: caller contract.
+    unsafe {
+        let h = *(v as *const u64);
+        if h == POISON_WORD {
+            fatal(format_args!("pointer {v:#x} into reclaimed (poisoned) region memory"));
+        }
+        let r = region_of(v);
+        if r.is_null() || (*r).liveness.load_snapshot() == 0 {
+            fatal(format_args!("pointer {v:#x} into a dead region"));
+        }
+    }
+}
+
+// ------------------------------------------------------------ C ABI
+
+/// Create a fresh region for a scope.
+#[no_mangle]
+pub extern "C" fn omni_region_create() -> *mut Region {
+    region_create()
+}
+
+/// Create a fresh region for a scope, remembering its source location.
+#[no_mangle]
+pub extern "C" fn omni_region_create_at(site: u32) -> *mut Region {
+    region_create_at(AllocSite(site))
+}
+
+/// Exit a region's scope. Kept a safe `extern "C"` function (the foundation
+/// API); its caller is generated code, which exits each region it created
+/// exactly once.
+#[no_mangle]
+#[allow(clippy::not_unsafe_ptr_arg_deref)]
+pub extern "C" fn omni_region_exit(r: *mut Region) {
+    // SAFETY: generated code passes a region it created and exits it once.
+    unsafe { region_exit(r) }
+}
+
+/// Take an external reference on a region.
+///
+/// # Safety
+/// As `region_retain`.
+#[no_mangle]
+pub unsafe extern "C" fn omni_region_retain(r: *mut Region) {
+    // SAFETY: forwarded contract.
+    unsafe { region_retain(r) }
+}
+
+/// Drop an external reference on a region.
+///
+/// # Safety
+/// As `region_release`.
+#[no_mangle]
+pub unsafe extern "C" fn omni_region_release(r: *mut Region) {
+    // SAFETY: forwarded contract.
+    unsafe { region_release(r) }
+}
+
+/// The global region, for generated code.
+#[no_mangle]
+pub extern "C" fn omni_rt_global_region() -> *mut Region {
+    global_region()
+}

@@ -1,0 +1,385 @@
+//! Transmigration: copy the part of a value graph that lives in a dying (or
+//! younger) region into a destination region, so the value can outlive its
+//! source (docs/CTRR_TRANSMIGRATION.md).
+//!
+//! Rules: sharing and cycles are preserved (each source object is copied at
+//! most once); nothing is copied shallowly (every kind goes through its
+//! metadata `clone` + `trace`); pointers that lead outside the source domain
+//! are kept as they are (external-root rule). Mechanics: an explicit work
+//! stack (no recursion, so a 10-million-element list cannot overflow the
+//! stack), one forwarding table that is both the visited set and the
+//! old→new remap, every edge rewritten by `rewrite_edge` (the single choke
+//! point), a pair fast path that neither calls the metadata nor loses the
+//! header flags, and per-thread reuse of the table and stack so the hot path
+//! performs no heap allocation per edge.
+
+use crate::metadata::metadata;
+use crate::region::{alloc_object, fatal, global_region, is_older_or_same, region_bytes, region_is_alive, region_of, Region};
+use crate::stats::{self, Counter};
+use crate::value::{is_ptr, make_header, ObjKind, Value, HEADER_FLAGS_SHIFT, KIND_MASK, PAIR_SIZE};
+use std::cell::RefCell;
+
+// ------------------------------------------------------------ forwarding table
+
+/// Open-addressing map from source object address to its copy. Keys carry a
+/// 16-bit stamp in their top bits (addresses fit in 48 bits), so clearing the
+/// table between transmigrations is one increment, not a pass over memory.
+pub struct ForwardTable {
+    keys: Vec<u64>,
+    vals: Vec<u64>,
+    mask: usize,
+    len: usize,
+    stamp: u64,
+}
+
+const ADDR_BITS: u32 = 48;
+const ADDR_MASK: u64 = (1 << ADDR_BITS) - 1;
+const MAX_STAMP: u64 = 0xFFFF;
+const INITIAL_SLOTS: usize = 1024;
+
+impl ForwardTable {
+    pub fn new() -> Self {
+        ForwardTable { keys: vec![0; INITIAL_SLOTS], vals: vec![0; INITIAL_SLOTS], mask: INITIAL_SLOTS - 1, len: 0, stamp: 0 }
+    }
+
+    /// Forget every entry (O(1) except once every 65535 uses).
+    pub fn reset(&mut self) {
+        self.len = 0;
+        self.stamp += 1;
+        if self.stamp > MAX_STAMP {
+            self.keys.iter_mut().for_each(|k| *k = 0);
+            self.stamp = 1;
+        }
+    }
+
+    #[inline(always)]
+    fn slot_of(&self, addr: u64) -> usize {
+        ((addr >> 3).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 20) as usize & self.mask
+    }
+
+    #[inline(always)]
+    fn tagged(&self, addr: u64) -> u64 {
+        debug_assert!(addr & !ADDR_MASK == 0, "object address above 48 bits");
+        addr | (self.stamp << ADDR_BITS)
+    }
+
+    /// The copy of `addr`, if it has one.
+    #[inline(always)]
+    pub fn get(&self, addr: u64) -> Option<u64> {
+        let key = self.tagged(addr);
+        let mut i = self.slot_of(addr);
+        loop {
+            let k = self.keys[i];
+            if k == key {
+                return Some(self.vals[i]);
+            }
+            if k >> ADDR_BITS != self.stamp {
+                return None; // empty (stale stamp) slot ends the probe chain
+            }
+            i = (i + 1) & self.mask;
+        }
+    }
+
+    /// Record `addr → copy`; `addr` must not be present.
+    #[inline(always)]
+    pub fn insert(&mut self, addr: u64, copy: u64) {
+        if (self.len + 1) * 2 > self.keys.len() {
+            self.grow();
+        }
+        let key = self.tagged(addr);
+        let mut i = self.slot_of(addr);
+        while self.keys[i] >> ADDR_BITS == self.stamp {
+            i = (i + 1) & self.mask;
+        }
+        self.keys[i] = key;
+        self.vals[i] = copy;
+        self.len += 1;
+    }
+
+    #[cold]
+    fn grow(&mut self) {
+        let old_keys = std::mem::take(&mut self.keys);
+        let old_vals = std::mem::take(&mut self.vals);
+        let n = old_keys.len() * 2;
+        self.keys = vec![0; n];
+        self.vals = vec![0; n];
+        self.mask = n - 1;
+        self.len = 0;
+        for (k, v) in old_keys.into_iter().zip(old_vals) {
+            if k >> ADDR_BITS == self.stamp {
+                self.insert(k & ADDR_MASK, v);
+            }
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+}
+
+impl Default for ForwardTable {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+// ------------------------------------------------------------ domains
+
+/// Which objects a transmigration copies.
+trait Domain {
+    fn contains(&self, r: *mut Region) -> bool;
+}
+
+/// Objects of exactly one region.
+struct InRegion(*mut Region);
+
+impl Domain for InRegion {
+    #[inline(always)]
+    fn contains(&self, r: *mut Region) -> bool {
+        r == self.0
+    }
+}
+
+/// Objects of every region younger than the destination (the store
+/// barrier's case: whatever would dangle or form a cycle when stored into
+/// an object of the destination).
+struct YoungerThan(*mut Region);
+
+impl Domain for YoungerThan {
+    #[inline(always)]
+    fn contains(&self, r: *mut Region) -> bool {
+        // SAFETY: both regions are live: `r` holds a reachable object and the
+        // destination is live by the caller's contract.
+        !unsafe { is_older_or_same(r, self.0) }
+    }
+}
+
+// ------------------------------------------------------------ the engine
+
+/// Per-thread reusable state.
+struct Migrator {
+    forward: ForwardTable,
+    /// Copies whose fields still hold source values.
+    work: Vec<Value>,
+    objects: u64,
+}
+
+thread_local! {
+    static MIGRATOR: RefCell<Migrator> =
+        RefCell::new(Migrator { forward: ForwardTable::new(), work: Vec::with_capacity(256), objects: 0 });
+}
+
+/// What one transmigration did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TransmigrateOutcome {
+    /// The root, rewritten to its copy when it was in the domain.
+    pub value: Value,
+    pub objects: u64,
+    pub bytes: u64,
+}
+
+/// Copy an object into `dst`: the pair fast path, or the kind's metadata.
+///
+/// # Safety
+/// `v` is a live object, `dst` a live region of this thread.
+#[inline(always)]
+unsafe fn copy_object(v: Value, dst: *mut Region) -> Value {
+    // SAFETY: caller contract; a pair has a header and two value words.
+    unsafe {
+        let header = *(v as *const u64);
+        let kind = (header & KIND_MASK) as u8;
+        if kind == ObjKind::Pair as u8 {
+            let p = alloc_object(dst, ObjKind::Pair, PAIR_SIZE);
+            let flags = ((header >> HEADER_FLAGS_SHIFT) & 0xFF) as u8;
+            if flags != 0 {
+                let chunk = (*p >> crate::value::HEADER_CHUNK_SHIFT) as usize;
+                *p = make_header(ObjKind::Pair, flags, chunk);
+            }
+            let src = v as *const u64;
+            *p.add(1) = *src.add(1);
+            *p.add(2) = *src.add(2);
+            p as Value
+        } else {
+            (metadata(kind).clone)(v, dst)
+        }
+    }
+}
+
+/// The single edge choke point: rewrite the value in `slot` to its copy if it
+/// points into the domain, copying (and scheduling) the target on first visit.
+///
+/// # Safety
+/// `slot` is a writable value slot of a copy in `dst` (or the root cell).
+#[inline(always)]
+unsafe fn rewrite_edge<D: Domain>(m: &mut Migrator, domain: &D, dst: *mut Region, slot: *mut Value) {
+    // SAFETY: caller contract; `v` is a live object when it is a pointer.
+    unsafe {
+        let v = *slot;
+        if !is_ptr(v) || !domain.contains(region_of(v)) {
+            return; // immediate, or external root: kept as is
+        }
+        if let Some(copy) = m.forward.get(v) {
+            *slot = copy;
+            return;
+        }
+        let copy = copy_object(v, dst);
+        m.forward.insert(v, copy);
+        m.objects += 1;
+        *slot = copy;
+        if copy != v {
+            m.work.push(copy);
+        }
+    }
+}
+
+/// Drain the work stack: rewrite every field of every copy.
+///
+/// # Safety
+/// As `rewrite_edge`.
+unsafe fn drain<D: Domain>(m: &mut Migrator, domain: &D, dst: *mut Region) {
+    while let Some(copy) = m.work.pop() {
+        // SAFETY: `copy` is a fresh object in dst; its slots hold source values.
+        unsafe {
+            let kind = (*(copy as *const u64) & KIND_MASK) as u8;
+            if kind == ObjKind::Pair as u8 {
+                let p = copy as *mut Value;
+                rewrite_edge(m, domain, dst, p.add(1));
+                rewrite_edge(m, domain, dst, p.add(2));
+            } else {
+                let trace = metadata(kind).trace;
+                trace(copy, &mut |slot| rewrite_edge(m, domain, dst, slot));
+            }
+        }
+    }
+}
+
+/// # Safety
+/// `dst` is a live region of this thread; every object reachable from `root`
+/// through the domain is live.
+unsafe fn run<D: Domain>(root: Value, domain: D, dst: *mut Region) -> TransmigrateOutcome {
+    // SAFETY: caller contract.
+    unsafe {
+        if !region_is_alive(dst) {
+            fatal(format_args!("transmigration into a reclaimed region"));
+        }
+        let before = region_bytes(dst);
+        let go = |m: &mut Migrator| {
+            m.forward.reset();
+            m.work.clear();
+            m.objects = 0;
+            let mut cell = root;
+            rewrite_edge(m, &domain, dst, &mut cell);
+            drain(m, &domain, dst);
+            (cell, m.objects)
+        };
+        // A clone function that transmigrates (none does today) would find
+        // the thread's migrator busy: give it a private one.
+        let (value, objects) = MIGRATOR
+            .try_with(|cell| match cell.try_borrow_mut() {
+                Ok(mut m) => go(&mut m),
+                Err(_) => go(&mut Migrator { forward: ForwardTable::new(), work: Vec::new(), objects: 0 }),
+            })
+            .unwrap_or_else(|_| go(&mut Migrator { forward: ForwardTable::new(), work: Vec::new(), objects: 0 }));
+        let bytes = region_bytes(dst).saturating_sub(before) as u64;
+        stats::count(Counter::Transmigrations, 1);
+        stats::count(Counter::TransmigratedObjects, objects);
+        stats::count(Counter::TransmigratedBytes, bytes);
+        TransmigrateOutcome { value, objects, bytes }
+    }
+}
+
+/// Copy the graph reachable from `root` that lives in `src` into `dst`;
+/// returns the new root. Objects outside `src` are shared, not copied.
+///
+/// # Safety
+/// `src` and `dst` are live regions of the calling thread and every object
+/// reachable from `root` is live.
+pub unsafe fn transmigrate(root: Value, src: *mut Region, dst: *mut Region) -> Value {
+    // SAFETY: forwarded contract.
+    unsafe { transmigrate_counted(root, src, dst).value }
+}
+
+/// `transmigrate`, also reporting how many objects and bytes were copied.
+///
+/// # Safety
+/// As `transmigrate`.
+pub unsafe fn transmigrate_counted(root: Value, src: *mut Region, dst: *mut Region) -> TransmigrateOutcome {
+    if src == dst || src == global_region() || !is_ptr(root) {
+        return TransmigrateOutcome { value: root, objects: 0, bytes: 0 };
+    }
+    // SAFETY: forwarded contract.
+    unsafe { run(root, InRegion(src), dst) }
+}
+
+/// Copy every object reachable from `root` that lives in a region younger
+/// than `dst` into `dst` (the store barrier's repair: after it, storing the
+/// result into an object of `dst` creates no young→old edge).
+///
+/// # Safety
+/// As `transmigrate`.
+pub unsafe fn transmigrate_younger_than(root: Value, dst: *mut Region) -> TransmigrateOutcome {
+    if !is_ptr(root) {
+        return TransmigrateOutcome { value: root, objects: 0, bytes: 0 };
+    }
+    // SAFETY: forwarded contract.
+    unsafe { run(root, YoungerThan(dst), dst) }
+}
+
+/// C ABI for `transmigrate`.
+///
+/// # Safety
+/// As `transmigrate`.
+#[no_mangle]
+pub unsafe extern "C" fn omni_transmigrate(root: Value, src: *mut Region, dst: *mut Region) -> Value {
+    // SAFETY: forwarded contract.
+    unsafe { transmigrate(root, src, dst) }
+}
+
+/// C ABI for `transmigrate_younger_than`.
+///
+/// # Safety
+/// As `transmigrate`.
+#[no_mangle]
+pub unsafe extern "C" fn omni_transmigrate_younger_than(root: Value, dst: *mut Region) -> Value {
+    // SAFETY: forwarded contract.
+    unsafe { transmigrate_younger_than(root, dst).value }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ForwardTable;
+
+    #[test]
+    fn forward_table_maps_grows_and_resets() {
+        let mut t = ForwardTable::new();
+        t.reset();
+        for i in 1..5000u64 {
+            t.insert(i * 8, i * 16);
+        }
+        assert_eq!(t.len(), 4999);
+        for i in 1..5000u64 {
+            assert_eq!(t.get(i * 8), Some(i * 16));
+        }
+        assert_eq!(t.get(5000 * 8), None);
+        t.reset();
+        assert!(t.is_empty());
+        assert_eq!(t.get(8), None, "reset forgets old entries");
+        t.insert(8, 1);
+        assert_eq!(t.get(8), Some(1));
+    }
+
+    #[test]
+    fn forward_table_survives_stamp_wraparound() {
+        let mut t = ForwardTable::new();
+        for round in 0..70_000u64 {
+            t.reset();
+            t.insert(64, round);
+            assert_eq!(t.get(64), Some(round));
+            assert_eq!(t.get(72), None);
+        }
+    }
+}
