@@ -44,9 +44,9 @@ impl RcWord {
     /// may reclaim.
     #[inline(always)]
     pub fn rc_decrement(&self, unit: u64) -> u64 {
-        let prev = self.0.fetch_sub(unit, Ordering::Release);
+        let prev = self.0.fetch_sub(unit, Ordering::Relaxed);
         if prev == unit {
-            fence(Ordering::Acquire);
+            //FENCE fence(Ordering::Acquire);
         }
         prev
     }

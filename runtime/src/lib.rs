@@ -4,7 +4,7 @@
 //! writes).
 //!
 //! Every function generated code calls is `extern "C"` and `#[no_mangle]`;
-//! `abi::RUNTIME_SYMBOLS` lists them all, with their addresses, for the JIT.
+//! `abi::runtime_symbols()` lists them all, with their addresses, for the JIT.
 
 pub mod value;
 pub mod region;
@@ -20,3 +20,4 @@ pub mod object;
 pub mod prims;
 pub mod print;
 pub mod rt;
+pub mod barrier;

@@ -165,6 +165,20 @@ pub const fn closure_info(arity: u16, has_rest: bool, nfree: u32) -> u64 {
     arity as u64 | (if has_rest { CLOSURE_FLAG_REST } else { 0 }) << 16 | (nfree as u64) << 32
 }
 
+/// Printable form of an immediate word (for compiler dumps and tests).
+pub fn describe_immediate(v: Value) -> String {
+    match v {
+        FALSE => "false".into(),
+        TRUE => "true".into(),
+        NOTHING => "nothing".into(),
+        NIL => "()".into(),
+        UNBOUND => "#<unbound>".into(),
+        _ if is_int(v) => int_value(v).to_string(),
+        _ if is_char(v) => format!("#\\{}", char_value(v)),
+        _ => format!("#<word {v:#x}>"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -194,19 +208,5 @@ mod tests {
         }
         assert!(is_char(make_char('λ')) && !is_int(make_char('λ')));
         assert_eq!(char_value(make_char('λ')), 'λ');
-    }
-}
-
-/// Printable form of an immediate word (for compiler dumps and tests).
-pub fn describe_immediate(v: Value) -> String {
-    match v {
-        FALSE => "false".into(),
-        TRUE => "true".into(),
-        NOTHING => "nothing".into(),
-        NIL => "()".into(),
-        UNBOUND => "#<unbound>".into(),
-        _ if is_int(v) => int_value(v).to_string(),
-        _ if is_char(v) => format!("#\\{}", char_value(v)),
-        _ => format!("#<word {v:#x}>"),
     }
 }

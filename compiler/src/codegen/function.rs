@@ -11,9 +11,7 @@
 //! overflow.
 
 use super::runtime::{self, RuntimeFn};
-use super::{
-    code_value_params, tail_signature, CodegenError, ModuleCx, Result,
-};
+use super::{code_value_params, tail_signature, CodegenError, ModuleCx, Result};
 use crate::ir::{self, Alloc, AllocSiteId, Atom, Callee, InlineOp, LocId, Op, RegionRef, Tail};
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{
@@ -142,7 +140,9 @@ impl<M: Module> FnTx<'_, '_, '_, M> {
         self.vars = (0..f.nvars).map(|_| self.b.declare_var(W)).collect();
         let value_params = &params[2..];
         if value_params.len() != code_value_params(f) {
-            return Err(CodegenError::new("code signature does not match the parameters"));
+            return Err(CodegenError::new(
+                "code signature does not match the parameters",
+            ));
         }
         for (var, value) in f.params.iter().chain(f.rest.iter()).zip(value_params) {
             let v = self.var(*var)?;
@@ -285,23 +285,37 @@ impl<M: Module> FnTx<'_, '_, '_, M> {
             }
             Op::EnvGet(i) => {
                 let offset = CLOSURE_FREE + 8 * *i as i32;
-                Ok(self.b.ins().load(W, MemFlagsData::trusted(), self.env, offset))
+                Ok(self
+                    .b
+                    .ins()
+                    .load(W, MemFlagsData::trusted(), self.env, offset))
             }
             Op::BoxGet(cell) => {
                 let cell = self.atom(cell)?;
-                Ok(self.b.ins().load(W, MemFlagsData::trusted(), cell, BOX_VALUE))
+                Ok(self
+                    .b
+                    .ins()
+                    .load(W, MemFlagsData::trusted(), cell, BOX_VALUE))
             }
             Op::BoxSet { cell, value } => {
                 let cell = self.atom(cell)?;
                 let v = self.atom(value)?;
-                self.b.ins().store(MemFlagsData::trusted(), v, cell, BOX_VALUE);
+                self.b
+                    .ins()
+                    .store(MemFlagsData::trusted(), v, cell, BOX_VALUE);
                 Ok(self.word(NOTHING))
             }
-            Op::ClosureInit { closure, index, value } => {
+            Op::ClosureInit {
+                closure,
+                index,
+                value,
+            } => {
                 let closure = self.atom(closure)?;
                 let v = self.atom(value)?;
                 let offset = CLOSURE_FREE + 8 * *index as i32;
-                self.b.ins().store(MemFlagsData::trusted(), v, closure, offset);
+                self.b
+                    .ins()
+                    .store(MemFlagsData::trusted(), v, closure, offset);
                 Ok(self.word(NOTHING))
             }
             Op::CheckBound { value, name } => {
@@ -466,7 +480,11 @@ impl<M: Module> FnTx<'_, '_, '_, M> {
     }
 
     fn car_cdr(&mut self, op: InlineOp, a: Value, loc: LocId) -> Result<Value> {
-        let offset = if op == InlineOp::Car { PAIR_CAR } else { PAIR_CDR };
+        let offset = if op == InlineOp::Car {
+            PAIR_CAR
+        } else {
+            PAIR_CDR
+        };
         let fast = self.b.create_block();
         let slow = self.b.create_block();
         let join = self.b.create_block();
@@ -582,7 +600,10 @@ impl<M: Module> FnTx<'_, '_, '_, M> {
         self.b.ins().trap(TRAP_NORETURN);
 
         self.b.switch_to_block(is_closure);
-        let info = self.b.ins().load(W, MemFlagsData::trusted(), f, CLOSURE_INFO);
+        let info = self
+            .b
+            .ins()
+            .load(W, MemFlagsData::trusted(), f, CLOSURE_INFO);
         let arity = self.b.ins().band_imm_s(info, 0xFFFF_FFFF);
         let exact = self.b.ins().icmp_imm_s(IntCC::Equal, arity, n as i64);
         let direct = self.b.create_block();
@@ -599,7 +620,10 @@ impl<M: Module> FnTx<'_, '_, '_, M> {
         };
 
         self.b.switch_to_block(direct);
-        let code = self.b.ins().load(W, MemFlagsData::trusted(), f, CLOSURE_CODE);
+        let code = self
+            .b
+            .ins()
+            .load(W, MemFlagsData::trusted(), f, CLOSURE_CODE);
         let code_sig = self.indirect_sig(n);
         let mut call_args = vec![f, self.region];
         call_args.extend_from_slice(args);
@@ -608,13 +632,18 @@ impl<M: Module> FnTx<'_, '_, '_, M> {
             let r = self.b.inst_results(call)[0];
             self.b.ins().jump(join, &[r.into()]);
         } else {
-            self.b.ins().return_call_indirect(code_sig, code, &call_args);
+            self.b
+                .ins()
+                .return_call_indirect(code_sig, code, &call_args);
         }
 
         self.b.switch_to_block(via_apply);
         let (argc, argv) = self.spill(args);
         let list = self.call_rt1(RuntimeFn::ListFromArgv, &[self.region, argc, argv])?;
-        let apply = self.b.ins().load(W, MemFlagsData::trusted(), f, CLOSURE_APPLY);
+        let apply = self
+            .b
+            .ins()
+            .load(W, MemFlagsData::trusted(), f, CLOSURE_APPLY);
         let apply_sig = self.indirect_sig(usize::MAX);
         let loc64 = self.word(u64::from(loc.0));
         let apply_args = [f, self.region, list, loc64];
@@ -623,7 +652,9 @@ impl<M: Module> FnTx<'_, '_, '_, M> {
             let r = self.b.inst_results(call)[0];
             self.b.ins().jump(join, &[r.into()]);
         } else {
-            self.b.ins().return_call_indirect(apply_sig, apply, &apply_args);
+            self.b
+                .ins()
+                .return_call_indirect(apply_sig, apply, &apply_args);
         }
 
         Ok(join.map(|(join, result)| {
@@ -739,7 +770,9 @@ impl<M: Module> FnTx<'_, '_, '_, M> {
                 for i in 0..nfree as usize {
                     let v = free.get(i).copied().unwrap_or(unbound);
                     let offset = CLOSURE_FREE + 8 * i as i32;
-                    self.b.ins().store(MemFlagsData::trusted(), v, closure, offset);
+                    self.b
+                        .ins()
+                        .store(MemFlagsData::trusted(), v, closure, offset);
                 }
                 Ok(closure)
             }
@@ -750,7 +783,9 @@ impl<M: Module> FnTx<'_, '_, '_, M> {
             }
             Alloc::Dict(kvs) => {
                 if kvs.len() % 2 != 0 {
-                    return Err(CodegenError::new("dict allocation with an odd operand count"));
+                    return Err(CodegenError::new(
+                        "dict allocation with an odd operand count",
+                    ));
                 }
                 let kvs = self.atoms(kvs)?;
                 let (argc, argv) = self.spill(&kvs);
@@ -764,10 +799,15 @@ impl<M: Module> FnTx<'_, '_, '_, M> {
     /// `Unassigned`; the global region is the conservative choice then (it
     /// is never reclaimed, so nothing can dangle).
     fn site_region(&mut self, site: Option<AllocSiteId>) -> Result<Value> {
-        let Some(site) = site else { return Ok(self.region) };
-        let site = self.cx.prog.alloc_sites.get(site.0 as usize).ok_or_else(|| {
-            CodegenError::new(format!("unknown allocation site {}", site.0))
-        })?;
+        let Some(site) = site else {
+            return Ok(self.region);
+        };
+        let site = self
+            .cx
+            .prog
+            .alloc_sites
+            .get(site.0 as usize)
+            .ok_or_else(|| CodegenError::new(format!("unknown allocation site {}", site.0)))?;
         match site.region {
             RegionRef::Result => Ok(self.region),
             RegionRef::Global | RegionRef::Unassigned => self
@@ -780,7 +820,10 @@ impl<M: Module> FnTx<'_, '_, '_, M> {
 
     fn var(&self, v: ir::VarId) -> Result<Variable> {
         self.vars.get(v.0 as usize).copied().ok_or_else(|| {
-            CodegenError::new(format!("variable v{} out of range in `{}`", v.0, self.f.name))
+            CodegenError::new(format!(
+                "variable v{} out of range in `{}`",
+                v.0, self.f.name
+            ))
         })
     }
 
@@ -792,9 +835,10 @@ impl<M: Module> FnTx<'_, '_, '_, M> {
             }
             Atom::Imm(w) => self.word(*w),
             Atom::Const(c) => {
-                let slot = *self.cx.const_slots.get(c.0 as usize).ok_or_else(|| {
-                    CodegenError::new(format!("constant c{} out of range", c.0))
-                })?;
+                let slot =
+                    *self.cx.const_slots.get(c.0 as usize).ok_or_else(|| {
+                        CodegenError::new(format!("constant c{} out of range", c.0))
+                    })?;
                 let addr = self.data_addr(slot);
                 self.b.ins().load(W, MemFlagsData::trusted(), addr, 0)
             }
@@ -902,8 +946,12 @@ fn block_uses_global_region(prog: &ir::Program, block: &ir::Block) -> bool {
             .is_some_and(|s| matches!(s.region, RegionRef::Global | RegionRef::Unassigned))
     };
     let in_stmts = block.stmts.iter().any(|s| match &s.op {
-        Op::Prim { site: Some(site), .. }
-        | Op::PrimApplyList { site: Some(site), .. }
+        Op::Prim {
+            site: Some(site), ..
+        }
+        | Op::PrimApplyList {
+            site: Some(site), ..
+        }
         | Op::Alloc { site, .. } => global(site),
         Op::If { then, els, .. } => {
             block_uses_global_region(prog, then) || block_uses_global_region(prog, els)

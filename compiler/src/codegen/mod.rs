@@ -53,7 +53,9 @@ pub struct CodegenError {
 
 impl CodegenError {
     pub(crate) fn new(message: impl Into<String>) -> CodegenError {
-        CodegenError { message: message.into() }
+        CodegenError {
+            message: message.into(),
+        }
     }
 }
 
@@ -94,6 +96,8 @@ pub fn host_isa(pic: bool, opt_level: &str) -> Result<OwnedTargetIsa> {
     };
     set(&mut flags, "opt_level", opt_level)?;
     set(&mut flags, "is_pic", if pic { "true" } else { "false" })?;
+    // Cranelift's x64 tail calls (`return_call*`) rely on frame pointers.
+    set(&mut flags, "preserve_frame_pointers", "true")?;
     // Runtime functions can be anywhere in the address space relative to JIT
     // code, so libcalls must not assume a near (colocated) target.
     set(&mut flags, "use_colocated_libcalls", "false")?;
@@ -167,7 +171,12 @@ pub fn compile<M: Module>(
                 function::Entry::Apply => cx.apply_ids[func.id.0 as usize],
             };
             if opts.dump_clif {
-                clif.push_str(&format!(";; {} {} ({})\n", kind.label(), func.name, func.id.0));
+                clif.push_str(&format!(
+                    ";; {} {} ({})\n",
+                    kind.label(),
+                    func.name,
+                    func.id.0
+                ));
                 clif.push_str(&ctx.func.display().to_string());
                 clif.push('\n');
             }
@@ -312,7 +321,8 @@ pub(crate) fn apply_signature<M: Module + ?Sized>(module: &M) -> Signature {
 pub(crate) fn tail_signature<M: Module + ?Sized>(module: &M, nparams: usize) -> Signature {
     let mut sig = module.make_signature();
     sig.call_conv = CallConv::Tail;
-    sig.params.extend(std::iter::repeat_n(AbiParam::new(types::I64), nparams));
+    sig.params
+        .extend(std::iter::repeat_n(AbiParam::new(types::I64), nparams));
     sig.returns.push(AbiParam::new(types::I64));
     sig
 }

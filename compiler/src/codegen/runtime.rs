@@ -105,7 +105,8 @@ impl RuntimeFn {
         let (params, returns) = self.types();
         let mut sig = module.make_signature();
         sig.params.extend(params.iter().map(|t| AbiParam::new(*t)));
-        sig.returns.extend(returns.iter().map(|t| AbiParam::new(*t)));
+        sig.returns
+            .extend(returns.iter().map(|t| AbiParam::new(*t)));
         sig
     }
 }
@@ -124,7 +125,8 @@ pub fn prim_signature<M: Module + ?Sized>(module: &M, desc: &PrimDesc) -> Signat
     sig.params.push(AbiParam::new(W));
     match desc.arity {
         PrimArity::Fixed(n) => {
-            sig.params.extend(std::iter::repeat_n(AbiParam::new(W), n as usize));
+            sig.params
+                .extend(std::iter::repeat_n(AbiParam::new(W), n as usize));
         }
         PrimArity::Variadic { .. } => {
             sig.params.push(AbiParam::new(W));

@@ -33,7 +33,9 @@ pub(crate) fn define_startup<M: Module>(
     clif: &mut String,
 ) -> Result<FuncId> {
     let init_sig = tail_signature(cx.module, 0);
-    let init = cx.module.declare_function("omni_init", Linkage::Local, &init_sig)?;
+    let init = cx
+        .module
+        .declare_function("omni_init", Linkage::Local, &init_sig)?;
     cx.module.clear_context(ctx);
     ctx.func.signature = init_sig;
     define_init(cx, ctx, fb_ctx)?;
@@ -41,7 +43,9 @@ pub(crate) fn define_startup<M: Module>(
 
     let mut entry_sig = cx.module.make_signature();
     entry_sig.returns.push(AbiParam::new(W));
-    let entry = cx.module.declare_function("omni_entry", Linkage::Export, &entry_sig)?;
+    let entry = cx
+        .module
+        .declare_function("omni_entry", Linkage::Export, &entry_sig)?;
     cx.module.clear_context(ctx);
     ctx.func.signature = entry_sig;
     {
@@ -62,7 +66,9 @@ pub(crate) fn define_startup<M: Module>(
         main_sig.params.push(AbiParam::new(types::I32));
         main_sig.params.push(AbiParam::new(W));
         main_sig.returns.push(AbiParam::new(types::I32));
-        let main = cx.module.declare_function("main", Linkage::Export, &main_sig)?;
+        let main = cx
+            .module
+            .declare_function("main", Linkage::Export, &main_sig)?;
         cx.module.clear_context(ctx);
         ctx.func.signature = main_sig;
         let rt_main_sig = RuntimeFn::Main.signature(cx.module);
@@ -105,7 +111,11 @@ fn finish<M: Module>(
 /// The text of the location table: one `file:line:col` line per `LocId`.
 pub(crate) fn location_table(locs: &[crate::ir::SourceLoc]) -> String {
     let mut lines = vec!["<unknown>".to_string()];
-    lines.extend(locs.iter().skip(1).map(|l| format!("{}:{}:{}", l.file, l.line, l.col)));
+    lines.extend(
+        locs.iter()
+            .skip(1)
+            .map(|l| format!("{}:{}:{}", l.file, l.line, l.col)),
+    );
     lines.join("\n")
 }
 
@@ -118,7 +128,12 @@ fn define_init<M: Module>(
     let block = b.create_block();
     b.switch_to_block(block);
     b.seal_block(block);
-    let mut tx = InitTx { cx, b, func_refs: HashMap::new(), data_refs: HashMap::new() };
+    let mut tx = InitTx {
+        cx,
+        b,
+        func_refs: HashMap::new(),
+        data_refs: HashMap::new(),
+    };
 
     let table = location_table(&tx.cx.prog.locs);
     let table_data = tx.cx.byte_string(table.as_bytes())?;
@@ -194,8 +209,10 @@ impl<M: Module> InitTx<'_, '_, '_, M> {
                 self.list(region, items, tail)
             }
             QuotedDatum::Array(items) => {
-                let values =
-                    items.iter().map(|d| self.datum(region, d)).collect::<Result<Vec<_>>>()?;
+                let values = items
+                    .iter()
+                    .map(|d| self.datum(region, d))
+                    .collect::<Result<Vec<_>>>()?;
                 let (argc, argv) = self.spill(&values);
                 self.call_rt1(RuntimeFn::AllocArray, &[region, argc, argv])
             }
@@ -213,7 +230,10 @@ impl<M: Module> InitTx<'_, '_, '_, M> {
     }
 
     fn list(&mut self, region: Value, items: &[QuotedDatum], tail: Value) -> Result<Value> {
-        let values = items.iter().map(|d| self.datum(region, d)).collect::<Result<Vec<_>>>()?;
+        let values = items
+            .iter()
+            .map(|d| self.datum(region, d))
+            .collect::<Result<Vec<_>>>()?;
         let mut list = tail;
         for v in values.into_iter().rev() {
             list = self.call_rt1(RuntimeFn::AllocCons, &[region, v, list])?;

@@ -4,8 +4,8 @@
 use super::*;
 use crate::ir::{
     Alloc, AllocKind, AllocSite, AllocSiteId, Atom, Block, Callee, Const, ConstId, FuncId,
-    Function, FunctionKind, Global, GlobalId, InlineOp, LocId, Op, Program, QuotedDatum,
-    RegionRef, SourceLoc, Stmt, Tail, VarId,
+    Function, FunctionKind, Global, GlobalId, InlineOp, LocId, Op, Program, QuotedDatum, RegionRef,
+    SourceLoc, Stmt, Tail, VarId,
 };
 use crate::syntax::Span;
 use omni_runtime::value::{make_int, FALSE, NIL, NOTHING, TRUE};
@@ -21,7 +21,11 @@ fn int(n: i64) -> Atom {
     Atom::Imm(make_int(n))
 }
 fn set(var: u32, op: Op) -> Stmt {
-    Stmt { var: Some(VarId(var)), op, loc: LocId(0) }
+    Stmt {
+        var: Some(VarId(var)),
+        op,
+        loc: LocId(0),
+    }
 }
 fn inline(op: InlineOp, args: &[Atom]) -> Op {
     Op::Inline(op, args.to_vec())
@@ -33,21 +37,44 @@ fn ret(a: Atom) -> Tail {
     Tail::Return(a)
 }
 fn tail_if(cond: Atom, then: Block, els: Block) -> Tail {
-    Tail::If { cond, then: Box::new(then), els: Box::new(els) }
+    Tail::If {
+        cond,
+        then: Box::new(then),
+        els: Box::new(els),
+    }
 }
 fn tail_call(callee: Callee, args: &[Atom]) -> Tail {
-    Tail::Call { callee, args: args.to_vec(), loc: LocId(0) }
+    Tail::Call {
+        callee,
+        args: args.to_vec(),
+        loc: LocId(0),
+    }
 }
 fn known(func: u32) -> Callee {
-    Callee::Known { func: FuncId(func), env: Atom::Imm(0) }
+    Callee::Known {
+        func: FuncId(func),
+        env: Atom::Imm(0),
+    }
 }
 
 /// A function; `nvars` must cover every variable the body uses.
-fn function(id: u32, name: &str, params: &[u32], rest: Option<u32>, nfree: u32, nvars: u32, body: Block) -> Function {
+fn function(
+    id: u32,
+    name: &str,
+    params: &[u32],
+    rest: Option<u32>,
+    nfree: u32,
+    nvars: u32,
+    body: Block,
+) -> Function {
     Function {
         id: FuncId(id),
         name: name.to_string(),
-        kind: if id == 0 { FunctionKind::Entry } else { FunctionKind::User },
+        kind: if id == 0 {
+            FunctionKind::Entry
+        } else {
+            FunctionKind::User
+        },
         params: params.iter().map(|p| VarId(*p)).collect(),
         rest: rest.map(VarId),
         nfree,
@@ -59,10 +86,20 @@ fn function(id: u32, name: &str, params: &[u32], rest: Option<u32>, nfree: u32, 
 }
 
 /// A program whose entry is function 0, with `nsites` global-region sites.
-fn program(functions: Vec<Function>, consts: Vec<Const>, nglobals: usize, nsites: usize) -> Program {
+fn program(
+    functions: Vec<Function>,
+    consts: Vec<Const>,
+    nglobals: usize,
+    nsites: usize,
+) -> Program {
     Program {
         functions,
-        globals: (0..nglobals).map(|i| Global { name: format!("g{i}"), span: Span::default() }).collect(),
+        globals: (0..nglobals)
+            .map(|i| Global {
+                name: format!("g{i}"),
+                span: Span::default(),
+            })
+            .collect(),
         consts,
         alloc_sites: (0..nsites)
             .map(|_| AllocSite {
@@ -74,8 +111,16 @@ fn program(functions: Vec<Function>, consts: Vec<Const>, nglobals: usize, nsites
             })
             .collect(),
         locs: vec![
-            SourceLoc { file: "?".into(), line: 0, col: 0 },
-            SourceLoc { file: "t.omni".into(), line: 3, col: 7 },
+            SourceLoc {
+                file: "?".into(),
+                line: 0,
+                col: 0,
+            },
+            SourceLoc {
+                file: "t.omni".into(),
+                line: 3,
+                col: 7,
+            },
         ],
         entry: FuncId(0),
     }
@@ -117,7 +162,15 @@ fn sum_loop_program(limit: i64) -> Program {
             ),
         ),
     );
-    let entry = function(0, "main", &[], None, 0, 0, block(vec![], tail_call(known(1), &[int(1), int(0)])));
+    let entry = function(
+        0,
+        "main",
+        &[],
+        None,
+        0,
+        0,
+        block(vec![], tail_call(known(1), &[int(1), int(0)])),
+    );
     program(vec![entry, looped], vec![], 0, 0)
 }
 
@@ -152,7 +205,13 @@ fn mutual_recursion_through_closures_is_proper_tail_calls() {
                     block(
                         vec![
                             set(2, inline(InlineOp::Sub, &[v(0), int(1)])),
-                            set(3, Op::GlobalGet { global: GlobalId(other), checked: true }),
+                            set(
+                                3,
+                                Op::GlobalGet {
+                                    global: GlobalId(other),
+                                    checked: true,
+                                },
+                            ),
                         ],
                         tail_call(Callee::Unknown(v(3)), &[v(2)]),
                     ),
@@ -171,10 +230,40 @@ fn mutual_recursion_through_closures_is_proper_tail_calls() {
         4,
         block(
             vec![
-                set(0, Op::Alloc { site: AllocSiteId(0), what: Alloc::Closure { func: FuncId(1), free: vec![] } }),
-                set(1, Op::Alloc { site: AllocSiteId(1), what: Alloc::Closure { func: FuncId(2), free: vec![] } }),
-                set(2, Op::GlobalSet { global: GlobalId(0), value: v(0) }),
-                set(3, Op::GlobalSet { global: GlobalId(1), value: v(1) }),
+                set(
+                    0,
+                    Op::Alloc {
+                        site: AllocSiteId(0),
+                        what: Alloc::Closure {
+                            func: FuncId(1),
+                            free: vec![],
+                        },
+                    },
+                ),
+                set(
+                    1,
+                    Op::Alloc {
+                        site: AllocSiteId(1),
+                        what: Alloc::Closure {
+                            func: FuncId(2),
+                            free: vec![],
+                        },
+                    },
+                ),
+                set(
+                    2,
+                    Op::GlobalSet {
+                        global: GlobalId(0),
+                        value: v(0),
+                    },
+                ),
+                set(
+                    3,
+                    Op::GlobalSet {
+                        global: GlobalId(1),
+                        value: v(1),
+                    },
+                ),
             ],
             tail_call(Callee::Unknown(v(0)), &[int(10_000_001)]),
         ),
@@ -198,12 +287,27 @@ fn closure_counter_with_boxed_state() {
                 set(0, Op::EnvGet(0)),
                 set(1, Op::BoxGet(v(0))),
                 set(2, inline(InlineOp::Add, &[v(1), int(1)])),
-                Stmt { var: None, op: Op::BoxSet { cell: v(0), value: v(2) }, loc: LocId(0) },
+                Stmt {
+                    var: None,
+                    op: Op::BoxSet {
+                        cell: v(0),
+                        value: v(2),
+                    },
+                    loc: LocId(0),
+                },
             ],
             ret(v(2)),
         ),
     );
-    let call = |var: u32| set(var, Op::Call { callee: Callee::Unknown(v(1)), args: vec![] });
+    let call = |var: u32| {
+        set(
+            var,
+            Op::Call {
+                callee: Callee::Unknown(v(1)),
+                args: vec![],
+            },
+        )
+    };
     let entry = function(
         0,
         "main",
@@ -213,8 +317,23 @@ fn closure_counter_with_boxed_state() {
         5,
         block(
             vec![
-                set(0, Op::Alloc { site: AllocSiteId(0), what: Alloc::Box(int(10)) }),
-                set(1, Op::Alloc { site: AllocSiteId(1), what: Alloc::Closure { func: FuncId(1), free: vec![v(0)] } }),
+                set(
+                    0,
+                    Op::Alloc {
+                        site: AllocSiteId(0),
+                        what: Alloc::Box(int(10)),
+                    },
+                ),
+                set(
+                    1,
+                    Op::Alloc {
+                        site: AllocSiteId(1),
+                        what: Alloc::Closure {
+                            func: FuncId(1),
+                            free: vec![v(0)],
+                        },
+                    },
+                ),
                 call(2),
                 call(3),
                 call(4),
@@ -222,7 +341,10 @@ fn closure_counter_with_boxed_state() {
             ret(v(4)),
         ),
     );
-    assert_eq!(jit_run(&program(vec![entry, counter], vec![], 0, 2)), make_int(13));
+    assert_eq!(
+        jit_run(&program(vec![entry, counter], vec![], 0, 2)),
+        make_int(13)
+    );
 }
 
 #[test]
@@ -243,7 +365,13 @@ fn cons_list_built_and_summed() {
                 block(
                     vec![
                         set(3, inline(InlineOp::Sub, &[v(0), int(1)])),
-                        set(4, Op::Alloc { site: AllocSiteId(0), what: Alloc::Cons(v(0), v(1)) }),
+                        set(
+                            4,
+                            Op::Alloc {
+                                site: AllocSiteId(0),
+                                what: Alloc::Cons(v(0), v(1)),
+                            },
+                        ),
                     ],
                     tail_call(known(1), &[v(3), v(4)]),
                 ),
@@ -283,14 +411,30 @@ fn cons_list_built_and_summed() {
         2,
         block(
             vec![
-                set(0, Op::Call { callee: known(1), args: vec![int(100), Atom::Imm(NIL)] }),
-                set(1, Op::Prim { name: "length".into(), args: vec![v(0)], site: None }),
+                set(
+                    0,
+                    Op::Call {
+                        callee: known(1),
+                        args: vec![int(100), Atom::Imm(NIL)],
+                    },
+                ),
+                set(
+                    1,
+                    Op::Prim {
+                        name: "length".into(),
+                        args: vec![v(0)],
+                        site: None,
+                    },
+                ),
             ],
             tail_call(known(2), &[v(0), v(1)]),
         ),
     );
     // sum(1..100) plus the initial accumulator length(list) = 100
-    assert_eq!(jit_run(&program(vec![entry, build, sum], vec![], 0, 1)), make_int(5050 + 100));
+    assert_eq!(
+        jit_run(&program(vec![entry, build, sum], vec![], 0, 1)),
+        make_int(5050 + 100)
+    );
 }
 
 #[test]
@@ -310,12 +454,26 @@ fn slow_paths_handle_floats_and_non_ints() {
                 set(1, inline(InlineOp::Mul, &[v(0), int(2)])),
                 set(2, inline(InlineOp::Lt, &[v(0), int(3)])),
                 set(3, inline(InlineOp::Ge, &[v(1), int(5)])),
-                set(4, Op::Prim { name: "int".into(), args: vec![v(1)], site: None }),
+                set(
+                    4,
+                    Op::Prim {
+                        name: "int".into(),
+                        args: vec![v(1)],
+                        site: None,
+                    },
+                ),
                 set(5, inline(InlineOp::Sub, &[v(4), int(0)])),
             ],
             tail_if(
                 v(2),
-                block(vec![], tail_if(v(3), block(vec![], ret(v(5))), block(vec![], ret(Atom::Imm(NOTHING))))),
+                block(
+                    vec![],
+                    tail_if(
+                        v(3),
+                        block(vec![], ret(v(5))),
+                        block(vec![], ret(Atom::Imm(NOTHING))),
+                    ),
+                ),
                 block(vec![], ret(Atom::Imm(FALSE))),
             ),
         ),
@@ -335,7 +493,10 @@ fn rest_parameters_through_apply_and_known_calls() {
         0,
         3,
         block(
-            vec![set(2, inline(InlineOp::Car, &[v(1)])), set(2, inline(InlineOp::Sub, &[v(2), v(0)]))],
+            vec![
+                set(2, inline(InlineOp::Car, &[v(1)])),
+                set(2, inline(InlineOp::Sub, &[v(2), v(0)])),
+            ],
             ret(v(2)),
         ),
     );
@@ -349,16 +510,46 @@ fn rest_parameters_through_apply_and_known_calls() {
         5,
         block(
             vec![
-                set(0, Op::Alloc { site: AllocSiteId(0), what: Alloc::Closure { func: FuncId(1), free: vec![] } }),
-                set(1, Op::Call { callee: Callee::Unknown(v(0)), args: vec![int(10), int(52), int(99)] }),
-                set(2, Op::Alloc { site: AllocSiteId(1), what: Alloc::Cons(int(5), Atom::Imm(NIL)) }),
-                set(3, Op::Call { callee: known(1), args: vec![int(1), v(2)] }),
+                set(
+                    0,
+                    Op::Alloc {
+                        site: AllocSiteId(0),
+                        what: Alloc::Closure {
+                            func: FuncId(1),
+                            free: vec![],
+                        },
+                    },
+                ),
+                set(
+                    1,
+                    Op::Call {
+                        callee: Callee::Unknown(v(0)),
+                        args: vec![int(10), int(52), int(99)],
+                    },
+                ),
+                set(
+                    2,
+                    Op::Alloc {
+                        site: AllocSiteId(1),
+                        what: Alloc::Cons(int(5), Atom::Imm(NIL)),
+                    },
+                ),
+                set(
+                    3,
+                    Op::Call {
+                        callee: known(1),
+                        args: vec![int(1), v(2)],
+                    },
+                ),
                 set(4, inline(InlineOp::Mul, &[v(1), v(3)])),
             ],
             ret(v(4)),
         ),
     );
-    assert_eq!(jit_run(&program(vec![entry, f], vec![], 0, 2)), make_int(42 * 4));
+    assert_eq!(
+        jit_run(&program(vec![entry, f], vec![], 0, 2)),
+        make_int(42 * 4)
+    );
 }
 
 #[test]
@@ -367,7 +558,10 @@ fn constants_quoted_data_and_non_tail_if() {
     let datum = QuotedDatum::List(vec![
         QuotedDatum::Imm(make_int(1)),
         QuotedDatum::Imm(make_int(2)),
-        QuotedDatum::DottedList(vec![QuotedDatum::Imm(make_int(3))], Box::new(QuotedDatum::Imm(make_int(4)))),
+        QuotedDatum::DottedList(
+            vec![QuotedDatum::Imm(make_int(3))],
+            Box::new(QuotedDatum::Imm(make_int(4))),
+        ),
         QuotedDatum::Array(vec![QuotedDatum::Str("s".into()), QuotedDatum::Float(0.5)]),
     ]);
     let consts = vec![
@@ -386,13 +580,27 @@ fn constants_quoted_data_and_non_tail_if() {
         12,
         block(
             vec![
-                set(0, Op::Prim { name: "length".into(), args: vec![c(0)], site: None }),
+                set(
+                    0,
+                    Op::Prim {
+                        name: "length".into(),
+                        args: vec![c(0)],
+                        site: None,
+                    },
+                ),
                 set(1, inline(InlineOp::Cdr, &[c(0)])),
                 set(2, inline(InlineOp::Cdr, &[v(1)])),
                 set(3, inline(InlineOp::Car, &[v(2)])),
                 set(4, inline(InlineOp::Cdr, &[v(3)])), // 4 (dotted tail)
                 set(5, inline(InlineOp::Eq, &[c(1), c(2)])),
-                set(6, Op::Prim { name: "string-length".into(), args: vec![c(3)], site: None }),
+                set(
+                    6,
+                    Op::Prim {
+                        name: "string-length".into(),
+                        args: vec![c(3)],
+                        site: None,
+                    },
+                ),
                 set(7, inline(InlineOp::IsPair, &[v(3)])),
                 set(8, inline(InlineOp::Not, &[v(7)])),
                 // non-tail if: v9 = v5 ? len(list) * 1000 : -1
@@ -400,7 +608,10 @@ fn constants_quoted_data_and_non_tail_if() {
                     9,
                     Op::If {
                         cond: v(5),
-                        then: block(vec![set(10, inline(InlineOp::Mul, &[v(0), int(1000)]))], Tail::Yield(v(10))),
+                        then: block(
+                            vec![set(10, inline(InlineOp::Mul, &[v(0), int(1000)]))],
+                            Tail::Yield(v(10)),
+                        ),
                         els: block(vec![], Tail::Yield(int(-1))),
                     },
                 ),
@@ -424,7 +635,10 @@ fn constants_quoted_data_and_non_tail_if() {
             ret(v(11)),
         ),
     );
-    assert_eq!(jit_run(&program(vec![entry], consts, 0, 0)), make_int(4000 + 400 + 5));
+    assert_eq!(
+        jit_run(&program(vec![entry], consts, 0, 0)),
+        make_int(4000 + 400 + 5)
+    );
 }
 
 #[test]
@@ -438,12 +652,52 @@ fn arrays_dicts_and_variadic_prims() {
         6,
         block(
             vec![
-                set(0, Op::Alloc { site: AllocSiteId(0), what: Alloc::Array(vec![int(7), int(8), int(9)]) }),
-                set(1, Op::Prim { name: "array-ref".into(), args: vec![v(0), int(2)], site: None }),
-                set(2, Op::Alloc { site: AllocSiteId(1), what: Alloc::Dict(vec![int(1), int(100), int(2), int(200)]) }),
-                set(3, Op::Prim { name: "get".into(), args: vec![v(2), int(2)], site: None }),
-                set(4, Op::Prim { name: "list".into(), args: vec![v(1), v(3), int(1)], site: Some(AllocSiteId(2)) }),
-                set(5, Op::PrimApplyList { name: "+".into(), list: v(4), site: Some(AllocSiteId(3)) }),
+                set(
+                    0,
+                    Op::Alloc {
+                        site: AllocSiteId(0),
+                        what: Alloc::Array(vec![int(7), int(8), int(9)]),
+                    },
+                ),
+                set(
+                    1,
+                    Op::Prim {
+                        name: "array-ref".into(),
+                        args: vec![v(0), int(2)],
+                        site: None,
+                    },
+                ),
+                set(
+                    2,
+                    Op::Alloc {
+                        site: AllocSiteId(1),
+                        what: Alloc::Dict(vec![int(1), int(100), int(2), int(200)]),
+                    },
+                ),
+                set(
+                    3,
+                    Op::Prim {
+                        name: "get".into(),
+                        args: vec![v(2), int(2)],
+                        site: None,
+                    },
+                ),
+                set(
+                    4,
+                    Op::Prim {
+                        name: "list".into(),
+                        args: vec![v(1), v(3), int(1)],
+                        site: Some(AllocSiteId(2)),
+                    },
+                ),
+                set(
+                    5,
+                    Op::PrimApplyList {
+                        name: "+".into(),
+                        list: v(4),
+                        site: Some(AllocSiteId(3)),
+                    },
+                ),
             ],
             ret(v(5)),
         ),
@@ -455,10 +709,24 @@ fn arrays_dicts_and_variadic_prims() {
 fn dump_clif_shows_stack_check_and_tail_calls() {
     let prog = sum_loop_program(10);
     let mut module = jit_module(std::iter::empty()).unwrap();
-    let opts = CodegenOptions { dump_clif: true, emit_main: false };
+    let opts = CodegenOptions {
+        dump_clif: true,
+        emit_main: false,
+    };
     let compiled = compile(&prog, &mut module, &opts).unwrap();
-    for needle in [";; code loop (1)", ";; apply loop (1)", ";; omni_entry", "get_stack_pointer", "return_call", "sadd_overflow"] {
-        assert!(compiled.clif.contains(needle), "missing {needle} in\n{}", compiled.clif);
+    for needle in [
+        ";; code loop (1)",
+        ";; apply loop (1)",
+        ";; omni_entry",
+        "get_stack_pointer",
+        "return_call",
+        "sadd_overflow",
+    ] {
+        assert!(
+            compiled.clif.contains(needle),
+            "missing {needle} in\n{}",
+            compiled.clif
+        );
     }
 }
 
@@ -466,11 +734,19 @@ fn dump_clif_shows_stack_check_and_tail_calls() {
 fn object_output_defines_main_and_entry() {
     let prog = sum_loop_program(10);
     let mut module = object_module("t", DEFAULT_OPT_LEVEL).unwrap();
-    let opts = CodegenOptions { dump_clif: false, emit_main: true };
+    let opts = CodegenOptions {
+        dump_clif: false,
+        emit_main: true,
+    };
     compile(&prog, &mut module, &opts).unwrap();
     let bytes = module.finish().emit().unwrap();
     let has = |s: &[u8]| bytes.windows(s.len()).any(|w| w == s);
-    assert!(has(b"omni_entry\0") && has(b"main\0") && has(b"omni_rt_main\0") && has(b"OMNI_STACK_LIMIT\0"));
+    assert!(
+        has(b"omni_entry\0")
+            && has(b"main\0")
+            && has(b"omni_rt_main\0")
+            && has(b"OMNI_STACK_LIMIT\0")
+    );
 }
 
 #[test]
@@ -482,10 +758,21 @@ fn malformed_ir_is_an_error_not_a_panic() {
     let err = compile(&prog, &mut module, &CodegenOptions::default()).unwrap_err();
     assert!(err.message.contains("known call"), "{}", err.message);
     let mut prog = sum_loop_program(10);
-    prog.functions[1].body.stmts.push(set(9, Op::Prim { name: "no-such-prim".into(), args: vec![], site: None }));
+    prog.functions[1].body.stmts.push(set(
+        9,
+        Op::Prim {
+            name: "no-such-prim".into(),
+            args: vec![],
+            site: None,
+        },
+    ));
     let mut module = jit_module(std::iter::empty()).unwrap();
     let err = compile(&prog, &mut module, &CodegenOptions::default()).unwrap_err();
-    assert!(err.message.contains("variable v9") || err.message.contains("no-such-prim"), "{}", err.message);
+    assert!(
+        err.message.contains("variable v9") || err.message.contains("no-such-prim"),
+        "{}",
+        err.message
+    );
 }
 
 #[test]

@@ -16,7 +16,15 @@ use std::process::Command;
 static RUNTIME_STATICLIB: &[u8] = include_bytes!(env!("OMNI_RUNTIME_STATICLIB"));
 
 /// System libraries the runtime staticlib (Rust std) links against.
-const NATIVE_LIBS: &[&str] = &["-lgcc_s", "-lutil", "-lrt", "-lpthread", "-lm", "-ldl", "-lc"];
+const NATIVE_LIBS: &[&str] = &[
+    "-lgcc_s",
+    "-lutil",
+    "-lrt",
+    "-lpthread",
+    "-lm",
+    "-ldl",
+    "-lc",
+];
 
 /// What to build: the entry source, the executable path, the opt level.
 struct Target {
@@ -34,7 +42,10 @@ pub(crate) fn build(
     let front = pipeline::front_end(&target.entry, dumps)?;
     let object_name = file_stem(&target.entry);
     let mut module = codegen::object_module(&object_name, &target.opt_level)?;
-    let opts = CodegenOptions { dump_clif: dumps.dump_clif, emit_main: true };
+    let opts = CodegenOptions {
+        dump_clif: dumps.dump_clif,
+        emit_main: true,
+    };
     let compiled = codegen::compile(&front.program, &mut module, &opts)?;
     pipeline::print_clif(&compiled, dumps);
     let object = module
@@ -49,7 +60,11 @@ fn resolve_target(file: Option<PathBuf>, output: Option<PathBuf>) -> Result<Targ
     match file {
         Some(entry) => {
             let output = output.unwrap_or_else(|| PathBuf::from(file_stem(&entry)));
-            Ok(Target { entry, output, opt_level: DEFAULT_OPT_LEVEL.to_string() })
+            Ok(Target {
+                entry,
+                output,
+                opt_level: DEFAULT_OPT_LEVEL.to_string(),
+            })
         }
         None => {
             let text = pipeline::read_source(Path::new(MANIFEST_FILE))?;
@@ -58,7 +73,11 @@ fn resolve_target(file: Option<PathBuf>, output: Option<PathBuf>) -> Result<Targ
             let output = output
                 .or(m.output.map(PathBuf::from))
                 .unwrap_or_else(|| PathBuf::from(file_stem(&entry)));
-            Ok(Target { entry, output, opt_level: m.opt_level })
+            Ok(Target {
+                entry,
+                output,
+                opt_level: m.opt_level,
+            })
         }
     }
 }
@@ -90,7 +109,11 @@ fn link(object: &[u8], output: &Path) -> Result<(), Fatal> {
         .map_err(|e| failed(format!("cannot run `cc`: {e}")))?;
     if !result.status.success() {
         let stderr = String::from_utf8_lossy(&result.stderr);
-        return Err(failed(format!("`cc` exited with {}\n{}", result.status, stderr.trim_end())));
+        return Err(failed(format!(
+            "`cc` exited with {}\n{}",
+            result.status,
+            stderr.trim_end()
+        )));
     }
     Ok(())
 }

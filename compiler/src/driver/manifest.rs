@@ -41,7 +41,9 @@ pub(crate) fn parse(text: &str) -> Result<Manifest, Fatal> {
         match values.get(&(section.to_string(), key.to_string())) {
             None => Ok(None),
             Some(TomlValue::Str(s)) => Ok(Some(s.clone())),
-            Some(TomlValue::Int(_)) => Err(manifest_error(format!("[{section}] {key} must be a string"))),
+            Some(TomlValue::Int(_)) => Err(manifest_error(format!(
+                "[{section}] {key} must be a string"
+            ))),
         }
     };
     let entry = string("package", "entry")?
@@ -64,7 +66,11 @@ pub(crate) fn parse(text: &str) -> Result<Manifest, Fatal> {
             ))
         }
     }
-    Ok(Manifest { entry, output, opt_level })
+    Ok(Manifest {
+        entry,
+        output,
+        opt_level,
+    })
 }
 
 fn manifest_error(message: String) -> Fatal {
@@ -82,30 +88,47 @@ fn parse_toml_subset(text: &str) -> Result<HashMap<(String, String), TomlValue>,
         }
         let error = |what: &str| manifest_error(format!("line {line_no}: {what}"));
         if let Some(rest) = line.strip_prefix('[') {
-            let name = rest.strip_suffix(']').ok_or_else(|| error("unclosed `[`"))?.trim();
+            let name = rest
+                .strip_suffix(']')
+                .ok_or_else(|| error("unclosed `[`"))?
+                .trim();
             if !KNOWN_KEYS.iter().any(|(s, _)| *s == name) {
                 return Err(error(&format!("unknown section [{name}]")));
             }
             section = Some(name.to_string());
             continue;
         }
-        let (key, value) = line.split_once('=').ok_or_else(|| error("expected `key = value`"))?;
+        let (key, value) = line
+            .split_once('=')
+            .ok_or_else(|| error("expected `key = value`"))?;
         let key = key.trim();
-        let current = section.as_deref().ok_or_else(|| error("key outside a section"))?;
-        let allowed = KNOWN_KEYS.iter().find(|(s, _)| *s == current).map(|(_, k)| *k).unwrap_or(&[]);
+        let current = section
+            .as_deref()
+            .ok_or_else(|| error("key outside a section"))?;
+        let allowed = KNOWN_KEYS
+            .iter()
+            .find(|(s, _)| *s == current)
+            .map(|(_, k)| *k)
+            .unwrap_or(&[]);
         if !allowed.contains(&key) {
             return Err(error(&format!("unknown key `{key}` in [{current}]")));
         }
         let value = value.trim();
         let parsed = if let Some(body) = value.strip_prefix('"') {
-            let body = body.strip_suffix('"').ok_or_else(|| error("unterminated string"))?;
+            let body = body
+                .strip_suffix('"')
+                .ok_or_else(|| error("unterminated string"))?;
             if body.contains('"') || body.contains('\\') {
                 return Err(error("escapes in strings are not supported"));
             }
             TomlValue::Str(body.to_string())
         } else {
             let digits: String = value.chars().filter(|c| *c != '_').collect();
-            TomlValue::Int(digits.parse().map_err(|_| error(&format!("bad value `{value}`")))?)
+            TomlValue::Int(
+                digits
+                    .parse()
+                    .map_err(|_| error(&format!("bad value `{value}`")))?,
+            )
         };
         values.insert((current.to_string(), key.to_string()), parsed);
     }

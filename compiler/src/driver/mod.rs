@@ -101,12 +101,24 @@ pub fn main() -> i32 {
 
 fn dispatch(command: Command) -> Result<i32, Fatal> {
     match command {
-        Command::Run { file, stats, dumps, args } => run(file, stats, dumps, args),
-        Command::Build { file, output, dumps } => build::build(file, output, dumps),
+        Command::Run {
+            file,
+            stats,
+            dumps,
+            args,
+        } => run(file, stats, dumps, args),
+        Command::Build {
+            file,
+            output,
+            dumps,
+        } => build::build(file, output, dumps),
         Command::Check { file, dumps } => {
             let front = pipeline::front_end(&file, dumps)?;
             let mut module = codegen::jit_module(std::iter::empty())?;
-            let opts = CodegenOptions { dump_clif: dumps.dump_clif, emit_main: false };
+            let opts = CodegenOptions {
+                dump_clif: dumps.dump_clif,
+                emit_main: false,
+            };
             let compiled = codegen::compile(&front.program, &mut module, &opts)?;
             pipeline::print_clif(&compiled, dumps);
             Ok(0)
@@ -118,7 +130,10 @@ fn run(file: PathBuf, stats: bool, dumps: Dumps, args: Vec<String>) -> Result<i3
     let front = pipeline::front_end(&file, dumps)?;
     let symbols = omni_runtime::abi::runtime_symbols();
     let mut module = codegen::jit_module(symbols)?;
-    let opts = CodegenOptions { dump_clif: dumps.dump_clif, emit_main: false };
+    let opts = CodegenOptions {
+        dump_clif: dumps.dump_clif,
+        emit_main: false,
+    };
     let compiled = codegen::compile(&front.program, &mut module, &opts)?;
     pipeline::print_clif(&compiled, dumps);
     let entry = codegen::finalize_jit(&mut module, &compiled)?;

@@ -22,6 +22,18 @@ pub(crate) fn flush_stdout() {
     let _ = std::io::stdout().flush();
 }
 
+/// Print a dump to stdout. A closed pipe (`omnic run --dump-ir f | head`)
+/// is not an error of the compiler, so write failures are ignored rather
+/// than panicking like `println!`.
+pub(crate) fn print_dump(text: &str) {
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(text.as_bytes());
+    if !text.ends_with('\n') {
+        let _ = out.write_all(b"\n");
+    }
+    let _ = out.flush();
+}
+
 /// Read a source file, or fail with `error: cannot read FILE: reason`.
 pub(crate) fn read_source(path: &Path) -> Result<String, Fatal> {
     std::fs::read_to_string(path)
@@ -55,22 +67,22 @@ pub(crate) fn front_end(path: &Path, dumps: Dumps) -> Result<FrontEnd, Fatal> {
         render(diag, &sources)
     })?;
     if dumps.dump_ast {
-        println!("{ast}");
+        print_dump(&ast.to_string());
     }
 
     let mut program = ir::lower::lower_program(&ast, &sources);
     if dumps.dump_ir {
-        println!("{program}");
+        print_dump(&program.to_string());
     }
     ctrr::run(&mut program);
     if dumps.dump_ctrr {
-        println!("{program}");
+        print_dump(&program.to_string());
     }
     Ok(FrontEnd { program })
 }
 
 pub(crate) fn print_clif(compiled: &CompiledProgram, dumps: Dumps) {
     if dumps.dump_clif {
-        print!("{}", compiled.clif);
+        print_dump(&compiled.clif);
     }
 }

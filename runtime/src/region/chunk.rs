@@ -41,6 +41,7 @@ pub const CHUNK_HEADER_BYTES: usize = std::mem::size_of::<ChunkHeader>();
 /// Smallest pooled chunk (class 0) and largest (the growth cap).
 pub const CHUNK_MIN_SHIFT: u32 = 12;
 pub const CHUNK_MAX_SHIFT: u32 = 20;
+#[cfg_attr(loom, allow(dead_code))]
 pub const NUM_CHUNK_CLASSES: usize = (CHUNK_MAX_SHIFT - CHUNK_MIN_SHIFT + 1) as usize;
 /// Allocations larger than this get a dedicated chunk instead of wasting the
 /// tail of a pooled one.

@@ -653,6 +653,8 @@ unsafe fn reclaim(mut r: *mut Region) {
 /// # Safety
 /// As `reclaim`.
 unsafe fn reclaim_one(r: *mut Region) -> *mut Region {
+    #[cfg(loom)]
+    loom_reclaim_observed(r);
     // SAFETY: nothing else refers to `r` any more; we own its chunks.
     unsafe {
         let reg = &mut *r;
@@ -672,6 +674,27 @@ unsafe fn reclaim_one(r: *mut Region) -> *mut Region {
         let merged_into = reg.merged_into;
         drop_block_owner(r);
         merged_into
+    }
+}
+
+#[cfg(loom)]
+crate::atomics::runtime_static!(RECLAIM_HOOK: PublishedPtr<()> = PublishedPtr::new(); fn reclaim_hook);
+
+/// Loom only: call `f` at the start of every reclaim, so a model test can
+/// check that the reclaiming thread sees every write made before the last
+/// reference was dropped (and count reclaims).
+#[cfg(loom)]
+pub fn loom_set_reclaim_hook(f: fn(*mut Region)) {
+    reclaim_hook().ptr_publish_once(f as *mut ());
+}
+
+#[cfg(loom)]
+fn loom_reclaim_observed(r: *mut Region) {
+    let f = reclaim_hook().ptr_load();
+    if !f.is_null() {
+        // SAFETY: only `loom_set_reclaim_hook` publishes here, a `fn(*mut Region)`.
+        let f: fn(*mut Region) = unsafe { std::mem::transmute(f) };
+        f(r);
     }
 }
 

@@ -11,6 +11,9 @@
 //! thread, so a thread-local would be shared): blocks and chunks come straight
 //! from the system allocator and sequence numbers from the shared counter.
 
+// Under loom the cache (and its tuning constants) does not exist.
+#![cfg_attr(loom, allow(dead_code, unused_imports))]
+
 use super::chunk::{class_size, system_alloc_chunk, system_free_chunk, ChunkHeader, ChunkKind, NUM_CHUNK_CLASSES};
 use super::Region;
 use crate::atomics::SequenceCounter;
