@@ -3,7 +3,7 @@
 //! where the same `#[no_mangle]` names resolve by the linker).
 
 use crate::prims::PRIMS;
-use crate::{error, region, rt};
+use crate::{barrier, error, region, rt};
 
 /// `(symbol name, address)` for every primitive, support function and data
 /// symbol of the runtime ABI.
@@ -43,6 +43,14 @@ pub fn runtime_symbols() -> Vec<(&'static str, usize)> {
             error::omni_rt_set_locs as *const () as usize,
         ),
         ("omni_rt_main", rt::omni_rt_main as *const () as usize),
+        (
+            "omni_store_barrier",
+            barrier::omni_store_barrier as *const () as usize,
+        ),
+        (
+            "omni_global_store",
+            barrier::omni_global_store as *const () as usize,
+        ),
         (
             "omni_rt_stack_overflow",
             rt::omni_rt_stack_overflow as *const () as usize,

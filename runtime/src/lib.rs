@@ -6,18 +6,18 @@
 //! Every function generated code calls is `extern "C"` and `#[no_mangle]`;
 //! `abi::runtime_symbols()` lists them all, with their addresses, for the JIT.
 
-pub mod value;
-pub mod region;
-pub mod atomics;
-pub mod stats;
-pub mod tether;
-pub mod metadata;
-pub mod transmigrate;
 pub mod abi;
+pub mod atomics;
+pub mod barrier;
 pub mod dict;
 pub mod error;
+pub mod metadata;
 pub mod object;
 pub mod prims;
 pub mod print;
+pub mod region;
 pub mod rt;
-pub mod barrier;
+pub mod stats;
+pub mod tether;
+pub mod transmigrate;
+pub mod value;

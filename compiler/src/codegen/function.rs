@@ -559,7 +559,7 @@ impl<M: Module> FnTx<'_, '_, '_, M> {
                 }
                 let env = self.atom(env)?;
                 let code = self.func_ref(self.cx.code_ids[func.0 as usize]);
-                let mut call_args = vec![env, self.region];
+                let mut call_args = vec![env, self.callee_region()];
                 call_args.extend(arg_values);
                 if tail {
                     self.b.ins().return_call(code, &call_args);
@@ -625,7 +625,8 @@ impl<M: Module> FnTx<'_, '_, '_, M> {
             .ins()
             .load(W, MemFlagsData::trusted(), f, CLOSURE_CODE);
         let code_sig = self.indirect_sig(n);
-        let mut call_args = vec![f, self.region];
+        let region = self.callee_region();
+        let mut call_args = vec![f, region];
         call_args.extend_from_slice(args);
         if let Some((join, _)) = join {
             let call = self.b.ins().call_indirect(code_sig, code, &call_args);
@@ -639,14 +640,16 @@ impl<M: Module> FnTx<'_, '_, '_, M> {
 
         self.b.switch_to_block(via_apply);
         let (argc, argv) = self.spill(args);
-        let list = self.call_rt1(RuntimeFn::ListFromArgv, &[self.region, argc, argv])?;
+        // The packed list may become the callee's rest parameter and be
+        // returned, so it lives in the callee's result region.
+        let list = self.call_rt1(RuntimeFn::ListFromArgv, &[region, argc, argv])?;
         let apply = self
             .b
             .ins()
             .load(W, MemFlagsData::trusted(), f, CLOSURE_APPLY);
         let apply_sig = self.indirect_sig(usize::MAX);
         let loc64 = self.word(u64::from(loc.0));
-        let apply_args = [f, self.region, list, loc64];
+        let apply_args = [f, region, list, loc64];
         if let Some((join, _)) = join {
             let call = self.b.ins().call_indirect(apply_sig, apply, &apply_args);
             let r = self.b.inst_results(call)[0];
@@ -662,6 +665,12 @@ impl<M: Module> FnTx<'_, '_, '_, M> {
             self.b.switch_to_block(join);
             result
         }))
+    }
+
+    /// The result region passed to a callee: the caller's own result region
+    /// (the IR does not yet say otherwise per call; CTRR will refine this).
+    fn callee_region(&self) -> Value {
+        self.region
     }
 
     /// The signature of `code` with `n` value arguments (`usize::MAX`: `apply`).

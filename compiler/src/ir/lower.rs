@@ -341,25 +341,24 @@ impl<'a> Lowerer<'a> {
     fn lower_entry(mut self) -> Program {
         let entry = self.new_func_id();
         let span = self.ast.body.first().map(|e| e.span).unwrap_or_default();
+        // Every top-level form becomes a function of its own, so that its
+        // temporaries live in a region of their own (see ctrr).
+        let forms: Vec<FuncId> = self.ast.body.iter().enumerate().map(|(i, e)| self.lower_toplevel_form(i, e)).collect();
         self.stack.push(FnCtx { id: entry, nvars: 0, access: HashMap::new(), blocks: vec![] });
-        let body_block = self.block(|l| {
-            for e in &l.ast.body {
-                l.lower_effect(e);
-            }
-            Tail::Return(Atom::Imm(NOTHING))
-        });
-        // Wrapper closures of primitives used as values are created first.
-        let mut init = self.block(|l| {
+        let body = self.block(|l| {
+            // Wrapper closures of primitives used as values are created first.
             let inits = l.prim_wrapper_inits.clone();
             for (func, global, span) in inits {
                 let site = l.site(AllocKind::Closure, span);
                 let c = l.bind(Op::Alloc { site, what: Alloc::Closure { func, free: vec![] } }, span);
                 l.push(None, Op::GlobalSet { global, value: c }, span);
             }
+            for (form, e) in forms.iter().zip(&l.ast.body) {
+                let callee = Callee::Known { func: *form, env: Atom::Imm(UNBOUND) };
+                l.push(None, Op::Call { callee, args: vec![] }, e.span);
+            }
             Tail::Return(Atom::Imm(NOTHING))
         });
-        init.stmts.extend(body_block.stmts);
-        init.tail = body_block.tail;
         let cx = self.stack.pop().unwrap();
         let loc = self.loc(span);
         self.functions[entry.0 as usize] = Some(Function {
@@ -370,7 +369,7 @@ impl<'a> Lowerer<'a> {
             rest: None,
             nfree: 0,
             nvars: cx.nvars,
-            body: init,
+            body,
             span,
             loc,
         });
@@ -382,6 +381,34 @@ impl<'a> Lowerer<'a> {
             locs: self.locs,
             entry,
         }
+    }
+
+    fn lower_toplevel_form(&mut self, index: usize, e: &Expr) -> FuncId {
+        let id = self.new_func_id();
+        self.stack.push(FnCtx { id, nvars: 0, access: HashMap::new(), blocks: vec![] });
+        let body = self.block(|l| {
+            l.lower_effect(e);
+            Tail::Return(Atom::Imm(NOTHING))
+        });
+        let cx = self.stack.pop().unwrap();
+        let loc = self.loc(e.span);
+        let name = match &e.kind {
+            ExprKind::DefineGlobal(g, _) => format!("toplevel-{index}:{}", self.globals[g.0 as usize].name),
+            _ => format!("toplevel-{index}"),
+        };
+        self.functions[id.0 as usize] = Some(Function {
+            id,
+            name,
+            kind: FunctionKind::TopLevel,
+            params: vec![],
+            rest: None,
+            nfree: 0,
+            nvars: cx.nvars,
+            body,
+            span: e.span,
+            loc,
+        });
+        id
     }
 
     fn lower_lambda(&mut self, lam: &Rc<Lambda>) -> FuncId {

@@ -43,7 +43,9 @@ pub struct Program {
     pub alloc_sites: Vec<AllocSite>,
     /// Source locations, `locs[0]` is the "unknown" location.
     pub locs: Vec<SourceLoc>,
-    /// The function holding the top-level forms, `(env, region) -> value`.
+    /// The entry function, `(env, region) -> value`: creates the wrapper
+    /// closures of primitives used as values, then calls every top-level form's
+    /// function in order.
     pub entry: FuncId,
 }
 
@@ -89,8 +91,11 @@ pub enum QuotedDatum {
 pub enum FunctionKind {
     /// A `fn`/`define` from the program or the prelude.
     User,
-    /// The top-level body of the program.
+    /// The program's entry: calls the top-level forms in order.
     Entry,
+    /// One top-level form of the program, run once by the entry with the
+    /// global region as its result region.
+    TopLevel,
     /// A closure wrapping a runtime primitive used as a first-class value.
     PrimWrapper,
 }

@@ -38,8 +38,8 @@ pub fn array_ref(a: Value, i: Value) -> R {
 pub fn array_set_prim(a: Value, i: Value, x: Value) -> R {
     let a = array_arg("array-set!", a)?;
     let k = checked_index("array-set!", a, i)?;
-    // SAFETY: k < len.
-    unsafe { array_set(a, k, x) };
+    // SAFETY: k < len; the barrier makes `x` storable into the array.
+    unsafe { array_set(a, k, crate::barrier::omni_store_barrier(a, x)) };
     Ok(NOTHING)
 }
 
@@ -66,7 +66,8 @@ pub fn push(a: Value, x: Value) -> R {
     let a = array_arg("push!", a)?;
     // SAFETY: `a` is an array; the primitive runs on the array's owning
     // thread, so its region is usable for the payload growth.
-    unsafe { array_push(a, x) };
+    // The barrier makes `x` storable into the array first.
+    unsafe { array_push(a, crate::barrier::omni_store_barrier(a, x)) };
     Ok(NOTHING)
 }
 

@@ -85,8 +85,13 @@ pub fn get(args: &[Value]) -> R {
 
 pub fn set(d: Value, k: Value, v: Value) -> R {
     let d = dict_arg("dict-set!", d)?;
-    // SAFETY: `d` is a dict used on its owning thread.
-    unsafe { dict_set(d, k, v) };
+    // SAFETY: `d` is a dict used on its owning thread; the barrier makes the
+    // key and the value storable into it (older-only store rule).
+    unsafe {
+        let k = crate::barrier::omni_store_barrier(d, k);
+        let v = crate::barrier::omni_store_barrier(d, v);
+        dict_set(d, k, v)
+    };
     Ok(NOTHING)
 }
 

@@ -99,8 +99,9 @@ fn mutate_pair(prim: &str, p: Value, x: Value, set: unsafe fn(Value, Value)) -> 
     if !is_pair(p) {
         return Err(expected(prim, "a pair", p));
     }
-    // SAFETY: checked to be a pair; `set` writes one of its fields.
-    unsafe { set(p, x) };
+    // SAFETY: checked to be a pair; the barrier makes `x` storable into it
+    // (older-only store rule) and `set` writes one of its fields.
+    unsafe { set(p, crate::barrier::omni_store_barrier(p, x)) };
     Ok(NOTHING)
 }
 

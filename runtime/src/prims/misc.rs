@@ -27,8 +27,8 @@ pub fn unbox(b: Value) -> R {
 
 pub fn set_box(b: Value, v: Value) -> R {
     if is_box(b) {
-        // SAFETY: checked to be a box.
-        unsafe { box_set(b, v) };
+        // SAFETY: checked to be a box; the barrier makes `v` storable into it.
+        unsafe { box_set(b, crate::barrier::omni_store_barrier(b, v)) };
         Ok(NOTHING)
     } else {
         Err(expected("set-box!", "a box", b))
