@@ -24,8 +24,22 @@ fn build_runtime_staticlib() {
     let rustc = env::var("RUSTC").unwrap_or_else(|_| "rustc".into());
     let lib = out.join("libomni_runtime.a");
     let status = Command::new(rustc)
-        .args(["--edition", "2021", "--crate-type", "staticlib", "--crate-name", "omni_runtime"])
-        .args(["-C", "opt-level=3", "-C", "panic=abort", "-C", "debuginfo=0"])
+        .args([
+            "--edition",
+            "2021",
+            "--crate-type",
+            "staticlib",
+            "--crate-name",
+            "omni_runtime",
+        ])
+        .args([
+            "-C",
+            "opt-level=3",
+            "-C",
+            "panic=abort",
+            "-C",
+            "debuginfo=0",
+        ])
         .args(["-C", "codegen-units=1", "--cap-lints", "allow"])
         .arg(runtime_src.join("lib.rs"))
         .arg("-o")

@@ -30,7 +30,14 @@ fn expectations(name: &str) -> Expect {
     Expect {
         stdout: read("out").unwrap_or_default(),
         fails: err.is_some(),
-        stderr_lines: err.map(|e| e.lines().filter(|l| !l.is_empty()).map(String::from).collect()).unwrap_or_default(),
+        stderr_lines: err
+            .map(|e| {
+                e.lines()
+                    .filter(|l| !l.is_empty())
+                    .map(String::from)
+                    .collect()
+            })
+            .unwrap_or_default(),
         env: read("env")
             .map(|e| {
                 e.lines()
@@ -46,11 +53,16 @@ fn check(mode: &str, name: &str, out: &Output, exp: &Expect) -> Result<(), Strin
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
     let Some(code) = out.status.code() else {
-        return Err(format!("[{mode}] {name}: killed by a signal ({:?})\nstderr:\n{stderr}", out.status));
+        return Err(format!(
+            "[{mode}] {name}: killed by a signal ({:?})\nstderr:\n{stderr}",
+            out.status
+        ));
     };
     let want_code = if exp.fails { 1 } else { 0 };
     if code != want_code {
-        return Err(format!("[{mode}] {name}: exit status {code}, expected {want_code}\nstderr:\n{stderr}"));
+        return Err(format!(
+            "[{mode}] {name}: exit status {code}, expected {want_code}\nstderr:\n{stderr}"
+        ));
     }
     if stdout != exp.stdout {
         return Err(format!(
@@ -60,7 +72,9 @@ fn check(mode: &str, name: &str, out: &Output, exp: &Expect) -> Result<(), Strin
     }
     for line in &exp.stderr_lines {
         if !stderr.contains(line.as_str()) {
-            return Err(format!("[{mode}] {name}: stderr lacks {line:?}\n--- stderr\n{stderr}"));
+            return Err(format!(
+                "[{mode}] {name}: stderr lacks {line:?}\n--- stderr\n{stderr}"
+            ));
         }
     }
     if !exp.fails && stderr.contains("error") {
@@ -78,7 +92,10 @@ fn run_case(name: &str) {
     let mut failures = Vec::new();
 
     let mut cmd = Command::new(omnic());
-    cmd.arg("run").arg(&src).current_dir(&dir).envs(exp.env.iter().cloned());
+    cmd.arg("run")
+        .arg(&src)
+        .current_dir(&dir)
+        .envs(exp.env.iter().cloned());
     let out = cmd.output().expect("running omnic");
     if let Err(e) = check("run", name, &out, &exp) {
         failures.push(e);
@@ -86,7 +103,13 @@ fn run_case(name: &str) {
 
     let tmp = tempfile::tempdir().expect("temp dir");
     let exe = tmp.path().join(name);
-    let build = Command::new(omnic()).arg("build").arg(&src).arg("-o").arg(&exe).output().expect("omnic build");
+    let build = Command::new(omnic())
+        .arg("build")
+        .arg(&src)
+        .arg("-o")
+        .arg(&exe)
+        .output()
+        .expect("omnic build");
     let compile_error = !build.status.success();
     if compile_error {
         // A compile error must be reported the same way by `build`.
@@ -94,7 +117,11 @@ fn run_case(name: &str) {
             failures.push(e);
         }
     } else {
-        let out = Command::new(&exe).current_dir(&dir).envs(exp.env.iter().cloned()).output().expect("run exe");
+        let out = Command::new(&exe)
+            .current_dir(&dir)
+            .envs(exp.env.iter().cloned())
+            .output()
+            .expect("run exe");
         if let Err(e) = check("exe", name, &out, &exp) {
             failures.push(e);
         }
@@ -154,13 +181,21 @@ fn every_case_is_listed() {
     for entry in std::fs::read_dir(cases_dir()).unwrap() {
         let path = entry.unwrap().path();
         if path.extension().and_then(|e| e.to_str()) == Some("omni") {
-            let stem = path.file_stem().unwrap().to_str().unwrap().replace('-', "_");
+            let stem = path
+                .file_stem()
+                .unwrap()
+                .to_str()
+                .unwrap()
+                .replace('-', "_");
             if !LISTED.contains(&stem.as_str()) {
                 missing.push(stem);
             }
         }
     }
-    assert!(missing.is_empty(), "cases not listed in tests/e2e.rs: {missing:?}");
+    assert!(
+        missing.is_empty(),
+        "cases not listed in tests/e2e.rs: {missing:?}"
+    );
 }
 
 /// The README's example command works from another directory.
@@ -168,8 +203,17 @@ fn every_case_is_listed() {
 fn build_from_any_directory() {
     let tmp = tempfile::tempdir().unwrap();
     let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/hello.omni");
-    let st = Command::new(omnic()).arg("build").arg(&src).current_dir(tmp.path()).output().unwrap();
-    assert!(st.status.success(), "{}", String::from_utf8_lossy(&st.stderr));
+    let st = Command::new(omnic())
+        .arg("build")
+        .arg(&src)
+        .current_dir(tmp.path())
+        .output()
+        .unwrap();
+    assert!(
+        st.status.success(),
+        "{}",
+        String::from_utf8_lossy(&st.stderr)
+    );
     let exe = tmp.path().join("hello");
     let out = Command::new(&exe).current_dir("/").output().unwrap();
     assert!(out.status.success());

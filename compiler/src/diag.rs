@@ -315,3 +315,9 @@ mod tests {
         assert_eq!(diag.secondary[0].0, Span::new(0, 0, 1));
     }
 }
+
+impl From<crate::expand::ExpandError> for Diagnostic {
+    fn from(e: crate::expand::ExpandError) -> Diagnostic {
+        Diagnostic::error(e.message, e.span, e.label)
+    }
+}

@@ -25,8 +25,18 @@ pub struct KindMeta {
     pub clone: CloneFn,
 }
 
-const fn entry(kind: ObjKind, name: &'static str, trace: TraceFn, clone: CloneFn) -> Option<KindMeta> {
-    Some(KindMeta { kind, name, trace, clone })
+const fn entry(
+    kind: ObjKind,
+    name: &'static str,
+    trace: TraceFn,
+    clone: CloneFn,
+) -> Option<KindMeta> {
+    Some(KindMeta {
+        kind,
+        name,
+        trace,
+        clone,
+    })
 }
 
 const fn build_table() -> [Option<KindMeta>; 256] {
@@ -95,14 +105,27 @@ mod tests {
 
     #[test]
     fn every_existing_kind_has_metadata_and_the_rest_do_not() {
-        for k in [ObjKind::Pair, ObjKind::Float, ObjKind::String, ObjKind::Symbol, ObjKind::Array, ObjKind::Dict] {
+        for k in [
+            ObjKind::Pair,
+            ObjKind::Float,
+            ObjKind::String,
+            ObjKind::Symbol,
+            ObjKind::Array,
+            ObjKind::Dict,
+        ] {
             assert!(has_metadata(k as u8), "{k:?}");
             assert_eq!(metadata(k as u8).kind, k);
         }
         for k in [ObjKind::Closure, ObjKind::Box] {
             assert_eq!(metadata(k as u8).name, kind_name(k as u8));
         }
-        for k in [ObjKind::Struct, ObjKind::Type, ObjKind::Channel, ObjKind::Thread, ObjKind::Error] {
+        for k in [
+            ObjKind::Struct,
+            ObjKind::Type,
+            ObjKind::Channel,
+            ObjKind::Thread,
+            ObjKind::Error,
+        ] {
             assert!(!has_metadata(k as u8), "{k:?}");
         }
         assert!(!has_metadata(0));

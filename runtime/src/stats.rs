@@ -135,8 +135,18 @@ mod local {
                     g.counters[i].stat_add(n);
                 }
             }
-            flush_gauge(&self.regions_live, &self.regions_peak, &g.regions_live, &g.regions_peak);
-            flush_gauge(&self.bytes_live, &self.bytes_peak, &g.bytes_live, &g.bytes_peak);
+            flush_gauge(
+                &self.regions_live,
+                &self.regions_peak,
+                &g.regions_live,
+                &g.regions_peak,
+            );
+            flush_gauge(
+                &self.bytes_live,
+                &self.bytes_peak,
+                &g.bytes_live,
+                &g.bytes_peak,
+            );
         }
     }
 
@@ -323,7 +333,9 @@ pub fn snapshot() -> StatsSnapshot {
         for (i, c) in l.counters.iter().enumerate() {
             s.counters[i] += c.get();
         }
-        s.regions_peak_live = s.regions_peak_live.max(s.regions_live + l.regions_peak.get());
+        s.regions_peak_live = s
+            .regions_peak_live
+            .max(s.regions_live + l.regions_peak.get());
         s.regions_live += l.regions_live.get();
         s.bytes_peak_live = s.bytes_peak_live.max(s.bytes_live + l.bytes_peak.get());
         s.bytes_live += l.bytes_live.get();

@@ -13,7 +13,9 @@
 //! with a message instead of reading freed memory. Tethers belong to the
 //! region's owning thread (docs/REGION_TETHERING.md).
 
-use crate::region::{fatal, liveness_add_tether, liveness_drop_tether, region_epoch, region_id, region_of, Region};
+use crate::region::{
+    fatal, liveness_add_tether, liveness_drop_tether, region_epoch, region_id, region_of, Region,
+};
 use crate::stats::{self, Counter};
 use crate::value::{is_ptr, Value};
 
@@ -33,7 +35,11 @@ pub struct TetherDebug {
 
 impl TetherDebug {
     pub const fn new() -> Self {
-        TetherDebug { next_serial: 0, active: [0; TRACKED_TETHERS], len: 0 }
+        TetherDebug {
+            next_serial: 0,
+            active: [0; TRACKED_TETHERS],
+            len: 0,
+        }
     }
 
     /// Register a new tether; returns its serial (0 = untracked).
@@ -152,7 +158,12 @@ pub struct BorrowedRef {
 pub unsafe fn borrow(t: &Tether, v: Value) -> BorrowedRef {
     // SAFETY: the tether keeps its region alive.
     let epoch = unsafe { region_epoch(t.region) };
-    BorrowedRef { value: v, region: t.region, epoch, tether_serial: t.serial }
+    BorrowedRef {
+        value: v,
+        region: t.region,
+        epoch,
+        tether_serial: t.serial,
+    }
 }
 
 /// Borrow `v` relying on its region's scope or external references only:
@@ -162,12 +173,22 @@ pub unsafe fn borrow(t: &Tether, v: Value) -> BorrowedRef {
 /// `v` is an immediate or an object of a live region.
 pub unsafe fn borrow_unpinned(v: Value) -> BorrowedRef {
     if !is_ptr(v) {
-        return BorrowedRef { value: v, region: std::ptr::null_mut(), epoch: 0, tether_serial: 0 };
+        return BorrowedRef {
+            value: v,
+            region: std::ptr::null_mut(),
+            epoch: 0,
+            tether_serial: 0,
+        };
     }
     // SAFETY: caller contract.
     unsafe {
         let r = region_of(v);
-        BorrowedRef { value: v, region: r, epoch: region_epoch(r), tether_serial: 0 }
+        BorrowedRef {
+            value: v,
+            region: r,
+            epoch: region_epoch(r),
+            tether_serial: 0,
+        }
     }
 }
 
@@ -200,7 +221,10 @@ impl BorrowedRef {
                     now
                 ));
             }
-            if cfg!(debug_assertions) && self.tether_serial != 0 && !(*self.region).tether_debug.is_active(self.tether_serial) {
+            if cfg!(debug_assertions)
+                && self.tether_serial != 0
+                && !(*self.region).tether_debug.is_active(self.tether_serial)
+            {
                 fatal(format_args!(
                     "stale borrow: tether {} on region {} ended before this use",
                     self.tether_serial,

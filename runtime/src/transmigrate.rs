@@ -14,7 +14,10 @@
 //! performs no heap allocation per edge.
 
 use crate::metadata::metadata;
-use crate::region::{alloc_object, fatal, global_region, is_older_or_same, region_bytes, region_is_alive, region_of, Region};
+use crate::region::{
+    alloc_object, fatal, global_region, is_older_or_same, region_bytes, region_is_alive, region_of,
+    Region,
+};
 use crate::stats::{self, Counter};
 use crate::value::{is_ptr, make_header, ObjKind, Value, HEADER_FLAGS_SHIFT, KIND_MASK, PAIR_SIZE};
 use std::cell::RefCell;
@@ -39,7 +42,13 @@ const INITIAL_SLOTS: usize = 1024;
 
 impl ForwardTable {
     pub fn new() -> Self {
-        ForwardTable { keys: vec![0; INITIAL_SLOTS], vals: vec![0; INITIAL_SLOTS], mask: INITIAL_SLOTS - 1, len: 0, stamp: 0 }
+        ForwardTable {
+            keys: vec![0; INITIAL_SLOTS],
+            vals: vec![0; INITIAL_SLOTS],
+            mask: INITIAL_SLOTS - 1,
+            len: 0,
+            stamp: 0,
+        }
     }
 
     /// Forget every entry (O(1) except once every 65535 uses).
@@ -215,7 +224,12 @@ unsafe fn copy_object(v: Value, dst: *mut Region) -> Value {
 /// # Safety
 /// `slot` is a writable value slot of a copy in `dst` (or the root cell).
 #[inline(always)]
-unsafe fn rewrite_edge<D: Domain>(m: &mut Migrator, domain: &D, dst: *mut Region, slot: *mut Value) {
+unsafe fn rewrite_edge<D: Domain>(
+    m: &mut Migrator,
+    domain: &D,
+    dst: *mut Region,
+    slot: *mut Value,
+) {
     // SAFETY: caller contract; `v` is a live object when it is a pointer.
     unsafe {
         let v = *slot;
@@ -281,14 +295,28 @@ unsafe fn run<D: Domain>(root: Value, domain: D, dst: *mut Region) -> Transmigra
         let (value, objects) = MIGRATOR
             .try_with(|cell| match cell.try_borrow_mut() {
                 Ok(mut m) => go(&mut m),
-                Err(_) => go(&mut Migrator { forward: ForwardTable::new(), work: Vec::new(), objects: 0 }),
+                Err(_) => go(&mut Migrator {
+                    forward: ForwardTable::new(),
+                    work: Vec::new(),
+                    objects: 0,
+                }),
             })
-            .unwrap_or_else(|_| go(&mut Migrator { forward: ForwardTable::new(), work: Vec::new(), objects: 0 }));
+            .unwrap_or_else(|_| {
+                go(&mut Migrator {
+                    forward: ForwardTable::new(),
+                    work: Vec::new(),
+                    objects: 0,
+                })
+            });
         let bytes = region_bytes(dst).saturating_sub(before) as u64;
         stats::count(Counter::Transmigrations, 1);
         stats::count(Counter::TransmigratedObjects, objects);
         stats::count(Counter::TransmigratedBytes, bytes);
-        TransmigrateOutcome { value, objects, bytes }
+        TransmigrateOutcome {
+            value,
+            objects,
+            bytes,
+        }
     }
 }
 
@@ -307,9 +335,17 @@ pub unsafe fn transmigrate(root: Value, src: *mut Region, dst: *mut Region) -> V
 ///
 /// # Safety
 /// As `transmigrate`.
-pub unsafe fn transmigrate_counted(root: Value, src: *mut Region, dst: *mut Region) -> TransmigrateOutcome {
+pub unsafe fn transmigrate_counted(
+    root: Value,
+    src: *mut Region,
+    dst: *mut Region,
+) -> TransmigrateOutcome {
     if src == dst || src == global_region() || !is_ptr(root) {
-        return TransmigrateOutcome { value: root, objects: 0, bytes: 0 };
+        return TransmigrateOutcome {
+            value: root,
+            objects: 0,
+            bytes: 0,
+        };
     }
     // SAFETY: forwarded contract.
     unsafe { run(root, InRegion(src), dst) }
@@ -323,7 +359,11 @@ pub unsafe fn transmigrate_counted(root: Value, src: *mut Region, dst: *mut Regi
 /// As `transmigrate`.
 pub unsafe fn transmigrate_younger_than(root: Value, dst: *mut Region) -> TransmigrateOutcome {
     if !is_ptr(root) {
-        return TransmigrateOutcome { value: root, objects: 0, bytes: 0 };
+        return TransmigrateOutcome {
+            value: root,
+            objects: 0,
+            bytes: 0,
+        };
     }
     // SAFETY: forwarded contract.
     unsafe { run(root, YoungerThan(dst), dst) }
@@ -334,7 +374,11 @@ pub unsafe fn transmigrate_younger_than(root: Value, dst: *mut Region) -> Transm
 /// # Safety
 /// As `transmigrate`.
 #[no_mangle]
-pub unsafe extern "C" fn omni_transmigrate(root: Value, src: *mut Region, dst: *mut Region) -> Value {
+pub unsafe extern "C" fn omni_transmigrate(
+    root: Value,
+    src: *mut Region,
+    dst: *mut Region,
+) -> Value {
     // SAFETY: forwarded contract.
     unsafe { transmigrate(root, src, dst) }
 }

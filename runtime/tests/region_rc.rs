@@ -45,7 +45,10 @@ fn small_region_allocates_in_the_inline_buffer_and_region_of_finds_it() {
         // The header names the inline chunk descriptor inside the control block.
         let chunk = header_chunk(*(p as *const u64));
         let block = r as usize;
-        assert!(chunk > block && chunk < block + std::mem::size_of::<Region>(), "inline chunk lives in the control block");
+        assert!(
+            chunk > block && chunk < block + std::mem::size_of::<Region>(),
+            "inline chunk lives in the control block"
+        );
         let a = acct(r);
         assert_eq!(a.chunks, 1);
         assert_eq!(a.inline_used, PAIR_SIZE);
@@ -86,7 +89,10 @@ fn large_allocation_gets_a_dedicated_chunk() {
         assert_eq!(acct(r).chunks, before + 1);
         // The bump chunk is untouched: a small object still goes inline.
         let p = alloc_pair(r, NIL, NIL);
-        assert_eq!(header_chunk(*(p as *const u64)), header_chunk(*(alloc_pair(r, NIL, NIL) as *const u64)));
+        assert_eq!(
+            header_chunk(*(p as *const u64)),
+            header_chunk(*(alloc_pair(r, NIL, NIL) as *const u64))
+        );
         assert!(acct(r).bytes >= DEDICATED_THRESHOLD + 64);
         region_exit(r);
     }
@@ -142,7 +148,14 @@ fn a_tether_keeps_a_region_alive_after_scope_exit() {
 /// region is reclaimed exactly once, right after the last of them.
 #[test]
 fn the_last_of_scope_external_and_tether_reclaims_exactly_once() {
-    let orders: [[u8; 3]; 6] = [[0, 1, 2], [0, 2, 1], [1, 0, 2], [1, 2, 0], [2, 0, 1], [2, 1, 0]];
+    let orders: [[u8; 3]; 6] = [
+        [0, 1, 2],
+        [0, 2, 1],
+        [1, 0, 2],
+        [1, 2, 0],
+        [2, 0, 1],
+        [2, 1, 0],
+    ];
     for order in orders {
         unsafe {
             let r = region_create();
@@ -246,7 +259,11 @@ fn merge_moves_every_object_in_time_proportional_to_chunks() {
         region_merge(young, old).unwrap();
         let mut cur = l;
         while is_pair(cur) {
-            assert_eq!(region_of(cur), old, "every merged object now belongs to old");
+            assert_eq!(
+                region_of(cur),
+                old,
+                "every merged object now belongs to old"
+            );
             cur = cdr(cur);
         }
         assert_eq!(acct(old).bytes, old_bytes + young_bytes);
@@ -294,14 +311,24 @@ fn merged_inline_chunk_keeps_the_young_control_block_until_the_old_region_goes()
         region_exit(young);
         // young's block must not be recycled while old owns its inline chunk.
         let others: Vec<_> = (0..4).map(|_| region_create()).collect();
-        assert!(!others.contains(&young), "young's block was recycled too early");
-        assert_eq!(int_value(car(p)), 7, "object in the handed-over inline buffer is intact");
+        assert!(
+            !others.contains(&young),
+            "young's block was recycled too early"
+        );
+        assert_eq!(
+            int_value(car(p)),
+            7,
+            "object in the handed-over inline buffer is intact"
+        );
         for r in others.into_iter().rev() {
             region_exit(r);
         }
         region_exit(old);
         let again: Vec<_> = (0..2).map(|_| region_create()).collect();
-        assert!(again.contains(&young), "after both owners let go the block is pooled again");
+        assert!(
+            again.contains(&young),
+            "after both owners let go the block is pooled again"
+        );
         for r in again.into_iter().rev() {
             region_exit(r);
         }
@@ -316,14 +343,25 @@ fn merges_that_are_not_allowed_are_refused() {
         let c = region_create();
         assert_eq!(region_merge(a, a), Err(MergeRefusal::SameRegion));
         assert_eq!(region_merge(a, b), Err(MergeRefusal::NotOlder));
-        assert_eq!(region_merge(global_region(), a), Err(MergeRefusal::YoungIsGlobal));
+        assert_eq!(
+            region_merge(global_region(), a),
+            Err(MergeRefusal::YoungIsGlobal)
+        );
         region_merge(c, b).unwrap();
-        assert_eq!(region_merge(c, a), Err(MergeRefusal::AlreadyMergedElsewhere));
+        assert_eq!(
+            region_merge(c, a),
+            Err(MergeRefusal::AlreadyMergedElsewhere)
+        );
         region_merge(c, b).unwrap(); // again into the same region: fine
         assert_eq!(acct(b).external_rc, 1, "one reference however many merges");
-        let other_thread = std::thread::spawn(|| region_create() as usize).join().unwrap() as *mut Region;
+        let other_thread = std::thread::spawn(|| region_create() as usize)
+            .join()
+            .unwrap() as *mut Region;
         let d = region_create();
-        assert_eq!(region_merge(d, other_thread), Err(MergeRefusal::DifferentOwners));
+        assert_eq!(
+            region_merge(d, other_thread),
+            Err(MergeRefusal::DifferentOwners)
+        );
         region_exit(d);
         region_exit(c);
         region_exit(b);
@@ -354,7 +392,11 @@ fn borrowed_refs_check_epoch_and_tether() {
         b.check();
         let u = borrow_unpinned(p);
         tether_end(t);
-        assert_eq!(u.get(), p, "an unpinned borrow stays valid while the scope lives");
+        assert_eq!(
+            u.get(),
+            p,
+            "an unpinned borrow stays valid while the scope lives"
+        );
         region_exit(r);
     }
 }
@@ -404,7 +446,9 @@ fn accounting_and_statistics_move() {
 /// Entry point of the child processes (does nothing in a normal run).
 #[test]
 fn child_process_entry() {
-    let Some(scenario) = child_scenario() else { return };
+    let Some(scenario) = child_scenario() else {
+        return;
+    };
     unsafe {
         match scenario.as_str() {
             "double_exit" => {
@@ -482,20 +526,38 @@ fn child(scenario: &str) -> std::process::Output {
 
 #[test]
 fn double_exit_aborts_naming_the_region() {
-    assert_aborted_with(&child("double_exit"), &["double exit of region #", "1 external reference"]);
-    assert_aborted_with(&child("double_exit_reclaimed"), &["double exit of region #", "already reclaimed"]);
+    assert_aborted_with(
+        &child("double_exit"),
+        &["double exit of region #", "1 external reference"],
+    );
+    assert_aborted_with(
+        &child("double_exit_reclaimed"),
+        &["double exit of region #", "already reclaimed"],
+    );
 }
 
 #[test]
 fn rc_underflow_aborts() {
-    assert_aborted_with(&child("rc_underflow"), &["external RC underflow on region #"]);
-    assert_aborted_with(&child("tether_underflow"), &["tether_end without tether_start on region #"]);
+    assert_aborted_with(
+        &child("rc_underflow"),
+        &["external RC underflow on region #"],
+    );
+    assert_aborted_with(
+        &child("tether_underflow"),
+        &["tether_end without tether_start on region #"],
+    );
 }
 
 #[test]
 fn destroy_while_pinned_aborts() {
-    assert_aborted_with(&child("destroy_while_pinned"), &["destroy of region #", "while pinned by 1 tether"]);
-    assert_aborted_with(&child("destroy_while_referenced"), &["while 1 external reference(s) remain"]);
+    assert_aborted_with(
+        &child("destroy_while_pinned"),
+        &["destroy of region #", "while pinned by 1 tether"],
+    );
+    assert_aborted_with(
+        &child("destroy_while_referenced"),
+        &["while 1 external reference(s) remain"],
+    );
 }
 
 #[test]
@@ -505,15 +567,33 @@ fn exiting_the_global_region_aborts() {
 
 #[test]
 fn quota_abort_names_region_and_site() {
-    let out = run_child("child_process_entry", "quota", &[("OMNI_REGION_QUOTA_BYTES", "65536")]);
-    assert_aborted_with(&out, &["region exceeded quota; likely escape/retention", "region #", "quota 65536 bytes", "site 7"]);
+    let out = run_child(
+        "child_process_entry",
+        "quota",
+        &[("OMNI_REGION_QUOTA_BYTES", "65536")],
+    );
+    assert_aborted_with(
+        &out,
+        &[
+            "region exceeded quota; likely escape/retention",
+            "region #",
+            "quota 65536 bytes",
+            "site 7",
+        ],
+    );
 }
 
 #[test]
 fn stale_borrows_abort() {
-    assert_aborted_with(&child("stale_borrow_after_exit"), &["stale borrow: region #", "was reclaimed"]);
+    assert_aborted_with(
+        &child("stale_borrow_after_exit"),
+        &["stale borrow: region #", "was reclaimed"],
+    );
     if cfg!(debug_assertions) {
-        assert_aborted_with(&child("stale_borrow_after_tether_end"), &["stale borrow: tether 1 on region #", "ended"]);
+        assert_aborted_with(
+            &child("stale_borrow_after_tether_end"),
+            &["stale borrow: tether 1 on region #", "ended"],
+        );
     }
 }
 
@@ -524,7 +604,11 @@ fn pointer_into_a_dead_region_trips_the_check() {
 
 #[test]
 fn stats_report_prints_every_counter() {
-    let out = run_child("child_process_entry", "stats_report", &[("OMNI_STATS", "1")]);
+    let out = run_child(
+        "child_process_entry",
+        "stats_report",
+        &[("OMNI_STATS", "1")],
+    );
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stderr}");
     for key in [
@@ -542,9 +626,21 @@ fn stats_report_prints_every_counter() {
         "tethers",
         "external_retains",
     ] {
-        assert!(stderr.contains(&format!("omni-stats: {key}=")), "missing {key}:\n{stderr}");
+        assert!(
+            stderr.contains(&format!("omni-stats: {key}=")),
+            "missing {key}:\n{stderr}"
+        );
     }
-    for exact in ["regions_created=1\n", "regions_live=0\n", "regions_peak_live=1\n", "bytes_allocated=2400\n", "bytes_peak_live=2400\n"] {
-        assert!(stderr.contains(&format!("omni-stats: {exact}")), "expected {exact:?}:\n{stderr}");
+    for exact in [
+        "regions_created=1\n",
+        "regions_live=0\n",
+        "regions_peak_live=1\n",
+        "bytes_allocated=2400\n",
+        "bytes_peak_live=2400\n",
+    ] {
+        assert!(
+            stderr.contains(&format!("omni-stats: {exact}")),
+            "expected {exact:?}:\n{stderr}"
+        );
     }
 }

@@ -159,13 +159,24 @@ fn every_object_kind_goes_through_its_metadata_payloads_included() {
         let b2 = dict_get(d2, make_int(1)).expect("dict key 1");
         let arr2 = box_get(b2);
         assert_eq!(array_len(arr2), 3);
-        assert_eq!(array_get(arr2, 0), s2, "string shared between closure and array");
+        assert_eq!(
+            array_get(arr2, 0),
+            s2,
+            "string shared between closure and array"
+        );
         let inner2 = array_get(arr2, 1);
-        assert_eq!(dict_get(d2, s2), Some(inner2), "pair shared between dict and array");
+        assert_eq!(
+            dict_get(d2, s2),
+            Some(inner2),
+            "pair shared between dict and array"
+        );
         assert_eq!(float_value(car(inner2)), 2.5);
         let n = walk(c2, &mut |x| {
             let r = region_of(x);
-            assert!(r == dst || r == global_region(), "object outside dst: {x:#x}");
+            assert!(
+                r == dst || r == global_region(),
+                "object outside dst: {x:#x}"
+            );
         });
         assert!(n >= 7);
         region_exit(junk);
@@ -273,7 +284,9 @@ fn header_flags_survive_the_pair_fast_path() {
 
 #[test]
 fn child_process_entry() {
-    let Some(scenario) = child_scenario() else { return };
+    let Some(scenario) = child_scenario() else {
+        return;
+    };
     unsafe {
         match scenario.as_str() {
             "missing_metadata" => {

@@ -79,6 +79,7 @@ pub(crate) fn translate<'a, M: Module>(
         vars: Vec::new(),
         env: params[0],
         region: params[1],
+        callee_region: params[1],
         global_region: None,
         func_refs: HashMap::new(),
         data_refs: HashMap::new(),
@@ -102,6 +103,8 @@ struct FnTx<'c, 'a, 'b, M: Module> {
     vars: Vec<Variable>,
     env: Value,
     region: Value,
+    /// The result region for the call being generated (see `callee_region`).
+    callee_region: Value,
     /// `omni_rt_global_region()`, called once in the entry block when some
     /// allocation site of the function uses the global region.
     global_region: Option<Value>,
@@ -197,6 +200,8 @@ impl<M: Module> FnTx<'_, '_, '_, M> {
                 self.b.ins().jump(join, &[v.into()]);
             }
             Tail::Call { callee, args, loc } => {
+                // A tail call returns into our caller: same result region.
+                self.callee_region = self.region;
                 self.call(callee, args, *loc, true)?;
             }
             Tail::If { cond, then, els } => {
@@ -249,7 +254,12 @@ impl<M: Module> FnTx<'_, '_, '_, M> {
                 let loc = self.loc32(loc);
                 self.call_rt1(RuntimeFn::CallVariadicList, &[prim_addr, region, list, loc])
             }
-            Op::Call { callee, args } => {
+            Op::Call {
+                callee,
+                args,
+                region,
+            } => {
+                self.callee_region = self.region_value(*region)?;
                 let v = self.call(callee, args, loc, false)?;
                 v.ok_or_else(|| CodegenError::new("non-tail call produced no value"))
             }
@@ -276,8 +286,15 @@ impl<M: Module> FnTx<'_, '_, '_, M> {
                 }
                 Ok(v)
             }
-            Op::GlobalSet { global, value } => {
-                let v = self.atom(value)?;
+            Op::GlobalSet {
+                global,
+                value,
+                barrier,
+            } => {
+                let mut v = self.atom(value)?;
+                if *barrier {
+                    v = self.call_rt1(RuntimeFn::GlobalStore, &[v])?;
+                }
                 let slot = self.global_slot(*global)?;
                 let addr = self.data_addr(slot);
                 self.b.ins().store(MemFlagsData::trusted(), v, addr, 0);
@@ -297,9 +314,16 @@ impl<M: Module> FnTx<'_, '_, '_, M> {
                     .ins()
                     .load(W, MemFlagsData::trusted(), cell, BOX_VALUE))
             }
-            Op::BoxSet { cell, value } => {
+            Op::BoxSet {
+                cell,
+                value,
+                barrier,
+            } => {
                 let cell = self.atom(cell)?;
-                let v = self.atom(value)?;
+                let mut v = self.atom(value)?;
+                if *barrier {
+                    v = self.call_rt1(RuntimeFn::StoreBarrier, &[cell, v])?;
+                }
                 self.b
                     .ins()
                     .store(MemFlagsData::trusted(), v, cell, BOX_VALUE);
@@ -316,6 +340,15 @@ impl<M: Module> FnTx<'_, '_, '_, M> {
                 self.b
                     .ins()
                     .store(MemFlagsData::trusted(), v, closure, offset);
+                Ok(self.word(NOTHING))
+            }
+            Op::RegionCreate => {
+                let site = self.loc32(self.f.loc);
+                self.call_rt1(RuntimeFn::RegionCreate, &[site])
+            }
+            Op::RegionExit(r) => {
+                let r = self.atom(r)?;
+                self.call_rt(RuntimeFn::RegionExit, &[r])?;
                 Ok(self.word(NOTHING))
             }
             Op::CheckBound { value, name } => {
@@ -667,10 +700,10 @@ impl<M: Module> FnTx<'_, '_, '_, M> {
         }))
     }
 
-    /// The result region passed to a callee: the caller's own result region
-    /// (the IR does not yet say otherwise per call; CTRR will refine this).
+    /// The result region passed to the callee of the call being generated:
+    /// the `region` of an `Op::Call`, the own result region for tail calls.
     fn callee_region(&self) -> Value {
-        self.region
+        self.callee_region
     }
 
     /// The signature of `code` with `n` value arguments (`usize::MAX`: `apply`).
@@ -817,8 +850,19 @@ impl<M: Module> FnTx<'_, '_, '_, M> {
             .alloc_sites
             .get(site.0 as usize)
             .ok_or_else(|| CodegenError::new(format!("unknown allocation site {}", site.0)))?;
-        match site.region {
+        self.region_value(site.region)
+    }
+
+    /// The runtime value of a region reference. An `Unassigned` allocation
+    /// site (CTRR did not run) goes to the global region, which is never
+    /// reclaimed, so nothing can dangle.
+    fn region_value(&mut self, r: RegionRef) -> Result<Value> {
+        match r {
             RegionRef::Result => Ok(self.region),
+            RegionRef::Local(v) => {
+                let v = self.var(v)?;
+                Ok(self.b.use_var(v))
+            }
             RegionRef::Global | RegionRef::Unassigned => self
                 .global_region
                 .ok_or_else(|| CodegenError::new("global region not prepared")),
@@ -949,10 +993,11 @@ impl<M: Module> FnTx<'_, '_, '_, M> {
 /// Whether any allocation site used in `block` (recursively) needs the global
 /// region.
 fn block_uses_global_region(prog: &ir::Program, block: &ir::Block) -> bool {
+    let is_global = |r: RegionRef| matches!(r, RegionRef::Global | RegionRef::Unassigned);
     let global = |site: &AllocSiteId| {
         prog.alloc_sites
             .get(site.0 as usize)
-            .is_some_and(|s| matches!(s.region, RegionRef::Global | RegionRef::Unassigned))
+            .is_some_and(|s| is_global(s.region))
     };
     let in_stmts = block.stmts.iter().any(|s| match &s.op {
         Op::Prim {
@@ -962,6 +1007,7 @@ fn block_uses_global_region(prog: &ir::Program, block: &ir::Block) -> bool {
             site: Some(site), ..
         }
         | Op::Alloc { site, .. } => global(site),
+        Op::Call { region, .. } => is_global(*region),
         Op::If { then, els, .. } => {
             block_uses_global_region(prog, then) || block_uses_global_region(prog, els)
         }

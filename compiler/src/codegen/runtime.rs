@@ -34,6 +34,10 @@ pub enum RuntimeFn {
     GlobalRegion,
     SetLocs,
     Main,
+    RegionCreate,
+    RegionExit,
+    StoreBarrier,
+    GlobalStore,
 }
 
 impl RuntimeFn {
@@ -57,6 +61,10 @@ impl RuntimeFn {
             RuntimeFn::GlobalRegion => "omni_rt_global_region",
             RuntimeFn::SetLocs => "omni_rt_set_locs",
             RuntimeFn::Main => "omni_rt_main",
+            RuntimeFn::RegionCreate => "omni_region_create_at",
+            RuntimeFn::RegionExit => "omni_region_exit",
+            RuntimeFn::StoreBarrier => "omni_store_barrier",
+            RuntimeFn::GlobalStore => "omni_global_store",
         }
     }
 
@@ -97,6 +105,14 @@ impl RuntimeFn {
             RuntimeFn::SetLocs => (&[W, W], &[]),
             // (argc, argv, entry) -> exit status
             RuntimeFn::Main => (&[LOC, W, W], &[LOC]),
+            // (site: the creating function's location) -> region
+            RuntimeFn::RegionCreate => (&[LOC], &[W]),
+            // (region)
+            RuntimeFn::RegionExit => (&[W], &[]),
+            // (container, value) -> value to store
+            RuntimeFn::StoreBarrier => (&[W, W], &[W]),
+            // (value) -> value to store into a global
+            RuntimeFn::GlobalStore => (&[W], &[W]),
         }
     }
 

@@ -106,6 +106,7 @@ fn program(
                 kind: AllocKind::Cons,
                 func: FuncId(0),
                 span: Span::default(),
+                loc: LocId(0),
                 region: RegionRef::Global,
                 reason: "test".into(),
             })
@@ -255,6 +256,7 @@ fn mutual_recursion_through_closures_is_proper_tail_calls() {
                     Op::GlobalSet {
                         global: GlobalId(0),
                         value: v(0),
+                        barrier: false,
                     },
                 ),
                 set(
@@ -262,6 +264,7 @@ fn mutual_recursion_through_closures_is_proper_tail_calls() {
                     Op::GlobalSet {
                         global: GlobalId(1),
                         value: v(1),
+                        barrier: false,
                     },
                 ),
             ],
@@ -292,6 +295,7 @@ fn closure_counter_with_boxed_state() {
                     op: Op::BoxSet {
                         cell: v(0),
                         value: v(2),
+                        barrier: false,
                     },
                     loc: LocId(0),
                 },
@@ -305,6 +309,7 @@ fn closure_counter_with_boxed_state() {
             Op::Call {
                 callee: Callee::Unknown(v(1)),
                 args: vec![],
+                region: RegionRef::Result,
             },
         )
     };
@@ -416,6 +421,7 @@ fn cons_list_built_and_summed() {
                     Op::Call {
                         callee: known(1),
                         args: vec![int(100), Atom::Imm(NIL)],
+                        region: RegionRef::Result,
                     },
                 ),
                 set(
@@ -525,6 +531,7 @@ fn rest_parameters_through_apply_and_known_calls() {
                     Op::Call {
                         callee: Callee::Unknown(v(0)),
                         args: vec![int(10), int(52), int(99)],
+                        region: RegionRef::Result,
                     },
                 ),
                 set(
@@ -539,6 +546,7 @@ fn rest_parameters_through_apply_and_known_calls() {
                     Op::Call {
                         callee: known(1),
                         args: vec![int(1), v(2)],
+                        region: RegionRef::Result,
                     },
                 ),
                 set(4, inline(InlineOp::Mul, &[v(1), v(3)])),

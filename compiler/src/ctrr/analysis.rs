@@ -94,17 +94,75 @@ pub struct Analysis {
 pub fn prim_result_is_fresh(name: &str) -> bool {
     matches!(
         name,
-        "+" | "-" | "*" | "/" | "quot" | "rem" | "mod" | "%add" | "%sub" | "%mul" | "%div"
-            | "%lt" | "%gt" | "%le" | "%ge" | "%numeq" | "=" | "<" | ">" | "<=" | ">=" | "!="
-            | "zero?" | "even?" | "odd?" | "sqrt" | "expt" | "number->string" | "string->number"
-            | "eq?" | "equal?" | "not" | "list?" | "empty?" | "null?" | "pair?" | "length"
-            | "array-length" | "dict-size" | "has-key?" | "str" | "string-append"
-            | "string-length" | "substring" | "string-ref" | "string-split" | "string-join"
-            | "string-upcase" | "string-downcase" | "string->list" | "list->string"
-            | "string->symbol" | "symbol->string" | "char->int" | "int->char" | "print"
-            | "println" | "display" | "write" | "newline" | "error" | "read-line"
-            | "set-car!" | "set-cdr!" | "array-set!" | "push!" | "dict-set!" | "dict-remove!"
-            | "set-box!" | "error-message"
+        "+" | "-"
+            | "*"
+            | "/"
+            | "quot"
+            | "rem"
+            | "mod"
+            | "%add"
+            | "%sub"
+            | "%mul"
+            | "%div"
+            | "%lt"
+            | "%gt"
+            | "%le"
+            | "%ge"
+            | "%numeq"
+            | "="
+            | "<"
+            | ">"
+            | "<="
+            | ">="
+            | "!="
+            | "zero?"
+            | "even?"
+            | "odd?"
+            | "sqrt"
+            | "expt"
+            | "number->string"
+            | "string->number"
+            | "eq?"
+            | "equal?"
+            | "not"
+            | "list?"
+            | "empty?"
+            | "null?"
+            | "pair?"
+            | "length"
+            | "array-length"
+            | "dict-size"
+            | "has-key?"
+            | "str"
+            | "string-append"
+            | "string-length"
+            | "substring"
+            | "string-ref"
+            | "string-split"
+            | "string-join"
+            | "string-upcase"
+            | "string-downcase"
+            | "string->list"
+            | "list->string"
+            | "string->symbol"
+            | "symbol->string"
+            | "char->int"
+            | "int->char"
+            | "print"
+            | "println"
+            | "display"
+            | "write"
+            | "newline"
+            | "error"
+            | "read-line"
+            | "set-car!"
+            | "set-cdr!"
+            | "array-set!"
+            | "push!"
+            | "dict-set!"
+            | "dict-remove!"
+            | "set-box!"
+            | "error-message"
     )
 }
 
@@ -114,12 +172,19 @@ pub fn analyse(prog: &Program) -> Analysis {
     let mut summaries: Vec<Summary> = prog
         .functions
         .iter()
-        .map(|f| Summary { params_reach: vec![false; f.params.len() + f.rest.is_some() as usize], env_reaches: false })
+        .map(|f| Summary {
+            params_reach: vec![false; f.params.len() + f.rest.is_some() as usize],
+            env_reaches: false,
+        })
         .collect();
 
     // Call graph over known calls; SCCs come callee-first.
     let mut graph: DiGraph<FuncId, ()> = DiGraph::new();
-    let nodes: Vec<NodeIndex> = prog.functions.iter().map(|f| graph.add_node(f.id)).collect();
+    let nodes: Vec<NodeIndex> = prog
+        .functions
+        .iter()
+        .map(|f| graph.add_node(f.id))
+        .collect();
     for f in &prog.functions {
         for callee in known_callees(&f.body) {
             graph.add_edge(nodes[f.id.0 as usize], nodes[callee.0 as usize], ());
@@ -142,14 +207,21 @@ pub fn analyse(prog: &Program) -> Analysis {
             }
         }
     }
-    let facts = (0..n).map(|i| solve(prog, &prog.functions[i], &summaries)).collect();
+    let facts = (0..n)
+        .map(|i| solve(prog, &prog.functions[i], &summaries))
+        .collect();
     Analysis { summaries, facts }
 }
 
 fn summary_of(f: &Function, facts: &FunctionFacts) -> Summary {
     let reach = |v: VarId| facts.reach.get(&Node::Var(v)).copied().unwrap_or(false);
     Summary {
-        params_reach: f.params.iter().chain(f.rest.iter()).map(|v| reach(*v)).collect(),
+        params_reach: f
+            .params
+            .iter()
+            .chain(f.rest.iter())
+            .map(|v| reach(*v))
+            .collect(),
         env_reaches: facts.reach.get(&Node::Env).copied().unwrap_or(false),
     }
 }
@@ -157,7 +229,11 @@ fn summary_of(f: &Function, facts: &FunctionFacts) -> Summary {
 fn known_callees(b: &Block) -> Vec<FuncId> {
     let mut out = Vec::new();
     walk_block(b, &mut |st| {
-        if let Op::Call { callee: Callee::Known { func, .. }, .. } = &st.op {
+        if let Op::Call {
+            callee: Callee::Known { func, .. },
+            ..
+        } = &st.op
+        {
             out.push(*func);
         }
     });
@@ -169,7 +245,10 @@ fn known_callees(b: &Block) -> Vec<FuncId> {
 
 fn tail_call_known(t: &Tail) -> Option<Vec<FuncId>> {
     match t {
-        Tail::Call { callee: Callee::Known { func, .. }, .. } => Some(vec![*func]),
+        Tail::Call {
+            callee: Callee::Known { func, .. },
+            ..
+        } => Some(vec![*func]),
         Tail::If { then, els, .. } => {
             let mut v = known_callees(then);
             v.extend(known_callees(els));
@@ -244,15 +323,24 @@ impl Constraints {
         let reaching: Vec<(Atom, bool)> = match callee {
             Callee::Known { func, env } => {
                 let s = &summaries[func.0 as usize];
-                let mut v: Vec<(Atom, bool)> = args.iter().zip(s.params_reach.iter()).map(|(a, r)| (*a, *r)).collect();
+                let mut v: Vec<(Atom, bool)> = args
+                    .iter()
+                    .zip(s.params_reach.iter())
+                    .map(|(a, r)| (*a, *r))
+                    .collect();
                 v.push((*env, s.env_reaches));
                 v
             }
-            Callee::Unknown(f) => args.iter().chain(std::iter::once(f)).map(|a| (*a, true)).collect(),
+            Callee::Unknown(f) => args
+                .iter()
+                .chain(std::iter::once(f))
+                .map(|a| (*a, true))
+                .collect(),
         };
         for (a, reaches) in reaching {
             if let Some(n) = atom_node(&a) {
-                self.level_base.push((n, Lifetime::Result, Cause::TailArgument));
+                self.level_base
+                    .push((n, Lifetime::Result, Cause::TailArgument));
                 if reaches {
                     self.reach_base.push(n);
                 }
@@ -260,7 +348,14 @@ impl Constraints {
         }
     }
 
-    fn block(&mut self, prog: &Program, f: &Function, summaries: &[Summary], b: &Block, join: Option<Node>) {
+    fn block(
+        &mut self,
+        prog: &Program,
+        f: &Function,
+        summaries: &[Summary],
+        b: &Block,
+        join: Option<Node>,
+    ) {
         for st in &b.stmts {
             let Some(d) = st.var.map(Node::Var) else {
                 self.effect(prog, f, summaries, st);
@@ -333,7 +428,8 @@ impl Constraints {
         match &st.op {
             Op::GlobalSet { value, .. } if f.kind == FunctionKind::TopLevel => {
                 if let Some(n) = atom_node(value) {
-                    self.level_base.push((n, Lifetime::Global, Cause::TopLevelDefine));
+                    self.level_base
+                        .push((n, Lifetime::Global, Cause::TopLevelDefine));
                 }
             }
             Op::ClosureInit { closure, value, .. } => {
@@ -388,5 +484,9 @@ fn solve(prog: &Program, f: &Function, summaries: &[Summary]) -> FunctionFacts {
         }
     }
     let _ = prog;
-    FunctionFacts { level, cause, reach }
+    FunctionFacts {
+        level,
+        cause,
+        reach,
+    }
 }

@@ -56,16 +56,8 @@ pub(crate) fn front_end(path: &Path, dumps: Dumps) -> Result<FrontEnd, Fatal> {
     let program = syntax::read_program(sources.source(program_file), program_file)
         .map_err(|e| render(Diagnostic::from(e), &sources))?;
 
-    let ast = expand::expand_program(prelude, program).map_err(|e| {
-        let diag = Diagnostic {
-            message: e.message,
-            span: e.span,
-            label: e.label,
-            secondary: Vec::new(),
-            notes: Vec::new(),
-        };
-        render(diag, &sources)
-    })?;
+    let ast = expand::expand_program(prelude, program)
+        .map_err(|e| render(Diagnostic::from(e), &sources))?;
     if dumps.dump_ast {
         print_dump(&ast.to_string());
     }
@@ -74,9 +66,9 @@ pub(crate) fn front_end(path: &Path, dumps: Dumps) -> Result<FrontEnd, Fatal> {
     if dumps.dump_ir {
         print_dump(&program.to_string());
     }
-    ctrr::run(&mut program);
+    let report = ctrr::run(&mut program);
     if dumps.dump_ctrr {
-        print_dump(&program.to_string());
+        print_dump(&ctrr::dump(&program, &report, false));
     }
     Ok(FrontEnd { program })
 }

@@ -166,7 +166,11 @@ impl Program {
             ExprKind::PrimCall(p, args) => list(f, &format!("%prim:{p}"), args),
             ExprKind::If(c, t, e) => list(f, "if", &[(**c).clone(), (**t).clone(), (**e).clone()]),
             ExprKind::Let(bs, body) | ExprKind::Letrec(bs, body) => {
-                let head = if matches!(e.kind, ExprKind::Let(..)) { "let" } else { "letrec*" };
+                let head = if matches!(e.kind, ExprKind::Let(..)) {
+                    "let"
+                } else {
+                    "letrec*"
+                };
                 write!(f, "({head} (")?;
                 for (i, (l, init)) in bs.iter().enumerate() {
                     if i > 0 {
@@ -187,7 +191,11 @@ impl Program {
                 write!(f, ")")
             }
             ExprKind::SetGlobal(g, v) | ExprKind::DefineGlobal(g, v) => {
-                let head = if matches!(e.kind, ExprKind::SetGlobal(..)) { "set!" } else { "define" };
+                let head = if matches!(e.kind, ExprKind::SetGlobal(..)) {
+                    "set!"
+                } else {
+                    "define"
+                };
                 write!(f, "({head} {} ", self.globals[g.0 as usize].name)?;
                 self.write_expr(v, f)?;
                 write!(f, ")")

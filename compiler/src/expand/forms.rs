@@ -25,7 +25,11 @@ pub(super) fn expect_args(
         format!("{min} or {max}")
     };
     Err(ExpandError::new(
-        format!("`{form}` expects {expected} argument{}, got {}", plural(min.max(2)), args.len()),
+        format!(
+            "`{form}` expects {expected} argument{}, got {}",
+            plural(min.max(2)),
+            args.len()
+        ),
         span,
         format!("wrong number of arguments to `{form}`"),
     ))
@@ -52,7 +56,10 @@ pub(super) fn check_prim_arity(p: &PrimDesc, n: usize, span: Span) -> Result<()>
         PrimArity::Variadic { min } => format!("at least {min}"),
     };
     Err(ExpandError::new(
-        format!("wrong number of arguments to `{}`: expected {expected}, got {n}", p.name),
+        format!(
+            "wrong number of arguments to `{}`: expected {expected}, got {n}",
+            p.name
+        ),
         span,
         "called here",
     ))
@@ -60,13 +67,21 @@ pub(super) fn check_prim_arity(p: &PrimDesc, n: usize, span: Span) -> Result<()>
 
 /// If `d` is a top-level `(define name ...)`, its name.
 pub(super) fn define_name(d: &Datum) -> Result<Option<(&str, Span)>> {
-    let DatumKind::List(items) = &d.kind else { return Ok(None) };
+    let DatumKind::List(items) = &d.kind else {
+        return Ok(None);
+    };
     if items.first().and_then(|h| h.as_sym()) != Some("define") {
         return Ok(None);
     }
     match items.get(1) {
-        Some(Datum { kind: DatumKind::Sym(name), span }) => Ok(Some((name, *span))),
-        Some(Datum { kind: DatumKind::Meta(_) | DatumKind::Kind(_), span }) => Err(ExpandError::new(
+        Some(Datum {
+            kind: DatumKind::Sym(name),
+            span,
+        }) => Ok(Some((name, *span))),
+        Some(Datum {
+            kind: DatumKind::Meta(_) | DatumKind::Kind(_),
+            span,
+        }) => Err(ExpandError::new(
             "type, struct and effect definitions are not supported yet",
             *span,
             "not supported yet",
@@ -88,7 +103,9 @@ pub(super) fn define_name(d: &Datum) -> Result<Option<(&str, Span)>> {
 /// `[.. xs]`, `[a .. rest]`: names, each optionally followed by its type, and
 /// at most one `..` before the last name.
 fn is_param_slot(d: &Datum) -> bool {
-    let DatumKind::Slot(xs) = &d.kind else { return false };
+    let DatumKind::Slot(xs) = &d.kind else {
+        return false;
+    };
     let mut prev_name = false;
     let mut i = 0;
     while i < xs.len() {
@@ -130,9 +147,13 @@ struct Params {
 }
 
 fn parse_params(items: &[Datum]) -> Result<Params> {
-    let mut p = Params { names: vec![], rest: None };
+    let mut p = Params {
+        names: vec![],
+        rest: None,
+    };
     let mut i = 0;
-    let bad = |d: &Datum, msg: &str| ExpandError::new(msg.to_string(), d.span, "malformed parameter");
+    let bad =
+        |d: &Datum, msg: &str| ExpandError::new(msg.to_string(), d.span, "malformed parameter");
     while i < items.len() {
         let d = &items[i];
         if p.rest.is_some() {
@@ -140,7 +161,10 @@ fn parse_params(items: &[Datum]) -> Result<Params> {
         }
         match &d.kind {
             DatumKind::Sym(s) if s == ".." => {
-                let Some(name) = items.get(i + 1).and_then(|n| n.as_sym().map(|s| (s, n.span))) else {
+                let Some(name) = items
+                    .get(i + 1)
+                    .and_then(|n| n.as_sym().map(|s| (s, n.span)))
+                else {
                     return Err(bad(d, "`..` must be followed by the rest parameter's name"));
                 };
                 p.rest = Some((name.0.to_string(), name.1));
@@ -149,22 +173,37 @@ fn parse_params(items: &[Datum]) -> Result<Params> {
             }
             DatumKind::Sym(s) => p.names.push((s.clone(), d.span)),
             DatumKind::Slot(xs) if is_param_slot(d) => {
-                let inner = parse_params(&xs.iter().filter(|x| !matches!(x.kind, DatumKind::Kind(_))).cloned().collect::<Vec<_>>())?;
+                let inner = parse_params(
+                    &xs.iter()
+                        .filter(|x| !matches!(x.kind, DatumKind::Kind(_)))
+                        .cloned()
+                        .collect::<Vec<_>>(),
+                )?;
                 p.names.extend(inner.names);
                 if inner.rest.is_some() {
                     p.rest = inner.rest;
                 }
             }
-            DatumKind::Slot(_) => {
-                return Err(bad(d, "a parameter slot holds names, each optionally followed by `{Type}`, and `.. rest`"))
-            }
+            DatumKind::Slot(_) => return Err(bad(
+                d,
+                "a parameter slot holds names, each optionally followed by `{Type}`, and `.. rest`",
+            )),
             _ => return Err(bad(d, "a parameter is a name or a slot `[name {Type}]`")),
         }
         i += 1;
     }
     for (k, (a, sa)) in p.names.iter().chain(p.rest.iter()).enumerate() {
-        if p.names.iter().chain(p.rest.iter()).skip(k + 1).any(|(b, _)| a == b) {
-            return Err(ExpandError::new(format!("duplicate parameter `{a}`"), *sa, "duplicate"));
+        if p.names
+            .iter()
+            .chain(p.rest.iter())
+            .skip(k + 1)
+            .any(|(b, _)| a == b)
+        {
+            return Err(ExpandError::new(
+                format!("duplicate parameter `{a}`"),
+                *sa,
+                "duplicate",
+            ));
         }
     }
     Ok(p)
@@ -177,12 +216,17 @@ impl Expander {
         let rest = &items[2..];
         match rest {
             [] => Err(ExpandError::new(
-                format!("malformed `define` of `{name}`: expected a value or parameters and a body"),
+                format!(
+                    "malformed `define` of `{name}`: expected a value or parameters and a body"
+                ),
                 span,
                 "incomplete definition",
             )),
             [value] => self.expand(value),
-            [Datum { kind: DatumKind::Kind(_), .. }, value] => self.expand(value),
+            [Datum {
+                kind: DatumKind::Kind(_),
+                ..
+            }, value] => self.expand(value),
             _ => {
                 let lam = self.expand_lambda(Some(name), rest, items[0].span, span)?;
                 Ok(Expr::new(ExprKind::Lambda(lam), span))
@@ -208,11 +252,21 @@ impl Expander {
         }
         let p = parse_params(params)?;
         self.push_scope();
-        let params: Vec<LocalId> = p.names.iter().map(|(n, s)| self.bind_local(n, *s)).collect();
+        let params: Vec<LocalId> = p
+            .names
+            .iter()
+            .map(|(n, s)| self.bind_local(n, *s))
+            .collect();
         let rest = p.rest.as_ref().map(|(n, s)| self.bind_local(n, *s));
         let body = self.expand_body(body, span);
         self.pop_scope();
-        Ok(Rc::new(Lambda { name, params, rest, body: body?, span }))
+        Ok(Rc::new(Lambda {
+            name,
+            params,
+            rest,
+            body: body?,
+            span,
+        }))
     }
 
     /// A body: a sequence of forms whose `define`s are mutually recursive
@@ -224,7 +278,11 @@ impl Expander {
                 define_name(d)?;
             }
             let mut xs = self.expand_all(forms)?;
-            return Ok(if xs.len() == 1 { xs.pop().unwrap() } else { Expr::new(ExprKind::Seq(xs), span) });
+            return Ok(if xs.len() == 1 {
+                xs.pop().unwrap()
+            } else {
+                Expr::new(ExprKind::Seq(xs), span)
+            });
         }
         self.push_scope();
         let result = self.expand_letrec_body(forms, span);
@@ -233,14 +291,20 @@ impl Expander {
     }
 
     fn expand_letrec_body(&mut self, forms: &[Datum], span: Span) -> Result<Expr> {
-        let last_define = forms.iter().rposition(|d| matches!(define_name(d), Ok(Some(_)))).unwrap();
+        let last_define = forms
+            .iter()
+            .rposition(|d| matches!(define_name(d), Ok(Some(_))))
+            .unwrap();
         // Bind every defined name first: all inits and the body see them.
         let mut ids = Vec::new();
         for d in &forms[..=last_define] {
             match define_name(d)? {
                 Some((name, s)) => {
-                    if let Some(Resolved::Local(prev)) =
-                        self.scopes.last().and_then(|sc| sc.get(name)).map(|l| Resolved::Local(*l))
+                    if let Some(Resolved::Local(prev)) = self
+                        .scopes
+                        .last()
+                        .and_then(|sc| sc.get(name))
+                        .map(|l| Resolved::Local(*l))
                     {
                         let _ = prev;
                         return Err(ExpandError::new(
@@ -258,7 +322,9 @@ impl Expander {
         for (d, id) in forms[..=last_define].iter().zip(ids) {
             match id {
                 Some(l) => {
-                    let DatumKind::List(items) = &d.kind else { unreachable!() };
+                    let DatumKind::List(items) = &d.kind else {
+                        unreachable!()
+                    };
                     let init = self.expand_define_init(items, d.span)?;
                     bindings.push((l, init));
                 }
@@ -279,7 +345,12 @@ impl Expander {
     }
 
     /// `(let [pat init]... body...)`, `(let ^:seq [..]... body...)`.
-    pub(super) fn expand_let(&mut self, args: &[Datum], head_span: Span, span: Span) -> Result<Expr> {
+    pub(super) fn expand_let(
+        &mut self,
+        args: &[Datum],
+        head_span: Span,
+        span: Span,
+    ) -> Result<Expr> {
         let (sequential, args) = match args.first().map(|d| &d.kind) {
             Some(DatumKind::Meta(m)) if m == "seq" => (true, &args[1..]),
             Some(DatumKind::Meta(m)) => {
@@ -305,12 +376,18 @@ impl Expander {
             ));
         }
         if let Some(bad) = bindings.iter().find(|d| !is_binding(d)) {
-            return Err(ExpandError::new("malformed `let` binding", bad.span, "expected `[name value]`"));
+            return Err(ExpandError::new(
+                "malformed `let` binding",
+                bad.span,
+                "expected `[name value]`",
+            ));
         }
         let parsed: Vec<(&Datum, &Datum)> = bindings
             .iter()
             .map(|b| {
-                let DatumKind::Slot(xs) = &b.kind else { unreachable!() };
+                let DatumKind::Slot(xs) = &b.kind else {
+                    unreachable!()
+                };
                 (&xs[0], xs.last().unwrap())
             })
             .collect();
@@ -329,7 +406,12 @@ impl Expander {
         }
     }
 
-    fn expand_let_seq(&mut self, parsed: &[(&Datum, &Datum)], body: &[Datum], span: Span) -> Result<Expr> {
+    fn expand_let_seq(
+        &mut self,
+        parsed: &[(&Datum, &Datum)],
+        body: &[Datum],
+        span: Span,
+    ) -> Result<Expr> {
         let Some(((pat, init), rest)) = parsed.split_first() else {
             return self.expand_body(body, span);
         };
@@ -367,12 +449,21 @@ impl Expander {
             }
         }
         let body = self.expand_body(body, span)?;
-        let body = if inner.is_empty() { body } else { Expr::new(ExprKind::Let(inner, Box::new(body)), span) };
+        let body = if inner.is_empty() {
+            body
+        } else {
+            Expr::new(ExprKind::Let(inner, Box::new(body)), span)
+        };
         Ok(Expr::new(ExprKind::Let(outer, Box::new(body)), span))
     }
 
     /// Bind `pat` to `value`, pushing the bindings (to be evaluated in order).
-    fn bind_pattern(&mut self, pat: &Datum, value: Expr, out: &mut Vec<(LocalId, Expr)>) -> Result<()> {
+    fn bind_pattern(
+        &mut self,
+        pat: &Datum,
+        value: Expr,
+        out: &mut Vec<(LocalId, Expr)>,
+    ) -> Result<()> {
         match &pat.kind {
             DatumKind::Sym(name) if name != ".." && name != "&" => {
                 let l = self.bind_local(name, pat.span);
@@ -388,7 +479,11 @@ impl Expander {
                     let e = &elems[i];
                     if e.as_sym() == Some("..") {
                         let Some(rest) = elems.get(i + 1) else {
-                            return Err(ExpandError::new("`..` needs a name after it", e.span, "missing rest name"));
+                            return Err(ExpandError::new(
+                                "`..` needs a name after it",
+                                e.span,
+                                "missing rest name",
+                            ));
                         };
                         if i + 2 != elems.len() {
                             return Err(ExpandError::new(
@@ -415,7 +510,9 @@ impl Expander {
                 out.push((t, value));
                 for k in keys {
                     let name = match &k.kind {
-                        DatumKind::List(q) if q.len() == 2 && q[0].as_sym() == Some("quote") => q[1].as_sym(),
+                        DatumKind::List(q) if q.len() == 2 && q[0].as_sym() == Some("quote") => {
+                            q[1].as_sym()
+                        }
                         _ => None,
                     };
                     let Some(name) = name else {
@@ -425,9 +522,15 @@ impl Expander {
                             "expected `:key`",
                         ));
                     };
-                    let key = Expr::new(ExprKind::Quote(Datum::new(DatumKind::Sym(name.into()), k.span)), k.span);
+                    let key = Expr::new(
+                        ExprKind::Quote(Datum::new(DatumKind::Sym(name.into()), k.span)),
+                        k.span,
+                    );
                     let get = Expr::new(
-                        ExprKind::PrimCall("get".into(), vec![Expr::new(ExprKind::Local(t), k.span), key]),
+                        ExprKind::PrimCall(
+                            "get".into(),
+                            vec![Expr::new(ExprKind::Local(t), k.span), key],
+                        ),
                         k.span,
                     );
                     let l = self.bind_local(name, k.span);
@@ -457,10 +560,15 @@ impl Expander {
                 ))
             }
         };
-        let is_else = items[0].as_sym() == Some("else") && !matches!(self.resolve("else"), Resolved::Local(_));
+        let is_else = items[0].as_sym() == Some("else")
+            && !matches!(self.resolve("else"), Resolved::Local(_));
         if is_else {
             if items.len() < 2 {
-                return Err(ExpandError::new("`else` clause needs a body", first.span, "empty else"));
+                return Err(ExpandError::new(
+                    "`else` clause needs a body",
+                    first.span,
+                    "empty else",
+                ));
             }
             return self.expand_body(&items[1..], first.span);
         }
@@ -471,17 +579,28 @@ impl Expander {
             return Ok(self.or_expr(test, otherwise, first.span));
         }
         let body = self.expand_body(&items[1..], first.span)?;
-        Ok(Expr::new(ExprKind::If(Box::new(test), Box::new(body), Box::new(otherwise)), span))
+        Ok(Expr::new(
+            ExprKind::If(Box::new(test), Box::new(body), Box::new(otherwise)),
+            span,
+        ))
     }
 
     fn or_expr(&mut self, a: Expr, b: Expr, span: Span) -> Expr {
         let t = self.fresh_local("or", span);
         let tv = || Expr::new(ExprKind::Local(t), span);
-        let iff = Expr::new(ExprKind::If(Box::new(tv()), Box::new(tv()), Box::new(b)), span);
+        let iff = Expr::new(
+            ExprKind::If(Box::new(tv()), Box::new(tv()), Box::new(b)),
+            span,
+        );
         Expr::new(ExprKind::Let(vec![(t, a)], Box::new(iff)), span)
     }
 
-    pub(super) fn expand_and_or(&mut self, is_and: bool, args: &[Datum], span: Span) -> Result<Expr> {
+    pub(super) fn expand_and_or(
+        &mut self,
+        is_and: bool,
+        args: &[Datum],
+        span: Span,
+    ) -> Result<Expr> {
         match args {
             [] => Ok(Expr::new(ExprKind::Lit(Literal::Bool(is_and)), span)),
             [x] => self.expand(x),
@@ -491,7 +610,10 @@ impl Expander {
                 if is_and {
                     let t = self.fresh_local("and", x.span);
                     let tv = || Expr::new(ExprKind::Local(t), x.span);
-                    let iff = Expr::new(ExprKind::If(Box::new(tv()), Box::new(b), Box::new(tv())), span);
+                    let iff = Expr::new(
+                        ExprKind::If(Box::new(tv()), Box::new(b), Box::new(tv())),
+                        span,
+                    );
                     Ok(Expr::new(ExprKind::Let(vec![(t, a)], Box::new(iff)), span))
                 } else {
                     Ok(self.or_expr(a, b, span))
@@ -512,12 +634,20 @@ impl Expander {
                     match head.as_sym() {
                         Some("unquote") if depth == 1 => return self.expand(arg),
                         Some("unquote") | Some("quasiquote") => {
-                            let inner_depth = if head.as_sym() == Some("unquote") { depth - 1 } else { depth + 1 };
+                            let inner_depth = if head.as_sym() == Some("unquote") {
+                                depth - 1
+                            } else {
+                                depth + 1
+                            };
                             let h = Expr::new(ExprKind::Quote(head.clone()), head.span);
                             let a = self.expand_quasi(arg, inner_depth)?;
                             let nil = Expr::new(ExprKind::Lit(Literal::Nil), span);
-                            let tail = Expr::new(ExprKind::PrimCall("cons".into(), vec![a, nil]), span);
-                            return Ok(Expr::new(ExprKind::PrimCall("cons".into(), vec![h, tail]), span));
+                            let tail =
+                                Expr::new(ExprKind::PrimCall("cons".into(), vec![a, nil]), span);
+                            return Ok(Expr::new(
+                                ExprKind::PrimCall("cons".into(), vec![h, tail]),
+                                span,
+                            ));
                         }
                         _ => {}
                     }
@@ -525,10 +655,14 @@ impl Expander {
                 let mut acc = Expr::new(ExprKind::Lit(Literal::Nil), span);
                 for item in items.iter().rev() {
                     if let DatumKind::List(xs) = &item.kind {
-                        if xs.len() == 2 && xs[0].as_sym() == Some("unquote-splicing") && depth == 1 {
+                        if xs.len() == 2 && xs[0].as_sym() == Some("unquote-splicing") && depth == 1
+                        {
                             let spliced = self.expand(&xs[1])?;
                             let append = self.prelude_global("append", item.span)?;
-                            acc = Expr::new(ExprKind::Call(Box::new(append), vec![spliced, acc]), item.span);
+                            acc = Expr::new(
+                                ExprKind::Call(Box::new(append), vec![spliced, acc]),
+                                item.span,
+                            );
                             continue;
                         }
                     }
@@ -538,11 +672,17 @@ impl Expander {
                 Ok(acc)
             }
             DatumKind::Slot(items) => {
-                let xs = items.iter().map(|x| self.expand_quasi(x, depth)).collect::<Result<Vec<_>>>()?;
+                let xs = items
+                    .iter()
+                    .map(|x| self.expand_quasi(x, depth))
+                    .collect::<Result<Vec<_>>>()?;
                 Ok(Expr::new(ExprKind::MakeArray(xs), span))
             }
             DatumKind::Dict(items) => {
-                let xs = items.iter().map(|x| self.expand_quasi(x, depth)).collect::<Result<Vec<_>>>()?;
+                let xs = items
+                    .iter()
+                    .map(|x| self.expand_quasi(x, depth))
+                    .collect::<Result<Vec<_>>>()?;
                 Ok(Expr::new(ExprKind::MakeDict(xs), span))
             }
             _ => Ok(Expr::new(ExprKind::Quote(d.clone()), span)),
@@ -553,8 +693,10 @@ impl Expander {
 fn contains_unquote(d: &Datum) -> bool {
     match &d.kind {
         DatumKind::List(xs) => {
-            matches!(xs.first().and_then(|h| h.as_sym()), Some("unquote" | "unquote-splicing"))
-                || xs.iter().any(contains_unquote)
+            matches!(
+                xs.first().and_then(|h| h.as_sym()),
+                Some("unquote" | "unquote-splicing")
+            ) || xs.iter().any(contains_unquote)
         }
         DatumKind::Slot(xs) | DatumKind::Dict(xs) => xs.iter().any(contains_unquote),
         _ => false,

@@ -24,7 +24,11 @@ pub struct ExpandError {
 
 impl ExpandError {
     pub fn new(message: impl Into<String>, span: Span, label: impl Into<String>) -> ExpandError {
-        ExpandError { message: message.into(), span, label: label.into() }
+        ExpandError {
+            message: message.into(),
+            span,
+            label: label.into(),
+        }
     }
 }
 
@@ -50,13 +54,38 @@ pub fn expand_program(prelude: Vec<Datum>, program: Vec<Datum>) -> Result<Progra
 
 /// Names of the special forms; a local binding shadows them.
 const SPECIAL_FORMS: &[&str] = &[
-    "quote", "quasiquote", "unquote", "unquote-splicing", "if", "when", "unless", "cond", "and",
-    "or", "do", "begin", "let", "fn", "λ", "lambda", "define", "set!", "match", "try", "catch",
-    "handle", "perform", "resume", "put!", "import",
+    "quote",
+    "quasiquote",
+    "unquote",
+    "unquote-splicing",
+    "if",
+    "when",
+    "unless",
+    "cond",
+    "and",
+    "or",
+    "do",
+    "begin",
+    "let",
+    "fn",
+    "λ",
+    "lambda",
+    "define",
+    "set!",
+    "match",
+    "try",
+    "catch",
+    "handle",
+    "perform",
+    "resume",
+    "put!",
+    "import",
 ];
 
 /// Special forms of later language layers, reported as not yet implemented.
-const NOT_YET: &[&str] = &["match", "try", "catch", "handle", "perform", "resume", "put!", "import"];
+const NOT_YET: &[&str] = &[
+    "match", "try", "catch", "handle", "perform", "resume", "put!", "import",
+];
 
 #[derive(Default)]
 pub(crate) struct Expander {
@@ -83,14 +112,23 @@ impl Expander {
     }
     pub(crate) fn bind_local(&mut self, name: &str, span: Span) -> LocalId {
         let id = LocalId(self.prog.locals.len() as u32);
-        self.prog.locals.push(ast::LocalInfo { name: name.to_string(), span });
-        self.scopes.last_mut().expect("a scope").insert(name.to_string(), id);
+        self.prog.locals.push(ast::LocalInfo {
+            name: name.to_string(),
+            span,
+        });
+        self.scopes
+            .last_mut()
+            .expect("a scope")
+            .insert(name.to_string(), id);
         id
     }
     /// A compiler temporary, not visible to the program.
     pub(crate) fn fresh_local(&mut self, hint: &str, span: Span) -> LocalId {
         let id = LocalId(self.prog.locals.len() as u32);
-        self.prog.locals.push(ast::LocalInfo { name: format!("%{hint}"), span });
+        self.prog.locals.push(ast::LocalInfo {
+            name: format!("%{hint}"),
+            span,
+        });
         id
     }
 
@@ -142,7 +180,9 @@ impl Expander {
     }
 
     fn declare_toplevel(&mut self, d: &Datum) -> Result<()> {
-        let Some((name, span)) = forms::define_name(d)? else { return Ok(()) };
+        let Some((name, span)) = forms::define_name(d)? else {
+            return Ok(());
+        };
         match self.global_index.get(name) {
             Some(g) => self.prog.globals[g.0 as usize].definitions += 1,
             None => {
@@ -162,7 +202,9 @@ impl Expander {
     fn expand_toplevel(&mut self, d: &Datum) -> Result<Expr> {
         if let Some((name, _)) = forms::define_name(d)? {
             let g = self.global_index[name];
-            let DatumKind::List(items) = &d.kind else { unreachable!() };
+            let DatumKind::List(items) = &d.kind else {
+                unreachable!()
+            };
             let init = self.expand_define_init(items, d.span)?;
             return Ok(Expr::new(ExprKind::DefineGlobal(g, Box::new(init)), d.span));
         }
@@ -276,7 +318,13 @@ impl Expander {
         Ok(Expr::new(ExprKind::Call(Box::new(callee), xs), span))
     }
 
-    fn expand_special(&mut self, name: &str, head: &Datum, args: &[Datum], span: Span) -> Result<Expr> {
+    fn expand_special(
+        &mut self,
+        name: &str,
+        head: &Datum,
+        args: &[Datum],
+        span: Span,
+    ) -> Result<Expr> {
         if NOT_YET.contains(&name) {
             return Err(ExpandError::new(
                 format!("`{name}` is not supported yet"),
@@ -306,7 +354,10 @@ impl Expander {
                     Some(d) => self.expand(d)?,
                     None => Expr::nothing(span),
                 };
-                Ok(Expr::new(ExprKind::If(Box::new(c), Box::new(t), Box::new(e)), span))
+                Ok(Expr::new(
+                    ExprKind::If(Box::new(c), Box::new(t), Box::new(e)),
+                    span,
+                ))
             }
             "when" | "unless" => {
                 forms::expect_args(name, args, 2, usize::MAX, head.span)?;
@@ -317,7 +368,10 @@ impl Expander {
                 } else {
                     (Expr::nothing(span), body)
                 };
-                Ok(Expr::new(ExprKind::If(Box::new(c), Box::new(t), Box::new(e)), span))
+                Ok(Expr::new(
+                    ExprKind::If(Box::new(c), Box::new(t), Box::new(e)),
+                    span,
+                ))
             }
             "cond" => self.expand_cond(args, span),
             "and" | "or" => self.expand_and_or(name == "and", args, span),

@@ -48,7 +48,11 @@ impl Analysis {
         for e in &p.body {
             a.find_assigned(e);
         }
-        let mut w = CaptureWalk { an: &mut a, owner: HashMap::new(), stack: vec![None] };
+        let mut w = CaptureWalk {
+            an: &mut a,
+            owner: HashMap::new(),
+            stack: vec![None],
+        };
         for e in &p.body {
             w.walk(e);
         }
@@ -63,21 +67,27 @@ impl Analysis {
     }
 
     fn boxed(&self, l: LocalId) -> bool {
-        self.captured.contains(&l) && (self.assigned.contains(&l) || self.letrec_checked.contains(&l))
+        self.captured.contains(&l)
+            && (self.assigned.contains(&l) || self.letrec_checked.contains(&l))
     }
 }
 
 fn for_each_child(e: &Expr, f: &mut dyn FnMut(&Expr)) {
     match &e.kind {
-        ExprKind::Lit(_) | ExprKind::Quote(_) | ExprKind::Local(_) | ExprKind::Global(_) | ExprKind::PrimRef(_) => {}
+        ExprKind::Lit(_)
+        | ExprKind::Quote(_)
+        | ExprKind::Local(_)
+        | ExprKind::Global(_)
+        | ExprKind::PrimRef(_) => {}
         ExprKind::Lambda(lam) => f(&lam.body),
         ExprKind::Call(c, args) => {
             f(c);
             args.iter().for_each(f);
         }
-        ExprKind::PrimCall(_, args) | ExprKind::Seq(args) | ExprKind::MakeArray(args) | ExprKind::MakeDict(args) => {
-            args.iter().for_each(f)
-        }
+        ExprKind::PrimCall(_, args)
+        | ExprKind::Seq(args)
+        | ExprKind::MakeArray(args)
+        | ExprKind::MakeDict(args) => args.iter().for_each(f),
         ExprKind::If(a, b, c) => {
             f(a);
             f(b);
@@ -105,7 +115,9 @@ impl CaptureWalk<'_> {
 
     fn reference(&mut self, l: LocalId) {
         let owner = self.owner.get(&l).copied().flatten();
-        let Some(pos) = self.stack.iter().rposition(|f| *f == owner) else { return };
+        let Some(pos) = self.stack.iter().rposition(|f| *f == owner) else {
+            return;
+        };
         // Frames above the owner capture `l`, up to the frame that has it as
         // its own closure (letrec self-reference).
         let mut captured = false;
@@ -237,11 +249,22 @@ impl<'a> Lowerer<'a> {
             an: Analysis::run(ast),
             functions: Vec::new(),
             lambda_ids: HashMap::new(),
-            globals: ast.globals.iter().map(|g| Global { name: g.name.clone(), span: g.span }).collect(),
+            globals: ast
+                .globals
+                .iter()
+                .map(|g| Global {
+                    name: g.name.clone(),
+                    span: g.span,
+                })
+                .collect(),
             consts: Vec::new(),
             const_index: HashMap::new(),
             alloc_sites: Vec::new(),
-            locs: vec![SourceLoc { file: String::new(), line: 0, col: 0 }],
+            locs: vec![SourceLoc {
+                file: String::new(),
+                line: 0,
+                col: 0,
+            }],
             loc_index: HashMap::new(),
             stack: Vec::new(),
             prim_wrappers: HashMap::new(),
@@ -283,14 +306,26 @@ impl<'a> Lowerer<'a> {
         }
         let (line, col) = self.sources.line_col(span);
         let id = LocId(self.locs.len() as u32);
-        self.locs.push(SourceLoc { file: self.sources.name(span.file).to_string(), line, col });
+        self.locs.push(SourceLoc {
+            file: self.sources.name(span.file).to_string(),
+            line,
+            col,
+        });
         self.loc_index.insert((span.file, span.start), id);
         id
     }
 
     fn site(&mut self, kind: AllocKind, span: Span) -> AllocSiteId {
         let func = self.cx().id;
-        self.alloc_sites.push(AllocSite { kind, func, span, region: RegionRef::Unassigned, reason: String::new() });
+        let loc = self.loc(span);
+        self.alloc_sites.push(AllocSite {
+            kind,
+            func,
+            span,
+            loc,
+            region: RegionRef::Unassigned,
+            reason: String::new(),
+        });
         AllocSiteId(self.alloc_sites.len() as u32 - 1)
     }
 
@@ -318,7 +353,11 @@ impl<'a> Lowerer<'a> {
 
     fn push(&mut self, var: Option<VarId>, op: Op, span: Span) {
         let loc = self.loc(span);
-        self.cx().blocks.last_mut().unwrap().push(Stmt { var, op, loc });
+        self.cx()
+            .blocks
+            .last_mut()
+            .unwrap()
+            .push(Stmt { var, op, loc });
     }
 
     /// Emit `op` into a fresh variable and return it as an atom.
@@ -343,19 +382,55 @@ impl<'a> Lowerer<'a> {
         let span = self.ast.body.first().map(|e| e.span).unwrap_or_default();
         // Every top-level form becomes a function of its own, so that its
         // temporaries live in a region of their own (see ctrr).
-        let forms: Vec<FuncId> = self.ast.body.iter().enumerate().map(|(i, e)| self.lower_toplevel_form(i, e)).collect();
-        self.stack.push(FnCtx { id: entry, nvars: 0, access: HashMap::new(), blocks: vec![] });
+        let forms: Vec<FuncId> = self
+            .ast
+            .body
+            .iter()
+            .enumerate()
+            .map(|(i, e)| self.lower_toplevel_form(i, e))
+            .collect();
+        self.stack.push(FnCtx {
+            id: entry,
+            nvars: 0,
+            access: HashMap::new(),
+            blocks: vec![],
+        });
         let body = self.block(|l| {
             // Wrapper closures of primitives used as values are created first.
             let inits = l.prim_wrapper_inits.clone();
             for (func, global, span) in inits {
                 let site = l.site(AllocKind::Closure, span);
-                let c = l.bind(Op::Alloc { site, what: Alloc::Closure { func, free: vec![] } }, span);
-                l.push(None, Op::GlobalSet { global, value: c }, span);
+                let c = l.bind(
+                    Op::Alloc {
+                        site,
+                        what: Alloc::Closure { func, free: vec![] },
+                    },
+                    span,
+                );
+                l.push(
+                    None,
+                    Op::GlobalSet {
+                        global,
+                        value: c,
+                        barrier: false,
+                    },
+                    span,
+                );
             }
             for (form, e) in forms.iter().zip(&l.ast.body) {
-                let callee = Callee::Known { func: *form, env: Atom::Imm(UNBOUND) };
-                l.push(None, Op::Call { callee, args: vec![] }, e.span);
+                let callee = Callee::Known {
+                    func: *form,
+                    env: Atom::Imm(UNBOUND),
+                };
+                l.push(
+                    None,
+                    Op::Call {
+                        callee,
+                        args: vec![],
+                        region: RegionRef::Result,
+                    },
+                    e.span,
+                );
             }
             Tail::Return(Atom::Imm(NOTHING))
         });
@@ -374,7 +449,11 @@ impl<'a> Lowerer<'a> {
             loc,
         });
         Program {
-            functions: self.functions.into_iter().map(|f| f.expect("every function lowered")).collect(),
+            functions: self
+                .functions
+                .into_iter()
+                .map(|f| f.expect("every function lowered"))
+                .collect(),
             globals: self.globals,
             consts: self.consts,
             alloc_sites: self.alloc_sites,
@@ -385,7 +464,12 @@ impl<'a> Lowerer<'a> {
 
     fn lower_toplevel_form(&mut self, index: usize, e: &Expr) -> FuncId {
         let id = self.new_func_id();
-        self.stack.push(FnCtx { id, nvars: 0, access: HashMap::new(), blocks: vec![] });
+        self.stack.push(FnCtx {
+            id,
+            nvars: 0,
+            access: HashMap::new(),
+            blocks: vec![],
+        });
         let body = self.block(|l| {
             l.lower_effect(e);
             Tail::Return(Atom::Imm(NOTHING))
@@ -393,7 +477,9 @@ impl<'a> Lowerer<'a> {
         let cx = self.stack.pop().unwrap();
         let loc = self.loc(e.span);
         let name = match &e.kind {
-            ExprKind::DefineGlobal(g, _) => format!("toplevel-{index}:{}", self.globals[g.0 as usize].name),
+            ExprKind::DefineGlobal(g, _) => {
+                format!("toplevel-{index}:{}", self.globals[g.0 as usize].name)
+            }
             _ => format!("toplevel-{index}"),
         };
         self.functions[id.0 as usize] = Some(Function {
@@ -415,7 +501,12 @@ impl<'a> Lowerer<'a> {
         let key = Rc::as_ptr(lam);
         let id = self.func_for(key);
         let free = self.an.free.get(&key).cloned().unwrap_or_default();
-        let mut cx = FnCtx { id, nvars: 0, access: HashMap::new(), blocks: vec![] };
+        let mut cx = FnCtx {
+            id,
+            nvars: 0,
+            access: HashMap::new(),
+            blocks: vec![],
+        };
         for (i, l) in free.iter().enumerate() {
             cx.access.insert(*l, Access::Env(i as u32));
         }
@@ -440,10 +531,19 @@ impl<'a> Lowerer<'a> {
             // Boxed parameters: move the incoming value into a fresh box.
             for p in lam.params.iter().chain(lam.rest.iter()) {
                 if l.an.boxed(*p) {
-                    let Some(Access::Var(v)) = l.cx().access.get(p).copied() else { unreachable!() };
+                    let Some(Access::Var(v)) = l.cx().access.get(p).copied() else {
+                        unreachable!()
+                    };
                     let site = l.site(AllocKind::Box, lam.span);
                     let b = l.new_var();
-                    l.push(Some(b), Op::Alloc { site, what: Alloc::Box(Atom::Var(v)) }, lam.span);
+                    l.push(
+                        Some(b),
+                        Op::Alloc {
+                            site,
+                            what: Alloc::Box(Atom::Var(v)),
+                        },
+                        lam.span,
+                    );
                     l.cx().access.insert(*p, Access::Var(b));
                 }
             }
@@ -469,10 +569,21 @@ impl<'a> Lowerer<'a> {
     /// The closure value of a lambda: allocate it with its captured slots.
     fn make_closure(&mut self, lam: &Rc<Lambda>, span: Span) -> Atom {
         let func = self.lower_lambda(lam);
-        let free = self.an.free.get(&Rc::as_ptr(lam)).cloned().unwrap_or_default();
+        let free = self
+            .an
+            .free
+            .get(&Rc::as_ptr(lam))
+            .cloned()
+            .unwrap_or_default();
         let atoms: Vec<Atom> = free.iter().map(|l| self.raw_local(*l, span)).collect();
         let site = self.site(AllocKind::Closure, span);
-        self.bind(Op::Alloc { site, what: Alloc::Closure { func, free: atoms } }, span)
+        self.bind(
+            Op::Alloc {
+                site,
+                what: Alloc::Closure { func, free: atoms },
+            },
+            span,
+        )
     }
 
     fn prim_wrapper(&mut self, name: &str, span: Span) -> Atom {
@@ -482,10 +593,18 @@ impl<'a> Lowerer<'a> {
                 let desc = omni_runtime::prims::lookup(name).expect("resolved primitive");
                 let id = self.new_func_id();
                 let global = GlobalId(self.globals.len() as u32);
-                self.globals.push(Global { name: format!("%prim:{name}"), span });
+                self.globals.push(Global {
+                    name: format!("%prim:{name}"),
+                    span,
+                });
                 self.prim_wrappers.insert(name.to_string(), global);
                 self.prim_wrapper_inits.push((id, global, span));
-                let mut cx = FnCtx { id, nvars: 0, access: HashMap::new(), blocks: vec![] };
+                let mut cx = FnCtx {
+                    id,
+                    nvars: 0,
+                    access: HashMap::new(),
+                    blocks: vec![],
+                };
                 let (params, rest) = match desc.arity {
                     PrimArity::Fixed(n) => ((0..n as u32).map(VarId).collect::<Vec<_>>(), None),
                     PrimArity::Variadic { .. } => (vec![], Some(VarId(0))),
@@ -495,8 +614,16 @@ impl<'a> Lowerer<'a> {
                 let body = self.block(|l| {
                     let site = desc.allocates.then(|| l.site(AllocKind::Prim, span));
                     let op = match rest {
-                        None => Op::Prim { name: name.into(), args: params.iter().map(|v| Atom::Var(*v)).collect(), site },
-                        Some(r) => Op::PrimApplyList { name: name.into(), list: Atom::Var(r), site },
+                        None => Op::Prim {
+                            name: name.into(),
+                            args: params.iter().map(|v| Atom::Var(*v)).collect(),
+                            site,
+                        },
+                        Some(r) => Op::PrimApplyList {
+                            name: name.into(),
+                            list: Atom::Var(r),
+                            site,
+                        },
                     };
                     Tail::Return(l.bind(op, span))
                 });
@@ -517,7 +644,13 @@ impl<'a> Lowerer<'a> {
                 global
             }
         };
-        self.bind(Op::GlobalGet { global, checked: false }, span)
+        self.bind(
+            Op::GlobalGet {
+                global,
+                checked: false,
+            },
+            span,
+        )
     }
 
     // ---- locals ----
@@ -528,13 +661,20 @@ impl<'a> Lowerer<'a> {
             Some(Access::Var(v)) => Atom::Var(v),
             Some(Access::Env(i)) => self.bind(Op::EnvGet(i), span),
             Some(Access::SelfClosure) => Atom::SelfClosure,
-            None => panic!("local {} has no access path", self.ast.locals[l.0 as usize].name),
+            None => panic!(
+                "local {} has no access path",
+                self.ast.locals[l.0 as usize].name
+            ),
         }
     }
 
     fn read_local(&mut self, l: LocalId, span: Span) -> Atom {
         let raw = self.raw_local(l, span);
-        let v = if self.an.boxed(l) { self.bind(Op::BoxGet(raw), span) } else { raw };
+        let v = if self.an.boxed(l) {
+            self.bind(Op::BoxGet(raw), span)
+        } else {
+            raw
+        };
         if self.an.letrec_checked.contains(&l) {
             let name = self.ast.locals[l.0 as usize].name.clone();
             self.push(None, Op::CheckBound { value: v, name }, span);
@@ -546,7 +686,13 @@ impl<'a> Lowerer<'a> {
     fn define_local(&mut self, l: LocalId, value: Atom, span: Span) {
         if self.an.boxed(l) {
             let site = self.site(AllocKind::Box, span);
-            let b = self.bind(Op::Alloc { site, what: Alloc::Box(value) }, span);
+            let b = self.bind(
+                Op::Alloc {
+                    site,
+                    what: Alloc::Box(value),
+                },
+                span,
+            );
             let Atom::Var(bv) = b else { unreachable!() };
             self.cx().access.insert(l, Access::Var(bv));
         } else {
@@ -573,12 +719,25 @@ impl<'a> Lowerer<'a> {
             ExprKind::Lit(lit) => self.literal(lit),
             ExprKind::Quote(d) => self.quote(d),
             ExprKind::Local(l) => self.read_local(*l, span),
-            ExprKind::Global(g) => self.bind(Op::GlobalGet { global: GlobalId(g.0), checked: true }, span),
+            ExprKind::Global(g) => self.bind(
+                Op::GlobalGet {
+                    global: GlobalId(g.0),
+                    checked: true,
+                },
+                span,
+            ),
             ExprKind::PrimRef(name) => self.prim_wrapper(name, span),
             ExprKind::Lambda(lam) => self.make_closure(lam, span),
             ExprKind::Call(callee, args) => {
                 let (callee, args) = self.lower_call(callee, args);
-                self.bind(Op::Call { callee, args }, span)
+                self.bind(
+                    Op::Call {
+                        callee,
+                        args,
+                        region: RegionRef::Unassigned,
+                    },
+                    span,
+                )
             }
             ExprKind::PrimCall(name, args) => self.lower_prim(name, args, span),
             ExprKind::If(c, t, f) => {
@@ -595,7 +754,15 @@ impl<'a> Lowerer<'a> {
                 let value = self.lower(v);
                 if self.an.boxed(*l) {
                     let cell = self.raw_local(*l, span);
-                    self.push(None, Op::BoxSet { cell, value }, span);
+                    self.push(
+                        None,
+                        Op::BoxSet {
+                            cell,
+                            value,
+                            barrier: true,
+                        },
+                        span,
+                    );
                 } else {
                     let Some(Access::Var(var)) = self.cx().access.get(l).copied() else {
                         panic!("assigned local without a variable")
@@ -606,18 +773,38 @@ impl<'a> Lowerer<'a> {
             }
             ExprKind::SetGlobal(g, v) | ExprKind::DefineGlobal(g, v) => {
                 let value = self.lower(v);
-                self.push(None, Op::GlobalSet { global: GlobalId(g.0), value }, span);
+                self.push(
+                    None,
+                    Op::GlobalSet {
+                        global: GlobalId(g.0),
+                        value,
+                        barrier: true,
+                    },
+                    span,
+                );
                 Atom::Imm(NOTHING)
             }
             ExprKind::MakeArray(xs) => {
                 let atoms = self.lower_all(xs);
                 let site = self.site(AllocKind::Array, span);
-                self.bind(Op::Alloc { site, what: Alloc::Array(atoms) }, span)
+                self.bind(
+                    Op::Alloc {
+                        site,
+                        what: Alloc::Array(atoms),
+                    },
+                    span,
+                )
             }
             ExprKind::MakeDict(xs) => {
                 let atoms = self.lower_all(xs);
                 let site = self.site(AllocKind::Dict, span);
-                self.bind(Op::Alloc { site, what: Alloc::Dict(atoms) }, span)
+                self.bind(
+                    Op::Alloc {
+                        site,
+                        what: Alloc::Dict(atoms),
+                    },
+                    span,
+                )
             }
         }
     }
@@ -657,15 +844,25 @@ impl<'a> Lowerer<'a> {
         // 2. Allocate every closure; a slot naming a sibling not allocated
         //    yet is patched in step 3 (initialising stores).
         let mut patches = Vec::new();
-        let mut pending: HashSet<LocalId> =
-            bs.iter().filter(|(l, i)| self.is_closure_binding(*l, i)).map(|(l, _)| *l).collect();
+        let mut pending: HashSet<LocalId> = bs
+            .iter()
+            .filter(|(l, i)| self.is_closure_binding(*l, i))
+            .map(|(l, _)| *l)
+            .collect();
         for (l, init) in bs {
-            let ExprKind::Lambda(lam) = &init.kind else { continue };
+            let ExprKind::Lambda(lam) = &init.kind else {
+                continue;
+            };
             if !pending.contains(l) {
                 continue;
             }
             let func = self.lower_lambda(lam);
-            let free = self.an.free.get(&Rc::as_ptr(lam)).cloned().unwrap_or_default();
+            let free = self
+                .an
+                .free
+                .get(&Rc::as_ptr(lam))
+                .cloned()
+                .unwrap_or_default();
             let mut atoms = Vec::new();
             for (i, f) in free.iter().enumerate() {
                 if pending.contains(f) && f != l {
@@ -679,7 +876,13 @@ impl<'a> Lowerer<'a> {
                 }
             }
             let site = self.site(AllocKind::Closure, init.span);
-            let c = self.bind(Op::Alloc { site, what: Alloc::Closure { func, free: atoms } }, init.span);
+            let c = self.bind(
+                Op::Alloc {
+                    site,
+                    what: Alloc::Closure { func, free: atoms },
+                },
+                init.span,
+            );
             let Atom::Var(cv) = c else { unreachable!() };
             self.cx().access.insert(*l, Access::Var(cv));
             pending.remove(l);
@@ -688,7 +891,15 @@ impl<'a> Lowerer<'a> {
         for (l, index, f, sp) in patches {
             let closure = self.raw_local(l, sp);
             let value = self.raw_local(f, sp);
-            self.push(None, Op::ClosureInit { closure, index, value }, sp);
+            self.push(
+                None,
+                Op::ClosureInit {
+                    closure,
+                    index,
+                    value,
+                },
+                sp,
+            );
         }
         // 4. Initialise the other bindings in order.
         for (l, init) in bs {
@@ -698,9 +909,19 @@ impl<'a> Lowerer<'a> {
             let value = self.lower(init);
             if self.an.boxed(*l) {
                 let cell = self.raw_local(*l, init.span);
-                self.push(None, Op::BoxSet { cell, value }, init.span);
+                self.push(
+                    None,
+                    Op::BoxSet {
+                        cell,
+                        value,
+                        barrier: true,
+                    },
+                    init.span,
+                );
             } else {
-                let Some(Access::Var(v)) = self.cx().access.get(l).copied() else { unreachable!() };
+                let Some(Access::Var(v)) = self.cx().access.get(l).copied() else {
+                    unreachable!()
+                };
                 self.push(Some(v), Op::Move(value), init.span);
             }
         }
@@ -719,7 +940,11 @@ impl<'a> Lowerer<'a> {
                 let cond = self.lower(c);
                 let then = self.block(|l| l.lower_tail(t));
                 let els = self.block(|l| l.lower_tail(f));
-                Tail::If { cond, then: Box::new(then), els: Box::new(els) }
+                Tail::If {
+                    cond,
+                    then: Box::new(then),
+                    els: Box::new(els),
+                }
             }
             ExprKind::Call(callee, args) => {
                 let (callee, args) = self.lower_call(callee, args);
@@ -775,7 +1000,13 @@ impl<'a> Lowerer<'a> {
         let site = self.site(AllocKind::Cons, span);
         let mut acc = Atom::Imm(NIL);
         for a in items.iter().rev() {
-            acc = self.bind(Op::Alloc { site, what: Alloc::Cons(*a, acc) }, span);
+            acc = self.bind(
+                Op::Alloc {
+                    site,
+                    what: Alloc::Cons(*a, acc),
+                },
+                span,
+            );
         }
         acc
     }
@@ -821,18 +1052,39 @@ impl<'a> Lowerer<'a> {
             ("*", 0) => return Atom::Imm(make_int(1)),
             ("cons", 2) => {
                 let site = self.site(AllocKind::Cons, span);
-                return self.bind(Op::Alloc { site, what: Alloc::Cons(atoms[0], atoms[1]) }, span);
+                return self.bind(
+                    Op::Alloc {
+                        site,
+                        what: Alloc::Cons(atoms[0], atoms[1]),
+                    },
+                    span,
+                );
             }
             ("list", _) => return self.cons_list(&atoms, span),
             ("box", 1) => {
                 let site = self.site(AllocKind::Box, span);
-                return self.bind(Op::Alloc { site, what: Alloc::Box(atoms[0]) }, span);
+                return self.bind(
+                    Op::Alloc {
+                        site,
+                        what: Alloc::Box(atoms[0]),
+                    },
+                    span,
+                );
             }
             _ => {}
         }
-        let allocates = omni_runtime::prims::lookup(name).map(|p| p.allocates).unwrap_or(true);
+        let allocates = omni_runtime::prims::lookup(name)
+            .map(|p| p.allocates)
+            .unwrap_or(true);
         let site = allocates.then(|| self.site(AllocKind::Prim, span));
-        self.bind(Op::Prim { name: name.to_string(), args: atoms, site }, span)
+        self.bind(
+            Op::Prim {
+                name: name.to_string(),
+                args: atoms,
+                site,
+            },
+            span,
+        )
     }
 
     // ---- constants ----
@@ -874,11 +1126,15 @@ fn quoted(d: &Datum) -> QuotedDatum {
         DatumKind::Nothing => QuotedDatum::Imm(NOTHING),
         DatumKind::Sym(s) => QuotedDatum::Symbol(s.clone()),
         DatumKind::List(xs) if xs.is_empty() => QuotedDatum::Imm(NIL),
-        DatumKind::List(xs) | DatumKind::Kind(xs) => QuotedDatum::List(xs.iter().map(quoted).collect()),
-        DatumKind::Slot(xs) => QuotedDatum::Array(xs.iter().map(quoted).collect()),
-        DatumKind::Dict(xs) => {
-            QuotedDatum::Dict(xs.chunks(2).map(|kv| (quoted(&kv[0]), quoted(&kv[1]))).collect())
+        DatumKind::List(xs) | DatumKind::Kind(xs) => {
+            QuotedDatum::List(xs.iter().map(quoted).collect())
         }
+        DatumKind::Slot(xs) => QuotedDatum::Array(xs.iter().map(quoted).collect()),
+        DatumKind::Dict(xs) => QuotedDatum::Dict(
+            xs.chunks(2)
+                .map(|kv| (quoted(&kv[0]), quoted(&kv[1])))
+                .collect(),
+        ),
         DatumKind::Meta(_) | DatumKind::Path(..) => {
             QuotedDatum::Symbol(crate::expand::datum_to_string(d))
         }
@@ -892,7 +1148,10 @@ mod tests {
     /// Read, expand and lower `src` with the real prelude; the IR text.
     pub(crate) fn lower_text(src: &str) -> String {
         let mut sm = SourceMap::default();
-        let pf = sm.add("std/prelude.omni", include_str!("../../../std/prelude.omni"));
+        let pf = sm.add(
+            "std/prelude.omni",
+            include_str!("../../../std/prelude.omni"),
+        );
         let f = sm.add("t.omni", src);
         let prelude = crate::syntax::read_program(sm.source(pf), pf).expect("prelude reads");
         let prog = crate::syntax::read_program(sm.source(f), f).expect("program reads");

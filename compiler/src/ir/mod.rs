@@ -14,7 +14,7 @@
 //! result region the caller supplies.
 
 pub mod lower;
-mod print;
+pub mod print;
 
 use crate::syntax::Span;
 use omni_runtime::value::Value;
@@ -228,9 +228,12 @@ pub enum Op {
         list: Atom,
         site: Option<AllocSiteId>,
     },
+    /// A non-tail call; `region` is the result region passed to the callee
+    /// (decided by CTRR: where the call's result must live).
     Call {
         callee: Callee,
         args: Vec<Atom>,
+        region: RegionRef,
     },
     Alloc {
         site: AllocSiteId,
@@ -247,17 +250,27 @@ pub enum Op {
         global: GlobalId,
         checked: bool,
     },
+    /// Store into a global; with `barrier` the value first goes through the
+    /// store helper (`omni_global_store`), which makes it storable into the
+    /// global region.
     GlobalSet {
         global: GlobalId,
         value: Atom,
+        barrier: bool,
     },
     /// Read free variable `i` of the current closure.
     EnvGet(u32),
     BoxGet(Atom),
+    /// Store into a box; with `barrier` through `omni_store_barrier`.
     BoxSet {
         cell: Atom,
         value: Atom,
+        barrier: bool,
     },
+    /// Create a scope region (inserted by CTRR); binds its handle.
+    RegionCreate,
+    /// Exit a scope region (inserted by CTRR) once nothing in it is live.
+    RegionExit(Atom),
     /// Initialising store into a closure's free-variable slot (letrec of
     /// mutually recursive closures).
     ClosureInit {
@@ -276,7 +289,10 @@ pub enum Op {
 pub enum Alloc {
     Cons(Atom, Atom),
     Box(Atom),
-    Closure { func: FuncId, free: Vec<Atom> },
+    Closure {
+        func: FuncId,
+        free: Vec<Atom>,
+    },
     Array(Vec<Atom>),
     /// Keys and values alternate.
     Dict(Vec<Atom>),
@@ -317,6 +333,8 @@ pub enum RegionRef {
     Global,
     /// The function's hidden result-region parameter.
     Result,
+    /// A scope region created by `Op::RegionCreate` into this variable.
+    Local(VarId),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -335,6 +353,7 @@ pub struct AllocSite {
     pub kind: AllocKind,
     pub func: FuncId,
     pub span: Span,
+    pub loc: LocId,
     pub region: RegionRef,
     /// Why CTRR chose the region (shown by `--dump-ctrr`).
     pub reason: String,

@@ -54,26 +54,36 @@ fn indent(depth: usize, out: &mut String) {
 }
 
 fn atoms(xs: &[Atom]) -> String {
-    xs.iter().map(|a| a.to_string()).collect::<Vec<_>>().join(" ")
+    xs.iter()
+        .map(|a| a.to_string())
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 fn callee(prog: &Program, c: &Callee) -> String {
     match c {
         Callee::Known { func, env } => {
-            format!("known f{}<{}>[env {}]", func.0, prog.functions[func.0 as usize].name, env)
+            format!(
+                "known f{}<{}>[env {}]",
+                func.0, prog.functions[func.0 as usize].name, env
+            )
         }
         Callee::Unknown(a) => format!("unknown {a}"),
     }
 }
 
-fn site(prog: &Program, s: &AllocSiteId) -> String {
-    let site = &prog.alloc_sites[s.0 as usize];
-    let region = match site.region {
+pub(crate) fn region_name(r: RegionRef) -> String {
+    match r {
         RegionRef::Unassigned => "?".to_string(),
         RegionRef::Global => "global".to_string(),
         RegionRef::Result => "result".to_string(),
-    };
-    format!("@s{} in {}", s.0, region)
+        RegionRef::Local(v) => format!("local(v{})", v.0),
+    }
+}
+
+fn site(prog: &Program, s: &AllocSiteId) -> String {
+    let site = &prog.alloc_sites[s.0 as usize];
+    format!("@s{} in {}", s.0, region_name(site.region))
 }
 
 fn write_block(prog: &Program, b: &Block, depth: usize, out: &mut String) -> fmt::Result {
@@ -85,15 +95,37 @@ fn write_block(prog: &Program, b: &Block, depth: usize, out: &mut String) -> fmt
         match &st.op {
             Op::Move(a) => writeln!(out, "{a}")?,
             Op::Inline(op, xs) => writeln!(out, "{op:?} {}", atoms(xs))?,
-            Op::Prim { name, args, site: s } => {
-                let at = s.map(|s| format!(" {}", site(prog, &s))).unwrap_or_default();
+            Op::Prim {
+                name,
+                args,
+                site: s,
+            } => {
+                let at = s
+                    .map(|s| format!(" {}", site(prog, &s)))
+                    .unwrap_or_default();
                 writeln!(out, "prim {name} {}{at}", atoms(args))?
             }
-            Op::PrimApplyList { name, list, site: s } => {
-                let at = s.map(|s| format!(" {}", site(prog, &s))).unwrap_or_default();
+            Op::PrimApplyList {
+                name,
+                list,
+                site: s,
+            } => {
+                let at = s
+                    .map(|s| format!(" {}", site(prog, &s)))
+                    .unwrap_or_default();
                 writeln!(out, "prim-apply {name} {list}{at}")?
             }
-            Op::Call { callee: c, args } => writeln!(out, "call {} ({})", callee(prog, c), atoms(args))?,
+            Op::Call {
+                callee: c,
+                args,
+                region,
+            } => writeln!(
+                out,
+                "call {} ({}) into {}",
+                callee(prog, c),
+                atoms(args),
+                region_name(*region)
+            )?,
             Op::Alloc { site: s, what } => {
                 let w = match what {
                     Alloc::Cons(a, b) => format!("cons {a} {b}"),
@@ -124,15 +156,34 @@ fn write_block(prog: &Program, b: &Block, depth: usize, out: &mut String) -> fmt
                 prog.globals[global.0 as usize].name,
                 if *checked { " (checked)" } else { "" }
             )?,
-            Op::GlobalSet { global, value } => {
-                writeln!(out, "global-set {} {value}", prog.globals[global.0 as usize].name)?
-            }
+            Op::GlobalSet {
+                global,
+                value,
+                barrier,
+            } => writeln!(
+                out,
+                "global-set {} {value}{}",
+                prog.globals[global.0 as usize].name,
+                if *barrier { " (barrier)" } else { "" }
+            )?,
             Op::EnvGet(i) => writeln!(out, "env-get {i}")?,
             Op::BoxGet(a) => writeln!(out, "box-get {a}")?,
-            Op::BoxSet { cell, value } => writeln!(out, "box-set {cell} {value}")?,
-            Op::ClosureInit { closure, index, value } => {
-                writeln!(out, "closure-init {closure}[{index}] {value}")?
-            }
+            Op::BoxSet {
+                cell,
+                value,
+                barrier,
+            } => writeln!(
+                out,
+                "box-set {cell} {value}{}",
+                if *barrier { " (barrier)" } else { "" }
+            )?,
+            Op::RegionCreate => writeln!(out, "region-create")?,
+            Op::RegionExit(r) => writeln!(out, "region-exit {r}")?,
+            Op::ClosureInit {
+                closure,
+                index,
+                value,
+            } => writeln!(out, "closure-init {closure}[{index}] {value}")?,
             Op::CheckBound { value, name } => writeln!(out, "check-bound {value} ({name})")?,
         }
     }
@@ -140,7 +191,9 @@ fn write_block(prog: &Program, b: &Block, depth: usize, out: &mut String) -> fmt
     match &b.tail {
         Tail::Return(a) => writeln!(out, "return {a}"),
         Tail::Yield(a) => writeln!(out, "yield {a}"),
-        Tail::Call { callee: c, args, .. } => writeln!(out, "tail-call {} ({})", callee(prog, c), atoms(args)),
+        Tail::Call {
+            callee: c, args, ..
+        } => writeln!(out, "tail-call {} ({})", callee(prog, c), atoms(args)),
         Tail::If { cond, then, els } => {
             writeln!(out, "if {cond} {{")?;
             write_block(prog, then, depth + 1, out)?;

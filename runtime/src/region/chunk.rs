@@ -80,7 +80,13 @@ pub fn system_alloc_chunk(size: usize, kind: ChunkKind, class: u32) -> *mut Chun
     let c = mem as *mut ChunkHeader;
     // SAFETY: `mem` is a fresh, aligned block of `size` >= header bytes.
     unsafe {
-        c.write(ChunkHeader { region: std::ptr::null_mut(), next: std::ptr::null_mut(), size, kind, class })
+        c.write(ChunkHeader {
+            region: std::ptr::null_mut(),
+            next: std::ptr::null_mut(),
+            size,
+            kind,
+            class,
+        })
     };
     c
 }

@@ -97,7 +97,10 @@ pub unsafe fn region_merge(young: *mut Region, old: *mut Region) -> Result<(), M
         if y.merged_into.is_null() {
             let prev = o.liveness.rc_increment(super::EXTERNAL_UNIT);
             if prev == 0 {
-                fatal(format_args!("merge into reclaimed region {}", RegionId(o.id)));
+                fatal(format_args!(
+                    "merge into reclaimed region {}",
+                    RegionId(o.id)
+                ));
             }
             y.merged_into = old;
         }

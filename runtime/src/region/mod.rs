@@ -25,14 +25,18 @@ mod chunk;
 mod merge;
 mod pool;
 
-pub use chunk::{ChunkHeader, ChunkKind, CHUNK_HEADER_BYTES, DEDICATED_THRESHOLD, POISON_BYTE, POISON_WORD};
+pub use chunk::{
+    ChunkHeader, ChunkKind, CHUNK_HEADER_BYTES, DEDICATED_THRESHOLD, POISON_BYTE, POISON_WORD,
+};
 pub use merge::{omni_region_merge, region_merge, MergeRefusal};
 
 use crate::atomics::{ConfigWord, EpochCell, PublishedPtr, RcWord};
 use crate::stats::{self, Counter};
 use crate::tether::TetherDebug;
 use crate::value::{header_chunk, is_ptr, make_header, ObjKind, Value};
-use chunk::{chunk_data, class_for, class_size, poison, system_free_chunk, CHUNK_MAX_SHIFT, CHUNK_MIN_SHIFT};
+use chunk::{
+    chunk_data, class_for, class_size, poison, system_free_chunk, CHUNK_MAX_SHIFT, CHUNK_MIN_SHIFT,
+};
 use std::fmt;
 use std::ptr::{addr_of_mut, null_mut};
 
@@ -180,7 +184,10 @@ fn quota_bytes() -> u64 {
     if q != QUOTA_UNREAD {
         return q;
     }
-    let q = std::env::var("OMNI_REGION_QUOTA_BYTES").ok().and_then(|s| s.trim().parse::<u64>().ok()).unwrap_or(0);
+    let q = std::env::var("OMNI_REGION_QUOTA_BYTES")
+        .ok()
+        .and_then(|s| s.trim().parse::<u64>().ok())
+        .unwrap_or(0);
     config().quota.config_store(q);
     q
 }
@@ -284,7 +291,13 @@ pub fn global_region() -> *mut Region {
 
 #[cold]
 fn init_global() -> *mut Region {
-    let start = pool::RegionStart { block: pool::system_block(), fresh: true, seq: 0, depth: 0, owner: 0 };
+    let start = pool::RegionStart {
+        block: pool::system_block(),
+        fresh: true,
+        seq: 0,
+        depth: 0,
+        owner: 0,
+    };
     // SAFETY: a fresh block.
     let r = unsafe { init_block(&start, AllocSite::UNKNOWN, true) };
     let winner = global_cell().ptr_publish_once(r);
@@ -387,7 +400,10 @@ unsafe fn alloc_slow(r: *mut Region, size: usize) -> (*mut u8, *mut ChunkHeader)
     // SAFETY: caller contract.
     let reg = unsafe { &mut *r };
     if cfg!(debug_assertions) && reg.liveness.load_snapshot() == 0 {
-        fatal(format_args!("allocation in reclaimed region {}", RegionId(reg.id)));
+        fatal(format_args!(
+            "allocation in reclaimed region {}",
+            RegionId(reg.id)
+        ));
     }
     check_quota(reg, size);
     if size > DEDICATED_THRESHOLD {
@@ -419,6 +435,14 @@ unsafe fn alloc_slow(r: *mut Region, size: usize) -> (*mut u8, *mut ChunkHeader)
         reg.current_start = data;
         reg.bump = data.add(size);
         reg.limit = (c as *mut u8).add(class_size(class));
+        // With a quota, end the usable part of the chunk at the quota so the
+        // allocation that crosses it takes the slow path and is reported
+        // exactly (the chunk tail is wasted; quotas are a debugging aid).
+        let quota = if reg.is_global { 0 } else { quota_bytes() };
+        if quota != 0 {
+            let allowed = (quota as usize).saturating_sub(reg.retired_bytes);
+            reg.limit = reg.limit.min(data.add(allowed.max(size)));
+        }
         reg.chunk_count += 1;
         reg.next_class = (class + 1).min(CHUNK_MAX_SHIFT - CHUNK_MIN_SHIFT);
         stats::count(Counter::ChunksAllocated, 1);
@@ -510,13 +534,19 @@ pub unsafe fn region_exit(r: *mut Region) {
         fatal(format_args!("exit of the global region"));
     }
     if cfg!(debug_assertions) && reg.owner != pool::current_thread_serial() {
-        fatal(format_args!("region {} exited by a thread that does not own it", RegionId(reg.id)));
+        fatal(format_args!(
+            "region {} exited by a thread that does not own it",
+            RegionId(reg.id)
+        ));
     }
     pool::end_scope();
-    let prev = reg.liveness.rc_decrement(SCOPE_BIT);
+    let prev = reg.liveness.rc_decrement_sole_fast(SCOPE_BIT);
     if prev & SCOPE_BIT == 0 {
         if prev == 0 {
-            fatal(format_args!("double exit of region {}: it was already reclaimed", RegionId(reg.id)));
+            fatal(format_args!(
+                "double exit of region {}: it was already reclaimed",
+                RegionId(reg.id)
+            ));
         }
         fatal(format_args!(
             "double exit of region {} (still held by {} external reference(s), {} tether(s))",
@@ -542,10 +572,16 @@ pub unsafe fn region_destroy(r: *mut Region) {
     let word = unsafe { (*r).liveness.load_snapshot() };
     let id = unsafe { RegionId((*r).id) };
     if tether_count_of(word) > 0 {
-        fatal(format_args!("destroy of region {id} while pinned by {} tether(s)", tether_count_of(word)));
+        fatal(format_args!(
+            "destroy of region {id} while pinned by {} tether(s)",
+            tether_count_of(word)
+        ));
     }
     if external_count_of(word) > 0 {
-        fatal(format_args!("destroy of region {id} while {} external reference(s) remain", external_count_of(word)));
+        fatal(format_args!(
+            "destroy of region {id} while {} external reference(s) remain",
+            external_count_of(word)
+        ));
     }
     // SAFETY: caller contract.
     unsafe { region_exit(r) }
@@ -563,7 +599,9 @@ pub unsafe fn region_retain(r: *mut Region) {
     if prev == 0 {
         // SAFETY: still the same block (pooled blocks are never freed in
         // debug builds; in release this is a best-effort message).
-        fatal(format_args!("retain of reclaimed region {}", unsafe { RegionId((*r).id) }));
+        fatal(format_args!("retain of reclaimed region {}", unsafe {
+            RegionId((*r).id)
+        }));
     }
     stats::count(Counter::ExternalRetains, 1);
 }
@@ -588,7 +626,10 @@ pub(crate) unsafe fn liveness_add_tether(r: *mut Region) -> u64 {
     let prev = unsafe { (*r).liveness.rc_increment(TETHER_UNIT) };
     if prev == 0 || tether_count_of(prev) == (TETHER_MASK >> TETHER_SHIFT) {
         // SAFETY: as in `region_retain`.
-        fatal(format_args!("tether of reclaimed or over-tethered region {}", unsafe { RegionId((*r).id) }));
+        fatal(format_args!(
+            "tether of reclaimed or over-tethered region {}",
+            unsafe { RegionId((*r).id) }
+        ));
     }
     prev
 }
@@ -609,11 +650,21 @@ pub(crate) unsafe fn liveness_drop_tether(r: *mut Region) {
 unsafe fn drop_liveness(r: *mut Region, unit: u64) {
     // SAFETY: caller contract.
     let prev = unsafe { (*r).liveness.rc_decrement(unit) };
-    let field = if unit == EXTERNAL_UNIT { external_count_of(prev) } else { tether_count_of(prev) };
+    let field = if unit == EXTERNAL_UNIT {
+        external_count_of(prev)
+    } else {
+        tether_count_of(prev)
+    };
     if field == 0 {
-        let what = if unit == EXTERNAL_UNIT { "external RC underflow" } else { "tether_end without tether_start" };
+        let what = if unit == EXTERNAL_UNIT {
+            "external RC underflow"
+        } else {
+            "tether_end without tether_start"
+        };
         // SAFETY: as in `region_retain`.
-        fatal(format_args!("{what} on region {}", unsafe { RegionId((*r).id) }));
+        fatal(format_args!("{what} on region {}", unsafe {
+            RegionId((*r).id)
+        }));
     }
     if prev == unit {
         // SAFETY: this decrement reached zero.
@@ -638,7 +689,9 @@ unsafe fn reclaim(mut r: *mut Region) {
         let prev = unsafe { (*next).liveness.rc_decrement(EXTERNAL_UNIT) };
         if external_count_of(prev) == 0 {
             // SAFETY: `next` is still a control block.
-            fatal(format_args!("external RC underflow on region {}", unsafe { RegionId((*next).id) }));
+            fatal(format_args!("external RC underflow on region {}", unsafe {
+                RegionId((*next).id)
+            }));
         }
         if prev != EXTERNAL_UNIT {
             return;
@@ -658,6 +711,9 @@ unsafe fn reclaim_one(r: *mut Region) -> *mut Region {
     // SAFETY: nothing else refers to `r` any more; we own its chunks.
     unsafe {
         let reg = &mut *r;
+        // The sole-holder fast path leaves the word non-zero; make the
+        // reclaim visible to `region_is_alive` and to misuse detection.
+        reg.liveness.init_unshared(0);
         let pending = current_used(reg);
         stats::region_reclaimed(pending, reg.retired_bytes + pending);
         let own_inline = addr_of_mut!(reg.inline_chunk);
@@ -708,7 +764,10 @@ unsafe fn release_chunk(c: *mut ChunkHeader, own_inline: *mut ChunkHeader) {
         match (*c).kind {
             ChunkKind::Inline => {
                 let block = block_of_inline_chunk(c);
-                poison(addr_of_mut!((*block).inline_buf) as *mut u8, INLINE_BUFFER_BYTES);
+                poison(
+                    addr_of_mut!((*block).inline_buf) as *mut u8,
+                    INLINE_BUFFER_BYTES,
+                );
                 if c != own_inline {
                     drop_block_owner(block);
                 }
@@ -743,7 +802,7 @@ unsafe fn block_of_inline_chunk(c: *mut ChunkHeader) -> *mut Region {
 unsafe fn drop_block_owner(r: *mut Region) {
     // SAFETY: caller contract.
     unsafe {
-        if (*r).block_owners.rc_decrement(1) == 1 && !(*r).is_global {
+        if (*r).block_owners.rc_decrement_sole_fast(1) == 1 && !(*r).is_global {
             pool::give_block(r);
         }
     }
@@ -792,8 +851,11 @@ pub unsafe fn region_accounting(r: *mut Region) -> RegionAccounting {
     unsafe {
         let reg = &*r;
         let word = reg.liveness.load_snapshot();
-        let inline_used =
-            if reg.current_chunk == addr_of_mut!((*r).inline_chunk) { current_used(reg) } else { reg.inline_used as usize };
+        let inline_used = if reg.current_chunk == addr_of_mut!((*r).inline_chunk) {
+            current_used(reg)
+        } else {
+            reg.inline_used as usize
+        };
         RegionAccounting {
             id: RegionId(reg.id),
             depth: reg.depth,
@@ -832,7 +894,9 @@ pub unsafe fn debug_check_live(v: Value) {
     unsafe {
         let h = *(v as *const u64);
         if h == POISON_WORD {
-            fatal(format_args!("pointer {v:#x} into reclaimed (poisoned) region memory"));
+            fatal(format_args!(
+                "pointer {v:#x} into reclaimed (poisoned) region memory"
+            ));
         }
         let r = region_of(v);
         if r.is_null() || (*r).liveness.load_snapshot() == 0 {

@@ -14,7 +14,9 @@
 // Under loom the cache (and its tuning constants) does not exist.
 #![cfg_attr(loom, allow(dead_code, unused_imports))]
 
-use super::chunk::{class_size, system_alloc_chunk, system_free_chunk, ChunkHeader, ChunkKind, NUM_CHUNK_CLASSES};
+use super::chunk::{
+    class_size, system_alloc_chunk, system_free_chunk, ChunkHeader, ChunkKind, NUM_CHUNK_CLASSES,
+};
 use super::Region;
 use crate::atomics::SequenceCounter;
 use std::alloc::{alloc, dealloc, Layout};
@@ -180,7 +182,13 @@ pub fn begin_region(parent_depth: Option<u32>) -> RegionStart {
                 c.free_block_count.set(c.free_block_count.get() - 1);
                 (b, false)
             };
-            RegionStart { block, fresh, seq: c.next_seq(), depth, owner: c.serial() }
+            RegionStart {
+                block,
+                fresh,
+                seq: c.next_seq(),
+                depth,
+                owner: c.serial(),
+            }
         });
         if let Ok(s) = got {
             return s;

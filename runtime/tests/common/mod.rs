@@ -18,7 +18,8 @@ pub fn child_scenario() -> Option<String> {
 pub fn run_child(entry: &str, scenario: &str, env: &[(&str, &str)]) -> Output {
     let exe = std::env::current_exe().expect("test binary path");
     let mut cmd = Command::new(exe);
-    cmd.args([entry, "--exact", "--nocapture", "--test-threads=1"]).env(SCENARIO_VAR, scenario);
+    cmd.args([entry, "--exact", "--nocapture", "--test-threads=1"])
+        .env(SCENARIO_VAR, scenario);
     for (k, v) in env {
         cmd.env(k, v);
     }
@@ -29,11 +30,19 @@ pub fn run_child(entry: &str, scenario: &str, env: &[(&str, &str)]) -> Output {
 /// code 101) and that stderr contains every one of `needles`.
 pub fn assert_aborted_with(out: &Output, needles: &[&str]) {
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(!out.status.success(), "child should have aborted; stderr:\n{stderr}");
+    assert!(
+        !out.status.success(),
+        "child should have aborted; stderr:\n{stderr}"
+    );
     #[cfg(unix)]
     {
         use std::os::unix::process::ExitStatusExt;
-        assert_eq!(out.status.signal(), Some(6), "child should die of SIGABRT; status {:?}; stderr:\n{stderr}", out.status);
+        assert_eq!(
+            out.status.signal(),
+            Some(6),
+            "child should die of SIGABRT; status {:?}; stderr:\n{stderr}",
+            out.status
+        );
     }
     for n in needles {
         assert!(stderr.contains(n), "stderr lacks {n:?}:\n{stderr}");

@@ -1,0 +1,17 @@
+;; dict-count: count words in an equal hash table; words from the
+;; Park-Miller generator (seed 42), see dict-count.c. Size: n (default 1,000,000).
+(defun word-chars (id)
+  (cons (code-char (+ 97 (rem id 26)))
+        (if (< id 26) '() (word-chars (truncate id 26)))))
+(defun main (n)
+  (let ((counts (make-hash-table :test 'equal))
+        (r 42))
+    (dotimes (i n)
+      (setf r (rem (* r 16807) 2147483647))
+      (let ((w (coerce (word-chars (* (rem r 300) (rem (truncate r 300) 300))) 'string)))
+        (setf (gethash w counts) (+ 1 (gethash w counts 0)))))
+    (println (hash-table-count counts))
+    (println (loop for c being the hash-values of counts sum (* c c)))
+    (println (gethash "a" counts 0))
+    (println (gethash "b" counts 0))))
+(main (arg-or 1000000))

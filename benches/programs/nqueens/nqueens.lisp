@@ -1,0 +1,21 @@
+;; nqueens: count the solutions of the n-queens problem (default n = 10),
+;; 100 times. A partial solution is a list of queen columns, most recent first.
+(defun safe-p (col dist qs)
+  (cond ((null qs) t)
+        ((let ((q (car qs))) (or (= q col) (= (- q col) dist) (= (- col q) dist))) nil)
+        (t (safe-p col (+ dist 1) (cdr qs)))))
+(declaim (ftype function place-from))
+(defun place (n row qs)
+  (if (= row n) 1 (place-from n row qs 0 0)))
+(defun place-from (n row qs col count)
+  (if (= col n)
+      count
+      (place-from n row qs (+ col 1)
+                  (if (safe-p col 1 qs)
+                      (+ count (place n (+ row 1) (cons col qs)))
+                      count))))
+(defun reps (n i one total)
+  (if (= i 100)
+      (progn (println one) (println total))
+      (let ((c (place n 0 '()))) (reps n (+ i 1) c (+ total c)))))
+(reps (arg-or 10) 0 0 0)
