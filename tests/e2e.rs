@@ -3,7 +3,10 @@
 //! executable — and both must produce exactly `NAME.out` on stdout. When
 //! `NAME.err` exists the program must fail: exit status 1 (never a signal) and
 //! every line of `NAME.err` must appear in stderr. `NAME.env` (optional) holds
-//! `KEY=VALUE` lines for the environment.
+//! `KEY=VALUE` lines for the environment. `NAME.stderr` (optional) holds
+//! checks on the stderr of a successful run: `stat KEY OP N` compares the
+//! `omni-stats: KEY=V` line (OP one of `= < <= > >=`), any other line must
+//! appear verbatim.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -19,6 +22,7 @@ fn cases_dir() -> PathBuf {
 struct Expect {
     stdout: String,
     stderr_lines: Vec<String>,
+    stderr_checks: Vec<String>,
     fails: bool,
     env: Vec<(String, String)>,
 }
@@ -29,6 +33,14 @@ fn expectations(name: &str) -> Expect {
     let err = read("err");
     Expect {
         stdout: read("out").unwrap_or_default(),
+        stderr_checks: read("stderr")
+            .map(|e| {
+                e.lines()
+                    .filter(|l| !l.is_empty())
+                    .map(String::from)
+                    .collect()
+            })
+            .unwrap_or_default(),
         fails: err.is_some(),
         stderr_lines: err
             .map(|e| {
@@ -80,7 +92,51 @@ fn check(mode: &str, name: &str, out: &Output, exp: &Expect) -> Result<(), Strin
     if !exp.fails && stderr.contains("error") {
         return Err(format!("[{mode}] {name}: unexpected stderr\n{stderr}"));
     }
+    for check in &exp.stderr_checks {
+        check_stderr_line(check, &stderr)
+            .map_err(|e| format!("[{mode}] {name}: {e}\n--- stderr\n{stderr}"))?;
+    }
     Ok(())
+}
+
+/// The value of `omni-stats: KEY=V` in a stderr text.
+pub fn stat(stderr: &str, key: &str) -> Option<u64> {
+    let prefix = format!("omni-stats: {key}=");
+    stderr
+        .lines()
+        .find_map(|l| l.strip_prefix(&prefix))
+        .and_then(|v| v.trim().parse().ok())
+}
+
+fn check_stderr_line(check: &str, stderr: &str) -> Result<(), String> {
+    let Some(rest) = check.strip_prefix("stat ") else {
+        return if stderr.lines().any(|l| l == check) {
+            Ok(())
+        } else {
+            Err(format!("stderr lacks the line {check:?}"))
+        };
+    };
+    let parts: Vec<&str> = rest.split_whitespace().collect();
+    let [key, op, want] = parts.as_slice() else {
+        return Err(format!("malformed check {check:?}"));
+    };
+    let want: u64 = want
+        .parse()
+        .map_err(|_| format!("malformed number in {check:?}"))?;
+    let got = stat(stderr, key).ok_or_else(|| format!("no omni-stats line for {key}"))?;
+    let ok = match *op {
+        "=" => got == want,
+        "<" => got < want,
+        "<=" => got <= want,
+        ">" => got > want,
+        ">=" => got >= want,
+        _ => return Err(format!("unknown operator in {check:?}")),
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(format!("{key}={got} fails `{rest}`"))
+    }
 }
 
 /// Run one case in both modes.
@@ -172,6 +228,13 @@ cases!(
     err_bad_escape,
     err_malformed_let,
     err_special_arity,
+    ctrr_build_sum,
+    ctrr_loop_drop,
+    ctrr_binary_trees,
+    ctrr_escape_return,
+    ctrr_escape_closure,
+    ctrr_escape_global,
+    ctrr_escape_older,
 );
 
 /// Every case file is listed above (so none is silently skipped).
@@ -218,4 +281,182 @@ fn build_from_any_directory() {
     let out = Command::new(&exe).current_dir("/").output().unwrap();
     assert!(out.status.success());
     assert!(String::from_utf8_lossy(&out.stdout).starts_with("Hello, OmniLisp!"));
+}
+
+/// Build `tests/cases/NAME.omni` into a temporary directory.
+fn build_case(name: &str, dir: &Path) -> PathBuf {
+    let src = cases_dir().join(format!("{name}.omni"));
+    let exe = dir.join(name);
+    let st = Command::new(omnic())
+        .arg("build")
+        .arg(&src)
+        .arg("-o")
+        .arg(&exe)
+        .output()
+        .unwrap();
+    assert!(
+        st.status.success(),
+        "build {name}: {}",
+        String::from_utf8_lossy(&st.stderr)
+    );
+    exe
+}
+
+/// Each escape category's built executable runs clean under valgrind memcheck.
+#[test]
+fn escape_categories_are_memcheck_clean() {
+    let have = Command::new("valgrind")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    assert!(
+        have,
+        "valgrind is required for this test (.ci/run installs it)"
+    );
+    let tmp = tempfile::tempdir().unwrap();
+    for name in [
+        "ctrr-escape-return",
+        "ctrr-escape-closure",
+        "ctrr-escape-global",
+        "ctrr-escape-older",
+    ] {
+        let exe = build_case(name, tmp.path());
+        let out = Command::new("valgrind")
+            .args(["--error-exitcode=1", "-q"])
+            .arg(&exe)
+            .current_dir(cases_dir())
+            .output()
+            .unwrap();
+        let expected = std::fs::read_to_string(cases_dir().join(format!("{name}.out"))).unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{name} under valgrind:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout),
+            expected,
+            "{name} output under valgrind"
+        );
+    }
+}
+
+/// A tail-recursive loop's scope regions do not pile up: the peak number of
+/// live regions is the same for 10^5 and 10^6 iterations.
+#[test]
+fn loop_regions_do_not_grow_with_iterations() {
+    let tmp = tempfile::tempdir().unwrap();
+    let exe = build_case("ctrr-loop-drop", tmp.path());
+    let peak = |n: &str| {
+        let out = Command::new(&exe)
+            .arg(n)
+            .env("OMNI_STATS", "1")
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+        (
+            stat(&stderr, "regions_peak_live").unwrap(),
+            stat(&stderr, "regions_created").unwrap(),
+        )
+    };
+    let (small, created_small) = peak("100000");
+    let (large, created_large) = peak("1000000");
+    assert_eq!(
+        small, large,
+        "regions_peak_live grew with the iteration count"
+    );
+    // And the loop really made a region per iteration.
+    assert!(created_large >= 1_000_000 && created_small >= 100_000);
+}
+
+/// `--dump-ctrr` golden files: `tests/ctrr/NAME.omni` → `NAME.dump`.
+#[test]
+fn ctrr_dump_golden() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/ctrr");
+    let mut failures = Vec::new();
+    let mut count = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().and_then(|e| e.to_str()) != Some("omni") {
+            continue;
+        }
+        count += 1;
+        let file = path.file_name().unwrap().to_str().unwrap().to_string();
+        let out = Command::new(omnic())
+            .args(["check", "--dump-ctrr", &file])
+            .current_dir(&dir)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{file}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let got = String::from_utf8_lossy(&out.stdout).to_string();
+        let golden = path.with_extension("dump");
+        if std::env::var_os("OMNI_BLESS").is_some() {
+            std::fs::write(&golden, &got).unwrap();
+        }
+        let want = std::fs::read_to_string(&golden).unwrap_or_default();
+        if got != want {
+            failures.push(format!(
+                "{file}: --dump-ctrr differs from {}\n--- got\n{got}",
+                golden.display()
+            ));
+        }
+    }
+    assert!(count >= 3, "expected golden programs in tests/ctrr");
+    assert!(
+        failures.is_empty(),
+        "{}\n(re-bless with OMNI_BLESS=1 after checking)",
+        failures.join("\n")
+    );
+}
+
+/// The CTRR decisions the issue names, stated explicitly (the golden files
+/// pin the whole dump).
+#[test]
+fn ctrr_dump_key_decisions() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/ctrr");
+    let dump = |file: &str| {
+        let out = Command::new(omnic())
+            .args(["check", "--dump-ctrr", file])
+            .current_dir(&dir)
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).to_string()
+    };
+    let build = dump("build.omni");
+    let build_fn = build
+        .split("function build (function)")
+        .nth(1)
+        .unwrap()
+        .split("\nfunction ")
+        .next()
+        .unwrap();
+    assert!(
+        build_fn.contains("alloc Cons at build.omni:3:33 -> result: returned"),
+        "{build_fn}"
+    );
+    assert!(build_fn.contains("into result"), "{build_fn}");
+    assert!(
+        !build_fn.contains("store barrier at") && !build_fn.contains("transmigrate"),
+        "{build_fn}"
+    );
+    let global = dump("global-store.omni");
+    assert!(
+        global.contains("store barrier at global-store.omni:5:18: global store"),
+        "{global}"
+    );
+    assert!(
+        global.contains("alloc Cons at global-store.omni:7:16 -> global"),
+        "{global}"
+    );
+    let lp = dump("loop.omni");
+    assert!(
+        lp.contains("region-exit at loop.omni:8:7 (before tail call)"),
+        "{lp}"
+    );
 }

@@ -52,6 +52,10 @@ pub fn runtime_symbols() -> Vec<(&'static str, usize)> {
             barrier::omni_global_store as *const () as usize,
         ),
         (
+            "omni_rt_set_merge_threshold",
+            barrier::omni_rt_set_merge_threshold as *const () as usize,
+        ),
+        (
             "omni_rt_stack_overflow",
             rt::omni_rt_stack_overflow as *const () as usize,
         ),

@@ -1,41 +1,377 @@
 //! The store barrier: the one helper through which every pointer store into
 //! an existing object goes (docs/REGION_DEPENDENCY_RULES.md).
 //!
-//! Invariant kept: nothing reachable from an object points into a region
-//! younger than the object's own region (the older-only store rule), so a
-//! region can never be kept alive by — or dangle from — an older one, and
-//! region cycles cannot form. A store that would break it is repaired, never
-//! refused: the stored graph's young part is transmigrated into the
-//! container's region and the copy is stored.
+//! Invariant kept (the older-only store rule, transitive form): nothing
+//! reachable from an object points into a region younger than the object's
+//! own region, so a region can never be kept alive by — or dangle from — an
+//! older one, and region cycles cannot form. A store that would break it is
+//! repaired, never refused, by auto-repair policy **H0**:
+//!
+//! - `region_bytes(R_val) >= merge_threshold` ⇒ **merge**: the stored graph
+//!   is scanned (read-only, visiting only objects younger than the
+//!   container's region `R_dst`) to find every young region it reaches; each
+//!   is merged into `R_dst` (`region_merge`, O(chunks)) and the original
+//!   value is stored. If the value's own region cannot be merged (different
+//!   owning thread, already merged elsewhere: `MergeRefusal`) the store falls
+//!   back to transmigration. If a *further* region of the graph cannot be
+//!   merged, the edges from merged objects into it are transmigrated (one
+//!   transmigration, so sharing is kept).
+//! - otherwise ⇒ **transmigrate**: `transmigrate_younger_than(value, R_dst)`
+//!   copies every object younger than `R_dst` and the copy is stored.
+//!
+//! The decision depends only on the configuration and allocation sizes, so it
+//! is deterministic. The threshold is the compiled-in `[ctrr]
+//! merge_threshold_bytes` (start-up code calls `omni_rt_set_merge_threshold`),
+//! overridden at run time by `OMNI_MERGE_THRESHOLD_BYTES`, default
+//! [`DEFAULT_MERGE_THRESHOLD_BYTES`].
+//!
+//! Transmigration does not remember forwardings across stores: storing the
+//! same young object twice makes two copies. Programs that must see one
+//! object in two containers store the value read back from the first (see
+//! the doc, "Identity").
 
-use crate::region::{global_region, is_older_or_same, region_of, Region};
+use crate::atomics::ConfigWord;
+use crate::metadata::metadata;
+use crate::object::array_from_slice;
+use crate::region::{
+    global_region, is_older_or_same, region_bytes, region_merge, region_merged_into, region_of,
+    MergeRefusal, Region,
+};
 use crate::stats;
-use crate::transmigrate::transmigrate_younger_than;
-use crate::value::{is_ptr, Value};
+use crate::transmigrate::{transmigrate_younger_than, ForwardTable};
+use crate::value::{is_ptr, ObjKind, Value, KIND_MASK};
+use std::cell::RefCell;
+
+/// Default merge threshold (bytes allocated in the value's region), chosen
+/// with `runtime/benches/barrier_bench.rs`; see the doc's "Choosing the
+/// threshold".
+pub const DEFAULT_MERGE_THRESHOLD_BYTES: u64 = 4096;
+
+/// The run-time override.
+pub const MERGE_THRESHOLD_ENV: &str = "OMNI_MERGE_THRESHOLD_BYTES";
+
+// ------------------------------------------------------------ configuration
+
+struct BarrierConfig {
+    /// Effective threshold; `UNSET` until first read.
+    threshold: ConfigWord,
+    /// Compiled-in threshold (`omni_rt_set_merge_threshold`); `UNSET` = none.
+    compiled: ConfigWord,
+}
+
+/// Sentinel; a configured value of `u64::MAX` is clamped to `u64::MAX - 1`
+/// (both mean "never merge" in practice).
+const UNSET: u64 = u64::MAX;
+
+crate::atomics::runtime_static!(CONFIG: BarrierConfig = BarrierConfig {
+    threshold: ConfigWord::new(UNSET),
+    compiled: ConfigWord::new(UNSET),
+}; fn config);
+
+fn env_threshold() -> Option<u64> {
+    std::env::var(MERGE_THRESHOLD_ENV)
+        .ok()
+        .and_then(|s| s.trim().replace('_', "").parse::<u64>().ok())
+        .map(|v| v.min(UNSET - 1))
+}
+
+/// Resolve the threshold: env override, else compiled-in, else default.
+#[cold]
+fn resolve_threshold() -> u64 {
+    let compiled = config().compiled.config_load();
+    let t = env_threshold().unwrap_or(if compiled != UNSET {
+        compiled
+    } else {
+        DEFAULT_MERGE_THRESHOLD_BYTES
+    });
+    config().threshold.config_store(t);
+    t
+}
+
+/// The merge threshold in bytes currently in force.
+#[inline]
+pub fn merge_threshold() -> u64 {
+    let t = config().threshold.config_load();
+    if t != UNSET {
+        return t;
+    }
+    resolve_threshold()
+}
+
+/// Force the threshold (tests, benchmarks): `Some(bytes)` wins over
+/// everything; `None` goes back to env / compiled-in / default.
+pub fn set_merge_threshold(bytes: Option<u64>) {
+    match bytes {
+        Some(b) => config().threshold.config_store(b.min(UNSET - 1)),
+        None => {
+            config().threshold.config_store(UNSET);
+        }
+    }
+}
+
+/// Called once by generated start-up code with the compiled-in `[ctrr]
+/// merge_threshold_bytes`; `OMNI_MERGE_THRESHOLD_BYTES` still overrides it.
+#[no_mangle]
+pub extern "C" fn omni_rt_set_merge_threshold(bytes: u64) {
+    config().compiled.config_store(bytes.min(UNSET - 1));
+    config().threshold.config_store(UNSET);
+    let _ = resolve_threshold();
+}
+
+// ------------------------------------------------------------ the helper
+
+/// What a store needed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Repair {
+    /// Immediate, or already in the container's region or an older one.
+    None,
+    /// H0 chose transmigration (young region below the threshold).
+    Transmigrated,
+    /// H0 chose merge: `regions` young regions were merged into the
+    /// container's region; `edges_transmigrated` tells whether some further
+    /// region refused and the edges into it were transmigrated.
+    Merged {
+        regions: u32,
+        edges_transmigrated: bool,
+    },
+    /// H0 chose merge but the value's region could not be merged.
+    MergeRefused(MergeRefusal),
+}
+
+/// The result of [`store_into_outcome`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct StoreOutcome {
+    /// The value to store.
+    pub value: Value,
+    pub repair: Repair,
+}
 
 /// Make `value` storable into an object of region `dst`: returns `value`
-/// itself when it already lives in `dst` or an older region, else a copy of
-/// its young part in `dst`.
+/// itself when it already lives in `dst` or an older region (or after its
+/// young regions were merged into `dst`), else a copy of its young part in
+/// `dst`.
 ///
 /// # Safety
 /// `dst` is a live region of the calling thread; `value` is a live value.
+#[inline]
 pub unsafe fn store_into(dst: *mut Region, value: Value) -> Value {
+    // SAFETY: forwarded contract.
+    unsafe { store_into_outcome(dst, value).value }
+}
+
+/// [`store_into`], also reporting which repair was made.
+///
+/// # Safety
+/// As [`store_into`].
+pub unsafe fn store_into_outcome(dst: *mut Region, value: Value) -> StoreOutcome {
     if !is_ptr(value) {
-        return value;
+        return StoreOutcome {
+            value,
+            repair: Repair::None,
+        };
     }
     // SAFETY: `value` is a live object (caller contract), so it has a region.
     let src = unsafe { region_of(value) };
     // SAFETY: both regions are live.
     if src == dst || unsafe { is_older_or_same(src, dst) } {
-        // The value itself is old enough; its reachable part is too (by
-        // induction: every earlier store kept the invariant).
+        // The value is old enough; its reachable part is too (by induction:
+        // every earlier store kept the invariant).
         stats::record_barrier(false);
-        return value;
+        return StoreOutcome {
+            value,
+            repair: Repair::None,
+        };
     }
     stats::record_barrier(true);
-    // SAFETY: forwarded contract.
-    unsafe { transmigrate_younger_than(value, dst).value }
+    // SAFETY: `src` holds a live object; bytes are read on the owning thread
+    // (a region reachable from this thread's objects is not allocating
+    // concurrently: threading contract, REGION_RC_MODEL.md).
+    let young_bytes = unsafe { region_bytes(src) } as u64;
+    if young_bytes >= merge_threshold() {
+        // SAFETY: forwarded contract.
+        unsafe { merge_repair(dst, value) }
+    } else {
+        StoreOutcome {
+            // SAFETY: forwarded contract.
+            value: unsafe { transmigrate_younger_than(value, dst).value },
+            repair: Repair::Transmigrated,
+        }
+    }
 }
+
+// ------------------------------------------------------------ merge path
+
+/// Per-thread reusable state of the young-region scan.
+struct Scan {
+    visited: ForwardTable,
+    stack: Vec<Value>,
+    /// Every young object reached (for the partial-refusal fix-up).
+    objects: Vec<Value>,
+    /// Young regions reached, in discovery order (the root's first).
+    regions: Vec<*mut Region>,
+}
+
+thread_local! {
+    static SCAN: RefCell<Scan> = RefCell::new(Scan {
+        visited: ForwardTable::new(),
+        stack: Vec::with_capacity(256),
+        objects: Vec::with_capacity(256),
+        regions: Vec::with_capacity(4),
+    });
+}
+
+/// Call `visit` on every value slot of `obj`.
+///
+/// # Safety
+/// `obj` is a live object.
+#[inline(always)]
+unsafe fn for_each_slot(obj: Value, visit: &mut dyn FnMut(*mut Value)) {
+    // SAFETY: caller contract; a pair is `[hdr][car][cdr]`.
+    unsafe {
+        let kind = (*(obj as *const u64) & KIND_MASK) as u8;
+        if kind == ObjKind::Pair as u8 {
+            let p = obj as *mut Value;
+            visit(p.add(1));
+            visit(p.add(2));
+        } else {
+            (metadata(kind).trace)(obj, visit);
+        }
+    }
+}
+
+/// Read-only walk of the part of `root`'s graph younger than `dst`: fills
+/// `s.regions` and `s.objects`. No allocation in regions.
+///
+/// # Safety
+/// `root` is live; `dst` a live region.
+unsafe fn scan_young(s: &mut Scan, root: Value, dst: *mut Region) {
+    s.visited.reset();
+    s.stack.clear();
+    s.objects.clear();
+    s.regions.clear();
+    s.stack.push(root);
+    while let Some(v) = s.stack.pop() {
+        // SAFETY: `v` is reachable from a live value, hence live.
+        unsafe {
+            if !is_ptr(v) {
+                continue;
+            }
+            let r = region_of(v);
+            if is_older_or_same(r, dst) || s.visited.get(v).is_some() {
+                continue;
+            }
+            s.visited.insert(v, 1);
+            s.objects.push(v);
+            if !s.regions.contains(&r) {
+                s.regions.push(r);
+            }
+            let stack = &mut s.stack;
+            for_each_slot(v, &mut |slot| stack.push(*slot));
+        }
+    }
+}
+
+/// H0's "large" branch: merge every young region the stored graph reaches
+/// into `dst`, falling back to transmigration where a merge is refused.
+///
+/// # Safety
+/// As [`store_into`]; `value` is younger than `dst`.
+unsafe fn merge_repair(dst: *mut Region, value: Value) -> StoreOutcome {
+    SCAN.with(|cell| {
+        let mut guard = cell.borrow_mut();
+        let s = &mut *guard;
+        // SAFETY: forwarded contract.
+        unsafe { scan_young(s, value, dst) };
+        // A region already merged into another region cannot follow: find
+        // that out before changing anything.
+        let blocked = s.regions.iter().position(|&r| {
+            // SAFETY: `r` holds a live object.
+            let m = unsafe { region_merged_into(r) };
+            !m.is_null() && m != dst
+        });
+        if blocked == Some(0) {
+            return fallback(dst, value, MergeRefusal::AlreadyMergedElsewhere);
+        }
+        // The value's own region first: if it refuses, nothing has changed.
+        // SAFETY: `regions[0]` is the root's region, live and younger than dst.
+        if let Err(why) = unsafe { region_merge(s.regions[0], dst) } {
+            return fallback(dst, value, why);
+        }
+        let mut merged = 1u32;
+        let mut refused: Vec<*mut Region> = Vec::new();
+        for (i, &r) in s.regions.iter().enumerate().skip(1) {
+            // SAFETY: as above.
+            let ok = blocked != Some(i) && unsafe { region_merge(r, dst) }.is_ok();
+            if ok {
+                merged += 1;
+            } else {
+                refused.push(r);
+            }
+        }
+        let edges_transmigrated = !refused.is_empty();
+        if edges_transmigrated {
+            // SAFETY: the scanned objects are live; the merged ones are now in dst.
+            unsafe { repair_edges_into_refused(s, dst) };
+        }
+        StoreOutcome {
+            value,
+            repair: Repair::Merged {
+                regions: merged,
+                edges_transmigrated,
+            },
+        }
+    })
+}
+
+fn fallback(dst: *mut Region, value: Value, why: MergeRefusal) -> StoreOutcome {
+    StoreOutcome {
+        // SAFETY: `dst` is live (store contract) and `value` is unchanged.
+        value: unsafe { transmigrate_younger_than(value, dst).value },
+        repair: Repair::MergeRefused(why),
+    }
+}
+
+/// After a partial merge: every slot of a merged object (now in `dst`) that
+/// still points into a region younger than `dst` is rewritten to a copy in
+/// `dst`. All such slot values are copied by ONE transmigration (bundled in a
+/// scratch array allocated in `dst`), so sharing among them is preserved.
+///
+/// # Safety
+/// The objects of `s.objects` are live.
+unsafe fn repair_edges_into_refused(s: &Scan, dst: *mut Region) {
+    let mut slots: Vec<*mut Value> = Vec::new();
+    let mut values: Vec<Value> = Vec::new();
+    for &obj in &s.objects {
+        // SAFETY: scanned objects are live.
+        unsafe {
+            if region_of(obj) != dst {
+                continue; // in a refused region: it gets copied below
+            }
+            for_each_slot(obj, &mut |slot| {
+                let v = *slot;
+                if is_ptr(v) && !is_older_or_same(region_of(v), dst) {
+                    slots.push(slot);
+                    values.push(v);
+                }
+            });
+        }
+    }
+    if slots.is_empty() {
+        return;
+    }
+    // SAFETY: dst is live and owned by this thread; the bundle's elements
+    // are live values.
+    unsafe {
+        let bundle = array_from_slice(dst, &values);
+        let copy = transmigrate_younger_than(bundle, dst).value;
+        let data = crate::object::array_slice(copy);
+        for (slot, v) in slots.iter().zip(data) {
+            **slot = *v;
+        }
+    }
+}
+
+// ------------------------------------------------------------ C ABI
 
 /// The store helper for a store of `value` into a field of `container`;
 /// returns the value to store.

@@ -361,7 +361,18 @@ pub fn render(s: &StatsSnapshot) -> String {
 pub fn report_at_exit() {
     if std::env::var_os("OMNI_STATS").is_some_and(|v| v == "1") {
         use std::io::Write;
-        let text = render(&snapshot());
+        let mut text = render(&snapshot());
+        if let Some(kb) = peak_rss_kb() {
+            text.push_str(&format!("omni-stats: peak_rss_kb={kb}\n"));
+        }
         let _ = std::io::stderr().lock().write_all(text.as_bytes());
     }
+}
+
+/// The process's peak resident set size in KiB (`VmHWM` of
+/// /proc/self/status), when the platform provides it.
+pub fn peak_rss_kb() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
 }

@@ -33,6 +33,10 @@ pub struct CodegenOptions {
     /// Also define a C `main(argc, argv)` that runs the program through
     /// `omni_rt_main` (object output for a native executable).
     pub emit_main: bool,
+    /// `[ctrr] merge_threshold_bytes` from `omnic.toml`: when set, the
+    /// start-up code calls `omni_rt_set_merge_threshold` with it (the store
+    /// barrier's H0 threshold; `OMNI_MERGE_THRESHOLD_BYTES` still overrides).
+    pub merge_threshold_bytes: Option<u64>,
 }
 
 /// What [`compile`] produced in the module.

@@ -38,7 +38,7 @@ pub(crate) fn define_startup<M: Module>(
         .declare_function("omni_init", Linkage::Local, &init_sig)?;
     cx.module.clear_context(ctx);
     ctx.func.signature = init_sig;
-    define_init(cx, ctx, fb_ctx)?;
+    define_init(cx, ctx, fb_ctx, opts.merge_threshold_bytes)?;
     finish(cx, ctx, init, "omni_init", opts, clif)?;
 
     let mut entry_sig = cx.module.make_signature();
@@ -123,6 +123,7 @@ fn define_init<M: Module>(
     cx: &mut ModuleCx<'_, M>,
     ctx: &mut Context,
     fb_ctx: &mut FunctionBuilderContext,
+    merge_threshold_bytes: Option<u64>,
 ) -> Result<()> {
     let mut b = FunctionBuilder::new(&mut ctx.func, fb_ctx);
     let block = b.create_block();
@@ -140,6 +141,15 @@ fn define_init<M: Module>(
     let table_ptr = tx.data_addr(table_data);
     let table_len = tx.word(table.len() as u64);
     tx.call_rt(RuntimeFn::SetLocs, &[table_ptr, table_len])?;
+    if let Some(bytes) = merge_threshold_bytes {
+        // The store barrier's H0 threshold from omnic.toml (runtime/src/barrier.rs).
+        let mut sig = tx.cx.module.make_signature();
+        sig.params.push(AbiParam::new(W));
+        let id = tx.cx.import_function("omni_rt_set_merge_threshold", &sig)?;
+        let fr = tx.func_ref(id);
+        let arg = tx.word(bytes);
+        tx.b.ins().call(fr, &[arg]);
+    }
 
     let region = tx.call_rt1(RuntimeFn::GlobalRegion, &[])?;
     let prog = tx.cx.prog;

@@ -720,6 +720,7 @@ fn dump_clif_shows_stack_check_and_tail_calls() {
     let opts = CodegenOptions {
         dump_clif: true,
         emit_main: false,
+        merge_threshold_bytes: None,
     };
     let compiled = compile(&prog, &mut module, &opts).unwrap();
     for needle in [
@@ -745,6 +746,7 @@ fn object_output_defines_main_and_entry() {
     let opts = CodegenOptions {
         dump_clif: false,
         emit_main: true,
+        merge_threshold_bytes: None,
     };
     compile(&prog, &mut module, &opts).unwrap();
     let bytes = module.finish().emit().unwrap();

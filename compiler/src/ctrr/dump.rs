@@ -28,8 +28,7 @@ pub fn dump(prog: &Program, report: &CtrrReport, include_prelude: bool) -> Strin
         }
         let _ = writeln!(
             out,
-            "function f{} {} ({}) at {}",
-            func.id.0,
+            "function {} ({}) at {}",
             func.name,
             kind_name(func.kind),
             loc(func.loc)
@@ -63,11 +62,11 @@ pub fn dump(prog: &Program, report: &CtrrReport, include_prelude: bool) -> Strin
             .filter(|(_, s)| s.func == func.id)
             .collect();
         sites.sort_by_key(|(_, s)| (s.span.start, s.span.end));
-        for (i, s) in sites {
+        for (_, s) in sites {
             let l = loc(s.loc);
             let _ = writeln!(
                 out,
-                "  alloc @s{i} {:?} at {l} -> {}: {}",
+                "  alloc {:?} at {l} -> {}: {}",
                 s.kind,
                 region_name(s.region),
                 s.reason
@@ -99,7 +98,14 @@ pub fn dump(prog: &Program, report: &CtrrReport, include_prelude: bool) -> Strin
         let _ = write!(
             out,
             "{}",
-            indent(&FunctionDisplay { prog, func }.to_string())
+            indent(
+                &FunctionDisplay {
+                    prog,
+                    func,
+                    stable: true
+                }
+                .to_string()
+            )
         );
         let _ = writeln!(out);
     }

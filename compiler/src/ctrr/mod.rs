@@ -114,6 +114,7 @@ pub fn run(prog: &mut Program) -> CtrrReport {
             place: &place,
             report: &mut fr,
             local,
+            func_loc: func.loc,
             origins: HashMap::new(),
         };
         cx.block(&mut body);
@@ -253,6 +254,8 @@ struct Placer<'a> {
     place: &'a dyn Fn(Lifetime) -> RegionRef,
     report: &'a mut FunctionReport,
     local: Option<VarId>,
+    /// The function's own location (for exits with no statement before them).
+    func_loc: LocId,
     /// How each variable was produced here: the lifetime of the region its
     /// value was allocated in, when this function allocated it.
     origins: HashMap<VarId, Lifetime>,
@@ -277,7 +280,7 @@ impl Placer<'_> {
             // The tail's operands are atoms, already computed: the scope's
             // objects are dead from here on.
             let loc = if loc.0 == 0 {
-                b.stmts.last().map(|s| s.loc).unwrap_or_default()
+                b.stmts.last().map(|s| s.loc).unwrap_or(self.func_loc)
             } else {
                 loc
             };

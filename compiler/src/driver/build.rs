@@ -31,6 +31,8 @@ struct Target {
     entry: PathBuf,
     output: PathBuf,
     opt_level: String,
+    /// `[ctrr] merge_threshold_bytes` (manifest builds only).
+    merge_threshold_bytes: Option<u64>,
 }
 
 pub(crate) fn build(
@@ -45,6 +47,7 @@ pub(crate) fn build(
     let opts = CodegenOptions {
         dump_clif: dumps.dump_clif,
         emit_main: true,
+        merge_threshold_bytes: target.merge_threshold_bytes,
     };
     let compiled = codegen::compile(&front.program, &mut module, &opts)?;
     pipeline::print_clif(&compiled, dumps);
@@ -64,6 +67,7 @@ fn resolve_target(file: Option<PathBuf>, output: Option<PathBuf>) -> Result<Targ
                 entry,
                 output,
                 opt_level: DEFAULT_OPT_LEVEL.to_string(),
+                merge_threshold_bytes: None,
             })
         }
         None => {
@@ -77,6 +81,7 @@ fn resolve_target(file: Option<PathBuf>, output: Option<PathBuf>) -> Result<Targ
                 entry,
                 output,
                 opt_level: m.opt_level,
+                merge_threshold_bytes: m.merge_threshold_bytes,
             })
         }
     }

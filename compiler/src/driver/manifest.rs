@@ -18,6 +18,9 @@ pub(crate) struct Manifest {
     pub output: Option<String>,
     /// `[build] opt_level`: Cranelift optimisation level.
     pub opt_level: String,
+    /// `[ctrr] merge_threshold_bytes`: the store barrier's H0 merge
+    /// threshold, compiled into the executable (None = runtime default).
+    pub merge_threshold_bytes: Option<u64>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -56,20 +59,23 @@ pub(crate) fn parse(text: &str) -> Result<Manifest, Fatal> {
             OPT_LEVELS.join(", ")
         )));
     }
-    // `[ctrr] merge_threshold_bytes` is validated now; the CTRR pass has no
-    // tunables yet, so the value is not carried further.
-    match values.get(&("ctrr".to_string(), "merge_threshold_bytes".to_string())) {
-        None | Some(TomlValue::Int(0..)) => {}
-        Some(_) => {
-            return Err(manifest_error(
-                "[ctrr] merge_threshold_bytes must be a non-negative integer".to_string(),
-            ))
-        }
-    }
+    // `[ctrr] merge_threshold_bytes`: compiled into the executable's start-up
+    // code (runtime/src/barrier.rs, docs/REGION_DEPENDENCY_RULES.md).
+    let merge_threshold_bytes =
+        match values.get(&("ctrr".to_string(), "merge_threshold_bytes".to_string())) {
+            None => None,
+            Some(TomlValue::Int(n @ 0..)) => Some(*n as u64),
+            Some(_) => {
+                return Err(manifest_error(
+                    "[ctrr] merge_threshold_bytes must be a non-negative integer".to_string(),
+                ))
+            }
+        };
     Ok(Manifest {
         entry,
         output,
         opt_level,
+        merge_threshold_bytes,
     })
 }
 
@@ -162,6 +168,7 @@ mod tests {
         assert_eq!(m.entry, "src/main.omni");
         assert_eq!(m.output.as_deref(), Some("demo-bin"));
         assert_eq!(m.opt_level, "none");
+        assert_eq!(m.merge_threshold_bytes, Some(4096));
     }
 
     #[test]

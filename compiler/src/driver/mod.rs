@@ -118,6 +118,7 @@ fn dispatch(command: Command) -> Result<i32, Fatal> {
             let opts = CodegenOptions {
                 dump_clif: dumps.dump_clif,
                 emit_main: false,
+                merge_threshold_bytes: None,
             };
             let compiled = codegen::compile(&front.program, &mut module, &opts)?;
             pipeline::print_clif(&compiled, dumps);
@@ -133,6 +134,7 @@ fn run(file: PathBuf, stats: bool, dumps: Dumps, args: Vec<String>) -> Result<i3
     let opts = CodegenOptions {
         dump_clif: dumps.dump_clif,
         emit_main: false,
+        merge_threshold_bytes: None,
     };
     let compiled = codegen::compile(&front.program, &mut module, &opts)?;
     pipeline::print_clif(&compiled, dumps);

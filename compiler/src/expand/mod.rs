@@ -9,7 +9,7 @@
 pub mod ast;
 mod forms;
 
-pub use ast::{Expr, ExprKind, GlobalId, Lambda, Literal, LocalId, Program};
+pub use ast::{Expr, ExprKind, GlobalId, Literal, LocalId, Program};
 
 use crate::syntax::{Datum, DatumKind, Span};
 use std::collections::HashMap;

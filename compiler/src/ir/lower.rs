@@ -386,8 +386,7 @@ impl<'a> Lowerer<'a> {
             .ast
             .body
             .iter()
-            .enumerate()
-            .map(|(i, e)| self.lower_toplevel_form(i, e))
+            .map(|e| self.lower_toplevel_form(e))
             .collect();
         self.stack.push(FnCtx {
             id: entry,
@@ -462,7 +461,7 @@ impl<'a> Lowerer<'a> {
         }
     }
 
-    fn lower_toplevel_form(&mut self, index: usize, e: &Expr) -> FuncId {
+    fn lower_toplevel_form(&mut self, e: &Expr) -> FuncId {
         let id = self.new_func_id();
         self.stack.push(FnCtx {
             id,
@@ -478,9 +477,9 @@ impl<'a> Lowerer<'a> {
         let loc = self.loc(e.span);
         let name = match &e.kind {
             ExprKind::DefineGlobal(g, _) => {
-                format!("toplevel-{index}:{}", self.globals[g.0 as usize].name)
+                format!("toplevel:{}", self.globals[g.0 as usize].name)
             }
-            _ => format!("toplevel-{index}"),
+            _ => "toplevel".to_string(),
         };
         self.functions[id.0 as usize] = Some(Function {
             id,

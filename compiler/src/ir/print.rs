@@ -13,7 +13,15 @@ impl fmt::Display for Program {
         }
         for func in &self.functions {
             writeln!(f)?;
-            write!(f, "{}", FunctionDisplay { prog: self, func })?;
+            write!(
+                f,
+                "{}",
+                FunctionDisplay {
+                    prog: self,
+                    func,
+                    stable: false
+                }
+            )?;
         }
         Ok(())
     }
@@ -22,6 +30,9 @@ impl fmt::Display for Program {
 pub struct FunctionDisplay<'a> {
     pub prog: &'a Program,
     pub func: &'a Function,
+    /// Name functions and omit program-wide ids (function and site
+    /// numbers), so the text does not change when the prelude does.
+    pub stable: bool,
 }
 
 impl fmt::Display for FunctionDisplay<'_> {
@@ -31,17 +42,25 @@ impl fmt::Display for FunctionDisplay<'_> {
         if let Some(r) = func.rest {
             params.push(format!(".. v{}", r.0));
         }
+        let id = if self.stable {
+            String::new()
+        } else {
+            format!("f{} ", func.id.0)
+        };
         writeln!(
             f,
-            "fn f{} {} [{}] nfree={} ({:?}) {{",
-            func.id.0,
+            "fn {id}{} [{}] nfree={} ({:?}) {{",
             func.name,
             params.join(" "),
             func.nfree,
             func.kind
         )?;
         let mut out = String::new();
-        write_block(self.prog, &func.body, 1, &mut out)?;
+        let p = Printer {
+            prog: self.prog,
+            stable: self.stable,
+        };
+        p.block(&func.body, 1, &mut out)?;
         f.write_str(&out)?;
         writeln!(f, "}}")
     }
@@ -60,18 +79,6 @@ fn atoms(xs: &[Atom]) -> String {
         .join(" ")
 }
 
-fn callee(prog: &Program, c: &Callee) -> String {
-    match c {
-        Callee::Known { func, env } => {
-            format!(
-                "known f{}<{}>[env {}]",
-                func.0, prog.functions[func.0 as usize].name, env
-            )
-        }
-        Callee::Unknown(a) => format!("unknown {a}"),
-    }
-}
-
 pub(crate) fn region_name(r: RegionRef) -> String {
     match r {
         RegionRef::Unassigned => "?".to_string(),
@@ -81,127 +88,148 @@ pub(crate) fn region_name(r: RegionRef) -> String {
     }
 }
 
-fn site(prog: &Program, s: &AllocSiteId) -> String {
-    let site = &prog.alloc_sites[s.0 as usize];
-    format!("@s{} in {}", s.0, region_name(site.region))
+struct Printer<'a> {
+    prog: &'a Program,
+    stable: bool,
 }
 
-fn write_block(prog: &Program, b: &Block, depth: usize, out: &mut String) -> fmt::Result {
-    for st in &b.stmts {
-        indent(depth, out);
-        if let Some(v) = st.var {
-            write!(out, "v{} = ", v.0)?;
-        }
-        match &st.op {
-            Op::Move(a) => writeln!(out, "{a}")?,
-            Op::Inline(op, xs) => writeln!(out, "{op:?} {}", atoms(xs))?,
-            Op::Prim {
-                name,
-                args,
-                site: s,
-            } => {
-                let at = s
-                    .map(|s| format!(" {}", site(prog, &s)))
-                    .unwrap_or_default();
-                writeln!(out, "prim {name} {}{at}", atoms(args))?
-            }
-            Op::PrimApplyList {
-                name,
-                list,
-                site: s,
-            } => {
-                let at = s
-                    .map(|s| format!(" {}", site(prog, &s)))
-                    .unwrap_or_default();
-                writeln!(out, "prim-apply {name} {list}{at}")?
-            }
-            Op::Call {
-                callee: c,
-                args,
-                region,
-            } => writeln!(
-                out,
-                "call {} ({}) into {}",
-                callee(prog, c),
-                atoms(args),
-                region_name(*region)
-            )?,
-            Op::Alloc { site: s, what } => {
-                let w = match what {
-                    Alloc::Cons(a, b) => format!("cons {a} {b}"),
-                    Alloc::Box(a) => format!("box {a}"),
-                    Alloc::Closure { func, free } => format!(
-                        "closure f{}<{}> [{}]",
-                        func.0,
-                        prog.functions[func.0 as usize].name,
-                        atoms(free)
-                    ),
-                    Alloc::Array(xs) => format!("array [{}]", atoms(xs)),
-                    Alloc::Dict(xs) => format!("dict [{}]", atoms(xs)),
-                };
-                writeln!(out, "alloc {w} {}", site(prog, s))?
-            }
-            Op::If { cond, then, els } => {
-                writeln!(out, "if {cond} {{")?;
-                write_block(prog, then, depth + 1, out)?;
-                indent(depth, out);
-                writeln!(out, "}} else {{")?;
-                write_block(prog, els, depth + 1, out)?;
-                indent(depth, out);
-                writeln!(out, "}}")?
-            }
-            Op::GlobalGet { global, checked } => writeln!(
-                out,
-                "global-get {}{}",
-                prog.globals[global.0 as usize].name,
-                if *checked { " (checked)" } else { "" }
-            )?,
-            Op::GlobalSet {
-                global,
-                value,
-                barrier,
-            } => writeln!(
-                out,
-                "global-set {} {value}{}",
-                prog.globals[global.0 as usize].name,
-                if *barrier { " (barrier)" } else { "" }
-            )?,
-            Op::EnvGet(i) => writeln!(out, "env-get {i}")?,
-            Op::BoxGet(a) => writeln!(out, "box-get {a}")?,
-            Op::BoxSet {
-                cell,
-                value,
-                barrier,
-            } => writeln!(
-                out,
-                "box-set {cell} {value}{}",
-                if *barrier { " (barrier)" } else { "" }
-            )?,
-            Op::RegionCreate => writeln!(out, "region-create")?,
-            Op::RegionExit(r) => writeln!(out, "region-exit {r}")?,
-            Op::ClosureInit {
-                closure,
-                index,
-                value,
-            } => writeln!(out, "closure-init {closure}[{index}] {value}")?,
-            Op::CheckBound { value, name } => writeln!(out, "check-bound {value} ({name})")?,
+impl Printer<'_> {
+    fn func_name(&self, func: FuncId) -> String {
+        let name = &self.prog.functions[func.0 as usize].name;
+        if self.stable {
+            format!("<{name}>")
+        } else {
+            format!("f{}<{name}>", func.0)
         }
     }
-    indent(depth, out);
-    match &b.tail {
-        Tail::Return(a) => writeln!(out, "return {a}"),
-        Tail::Yield(a) => writeln!(out, "yield {a}"),
-        Tail::Call {
-            callee: c, args, ..
-        } => writeln!(out, "tail-call {} ({})", callee(prog, c), atoms(args)),
-        Tail::If { cond, then, els } => {
-            writeln!(out, "if {cond} {{")?;
-            write_block(prog, then, depth + 1, out)?;
+
+    fn callee(&self, c: &Callee) -> String {
+        match c {
+            Callee::Known { func, env } => format!("known {}[env {}]", self.func_name(*func), env),
+            Callee::Unknown(a) => format!("unknown {a}"),
+        }
+    }
+
+    fn site(&self, s: &AllocSiteId) -> String {
+        let site = &self.prog.alloc_sites[s.0 as usize];
+        if self.stable {
+            format!("in {}", region_name(site.region))
+        } else {
+            format!("@s{} in {}", s.0, region_name(site.region))
+        }
+    }
+
+    fn block(&self, b: &Block, depth: usize, out: &mut String) -> fmt::Result {
+        let prog = self.prog;
+        for st in &b.stmts {
             indent(depth, out);
-            writeln!(out, "}} else {{")?;
-            write_block(prog, els, depth + 1, out)?;
-            indent(depth, out);
-            writeln!(out, "}}")
+            if let Some(v) = st.var {
+                write!(out, "v{} = ", v.0)?;
+            }
+            match &st.op {
+                Op::Move(a) => writeln!(out, "{a}")?,
+                Op::Inline(op, xs) => writeln!(out, "{op:?} {}", atoms(xs))?,
+                Op::Prim {
+                    name,
+                    args,
+                    site: s,
+                } => {
+                    let at = s.map(|s| format!(" {}", self.site(&s))).unwrap_or_default();
+                    writeln!(out, "prim {name} {}{at}", atoms(args))?
+                }
+                Op::PrimApplyList {
+                    name,
+                    list,
+                    site: s,
+                } => {
+                    let at = s.map(|s| format!(" {}", self.site(&s))).unwrap_or_default();
+                    writeln!(out, "prim-apply {name} {list}{at}")?
+                }
+                Op::Call {
+                    callee: c,
+                    args,
+                    region,
+                } => writeln!(
+                    out,
+                    "call {} ({}) into {}",
+                    self.callee(c),
+                    atoms(args),
+                    region_name(*region)
+                )?,
+                Op::Alloc { site: s, what } => {
+                    let w = match what {
+                        Alloc::Cons(a, b) => format!("cons {a} {b}"),
+                        Alloc::Box(a) => format!("box {a}"),
+                        Alloc::Closure { func, free } => {
+                            format!("closure {} [{}]", self.func_name(*func), atoms(free))
+                        }
+                        Alloc::Array(xs) => format!("array [{}]", atoms(xs)),
+                        Alloc::Dict(xs) => format!("dict [{}]", atoms(xs)),
+                    };
+                    writeln!(out, "alloc {w} {}", self.site(s))?
+                }
+                Op::If { cond, then, els } => {
+                    writeln!(out, "if {cond} {{")?;
+                    self.block(then, depth + 1, out)?;
+                    indent(depth, out);
+                    writeln!(out, "}} else {{")?;
+                    self.block(els, depth + 1, out)?;
+                    indent(depth, out);
+                    writeln!(out, "}}")?
+                }
+                Op::GlobalGet { global, checked } => writeln!(
+                    out,
+                    "global-get {}{}",
+                    prog.globals[global.0 as usize].name,
+                    if *checked { " (checked)" } else { "" }
+                )?,
+                Op::GlobalSet {
+                    global,
+                    value,
+                    barrier,
+                } => writeln!(
+                    out,
+                    "global-set {} {value}{}",
+                    prog.globals[global.0 as usize].name,
+                    if *barrier { " (barrier)" } else { "" }
+                )?,
+                Op::EnvGet(i) => writeln!(out, "env-get {i}")?,
+                Op::BoxGet(a) => writeln!(out, "box-get {a}")?,
+                Op::BoxSet {
+                    cell,
+                    value,
+                    barrier,
+                } => writeln!(
+                    out,
+                    "box-set {cell} {value}{}",
+                    if *barrier { " (barrier)" } else { "" }
+                )?,
+                Op::RegionCreate => writeln!(out, "region-create")?,
+                Op::RegionExit(r) => writeln!(out, "region-exit {r}")?,
+                Op::ClosureInit {
+                    closure,
+                    index,
+                    value,
+                } => writeln!(out, "closure-init {closure}[{index}] {value}")?,
+                Op::CheckBound { value, name } => writeln!(out, "check-bound {value} ({name})")?,
+            }
+        }
+        indent(depth, out);
+        match &b.tail {
+            Tail::Return(a) => writeln!(out, "return {a}"),
+            Tail::Yield(a) => writeln!(out, "yield {a}"),
+            Tail::Call {
+                callee: c, args, ..
+            } => writeln!(out, "tail-call {} ({})", self.callee(c), atoms(args)),
+            Tail::If { cond, then, els } => {
+                writeln!(out, "if {cond} {{")?;
+                self.block(then, depth + 1, out)?;
+                indent(depth, out);
+                writeln!(out, "}} else {{")?;
+                self.block(els, depth + 1, out)?;
+                indent(depth, out);
+                writeln!(out, "}}")
+            }
         }
     }
 }

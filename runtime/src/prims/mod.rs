@@ -20,6 +20,7 @@ pub mod dict;
 pub mod io;
 pub mod list;
 pub mod misc;
+pub mod pattern;
 pub mod string;
 
 use crate::object::*;
@@ -389,6 +390,33 @@ pub static PRIMS: LazyLock<Vec<PrimDesc>> = LazyLock::new(|| {
         desc!(
             "error-message",
             misc::omni_prim_error_message,
+            Fixed(1),
+            false
+        ),
+        // match (expand/pattern.rs)
+        desc!(
+            "%match-len=",
+            pattern::omni_prim_match_len_eq,
+            Fixed(2),
+            false
+        ),
+        desc!(
+            "%match-len>=",
+            pattern::omni_prim_match_len_ge,
+            Fixed(2),
+            false
+        ),
+        desc!("%match-ref", pattern::omni_prim_match_ref, Fixed(2), false),
+        desc!("%match-drop", pattern::omni_prim_match_drop, Fixed(2), true),
+        desc!(
+            "%match-dict-keys?",
+            pattern::omni_prim_match_dict_keys,
+            Fixed(2),
+            false
+        ),
+        desc!(
+            "%match-fail",
+            pattern::omni_prim_match_fail,
             Fixed(1),
             false
         ),

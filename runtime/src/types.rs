@@ -1,0 +1,472 @@
+//! Types as values and struct instances (LANGUAGE.md §4).
+//!
+//! A **type object** (`ObjKind::Type`) lives in the global region for the
+//! whole program and is compared by identity (like a symbol):
+//! `[hdr][name: Symbol][parent: Type | nothing][info: word][fields: List of Symbols]`.
+//! `info` holds the built-in id (0 for user types) in bits 0..8 and the
+//! flags `ABSTRACT`, `STRUCT`, `MUTABLE` above them. The built-in hierarchy
+//! is `Any ⊃ Nothing Bool Number(abstract: Int Float) Char String Symbol List
+//! Array Dict Function Channel Thread Type Box Error`; built-in types are
+//! created on first use ([`builtin`]).
+//!
+//! A **struct instance** (`ObjKind::Struct`) is `[hdr][type][field 0]…[field n-1]`;
+//! it lives in whatever region its constructor's allocation site chose.
+//! Field writes of mutable structs go through the store barrier.
+
+use crate::object::{field, intern, is_closure, is_kind, kind_of, list_to_vec, set_field, symbol_name};
+use crate::print::{register_kind_printer, KindForm};
+use crate::region::{alloc_object, global_region, Region};
+use crate::value::*;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, Once};
+
+pub const TYPE_NAME: i32 = 8;
+pub const TYPE_PARENT: i32 = 16;
+pub const TYPE_INFO: i32 = 24;
+pub const TYPE_FIELDS: i32 = 32;
+pub const TYPE_SIZE: usize = 40;
+
+pub const TYPE_FLAG_ABSTRACT: u64 = 1 << 8;
+pub const TYPE_FLAG_STRUCT: u64 = 1 << 9;
+pub const TYPE_FLAG_MUTABLE: u64 = 1 << 10;
+
+/// Struct instance: the type word, then the fields.
+pub const STRUCT_TYPE: i32 = 8;
+pub const STRUCT_FIELDS: i32 = 16;
+
+/// Built-in types: `(id, name, parent id, abstract)`. Ids are 1-based
+/// indexes into this table.
+const BUILTINS: &[(&str, u8, bool)] = &[
+    ("Any", 0, true),       // 1
+    ("Nothing", 1, false),  // 2
+    ("Bool", 1, false),     // 3
+    ("Number", 1, true),    // 4
+    ("Int", 4, false),      // 5
+    ("Float", 4, false),    // 6
+    ("Char", 1, false),     // 7
+    ("String", 1, false),   // 8
+    ("Symbol", 1, false),   // 9
+    ("List", 1, false),     // 10
+    ("Array", 1, false),    // 11
+    ("Dict", 1, false),     // 12
+    ("Function", 1, false), // 13
+    ("Channel", 1, false),  // 14
+    ("Thread", 1, false),   // 15
+    ("Type", 1, false),     // 16
+    ("Box", 1, false),      // 17
+    ("Error", 1, false),    // 18
+];
+
+pub const ANY: u8 = 1;
+pub const NOTHING_T: u8 = 2;
+pub const BOOL: u8 = 3;
+pub const INT: u8 = 5;
+pub const FLOAT: u8 = 6;
+pub const CHAR: u8 = 7;
+pub const STRING: u8 = 8;
+pub const SYMBOL: u8 = 9;
+pub const LIST: u8 = 10;
+pub const ARRAY: u8 = 11;
+pub const DICT: u8 = 12;
+pub const FUNCTION: u8 = 13;
+pub const CHANNEL: u8 = 14;
+pub const THREAD: u8 = 15;
+pub const TYPE: u8 = 16;
+pub const BOX: u8 = 17;
+pub const ERROR: u8 = 18;
+
+static BUILTIN_VALUES: [AtomicU64; 32] = [const { AtomicU64::new(0) }; 32];
+/// Serialises creation of type objects (global-region allocations).
+static TYPE_LOCK: Mutex<()> = Mutex::new(());
+static PRINTERS: Once = Once::new();
+
+fn register_printers() {
+    PRINTERS.call_once(|| {
+        register_kind_printer(ObjKind::Type, print_type);
+        register_kind_printer(ObjKind::Struct, print_struct);
+    });
+}
+
+/// The name of a built-in type id.
+pub fn builtin_name(id: u8) -> &'static str {
+    BUILTINS[id as usize - 1].0
+}
+
+/// The id of the built-in type called `name`.
+pub fn builtin_id(name: &str) -> Option<u8> {
+    BUILTINS
+        .iter()
+        .position(|b| b.0 == name)
+        .map(|i| i as u8 + 1)
+}
+
+/// Allocate a type object in the global region. Caller holds `TYPE_LOCK`.
+fn alloc_type(name: &str, parent: Value, info: u64, fields: Value) -> Value {
+    register_printers();
+    let g = global_region();
+    // SAFETY: the global region lives for the program; TYPE_SIZE bytes are
+    // written field by field.
+    unsafe {
+        let p = alloc_object(g, ObjKind::Type, TYPE_SIZE) as Value;
+        set_field(p, TYPE_NAME, intern(name));
+        set_field(p, TYPE_PARENT, parent);
+        set_field(p, TYPE_INFO, info);
+        set_field(p, TYPE_FIELDS, fields);
+        p
+    }
+}
+
+/// The type object of built-in type `id` (created on first use).
+pub fn builtin(id: u8) -> Value {
+    let v = BUILTIN_VALUES[id as usize].load(Ordering::Acquire);
+    if v != 0 {
+        return v;
+    }
+    let (name, parent_id, is_abstract) = BUILTINS[id as usize - 1];
+    let parent = if parent_id == 0 {
+        NOTHING
+    } else {
+        builtin(parent_id)
+    };
+    let _guard = TYPE_LOCK.lock().unwrap_or_else(|e| e.into_inner());
+    let v = BUILTIN_VALUES[id as usize].load(Ordering::Acquire);
+    if v != 0 {
+        return v;
+    }
+    let info = id as u64 | if is_abstract { TYPE_FLAG_ABSTRACT } else { 0 };
+    let t = alloc_type(name, parent, info, NIL);
+    BUILTIN_VALUES[id as usize].store(t, Ordering::Release);
+    t
+}
+
+/// Create a user type: abstract (`fields == None`) or a struct type.
+///
+/// # Safety
+/// `fields` (when given) must be a list of symbols; `parent` a type object
+/// or NOTHING.
+pub unsafe fn make_user_type(
+    name: &str,
+    parent: Value,
+    fields: Option<Value>,
+    mutable: bool,
+) -> Value {
+    let _guard = TYPE_LOCK.lock().unwrap_or_else(|e| e.into_inner());
+    let parent = if parent == NOTHING { builtin(ANY) } else { parent };
+    let info = match fields {
+        None => TYPE_FLAG_ABSTRACT,
+        Some(_) if mutable => TYPE_FLAG_STRUCT | TYPE_FLAG_MUTABLE,
+        Some(_) => TYPE_FLAG_STRUCT,
+    };
+    // The field list is copied into the global region (it is usually a
+    // quoted constant there already, in which case this copies nothing).
+    let fields = match fields {
+        // SAFETY: the type object is in the global region.
+        Some(f) => unsafe { crate::barrier::store_into(global_region(), f) },
+        None => NIL,
+    };
+    alloc_type(name, parent, info, fields)
+}
+
+#[inline]
+pub fn is_type(v: Value) -> bool {
+    is_kind(v, ObjKind::Type)
+}
+
+#[inline]
+pub fn is_struct(v: Value) -> bool {
+    is_kind(v, ObjKind::Struct)
+}
+
+/// # Safety
+/// `t` must be a type object.
+pub unsafe fn type_info(t: Value) -> u64 {
+    // SAFETY: caller contract.
+    unsafe { field(t, TYPE_INFO) }
+}
+
+/// # Safety
+/// `t` must be a type object.
+pub unsafe fn type_parent(t: Value) -> Value {
+    // SAFETY: caller contract.
+    unsafe { field(t, TYPE_PARENT) }
+}
+
+/// # Safety
+/// `t` must be a type object.
+pub unsafe fn type_fields(t: Value) -> Value {
+    // SAFETY: caller contract.
+    unsafe { field(t, TYPE_FIELDS) }
+}
+
+/// The name of a type object.
+///
+/// # Safety
+/// `t` must be a type object.
+pub unsafe fn type_name(t: Value) -> &'static str {
+    // SAFETY: the name slot holds an interned symbol.
+    unsafe { symbol_name(field(t, TYPE_NAME)) }
+}
+
+/// Display name of a type value (or `?` for a non-type).
+pub fn name_of(t: Value) -> String {
+    if is_type(t) {
+        // SAFETY: checked.
+        unsafe { type_name(t) }.to_owned()
+    } else {
+        "?".into()
+    }
+}
+
+/// Number of fields of a struct type (0 for other types).
+///
+/// # Safety
+/// `t` must be a type object.
+pub unsafe fn type_nfields(t: Value) -> usize {
+    // SAFETY: caller contract.
+    list_to_vec(unsafe { type_fields(t) }).map_or(0, |v| v.len())
+}
+
+/// Index of field `name` (a symbol) of struct type `t`.
+///
+/// # Safety
+/// `t` must be a type object.
+pub unsafe fn field_index(t: Value, name: Value) -> Option<usize> {
+    // SAFETY: caller contract.
+    list_to_vec(unsafe { type_fields(t) })?
+        .iter()
+        .position(|&f| f == name)
+}
+
+/// The type of any value.
+pub fn type_of(v: Value) -> Value {
+    let id = match v {
+        TRUE | FALSE => BOOL,
+        NOTHING => NOTHING_T,
+        NIL => LIST,
+        _ if is_int(v) => INT,
+        _ if is_char(v) => CHAR,
+        _ => match kind_of(v) {
+            Some(k) if k == ObjKind::Struct as u8 => {
+                // SAFETY: a struct holds its type at STRUCT_TYPE.
+                return unsafe { field(v, STRUCT_TYPE) };
+            }
+            Some(1) => LIST,
+            Some(2) => FLOAT,
+            Some(3) => STRING,
+            Some(4) => SYMBOL,
+            Some(5) => ARRAY,
+            Some(6) => DICT,
+            Some(7) => FUNCTION,
+            Some(8) => BOX,
+            Some(10) => TYPE,
+            Some(11) => CHANNEL,
+            Some(12) => THREAD,
+            Some(13) => ERROR,
+            _ => ANY,
+        },
+    };
+    builtin(id)
+}
+
+/// `sub` is `sup` or a descendant of it.
+///
+/// # Safety
+/// Both must be type objects.
+pub unsafe fn is_subtype(mut sub: Value, sup: Value) -> bool {
+    loop {
+        if sub == sup {
+            return true;
+        }
+        if !is_type(sub) {
+            return false;
+        }
+        // SAFETY: checked to be a type.
+        sub = unsafe { type_parent(sub) };
+    }
+}
+
+/// `(type? v T)`: does `v` belong to type `T`?
+///
+/// # Safety
+/// `t` must be a type object.
+pub unsafe fn value_has_type(v: Value, t: Value) -> bool {
+    // Fast paths for the common leaf types.
+    // SAFETY: caller contract.
+    let id = unsafe { type_info(t) } & 0xFF;
+    match id as u8 {
+        ANY => true,
+        INT => is_int(v),
+        FLOAT => is_kind(v, ObjKind::Float),
+        FUNCTION => is_closure(v),
+        // SAFETY: `type_of` returns a type object.
+        _ => unsafe { is_subtype(type_of(v), t) },
+    }
+}
+
+/// Depth of a type below `Any` (for "most specific" comparisons).
+///
+/// # Safety
+/// `t` must be a type object.
+pub unsafe fn type_depth(mut t: Value) -> usize {
+    let mut d = 0;
+    // SAFETY: parents of types are types or NOTHING.
+    while is_type(t) && unsafe { type_parent(t) } != NOTHING {
+        t = unsafe { type_parent(t) };
+        d += 1;
+    }
+    d
+}
+
+// ------------------------------------------------------------------ structs
+
+/// Allocate an instance of struct type `t` with `fields` in `r`.
+///
+/// # Safety
+/// `t` is a struct type whose field count is `fields.len()`; `r` is live.
+pub unsafe fn alloc_struct(r: *mut Region, t: Value, fields: &[Value]) -> Value {
+    // SAFETY: the object holds the type word plus one word per field.
+    unsafe {
+        let p = alloc_object(r, ObjKind::Struct, STRUCT_FIELDS as usize + 8 * fields.len()) as Value;
+        set_field(p, STRUCT_TYPE, t);
+        for (i, f) in fields.iter().enumerate() {
+            set_field(p, STRUCT_FIELDS + 8 * i as i32, *f);
+        }
+        p
+    }
+}
+
+/// # Safety
+/// `s` must be a struct instance.
+pub unsafe fn struct_type(s: Value) -> Value {
+    // SAFETY: caller contract.
+    unsafe { field(s, STRUCT_TYPE) }
+}
+
+/// The field values of a struct instance.
+///
+/// # Safety
+/// `s` must be a struct instance.
+pub unsafe fn struct_fields(s: Value) -> Vec<Value> {
+    // SAFETY: the instance has type_nfields(type) fields.
+    unsafe {
+        let n = type_nfields(struct_type(s));
+        (0..n)
+            .map(|i| field(s, STRUCT_FIELDS + 8 * i as i32))
+            .collect()
+    }
+}
+
+/// # Safety
+/// `s` must be a struct instance with more than `i` fields.
+pub unsafe fn struct_get(s: Value, i: usize) -> Value {
+    // SAFETY: caller contract.
+    unsafe { field(s, STRUCT_FIELDS + 8 * i as i32) }
+}
+
+/// Store into field `i` through the store barrier.
+///
+/// # Safety
+/// `s` must be a struct instance with more than `i` fields, of this thread.
+pub unsafe fn struct_set(s: Value, i: usize, v: Value) {
+    // SAFETY: caller contract; the barrier makes `v` storable into `s`.
+    unsafe {
+        let v = crate::barrier::omni_store_barrier(s, v);
+        set_field(s, STRUCT_FIELDS + 8 * i as i32, v);
+    }
+}
+
+// ------------------------------------------------------------------ metadata
+
+/// # Safety
+/// `obj` must be a type object.
+pub unsafe fn trace_type(obj: Value, visit: &mut dyn FnMut(*mut Value)) {
+    for off in [TYPE_NAME, TYPE_PARENT, TYPE_FIELDS] {
+        visit((obj as usize + off as usize) as *mut Value);
+    }
+}
+
+/// Types are global-region objects compared by identity (dispatch, `eq?`):
+/// the only correct copy is the type itself.
+///
+/// # Safety
+/// `obj` must be a type object.
+pub unsafe fn clone_type(obj: Value, _dst: *mut Region) -> Value {
+    obj
+}
+
+/// # Safety
+/// `obj` must be a struct instance.
+pub unsafe fn trace_struct(obj: Value, visit: &mut dyn FnMut(*mut Value)) {
+    // SAFETY: the instance has type_nfields fields.
+    let n = unsafe { type_nfields(struct_type(obj)) };
+    visit((obj as usize + STRUCT_TYPE as usize) as *mut Value);
+    for i in 0..n {
+        visit((obj as usize + STRUCT_FIELDS as usize + 8 * i) as *mut Value);
+    }
+}
+
+/// # Safety
+/// `obj` must be a struct instance and `dst` a live region.
+pub unsafe fn clone_struct(obj: Value, dst: *mut Region) -> Value {
+    // SAFETY: same shape; field words copied unchanged.
+    unsafe { alloc_struct(dst, struct_type(obj), &struct_fields(obj)) }
+}
+
+fn print_type(t: Value) -> KindForm {
+    KindForm {
+        // SAFETY: the printer is registered for type objects only.
+        open: unsafe { type_name(t) }.to_owned(),
+        items: vec![],
+        close: "",
+    }
+}
+
+fn print_struct(s: Value) -> KindForm {
+    // SAFETY: the printer is registered for struct instances only.
+    unsafe {
+        KindForm {
+            open: format!("({}", type_name(struct_type(s))),
+            items: struct_fields(s),
+            close: ")",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::print::display_string;
+
+    #[test]
+    fn builtin_hierarchy() {
+        let num = builtin(builtin_id("Number").unwrap());
+        // SAFETY: all are type objects.
+        unsafe {
+            assert!(value_has_type(make_int(5), num));
+            assert!(!value_has_type(make_int(5), builtin(STRING)));
+            assert!(value_has_type(NIL, builtin(LIST)));
+            assert!(is_subtype(builtin(FLOAT), builtin(ANY)));
+            assert_eq!(type_depth(builtin(INT)), 2);
+        }
+        assert_eq!(display_string(type_of(make_int(1))), "Int");
+        assert_eq!(display_string(type_of(TRUE)), "Bool");
+    }
+
+    #[test]
+    fn structs_print_and_clone() {
+        let r = crate::region::omni_region_create();
+        // SAFETY: fresh region; the field list is a list of symbols.
+        unsafe {
+            let fields = crate::object::list_from_slice(r, &[intern("r")]);
+            let circle = make_user_type("Circle", NOTHING, Some(fields), false);
+            let f = crate::object::make_float(r, 2.0);
+            let c = alloc_struct(r, circle, &[f]);
+            assert_eq!(display_string(c), "(Circle 2.0)");
+            assert_eq!(type_of(c), circle);
+            assert_eq!(field_index(circle, intern("r")), Some(0));
+            let d = clone_struct(c, r);
+            assert_eq!(struct_get(d, 0), f);
+            assert_eq!(clone_type(circle, r), circle);
+        }
+    }
+}
