@@ -235,6 +235,9 @@ cases!(
     ctrr_escape_closure,
     ctrr_escape_global,
     ctrr_escape_older,
+    barrier_keep_merge,
+    barrier_keep_transmigrate,
+    barrier_cycle,
 );
 
 /// Every case file is listed above (so none is silently skipped).

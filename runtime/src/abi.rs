@@ -100,6 +100,10 @@ pub fn runtime_symbols() -> Vec<(&'static str, usize)> {
             "omni_rt_err_arity",
             rt::omni_rt_err_arity as *const () as usize,
         ),
+        (
+            "omni_rt_set_apply_trampoline",
+            crate::coroutine::omni_rt_set_apply_trampoline as *const () as usize,
+        ),
     ]);
     syms
 }

@@ -34,8 +34,8 @@ use crate::atomics::ConfigWord;
 use crate::metadata::metadata;
 use crate::object::array_from_slice;
 use crate::region::{
-    global_region, is_older_or_same, region_bytes, region_merge, region_merged_into, region_of,
-    MergeRefusal, Region,
+    global_region, is_older_or_same, region_bytes, region_create_child, region_exit, region_merge,
+    region_merged_into, region_of, AllocSite, MergeRefusal, Region,
 };
 use crate::stats;
 use crate::transmigrate::{transmigrate_younger_than, ForwardTable};
@@ -359,15 +359,20 @@ unsafe fn repair_edges_into_refused(s: &Scan, dst: *mut Region) {
     if slots.is_empty() {
         return;
     }
+    // The bundle lives in a scratch child region of `dst` (younger than
+    // `dst`, so the transmigration starts at it); its copy in `dst` is a few
+    // words of garbage.
     // SAFETY: dst is live and owned by this thread; the bundle's elements
-    // are live values.
+    // are live values; the scratch region is exited once, here.
     unsafe {
-        let bundle = array_from_slice(dst, &values);
+        let scratch = region_create_child(dst, AllocSite::UNKNOWN);
+        let bundle = array_from_slice(scratch, &values);
         let copy = transmigrate_younger_than(bundle, dst).value;
         let data = crate::object::array_slice(copy);
         for (slot, v) in slots.iter().zip(data) {
             **slot = *v;
         }
+        region_exit(scratch);
     }
 }
 

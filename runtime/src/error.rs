@@ -61,8 +61,9 @@ pub fn format_report(msg: &str, loc: u32) -> String {
 
 /// A raise hook: called with the message and location of every error
 /// raised on its thread. A hook that catches the error transfers control and
-/// never returns; returning means "not caught here".
-pub type RaiseHook = fn(msg: &str, loc: u32);
+/// never returns (it takes the message, so nothing is left to free on the
+/// abandoned stack); returning the message means "not caught here".
+pub type RaiseHook = fn(msg: String, loc: u32) -> String;
 
 thread_local! {
     static RAISE_HOOK: Cell<Option<RaiseHook>> = const { Cell::new(None) };
@@ -79,9 +80,10 @@ pub fn set_raise_hook(hook: Option<RaiseHook>) -> Option<RaiseHook> {
 #[cold]
 #[inline(never)]
 pub fn raise(msg: String, loc: u32) -> ! {
-    if let Some(hook) = RAISE_HOOK.with(|h| h.get()) {
-        hook(&msg, loc);
-    }
+    let msg = match RAISE_HOOK.with(|h| h.get()) {
+        Some(hook) => hook(msg, loc),
+        None => msg,
+    };
     exit_with_error(&msg, loc)
 }
 

@@ -9,7 +9,9 @@
 pub mod abi;
 pub mod atomics;
 pub mod barrier;
+pub mod coroutine;
 pub mod dict;
+pub mod effects;
 pub mod error;
 pub mod metadata;
 pub mod object;
@@ -20,4 +22,5 @@ pub mod rt;
 pub mod stats;
 pub mod tether;
 pub mod transmigrate;
+pub mod types;
 pub mod value;

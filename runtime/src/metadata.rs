@@ -51,6 +51,24 @@ const fn build_table() -> [Option<KindMeta>; 256] {
     t[ObjKind::Dict as usize] = entry(ObjKind::Dict, "dict", trace_dict, clone_dict);
     t[ObjKind::Closure as usize] = entry(ObjKind::Closure, "closure", trace_closure, clone_closure);
     t[ObjKind::Box as usize] = entry(ObjKind::Box, "box", trace_box, clone_box);
+    t[ObjKind::Struct as usize] = entry(
+        ObjKind::Struct,
+        "struct",
+        crate::types::trace_struct,
+        crate::types::clone_struct,
+    );
+    t[ObjKind::Type as usize] = entry(
+        ObjKind::Type,
+        "type",
+        crate::types::trace_type,
+        crate::types::clone_type,
+    );
+    t[ObjKind::Error as usize] = entry(
+        ObjKind::Error,
+        "error",
+        crate::error::trace_error,
+        crate::error::clone_error,
+    );
     t
 }
 
@@ -119,14 +137,8 @@ mod tests {
         for k in [ObjKind::Closure, ObjKind::Box] {
             assert_eq!(metadata(k as u8).name, kind_name(k as u8));
         }
-        for k in [
-            ObjKind::Struct,
-            ObjKind::Type,
-            ObjKind::Channel,
-            ObjKind::Thread,
-            ObjKind::Error,
-        ] {
-            assert!(!has_metadata(k as u8), "{k:?}");
+        for k in [ObjKind::Struct, ObjKind::Type, ObjKind::Error] {
+            assert_eq!(metadata(k as u8).name, kind_name(k as u8));
         }
         assert!(!has_metadata(0));
     }

@@ -2,7 +2,8 @@
 //!
 //! A **type object** (`ObjKind::Type`) lives in the global region for the
 //! whole program and is compared by identity (like a symbol):
-//! `[hdr][name: Symbol][parent: Type | nothing][info: word][fields: List of Symbols]`.
+//! `[hdr][name: Symbol][parent: Type | nothing][info: word][fields: List of
+//! Symbols][field types: List of Types]`.
 //! `info` holds the built-in id (0 for user types) in bits 0..8 and the
 //! flags `ABSTRACT`, `STRUCT`, `MUTABLE` above them. The built-in hierarchy
 //! is `Any ⊃ Nothing Bool Number(abstract: Int Float) Char String Symbol List
@@ -24,11 +25,17 @@ pub const TYPE_NAME: i32 = 8;
 pub const TYPE_PARENT: i32 = 16;
 pub const TYPE_INFO: i32 = 24;
 pub const TYPE_FIELDS: i32 = 32;
-pub const TYPE_SIZE: usize = 40;
+/// Struct types: the declared type of each field (a List of types, `Any`
+/// for unannotated fields), parallel to `TYPE_FIELDS`.
+pub const TYPE_FIELD_TYPES: i32 = 40;
+pub const TYPE_SIZE: usize = 48;
 
 pub const TYPE_FLAG_ABSTRACT: u64 = 1 << 8;
 pub const TYPE_FLAG_STRUCT: u64 = 1 << 9;
 pub const TYPE_FLAG_MUTABLE: u64 = 1 << 10;
+/// An effect (`(define {effect ask})`): a type-like named value handlers
+/// match by identity.
+pub const TYPE_FLAG_EFFECT: u64 = 1 << 11;
 
 /// Struct instance: the type word, then the fields.
 pub const STRUCT_TYPE: i32 = 8;
@@ -101,7 +108,7 @@ pub fn builtin_id(name: &str) -> Option<u8> {
 }
 
 /// Allocate a type object in the global region. Caller holds `TYPE_LOCK`.
-fn alloc_type(name: &str, parent: Value, info: u64, fields: Value) -> Value {
+fn alloc_type(name: &str, parent: Value, info: u64, fields: Value, ftypes: Value) -> Value {
     register_printers();
     let g = global_region();
     // SAFETY: the global region lives for the program; TYPE_SIZE bytes are
@@ -112,6 +119,7 @@ fn alloc_type(name: &str, parent: Value, info: u64, fields: Value) -> Value {
         set_field(p, TYPE_PARENT, parent);
         set_field(p, TYPE_INFO, info);
         set_field(p, TYPE_FIELDS, fields);
+        set_field(p, TYPE_FIELD_TYPES, ftypes);
         p
     }
 }
@@ -134,37 +142,62 @@ pub fn builtin(id: u8) -> Value {
         return v;
     }
     let info = id as u64 | if is_abstract { TYPE_FLAG_ABSTRACT } else { 0 };
-    let t = alloc_type(name, parent, info, NIL);
+    let t = alloc_type(name, parent, info, NIL, NIL);
     BUILTIN_VALUES[id as usize].store(t, Ordering::Release);
     t
 }
 
-/// Create a user type: abstract (`fields == None`) or a struct type.
+/// What kind of user type [`make_user_type`] creates.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum UserKind {
+    Abstract,
+    Struct,
+    MutableStruct,
+    Effect,
+}
+
+/// Create a user type. `fields` / `ftypes` are lists (of symbols / of
+/// types) for struct types, `()` otherwise.
 ///
 /// # Safety
-/// `fields` (when given) must be a list of symbols; `parent` a type object
-/// or NOTHING.
+/// `fields` must be a list of symbols and `ftypes` a list of types of the
+/// same length; `parent` a type object or NOTHING.
 pub unsafe fn make_user_type(
     name: &str,
     parent: Value,
-    fields: Option<Value>,
-    mutable: bool,
+    kind: UserKind,
+    fields: Value,
+    ftypes: Value,
 ) -> Value {
+    let parent = if parent == NOTHING && kind != UserKind::Effect {
+        builtin(ANY)
+    } else {
+        parent
+    };
     let _guard = TYPE_LOCK.lock().unwrap_or_else(|e| e.into_inner());
-    let parent = if parent == NOTHING { builtin(ANY) } else { parent };
-    let info = match fields {
-        None => TYPE_FLAG_ABSTRACT,
-        Some(_) if mutable => TYPE_FLAG_STRUCT | TYPE_FLAG_MUTABLE,
-        Some(_) => TYPE_FLAG_STRUCT,
+    let info = match kind {
+        UserKind::Abstract => TYPE_FLAG_ABSTRACT,
+        UserKind::Struct => TYPE_FLAG_STRUCT,
+        UserKind::MutableStruct => TYPE_FLAG_STRUCT | TYPE_FLAG_MUTABLE,
+        UserKind::Effect => TYPE_FLAG_EFFECT,
     };
-    // The field list is copied into the global region (it is usually a
-    // quoted constant there already, in which case this copies nothing).
-    let fields = match fields {
-        // SAFETY: the type object is in the global region.
-        Some(f) => unsafe { crate::barrier::store_into(global_region(), f) },
-        None => NIL,
+    // The lists are made storable into the global region (they are usually
+    // quoted constants there already, in which case nothing is copied).
+    // SAFETY: the type object is in the global region.
+    let (fields, ftypes) = unsafe {
+        (
+            crate::barrier::store_into(global_region(), fields),
+            crate::barrier::store_into(global_region(), ftypes),
+        )
     };
-    alloc_type(name, parent, info, fields)
+    alloc_type(name, parent, info, fields, ftypes)
+}
+
+/// # Safety
+/// `t` must be a type object.
+pub unsafe fn type_field_types(t: Value) -> Vec<Value> {
+    // SAFETY: caller contract.
+    list_to_vec(unsafe { field(t, TYPE_FIELD_TYPES) }).unwrap_or_default()
 }
 
 #[inline]
@@ -380,7 +413,7 @@ pub unsafe fn struct_set(s: Value, i: usize, v: Value) {
 /// # Safety
 /// `obj` must be a type object.
 pub unsafe fn trace_type(obj: Value, visit: &mut dyn FnMut(*mut Value)) {
-    for off in [TYPE_NAME, TYPE_PARENT, TYPE_FIELDS] {
+    for off in [TYPE_NAME, TYPE_PARENT, TYPE_FIELDS, TYPE_FIELD_TYPES] {
         visit((obj as usize + off as usize) as *mut Value);
     }
 }
@@ -458,7 +491,8 @@ mod tests {
         // SAFETY: fresh region; the field list is a list of symbols.
         unsafe {
             let fields = crate::object::list_from_slice(r, &[intern("r")]);
-            let circle = make_user_type("Circle", NOTHING, Some(fields), false);
+            let ftypes = crate::object::list_from_slice(r, &[builtin(FLOAT)]);
+            let circle = make_user_type("Circle", NOTHING, UserKind::Struct, fields, ftypes);
             let f = crate::object::make_float(r, 2.0);
             let c = alloc_struct(r, circle, &[f]);
             assert_eq!(display_string(c), "(Circle 2.0)");

@@ -214,10 +214,6 @@ impl<M: Module> InitTx<'_, '_, '_, M> {
                 let nil = self.word(NIL);
                 self.list(region, items, nil)
             }
-            QuotedDatum::DottedList(items, tail) => {
-                let tail = self.datum(region, tail)?;
-                self.list(region, items, tail)
-            }
             QuotedDatum::Array(items) => {
                 let values = items
                     .iter()

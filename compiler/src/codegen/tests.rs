@@ -80,7 +80,6 @@ fn function(
         nfree,
         nvars,
         body,
-        span: Span::default(),
         loc: LocId(0),
     }
 }
@@ -97,7 +96,6 @@ fn program(
         globals: (0..nglobals)
             .map(|i| Global {
                 name: format!("g{i}"),
-                span: Span::default(),
             })
             .collect(),
         consts,
@@ -562,14 +560,14 @@ fn rest_parameters_through_apply_and_known_calls() {
 
 #[test]
 fn constants_quoted_data_and_non_tail_if() {
-    // c0 = '(1 2 (3 . 4)); c1 = 'sym; c2 = 'sym (interned: eq?); c3 = "str"
+    // c0 = '(1 2 (3 4)); c1 = 'sym; c2 = 'sym (interned: eq?); c3 = "str"
     let datum = QuotedDatum::List(vec![
         QuotedDatum::Imm(make_int(1)),
         QuotedDatum::Imm(make_int(2)),
-        QuotedDatum::DottedList(
-            vec![QuotedDatum::Imm(make_int(3))],
-            Box::new(QuotedDatum::Imm(make_int(4))),
-        ),
+        QuotedDatum::List(vec![
+            QuotedDatum::Imm(make_int(3)),
+            QuotedDatum::Imm(make_int(4)),
+        ]),
         QuotedDatum::Array(vec![QuotedDatum::Str("s".into()), QuotedDatum::Float(0.5)]),
     ]);
     let consts = vec![

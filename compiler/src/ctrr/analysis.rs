@@ -56,8 +56,6 @@ pub enum Node {
 /// Why a variable got its lifetime (shown by `--dump-ctrr`).
 #[derive(Clone, Debug, PartialEq)]
 pub enum Cause {
-    /// Nothing forces it beyond the activation.
-    Unconstrained,
     /// Returned from the function.
     Returned,
     /// Passed to a call in tail position: it must survive the local region's exit.

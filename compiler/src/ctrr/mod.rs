@@ -168,11 +168,7 @@ fn uses_local(
         }
         | Op::PrimApplyList {
             site: Some(site), ..
-        } => {
-            if sites.get(site).is_some_and(|s| s.0 == Lifetime::Local) {
-                any = true;
-            }
-        }
+        } if sites.get(site).is_some_and(|s| s.0 == Lifetime::Local) => any = true,
         Op::Call { .. } => {
             let level = st
                 .var
@@ -212,7 +208,7 @@ fn reason(prog: &Program, f: &Function, facts: &FunctionFacts, n: Node) -> Strin
     let mut cur = n;
     for _ in 0..8 {
         match facts.cause.get(&cur) {
-            None | Some(Cause::Unconstrained) => {
+            None => {
                 if chain.is_empty() {
                     return "does not outlive the call: local scope region".into();
                 }
@@ -403,9 +399,7 @@ impl Placer<'_> {
 
 fn reason_plain(facts: &FunctionFacts, v: VarId) -> String {
     match facts.cause.get(&Node::Var(v)) {
-        None | Some(Cause::Unconstrained) => {
-            "result used only within the call: local scope region".into()
-        }
+        None => "result used only within the call: local scope region".into(),
         Some(Cause::Returned) => "result returned".into(),
         Some(Cause::TailArgument) => "result passed to a tail call".into(),
         Some(Cause::TopLevelDefine) => "result defines a global".into(),

@@ -22,7 +22,6 @@ pub struct LocalInfo {
 #[derive(Debug, Clone)]
 pub struct GlobalInfo {
     pub name: String,
-    pub span: Span,
     /// Number of top-level `define`s of this name.
     pub definitions: u32,
     /// Assigned with `set!` somewhere.
@@ -100,12 +99,6 @@ impl Expr {
     pub fn nothing(span: Span) -> Expr {
         Expr::new(ExprKind::Lit(Literal::Nothing), span)
     }
-}
-
-/// S-expression rendering for `--dump-ast`.
-pub struct AstDisplay<'a> {
-    pub program: &'a Program,
-    pub expr: &'a Expr,
 }
 
 impl Program {
@@ -203,12 +196,6 @@ impl Program {
             ExprKind::MakeArray(xs) => list(f, "%array", xs),
             ExprKind::MakeDict(xs) => list(f, "%dict", xs),
         }
-    }
-}
-
-impl fmt::Display for AstDisplay<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.program.write_expr(self.expr, f)
     }
 }
 

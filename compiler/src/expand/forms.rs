@@ -300,18 +300,14 @@ impl Expander {
         for d in &forms[..=last_define] {
             match define_name(d)? {
                 Some((name, s)) => {
-                    if let Some(Resolved::Local(prev)) = self
-                        .scopes
-                        .last()
-                        .and_then(|sc| sc.get(name))
-                        .map(|l| Resolved::Local(*l))
-                    {
-                        let _ = prev;
+                    if let Some(prev) = self.scopes.last().and_then(|sc| sc.get(name)).copied() {
+                        let first = self.prog.locals[prev.0 as usize].span;
                         return Err(ExpandError::new(
                             format!("`{name}` is defined twice in the same body"),
                             s,
                             "second definition",
-                        ));
+                        )
+                        .with_secondary(first, "first defined here"));
                     }
                     ids.push(Some(self.bind_local(name, s)));
                 }

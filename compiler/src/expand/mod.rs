@@ -8,6 +8,7 @@
 
 pub mod ast;
 mod forms;
+mod pattern;
 
 pub use ast::{Expr, ExprKind, GlobalId, Literal, LocalId, Program};
 
@@ -20,6 +21,10 @@ pub struct ExpandError {
     pub message: String,
     pub span: Span,
     pub label: String,
+    /// Hints shown under the report.
+    pub notes: Vec<String>,
+    /// Further locations (e.g. an earlier definition).
+    pub secondary: Vec<(Span, String)>,
 }
 
 impl ExpandError {
@@ -28,7 +33,19 @@ impl ExpandError {
             message: message.into(),
             span,
             label: label.into(),
+            notes: Vec::new(),
+            secondary: Vec::new(),
         }
+    }
+
+    pub fn with_secondary(mut self, span: Span, label: impl Into<String>) -> ExpandError {
+        self.secondary.push((span, label.into()));
+        self
+    }
+
+    pub fn with_note(mut self, note: impl Into<String>) -> ExpandError {
+        self.notes.push(note.into());
+        self
     }
 }
 
@@ -84,7 +101,7 @@ const SPECIAL_FORMS: &[&str] = &[
 
 /// Special forms of later language layers, reported as not yet implemented.
 const NOT_YET: &[&str] = &[
-    "match", "try", "catch", "handle", "perform", "resume", "put!", "import",
+    "try", "catch", "handle", "perform", "resume", "put!", "import",
 ];
 
 #[derive(Default)]
@@ -180,7 +197,7 @@ impl Expander {
     }
 
     fn declare_toplevel(&mut self, d: &Datum) -> Result<()> {
-        let Some((name, span)) = forms::define_name(d)? else {
+        let Some((name, _)) = forms::define_name(d)? else {
             return Ok(());
         };
         match self.global_index.get(name) {
@@ -189,7 +206,6 @@ impl Expander {
                 let g = GlobalId(self.prog.globals.len() as u32);
                 self.prog.globals.push(ast::GlobalInfo {
                     name: name.to_string(),
-                    span,
                     definitions: 1,
                     assigned: false,
                 });
@@ -382,6 +398,7 @@ impl Expander {
                 self.expand_body(args, span)
             }
             "let" => self.expand_let(args, head.span, span),
+            "match" => self.expand_match(args, head.span, span),
             "fn" | "λ" | "lambda" => {
                 let lam = self.expand_lambda(None, args, head.span, span)?;
                 Ok(Expr::new(ExprKind::Lambda(lam), span))
@@ -390,7 +407,8 @@ impl Expander {
                 "`define` is only allowed at the top level or at the start of a body",
                 head.span,
                 "definition in expression position",
-            )),
+            )
+            .with_note("use `let` to bind a value inside an expression")),
             "set!" => {
                 forms::expect_args(name, args, 2, 2, head.span)?;
                 let Some(target) = args[0].as_sym() else {

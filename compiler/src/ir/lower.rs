@@ -254,7 +254,6 @@ impl<'a> Lowerer<'a> {
                 .iter()
                 .map(|g| Global {
                     name: g.name.clone(),
-                    span: g.span,
                 })
                 .collect(),
             consts: Vec::new(),
@@ -444,7 +443,6 @@ impl<'a> Lowerer<'a> {
             nfree: 0,
             nvars: cx.nvars,
             body,
-            span,
             loc,
         });
         Program {
@@ -490,7 +488,6 @@ impl<'a> Lowerer<'a> {
             nfree: 0,
             nvars: cx.nvars,
             body,
-            span: e.span,
             loc,
         });
         id
@@ -559,7 +556,6 @@ impl<'a> Lowerer<'a> {
             nfree: free.len() as u32,
             nvars: cx.nvars,
             body,
-            span: lam.span,
             loc,
         });
         id
@@ -594,7 +590,6 @@ impl<'a> Lowerer<'a> {
                 let global = GlobalId(self.globals.len() as u32);
                 self.globals.push(Global {
                     name: format!("%prim:{name}"),
-                    span,
                 });
                 self.prim_wrappers.insert(name.to_string(), global);
                 self.prim_wrapper_inits.push((id, global, span));
@@ -637,7 +632,6 @@ impl<'a> Lowerer<'a> {
                     nfree: 0,
                     nvars: cx.nvars,
                     body,
-                    span,
                     loc,
                 });
                 global
@@ -864,10 +858,9 @@ impl<'a> Lowerer<'a> {
                 .unwrap_or_default();
             let mut atoms = Vec::new();
             for (i, f) in free.iter().enumerate() {
-                if pending.contains(f) && f != l {
-                    atoms.push(Atom::Imm(UNBOUND));
-                    patches.push((*l, i as u32, *f, init.span));
-                } else if f == l {
+                // A sibling not allocated yet (or the closure itself) is
+                // patched once every closure exists.
+                if pending.contains(f) {
                     atoms.push(Atom::Imm(UNBOUND));
                     patches.push((*l, i as u32, *f, init.span));
                 } else {

@@ -59,7 +59,6 @@ pub struct SourceLoc {
 #[derive(Debug, Clone)]
 pub struct Global {
     pub name: String,
-    pub span: Span,
 }
 
 /// Constants live in one global slot each, initialised once at program start
@@ -81,8 +80,6 @@ pub enum QuotedDatum {
     Str(String),
     Symbol(String),
     List(Vec<QuotedDatum>),
-    /// Improper list tail: `(a b . c)` is produced by quasiquote only.
-    DottedList(Vec<QuotedDatum>, Box<QuotedDatum>),
     Array(Vec<QuotedDatum>),
     Dict(Vec<(QuotedDatum, QuotedDatum)>),
 }
@@ -113,7 +110,6 @@ pub struct Function {
     /// Number of local variables (`VarId`s are `0..nvars`).
     pub nvars: u32,
     pub body: Block,
-    pub span: Span,
     pub loc: LocId,
 }
 

@@ -60,6 +60,8 @@ pub fn get(args: &[Value]) -> R {
                 return out_of_range(n, len, "array");
             }
             Ok(array_get(coll, n as usize))
+        } else if crate::types::is_struct(coll) {
+            super::types::struct_get_field(coll, key, default)
         } else if coll == NIL || is_pair(coll) {
             let n = index_arg("get", key)?;
             let mut cur = coll;
@@ -78,7 +80,7 @@ pub fn get(args: &[Value]) -> R {
             };
             out_of_range(n, len, "list")
         } else {
-            Err(expected("get", "a dict, array or list", coll))
+            Err(expected("get", "a dict, array, list or struct", coll))
         }
     }
 }

@@ -22,6 +22,7 @@ pub mod list;
 pub mod misc;
 pub mod pattern;
 pub mod string;
+pub mod types;
 
 use crate::object::*;
 use crate::print::write_string;
@@ -393,6 +394,24 @@ pub static PRIMS: LazyLock<Vec<PrimDesc>> = LazyLock::new(|| {
             Fixed(1),
             false
         ),
+        // types, structs, dispatch (prims/types.rs)
+        desc!("type?", types::omni_prim_type_p, Fixed(2), false),
+        desc!("type-of", types::omni_prim_type_of, Fixed(1), false),
+        desc!("%builtin-type", types::omni_prim_builtin_type, Fixed(1), false),
+        desc!("%make-type", types::omni_prim_make_type, Fixed(5), false),
+        desc!("%struct-new", types::omni_prim_struct_new, Variadic { min: 1 }, true),
+        desc!("%struct-ref", types::omni_prim_struct_ref, Fixed(2), false),
+        desc!("%check-type", types::omni_prim_check_type, Fixed(3), false),
+        desc!("%put!", types::omni_prim_put, Fixed(3), false),
+        desc!("%method-add!", types::omni_prim_method_add, Fixed(2), false),
+        desc!("%dispatch", types::omni_prim_dispatch, Variadic { min: 2 }, false),
+        desc!("%dispatch-apply", types::omni_prim_dispatch_apply, Fixed(3), true),
+        // errors and effects (effects.rs)
+        desc!("%try", crate::effects::omni_prim_try_run, Fixed(1), true),
+        desc!("%caught?", crate::effects::omni_prim_caught_p, Fixed(0), false),
+        desc!("%handle", crate::effects::omni_prim_handle_run, Variadic { min: 1 }, true),
+        desc!("%perform", crate::effects::omni_prim_perform, Fixed(2), false),
+        desc!("%resume", crate::effects::omni_prim_resume, Fixed(2), true),
         // match (expand/pattern.rs)
         desc!(
             "%match-len=",

@@ -910,13 +910,17 @@ pub unsafe fn debug_check_live(v: Value) {
 /// Create a fresh region for a scope.
 #[no_mangle]
 pub extern "C" fn omni_region_create() -> *mut Region {
-    region_create()
+    let r = region_create();
+    crate::coroutine::note_region_open(r);
+    r
 }
 
 /// Create a fresh region for a scope, remembering its source location.
 #[no_mangle]
 pub extern "C" fn omni_region_create_at(site: u32) -> *mut Region {
-    region_create_at(AllocSite(site))
+    let r = region_create_at(AllocSite(site));
+    crate::coroutine::note_region_open(r);
+    r
 }
 
 /// Exit a region's scope. Kept a safe `extern "C"` function (the foundation
@@ -925,6 +929,7 @@ pub extern "C" fn omni_region_create_at(site: u32) -> *mut Region {
 #[no_mangle]
 #[allow(clippy::not_unsafe_ptr_arg_deref)]
 pub extern "C" fn omni_region_exit(r: *mut Region) {
+    crate::coroutine::note_region_exit(r);
     // SAFETY: generated code passes a region it created and exits it once.
     unsafe { region_exit(r) }
 }

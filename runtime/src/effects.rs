@@ -1,0 +1,260 @@
+//! `try`/`catch` and one-shot deep effect handlers on top of
+//! `coroutine.rs`.
+//!
+//! - `(%try thunk)` runs the thunk on a coroutine. It returns the thunk's
+//!   value, or — when an error is raised inside (by `error` or by the
+//!   runtime: division by zero, bad index, `car` of `()`, stack overflow…) —
+//!   an error object carrying the message; the coroutine is abandoned and
+//!   every scope region it left open is exited. `(%caught?)` tells which of
+//!   the two happened for the `%try` that returned last on this thread.
+//! - `(%handle thunk eff1 h1 eff2 h2 …)` runs the thunk on a coroutine.
+//!   `(%perform eff v)` inside it (at any depth, also inside nested `try`s
+//!   and handlers of other effects) switches back to the nearest enclosing
+//!   handle for `eff`, which calls its handler `(h v k)` on its own stack;
+//!   `(%resume k x)` continues the suspended body, `perform` returning `x`,
+//!   until the body finishes (the value of `resume`) or performs again (the
+//!   handler is called again: deep handlers). A handler that returns
+//!   without resuming abandons the body. A continuation resumes once.
+//!   Performs not handled by a coroutine are forwarded by its resumer.
+//! - Values crossing a coroutine boundary (payloads, resume values,
+//!   results) are made storable into the handle's result region with the
+//!   store helper, so nothing points into a region of an abandoned stack.
+
+use crate::barrier::store_into;
+use crate::coroutine::{self, Coro, Event, Kind, State};
+use crate::error::{make_error, raise};
+use crate::object::list_from_slice;
+use crate::prims::{expected, prim_fixed};
+use crate::region::Region;
+use crate::types::{is_type, name_of, type_info, TYPE_FLAG_EFFECT};
+use crate::value::*;
+use std::cell::Cell;
+
+thread_local! {
+    static CAUGHT: Cell<bool> = const { Cell::new(false) };
+}
+
+fn effect_arg(prim: &str, e: Value) -> Result<Value, String> {
+    // SAFETY: `type_info` is read only after the type check.
+    if is_type(e) && unsafe { type_info(e) } & TYPE_FLAG_EFFECT != 0 {
+        Ok(e)
+    } else {
+        Err(expected(prim, "an effect", e))
+    }
+}
+
+/// What the body of a coroutine did when it last switched out.
+enum Step {
+    Done(Value),
+    Raised(String, u32),
+    Perform(Value, Value),
+}
+
+/// Continue `c` with `input`, release it when it finished or raised.
+///
+/// # Safety
+/// `c` is a live coroutine of this thread, fresh or suspended.
+unsafe fn step(c: *mut Coro, input: Value) -> Step {
+    // SAFETY: caller contract.
+    match unsafe { coroutine::switch_into(c, input) } {
+        Event::Done(v) => {
+            // SAFETY: finished: never resumed again.
+            unsafe { coroutine::release(c) };
+            Step::Done(v)
+        }
+        Event::Raised(msg, loc) => {
+            // SAFETY: a coroutine that raised is abandoned.
+            unsafe { coroutine::release(c) };
+            Step::Raised(msg, loc)
+        }
+        Event::Perform(e, v) => Step::Perform(e, v),
+        Event::None => crate::region::fatal(format_args!("coroutine switched out without an event")),
+    }
+}
+
+/// `(%try thunk)`.
+pub fn try_run(r: *mut Region, thunk: Value, loc: u32) -> Value {
+    let c = coroutine::create(Kind::Try, thunk, r, loc);
+    let mut input = NOTHING;
+    loop {
+        // SAFETY: `c` is live until `step` reports Done or Raised.
+        match unsafe { step(c, input) } {
+            Step::Done(v) => {
+                CAUGHT.with(|f| f.set(false));
+                // SAFETY: `r` is the live region of this call.
+                return unsafe { store_into(r, v) };
+            }
+            Step::Raised(msg, _) => {
+                CAUGHT.with(|f| f.set(true));
+                // SAFETY: `r` is the live region of this call.
+                return unsafe { make_error(r, &msg) };
+            }
+            // Not ours: forward to the enclosing handler.
+            Step::Perform(e, v) => input = perform(e, v, loc),
+        }
+    }
+}
+
+/// `(%handle thunk eff1 h1 …)`.
+pub fn handle_run(r: *mut Region, args: &[Value], loc: u32) -> Result<Value, String> {
+    if args.len() % 2 != 1 {
+        return Err("handle: expected a body and effect/handler pairs".into());
+    }
+    let mut clauses = Vec::new();
+    for pair in args[1..].chunks_exact(2) {
+        clauses.push((effect_arg("handle", pair[0])?, pair[1]));
+    }
+    let c = coroutine::create(Kind::Handle(clauses), args[0], r, loc);
+    // SAFETY: the fresh coroutine is live.
+    let v = unsafe { run_handled(c, NOTHING, loc) };
+    // SAFETY: `r` is live.
+    Ok(unsafe { store_into(r, v) })
+}
+
+/// Run handled coroutine `c` from `input` until its body finishes (its
+/// value) or a handler it called returns (the handler's value).
+///
+/// # Safety
+/// `c` is a live, fresh or suspended handle coroutine of this thread.
+unsafe fn run_handled(c: *mut Coro, mut input: Value, loc: u32) -> Value {
+    // SAFETY: the record is read while live (before `step` releases it).
+    let (id, region) = unsafe { ((*c).id, (*c).region) };
+    loop {
+        // SAFETY: caller contract / still suspended.
+        match unsafe { step(c, input) } {
+            Step::Done(v) => return v,
+            Step::Raised(msg, at) => raise(msg, at),
+            Step::Perform(e, v) => {
+                // SAFETY: `c` is suspended, hence live.
+                let handler = match unsafe { &(*c).kind } {
+                    Kind::Handle(cl) => cl.iter().find(|(eff, _)| *eff == e).map(|(_, h)| *h),
+                    Kind::Try => None,
+                };
+                let Some(h) = handler else {
+                    input = perform(e, v, loc);
+                    continue;
+                };
+                // SAFETY: `c` is suspended; `region` is the handle's live region.
+                let performs = unsafe { (*c).performs };
+                let payload = unsafe { store_into(region, v) };
+                let args = [payload, make_int(id as i64)];
+                // SAFETY: `region` is live; a fresh two-element list.
+                let list = unsafe { list_from_slice(region, &args) };
+                let result = coroutine::apply_closure(h, region, list, loc);
+                // A handler that did not resume abandons the body.
+                if let Some(c2) = coroutine::lookup(id) {
+                    // SAFETY: live record of this thread.
+                    unsafe {
+                        if (*c2).state == State::Suspended && (*c2).performs == performs {
+                            coroutine::release(c2);
+                        }
+                    }
+                }
+                return result;
+            }
+        }
+    }
+}
+
+/// Is there a handler for `e` in the running chain of coroutines?
+fn handled(e: Value) -> bool {
+    let mut c = coroutine::current();
+    while !c.is_null() {
+        // SAFETY: the chain holds running (entered) coroutines' records.
+        unsafe {
+            if let Kind::Handle(cl) = &(*c).kind {
+                if cl.iter().any(|(eff, _)| *eff == e) {
+                    return true;
+                }
+            }
+            c = (*c).parent;
+        }
+    }
+    false
+}
+
+/// `(%perform eff v)`: the value the handler resumes with.
+pub fn perform(e: Value, v: Value, loc: u32) -> Value {
+    if let Err(msg) = effect_arg("perform", e) {
+        raise(msg, loc);
+    }
+    if !handled(e) {
+        raise(format!("unhandled effect {}", name_of(e)), loc);
+    }
+    let c = coroutine::current();
+    // SAFETY: `handled` found a chain, so `c` is the running coroutine.
+    unsafe {
+        (*c).performs += 1;
+        coroutine::switch_out(c, Event::Perform(e, v));
+        (*c).input
+    }
+}
+
+/// `(%resume k x)`: continue the body suspended in continuation `k`.
+pub fn resume(r: *mut Region, k: Value, x: Value, loc: u32) -> Result<Value, String> {
+    let c = is_int(k)
+        .then(|| coroutine::lookup(int_value(k) as u64))
+        .flatten()
+        .ok_or("resume: the continuation is no longer valid (its handle has finished)")?;
+    // SAFETY: live record of this thread.
+    unsafe {
+        if (*c).state != State::Suspended || !matches!((*c).kind, Kind::Handle(_)) {
+            return Err("resume: the continuation was already resumed (continuations are one-shot)".into());
+        }
+        let x = store_into((*c).region, x);
+        (*c).state = State::Running;
+        let v = run_handled(c, x, loc);
+        Ok(store_into(r, v))
+    }
+}
+
+prim_fixed!(omni_prim_caught_p() => |_| Ok(make_bool(CAUGHT.with(|f| f.get()))));
+
+/// `%try`: see [`try_run`].
+///
+/// # Safety
+/// `region` must be live; the argument a valid value.
+#[no_mangle]
+pub unsafe extern "C" fn omni_prim_try_run(region: *mut Region, thunk: Value, loc: u32) -> Value {
+    try_run(region, thunk, loc)
+}
+
+/// `%handle`: see [`handle_run`].
+///
+/// # Safety
+/// `region` must be live; `argv` holds `argc` values.
+#[no_mangle]
+pub unsafe extern "C" fn omni_prim_handle_run(
+    region: *mut Region,
+    argc: usize,
+    argv: *const Value,
+    loc: u32,
+) -> Value {
+    // SAFETY: caller contract.
+    let args = unsafe { crate::rt::args(argc, argv) };
+    match handle_run(region, args, loc) {
+        Ok(v) => v,
+        Err(msg) => raise(msg, loc),
+    }
+}
+
+/// `%perform`.
+///
+/// # Safety
+/// The arguments are valid values.
+#[no_mangle]
+pub unsafe extern "C" fn omni_prim_perform(_region: *mut Region, e: Value, v: Value, loc: u32) -> Value {
+    perform(e, v, loc)
+}
+
+/// `%resume`.
+///
+/// # Safety
+/// `region` must be live; the arguments valid values.
+#[no_mangle]
+pub unsafe extern "C" fn omni_prim_resume(region: *mut Region, k: Value, x: Value, loc: u32) -> Value {
+    match resume(region, k, x, loc) {
+        Ok(v) => v,
+        Err(msg) => raise(msg, loc),
+    }
+}
