@@ -238,6 +238,42 @@ cases!(
     barrier_keep_merge,
     barrier_keep_transmigrate,
     barrier_cycle,
+    types_structs,
+    dispatch,
+    try_catch,
+    effects,
+    effects_regions,
+    err_dispatch_ambiguous,
+    err_dispatch_none,
+    err_immutable,
+    err_annotation,
+    err_annotation_compile,
+    err_annotation_return,
+    err_uncaught,
+    match_contract,
+    match_sequences,
+    match_guards,
+    match_literals,
+    match_dict,
+    match_types,
+    err_match_none,
+    err_match_malformed,
+    import_basic,
+    err_import_missing,
+    err_import_cycle,
+    err_import_syntax,
+    stdlib_names,
+    print_cycles,
+    err_read_file,
+    thread_spawn_join,
+    thread_channels,
+    thread_stress,
+    thread_join_large,
+    thread_try_catch,
+    thread_err_send_closed,
+    thread_err_stack_overflow,
+    thread_err_uncaught,
+    thread_err_foreign_mutation,
 );
 
 /// Every case file is listed above (so none is silently skipped).
@@ -303,6 +339,40 @@ fn build_case(name: &str, dir: &Path) -> PathBuf {
         String::from_utf8_lossy(&st.stderr)
     );
     exe
+}
+
+/// Threads: values returned through `join` (large lists and dicts, then
+/// mutated by the joiner) and passed through channels are memcheck-clean in
+/// the built executable (docs/REGION_THREADING_MODEL.md).
+#[test]
+fn thread_handoffs_are_memcheck_clean() {
+    let have = Command::new("valgrind")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    assert!(
+        have,
+        "valgrind is required for this test (.ci/run installs it)"
+    );
+    let tmp = tempfile::tempdir().unwrap();
+    for name in ["thread-join-large", "thread-channels", "thread-spawn-join"] {
+        let exe = build_case(name, tmp.path());
+        let out = Command::new("valgrind")
+            .args(["--error-exitcode=1", "-q"])
+            .arg(&exe)
+            .env("OMNI_STACK_SIZE", "16777216")
+            .current_dir(cases_dir())
+            .output()
+            .unwrap();
+        let expected = std::fs::read_to_string(cases_dir().join(format!("{name}.out"))).unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{name} under valgrind:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(String::from_utf8_lossy(&out.stdout), expected, "{name}");
+    }
 }
 
 /// Each escape category's built executable runs clean under valgrind memcheck.
@@ -462,4 +532,80 @@ fn ctrr_dump_key_decisions() {
         lp.contains("region-exit at loop.omni:8:7 (before tail call)"),
         "{lp}"
     );
+}
+
+/// Every `examples/NAME.omni` runs under `omnic run` and as a built
+/// executable, from the examples directory, and prints exactly
+/// `examples/NAME.out` (required). `examples/NAME.args` (optional) holds the
+/// command-line arguments, separated by whitespace.
+#[test]
+fn examples_run() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples");
+    let mut names: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .filter_map(|e| {
+            let p = e.unwrap().path();
+            (p.extension().and_then(|x| x.to_str()) == Some("omni"))
+                .then(|| p.file_stem().unwrap().to_str().unwrap().to_string())
+        })
+        .collect();
+    names.sort();
+    assert!(
+        names.len() >= 5,
+        "expected at least five examples: {names:?}"
+    );
+    let mut failures = Vec::new();
+    for name in &names {
+        let src = dir.join(format!("{name}.omni"));
+        let Ok(stdout) = std::fs::read_to_string(dir.join(format!("{name}.out"))) else {
+            failures.push(format!("examples/{name}.out is missing"));
+            continue;
+        };
+        let args: Vec<String> = std::fs::read_to_string(dir.join(format!("{name}.args")))
+            .map(|a| a.split_whitespace().map(String::from).collect())
+            .unwrap_or_default();
+        let exp = Expect {
+            stdout,
+            stderr_lines: vec![],
+            stderr_checks: vec![],
+            fails: false,
+            env: vec![],
+        };
+        let out = Command::new(omnic())
+            .arg("run")
+            .arg(&src)
+            .arg("--")
+            .args(&args)
+            .current_dir(&dir)
+            .output()
+            .expect("running omnic");
+        if let Err(e) = check("run", name, &out, &exp) {
+            failures.push(e);
+        }
+        let tmp = tempfile::tempdir().expect("temp dir");
+        let exe = tmp.path().join(name);
+        let build = Command::new(omnic())
+            .arg("build")
+            .arg(&src)
+            .arg("-o")
+            .arg(&exe)
+            .output()
+            .expect("omnic build");
+        if !build.status.success() {
+            failures.push(format!(
+                "[build] {name}: {}",
+                String::from_utf8_lossy(&build.stderr)
+            ));
+            continue;
+        }
+        let out = Command::new(&exe)
+            .args(&args)
+            .current_dir(&dir)
+            .output()
+            .expect("run exe");
+        if let Err(e) = check("exe", name, &out, &exp) {
+            failures.push(e);
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
 }

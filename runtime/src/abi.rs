@@ -11,8 +11,8 @@ pub fn runtime_symbols() -> Vec<(&'static str, usize)> {
     let mut syms: Vec<(&'static str, usize)> = PRIMS.iter().map(|d| (d.symbol, d.addr)).collect();
     syms.extend_from_slice(&[
         (
-            "OMNI_STACK_LIMIT",
-            &rt::OMNI_STACK_LIMIT as *const _ as *const () as usize,
+            "omni_rt_stack_limit_cell",
+            rt::omni_rt_stack_limit_cell as *const () as usize,
         ),
         (
             "omni_region_create",
@@ -129,7 +129,7 @@ mod tests {
             assert_ne!(addr, 0, "{name}");
         }
         for needed in [
-            "OMNI_STACK_LIMIT",
+            "omni_rt_stack_limit_cell",
             "omni_prim_add2",
             "omni_prim_car",
             "omni_rt_apply_unpack",

@@ -45,7 +45,7 @@ use std::cell::RefCell;
 /// Default merge threshold (bytes allocated in the value's region), chosen
 /// with `runtime/benches/barrier_bench.rs`; see the doc's "Choosing the
 /// threshold".
-pub const DEFAULT_MERGE_THRESHOLD_BYTES: u64 = 4096;
+pub const DEFAULT_MERGE_THRESHOLD_BYTES: u64 = 1 << 20;
 
 /// The run-time override.
 pub const MERGE_THRESHOLD_ENV: &str = "OMNI_MERGE_THRESHOLD_BYTES";
@@ -385,6 +385,10 @@ unsafe fn repair_edges_into_refused(s: &Scan, dst: *mut Region) {
 /// `container` is a live heap object, `value` a live value, both of this thread.
 #[no_mangle]
 pub unsafe extern "C" fn omni_store_barrier(container: Value, value: Value) -> Value {
+    // SAFETY: the container is a live object, so its region is readable.
+    // A spawned thread may not mutate another thread's object
+    // (docs/REGION_THREADING_MODEL.md).
+    unsafe { crate::thread::check_store_target(region_of(container)) };
     if !is_ptr(value) {
         return value;
     }
@@ -399,6 +403,9 @@ pub unsafe extern "C" fn omni_store_barrier(container: Value, value: Value) -> V
 /// `value` is a live value of this thread.
 #[no_mangle]
 pub unsafe extern "C" fn omni_global_store(value: Value) -> Value {
+    // SAFETY: the global region is a readable control block. Only the
+    // program thread owns it (docs/REGION_THREADING_MODEL.md).
+    unsafe { crate::thread::check_store_target(global_region()) };
     // SAFETY: the global region lives for the whole program.
     unsafe { store_into(global_region(), value) }
 }

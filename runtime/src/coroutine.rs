@@ -12,8 +12,8 @@
 //! other side's `rsp`, pop the same set, return.
 //!
 //! Invariants kept around every switch:
-//! - `OMNI_STACK_LIMIT` (the prologue stack check) always describes the
-//!   stack that runs: set to the coroutine stack's low end + margin when
+//! - The thread's stack limit (`rt::stack_limit`, the prologue stack check)
+//!   always describes the stack that runs: set to the coroutine stack's low end + margin when
 //!   entering, the resumer's value restored when control comes back.
 //! - The thread's current coroutine (`CURRENT`) is the one running, null on
 //!   the thread's own stack; each entered coroutine remembers the coroutine
@@ -30,7 +30,7 @@
 //! entry (Cranelift `tail` convention) with an argument list.
 
 use crate::region::Region;
-use crate::rt::{OMNI_STACK_LIMIT, STACK_MARGIN};
+use crate::rt::{set_stack_limit, stack_limit, STACK_MARGIN};
 use crate::value::*;
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
@@ -296,7 +296,9 @@ pub fn create(kind: Kind, thunk: Value, r: *mut Region, loc: u32) -> *mut Coro {
         n.set(id + 1);
         id
     });
-    let stack = POOL.with(|p| p.borrow_mut().pop()).unwrap_or_else(Stack::new);
+    let stack = POOL
+        .with(|p| p.borrow_mut().pop())
+        .unwrap_or_else(Stack::new);
     let c = Box::into_raw(Box::new(Coro {
         id,
         kind,
@@ -372,14 +374,14 @@ pub unsafe fn switch_into(c: *mut Coro, input: Value) -> Event {
         (*c).input = input;
         (*c).parent = current();
         (*c).state = State::Running;
-        (*c).saved_limit = OMNI_STACK_LIMIT.load(Ordering::SeqCst);
+        (*c).saved_limit = stack_limit();
         let low = (*c).stack.as_ref().unwrap().low();
-        OMNI_STACK_LIMIT.store(low + STACK_MARGIN, Ordering::SeqCst);
+        set_stack_limit(low + STACK_MARGIN);
         CURRENT.with(|cur| cur.set(c));
         switch_raw(&raw mut (*c).resumer_sp, (*c).sp);
         // Back on the resumer's stack: the coroutine switched out.
         CURRENT.with(|cur| cur.set((*c).parent));
-        OMNI_STACK_LIMIT.store((*c).saved_limit, Ordering::SeqCst);
+        set_stack_limit((*c).saved_limit);
         std::mem::replace(&mut (*c).event, Event::None)
     }
 }

@@ -380,6 +380,17 @@ pub fn values_equal(a: Value, b: Value) -> bool {
                     work.push((cdr(x), cdr(y)));
                     work.push((car(x), car(y)));
                 }
+                k if k == ObjKind::Struct as u8 => {
+                    // Same struct type, equal fields.
+                    if crate::types::struct_type(x) != crate::types::struct_type(y) {
+                        return false;
+                    }
+                    let (fx, fy) = (
+                        crate::types::struct_fields(x),
+                        crate::types::struct_fields(y),
+                    );
+                    work.extend(fx.into_iter().zip(fy).rev());
+                }
                 k if k == ObjKind::Array as u8 => {
                     let (sx, sy) = (array_slice(x), array_slice(y));
                     if sx.len() != sy.len() {

@@ -68,12 +68,14 @@ unsafe fn step(c: *mut Coro, input: Value) -> Step {
             Step::Raised(msg, loc)
         }
         Event::Perform(e, v) => Step::Perform(e, v),
-        Event::None => crate::region::fatal(format_args!("coroutine switched out without an event")),
+        Event::None => {
+            crate::region::fatal(format_args!("coroutine switched out without an event"))
+        }
     }
 }
 
 /// `(%try thunk)`.
-pub fn try_run(r: *mut Region, thunk: Value, loc: u32) -> Value {
+pub(crate) fn try_run(r: *mut Region, thunk: Value, loc: u32) -> Value {
     let c = coroutine::create(Kind::Try, thunk, r, loc);
     let mut input = NOTHING;
     loop {
@@ -96,7 +98,7 @@ pub fn try_run(r: *mut Region, thunk: Value, loc: u32) -> Value {
 }
 
 /// `(%handle thunk eff1 h1 …)`.
-pub fn handle_run(r: *mut Region, args: &[Value], loc: u32) -> Result<Value, String> {
+pub(crate) fn handle_run(r: *mut Region, args: &[Value], loc: u32) -> Result<Value, String> {
     if args.len() % 2 != 1 {
         return Err("handle: expected a body and effect/handler pairs".into());
     }
@@ -191,7 +193,7 @@ pub fn perform(e: Value, v: Value, loc: u32) -> Value {
 }
 
 /// `(%resume k x)`: continue the body suspended in continuation `k`.
-pub fn resume(r: *mut Region, k: Value, x: Value, loc: u32) -> Result<Value, String> {
+pub(crate) fn resume(r: *mut Region, k: Value, x: Value, loc: u32) -> Result<Value, String> {
     let c = is_int(k)
         .then(|| coroutine::lookup(int_value(k) as u64))
         .flatten()
@@ -199,7 +201,9 @@ pub fn resume(r: *mut Region, k: Value, x: Value, loc: u32) -> Result<Value, Str
     // SAFETY: live record of this thread.
     unsafe {
         if (*c).state != State::Suspended || !matches!((*c).kind, Kind::Handle(_)) {
-            return Err("resume: the continuation was already resumed (continuations are one-shot)".into());
+            return Err(
+                "resume: the continuation was already resumed (continuations are one-shot)".into(),
+            );
         }
         let x = store_into((*c).region, x);
         (*c).state = State::Running;
@@ -243,7 +247,12 @@ pub unsafe extern "C" fn omni_prim_handle_run(
 /// # Safety
 /// The arguments are valid values.
 #[no_mangle]
-pub unsafe extern "C" fn omni_prim_perform(_region: *mut Region, e: Value, v: Value, loc: u32) -> Value {
+pub unsafe extern "C" fn omni_prim_perform(
+    _region: *mut Region,
+    e: Value,
+    v: Value,
+    loc: u32,
+) -> Value {
     perform(e, v, loc)
 }
 
@@ -252,7 +261,12 @@ pub unsafe extern "C" fn omni_prim_perform(_region: *mut Region, e: Value, v: Va
 /// # Safety
 /// `region` must be live; the arguments valid values.
 #[no_mangle]
-pub unsafe extern "C" fn omni_prim_resume(region: *mut Region, k: Value, x: Value, loc: u32) -> Value {
+pub unsafe extern "C" fn omni_prim_resume(
+    region: *mut Region,
+    k: Value,
+    x: Value,
+    loc: u32,
+) -> Value {
     match resume(region, k, x, loc) {
         Ok(v) => v,
         Err(msg) => raise(msg, loc),

@@ -9,6 +9,7 @@
 pub mod abi;
 pub mod atomics;
 pub mod barrier;
+pub mod channel;
 pub mod coroutine;
 pub mod dict;
 pub mod effects;
@@ -21,6 +22,7 @@ pub mod region;
 pub mod rt;
 pub mod stats;
 pub mod tether;
+pub mod thread;
 pub mod transmigrate;
 pub mod types;
 pub mod value;

@@ -63,6 +63,18 @@ const fn build_table() -> [Option<KindMeta>; 256] {
         crate::types::trace_type,
         crate::types::clone_type,
     );
+    t[ObjKind::Channel as usize] = entry(
+        ObjKind::Channel,
+        "channel",
+        crate::thread::trace_handle,
+        crate::thread::clone_handle,
+    );
+    t[ObjKind::Thread as usize] = entry(
+        ObjKind::Thread,
+        "thread",
+        crate::thread::trace_handle,
+        crate::thread::clone_handle,
+    );
     t[ObjKind::Error as usize] = entry(
         ObjKind::Error,
         "error",
@@ -137,7 +149,13 @@ mod tests {
         for k in [ObjKind::Closure, ObjKind::Box] {
             assert_eq!(metadata(k as u8).name, kind_name(k as u8));
         }
-        for k in [ObjKind::Struct, ObjKind::Type, ObjKind::Error] {
+        for k in [
+            ObjKind::Struct,
+            ObjKind::Type,
+            ObjKind::Error,
+            ObjKind::Channel,
+            ObjKind::Thread,
+        ] {
             assert_eq!(metadata(k as u8).name, kind_name(k as u8));
         }
         assert!(!has_metadata(0));

@@ -10,7 +10,7 @@
 //! (a same-shaped copy in another region whose fields still hold the old
 //! values; payload buffers are copied into the destination region).
 
-use crate::region::{alloc_object, alloc_raw, global_region, region_of, Region};
+use crate::region::{alloc_object, alloc_raw, region_of, Region};
 use crate::value::*;
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -315,16 +315,18 @@ pub fn intern(name: &str) -> Value {
     if let Some(&sym) = table.get(name) {
         return sym;
     }
-    let g = global_region();
-    // SAFETY: the global region lives for the whole program; the table lock
-    // serialises these allocations.
-    let sym = unsafe {
+    // Symbols live in the immortal shared region, whose allocation lock
+    // lets any thread intern (the global region belongs to the program
+    // thread: docs/REGION_THREADING_MODEL.md).
+    // SAFETY: the shared region lives for the whole program and
+    // `with_shared_region` holds its allocation lock.
+    let sym = crate::region::with_shared_region(|g| unsafe {
         let name_str = make_string(g, name);
         let p = alloc_object(g, ObjKind::Symbol, SYMBOL_SIZE);
         p.add(1).write(name_str);
         p.add(2).write(hash_bytes(name.as_bytes()));
         p as Value
-    };
+    });
     table.insert(name.to_owned(), sym);
     sym
 }

@@ -4,10 +4,16 @@
 //! `apply`, and the call-site errors (not a function, unbound, arity).
 //!
 //! Stack overflow: every generated prologue compares its stack pointer with
-//! `OMNI_STACK_LIMIT` and calls `omni_rt_stack_overflow` when below it. The
-//! limit leaves [`STACK_MARGIN`] bytes above the real end of the stack for
-//! runtime code (primitives, printing, the error path). While it is 0 (no
-//! program thread running) the check never fires.
+//! the calling thread's *stack limit* and calls `omni_rt_stack_overflow`
+//! when below it. The limit is a per-thread word (a thread-local cell whose
+//! address generated code keeps in Cranelift's pinned register, r15 on
+//! x86-64: every SysV trampoline into generated code loads it from
+//! [`omni_rt_stack_limit_cell`]), so each program thread, spawned threads
+//! and coroutine stacks included, is checked against its own stack
+//! (docs/REGION_THREADING_MODEL.md). The limit leaves [`STACK_MARGIN`] bytes
+//! above the real end of the stack for runtime code (primitives, printing,
+//! the error path). While it is 0 (no program code running on the thread)
+//! the check never fires.
 
 use crate::dict::{alloc_dict, dict_set};
 use crate::error::raise;
@@ -15,13 +21,33 @@ use crate::object::*;
 use crate::print::display_string;
 use crate::region::Region;
 use crate::value::*;
+use std::cell::Cell;
 use std::io::Write;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, OnceLock};
 
-/// Lowest stack address generated code may use; 0 disables the check.
+thread_local! {
+    /// Lowest stack address generated code running on this thread may use;
+    /// 0 disables the check.
+    static STACK_LIMIT: Cell<usize> = const { Cell::new(0) };
+}
+
+/// Address of the calling thread's stack-limit word (stable for the
+/// thread's lifetime). Generated trampolines put it in the pinned register;
+/// every prologue loads the limit through it.
 #[no_mangle]
-pub static OMNI_STACK_LIMIT: AtomicUsize = AtomicUsize::new(0);
+pub extern "C" fn omni_rt_stack_limit_cell() -> *mut usize {
+    STACK_LIMIT.with(|c| c.as_ptr())
+}
+
+/// The calling thread's stack limit (0: unchecked).
+pub fn stack_limit() -> usize {
+    STACK_LIMIT.with(|c| c.get())
+}
+
+/// Set the calling thread's stack limit (0 disables the check).
+pub fn set_stack_limit(limit: usize) {
+    STACK_LIMIT.with(|c| c.set(limit));
+}
 
 /// Default stack of the program thread (env `OMNI_STACK_SIZE` overrides).
 pub const DEFAULT_STACK_SIZE: usize = 256 << 20;
@@ -75,7 +101,8 @@ pub fn set_command_line_args(args: Vec<String>) {
     let _ = ARGS.set(args);
 }
 
-fn stack_size() -> usize {
+/// Stack size of program threads (the main one and spawned ones).
+pub fn stack_size() -> usize {
     std::env::var("OMNI_STACK_SIZE")
         .ok()
         .and_then(|s| s.trim().parse::<usize>().ok())
@@ -85,7 +112,7 @@ fn stack_size() -> usize {
 
 /// An address inside the current stack frame.
 #[inline(never)]
-fn current_stack_pointer() -> usize {
+pub fn current_stack_pointer() -> usize {
     let marker = 0u8;
     std::hint::black_box(&marker) as *const u8 as usize
 }
@@ -102,16 +129,24 @@ pub fn run_jit(entry: extern "C" fn() -> u64) -> i32 {
             // The thread's stack spans at most `size` bytes below a point
             // slightly above here, so `sp - size` is at or below its low end
             // and the margin is measured from there.
-            let sp = current_stack_pointer();
-            OMNI_STACK_LIMIT.store(sp.saturating_sub(size) + STACK_MARGIN, Ordering::SeqCst);
+            arm_stack_limit(size);
             let result = entry();
-            OMNI_STACK_LIMIT.store(0, Ordering::SeqCst);
+            set_stack_limit(0);
             result
         })
         .expect("omni: cannot start the program thread");
     let _ = handle.join();
     crate::error::run_exit_hooks();
     0
+}
+
+/// Arm the calling thread's stack limit for a stack of `size` bytes whose
+/// top lies slightly above the caller's frame: the stack spans at most
+/// `size` bytes below here, so `sp - size` is at or below its low end and
+/// the margin is measured from there.
+pub fn arm_stack_limit(size: usize) {
+    let sp = current_stack_pointer();
+    set_stack_limit(sp.saturating_sub(size) + STACK_MARGIN);
 }
 
 /// `main` of a native executable: record argv, run `entry`, exit status.
@@ -134,11 +169,12 @@ pub unsafe extern "C" fn omni_rt_main(
     run_jit(entry)
 }
 
-/// Called by a prologue whose stack pointer passed `OMNI_STACK_LIMIT`. The
-/// limit is cleared first so code run on the way out cannot re-trigger it.
+/// Called by a prologue whose stack pointer passed the thread's stack
+/// limit. The limit is cleared first so code run on the way out cannot
+/// re-trigger it.
 #[no_mangle]
 pub extern "C" fn omni_rt_stack_overflow(loc: u32) -> ! {
-    OMNI_STACK_LIMIT.store(0, Ordering::SeqCst);
+    set_stack_limit(0);
     raise("stack overflow".to_owned(), loc)
 }
 
@@ -406,6 +442,7 @@ pub extern "C" fn omni_rt_err_arity(closure: Value, got: u64, loc: u32) -> ! {
 mod tests {
     use super::*;
     use crate::region::omni_region_create;
+    use std::sync::atomic::{AtomicUsize, Ordering};
 
     #[test]
     fn apply_unpack_fixed_and_rest() {
@@ -495,7 +532,7 @@ mod tests {
 
     extern "C" fn deep_entry() -> u64 {
         // The limit is armed on the program thread and lies below us.
-        let limit = OMNI_STACK_LIMIT.load(Ordering::SeqCst);
+        let limit = stack_limit();
         let sp = current_stack_pointer();
         (limit != 0 && limit < sp && sp - limit < stack_size()) as u64
     }
@@ -509,7 +546,7 @@ mod tests {
         }
         assert_eq!(run_jit(entry), 0);
         assert_eq!(RESULT.load(Ordering::SeqCst), 2);
-        assert_eq!(OMNI_STACK_LIMIT.load(Ordering::SeqCst), 0);
+        assert_eq!(stack_limit(), 0, "the test thread's own limit is untouched");
     }
 
     /// Runs this test binary again with `OMNI_RT_CHILD=<mode>` for the one
@@ -571,7 +608,7 @@ mod tests {
         let mut pad = [0u8; 256];
         pad[0] = depth as u8;
         std::hint::black_box(&mut pad);
-        if current_stack_pointer() < OMNI_STACK_LIMIT.load(Ordering::Relaxed) {
+        if current_stack_pointer() < stack_limit() {
             omni_rt_stack_overflow(0);
         }
         recurse_with_prologue_check(depth + 1) + pad[0] as u64

@@ -167,6 +167,18 @@ impl Domain for YoungerThan {
     }
 }
 
+/// Every object outside the destination and the immortal regions (a
+/// cross-thread handoff: afterwards the destination is self-contained).
+struct AllButImmortal(*mut Region);
+
+impl Domain for AllButImmortal {
+    #[inline(always)]
+    fn contains(&self, r: *mut Region) -> bool {
+        // SAFETY: `r` holds a reachable live object, so its block is readable.
+        r != self.0 && !unsafe { crate::region::region_is_immortal(r) }
+    }
+}
+
 // ------------------------------------------------------------ the engine
 
 /// Per-thread reusable state.
@@ -367,6 +379,26 @@ pub unsafe fn transmigrate_younger_than(root: Value, dst: *mut Region) -> Transm
     }
     // SAFETY: forwarded contract.
     unsafe { run(root, YoungerThan(dst), dst) }
+}
+
+/// Copy every object reachable from `root` that is neither in `dst` nor in
+/// an immortal region into `dst` (a cross-thread handoff: afterwards `dst`
+/// plus the immortal regions hold the whole value, and `dst` can be handed
+/// to another thread; docs/REGION_THREADING_MODEL.md).
+///
+/// # Safety
+/// As `transmigrate`; every mortal region reachable from `root` is owned by
+/// the calling thread.
+pub unsafe fn transmigrate_for_handoff(root: Value, dst: *mut Region) -> TransmigrateOutcome {
+    if !is_ptr(root) {
+        return TransmigrateOutcome {
+            value: root,
+            objects: 0,
+            bytes: 0,
+        };
+    }
+    // SAFETY: forwarded contract.
+    unsafe { run(root, AllButImmortal(dst), dst) }
 }
 
 /// C ABI for `transmigrate`.

@@ -14,7 +14,9 @@
 //! it lives in whatever region its constructor's allocation site chose.
 //! Field writes of mutable structs go through the store barrier.
 
-use crate::object::{field, intern, is_closure, is_kind, kind_of, list_to_vec, set_field, symbol_name};
+use crate::object::{
+    field, intern, is_closure, is_kind, kind_of, list_to_vec, set_field, symbol_name,
+};
 use crate::print::{register_kind_printer, KindForm};
 use crate::region::{alloc_object, global_region, Region};
 use crate::value::*;
@@ -359,7 +361,11 @@ pub unsafe fn type_depth(mut t: Value) -> usize {
 pub unsafe fn alloc_struct(r: *mut Region, t: Value, fields: &[Value]) -> Value {
     // SAFETY: the object holds the type word plus one word per field.
     unsafe {
-        let p = alloc_object(r, ObjKind::Struct, STRUCT_FIELDS as usize + 8 * fields.len()) as Value;
+        let p = alloc_object(
+            r,
+            ObjKind::Struct,
+            STRUCT_FIELDS as usize + 8 * fields.len(),
+        ) as Value;
         set_field(p, STRUCT_TYPE, t);
         for (i, f) in fields.iter().enumerate() {
             set_field(p, STRUCT_FIELDS + 8 * i as i32, *f);

@@ -123,7 +123,11 @@ unsafe fn young_into_old(threshold: u64, n: i64) -> (Repair, Value, Value) {
     assert_eq!(sum(kept), n * (n + 1) / 2);
     assert_eq!(assert_closed(kept, old), n as usize);
     let acc = region_accounting(old);
-    assert_eq!((acc.external_rc, acc.tethers), (0, 0), "counts back to zero");
+    assert_eq!(
+        (acc.external_rc, acc.tethers),
+        (0, 0),
+        "counts back to zero"
+    );
     region_exit(old);
     (out.repair, value, kept)
 }
@@ -307,7 +311,14 @@ fn merge_not_permitted_falls_back_to_transmigration() {
 
 /// A region of another thread: (region, a list in it); the thread exits the
 /// region when told to.
-fn foreign_list(n: i64) -> (usize, Value, std::sync::mpsc::Sender<()>, std::thread::JoinHandle<()>) {
+fn foreign_list(
+    n: i64,
+) -> (
+    usize,
+    Value,
+    std::sync::mpsc::Sender<()>,
+    std::thread::JoinHandle<()>,
+) {
     let (tx, rx) = std::sync::mpsc::channel::<(usize, Value)>();
     let (done_tx, done_rx) = std::sync::mpsc::channel::<()>();
     let h = std::thread::spawn(move || {
@@ -339,7 +350,10 @@ fn a_region_of_another_thread_is_not_merged() {
         let (r, foreign, done, h) = foreign_list(30);
         assert!(!is_older_or_same(r as *mut Region, old));
         let out = store_into_outcome(old, foreign);
-        assert_eq!(out.repair, Repair::MergeRefused(MergeRefusal::DifferentOwners));
+        assert_eq!(
+            out.repair,
+            Repair::MergeRefused(MergeRefusal::DifferentOwners)
+        );
         let container = alloc_pair(old, out.value, NIL);
         done.send(()).unwrap();
         h.join().unwrap();
@@ -416,7 +430,11 @@ unsafe fn would_be_cycle(threshold: u64) {
     let acc = region_accounting(old);
     assert_eq!((acc.external_rc, acc.tethers), (0, 0));
     region_exit(old);
-    assert_eq!(d.regions_live(), 0, "both regions reclaimed: no region cycle");
+    assert_eq!(
+        d.regions_live(),
+        0,
+        "both regions reclaimed: no region cycle"
+    );
     assert_eq!(d.get(Counter::BarrierCalls), 2);
     assert_eq!(d.get(Counter::BarrierRepairs), 1);
     assert_eq!(
@@ -493,7 +511,11 @@ fn the_env_overrides_the_compiled_in_threshold() {
         "env_overrides_compiled",
         &[(MERGE_THRESHOLD_ENV, "123")],
     );
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let exe = std::env::current_exe().unwrap();
     let out = std::process::Command::new(exe)
         .args(["child_process_entry", "--exact", "--test-threads=1"])
@@ -501,5 +523,9 @@ fn the_env_overrides_the_compiled_in_threshold() {
         .env_remove(MERGE_THRESHOLD_ENV)
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }

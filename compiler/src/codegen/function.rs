@@ -118,9 +118,12 @@ struct FnTx<'c, 'a, 'b, M: Module> {
 impl<M: Module> FnTx<'_, '_, '_, M> {
     // ---- function-level structure ----
 
-    /// Prologue: if SP < `OMNI_STACK_LIMIT`, report a stack overflow.
+    /// Prologue: if SP < the thread's stack limit, report a stack overflow.
+    /// The pinned register holds the address of the running thread's limit
+    /// word (`omni_rt_stack_limit_cell`, installed by every SysV trampoline
+    /// into generated code: startup.rs), so each thread checks its own stack.
     fn stack_check(&mut self) -> Result<()> {
-        let limit_addr = self.data_addr(self.cx.stack_limit);
+        let limit_addr = self.b.ins().get_pinned_reg(W);
         let limit = self.b.ins().load(W, MemFlagsData::trusted(), limit_addr, 0);
         let sp = self.b.ins().get_stack_pointer(W);
         let below = self.b.ins().icmp(IntCC::UnsignedLessThan, sp, limit);

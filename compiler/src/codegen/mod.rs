@@ -102,6 +102,10 @@ pub fn host_isa(pic: bool, opt_level: &str) -> Result<OwnedTargetIsa> {
     set(&mut flags, "is_pic", if pic { "true" } else { "false" })?;
     // Cranelift's x64 tail calls (`return_call*`) rely on frame pointers.
     set(&mut flags, "preserve_frame_pointers", "true")?;
+    // The pinned register (r15) holds the address of the running thread's
+    // stack-limit word for the prologue check (per-thread limits:
+    // docs/REGION_THREADING_MODEL.md); trampolines from Rust install it.
+    set(&mut flags, "enable_pinned_reg", "true")?;
     // Runtime functions can be anywhere in the address space relative to JIT
     // code, so libcalls must not assume a near (colocated) target.
     set(&mut flags, "use_colocated_libcalls", "false")?;
@@ -206,8 +210,6 @@ pub(crate) struct ModuleCx<'a, M: Module> {
     pub const_slots: Vec<DataId>,
     /// One 8-byte slot per function: its interned name symbol.
     pub name_slots: Vec<DataId>,
-    /// The runtime's `OMNI_STACK_LIMIT` word.
-    pub stack_limit: DataId,
     runtime_fns: HashMap<String, FuncId>,
     byte_strings: HashMap<Vec<u8>, DataId>,
 }
@@ -258,7 +260,6 @@ impl<'a, M: Module> ModuleCx<'a, M> {
         let name_slots = (0..prog.functions.len())
             .map(|i| zero_slot(module, format!("omni_fname_{i}")))
             .collect::<Result<Vec<_>>>()?;
-        let stack_limit = module.declare_data("OMNI_STACK_LIMIT", Linkage::Import, true, false)?;
         Ok(ModuleCx {
             module,
             prog,
@@ -267,7 +268,6 @@ impl<'a, M: Module> ModuleCx<'a, M> {
             global_slots,
             const_slots,
             name_slots,
-            stack_limit,
             runtime_fns: HashMap::new(),
             byte_strings: HashMap::new(),
         })

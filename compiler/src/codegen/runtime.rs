@@ -38,6 +38,7 @@ pub enum RuntimeFn {
     RegionExit,
     StoreBarrier,
     GlobalStore,
+    SetApplyTrampoline,
 }
 
 impl RuntimeFn {
@@ -65,6 +66,7 @@ impl RuntimeFn {
             RuntimeFn::RegionExit => "omni_region_exit",
             RuntimeFn::StoreBarrier => "omni_store_barrier",
             RuntimeFn::GlobalStore => "omni_global_store",
+            RuntimeFn::SetApplyTrampoline => "omni_rt_set_apply_trampoline",
         }
     }
 
@@ -113,6 +115,8 @@ impl RuntimeFn {
             RuntimeFn::StoreBarrier => (&[W, W], &[W]),
             // (value) -> value to store into a global
             RuntimeFn::GlobalStore => (&[W], &[W]),
+            // (address of the generated apply trampoline)
+            RuntimeFn::SetApplyTrampoline => (&[W], &[]),
         }
     }
 

@@ -7,6 +7,12 @@
 //! finally tail-calls the IR entry function with env 0 and the global region.
 //! `omni_entry() -> i64` is the exported SystemV trampoline the runtime calls;
 //! `main(argc, argv)` (object output only) hands it to `omni_rt_main`.
+//!
+//! Every SystemV trampoline into generated code (`omni_entry`, the apply
+//! trampoline) must install the pinned register — the address of the
+//! running thread's stack-limit word, read by every prologue — and restore
+//! the caller's value before returning: [`enter_generated`] /
+//! [`leave_generated`] (docs/REGION_THREADING_MODEL.md, "Stack overflow").
 
 use super::runtime::RuntimeFn;
 use super::{tail_signature, CodegenError, CodegenOptions, ModuleCx, Result};
@@ -32,13 +38,51 @@ pub(crate) fn define_startup<M: Module>(
     opts: &CodegenOptions,
     clif: &mut String,
 ) -> Result<FuncId> {
+    // The apply trampoline: SystemV `(closure, region, args, loc) -> value`,
+    // calls the closure's generic `apply` entry (tail convention). The
+    // runtime calls closures through it (try/handle bodies, handlers,
+    // `%dispatch-apply`).
+    let mut tramp_sig = cx.module.make_signature();
+    for _ in 0..4 {
+        tramp_sig.params.push(AbiParam::new(W));
+    }
+    tramp_sig.returns.push(AbiParam::new(W));
+    let tramp = cx
+        .module
+        .declare_function("omni_apply_trampoline", Linkage::Local, &tramp_sig)?;
+    cx.module.clear_context(ctx);
+    ctx.func.signature = tramp_sig;
+    {
+        let apply_sig = super::apply_signature(cx.module);
+        let mut b = FunctionBuilder::new(&mut ctx.func, fb_ctx);
+        let block = b.create_block();
+        b.append_block_params_for_function_params(block);
+        b.switch_to_block(block);
+        b.seal_block(block);
+        let ps = b.block_params(block).to_vec();
+        let saved = enter_generated(cx, &mut b)?;
+        let code = b.ins().load(
+            W,
+            MemFlagsData::trusted(),
+            ps[0],
+            omni_runtime::value::CLOSURE_APPLY,
+        );
+        let sig_ref = b.import_signature(apply_sig);
+        let call = b.ins().call_indirect(sig_ref, code, &ps);
+        let result = b.inst_results(call)[0];
+        leave_generated(&mut b, saved);
+        b.ins().return_(&[result]);
+        b.finalize(cx.module.target_config());
+    }
+    finish(cx, ctx, tramp, "omni_apply_trampoline", opts, clif)?;
+
     let init_sig = tail_signature(cx.module, 0);
     let init = cx
         .module
         .declare_function("omni_init", Linkage::Local, &init_sig)?;
     cx.module.clear_context(ctx);
     ctx.func.signature = init_sig;
-    define_init(cx, ctx, fb_ctx, opts.merge_threshold_bytes)?;
+    define_init(cx, ctx, fb_ctx, opts.merge_threshold_bytes, tramp)?;
     finish(cx, ctx, init, "omni_init", opts, clif)?;
 
     let mut entry_sig = cx.module.make_signature();
@@ -53,9 +97,11 @@ pub(crate) fn define_startup<M: Module>(
         let block = b.create_block();
         b.switch_to_block(block);
         b.seal_block(block);
+        let saved = enter_generated(cx, &mut b)?;
         let init_ref = cx.module.declare_func_in_func(init, b.func);
         let call = b.ins().call(init_ref, &[]);
         let result = b.inst_results(call)[0];
+        leave_generated(&mut b, saved);
         b.ins().return_(&[result]);
         b.finalize(cx.module.target_config());
     }
@@ -93,6 +139,31 @@ pub(crate) fn define_startup<M: Module>(
     Ok(entry)
 }
 
+/// Start of a SystemV trampoline into generated code: save the caller's
+/// pinned register and point it at this thread's stack-limit word
+/// (`omni_rt_stack_limit_cell`). Returns the saved value for
+/// [`leave_generated`].
+pub(crate) fn enter_generated<M: Module>(
+    cx: &mut ModuleCx<'_, M>,
+    b: &mut FunctionBuilder<'_>,
+) -> Result<Value> {
+    let saved = b.ins().get_pinned_reg(W);
+    let mut sig = cx.module.make_signature();
+    sig.returns.push(AbiParam::new(W));
+    let id = cx.import_function("omni_rt_stack_limit_cell", &sig)?;
+    let fr = cx.module.declare_func_in_func(id, b.func);
+    let call = b.ins().call(fr, &[]);
+    let cell = b.inst_results(call)[0];
+    b.ins().set_pinned_reg(cell);
+    Ok(saved)
+}
+
+/// End of a SystemV trampoline: give the caller its pinned register back
+/// (r15 is callee-saved for Rust callers).
+pub(crate) fn leave_generated(b: &mut FunctionBuilder<'_>, saved: Value) {
+    b.ins().set_pinned_reg(saved);
+}
+
 fn finish<M: Module>(
     cx: &mut ModuleCx<'_, M>,
     ctx: &mut Context,
@@ -124,6 +195,7 @@ fn define_init<M: Module>(
     ctx: &mut Context,
     fb_ctx: &mut FunctionBuilderContext,
     merge_threshold_bytes: Option<u64>,
+    tramp: FuncId,
 ) -> Result<()> {
     let mut b = FunctionBuilder::new(&mut ctx.func, fb_ctx);
     let block = b.create_block();
@@ -141,6 +213,9 @@ fn define_init<M: Module>(
     let table_ptr = tx.data_addr(table_data);
     let table_len = tx.word(table.len() as u64);
     tx.call_rt(RuntimeFn::SetLocs, &[table_ptr, table_len])?;
+    let tramp_ref = tx.func_ref(tramp);
+    let tramp_addr = tx.b.ins().func_addr(W, tramp_ref);
+    tx.call_rt(RuntimeFn::SetApplyTrampoline, &[tramp_addr])?;
     if let Some(bytes) = merge_threshold_bytes {
         // The store barrier's H0 threshold from omnic.toml (runtime/src/barrier.rs).
         let mut sig = tx.cx.module.make_signature();

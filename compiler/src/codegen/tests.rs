@@ -753,7 +753,7 @@ fn object_output_defines_main_and_entry() {
         has(b"omni_entry\0")
             && has(b"main\0")
             && has(b"omni_rt_main\0")
-            && has(b"OMNI_STACK_LIMIT\0")
+            && has(b"omni_rt_stack_limit_cell\0")
     );
 }
 

@@ -1,24 +1,26 @@
 //! The CTRR analysis: for every variable of every function, how long its
 //! value must live, computed backwards from the places values go.
 //!
-//! Two facts per variable, over one set of "outlives" edges:
-//! - `reach`: the value may flow to the function's result (returned, passed
-//!   to a tail call whose callee lets it reach its own result, stored at
-//!   construction into something that reaches, ...). Over the parameters this
-//!   is the function's [`Summary`], which callers use at known call sites.
-//! - `level`: the shortest [`Lifetime`] that is safe — `Local` (dies with the
-//!   function's local region), `Result` (the caller's result region) or
-//!   `Global`.
+//! The fact per variable is a [`Lifetime`]: `Local` (dies with the
+//! function's scope region), `Result` (must live in the caller-supplied
+//! result region or an older one) or `Global`. It is computed over
+//! "outlives" edges `a ⊒ b` ("a must live at least as long as b") from moves
+//! and joins, construction (an object's fields outlive the object), loads
+//! (what is read from a container lives no shorter than the container — the
+//! store barrier keeps that invariant for mutations), and calls (an argument
+//! outlives the call's result when the callee's summary says the parameter
+//! must outlive its result region; for unknown callees every argument and the
+//! callee itself). Mutations and non-top-level global stores add no edge: the
+//! store barrier repairs them at run time.
 //!
-//! Edges `a ⊒ b` ("a must live at least as long as b") come from moves and
-//! joins, construction (an object's fields outlive the object), loads (what
-//! is read from a container lives no shorter than the container — the store
-//! barrier keeps that invariant for mutations), and calls (an argument outlives
-//! the call's result when the callee's summary says the parameter reaches
-//! its result; for unknown callees every argument and the callee itself).
-//! Mutations and non-top-level global stores add no edge: the store barrier
-//! repairs them at run time. Summaries are computed to a fixed point over the
-//! strongly connected components of the call graph (petgraph).
+//! A function's [`Summary`] lists the parameters (and captured values) that
+//! must live at least as long as its result region — returned, passed to a
+//! tail call, or built into something that is — so that callers place those
+//! arguments accordingly: that is the induction that makes constructing an
+//! object in the result region from parameters sound. Summaries also say
+//! whether the function allocates in its result region at all. They are
+//! computed to a fixed point over the strongly connected components of the
+//! call graph (petgraph).
 
 use crate::ir::*;
 use petgraph::algo::tarjan_scc;
@@ -39,10 +41,26 @@ pub enum Lifetime {
 /// Which inputs of a function may flow to its result.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Summary {
-    /// Per fixed parameter, then the rest parameter if any.
+    /// Per fixed parameter, then the rest parameter if any: the argument
+    /// must live at least as long as the result region passed to the call.
     pub params_reach: Vec<bool>,
-    /// The closure's captured values may flow to the result.
+    /// The same for the closure's captured values.
     pub env_reaches: bool,
+    /// The function may allocate in the result region its caller passes
+    /// (directly or through callees). When it cannot, a caller that only
+    /// uses the result locally passes its own result region instead of
+    /// creating a scope region for the call.
+    pub result_allocs: bool,
+}
+
+impl Summary {
+    /// Whether a call of `callee` may allocate in the region passed for its result.
+    pub fn callee_allocs(summaries: &[Summary], callee: &Callee) -> bool {
+        match callee {
+            Callee::Known { func, .. } => summaries[func.0 as usize].result_allocs,
+            Callee::Unknown(_) => true,
+        }
+    }
 }
 
 /// A value-flow graph node of one function.
@@ -71,7 +89,6 @@ pub enum Cause {
 pub struct FunctionFacts {
     pub level: HashMap<Node, Lifetime>,
     pub cause: HashMap<Node, Cause>,
-    pub reach: HashMap<Node, bool>,
 }
 
 impl FunctionFacts {
@@ -121,6 +138,18 @@ pub fn prim_result_is_fresh(name: &str) -> bool {
             | "number->string"
             | "string->number"
             | "eq?"
+            // Concurrency: escape boundaries repaired by the runtime. `send`
+            // and `spawn` copy their argument into a handoff region, `recv`
+            // and `join` adopt a handoff region into the region passed for
+            // their result, `chan` makes an immortal channel: no result
+            // shares structure with an argument, and no argument needs to
+            // outlive anything (docs/REGION_THREADING_MODEL.md).
+            | "spawn"
+            | "join"
+            | "chan"
+            | "send"
+            | "recv"
+            | "close!"
             | "equal?"
             | "not"
             | "list?"
@@ -161,6 +190,14 @@ pub fn prim_result_is_fresh(name: &str) -> bool {
             | "dict-remove!"
             | "set-box!"
             | "error-message"
+            | "type?"
+            | "type-of"
+            | "%builtin-type"
+            | "%make-type"
+            | "%put!"
+            | "%method-add!"
+            | "%dispatch"
+            | "%caught?"
     )
 }
 
@@ -173,6 +210,7 @@ pub fn analyse(prog: &Program) -> Analysis {
         .map(|f| Summary {
             params_reach: vec![false; f.params.len() + f.rest.is_some() as usize],
             env_reaches: false,
+            result_allocs: false,
         })
         .collect();
 
@@ -194,7 +232,7 @@ pub fn analyse(prog: &Program) -> Analysis {
             for node in &scc {
                 let fid = graph[*node];
                 let facts = solve(prog, &prog.functions[fid.0 as usize], &summaries);
-                let s = summary_of(&prog.functions[fid.0 as usize], &facts);
+                let s = summary_of(&prog.functions[fid.0 as usize], &facts, &summaries);
                 if s != summaries[fid.0 as usize] {
                     summaries[fid.0 as usize] = s;
                     changed = true;
@@ -211,16 +249,54 @@ pub fn analyse(prog: &Program) -> Analysis {
     Analysis { summaries, facts }
 }
 
-fn summary_of(f: &Function, facts: &FunctionFacts) -> Summary {
-    let reach = |v: VarId| facts.reach.get(&Node::Var(v)).copied().unwrap_or(false);
+fn summary_of(f: &Function, facts: &FunctionFacts, summaries: &[Summary]) -> Summary {
+    let outlives_call = |n: Node| facts.level_of(n) >= Lifetime::Result;
+    let level = |v: Option<VarId>| {
+        v.map(|v| facts.level_of(Node::Var(v)))
+            .unwrap_or(Lifetime::Local)
+    };
+    let mut result_allocs = false;
+    walk_block(&f.body, &mut |st| match &st.op {
+        Op::Alloc { .. }
+        | Op::Prim { site: Some(_), .. }
+        | Op::PrimApplyList { site: Some(_), .. } => {
+            result_allocs |= level(st.var) == Lifetime::Result;
+        }
+        Op::Call { callee, .. } => {
+            result_allocs |=
+                level(st.var) == Lifetime::Result && Summary::callee_allocs(summaries, callee);
+        }
+        _ => {}
+    });
+    walk_tails(&f.body, &mut |t| {
+        if let Tail::Call { callee, .. } = t {
+            result_allocs |= Summary::callee_allocs(summaries, callee);
+        }
+    });
     Summary {
         params_reach: f
             .params
             .iter()
             .chain(f.rest.iter())
-            .map(|v| reach(*v))
+            .map(|v| outlives_call(Node::Var(*v)))
             .collect(),
-        env_reaches: facts.reach.get(&Node::Env).copied().unwrap_or(false),
+        env_reaches: outlives_call(Node::Env),
+        result_allocs,
+    }
+}
+
+/// Visit every block tail, nested blocks included.
+pub fn walk_tails(b: &Block, f: &mut dyn FnMut(&Tail)) {
+    for st in &b.stmts {
+        if let Op::If { then, els, .. } = &st.op {
+            walk_tails(then, f);
+            walk_tails(els, f);
+        }
+    }
+    f(&b.tail);
+    if let Tail::If { then, els, .. } = &b.tail {
+        walk_tails(then, f);
+        walk_tails(els, f);
     }
 }
 
@@ -277,7 +353,6 @@ struct Constraints {
     /// `(from, to)`: `to` must outlive `from`.
     edges: Vec<(Node, Node)>,
     level_base: Vec<(Node, Lifetime, Cause)>,
-    reach_base: Vec<Node>,
 }
 
 fn atom_node(a: &Atom) -> Option<Node> {
@@ -317,31 +392,16 @@ impl Constraints {
         }
     }
 
-    fn tail_call(&mut self, summaries: &[Summary], callee: &Callee, args: &[Atom]) {
-        let reaching: Vec<(Atom, bool)> = match callee {
-            Callee::Known { func, env } => {
-                let s = &summaries[func.0 as usize];
-                let mut v: Vec<(Atom, bool)> = args
-                    .iter()
-                    .zip(s.params_reach.iter())
-                    .map(|(a, r)| (*a, *r))
-                    .collect();
-                v.push((*env, s.env_reaches));
-                v
-            }
-            Callee::Unknown(f) => args
-                .iter()
-                .chain(std::iter::once(f))
-                .map(|a| (*a, true))
-                .collect(),
+    fn tail_call(&mut self, callee: &Callee, args: &[Atom]) {
+        // Every operand of a tail call must survive the scope region's exit.
+        let callee_atom = match callee {
+            Callee::Known { env, .. } => env,
+            Callee::Unknown(f) => f,
         };
-        for (a, reaches) in reaching {
-            if let Some(n) = atom_node(&a) {
+        for a in args.iter().chain(std::iter::once(callee_atom)) {
+            if let Some(n) = atom_node(a) {
                 self.level_base
                     .push((n, Lifetime::Result, Cause::TailArgument));
-                if reaches {
-                    self.reach_base.push(n);
-                }
             }
         }
     }
@@ -405,7 +465,6 @@ impl Constraints {
             Tail::Return(a) => {
                 if let Some(n) = atom_node(a) {
                     self.level_base.push((n, Lifetime::Result, Cause::Returned));
-                    self.reach_base.push(n);
                 }
             }
             Tail::Yield(a) => {
@@ -413,7 +472,7 @@ impl Constraints {
                     self.outlives(a, j);
                 }
             }
-            Tail::Call { callee, args, .. } => self.tail_call(summaries, callee, args),
+            Tail::Call { callee, args, .. } => self.tail_call(callee, args),
             Tail::If { then, els, .. } => {
                 self.block(prog, f, summaries, then, join);
                 self.block(prog, f, summaries, els, join);
@@ -452,17 +511,6 @@ fn solve(prog: &Program, f: &Function, summaries: &[Summary]) -> FunctionFacts {
     for (from, to) in &c.edges {
         succ.entry(*from).or_default().push(*to);
     }
-    // reach: plain reachability from the sources.
-    let mut reach: HashMap<Node, bool> = HashMap::new();
-    let mut work: Vec<Node> = c.reach_base.clone();
-    while let Some(n) = work.pop() {
-        if reach.insert(n, true).is_some() {
-            continue;
-        }
-        if let Some(next) = succ.get(&n) {
-            work.extend(next.iter().copied());
-        }
-    }
     // level: max-propagation from the sources, remembering the first cause.
     let mut level: HashMap<Node, Lifetime> = HashMap::new();
     let mut cause: HashMap<Node, Cause> = HashMap::new();
@@ -482,9 +530,5 @@ fn solve(prog: &Program, f: &Function, summaries: &[Summary]) -> FunctionFacts {
         }
     }
     let _ = prog;
-    FunctionFacts {
-        level,
-        cause,
-        reach,
-    }
+    FunctionFacts { level, cause }
 }

@@ -91,6 +91,9 @@ pub fn dump(prog: &Program, report: &CtrrReport, include_prelude: bool) -> Strin
             };
             let _ = writeln!(out, "  {verdict} at {}: {what}: {why}", loc(*l));
         }
+        for (l, what) in &fr.handoffs {
+            let _ = writeln!(out, "  handoff at {}: {what}", loc(*l));
+        }
         let _ = writeln!(
             out,
             "  tethers: none (no inserted repair releases a region on overwrite)"

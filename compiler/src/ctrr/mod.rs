@@ -44,6 +44,21 @@ pub struct FunctionReport {
     pub barriers: Vec<(LocId, String, bool, String)>,
     /// Which inputs reach the result (the function summary).
     pub summary: String,
+    /// Cross-thread escape boundaries (`spawn`, `send`, `recv`, `join`):
+    /// (loc, the transfer the runtime performs there).
+    pub handoffs: Vec<(LocId, String)>,
+}
+
+/// The repair or transfer the runtime performs at a cross-thread escape
+/// boundary (docs/REGION_THREADING_MODEL.md), for `--dump-ctrr`.
+pub fn handoff_boundary(name: &str) -> Option<&'static str> {
+    Some(match name {
+        "spawn" => "spawn capture: the thunk and its captured values are transmigrated into a handoff region the new thread adopts",
+        "send" => "channel send: the value is transmigrated into a handoff region whose reference the channel carries to the receiver",
+        "recv" => "channel receive: the sender's handoff region is adopted and merged into the result region (no copy)",
+        "join" => "join: the thread's result region is adopted and merged into the result region (no copy)",
+        _ => return None,
+    })
 }
 
 /// Annotate `prog` with region decisions; returns the report for dumps.
@@ -80,7 +95,8 @@ pub fn run(prog: &mut Program) -> CtrrReport {
             summary: summary_text(func, &an.summaries[i]),
             ..Default::default()
         };
-        let needs_local = func.kind != FunctionKind::Entry && uses_local(func, facts, &site_level);
+        let needs_local =
+            func.kind != FunctionKind::Entry && uses_local(func, facts, &an.summaries, &site_level);
         let local = needs_local.then(|| {
             let v = VarId(func.nvars);
             func.nvars += 1;
@@ -109,6 +125,7 @@ pub fn run(prog: &mut Program) -> CtrrReport {
             },
         );
         let mut cx = Placer {
+            summaries: &an.summaries,
             prog_sites: &site_level,
             facts,
             place: &place,
@@ -155,9 +172,30 @@ pub fn run(prog: &mut Program) -> CtrrReport {
     report
 }
 
+/// The lifetime a call's result region must have: the result's own, except
+/// that a callee which never allocates in its result region is given the
+/// caller's result region instead of a scope region (a scope region would
+/// hold nothing, and creating one per call costs time).
+fn call_level(
+    facts: &FunctionFacts,
+    summaries: &[analysis::Summary],
+    var: Option<VarId>,
+    callee: &Callee,
+) -> Lifetime {
+    let level = var
+        .map(|v| facts.level_of(Node::Var(v)))
+        .unwrap_or(Lifetime::Local);
+    if level == Lifetime::Local && !analysis::Summary::callee_allocs(summaries, callee) {
+        Lifetime::Result
+    } else {
+        level
+    }
+}
+
 fn uses_local(
     func: &Function,
     facts: &FunctionFacts,
+    summaries: &[analysis::Summary],
     sites: &HashMap<AllocSiteId, (Lifetime, String, FuncId)>,
 ) -> bool {
     let mut any = false;
@@ -169,14 +207,9 @@ fn uses_local(
         | Op::PrimApplyList {
             site: Some(site), ..
         } if sites.get(site).is_some_and(|s| s.0 == Lifetime::Local) => any = true,
-        Op::Call { .. } => {
-            let level = st
-                .var
-                .map(|v| facts.level_of(Node::Var(v)))
-                .unwrap_or(Lifetime::Local);
-            if level == Lifetime::Local && st.var.is_some() {
-                any = true;
-            }
+        Op::Call { callee, .. } => {
+            any |=
+                st.var.is_some() && call_level(facts, summaries, st.var, callee) == Lifetime::Local;
         }
         _ => {}
     });
@@ -195,11 +228,17 @@ fn summary_text(f: &Function, s: &analysis::Summary) -> String {
     if s.env_reaches {
         parts.push("captured values".into());
     }
-    if parts.is_empty() {
-        "no input reaches the result".into()
+    let inputs = if parts.is_empty() {
+        "no input must outlive the result region".to_string()
     } else {
-        format!("reach the result: {}", parts.join(", "))
-    }
+        format!("must outlive the result region: {}", parts.join(", "))
+    };
+    let allocs = if s.result_allocs {
+        "allocates in the result region"
+    } else {
+        "allocates nothing in the result region"
+    };
+    format!("{inputs}; {allocs}")
 }
 
 /// Human-readable reason for a node's lifetime.
@@ -245,6 +284,7 @@ fn node_name(n: Node) -> String {
 
 /// Writes decisions into one function's blocks.
 struct Placer<'a> {
+    summaries: &'a [analysis::Summary],
     prog_sites: &'a HashMap<AllocSiteId, (Lifetime, String, FuncId)>,
     facts: &'a FunctionFacts,
     place: &'a dyn Fn(Lifetime) -> RegionRef,
@@ -289,13 +329,13 @@ impl Placer<'_> {
         }
     }
 
-    fn level_of(&self, v: Option<VarId>) -> Lifetime {
-        v.map(|v| self.facts.level_of(Node::Var(v)))
-            .unwrap_or(Lifetime::Local)
-    }
-
     fn stmt(&mut self, st: &mut Stmt) {
         let var = st.var;
+        if let Op::Prim { name, .. } = &st.op {
+            if let Some(what) = handoff_boundary(name) {
+                self.report.handoffs.push((st.loc, what.to_string()));
+            }
+        }
         match &mut st.op {
             Op::Alloc { site, .. }
             | Op::Prim {
@@ -313,15 +353,25 @@ impl Placer<'_> {
                     self.origins.insert(v, Lifetime::Global);
                 }
             }
-            Op::Call { region, .. } => {
-                let level = self.level_of(var);
+            Op::Call { region, callee, .. } => {
+                let level = call_level(self.facts, self.summaries, var, callee);
                 *region = (self.place)(level);
+                let own = var
+                    .map(|v| self.facts.level_of(Node::Var(v)))
+                    .unwrap_or(Lifetime::Local);
                 if let Some(v) = var {
-                    self.origins.insert(v, level);
+                    // The result lives in the region passed or in an argument's,
+                    // which the outlives edges keep at least as old as `own`.
+                    self.origins.insert(v, own);
                 }
-                let why = match var {
-                    Some(v) => reason_plain(self.facts, v),
-                    None => "result unused".to_string(),
+                let why = if level != own {
+                    "the callee allocates nothing in its result region: no scope region needed"
+                        .to_string()
+                } else {
+                    match var {
+                        Some(v) => reason_plain(self.facts, v),
+                        None => "result unused".to_string(),
+                    }
                 };
                 self.report.calls.push((st.loc, *region, why));
             }

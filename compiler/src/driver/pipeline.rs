@@ -5,9 +5,11 @@
 use super::{Dumps, Fatal};
 use crate::codegen::CompiledProgram;
 use crate::diag::{Diagnostic, SourceMap};
+use crate::syntax::{Datum, FileId, Span};
 use crate::{ctrr, expand, ir, syntax};
+use std::collections::HashMap;
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// The standard prelude, compiled in front of every program.
 const PRELUDE: &str = include_str!("../../../std/prelude.omni");
@@ -56,8 +58,11 @@ pub(crate) fn front_end(path: &Path, dumps: Dumps) -> Result<FrontEnd, Fatal> {
     let program = syntax::read_program(sources.source(program_file), program_file)
         .map_err(|e| render(Diagnostic::from(e), &sources))?;
 
-    let ast = expand::expand_program(prelude, program)
-        .map_err(|e| render(Diagnostic::from(e), &sources))?;
+    let mut imports = ImportCache::new(path, program_file);
+    let ast = expand::expand_program_with_imports(prelude, program, &mut |p, at| {
+        imports.load(&mut sources, p, at)
+    });
+    let ast = ast.map_err(|e| render(Diagnostic::from(e), &sources))?;
     if dumps.dump_ast {
         print_dump(&ast.to_string());
     }
@@ -77,4 +82,77 @@ pub(crate) fn print_clif(compiled: &CompiledProgram, dumps: Dumps) {
     if dumps.dump_clif {
         print_dump(&compiled.clif);
     }
+}
+
+/// The files `(import "path")` loaded, by canonical path, so that every
+/// import of one file gets the same [`FileId`] (the expander loads each file
+/// once and detects cycles by id). Paths are relative to the importing file.
+struct ImportCache {
+    files: HashMap<PathBuf, (FileId, Vec<Datum>)>,
+}
+
+impl ImportCache {
+    fn new(main: &Path, main_file: FileId) -> ImportCache {
+        let mut files = HashMap::new();
+        if let Ok(canon) = std::fs::canonicalize(main) {
+            // The main program's forms are never spliced again: importing
+            // it from an imported file is a cycle.
+            files.insert(canon, (main_file, Vec::new()));
+        }
+        ImportCache { files }
+    }
+
+    fn load(
+        &mut self,
+        sources: &mut SourceMap,
+        rel: &str,
+        at: Span,
+    ) -> Result<expand::ImportedFile, expand::ExpandError> {
+        let importer = Path::new(sources.name(at.file));
+        let target = importer.parent().unwrap_or(Path::new("")).join(rel);
+        let name = normalize(&target).display().to_string();
+        let fail = |e: std::io::Error| {
+            let why = match e.kind() {
+                std::io::ErrorKind::NotFound => "no such file".to_string(),
+                _ => e.to_string(),
+            };
+            expand::ExpandError::new(
+                format!("cannot import \"{rel}\": {why} ({name})"),
+                at,
+                "imported here",
+            )
+        };
+        let canon = std::fs::canonicalize(&target).map_err(fail)?;
+        if let Some((file, forms)) = self.files.get(&canon) {
+            return Ok(expand::ImportedFile {
+                file: *file,
+                name: sources.name(*file).to_string(),
+                forms: forms.clone(),
+            });
+        }
+        let text = std::fs::read_to_string(&canon).map_err(fail)?;
+        let file = sources.add(name.clone(), text);
+        let forms = syntax::read_program(sources.source(file), file)
+            .map_err(|e| expand::ExpandError::new(e.message, e.span, e.label))?;
+        self.files.insert(canon, (file, forms.clone()));
+        Ok(expand::ImportedFile { file, name, forms })
+    }
+}
+
+/// `a/./b/../c` → `a/c` (lexically; a leading `..` stays).
+fn normalize(p: &Path) -> PathBuf {
+    use std::path::Component;
+    let mut out = PathBuf::new();
+    for c in p.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir
+                if matches!(out.components().next_back(), Some(Component::Normal(_))) =>
+            {
+                out.pop();
+            }
+            c => out.push(c.as_os_str()),
+        }
+    }
+    out
 }

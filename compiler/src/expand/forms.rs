@@ -80,12 +80,8 @@ pub(super) fn define_name(d: &Datum) -> Result<Option<(&str, Span)>> {
         }) => Ok(Some((name, *span))),
         Some(Datum {
             kind: DatumKind::Meta(_) | DatumKind::Kind(_),
-            span,
-        }) => Err(ExpandError::new(
-            "type, struct and effect definitions are not supported yet",
-            *span,
-            "not supported yet",
-        )),
+            ..
+        }) => super::types::typedef_name(items),
         Some(other) => Err(ExpandError::new(
             "malformed `define`: expected a name after `define`",
             other.span,
@@ -139,6 +135,26 @@ fn split_function(items: &[Datum]) -> (&[Datum], &[Datum]) {
         body_start = n;
     }
     (&items[..n], &items[body_start..])
+}
+
+/// [`split_function`] for the types module.
+pub(super) fn split_function_pub(items: &[Datum]) -> (&[Datum], &[Datum]) {
+    split_function(items)
+}
+
+/// The `{Ret}` annotation of a function definition's `params... {Ret} body...`.
+fn return_type(items: &[Datum]) -> Option<&Datum> {
+    let (params, body) = split_function(items);
+    let n = params.len();
+    match items.get(n) {
+        Some(
+            d @ Datum {
+                kind: DatumKind::Kind(_),
+                ..
+            },
+        ) if body.len() + n < items.len() => Some(d),
+        _ => None,
+    }
 }
 
 struct Params {
@@ -212,6 +228,13 @@ fn parse_params(items: &[Datum]) -> Result<Params> {
 impl Expander {
     /// The value of a `define` form (`items[0]` is `define`, `items[1]` the name).
     pub(super) fn expand_define_init(&mut self, items: &[Datum], span: Span) -> Result<Expr> {
+        if !matches!(items[1].kind, DatumKind::Sym(_)) {
+            return Err(ExpandError::new(
+                "type, struct and effect definitions are only allowed at the top level",
+                items[1].span,
+                "not at top level",
+            ));
+        }
         let name = items[1].as_sym().unwrap_or("?").to_string();
         let rest = &items[2..];
         match rest {
@@ -223,10 +246,14 @@ impl Expander {
                 "incomplete definition",
             )),
             [value] => self.expand(value),
-            [Datum {
+            [t @ Datum {
                 kind: DatumKind::Kind(_),
                 ..
-            }, value] => self.expand(value),
+            }, value] => {
+                self.check_literal(&name, t, value)?;
+                let checked = Self::check_datum(&name, t, value.clone(), value.span);
+                self.expand(&checked)
+            }
             _ => {
                 let lam = self.expand_lambda(Some(name), rest, items[0].span, span)?;
                 Ok(Expr::new(ExprKind::Lambda(lam), span))
@@ -258,7 +285,46 @@ impl Expander {
             .map(|(n, s)| self.bind_local(n, *s))
             .collect();
         let rest = p.rest.as_ref().map(|(n, s)| self.bind_local(n, *s));
-        let body = self.expand_body(body, span);
+        let fname = name.clone().unwrap_or_else(|| "lambda".into());
+        // Annotation checks: typed parameters on entry, the result on exit
+        // (a function with a `{Ret}` annotation returns through the check,
+        // so its body's last call is not a tail call).
+        let mut checked: Vec<Datum> = Vec::new();
+        if !self.skip_param_checks {
+            for (pname, ty) in super::types::param_types(split_function(items).0) {
+                if let Some(t) = ty {
+                    let what = format!("parameter {pname} of {fname}");
+                    checked.push(Self::check_datum(
+                        &what,
+                        &t,
+                        Datum::new(DatumKind::Sym(pname), t.span),
+                        t.span,
+                    ));
+                }
+            }
+        }
+        let body_forms: Vec<Datum> = match return_type(items) {
+            Some(t) => {
+                // Inner defines stay at the body's top (visible to every
+                // form); the forms after the last one are checked.
+                let split = body
+                    .iter()
+                    .rposition(|d| matches!(define_name(d), Ok(Some(_))))
+                    .map_or(0, |i| i + 1);
+                checked.extend(body[..split].iter().cloned());
+                let mut inner = vec![Datum::new(DatumKind::Sym("do".into()), t.span)];
+                inner.extend(body[split..].iter().cloned());
+                let whole = Datum::new(DatumKind::List(inner), span);
+                let what = format!("result of {fname}");
+                checked.push(Self::check_datum(&what, t, whole, t.span));
+                checked
+            }
+            None => {
+                checked.extend(body.iter().cloned());
+                checked
+            }
+        };
+        let body = self.expand_body(&body_forms, span);
         self.pop_scope();
         Ok(Rc::new(Lambda {
             name,
@@ -378,13 +444,28 @@ impl Expander {
                 "expected `[name value]`",
             ));
         }
+        // `[name {T} value]`: the value is checked against `T`.
+        let mut inits: Vec<Datum> = Vec::new();
+        for b in bindings {
+            let DatumKind::Slot(xs) = &b.kind else {
+                unreachable!()
+            };
+            if let [pat, t, value] = xs.as_slice() {
+                let what = pat.as_sym().unwrap_or("let binding").to_string();
+                self.check_literal(&what, t, value)?;
+                inits.push(Self::check_datum(&what, t, value.clone(), value.span));
+            } else {
+                inits.push(xs[1].clone());
+            }
+        }
         let parsed: Vec<(&Datum, &Datum)> = bindings
             .iter()
-            .map(|b| {
+            .zip(&inits)
+            .map(|(b, init)| {
                 let DatumKind::Slot(xs) = &b.kind else {
                     unreachable!()
                 };
-                (&xs[0], xs.last().unwrap())
+                (&xs[0], init)
             })
             .collect();
         if sequential {

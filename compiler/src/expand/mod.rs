@@ -8,9 +8,12 @@
 
 pub mod ast;
 mod forms;
+mod import;
 mod pattern;
+mod types;
 
 pub use ast::{Expr, ExprKind, GlobalId, Literal, LocalId, Program};
+pub use import::{ImportLoader, ImportedFile};
 
 use crate::syntax::{Datum, DatumKind, Span};
 use std::collections::HashMap;
@@ -52,17 +55,47 @@ impl ExpandError {
 pub type Result<T> = std::result::Result<T, ExpandError>;
 
 /// Expand the prelude's datums followed by the program's: both are top-level
-/// forms of one program, run in order.
+/// forms of one program, run in order. `(import ...)` is an error here (no
+/// loader): see [`expand_program_with_imports`].
+#[cfg_attr(not(test), allow(dead_code))] // the driver uses the import-aware entry
 pub fn expand_program(prelude: Vec<Datum>, program: Vec<Datum>) -> Result<Program> {
+    expand_program_with_imports(prelude, program, &mut |path, span| {
+        Err(ExpandError::new(
+            format!("cannot import \"{path}\": imports are not available here"),
+            span,
+            "import",
+        ))
+    })
+}
+
+/// [`expand_program`] with `(import "path")`: `loader` resolves, reads and
+/// parses an imported file (see `import.rs`).
+pub fn expand_program_with_imports(
+    prelude: Vec<Datum>,
+    program: Vec<Datum>,
+    loader: &mut ImportLoader,
+) -> Result<Program> {
     let mut ex = Expander::default();
     let mut forms = Vec::new();
+    let main = program.first().map(|d| d.span.file);
+    let mut imports = import::Imports::new(loader, main);
     for d in prelude.into_iter().chain(program) {
-        ex.flatten_toplevel(d, &mut forms);
+        ex.flatten_with_imports(d, &mut forms, &mut imports)?;
     }
     for d in &forms {
         ex.declare_toplevel(d)?;
     }
     for d in &forms {
+        ex.declare_typedef(d)?;
+    }
+    ex.plan_generics(&forms)?;
+    for d in &forms {
+        if let DatumKind::List(items) = &d.kind {
+            if let Some(method) = ex.expand_method_define(items, d.span)? {
+                ex.prog.body.extend(method);
+                continue;
+            }
+        }
         let e = ex.expand_toplevel(d)?;
         ex.prog.body.push(e);
     }
@@ -100,15 +133,19 @@ const SPECIAL_FORMS: &[&str] = &[
 ];
 
 /// Special forms of later language layers, reported as not yet implemented.
-const NOT_YET: &[&str] = &[
-    "try", "catch", "handle", "perform", "resume", "put!", "import",
-];
+const NOT_YET: &[&str] = &[];
 
 #[derive(Default)]
 pub(crate) struct Expander {
     pub(crate) prog: Program,
     global_index: HashMap<String, GlobalId>,
     scopes: Vec<HashMap<String, LocalId>>,
+    /// Struct definitions by name (constructors, struct patterns).
+    pub(crate) structs: HashMap<String, types::StructInfo>,
+    /// Generic functions (several top-level function `define`s of a name).
+    generics: HashMap<String, types::GenericInfo>,
+    /// Set while expanding a generic's method: dispatch checks its parameters.
+    skip_param_checks: bool,
 }
 
 pub(crate) enum Resolved {
@@ -181,21 +218,6 @@ impl Expander {
 
     // ---- top level ----
 
-    /// Splice top-level `(do ...)`/`(begin ...)` so their defines are global.
-    fn flatten_toplevel(&mut self, d: Datum, out: &mut Vec<Datum>) {
-        if let DatumKind::List(items) = &d.kind {
-            if let Some(h) = items.first().and_then(|h| h.as_sym()) {
-                if h == "do" || h == "begin" {
-                    for x in items[1..].iter().cloned() {
-                        self.flatten_toplevel(x, out);
-                    }
-                    return;
-                }
-            }
-        }
-        out.push(d);
-    }
-
     fn declare_toplevel(&mut self, d: &Datum) -> Result<()> {
         let Some((name, _)) = forms::define_name(d)? else {
             return Ok(());
@@ -216,6 +238,13 @@ impl Expander {
     }
 
     fn expand_toplevel(&mut self, d: &Datum) -> Result<Expr> {
+        if let DatumKind::List(items) = &d.kind {
+            if items.first().and_then(|h| h.as_sym()) == Some("define") {
+                if let Some(e) = self.expand_typedef(items, d.span)? {
+                    return Ok(e);
+                }
+            }
+        }
         if let Some((name, _)) = forms::define_name(d)? {
             let g = self.global_index[name];
             let DatumKind::List(items) = &d.kind else {
@@ -262,11 +291,7 @@ impl Expander {
                 let xs = self.expand_all(items)?;
                 Ok(Expr::new(ExprKind::MakeDict(xs), span))
             }
-            DatumKind::Kind(_) => Err(ExpandError::new(
-                "type expressions are not supported yet",
-                span,
-                "type expression here",
-            )),
+            DatumKind::Kind(_) => self.type_expr(d),
             DatumKind::Meta(m) => Err(ExpandError::new(
                 format!("metadata `^:{m}` must come before a binding or a definition"),
                 span,
@@ -307,11 +332,14 @@ impl Expander {
                 span,
                 "used as a value here",
             )),
-            Resolved::Unbound => Err(ExpandError::new(
-                format!("unbound name `{name}`"),
-                span,
-                "not defined anywhere",
-            )),
+            Resolved::Unbound => match self.builtin_type_expr(name, span) {
+                Some(t) => Ok(t),
+                None => Err(ExpandError::new(
+                    format!("unbound name `{name}`"),
+                    span,
+                    "not defined anywhere",
+                )),
+            },
         }
     }
 
@@ -328,6 +356,12 @@ impl Expander {
                 }
                 _ => {}
             }
+        }
+        if let Some(e) = self.expand_constructor(head, args, span)? {
+            return Ok(e);
+        }
+        if let Some(e) = self.expand_generic_call(head, args, span)? {
+            return Ok(e);
         }
         let callee = self.expand(head)?;
         let xs = self.expand_all(args)?;
@@ -398,7 +432,26 @@ impl Expander {
                 self.expand_body(args, span)
             }
             "let" => self.expand_let(args, head.span, span),
+            "try" => self.expand_try(head, args, span),
+            "handle" => self.expand_handle(head, args, span),
+            "perform" => self.expand_perform(head, args, span),
+            "put!" => self.expand_put(head, args, span),
+            "catch" => Err(ExpandError::new(
+                "`catch` outside of a `try`",
+                head.span,
+                "not the last form of a `try`",
+            )),
+            "resume" => Err(ExpandError::new(
+                "`resume` outside of an effect handler (name it in the clause: `(eff [payload resume] ...)`)",
+                head.span,
+                "no handler here",
+            )),
             "match" => self.expand_match(args, head.span, span),
+            "import" => Err(ExpandError::new(
+                "`import` is only allowed at the top level of a file",
+                head.span,
+                "import inside an expression",
+            )),
             "fn" | "λ" | "lambda" => {
                 let lam = self.expand_lambda(None, args, head.span, span)?;
                 Ok(Expr::new(ExprKind::Lambda(lam), span))

@@ -158,8 +158,9 @@ enum Test {
     },
     /// A dict holding every key (sorted, distinct).
     DictKeys(Vec<String>),
-    /// `(type? v T)`; `T` by its text and its `{T}` datum.
-    Type(String, Datum),
+    /// `(type? v T)`; `T` by its text, its `{T}` datum and, when `T` is an
+    /// unshadowed built-in type, its name (for compile-time implications).
+    Type(String, Datum, Option<String>),
     /// A struct pattern `(S ...)`: `(type? v S)`, by the name `S`.
     Struct(String, Datum),
 }
@@ -237,8 +238,56 @@ fn implied(t: &Test, outcome: bool, p: &Test) -> Option<bool> {
         (Struct(..), Lit(_), true) => Some(false),
         // Distinct struct types are disjoint.
         (Struct(a, _), Struct(b, _), true) if a != b => Some(false),
+        (Type(_, _, Some(a)), Type(_, _, Some(b)), true) => {
+            if subtype(a, b) {
+                Some(true)
+            } else {
+                disjoint(a, b).then_some(false)
+            }
+        }
+        // Not an `a`, so not a `b` below it.
+        (Type(_, _, Some(a)), Type(_, _, Some(b)), false) if subtype(b, a) => Some(false),
+        (Lit(c), Type(_, _, Some(b)), true) => const_type(c).map(|a| subtype(a, b)),
+        (Type(_, _, Some(a)), Lit(c), true) => {
+            const_type(c).and_then(|b| disjoint(a, b).then_some(false))
+        }
+        (SeqLen { .. }, Type(_, _, Some(b)), true) | (Type(_, _, Some(b)), SeqLen { .. }, true) => {
+            (!matches!(b.as_str(), "List" | "Array" | "Any")).then_some(false)
+        }
+        (DictKeys(_), Type(_, _, Some(b)), true) | (Type(_, _, Some(b)), DictKeys(_), true) => {
+            (!matches!(b.as_str(), "Dict" | "Any")).then_some(false)
+        }
+        // A struct's type is a user type: it may sit below `Any`, `Number`
+        // or a user type, never below the other built-in types.
+        (Struct(..), Type(_, _, Some(b)), true) | (Type(_, _, Some(b)), Struct(..), true) => {
+            (!matches!(b.as_str(), "Any" | "Number")).then_some(false)
+        }
         _ => None,
     }
+}
+
+/// `a` is `b` or below it, among the built-in types.
+fn subtype(a: &str, b: &str) -> bool {
+    a == b || b == "Any" || (b == "Number" && matches!(a, "Int" | "Float"))
+}
+
+/// No value has both built-in types.
+fn disjoint(a: &str, b: &str) -> bool {
+    !subtype(a, b) && !subtype(b, a)
+}
+
+/// The built-in type of a constant, when it is certain.
+fn const_type(c: &Const) -> Option<&'static str> {
+    Some(match c {
+        Const::Int(_) => "Int",
+        Const::Float(_) => "Float",
+        Const::Str(_) => "String",
+        Const::Char(_) => "Char",
+        Const::Bool(_) => "Bool",
+        Const::Nothing => "Nothing",
+        Const::Sym(_) => "Symbol",
+        Const::Nil | Const::Quoted(..) => return None,
+    })
 }
 
 /// The occurrence table of one match.
@@ -573,9 +622,17 @@ impl Expander {
         let DatumKind::Kind(inner) = &ty.kind else {
             unreachable!()
         };
+        let mut builtin = None;
         if let [t] = inner.as_slice() {
-            if t.as_sym() == Some("Any") && !matches!(self.resolve("Any"), Resolved::Local(_)) {
-                return Ok(None);
+            if let Some(name) = t.as_sym() {
+                let shadowed =
+                    matches!(self.resolve(name), Resolved::Local(_) | Resolved::Global(_));
+                if !shadowed && omni_runtime::types::builtin_id(name).is_some() {
+                    if name == "Any" {
+                        return Ok(None);
+                    }
+                    builtin = Some(name.to_string());
+                }
             }
         } else {
             return Err(err(
@@ -584,7 +641,11 @@ impl Expander {
                 "malformed type",
             ));
         }
-        Ok(Some(Test::Type(super::datum_to_string(ty), ty.clone())))
+        Ok(Some(Test::Type(
+            super::datum_to_string(ty),
+            ty.clone(),
+            builtin,
+        )))
     }
 
     /// `(S p1 ... pn)`: a struct pattern.
@@ -627,23 +688,23 @@ impl Expander {
         ))
     }
 
-    /// The number of fields of the struct type `name` (the types layer's
-    /// hook: struct patterns need struct definitions).
+    /// The number of fields of the struct type `name` (types.rs).
     fn struct_field_count(&mut self, name: &str, span: Span) -> Result<usize> {
-        Err(err(
-            format!("struct patterns like `({name} ...)` need struct types, which are not supported yet"),
-            span,
-            "not a struct type",
-        ))
+        match self.struct_info(name) {
+            Some(info) => Ok(info.fields.len()),
+            None => Err(err(
+                format!("`{name}` is not a struct type: a pattern `({name} ...)` needs one (a dict pattern lists keys `(:k1 :k2)`)"),
+                span,
+                "not a struct type",
+            )),
+        }
     }
 
-    /// `(type? v T)` for a `{T}` datum: the types layer's hook.
+    /// `(type? v T)` for a `{T}` datum, `T` evaluated as a type expression
+    /// (types.rs).
     fn type_test(&mut self, v: Expr, ty: &Datum) -> Result<Expr> {
         let span = ty.span;
-        let t = match &ty.kind {
-            DatumKind::Kind(inner) if inner.len() == 1 => self.expand(&inner[0])?,
-            _ => self.expand(ty)?,
-        };
+        let t = self.type_expr(ty)?;
         self.call_named("type?", vec![v, t], span)
     }
 
@@ -803,12 +864,12 @@ impl Expander {
         Ok(t)
     }
 
-    /// Field `i` of a struct value (the types layer's hook).
-    fn struct_field(&mut self, _v: Expr, _i: usize, span: Span) -> Result<Expr> {
-        Err(err(
-            "struct patterns need struct types, which are not supported yet",
+    /// Field `i` of a struct value (the struct test passed).
+    fn struct_field(&mut self, v: Expr, i: usize, span: Span) -> Result<Expr> {
+        let i = Expr::new(ExprKind::Lit(Literal::Int(i as i64)), span);
+        Ok(Expr::new(
+            ExprKind::PrimCall("%struct-ref".into(), vec![v, i]),
             span,
-            "struct pattern",
         ))
     }
 
@@ -841,20 +902,18 @@ impl Expander {
             Test::SeqLen { n, exact: true } => prim("%match-len=", vec![vx, int(*n)]),
             Test::SeqLen { n, exact: false } => prim("%match-len>=", vec![vx, int(*n)]),
             Test::DictKeys(keys) => {
-                let list = Datum::new(
-                    DatumKind::List(
-                        keys.iter()
-                            .map(|k| Datum::new(DatumKind::Sym(k.clone()), span))
-                            .collect(),
-                    ),
-                    span,
-                );
-                prim(
-                    "%match-dict-keys?",
-                    vec![vx, Expr::new(ExprKind::Quote(list), span)],
-                )
+                // Symbols one by one: quoted symbols are shared constants
+                // (a synthetic quoted list would need a span of its own).
+                let mut args = vec![vx];
+                args.extend(keys.iter().map(|k| {
+                    Expr::new(
+                        ExprKind::Quote(Datum::new(DatumKind::Sym(k.clone()), span)),
+                        span,
+                    )
+                }));
+                prim("%match-dict-keys?", args)
             }
-            Test::Type(_, ty) => self.type_test(vx, ty)?,
+            Test::Type(_, ty, _) => self.type_test(vx, ty)?,
             Test::Struct(_, name) => {
                 let ty = Datum::new(DatumKind::Kind(vec![name.clone()]), name.span);
                 self.type_test(vx, &ty)?

@@ -48,6 +48,24 @@ pub fn read_line(r: *mut Region) -> R {
     }
 }
 
+/// `(read-file path)`: the whole file (UTF-8) as a string; a path relative
+/// to the current directory.
+pub fn read_file(r: *mut Region, path: Value) -> R {
+    let p = super::str_arg("read-file", path)?;
+    match std::fs::read_to_string(p) {
+        Ok(text) => Ok(new_string(r, &text)),
+        Err(e) => Err(format!("read-file: cannot read {p}: {}", io_reason(&e))),
+    }
+}
+
+fn io_reason(e: &std::io::Error) -> String {
+    match e.kind() {
+        std::io::ErrorKind::NotFound => "no such file".into(),
+        std::io::ErrorKind::InvalidData => "not valid UTF-8".into(),
+        _ => e.to_string(),
+    }
+}
+
 /// `(command-line-args)`: the program's arguments (after the program name)
 /// as a list of strings.
 pub fn args_list(r: *mut Region) -> R {
@@ -65,6 +83,7 @@ prim_fixed!(omni_prim_display(v) => |_, v| emit(display_all(&[v], false)));
 prim_fixed!(omni_prim_write(v) => |_, v| emit(crate::print::write_string(v)));
 prim_fixed!(omni_prim_newline() => |_| emit("\n".to_owned()));
 prim_fixed!(omni_prim_read_line() => read_line);
+prim_fixed!(omni_prim_read_file(path) => read_file);
 prim_fixed!(omni_prim_command_line_args() => args_list);
 
 #[cfg(test)]

@@ -16,6 +16,7 @@
 
 pub mod arith;
 pub mod array;
+pub mod concurrency;
 pub mod dict;
 pub mod io;
 pub mod list;
@@ -212,6 +213,17 @@ pub static PRIMS: LazyLock<Vec<PrimDesc>> = LazyLock::new(|| {
     vec![
         // internal binary slow paths of inline arithmetic
         desc!("%add", arith::omni_prim_add2, Fixed(2), true),
+        desc!("spawn", concurrency::omni_prim_spawn, Fixed(1), false),
+        desc!("join", concurrency::omni_prim_join, Fixed(1), true),
+        desc!(
+            "chan",
+            concurrency::omni_prim_chan,
+            Variadic { min: 0 },
+            false
+        ),
+        desc!("send", concurrency::omni_prim_send, Fixed(2), false),
+        desc!("recv", concurrency::omni_prim_recv, Fixed(1), true),
+        desc!("close!", concurrency::omni_prim_close, Fixed(1), false),
         desc!("%sub", arith::omni_prim_sub2, Fixed(2), true),
         desc!("%mul", arith::omni_prim_mul2, Fixed(2), true),
         desc!("%div", arith::omni_prim_div2, Fixed(2), true),
@@ -381,6 +393,7 @@ pub static PRIMS: LazyLock<Vec<PrimDesc>> = LazyLock::new(|| {
         desc!("write", io::omni_prim_write, Fixed(1), false),
         desc!("newline", io::omni_prim_newline, Fixed(0), false),
         desc!("read-line", io::omni_prim_read_line, Fixed(0), true),
+        desc!("read-file", io::omni_prim_read_file, Fixed(1), true),
         desc!(
             "command-line-args",
             io::omni_prim_command_line_args,
@@ -397,20 +410,55 @@ pub static PRIMS: LazyLock<Vec<PrimDesc>> = LazyLock::new(|| {
         // types, structs, dispatch (prims/types.rs)
         desc!("type?", types::omni_prim_type_p, Fixed(2), false),
         desc!("type-of", types::omni_prim_type_of, Fixed(1), false),
-        desc!("%builtin-type", types::omni_prim_builtin_type, Fixed(1), false),
+        desc!(
+            "%builtin-type",
+            types::omni_prim_builtin_type,
+            Fixed(1),
+            false
+        ),
         desc!("%make-type", types::omni_prim_make_type, Fixed(5), false),
-        desc!("%struct-new", types::omni_prim_struct_new, Variadic { min: 1 }, true),
+        desc!(
+            "%struct-new",
+            types::omni_prim_struct_new,
+            Variadic { min: 1 },
+            true
+        ),
         desc!("%struct-ref", types::omni_prim_struct_ref, Fixed(2), false),
         desc!("%check-type", types::omni_prim_check_type, Fixed(3), false),
         desc!("%put!", types::omni_prim_put, Fixed(3), false),
         desc!("%method-add!", types::omni_prim_method_add, Fixed(2), false),
-        desc!("%dispatch", types::omni_prim_dispatch, Variadic { min: 2 }, false),
-        desc!("%dispatch-apply", types::omni_prim_dispatch_apply, Fixed(3), true),
+        desc!(
+            "%dispatch",
+            types::omni_prim_dispatch,
+            Variadic { min: 2 },
+            false
+        ),
+        desc!(
+            "%dispatch-apply",
+            types::omni_prim_dispatch_apply,
+            Fixed(3),
+            true
+        ),
         // errors and effects (effects.rs)
         desc!("%try", crate::effects::omni_prim_try_run, Fixed(1), true),
-        desc!("%caught?", crate::effects::omni_prim_caught_p, Fixed(0), false),
-        desc!("%handle", crate::effects::omni_prim_handle_run, Variadic { min: 1 }, true),
-        desc!("%perform", crate::effects::omni_prim_perform, Fixed(2), false),
+        desc!(
+            "%caught?",
+            crate::effects::omni_prim_caught_p,
+            Fixed(0),
+            false
+        ),
+        desc!(
+            "%handle",
+            crate::effects::omni_prim_handle_run,
+            Variadic { min: 1 },
+            true
+        ),
+        desc!(
+            "%perform",
+            crate::effects::omni_prim_perform,
+            Fixed(2),
+            false
+        ),
         desc!("%resume", crate::effects::omni_prim_resume, Fixed(2), true),
         // match (expand/pattern.rs)
         desc!(
@@ -430,7 +478,7 @@ pub static PRIMS: LazyLock<Vec<PrimDesc>> = LazyLock::new(|| {
         desc!(
             "%match-dict-keys?",
             pattern::omni_prim_match_dict_keys,
-            Fixed(2),
+            Variadic { min: 1 },
             false
         ),
         desc!(

@@ -7,7 +7,7 @@
 //!
 //! A *sequence* is a proper list or an array.
 
-use super::{expected, form, index_arg, new_array, prim_fixed, R};
+use super::{expected, form, index_arg, new_array, prim_fixed, prim_variadic, R};
 use crate::dict::{dict_get, is_dict};
 use crate::object::*;
 use crate::region::Region;
@@ -107,15 +107,14 @@ pub fn seq_drop(r: *mut Region, s: Value, n: Value) -> R {
     }
 }
 
-/// `(%match-dict-keys? v keys)`: `v` is a dict holding every key of the
-/// list `keys`.
-pub fn dict_has_keys(v: Value, keys: Value) -> R {
+/// `(%match-dict-keys? v k1 k2 ...)`: `v` is a dict holding every key.
+pub fn dict_has_keys(args: &[Value]) -> R {
+    let Some((&v, keys)) = args.split_first() else {
+        return Err(super::arg_count("%match-dict-keys?", "at least 1", 0));
+    };
     if !is_dict(v) {
         return Ok(FALSE);
     }
-    let Some(keys) = list_to_vec(keys) else {
-        return Err(expected("%match-dict-keys?", "a list of keys", keys));
-    };
     // SAFETY: checked to be a dict.
     Ok(make_bool(
         keys.iter().all(|&k| unsafe { dict_get(v, k) }.is_some()),
@@ -131,13 +130,13 @@ prim_fixed!(omni_prim_match_len_eq(v, n) => |_, v, n| len_eq(v, n));
 prim_fixed!(omni_prim_match_len_ge(v, n) => |_, v, n| len_ge(v, n));
 prim_fixed!(omni_prim_match_ref(s, i) => |_, s, i| seq_ref(s, i));
 prim_fixed!(omni_prim_match_drop(s, n) => seq_drop);
-prim_fixed!(omni_prim_match_dict_keys(v, keys) => |_, v, keys| dict_has_keys(v, keys));
+prim_variadic!(omni_prim_match_dict_keys => |_, args| dict_has_keys(args));
 prim_fixed!(omni_prim_match_fail(v) => |_, v| -> R { Err(no_match(v)) });
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::prims::{new_list, new_string};
+    use crate::prims::{new_list, new_pair, new_string};
     use crate::region::omni_region_create;
 
     #[test]
@@ -176,6 +175,22 @@ mod tests {
         unsafe { set_cdr(c, c) };
         assert_eq!(len_eq(c, make_int(3)), Ok(FALSE));
         assert_eq!(len_ge(c, make_int(3)), Ok(TRUE));
+    }
+
+    #[test]
+    fn dict_keys() {
+        let r = omni_region_create();
+        let (a, b) = (intern("a"), intern("b"));
+        // SAFETY: a fresh dict in a fresh region.
+        let d = unsafe {
+            let d = crate::dict::alloc_dict(r, 4);
+            crate::dict::dict_set(d, a, NOTHING);
+            d
+        };
+        assert_eq!(dict_has_keys(&[d, a]), Ok(TRUE));
+        assert_eq!(dict_has_keys(&[d]), Ok(TRUE));
+        assert_eq!(dict_has_keys(&[d, a, b]), Ok(FALSE));
+        assert_eq!(dict_has_keys(&[make_int(1), a]), Ok(FALSE));
     }
 
     #[test]

@@ -103,13 +103,15 @@ pub fn make_type(name: Value, parent: Value, kind: Value, fields: Value, ftypes:
 }
 
 /// `(%struct-new T f1 … fn)`: a new instance (arity and field types checked).
-pub fn struct_new(r: *mut Region, args: &[Value]) -> R {
+pub(crate) fn struct_new(r: *mut Region, args: &[Value]) -> R {
     let t = type_arg("%struct-new", args[0])?;
     // SAFETY: checked to be a type.
     unsafe {
         let tname = type_name(t);
         if type_info(t) & TYPE_FLAG_STRUCT == 0 {
-            return Err(format!("{tname} is not a struct type: it has no constructor"));
+            return Err(format!(
+                "{tname} is not a struct type: it has no constructor"
+            ));
         }
         let fields = &args[1..];
         let names = list_to_vec(type_fields(t)).unwrap_or_default();
@@ -161,7 +163,9 @@ pub fn struct_get_field(s: Value, key: Value, default: Option<Value>) -> R {
         let t = struct_type(s);
         match field_index(t, key) {
             Some(i) => Ok(struct_get(s, i)),
-            None => default.ok_or_else(|| format!("get: {} has no field {}", type_name(t), form(key))),
+            None => {
+                default.ok_or_else(|| format!("get: {} has no field {}", type_name(t), form(key)))
+            }
         }
     }
 }
@@ -197,7 +201,11 @@ pub fn put(obj: Value, key: Value, v: Value) -> R {
     } else if crate::dict::is_dict(obj) {
         super::dict::set(obj, key, v)
     } else {
-        Err(expected("put!", "a mutable struct, an array or a dict", obj))
+        Err(expected(
+            "put!",
+            "a mutable struct, an array or a dict",
+            obj,
+        ))
     }
 }
 
@@ -246,7 +254,9 @@ fn entries(table: Value) -> Vec<&'static [Value]> {
 }
 
 fn param_type(e: &[Value], i: usize) -> Value {
-    e.get(ENTRY_TYPES + i).copied().unwrap_or_else(|| builtin(ANY))
+    e.get(ENTRY_TYPES + i)
+        .copied()
+        .unwrap_or_else(|| builtin(ANY))
 }
 
 fn applicable(e: &[Value], args: &[Value]) -> bool {
@@ -290,7 +300,11 @@ fn arg_types_text(args: &[Value]) -> String {
 pub fn select(table: Value, name: Value, args: &[Value]) -> Result<&'static [Value], String> {
     let name = crate::print::display_string(name);
     let all = entries(table);
-    let app: Vec<&[Value]> = all.iter().copied().filter(|e| applicable(e, args)).collect();
+    let app: Vec<&[Value]> = all
+        .iter()
+        .copied()
+        .filter(|e| applicable(e, args))
+        .collect();
     let best: Vec<&[Value]> = app
         .iter()
         .copied()
@@ -324,12 +338,23 @@ pub fn dispatch(args: &[Value]) -> R {
 
 /// `(%dispatch-apply table 'name args-list)`: select on the list's
 /// elements, then call the method with them.
-pub fn dispatch_apply(r: *mut Region, table: Value, name: Value, list: Value, loc: u32) -> R {
+pub(crate) fn dispatch_apply(
+    r: *mut Region,
+    table: Value,
+    name: Value,
+    list: Value,
+    loc: u32,
+) -> R {
     let Some(args) = list_to_vec(list) else {
         return Err(expected("%dispatch-apply", "a list", list));
     };
     let e = select(table, name, &args)?;
-    Ok(crate::coroutine::apply_closure(e[ENTRY_METHOD], r, list, loc))
+    Ok(crate::coroutine::apply_closure(
+        e[ENTRY_METHOD],
+        r,
+        list,
+        loc,
+    ))
 }
 
 prim_fixed!(omni_prim_type_p(v, t) => |_, v, t| type_p(v, t));
@@ -386,12 +411,17 @@ mod tests {
         put(a, intern("balance"), make_int(25)).unwrap();
         assert_eq!(crate::print::display_string(a), "(Account 25)");
         let p = struct_new(r, &[point, make_int(1)]).unwrap();
-        assert_eq!(put(p, intern("balance"), make_int(2)).unwrap_err(), "put!: P is immutable");
+        assert_eq!(
+            put(p, intern("balance"), make_int(2)).unwrap_err(),
+            "put!: P is immutable"
+        );
         assert_eq!(
             struct_new(r, &[point]).unwrap_err(),
             "P: expected 1 field value, got 0"
         );
-        assert!(struct_new(r, &[point, s]).unwrap_err().starts_with("type error: P field balance"));
+        assert!(struct_new(r, &[point, s])
+            .unwrap_err()
+            .starts_with("type error: P field balance"));
     }
 
     #[test]
@@ -400,20 +430,35 @@ mod tests {
         let table = crate::prims::new_array(r, &[]);
         let num = builtin(4);
         let e0 = crate::prims::new_array(r, &[make_int(0), NOTHING, FALSE, num, builtin(ANY)]);
-        let e1 = crate::prims::new_array(r, &[make_int(1), NOTHING, FALSE, builtin(ANY), builtin(INT)]);
-        let e2 = crate::prims::new_array(r, &[make_int(2), NOTHING, FALSE, builtin(INT), builtin(INT)]);
+        let e1 = crate::prims::new_array(
+            r,
+            &[make_int(1), NOTHING, FALSE, builtin(ANY), builtin(INT)],
+        );
+        let e2 = crate::prims::new_array(
+            r,
+            &[make_int(2), NOTHING, FALSE, builtin(INT), builtin(INT)],
+        );
         method_add(table, e0).unwrap();
         method_add(table, e1).unwrap();
         let f = intern("f");
-        assert_eq!(dispatch(&[table, f, make_int(1), NIL]).unwrap(), make_int(0));
+        assert_eq!(
+            dispatch(&[table, f, make_int(1), NIL]).unwrap(),
+            make_int(0)
+        );
         let amb = dispatch(&[table, f, make_int(1), make_int(2)]).unwrap_err();
         assert_eq!(
             amb,
             "ambiguous call of f with argument types (Int Int); candidates: (f Number Any) (f Any Int)"
         );
         method_add(table, e2).unwrap();
-        assert_eq!(dispatch(&[table, f, make_int(1), make_int(2)]).unwrap(), make_int(2));
+        assert_eq!(
+            dispatch(&[table, f, make_int(1), make_int(2)]).unwrap(),
+            make_int(2)
+        );
         let none = dispatch(&[table, f, NIL, NIL]).unwrap_err();
-        assert!(none.starts_with("no applicable method of f for argument types (List List)"), "{none}");
+        assert!(
+            none.starts_with("no applicable method of f for argument types (List List)"),
+            "{none}"
+        );
     }
 }

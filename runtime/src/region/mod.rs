@@ -320,6 +320,115 @@ pub fn global_region_pending_bytes() -> usize {
     unsafe { (*g).bump as usize - (*g).current_start as usize }
 }
 
+/// The immortal *shared region*: symbols interned at run time, channel and
+/// thread objects. Unlike the global region (owned by the program thread,
+/// allocated in without a lock by generated code), every allocation in it
+/// happens under [`with_shared_region`]'s lock, so any thread may allocate
+/// there (docs/REGION_THREADING_MODEL.md). It is never reclaimed and, like
+/// the global region, counts as older than every other region.
+pub fn shared_region() -> *mut Region {
+    let g = shared_cell().ptr_load();
+    if !g.is_null() {
+        return g;
+    }
+    init_shared()
+}
+
+crate::atomics::runtime_static!(SHARED_REGION: PublishedPtr<Region> = PublishedPtr::new(); fn shared_cell);
+
+/// Serialises allocation in the shared region.
+static SHARED_ALLOC: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+#[cold]
+fn init_shared() -> *mut Region {
+    let start = pool::RegionStart {
+        block: pool::system_block(),
+        fresh: true,
+        seq: 0,
+        depth: 0,
+        owner: 0,
+    };
+    // SAFETY: a fresh block.
+    let r = unsafe { init_block(&start, AllocSite::UNKNOWN, true) };
+    let winner = shared_cell().ptr_publish_once(r);
+    if winner != r {
+        stats::region_reclaimed(0, 0);
+        // SAFETY: `r` never escaped this function.
+        unsafe { pool::give_block(r) };
+    }
+    winner
+}
+
+/// Run `f` with the shared region, holding its allocation lock: `f` may
+/// allocate in it from any thread. `f` must not call back into
+/// `with_shared_region` (the lock is not re-entrant).
+pub fn with_shared_region<T>(f: impl FnOnce(*mut Region) -> T) -> T {
+    let r = shared_region();
+    let _guard = SHARED_ALLOC.lock().unwrap_or_else(|e| e.into_inner());
+    f(r)
+}
+
+/// Whether `r` is never reclaimed (the global or the shared region).
+///
+/// # Safety
+/// `r` is a readable control block.
+#[inline]
+pub unsafe fn region_is_immortal(r: *mut Region) -> bool {
+    // SAFETY: caller contract; `is_global` is immutable.
+    unsafe { (*r).is_global }
+}
+
+/// Nesting depth of a region that has been prepared for a cross-thread
+/// handoff: deeper than any scope, so the receiving thread may merge it into
+/// any region of its own.
+pub const HANDOFF_DEPTH: u32 = u32::MAX / 2;
+
+/// Turn a *self-contained* region (its objects point only into itself and
+/// into immortal regions, and nothing but the caller's one value refers to
+/// it) into a handoff region: its depth becomes [`HANDOFF_DEPTH`] (which
+/// cannot break the age order: it has no outgoing edges to mortal regions
+/// and no incoming ones), and its scope becomes one external reference that
+/// the caller hands to the receiving thread together with the value.
+///
+/// # Safety
+/// `r` is a live region owned by the calling thread, whose scope has not
+/// been exited, and is self-contained as described.
+pub unsafe fn region_prepare_handoff(r: *mut Region) {
+    // SAFETY: caller contract: we own `r` and nothing else reads its depth.
+    unsafe {
+        (*r).depth = HANDOFF_DEPTH;
+        region_retain(r);
+        region_exit(r);
+    }
+}
+
+/// Make the calling thread the owner of a handoff region it received (the
+/// channel or join that carried it synchronised the two threads, so the
+/// plain write is ordered after every write of the previous owner).
+///
+/// # Safety
+/// `r` is a live handoff region whose external reference the caller now
+/// holds; no other thread uses it any more.
+pub unsafe fn region_adopt(r: *mut Region) {
+    // SAFETY: caller contract: the previous owner let go of `r`.
+    unsafe { (*r).owner = pool::current_thread_serial() };
+}
+
+/// Serial of the thread that owns `r` (0: the global/shared region).
+///
+/// # Safety
+/// `r` is a readable control block.
+#[inline]
+pub unsafe fn region_owner(r: *mut Region) -> u64 {
+    // SAFETY: caller contract.
+    unsafe { (*r).owner }
+}
+
+/// The calling thread's serial number (the `owner` of the regions it creates).
+pub fn current_thread_serial() -> u64 {
+    pool::current_thread_serial()
+}
+
 // ------------------------------------------------------------ allocation
 
 #[inline(always)]

@@ -1,0 +1,283 @@
+//! Channels: the one way values cross between running threads
+//! (docs/REGION_THREADING_MODEL.md, "Channels").
+//!
+//! A message is a *handoff region* plus a value in it: `send` copies the
+//! value's mortal part into a fresh region of the sender
+//! (`transmigrate_for_handoff`), turns that region's scope into one external
+//! reference (`region_prepare_handoff`) and queues both; `recv` dequeues,
+//! makes the receiver the region's owner (`region_adopt`), merges the region
+//! into the receiver's result region (O(chunks), no copy) and drops the
+//! reference. At every moment exactly one thread owns the message region:
+//! the sender until the enqueue, the channel (nobody) while queued, the
+//! receiver from the dequeue on.
+//!
+//! The queue is a mutex-protected deque with two condition variables; the
+//! mutex is the synchronisation edge that orders the sender's writes into
+//! the message region before the receiver's reads (the handoff protocol is
+//! model-checked by `runtime/tests/loom_channel.rs`). Capacity 0 is a
+//! rendezvous: the sender waits until a receiver has taken *its* message.
+//! `close` wakes everybody; sending to a closed channel is an error, and
+//! `recv` on a closed, drained channel returns `None` (`nothing`).
+
+use crate::region::Region;
+use crate::value::Value;
+use std::collections::VecDeque;
+
+#[cfg(loom)]
+use loom::sync::{Condvar, Mutex, MutexGuard};
+#[cfg(not(loom))]
+use pthread::{Condvar, Mutex, MutexGuard};
+
+/// A mutex and a condition variable built directly on the POSIX ones, so
+/// that valgrind's thread checkers (helgrind, drd), which model
+/// `pthread_mutex_*`/`pthread_cond_*` but not the futex-based `std::sync`
+/// types, see the channel's happens-before edges
+/// (docs/REGION_THREADING_MODEL.md, "Tooling"). The API mirrors the
+/// subset of `std::sync` the channel uses (the loom build uses loom's).
+#[cfg(not(loom))]
+mod pthread {
+    use std::cell::UnsafeCell;
+    use std::ops::{Deref, DerefMut};
+
+    // glibc x86-64: pthread_mutex_t is 40 bytes, pthread_cond_t 48; the
+    // all-zero pattern is PTHREAD_{MUTEX,COND}_INITIALIZER.
+    #[repr(C, align(8))]
+    struct RawMutex(UnsafeCell<[u64; 5]>);
+    #[repr(C, align(8))]
+    struct RawCond(UnsafeCell<[u64; 6]>);
+
+    extern "C" {
+        fn pthread_mutex_lock(m: *mut u64) -> i32;
+        fn pthread_mutex_unlock(m: *mut u64) -> i32;
+        fn pthread_cond_wait(c: *mut u64, m: *mut u64) -> i32;
+        fn pthread_cond_signal(c: *mut u64) -> i32;
+        fn pthread_cond_broadcast(c: *mut u64) -> i32;
+    }
+
+    /// A POSIX mutex protecting a `T`. Never moved after first use (channel
+    /// cores are boxed before any thread sees them).
+    pub struct Mutex<T> {
+        raw: RawMutex,
+        data: UnsafeCell<T>,
+    }
+
+    // SAFETY: access to `data` is serialised by the POSIX mutex.
+    unsafe impl<T: Send> Sync for Mutex<T> {}
+    // SAFETY: as above; the raw mutex is plain memory until used.
+    unsafe impl<T: Send> Send for Mutex<T> {}
+
+    pub struct MutexGuard<'a, T> {
+        m: &'a Mutex<T>,
+    }
+
+    /// Never produced (POSIX mutexes are not poisoned); mirrors
+    /// `std::sync::PoisonError` so callers read the same as with std.
+    pub struct Poisoned<G>(G);
+
+    impl<G> Poisoned<G> {
+        pub fn into_inner(self) -> G {
+            self.0
+        }
+    }
+
+    impl<T> Mutex<T> {
+        pub fn new(v: T) -> Self {
+            Mutex {
+                raw: RawMutex(UnsafeCell::new([0; 5])),
+                data: UnsafeCell::new(v),
+            }
+        }
+
+        /// Lock; the `Result` mirrors `std::sync::Mutex::lock` (never `Err`).
+        pub fn lock(&self) -> Result<MutexGuard<'_, T>, Poisoned<MutexGuard<'_, T>>> {
+            // SAFETY: an initialised (zeroed) mutex at a stable address.
+            unsafe { pthread_mutex_lock(self.raw.0.get() as *mut u64) };
+            Ok(MutexGuard { m: self })
+        }
+    }
+
+    impl<T> Deref for MutexGuard<'_, T> {
+        type Target = T;
+        fn deref(&self) -> &T {
+            // SAFETY: the guard holds the lock.
+            unsafe { &*self.m.data.get() }
+        }
+    }
+
+    impl<T> DerefMut for MutexGuard<'_, T> {
+        fn deref_mut(&mut self) -> &mut T {
+            // SAFETY: the guard holds the lock exclusively.
+            unsafe { &mut *self.m.data.get() }
+        }
+    }
+
+    impl<T> Drop for MutexGuard<'_, T> {
+        fn drop(&mut self) {
+            // SAFETY: this guard locked the mutex.
+            unsafe { pthread_mutex_unlock(self.m.raw.0.get() as *mut u64) };
+        }
+    }
+
+    /// A POSIX condition variable.
+    pub struct Condvar(RawCond);
+
+    // SAFETY: POSIX condition variables are made for sharing between threads.
+    unsafe impl Sync for Condvar {}
+    // SAFETY: plain memory until first use.
+    unsafe impl Send for Condvar {}
+
+    impl Condvar {
+        pub fn new() -> Self {
+            Condvar(RawCond(UnsafeCell::new([0; 6])))
+        }
+
+        /// Atomically unlock and wait, relock before returning (spurious
+        /// wake-ups possible: callers loop). Mirrors `std::sync::Condvar::wait`.
+        pub fn wait<'a, T>(
+            &self,
+            g: MutexGuard<'a, T>,
+        ) -> Result<MutexGuard<'a, T>, Poisoned<MutexGuard<'a, T>>> {
+            // SAFETY: `g` holds the mutex; both objects are initialised and
+            // at stable addresses.
+            unsafe { pthread_cond_wait(self.0 .0.get() as *mut u64, g.m.raw.0.get() as *mut u64) };
+            Ok(g)
+        }
+
+        pub fn notify_one(&self) {
+            // SAFETY: an initialised condition variable.
+            unsafe { pthread_cond_signal(self.0 .0.get() as *mut u64) };
+        }
+
+        pub fn notify_all(&self) {
+            // SAFETY: an initialised condition variable.
+            unsafe { pthread_cond_broadcast(self.0 .0.get() as *mut u64) };
+        }
+    }
+}
+
+/// One queued message: the handoff region (whose one external reference the
+/// message holds) and the value, which lives in it or in an immortal region.
+#[derive(Debug)]
+pub struct Message {
+    pub region: *mut Region,
+    pub value: Value,
+}
+
+// SAFETY: a message is owned by exactly one party at a time (sender,
+// channel, receiver) and the region it names is touched by nobody while it
+// is queued; the channel mutex orders the handoff (module doc).
+unsafe impl Send for Message {}
+
+/// Sending failed because the channel is closed; the message comes back so
+/// the sender can release its region.
+#[derive(Debug)]
+pub struct Closed(pub Message);
+
+struct State {
+    queue: VecDeque<Message>,
+    /// 0: rendezvous.
+    capacity: usize,
+    closed: bool,
+    /// Messages ever enqueued / ever dequeued: a rendezvous sender waits
+    /// until `taken` passes its ticket.
+    sent: u64,
+    taken: u64,
+}
+
+/// The shared state of one channel.
+pub struct ChannelCore {
+    state: Mutex<State>,
+    /// Signalled when a message is queued or the channel closes.
+    readable: Condvar,
+    /// Signalled when a message is taken or the channel closes.
+    writable: Condvar,
+}
+
+impl ChannelCore {
+    /// A channel holding up to `capacity` undelivered messages (0:
+    /// unbuffered, every send waits for its receiver).
+    pub fn new(capacity: usize) -> Self {
+        ChannelCore {
+            state: Mutex::new(State {
+                queue: VecDeque::new(),
+                capacity,
+                closed: false,
+                sent: 0,
+                taken: 0,
+            }),
+            readable: Condvar::new(),
+            writable: Condvar::new(),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Queue `msg`. Buffered: waits for room; unbuffered: returns once a
+    /// receiver has taken the message. Fails (returning the message) if the
+    /// channel is closed before the message could be queued.
+    pub fn send(&self, msg: Message) -> Result<(), Closed> {
+        let mut s = self.lock();
+        if s.capacity > 0 {
+            while !s.closed && s.queue.len() >= s.capacity {
+                s = self.writable.wait(s).unwrap_or_else(|e| e.into_inner());
+            }
+        }
+        if s.closed {
+            return Err(Closed(msg));
+        }
+        s.queue.push_back(msg);
+        s.sent += 1;
+        let ticket = s.sent;
+        self.readable.notify_one();
+        if s.capacity == 0 {
+            // Rendezvous: wait until our message (FIFO: the ticket-th) is
+            // taken. A close does not end the wait: the message stays
+            // receivable (drained) after a close.
+            while s.taken < ticket {
+                s = self.writable.wait(s).unwrap_or_else(|e| e.into_inner());
+            }
+        }
+        Ok(())
+    }
+
+    /// Take the oldest message, waiting for one; `None` once the channel is
+    /// closed and drained.
+    pub fn recv(&self) -> Option<Message> {
+        let mut s = self.lock();
+        loop {
+            if let Some(m) = s.queue.pop_front() {
+                s.taken += 1;
+                // Rendezvous senders wait for their own ticket, buffered ones
+                // for room: wake them all (they recheck).
+                self.writable.notify_all();
+                return Some(m);
+            }
+            if s.closed {
+                return None;
+            }
+            s = self.readable.wait(s).unwrap_or_else(|e| e.into_inner());
+        }
+    }
+
+    /// Close the channel (idempotent): later sends fail, receivers drain
+    /// what is queued and then get `None`.
+    pub fn close(&self) {
+        let mut s = self.lock();
+        s.closed = true;
+        drop(s);
+        self.readable.notify_all();
+        self.writable.notify_all();
+    }
+
+    /// Whether the channel has been closed.
+    pub fn is_closed(&self) -> bool {
+        self.lock().closed
+    }
+
+    /// Messages queued and not yet received.
+    pub fn pending(&self) -> usize {
+        self.lock().queue.len()
+    }
+}

@@ -1,0 +1,74 @@
+//! Concurrency primitives (LANGUAGE.md §5): `spawn`, `join`, `chan`,
+//! `send`, `recv`, `close!`. The mechanics (handoff regions, adoption,
+//! channel queue) are in `thread.rs` and `channel.rs`; the contract is
+//! docs/REGION_THREADING_MODEL.md.
+
+use super::{expected, prim_fixed, prim_variadic, R};
+use crate::object::is_closure;
+use crate::region::Region;
+use crate::thread::{
+    channel_core, channel_recv, channel_send, is_channel, is_thread, join_thread, make_channel,
+    spawn_thread,
+};
+use crate::value::*;
+
+fn spawn(_r: *mut Region, thunk: Value) -> R {
+    if !is_closure(thunk) {
+        return Err(expected("spawn", "a function of no arguments", thunk));
+    }
+    // SAFETY: a live closure of this thread; the location is for errors
+    // raised while starting the thread.
+    Ok(unsafe { spawn_thread(thunk, 0) })
+}
+
+fn join(r: *mut Region, t: Value) -> R {
+    if !is_thread(t) {
+        return Err(expected("join", "a thread", t));
+    }
+    // SAFETY: a thread object; `r` is the live region for the result.
+    unsafe { join_thread(t, r) }
+}
+
+fn chan(_r: *mut Region, args: &[Value]) -> R {
+    match args {
+        [] => Ok(make_channel(0)),
+        [n] if is_int(*n) && int_value(*n) >= 0 => Ok(make_channel(int_value(*n) as usize)),
+        [n] => Err(expected("chan", "a non-negative buffer size", *n)),
+        _ => Err(format!(
+            "chan: expected 0 or 1 arguments, got {}",
+            args.len()
+        )),
+    }
+}
+
+fn send(_r: *mut Region, ch: Value, v: Value) -> R {
+    if !is_channel(ch) {
+        return Err(expected("send", "a channel", ch));
+    }
+    // SAFETY: a channel object; `v` is a live value of this thread.
+    unsafe { channel_send(ch, v) }.map(|()| NOTHING)
+}
+
+fn recv(r: *mut Region, ch: Value) -> R {
+    if !is_channel(ch) {
+        return Err(expected("recv", "a channel", ch));
+    }
+    // SAFETY: a channel object; `r` is the live region for the result.
+    Ok(unsafe { channel_recv(ch, r) })
+}
+
+fn close(_r: *mut Region, ch: Value) -> R {
+    if !is_channel(ch) {
+        return Err(expected("close!", "a channel", ch));
+    }
+    // SAFETY: a channel object.
+    unsafe { channel_core(ch) }.close();
+    Ok(NOTHING)
+}
+
+prim_fixed!(omni_prim_spawn(thunk) => spawn);
+prim_fixed!(omni_prim_join(t) => join);
+prim_variadic!(omni_prim_chan => chan);
+prim_fixed!(omni_prim_send(ch, v) => send);
+prim_fixed!(omni_prim_recv(ch) => recv);
+prim_fixed!(omni_prim_close(ch) => close);
