@@ -375,6 +375,54 @@ fn thread_handoffs_are_memcheck_clean() {
     }
 }
 
+/// The producer/consumer stress program, at a reduced size, runs clean
+/// under helgrind and drd (suppressions: runtime/tests/helgrind.supp,
+/// explained there and in docs/REGION_THREADING_MODEL.md).
+#[test]
+fn thread_stress_is_helgrind_and_drd_clean() {
+    let have = Command::new("valgrind")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    assert!(
+        have,
+        "valgrind is required for this test (.ci/run installs it)"
+    );
+    let tmp = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(cases_dir().join("thread-stress.omni")).unwrap();
+    let small = text.replace("(define N 200000)", "(define N 2000)");
+    assert_ne!(small, text, "thread-stress.omni defines N");
+    let src = tmp.path().join("stress-small.omni");
+    std::fs::write(&src, small).unwrap();
+    let exe = tmp.path().join("stress-small");
+    let st = Command::new(omnic())
+        .arg("build")
+        .arg(&src)
+        .arg("-o")
+        .arg(&exe)
+        .output()
+        .unwrap();
+    assert!(st.status.success(), "{}", String::from_utf8_lossy(&st.stderr));
+    let supp = Path::new(env!("CARGO_MANIFEST_DIR")).join("../runtime/tests/helgrind.supp");
+    for tool in ["--tool=helgrind", "--tool=drd"] {
+        let out = Command::new("valgrind")
+            .arg(tool)
+            .arg(format!("--suppressions={}", supp.display()))
+            .args(["--error-exitcode=1", "-q"])
+            .arg(&exe)
+            .env("OMNI_STACK_SIZE", "16777216")
+            .output()
+            .unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{tool}:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(String::from_utf8_lossy(&out.stdout), "2000\ntrue\ntrue\n", "{tool}");
+    }
+}
+
 /// Each escape category's built executable runs clean under valgrind memcheck.
 #[test]
 fn escape_categories_are_memcheck_clean() {

@@ -9,13 +9,14 @@
 //!
 //! - `region_bytes(R_val) >= merge_threshold` ⇒ **merge**: the stored graph
 //!   is scanned (read-only, visiting only objects younger than the
-//!   container's region `R_dst`) to find every young region it reaches; each
-//!   is merged into `R_dst` (`region_merge`, O(chunks)) and the original
-//!   value is stored. If the value's own region cannot be merged (different
-//!   owning thread, already merged elsewhere: `MergeRefusal`) the store falls
-//!   back to transmigration. If a *further* region of the graph cannot be
-//!   merged, the edges from merged objects into it are transmigrated (one
-//!   transmigration, so sharing is kept).
+//!   container's region `R_dst`) to find every young region it reaches;
+//!   those and every open region of the thread between `R_dst` and the
+//!   youngest of them are merged into `R_dst` (`region_merge`, O(chunks)
+//!   each) and the original value is stored. A merge moves *all* of a
+//!   region's objects, and those may point into any older region, hence the
+//!   regions in between. All or nothing: if one of them cannot be merged
+//!   (different owning thread, already merged elsewhere: `MergeRefusal`),
+//!   the store is repaired by transmigration instead.
 //! - otherwise ⇒ **transmigrate**: `transmigrate_younger_than(value, R_dst)`
 //!   copies every object younger than `R_dst` and the copy is stored.
 //!
@@ -32,10 +33,9 @@
 
 use crate::atomics::ConfigWord;
 use crate::metadata::metadata;
-use crate::object::array_from_slice;
 use crate::region::{
-    global_region, is_older_or_same, region_bytes, region_create_child, region_exit, region_merge,
-    region_merged_into, region_of, AllocSite, MergeRefusal, Region,
+    global_region, is_older_or_same, merge_permitted, open_regions, region_bytes, region_merge,
+    region_of, MergeRefusal, Region,
 };
 use crate::stats;
 use crate::transmigrate::{transmigrate_younger_than, ForwardTable};
@@ -127,14 +127,12 @@ pub enum Repair {
     None,
     /// H0 chose transmigration (young region below the threshold).
     Transmigrated,
-    /// H0 chose merge: `regions` young regions were merged into the
-    /// container's region; `edges_transmigrated` tells whether some further
-    /// region refused and the edges into it were transmigrated.
-    Merged {
-        regions: u32,
-        edges_transmigrated: bool,
-    },
-    /// H0 chose merge but the value's region could not be merged.
+    /// H0 chose merge: `regions` regions (the young regions the stored
+    /// graph reaches and the open regions between them and the container's)
+    /// were merged into the container's region.
+    Merged { regions: u32 },
+    /// H0 chose merge but one of the regions it must take could not be
+    /// merged: the store was repaired by transmigration instead.
     MergeRefused(MergeRefusal),
 }
 
@@ -271,8 +269,15 @@ unsafe fn scan_young(s: &mut Scan, root: Value, dst: *mut Region) {
     }
 }
 
-/// H0's "large" branch: merge every young region the stored graph reaches
-/// into `dst`, falling back to transmigration where a merge is refused.
+/// H0's "large" branch: merge into `dst` every young region the stored
+/// graph reaches *and every open region of this thread between `dst` and the
+/// youngest of them* in the age order. The latter matters because a merge
+/// moves all of a region's objects, not only the stored graph: an object of
+/// a merged region may point into any region older than its own, and after
+/// the merge it must not point into anything younger than `dst`. All or
+/// nothing: if any of these regions refuses (another thread's, already
+/// merged elsewhere), nothing is merged and the store is repaired by
+/// transmigration.
 ///
 /// # Safety
 /// As [`store_into`]; `value` is younger than `dst`.
@@ -282,43 +287,29 @@ unsafe fn merge_repair(dst: *mut Region, value: Value) -> StoreOutcome {
         let s = &mut *guard;
         // SAFETY: forwarded contract.
         unsafe { scan_young(s, value, dst) };
-        // A region already merged into another region cannot follow: find
-        // that out before changing anything.
-        let blocked = s.regions.iter().position(|&r| {
-            // SAFETY: `r` holds a live object.
-            let m = unsafe { region_merged_into(r) };
-            !m.is_null() && m != dst
-        });
-        if blocked == Some(0) {
-            return fallback(dst, value, MergeRefusal::AlreadyMergedElsewhere);
-        }
-        // The value's own region first: if it refuses, nothing has changed.
-        // SAFETY: `regions[0]` is the root's region, live and younger than dst.
-        if let Err(why) = unsafe { region_merge(s.regions[0], dst) } {
-            return fallback(dst, value, why);
-        }
-        let mut merged = 1u32;
-        let mut refused: Vec<*mut Region> = Vec::new();
-        for (i, &r) in s.regions.iter().enumerate().skip(1) {
-            // SAFETY: as above.
-            let ok = blocked != Some(i) && unsafe { region_merge(r, dst) }.is_ok();
-            if ok {
-                merged += 1;
-            } else {
-                refused.push(r);
+        // SAFETY: the scanned regions and this thread's open regions are
+        // live control blocks of this thread (or refuse the merge below).
+        unsafe {
+            let youngest = s.regions.iter().copied().reduce(|a, b| if is_older_or_same(a, b) { b } else { a });
+            let mut take = s.regions.clone();
+            if let Some(youngest) = youngest {
+                for r in open_regions() {
+                    let between = r != dst && !is_older_or_same(r, dst) && is_older_or_same(r, youngest);
+                    if between && !take.contains(&r) {
+                        take.push(r);
+                    }
+                }
             }
-        }
-        let edges_transmigrated = !refused.is_empty();
-        if edges_transmigrated {
-            // SAFETY: the scanned objects are live; the merged ones are now in dst.
-            unsafe { repair_edges_into_refused(s, dst) };
-        }
-        StoreOutcome {
-            value,
-            repair: Repair::Merged {
-                regions: merged,
-                edges_transmigrated,
-            },
+            if let Some(why) = take.iter().find_map(|&r| merge_permitted(r, dst).err()) {
+                return fallback(dst, value, why);
+            }
+            for &r in &take {
+                if let Err(why) = region_merge(r, dst) {
+                    // `merge_permitted` said yes a moment ago on this thread.
+                    crate::region::fatal(format_args!("merge refused after the check: {why:?}"));
+                }
+            }
+            StoreOutcome { value, repair: Repair::Merged { regions: take.len() as u32 } }
         }
     })
 }
@@ -328,51 +319,6 @@ fn fallback(dst: *mut Region, value: Value, why: MergeRefusal) -> StoreOutcome {
         // SAFETY: `dst` is live (store contract) and `value` is unchanged.
         value: unsafe { transmigrate_younger_than(value, dst).value },
         repair: Repair::MergeRefused(why),
-    }
-}
-
-/// After a partial merge: every slot of a merged object (now in `dst`) that
-/// still points into a region younger than `dst` is rewritten to a copy in
-/// `dst`. All such slot values are copied by ONE transmigration (bundled in a
-/// scratch array allocated in `dst`), so sharing among them is preserved.
-///
-/// # Safety
-/// The objects of `s.objects` are live.
-unsafe fn repair_edges_into_refused(s: &Scan, dst: *mut Region) {
-    let mut slots: Vec<*mut Value> = Vec::new();
-    let mut values: Vec<Value> = Vec::new();
-    for &obj in &s.objects {
-        // SAFETY: scanned objects are live.
-        unsafe {
-            if region_of(obj) != dst {
-                continue; // in a refused region: it gets copied below
-            }
-            for_each_slot(obj, &mut |slot| {
-                let v = *slot;
-                if is_ptr(v) && !is_older_or_same(region_of(v), dst) {
-                    slots.push(slot);
-                    values.push(v);
-                }
-            });
-        }
-    }
-    if slots.is_empty() {
-        return;
-    }
-    // The bundle lives in a scratch child region of `dst` (younger than
-    // `dst`, so the transmigration starts at it); its copy in `dst` is a few
-    // words of garbage.
-    // SAFETY: dst is live and owned by this thread; the bundle's elements
-    // are live values; the scratch region is exited once, here.
-    unsafe {
-        let scratch = region_create_child(dst, AllocSite::UNKNOWN);
-        let bundle = array_from_slice(scratch, &values);
-        let copy = transmigrate_younger_than(bundle, dst).value;
-        let data = crate::object::array_slice(copy);
-        for (slot, v) in slots.iter().zip(data) {
-            **slot = *v;
-        }
-        region_exit(scratch);
     }
 }
 

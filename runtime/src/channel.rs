@@ -266,9 +266,10 @@ impl ChannelCore {
     pub fn close(&self) {
         let mut s = self.lock();
         s.closed = true;
-        drop(s);
+        // Signalled under the lock (drd checks that the signaller holds it).
         self.readable.notify_all();
         self.writable.notify_all();
+        drop(s);
     }
 
     /// Whether the channel has been closed.

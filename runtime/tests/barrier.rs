@@ -156,10 +156,7 @@ fn younger_to_older_store_at_threshold_merges_and_survives_exit() {
     let (repair, value, kept) = unsafe { young_into_old(0, 500) };
     assert_eq!(
         repair,
-        Repair::Merged {
-            regions: 1,
-            edges_transmigrated: false
-        }
+        Repair::Merged { regions: 1 }
     );
     assert_eq!(value, kept, "the original value was stored");
     assert_eq!(d.get(Counter::Merges), 1);
@@ -234,10 +231,7 @@ fn a_merge_takes_every_young_region_of_the_graph_along() {
         let out = store_into_outcome(region_of(dict), value);
         assert_eq!(
             out.repair,
-            Repair::Merged {
-                regions: 2,
-                edges_transmigrated: false
-            }
+            Repair::Merged { regions: 2 }
         );
         dict_set(dict, k, out.value);
         region_exit(young);
@@ -364,7 +358,7 @@ fn a_region_of_another_thread_is_not_merged() {
 }
 
 #[test]
-fn a_later_region_that_refuses_has_its_edges_transmigrated() {
+fn a_region_that_refuses_makes_the_whole_store_transmigrate() {
     let _s = serial();
     // SAFETY: as above.
     unsafe {
@@ -379,15 +373,11 @@ fn a_later_region_that_refuses_has_its_edges_transmigrated() {
         // two young pairs sharing the foreign list
         let value = alloc_pair(young, foreign, alloc_pair(young, foreign, NIL));
         let out = store_into_outcome(old, value);
-        assert_eq!(
-            out.repair,
-            Repair::Merged {
-                regions: 1,
-                edges_transmigrated: true
-            }
-        );
-        assert_eq!(out.value, value);
-        let container = alloc_pair(old, value, NIL);
+        // The foreign region (another thread's) cannot be merged, so nothing
+        // is: a partial merge would leave merged objects pointing into it.
+        assert_eq!(out.repair, Repair::MergeRefused(MergeRefusal::DifferentOwners));
+        assert_ne!(out.value, value, "repaired by a copy");
+        let container = alloc_pair(old, out.value, NIL);
         region_exit(young);
         region_exit(between);
         done.send(()).unwrap();
@@ -395,6 +385,38 @@ fn a_later_region_that_refuses_has_its_edges_transmigrated() {
         let got = car(container);
         assert_eq!(car(got), car(cdr(got)), "one copy, sharing kept");
         assert_eq!(sum(car(got)), (1000..1010).sum::<i64>());
+        assert_closed(container, old);
+        region_exit(old);
+    }
+}
+
+/// A merge takes along the open regions between the container's and the
+/// value's: an unrelated object of the merged region may point into them.
+#[test]
+fn a_merge_takes_the_regions_in_between() {
+    let _s = serial();
+    // SAFETY: as above.
+    unsafe {
+        set_merge_threshold(Some(0));
+        let old = region_create();
+        let between = region_create();
+        let mid = list(between, 100, 3);
+        let young = region_create();
+        // not reachable from the stored value, but in the merged region
+        let unrelated = alloc_pair(young, mid, NIL);
+        let value = list(young, 0, 3);
+        let out = store_into_outcome(old, value);
+        assert_eq!(out.repair, Repair::Merged { regions: 2 });
+        assert_eq!(region_of(unrelated), old);
+        assert_eq!(region_of(mid), old, "the region in between was merged too");
+        // a later store of the unrelated object needs no repair, and stays valid
+        let container = alloc_pair(old, NIL, NIL);
+        let v = omni_store_barrier(container, unrelated);
+        assert_eq!(v, unrelated);
+        set_car(container, v);
+        region_exit(young);
+        region_exit(between);
+        assert_eq!(sum(car(car(container))), 100 + 101 + 102);
         assert_closed(container, old);
         region_exit(old);
     }

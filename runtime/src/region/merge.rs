@@ -40,29 +40,13 @@ pub enum MergeRefusal {
 /// Both are regions owned by the calling thread (or `old` is the global
 /// region) and still readable.
 pub unsafe fn region_merge(young: *mut Region, old: *mut Region) -> Result<(), MergeRefusal> {
-    if young == old {
-        return Err(MergeRefusal::SameRegion);
-    }
+    // SAFETY: forwarded contract.
+    unsafe { merge_permitted(young, old)? };
     // SAFETY: caller contract: both control blocks are readable and owned by
     // this thread, so no one else mutates their chunk lists.
     unsafe {
         let y = &mut *young;
         let o = &mut *old;
-        if y.liveness.load_snapshot() == 0 || o.liveness.load_snapshot() == 0 {
-            return Err(MergeRefusal::NotAlive);
-        }
-        if y.is_global {
-            return Err(MergeRefusal::YoungIsGlobal);
-        }
-        if !is_older_or_same(old, young) {
-            return Err(MergeRefusal::NotOlder);
-        }
-        if !o.is_global && o.owner != y.owner {
-            return Err(MergeRefusal::DifferentOwners);
-        }
-        if !y.merged_into.is_null() && y.merged_into != old {
-            return Err(MergeRefusal::AlreadyMergedElsewhere);
-        }
 
         retire_current(y);
         let own_inline = addr_of_mut!(y.inline_chunk);
@@ -106,6 +90,37 @@ pub unsafe fn region_merge(young: *mut Region, old: *mut Region) -> Result<(), M
         }
         stats::count(Counter::Merges, 1);
         stats::count(Counter::MergedChunks, moved as u64);
+    }
+    Ok(())
+}
+
+/// Whether `region_merge(young, old)` would merge (it changes nothing).
+///
+/// # Safety
+/// As `region_merge`.
+pub unsafe fn merge_permitted(young: *mut Region, old: *mut Region) -> Result<(), MergeRefusal> {
+    if young == old {
+        return Err(MergeRefusal::SameRegion);
+    }
+    // SAFETY: caller contract: both control blocks are readable.
+    unsafe {
+        let y = &*young;
+        let o = &*old;
+        if y.liveness.load_snapshot() == 0 || o.liveness.load_snapshot() == 0 {
+            return Err(MergeRefusal::NotAlive);
+        }
+        if y.is_global {
+            return Err(MergeRefusal::YoungIsGlobal);
+        }
+        if !is_older_or_same(old, young) {
+            return Err(MergeRefusal::NotOlder);
+        }
+        if !o.is_global && o.owner != y.owner {
+            return Err(MergeRefusal::DifferentOwners);
+        }
+        if !y.merged_into.is_null() && y.merged_into != old {
+            return Err(MergeRefusal::AlreadyMergedElsewhere);
+        }
     }
     Ok(())
 }

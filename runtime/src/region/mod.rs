@@ -28,7 +28,8 @@ mod pool;
 pub use chunk::{
     ChunkHeader, ChunkKind, CHUNK_HEADER_BYTES, DEDICATED_THRESHOLD, POISON_BYTE, POISON_WORD,
 };
-pub use merge::{omni_region_merge, region_merge, MergeRefusal};
+pub use merge::{merge_permitted, omni_region_merge, region_merge, MergeRefusal};
+pub use pool::open_regions;
 
 use crate::atomics::{ConfigWord, EpochCell, PublishedPtr, RcWord};
 use crate::stats::{self, Counter};
@@ -648,7 +649,7 @@ pub unsafe fn region_exit(r: *mut Region) {
             RegionId(reg.id)
         ));
     }
-    pool::end_scope();
+    pool::end_scope(r);
     let prev = reg.liveness.rc_decrement_sole_fast(SCOPE_BIT);
     if prev & SCOPE_BIT == 0 {
         if prev == 0 {

@@ -92,6 +92,10 @@ mod cache {
         pub seq_next: Cell<u64>,
         pub seq_end: Cell<u64>,
         pub open_scopes: Cell<u32>,
+        /// The thread's open scope regions, oldest first (scopes nest, so
+        /// this is a stack). The store barrier's merge uses it to find the
+        /// regions between two in the age order.
+        pub open: std::cell::RefCell<Vec<*mut Region>>,
         pub serial: Cell<u64>,
     }
 
@@ -105,6 +109,7 @@ mod cache {
                 seq_next: Cell::new(0),
                 seq_end: Cell::new(0),
                 open_scopes: Cell::new(0),
+                open: std::cell::RefCell::new(Vec::new()),
                 serial: Cell::new(0),
             }
         }
@@ -182,6 +187,7 @@ pub fn begin_region(parent_depth: Option<u32>) -> RegionStart {
                 c.free_block_count.set(c.free_block_count.get() - 1);
                 (b, false)
             };
+            c.open.borrow_mut().push(block);
             RegionStart {
                 block,
                 fresh,
@@ -203,11 +209,32 @@ pub fn begin_region(parent_depth: Option<u32>) -> RegionStart {
     }
 }
 
-/// A scope of this thread ended (keeps the open-scope depth in step).
+/// The scope of region `r` of this thread ended (keeps the open-scope depth
+/// and the open-region stack in step; scopes nest, so `r` is normally on top).
 #[inline]
-pub fn end_scope() {
+pub fn end_scope(r: *mut Region) {
     #[cfg(not(loom))]
-    let _ = cache::CACHE.try_with(|c| c.open_scopes.set(c.open_scopes.get().saturating_sub(1)));
+    let _ = cache::CACHE.try_with(|c| {
+        c.open_scopes.set(c.open_scopes.get().saturating_sub(1));
+        let mut open = c.open.borrow_mut();
+        if open.last() == Some(&r) {
+            open.pop();
+        } else if let Some(i) = open.iter().rposition(|x| *x == r) {
+            open.remove(i);
+        }
+    });
+    #[cfg(loom)]
+    let _ = r;
+}
+
+/// The calling thread's open scope regions, oldest first.
+pub fn open_regions() -> Vec<*mut Region> {
+    #[cfg(not(loom))]
+    {
+        cache::CACHE.try_with(|c| c.open.borrow().clone()).unwrap_or_default()
+    }
+    #[cfg(loom)]
+    Vec::new()
 }
 
 /// The calling thread's serial (region owner id); 0 under loom.
