@@ -402,7 +402,11 @@ fn thread_stress_is_helgrind_and_drd_clean() {
         .arg(&exe)
         .output()
         .unwrap();
-    assert!(st.status.success(), "{}", String::from_utf8_lossy(&st.stderr));
+    assert!(
+        st.status.success(),
+        "{}",
+        String::from_utf8_lossy(&st.stderr)
+    );
     let supp = Path::new(env!("CARGO_MANIFEST_DIR")).join("../runtime/tests/helgrind.supp");
     for tool in ["--tool=helgrind", "--tool=drd"] {
         let out = Command::new("valgrind")
@@ -419,7 +423,11 @@ fn thread_stress_is_helgrind_and_drd_clean() {
             "{tool}:\n{}",
             String::from_utf8_lossy(&out.stderr)
         );
-        assert_eq!(String::from_utf8_lossy(&out.stdout), "2000\ntrue\ntrue\n", "{tool}");
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout),
+            "2000\ntrue\ntrue\n",
+            "{tool}"
+        );
     }
 }
 

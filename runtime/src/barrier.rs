@@ -290,11 +290,16 @@ unsafe fn merge_repair(dst: *mut Region, value: Value) -> StoreOutcome {
         // SAFETY: the scanned regions and this thread's open regions are
         // live control blocks of this thread (or refuse the merge below).
         unsafe {
-            let youngest = s.regions.iter().copied().reduce(|a, b| if is_older_or_same(a, b) { b } else { a });
+            let youngest =
+                s.regions
+                    .iter()
+                    .copied()
+                    .reduce(|a, b| if is_older_or_same(a, b) { b } else { a });
             let mut take = s.regions.clone();
             if let Some(youngest) = youngest {
                 for r in open_regions() {
-                    let between = r != dst && !is_older_or_same(r, dst) && is_older_or_same(r, youngest);
+                    let between =
+                        r != dst && !is_older_or_same(r, dst) && is_older_or_same(r, youngest);
                     if between && !take.contains(&r) {
                         take.push(r);
                     }
@@ -309,7 +314,12 @@ unsafe fn merge_repair(dst: *mut Region, value: Value) -> StoreOutcome {
                     crate::region::fatal(format_args!("merge refused after the check: {why:?}"));
                 }
             }
-            StoreOutcome { value, repair: Repair::Merged { regions: take.len() as u32 } }
+            StoreOutcome {
+                value,
+                repair: Repair::Merged {
+                    regions: take.len() as u32,
+                },
+            }
         }
     })
 }

@@ -154,10 +154,7 @@ fn younger_to_older_store_at_threshold_merges_and_survives_exit() {
     let d = Delta::start();
     // SAFETY: as above.
     let (repair, value, kept) = unsafe { young_into_old(0, 500) };
-    assert_eq!(
-        repair,
-        Repair::Merged { regions: 1 }
-    );
+    assert_eq!(repair, Repair::Merged { regions: 1 });
     assert_eq!(value, kept, "the original value was stored");
     assert_eq!(d.get(Counter::Merges), 1);
     assert_eq!(d.get(Counter::Transmigrations), 0);
@@ -229,10 +226,7 @@ fn a_merge_takes_every_young_region_of_the_graph_along() {
         let key = make_int(5);
         let k = omni_store_barrier(dict, key);
         let out = store_into_outcome(region_of(dict), value);
-        assert_eq!(
-            out.repair,
-            Repair::Merged { regions: 2 }
-        );
+        assert_eq!(out.repair, Repair::Merged { regions: 2 });
         dict_set(dict, k, out.value);
         region_exit(young);
         region_exit(mid);
@@ -375,7 +369,10 @@ fn a_region_that_refuses_makes_the_whole_store_transmigrate() {
         let out = store_into_outcome(old, value);
         // The foreign region (another thread's) cannot be merged, so nothing
         // is: a partial merge would leave merged objects pointing into it.
-        assert_eq!(out.repair, Repair::MergeRefused(MergeRefusal::DifferentOwners));
+        assert_eq!(
+            out.repair,
+            Repair::MergeRefused(MergeRefusal::DifferentOwners)
+        );
         assert_ne!(out.value, value, "repaired by a copy");
         let container = alloc_pair(old, out.value, NIL);
         region_exit(young);

@@ -597,7 +597,8 @@ fn constants_quoted_data_and_non_tail_if() {
                 set(1, inline(InlineOp::Cdr, &[c(0)])),
                 set(2, inline(InlineOp::Cdr, &[v(1)])),
                 set(3, inline(InlineOp::Car, &[v(2)])),
-                set(4, inline(InlineOp::Cdr, &[v(3)])), // 4 (dotted tail)
+                set(4, inline(InlineOp::Cdr, &[v(3)])), // (4)
+                set(4, inline(InlineOp::Car, &[v(4)])), // 4
                 set(5, inline(InlineOp::Eq, &[c(1), c(2)])),
                 set(
                     6,

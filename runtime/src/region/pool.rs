@@ -231,7 +231,9 @@ pub fn end_scope(r: *mut Region) {
 pub fn open_regions() -> Vec<*mut Region> {
     #[cfg(not(loom))]
     {
-        cache::CACHE.try_with(|c| c.open.borrow().clone()).unwrap_or_default()
+        cache::CACHE
+            .try_with(|c| c.open.borrow().clone())
+            .unwrap_or_default()
     }
     #[cfg(loom)]
     Vec::new()
