@@ -81,11 +81,6 @@ impl Diagnostic {
         self
     }
 
-    pub fn with_note(mut self, text: impl Into<String>) -> Diagnostic {
-        self.notes.push(text.into());
-        self
-    }
-
     /// The report as text: `Error: message`, then `file:line:col`, the source
     /// lines with carets under each labelled span, and the notes.
     pub fn render(&self, sources: &SourceMap) -> String {
@@ -285,9 +280,9 @@ mod tests {
     fn notes_and_secondaries_render() {
         let mut sources = SourceMap::default();
         let f = sources.add("m.omni", "(let [x 1]\n  (+ x y))\n");
-        let d1 = Diagnostic::error("unbound variable `y`", Span::new(f, 18, 19), "not defined")
-            .with_secondary(Span::new(f, 6, 7), "did you mean `x`?")
-            .with_note("variables must be defined before use");
+        let mut d1 = Diagnostic::error("unbound variable `y`", Span::new(f, 18, 19), "not defined")
+            .with_secondary(Span::new(f, 6, 7), "did you mean `x`?");
+        d1.notes.push("variables must be defined before use".into());
         let text = d1.render(&sources);
         assert!(text.contains("m.omni:2:8"), "{text}");
         assert!(text.contains("not defined"), "{text}");
