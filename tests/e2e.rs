@@ -583,6 +583,10 @@ fn ctrr_dump_key_decisions() {
         global.contains("alloc Cons at global-store.omni:7:16 -> global"),
         "{global}"
     );
+    // match, structs and effects: every allocation site is placed.
+    let lang = dump("lang.omni");
+    assert!(lang.contains("alloc "), "{lang}");
+    assert!(!lang.contains("-> ?") && !lang.contains(" in ?"), "{lang}");
     let lp = dump("loop.omni");
     assert!(
         lp.contains("region-exit at loop.omni:8:7 (before tail call)"),

@@ -199,7 +199,7 @@ mod tests {
         );
         assert_eq!(
             get(&[make_int(1), make_int(0)]).unwrap_err(),
-            "get: expected a dict, array or list, got 1"
+            "get: expected a dict, array, list or struct, got 1"
         );
         assert_eq!(
             get(&[arr]).unwrap_err(),
