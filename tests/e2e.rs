@@ -324,28 +324,30 @@ fn build_from_any_directory() {
 
 /// Build `tests/cases/NAME.omni` into a temporary directory.
 fn build_case(name: &str, dir: &Path) -> PathBuf {
-    let src = cases_dir().join(format!("{name}.omni"));
     let exe = dir.join(name);
+    build_source(&cases_dir().join(format!("{name}.omni")), &exe);
+    exe
+}
+
+/// `omnic build SRC -o EXE`, which must succeed.
+fn build_source(src: &Path, exe: &Path) {
     let st = Command::new(omnic())
         .arg("build")
-        .arg(&src)
+        .arg(src)
         .arg("-o")
-        .arg(&exe)
+        .arg(exe)
         .output()
         .unwrap();
     assert!(
         st.status.success(),
-        "build {name}: {}",
+        "build {}: {}",
+        src.display(),
         String::from_utf8_lossy(&st.stderr)
     );
-    exe
 }
 
-/// Threads: values returned through `join` (large lists and dicts, then
-/// mutated by the joiner) and passed through channels are memcheck-clean in
-/// the built executable (docs/REGION_THREADING_MODEL.md).
-#[test]
-fn thread_handoffs_are_memcheck_clean() {
+/// The valgrind tests need valgrind; `.ci/run` installs it.
+fn require_valgrind() {
     let have = Command::new("valgrind")
         .arg("--version")
         .output()
@@ -354,13 +356,19 @@ fn thread_handoffs_are_memcheck_clean() {
         have,
         "valgrind is required for this test (.ci/run installs it)"
     );
+}
+
+/// Build each case and run it under valgrind memcheck: exit 0 (no error),
+/// and the case's expected output.
+fn assert_memcheck_clean(names: &[&str], env: &[(&str, &str)]) {
+    require_valgrind();
     let tmp = tempfile::tempdir().unwrap();
-    for name in ["thread-join-large", "thread-channels", "thread-spawn-join"] {
+    for name in names {
         let exe = build_case(name, tmp.path());
         let out = Command::new("valgrind")
             .args(["--error-exitcode=1", "-q"])
             .arg(&exe)
-            .env("OMNI_STACK_SIZE", "16777216")
+            .envs(env.iter().copied())
             .current_dir(cases_dir())
             .output()
             .unwrap();
@@ -371,8 +379,23 @@ fn thread_handoffs_are_memcheck_clean() {
             "{name} under valgrind:\n{}",
             String::from_utf8_lossy(&out.stderr)
         );
-        assert_eq!(String::from_utf8_lossy(&out.stdout), expected, "{name}");
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout),
+            expected,
+            "{name} output under valgrind"
+        );
     }
+}
+
+/// Threads: values returned through `join` (large lists and dicts, then
+/// mutated by the joiner) and passed through channels are memcheck-clean in
+/// the built executable (docs/REGION_THREADING_MODEL.md).
+#[test]
+fn thread_handoffs_are_memcheck_clean() {
+    assert_memcheck_clean(
+        &["thread-join-large", "thread-channels", "thread-spawn-join"],
+        &[("OMNI_STACK_SIZE", "16777216")],
+    );
 }
 
 /// The producer/consumer stress program, at a reduced size, runs clean
@@ -380,14 +403,7 @@ fn thread_handoffs_are_memcheck_clean() {
 /// explained there and in docs/REGION_THREADING_MODEL.md).
 #[test]
 fn thread_stress_is_helgrind_and_drd_clean() {
-    let have = Command::new("valgrind")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    assert!(
-        have,
-        "valgrind is required for this test (.ci/run installs it)"
-    );
+    require_valgrind();
     let tmp = tempfile::tempdir().unwrap();
     let text = std::fs::read_to_string(cases_dir().join("thread-stress.omni")).unwrap();
     let small = text.replace("(define N 200000)", "(define N 2000)");
@@ -395,18 +411,7 @@ fn thread_stress_is_helgrind_and_drd_clean() {
     let src = tmp.path().join("stress-small.omni");
     std::fs::write(&src, small).unwrap();
     let exe = tmp.path().join("stress-small");
-    let st = Command::new(omnic())
-        .arg("build")
-        .arg(&src)
-        .arg("-o")
-        .arg(&exe)
-        .output()
-        .unwrap();
-    assert!(
-        st.status.success(),
-        "{}",
-        String::from_utf8_lossy(&st.stderr)
-    );
+    build_source(&src, &exe);
     let supp = Path::new(env!("CARGO_MANIFEST_DIR")).join("../runtime/tests/helgrind.supp");
     for tool in ["--tool=helgrind", "--tool=drd"] {
         let out = Command::new("valgrind")
@@ -434,41 +439,15 @@ fn thread_stress_is_helgrind_and_drd_clean() {
 /// Each escape category's built executable runs clean under valgrind memcheck.
 #[test]
 fn escape_categories_are_memcheck_clean() {
-    let have = Command::new("valgrind")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    assert!(
-        have,
-        "valgrind is required for this test (.ci/run installs it)"
+    assert_memcheck_clean(
+        &[
+            "ctrr-escape-return",
+            "ctrr-escape-closure",
+            "ctrr-escape-global",
+            "ctrr-escape-older",
+        ],
+        &[],
     );
-    let tmp = tempfile::tempdir().unwrap();
-    for name in [
-        "ctrr-escape-return",
-        "ctrr-escape-closure",
-        "ctrr-escape-global",
-        "ctrr-escape-older",
-    ] {
-        let exe = build_case(name, tmp.path());
-        let out = Command::new("valgrind")
-            .args(["--error-exitcode=1", "-q"])
-            .arg(&exe)
-            .current_dir(cases_dir())
-            .output()
-            .unwrap();
-        let expected = std::fs::read_to_string(cases_dir().join(format!("{name}.out"))).unwrap();
-        assert_eq!(
-            out.status.code(),
-            Some(0),
-            "{name} under valgrind:\n{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        assert_eq!(
-            String::from_utf8_lossy(&out.stdout),
-            expected,
-            "{name} output under valgrind"
-        );
-    }
 }
 
 /// A tail-recursive loop's scope regions do not pile up: the peak number of

@@ -220,6 +220,15 @@ struct FnCtx {
     blocks: Vec<Vec<Stmt>>,
 }
 
+/// What `finish_function` needs besides the body.
+struct FunctionHead {
+    name: String,
+    kind: FunctionKind,
+    params: Vec<VarId>,
+    rest: Option<VarId>,
+    nfree: u32,
+}
+
 struct Lowerer<'a> {
     ast: &'a ast::Program,
     sources: &'a SourceMap,
@@ -432,19 +441,18 @@ impl<'a> Lowerer<'a> {
             }
             Tail::Return(Atom::Imm(NOTHING))
         });
-        let cx = self.stack.pop().unwrap();
-        let loc = self.loc(span);
-        self.functions[entry.0 as usize] = Some(Function {
-            id: entry,
-            name: "toplevel".into(),
-            kind: FunctionKind::Entry,
-            params: vec![],
-            rest: None,
-            nfree: 0,
-            nvars: cx.nvars,
+        self.finish_function(
+            entry,
+            FunctionHead {
+                name: "toplevel".into(),
+                kind: FunctionKind::Entry,
+                params: vec![],
+                rest: None,
+                nfree: 0,
+            },
             body,
-            loc,
-        });
+            span,
+        );
         Program {
             functions: self
                 .functions
@@ -459,6 +467,23 @@ impl<'a> Lowerer<'a> {
         }
     }
 
+    /// Close the function being lowered (the top of the stack) and record it.
+    fn finish_function(&mut self, id: FuncId, head: FunctionHead, body: Block, span: Span) {
+        let cx = self.stack.pop().expect("a function being lowered");
+        let loc = self.loc(span);
+        self.functions[id.0 as usize] = Some(Function {
+            id,
+            name: head.name,
+            kind: head.kind,
+            params: head.params,
+            rest: head.rest,
+            nfree: head.nfree,
+            nvars: cx.nvars,
+            body,
+            loc,
+        });
+    }
+
     fn lower_toplevel_form(&mut self, e: &Expr) -> FuncId {
         let id = self.new_func_id();
         self.stack.push(FnCtx {
@@ -471,25 +496,24 @@ impl<'a> Lowerer<'a> {
             l.lower_effect(e);
             Tail::Return(Atom::Imm(NOTHING))
         });
-        let cx = self.stack.pop().unwrap();
-        let loc = self.loc(e.span);
         let name = match &e.kind {
             ExprKind::DefineGlobal(g, _) => {
                 format!("toplevel:{}", self.globals[g.0 as usize].name)
             }
             _ => "toplevel".to_string(),
         };
-        self.functions[id.0 as usize] = Some(Function {
+        self.finish_function(
             id,
-            name,
-            kind: FunctionKind::TopLevel,
-            params: vec![],
-            rest: None,
-            nfree: 0,
-            nvars: cx.nvars,
+            FunctionHead {
+                name,
+                kind: FunctionKind::TopLevel,
+                params: vec![],
+                rest: None,
+                nfree: 0,
+            },
             body,
-            loc,
-        });
+            e.span,
+        );
         id
     }
 
@@ -545,19 +569,18 @@ impl<'a> Lowerer<'a> {
             }
             l.lower_tail(&lam.body)
         });
-        let cx = self.stack.pop().unwrap();
-        let loc = self.loc(lam.span);
-        self.functions[id.0 as usize] = Some(Function {
+        self.finish_function(
             id,
-            name: lam.name.clone().unwrap_or_else(|| "lambda".into()),
-            kind: FunctionKind::User,
-            params,
-            rest,
-            nfree: free.len() as u32,
-            nvars: cx.nvars,
+            FunctionHead {
+                name: lam.name.clone().unwrap_or_else(|| "lambda".into()),
+                kind: FunctionKind::User,
+                params,
+                rest,
+                nfree: free.len() as u32,
+            },
             body,
-            loc,
-        });
+            lam.span,
+        );
         id
     }
 
@@ -621,19 +644,18 @@ impl<'a> Lowerer<'a> {
                     };
                     Tail::Return(l.bind(op, span))
                 });
-                let cx = self.stack.pop().unwrap();
-                let loc = self.loc(span);
-                self.functions[id.0 as usize] = Some(Function {
+                self.finish_function(
                     id,
-                    name: name.to_string(),
-                    kind: FunctionKind::PrimWrapper,
-                    params,
-                    rest,
-                    nfree: 0,
-                    nvars: cx.nvars,
+                    FunctionHead {
+                        name: name.to_string(),
+                        kind: FunctionKind::PrimWrapper,
+                        params,
+                        rest,
+                        nfree: 0,
+                    },
                     body,
-                    loc,
-                });
+                    span,
+                );
                 global
             }
         };

@@ -168,15 +168,7 @@ impl Printer<'_> {
                     };
                     writeln!(out, "alloc {w} {}", self.site(s))?
                 }
-                Op::If { cond, then, els } => {
-                    writeln!(out, "if {cond} {{")?;
-                    self.block(then, depth + 1, out)?;
-                    indent(depth, out);
-                    writeln!(out, "}} else {{")?;
-                    self.block(els, depth + 1, out)?;
-                    indent(depth, out);
-                    writeln!(out, "}}")?
-                }
+                Op::If { cond, then, els } => self.if_else(cond, then, els, depth, out)?,
                 Op::GlobalGet { global, checked } => writeln!(
                     out,
                     "global-get {}{}",
@@ -221,15 +213,24 @@ impl Printer<'_> {
             Tail::Call {
                 callee: c, args, ..
             } => writeln!(out, "tail-call {} ({})", self.callee(c), atoms(args)),
-            Tail::If { cond, then, els } => {
-                writeln!(out, "if {cond} {{")?;
-                self.block(then, depth + 1, out)?;
-                indent(depth, out);
-                writeln!(out, "}} else {{")?;
-                self.block(els, depth + 1, out)?;
-                indent(depth, out);
-                writeln!(out, "}}")
-            }
+            Tail::If { cond, then, els } => self.if_else(cond, then, els, depth, out),
         }
+    }
+
+    fn if_else(
+        &self,
+        cond: &Atom,
+        then: &Block,
+        els: &Block,
+        depth: usize,
+        out: &mut String,
+    ) -> fmt::Result {
+        writeln!(out, "if {cond} {{")?;
+        self.block(then, depth + 1, out)?;
+        indent(depth, out);
+        writeln!(out, "}} else {{")?;
+        self.block(els, depth + 1, out)?;
+        indent(depth, out);
+        writeln!(out, "}}")
     }
 }
