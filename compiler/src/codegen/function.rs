@@ -21,9 +21,11 @@ use cranelift_codegen::ir::{
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Variable};
 use cranelift_module::{DataId, FuncId, Module};
 use omni_runtime::prims::PrimArity;
+use omni_runtime::region::{REGION_BUMP, REGION_CURRENT_CHUNK, REGION_LIMIT};
 use omni_runtime::value::{
     closure_info, ObjKind, BOX_VALUE, CLOSURE_APPLY, CLOSURE_CODE, CLOSURE_FREE, CLOSURE_INFO,
-    CLOSURE_NAME, FALSE, KIND_MASK, NIL, NOTHING, PAIR_CAR, PAIR_CDR, TAG_MASK, TRUE, UNBOUND,
+    CLOSURE_NAME, FALSE, HEADER_CHUNK_SHIFT, KIND_MASK, NIL, NOTHING, PAIR_CAR, PAIR_CDR,
+    PAIR_SIZE, TAG_MASK, TRUE, UNBOUND,
 };
 use std::collections::HashMap;
 
@@ -777,7 +779,7 @@ impl<M: Module> FnTx<'_, '_, '_, M> {
             Alloc::Cons(car, cdr) => {
                 let car = self.atom(car)?;
                 let cdr = self.atom(cdr)?;
-                self.call_rt1(RuntimeFn::AllocCons, &[region, car, cdr])
+                self.inline_cons(region, car, cdr)
             }
             Alloc::Box(v) => {
                 let v = self.atom(v)?;
@@ -838,6 +840,48 @@ impl<M: Module> FnTx<'_, '_, '_, M> {
                 self.call_rt1(RuntimeFn::AllocDict, &[region, argc, argv, loc])
             }
         }
+    }
+
+    /// A pair allocated by bumping the region's pointer inline (the common
+    /// case: the current chunk has room), `omni_alloc_cons` otherwise (a new
+    /// chunk is needed). Same layout and header as the runtime's
+    /// `alloc_object`: `[chunk << 16 | Pair][car][cdr]`.
+    fn inline_cons(&mut self, region: Value, car: Value, cdr: Value) -> Result<Value> {
+        let flags = MemFlagsData::trusted();
+        let bump = self.b.ins().load(W, flags, region, REGION_BUMP);
+        let limit = self.b.ins().load(W, flags, region, REGION_LIMIT);
+        let room = self.b.ins().isub(limit, bump);
+        let fits =
+            self.b
+                .ins()
+                .icmp_imm_s(IntCC::UnsignedGreaterThanOrEqual, room, PAIR_SIZE as i64);
+        let fast = self.b.create_block();
+        let slow = self.b.create_block();
+        let join = self.b.create_block();
+        let result = self.b.append_block_param(join, W);
+        self.b.set_cold_block(slow);
+        self.b.ins().brif(fits, fast, &[], slow, &[]);
+        self.b.seal_block(fast);
+        self.b.seal_block(slow);
+
+        self.b.switch_to_block(fast);
+        let next = self.b.ins().iadd_imm_s(bump, PAIR_SIZE as i64);
+        self.b.ins().store(flags, next, region, REGION_BUMP);
+        let chunk = self.b.ins().load(W, flags, region, REGION_CURRENT_CHUNK);
+        let shifted = self.b.ins().ishl_imm_s(chunk, HEADER_CHUNK_SHIFT as i64);
+        let header = self.b.ins().bor_imm_s(shifted, ObjKind::Pair as i64);
+        self.b.ins().store(flags, header, bump, 0);
+        self.b.ins().store(flags, car, bump, PAIR_CAR);
+        self.b.ins().store(flags, cdr, bump, PAIR_CDR);
+        self.b.ins().jump(join, &[bump.into()]);
+
+        self.b.switch_to_block(slow);
+        let v = self.call_rt1(RuntimeFn::AllocCons, &[region, car, cdr])?;
+        self.b.ins().jump(join, &[v.into()]);
+
+        self.b.seal_block(join);
+        self.b.switch_to_block(join);
+        Ok(result)
     }
 
     /// The region an allocation goes to. Before CTRR has run a site is

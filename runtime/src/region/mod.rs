@@ -61,6 +61,14 @@ impl AllocSite {
     pub const UNKNOWN: AllocSite = AllocSite(0);
 }
 
+/// Byte offsets of the allocation hot path in the control block, for the
+/// code generator's inline bump allocation (`[bump][limit][current_chunk]`):
+/// an object fits when `limit - bump >= size`; it then starts at `bump`,
+/// `bump` advances, and its header names `current_chunk`.
+pub const REGION_BUMP: i32 = std::mem::offset_of!(Region, bump) as i32;
+pub const REGION_LIMIT: i32 = std::mem::offset_of!(Region, limit) as i32;
+pub const REGION_CURRENT_CHUNK: i32 = std::mem::offset_of!(Region, current_chunk) as i32;
+
 /// Size of the inline first buffer in every control block.
 pub const INLINE_BUFFER_BYTES: usize = 512;
 const INLINE_WORDS: usize = INLINE_BUFFER_BYTES / 8;
