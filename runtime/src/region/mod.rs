@@ -115,6 +115,8 @@ pub struct Region {
     merged_into: *mut Region,
     /// Link in the thread's free-block list while pooled.
     pool_next: *mut Region,
+    /// The next older open scope region of the owning thread (pool.rs).
+    open_below: *mut Region,
     // --- accounting
     /// Bytes in chunks other than the current one (and merged-in bytes).
     retired_bytes: usize,

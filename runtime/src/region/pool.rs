@@ -92,10 +92,11 @@ mod cache {
         pub seq_next: Cell<u64>,
         pub seq_end: Cell<u64>,
         pub open_scopes: Cell<u32>,
-        /// The thread's open scope regions, oldest first (scopes nest, so
-        /// this is a stack). The store barrier's merge uses it to find the
-        /// regions between two in the age order.
-        pub open: std::cell::RefCell<Vec<*mut Region>>,
+        /// The youngest open scope region of the thread; each region links
+        /// to the next older one (`Region::open_below`). Scopes nest, so this
+        /// is a stack. The store barrier's merge uses it to find the regions
+        /// between two in the age order.
+        pub open_top: Cell<*mut Region>,
         pub serial: Cell<u64>,
     }
 
@@ -109,7 +110,7 @@ mod cache {
                 seq_next: Cell::new(0),
                 seq_end: Cell::new(0),
                 open_scopes: Cell::new(0),
-                open: std::cell::RefCell::new(Vec::new()),
+                open_top: Cell::new(std::ptr::null_mut()),
                 serial: Cell::new(0),
             }
         }
@@ -187,7 +188,10 @@ pub fn begin_region(parent_depth: Option<u32>) -> RegionStart {
                 c.free_block_count.set(c.free_block_count.get() - 1);
                 (b, false)
             };
-            c.open.borrow_mut().push(block);
+            // SAFETY: `block` is an unused control block handed to this
+            // thread; linking it writes only its `open_below` field.
+            unsafe { std::ptr::addr_of_mut!((*block).open_below).write(c.open_top.get()) };
+            c.open_top.set(block);
             RegionStart {
                 block,
                 fresh,
@@ -216,11 +220,24 @@ pub fn end_scope(r: *mut Region) {
     #[cfg(not(loom))]
     let _ = cache::CACHE.try_with(|c| {
         c.open_scopes.set(c.open_scopes.get().saturating_sub(1));
-        let mut open = c.open.borrow_mut();
-        if open.last() == Some(&r) {
-            open.pop();
-        } else if let Some(i) = open.iter().rposition(|x| *x == r) {
-            open.remove(i);
+        // SAFETY: the open stack links control blocks of this thread whose
+        // scopes have not ended, so every link read here is a live block.
+        unsafe {
+            let top = c.open_top.get();
+            if top == r {
+                c.open_top.set((*r).open_below);
+                return;
+            }
+            // Not the innermost scope (scopes ended out of order): unlink it.
+            let mut above = top;
+            while !above.is_null() {
+                let below = (*above).open_below;
+                if below == r {
+                    (*above).open_below = (*r).open_below;
+                    return;
+                }
+                above = below;
+            }
         }
     });
     #[cfg(loom)]
@@ -231,9 +248,17 @@ pub fn end_scope(r: *mut Region) {
 pub fn open_regions() -> Vec<*mut Region> {
     #[cfg(not(loom))]
     {
-        cache::CACHE
-            .try_with(|c| c.open.borrow().clone())
-            .unwrap_or_default()
+        let mut out = Vec::new();
+        let _ = cache::CACHE.try_with(|c| {
+            let mut r = c.open_top.get();
+            while !r.is_null() {
+                out.push(r);
+                // SAFETY: as in `end_scope`: linked blocks are open scopes.
+                r = unsafe { (*r).open_below };
+            }
+        });
+        out.reverse();
+        out
     }
     #[cfg(loom)]
     Vec::new()
