@@ -450,6 +450,20 @@ fn escape_categories_are_memcheck_clean() {
     );
 }
 
+/// The store-barrier program (issue 5) is memcheck-clean with either repair:
+/// merge (threshold 0) and transmigration (huge threshold).
+#[test]
+fn barrier_repairs_are_memcheck_clean() {
+    assert_memcheck_clean(
+        &["barrier-keep-merge", "barrier-cycle"],
+        &[("OMNI_MERGE_THRESHOLD_BYTES", "0")],
+    );
+    assert_memcheck_clean(
+        &["barrier-keep-merge", "barrier-cycle"],
+        &[("OMNI_MERGE_THRESHOLD_BYTES", "18446744073709551614")],
+    );
+}
+
 /// A tail-recursive loop's scope regions do not pile up: the peak number of
 /// live regions is the same for 10^5 and 10^6 iterations.
 #[test]
@@ -475,8 +489,12 @@ fn loop_regions_do_not_grow_with_iterations() {
         small, large,
         "regions_peak_live grew with the iteration count"
     );
-    // And the loop really made a region per iteration.
-    assert!(created_large >= 1_000_000 && created_small >= 100_000);
+    // And the loop really made a region per iteration, for each count.
+    assert!(
+        created_small >= 100_000 && created_small < 200_000,
+        "{created_small}"
+    );
+    assert!(created_large >= 1_000_000, "{created_large}");
 }
 
 /// `--dump-ctrr` golden files: `tests/ctrr/NAME.omni` → `NAME.dump`.
