@@ -12,14 +12,13 @@
 
 mod common;
 
-use common::{child_scenario, run_child};
+use common::{child_scenario, list, run_child, walk};
 use omni_runtime::barrier::*;
 use omni_runtime::dict::{alloc_dict, dict_get, dict_set};
 use omni_runtime::object::*;
 use omni_runtime::region::*;
 use omni_runtime::stats::{self, Counter};
 use omni_runtime::value::*;
-use std::collections::HashSet;
 use std::sync::{Mutex, MutexGuard};
 
 static SERIAL: Mutex<()> = Mutex::new(());
@@ -56,35 +55,11 @@ impl Delta {
     }
 }
 
-unsafe fn list(r: *mut Region, from: i64, n: i64) -> Value {
-    let mut l = NIL;
-    for i in (from..from + n).rev() {
-        l = alloc_pair(r, make_int(i), l);
-    }
-    l
-}
-
 unsafe fn last_pair(mut l: Value) -> Value {
     while is_pair(cdr(l)) {
         l = cdr(l);
     }
     l
-}
-
-/// Visit every object reachable from `v`; `check` sees each once.
-unsafe fn walk(v: Value, check: &mut dyn FnMut(Value)) -> usize {
-    let mut seen = HashSet::new();
-    let mut stack = vec![v];
-    while let Some(x) = stack.pop() {
-        if !is_ptr(x) || !seen.insert(x) {
-            continue;
-        }
-        check(x);
-        let kind = (*(x as *const u64) & KIND_MASK) as u8;
-        let meta = omni_runtime::metadata::metadata(kind);
-        (meta.trace)(x, &mut |slot| stack.push(*slot));
-    }
-    seen.len()
 }
 
 /// The Region Closure Property for `root` stored in an object of `dst`:

@@ -6,37 +6,12 @@
 
 mod common;
 
-use common::{assert_aborted_with, child_scenario, run_child};
+use common::{assert_aborted_with, child_scenario, list, run_child, walk};
 use omni_runtime::dict::{alloc_dict, dict_get, dict_set};
 use omni_runtime::object::*;
 use omni_runtime::region::*;
 use omni_runtime::transmigrate::{transmigrate, transmigrate_counted, transmigrate_younger_than};
 use omni_runtime::value::*;
-
-/// Every pointer reachable from `v` (not crossing into regions other than
-/// those listed in `allowed`) satisfies `check`; returns the objects seen.
-unsafe fn walk(v: Value, check: &mut dyn FnMut(Value)) -> usize {
-    let mut seen = std::collections::HashSet::new();
-    let mut stack = vec![v];
-    while let Some(x) = stack.pop() {
-        if !is_ptr(x) || !seen.insert(x) {
-            continue;
-        }
-        check(x);
-        let kind = (*(x as *const u64) & KIND_MASK) as u8;
-        let meta = omni_runtime::metadata::metadata(kind);
-        (meta.trace)(x, &mut |slot| stack.push(*slot));
-    }
-    seen.len()
-}
-
-unsafe fn list(r: *mut Region, n: i64) -> Value {
-    let mut l = NIL;
-    for i in (0..n).rev() {
-        l = alloc_pair(r, make_int(i), l);
-    }
-    l
-}
 
 unsafe fn tree(r: *mut Region, depth: u32) -> Value {
     if depth == 0 {
@@ -61,7 +36,7 @@ fn a_long_list_is_copied_iteratively_and_survives_its_source() {
         let dst = region_create();
         let src = region_create();
         let n = 200_000; // deep enough to overflow a recursive copier's stack
-        let l = list(src, n);
+        let l = list(src, 0, n);
         let out = transmigrate_counted(l, src, dst);
         assert_eq!(out.objects, n as u64);
         assert_eq!(out.bytes, n as u64 * PAIR_SIZE as u64);
@@ -149,7 +124,7 @@ fn every_object_kind_goes_through_its_metadata_payloads_included() {
         // Poison (debug) or reuse the source before reading the copy.
         region_exit(src);
         let junk = region_create();
-        let _ = list(junk, 1000);
+        let _ = list(junk, 0, 1000);
         let c2 = out.value;
         assert_eq!(region_of(c2), dst);
         let d2 = closure_free(c2, 0);
@@ -239,7 +214,7 @@ fn merged_objects_are_no_longer_in_the_young_domain() {
         let old = region_create();
         let dst = region_create();
         let young = region_create();
-        let merged = list(young, 10);
+        let merged = list(young, 0, 10);
         region_merge(young, old).unwrap();
         let fresh = alloc_pair(young, make_int(0), merged);
         let out = transmigrate_counted(fresh, young, dst);

@@ -1,11 +1,49 @@
-//! Shared helpers of the runtime's integration tests: the child-process
-//! pattern for aborts (a test re-runs its own test binary with
+//! Shared helpers of the runtime's integration tests: building and walking
+//! value graphs, and the child-process pattern for aborts (a test re-runs its own test binary with
 //! `OMNI_CHILD_SCENARIO` set, the child performs the misuse and must abort,
 //! the parent checks the exit status and the stderr message).
 
 #![allow(dead_code)]
 
+use omni_runtime::object::alloc_pair;
+use omni_runtime::region::Region;
+use omni_runtime::value::{is_ptr, make_int, Value, KIND_MASK, NIL};
 use std::process::{Command, Output};
+
+/// The list `(from from+1 ... from+n-1)` allocated in `r`.
+///
+/// # Safety
+/// `r` is a live region of the calling thread.
+pub unsafe fn list(r: *mut Region, from: i64, n: i64) -> Value {
+    let mut l = NIL;
+    for i in (from..from + n).rev() {
+        // SAFETY: caller contract.
+        l = unsafe { alloc_pair(r, make_int(i), l) };
+    }
+    l
+}
+
+/// Visit every object reachable from `v` through the metadata's `trace`;
+/// `check` sees each once. Returns the number of objects.
+///
+/// # Safety
+/// Everything reachable from `v` is live.
+pub unsafe fn walk(v: Value, check: &mut dyn FnMut(Value)) -> usize {
+    let mut seen = std::collections::HashSet::new();
+    let mut stack = vec![v];
+    while let Some(x) = stack.pop() {
+        if !is_ptr(x) || !seen.insert(x) {
+            continue;
+        }
+        check(x);
+        // SAFETY: `x` is a live object (caller contract): it has a header.
+        let kind = unsafe { (*(x as *const u64) & KIND_MASK) as u8 };
+        let meta = omni_runtime::metadata::metadata(kind);
+        // SAFETY: as above; `trace` visits the object's value slots.
+        unsafe { (meta.trace)(x, &mut |slot| stack.push(*slot)) };
+    }
+    seen.len()
+}
 
 pub const SCENARIO_VAR: &str = "OMNI_CHILD_SCENARIO";
 
