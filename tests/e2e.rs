@@ -229,6 +229,7 @@ cases!(
     err_malformed_let,
     err_special_arity,
     ctrr_build_sum,
+    match_quoted_lists,
     ctrr_loop_drop,
     ctrr_binary_trees,
     ctrr_escape_return,

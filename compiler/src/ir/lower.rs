@@ -1121,9 +1121,13 @@ impl<'a> Lowerer<'a> {
             QuotedDatum::Float(x) => self.literal(&Literal::Float(x)),
             QuotedDatum::Str(s) => self.literal(&Literal::Str(s)),
             QuotedDatum::Symbol(s) => self.constant(format!("y:{s}"), Const::Symbol(s)),
+            // A quoted structure is one constant per `quote` in the program:
+            // not deduplicated (by span or content), so a synthesized quote
+            // never aliases another literal.
             other => {
-                let key = format!("d:{}:{}:{}", d.span.file, d.span.start, d.span.end);
-                self.constant(key, Const::Datum(other))
+                let id = ConstId(self.consts.len() as u32);
+                self.consts.push(Const::Datum(other));
+                Atom::Const(id)
             }
         }
     }
