@@ -228,6 +228,7 @@ cases!(
     err_bad_escape,
     err_malformed_let,
     err_special_arity,
+    err_quote_arity,
     ctrr_build_sum,
     match_quoted_lists,
     ctrr_loop_drop,

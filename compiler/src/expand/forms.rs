@@ -27,7 +27,7 @@ pub(super) fn expect_args(
     Err(ExpandError::new(
         format!(
             "`{form}` expects {expected} argument{}, got {}",
-            plural(min.max(2)),
+            plural(if min == max { min } else { 2 }),
             args.len()
         ),
         span,
