@@ -432,7 +432,7 @@ fn thread_stress_is_helgrind_and_drd_clean() {
         );
         assert_eq!(
             String::from_utf8_lossy(&out.stdout),
-            "2000\ntrue\ntrue\n",
+            "2000\ntrue\n4\n",
             "{tool}"
         );
     }
