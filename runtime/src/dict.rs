@@ -351,6 +351,20 @@ fn hash_bounded(v: Value, depth: u32) -> u64 {
 /// work list), so long lists do not recurse; structures that are cyclic and
 /// not identical may not terminate, as in Scheme.
 pub fn values_equal(a: Value, b: Value) -> bool {
+    // Fast paths without the work list (dict keys are mostly these): the
+    // same word, an immediate (equal only to itself), two strings.
+    if a == b {
+        return true;
+    }
+    match (kind_of(a), kind_of(b)) {
+        (None, _) | (_, None) => return false,
+        (Some(ka), Some(kb)) if ka != kb => return false,
+        (Some(k), _) if k == ObjKind::String as u8 => {
+            // SAFETY: both are strings (kinds checked above).
+            return unsafe { string_bytes(a) == string_bytes(b) };
+        }
+        _ => {}
+    }
     let mut work = vec![(a, b)];
     while let Some((x, y)) = work.pop() {
         if x == y {
