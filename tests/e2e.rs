@@ -145,15 +145,32 @@ fn run_case(name: &str) {
     let src = dir.join(format!("{name}.omni"));
     assert!(src.exists(), "missing {}", src.display());
     let exp = expectations(name);
-    let mut failures = Vec::new();
+    let failures = run_both_modes(name, &src, &dir, &[], &exp);
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
 
-    let mut cmd = Command::new(omnic());
-    cmd.arg("run")
-        .arg(&src)
-        .current_dir(&dir)
-        .envs(exp.env.iter().cloned());
-    let out = cmd.output().expect("running omnic");
-    if let Err(e) = check("run", name, &out, &exp) {
+/// `omnic run SRC -- ARGS` and `omnic build SRC` + the executable with
+/// ARGS, both from `dir`, checked against `exp`; the failures found. A
+/// compile error must be reported the same way by `build`.
+fn run_both_modes(
+    name: &str,
+    src: &Path,
+    dir: &Path,
+    args: &[String],
+    exp: &Expect,
+) -> Vec<String> {
+    let mut failures = Vec::new();
+    let mut run = Command::new(omnic());
+    run.arg("run").arg(src);
+    if !args.is_empty() {
+        run.arg("--").args(args);
+    }
+    let out = run
+        .current_dir(dir)
+        .envs(exp.env.iter().cloned())
+        .output()
+        .expect("running omnic");
+    if let Err(e) = check("run", name, &out, exp) {
         failures.push(e);
     }
 
@@ -161,28 +178,26 @@ fn run_case(name: &str) {
     let exe = tmp.path().join(name);
     let build = Command::new(omnic())
         .arg("build")
-        .arg(&src)
+        .arg(src)
         .arg("-o")
         .arg(&exe)
         .output()
         .expect("omnic build");
-    let compile_error = !build.status.success();
-    if compile_error {
-        // A compile error must be reported the same way by `build`.
-        if let Err(e) = check("build", name, &build, &exp) {
-            failures.push(e);
-        }
-    } else {
+    let result = if build.status.success() {
         let out = Command::new(&exe)
-            .current_dir(&dir)
+            .args(args)
+            .current_dir(dir)
             .envs(exp.env.iter().cloned())
             .output()
             .expect("run exe");
-        if let Err(e) = check("exe", name, &out, &exp) {
-            failures.push(e);
-        }
+        check("exe", name, &out, exp)
+    } else {
+        check("build", name, &build, exp)
+    };
+    if let Err(e) = result {
+        failures.push(e);
     }
-    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+    failures
 }
 
 macro_rules! cases {
@@ -630,41 +645,7 @@ fn examples_run() {
             fails: false,
             env: vec![],
         };
-        let out = Command::new(omnic())
-            .arg("run")
-            .arg(&src)
-            .arg("--")
-            .args(&args)
-            .current_dir(&dir)
-            .output()
-            .expect("running omnic");
-        if let Err(e) = check("run", name, &out, &exp) {
-            failures.push(e);
-        }
-        let tmp = tempfile::tempdir().expect("temp dir");
-        let exe = tmp.path().join(name);
-        let build = Command::new(omnic())
-            .arg("build")
-            .arg(&src)
-            .arg("-o")
-            .arg(&exe)
-            .output()
-            .expect("omnic build");
-        if !build.status.success() {
-            failures.push(format!(
-                "[build] {name}: {}",
-                String::from_utf8_lossy(&build.stderr)
-            ));
-            continue;
-        }
-        let out = Command::new(&exe)
-            .args(&args)
-            .current_dir(&dir)
-            .output()
-            .expect("run exe");
-        if let Err(e) = check("exe", name, &out, &exp) {
-            failures.push(e);
-        }
+        failures.extend(run_both_modes(name, &src, &dir, &args, &exp));
     }
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
 }

@@ -186,18 +186,8 @@ fn parse_typedef(items: &[Datum]) -> Result<Option<TypeDef<'_>>> {
                     "malformed field",
                 );
             };
-            let ty = match xs.get(j + 1) {
-                Some(
-                    t @ Datum {
-                        kind: DatumKind::Kind(_),
-                        ..
-                    },
-                ) => {
-                    j += 1;
-                    Some(t)
-                }
-                _ => None,
-            };
+            let ty = type_after(xs, j);
+            j += ty.is_some() as usize;
             if fields.iter().any(|(g, _, _)| *g == f) {
                 return err(format!("duplicate field `{f}`"), xs[j].span, "duplicate");
             }
@@ -277,18 +267,8 @@ pub(super) fn param_types(params: &[Datum]) -> Vec<(String, Option<Datum>)> {
                     match xs[j].as_sym() {
                         Some("..") => break,
                         Some(n) => {
-                            let ty = match xs.get(j + 1) {
-                                Some(
-                                    t @ Datum {
-                                        kind: DatumKind::Kind(_),
-                                        ..
-                                    },
-                                ) => {
-                                    j += 1;
-                                    Some(t.clone())
-                                }
-                                _ => None,
-                            };
+                            let ty = type_after(xs, j).cloned();
+                            j += ty.is_some() as usize;
                             out.push((n.to_string(), ty));
                         }
                         None => {}
@@ -1096,4 +1076,10 @@ impl Expander {
             span,
         ))
     }
+}
+
+/// The `{Type}` right after the name at `xs[j]`, if there is one.
+fn type_after(xs: &[Datum], j: usize) -> Option<&Datum> {
+    xs.get(j + 1)
+        .filter(|t| matches!(t.kind, DatumKind::Kind(_)))
 }

@@ -520,7 +520,7 @@ impl<'a> Lowerer<'a> {
     fn lower_lambda(&mut self, lam: &Rc<Lambda>) -> FuncId {
         let key = Rc::as_ptr(lam);
         let id = self.func_for(key);
-        let free = self.an.free.get(&key).cloned().unwrap_or_default();
+        let free = self.free_of(lam);
         let mut cx = FnCtx {
             id,
             nvars: 0,
@@ -584,15 +584,19 @@ impl<'a> Lowerer<'a> {
         id
     }
 
-    /// The closure value of a lambda: allocate it with its captured slots.
-    fn make_closure(&mut self, lam: &Rc<Lambda>, span: Span) -> Atom {
-        let func = self.lower_lambda(lam);
-        let free = self
-            .an
+    /// The locals a lambda captures, in slot order.
+    fn free_of(&self, lam: &Rc<Lambda>) -> Vec<LocalId> {
+        self.an
             .free
             .get(&Rc::as_ptr(lam))
             .cloned()
-            .unwrap_or_default();
+            .unwrap_or_default()
+    }
+
+    /// The closure value of a lambda: allocate it with its captured slots.
+    fn make_closure(&mut self, lam: &Rc<Lambda>, span: Span) -> Atom {
+        let func = self.lower_lambda(lam);
+        let free = self.free_of(lam);
         let atoms: Vec<Atom> = free.iter().map(|l| self.raw_local(*l, span)).collect();
         let site = self.site(AllocKind::Closure, span);
         self.bind(
@@ -872,12 +876,7 @@ impl<'a> Lowerer<'a> {
                 continue;
             }
             let func = self.lower_lambda(lam);
-            let free = self
-                .an
-                .free
-                .get(&Rc::as_ptr(lam))
-                .cloned()
-                .unwrap_or_default();
+            let free = self.free_of(lam);
             let mut atoms = Vec::new();
             for (i, f) in free.iter().enumerate() {
                 // A sibling not allocated yet (or the closure itself) is

@@ -297,11 +297,13 @@ pub fn global_region() -> *mut Region {
     if !g.is_null() {
         return g;
     }
-    init_global()
+    init_immortal(global_cell())
 }
 
+/// Create an immortal region (global or shared) and publish it in `cell`;
+/// when two threads race, the loser's block goes back to the pool.
 #[cold]
-fn init_global() -> *mut Region {
+fn init_immortal(cell: &PublishedPtr<Region>) -> *mut Region {
     let start = pool::RegionStart {
         block: pool::system_block(),
         fresh: true,
@@ -311,7 +313,7 @@ fn init_global() -> *mut Region {
     };
     // SAFETY: a fresh block.
     let r = unsafe { init_block(&start, AllocSite::UNKNOWN, true) };
-    let winner = global_cell().ptr_publish_once(r);
+    let winner = cell.ptr_publish_once(r);
     if winner != r {
         stats::region_reclaimed(0, 0);
         // SAFETY: `r` never escaped this function.
@@ -342,33 +344,13 @@ pub fn shared_region() -> *mut Region {
     if !g.is_null() {
         return g;
     }
-    init_shared()
+    init_immortal(shared_cell())
 }
 
 crate::atomics::runtime_static!(SHARED_REGION: PublishedPtr<Region> = PublishedPtr::new(); fn shared_cell);
 
 /// Serialises allocation in the shared region.
 static SHARED_ALLOC: std::sync::Mutex<()> = std::sync::Mutex::new(());
-
-#[cold]
-fn init_shared() -> *mut Region {
-    let start = pool::RegionStart {
-        block: pool::system_block(),
-        fresh: true,
-        seq: 0,
-        depth: 0,
-        owner: 0,
-    };
-    // SAFETY: a fresh block.
-    let r = unsafe { init_block(&start, AllocSite::UNKNOWN, true) };
-    let winner = shared_cell().ptr_publish_once(r);
-    if winner != r {
-        stats::region_reclaimed(0, 0);
-        // SAFETY: `r` never escaped this function.
-        unsafe { pool::give_block(r) };
-    }
-    winner
-}
 
 /// Run `f` with the shared region, holding its allocation lock: `f` may
 /// allocate in it from any thread. `f` must not call back into
