@@ -231,7 +231,7 @@ pub fn analyse(prog: &Program) -> Analysis {
             let mut changed = false;
             for node in &scc {
                 let fid = graph[*node];
-                let facts = solve(prog, &prog.functions[fid.0 as usize], &summaries);
+                let facts = solve(&prog.functions[fid.0 as usize], &summaries);
                 let s = summary_of(&prog.functions[fid.0 as usize], &facts, &summaries);
                 if s != summaries[fid.0 as usize] {
                     summaries[fid.0 as usize] = s;
@@ -244,7 +244,7 @@ pub fn analyse(prog: &Program) -> Analysis {
         }
     }
     let facts = (0..n)
-        .map(|i| solve(prog, &prog.functions[i], &summaries))
+        .map(|i| solve(&prog.functions[i], &summaries))
         .collect();
     Analysis { summaries, facts }
 }
@@ -406,17 +406,10 @@ impl Constraints {
         }
     }
 
-    fn block(
-        &mut self,
-        prog: &Program,
-        f: &Function,
-        summaries: &[Summary],
-        b: &Block,
-        join: Option<Node>,
-    ) {
+    fn block(&mut self, f: &Function, summaries: &[Summary], b: &Block, join: Option<Node>) {
         for st in &b.stmts {
             let Some(d) = st.var.map(Node::Var) else {
-                self.effect(prog, f, summaries, st);
+                self.effect(f, summaries, st);
                 continue;
             };
             match &st.op {
@@ -452,13 +445,13 @@ impl Constraints {
                     }
                 },
                 Op::If { then, els, .. } => {
-                    self.block(prog, f, summaries, then, Some(d));
-                    self.block(prog, f, summaries, els, Some(d));
+                    self.block(f, summaries, then, Some(d));
+                    self.block(f, summaries, els, Some(d));
                 }
                 Op::GlobalGet { .. } | Op::CheckBound { .. } | Op::RegionCreate => {}
                 Op::EnvGet(_) => self.edges.push((d, Node::Env)),
                 Op::BoxGet(cell) => self.outlives(cell, d),
-                _ => self.effect(prog, f, summaries, st),
+                _ => self.effect(f, summaries, st),
             }
         }
         match &b.tail {
@@ -474,14 +467,14 @@ impl Constraints {
             }
             Tail::Call { callee, args, .. } => self.tail_call(callee, args),
             Tail::If { then, els, .. } => {
-                self.block(prog, f, summaries, then, join);
-                self.block(prog, f, summaries, els, join);
+                self.block(f, summaries, then, join);
+                self.block(f, summaries, els, join);
             }
         }
     }
 
     /// Statements whose value is not used as a variable.
-    fn effect(&mut self, prog: &Program, f: &Function, summaries: &[Summary], st: &Stmt) {
+    fn effect(&mut self, f: &Function, summaries: &[Summary], st: &Stmt) {
         match &st.op {
             Op::GlobalSet { value, .. } if f.kind == FunctionKind::TopLevel => {
                 if let Some(n) = atom_node(value) {
@@ -495,8 +488,8 @@ impl Constraints {
                 }
             }
             Op::If { then, els, .. } => {
-                self.block(prog, f, summaries, then, None);
-                self.block(prog, f, summaries, els, None);
+                self.block(f, summaries, then, None);
+                self.block(f, summaries, els, None);
             }
             _ => {}
         }
@@ -504,9 +497,9 @@ impl Constraints {
 }
 
 /// Solve one function's constraints under the given callee summaries.
-fn solve(prog: &Program, f: &Function, summaries: &[Summary]) -> FunctionFacts {
+fn solve(f: &Function, summaries: &[Summary]) -> FunctionFacts {
     let mut c = Constraints::default();
-    c.block(prog, f, summaries, &f.body, None);
+    c.block(f, summaries, &f.body, None);
     let mut succ: HashMap<Node, Vec<Node>> = HashMap::new();
     for (from, to) in &c.edges {
         succ.entry(*from).or_default().push(*to);
@@ -529,6 +522,5 @@ fn solve(prog: &Program, f: &Function, summaries: &[Summary]) -> FunctionFacts {
             }
         }
     }
-    let _ = prog;
     FunctionFacts { level, cause }
 }

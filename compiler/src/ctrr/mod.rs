@@ -76,10 +76,7 @@ pub fn run(prog: &mut Program) -> CtrrReport {
             };
             if let Some(site) = site {
                 let (level, why) = match st.var {
-                    Some(v) => (
-                        facts.level_of(Node::Var(v)),
-                        reason(prog, f, facts, Node::Var(v)),
-                    ),
+                    Some(v) => (facts.level_of(Node::Var(v)), reason(facts, Node::Var(v))),
                     None => (Lifetime::Local, "result unused".to_string()),
                 };
                 let e = site_level.entry(site).or_insert((level, why.clone(), f.id));
@@ -242,7 +239,7 @@ fn summary_text(f: &Function, s: &analysis::Summary) -> String {
 }
 
 /// Human-readable reason for a node's lifetime.
-fn reason(prog: &Program, f: &Function, facts: &FunctionFacts, n: Node) -> String {
+fn reason(facts: &FunctionFacts, n: Node) -> String {
     let mut chain = Vec::new();
     let mut cur = n;
     for _ in 0..8 {
@@ -271,7 +268,6 @@ fn reason(prog: &Program, f: &Function, facts: &FunctionFacts, n: Node) -> Strin
             }
         }
     }
-    let _ = (prog, f);
     chain.join(", ")
 }
 

@@ -771,23 +771,7 @@ impl<'a> Lowerer<'a> {
             }
             ExprKind::SetLocal(l, v) => {
                 let value = self.lower(v);
-                if self.an.boxed(*l) {
-                    let cell = self.raw_local(*l, span);
-                    self.push(
-                        None,
-                        Op::BoxSet {
-                            cell,
-                            value,
-                            barrier: true,
-                        },
-                        span,
-                    );
-                } else {
-                    let Some(Access::Var(var)) = self.cx().access.get(l).copied() else {
-                        panic!("assigned local without a variable")
-                    };
-                    self.push(Some(var), Op::Move(value), span);
-                }
+                self.assign_local(*l, value, span);
                 Atom::Imm(NOTHING)
             }
             ExprKind::SetGlobal(g, v) | ExprKind::DefineGlobal(g, v) => {
@@ -840,7 +824,7 @@ impl<'a> Lowerer<'a> {
                 self.lower_scope(body)
             }
             ExprKind::Letrec(bs, body) => {
-                self.lower_letrec(bs, e.span);
+                self.lower_letrec(bs);
                 self.lower_scope(body)
             }
             ExprKind::Seq(xs) if !xs.is_empty() => {
@@ -853,7 +837,7 @@ impl<'a> Lowerer<'a> {
         }
     }
 
-    fn lower_letrec(&mut self, bs: &[(LocalId, Expr)], span: Span) {
+    fn lower_letrec(&mut self, bs: &[(LocalId, Expr)]) {
         // 1. Slots for the non-lambda bindings, UNBOUND until initialised.
         for (l, init) in bs {
             if !self.is_closure_binding(*l, init) {
@@ -920,25 +904,30 @@ impl<'a> Lowerer<'a> {
                 continue;
             }
             let value = self.lower(init);
-            if self.an.boxed(*l) {
-                let cell = self.raw_local(*l, init.span);
-                self.push(
-                    None,
-                    Op::BoxSet {
-                        cell,
-                        value,
-                        barrier: true,
-                    },
-                    init.span,
-                );
-            } else {
-                let Some(Access::Var(v)) = self.cx().access.get(l).copied() else {
-                    unreachable!()
-                };
-                self.push(Some(v), Op::Move(value), init.span);
-            }
+            self.assign_local(*l, value, init.span);
         }
-        let _ = span;
+    }
+
+    /// Store into an existing local: through its box (with the store
+    /// barrier) when it is boxed, else a move into its variable.
+    fn assign_local(&mut self, l: LocalId, value: Atom, span: Span) {
+        if self.an.boxed(l) {
+            let cell = self.raw_local(l, span);
+            self.push(
+                None,
+                Op::BoxSet {
+                    cell,
+                    value,
+                    barrier: true,
+                },
+                span,
+            );
+        } else {
+            let Some(Access::Var(var)) = self.cx().access.get(&l).copied() else {
+                panic!("assigned local without a variable")
+            };
+            self.push(Some(var), Op::Move(value), span);
+        }
     }
 
     fn is_closure_binding(&self, l: LocalId, init: &Expr) -> bool {
