@@ -43,6 +43,7 @@ pub fn runtime_symbols() -> Vec<(&'static str, usize)> {
             error::omni_rt_set_locs as *const () as usize,
         ),
         ("omni_rt_main", rt::omni_rt_main as *const () as usize),
+        ("omni_rt_resolve", rt::omni_rt_resolve as *const () as usize),
         (
             "omni_store_barrier",
             barrier::omni_store_barrier as *const () as usize,

@@ -33,6 +33,7 @@
 
 use crate::atomics::ConfigWord;
 use crate::metadata::metadata;
+use crate::object::resolve;
 use crate::region::{
     global_region, is_older_or_same, merge_permitted, open_regions, region_bytes, region_merge,
     region_of, MergeRefusal, Region,
@@ -162,6 +163,8 @@ pub unsafe fn store_into(dst: *mut Region, value: Value) -> Value {
 /// # Safety
 /// As [`store_into`].
 pub unsafe fn store_into_outcome(dst: *mut Region, value: Value) -> StoreOutcome {
+    // A forwarded original is never stored: the copy is the object.
+    let value = resolve(value);
     if !is_ptr(value) {
         return StoreOutcome {
             value,
@@ -249,6 +252,7 @@ unsafe fn scan_young(s: &mut Scan, root: Value, dst: *mut Region) {
     s.regions.clear();
     s.stack.push(root);
     while let Some(v) = s.stack.pop() {
+        let v = resolve(v);
         // SAFETY: `v` is reachable from a live value, hence live.
         unsafe {
             if !is_ptr(v) {
@@ -341,6 +345,7 @@ fn fallback(dst: *mut Region, value: Value, why: MergeRefusal) -> StoreOutcome {
 /// `container` is a live heap object, `value` a live value, both of this thread.
 #[no_mangle]
 pub unsafe extern "C" fn omni_store_barrier(container: Value, value: Value) -> Value {
+    let container = resolve(container);
     // SAFETY: the container is a live object, so its region is readable.
     // A spawned thread may not mutate another thread's object
     // (docs/REGION_THREADING_MODEL.md).

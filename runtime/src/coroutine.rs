@@ -52,6 +52,7 @@ pub extern "C" fn omni_rt_set_apply_trampoline(addr: usize) {
 /// Call closure `f` with the elements of `list` as arguments; its result
 /// goes to region `r`. Raises "not a function" / arity errors like a call.
 pub fn apply_closure(f: Value, r: *mut Region, list: Value, loc: u32) -> Value {
+    let f = crate::object::resolve(f);
     if !crate::object::is_closure(f) {
         crate::error::raise(crate::rt::not_fn_message(f), loc);
     }

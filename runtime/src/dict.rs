@@ -163,7 +163,7 @@ unsafe fn rebuild(d: Value, new_cap: usize) {
 /// `d` must be a dict.
 pub unsafe fn dict_get(d: Value, key: Value) -> Option<Value> {
     // SAFETY: `find` returns a live entry number.
-    unsafe { find(d, key, hash_value(key)).map(|e| *entry(d, e).add(2)) }
+    unsafe { find(d, key, hash_value(key)).map(|e| resolve(*entry(d, e).add(2))) }
 }
 
 /// Set `key` to `val`: an existing key keeps its position; a new key goes
@@ -224,7 +224,7 @@ pub unsafe fn dict_entries(d: Value) -> Vec<(Value, Value)> {
         for i in 0..used {
             let e = entry(d, i);
             if *e.add(1) != UNBOUND {
-                out.push((*e.add(1), *e.add(2)));
+                out.push((resolve(*e.add(1)), resolve(*e.add(2))));
             }
         }
         out
@@ -300,6 +300,7 @@ pub fn hash_value(v: Value) -> u64 {
 }
 
 fn hash_bounded(v: Value, depth: u32) -> u64 {
+    let v = resolve(v);
     let Some(kind) = kind_of(v) else {
         return mix(v);
     };
@@ -356,6 +357,10 @@ pub fn values_equal(a: Value, b: Value) -> bool {
     if a == b {
         return true;
     }
+    let (a, b) = (resolve(a), resolve(b));
+    if a == b {
+        return true;
+    }
     match (kind_of(a), kind_of(b)) {
         (None, _) | (_, None) => return false,
         (Some(ka), Some(kb)) if ka != kb => return false,
@@ -367,6 +372,7 @@ pub fn values_equal(a: Value, b: Value) -> bool {
     }
     let mut work = vec![(a, b)];
     while let Some((x, y)) = work.pop() {
+        let (x, y) = (resolve(x), resolve(y));
         if x == y {
             continue;
         }

@@ -220,7 +220,7 @@ prim_fixed!(omni_prim_caught_p() => |_| Ok(make_bool(CAUGHT.with(|f| f.get()))))
 /// `region` must be live; the argument a valid value.
 #[no_mangle]
 pub unsafe extern "C" fn omni_prim_try_run(region: *mut Region, thunk: Value, loc: u32) -> Value {
-    try_run(region, thunk, loc)
+    try_run(region, crate::object::resolve(thunk), loc)
 }
 
 /// `%handle`: see [`handle_run`].
@@ -235,8 +235,8 @@ pub unsafe extern "C" fn omni_prim_handle_run(
     loc: u32,
 ) -> Value {
     // SAFETY: caller contract.
-    let args = unsafe { crate::rt::args(argc, argv) };
-    match handle_run(region, args, loc) {
+    let args = crate::object::resolve_all(unsafe { crate::rt::args(argc, argv) });
+    match handle_run(region, &args, loc) {
         Ok(v) => v,
         Err(msg) => raise(msg, loc),
     }
@@ -253,7 +253,7 @@ pub unsafe extern "C" fn omni_prim_perform(
     v: Value,
     loc: u32,
 ) -> Value {
-    perform(e, v, loc)
+    perform(crate::object::resolve(e), v, loc)
 }
 
 /// `%resume`.
@@ -267,7 +267,7 @@ pub unsafe extern "C" fn omni_prim_resume(
     x: Value,
     loc: u32,
 ) -> Value {
-    match resume(region, k, x, loc) {
+    match resume(region, crate::object::resolve(k), x, loc) {
         Ok(v) => v,
         Err(msg) => raise(msg, loc),
     }

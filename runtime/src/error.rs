@@ -138,7 +138,7 @@ pub fn is_error(v: Value) -> bool {
 /// `e` must be an error object.
 pub unsafe fn error_message(e: Value) -> Value {
     // SAFETY: error objects hold the message at ERROR_MESSAGE.
-    unsafe { field(e, ERROR_MESSAGE) }
+    crate::object::resolve(unsafe { field(e, ERROR_MESSAGE) })
 }
 
 /// # Safety

@@ -102,6 +102,7 @@ pub fn kind_name(kind: u8) -> &'static str {
         11 => "channel",
         12 => "thread",
         13 => "error",
+        14 => "forwarded object",
         _ => "unknown",
     }
 }
@@ -122,6 +123,13 @@ pub fn metadata(kind: u8) -> &'static KindMeta {
 
 #[cold]
 fn missing(kind: u8) -> ! {
+    if kind == ObjKind::Forwarded as u8 {
+        // Every walker resolves forwards before it traces or clones
+        // (object::resolve); reaching here is a runtime bug.
+        fatal(format_args!(
+            "a forwarded object reached the metadata table without being resolved"
+        ))
+    }
     fatal(format_args!(
         "no object metadata (clone/trace) for object kind {} ({}); refusing to copy it shallowly",
         kind,

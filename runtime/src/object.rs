@@ -29,6 +29,57 @@ pub fn kind_of(v: Value) -> Option<u8> {
     }
 }
 
+/// True when `v` is an object forwarded to its copy by a store repair.
+#[inline(always)]
+pub fn is_forwarded(v: Value) -> bool {
+    kind_of(v) == Some(ObjKind::Forwarded as u8)
+}
+
+/// The object `v` stands for: `v` itself, or, when a store repair copied it
+/// into an older region, the copy (following the chain when the copy was
+/// copied again). Every operation that inspects an object's kind, fields or
+/// address resolves it first; values read out of objects through the
+/// accessors below come back resolved.
+#[inline(always)]
+pub fn resolve(v: Value) -> Value {
+    if is_forwarded(v) {
+        resolve_chain(v)
+    } else {
+        v
+    }
+}
+
+#[cold]
+fn resolve_chain(mut v: Value) -> Value {
+    while is_forwarded(v) {
+        // SAFETY: a forwarded object keeps its target in word 1 (value.rs).
+        v = unsafe { field(v, FORWARD_TARGET) };
+    }
+    v
+}
+
+/// [`resolve`] every value of `vs`.
+#[cold]
+pub fn resolve_all(vs: &[Value]) -> Vec<Value> {
+    vs.iter().map(|&v| resolve(v)).collect()
+}
+
+/// Turn `original` into a forwarding object pointing at `copy`; the chunk
+/// bits of its header stay, so `region_of(original)` is unchanged.
+///
+/// # Safety
+/// `original` is a live object whose contents were fully copied into `copy`
+/// (nothing reads its fields as the old kind afterwards: every reader
+/// resolves first).
+pub unsafe fn forward_to(original: Value, copy: Value) {
+    // SAFETY: caller contract; every object has at least two words.
+    unsafe {
+        let chunk = header_chunk(*(original as *const u64));
+        *(original as *mut u64) = make_header(ObjKind::Forwarded, 0, chunk);
+        set_field(original, FORWARD_TARGET, copy);
+    }
+}
+
 /// True when `v` is a heap object of kind `k`.
 #[inline]
 pub fn is_kind(v: Value, k: ObjKind) -> bool {
@@ -87,7 +138,7 @@ pub fn is_pair(v: Value) -> bool {
 #[inline]
 pub unsafe fn car(v: Value) -> Value {
     // SAFETY: pairs have a car field.
-    unsafe { field(v, PAIR_CAR) }
+    resolve(unsafe { field(v, PAIR_CAR) })
 }
 
 /// # Safety
@@ -95,7 +146,7 @@ pub unsafe fn car(v: Value) -> Value {
 #[inline]
 pub unsafe fn cdr(v: Value) -> Value {
     // SAFETY: pairs have a cdr field.
-    unsafe { field(v, PAIR_CDR) }
+    resolve(unsafe { field(v, PAIR_CDR) })
 }
 
 /// # Safety
@@ -129,6 +180,7 @@ pub unsafe fn list_from_slice(r: *mut Region, items: &[Value]) -> Value {
 /// Collect the elements of a proper list; `None` if `v` is not a proper list
 /// (improper tail or a cycle).
 pub fn list_to_vec(v: Value) -> Option<Vec<Value>> {
+    let v = resolve(v);
     let mut out = Vec::new();
     let mut cur = v;
     let mut slow = v;
@@ -431,7 +483,9 @@ pub unsafe fn array_data(v: Value) -> *mut Value {
     unsafe { field(v, ARRAY_DATA) as *mut Value }
 }
 
-/// The live elements of an array (invalidated by a push that grows it).
+/// The live elements of an array (invalidated by a push that grows it),
+/// as stored: an element may be a forwarded original, so a reader that
+/// inspects one resolves it first ([`resolve`]).
 ///
 /// # Safety
 /// `v` must be an array not resized while the slice is used.
@@ -444,7 +498,7 @@ pub unsafe fn array_slice<'a>(v: Value) -> &'a [Value] {
 /// `v` must be an array and `i < array_len(v)`.
 pub unsafe fn array_get(v: Value, i: usize) -> Value {
     // SAFETY: caller checked the bound.
-    unsafe { *array_data(v).add(i) }
+    resolve(unsafe { *array_data(v).add(i) })
 }
 
 /// # Safety
@@ -536,7 +590,7 @@ pub fn is_box(v: Value) -> bool {
 /// `b` must be a box.
 pub unsafe fn box_get(b: Value) -> Value {
     // SAFETY: boxes hold their value at BOX_VALUE.
-    unsafe { field(b, BOX_VALUE) }
+    resolve(unsafe { field(b, BOX_VALUE) })
 }
 
 /// # Safety
@@ -618,7 +672,7 @@ pub unsafe fn closure_nfree(c: Value) -> usize {
 /// `c` must be a closure with more than `i` free slots.
 pub unsafe fn closure_free(c: Value, i: usize) -> Value {
     // SAFETY: caller checked `i < nfree`.
-    unsafe { field(c, CLOSURE_FREE + 8 * i as i32) }
+    resolve(unsafe { field(c, CLOSURE_FREE + 8 * i as i32) })
 }
 
 /// # Safety

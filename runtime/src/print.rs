@@ -132,6 +132,7 @@ pub fn write_str_escaped(out: &mut String, s: &str) {
 /// chain is cyclic (Brent's algorithm: cycle length λ, then start μ), or
 /// `None` if it ends.
 fn cyclic_chain_len(head: Value) -> Option<usize> {
+    let head = resolve(head);
     let next = |v: Value| -> Option<Value> {
         if is_pair(v) {
             // SAFETY: checked to be a pair.
@@ -209,6 +210,7 @@ pub fn print_value(out: &mut String, v: Value, mode: Mode) {
                 out.push_str(text);
             }
             Frame::DictKey(k) => {
+                let k = resolve(k);
                 if is_symbol(k) {
                     out.push(':');
                     // SAFETY: checked to be a symbol.
@@ -280,6 +282,7 @@ fn print_one(
     stack: &mut Vec<Frame>,
     open: &mut HashSet<Value>,
 ) {
+    let v = resolve(v);
     let Some(kind) = kind_of(v) else {
         match v {
             _ if is_int(v) => out.push_str(&int_value(v).to_string()),

@@ -344,6 +344,7 @@ pub fn arity_message(closure: Value, got: u64) -> String {
 /// # Safety
 /// `closure` must be a closure; `out` must have room for arity (+1) values.
 pub unsafe fn apply_unpack(closure: Value, list: Value, out: *mut Value) -> Result<(), String> {
+    let (closure, list) = (resolve(closure), resolve(list));
     // SAFETY: `closure` is a closure; writes stay below arity(+1) slots.
     unsafe {
         let info = closure_info_word(closure);
@@ -411,6 +412,13 @@ pub unsafe extern "C" fn omni_rt_call_variadic_list(
     // SAFETY: caller contract: fnptr has the variadic primitive ABI.
     let f: VariadicFn = unsafe { std::mem::transmute::<usize, VariadicFn>(fnptr) };
     f(region, items.len(), items.as_ptr(), loc)
+}
+
+/// The object a forwarded original stands for (generated code calls this on
+/// the cold path of a kind test that met a forwarded object).
+#[no_mangle]
+pub extern "C" fn omni_rt_resolve(v: Value) -> Value {
+    resolve(v)
 }
 
 /// Message for calling a non-function.

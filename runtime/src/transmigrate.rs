@@ -14,6 +14,7 @@
 //! performs no heap allocation per edge.
 
 use crate::metadata::metadata;
+use crate::object::{forward_to, is_forwarded, resolve};
 use crate::region::{
     alloc_object, fatal, global_region, is_older_or_same, region_bytes, region_is_alive, region_of,
     Region,
@@ -141,6 +142,11 @@ impl Default for ForwardTable {
 /// Which objects a transmigration copies.
 trait Domain {
     fn contains(&self, r: *mut Region) -> bool;
+    /// Whether each copied original becomes a forwarding object (a store
+    /// repair: the program goes on holding the originals, and must see one
+    /// object). A cross-thread handoff does not forward: the sender keeps its
+    /// own object and the receiver owns an equal copy (LANGUAGE.md §6).
+    const FORWARDS: bool = false;
 }
 
 /// Objects of exactly one region.
@@ -159,6 +165,8 @@ impl Domain for InRegion {
 struct YoungerThan(*mut Region);
 
 impl Domain for YoungerThan {
+    const FORWARDS: bool = true;
+
     #[inline(always)]
     fn contains(&self, r: *mut Region) -> bool {
         // SAFETY: both regions are live: `r` holds a reachable object and the
@@ -244,7 +252,12 @@ unsafe fn rewrite_edge<D: Domain>(
 ) {
     // SAFETY: caller contract; `v` is a live object when it is a pointer.
     unsafe {
-        let v = *slot;
+        let mut v = *slot;
+        if is_forwarded(v) {
+            // An earlier store repair moved it: the edge goes to the copy.
+            v = resolve(v);
+            *slot = v;
+        }
         if !is_ptr(v) || !domain.contains(region_of(v)) {
             return; // immediate, or external root: kept as is
         }
@@ -254,6 +267,11 @@ unsafe fn rewrite_edge<D: Domain>(
         }
         let copy = copy_object(v, dst);
         m.forward.insert(v, copy);
+        if D::FORWARDS && copy != v {
+            // `copy_object` has read every field of `v`: from now on every
+            // path to `v` resolves to `copy`.
+            forward_to(v, copy);
+        }
         m.objects += 1;
         *slot = copy;
         if copy != v {

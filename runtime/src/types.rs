@@ -15,7 +15,7 @@
 //! Field writes of mutable structs go through the store barrier.
 
 use crate::object::{
-    field, intern, is_closure, is_kind, kind_of, list_to_vec, set_field, symbol_name,
+    field, intern, is_closure, is_kind, kind_of, list_to_vec, resolve, set_field, symbol_name,
 };
 use crate::print::{register_kind_printer, KindForm};
 use crate::region::{alloc_object, global_region, Region};
@@ -274,6 +274,7 @@ pub unsafe fn field_index(t: Value, name: Value) -> Option<usize> {
 
 /// The type of any value.
 pub fn type_of(v: Value) -> Value {
+    let v = resolve(v);
     let id = match v {
         TRUE | FALSE => BOOL,
         NOTHING => NOTHING_T,
@@ -325,6 +326,7 @@ pub unsafe fn is_subtype(mut sub: Value, sup: Value) -> bool {
 /// # Safety
 /// `t` must be a type object.
 pub unsafe fn value_has_type(v: Value, t: Value) -> bool {
+    let v = resolve(v);
     // Fast paths for the common leaf types.
     // SAFETY: caller contract.
     let id = unsafe { type_info(t) } & 0xFF;
@@ -390,7 +392,7 @@ pub unsafe fn struct_fields(s: Value) -> Vec<Value> {
     unsafe {
         let n = type_nfields(struct_type(s));
         (0..n)
-            .map(|i| field(s, STRUCT_FIELDS + 8 * i as i32))
+            .map(|i| resolve(field(s, STRUCT_FIELDS + 8 * i as i32)))
             .collect()
     }
 }
@@ -399,7 +401,7 @@ pub unsafe fn struct_fields(s: Value) -> Vec<Value> {
 /// `s` must be a struct instance with more than `i` fields.
 pub unsafe fn struct_get(s: Value, i: usize) -> Value {
     // SAFETY: caller contract.
-    unsafe { field(s, STRUCT_FIELDS + 8 * i as i32) }
+    resolve(unsafe { field(s, STRUCT_FIELDS + 8 * i as i32) })
 }
 
 /// Store into field `i` through the store barrier.

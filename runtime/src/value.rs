@@ -59,6 +59,12 @@ pub enum ObjKind {
     Channel = 11,
     Thread = 12,
     Error = 13,
+    /// A young original that a store repair copied into an older region:
+    /// word 1 holds the copy ([`FORWARD_TARGET`]). Every operation that
+    /// inspects an object resolves a forwarded one first (`object::resolve`),
+    /// so the copy and every stale path to the original are one object
+    /// (docs/REGION_DEPENDENCY_RULES.md, "Identity").
+    Forwarded = 14,
 }
 
 pub const KIND_MASK: u64 = 0xFF;
@@ -103,6 +109,9 @@ pub const CLOSURE_INFO: i32 = 24;
 pub const CLOSURE_NAME: i32 = 32;
 pub const CLOSURE_FREE: i32 = 40;
 pub const CLOSURE_FLAG_REST: u64 = 1;
+/// Forwarded object: `[hdr: kind Forwarded, chunk bits kept][target]`. Every
+/// object is at least 16 bytes, so any object can be turned into one.
+pub const FORWARD_TARGET: i32 = 8;
 /// Box (mutable cell for captured, assigned variables): `[hdr][value]`
 pub const BOX_VALUE: i32 = 8;
 pub const BOX_SIZE: usize = 16;

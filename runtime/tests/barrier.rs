@@ -149,8 +149,20 @@ fn the_threshold_is_compared_with_the_young_regions_allocated_bytes() {
         assert_eq!(bytes, 240);
         set_merge_threshold(Some(bytes + 1));
         assert_eq!(merge_threshold(), bytes + 1);
-        assert_eq!(store_into_outcome(old, value).repair, Repair::Transmigrated);
-        set_merge_threshold(Some(bytes));
+        let copied = store_into_outcome(old, value);
+        assert_eq!(copied.repair, Repair::Transmigrated);
+        // The original now stands for its copy: storing it again stores the
+        // copy, with no repair (one object, docs/REGION_DEPENDENCY_RULES.md).
+        assert_eq!(resolve(value), copied.value);
+        assert_eq!(
+            store_into_outcome(old, value),
+            StoreOutcome {
+                value: copied.value,
+                repair: Repair::None
+            }
+        );
+        let value = list(young, 0, 10);
+        set_merge_threshold(Some(region_accounting(young).bytes as u64));
         assert!(matches!(
             store_into_outcome(old, value).repair,
             Repair::Merged { .. }

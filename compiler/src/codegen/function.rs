@@ -314,6 +314,7 @@ impl<M: Module> FnTx<'_, '_, '_, M> {
             }
             Op::BoxGet(cell) => {
                 let cell = self.atom(cell)?;
+                let cell = self.resolved(cell, ObjKind::Box)?;
                 Ok(self
                     .b
                     .ins()
@@ -325,6 +326,7 @@ impl<M: Module> FnTx<'_, '_, '_, M> {
                 barrier,
             } => {
                 let cell = self.atom(cell)?;
+                let cell = self.resolved(cell, ObjKind::Box)?;
                 let mut v = self.atom(value)?;
                 if *barrier {
                     v = self.call_rt1(RuntimeFn::StoreBarrier, &[cell, v])?;
@@ -410,8 +412,7 @@ impl<M: Module> FnTx<'_, '_, '_, M> {
             }
             InlineOp::Eq => {
                 let b = self.atom(&args[1])?;
-                let c = self.b.ins().icmp(IntCC::Equal, a, b);
-                Ok(self.bool_word(c))
+                self.identity(a, b, loc)
             }
             InlineOp::IsNil => {
                 let c = self.b.ins().icmp_imm_s(IntCC::Equal, a, NIL as i64);
@@ -421,8 +422,10 @@ impl<M: Module> FnTx<'_, '_, '_, M> {
                 let yes = self.b.create_block();
                 let no = self.b.create_block();
                 let join = self.b.create_block();
+                self.b.append_block_param(yes, W);
+                self.b.append_block_param(no, W);
                 let result = self.b.append_block_param(join, W);
-                self.branch_if_kind(a, ObjKind::Pair, yes, no);
+                self.branch_on_kind(a, ObjKind::Pair, yes, no)?;
                 self.b.seal_block(yes);
                 self.b.seal_block(no);
                 self.b.switch_to_block(yes);
@@ -528,14 +531,16 @@ impl<M: Module> FnTx<'_, '_, '_, M> {
         let join = self.b.create_block();
         let result = self.b.append_block_param(join, W);
         self.b.set_cold_block(slow);
-        self.branch_if_kind(a, ObjKind::Pair, fast, slow);
+        let pair = self.b.append_block_param(fast, W);
+        let other = self.b.append_block_param(slow, W);
+        self.branch_on_kind(a, ObjKind::Pair, fast, slow)?;
         self.b.seal_block(fast);
         self.b.seal_block(slow);
         self.b.switch_to_block(fast);
-        let field = self.b.ins().load(W, MemFlagsData::trusted(), a, offset);
+        let field = self.b.ins().load(W, MemFlagsData::trusted(), pair, offset);
         self.b.ins().jump(join, &[field.into()]);
         self.b.switch_to_block(slow);
-        let v = self.slow_path(op, &[a], loc)?;
+        let v = self.slow_path(op, &[other], loc)?;
         self.b.ins().jump(join, &[v.into()]);
         self.b.seal_block(join);
         self.b.switch_to_block(join);
@@ -552,22 +557,124 @@ impl<M: Module> FnTx<'_, '_, '_, M> {
         self.call_prim(desc, self.region, args, loc)
     }
 
-    /// Jump to `yes` if `v` is a heap object of `kind`, else to `no`. The
-    /// header is only loaded after the pointer test (the current block ends
-    /// here; neither target is sealed).
-    fn branch_if_kind(&mut self, v: Value, kind: ObjKind, yes: Block, no: Block) {
+    /// Jump to `yes(v')` if `v` is a heap object of `kind`, else to `no(v')`
+    /// (both blocks take the value as their one parameter). A forwarded
+    /// original (an object a store repair moved to an older region) is
+    /// resolved on a cold path and tested again, so `v'` is the object `v`
+    /// stands for; the fast paths cost one compare more only when the kind
+    /// does not match. The current block ends here; neither target is sealed.
+    fn branch_on_kind(&mut self, v: Value, kind: ObjKind, yes: Block, no: Block) -> Result<()> {
         let low = self.b.ins().band_imm_s(v, TAG_MASK as i64);
         let aligned = self.b.ins().icmp_imm_s(IntCC::Equal, low, 0);
         let nonzero = self.b.ins().icmp_imm_s(IntCC::NotEqual, v, 0);
         let is_ptr = self.b.ins().band(aligned, nonzero);
         let check_kind = self.b.create_block();
-        self.b.ins().brif(is_ptr, check_kind, &[], no, &[]);
+        let check_forward = self.b.create_block();
+        let resolve = self.b.create_block();
+        self.b.set_cold_block(resolve);
+        self.b.ins().brif(is_ptr, check_kind, &[], no, &[v.into()]);
         self.b.seal_block(check_kind);
         self.b.switch_to_block(check_kind);
-        let header = self.b.ins().load(W, MemFlagsData::trusted(), v, 0);
-        let k = self.b.ins().band_imm_s(header, KIND_MASK as i64);
+        let k = self.kind_of(v);
         let matches = self.b.ins().icmp_imm_s(IntCC::Equal, k, kind as i64);
-        self.b.ins().brif(matches, yes, &[], no, &[]);
+        self.b
+            .ins()
+            .brif(matches, yes, &[v.into()], check_forward, &[]);
+        self.b.seal_block(check_forward);
+        self.b.switch_to_block(check_forward);
+        let forwarded = self
+            .b
+            .ins()
+            .icmp_imm_s(IntCC::Equal, k, ObjKind::Forwarded as i64);
+        self.b.ins().brif(forwarded, resolve, &[], no, &[v.into()]);
+        self.b.seal_block(resolve);
+        self.b.switch_to_block(resolve);
+        // The object a forward leads to is never itself forwarded.
+        let r = self.call_rt1(RuntimeFn::Resolve, &[v])?;
+        let k = self.kind_of(r);
+        let matches = self.b.ins().icmp_imm_s(IntCC::Equal, k, kind as i64);
+        self.b
+            .ins()
+            .brif(matches, yes, &[r.into()], no, &[r.into()]);
+        Ok(())
+    }
+
+    /// The kind byte of heap object `v`.
+    fn kind_of(&mut self, v: Value) -> Value {
+        let header = self.b.ins().load(W, MemFlagsData::trusted(), v, 0);
+        self.b.ins().band_imm_s(header, KIND_MASK as i64)
+    }
+
+    /// `v`, an object that is always of `kind` (a box cell), or the object a
+    /// forwarded `v` stands for.
+    fn resolved(&mut self, v: Value, kind: ObjKind) -> Result<Value> {
+        let yes = self.b.create_block();
+        let no = self.b.create_block();
+        let join = self.b.create_block();
+        let a = self.b.append_block_param(yes, W);
+        let b = self.b.append_block_param(no, W);
+        let result = self.b.append_block_param(join, W);
+        self.branch_on_kind(v, kind, yes, no)?;
+        self.b.seal_block(yes);
+        self.b.seal_block(no);
+        self.b.switch_to_block(yes);
+        self.b.ins().jump(join, &[a.into()]);
+        self.b.switch_to_block(no);
+        self.b.ins().jump(join, &[b.into()]);
+        self.b.seal_block(join);
+        self.b.switch_to_block(join);
+        Ok(result)
+    }
+
+    /// `eq?`: the same word, or two objects that stand for the same one
+    /// (a forwarded original and its copy; decided by the primitive on a
+    /// cold path that only forwarded objects reach).
+    fn identity(&mut self, a: Value, b: Value, loc: LocId) -> Result<Value> {
+        let join = self.b.create_block();
+        let result = self.b.append_block_param(join, W);
+        let differ = self.b.create_block();
+        let both_objects = self.b.create_block();
+        let slow = self.b.create_block();
+        self.b.set_cold_block(slow);
+        let same = self.b.ins().icmp(IntCC::Equal, a, b);
+        let t = self.word(TRUE);
+        let f = self.word(FALSE);
+        self.b.ins().brif(same, join, &[t.into()], differ, &[]);
+        self.b.seal_block(differ);
+        self.b.switch_to_block(differ);
+        // Both words are pointers: tag bits clear, neither zero.
+        let or = self.b.ins().bor(a, b);
+        let low = self.b.ins().band_imm_s(or, TAG_MASK as i64);
+        let aligned = self.b.ins().icmp_imm_s(IntCC::Equal, low, 0);
+        let a_nz = self.b.ins().icmp_imm_s(IntCC::NotEqual, a, 0);
+        let b_nz = self.b.ins().icmp_imm_s(IntCC::NotEqual, b, 0);
+        let nz = self.b.ins().band(a_nz, b_nz);
+        let ptrs = self.b.ins().band(aligned, nz);
+        self.b
+            .ins()
+            .brif(ptrs, both_objects, &[], join, &[f.into()]);
+        self.b.seal_block(both_objects);
+        self.b.switch_to_block(both_objects);
+        let ka = self.kind_of(a);
+        let kb = self.kind_of(b);
+        let fa = self
+            .b
+            .ins()
+            .icmp_imm_s(IntCC::Equal, ka, ObjKind::Forwarded as i64);
+        let fb = self
+            .b
+            .ins()
+            .icmp_imm_s(IntCC::Equal, kb, ObjKind::Forwarded as i64);
+        let any = self.b.ins().bor(fa, fb);
+        self.b.ins().brif(any, slow, &[], join, &[f.into()]);
+        self.b.seal_block(slow);
+        self.b.switch_to_block(slow);
+        let desc = runtime::prim("eq?")?;
+        let v = self.call_prim(desc, self.region, &[a, b], loc)?;
+        self.b.ins().jump(join, &[v.into()]);
+        self.b.seal_block(join);
+        self.b.switch_to_block(join);
+        Ok(result)
     }
 
     // ---- calls ----
@@ -619,7 +726,7 @@ impl<M: Module> FnTx<'_, '_, '_, M> {
     /// rest parameter), else pack the arguments and go through `apply`.
     fn unknown_call(
         &mut self,
-        f: Value,
+        f_in: Value,
         args: &[Value],
         loc: LocId,
         tail: bool,
@@ -628,13 +735,15 @@ impl<M: Module> FnTx<'_, '_, '_, M> {
         let is_closure = self.b.create_block();
         let not_fn = self.b.create_block();
         self.b.set_cold_block(not_fn);
-        self.branch_if_kind(f, ObjKind::Closure, is_closure, not_fn);
+        let f = self.b.append_block_param(is_closure, W);
+        let other = self.b.append_block_param(not_fn, W);
+        self.branch_on_kind(f_in, ObjKind::Closure, is_closure, not_fn)?;
         self.b.seal_block(is_closure);
         self.b.seal_block(not_fn);
 
         self.b.switch_to_block(not_fn);
         let loc32 = self.loc32(loc);
-        self.call_rt(RuntimeFn::ErrNotFn, &[f, loc32])?;
+        self.call_rt(RuntimeFn::ErrNotFn, &[other, loc32])?;
         self.b.ins().trap(TRAP_NORETURN);
 
         self.b.switch_to_block(is_closure);

@@ -29,6 +29,7 @@ pub enum RuntimeFn {
     ApplyUnpack,
     CallVariadicList,
     ErrNotFn,
+    Resolve,
     ErrUnbound,
     StackOverflow,
     GlobalRegion,
@@ -57,6 +58,7 @@ impl RuntimeFn {
             RuntimeFn::ApplyUnpack => "omni_rt_apply_unpack",
             RuntimeFn::CallVariadicList => "omni_rt_call_variadic_list",
             RuntimeFn::ErrNotFn => "omni_rt_err_not_fn",
+            RuntimeFn::Resolve => "omni_rt_resolve",
             RuntimeFn::ErrUnbound => "omni_rt_err_unbound",
             RuntimeFn::StackOverflow => "omni_rt_stack_overflow",
             RuntimeFn::GlobalRegion => "omni_rt_global_region",
@@ -97,6 +99,8 @@ impl RuntimeFn {
             RuntimeFn::CallVariadicList => (&[W, W, W, LOC], &[W]),
             // (value, loc) -> never returns
             RuntimeFn::ErrNotFn => (&[W, LOC], &[]),
+            // (value) -> the object it stands for (forwarding resolved)
+            RuntimeFn::Resolve => (&[W], &[W]),
             // (name symbol, loc) -> never returns
             RuntimeFn::ErrUnbound => (&[W, LOC], &[]),
             // (loc) -> never returns

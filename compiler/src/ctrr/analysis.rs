@@ -23,6 +23,7 @@
 //! call graph (petgraph).
 
 use crate::ir::*;
+use omni_runtime::prims::{PrimDesc, PrimEffect, PrimResult};
 use petgraph::algo::tarjan_scc;
 use petgraph::graph::{DiGraph, NodeIndex};
 use std::collections::HashMap;
@@ -41,9 +42,13 @@ pub enum Lifetime {
 /// Which inputs of a function may flow to its result.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Summary {
-    /// Per fixed parameter, then the rest parameter if any: the argument
-    /// must live at least as long as the result region passed to the call.
-    pub params_reach: Vec<bool>,
+    /// Per fixed parameter, then the rest parameter if any: how long the
+    /// argument must live. `Result`: at least as long as the result region
+    /// passed to the call (returned, or built into something that is, or
+    /// stored into a parameter that is). `Global`: the callee stores it,
+    /// on every path, into a container of the global region (a store
+    /// constraint), so the caller builds it there.
+    pub param_levels: Vec<Lifetime>,
     /// The same for the closure's captured values.
     pub env_reaches: bool,
     /// The function may allocate in the result region its caller passes
@@ -82,6 +87,24 @@ pub enum Cause {
     TopLevelDefine,
     /// Flows into another value with this lifetime.
     FlowsInto(Node),
+    /// Stored, on every path after it is made, into a container that lives
+    /// in a region of this lifetime (a store constraint: built there, the
+    /// store needs no repair).
+    StoredInto { loc: LocId, container: Container },
+    /// Passed to a callee that stores that parameter into a container of the
+    /// global region (the callee's summary).
+    StoredByCallee { loc: LocId, callee: FuncId },
+}
+
+/// What a store constraint stored into (for `--dump-ctrr`).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Container {
+    /// A global variable itself (`set!` of a global).
+    Global(GlobalId),
+    /// An object read from a global variable.
+    ObjectOfGlobal(GlobalId),
+    /// Another object (a parameter, a captured box, one built here).
+    Object,
 }
 
 /// The facts for one function.
@@ -103,102 +126,16 @@ pub struct Analysis {
     pub facts: Vec<FunctionFacts>,
 }
 
-/// Primitives whose result never shares structure with their arguments (a
-/// fresh object, an immediate, an interned symbol or a global constant).
-/// Every other primitive is assumed to return (part of) an argument.
-pub fn prim_result_is_fresh(name: &str) -> bool {
-    matches!(
-        name,
-        "+" | "-"
-            | "*"
-            | "/"
-            | "quot"
-            | "rem"
-            | "mod"
-            | "%add"
-            | "%sub"
-            | "%mul"
-            | "%div"
-            | "%lt"
-            | "%gt"
-            | "%le"
-            | "%ge"
-            | "%numeq"
-            | "="
-            | "<"
-            | ">"
-            | "<="
-            | ">="
-            | "!="
-            | "zero?"
-            | "even?"
-            | "odd?"
-            | "sqrt"
-            | "expt"
-            | "number->string"
-            | "string->number"
-            | "eq?"
-            // Concurrency: escape boundaries repaired by the runtime. `send`
-            // and `spawn` copy their argument into a handoff region, `recv`
-            // and `join` adopt a handoff region into the region passed for
-            // their result, `chan` makes an immortal channel: no result
-            // shares structure with an argument, and no argument needs to
-            // outlive anything (docs/REGION_THREADING_MODEL.md).
-            | "spawn"
-            | "join"
-            | "chan"
-            | "send"
-            | "recv"
-            | "close!"
-            | "equal?"
-            | "not"
-            | "list?"
-            | "empty?"
-            | "null?"
-            | "pair?"
-            | "length"
-            | "array-length"
-            | "dict-size"
-            | "has-key?"
-            | "str"
-            | "string-append"
-            | "string-length"
-            | "substring"
-            | "string-ref"
-            | "string-split"
-            | "string-join"
-            | "string-upcase"
-            | "string-downcase"
-            | "string->list"
-            | "list->string"
-            | "string->symbol"
-            | "symbol->string"
-            | "char->int"
-            | "int->char"
-            | "print"
-            | "println"
-            | "display"
-            | "write"
-            | "newline"
-            | "error"
-            | "read-line"
-            | "set-car!"
-            | "set-cdr!"
-            | "array-set!"
-            | "push!"
-            | "dict-set!"
-            | "dict-remove!"
-            | "set-box!"
-            | "error-message"
-            | "type?"
-            | "type-of"
-            | "%builtin-type"
-            | "%make-type"
-            | "%put!"
-            | "%method-add!"
-            | "%dispatch"
-            | "%caught?"
-    )
+/// The runtime's descriptor of primitive `name` (the table of primitive
+/// facts, `omni_runtime::prims::PRIMS`).
+pub fn prim_desc(name: &str) -> Option<&'static PrimDesc> {
+    omni_runtime::prims::lookup(name)
+}
+
+/// Whether the primitive's result never shares structure with its
+/// arguments. An unknown name is assumed to share (safe).
+fn prim_result_is_fresh(name: &str) -> bool {
+    prim_desc(name).is_some_and(|d| d.result == PrimResult::Fresh)
 }
 
 /// Run the analysis over the whole program.
@@ -208,7 +145,7 @@ pub fn analyse(prog: &Program) -> Analysis {
         .functions
         .iter()
         .map(|f| Summary {
-            params_reach: vec![false; f.params.len() + f.rest.is_some() as usize],
+            param_levels: vec![Lifetime::Local; f.params.len() + f.rest.is_some() as usize],
             env_reaches: false,
             result_allocs: false,
         })
@@ -274,11 +211,11 @@ fn summary_of(f: &Function, facts: &FunctionFacts, summaries: &[Summary]) -> Sum
         }
     });
     Summary {
-        params_reach: f
+        param_levels: f
             .params
             .iter()
             .chain(f.rest.iter())
-            .map(|v| outlives_call(Node::Var(*v)))
+            .map(|v| facts.level_of(Node::Var(*v)))
             .collect(),
         env_reaches: outlives_call(Node::Env),
         result_allocs,
@@ -353,6 +290,40 @@ struct Constraints {
     /// `(from, to)`: `to` must outlive `from`.
     edges: Vec<(Node, Node)>,
     level_base: Vec<(Node, Lifetime, Cause)>,
+    /// The block (numbered in walk order, 0 = the body) each variable is
+    /// defined in; parameters and the closure belong to block 0.
+    def_block: HashMap<Node, u32>,
+    /// How each variable was produced, for the region it lives in (origins).
+    produced: Vec<(VarId, Produced)>,
+    /// Stores into existing objects: candidates for store constraints.
+    stores: Vec<Store>,
+    /// Arguments passed to a parameter the callee stores into the global
+    /// region: `(argument, block of the call, loc, callee)`.
+    stored_by_callee: Vec<(Node, u32, LocId, FuncId)>,
+    blocks: u32,
+}
+
+/// How a variable's value was produced (what `origins` needs).
+enum Produced {
+    /// Read from a global variable.
+    Global(GlobalId),
+    /// A copy of, or read from inside of, these atoms: it lives where they do
+    /// (the older-only store rule makes an object's contents at least as old).
+    From(Vec<Atom>),
+}
+
+/// A store of `value` into `container` (a mutation primitive, `set!` of a
+/// captured variable or of a global).
+struct Store {
+    container: StoreInto,
+    value: Atom,
+    block: u32,
+    loc: LocId,
+}
+
+enum StoreInto {
+    Atom(Atom),
+    Global(GlobalId),
 }
 
 fn atom_node(a: &Atom) -> Option<Node> {
@@ -370,13 +341,26 @@ impl Constraints {
         }
     }
 
-    fn call(&mut self, summaries: &[Summary], callee: &Callee, args: &[Atom], result: Node) {
+    fn call(
+        &mut self,
+        summaries: &[Summary],
+        callee: &Callee,
+        args: &[Atom],
+        result: Node,
+        block: u32,
+        loc: LocId,
+    ) {
         match callee {
             Callee::Known { func, env } => {
                 let s = &summaries[func.0 as usize];
-                for (a, reaches) in args.iter().zip(s.params_reach.iter()) {
-                    if *reaches {
+                for (a, level) in args.iter().zip(s.param_levels.iter()) {
+                    if *level >= Lifetime::Result {
                         self.outlives(a, result);
+                    }
+                    if *level == Lifetime::Global {
+                        if let Some(n) = atom_node(a) {
+                            self.stored_by_callee.push((n, block, loc, *func));
+                        }
                     }
                 }
                 if s.env_reaches {
@@ -392,7 +376,14 @@ impl Constraints {
         }
     }
 
-    fn tail_call(&mut self, callee: &Callee, args: &[Atom]) {
+    fn tail_call(
+        &mut self,
+        summaries: &[Summary],
+        callee: &Callee,
+        args: &[Atom],
+        block: u32,
+        loc: LocId,
+    ) {
         // Every operand of a tail call must survive the scope region's exit.
         let callee_atom = match callee {
             Callee::Known { env, .. } => env,
@@ -404,19 +395,46 @@ impl Constraints {
                     .push((n, Lifetime::Result, Cause::TailArgument));
             }
         }
+        if let Callee::Known { func, .. } = callee {
+            let s = &summaries[func.0 as usize];
+            for (a, level) in args.iter().zip(s.param_levels.iter()) {
+                if let (Lifetime::Global, Some(n)) = (level, atom_node(a)) {
+                    self.stored_by_callee.push((n, block, loc, *func));
+                }
+            }
+        }
+    }
+
+    fn store(&mut self, container: StoreInto, value: &Atom, block: u32, loc: LocId) {
+        if atom_node(value).is_some() {
+            self.stores.push(Store {
+                container,
+                value: *value,
+                block,
+                loc,
+            });
+        }
     }
 
     fn block(&mut self, f: &Function, summaries: &[Summary], b: &Block, join: Option<Node>) {
+        let here = self.blocks;
+        self.blocks += 1;
         for st in &b.stmts {
-            let Some(d) = st.var.map(Node::Var) else {
-                self.effect(f, summaries, st);
+            let Some(v) = st.var else {
+                self.effect(f, summaries, st, here);
                 continue;
             };
+            let d = Node::Var(v);
+            self.def_block.insert(d, here);
             match &st.op {
-                Op::Move(a) => self.outlives(a, d),
+                Op::Move(a) => {
+                    self.outlives(a, d);
+                    self.produced.push((v, Produced::From(vec![*a])));
+                }
                 Op::Inline(op, args) => {
                     if matches!(op, InlineOp::Car | InlineOp::Cdr) {
                         self.outlives(&args[0], d);
+                        self.produced.push((v, Produced::From(vec![args[0]])));
                     }
                 }
                 Op::Prim { name, args, .. } => {
@@ -424,14 +442,20 @@ impl Constraints {
                         for a in args {
                             self.outlives(a, d);
                         }
+                        if !args.is_empty() {
+                            self.produced.push((v, Produced::From(args.clone())));
+                        }
                     }
+                    self.prim_stores(name, args, here, st.loc);
                 }
                 Op::PrimApplyList { name, list, .. } => {
                     if !prim_result_is_fresh(name) {
                         self.outlives(list, d);
                     }
                 }
-                Op::Call { callee, args, .. } => self.call(summaries, callee, args, d),
+                Op::Call { callee, args, .. } => {
+                    self.call(summaries, callee, args, d, here, st.loc)
+                }
                 Op::Alloc { what, .. } => match what {
                     Alloc::Cons(a, b) => {
                         self.outlives(a, d);
@@ -448,10 +472,16 @@ impl Constraints {
                     self.block(f, summaries, then, Some(d));
                     self.block(f, summaries, els, Some(d));
                 }
-                Op::GlobalGet { .. } | Op::CheckBound { .. } | Op::RegionCreate => {}
+                Op::GlobalGet { global, .. } => {
+                    self.produced.push((v, Produced::Global(*global)));
+                }
+                Op::CheckBound { .. } | Op::RegionCreate => {}
                 Op::EnvGet(_) => self.edges.push((d, Node::Env)),
-                Op::BoxGet(cell) => self.outlives(cell, d),
-                _ => self.effect(f, summaries, st),
+                Op::BoxGet(cell) => {
+                    self.outlives(cell, d);
+                    self.produced.push((v, Produced::From(vec![*cell])));
+                }
+                _ => self.effect(f, summaries, st, here),
             }
         }
         match &b.tail {
@@ -465,7 +495,7 @@ impl Constraints {
                     self.outlives(a, j);
                 }
             }
-            Tail::Call { callee, args, .. } => self.tail_call(callee, args),
+            Tail::Call { callee, args, loc } => self.tail_call(summaries, callee, args, here, *loc),
             Tail::If { then, els, .. } => {
                 self.block(f, summaries, then, join);
                 self.block(f, summaries, els, join);
@@ -473,14 +503,40 @@ impl Constraints {
         }
     }
 
+    /// The stores a primitive performs (the table of primitive facts).
+    fn prim_stores(&mut self, name: &str, args: &[Atom], block: u32, loc: LocId) {
+        if let Some(PrimEffect::Stores { container, values }) = prim_desc(name).map(|d| d.effect) {
+            let Some(c) = args.get(container as usize) else {
+                return;
+            };
+            for &i in values {
+                if let Some(v) = args.get(i as usize) {
+                    self.store(StoreInto::Atom(*c), v, block, loc);
+                }
+            }
+        }
+    }
+
     /// Statements whose value is not used as a variable.
-    fn effect(&mut self, f: &Function, summaries: &[Summary], st: &Stmt) {
+    fn effect(&mut self, f: &Function, summaries: &[Summary], st: &Stmt, block: u32) {
         match &st.op {
             Op::GlobalSet { value, .. } if f.kind == FunctionKind::TopLevel => {
                 if let Some(n) = atom_node(value) {
                     self.level_base
                         .push((n, Lifetime::Global, Cause::TopLevelDefine));
                 }
+            }
+            Op::GlobalSet { global, value, .. } => {
+                self.store(StoreInto::Global(*global), value, block, st.loc);
+            }
+            Op::BoxSet { cell, value, .. } => {
+                self.store(StoreInto::Atom(*cell), value, block, st.loc);
+            }
+            Op::Prim { name, args, .. } => self.prim_stores(name, args, block, st.loc),
+            Op::Call { callee, args, .. } => {
+                // A call whose result is unused: its stores still count.
+                let sink = Node::Var(VarId(u32::MAX));
+                self.call(summaries, callee, args, sink, block, st.loc);
             }
             Op::ClosureInit { closure, value, .. } => {
                 if let Some(c) = atom_node(closure) {
@@ -496,18 +552,133 @@ impl Constraints {
     }
 }
 
+/// Where each variable's value lives at least (its region's lifetime):
+/// never shorter than the lifetime it must have (CTRR placed it so), and
+/// `Global` for what is read from a global or out of an object of the
+/// global region. Also the global a value was read from, for the dump.
+fn origins(
+    c: &Constraints,
+    level: &HashMap<Node, Lifetime>,
+) -> HashMap<VarId, (Lifetime, Option<GlobalId>)> {
+    let level_of = |v: VarId| level.get(&Node::Var(v)).copied().unwrap_or(Lifetime::Local);
+    let mut out: HashMap<VarId, (Lifetime, Option<GlobalId>)> = HashMap::new();
+    for (v, how) in &c.produced {
+        let derived = match how {
+            Produced::Global(g) => (Lifetime::Global, Some(*g)),
+            Produced::From(atoms) => atoms
+                .iter()
+                .map(|a| match a {
+                    Atom::Var(x) => out.get(x).copied().unwrap_or((level_of(*x), None)),
+                    Atom::Const(_) | Atom::Imm(_) => (Lifetime::Global, None),
+                    Atom::SelfClosure => (Lifetime::Local, None),
+                })
+                .min_by_key(|(l, _)| *l)
+                .unwrap_or((Lifetime::Local, None)),
+        };
+        let own = level_of(*v);
+        out.insert(
+            *v,
+            if derived.0 >= own {
+                derived
+            } else {
+                (own, None)
+            },
+        );
+    }
+    out
+}
+
 /// Solve one function's constraints under the given callee summaries.
+///
+/// Store constraints: a value stored into a container on every path after
+/// it is made (the store sits in the block that defines the value) must
+/// live as long as the container's region, so it is built there and the
+/// store needs no repair. The container's region depends on the solution
+/// (an object's region is its placement), so the solution is iterated until
+/// no store raises a lifetime; levels only grow, so this ends.
 fn solve(f: &Function, summaries: &[Summary]) -> FunctionFacts {
     let mut c = Constraints::default();
+    for p in f.params.iter().chain(f.rest.iter()) {
+        c.def_block.insert(Node::Var(*p), 0);
+    }
+    c.def_block.insert(Node::Env, 0);
     c.block(f, summaries, &f.body, None);
     let mut succ: HashMap<Node, Vec<Node>> = HashMap::new();
     for (from, to) in &c.edges {
         succ.entry(*from).or_default().push(*to);
     }
-    // level: max-propagation from the sources, remembering the first cause.
+    let mut base = std::mem::take(&mut c.level_base);
+    for (n, block, loc, callee) in &c.stored_by_callee {
+        if c.def_block.get(n) == Some(block) {
+            base.push((
+                *n,
+                Lifetime::Global,
+                Cause::StoredByCallee {
+                    loc: *loc,
+                    callee: *callee,
+                },
+            ));
+        }
+    }
+    loop {
+        let (level, cause) = propagate(&base, &succ);
+        let origin = origins(&c, &level);
+        let origin_of = |a: &Atom| -> (Lifetime, Option<GlobalId>) {
+            match a {
+                Atom::Var(v) => origin.get(v).copied().unwrap_or((
+                    level
+                        .get(&Node::Var(*v))
+                        .copied()
+                        .unwrap_or(Lifetime::Local),
+                    None,
+                )),
+                Atom::Const(_) | Atom::Imm(_) => (Lifetime::Global, None),
+                Atom::SelfClosure => (Lifetime::Local, None),
+            }
+        };
+        let mut grew = false;
+        for st in &c.stores {
+            let Some(n) = atom_node(&st.value) else {
+                continue;
+            };
+            if c.def_block.get(&n) != Some(&st.block) {
+                continue; // stored on some paths only: the barrier repairs those
+            }
+            let (into, container) = match &st.container {
+                StoreInto::Global(g) => (Lifetime::Global, Container::Global(*g)),
+                StoreInto::Atom(a) => match origin_of(a) {
+                    (l, Some(g)) => (l, Container::ObjectOfGlobal(g)),
+                    (l, None) => (l, Container::Object),
+                },
+            };
+            let cur = level.get(&n).copied().unwrap_or(Lifetime::Local);
+            if into > cur {
+                base.push((
+                    n,
+                    into,
+                    Cause::StoredInto {
+                        loc: st.loc,
+                        container,
+                    },
+                ));
+                grew = true;
+            }
+        }
+        if !grew {
+            return FunctionFacts { level, cause };
+        }
+    }
+}
+
+/// Max-propagation of lifetimes from the sources along the outlives edges,
+/// remembering the first cause.
+fn propagate(
+    base: &[(Node, Lifetime, Cause)],
+    succ: &HashMap<Node, Vec<Node>>,
+) -> (HashMap<Node, Lifetime>, HashMap<Node, Cause>) {
     let mut level: HashMap<Node, Lifetime> = HashMap::new();
     let mut cause: HashMap<Node, Cause> = HashMap::new();
-    let mut work: Vec<(Node, Lifetime, Cause)> = c.level_base;
+    let mut work: Vec<(Node, Lifetime, Cause)> = base.to_vec();
     work.sort_by_key(|(_, l, _)| *l);
     while let Some((n, l, why)) = work.pop() {
         let cur = level.get(&n).copied().unwrap_or(Lifetime::Local);
@@ -522,5 +693,5 @@ fn solve(f: &Function, summaries: &[Summary]) -> FunctionFacts {
             }
         }
     }
-    FunctionFacts { level, cause }
+    (level, cause)
 }

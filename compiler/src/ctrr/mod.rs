@@ -22,8 +22,9 @@ pub mod analysis;
 mod dump;
 
 use crate::ir::*;
-use analysis::{Cause, FunctionFacts, Lifetime, Node};
+use analysis::{Cause, Container, FunctionFacts, Lifetime, Node};
 pub use dump::dump;
+use omni_runtime::prims::PrimEffect;
 use std::collections::HashMap;
 
 /// What CTRR decided, per function, for `--dump-ctrr`.
@@ -52,13 +53,10 @@ pub struct FunctionReport {
 /// The repair or transfer the runtime performs at a cross-thread escape
 /// boundary (docs/REGION_THREADING_MODEL.md), for `--dump-ctrr`.
 pub fn handoff_boundary(name: &str) -> Option<&'static str> {
-    Some(match name {
-        "spawn" => "spawn capture: the thunk and its captured values are transmigrated into a handoff region the new thread adopts",
-        "send" => "channel send: the value is transmigrated into a handoff region whose reference the channel carries to the receiver",
-        "recv" => "channel receive: the sender's handoff region is adopted and merged into the result region (no copy)",
-        "join" => "join: the thread's result region is adopted and merged into the result region (no copy)",
-        _ => return None,
-    })
+    match analysis::prim_desc(name)?.effect {
+        PrimEffect::Handoff(h) => Some(h.describe()),
+        _ => None,
+    }
 }
 
 /// Annotate `prog` with region decisions; returns the report for dumps.
@@ -76,7 +74,10 @@ pub fn run(prog: &mut Program) -> CtrrReport {
             };
             if let Some(site) = site {
                 let (level, why) = match st.var {
-                    Some(v) => (facts.level_of(Node::Var(v)), reason(facts, Node::Var(v))),
+                    Some(v) => (
+                        facts.level_of(Node::Var(v)),
+                        reason(prog, facts, Node::Var(v)),
+                    ),
                     None => (Lifetime::Local, "result unused".to_string()),
                 };
                 let e = site_level.entry(site).or_insert((level, why.clone(), f.id));
@@ -218,8 +219,17 @@ fn summary_text(f: &Function, s: &analysis::Summary) -> String {
         .params
         .iter()
         .chain(f.rest.iter())
-        .zip(&s.params_reach)
-        .filter(|(_, r)| **r)
+        .zip(&s.param_levels)
+        .filter(|(_, l)| **l == Lifetime::Result)
+        .map(|(v, _)| format!("v{}", v.0))
+        .collect();
+    // Parameters that must live in the global region (a store constraint).
+    let stored: Vec<String> = f
+        .params
+        .iter()
+        .chain(f.rest.iter())
+        .zip(&s.param_levels)
+        .filter(|(_, l)| **l == Lifetime::Global)
         .map(|(v, _)| format!("v{}", v.0))
         .collect();
     if s.env_reaches {
@@ -235,11 +245,18 @@ fn summary_text(f: &Function, s: &analysis::Summary) -> String {
     } else {
         "allocates nothing in the result region"
     };
-    format!("{inputs}; {allocs}")
+    if stored.is_empty() {
+        format!("{inputs}; {allocs}")
+    } else {
+        format!(
+            "{inputs}; must live in the global region (stored there): {}; {allocs}",
+            stored.join(", ")
+        )
+    }
 }
 
 /// Human-readable reason for a node's lifetime.
-fn reason(facts: &FunctionFacts, n: Node) -> String {
+fn reason(prog: &Program, facts: &FunctionFacts, n: Node) -> String {
     let mut chain = Vec::new();
     let mut cur = n;
     for _ in 0..8 {
@@ -266,9 +283,39 @@ fn reason(facts: &FunctionFacts, n: Node) -> String {
                 chain.push(format!("flows into {}", node_name(*next)));
                 cur = *next;
             }
+            Some(cause @ (Cause::StoredInto { .. } | Cause::StoredByCallee { .. })) => {
+                chain.push(stored_text(prog, cause));
+                break;
+            }
         }
     }
     chain.join(", ")
+}
+
+/// "stored into `index` at FILE:LINE:COL" (a store constraint).
+fn stored_text(prog: &Program, cause: &Cause) -> String {
+    let at = |l: LocId| {
+        let s = &prog.locs[l.0 as usize];
+        format!("{}:{}:{}", s.file, s.line, s.col)
+    };
+    match cause {
+        Cause::StoredInto { loc, container } => {
+            let what = match container {
+                Container::Global(g) => format!("global `{}`", prog.globals[g.0 as usize].name),
+                Container::ObjectOfGlobal(g) => {
+                    format!("`{}`", prog.globals[g.0 as usize].name)
+                }
+                Container::Object => "an object of that region".to_string(),
+            };
+            format!("stored into {what} at {}", at(*loc))
+        }
+        Cause::StoredByCallee { loc, callee } => format!(
+            "passed to `{}` at {}, which stores it into the global region",
+            prog.functions[callee.0 as usize].name,
+            at(*loc)
+        ),
+        _ => String::new(),
+    }
 }
 
 fn node_name(n: Node) -> String {
@@ -407,7 +454,12 @@ impl Placer<'_> {
                     why,
                 ));
             }
-            Op::Prim { name, .. } if is_mutation(name) => {
+            Op::Prim { name, .. }
+                if matches!(
+                    analysis::prim_desc(name).map(|d| d.effect),
+                    Some(PrimEffect::Stores { .. })
+                ) =>
+            {
                 self.report.barriers.push((
                     st.loc,
                     format!("`{name}`"),
@@ -450,16 +502,12 @@ fn reason_plain(facts: &FunctionFacts, v: VarId) -> String {
         Some(Cause::TailArgument) => "result passed to a tail call".into(),
         Some(Cause::TopLevelDefine) => "result defines a global".into(),
         Some(Cause::FlowsInto(n)) => format!("result flows into {}", node_name(*n)),
+        Some(Cause::StoredInto { .. } | Cause::StoredByCallee { .. }) => {
+            "result stored into an older container (store constraint)".into()
+        }
     }
 }
 
 fn is_immediate(a: &Atom) -> bool {
     matches!(a, Atom::Imm(_))
-}
-
-fn is_mutation(name: &str) -> bool {
-    matches!(
-        name,
-        "set-car!" | "set-cdr!" | "array-set!" | "push!" | "dict-set!" | "set-box!"
-    )
 }

@@ -49,8 +49,119 @@ pub struct PrimDesc {
     pub arity: PrimArity,
     /// True when the primitive may allocate in its `region` argument.
     pub allocates: bool,
+    /// Whether the result can share structure with an argument (CTRR's
+    /// outlives edges from the arguments to the result).
+    pub result: PrimResult,
+    /// What it does to its arguments (CTRR's store constraints, barrier
+    /// report and thread-handoff boundaries).
+    pub effect: PrimEffect,
     /// Address of the exported function.
     pub addr: usize,
+}
+
+/// Whether a primitive's result may share structure with its arguments.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PrimResult {
+    /// A fresh object, an immediate, an interned symbol or a global
+    /// constant: never (part of) an argument.
+    Fresh,
+    /// May return (part of) any argument.
+    MayShareArgs,
+}
+
+/// What a primitive does to its arguments.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PrimEffect {
+    /// Reads them (or stores only into objects it allocates itself).
+    Pure,
+    /// Stores arguments `values` into argument `container`, through the
+    /// store barrier (`barrier::omni_store_barrier`).
+    Stores {
+        container: u8,
+        values: &'static [u8],
+    },
+    /// Stores its arguments into runtime tables of the global region
+    /// (method tables, type definitions), through the store barrier.
+    StoresGlobal,
+    /// A cross-thread escape boundary (docs/REGION_THREADING_MODEL.md).
+    Handoff(Handoff),
+}
+
+/// The cross-thread escape boundaries.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Handoff {
+    Spawn,
+    Send,
+    Recv,
+    Join,
+}
+
+impl Handoff {
+    /// The transfer the runtime performs there (for `--dump-ctrr`).
+    pub fn describe(self) -> &'static str {
+        match self {
+            Handoff::Spawn => "spawn capture: the thunk and its captured values are transmigrated into a handoff region the new thread adopts",
+            Handoff::Send => "channel send: the value is transmigrated into a handoff region whose reference the channel carries to the receiver",
+            Handoff::Recv => "channel receive: the sender's handoff region is adopted and merged into the result region (no copy)",
+            Handoff::Join => "join: the thread's result region is adopted and merged into the result region (no copy)",
+        }
+    }
+}
+
+/// The CTRR facts of the primitive named `name`: the one place that says
+/// which primitives return fresh values, store, or hand off to a thread.
+fn ctrr_facts(name: &str) -> (PrimResult, PrimEffect) {
+    use PrimEffect::*;
+    let effect = match name {
+        "set-car!" | "set-cdr!" | "push!" | "set-box!" => Stores {
+            container: 0,
+            values: &[1],
+        },
+        "array-set!" => Stores {
+            container: 0,
+            values: &[2],
+        },
+        "dict-set!" => Stores {
+            container: 0,
+            values: &[1, 2],
+        },
+        "%put!" => Stores {
+            container: 0,
+            values: &[2],
+        },
+        "%make-type" | "%method-add!" => StoresGlobal,
+        "spawn" => Handoff(self::Handoff::Spawn),
+        "send" => Handoff(self::Handoff::Send),
+        "recv" => Handoff(self::Handoff::Recv),
+        "join" => Handoff(self::Handoff::Join),
+        _ => Pure,
+    };
+    let fresh = matches!(
+        name,
+        "+" | "-" | "*" | "/" | "quot" | "rem" | "mod" | "%add" | "%sub" | "%mul" | "%div"
+            | "%lt" | "%gt" | "%le" | "%ge" | "%numeq" | "=" | "<" | ">" | "<=" | ">="
+            | "!=" | "zero?" | "even?" | "odd?" | "sqrt" | "expt" | "number->string"
+            | "string->number" | "eq?" | "equal?" | "not" | "list?" | "empty?" | "null?"
+            | "pair?" | "length" | "array-length" | "dict-size" | "has-key?" | "str"
+            | "string-append" | "string-length" | "substring" | "string-ref" | "string-split"
+            | "string-join" | "string-upcase" | "string-downcase" | "string->list"
+            | "list->string" | "string->symbol" | "symbol->string" | "char->int" | "int->char"
+            | "print" | "println" | "display" | "write" | "newline" | "error" | "read-line"
+            | "set-car!" | "set-cdr!" | "array-set!" | "push!" | "dict-set!" | "dict-remove!"
+            | "set-box!" | "error-message" | "type?" | "type-of" | "%builtin-type"
+            | "%make-type" | "%put!" | "%method-add!" | "%dispatch" | "%caught?"
+            // Concurrency: `send` and `spawn` copy their argument into a
+            // handoff region, `recv` and `join` adopt a handoff region into
+            // the region passed for their result, `chan` makes an immortal
+            // channel: no result shares structure with an argument.
+            | "spawn" | "join" | "chan" | "send" | "recv" | "close!"
+    );
+    let result = if fresh {
+        PrimResult::Fresh
+    } else {
+        PrimResult::MayShareArgs
+    };
+    (result, effect)
 }
 
 /// Define an exported fixed-arity primitive from a body
@@ -64,7 +175,9 @@ macro_rules! prim_fixed {
         /// the arguments valid values.
         #[no_mangle]
         pub unsafe extern "C" fn $sym(region: *mut $crate::region::Region, $($a: $crate::value::Value,)* loc: u32) -> $crate::value::Value {
-            match $body(region, $($a),*) {
+            // Every argument is resolved: a primitive never sees a forwarded
+            // original (docs/REGION_DEPENDENCY_RULES.md, "Identity").
+            match $body(region, $($crate::object::resolve($a)),*) {
                 Ok(v) => v,
                 Err(msg) => $crate::error::raise(msg, loc),
             }
@@ -88,7 +201,14 @@ macro_rules! prim_variadic {
             loc: u32,
         ) -> $crate::value::Value {
             // SAFETY: caller contract: argv holds argc values.
-            let args = unsafe { $crate::rt::args(argc, argv) };
+            let raw = unsafe { $crate::rt::args(argc, argv) };
+            let resolved;
+            let args = if raw.iter().any(|&v| $crate::object::is_forwarded(v)) {
+                resolved = $crate::object::resolve_all(raw);
+                &resolved[..]
+            } else {
+                raw
+            };
             match $body(region, args) {
                 Ok(v) => v,
                 Err(msg) => $crate::error::raise(msg, loc),
@@ -200,6 +320,8 @@ macro_rules! desc {
             },
             arity: $arity,
             allocates: $alloc,
+            result: ctrr_facts($name).0,
+            effect: ctrr_facts($name).1,
             addr: $sym as *const () as usize,
         }
     };
@@ -489,6 +611,25 @@ pub static PRIMS: LazyLock<Vec<PrimDesc>> = LazyLock::new(|| {
         ),
     ]
 });
+
+/// The index of a primitive in [`PRIMS`] (what the IR names a primitive by).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct PrimId(pub u16);
+
+impl PrimId {
+    /// The primitive's descriptor.
+    pub fn desc(self) -> &'static PrimDesc {
+        &PRIMS[self.0 as usize]
+    }
+}
+
+/// The index of the primitive named `name`.
+pub fn lookup_id(name: &str) -> Option<PrimId> {
+    PRIMS
+        .iter()
+        .position(|d| d.name == name)
+        .map(|i| PrimId(i as u16))
+}
 
 /// The descriptor of the primitive named `name` (OmniLisp name).
 pub fn lookup(name: &str) -> Option<&'static PrimDesc> {

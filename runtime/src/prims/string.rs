@@ -120,7 +120,7 @@ pub fn string_join(r: *mut Region, xs: Value, sep: Value) -> R {
     let sep = sep_arg("string-join", sep)?;
     let items = if is_array(xs) {
         // SAFETY: checked to be an array.
-        unsafe { array_slice(xs) }.to_vec()
+        resolve_all(unsafe { array_slice(xs) })
     } else {
         list_to_vec(xs).ok_or_else(|| expected("string-join", "a list or array", xs))?
     };
