@@ -298,6 +298,7 @@ cases!(
     identity_shapes_t0,
     identity_shapes_default,
     identity_shapes_huge,
+    identity_dict_keys,
 );
 
 /// Every case file is listed above (so none is silently skipped).
@@ -486,6 +487,21 @@ fn barrier_repairs_are_memcheck_clean() {
         &["barrier-keep-merge", "barrier-cycle"],
         &[("OMNI_MERGE_THRESHOLD_BYTES", "18446744073709551614")],
     );
+}
+
+/// The identity programs (forwarded originals read after their region's
+/// objects were copied) are memcheck-clean as built executables, under
+/// always-merge, the default threshold and never-merge.
+#[test]
+fn identity_is_memcheck_clean() {
+    let cases = [
+        "identity-default",
+        "identity-shapes-default",
+        "identity-dict-keys",
+    ];
+    for t in ["0", "1048576", "18446744073709551614"] {
+        assert_memcheck_clean(&cases, &[("OMNI_MERGE_THRESHOLD_BYTES", t)]);
+    }
 }
 
 /// A tail-recursive loop's scope regions do not pile up: the peak number of

@@ -339,7 +339,14 @@ fn hash_bounded(v: Value, depth: u32) -> u64 {
                 h
             }
             k if k == ObjKind::Dict as u8 => mix(dict_size(v) as u64 ^ 0xd1c7),
-            // Boxes, closures and the rest compare by identity.
+            // `equal?` compares structs field by field: same type, same hash.
+            k if k == ObjKind::Struct as u8 => mix(crate::types::struct_type(v) ^ 0x57c7),
+            // Closures compare by identity, but a store repair may have
+            // moved one (its stale original resolves to the copy): hash what
+            // the copy shares with the original, its code.
+            k if k == ObjKind::Closure as u8 => mix(field(v, CLOSURE_CODE) ^ 0xc105),
+            k if k == ObjKind::Box as u8 || k == ObjKind::Error as u8 => mix(k as u64),
+            // Types, channels and threads live in immortal regions: never moved.
             _ => mix(v),
         }
     }
