@@ -291,6 +291,11 @@ cases!(
     thread_err_stack_overflow,
     thread_err_uncaught,
     thread_err_foreign_mutation,
+    // branch expand
+    generic_name_positions,
+    tail_call_annotated,
+    err_quote_odd_dict,
+    err_internal_prim,
 );
 
 /// Every case file is listed above (so none is silently skipped).

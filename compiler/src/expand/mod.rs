@@ -417,10 +417,12 @@ impl Expander {
         match name {
             "quote" => {
                 shape::expect_args(name, args, 1, 1, head.span)?;
+                shape::check_quoted(&args[0])?;
                 Ok(Expr::new(ExprKind::Quote(args[0].clone()), span))
             }
             "quasiquote" => {
                 shape::expect_args(name, args, 1, 1, head.span)?;
+                shape::check_quoted(&args[0])?;
                 self.expand_quasi(&args[0], 1)
             }
             "unquote" | "unquote-splicing" => Err(ExpandError::new(
@@ -527,34 +529,8 @@ impl Expander {
     }
 }
 
-/// Render a datum as source text (for dumps and messages).
+/// Render a datum as source text (for dumps and messages; the lowering
+/// names it this way).
 pub fn datum_to_string(d: &Datum) -> String {
-    fn seq(open: &str, xs: &[Datum], close: &str) -> String {
-        let inner: Vec<String> = xs.iter().map(datum_to_string).collect();
-        format!("{open}{}{close}", inner.join(" "))
-    }
-    match &d.kind {
-        DatumKind::Int(n) => n.to_string(),
-        DatumKind::Float(x) => format!("{x:?}"),
-        DatumKind::Str(s) => format!("{s:?}"),
-        DatumKind::Char(c) => format!("#\\{c}"),
-        DatumKind::Bool(b) => b.to_string(),
-        DatumKind::Nothing => "nothing".into(),
-        DatumKind::Sym(s) => s.clone(),
-        DatumKind::List(xs) => seq("(", xs, ")"),
-        DatumKind::Slot(xs) => seq("[", xs, "]"),
-        DatumKind::Kind(xs) => seq("{", xs, "}"),
-        DatumKind::Dict(xs) => seq("#{", xs, "}"),
-        DatumKind::Meta(m) => format!("^:{m}"),
-        DatumKind::Path(b, segs) => {
-            let mut s = datum_to_string(b);
-            for seg in segs {
-                match seg {
-                    crate::syntax::PathSeg::Field(n, _) => s += &format!(".{n}"),
-                    crate::syntax::PathSeg::Index(i) => s += &format!(".[{}]", datum_to_string(i)),
-                }
-            }
-            s
-        }
-    }
+    d.to_string()
 }

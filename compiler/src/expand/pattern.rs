@@ -465,6 +465,7 @@ impl Expander {
             DatumKind::List(items) if items.is_empty() => lit(Const::Nil),
             DatumKind::List(_) if quoted(d).is_some() => {
                 let q = quoted(d).unwrap();
+                super::shape::check_quoted(q)?;
                 Ok(match &q.kind {
                     DatumKind::Sym(s) => Pat::Test(Test::Lit(Const::Sym(s.clone())), vec![]),
                     DatumKind::List(xs) if xs.is_empty() => {
@@ -476,10 +477,7 @@ impl Expander {
                     | DatumKind::Char(_)
                     | DatumKind::Bool(_)
                     | DatumKind::Nothing => return self.parse_pattern(q, guards, vars),
-                    _ => Pat::Test(
-                        Test::Lit(Const::Quoted(super::datum_to_string(q), q.clone())),
-                        vec![],
-                    ),
+                    _ => Pat::Test(Test::Lit(Const::Quoted(q.to_string(), q.clone())), vec![]),
                 })
             }
             DatumKind::List(items) if items.iter().all(|k| quoted(k).is_some()) => {
@@ -641,11 +639,7 @@ impl Expander {
                 "malformed type",
             ));
         }
-        Ok(Some(Test::Type(
-            super::datum_to_string(ty),
-            ty.clone(),
-            builtin,
-        )))
+        Ok(Some(Test::Type(ty.to_string(), ty.clone(), builtin)))
     }
 
     /// `(S p1 ... pn)`: a struct pattern.

@@ -485,3 +485,201 @@ fn plural(n: usize) -> &'static str {
         "s"
     }
 }
+
+/// Check that quoted datum `d` denotes a constant: every dict literal in it
+/// has keys and values in pairs (walked with an explicit stack: quoted data
+/// may nest deeply).
+pub(crate) fn check_quoted(d: &Datum) -> Result<()> {
+    let mut stack = vec![d];
+    while let Some(d) = stack.pop() {
+        match &d.kind {
+            DatumKind::Dict(xs) if xs.len() % 2 != 0 => {
+                return Err(ExpandError::new(
+                    "dict literal needs an even number of forms (keys and values alternate)",
+                    d.span,
+                    "odd number of forms",
+                ))
+            }
+            DatumKind::List(xs)
+            | DatumKind::Slot(xs)
+            | DatumKind::Kind(xs)
+            | DatumKind::Dict(xs) => stack.extend(xs),
+            DatumKind::Path(base, segs) => {
+                stack.push(base);
+                for s in segs {
+                    if let crate::syntax::PathSeg::Index(i) = s {
+                        stack.push(i);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(src: &str) -> Datum {
+        let mut forms = crate::syntax::read_program(src, 0).expect("reads");
+        assert_eq!(forms.len(), 1, "one form: {src}");
+        forms.pop().expect("one form")
+    }
+
+    fn names(ds: &[Datum]) -> Vec<String> {
+        ds.iter().map(|d| d.to_string()).collect()
+    }
+
+    #[test]
+    fn value_define() {
+        for src in ["(define x 1)", "(define x {Int} 1)", "(define x)"] {
+            let d = read(src);
+            let form = recognise(&d).expect("recognised");
+            assert!(matches!(form, TopForm::Define { name: "x", .. }), "{src}");
+            assert_eq!(form.defined_name().map(|n| n.0), Some("x"));
+        }
+    }
+
+    #[test]
+    fn function_define_splits_params_return_type_and_body() {
+        let d = read("(define f [x {Int}] y {Float} (g x) (h y))");
+        let TopForm::Function {
+            name, shape, rest, ..
+        } = recognise(&d).expect("recognised")
+        else {
+            panic!("not a function");
+        };
+        assert_eq!(name, "f");
+        assert_eq!(rest.len(), 5);
+        assert_eq!(names(shape.params), ["[x {Int}]", "y"]);
+        assert_eq!(shape.ret.map(|t| t.to_string()).as_deref(), Some("{Float}"));
+        assert_eq!(names(shape.body), ["(g x)", "(h y)"]);
+        let ps = parse_params(shape.params).expect("params");
+        let fixed: Vec<(&str, Option<String>)> = ps
+            .fixed
+            .iter()
+            .map(|p| (p.name, p.ty.map(|t| t.to_string())))
+            .collect();
+        assert_eq!(fixed, [("x", Some("{Int}".to_string())), ("y", None)]);
+        assert!(ps.rest.is_none());
+        assert!(ps.typed());
+    }
+
+    #[test]
+    fn function_whose_forms_all_look_like_params_has_the_last_as_body() {
+        let d = read("(define f [x] x)");
+        let TopForm::Function { shape, .. } = recognise(&d).expect("recognised") else {
+            panic!("not a function");
+        };
+        assert_eq!(names(shape.params), ["[x]"]);
+        assert!(shape.ret.is_none());
+        assert_eq!(names(shape.body), ["x"]);
+    }
+
+    #[test]
+    fn rest_parameter() {
+        let d = read("(define f [a {Int} .. more] more)");
+        let TopForm::Function { shape, .. } = recognise(&d).expect("recognised") else {
+            panic!("not a function");
+        };
+        let ps = parse_params(shape.params).expect("params");
+        assert_eq!(ps.fixed.len(), 1);
+        assert_eq!(ps.rest.map(|r| r.0), Some("more"));
+    }
+
+    #[test]
+    fn malformed_params_are_errors() {
+        for (src, msg) in [
+            ("(fn [x x] 1)", "duplicate parameter `x`"),
+            (
+                "(fn [.. r] [y] 1)",
+                "no parameter may follow the rest parameter",
+            ),
+        ] {
+            let d = read(src);
+            let DatumKind::List(items) = &d.kind else {
+                panic!("a list")
+            };
+            let shape = FnShape::of(&items[1..]);
+            let e = parse_params(shape.params).expect_err(src);
+            assert_eq!(e.message, msg, "{src}");
+        }
+    }
+
+    #[test]
+    fn type_definitions() {
+        let d = read("(define ^:parent {Shape} {struct Circle} [r {Float}] [c])");
+        let TopForm::TypeDef(t) = recognise(&d).expect("recognised") else {
+            panic!("not a typedef");
+        };
+        assert_eq!((t.kind, t.name), (DefKind::Struct, "Circle"));
+        assert_eq!(t.parent.map(|p| p.to_string()).as_deref(), Some("{Shape}"));
+        let fields: Vec<&str> = t.fields.iter().map(|f| f.0).collect();
+        assert_eq!(fields, ["r", "c"]);
+        for (src, kind) in [
+            ("(define {abstract Shape})", DefKind::Abstract),
+            ("(define {mutable-struct Acc} [n])", DefKind::MutableStruct),
+            ("(define {effect ask})", DefKind::Effect),
+        ] {
+            let d = read(src);
+            let TopForm::TypeDef(t) = recognise(&d).expect("recognised") else {
+                panic!("not a typedef: {src}");
+            };
+            assert_eq!(t.kind, kind, "{src}");
+        }
+        let d = read("(define {effect ask} [x])");
+        let e = recognise(&d).expect_err("effect with a field");
+        assert_eq!(e.message, "an abstract type or effect has no fields");
+    }
+
+    #[test]
+    fn expressions_are_not_definitions() {
+        // The generic's name in second position of a form that is not a
+        // `define` (the cause of an internal error once).
+        for src in [
+            "(display f)",
+            "(for-each f xs)",
+            "(set! f 1)",
+            "'f",
+            "f",
+            "(definex f [x] 1)",
+        ] {
+            let d = read(src);
+            assert!(matches!(recognise(&d), Ok(TopForm::Expr)), "{src}");
+        }
+    }
+
+    #[test]
+    fn malformed_defines_are_errors() {
+        let d = read("(define)");
+        assert_eq!(
+            recognise(&d).expect_err("no name").message,
+            "malformed `define`: expected a name and a value"
+        );
+        let d = read("(define 5 1)");
+        assert_eq!(
+            recognise(&d).expect_err("not a name").message,
+            "malformed `define`: expected a name after `define`"
+        );
+    }
+
+    #[test]
+    fn expect_args_messages() {
+        let d = read("(if)");
+        let DatumKind::List(items) = &d.kind else {
+            panic!("a list")
+        };
+        let e = expect_args("if", &items[1..], 2, 3, d.span).expect_err("too few");
+        assert_eq!(e.message, "`if` expects 2 or 3 arguments, got 0");
+        assert!(expect_args("quote", &items[..1], 1, 1, d.span).is_ok());
+    }
+
+    #[test]
+    fn odd_quoted_dicts_are_found_at_any_depth() {
+        assert!(check_quoted(&read("'(1 [2 #{3 4}])")).is_ok());
+        let e = check_quoted(&read("'(1 [2 #{3}])")).expect_err("odd");
+        assert!(e.message.contains("even number of forms"), "{}", e.message);
+    }
+}

@@ -157,10 +157,7 @@ impl Expander {
             return Ok(());
         }
         err(
-            format!(
-                "type error: {what}: expected {ty}, got {lit} {}",
-                super::datum_to_string(value)
-            ),
+            format!("type error: {what}: expected {ty}, got {lit} {}", value),
             value.span,
             format!("this {lit} does not fit {{{ty}}}").as_str(),
         )
