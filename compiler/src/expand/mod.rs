@@ -534,3 +534,48 @@ impl Expander {
 pub fn datum_to_string(d: &Datum) -> String {
     d.to_string()
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::diag::SourceMap;
+
+    /// Expand `src` after the real prelude.
+    fn expand(src: &str) -> super::Result<super::Program> {
+        let mut sm = SourceMap::default();
+        let pf = sm.add(
+            "std/prelude.omni",
+            include_str!("../../../std/prelude.omni"),
+        );
+        let f = sm.add("t.omni", src);
+        let prelude = crate::syntax::read_program(sm.source(pf), pf).expect("prelude reads");
+        let prog = crate::syntax::read_program(sm.source(f), f).expect("program reads");
+        super::expand_program(prelude, prog)
+    }
+
+    #[test]
+    fn no_runtime_internal_resolves_in_a_program() {
+        let internals: Vec<&str> = omni_runtime::prims::PRIMS
+            .iter()
+            .map(|p| p.name)
+            .filter(|n| n.starts_with('%'))
+            .collect();
+        assert!(internals.len() > 10, "{internals:?}");
+        for name in internals {
+            for src in [format!("({name} 1 2 3)"), format!("(list {name})")] {
+                let e = expand(&src).expect_err(&src);
+                assert_eq!(e.message, format!("unbound name `{name}`"), "{src}");
+            }
+        }
+        // The prelude's own `%` helpers are internals too.
+        let e = expand("(%seq-ref (list 1) 0)").expect_err("a prelude internal");
+        assert_eq!(e.message, "unbound name `%seq-ref`");
+    }
+
+    #[test]
+    fn generated_code_still_reaches_internals() {
+        // Annotations, dispatch, effects and `match` all expand to `%` calls.
+        let src = "(define f [x {Int}] {Int} x) (define g [x] 1) (define g [x y] 2)
+                   (match (list 1 2) [a b] a _ 0) (try (f 1) (catch e e))";
+        assert!(expand(src).is_ok());
+    }
+}
