@@ -299,6 +299,11 @@ cases!(
     identity_shapes_default,
     identity_shapes_huge,
     identity_dict_keys,
+    // expand: definition shapes, annotated tail calls, quoted dicts, internal names
+    generic_name_positions,
+    tail_call_annotated,
+    err_quote_odd_dict,
+    err_internal_prim,
 );
 
 /// Every case file is listed above (so none is silently skipped).

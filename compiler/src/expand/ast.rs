@@ -124,7 +124,7 @@ impl Program {
                 Literal::Nothing => write!(f, "nothing"),
                 Literal::Nil => write!(f, "()"),
             },
-            ExprKind::Quote(d) => write!(f, "(quote {})", crate::expand::datum_to_string(d)),
+            ExprKind::Quote(d) => write!(f, "(quote {d})"),
             ExprKind::Local(l) => write!(f, "{}", self.local_name(*l)),
             ExprKind::Global(g) => write!(f, "{}", self.globals[g.0 as usize].name),
             ExprKind::PrimRef(p) => write!(f, "%prim:{p}"),

@@ -2,46 +2,11 @@
 //! destructuring, `cond`, `and`/`or` and quasiquote.
 
 use super::ast::{Expr, ExprKind, Lambda, Literal, LocalId};
+use super::shape::{define_name, parse_params, FnShape};
 use super::{ExpandError, Expander, Resolved, Result};
 use crate::syntax::{Datum, DatumKind, Span};
 use omni_runtime::prims::{PrimArity, PrimDesc};
 use std::rc::Rc;
-
-pub(super) fn expect_args(
-    form: &str,
-    args: &[Datum],
-    min: usize,
-    max: usize,
-    span: Span,
-) -> Result<()> {
-    if args.len() >= min && args.len() <= max {
-        return Ok(());
-    }
-    let expected = if max == usize::MAX {
-        format!("at least {min}")
-    } else if min == max {
-        format!("{min}")
-    } else {
-        format!("{min} or {max}")
-    };
-    Err(ExpandError::new(
-        format!(
-            "`{form}` expects {expected} argument{}, got {}",
-            plural(if min == max { min } else { 2 }),
-            args.len()
-        ),
-        span,
-        format!("wrong number of arguments to `{form}`"),
-    ))
-}
-
-fn plural(n: usize) -> &'static str {
-    if n == 1 {
-        ""
-    } else {
-        "s"
-    }
-}
 
 pub(super) fn check_prim_arity(p: &PrimDesc, n: usize, span: Span) -> Result<()> {
     let ok = match p.arity {
@@ -63,166 +28,6 @@ pub(super) fn check_prim_arity(p: &PrimDesc, n: usize, span: Span) -> Result<()>
         span,
         "called here",
     ))
-}
-
-/// If `d` is a top-level `(define name ...)`, its name.
-pub(super) fn define_name(d: &Datum) -> Result<Option<(&str, Span)>> {
-    let DatumKind::List(items) = &d.kind else {
-        return Ok(None);
-    };
-    if items.first().and_then(|h| h.as_sym()) != Some("define") {
-        return Ok(None);
-    }
-    match items.get(1) {
-        Some(Datum {
-            kind: DatumKind::Sym(name),
-            span,
-        }) => Ok(Some((name, *span))),
-        Some(Datum {
-            kind: DatumKind::Meta(_) | DatumKind::Kind(_),
-            ..
-        }) => super::types::typedef_name(items),
-        Some(other) => Err(ExpandError::new(
-            "malformed `define`: expected a name after `define`",
-            other.span,
-            "not a name",
-        )),
-        None => Err(ExpandError::new(
-            "malformed `define`: expected a name and a value",
-            d.span,
-            "incomplete definition",
-        )),
-    }
-}
-
-/// A parameter slot: `[]`, `[x]`, `[x {T}]`, `[x y z]`, `[x {T} y]`,
-/// `[.. xs]`, `[a .. rest]`: names, each optionally followed by its type, and
-/// at most one `..` before the last name.
-fn is_param_slot(d: &Datum) -> bool {
-    let DatumKind::Slot(xs) = &d.kind else {
-        return false;
-    };
-    let mut prev_name = false;
-    let mut i = 0;
-    while i < xs.len() {
-        match &xs[i].kind {
-            DatumKind::Sym(s) if s == ".." => {
-                return i + 2 == xs.len() && matches!(xs[i + 1].as_sym(), Some(n) if n != "..");
-            }
-            DatumKind::Sym(_) => prev_name = true,
-            DatumKind::Kind(_) if prev_name => prev_name = false,
-            _ => return false,
-        }
-        i += 1;
-    }
-    true
-}
-
-fn is_param_like(d: &Datum) -> bool {
-    d.as_sym().is_some() || is_param_slot(d)
-}
-
-/// Split `params... [{Ret}] body...` of a function definition.
-fn split_function(items: &[Datum]) -> (&[Datum], &[Datum]) {
-    let mut n = items.iter().take_while(|d| is_param_like(d)).count();
-    let mut body_start = n;
-    if matches!(items.get(n).map(|d| &d.kind), Some(DatumKind::Kind(_))) {
-        body_start = n + 1;
-    }
-    if body_start >= items.len() && n > 0 && body_start == n {
-        // Everything looked like a parameter: the last form is the body.
-        n -= 1;
-        body_start = n;
-    }
-    (&items[..n], &items[body_start..])
-}
-
-/// [`split_function`] for the types module.
-pub(super) fn split_function_pub(items: &[Datum]) -> (&[Datum], &[Datum]) {
-    split_function(items)
-}
-
-/// The `{Ret}` annotation of a function definition's `params... {Ret} body...`.
-fn return_type(items: &[Datum]) -> Option<&Datum> {
-    let (params, body) = split_function(items);
-    let n = params.len();
-    match items.get(n) {
-        Some(
-            d @ Datum {
-                kind: DatumKind::Kind(_),
-                ..
-            },
-        ) if body.len() + n < items.len() => Some(d),
-        _ => None,
-    }
-}
-
-struct Params {
-    names: Vec<(String, Span)>,
-    rest: Option<(String, Span)>,
-}
-
-fn parse_params(items: &[Datum]) -> Result<Params> {
-    let mut p = Params {
-        names: vec![],
-        rest: None,
-    };
-    let mut i = 0;
-    let bad =
-        |d: &Datum, msg: &str| ExpandError::new(msg.to_string(), d.span, "malformed parameter");
-    while i < items.len() {
-        let d = &items[i];
-        if p.rest.is_some() {
-            return Err(bad(d, "no parameter may follow the rest parameter"));
-        }
-        match &d.kind {
-            DatumKind::Sym(s) if s == ".." => {
-                let Some(name) = items
-                    .get(i + 1)
-                    .and_then(|n| n.as_sym().map(|s| (s, n.span)))
-                else {
-                    return Err(bad(d, "`..` must be followed by the rest parameter's name"));
-                };
-                p.rest = Some((name.0.to_string(), name.1));
-                i += 2;
-                continue;
-            }
-            DatumKind::Sym(s) => p.names.push((s.clone(), d.span)),
-            DatumKind::Slot(xs) if is_param_slot(d) => {
-                let inner = parse_params(
-                    &xs.iter()
-                        .filter(|x| !matches!(x.kind, DatumKind::Kind(_)))
-                        .cloned()
-                        .collect::<Vec<_>>(),
-                )?;
-                p.names.extend(inner.names);
-                if inner.rest.is_some() {
-                    p.rest = inner.rest;
-                }
-            }
-            DatumKind::Slot(_) => return Err(bad(
-                d,
-                "a parameter slot holds names, each optionally followed by `{Type}`, and `.. rest`",
-            )),
-            _ => return Err(bad(d, "a parameter is a name or a slot `[name {Type}]`")),
-        }
-        i += 1;
-    }
-    for (k, (a, sa)) in p.names.iter().chain(p.rest.iter()).enumerate() {
-        if p.names
-            .iter()
-            .chain(p.rest.iter())
-            .skip(k + 1)
-            .any(|(b, _)| a == b)
-        {
-            return Err(ExpandError::new(
-                format!("duplicate parameter `{a}`"),
-                *sa,
-                "duplicate",
-            ));
-        }
-    }
-    Ok(p)
 }
 
 impl Expander {
@@ -269,7 +74,8 @@ impl Expander {
         head_span: Span,
         span: Span,
     ) -> Result<Rc<Lambda>> {
-        let (params, body) = split_function(items);
+        let shape = FnShape::of(items);
+        let body = shape.body;
         if body.is_empty() {
             return Err(ExpandError::new(
                 "malformed function: expected parameters and a body",
@@ -277,54 +83,43 @@ impl Expander {
                 "function without a body",
             ));
         }
-        let p = parse_params(params)?;
+        let p = parse_params(shape.params)?;
         self.push_scope();
         let params: Vec<LocalId> = p
-            .names
+            .fixed
             .iter()
-            .map(|(n, s)| self.bind_local(n, *s))
+            .map(|q| self.bind_local(q.name, q.span))
             .collect();
-        let rest = p.rest.as_ref().map(|(n, s)| self.bind_local(n, *s));
+        let rest = p.rest.map(|(n, s)| self.bind_local(n, s));
         let fname = name.clone().unwrap_or_else(|| "lambda".into());
         // Annotation checks: typed parameters on entry, the result on exit
         // (a function with a `{Ret}` annotation returns through the check,
         // so its body's last call is not a tail call).
         let mut checked: Vec<Datum> = Vec::new();
         if !self.skip_param_checks {
-            for (pname, ty) in super::types::param_types(split_function(items).0) {
-                if let Some(t) = ty {
-                    let what = format!("parameter {pname} of {fname}");
+            for q in &p.fixed {
+                if let Some(t) = q.ty {
+                    let what = format!("parameter {} of {fname}", q.name);
                     checked.push(Self::check_datum(
                         &what,
-                        &t,
-                        Datum::new(DatumKind::Sym(pname), t.span),
+                        t,
+                        Datum::new(DatumKind::Sym(q.name.to_string()), t.span),
                         t.span,
                     ));
                 }
             }
         }
-        let body_forms: Vec<Datum> = match return_type(items) {
-            Some(t) => {
-                // Inner defines stay at the body's top (visible to every
-                // form); the forms after the last one are checked.
-                let split = body
-                    .iter()
-                    .rposition(|d| matches!(define_name(d), Ok(Some(_))))
-                    .map_or(0, |i| i + 1);
-                checked.extend(body[..split].iter().cloned());
-                let mut inner = vec![Datum::new(DatumKind::Sym("do".into()), t.span)];
-                inner.extend(body[split..].iter().cloned());
-                let whole = Datum::new(DatumKind::List(inner), span);
+        checked.extend(body.iter().cloned());
+        let body = self.expand_body(&checked, span);
+        // The result is checked in each tail position (a `{Ret}` annotation
+        // keeps the tail calls proper where the callee checks its own result).
+        let body = match (shape.ret, body) {
+            (Some(t), Ok(b)) => {
                 let what = format!("result of {fname}");
-                checked.push(Self::check_datum(&what, t, whole, t.span));
-                checked
+                self.check_result(b, t, &what)
             }
-            None => {
-                checked.extend(body.iter().cloned());
-                checked
-            }
+            (_, b) => b,
         };
-        let body = self.expand_body(&body_forms, span);
         self.pop_scope();
         Ok(Rc::new(Lambda {
             name,

@@ -7,16 +7,20 @@
 //! the offending datum.
 
 pub mod ast;
+mod dispatch;
+mod effects;
 mod forms;
 mod import;
 mod pattern;
+mod shape;
 mod types;
 
 pub use ast::{Expr, ExprKind, GlobalId, Literal, LocalId, Program};
 pub use import::{ImportLoader, ImportedFile};
 
 use crate::syntax::{Datum, DatumKind, Span};
-use std::collections::HashMap;
+use shape::TopForm;
+use std::collections::{HashMap, HashSet};
 
 /// An expansion error (malformed special form, unbound name, ...).
 #[derive(Debug, Clone)]
@@ -78,25 +82,32 @@ pub fn expand_program_with_imports(
     let mut ex = Expander::default();
     let mut forms = Vec::new();
     let main = program.first().map(|d| d.span.file);
+    let prelude_file = prelude.first().map(|d| d.span.file);
     let mut imports = import::Imports::new(loader, main);
     for d in prelude.into_iter().chain(program) {
         ex.flatten_with_imports(d, &mut forms, &mut imports)?;
     }
-    for d in &forms {
-        ex.declare_toplevel(d)?;
+    // Every top-level form's shape, recognised once.
+    let shapes = forms
+        .iter()
+        .map(shape::recognise)
+        .collect::<Result<Vec<TopForm>>>()?;
+    let prelude_file = prelude_file.unwrap_or(u32::MAX);
+    for (d, form) in forms.iter().zip(&shapes) {
+        ex.declare_toplevel(form, d.span.file == prelude_file);
     }
-    for d in &forms {
-        ex.declare_typedef(d)?;
+    for form in &shapes {
+        ex.declare_typedef(form);
     }
-    ex.plan_generics(&forms)?;
-    for d in &forms {
-        if let DatumKind::List(items) = &d.kind {
-            if let Some(method) = ex.expand_method_define(items, d.span)? {
-                ex.prog.body.extend(method);
-                continue;
-            }
+    ex.plan_generics(&shapes)?;
+    ex.plan_result_checks(&forms, &shapes);
+    for (d, form) in forms.iter().zip(&shapes) {
+        ex.in_prelude = d.span.file == prelude_file;
+        if let Some(method) = ex.expand_method_define(form, d.span)? {
+            ex.prog.body.extend(method);
+            continue;
         }
-        let e = ex.expand_toplevel(d)?;
+        let e = ex.expand_toplevel(d, form)?;
         ex.prog.body.push(e);
     }
     Ok(ex.prog)
@@ -143,10 +154,23 @@ pub(crate) struct Expander {
     /// Struct definitions by name (constructors, struct patterns).
     pub(crate) structs: HashMap<String, types::StructInfo>,
     /// Generic functions (several top-level function `define`s of a name).
-    generics: HashMap<String, types::GenericInfo>,
+    generics: HashMap<String, dispatch::GenericInfo>,
     /// Set while expanding a generic's method: dispatch checks its parameters.
     skip_param_checks: bool,
+    /// The `{Ret}` type name of top-level functions whose result check lets
+    /// a tail call to them stay a tail call (see `check_result`).
+    result_types: HashMap<GlobalId, String>,
+    /// Globals the prelude defines with a `%` name: its internals, hidden
+    /// from the program.
+    internal_globals: HashSet<GlobalId>,
+    /// Set while expanding the prelude's forms (which may use internals).
+    in_prelude: bool,
 }
+
+/// Prefix of the spelling by which the expander's generated datums name a
+/// runtime internal (`#%check-type`): the reader never makes a symbol with
+/// `#`, so programs cannot.
+pub(crate) const INTERNAL_PREFIX: char = '#';
 
 pub(crate) enum Resolved {
     Local(LocalId),
@@ -196,11 +220,21 @@ impl Expander {
             return Resolved::Special;
         }
         if let Some(g) = self.global_index.get(name) {
-            return Resolved::Global(*g);
+            if self.in_prelude || !self.internal_globals.contains(g) {
+                return Resolved::Global(*g);
+            }
+        }
+        // The runtime's `%` internals are reached only by the expander's
+        // own output (`PrimCall`s and `#%name` datums), never by a program.
+        if let Some(internal) = name.strip_prefix(INTERNAL_PREFIX) {
+            return match omni_runtime::prims::lookup(internal) {
+                Some(p) => Resolved::Prim(p),
+                None => Resolved::Unbound,
+            };
         }
         match omni_runtime::prims::lookup(name) {
-            Some(p) => Resolved::Prim(p),
-            None => Resolved::Unbound,
+            Some(p) if !name.starts_with('%') => Resolved::Prim(p),
+            _ => Resolved::Unbound,
         }
     }
 
@@ -218,9 +252,9 @@ impl Expander {
 
     // ---- top level ----
 
-    fn declare_toplevel(&mut self, d: &Datum) -> Result<()> {
-        let Some((name, _)) = forms::define_name(d)? else {
-            return Ok(());
+    fn declare_toplevel(&mut self, form: &TopForm, in_prelude: bool) {
+        let Some((name, _)) = form.defined_name() else {
+            return;
         };
         match self.global_index.get(name) {
             Some(g) => self.prog.globals[g.0 as usize].definitions += 1,
@@ -232,28 +266,26 @@ impl Expander {
                     assigned: false,
                 });
                 self.global_index.insert(name.to_string(), g);
-            }
-        }
-        Ok(())
-    }
-
-    fn expand_toplevel(&mut self, d: &Datum) -> Result<Expr> {
-        if let DatumKind::List(items) = &d.kind {
-            if items.first().and_then(|h| h.as_sym()) == Some("define") {
-                if let Some(e) = self.expand_typedef(items, d.span)? {
-                    return Ok(e);
+                if in_prelude && name.starts_with('%') {
+                    self.internal_globals.insert(g);
                 }
             }
         }
-        if let Some((name, _)) = forms::define_name(d)? {
-            let g = self.global_index[name];
-            let DatumKind::List(items) = &d.kind else {
-                unreachable!()
-            };
-            let init = self.expand_define_init(items, d.span)?;
-            return Ok(Expr::new(ExprKind::DefineGlobal(g, Box::new(init)), d.span));
+    }
+
+    fn expand_toplevel(&mut self, d: &Datum, form: &TopForm) -> Result<Expr> {
+        match form {
+            TopForm::TypeDef(def) => self.expand_typedef(def, d.span),
+            TopForm::Define { name, .. } | TopForm::Function { name, .. } => {
+                let g = self.global_index[*name];
+                let DatumKind::List(items) = &d.kind else {
+                    unreachable!("a define is a list")
+                };
+                let init = self.expand_define_init(items, d.span)?;
+                Ok(Expr::new(ExprKind::DefineGlobal(g, Box::new(init)), d.span))
+            }
+            TopForm::Expr => self.expand(d),
         }
-        self.expand(d)
     }
 
     // ---- expressions ----
@@ -384,11 +416,13 @@ impl Expander {
         }
         match name {
             "quote" => {
-                forms::expect_args(name, args, 1, 1, head.span)?;
+                shape::expect_args(name, args, 1, 1, head.span)?;
+                shape::check_quoted(&args[0])?;
                 Ok(Expr::new(ExprKind::Quote(args[0].clone()), span))
             }
             "quasiquote" => {
-                forms::expect_args(name, args, 1, 1, head.span)?;
+                shape::expect_args(name, args, 1, 1, head.span)?;
+                shape::check_quoted(&args[0])?;
                 self.expand_quasi(&args[0], 1)
             }
             "unquote" | "unquote-splicing" => Err(ExpandError::new(
@@ -397,7 +431,7 @@ impl Expander {
                 "not inside a quasiquote",
             )),
             "if" => {
-                forms::expect_args(name, args, 2, 3, head.span)?;
+                shape::expect_args(name, args, 2, 3, head.span)?;
                 let c = self.expand(&args[0])?;
                 let t = self.expand(&args[1])?;
                 let e = match args.get(2) {
@@ -410,7 +444,7 @@ impl Expander {
                 ))
             }
             "when" | "unless" => {
-                forms::expect_args(name, args, 2, usize::MAX, head.span)?;
+                shape::expect_args(name, args, 2, usize::MAX, head.span)?;
                 let c = self.expand(&args[0])?;
                 let body = self.expand_body(&args[1..], span)?;
                 let (t, e) = if name == "when" {
@@ -463,7 +497,7 @@ impl Expander {
             )
             .with_note("use `let` to bind a value inside an expression")),
             "set!" => {
-                forms::expect_args(name, args, 2, 2, head.span)?;
+                shape::expect_args(name, args, 2, 2, head.span)?;
                 let Some(target) = args[0].as_sym() else {
                     return Err(ExpandError::new(
                         "`set!` needs a variable name",
@@ -495,34 +529,53 @@ impl Expander {
     }
 }
 
-/// Render a datum as source text (for dumps and messages).
+/// Render a datum as source text (for dumps and messages; the lowering
+/// names it this way).
 pub fn datum_to_string(d: &Datum) -> String {
-    fn seq(open: &str, xs: &[Datum], close: &str) -> String {
-        let inner: Vec<String> = xs.iter().map(datum_to_string).collect();
-        format!("{open}{}{close}", inner.join(" "))
+    d.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::diag::SourceMap;
+
+    /// Expand `src` after the real prelude.
+    fn expand(src: &str) -> super::Result<super::Program> {
+        let mut sm = SourceMap::default();
+        let pf = sm.add(
+            "std/prelude.omni",
+            include_str!("../../../std/prelude.omni"),
+        );
+        let f = sm.add("t.omni", src);
+        let prelude = crate::syntax::read_program(sm.source(pf), pf).expect("prelude reads");
+        let prog = crate::syntax::read_program(sm.source(f), f).expect("program reads");
+        super::expand_program(prelude, prog)
     }
-    match &d.kind {
-        DatumKind::Int(n) => n.to_string(),
-        DatumKind::Float(x) => format!("{x:?}"),
-        DatumKind::Str(s) => format!("{s:?}"),
-        DatumKind::Char(c) => format!("#\\{c}"),
-        DatumKind::Bool(b) => b.to_string(),
-        DatumKind::Nothing => "nothing".into(),
-        DatumKind::Sym(s) => s.clone(),
-        DatumKind::List(xs) => seq("(", xs, ")"),
-        DatumKind::Slot(xs) => seq("[", xs, "]"),
-        DatumKind::Kind(xs) => seq("{", xs, "}"),
-        DatumKind::Dict(xs) => seq("#{", xs, "}"),
-        DatumKind::Meta(m) => format!("^:{m}"),
-        DatumKind::Path(b, segs) => {
-            let mut s = datum_to_string(b);
-            for seg in segs {
-                match seg {
-                    crate::syntax::PathSeg::Field(n, _) => s += &format!(".{n}"),
-                    crate::syntax::PathSeg::Index(i) => s += &format!(".[{}]", datum_to_string(i)),
-                }
+
+    #[test]
+    fn no_runtime_internal_resolves_in_a_program() {
+        let internals: Vec<&str> = omni_runtime::prims::PRIMS
+            .iter()
+            .map(|p| p.name)
+            .filter(|n| n.starts_with('%'))
+            .collect();
+        assert!(internals.len() > 10, "{internals:?}");
+        for name in internals {
+            for src in [format!("({name} 1 2 3)"), format!("(list {name})")] {
+                let e = expand(&src).expect_err(&src);
+                assert_eq!(e.message, format!("unbound name `{name}`"), "{src}");
             }
-            s
         }
+        // The prelude's own `%` helpers are internals too.
+        let e = expand("(%seq-ref (list 1) 0)").expect_err("a prelude internal");
+        assert_eq!(e.message, "unbound name `%seq-ref`");
+    }
+
+    #[test]
+    fn generated_code_still_reaches_internals() {
+        // Annotations, dispatch, effects and `match` all expand to `%` calls.
+        let src = "(define f [x {Int}] {Int} x) (define g [x] 1) (define g [x y] 2)
+                   (match (list 1 2) [a b] a _ 0) (try (f 1) (catch e e))";
+        assert!(expand(src).is_ok());
     }
 }

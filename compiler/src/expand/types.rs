@@ -1,8 +1,7 @@
-//! Types, structs, annotations, multiple dispatch, `put!`, `try`/`catch`
-//! and effect handlers (LANGUAGE.md §3 errors/effects and §4).
+//! Types, structs, annotations and `put!` (LANGUAGE.md §4).
 //!
-//! Everything here desugars to runtime primitives (`prims/types.rs`,
-//! `effects.rs`), plain calls and lambdas:
+//! Everything here desugars to runtime primitives (`prims/types.rs`), plain
+//! calls and lambdas:
 //! - `(define {abstract Shape})`, `(define ^:parent {Shape} {struct Circle}
 //!   [r {Float}])`, `{mutable-struct …}`, `(define {effect ask})` define a
 //!   global bound to `(%make-type 'Name parent kind '(fields) (list types))`.
@@ -11,22 +10,18 @@
 //! - A type expression `{T}` evaluates to the type value; built-in type
 //!   names not shadowed by a definition are `(%builtin-type id)`.
 //! - Annotations become `(%check-type v {T} "what")`; a literal that
-//!   provably does not fit a built-in annotation is a compile error.
-//! - A name defined at top level by several function `define`s is a
-//!   *generic*: each method becomes a hidden global `f%m<j>`, registered in
-//!   the method table `f%methods` when its `define` runs; `f%a<n>` is the
-//!   dispatcher for calls with `n` arguments (`%dispatch` picks the method
-//!   number, a chain of `eq?` tests tail-calls it directly) and `f` itself
-//!   is the dispatcher value (`f%a<n>` when every method has arity `n`,
-//!   else a rest-parameter function using `%dispatch-apply`). A call site
-//!   `(f a b)` calls the single untyped method of that arity directly, or
-//!   `f%a2`; a name defined once is an ordinary known function.
+//!   provably does not fit a built-in annotation is a compile error. A
+//!   function's `{Ret}` is checked in each tail position of its body, except
+//!   at a tail call to a function known to check the same (or a narrower)
+//!   built-in type itself: that call stays a proper tail call.
+//!
+//! Multiple dispatch is in `dispatch.rs`, `try` and effects in `effects.rs`.
 
-use super::ast::{Expr, ExprKind, GlobalId, Lambda, Literal, LocalId};
+use super::ast::{Expr, ExprKind, GlobalId, Literal};
+use super::shape::{parse_params, DefKind, TopForm, TypeDef};
 use super::{ExpandError, Expander, Resolved, Result};
 use crate::syntax::{Datum, DatumKind, Span};
-use std::collections::HashMap;
-use std::rc::Rc;
+use std::collections::HashSet;
 
 /// A struct definition, for constructors and struct patterns.
 #[derive(Debug, Clone)]
@@ -38,175 +33,8 @@ pub(crate) struct StructInfo {
     pub mutable: bool,
 }
 
-/// One method of a generic function.
-#[derive(Debug, Clone)]
-pub(crate) struct MethodInfo {
-    pub arity: usize,
-    pub rest: bool,
-    pub typed: bool,
-    pub global: GlobalId,
-}
-
-/// A generic function (a name with several function `define`s).
-#[derive(Debug, Clone, Default)]
-pub(crate) struct GenericInfo {
-    pub methods: Vec<MethodInfo>,
-    pub table: Option<GlobalId>,
-    /// Dispatcher per fixed arity.
-    pub by_arity: HashMap<usize, GlobalId>,
-    /// Methods expanded so far (the next `define` is method `next`).
-    pub next: usize,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum DefKind {
-    Abstract,
-    Struct,
-    MutableStruct,
-    Effect,
-}
-
-/// A parsed type/struct/effect definition.
-struct TypeDef<'d> {
-    kind: DefKind,
-    name: &'d str,
-    name_span: Span,
-    parent: Option<&'d Datum>,
-    /// `(name, type, span)`.
-    fields: Vec<(&'d str, Option<&'d Datum>, Span)>,
-}
-
-fn err<T>(msg: impl Into<String>, span: Span, label: &str) -> Result<T> {
+pub(super) fn err<T>(msg: impl Into<String>, span: Span, label: &str) -> Result<T> {
     Err(ExpandError::new(msg, span, label))
-}
-
-/// Parse `(define [^:parent {P}] {kind Name} fields...)`; `items[0]` is
-/// `define`. `None` when `items[1]` is a plain name.
-fn parse_typedef(items: &[Datum]) -> Result<Option<TypeDef<'_>>> {
-    let mut i = 1;
-    let mut parent = None;
-    if let Some(Datum {
-        kind: DatumKind::Meta(m),
-        span,
-    }) = items.get(1)
-    {
-        if m != "parent" {
-            return err(
-                format!("unknown definition metadata `^:{m}` (expected `^:parent`)"),
-                *span,
-                "unknown metadata",
-            );
-        }
-        match items.get(2) {
-            Some(
-                d @ Datum {
-                    kind: DatumKind::Kind(_),
-                    ..
-                },
-            ) => parent = Some(d),
-            _ => {
-                return err(
-                    "`^:parent` must be followed by a type `{Parent}`",
-                    *span,
-                    "missing parent type",
-                )
-            }
-        }
-        i = 3;
-    }
-    let Some(head) = items.get(i) else {
-        return err(
-            "malformed definition: expected `{struct Name}`, `{abstract Name}` or `{effect name}`",
-            items[0].span,
-            "incomplete",
-        );
-    };
-    let DatumKind::Kind(ks) = &head.kind else {
-        if parent.is_some() {
-            return err(
-                "`^:parent` applies to `{struct Name}` or `{abstract Name}` definitions",
-                head.span,
-                "not a type definition",
-            );
-        }
-        return Ok(None);
-    };
-    let (kind, name, name_span) = match ks.as_slice() {
-        [k, n] => {
-            let kind = match k.as_sym() {
-                Some("abstract") => DefKind::Abstract,
-                Some("struct") => DefKind::Struct,
-                Some("mutable-struct") => DefKind::MutableStruct,
-                Some("effect") => DefKind::Effect,
-                _ => return err("expected `{struct Name}`, `{mutable-struct Name}`, `{abstract Name}` or `{effect name}`", head.span, "unknown definition kind"),
-            };
-            let Some(name) = n.as_sym() else {
-                return err("the defined type needs a name", n.span, "not a name");
-            };
-            (kind, name, n.span)
-        }
-        _ => return err("expected `{struct Name}`, `{mutable-struct Name}`, `{abstract Name}` or `{effect name}`", head.span, "malformed definition"),
-    };
-    let mut fields: Vec<(&str, Option<&Datum>, Span)> = Vec::new();
-    let rest = &items[i + 1..];
-    if matches!(kind, DefKind::Abstract | DefKind::Effect) {
-        if let Some(extra) = rest.first() {
-            return err(
-                "an abstract type or effect has no fields",
-                extra.span,
-                "unexpected field",
-            );
-        }
-        if kind == DefKind::Effect && parent.is_some() {
-            return err(
-                "an effect has no parent type",
-                head.span,
-                "effect with a parent",
-            );
-        }
-    }
-    for slot in rest {
-        let xs = match &slot.kind {
-            DatumKind::Slot(xs) => xs.as_slice(),
-            DatumKind::Sym(_) => std::slice::from_ref(slot),
-            _ => {
-                return err(
-                    "a field is `[name]` or `[name {Type}]`",
-                    slot.span,
-                    "malformed field",
-                )
-            }
-        };
-        let mut j = 0;
-        while j < xs.len() {
-            let Some(f) = xs[j].as_sym() else {
-                return err(
-                    "a field is `[name]` or `[name {Type}]`",
-                    xs[j].span,
-                    "malformed field",
-                );
-            };
-            let ty = type_after(xs, j);
-            j += ty.is_some() as usize;
-            if fields.iter().any(|(g, _, _)| *g == f) {
-                return err(format!("duplicate field `{f}`"), xs[j].span, "duplicate");
-            }
-            fields.push((f, ty, xs[j].span));
-            j += 1;
-        }
-    }
-    Ok(Some(TypeDef {
-        kind,
-        name,
-        name_span,
-        parent,
-        fields,
-    }))
-}
-
-/// The name a type/struct/effect definition defines (for `define_name`).
-pub(super) fn typedef_name(items: &[Datum]) -> Result<Option<(&str, Span)>> {
-    Ok(parse_typedef(items)?.map(|t| (t.name, t.name_span)))
 }
 
 /// Built-in types and their parents (for compile-time literal checks).
@@ -246,56 +74,12 @@ fn literal_type(d: &Datum) -> Option<&'static str> {
 }
 
 /// Synthesise `(head args...)` at `span`.
-fn list_datum(span: Span, items: Vec<Datum>) -> Datum {
+pub(super) fn list_datum(span: Span, items: Vec<Datum>) -> Datum {
     Datum::new(DatumKind::List(items), span)
 }
 
-fn sym_datum(s: &str, span: Span) -> Datum {
+pub(super) fn sym_datum(s: &str, span: Span) -> Datum {
     Datum::new(DatumKind::Sym(s.to_string()), span)
-}
-
-/// The per-parameter annotations of a parameter list (`None` = untyped);
-/// the rest parameter is never typed.
-pub(super) fn param_types(params: &[Datum]) -> Vec<(String, Option<Datum>)> {
-    let mut out = Vec::new();
-    for p in params {
-        match &p.kind {
-            DatumKind::Sym(s) if s != ".." => out.push((s.clone(), None)),
-            DatumKind::Slot(xs) => {
-                let mut j = 0;
-                while j < xs.len() {
-                    match xs[j].as_sym() {
-                        Some("..") => break,
-                        Some(n) => {
-                            let ty = type_after(xs, j).cloned();
-                            j += ty.is_some() as usize;
-                            out.push((n.to_string(), ty));
-                        }
-                        None => {}
-                    }
-                    j += 1;
-                }
-            }
-            _ => {}
-        }
-    }
-    out
-}
-
-/// Is a `define`'s tail (after the name) a function definition?
-pub(super) fn is_function_define(rest: &[Datum]) -> bool {
-    let value_define = matches!(
-        rest,
-        [] | [_]
-            | [
-                Datum {
-                    kind: DatumKind::Kind(_),
-                    ..
-                },
-                _
-            ]
-    );
-    !value_define
 }
 
 impl Expander {
@@ -373,10 +157,7 @@ impl Expander {
             return Ok(());
         }
         err(
-            format!(
-                "type error: {what}: expected {ty}, got {lit} {}",
-                super::datum_to_string(value)
-            ),
+            format!("type error: {what}: expected {ty}, got {lit} {}", value),
             value.span,
             format!("this {lit} does not fit {{{ty}}}").as_str(),
         )
@@ -387,7 +168,7 @@ impl Expander {
         list_datum(
             span,
             vec![
-                sym_datum("%check-type", span),
+                sym_datum(&format!("{}%check-type", super::INTERNAL_PREFIX), span),
                 value,
                 t.clone(),
                 Datum::new(DatumKind::Str(what.to_string()), span),
@@ -395,13 +176,115 @@ impl Expander {
         )
     }
 
+    /// The simple type name of annotation `{Name}`, if it is one.
+    fn simple_annotation(t: &Datum) -> Option<&str> {
+        match &t.kind {
+            DatumKind::Kind(items) => match items.as_slice() {
+                [one] => one.as_sym(),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+
+    /// Record the top-level functions whose `{Name}` result check makes a
+    /// tail call to them safe to leave unchecked: defined once, never the
+    /// target of a `set!` anywhere (a syntactic over-approximation), and
+    /// `Name` not one of their parameters.
+    pub(super) fn plan_result_checks(&mut self, forms: &[Datum], shapes: &[TopForm]) {
+        let assigned = set_targets(forms);
+        for form in shapes {
+            let TopForm::Function {
+                name, shape, rest, ..
+            } = form
+            else {
+                continue;
+            };
+            let Some(ty) = shape.ret.and_then(Self::simple_annotation) else {
+                continue;
+            };
+            let Some(&g) = self.global_index.get(*name) else {
+                continue;
+            };
+            let Ok(params) = parse_params(super::shape::FnShape::of(rest).params) else {
+                continue;
+            };
+            let shadowed = params
+                .fixed
+                .iter()
+                .map(|p| p.name)
+                .chain(params.rest.map(|r| r.0))
+                .any(|p| p == ty);
+            if self.prog.globals[g.0 as usize].definitions == 1
+                && !assigned.contains(*name)
+                && !shadowed
+                && !self.generics.contains_key(*name)
+            {
+                self.result_types.insert(g, ty.to_string());
+            }
+        }
+    }
+
+    /// `body` with its result checked against `t` in each tail position.
+    pub(crate) fn check_result(&mut self, body: Expr, t: &Datum, what: &str) -> Result<Expr> {
+        // The caller's type name, when a callee's own check can stand for it.
+        let name = Self::simple_annotation(t)
+            .filter(|n| !matches!(self.resolve(n), Resolved::Local(_)))
+            .map(str::to_string);
+        self.check_tail(body, t, what, name.as_deref())
+    }
+
+    fn check_tail(&mut self, e: Expr, t: &Datum, what: &str, name: Option<&str>) -> Result<Expr> {
+        let span = e.span;
+        let kind = match e.kind {
+            ExprKind::If(c, a, b) => {
+                let a = self.check_tail(*a, t, what, name)?;
+                let b = self.check_tail(*b, t, what, name)?;
+                ExprKind::If(c, Box::new(a), Box::new(b))
+            }
+            ExprKind::Let(bs, body) => {
+                ExprKind::Let(bs, Box::new(self.check_tail(*body, t, what, name)?))
+            }
+            ExprKind::Letrec(bs, body) => {
+                ExprKind::Letrec(bs, Box::new(self.check_tail(*body, t, what, name)?))
+            }
+            ExprKind::Seq(mut xs) if !xs.is_empty() => {
+                let last = xs.pop().expect("not empty");
+                xs.push(self.check_tail(last, t, what, name)?);
+                ExprKind::Seq(xs)
+            }
+            ExprKind::Call(callee, args) if matches!(callee.kind, ExprKind::Global(g) if self.checks_within(g, name)) => {
+                ExprKind::Call(callee, args)
+            }
+            kind => {
+                let ty = self.type_expr(t)?;
+                let what = Expr::new(ExprKind::Lit(Literal::Str(what.to_string())), t.span);
+                ExprKind::PrimCall("%check-type".into(), vec![Expr::new(kind, span), ty, what])
+            }
+        };
+        Ok(Expr::new(kind, span))
+    }
+
+    /// Does global function `g` check its own result against `name` or a
+    /// built-in type below it?
+    fn checks_within(&self, g: GlobalId, name: Option<&str>) -> bool {
+        let (Some(name), Some(callee)) = (name, self.result_types.get(&g)) else {
+            return false;
+        };
+        if callee == name {
+            return true;
+        }
+        let builtin = |n: &str| {
+            !matches!(self.resolve(n), Resolved::Local(_) | Resolved::Global(_))
+                && omni_runtime::types::builtin_id(n).is_some()
+        };
+        builtin(name) && builtin(callee) && builtin_subtype(callee, name)
+    }
+
     // ---------------------------------------------------------- definitions
 
     /// Expand a top-level type/struct/effect definition, if `d` is one.
-    pub(super) fn expand_typedef(&mut self, items: &[Datum], span: Span) -> Result<Option<Expr>> {
-        let Some(def) = parse_typedef(items)? else {
-            return Ok(None);
-        };
+    pub(super) fn expand_typedef(&mut self, def: &TypeDef, span: Span) -> Result<Expr> {
         let Some(Resolved::Global(g)) = Some(self.resolve(def.name)) else {
             return err(
                 "type definitions are only allowed at the top level",
@@ -458,23 +341,14 @@ impl Expander {
             ),
             span,
         );
-        Ok(Some(Expr::new(
-            ExprKind::DefineGlobal(g, Box::new(make)),
-            span,
-        )))
+        Ok(Expr::new(ExprKind::DefineGlobal(g, Box::new(make)), span))
     }
 
     /// Record struct definitions (after every top-level name is declared),
     /// so constructor calls anywhere in the program are recognised.
-    pub(super) fn declare_typedef(&mut self, d: &Datum) -> Result<()> {
-        let DatumKind::List(items) = &d.kind else {
-            return Ok(());
-        };
-        if items.first().and_then(|h| h.as_sym()) != Some("define") {
-            return Ok(());
-        }
-        let Some(def) = parse_typedef(items)? else {
-            return Ok(());
+    pub(super) fn declare_typedef(&mut self, form: &TopForm) {
+        let TopForm::TypeDef(def) = form else {
+            return;
         };
         if matches!(def.kind, DefKind::Struct | DefKind::MutableStruct) {
             if let Resolved::Global(g) = self.resolve(def.name) {
@@ -488,7 +362,6 @@ impl Expander {
                 );
             }
         }
-        Ok(())
     }
 
     /// The struct defined as global `name`, if any (and never reassigned).
@@ -569,517 +442,27 @@ impl Expander {
             span,
         ))
     }
-
-    // ---------------------------------------------------------- generics
-
-    /// Find the generics: names with several top-level function `define`s.
-    /// Declares their hidden globals.
-    pub(super) fn plan_generics(&mut self, forms: &[Datum]) -> Result<()> {
-        let mut defs: HashMap<String, Vec<&[Datum]>> = HashMap::new();
-        let mut order = Vec::new();
-        for d in forms {
-            let DatumKind::List(items) = &d.kind else {
-                continue;
-            };
-            if items.first().and_then(|h| h.as_sym()) != Some("define") {
-                continue;
-            }
-            let Some(name) = items.get(1).and_then(|n| n.as_sym()) else {
-                continue;
-            };
-            if !defs.contains_key(name) {
-                order.push(name.to_string());
-            }
-            defs.entry(name.to_string()).or_default().push(&items[2..]);
-        }
-        for name in order {
-            let ds = &defs[&name];
-            let Resolved::Global(g) = self.resolve(&name) else {
-                continue;
-            };
-            if ds.len() < 2
-                || self.prog.globals[g.0 as usize].assigned
-                || !ds.iter().all(|r| is_function_define(r))
-            {
-                continue;
-            }
-            let mut info = GenericInfo::default();
-            for (j, rest) in ds.iter().enumerate() {
-                let (params, _) = super::forms::split_function_pub(rest);
-                let ps = param_types(params);
-                let has_rest = params.iter().any(|p| match &p.kind {
-                    DatumKind::Slot(xs) => xs.iter().any(|x| x.as_sym() == Some("..")),
-                    _ => false,
-                });
-                let global = self.declare_hidden(&format!("{name}%m{j}"));
-                info.methods.push(MethodInfo {
-                    arity: ps.len(),
-                    rest: has_rest,
-                    typed: ps.iter().any(|(_, t)| t.is_some()),
-                    global,
-                });
-            }
-            info.table = Some(self.declare_hidden(&format!("{name}%methods")));
-            let mut arities: Vec<usize> = info
-                .methods
-                .iter()
-                .filter(|m| !m.rest)
-                .map(|m| m.arity)
-                .collect();
-            arities.sort();
-            arities.dedup();
-            for n in arities {
-                let gid = self.declare_hidden(&format!("{name}%a{n}"));
-                info.by_arity.insert(n, gid);
-            }
-            self.generics.insert(name, info);
-        }
-        Ok(())
-    }
-
-    fn declare_hidden(&mut self, name: &str) -> GlobalId {
-        let g = GlobalId(self.prog.globals.len() as u32);
-        self.prog.globals.push(super::ast::GlobalInfo {
-            name: name.to_string(),
-            definitions: 1,
-            assigned: false,
-        });
-        self.global_index.insert(name.to_string(), g);
-        g
-    }
-
-    /// The generic named by a call head, if it is one.
-    fn generic_of(&self, name: &str) -> Option<&GenericInfo> {
-        let info = self.generics.get(name)?;
-        match self.resolve(name) {
-            Resolved::Global(_) => Some(info),
-            _ => None,
-        }
-    }
-
-    /// A call of a generic: the single untyped method of that arity
-    /// directly, else the per-arity dispatcher, else the generic value.
-    pub(super) fn expand_generic_call(
-        &mut self,
-        head: &Datum,
-        args: &[Datum],
-        span: Span,
-    ) -> Result<Option<Expr>> {
-        let Some(name) = head.as_sym() else {
-            return Ok(None);
-        };
-        let Some(info) = self.generic_of(name) else {
-            return Ok(None);
-        };
-        let n = args.len();
-        let cands: Vec<&MethodInfo> = info
-            .methods
-            .iter()
-            .filter(|m| m.arity == n || (m.rest && m.arity <= n))
-            .collect();
-        let target = match cands.as_slice() {
-            [m] if !m.typed && !m.rest => m.global,
-            _ if !info.by_arity.contains_key(&n) => return Ok(None),
-            _ => {
-                // Inline dispatch: the arguments are bound, `%dispatch`
-                // (errors carry this call's location) picks the method, the
-                // chosen method is called directly (a tail call here when
-                // the call is in tail position).
-                let info = info.clone();
-                let table = info.table.expect("planned");
-                let xs = self.expand_all(args)?;
-                let ps: Vec<LocalId> = (0..n)
-                    .map(|k| self.fresh_local(&format!("a{k}"), span))
-                    .collect();
-                let body = self.dispatch_body(name, &info, table, &ps, span);
-                return Ok(Some(Expr::new(
-                    ExprKind::Let(ps.into_iter().zip(xs).collect(), Box::new(body)),
-                    span,
-                )));
-            }
-        };
-        let xs = self.expand_all(args)?;
-        Ok(Some(Expr::new(
-            ExprKind::Call(Box::new(Expr::new(ExprKind::Global(target), head.span)), xs),
-            span,
-        )))
-    }
-
-    /// A top-level `define` of a generic's method: the method, its
-    /// registration and (for the first method) the table and dispatchers.
-    pub(super) fn expand_method_define(
-        &mut self,
-        items: &[Datum],
-        span: Span,
-    ) -> Result<Option<Vec<Expr>>> {
-        let Some(name) = items.get(1).and_then(|n| n.as_sym()) else {
-            return Ok(None);
-        };
-        let Some(info) = self.generics.get(name).cloned() else {
-            return Ok(None);
-        };
-        let j = info.next;
-        self.generics.get_mut(name).unwrap().next += 1;
-        let mut out = Vec::new();
-        let table = info.table.expect("planned");
-        let gname = match self.resolve(name) {
-            Resolved::Global(g) => g,
-            _ => unreachable!("generic names are globals"),
-        };
-        let sym = |s: Span| Expr::new(ExprKind::Quote(sym_datum(name, s)), s);
-        if j == 0 {
-            out.push(Expr::new(
-                ExprKind::DefineGlobal(
-                    table,
-                    Box::new(Expr::new(ExprKind::MakeArray(vec![]), span)),
-                ),
-                span,
-            ));
-            let mut arities: Vec<(usize, GlobalId)> =
-                info.by_arity.iter().map(|(a, g)| (*a, *g)).collect();
-            arities.sort();
-            for (n, g) in &arities {
-                let lam = self.dispatcher(name, &info, table, *n, span);
-                out.push(Expr::new(ExprKind::DefineGlobal(*g, Box::new(lam)), span));
-            }
-            let single = info.methods.iter().all(|m| !m.rest) && arities.len() == 1;
-            let main = if single {
-                Expr::new(ExprKind::Global(arities[0].1), span)
-            } else {
-                let args = self.fresh_local("args", span);
-                let body = Expr::new(
-                    ExprKind::PrimCall(
-                        "%dispatch-apply".into(),
-                        vec![
-                            Expr::new(ExprKind::Global(table), span),
-                            sym(span),
-                            Expr::new(ExprKind::Local(args), span),
-                        ],
-                    ),
-                    span,
-                );
-                Expr::new(
-                    ExprKind::Lambda(Rc::new(Lambda {
-                        name: Some(name.to_string()),
-                        params: vec![],
-                        rest: Some(args),
-                        body,
-                        span,
-                    })),
-                    span,
-                )
-            };
-            out.push(Expr::new(
-                ExprKind::DefineGlobal(gname, Box::new(main)),
-                span,
-            ));
-        }
-        // The method itself (parameter types are guaranteed by dispatch).
-        let m = &info.methods[j];
-        self.skip_param_checks = true;
-        let lam = self.expand_lambda(Some(name.to_string()), &items[2..], items[0].span, span);
-        self.skip_param_checks = false;
-        let lam = lam?;
-        let params = super::forms::split_function_pub(&items[2..]).0;
-        out.push(Expr::new(
-            ExprKind::DefineGlobal(m.global, Box::new(Expr::new(ExprKind::Lambda(lam), span))),
-            span,
-        ));
-        let mut entry = vec![
-            Expr::new(ExprKind::Lit(Literal::Int(j as i64)), span),
-            Expr::new(ExprKind::Global(m.global), span),
-            Expr::new(ExprKind::Lit(Literal::Bool(m.rest)), span),
-        ];
-        for (_, t) in param_types(params) {
-            entry.push(match t {
-                Some(t) => self.type_expr(&t)?,
-                None => self
-                    .builtin_type_expr("Any", span)
-                    .expect("Any is built in"),
-            });
-        }
-        out.push(Expr::new(
-            ExprKind::PrimCall(
-                "%method-add!".into(),
-                vec![
-                    Expr::new(ExprKind::Global(table), span),
-                    Expr::new(ExprKind::MakeArray(entry), span),
-                ],
-            ),
-            span,
-        ));
-        Ok(Some(out))
-    }
-
-    /// `(fn name [p1 … pn] (let [i (%dispatch table 'name p1 … pn)] (if (eq? i j) (f%mj p1 … pn) …)))`.
-    fn dispatcher(
-        &mut self,
-        name: &str,
-        info: &GenericInfo,
-        table: GlobalId,
-        n: usize,
-        span: Span,
-    ) -> Expr {
-        let params: Vec<LocalId> = (0..n)
-            .map(|k| self.fresh_local(&format!("p{k}"), span))
-            .collect();
-        let body = self.dispatch_body(name, info, table, &params, span);
-        Expr::new(
-            ExprKind::Lambda(Rc::new(Lambda {
-                name: Some(name.to_string()),
-                params,
-                rest: None,
-                body,
-                span,
-            })),
-            span,
-        )
-    }
-
-    /// `(let [i (%dispatch table 'name p1 … pn)] (if (eq? i j) (f%mj p1 … pn) …))`.
-    fn dispatch_body(
-        &mut self,
-        name: &str,
-        info: &GenericInfo,
-        table: GlobalId,
-        params: &[LocalId],
-        span: Span,
-    ) -> Expr {
-        let n = params.len();
-        let i = self.fresh_local("method", span);
-        let args = || {
-            params
-                .iter()
-                .map(|p| Expr::new(ExprKind::Local(*p), span))
-                .collect::<Vec<_>>()
-        };
-        let mut dargs = vec![
-            Expr::new(ExprKind::Global(table), span),
-            Expr::new(ExprKind::Quote(sym_datum(name, span)), span),
-        ];
-        dargs.extend(args());
-        let cands: Vec<(usize, GlobalId)> = info
-            .methods
-            .iter()
-            .enumerate()
-            .filter(|(_, m)| m.arity == n || (m.rest && m.arity <= n))
-            .map(|(j, m)| (j, m.global))
-            .collect();
-        let call = |g: GlobalId| {
-            Expr::new(
-                ExprKind::Call(Box::new(Expr::new(ExprKind::Global(g), span)), args()),
-                span,
-            )
-        };
-        let (&(_, last), rest) = cands.split_last().expect("a dispatcher has methods");
-        let mut chain = call(last);
-        for (j, g) in rest.iter().rev() {
-            let test = Expr::new(
-                ExprKind::PrimCall(
-                    "eq?".into(),
-                    vec![
-                        Expr::new(ExprKind::Local(i), span),
-                        Expr::new(ExprKind::Lit(Literal::Int(*j as i64)), span),
-                    ],
-                ),
-                span,
-            );
-            chain = Expr::new(
-                ExprKind::If(Box::new(test), Box::new(call(*g)), Box::new(chain)),
-                span,
-            );
-        }
-        Expr::new(
-            ExprKind::Let(
-                vec![(
-                    i,
-                    Expr::new(ExprKind::PrimCall("%dispatch".into(), dargs), span),
-                )],
-                Box::new(chain),
-            ),
-            span,
-        )
-    }
-
-    // ---------------------------------------------------------- try / effects
-
-    /// A zero-parameter lambda around `body` forms.
-    fn thunk(&mut self, body: &[Datum], head_span: Span, span: Span) -> Result<Expr> {
-        let mut items = vec![Datum::new(DatumKind::Slot(vec![]), head_span)];
-        items.extend(body.iter().cloned());
-        let lam = self.expand_lambda(None, &items, head_span, span)?;
-        Ok(Expr::new(ExprKind::Lambda(lam), span))
-    }
-
-    /// `(try body... (catch e handler...))`.
-    pub(super) fn expand_try(&mut self, head: &Datum, args: &[Datum], span: Span) -> Result<Expr> {
-        let catch = match args.last().map(|d| &d.kind) {
-            Some(DatumKind::List(xs)) if xs.first().and_then(|h| h.as_sym()) == Some("catch") => xs,
-            _ => {
-                return err(
-                    "`try` needs a body and a final `(catch e handler...)`",
-                    head.span,
-                    "missing catch",
-                )
-            }
-        };
-        let body = &args[..args.len() - 1];
-        if body.is_empty() {
-            return err(
-                "`try` needs a body before its `catch`",
-                head.span,
-                "empty try",
-            );
-        }
-        let (Some(var), true) = (
-            catch.get(1).and_then(|v| v.as_sym().map(|s| (s, v.span))),
-            catch.len() >= 3,
-        ) else {
-            return err(
-                "`catch` needs a variable and a handler: `(catch e (error-message e))`",
-                args[args.len() - 1].span,
-                "malformed catch",
-            );
-        };
-        let thunk = self.thunk(body, head.span, span)?;
-        let r = self.fresh_local("try", span);
-        self.push_scope();
-        let e = self.bind_local(var.0, var.1);
-        let handler = self.expand_body(&catch[2..], span);
-        self.pop_scope();
-        let handler = Expr::new(
-            ExprKind::Let(
-                vec![(e, Expr::new(ExprKind::Local(r), span))],
-                Box::new(handler?),
-            ),
-            span,
-        );
-        let caught = Expr::new(ExprKind::PrimCall("%caught?".into(), vec![]), span);
-        let iff = Expr::new(
-            ExprKind::If(
-                Box::new(caught),
-                Box::new(handler),
-                Box::new(Expr::new(ExprKind::Local(r), span)),
-            ),
-            span,
-        );
-        let run = Expr::new(ExprKind::PrimCall("%try".into(), vec![thunk]), span);
-        Ok(Expr::new(
-            ExprKind::Let(vec![(r, run)], Box::new(iff)),
-            span,
-        ))
-    }
-
-    /// `(handle body (eff [payload resume] handler...) ...)`.
-    pub(super) fn expand_handle(
-        &mut self,
-        head: &Datum,
-        args: &[Datum],
-        span: Span,
-    ) -> Result<Expr> {
-        let Some((body, clauses)) = args.split_first() else {
-            return err(
-                "`handle` needs a body and handler clauses",
-                head.span,
-                "empty handle",
-            );
-        };
-        let thunk = self.thunk(std::slice::from_ref(body), head.span, span)?;
-        let mut xs = vec![thunk];
-        for c in clauses {
-            let bad = || {
-                err(
-                    "a handler clause is `(effect [payload resume] body...)`",
-                    c.span,
-                    "malformed clause",
-                )
-            };
-            let DatumKind::List(items) = &c.kind else {
-                return bad();
-            };
-            let (
-                Some(eff),
-                Some(Datum {
-                    kind: DatumKind::Slot(ps),
-                    ..
-                }),
-            ) = (items.first(), items.get(1))
-            else {
-                return bad();
-            };
-            let (Some(p), Some(k)) = (
-                ps.first().and_then(|d| d.as_sym()),
-                ps.get(1).and_then(|d| d.as_sym()),
-            ) else {
-                return bad();
-            };
-            if ps.len() != 2 || items.len() < 3 {
-                return bad();
-            }
-            xs.push(self.expand(eff)?);
-            let kraw = self.fresh_local("k", c.span);
-            let v = self.fresh_local("v", c.span);
-            let resume = Expr::new(
-                ExprKind::Lambda(Rc::new(Lambda {
-                    name: Some("resume".into()),
-                    params: vec![v],
-                    rest: None,
-                    body: Expr::new(
-                        ExprKind::PrimCall(
-                            "%resume".into(),
-                            vec![
-                                Expr::new(ExprKind::Local(kraw), c.span),
-                                Expr::new(ExprKind::Local(v), c.span),
-                            ],
-                        ),
-                        c.span,
-                    ),
-                    span: c.span,
-                })),
-                c.span,
-            );
-            self.push_scope();
-            let pl = self.bind_local(p, ps[0].span);
-            let kl = self.bind_local(k, ps[1].span);
-            let hbody = self.expand_body(&items[2..], c.span);
-            self.pop_scope();
-            let hbody = Expr::new(ExprKind::Let(vec![(kl, resume)], Box::new(hbody?)), c.span);
-            xs.push(Expr::new(
-                ExprKind::Lambda(Rc::new(Lambda {
-                    name: eff.as_sym().map(|s| format!("handler:{s}")),
-                    params: vec![pl, kraw],
-                    rest: None,
-                    body: hbody,
-                    span: c.span,
-                })),
-                c.span,
-            ));
-        }
-        Ok(Expr::new(ExprKind::PrimCall("%handle".into(), xs), span))
-    }
-
-    /// `(perform eff)` / `(perform eff payload)`.
-    pub(super) fn expand_perform(
-        &mut self,
-        head: &Datum,
-        args: &[Datum],
-        span: Span,
-    ) -> Result<Expr> {
-        super::forms::expect_args("perform", args, 1, 2, head.span)?;
-        let eff = self.expand(&args[0])?;
-        let v = match args.get(1) {
-            Some(d) => self.expand(d)?,
-            None => Expr::nothing(span),
-        };
-        Ok(Expr::new(
-            ExprKind::PrimCall("%perform".into(), vec![eff, v]),
-            span,
-        ))
-    }
 }
 
-/// The `{Type}` right after the name at `xs[j]`, if there is one.
-fn type_after(xs: &[Datum], j: usize) -> Option<&Datum> {
-    xs.get(j + 1)
-        .filter(|t| matches!(t.kind, DatumKind::Kind(_)))
+/// The names any `(set! name ...)` in `forms` assigns (walked with an
+/// explicit stack: programs may nest deeply).
+fn set_targets(forms: &[Datum]) -> HashSet<&str> {
+    let mut out = HashSet::new();
+    let mut stack: Vec<&Datum> = forms.iter().collect();
+    while let Some(d) = stack.pop() {
+        match &d.kind {
+            DatumKind::List(xs) => {
+                if let [head, target, ..] = xs.as_slice() {
+                    if let (Some("set!"), Some(t)) = (head.as_sym(), target.as_sym()) {
+                        out.insert(t);
+                    }
+                }
+                stack.extend(xs);
+            }
+            DatumKind::Slot(xs) | DatumKind::Kind(xs) | DatumKind::Dict(xs) => stack.extend(xs),
+            DatumKind::Path(b, _) => stack.push(b),
+            _ => {}
+        }
+    }
+    out
 }

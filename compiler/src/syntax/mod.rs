@@ -94,6 +94,51 @@ impl Datum {
     }
 }
 
+/// Source text of a datum (for dumps and messages).
+impl std::fmt::Display for Datum {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fn seq(
+            f: &mut std::fmt::Formatter<'_>,
+            open: &str,
+            xs: &[Datum],
+            close: &str,
+        ) -> std::fmt::Result {
+            f.write_str(open)?;
+            for (i, x) in xs.iter().enumerate() {
+                if i > 0 {
+                    f.write_str(" ")?;
+                }
+                write!(f, "{x}")?;
+            }
+            f.write_str(close)
+        }
+        match &self.kind {
+            DatumKind::Int(n) => write!(f, "{n}"),
+            DatumKind::Float(x) => write!(f, "{x:?}"),
+            DatumKind::Str(s) => write!(f, "{s:?}"),
+            DatumKind::Char(c) => write!(f, "#\\{c}"),
+            DatumKind::Bool(b) => write!(f, "{b}"),
+            DatumKind::Nothing => f.write_str("nothing"),
+            DatumKind::Sym(s) => f.write_str(s),
+            DatumKind::List(xs) => seq(f, "(", xs, ")"),
+            DatumKind::Slot(xs) => seq(f, "[", xs, "]"),
+            DatumKind::Kind(xs) => seq(f, "{", xs, "}"),
+            DatumKind::Dict(xs) => seq(f, "#{", xs, "}"),
+            DatumKind::Meta(m) => write!(f, "^:{m}"),
+            DatumKind::Path(b, segs) => {
+                write!(f, "{b}")?;
+                for seg in segs {
+                    match seg {
+                        PathSeg::Field(n, _) => write!(f, ".{n}")?,
+                        PathSeg::Index(i) => write!(f, ".[{i}]")?,
+                    }
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
 /// A lexical or syntax error, with the span a caret should point at.
 #[derive(Clone, Debug, PartialEq)]
 pub struct SyntaxError {
