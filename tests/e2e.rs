@@ -304,6 +304,7 @@ cases!(
     tail_call_annotated,
     err_quote_odd_dict,
     err_internal_prim,
+    quote_deep,
 );
 
 /// Every case file is listed above (so none is silently skipped).

@@ -311,12 +311,13 @@ impl<M: Module> InitTx<'_, '_, '_, M> {
     }
 
     fn list(&mut self, region: Value, items: &[QuotedDatum], tail: Value) -> Result<Value> {
-        let values = items
-            .iter()
-            .map(|d| self.datum(region, d))
-            .collect::<Result<Vec<_>>>()?;
+        // Back to front, each item consed as soon as it is built: only the
+        // list built so far stays live (building every item first kept one
+        // value per element live, and a deeply nested quote made register
+        // allocation quadratic: issue 14, defect 12).
         let mut list = tail;
-        for v in values.into_iter().rev() {
+        for d in items.iter().rev() {
+            let v = self.datum(region, d)?;
             list = self.call_rt1(RuntimeFn::AllocCons, &[region, v, list])?;
         }
         Ok(list)
