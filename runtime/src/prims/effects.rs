@@ -20,14 +20,15 @@
 //!   results) are made storable into the handle's result region with the
 //!   store helper, so nothing points into a region of an abandoned stack.
 
-use crate::barrier::store_into;
-use crate::coroutine::{self, Coro, Event, Kind, State};
-use crate::error::{make_error, raise};
-use crate::object::list_from_slice;
+use crate::base::raise::raise;
+use crate::base::value::*;
+use crate::control::coroutine::{self, Coro, Event, Kind, State};
+use crate::graph::barrier::store_into;
+use crate::heap::error_obj::make_error;
+use crate::heap::object::list_from_slice;
+use crate::heap::types::{is_type, name_of, type_info, TYPE_FLAG_EFFECT};
 use crate::prims::{expected, prim_fixed};
 use crate::region::Region;
-use crate::types::{is_type, name_of, type_info, TYPE_FLAG_EFFECT};
-use crate::value::*;
 use std::cell::Cell;
 
 thread_local! {
@@ -69,7 +70,7 @@ unsafe fn step(c: *mut Coro, input: Value) -> Step {
         }
         Event::Perform(e, v) => Step::Perform(e, v),
         Event::None => {
-            crate::region::fatal(format_args!("coroutine switched out without an event"))
+            crate::base::fatal::fatal(format_args!("coroutine switched out without an event"))
         }
     }
 }
@@ -142,7 +143,7 @@ unsafe fn run_handled(c: *mut Coro, mut input: Value, loc: u32) -> Value {
                 let args = [payload, make_int(id as i64)];
                 // SAFETY: `region` is live; a fresh two-element list.
                 let list = unsafe { list_from_slice(region, &args) };
-                let result = coroutine::apply_closure(h, region, list, loc);
+                let result = crate::control::call::apply_closure(h, region, list, loc);
                 // A handler that did not resume abandons the body.
                 if let Some(c2) = coroutine::lookup(id) {
                     // SAFETY: live record of this thread.
@@ -235,7 +236,7 @@ pub unsafe extern "C" fn omni_prim_handle_run(
     loc: u32,
 ) -> Value {
     // SAFETY: caller contract.
-    let args = unsafe { crate::rt::args(argc, argv) };
+    let args = unsafe { crate::control::call::args(argc, argv) };
     match handle_run(region, args, loc) {
         Ok(v) => v,
         Err(msg) => raise(msg, loc),
