@@ -14,6 +14,14 @@
 //! base < region < heap < graph < control < prims < rt < abi
 //! ```
 
+// The unsafe discipline, made mechanical: every unsafe operation sits in an
+// explicit `unsafe` block with a `// SAFETY:` comment, and every unsafe fn
+// documents its contract in a `# Safety` section. Declared here rather than
+// in Cargo.toml's `[lints]`, which would also bind the integration tests and
+// benches (they call unsafe helpers freely inside unsafe test functions).
+#![deny(unsafe_op_in_unsafe_fn)]
+#![deny(clippy::undocumented_unsafe_blocks, clippy::missing_safety_doc)]
+
 pub mod abi;
 pub mod base;
 pub mod control;

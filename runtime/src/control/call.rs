@@ -65,8 +65,8 @@ pub unsafe fn args<'a>(argc: usize, argv: *const Value) -> &'a [Value] {
 /// "wrong number of arguments to f: expected 2, got 3" (at least N for a
 /// closure with a rest parameter).
 pub fn arity_message(closure: Value, got: u64) -> String {
-    // SAFETY: only read when `closure` is a closure.
     let (name, info) = if is_closure(closure) {
+        // SAFETY: only read when `closure` is a closure.
         unsafe { (closure_display_name(closure), closure_info_word(closure)) }
     } else {
         (display_string(closure), 0)

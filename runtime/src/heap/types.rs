@@ -155,6 +155,8 @@ pub enum UserKind {
     MutableStruct,
     Effect,
 }
+
+/// # Safety
 /// `t` must be a type object.
 pub unsafe fn type_field_types(t: Value) -> Vec<Value> {
     // SAFETY: caller contract.
@@ -305,6 +307,7 @@ pub unsafe fn type_depth(mut t: Value) -> usize {
     let mut d = 0;
     // SAFETY: parents of types are types or NOTHING.
     while is_type(t) && unsafe { type_parent(t) } != NOTHING {
+        // SAFETY: `t` was just checked to be a type.
         t = unsafe { type_parent(t) };
         d += 1;
     }

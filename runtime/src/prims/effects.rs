@@ -139,6 +139,7 @@ unsafe fn run_handled(c: *mut Coro, mut input: Value, loc: u32) -> Value {
                 };
                 // SAFETY: `c` is suspended; `region` is the handle's live region.
                 let performs = unsafe { (*c).performs };
+                // SAFETY: as above; `v` is a live value of this thread.
                 let payload = unsafe { store_into(region, v) };
                 let args = [payload, make_int(id as i64)];
                 // SAFETY: `region` is live; a fresh two-element list.

@@ -60,8 +60,6 @@ pub unsafe fn make_user_type(
     alloc_type(name, parent, info, fields, ftypes)
 }
 
-/// # Safety
-
 /// Store into field `i` through the store barrier.
 ///
 /// # Safety

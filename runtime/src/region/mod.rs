@@ -642,6 +642,7 @@ pub unsafe fn region_exit(r: *mut Region) {
 pub unsafe fn region_destroy(r: *mut Region) {
     // SAFETY: caller contract.
     let word = unsafe { (*r).liveness.load_snapshot() };
+    // SAFETY: caller contract (a readable control block).
     let id = unsafe { RegionId((*r).id) };
     if tether_count_of(word) > 0 {
         fatal(format_args!(
@@ -697,9 +698,9 @@ pub(crate) unsafe fn liveness_add_tether(r: *mut Region) -> u64 {
     // SAFETY: caller contract.
     let prev = unsafe { (*r).liveness.rc_increment(TETHER_UNIT) };
     if prev == 0 || tether_count_of(prev) == (TETHER_MASK >> TETHER_SHIFT) {
-        // SAFETY: as in `region_retain`.
         fatal(format_args!(
             "tether of reclaimed or over-tethered region {}",
+            // SAFETY: as in `region_retain`.
             unsafe { RegionId((*r).id) }
         ));
     }

@@ -170,10 +170,10 @@ pub unsafe extern "C" fn omni_make_string(
 /// `ptr` holds `len` bytes of UTF-8 (invalid bytes replaced).
 #[no_mangle]
 pub unsafe extern "C" fn omni_intern(ptr: *const u8, len: usize) -> Value {
-    // SAFETY: forwarded contract.
     let bytes = if len == 0 {
         &[][..]
     } else {
+        // SAFETY: forwarded contract.
         unsafe { std::slice::from_raw_parts(ptr, len) }
     };
     intern(&String::from_utf8_lossy(bytes))
