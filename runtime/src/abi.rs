@@ -2,8 +2,11 @@
 //! can register them (the native executable links the staticlib instead,
 //! where the same `#[no_mangle]` names resolve by the linker).
 
+use crate::base::{raise, stack};
+use crate::control::call;
+use crate::graph::barrier;
 use crate::prims::PRIMS;
-use crate::{barrier, error, region, rt};
+use crate::rt::{self, region_abi};
 
 /// `(symbol name, address)` for every primitive, support function and data
 /// symbol of the runtime ABI.
@@ -12,38 +15,41 @@ pub fn runtime_symbols() -> Vec<(&'static str, usize)> {
     syms.extend_from_slice(&[
         (
             "omni_rt_stack_limit_cell",
-            rt::omni_rt_stack_limit_cell as *const () as usize,
+            stack::omni_rt_stack_limit_cell as *const () as usize,
         ),
         (
             "omni_region_create",
-            region::omni_region_create as *const () as usize,
+            region_abi::omni_region_create as *const () as usize,
         ),
         (
             "omni_region_create_at",
-            region::omni_region_create_at as *const () as usize,
+            region_abi::omni_region_create_at as *const () as usize,
         ),
         (
             "omni_region_exit",
-            region::omni_region_exit as *const () as usize,
+            region_abi::omni_region_exit as *const () as usize,
         ),
         (
             "omni_region_retain",
-            region::omni_region_retain as *const () as usize,
+            region_abi::omni_region_retain as *const () as usize,
         ),
         (
             "omni_region_release",
-            region::omni_region_release as *const () as usize,
+            region_abi::omni_region_release as *const () as usize,
         ),
         (
             "omni_rt_global_region",
-            region::omni_rt_global_region as *const () as usize,
+            region_abi::omni_rt_global_region as *const () as usize,
         ),
         (
             "omni_rt_set_locs",
-            error::omni_rt_set_locs as *const () as usize,
+            raise::omni_rt_set_locs as *const () as usize,
         ),
         ("omni_rt_main", rt::omni_rt_main as *const () as usize),
-        ("omni_rt_resolve", rt::omni_rt_resolve as *const () as usize),
+        (
+            "omni_rt_resolve",
+            call::omni_rt_resolve as *const () as usize,
+        ),
         (
             "omni_store_barrier",
             barrier::omni_store_barrier as *const () as usize,
@@ -83,27 +89,27 @@ pub fn runtime_symbols() -> Vec<(&'static str, usize)> {
         ),
         (
             "omni_rt_apply_unpack",
-            rt::omni_rt_apply_unpack as *const () as usize,
+            call::omni_rt_apply_unpack as *const () as usize,
         ),
         (
             "omni_rt_call_variadic_list",
-            rt::omni_rt_call_variadic_list as *const () as usize,
+            call::omni_rt_call_variadic_list as *const () as usize,
         ),
         (
             "omni_rt_err_not_fn",
-            rt::omni_rt_err_not_fn as *const () as usize,
+            call::omni_rt_err_not_fn as *const () as usize,
         ),
         (
             "omni_rt_err_unbound",
-            rt::omni_rt_err_unbound as *const () as usize,
+            call::omni_rt_err_unbound as *const () as usize,
         ),
         (
             "omni_rt_err_arity",
-            rt::omni_rt_err_arity as *const () as usize,
+            call::omni_rt_err_arity as *const () as usize,
         ),
         (
             "omni_rt_set_apply_trampoline",
-            crate::coroutine::omni_rt_set_apply_trampoline as *const () as usize,
+            call::omni_rt_set_apply_trampoline as *const () as usize,
         ),
     ]);
     syms

@@ -8,10 +8,10 @@
 //! Comparisons between Int and Float are exact (no rounding of the Int).
 
 use super::{arg_count, expected, new_float, new_string, prim_fixed, prim_variadic, str_arg, R};
-use crate::object::{float_value, is_float};
-use crate::print::format_float;
+use crate::base::value::*;
+use crate::graph::print::format_float;
+use crate::heap::object::{float_value, is_float};
 use crate::region::Region;
-use crate::value::*;
 use std::cmp::Ordering;
 
 /// An unboxed number.
@@ -444,8 +444,8 @@ prim_fixed!(omni_prim_string_to_number(v) => |r, v| {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::print::display_string;
-    use crate::region::omni_region_create;
+    use crate::graph::print::display_string;
+    use crate::region::region_create;
 
     fn ints(xs: &[i64]) -> Vec<Value> {
         xs.iter().map(|&n| make_int(n)).collect()
@@ -453,7 +453,7 @@ mod tests {
 
     #[test]
     fn overflow_is_detected_at_int_max() {
-        let r = omni_region_create();
+        let r = region_create();
         let add2 = binary("+", add);
         assert_eq!(
             add2(r, make_int(INT_MAX), make_int(1)).unwrap_err(),
@@ -484,7 +484,7 @@ mod tests {
 
     #[test]
     fn mixing_and_type_errors() {
-        let r = omni_region_create();
+        let r = region_create();
         let f = new_float(r, 0.5);
         assert_eq!(
             display_string(variadic_add(r, &[make_int(1), f]).unwrap()),
@@ -513,7 +513,7 @@ mod tests {
 
     #[test]
     fn division() {
-        let r = omni_region_create();
+        let r = region_create();
         assert_eq!(variadic_div(r, &ints(&[7, 2])).unwrap(), make_int(3));
         assert_eq!(variadic_div(r, &ints(&[-7, 2])).unwrap(), make_int(-3));
         assert_eq!(variadic_div(r, &ints(&[100, 5, 2])).unwrap(), make_int(10));
@@ -546,7 +546,7 @@ mod tests {
 
     #[test]
     fn comparisons_chain_and_mix_exactly() {
-        let r = omni_region_create();
+        let r = region_create();
         assert_eq!(chain("<", Cmp::Lt, &ints(&[1, 2, 3])).unwrap(), TRUE);
         assert_eq!(chain("<", Cmp::Lt, &ints(&[1, 3, 2])).unwrap(), FALSE);
         assert_eq!(chain("<=", Cmp::Le, &ints(&[1, 1, 2])).unwrap(), TRUE);
@@ -600,7 +600,7 @@ mod tests {
 
     #[test]
     fn numeric_library() {
-        let r = omni_region_create();
+        let r = region_create();
         assert_eq!(expt(Num::I(2), Num::I(10)).unwrap(), Num::I(1024));
         assert_eq!(expt(Num::I(2), Num::I(62)).unwrap_err(), "integer overflow");
         assert_eq!(expt(Num::I(-1), Num::I(1 << 40)).unwrap(), Num::I(1));

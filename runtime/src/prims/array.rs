@@ -3,9 +3,9 @@
 //! region; mutators return `nothing`, `pop!` the removed element.
 
 use super::{arg_count, expected, index_arg, new_array, prim_fixed, prim_variadic, R};
-use crate::object::*;
+use crate::base::value::*;
+use crate::heap::object::*;
 use crate::region::Region;
-use crate::value::*;
 
 fn array_arg(prim: &str, v: Value) -> Result<Value, String> {
     if is_array(v) {
@@ -39,7 +39,7 @@ pub fn array_set_prim(a: Value, i: Value, x: Value) -> R {
     let a = array_arg("array-set!", a)?;
     let k = checked_index("array-set!", a, i)?;
     // SAFETY: k < len; the barrier makes `x` storable into the array.
-    unsafe { array_set(a, k, crate::barrier::omni_store_barrier(a, x)) };
+    unsafe { array_set(a, k, crate::graph::barrier::omni_store_barrier(a, x)) };
     Ok(NOTHING)
 }
 
@@ -67,7 +67,7 @@ pub fn push(a: Value, x: Value) -> R {
     // SAFETY: `a` is an array; the primitive runs on the array's owning
     // thread, so its region is usable for the payload growth.
     // The barrier makes `x` storable into the array first.
-    unsafe { array_push(a, crate::barrier::omni_store_barrier(a, x)) };
+    unsafe { array_push(a, crate::graph::barrier::omni_store_barrier(a, x)) };
     Ok(NOTHING)
 }
 
@@ -88,12 +88,12 @@ prim_fixed!(omni_prim_pop(a) => |_, a| pop(a));
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::print::display_string;
-    use crate::region::omni_region_create;
+    use crate::graph::print::display_string;
+    use crate::region::region_create;
 
     #[test]
     fn array_operations_and_errors() {
-        let r = omni_region_create();
+        let r = region_create();
         let a = new_array(r, &[make_int(1), make_int(2), make_int(3)]);
         assert_eq!(array_ref(a, make_int(2)).unwrap(), make_int(3));
         assert_eq!(

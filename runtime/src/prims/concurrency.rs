@@ -1,16 +1,15 @@
 //! Concurrency primitives (LANGUAGE.md §5): `spawn`, `join`, `chan`,
 //! `send`, `recv`, `close!`. The mechanics (handoff regions, adoption,
-//! channel queue) are in `thread.rs` and `channel.rs`; the contract is
+//! channel queue) are in `control/thread.rs`, `heap/handles.rs` and
+//! `heap/channel.rs`; the contract is
 //! docs/REGION_THREADING_MODEL.md.
 
 use super::{expected, prim_fixed, prim_variadic, R};
-use crate::object::is_closure;
+use crate::base::value::*;
+use crate::control::thread::{channel_recv, channel_send, join_thread, spawn_thread};
+use crate::heap::handles::{channel_core, is_channel, is_thread, make_channel};
+use crate::heap::object::is_closure;
 use crate::region::Region;
-use crate::thread::{
-    channel_core, channel_recv, channel_send, is_channel, is_thread, join_thread, make_channel,
-    spawn_thread,
-};
-use crate::value::*;
 
 fn spawn(_r: *mut Region, thunk: Value) -> R {
     if !is_closure(thunk) {

@@ -1,16 +1,11 @@
-//! Dict primitives and the generic `get`.
-//!
-//! `(get coll key)` / `(get coll key default)`: on a dict, the value or the
-//! default (`nothing` without one) for a missing key; on an array or list,
-//! the element at an Int index — out of range gives the default when one is
-//! supplied and is an error otherwise. `keys`/`values` return fresh lists in
-//! insertion order. Mutators return `nothing`.
+//! Dict primitives. `keys`/`values` return fresh lists in insertion order.
+//! Mutators return `nothing`. (The generic `get` and `put!` are in
+//! `access.rs`.)
 
-use super::{arg_count, expected, index_arg, new_list, prim_fixed, prim_variadic, R};
-use crate::dict::*;
-use crate::object::*;
+use super::{expected, new_list, prim_fixed, prim_variadic, R};
+use crate::base::value::*;
+use crate::heap::dict::*;
 use crate::region::Region;
-use crate::value::*;
 
 fn dict_arg(prim: &str, v: Value) -> Result<Value, String> {
     if is_dict(v) {
@@ -38,60 +33,13 @@ pub(crate) fn make_dict(r: *mut Region, args: &[Value]) -> R {
     }
 }
 
-pub fn get(args: &[Value]) -> R {
-    if args.len() < 2 || args.len() > 3 {
-        return Err(arg_count("get", "2 or 3", args.len()));
-    }
-    let (coll, key, default) = (args[0], args[1], args.get(2).copied());
-    let out_of_range = |n: i64, len: usize, what: &str| match default {
-        Some(d) => Ok(d),
-        None => Err(format!(
-            "get: index {n} out of bounds for {what} of length {len}"
-        )),
-    };
-    // SAFETY: each accessor is used on the kind it was checked for.
-    unsafe {
-        if is_dict(coll) {
-            Ok(dict_get(coll, key).or(default).unwrap_or(NOTHING))
-        } else if is_array(coll) {
-            let n = index_arg("get", key)?;
-            let len = array_len(coll);
-            if n < 0 || n as u64 >= len as u64 {
-                return out_of_range(n, len, "array");
-            }
-            Ok(array_get(coll, n as usize))
-        } else if crate::types::is_struct(coll) {
-            super::types::struct_get_field(coll, key, default)
-        } else if coll == NIL || is_pair(coll) {
-            let n = index_arg("get", key)?;
-            let mut cur = coll;
-            let mut i = 0;
-            while n >= 0 && is_pair(cur) {
-                if i == n {
-                    return Ok(car(cur));
-                }
-                cur = cdr(cur);
-                i += 1;
-            }
-            let len = if n < 0 {
-                super::list::list_length(coll).unwrap_or(0)
-            } else {
-                i as usize
-            };
-            out_of_range(n, len, "list")
-        } else {
-            Err(expected("get", "a dict, array, list or struct", coll))
-        }
-    }
-}
-
 pub fn set(d: Value, k: Value, v: Value) -> R {
     let d = dict_arg("dict-set!", d)?;
     // SAFETY: `d` is a dict used on its owning thread; the barrier makes the
     // key and the value storable into it (older-only store rule).
     unsafe {
-        let k = crate::barrier::omni_store_barrier(d, k);
-        let v = crate::barrier::omni_store_barrier(d, v);
+        let k = crate::graph::barrier::omni_store_barrier(d, k);
+        let v = crate::graph::barrier::omni_store_barrier(d, v);
         dict_set(d, k, v)
     };
     Ok(NOTHING)
@@ -129,7 +77,6 @@ pub fn size(d: Value) -> R {
 }
 
 prim_variadic!(omni_prim_dict => make_dict);
-prim_variadic!(omni_prim_get => |_, args| get(args));
 prim_fixed!(omni_prim_dict_set(d, k, v) => |_, d, k, v| set(d, k, v));
 prim_fixed!(omni_prim_dict_remove(d, k) => |_, d, k| remove(d, k));
 prim_fixed!(omni_prim_has_key_p(d, k) => |_, d, k| has_key(d, k));
@@ -140,13 +87,15 @@ prim_fixed!(omni_prim_dict_size(d) => |_, d| size(d));
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::graph::print::display_string;
+    use crate::heap::object::*;
+    use crate::prims::access::get;
     use crate::prims::{new_array, new_string};
-    use crate::print::display_string;
-    use crate::region::omni_region_create;
+    use crate::region::region_create;
 
     #[test]
     fn dict_semantics_through_primitives() {
-        let r = omni_region_create();
+        let r = region_create();
         let (a, b, c) = (intern("a"), intern("b"), intern("c"));
         let d = make_dict(r, &[a, make_int(1), b, make_int(2)]).unwrap();
         set(d, c, make_int(3)).unwrap();
@@ -183,7 +132,7 @@ mod tests {
 
     #[test]
     fn get_on_sequences() {
-        let r = omni_region_create();
+        let r = region_create();
         let arr = new_array(r, &[make_int(5), make_int(6)]);
         assert_eq!(get(&[arr, make_int(1)]).unwrap(), make_int(6));
         assert_eq!(get(&[arr, make_int(2), FALSE]).unwrap(), FALSE);

@@ -1,14 +1,15 @@
 //! Output and input primitives. Output goes through the runtime's one
-//! buffered stdout (`rt::write_stdout`), flushed at exit, before any stderr
+//! buffered stdout (`base::stdout::write_stdout`), flushed at exit, before any stderr
 //! output and before reading stdin. Each call formats its text completely
 //! before appending it, so output of one call is never interleaved with an
 //! error raised half-way.
 
 use super::{new_list, new_string, prim_fixed, prim_variadic, R};
-use crate::print::{print_value, Mode};
+use crate::base::stdout::{flush_stdout, write_stdout};
+use crate::base::value::*;
+use crate::graph::print::{print_value, Mode};
 use crate::region::Region;
-use crate::rt::{command_line_args, flush_stdout, write_stdout};
-use crate::value::*;
+use std::sync::OnceLock;
 
 /// The display forms of `args`, concatenated (no separator), plus an
 /// optional newline: the text `print`/`println` write.
@@ -80,21 +81,36 @@ pub fn args_list(r: *mut Region) -> R {
 prim_variadic!(omni_prim_print => |_, args| emit(display_all(args, false)));
 prim_variadic!(omni_prim_println => |_, args| emit(display_all(args, true)));
 prim_fixed!(omni_prim_display(v) => |_, v| emit(display_all(&[v], false)));
-prim_fixed!(omni_prim_write(v) => |_, v| emit(crate::print::write_string(v)));
+prim_fixed!(omni_prim_write(v) => |_, v| emit(crate::graph::print::write_string(v)));
 prim_fixed!(omni_prim_newline() => |_| emit("\n".to_owned()));
 prim_fixed!(omni_prim_read_line() => read_line);
 prim_fixed!(omni_prim_read_file(path) => read_file);
 prim_fixed!(omni_prim_command_line_args() => args_list);
 
+// The command-line arguments live here, beside their one reader
+// (`command-line-args`); start-up (`rt::entry`) records them.
+static ARGS: OnceLock<Vec<String>> = OnceLock::new();
+
+/// The program's command-line arguments as recorded by `omni_rt_main`
+/// (empty under the JIT unless set with [`set_command_line_args`]).
+pub fn command_line_args() -> &'static [String] {
+    ARGS.get().map(|v| v.as_slice()).unwrap_or(&[])
+}
+
+/// Record the command-line arguments (first call wins).
+pub fn set_command_line_args(args: Vec<String>) {
+    let _ = ARGS.set(args);
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::object::intern;
-    use crate::region::omni_region_create;
+    use crate::heap::object::intern;
+    use crate::region::region_create;
 
     #[test]
     fn println_text() {
-        let r = omni_region_create();
+        let r = region_create();
         let s = new_string(r, "caught: ");
         assert_eq!(
             display_all(&[s, make_int(5), intern("done")], true),

@@ -7,10 +7,10 @@
 //! (chars) and dicts.
 
 use super::{expected, new_list, new_pair, prim_fixed, prim_variadic, R};
-use crate::dict::{dict_size, is_dict};
-use crate::object::*;
+use crate::base::value::*;
+use crate::heap::dict::{dict_size, is_dict};
+use crate::heap::object::*;
 use crate::region::Region;
-use crate::value::*;
 
 pub fn car_of(v: Value) -> R {
     if is_pair(v) {
@@ -101,7 +101,7 @@ fn mutate_pair(prim: &str, p: Value, x: Value, set: unsafe fn(Value, Value)) -> 
     }
     // SAFETY: checked to be a pair; the barrier makes `x` storable into it
     // (older-only store rule) and `set` writes one of its fields.
-    unsafe { set(p, crate::barrier::omni_store_barrier(p, x)) };
+    unsafe { set(p, crate::graph::barrier::omni_store_barrier(p, x)) };
     Ok(NOTHING)
 }
 
@@ -122,12 +122,12 @@ prim_fixed!(omni_prim_set_cdr(p, x) => |_, p, x| mutate_pair("set-cdr!", p, x, s
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::print::display_string;
-    use crate::region::omni_region_create;
+    use crate::graph::print::display_string;
+    use crate::region::region_create;
 
     #[test]
     fn accessors_and_errors() {
-        let r = omni_region_create();
+        let r = region_create();
         let l = new_list(r, &[make_int(1), make_int(2)]);
         assert_eq!(car_of(l).unwrap(), make_int(1));
         assert_eq!(display_string(cdr_of(l).unwrap()), "(2)");

@@ -5,11 +5,11 @@
 //! error object (a string is accepted as its own message).
 
 use super::{expected, prim_fixed, prim_variadic, R};
-use crate::dict::values_equal;
-use crate::error::{error_message, is_error};
-use crate::object::*;
+use crate::base::value::*;
+use crate::heap::dict::values_equal;
+use crate::heap::error_obj::{error_message, is_error};
+use crate::heap::object::*;
 use crate::region::Region;
-use crate::value::*;
 
 /// The message `(error args...)` raises.
 pub fn error_text(args: &[Value]) -> String {
@@ -28,7 +28,7 @@ pub fn unbox(b: Value) -> R {
 pub fn set_box(b: Value, v: Value) -> R {
     if is_box(b) {
         // SAFETY: checked to be a box; the barrier makes `v` storable into it.
-        unsafe { box_set(b, crate::barrier::omni_store_barrier(b, v)) };
+        unsafe { box_set(b, crate::graph::barrier::omni_store_barrier(b, v)) };
         Ok(NOTHING)
     } else {
         Err(expected("set-box!", "a box", b))
@@ -64,11 +64,11 @@ prim_fixed!(omni_prim_error_message(e) => |_, e| message_of(e));
 mod tests {
     use super::*;
     use crate::prims::new_string;
-    use crate::region::omni_region_create;
+    use crate::region::region_create;
 
     #[test]
     fn error_and_box() {
-        let r = omni_region_create();
+        let r = region_create();
         assert_eq!(
             error_text(&[new_string(r, "bad thing: "), make_int(5)]),
             "bad thing: 5"
@@ -81,8 +81,11 @@ mod tests {
             "unbox: expected a box, got 2"
         );
         // SAFETY: fresh region.
-        let e = unsafe { crate::error::make_error(r, "boom") };
-        assert_eq!(crate::print::display_string(message_of(e).unwrap()), "boom");
+        let e = unsafe { crate::heap::error_obj::make_error(r, "boom") };
+        assert_eq!(
+            crate::graph::print::display_string(message_of(e).unwrap()),
+            "boom"
+        );
         assert_eq!(
             message_of(TRUE).unwrap_err(),
             "error-message: expected an error, got true"

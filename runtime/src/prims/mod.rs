@@ -14,10 +14,12 @@
 //! Allocating primitives allocate in the `region` they are given; the
 //! others ignore it. Mutators return `nothing`.
 
+pub mod access;
 pub mod arith;
 pub mod array;
 pub mod concurrency;
 pub mod dict;
+pub mod effects;
 pub mod io;
 pub mod list;
 pub mod misc;
@@ -25,10 +27,10 @@ pub mod pattern;
 pub mod string;
 pub mod types;
 
-use crate::object::*;
-use crate::print::write_string;
+use crate::base::value::*;
+use crate::graph::print::write_string;
+use crate::heap::object::*;
 use crate::region::Region;
-use crate::value::*;
 use std::sync::LazyLock;
 
 /// Result of a primitive body: the value, or the error message to raise.
@@ -174,12 +176,12 @@ macro_rules! prim_fixed {
         /// `region` must be a live region usable by the calling thread and
         /// the arguments valid values.
         #[no_mangle]
-        pub unsafe extern "C" fn $sym(region: *mut $crate::region::Region, $($a: $crate::value::Value,)* loc: u32) -> $crate::value::Value {
+        pub unsafe extern "C" fn $sym(region: *mut $crate::region::Region, $($a: $crate::base::value::Value,)* loc: u32) -> $crate::base::value::Value {
             // Every argument is resolved: a primitive never sees a forwarded
             // original (docs/REGION_DEPENDENCY_RULES.md, "Identity").
-            match $body(region, $($crate::object::resolve($a)),*) {
+            match $body(region, $($crate::heap::object::resolve($a)),*) {
                 Ok(v) => v,
-                Err(msg) => $crate::error::raise(msg, loc),
+                Err(msg) => $crate::base::raise::raise(msg, loc),
             }
         }
     };
@@ -197,21 +199,21 @@ macro_rules! prim_variadic {
         pub unsafe extern "C" fn $sym(
             region: *mut $crate::region::Region,
             argc: usize,
-            argv: *const $crate::value::Value,
+            argv: *const $crate::base::value::Value,
             loc: u32,
-        ) -> $crate::value::Value {
+        ) -> $crate::base::value::Value {
             // SAFETY: caller contract: argv holds argc values.
-            let raw = unsafe { $crate::rt::args(argc, argv) };
+            let raw = unsafe { $crate::control::call::args(argc, argv) };
             let resolved;
-            let args = if raw.iter().any(|&v| $crate::object::is_forwarded(v)) {
-                resolved = $crate::object::resolve_all(raw);
+            let args = if raw.iter().any(|&v| $crate::heap::object::is_forwarded(v)) {
+                resolved = $crate::heap::object::resolve_all(raw);
                 &resolved[..]
             } else {
                 raw
             };
             match $body(region, args) {
                 Ok(v) => v,
-                Err(msg) => $crate::error::raise(msg, loc),
+                Err(msg) => $crate::base::raise::raise(msg, loc),
             }
         }
     };
@@ -431,7 +433,7 @@ pub static PRIMS: LazyLock<Vec<PrimDesc>> = LazyLock::new(|| {
         desc!("pop!", array::omni_prim_pop, Fixed(1), false),
         // dicts
         desc!("dict", dict::omni_prim_dict, Variadic { min: 0 }, true),
-        desc!("get", dict::omni_prim_get, Variadic { min: 2 }, false),
+        desc!("get", access::omni_prim_get, Variadic { min: 2 }, false),
         desc!("dict-set!", dict::omni_prim_dict_set, Fixed(3), false),
         desc!("dict-remove!", dict::omni_prim_dict_remove, Fixed(2), false),
         desc!("has-key?", dict::omni_prim_has_key_p, Fixed(2), false),
@@ -547,7 +549,7 @@ pub static PRIMS: LazyLock<Vec<PrimDesc>> = LazyLock::new(|| {
         ),
         desc!("%struct-ref", types::omni_prim_struct_ref, Fixed(2), false),
         desc!("%check-type", types::omni_prim_check_type, Fixed(3), false),
-        desc!("%put!", types::omni_prim_put, Fixed(3), false),
+        desc!("%put!", access::omni_prim_put, Fixed(3), false),
         desc!("%method-add!", types::omni_prim_method_add, Fixed(2), false),
         desc!(
             "%dispatch",
@@ -562,26 +564,16 @@ pub static PRIMS: LazyLock<Vec<PrimDesc>> = LazyLock::new(|| {
             true
         ),
         // errors and effects (effects.rs)
-        desc!("%try", crate::effects::omni_prim_try_run, Fixed(1), true),
-        desc!(
-            "%caught?",
-            crate::effects::omni_prim_caught_p,
-            Fixed(0),
-            false
-        ),
+        desc!("%try", effects::omni_prim_try_run, Fixed(1), true),
+        desc!("%caught?", effects::omni_prim_caught_p, Fixed(0), false),
         desc!(
             "%handle",
-            crate::effects::omni_prim_handle_run,
+            effects::omni_prim_handle_run,
             Variadic { min: 1 },
             true
         ),
-        desc!(
-            "%perform",
-            crate::effects::omni_prim_perform,
-            Fixed(2),
-            false
-        ),
-        desc!("%resume", crate::effects::omni_prim_resume, Fixed(2), true),
+        desc!("%perform", effects::omni_prim_perform, Fixed(2), false),
+        desc!("%resume", effects::omni_prim_resume, Fixed(2), true),
         // match (expand/pattern.rs)
         desc!(
             "%match-len=",
@@ -662,7 +654,7 @@ mod tests {
 
     #[test]
     fn message_forms_are_shortened() {
-        let r = crate::region::omni_region_create();
+        let r = crate::region::region_create();
         let long = new_string(r, &"x".repeat(1000));
         let m = expected("f", "a number", long);
         assert!(m.len() < 300 && m.ends_with("..."), "{m}");

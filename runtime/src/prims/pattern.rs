@@ -8,10 +8,10 @@
 //! A *sequence* is a proper list or an array.
 
 use super::{expected, form, index_arg, new_array, prim_fixed, prim_variadic, R};
-use crate::dict::{dict_get, is_dict};
-use crate::object::*;
+use crate::base::value::*;
+use crate::heap::dict::{dict_get, is_dict};
+use crate::heap::object::*;
 use crate::region::Region;
-use crate::value::*;
 
 /// Length of the sequence `v` when it is at most `limit`, or `limit + 1`
 /// when it is longer (lists are walked at most `limit + 1` cells, so a long
@@ -137,11 +137,11 @@ prim_fixed!(omni_prim_match_fail(v) => |_, v| -> R { Err(no_match(v)) });
 mod tests {
     use super::*;
     use crate::prims::{new_list, new_pair, new_string};
-    use crate::region::omni_region_create;
+    use crate::region::region_create;
 
     #[test]
     fn sequence_shapes() {
-        let r = omni_region_create();
+        let r = region_create();
         let l = new_list(r, &[make_int(1), make_int(2), make_int(3)]);
         let a = new_array(r, &[make_int(1), make_int(2)]);
         let i = make_int;
@@ -169,7 +169,7 @@ mod tests {
 
     #[test]
     fn cyclic_lists_terminate() {
-        let r = omni_region_create();
+        let r = region_create();
         let c = new_pair(r, make_int(1), NIL);
         // SAFETY: `c` is a pair.
         unsafe { set_cdr(c, c) };
@@ -179,12 +179,12 @@ mod tests {
 
     #[test]
     fn dict_keys() {
-        let r = omni_region_create();
+        let r = region_create();
         let (a, b) = (intern("a"), intern("b"));
         // SAFETY: a fresh dict in a fresh region.
         let d = unsafe {
-            let d = crate::dict::alloc_dict(r, 4);
-            crate::dict::dict_set(d, a, NOTHING);
+            let d = crate::heap::dict::alloc_dict(r, 4);
+            crate::heap::dict::dict_set(d, a, NOTHING);
             d
         };
         assert_eq!(dict_has_keys(&[d, a]), Ok(TRUE));
@@ -195,7 +195,7 @@ mod tests {
 
     #[test]
     fn no_match_message() {
-        let r = omni_region_create();
+        let r = region_create();
         assert_eq!(no_match(new_string(r, "x")), "no match for \"x\"");
         assert_eq!(no_match(make_int(7)), "no match for 7");
     }

@@ -9,15 +9,15 @@
 use super::{
     arg_count, expected, index_arg, new_list, new_string, prim_fixed, prim_variadic, str_arg, R,
 };
-use crate::object::*;
+use crate::base::value::*;
+use crate::heap::object::*;
 use crate::region::Region;
-use crate::value::*;
 
 /// `str`: the display forms of all arguments, concatenated.
 pub fn str_concat(r: *mut Region, args: &[Value]) -> R {
     let mut s = String::new();
     for &v in args {
-        crate::print::print_value(&mut s, v, crate::print::Mode::Display);
+        crate::graph::print::print_value(&mut s, v, crate::graph::print::Mode::Display);
     }
     Ok(new_string(r, &s))
 }
@@ -129,7 +129,7 @@ pub fn string_join(r: *mut Region, xs: Value, sep: Value) -> R {
         if i > 0 {
             out.push_str(&sep);
         }
-        crate::print::print_value(&mut out, x, crate::print::Mode::Display);
+        crate::graph::print::print_value(&mut out, x, crate::graph::print::Mode::Display);
     }
     Ok(new_string(r, &out))
 }
@@ -201,12 +201,12 @@ prim_fixed!(omni_prim_int_to_char(n) => |_, n| int_to_char(n));
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::print::{display_string as shown, write_string};
-    use crate::region::omni_region_create;
+    use crate::graph::print::{display_string as shown, write_string};
+    use crate::region::region_create;
 
     #[test]
     fn non_ascii_text() {
-        let r = omni_region_create();
+        let r = region_create();
         let s = new_string(r, "héllo λ→世界");
         assert_eq!(string_length(s).unwrap(), make_int(10));
         assert_eq!(string_ref(s, make_int(1)).unwrap(), make_char('é'));
@@ -241,7 +241,7 @@ mod tests {
 
     #[test]
     fn split_join_concat() {
-        let r = omni_region_create();
+        let r = region_create();
         let parts = string_split(r, new_string(r, "a,b,,ç"), new_string(r, ",")).unwrap();
         assert_eq!(write_string(parts), "(\"a\" \"b\" \"\" \"ç\")");
         let chars = string_split(r, new_string(r, "añ"), new_string(r, "")).unwrap();

@@ -14,7 +14,7 @@
 //! is only recycled when both have let go.
 
 use super::{fatal, is_older_or_same, retire_current, Region, RegionId};
-use crate::stats::{self, Counter};
+use crate::base::stats::{self, Counter};
 use std::ptr::{addr_of_mut, null_mut};
 
 /// Why a merge was not performed (the barrier then transmigrates instead).

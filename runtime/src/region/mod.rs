@@ -23,7 +23,9 @@
 
 mod chunk;
 mod merge;
+pub mod owner;
 mod pool;
+pub mod tether;
 
 pub use chunk::{
     ChunkHeader, ChunkKind, CHUNK_HEADER_BYTES, DEDICATED_THRESHOLD, POISON_BYTE, POISON_WORD,
@@ -31,10 +33,12 @@ pub use chunk::{
 pub use merge::{merge_permitted, omni_region_merge, region_merge, MergeRefusal};
 pub use pool::open_regions;
 
-use crate::atomics::{ConfigWord, EpochCell, PublishedPtr, RcWord};
-use crate::stats::{self, Counter};
-use crate::tether::TetherDebug;
-use crate::value::{header_chunk, is_ptr, make_header, ObjKind, Value};
+use crate::base::atomics::{ConfigWord, EpochCell, PublishedPtr, RcWord};
+use crate::base::fatal::describe_site;
+use crate::base::fatal::fatal;
+use crate::base::stats::{self, Counter};
+use crate::base::value::{header_chunk, is_ptr, make_header, ObjKind, Value};
+use crate::region::tether::TetherDebug;
 use chunk::{
     chunk_data, class_for, class_size, poison, system_free_chunk, CHUNK_MAX_SHIFT, CHUNK_MIN_SHIFT,
 };
@@ -145,41 +149,6 @@ pub struct RegionAccounting {
     pub epoch: u64,
 }
 
-// ------------------------------------------------------------ diagnostics
-
-/// Print a fatal runtime error about the memory system and abort. Used for
-/// contract violations that would otherwise corrupt memory silently.
-#[cold]
-pub fn fatal(args: fmt::Arguments<'_>) -> ! {
-    use std::io::Write;
-    let _ = std::io::stdout().flush();
-    let _ = writeln!(std::io::stderr().lock(), "omni runtime fatal: {args}");
-    std::process::abort()
-}
-
-crate::atomics::runtime_static!(SITE_RESOLVER: PublishedPtr<()> = PublishedPtr::new(); fn site_resolver);
-
-/// Let the start-up code describe allocation sites (`AllocSite` → "file:line:col").
-pub fn set_site_resolver(f: fn(u32) -> Option<String>) {
-    site_resolver().ptr_publish_once(f as *mut ());
-}
-
-fn describe_site(site: u32) -> String {
-    if site == 0 {
-        return "unknown".into();
-    }
-    let f = site_resolver().ptr_load();
-    if !f.is_null() {
-        // SAFETY: only `set_site_resolver` publishes into SITE_RESOLVER, and
-        // it stores a `fn(u32) -> Option<String>`.
-        let f: fn(u32) -> Option<String> = unsafe { std::mem::transmute(f) };
-        if let Some(s) = f(site) {
-            return s;
-        }
-    }
-    format!("site {site}")
-}
-
 // ------------------------------------------------------------ configuration
 
 struct RegionConfig {
@@ -188,7 +157,7 @@ struct RegionConfig {
 }
 const QUOTA_UNREAD: u64 = u64::MAX;
 
-crate::atomics::runtime_static!(CONFIG: RegionConfig = RegionConfig { quota: ConfigWord::new(QUOTA_UNREAD) }; fn config);
+crate::base::atomics::runtime_static!(CONFIG: RegionConfig = RegionConfig { quota: ConfigWord::new(QUOTA_UNREAD) }; fn config);
 
 fn quota_bytes() -> u64 {
     let q = config().quota.config_load();
@@ -288,7 +257,7 @@ pub unsafe fn region_create_child(parent: *mut Region, site: AllocSite) -> *mut 
     create(Some(d), site)
 }
 
-crate::atomics::runtime_static!(GLOBAL: PublishedPtr<Region> = PublishedPtr::new(); fn global_cell);
+crate::base::atomics::runtime_static!(GLOBAL: PublishedPtr<Region> = PublishedPtr::new(); fn global_cell);
 
 /// The program-lifetime region (constants, globals' values, interned
 /// symbols): the oldest region, never reclaimed.
@@ -297,6 +266,7 @@ pub fn global_region() -> *mut Region {
     if !g.is_null() {
         return g;
     }
+    stats::set_pending_bytes_source(global_region_pending_bytes);
     init_immortal(global_cell())
 }
 
@@ -347,7 +317,7 @@ pub fn shared_region() -> *mut Region {
     init_immortal(shared_cell())
 }
 
-crate::atomics::runtime_static!(SHARED_REGION: PublishedPtr<Region> = PublishedPtr::new(); fn shared_cell);
+crate::base::atomics::runtime_static!(SHARED_REGION: PublishedPtr<Region> = PublishedPtr::new(); fn shared_cell);
 
 /// Serialises allocation in the shared region.
 static SHARED_ALLOC: std::sync::Mutex<()> = std::sync::Mutex::new(());
@@ -672,6 +642,7 @@ pub unsafe fn region_exit(r: *mut Region) {
 pub unsafe fn region_destroy(r: *mut Region) {
     // SAFETY: caller contract.
     let word = unsafe { (*r).liveness.load_snapshot() };
+    // SAFETY: caller contract (a readable control block).
     let id = unsafe { RegionId((*r).id) };
     if tether_count_of(word) > 0 {
         fatal(format_args!(
@@ -727,9 +698,9 @@ pub(crate) unsafe fn liveness_add_tether(r: *mut Region) -> u64 {
     // SAFETY: caller contract.
     let prev = unsafe { (*r).liveness.rc_increment(TETHER_UNIT) };
     if prev == 0 || tether_count_of(prev) == (TETHER_MASK >> TETHER_SHIFT) {
-        // SAFETY: as in `region_retain`.
         fatal(format_args!(
             "tether of reclaimed or over-tethered region {}",
+            // SAFETY: as in `region_retain`.
             unsafe { RegionId((*r).id) }
         ));
     }
@@ -836,7 +807,7 @@ unsafe fn reclaim_one(r: *mut Region) -> *mut Region {
 }
 
 #[cfg(loom)]
-crate::atomics::runtime_static!(RECLAIM_HOOK: PublishedPtr<()> = PublishedPtr::new(); fn reclaim_hook);
+crate::base::atomics::runtime_static!(RECLAIM_HOOK: PublishedPtr<()> = PublishedPtr::new(); fn reclaim_hook);
 
 /// Loom only: call `f` at the start of every reclaim, so a model test can
 /// check that the reclaiming thread sees every write made before the last
@@ -1005,59 +976,4 @@ pub unsafe fn debug_check_live(v: Value) {
             fatal(format_args!("pointer {v:#x} into a dead region"));
         }
     }
-}
-
-// ------------------------------------------------------------ C ABI
-
-/// Create a fresh region for a scope.
-#[no_mangle]
-pub extern "C" fn omni_region_create() -> *mut Region {
-    let r = region_create();
-    crate::coroutine::note_region_open(r);
-    r
-}
-
-/// Create a fresh region for a scope, remembering its source location.
-#[no_mangle]
-pub extern "C" fn omni_region_create_at(site: u32) -> *mut Region {
-    let r = region_create_at(AllocSite(site));
-    crate::coroutine::note_region_open(r);
-    r
-}
-
-/// Exit a region's scope. Kept a safe `extern "C"` function (the foundation
-/// API); its caller is generated code, which exits each region it created
-/// exactly once.
-#[no_mangle]
-#[allow(clippy::not_unsafe_ptr_arg_deref)]
-pub extern "C" fn omni_region_exit(r: *mut Region) {
-    crate::coroutine::note_region_exit(r);
-    // SAFETY: generated code passes a region it created and exits it once.
-    unsafe { region_exit(r) }
-}
-
-/// Take an external reference on a region.
-///
-/// # Safety
-/// As `region_retain`.
-#[no_mangle]
-pub unsafe extern "C" fn omni_region_retain(r: *mut Region) {
-    // SAFETY: forwarded contract.
-    unsafe { region_retain(r) }
-}
-
-/// Drop an external reference on a region.
-///
-/// # Safety
-/// As `region_release`.
-#[no_mangle]
-pub unsafe extern "C" fn omni_region_release(r: *mut Region) {
-    // SAFETY: forwarded contract.
-    unsafe { region_release(r) }
-}
-
-/// The global region, for generated code.
-#[no_mangle]
-pub extern "C" fn omni_rt_global_region() -> *mut Region {
-    global_region()
 }

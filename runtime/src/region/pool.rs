@@ -18,7 +18,7 @@ use super::chunk::{
     class_size, system_alloc_chunk, system_free_chunk, ChunkHeader, ChunkKind, NUM_CHUNK_CLASSES,
 };
 use super::Region;
-use crate::atomics::SequenceCounter;
+use crate::base::atomics::SequenceCounter;
 use std::alloc::{alloc, dealloc, Layout};
 
 /// Control blocks kept per thread (release builds).
@@ -35,7 +35,7 @@ struct Shared {
     thread_serial: SequenceCounter,
 }
 
-crate::atomics::runtime_static!(SHARED: Shared = Shared {
+crate::base::atomics::runtime_static!(SHARED: Shared = Shared {
     region_seq: SequenceCounter::new(1),
     thread_serial: SequenceCounter::new(1),
 }; fn shared);

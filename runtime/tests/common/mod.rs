@@ -38,7 +38,7 @@ pub unsafe fn walk(v: Value, check: &mut dyn FnMut(Value)) -> usize {
         check(x);
         // SAFETY: `x` is a live object (caller contract): it has a header.
         let kind = unsafe { (*(x as *const u64) & KIND_MASK) as u8 };
-        let meta = omni_runtime::metadata::metadata(kind);
+        let meta = omni_runtime::heap::kinds::metadata(kind);
         // SAFETY: as above; `trace` visits the object's value slots.
         unsafe { (meta.trace)(x, &mut |slot| stack.push(*slot)) };
     }

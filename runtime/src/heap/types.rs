@@ -12,16 +12,17 @@
 //!
 //! A **struct instance** (`ObjKind::Struct`) is `[hdr][type][field 0]…[field n-1]`;
 //! it lives in whatever region its constructor's allocation site chose.
-//! Field writes of mutable structs go through the store barrier.
+//! Field writes of mutable structs go through the store barrier, which is
+//! why `struct_set` and `make_user_type` live in `prims/types.rs`: this
+//! file is layouts and accessors only, and never calls the barrier.
 
-use crate::object::{
+use crate::base::value::*;
+use crate::heap::object::{
     field, intern, is_closure, is_kind, kind_of, list_to_vec, resolve, set_field, symbol_name,
 };
-use crate::print::{register_kind_printer, KindForm};
 use crate::region::{alloc_object, global_region, Region};
-use crate::value::*;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Mutex, Once};
+use std::sync::Mutex;
 
 pub const TYPE_NAME: i32 = 8;
 pub const TYPE_PARENT: i32 = 16;
@@ -86,15 +87,7 @@ pub const ERROR: u8 = 18;
 
 static BUILTIN_VALUES: [AtomicU64; 32] = [const { AtomicU64::new(0) }; 32];
 /// Serialises creation of type objects (global-region allocations).
-static TYPE_LOCK: Mutex<()> = Mutex::new(());
-static PRINTERS: Once = Once::new();
-
-fn register_printers() {
-    PRINTERS.call_once(|| {
-        register_kind_printer(ObjKind::Type, print_type);
-        register_kind_printer(ObjKind::Struct, print_struct);
-    });
-}
+pub(crate) static TYPE_LOCK: Mutex<()> = Mutex::new(());
 
 /// The name of a built-in type id.
 pub fn builtin_name(id: u8) -> &'static str {
@@ -110,8 +103,13 @@ pub fn builtin_id(name: &str) -> Option<u8> {
 }
 
 /// Allocate a type object in the global region. Caller holds `TYPE_LOCK`.
-fn alloc_type(name: &str, parent: Value, info: u64, fields: Value, ftypes: Value) -> Value {
-    register_printers();
+pub(crate) fn alloc_type(
+    name: &str,
+    parent: Value,
+    info: u64,
+    fields: Value,
+    ftypes: Value,
+) -> Value {
     let g = global_region();
     // SAFETY: the global region lives for the program; TYPE_SIZE bytes are
     // written field by field.
@@ -149,50 +147,13 @@ pub fn builtin(id: u8) -> Value {
     t
 }
 
-/// What kind of user type [`make_user_type`] creates.
+/// What kind of user type `make_user_type` (prims/types.rs) creates.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum UserKind {
     Abstract,
     Struct,
     MutableStruct,
     Effect,
-}
-
-/// Create a user type. `fields` / `ftypes` are lists (of symbols / of
-/// types) for struct types, `()` otherwise.
-///
-/// # Safety
-/// `fields` must be a list of symbols and `ftypes` a list of types of the
-/// same length; `parent` a type object or NOTHING.
-pub unsafe fn make_user_type(
-    name: &str,
-    parent: Value,
-    kind: UserKind,
-    fields: Value,
-    ftypes: Value,
-) -> Value {
-    let parent = if parent == NOTHING && kind != UserKind::Effect {
-        builtin(ANY)
-    } else {
-        parent
-    };
-    let _guard = TYPE_LOCK.lock().unwrap_or_else(|e| e.into_inner());
-    let info = match kind {
-        UserKind::Abstract => TYPE_FLAG_ABSTRACT,
-        UserKind::Struct => TYPE_FLAG_STRUCT,
-        UserKind::MutableStruct => TYPE_FLAG_STRUCT | TYPE_FLAG_MUTABLE,
-        UserKind::Effect => TYPE_FLAG_EFFECT,
-    };
-    // The lists are made storable into the global region (they are usually
-    // quoted constants there already, in which case nothing is copied).
-    // SAFETY: the type object is in the global region.
-    let (fields, ftypes) = unsafe {
-        (
-            crate::barrier::store_into(global_region(), fields),
-            crate::barrier::store_into(global_region(), ftypes),
-        )
-    };
-    alloc_type(name, parent, info, fields, ftypes)
 }
 
 /// # Safety
@@ -348,6 +309,7 @@ pub unsafe fn type_depth(mut t: Value) -> usize {
     let mut d = 0;
     // SAFETY: parents of types are types or NOTHING.
     while is_type(t) && unsafe { type_parent(t) } != NOTHING {
+        // SAFETY: `t` was just checked to be a type.
         t = unsafe { type_parent(t) };
         d += 1;
     }
@@ -404,18 +366,6 @@ pub unsafe fn struct_get(s: Value, i: usize) -> Value {
     resolve(unsafe { field(s, STRUCT_FIELDS + 8 * i as i32) })
 }
 
-/// Store into field `i` through the store barrier.
-///
-/// # Safety
-/// `s` must be a struct instance with more than `i` fields, of this thread.
-pub unsafe fn struct_set(s: Value, i: usize, v: Value) {
-    // SAFETY: caller contract; the barrier makes `v` storable into `s`.
-    unsafe {
-        let v = crate::barrier::omni_store_barrier(s, v);
-        set_field(s, STRUCT_FIELDS + 8 * i as i32, v);
-    }
-}
-
 // ------------------------------------------------------------------ metadata
 
 /// # Safety
@@ -451,64 +401,4 @@ pub unsafe fn trace_struct(obj: Value, visit: &mut dyn FnMut(*mut Value)) {
 pub unsafe fn clone_struct(obj: Value, dst: *mut Region) -> Value {
     // SAFETY: same shape; field words copied unchanged.
     unsafe { alloc_struct(dst, struct_type(obj), &struct_fields(obj)) }
-}
-
-fn print_type(t: Value) -> KindForm {
-    KindForm {
-        // SAFETY: the printer is registered for type objects only.
-        open: unsafe { type_name(t) }.to_owned(),
-        items: vec![],
-        close: "",
-    }
-}
-
-fn print_struct(s: Value) -> KindForm {
-    // SAFETY: the printer is registered for struct instances only.
-    unsafe {
-        KindForm {
-            open: format!("({}", type_name(struct_type(s))),
-            items: struct_fields(s),
-            close: ")",
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::print::display_string;
-
-    #[test]
-    fn builtin_hierarchy() {
-        let num = builtin(builtin_id("Number").unwrap());
-        // SAFETY: all are type objects.
-        unsafe {
-            assert!(value_has_type(make_int(5), num));
-            assert!(!value_has_type(make_int(5), builtin(STRING)));
-            assert!(value_has_type(NIL, builtin(LIST)));
-            assert!(is_subtype(builtin(FLOAT), builtin(ANY)));
-            assert_eq!(type_depth(builtin(INT)), 2);
-        }
-        assert_eq!(display_string(type_of(make_int(1))), "Int");
-        assert_eq!(display_string(type_of(TRUE)), "Bool");
-    }
-
-    #[test]
-    fn structs_print_and_clone() {
-        let r = crate::region::omni_region_create();
-        // SAFETY: fresh region; the field list is a list of symbols.
-        unsafe {
-            let fields = crate::object::list_from_slice(r, &[intern("r")]);
-            let ftypes = crate::object::list_from_slice(r, &[builtin(FLOAT)]);
-            let circle = make_user_type("Circle", NOTHING, UserKind::Struct, fields, ftypes);
-            let f = crate::object::make_float(r, 2.0);
-            let c = alloc_struct(r, circle, &[f]);
-            assert_eq!(display_string(c), "(Circle 2.0)");
-            assert_eq!(type_of(c), circle);
-            assert_eq!(field_index(circle, intern("r")), Some(0));
-            let d = clone_struct(c, r);
-            assert_eq!(struct_get(d, 0), f);
-            assert_eq!(clone_type(circle, r), circle);
-        }
-    }
 }

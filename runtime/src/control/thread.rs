@@ -12,32 +12,33 @@
 //! - `join`: the thread copies its result's mortal part into its result
 //!   region, which it hands over; the joiner adopts it and merges it into
 //!   its own result region (no copy).
-//! - channels (`channel.rs`): `send` copies into a handoff region, `recv`
-//!   adopts and merges it.
+//! - channels (`heap/channel.rs`, handle objects in `heap/handles.rs`):
+//!   `send` copies into a handoff region, `recv` adopts and merges it.
 //!
 //! The global region belongs to the program thread. The immortal shared
 //! region (symbols, channel and thread objects) is allocated in under a
 //! lock by any thread. A spawned thread that tries to mutate an object it
 //! does not own (a global's value) gets a runtime error from the store
-//! helper ([`check_store_target`]), never a data race on region memory.
+//! helper (`region::owner::check_store_target`), never a data race on
+//! region memory.
 //!
-//! Each spawned thread runs on a stack of `rt::stack_size()` bytes with its
+//! Each spawned thread runs on a stack of `base::stack::stack_size()` bytes with its
 //! own stack limit (generated prologues read it through the pinned
 //! register), so deep recursion reports `error: stack overflow` there too.
 //! An uncaught error in a spawned thread ends the program (`error: ...`,
 //! exit status 1), like one on the program thread.
 
-use crate::atomics::{ConfigWord, SequenceCounter};
-use crate::channel::{ChannelCore, Closed, Message};
-use crate::error::raise;
-use crate::object::is_kind;
+use crate::base::atomics::SequenceCounter;
+use crate::base::fatal::fatal;
+use crate::base::raise::raise;
+use crate::base::value::*;
+use crate::graph::transmigrate::{transmigrate, transmigrate_for_handoff};
+use crate::heap::channel::{Closed, Message};
+use crate::heap::handles::{alloc_handle, channel_core, thread_core, ThreadCore};
+use crate::region::owner::{mark_spawned_thread, note_threads_started};
 use crate::region::{
-    alloc_object, fatal, region_adopt, region_create, region_merge, region_owner,
-    region_prepare_handoff, region_release, with_shared_region, Region,
+    region_adopt, region_create, region_merge, region_prepare_handoff, region_release, Region,
 };
-use crate::transmigrate::{transmigrate, transmigrate_for_handoff};
-use crate::value::*;
-use std::cell::Cell;
 use std::sync::Mutex;
 
 // ------------------------------------------------------------ handoff
@@ -92,135 +93,7 @@ pub unsafe fn handoff_discard(msg: Message) {
     }
 }
 
-// ------------------------------------------------------------ ownership
-
-// Set once the first thread is spawned: until then no ownership check runs.
-crate::atomics::runtime_static!(THREADS_STARTED: ConfigWord = ConfigWord::new(0); fn threads_started);
-
-thread_local! {
-    /// True on threads started by `spawn`.
-    static SPAWNED: Cell<bool> = const { Cell::new(false) };
-}
-
-/// Whether the calling thread was started by `spawn`.
-pub fn is_spawned_thread() -> bool {
-    SPAWNED.with(|s| s.get())
-}
-
-/// The store helper's ownership check: a spawned thread may only store into
-/// objects of regions it owns (the global region belongs to the program
-/// thread). Raises `cannot mutate ...` otherwise. One relaxed load when no
-/// thread was ever spawned.
-///
-/// # Safety
-/// `dst` is a readable control block.
-#[inline]
-pub unsafe fn check_store_target(dst: *mut Region) {
-    if threads_started().config_load() == 0 {
-        return;
-    }
-    if !is_spawned_thread() {
-        return;
-    }
-    // SAFETY: caller contract.
-    let owner = unsafe { region_owner(dst) };
-    if owner != crate::region::current_thread_serial() {
-        foreign_store(owner)
-    }
-}
-
-#[cold]
-fn foreign_store(owner: u64) -> ! {
-    let whose = if owner == 0 {
-        "the program thread (a global's value)".to_string()
-    } else {
-        format!("thread serial {owner}")
-    };
-    raise(
-        format!(
-            "cannot mutate an object owned by another thread: its region belongs to {whose}; \
-             send values through a channel instead"
-        ),
-        0,
-    )
-}
-
-// ------------------------------------------------------------ objects
-
-/// Channel object: `[hdr][*const ChannelCore]`, in the shared region.
-pub const CHANNEL_CORE: i32 = 8;
-/// Thread object: `[hdr][*const ThreadCore]`, in the shared region.
-pub const THREAD_CORE: i32 = 8;
-const HANDLE_OBJECT_SIZE: usize = 16;
-
-/// The shared state of a spawned thread.
-pub struct ThreadCore {
-    /// The OS thread, until joined.
-    handle: Mutex<Option<std::thread::JoinHandle<Message>>>,
-    /// Serial shown by the printer.
-    pub id: u64,
-}
-
-crate::atomics::runtime_static!(NEXT_THREAD_ID: SequenceCounter = SequenceCounter::new(1); fn next_thread_id);
-
-/// Allocate a handle object of `kind` in the shared region, pointing at a
-/// leaked core (channel and thread cores live for the whole program: the
-/// objects are immortal, so nothing could ever free them safely earlier).
-fn alloc_handle(kind: ObjKind, core: *const u8) -> Value {
-    // SAFETY: `with_shared_region` holds the shared region's allocation
-    // lock; the object is fully written before it is published.
-    with_shared_region(|r| unsafe {
-        let p = alloc_object(r, kind, HANDLE_OBJECT_SIZE);
-        p.add(1).write(core as u64);
-        p as Value
-    })
-}
-
-/// A new channel object (capacity 0: unbuffered).
-pub fn make_channel(capacity: usize) -> Value {
-    let core = Box::into_raw(Box::new(ChannelCore::new(capacity)));
-    alloc_handle(ObjKind::Channel, core as *const u8)
-}
-
-pub fn is_channel(v: Value) -> bool {
-    is_kind(v, ObjKind::Channel)
-}
-
-pub fn is_thread(v: Value) -> bool {
-    is_kind(v, ObjKind::Thread)
-}
-
-/// # Safety
-/// `v` is a channel object.
-pub unsafe fn channel_core<'a>(v: Value) -> &'a ChannelCore {
-    // SAFETY: caller contract; cores are leaked, so `'a` is fine.
-    unsafe { &*(*((v as *const u64).add(1)) as *const ChannelCore) }
-}
-
-/// # Safety
-/// `v` is a thread object.
-pub unsafe fn thread_core<'a>(v: Value) -> &'a ThreadCore {
-    // SAFETY: caller contract; cores are leaked.
-    unsafe { &*(*((v as *const u64).add(1)) as *const ThreadCore) }
-}
-
-/// Metadata `trace` of channel and thread objects: no value slots.
-///
-/// # Safety
-/// `obj` is a channel or thread object.
-pub unsafe fn trace_handle(_obj: Value, _visit: &mut dyn FnMut(*mut Value)) {}
-
-/// Metadata `clone` of channel and thread objects: they are immortal and
-/// shared by identity (every holder must see the same channel), so the
-/// "copy" is the object itself, like a symbol's. Transmigration never
-/// reaches this (the shared region is outside every domain); it is here so
-/// the kinds are not a "no metadata" abort.
-///
-/// # Safety
-/// `obj` is a channel or thread object.
-pub unsafe fn clone_handle(obj: Value, _dst: *mut Region) -> Value {
-    obj
-}
+crate::base::atomics::runtime_static!(NEXT_THREAD_ID: SequenceCounter = SequenceCounter::new(1); fn next_thread_id);
 
 // ------------------------------------------------------------ send / recv
 
@@ -269,10 +142,10 @@ pub unsafe fn channel_recv(ch: Value, dst: *mut Region) -> Value {
 /// # Safety
 /// `thunk` is a live closure of this thread.
 pub unsafe fn spawn_thread(thunk: Value, loc: u32) -> Value {
-    threads_started().config_store(1);
+    note_threads_started();
     // SAFETY: caller contract.
     let msg = unsafe { handoff_out(thunk) };
-    let size = crate::rt::stack_size();
+    let size = crate::base::stack::stack_size();
     let id = next_thread_id().seq_reserve(1);
     let handle = std::thread::Builder::new()
         .name(format!("omni-thread-{id}"))
@@ -296,14 +169,14 @@ pub unsafe fn spawn_thread(thunk: Value, loc: u32) -> Value {
 /// # Safety
 /// `thunk` is the message made by `spawn_thread`, now owned by this thread.
 unsafe fn thread_main(thunk: Message, stack: usize, loc: u32) -> Message {
-    SPAWNED.with(|s| s.set(true));
-    crate::rt::arm_stack_limit(stack);
+    mark_spawned_thread();
+    crate::base::stack::arm_stack_limit(stack);
     // SAFETY: the spawn synchronised us with the parent; the region is ours.
     unsafe { region_adopt(thunk.region) };
     // The thread's first scope: its result region (depth 1, older than
     // every scope the thunk opens).
     let result = region_create();
-    let v = crate::coroutine::apply_closure(thunk.value, result, NIL, loc);
+    let v = crate::control::call::apply_closure(thunk.value, result, NIL, loc);
     // SAFETY: `result` is ours and live; `v` reaches only this thread's
     // regions and immortal ones. After the copy nothing refers into the
     // thunk's region any more, so its reference can go, and `result` is
@@ -317,7 +190,7 @@ unsafe fn thread_main(thunk: Message, stack: usize, loc: u32) -> Message {
             value,
         }
     };
-    crate::rt::set_stack_limit(0);
+    crate::base::stack::set_stack_limit(0);
     out
 }
 

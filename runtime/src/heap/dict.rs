@@ -14,9 +14,9 @@
 //! buffer is full it is rebuilt with tombstones compacted away. Both buffers
 //! are raw allocations in the dict's own region.
 
-use crate::object::*;
+use crate::base::value::*;
+use crate::heap::object::*;
 use crate::region::{alloc_object, alloc_raw, region_of, Region};
-use crate::value::*;
 
 pub const DICT_COUNT: i32 = 8;
 pub const DICT_USED: i32 = 16;
@@ -409,12 +409,12 @@ pub fn values_equal(a: Value, b: Value) -> bool {
                 }
                 k if k == ObjKind::Struct as u8 => {
                     // Same struct type, equal fields.
-                    if crate::types::struct_type(x) != crate::types::struct_type(y) {
+                    if crate::heap::types::struct_type(x) != crate::heap::types::struct_type(y) {
                         return false;
                     }
                     let (fx, fy) = (
-                        crate::types::struct_fields(x),
-                        crate::types::struct_fields(y),
+                        crate::heap::types::struct_fields(x),
+                        crate::heap::types::struct_fields(y),
                     );
                     work.extend(fx.into_iter().zip(fy).rev());
                 }
@@ -446,7 +446,7 @@ pub fn values_equal(a: Value, b: Value) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::region::omni_region_create;
+    use crate::region::region_create;
 
     fn keys_of(d: Value) -> Vec<Value> {
         // SAFETY: `d` is a dict.
@@ -455,7 +455,7 @@ mod tests {
 
     #[test]
     fn insertion_order_and_overwrite() {
-        let r = omni_region_create();
+        let r = region_create();
         // SAFETY: `r` is a fresh region used only by this test.
         unsafe {
             let d = alloc_dict(r, 0);
@@ -477,7 +477,7 @@ mod tests {
 
     #[test]
     fn structural_string_keys_and_growth_with_tombstones() {
-        let r = omni_region_create();
+        let r = region_create();
         // SAFETY: `r` is a fresh region used only by this test.
         unsafe {
             let d = alloc_dict(r, 0);
@@ -502,7 +502,7 @@ mod tests {
             assert_eq!(dict_get(d, make_int(5)), Some(TRUE));
             assert_eq!(dict_get(d, make_char('λ')), Some(FALSE));
             assert_eq!(dict_get(d, make_float(r, 1.5)), Some(NOTHING));
-            let c = clone_dict(d, omni_region_create());
+            let c = clone_dict(d, region_create());
             assert_eq!(keys_of(c), keys_of(d));
             assert_eq!(dict_get(c, make_string(r, "k2")), Some(make_int(2)));
             assert!(values_equal(c, d));
@@ -511,7 +511,7 @@ mod tests {
 
     #[test]
     fn equality_is_structural() {
-        let r = omni_region_create();
+        let r = region_create();
         // SAFETY: `r` is a fresh region used only by this test.
         unsafe {
             let l1 = list_from_slice(r, &[make_int(1), make_string(r, "x")]);

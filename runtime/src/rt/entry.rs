@@ -1,121 +1,18 @@
-//! Program start-up and the support functions generated code calls:
-//! running the entry on a big-stack thread with the stack-overflow limit,
-//! buffered stdout, allocation helpers, argument-list unpacking for
-//! `apply`, and the call-site errors (not a function, unbound, arity).
-//!
-//! Stack overflow: every generated prologue compares its stack pointer with
-//! the calling thread's *stack limit* and calls `omni_rt_stack_overflow`
-//! when below it. The limit is a per-thread word (a thread-local cell whose
-//! address generated code keeps in Cranelift's pinned register, r15 on
-//! x86-64: every SysV trampoline into generated code loads it from
-//! [`omni_rt_stack_limit_cell`]), so each program thread, spawned threads
-//! and coroutine stacks included, is checked against its own stack
-//! (docs/REGION_THREADING_MODEL.md). The limit leaves [`STACK_MARGIN`] bytes
-//! above the real end of the stack for runtime code (primitives, printing,
-//! the error path). While it is 0 (no program code running on the thread)
-//! the check never fires.
+//! Program start-up and the allocation helpers generated code calls:
+//! running the entry on a big-stack thread with the stack-overflow limit
+//! armed (`base::stack`), recording the command line, and the
+//! `omni_alloc_*`/`omni_make_*` constructors for literals and closures.
 
-use crate::dict::{alloc_dict, dict_set};
-use crate::error::raise;
-use crate::object::*;
-use crate::print::display_string;
+use crate::base::raise::raise;
+use crate::base::stack::{arm_stack_limit, set_stack_limit, stack_size};
+use crate::base::value::*;
+use crate::control::call::args;
+use crate::heap::dict::{alloc_dict, dict_set};
+use crate::heap::object::*;
+use crate::prims::io::set_command_line_args;
 use crate::region::Region;
-use crate::value::*;
-use std::cell::Cell;
-use std::io::Write;
-use std::sync::{Mutex, OnceLock};
-
-thread_local! {
-    /// Lowest stack address generated code running on this thread may use;
-    /// 0 disables the check.
-    static STACK_LIMIT: Cell<usize> = const { Cell::new(0) };
-}
-
-/// Address of the calling thread's stack-limit word (stable for the
-/// thread's lifetime). Generated trampolines put it in the pinned register;
-/// every prologue loads the limit through it.
-#[no_mangle]
-pub extern "C" fn omni_rt_stack_limit_cell() -> *mut usize {
-    STACK_LIMIT.with(|c| c.as_ptr())
-}
-
-/// The calling thread's stack limit (0: unchecked).
-pub fn stack_limit() -> usize {
-    STACK_LIMIT.with(|c| c.get())
-}
-
-/// Set the calling thread's stack limit (0 disables the check).
-pub fn set_stack_limit(limit: usize) {
-    STACK_LIMIT.with(|c| c.set(limit));
-}
-
-/// Default stack of the program thread (env `OMNI_STACK_SIZE` overrides).
-pub const DEFAULT_STACK_SIZE: usize = 256 << 20;
-/// Stack kept free below the limit for runtime code and the error path.
-pub const STACK_MARGIN: usize = 256 << 10;
-
-// ------------------------------------------------------------------ stdout
-
-/// Flush threshold: output reaches the OS in chunks of this size.
-const STDOUT_CHUNK: usize = 64 << 10;
-
-/// The program's one stdout buffer. Callers format first and append under
-/// the lock, so no error is ever raised while it is held.
-static STDOUT_BUF: Mutex<Vec<u8>> = Mutex::new(Vec::new());
-
-/// Append text to buffered stdout.
-pub fn write_stdout(s: &str) {
-    let mut buf = STDOUT_BUF.lock().unwrap_or_else(|e| e.into_inner());
-    buf.extend_from_slice(s.as_bytes());
-    if buf.len() >= STDOUT_CHUNK {
-        let mut out = std::io::stdout().lock();
-        // Write errors (closed pipe) are ignored: output is best effort.
-        let _ = out.write_all(&buf);
-        let _ = out.flush();
-        buf.clear();
-    }
-}
-
-/// Push buffered stdout to the OS (at exit, before stderr output, before
-/// reading stdin).
-pub fn flush_stdout() {
-    let mut buf = STDOUT_BUF.lock().unwrap_or_else(|e| e.into_inner());
-    let mut out = std::io::stdout().lock();
-    let _ = out.write_all(&buf);
-    let _ = out.flush();
-    buf.clear();
-}
 
 // ------------------------------------------------------------------ start-up
-
-static ARGS: OnceLock<Vec<String>> = OnceLock::new();
-
-/// The program's command-line arguments as recorded by `omni_rt_main`
-/// (empty under the JIT unless set with [`set_command_line_args`]).
-pub fn command_line_args() -> &'static [String] {
-    ARGS.get().map(|v| v.as_slice()).unwrap_or(&[])
-}
-
-/// Record the command-line arguments (first call wins).
-pub fn set_command_line_args(args: Vec<String>) {
-    let _ = ARGS.set(args);
-}
-
-/// Stack size of program threads (the main one and spawned ones).
-pub fn stack_size() -> usize {
-    std::env::var("OMNI_STACK_SIZE")
-        .ok()
-        .and_then(|s| s.trim().parse::<usize>().ok())
-        .filter(|&n| n >= 4 * STACK_MARGIN)
-        .unwrap_or(DEFAULT_STACK_SIZE)
-}
-
-/// An address inside the current stack frame.
-#[inline(never)]
-pub fn current_stack_pointer() -> usize {
-    let marker = 0u8;
-    std::hint::black_box(&marker) as *const u8 as usize
-}
 
 /// Run the program entry on a thread with a big stack and the overflow
 /// check armed; returns the exit status (0: errors exit the process with 1
@@ -136,17 +33,8 @@ pub fn run_jit(entry: extern "C" fn() -> u64) -> i32 {
         })
         .expect("omni: cannot start the program thread");
     let _ = handle.join();
-    crate::error::run_exit_hooks();
+    crate::base::raise::run_exit_hooks();
     0
-}
-
-/// Arm the calling thread's stack limit for a stack of `size` bytes whose
-/// top lies slightly above the caller's frame: the stack spans at most
-/// `size` bytes below here, so `sp - size` is at or below its low end and
-/// the margin is measured from there.
-pub fn arm_stack_limit(size: usize) {
-    let sp = current_stack_pointer();
-    set_stack_limit(sp.saturating_sub(size) + STACK_MARGIN);
 }
 
 /// `main` of a native executable: record argv, run `entry`, exit status.
@@ -210,19 +98,6 @@ pub unsafe extern "C" fn omni_alloc_closure(
 ) -> Value {
     // SAFETY: forwarded contract.
     unsafe { alloc_closure(region, code, apply, info, name) }
-}
-
-/// Argument vector as a slice (empty when argc is 0, whatever argv is).
-///
-/// # Safety
-/// `argv` must point at `argc` values when `argc > 0`.
-pub unsafe fn args<'a>(argc: usize, argv: *const Value) -> &'a [Value] {
-    if argc == 0 {
-        &[]
-    } else {
-        // SAFETY: caller contract.
-        unsafe { std::slice::from_raw_parts(argv, argc) }
-    }
 }
 
 /// # Safety
@@ -295,10 +170,10 @@ pub unsafe extern "C" fn omni_make_string(
 /// `ptr` holds `len` bytes of UTF-8 (invalid bytes replaced).
 #[no_mangle]
 pub unsafe extern "C" fn omni_intern(ptr: *const u8, len: usize) -> Value {
-    // SAFETY: forwarded contract.
     let bytes = if len == 0 {
         &[][..]
     } else {
+        // SAFETY: forwarded contract.
         unsafe { std::slice::from_raw_parts(ptr, len) }
     };
     intern(&String::from_utf8_lossy(bytes))
@@ -316,140 +191,14 @@ pub unsafe extern "C" fn omni_rt_list_from_argv(
     unsafe { list_from_slice(region, args(argc, argv)) }
 }
 
-// ------------------------------------------------------------ apply support
-
-/// "wrong number of arguments to f: expected 2, got 3" (at least N for a
-/// closure with a rest parameter).
-pub fn arity_message(closure: Value, got: u64) -> String {
-    // SAFETY: only read when `closure` is a closure.
-    let (name, info) = if is_closure(closure) {
-        unsafe { (closure_display_name(closure), closure_info_word(closure)) }
-    } else {
-        (display_string(closure), 0)
-    };
-    let arity = info & 0xFFFF;
-    let rest = (info >> 16) & CLOSURE_FLAG_REST != 0;
-    let expected = if rest {
-        format!("at least {arity}")
-    } else {
-        arity.to_string()
-    };
-    format!("wrong number of arguments to {name}: expected {expected}, got {got}")
-}
-
-/// Unpack `list` for the closure's `code` entry: the fixed arguments, then
-/// (with a rest parameter) the remaining tail of `list`, shared, not copied.
-/// Returns the message on a count mismatch or an improper list.
-///
-/// # Safety
-/// `closure` must be a closure; `out` must have room for arity (+1) values.
-pub unsafe fn apply_unpack(closure: Value, list: Value, out: *mut Value) -> Result<(), String> {
-    let (closure, list) = (resolve(closure), resolve(list));
-    // SAFETY: `closure` is a closure; writes stay below arity(+1) slots.
-    unsafe {
-        let info = closure_info_word(closure);
-        let arity = (info & 0xFFFF) as usize;
-        let rest = (info >> 16) & CLOSURE_FLAG_REST != 0;
-        let mut cur = list;
-        for i in 0..arity {
-            if !is_pair(cur) {
-                let got = list_to_vec(list).map(|v| v.len()).unwrap_or(i);
-                return Err(arity_message(closure, got as u64));
-            }
-            *out.add(i) = car(cur);
-            cur = cdr(cur);
-        }
-        if rest {
-            *out.add(arity) = cur;
-        } else if cur != NIL {
-            let got = list_to_vec(list).map(|v| v.len()).unwrap_or(arity + 1);
-            return Err(arity_message(closure, got as u64));
-        }
-        Ok(())
-    }
-}
-
-/// See [`apply_unpack`]; raises the arity error.
-///
-/// # Safety
-/// `closure` must be a closure; `out` must have room for arity (+1) values.
-#[no_mangle]
-pub unsafe extern "C" fn omni_rt_apply_unpack(
-    closure: Value,
-    list: Value,
-    out: *mut Value,
-    loc: u32,
-) {
-    // SAFETY: forwarded contract.
-    if let Err(msg) = unsafe { apply_unpack(closure, list, out) } {
-        raise(msg, loc);
-    }
-}
-
-/// The ABI of variadic primitives.
-pub type VariadicFn = extern "C" fn(*mut Region, usize, *const Value, u32) -> Value;
-
-/// Call the variadic primitive at `fnptr` with the elements of `list`.
-///
-/// # Safety
-/// `fnptr` must be a variadic primitive's address; `region` must be live.
-#[no_mangle]
-pub unsafe extern "C" fn omni_rt_call_variadic_list(
-    fnptr: usize,
-    region: *mut Region,
-    list: Value,
-    loc: u32,
-) -> Value {
-    let Some(items) = list_to_vec(list) else {
-        raise(
-            format!(
-                "apply: expected a list of arguments, got {}",
-                display_string(list)
-            ),
-            loc,
-        )
-    };
-    // SAFETY: caller contract: fnptr has the variadic primitive ABI.
-    let f: VariadicFn = unsafe { std::mem::transmute::<usize, VariadicFn>(fnptr) };
-    f(region, items.len(), items.as_ptr(), loc)
-}
-
-/// The object a forwarded original stands for (generated code calls this on
-/// the cold path of a kind test that met a forwarded object).
-#[no_mangle]
-pub extern "C" fn omni_rt_resolve(v: Value) -> Value {
-    resolve(v)
-}
-
-/// Message for calling a non-function.
-pub fn not_fn_message(v: Value) -> String {
-    format!("not a function: {}", crate::print::write_string(v))
-}
-
-#[no_mangle]
-pub extern "C" fn omni_rt_err_not_fn(v: Value, loc: u32) -> ! {
-    raise(not_fn_message(v), loc)
-}
-
-/// Message for reading an unbound variable.
-pub fn unbound_message(name_sym: Value) -> String {
-    format!("unbound variable: {}", display_string(name_sym))
-}
-
-#[no_mangle]
-pub extern "C" fn omni_rt_err_unbound(name_sym: Value, loc: u32) -> ! {
-    raise(unbound_message(name_sym), loc)
-}
-
-#[no_mangle]
-pub extern "C" fn omni_rt_err_arity(closure: Value, got: u64, loc: u32) -> ! {
-    raise(arity_message(closure, got), loc)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::region::omni_region_create;
+    use crate::base::stack::*;
+    use crate::base::stdout::write_stdout;
+    use crate::control::call::*;
+    use crate::graph::print::display_string;
+    use crate::rt::region_abi::omni_region_create;
     use std::sync::atomic::{AtomicUsize, Ordering};
 
     #[test]
@@ -586,10 +335,10 @@ mod tests {
             let locs = "\nmain.omni:4:9";
             // SAFETY: the table text outlives the call; the prim gets a live region.
             unsafe {
-                crate::error::omni_rt_set_locs(locs.as_ptr(), locs.len());
+                crate::base::raise::omni_rt_set_locs(locs.as_ptr(), locs.len());
                 write_stdout("partial output");
                 crate::prims::list::omni_prim_car(
-                    crate::region::omni_region_create(),
+                    crate::rt::region_abi::omni_region_create(),
                     make_int(5),
                     1,
                 );
@@ -597,7 +346,7 @@ mod tests {
             unreachable!("car of 5 must raise");
         }
         let (code, out, err) = run_child(
-            "rt::tests::uncaught_error_flushes_stdout_reports_and_exits_1",
+            "rt::entry::tests::uncaught_error_flushes_stdout_reports_and_exits_1",
             "raise",
             &[],
         );
@@ -633,7 +382,7 @@ mod tests {
             unreachable!("the recursion must overflow");
         }
         let (code, out, err) = run_child(
-            "rt::tests::deep_recursion_reports_stack_overflow",
+            "rt::entry::tests::deep_recursion_reports_stack_overflow",
             "overflow",
             &[("OMNI_STACK_SIZE", "8388608")],
         );
@@ -646,7 +395,7 @@ mod tests {
     fn normal_run_flushes_output_and_records_args() {
         if child_mode().as_deref() == Some("main") {
             extern "C" fn entry() -> u64 {
-                let r = crate::region::omni_region_create();
+                let r = crate::rt::region_abi::omni_region_create();
                 // SAFETY: live region; the prim's argv holds one value.
                 let l = unsafe { crate::prims::io::omni_prim_command_line_args(r, 0) };
                 write_stdout(&format!("args={}\n", display_string(l)));
@@ -662,7 +411,7 @@ mod tests {
             std::process::exit(code + 7);
         }
         let (code, out, _) = run_child(
-            "rt::tests::normal_run_flushes_output_and_records_args",
+            "rt::entry::tests::normal_run_flushes_output_and_records_args",
             "main",
             &[],
         );

@@ -13,14 +13,16 @@
 //! header flags, and per-thread reuse of the table and stack so the hot path
 //! performs no heap allocation per edge.
 
-use crate::metadata::metadata;
-use crate::object::{forward_to, is_forwarded, resolve};
-use crate::region::{
-    alloc_object, fatal, global_region, is_older_or_same, region_bytes, region_is_alive, region_of,
-    Region,
+use crate::base::fatal::fatal;
+use crate::base::stats::{self, Counter};
+use crate::base::value::{
+    is_ptr, make_header, ObjKind, Value, HEADER_FLAGS_SHIFT, KIND_MASK, PAIR_SIZE,
 };
-use crate::stats::{self, Counter};
-use crate::value::{is_ptr, make_header, ObjKind, Value, HEADER_FLAGS_SHIFT, KIND_MASK, PAIR_SIZE};
+use crate::heap::kinds::metadata;
+use crate::heap::object::{forward_to, is_forwarded, resolve};
+use crate::region::{
+    alloc_object, global_region, is_older_or_same, region_bytes, region_is_alive, region_of, Region,
+};
 use std::cell::RefCell;
 
 // ------------------------------------------------------------ forwarding table
@@ -225,7 +227,7 @@ unsafe fn copy_object(v: Value, dst: *mut Region) -> Value {
             let p = alloc_object(dst, ObjKind::Pair, PAIR_SIZE);
             let flags = ((header >> HEADER_FLAGS_SHIFT) & 0xFF) as u8;
             if flags != 0 {
-                let chunk = (*p >> crate::value::HEADER_CHUNK_SHIFT) as usize;
+                let chunk = (*p >> crate::base::value::HEADER_CHUNK_SHIFT) as usize;
                 *p = make_header(ObjKind::Pair, flags, chunk);
             }
             let src = v as *const u64;

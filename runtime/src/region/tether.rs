@@ -13,11 +13,11 @@
 //! with a message instead of reading freed memory. Tethers belong to the
 //! region's owning thread (docs/REGION_TETHERING.md).
 
+use crate::base::stats::{self, Counter};
+use crate::base::value::{is_ptr, Value};
 use crate::region::{
     fatal, liveness_add_tether, liveness_drop_tether, region_epoch, region_id, region_of, Region,
 };
-use crate::stats::{self, Counter};
-use crate::value::{is_ptr, Value};
 
 /// How many simultaneously active tethers per region the debug tracking
 /// records; further ones are counted (they still pin) but borrows through

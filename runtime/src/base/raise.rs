@@ -1,5 +1,6 @@
-//! Runtime errors: the source-location table, the error object, and
-//! [`raise`], the single function every runtime error goes through.
+//! Raising runtime errors: the source-location table and [`raise`], the
+//! single function every runtime error goes through. (The error *object*
+//! `catch` binds is `heap::error_obj`.)
 //!
 //! Generated code passes a `loc: u32` to every primitive that can fail; the
 //! entry registers the table mapping it to `file:line:col` with
@@ -10,9 +11,6 @@
 //! with status 1. The path is kept free of deep calls and large frames
 //! because `omni_rt_stack_overflow` reaches it with only the stack margin.
 
-use crate::object::{field, is_kind, is_string, make_string, set_field};
-use crate::region::{alloc_object, Region};
-use crate::value::{ObjKind, Value};
 use std::cell::Cell;
 use std::io::Write;
 use std::sync::Mutex;
@@ -91,7 +89,7 @@ pub fn raise(msg: String, loc: u32) -> ! {
 #[cold]
 #[inline(never)]
 pub fn exit_with_error(msg: &str, loc: u32) -> ! {
-    crate::rt::flush_stdout();
+    crate::base::stdout::flush_stdout();
     let report = format_report(msg, loc);
     let mut err = std::io::stderr().lock();
     let _ = err.write_all(report.as_bytes());
@@ -103,60 +101,8 @@ pub fn exit_with_error(msg: &str, loc: u32) -> ! {
 
 /// Work done on every exit path (normal end and uncaught error).
 pub fn run_exit_hooks() {
-    crate::rt::flush_stdout();
-    crate::stats::report_at_exit();
-}
-
-// ------------------------------------------------------------ error objects
-
-/// Error object: `[hdr][message: String value]` — what `catch` binds.
-pub const ERROR_MESSAGE: i32 = 8;
-pub const ERROR_SIZE: usize = 16;
-
-/// Allocate an error object carrying `msg` in `r`.
-///
-/// # Safety
-/// `r` must be a live region usable by the calling thread.
-pub unsafe fn make_error(r: *mut Region, msg: &str) -> Value {
-    // SAFETY: ERROR_SIZE bytes, the one field written here.
-    unsafe {
-        let s = make_string(r, msg);
-        let p = alloc_object(r, ObjKind::Error, ERROR_SIZE) as Value;
-        set_field(p, ERROR_MESSAGE, s);
-        p
-    }
-}
-
-#[inline]
-pub fn is_error(v: Value) -> bool {
-    is_kind(v, ObjKind::Error)
-}
-
-/// The message string of an error object.
-///
-/// # Safety
-/// `e` must be an error object.
-pub unsafe fn error_message(e: Value) -> Value {
-    // SAFETY: error objects hold the message at ERROR_MESSAGE.
-    crate::object::resolve(unsafe { field(e, ERROR_MESSAGE) })
-}
-
-/// # Safety
-/// `obj` must be an error object.
-pub unsafe fn trace_error(obj: Value, visit: &mut dyn FnMut(*mut Value)) {
-    visit((obj as usize + ERROR_MESSAGE as usize) as *mut Value);
-}
-
-/// # Safety
-/// `obj` must be an error object and `dst` a live region.
-pub unsafe fn clone_error(obj: Value, dst: *mut Region) -> Value {
-    // SAFETY: same shape; the message word is copied unchanged.
-    unsafe {
-        let p = alloc_object(dst, ObjKind::Error, ERROR_SIZE) as Value;
-        set_field(p, ERROR_MESSAGE, error_message(obj));
-        debug_assert!(is_string(error_message(obj)));
-        p
-    }
+    crate::base::stdout::flush_stdout();
+    crate::base::stats::report_at_exit();
 }
 
 #[cfg(test)]
@@ -175,18 +121,5 @@ mod tests {
         );
         assert_eq!(format_report("x", 2), "error: x\n  at lib.omni:10:1\n");
         assert_eq!(format_report("x", 99), "error: x\n");
-    }
-
-    #[test]
-    fn error_objects_carry_their_message() {
-        let r = crate::region::omni_region_create();
-        // SAFETY: fresh region.
-        unsafe {
-            let e = make_error(r, "bad thing: 5");
-            assert!(is_error(e));
-            assert_eq!(crate::object::string_str(error_message(e)), "bad thing: 5");
-            let c = clone_error(e, r);
-            assert_eq!(error_message(c), error_message(e));
-        }
     }
 }

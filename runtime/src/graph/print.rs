@@ -10,16 +10,16 @@
 //! it is still open on the printing path prints as `...`. Every infinite
 //! printing path must revisit an open container, so printing always ends.
 //!
-//! Kinds owned by other modules (structs, types, channels, threads) print
-//! through a per-kind printer they register with [`register_kind_printer`];
-//! without one they print as `#<kind>`.
+//! Types and struct instances print through `kind_printer` (their forms
+//! are built from parts: name, then fields); kinds with no printed form
+//! print as `#<kind>`.
 
-use crate::dict::{dict_entries, is_dict};
-use crate::error::{error_message, is_error};
-use crate::object::*;
-use crate::value::*;
+use crate::base::value::*;
+use crate::heap::dict::{dict_entries, is_dict};
+use crate::heap::error_obj::{error_message, is_error};
+use crate::heap::object::*;
+use crate::heap::types::{struct_fields, struct_type, type_name};
 use std::collections::HashSet;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Mode {
@@ -42,21 +42,34 @@ pub struct KindForm {
 /// A printer for objects of one kind.
 pub type KindPrinter = fn(Value) -> KindForm;
 
-static KIND_PRINTERS: [AtomicUsize; 256] = [const { AtomicUsize::new(0) }; 256];
-
-/// Register how objects of `kind` print (structs: `(Circle 2.0)`).
-pub fn register_kind_printer(kind: ObjKind, printer: KindPrinter) {
-    KIND_PRINTERS[kind as usize].store(printer as usize, Ordering::Release);
+/// The printers of the kinds whose form is built from parts (type objects
+/// print as their name, struct instances as `(Name field …)`); other kinds
+/// print through the fixed cases of `print_one`.
+fn kind_printer(kind: u8) -> Option<KindPrinter> {
+    match kind {
+        k if k == ObjKind::Type as u8 => Some(print_type),
+        k if k == ObjKind::Struct as u8 => Some(print_struct),
+        _ => None,
+    }
 }
 
-fn kind_printer(kind: u8) -> Option<KindPrinter> {
-    let p = KIND_PRINTERS[kind as usize].load(Ordering::Acquire);
-    if p == 0 {
-        None
-    } else {
-        // SAFETY: only `register_kind_printer` stores non-zero words, and it
-        // stores a `KindPrinter` function pointer.
-        Some(unsafe { std::mem::transmute::<usize, KindPrinter>(p) })
+fn print_type(t: Value) -> KindForm {
+    KindForm {
+        // SAFETY: `kind_printer` picks this printer for type objects only.
+        open: unsafe { type_name(t) }.to_owned(),
+        items: vec![],
+        close: "",
+    }
+}
+
+fn print_struct(s: Value) -> KindForm {
+    // SAFETY: `kind_printer` picks this printer for struct instances only.
+    unsafe {
+        KindForm {
+            open: format!("({}", type_name(struct_type(s))),
+            items: struct_fields(s),
+            close: ")",
+        }
     }
 }
 
@@ -406,11 +419,11 @@ fn print_one(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::dict::{alloc_dict, dict_set};
-    use crate::region::{omni_region_create, Region};
+    use crate::heap::dict::{alloc_dict, dict_set};
+    use crate::region::{region_create, Region};
 
     fn r() -> *mut Region {
-        omni_region_create()
+        region_create()
     }
 
     fn ints(xs: &[i64]) -> Vec<Value> {

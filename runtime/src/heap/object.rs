@@ -10,8 +10,8 @@
 //! (a same-shaped copy in another region whose fields still hold the old
 //! values; payload buffers are copied into the destination region).
 
+use crate::base::value::*;
 use crate::region::{alloc_object, alloc_raw, region_of, Region};
-use crate::value::*;
 use std::collections::HashMap;
 use std::sync::Mutex;
 
@@ -735,7 +735,7 @@ mod tests {
     /// Tests run on parallel threads, so each uses its own region (the
     /// global region is single-threaded apart from interning).
     fn g() -> *mut Region {
-        crate::region::omni_region_create()
+        crate::region::region_create()
     }
 
     #[test]

@@ -31,16 +31,16 @@
 //! object in two containers store the value read back from the first (see
 //! the doc, "Identity").
 
-use crate::atomics::ConfigWord;
-use crate::metadata::metadata;
-use crate::object::resolve;
+use crate::base::atomics::ConfigWord;
+use crate::base::stats;
+use crate::base::value::{is_ptr, ObjKind, Value, KIND_MASK};
+use crate::graph::transmigrate::{transmigrate_younger_than, ForwardTable};
+use crate::heap::kinds::metadata;
+use crate::heap::object::resolve;
 use crate::region::{
     global_region, is_older_or_same, merge_permitted, open_regions, region_bytes, region_merge,
     region_of, MergeRefusal, Region,
 };
-use crate::stats;
-use crate::transmigrate::{transmigrate_younger_than, ForwardTable};
-use crate::value::{is_ptr, ObjKind, Value, KIND_MASK};
 use std::cell::RefCell;
 
 /// Default merge threshold (bytes allocated in the value's region), chosen
@@ -64,7 +64,7 @@ struct BarrierConfig {
 /// (both mean "never merge" in practice).
 const UNSET: u64 = u64::MAX;
 
-crate::atomics::runtime_static!(CONFIG: BarrierConfig = BarrierConfig {
+crate::base::atomics::runtime_static!(CONFIG: BarrierConfig = BarrierConfig {
     threshold: ConfigWord::new(UNSET),
     compiled: ConfigWord::new(UNSET),
 }; fn config);
@@ -315,7 +315,9 @@ unsafe fn merge_repair(dst: *mut Region, value: Value) -> StoreOutcome {
             for &r in &take {
                 if let Err(why) = region_merge(r, dst) {
                     // `merge_permitted` said yes a moment ago on this thread.
-                    crate::region::fatal(format_args!("merge refused after the check: {why:?}"));
+                    crate::base::fatal::fatal(format_args!(
+                        "merge refused after the check: {why:?}"
+                    ));
                 }
             }
             StoreOutcome {
@@ -349,7 +351,7 @@ pub unsafe extern "C" fn omni_store_barrier(container: Value, value: Value) -> V
     // SAFETY: the container is a live object, so its region is readable.
     // A spawned thread may not mutate another thread's object
     // (docs/REGION_THREADING_MODEL.md).
-    unsafe { crate::thread::check_store_target(region_of(container)) };
+    unsafe { crate::region::owner::check_store_target(region_of(container)) };
     if !is_ptr(value) {
         return value;
     }
@@ -366,7 +368,7 @@ pub unsafe extern "C" fn omni_store_barrier(container: Value, value: Value) -> V
 pub unsafe extern "C" fn omni_global_store(value: Value) -> Value {
     // SAFETY: the global region is a readable control block. Only the
     // program thread owns it (docs/REGION_THREADING_MODEL.md).
-    unsafe { crate::thread::check_store_target(global_region()) };
+    unsafe { crate::region::owner::check_store_target(global_region()) };
     // SAFETY: the global region lives for the whole program.
     unsafe { store_into(global_region(), value) }
 }

@@ -19,8 +19,8 @@
 //! `close` wakes everybody; sending to a closed channel is an error, and
 //! `recv` on a closed, drained channel returns `None` (`nothing`).
 
+use crate::base::value::Value;
 use crate::region::Region;
-use crate::value::Value;
 use std::collections::VecDeque;
 
 #[cfg(loom)]

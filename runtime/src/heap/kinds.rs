@@ -8,8 +8,9 @@
 //! thread and error until their issues add them) is a loud failure naming
 //! the kind, never a silent memcpy.
 
-use crate::region::{fatal, Region};
-use crate::value::{ObjKind, Value};
+use crate::base::fatal::fatal;
+use crate::base::value::{ObjKind, Value};
+use crate::region::Region;
 
 /// Visit every value slot of an object (payload buffers included).
 pub type TraceFn = unsafe fn(Value, &mut dyn FnMut(*mut Value));
@@ -40,8 +41,8 @@ const fn entry(
 }
 
 const fn build_table() -> [Option<KindMeta>; 256] {
-    use crate::dict::{clone_dict, trace_dict};
-    use crate::object::*;
+    use crate::heap::dict::{clone_dict, trace_dict};
+    use crate::heap::object::*;
     let mut t: [Option<KindMeta>; 256] = [None; 256];
     t[ObjKind::Pair as usize] = entry(ObjKind::Pair, "pair", trace_pair, clone_pair);
     t[ObjKind::Float as usize] = entry(ObjKind::Float, "float", trace_float, clone_float);
@@ -54,32 +55,32 @@ const fn build_table() -> [Option<KindMeta>; 256] {
     t[ObjKind::Struct as usize] = entry(
         ObjKind::Struct,
         "struct",
-        crate::types::trace_struct,
-        crate::types::clone_struct,
+        crate::heap::types::trace_struct,
+        crate::heap::types::clone_struct,
     );
     t[ObjKind::Type as usize] = entry(
         ObjKind::Type,
         "type",
-        crate::types::trace_type,
-        crate::types::clone_type,
+        crate::heap::types::trace_type,
+        crate::heap::types::clone_type,
     );
     t[ObjKind::Channel as usize] = entry(
         ObjKind::Channel,
         "channel",
-        crate::thread::trace_handle,
-        crate::thread::clone_handle,
+        crate::heap::handles::trace_handle,
+        crate::heap::handles::clone_handle,
     );
     t[ObjKind::Thread as usize] = entry(
         ObjKind::Thread,
         "thread",
-        crate::thread::trace_handle,
-        crate::thread::clone_handle,
+        crate::heap::handles::trace_handle,
+        crate::heap::handles::clone_handle,
     );
     t[ObjKind::Error as usize] = entry(
         ObjKind::Error,
         "error",
-        crate::error::trace_error,
-        crate::error::clone_error,
+        crate::heap::error_obj::trace_error,
+        crate::heap::error_obj::clone_error,
     );
     t
 }

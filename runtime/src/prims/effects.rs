@@ -20,14 +20,15 @@
 //!   results) are made storable into the handle's result region with the
 //!   store helper, so nothing points into a region of an abandoned stack.
 
-use crate::barrier::store_into;
-use crate::coroutine::{self, Coro, Event, Kind, State};
-use crate::error::{make_error, raise};
-use crate::object::list_from_slice;
+use crate::base::raise::raise;
+use crate::base::value::*;
+use crate::control::coroutine::{self, Coro, Event, Kind, State};
+use crate::graph::barrier::store_into;
+use crate::heap::error_obj::make_error;
+use crate::heap::object::list_from_slice;
+use crate::heap::types::{is_type, name_of, type_info, TYPE_FLAG_EFFECT};
 use crate::prims::{expected, prim_fixed};
 use crate::region::Region;
-use crate::types::{is_type, name_of, type_info, TYPE_FLAG_EFFECT};
-use crate::value::*;
 use std::cell::Cell;
 
 thread_local! {
@@ -69,7 +70,7 @@ unsafe fn step(c: *mut Coro, input: Value) -> Step {
         }
         Event::Perform(e, v) => Step::Perform(e, v),
         Event::None => {
-            crate::region::fatal(format_args!("coroutine switched out without an event"))
+            crate::base::fatal::fatal(format_args!("coroutine switched out without an event"))
         }
     }
 }
@@ -138,11 +139,12 @@ unsafe fn run_handled(c: *mut Coro, mut input: Value, loc: u32) -> Value {
                 };
                 // SAFETY: `c` is suspended; `region` is the handle's live region.
                 let performs = unsafe { (*c).performs };
+                // SAFETY: as above; `v` is a live value of this thread.
                 let payload = unsafe { store_into(region, v) };
                 let args = [payload, make_int(id as i64)];
                 // SAFETY: `region` is live; a fresh two-element list.
                 let list = unsafe { list_from_slice(region, &args) };
-                let result = coroutine::apply_closure(h, region, list, loc);
+                let result = crate::control::call::apply_closure(h, region, list, loc);
                 // A handler that did not resume abandons the body.
                 if let Some(c2) = coroutine::lookup(id) {
                     // SAFETY: live record of this thread.
@@ -220,7 +222,7 @@ prim_fixed!(omni_prim_caught_p() => |_| Ok(make_bool(CAUGHT.with(|f| f.get()))))
 /// `region` must be live; the argument a valid value.
 #[no_mangle]
 pub unsafe extern "C" fn omni_prim_try_run(region: *mut Region, thunk: Value, loc: u32) -> Value {
-    try_run(region, crate::object::resolve(thunk), loc)
+    try_run(region, crate::heap::object::resolve(thunk), loc)
 }
 
 /// `%handle`: see [`handle_run`].
@@ -235,7 +237,7 @@ pub unsafe extern "C" fn omni_prim_handle_run(
     loc: u32,
 ) -> Value {
     // SAFETY: caller contract.
-    let args = crate::object::resolve_all(unsafe { crate::rt::args(argc, argv) });
+    let args = crate::heap::object::resolve_all(unsafe { crate::control::call::args(argc, argv) });
     match handle_run(region, &args, loc) {
         Ok(v) => v,
         Err(msg) => raise(msg, loc),
@@ -253,7 +255,7 @@ pub unsafe extern "C" fn omni_prim_perform(
     v: Value,
     loc: u32,
 ) -> Value {
-    perform(crate::object::resolve(e), v, loc)
+    perform(crate::heap::object::resolve(e), v, loc)
 }
 
 /// `%resume`.
@@ -267,7 +269,7 @@ pub unsafe extern "C" fn omni_prim_resume(
     x: Value,
     loc: u32,
 ) -> Value {
-    match resume(region, crate::object::resolve(k), x, loc) {
+    match resume(region, crate::heap::object::resolve(k), x, loc) {
         Ok(v) => v,
         Err(msg) => raise(msg, loc),
     }

@@ -12,7 +12,7 @@
 //! other side's `rsp`, pop the same set, return.
 //!
 //! Invariants kept around every switch:
-//! - The thread's stack limit (`rt::stack_limit`, the prologue stack check)
+//! - The thread's stack limit (`base::stack::stack_limit`, the prologue stack check)
 //!   always describes the stack that runs: set to the coroutine stack's low end + margin when
 //!   entering, the resumer's value restored when control comes back.
 //! - The thread's current coroutine (`CURRENT`) is the one running, null on
@@ -24,49 +24,15 @@
 //!   caught by `try`, a handler that does not resume) exits them, innermost
 //!   first, after abandoning the coroutines it created and left suspended.
 //!
-//! Generated code is called from here through the *apply trampoline*: a
-//! SysV function the code generator emits and registers at start-up
-//! (`omni_rt_set_apply_trampoline`), which calls a closure's generic `apply`
-//! entry (Cranelift `tail` convention) with an argument list.
+//! A coroutine calls its thunk through the apply trampoline
+//! (`call::apply_closure`).
 
+use crate::base::stack::{set_stack_limit, stack_limit, STACK_MARGIN};
+use crate::base::value::*;
+use crate::control::call::apply_closure;
 use crate::region::Region;
-use crate::rt::{set_stack_limit, stack_limit, STACK_MARGIN};
-use crate::value::*;
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicUsize, Ordering};
-
-// ------------------------------------------------------- apply trampoline
-
-/// `extern "C" fn(closure, region, args_list, loc) -> value`.
-type ApplyTrampoline = extern "C" fn(Value, *mut Region, Value, u64) -> Value;
-
-static APPLY_TRAMPOLINE: AtomicUsize = AtomicUsize::new(0);
-
-/// Register the generated apply trampoline (called by `omni_init`).
-#[no_mangle]
-pub extern "C" fn omni_rt_set_apply_trampoline(addr: usize) {
-    APPLY_TRAMPOLINE.store(addr, Ordering::Release);
-}
-
-/// Call closure `f` with the elements of `list` as arguments; its result
-/// goes to region `r`. Raises "not a function" / arity errors like a call.
-pub fn apply_closure(f: Value, r: *mut Region, list: Value, loc: u32) -> Value {
-    let f = crate::object::resolve(f);
-    if !crate::object::is_closure(f) {
-        crate::error::raise(crate::rt::not_fn_message(f), loc);
-    }
-    let t = APPLY_TRAMPOLINE.load(Ordering::Acquire);
-    if t == 0 {
-        crate::region::fatal(format_args!(
-            "internal: no apply trampoline registered (the program was not started by omni_init)"
-        ));
-    }
-    // SAFETY: only `omni_rt_set_apply_trampoline` stores a non-zero word,
-    // and generated start-up code passes the trampoline's address.
-    let t: ApplyTrampoline = unsafe { std::mem::transmute::<usize, ApplyTrampoline>(t) };
-    t(f, r, list, loc as u64)
-}
 
 // ------------------------------------------------------- the switch
 
@@ -162,7 +128,7 @@ impl Stack {
             )
         };
         if base as isize == -1 || base.is_null() {
-            crate::error::raise("cannot allocate a coroutine stack".to_owned(), 0);
+            crate::base::raise::raise("cannot allocate a coroutine stack".to_owned(), 0);
         }
         // SAFETY: the guard lies inside the fresh mapping. A failure only
         // loses the guard page (the stack-limit check still applies).
@@ -290,7 +256,7 @@ fn raise_hook(msg: String, loc: u32) -> String {
 /// Create a coroutine that will run `thunk` with result region `r`.
 pub fn create(kind: Kind, thunk: Value, r: *mut Region, loc: u32) -> *mut Coro {
     if !HOOKED.with(|h| h.replace(true)) {
-        crate::error::set_raise_hook(Some(raise_hook));
+        crate::base::raise::set_raise_hook(Some(raise_hook));
     }
     let id = NEXT_ID.with(|n| {
         let id = n.get();
@@ -350,7 +316,7 @@ fn start_address() -> usize {
 
 #[cfg(not(target_arch = "x86_64"))]
 fn start_address() -> usize {
-    crate::region::fatal(format_args!("coroutines need x86-64"))
+    crate::base::fatal::fatal(format_args!("coroutines need x86-64"))
 }
 
 /// First code run on a coroutine's stack.
@@ -414,7 +380,7 @@ unsafe fn switch_raw(save: *mut usize, to: usize) {
 
 #[cfg(not(target_arch = "x86_64"))]
 unsafe fn switch_raw(_save: *mut usize, _to: usize) {
-    crate::region::fatal(format_args!("coroutines need x86-64"))
+    crate::base::fatal::fatal(format_args!("coroutines need x86-64"))
 }
 
 /// Free a coroutine that will not run again (finished, or suspended and
@@ -443,7 +409,7 @@ pub unsafe fn release(c: *mut Coro) {
         let mut co = Box::from_raw(c);
         LIVE.with(|l| l.borrow_mut().remove(&co.id));
         while let Some(r) = co.regions.pop() {
-            crate::region::omni_region_exit(r);
+            crate::region::region_exit(r);
         }
         if let Some(stack) = co.stack.take() {
             POOL.with(|p| {

@@ -1,0 +1,70 @@
+//! The per-thread stack limit behind the stack-overflow check, and the
+//! stack sizes of program threads.
+//!
+//! Stack overflow: every generated prologue compares its stack pointer with
+//! the calling thread's *stack limit* and calls `omni_rt_stack_overflow`
+//! when below it. The limit is a per-thread word (a thread-local cell whose
+//! address generated code keeps in Cranelift's pinned register, r15 on
+//! x86-64: every SysV trampoline into generated code loads it from
+//! [`omni_rt_stack_limit_cell`]), so each program thread, spawned threads
+//! and coroutine stacks included, is checked against its own stack
+//! (docs/REGION_THREADING_MODEL.md). The limit leaves [`STACK_MARGIN`] bytes
+//! above the real end of the stack for runtime code (primitives, printing,
+//! the error path). While it is 0 (no program code running on the thread)
+//! the check never fires.
+
+use std::cell::Cell;
+
+thread_local! {
+    /// Lowest stack address generated code running on this thread may use;
+    /// 0 disables the check.
+    static STACK_LIMIT: Cell<usize> = const { Cell::new(0) };
+}
+
+/// Address of the calling thread's stack-limit word (stable for the
+/// thread's lifetime). Generated trampolines put it in the pinned register;
+/// every prologue loads the limit through it.
+#[no_mangle]
+pub extern "C" fn omni_rt_stack_limit_cell() -> *mut usize {
+    STACK_LIMIT.with(|c| c.as_ptr())
+}
+
+/// The calling thread's stack limit (0: unchecked).
+pub fn stack_limit() -> usize {
+    STACK_LIMIT.with(|c| c.get())
+}
+
+/// Set the calling thread's stack limit (0 disables the check).
+pub fn set_stack_limit(limit: usize) {
+    STACK_LIMIT.with(|c| c.set(limit));
+}
+
+/// Default stack of the program thread (env `OMNI_STACK_SIZE` overrides).
+pub const DEFAULT_STACK_SIZE: usize = 256 << 20;
+/// Stack kept free below the limit for runtime code and the error path.
+pub const STACK_MARGIN: usize = 256 << 10;
+
+/// Stack size of program threads (the main one and spawned ones).
+pub fn stack_size() -> usize {
+    std::env::var("OMNI_STACK_SIZE")
+        .ok()
+        .and_then(|s| s.trim().parse::<usize>().ok())
+        .filter(|&n| n >= 4 * STACK_MARGIN)
+        .unwrap_or(DEFAULT_STACK_SIZE)
+}
+
+/// An address inside the current stack frame.
+#[inline(never)]
+pub fn current_stack_pointer() -> usize {
+    let marker = 0u8;
+    std::hint::black_box(&marker) as *const u8 as usize
+}
+
+/// Arm the calling thread's stack limit for a stack of `size` bytes whose
+/// top lies slightly above the caller's frame: the stack spans at most
+/// `size` bytes below here, so `sp - size` is at or below its low end and
+/// the margin is measured from there.
+pub fn arm_stack_limit(size: usize) {
+    let sp = current_stack_pointer();
+    set_stack_limit(sp.saturating_sub(size) + STACK_MARGIN);
+}

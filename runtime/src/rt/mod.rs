@@ -1,0 +1,13 @@
+//! The top floor below the ABI table: what a running program needs around
+//! generated code. `entry` starts the program (big-stack thread, stack
+//! limit, command line) and holds the allocation helpers; `region_abi` is
+//! the region entry points, which must tell the running coroutine about
+//! every scope region they open or exit.
+
+pub mod entry;
+pub mod region_abi;
+
+/// The driver records a JIT-run program's arguments here, beside `run_jit`.
+pub use crate::prims::io::set_command_line_args;
+pub use entry::*;
+pub use region_abi::*;
