@@ -340,7 +340,7 @@ fn hash_bounded(v: Value, depth: u32) -> u64 {
             }
             k if k == ObjKind::Dict as u8 => mix(dict_size(v) as u64 ^ 0xd1c7),
             // `equal?` compares structs field by field: same type, same hash.
-            k if k == ObjKind::Struct as u8 => mix(crate::types::struct_type(v) ^ 0x57c7),
+            k if k == ObjKind::Struct as u8 => mix(crate::heap::types::struct_type(v) ^ 0x57c7),
             // Closures compare by identity, but a store repair may have
             // moved one (its stale original resolves to the copy): hash what
             // the copy shares with the original, its code.
