@@ -41,6 +41,7 @@ pub(crate) fn build(
     dumps: Dumps,
 ) -> Result<i32, Fatal> {
     let target = resolve_target(file, output)?;
+    refuse_to_overwrite_source(&target)?;
     let front = pipeline::front_end(&target.entry, dumps)?;
     let object_name = file_stem(&target.entry);
     let mut module = codegen::object_module(&object_name, &target.opt_level)?;
@@ -84,6 +85,30 @@ fn resolve_target(file: Option<PathBuf>, output: Option<PathBuf>) -> Result<Targ
                 merge_threshold_bytes: m.merge_threshold_bytes,
             })
         }
+    }
+}
+
+/// `omnic build prog` on an extensionless `prog`, `-o prog.omni`, or a
+/// manifest whose `output` is its `entry` would replace the program with
+/// the executable: refuse, as gcc and rustc do.
+fn refuse_to_overwrite_source(target: &Target) -> Result<(), Fatal> {
+    if same_file(&target.entry, &target.output) {
+        return Err(Fatal(format!(
+            "error: the output file {} is the source file; refusing to overwrite it\n\
+             (choose another executable name with `-o NAME`)\n",
+            target.output.display()
+        )));
+    }
+    Ok(())
+}
+
+/// Do the two paths name one file? Compared after resolving symbolic links
+/// and `..` when both exist, lexically otherwise (a missing output cannot be
+/// the source).
+fn same_file(a: &Path, b: &Path) -> bool {
+    match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => a == b,
     }
 }
 

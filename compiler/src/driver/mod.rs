@@ -86,7 +86,7 @@ impl From<codegen::CodegenError> for Fatal {
 pub fn main() -> i32 {
     install_panic_hook();
     let cli = Cli::parse();
-    match dispatch(cli.command) {
+    match on_compiler_stack(move || dispatch(cli.command)) {
         Ok(status) => status,
         Err(Fatal(message)) => {
             crate::driver::pipeline::flush_stdout();
@@ -96,6 +96,44 @@ pub fn main() -> i32 {
             }
             1
         }
+    }
+}
+
+/// Stack of the thread the compiler runs on. Every stage recurses over the
+/// datum tree, so a program nested [`crate::syntax::MAX_NESTING`] levels
+/// deep needs far more than the main thread's 8 MiB; the memory is only
+/// committed as deep recursion touches it.
+const COMPILER_STACK_SIZE: usize = 4 << 30;
+
+/// Run `work` on a thread with a [`COMPILER_STACK_SIZE`] stack (a smaller
+/// one if the system refuses to reserve that much address space).
+fn on_compiler_stack(
+    work: impl FnOnce() -> Result<i32, Fatal> + Send,
+) -> Result<i32, Fatal> {
+    // The work stays here until a thread starts, so a refused spawn can be
+    // retried with a smaller stack.
+    let pending = std::sync::Mutex::new(Some(work));
+    let take = || pending.lock().unwrap_or_else(|e| e.into_inner()).take();
+    let mut size = COMPILER_STACK_SIZE;
+    while size >= 64 << 20 {
+        let started = std::thread::scope(|scope| {
+            let handle = std::thread::Builder::new()
+                .name("omnic".into())
+                .stack_size(size)
+                .spawn_scoped(scope, || take().map(|work| work()))
+                .ok()?;
+            // A panic exits the process from the hook, so join only fails
+            // if the hook itself could not run.
+            handle.join().ok().flatten()
+        });
+        if let Some(result) = started {
+            return result;
+        }
+        size /= 2;
+    }
+    match take() {
+        Some(work) => work(),
+        None => Err(Fatal("error: internal compiler error: the compiler thread failed\n".into())),
     }
 }
 
