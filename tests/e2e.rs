@@ -670,7 +670,11 @@ fn build_refuses_to_overwrite_the_source() {
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(1), "{file}: {stderr}");
         assert!(stderr.contains("is the source file"), "{file}: {stderr}");
-        assert_eq!(std::fs::read_to_string(&src).unwrap(), text, "{file} was changed");
+        assert_eq!(
+            std::fs::read_to_string(&src).unwrap(),
+            text,
+            "{file} was changed"
+        );
     }
     std::fs::write(tmp.path().join("main.omni"), text).unwrap();
     std::fs::write(
@@ -684,7 +688,10 @@ fn build_refuses_to_overwrite_the_source() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
-    assert_eq!(std::fs::read_to_string(tmp.path().join("main.omni")).unwrap(), text);
+    assert_eq!(
+        std::fs::read_to_string(tmp.path().join("main.omni")).unwrap(),
+        text
+    );
 }
 
 /// 100,000 levels of nesting (the documented limit) pass `omnic check`: the
@@ -694,9 +701,22 @@ fn check_handles_the_nesting_limit() {
     let tmp = tempfile::tempdir().unwrap();
     let n = 99_996;
     let src = tmp.path().join("deep.omni");
-    let text = format!("(display (length (quote {}{})))\n", "(".repeat(n), ")".repeat(n));
+    let text = format!(
+        "(display (length (quote {}{})))\n",
+        "(".repeat(n),
+        ")".repeat(n)
+    );
     std::fs::write(&src, text).unwrap();
-    let out = Command::new(omnic()).arg("check").arg(&src).output().unwrap();
+    let out = Command::new(omnic())
+        .arg("check")
+        .arg(&src)
+        .output()
+        .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(0), "{}", &stderr[..stderr.len().min(2000)]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        &stderr[..stderr.len().min(2000)]
+    );
 }

@@ -42,7 +42,14 @@ pub(crate) fn build(
 ) -> Result<i32, Fatal> {
     let target = resolve_target(file, output)?;
     refuse_to_overwrite_source(&target)?;
-    let front = pipeline::front_end(&target.entry, dumps)?;
+    let object = super::on_compiler_stack(|| compile_object(&target, dumps))?;
+    link(&object, &target.output)?;
+    Ok(0)
+}
+
+/// The object file of `target` (run on the compiler's big stack).
+fn compile_object(target: &Target, dumps: Dumps) -> Result<Vec<u8>, Fatal> {
+    let front = pipeline::front_end_here(&target.entry, dumps)?;
     let object_name = file_stem(&target.entry);
     let mut module = codegen::object_module(&object_name, &target.opt_level)?;
     let opts = CodegenOptions {
@@ -56,8 +63,7 @@ pub(crate) fn build(
         .finish()
         .emit()
         .map_err(|e| Fatal(format!("error: writing the object file failed: {e}\n")))?;
-    link(&object, &target.output)?;
-    Ok(0)
+    Ok(object)
 }
 
 fn resolve_target(file: Option<PathBuf>, output: Option<PathBuf>) -> Result<Target, Fatal> {

@@ -86,7 +86,7 @@ impl From<codegen::CodegenError> for Fatal {
 pub fn main() -> i32 {
     install_panic_hook();
     let cli = Cli::parse();
-    match on_compiler_stack(move || dispatch(cli.command)) {
+    match dispatch(cli.command) {
         Ok(status) => status,
         Err(Fatal(message)) => {
             crate::driver::pipeline::flush_stdout();
@@ -99,17 +99,19 @@ pub fn main() -> i32 {
     }
 }
 
-/// Stack of the thread the compiler runs on. Every stage recurses over the
+/// Stack of the thread the front end runs on. Every stage recurses over the
 /// datum tree, so a program nested [`crate::syntax::MAX_NESTING`] levels
 /// deep needs far more than the main thread's 8 MiB; the memory is only
-/// committed as deep recursion touches it.
+/// committed as deep recursion touches it. (Code generation stays on the
+/// main thread: the JIT's code must be allocated near the runtime's
+/// symbols, which a secondary thread's malloc arena is not.)
 const COMPILER_STACK_SIZE: usize = 4 << 30;
 
 /// Run `work` on a thread with a [`COMPILER_STACK_SIZE`] stack (a smaller
 /// one if the system refuses to reserve that much address space).
-fn on_compiler_stack(
-    work: impl FnOnce() -> Result<i32, Fatal> + Send,
-) -> Result<i32, Fatal> {
+pub(crate) fn on_compiler_stack<T: Send>(
+    work: impl FnOnce() -> Result<T, Fatal> + Send,
+) -> Result<T, Fatal> {
     // The work stays here until a thread starts, so a refused spawn can be
     // retried with a smaller stack.
     let pending = std::sync::Mutex::new(Some(work));
@@ -133,7 +135,9 @@ fn on_compiler_stack(
     }
     match take() {
         Some(work) => work(),
-        None => Err(Fatal("error: internal compiler error: the compiler thread failed\n".into())),
+        None => Err(Fatal(
+            "error: internal compiler error: the compiler thread failed\n".into(),
+        )),
     }
 }
 
@@ -150,8 +154,11 @@ fn dispatch(command: Command) -> Result<i32, Fatal> {
             output,
             dumps,
         } => build::build(file, output, dumps),
-        Command::Check { file, dumps } => {
-            let front = pipeline::front_end(&file, dumps)?;
+        // `check` and `build` generate code on the big stack as well (code
+        // generation recurses over deeply nested constants); `run` cannot,
+        // see COMPILER_STACK_SIZE.
+        Command::Check { file, dumps } => on_compiler_stack(|| {
+            let front = pipeline::front_end_here(&file, dumps)?;
             let mut module = codegen::jit_module(std::iter::empty())?;
             let opts = CodegenOptions {
                 dump_clif: dumps.dump_clif,
@@ -161,7 +168,7 @@ fn dispatch(command: Command) -> Result<i32, Fatal> {
             let compiled = codegen::compile(&front.program, &mut module, &opts)?;
             pipeline::print_clif(&compiled, dumps);
             Ok(0)
-        }
+        }),
     }
 }
 

@@ -48,6 +48,11 @@ fn render(diag: Diagnostic, sources: &SourceMap) -> Fatal {
 
 /// Run every stage up to and including CTRR on `path`.
 pub(crate) fn front_end(path: &Path, dumps: Dumps) -> Result<FrontEnd, Fatal> {
+    super::on_compiler_stack(|| front_end_here(path, dumps))
+}
+
+/// [`front_end`] on the calling thread's stack.
+pub(crate) fn front_end_here(path: &Path, dumps: Dumps) -> Result<FrontEnd, Fatal> {
     let source = read_source(path)?;
     let mut sources = SourceMap::default();
     let prelude_file = sources.add(PRELUDE_NAME, PRELUDE);
