@@ -293,6 +293,8 @@ cases!(
     thread_err_foreign_mutation,
     // branch front
     nesting_limit,
+    invalid_utf8,
+    nul_in_symbol,
 );
 
 /// Every case file is listed above (so none is silently skipped).
