@@ -305,6 +305,10 @@ cases!(
     err_quote_odd_dict,
     err_internal_prim,
     quote_deep,
+    // front end: nesting limit, unreadable input
+    nesting_limit,
+    invalid_utf8,
+    nul_in_symbol,
 );
 
 /// Every case file is listed above (so none is silently skipped).
@@ -689,4 +693,73 @@ fn examples_run() {
         failures.extend(run_both_modes(name, &src, &dir, &args, &exp));
     }
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+/// `omnic build` never overwrites its source: `-o` naming the source, or an
+/// extensionless source whose default output is itself (branch front).
+#[test]
+fn build_refuses_to_overwrite_the_source() {
+    let tmp = tempfile::tempdir().unwrap();
+    let text = "(display 1)\n";
+    for (file, output) in [("prog.omni", Some("prog.omni")), ("prog", None)] {
+        let src = tmp.path().join(file);
+        std::fs::write(&src, text).unwrap();
+        let mut cmd = Command::new(omnic());
+        cmd.arg("build").arg(file).current_dir(tmp.path());
+        if let Some(o) = output {
+            cmd.arg("-o").arg(o);
+        }
+        let out = cmd.output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{file}: {stderr}");
+        assert!(stderr.contains("is the source file"), "{file}: {stderr}");
+        assert_eq!(
+            std::fs::read_to_string(&src).unwrap(),
+            text,
+            "{file} was changed"
+        );
+    }
+    std::fs::write(tmp.path().join("main.omni"), text).unwrap();
+    std::fs::write(
+        tmp.path().join("omnic.toml"),
+        "[package]\nentry = \"main.omni\"\noutput = \"./main.omni\"\n",
+    )
+    .unwrap();
+    let out = Command::new(omnic())
+        .arg("build")
+        .current_dir(tmp.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        std::fs::read_to_string(tmp.path().join("main.omni")).unwrap(),
+        text
+    );
+}
+
+/// 100,000 levels of nesting (the documented limit) pass `omnic check`: the
+/// front end used to overflow its own stack at 5,000 (branch front).
+#[test]
+fn check_handles_the_nesting_limit() {
+    let tmp = tempfile::tempdir().unwrap();
+    let n = 99_996;
+    let src = tmp.path().join("deep.omni");
+    let text = format!(
+        "(display (length (quote {}{})))\n",
+        "(".repeat(n),
+        ")".repeat(n)
+    );
+    std::fs::write(&src, text).unwrap();
+    let out = Command::new(omnic())
+        .arg("check")
+        .arg(&src)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        &stderr[..stderr.len().min(2000)]
+    );
 }

@@ -91,9 +91,9 @@ impl Diagnostic {
         let primary = label_range(sources, self.span);
         let mut report = Report::build(ReportKind::Error, (self.span.file, primary.clone()))
             .with_config(config)
-            .with_message(&self.message);
+            .with_message(shorten_quotes(&self.message));
         let mut primary_label = Label::new((self.span.file, primary))
-            .with_message(&self.label)
+            .with_message(shorten_quotes(&self.label))
             .with_order(0);
         if color {
             primary_label = primary_label.with_color(Color::Red);
@@ -101,7 +101,7 @@ impl Diagnostic {
         report = report.with_label(primary_label);
         for (i, (span, text)) in self.secondary.iter().enumerate() {
             let mut label = Label::new((span.file, label_range(sources, *span)))
-                .with_message(text)
+                .with_message(shorten_quotes(text))
                 .with_order(i as i32 + 1);
             if color {
                 label = label.with_color(Color::Blue);
@@ -109,7 +109,7 @@ impl Diagnostic {
             report = report.with_label(label);
         }
         for note in &self.notes {
-            report = report.with_note(note);
+            report = report.with_note(shorten_quotes(note));
         }
         let mut out = Vec::new();
         report
@@ -141,6 +141,37 @@ impl fmt::Display for Diagnostic {
     }
 }
 
+/// The longest token or value quoted in a message, in chars; longer ones
+/// are cut with `...`, so a 1 MB identifier does not become megabytes of
+/// diagnostics.
+pub const MAX_QUOTED_CHARS: usize = 80;
+
+/// `text` with every `` `quoted` `` part (and the text as a whole, at ten
+/// times the limit) cut to [`MAX_QUOTED_CHARS`].
+pub fn shorten_quotes(text: &str) -> String {
+    let mut out = String::with_capacity(text.len().min(16 * MAX_QUOTED_CHARS));
+    for (i, part) in text.split('`').enumerate() {
+        if i > 0 {
+            out.push('`');
+        }
+        // Odd parts are inside backticks.
+        if i % 2 == 1 && part.chars().count() > MAX_QUOTED_CHARS {
+            out.extend(part.chars().take(MAX_QUOTED_CHARS - 3));
+            out.push_str("...");
+        } else {
+            out.push_str(part);
+        }
+    }
+    if out.chars().count() > 10 * MAX_QUOTED_CHARS {
+        out = out
+            .chars()
+            .take(10 * MAX_QUOTED_CHARS - 3)
+            .collect::<String>()
+            + "...";
+    }
+    out
+}
+
 fn use_color() -> bool {
     std::env::var_os("NO_COLOR").is_none() && std::io::stderr().is_terminal()
 }
@@ -158,6 +189,11 @@ fn label_range(sources: &SourceMap, span: Span) -> Range<usize> {
     }
     while !src.is_char_boundary(end) {
         end += 1;
+    }
+    // A huge token is underlined by its first chars only: ariadne draws a
+    // mark under every char of a label.
+    if let Some((cut, _)) = src[start..end].char_indices().nth(MAX_QUOTED_CHARS) {
+        end = start + cut;
     }
     if start == end {
         if let Some(c) = src[start..].chars().next() {
@@ -302,6 +338,24 @@ mod tests {
         let text = Diagnostic::error("eof", Span::new(f, 2, 2), "ends here").render(&sources);
         assert!(text.contains("e.omni:1:2"), "{text}");
         assert!(text.contains("ends here"), "{text}");
+    }
+
+    #[test]
+    fn huge_tokens_are_shortened_in_messages_and_underlines() {
+        let name = "x".repeat(100_000);
+        let mut sources = SourceMap::default();
+        let f = sources.add("big.omni", format!("(display {name})"));
+        let d = Diagnostic::error(
+            format!("unbound name `{name}`"),
+            Span::new(f, 9, 9 + name.len()),
+            format!("`{name}` is not defined"),
+        );
+        let text = d.render(&sources);
+        // The source line itself is still shown once; the message, label
+        // and underline are bounded.
+        assert!(text.len() < name.len() + 2_000, "{} bytes", text.len());
+        assert!(text.contains(&format!("unbound name `{}...`", "x".repeat(77))));
+        assert_eq!(shorten_quotes("a `b` c"), "a `b` c");
     }
 
     #[test]

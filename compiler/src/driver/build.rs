@@ -41,7 +41,15 @@ pub(crate) fn build(
     dumps: Dumps,
 ) -> Result<i32, Fatal> {
     let target = resolve_target(file, output)?;
-    let front = pipeline::front_end(&target.entry, dumps)?;
+    refuse_to_overwrite_source(&target)?;
+    let object = super::on_compiler_stack(|| compile_object(&target, dumps))?;
+    link(&object, &target.output)?;
+    Ok(0)
+}
+
+/// The object file of `target` (run on the compiler's big stack).
+fn compile_object(target: &Target, dumps: Dumps) -> Result<Vec<u8>, Fatal> {
+    let front = pipeline::front_end_here(&target.entry, dumps)?;
     let object_name = file_stem(&target.entry);
     let mut module = codegen::object_module(&object_name, &target.opt_level)?;
     let opts = CodegenOptions {
@@ -55,8 +63,7 @@ pub(crate) fn build(
         .finish()
         .emit()
         .map_err(|e| Fatal(format!("error: writing the object file failed: {e}\n")))?;
-    link(&object, &target.output)?;
-    Ok(0)
+    Ok(object)
 }
 
 fn resolve_target(file: Option<PathBuf>, output: Option<PathBuf>) -> Result<Target, Fatal> {
@@ -84,6 +91,30 @@ fn resolve_target(file: Option<PathBuf>, output: Option<PathBuf>) -> Result<Targ
                 merge_threshold_bytes: m.merge_threshold_bytes,
             })
         }
+    }
+}
+
+/// `omnic build prog` on an extensionless `prog`, `-o prog.omni`, or a
+/// manifest whose `output` is its `entry` would replace the program with
+/// the executable: refuse, as gcc and rustc do.
+fn refuse_to_overwrite_source(target: &Target) -> Result<(), Fatal> {
+    if same_file(&target.entry, &target.output) {
+        return Err(Fatal(format!(
+            "error: the output file {} is the source file; refusing to overwrite it\n\
+             (choose another executable name with `-o NAME`)\n",
+            target.output.display()
+        )));
+    }
+    Ok(())
+}
+
+/// Do the two paths name one file? Compared after resolving symbolic links
+/// and `..` when both exist, lexically otherwise (a missing output cannot be
+/// the source).
+fn same_file(a: &Path, b: &Path) -> bool {
+    match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => a == b,
     }
 }
 

@@ -99,6 +99,48 @@ pub fn main() -> i32 {
     }
 }
 
+/// Stack of the thread the front end runs on. Every stage recurses over the
+/// datum tree, so a program nested [`crate::syntax::MAX_NESTING`] levels
+/// deep needs far more than the main thread's 8 MiB; the memory is only
+/// committed as deep recursion touches it. (Code generation stays on the
+/// main thread: the JIT's code must be allocated near the runtime's
+/// symbols, which a secondary thread's malloc arena is not.)
+const COMPILER_STACK_SIZE: usize = 4 << 30;
+
+/// Run `work` on a thread with a [`COMPILER_STACK_SIZE`] stack (a smaller
+/// one if the system refuses to reserve that much address space).
+pub(crate) fn on_compiler_stack<T: Send>(
+    work: impl FnOnce() -> Result<T, Fatal> + Send,
+) -> Result<T, Fatal> {
+    // The work stays here until a thread starts, so a refused spawn can be
+    // retried with a smaller stack.
+    let pending = std::sync::Mutex::new(Some(work));
+    let take = || pending.lock().unwrap_or_else(|e| e.into_inner()).take();
+    let mut size = COMPILER_STACK_SIZE;
+    while size >= 64 << 20 {
+        let started = std::thread::scope(|scope| {
+            let handle = std::thread::Builder::new()
+                .name("omnic".into())
+                .stack_size(size)
+                .spawn_scoped(scope, || take().map(|work| work()))
+                .ok()?;
+            // A panic exits the process from the hook, so join only fails
+            // if the hook itself could not run.
+            handle.join().ok().flatten()
+        });
+        if let Some(result) = started {
+            return result;
+        }
+        size /= 2;
+    }
+    match take() {
+        Some(work) => work(),
+        None => Err(Fatal(
+            "error: internal compiler error: the compiler thread failed\n".into(),
+        )),
+    }
+}
+
 fn dispatch(command: Command) -> Result<i32, Fatal> {
     match command {
         Command::Run {
@@ -112,8 +154,11 @@ fn dispatch(command: Command) -> Result<i32, Fatal> {
             output,
             dumps,
         } => build::build(file, output, dumps),
-        Command::Check { file, dumps } => {
-            let front = pipeline::front_end(&file, dumps)?;
+        // `check` and `build` generate code on the big stack as well (code
+        // generation recurses over deeply nested constants); `run` cannot,
+        // see COMPILER_STACK_SIZE.
+        Command::Check { file, dumps } => on_compiler_stack(|| {
+            let front = pipeline::front_end_here(&file, dumps)?;
             let mut module = codegen::jit_module(std::iter::empty())?;
             let opts = CodegenOptions {
                 dump_clif: dumps.dump_clif,
@@ -123,7 +168,7 @@ fn dispatch(command: Command) -> Result<i32, Fatal> {
             let compiled = codegen::compile(&front.program, &mut module, &opts)?;
             pipeline::print_clif(&compiled, dumps);
             Ok(0)
-        }
+        }),
     }
 }
 

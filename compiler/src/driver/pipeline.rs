@@ -36,6 +36,29 @@ pub(crate) fn print_dump(text: &str) {
     let _ = out.flush();
 }
 
+/// The text of a source file; when it is not valid UTF-8, a lossy
+/// decoding (the bytes before the first bad one are unchanged, so offsets
+/// up to it hold) and the offset of that byte.
+fn decode_source(bytes: Vec<u8>) -> (String, Option<usize>) {
+    match String::from_utf8(bytes) {
+        Ok(text) => (text, None),
+        Err(e) => {
+            let at = e.utf8_error().valid_up_to();
+            (String::from_utf8_lossy(e.as_bytes()).into_owned(), Some(at))
+        }
+    }
+}
+
+/// The diagnostic for a file that is not UTF-8, pointing at the first bad
+/// byte (shown as U+FFFD, three bytes in the decoded text).
+fn invalid_utf8(file: FileId, at: usize) -> Diagnostic {
+    Diagnostic::error(
+        "source files must be UTF-8: invalid byte sequence",
+        Span::new(file, at, at + '\u{FFFD}'.len_utf8()),
+        "this byte is not valid UTF-8",
+    )
+}
+
 /// Read a source file, or fail with `error: cannot read FILE: reason`.
 pub(crate) fn read_source(path: &Path) -> Result<String, Fatal> {
     std::fs::read_to_string(path)
@@ -48,10 +71,20 @@ fn render(diag: Diagnostic, sources: &SourceMap) -> Fatal {
 
 /// Run every stage up to and including CTRR on `path`.
 pub(crate) fn front_end(path: &Path, dumps: Dumps) -> Result<FrontEnd, Fatal> {
-    let source = read_source(path)?;
+    super::on_compiler_stack(|| front_end_here(path, dumps))
+}
+
+/// [`front_end`] on the calling thread's stack.
+pub(crate) fn front_end_here(path: &Path, dumps: Dumps) -> Result<FrontEnd, Fatal> {
+    let bytes = std::fs::read(path)
+        .map_err(|e| Fatal(format!("error: cannot read {}: {e}\n", path.display())))?;
     let mut sources = SourceMap::default();
     let prelude_file = sources.add(PRELUDE_NAME, PRELUDE);
+    let (source, bad_utf8) = decode_source(bytes);
     let program_file = sources.add(path.display().to_string(), source);
+    if let Some(at) = bad_utf8 {
+        return Err(render(invalid_utf8(program_file, at), &sources));
+    }
 
     let prelude = syntax::read_program(sources.source(prelude_file), prelude_file)
         .map_err(|e| render(Diagnostic::from(e), &sources))?;
@@ -130,8 +163,12 @@ impl ImportCache {
                 forms: forms.clone(),
             });
         }
-        let text = std::fs::read_to_string(&canon).map_err(fail)?;
+        let (text, bad_utf8) = decode_source(std::fs::read(&canon).map_err(fail)?);
         let file = sources.add(name.clone(), text);
+        if let Some(bad) = bad_utf8 {
+            let d = invalid_utf8(file, bad);
+            return Err(expand::ExpandError::new(d.message, d.span, d.label));
+        }
         let forms = syntax::read_program(sources.source(file), file)
             .map_err(|e| expand::ExpandError::new(e.message, e.span, e.label))?;
         self.files.insert(canon, (file, forms.clone()));

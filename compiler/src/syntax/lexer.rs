@@ -49,6 +49,13 @@ impl LexError {
                 "unknown `#` syntax".to_string(),
                 "expected `#{`, `#\\c`, `#_` or `#|`",
             ),
+            _ if text.chars().next().is_some_and(char::is_control) => (
+                format!(
+                    "control character U+{:04X} is not allowed outside strings and comments",
+                    text.chars().next().map_or(0, u32::from)
+                ),
+                "control character here",
+            ),
             _ => (
                 format!("unexpected character `{}`", text.escape_debug()),
                 "not valid here",
@@ -131,16 +138,16 @@ pub enum Token {
     /// `#\` followed by whitespace or the end of input; never emitted.
     #[token("#\\", missing_char_name)]
     MissingCharName,
-    #[regex(r#"[^\s()\[\]{}"';`,.:#^&\\0-9][^\s()\[\]{}"';`,.:#^&\\]*"#, |lex| lex.slice().to_string())]
+    #[regex(r#"[^\s\x00-\x1f\x7f-\x9f()\[\]{}"';`,.:#^&\\0-9][^\s\x00-\x1f\x7f-\x9f()\[\]{}"';`,.:#^&\\]*"#, |lex| lex.slice().to_string())]
     Sym(String),
     /// `:name`, read as `(quote name)`.
-    #[regex(r#":[^\s()\[\]{}"';`,.:#^&\\0-9][^\s()\[\]{}"';`,.:#^&\\]*"#, |lex| lex.slice()[1..].to_string())]
+    #[regex(r#":[^\s\x00-\x1f\x7f-\x9f()\[\]{}"';`,.:#^&\\0-9][^\s\x00-\x1f\x7f-\x9f()\[\]{}"';`,.:#^&\\]*"#, |lex| lex.slice()[1..].to_string())]
     Keyword(String),
     /// `^:name` metadata marker.
-    #[regex(r#"\^:[^\s()\[\]{}"';`,.:#^&\\0-9][^\s()\[\]{}"';`,.:#^&\\]*"#, |lex| lex.slice()[2..].to_string())]
+    #[regex(r#"\^:[^\s\x00-\x1f\x7f-\x9f()\[\]{}"';`,.:#^&\\0-9][^\s\x00-\x1f\x7f-\x9f()\[\]{}"';`,.:#^&\\]*"#, |lex| lex.slice()[2..].to_string())]
     Meta(String),
     /// `.name` — a field path segment (only valid directly after a datum).
-    #[regex(r#"\.[^\s()\[\]{}"';`,.:#^&\\0-9][^\s()\[\]{}"';`,.:#^&\\]*"#, |lex| lex.slice()[1..].to_string())]
+    #[regex(r#"\.[^\s\x00-\x1f\x7f-\x9f()\[\]{}"';`,.:#^&\\0-9][^\s\x00-\x1f\x7f-\x9f()\[\]{}"';`,.:#^&\\]*"#, |lex| lex.slice()[1..].to_string())]
     Field(String),
 }
 
@@ -657,6 +664,24 @@ line""#
         assert_eq!(span, 3..4);
         assert!(err("a : b").0.message.contains("`:` must be followed"));
         assert!(err("a # b").0.message.contains("unknown `#` syntax"));
+    }
+
+    #[test]
+    fn control_characters_are_not_symbol_characters() {
+        for src in ["(define a\0b 1)", "a\u{1}", "\u{7f}x", "x\u{9f}"] {
+            let (e, span) = err(src);
+            assert!(
+                e.message.contains("control character"),
+                "{src:?}: {}",
+                e.message
+            );
+            assert_eq!(span.len(), src[span.clone()].len());
+        }
+        let (e, span) = err("ab\0");
+        assert!(e.message.contains("U+0000"), "{}", e.message);
+        assert_eq!(span, 2..3);
+        // Inside strings and comments they are data.
+        assert_eq!(toks("\"a\0b\" ; \u{1}"), vec![Token::Str("a\0b".into())]);
     }
 
     #[test]

@@ -71,8 +71,28 @@ fn closer_for(opener: &Token) -> &'static str {
     }
 }
 
+/// The deepest nesting of datums a program may have: brackets plus reader
+/// prefixes (`'`, `` ` ``, `,`, `,@`, `#_`) still waiting for their datum.
+/// Every later stage recurses over the datum tree, so an explicit limit
+/// (documented in docs/LANGUAGE.md, "Limits") turns absurd inputs into a
+/// clear error; the driver runs the compiler on a stack big enough for it.
+pub const MAX_NESTING: usize = 100_000;
+
+/// One entry of the reader's nesting stack: an open bracket (its token and
+/// byte range) or a prefix whose datum has not ended yet.
+enum Open<'t> {
+    Bracket(&'t Token, usize, usize),
+    Prefix,
+}
+
 fn check_brackets(tokens: &[Spanned], src_len: usize, file: FileId) -> Result<(), SyntaxError> {
-    let mut open: Vec<(&Token, usize, usize)> = Vec::new();
+    let mut open: Vec<Open> = Vec::new();
+    // A datum ended: the prefixes waiting for it are satisfied.
+    let datum_ended = |open: &mut Vec<Open>| {
+        while matches!(open.last(), Some(Open::Prefix)) {
+            open.pop();
+        }
+    };
     for (start, tok, end) in tokens {
         let closer = match tok {
             Token::LParen
@@ -80,17 +100,33 @@ fn check_brackets(tokens: &[Spanned], src_len: usize, file: FileId) -> Result<()
             | Token::LBrace
             | Token::HashBrace
             | Token::IndexOpen => {
-                open.push((tok, *start, *end));
+                open.push(Open::Bracket(tok, *start, *end));
+                check_depth(open.len(), *start, *end, file)?;
+                continue;
+            }
+            Token::Quote
+            | Token::Quasiquote
+            | Token::Unquote
+            | Token::UnquoteSplicing
+            | Token::DatumComment => {
+                open.push(Open::Prefix);
+                check_depth(open.len(), *start, *end, file)?;
                 continue;
             }
             Token::RParen => ")",
             Token::RBracket => "]",
             Token::RBrace => "}",
-            _ => continue,
+            _ => {
+                datum_ended(&mut open);
+                continue;
+            }
         };
         let span = Span::new(file, *start, *end);
+        // A prefix right before a closer is a grammar error reported later
+        // with a better message; here it only must not hide the opener.
+        datum_ended(&mut open);
         match open.pop() {
-            None => {
+            None | Some(Open::Prefix) => {
                 return Err(SyntaxError {
                     message: format!("unexpected `{closer}`"),
                     span,
@@ -98,7 +134,7 @@ fn check_brackets(tokens: &[Spanned], src_len: usize, file: FileId) -> Result<()
                     secondary: None,
                 })
             }
-            Some((opener, os, oe)) if closer_for(opener) != closer => {
+            Some(Open::Bracket(opener, os, oe)) if closer_for(opener) != closer => {
                 let o = opener_text(opener);
                 return Err(SyntaxError {
                     message: format!(
@@ -110,12 +146,16 @@ fn check_brackets(tokens: &[Spanned], src_len: usize, file: FileId) -> Result<()
                     secondary: Some((Span::new(file, os, oe), format!("this `{o}` is still open"))),
                 });
             }
-            Some(_) => {}
+            Some(Open::Bracket(..)) => datum_ended(&mut open),
         }
     }
     // The innermost unclosed opener is the likeliest culprit: every outer one
     // would be closed if it were.
-    if let Some((opener, os, oe)) = open.pop() {
+    let innermost = open.iter().rev().find_map(|o| match o {
+        Open::Bracket(t, s, e) => Some((*t, *s, *e)),
+        Open::Prefix => None,
+    });
+    if let Some((opener, os, oe)) = innermost {
         let o = opener_text(opener);
         return Err(SyntaxError {
             message: format!("unclosed `{o}`"),
@@ -131,6 +171,18 @@ fn check_brackets(tokens: &[Spanned], src_len: usize, file: FileId) -> Result<()
         });
     }
     Ok(())
+}
+
+fn check_depth(depth: usize, start: usize, end: usize, file: FileId) -> Result<(), SyntaxError> {
+    if depth <= MAX_NESTING {
+        return Ok(());
+    }
+    Err(SyntaxError {
+        message: format!("datums are nested too deeply (the limit is {MAX_NESTING} levels)"),
+        span: Span::new(file, start, end),
+        label: format!("nesting level {depth} starts here"),
+        secondary: None,
+    })
 }
 
 /// Tokens after which a path segment may follow: the ends of datums.
@@ -476,6 +528,27 @@ mod tests {
         assert_eq!(e.span, span(2, 4));
         assert!(e.label.contains("end of the file"), "{}", e.label);
         assert_eq!(read_err("(f #_)").span, span(3, 5));
+    }
+
+    #[test]
+    fn nesting_up_to_the_limit_reads_and_beyond_it_is_an_error() {
+        let deep = |n: usize, open: &str, close: &str| open.repeat(n) + &close.repeat(n);
+        // Run on a big stack, as the driver does: dropping the datum tree
+        // recurses.
+        std::thread::Builder::new()
+            .stack_size(1 << 30)
+            .spawn(move || {
+                assert!(read_program(&deep(MAX_NESTING, "(", ")"), 0).is_ok());
+                assert!(read_program(&("'".repeat(MAX_NESTING) + "x"), 0).is_ok());
+                let e = read_err(&deep(MAX_NESTING + 1, "[", "]"));
+                assert!(e.message.contains("nested too deeply"), "{}", e.message);
+                assert_eq!(e.span, span(MAX_NESTING, MAX_NESTING + 1));
+                let e = read_err(&("'(".repeat(MAX_NESTING / 2 + 1) + "x"));
+                assert!(e.message.contains("nested too deeply"), "{}", e.message);
+            })
+            .unwrap()
+            .join()
+            .unwrap();
     }
 
     /// Random soups of token fragments: reading never panics, and every

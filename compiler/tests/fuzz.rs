@@ -1,0 +1,293 @@
+//! The fuzzing gate (R9): mutates the `.omni` files of tests/ and examples/
+//! and runs `omnic check` on each mutant, then `omnic run` (stdin closed) on
+//! those that check clean, each under a time limit. A panic ("internal
+//! compiler error", "panicked"), a signal or a time-out is a failure: the
+//! reproducer is written under the cargo target's temp dir and its path
+//! printed. docs/FUZZING.md describes the mutations and the long-run mode
+//! (`OMNI_FUZZ_SEED`, `OMNI_FUZZ_COUNT`, `OMNI_FUZZ_TIMEOUT_SECS`).
+
+use std::collections::BTreeMap;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// xorshift64*: small, deterministic, no dependency.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n.max(1) as u64) as usize
+    }
+}
+
+fn env_or<T: std::str::FromStr>(key: &str, default: T) -> T {
+    std::env::var(key)
+        .ok()
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(default)
+}
+
+fn corpus() -> Vec<Vec<u8>> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let mut files = Vec::new();
+    for dir in ["tests/cases", "tests/ctrr", "examples"] {
+        let Ok(entries) = std::fs::read_dir(root.join(dir)) else {
+            continue;
+        };
+        let mut paths: Vec<PathBuf> = entries
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().and_then(|e| e.to_str()) == Some("omni"))
+            .collect();
+        paths.sort();
+        files.extend(paths.iter().filter_map(|p| std::fs::read(p).ok()));
+    }
+    assert!(files.len() > 10, "no corpus found under {}", root.display());
+    files
+}
+
+/// Byte ranges of the tokens of `src`, roughly: runs of non-space,
+/// non-bracket bytes, and each bracket alone.
+fn tokens(src: &[u8]) -> Vec<(usize, usize)> {
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < src.len() {
+        let b = src[i];
+        if b.is_ascii_whitespace() {
+            i += 1;
+        } else if b"()[]{}".contains(&b) {
+            out.push((i, i + 1));
+            i += 1;
+        } else {
+            let start = i;
+            while i < src.len() && !src[i].is_ascii_whitespace() && !b"()[]{}".contains(&src[i]) {
+                i += 1;
+            }
+            out.push((start, i));
+        }
+    }
+    out
+}
+
+const BRACKETS: &[u8] = b"()[]{}";
+
+/// One random mutation of `src` (`other` is a second corpus file to splice).
+fn mutate(rng: &mut Rng, src: &[u8], other: &[u8]) -> Vec<u8> {
+    let mut s = src.to_vec();
+    let toks = tokens(&s);
+    let at = rng.below(s.len() + 1);
+    match rng.below(12) {
+        0 if !s.is_empty() => {
+            let i = rng.below(s.len());
+            s[i] ^= 1 << rng.below(8);
+        }
+        1 if !toks.is_empty() => {
+            let (a, b) = toks[rng.below(toks.len())];
+            s.drain(a..b);
+        }
+        2 if !toks.is_empty() => {
+            let (a, b) = toks[rng.below(toks.len())];
+            let t = s[a..b].to_vec();
+            s.splice(b..b, [b" ".as_slice(), &t].concat());
+        }
+        3 if toks.len() > 1 => {
+            let (mut x, mut y) = (toks[rng.below(toks.len())], toks[rng.below(toks.len())]);
+            if x.0 > y.0 {
+                std::mem::swap(&mut x, &mut y);
+            }
+            if x.1 <= y.0 {
+                let (tx, ty) = (s[x.0..x.1].to_vec(), s[y.0..y.1].to_vec());
+                s.splice(y.0..y.1, tx);
+                s.splice(x.0..x.1, ty);
+            }
+        }
+        4 => s.insert(at, BRACKETS[rng.below(BRACKETS.len())]),
+        5 => {
+            let brackets: Vec<usize> = (0..s.len()).filter(|&i| BRACKETS.contains(&s[i])).collect();
+            if !brackets.is_empty() {
+                s.remove(brackets[rng.below(brackets.len())]);
+            }
+        }
+        6 => {
+            let cut = rng.below(other.len() + 1);
+            s.truncate(at);
+            s.extend_from_slice(&other[cut..]);
+        }
+        7 => {
+            const BAD: &[&[u8]] = &[
+                b"\xff",
+                b"\xc3",
+                b"\xed\xa0\x80",
+                b"\xf4\x90\x80\x80",
+                b"\x80",
+            ];
+            s.splice(at..at, BAD[rng.below(BAD.len())].iter().copied());
+        }
+        8 => {
+            const CONTROL: &[u8] = &[0, 1, 0x1b, 0x7f, 0x0b];
+            s.insert(at, CONTROL[rng.below(CONTROL.len())]);
+        }
+        9 => {
+            // Deep nesting around a token: up to the documented limit and
+            // one beyond it. Data nesting (quoted) is what the front end
+            // must take; deep *code* is listed in docs/FUZZING.md.
+            let depth = [1_000, 10_000, 100_000, 100_001][rng.below(4)];
+            let (open, close): (&[u8], &[u8]) = match rng.below(3) {
+                0 => (b"(", b")"),
+                1 => (b"[", b"]"),
+                _ => (b"{", b"}"),
+            };
+            let mut wrapped = b"(quote ".to_vec();
+            wrapped.extend(open.repeat(depth));
+            wrapped.extend(close.repeat(depth));
+            wrapped.push(b')');
+            s.splice(at..at, wrapped);
+        }
+        10 => {
+            let n = [1_000, 100_000, 1_000_000][rng.below(3)];
+            let huge: Vec<u8> = match rng.below(4) {
+                0 => b"x".repeat(n),
+                1 => b"9".repeat(n),
+                2 => [b"\"".as_slice(), &b"s".repeat(n), b"\""].concat(),
+                _ => [b"1.".as_slice(), &b"5".repeat(n), b"e3"].concat(),
+            };
+            s.splice(at..at, [b" ".as_slice(), &huge, b" "].concat());
+        }
+        _ => {
+            let byte = rng.next() as u8;
+            s.insert(at, byte);
+        }
+    }
+    s
+}
+
+/// What one `omnic` invocation did.
+enum Outcome {
+    Clean,
+    Rejected,
+    Failure(String),
+}
+
+fn run_omnic(args: &[&str], file: &Path, dir: &Path, limit: Duration) -> Outcome {
+    let omnic = std::env::var("OMNI_FUZZ_OMNIC")
+        .unwrap_or_else(|_| env!("CARGO_BIN_EXE_omnic").to_string());
+    // Memory is capped so that a mutant asking for a huge allocation cannot
+    // take the machine down; the compiler's stack reservation falls back to
+    // a smaller size under the cap.
+    let mut child = Command::new("sh")
+        .arg("-c")
+        .arg("ulimit -v 8000000; exec \"$0\" \"$@\"")
+        .arg(omnic)
+        .args(args)
+        .arg(file)
+        .current_dir(dir)
+        .env("OMNI_STACK_SIZE", "67108864")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawning omnic");
+    let mut stderr = child.stderr.take().expect("piped stderr");
+    let reader = std::thread::spawn(move || {
+        let mut text = Vec::new();
+        let _ = stderr.by_ref().take(64 << 10).read_to_end(&mut text);
+        // Drain the rest so the child never blocks on a full pipe.
+        let _ = std::io::copy(&mut stderr, &mut std::io::sink());
+        String::from_utf8_lossy(&text).into_owned()
+    });
+    let start = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("waiting for omnic") {
+            break Some(status);
+        }
+        if start.elapsed() > limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    };
+    let stderr = reader.join().unwrap_or_default();
+    let what = args[0];
+    let Some(status) = status else {
+        return Outcome::Failure(format!("{what}: time-out after {limit:?}"));
+    };
+    if let Some(at) = stderr
+        .lines()
+        .position(|l| l.contains("internal compiler error") || l.contains("panicked"))
+    {
+        let lines: Vec<&str> = stderr.lines().skip(at).take(2).collect();
+        let mut class = lines.join(" | ");
+        class.truncate(300);
+        return Outcome::Failure(format!("{what}: {class}"));
+    }
+    match status.code() {
+        None | Some(134) | Some(139) => Outcome::Failure(format!(
+            "{what}: killed by a signal ({status}); {}",
+            stderr
+                .lines()
+                .next()
+                .unwrap_or("")
+                .chars()
+                .take(200)
+                .collect::<String>()
+        )),
+        Some(0) => Outcome::Clean,
+        Some(_) => Outcome::Rejected,
+    }
+}
+
+#[test]
+fn fuzz_the_front_end_and_runs() {
+    let seed: u64 = env_or("OMNI_FUZZ_SEED", 0x5EED_0F0E_u64);
+    let count: usize = env_or("OMNI_FUZZ_COUNT", 400);
+    let limit = Duration::from_secs(env_or("OMNI_FUZZ_TIMEOUT_SECS", 10));
+    let files = corpus();
+    let work = tempfile::tempdir().expect("temp dir");
+    let out_dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("fuzz-failures");
+    let mut rng = Rng(seed | 1);
+    // Failure class → (occurrences, reproducer path).
+    let mut failures: BTreeMap<String, (usize, PathBuf)> = BTreeMap::new();
+    let (mut clean, mut ran) = (0usize, 0usize);
+    for n in 0..count {
+        let src = &files[rng.below(files.len())];
+        let other = &files[rng.below(files.len())];
+        let mut mutant = mutate(&mut rng, src, other);
+        if rng.below(3) == 0 {
+            mutant = mutate(&mut rng, &mutant, other);
+        }
+        let file = work.path().join("mutant.omni");
+        std::fs::write(&file, &mutant).expect("writing the mutant");
+        let mut outcome = run_omnic(&["check"], &file, work.path(), limit);
+        if matches!(outcome, Outcome::Clean) {
+            clean += 1;
+            ran += 1;
+            outcome = run_omnic(&["run"], &file, work.path(), limit);
+        }
+        if let Outcome::Failure(class) = outcome {
+            let entry = failures.entry(class.clone()).or_insert_with(|| {
+                std::fs::create_dir_all(&out_dir).expect("creating the failure dir");
+                let path = out_dir.join(format!("seed{seed:x}-input{n}.omni"));
+                std::fs::write(&path, &mutant).expect("writing the reproducer");
+                eprintln!("fuzz failure: {class}\n  reproducer: {}", path.display());
+                (0, path)
+            });
+            entry.0 += 1;
+        }
+    }
+    eprintln!(
+        "fuzz: seed {seed:#x}, {count} inputs, {clean} checked clean, {ran} run, {} failure classes",
+        failures.len()
+    );
+    let report: Vec<String> = failures
+        .iter()
+        .map(|(class, (times, path))| format!("{times}× {class}\n  reproducer: {}", path.display()))
+        .collect();
+    assert!(report.is_empty(), "fuzz failures:\n{}", report.join("\n"));
+}
