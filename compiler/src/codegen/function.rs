@@ -412,7 +412,19 @@ impl<M: Module> FnTx<'_, '_, '_, M> {
             }
             InlineOp::Eq => {
                 let b = self.atom(&args[1])?;
-                self.identity(a, b, loc)
+                if args
+                    .iter()
+                    .any(|x| matches!(x, Atom::Const(_) | Atom::Imm(_)))
+                {
+                    // An immediate or a constant (global region) is never a
+                    // forwarded original nor the copy one resolves to (copies
+                    // are fresh objects): the words decide, as for
+                    // `(eq? x 'sym)`.
+                    let c = self.b.ins().icmp(IntCC::Equal, a, b);
+                    Ok(self.bool_word(c))
+                } else {
+                    self.identity(a, b, loc)
+                }
             }
             InlineOp::IsNil => {
                 let c = self.b.ins().icmp_imm_s(IntCC::Equal, a, NIL as i64);

@@ -8,7 +8,7 @@
 //! repaired, never refused, by auto-repair policy **H0**:
 //!
 //! - `region_bytes(R_val) >= merge_threshold` ⇒ **merge**: the stored graph
-//!   is scanned (read-only, visiting only objects younger than the
+//!   is scanned (visiting only objects younger than the
 //!   container's region `R_dst`) to find every young region it reaches;
 //!   those and every open region of the thread between `R_dst` and the
 //!   youngest of them are merged into `R_dst` (`region_merge`, O(chunks)
@@ -26,17 +26,17 @@
 //! overridden at run time by `OMNI_MERGE_THRESHOLD_BYTES`, default
 //! [`DEFAULT_MERGE_THRESHOLD_BYTES`].
 //!
-//! Transmigration does not remember forwardings across stores: storing the
-//! same young object twice makes two copies. Programs that must see one
-//! object in two containers store the value read back from the first (see
-//! the doc, "Identity").
+//! Either way the stored object stays one object: a transmigration turns
+//! every original it copied into a forwarding object, so the program's other
+//! paths to it (locals, other young objects) resolve to the copy, and a second
+//! store of it stores the copy (docs/REGION_DEPENDENCY_RULES.md §5).
 
 use crate::base::atomics::ConfigWord;
 use crate::base::stats;
 use crate::base::value::{is_ptr, ObjKind, Value, KIND_MASK};
 use crate::graph::transmigrate::{transmigrate_younger_than, ForwardTable};
 use crate::heap::kinds::metadata;
-use crate::heap::object::resolve;
+use crate::heap::object::{is_forwarded, resolve};
 use crate::region::{
     global_region, is_older_or_same, merge_permitted, open_regions, region_bytes, region_merge,
     region_of, MergeRefusal, Region,
@@ -240,7 +240,7 @@ unsafe fn for_each_slot(obj: Value, visit: &mut dyn FnMut(*mut Value)) {
     }
 }
 
-/// Read-only walk of the part of `root`'s graph younger than `dst`: fills
+/// Walk of the part of `root`'s graph younger than `dst` (it writes only to point slots that name forwarded originals at their copies): fills
 /// `s.regions` and `s.objects`. No allocation in regions.
 ///
 /// # Safety
@@ -268,7 +268,15 @@ unsafe fn scan_young(s: &mut Scan, root: Value, dst: *mut Region) {
                 s.regions.push(r);
             }
             let stack = &mut s.stack;
-            for_each_slot(v, &mut |slot| stack.push(*slot));
+            for_each_slot(v, &mut |slot| {
+                // A slot still naming a forwarded original is pointed at the
+                // copy: `v` may be merged into an older region, and must not
+                // keep a pointer into a young region that is not merged.
+                if is_forwarded(*slot) {
+                    *slot = resolve(*slot);
+                }
+                stack.push(*slot)
+            });
         }
     }
 }
