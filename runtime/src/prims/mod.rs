@@ -632,6 +632,129 @@ pub fn lookup(name: &str) -> Option<&'static PrimDesc> {
 mod tests {
     use super::*;
 
+    /// Every primitive the table says stores goes through the store helper:
+    /// a young value stored into an old container comes back repaired (in a
+    /// region at least as old as the container), and the young original
+    /// stands for it. A storing primitive added to the table without a case
+    /// here fails the test.
+    #[test]
+    fn every_storing_primitive_calls_the_store_helper() {
+        use crate::heap::dict::dict_get;
+        use crate::heap::object::resolve;
+        use crate::heap::types::struct_get;
+        use crate::region::{is_older_or_same, region_create, region_exit, region_of};
+        type Fixed2 = unsafe extern "C" fn(*mut Region, Value, Value, u32) -> Value;
+        type Fixed3 = unsafe extern "C" fn(*mut Region, Value, Value, Value, u32) -> Value;
+        let storing: Vec<&PrimDesc> = PRIMS
+            .iter()
+            .filter(|d| matches!(d.effect, PrimEffect::Stores { .. }))
+            .collect();
+        assert!(storing.len() >= 7, "{storing:?}");
+        for d in storing {
+            let PrimEffect::Stores { values, .. } = d.effect else {
+                unreachable!()
+            };
+            let old = region_create();
+            let young = region_create();
+            let fresh = || new_list(young, &[make_int(1), make_int(2)]);
+            let (x, k) = (fresh(), new_string(young, "key"));
+            let container = match d.name {
+                "set-car!" | "set-cdr!" => new_pair(old, NIL, NIL),
+                "push!" => new_array(old, &[]),
+                "array-set!" => new_array(old, &[NIL]),
+                // SAFETY: `old` is a live region of this thread.
+                "set-box!" => unsafe { alloc_box(old, NIL) },
+                // SAFETY: as above.
+                "dict-set!" => unsafe { crate::heap::dict::alloc_dict(old, 0) },
+                "%put!" => {
+                    let g = crate::region::global_region();
+                    let any = crate::heap::types::builtin(crate::heap::types::ANY);
+                    let ty = types::make_type(
+                        intern("Cell"),
+                        NOTHING,
+                        make_int(2),
+                        new_list(g, &[intern("v")]),
+                        new_list(g, &[any]),
+                    )
+                    .unwrap();
+                    types::struct_new(old, &[ty, NIL]).unwrap()
+                }
+                other => panic!("storing primitive `{other}` has no case in this test"),
+            };
+            /// The stored value (and, for a dict, the stored key).
+            ///
+            /// # Safety
+            /// `c` is the container made above for primitive `name`, after the store.
+            unsafe fn read_back(name: &str, c: Value) -> Vec<Value> {
+                // SAFETY: each container has the kind its primitive stores into,
+                // and holds the one value (entry) stored.
+                unsafe {
+                    match name {
+                        "set-car!" => vec![car(c)],
+                        "set-cdr!" => vec![cdr(c)],
+                        "push!" | "array-set!" => vec![array_get(c, 0)],
+                        "set-box!" => vec![box_get(c)],
+                        "dict-set!" => {
+                            let key = crate::heap::dict::dict_entries(c)[0].0;
+                            vec![dict_get(c, key).unwrap(), key]
+                        }
+                        _ => vec![struct_get(c, 0)],
+                    }
+                }
+            }
+            // SAFETY: the addresses are the primitives' exported functions,
+            // with the fixed-arity primitive ABI of their arity.
+            unsafe {
+                match (d.name, d.arity) {
+                    ("array-set!", PrimArity::Fixed(3)) => {
+                        std::mem::transmute::<usize, Fixed3>(d.addr)(
+                            old,
+                            container,
+                            make_int(0),
+                            x,
+                            0,
+                        );
+                    }
+                    ("dict-set!", PrimArity::Fixed(3)) => {
+                        std::mem::transmute::<usize, Fixed3>(d.addr)(old, container, k, x, 0);
+                    }
+                    ("%put!", PrimArity::Fixed(3)) => {
+                        std::mem::transmute::<usize, Fixed3>(d.addr)(
+                            old,
+                            container,
+                            intern("v"),
+                            x,
+                            0,
+                        );
+                    }
+                    (_, PrimArity::Fixed(2)) => {
+                        std::mem::transmute::<usize, Fixed2>(d.addr)(old, container, x, 0);
+                    }
+                    (name, arity) => panic!("`{name}`: unexpected arity {arity:?}"),
+                }
+            }
+            // SAFETY: the store above has run on `container`.
+            let stored = unsafe { read_back(d.name, container) };
+            assert_eq!(stored.len(), values.len(), "{}", d.name);
+            for (v, original) in stored.iter().zip([x, k]) {
+                // SAFETY: the stored values are live objects.
+                unsafe {
+                    assert!(
+                        is_older_or_same(region_of(*v), old),
+                        "`{}` stored a young value without the store helper",
+                        d.name
+                    );
+                }
+                assert_eq!(resolve(original), *v, "`{}`: one object", d.name);
+            }
+            // SAFETY: both regions were created above and are exited once.
+            unsafe {
+                region_exit(young);
+                region_exit(old);
+            }
+        }
+    }
+
     #[test]
     fn table_is_consistent() {
         let mut names = std::collections::HashSet::new();
