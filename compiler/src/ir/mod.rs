@@ -15,6 +15,7 @@
 
 pub mod lower;
 pub mod print;
+pub mod verify;
 pub mod visit;
 
 use crate::syntax::Span;
