@@ -1168,13 +1168,7 @@ fn block_uses_global_region(prog: &ir::Program, block: &ir::Block) -> bool {
             .is_some_and(|s| is_global(s.region))
     };
     let in_stmts = block.stmts.iter().any(|s| match &s.op {
-        Op::Prim {
-            site: Some(site), ..
-        }
-        | Op::PrimApplyList {
-            site: Some(site), ..
-        }
-        | Op::Alloc { site, .. } => global(site),
+        op if op.alloc_site().is_some() => op.alloc_site().is_some_and(|site| global(&site)),
         Op::Call { region, .. } => is_global(*region),
         Op::If { then, els, .. } => {
             block_uses_global_region(prog, then) || block_uses_global_region(prog, els)

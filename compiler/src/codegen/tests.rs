@@ -106,7 +106,6 @@ fn program(
                 span: Span::default(),
                 loc: LocId(0),
                 region: RegionRef::Global,
-                reason: "test".into(),
             })
             .collect(),
         locs: vec![

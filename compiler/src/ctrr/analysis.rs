@@ -22,6 +22,7 @@
 //! computed to a fixed point over the strongly connected components of the
 //! call graph (petgraph).
 
+use crate::ir::visit::{known_callees, walk_block, walk_tails};
 use crate::ir::*;
 use omni_runtime::prims::{PrimDesc, PrimEffect, PrimResult};
 use petgraph::algo::tarjan_scc;
@@ -194,9 +195,7 @@ fn summary_of(f: &Function, facts: &FunctionFacts, summaries: &[Summary]) -> Sum
     };
     let mut result_allocs = false;
     walk_block(&f.body, &mut |st| match &st.op {
-        Op::Alloc { .. }
-        | Op::Prim { site: Some(_), .. }
-        | Op::PrimApplyList { site: Some(_), .. } => {
+        op if op.alloc_site().is_some() => {
             result_allocs |= level(st.var) == Lifetime::Result;
         }
         Op::Call { callee, .. } => {
@@ -219,68 +218,6 @@ fn summary_of(f: &Function, facts: &FunctionFacts, summaries: &[Summary]) -> Sum
             .collect(),
         env_reaches: outlives_call(Node::Env),
         result_allocs,
-    }
-}
-
-/// Visit every block tail, nested blocks included.
-pub fn walk_tails(b: &Block, f: &mut dyn FnMut(&Tail)) {
-    for st in &b.stmts {
-        if let Op::If { then, els, .. } = &st.op {
-            walk_tails(then, f);
-            walk_tails(els, f);
-        }
-    }
-    f(&b.tail);
-    if let Tail::If { then, els, .. } = &b.tail {
-        walk_tails(then, f);
-        walk_tails(els, f);
-    }
-}
-
-fn known_callees(b: &Block) -> Vec<FuncId> {
-    let mut out = Vec::new();
-    walk_block(b, &mut |st| {
-        if let Op::Call {
-            callee: Callee::Known { func, .. },
-            ..
-        } = &st.op
-        {
-            out.push(*func);
-        }
-    });
-    if let Some(t) = tail_call_known(&b.tail) {
-        out.extend(t);
-    }
-    out
-}
-
-fn tail_call_known(t: &Tail) -> Option<Vec<FuncId>> {
-    match t {
-        Tail::Call {
-            callee: Callee::Known { func, .. },
-            ..
-        } => Some(vec![*func]),
-        Tail::If { then, els, .. } => {
-            let mut v = known_callees(then);
-            v.extend(known_callees(els));
-            Some(v)
-        }
-        _ => None,
-    }
-}
-
-/// Visit every statement of a block, nested blocks included.
-pub fn walk_block(b: &Block, f: &mut dyn FnMut(&Stmt)) {
-    for st in &b.stmts {
-        f(st);
-        if let Op::If { then, els, .. } = &st.op {
-            walk_block(then, f);
-            walk_block(els, f);
-        }
-    }
-    if let Tail::If { then, els, .. } = &b.tail {
-        walk_block(then, f);
-        walk_block(els, f);
     }
 }
 

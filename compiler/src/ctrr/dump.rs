@@ -2,8 +2,12 @@
 //! regions, where each allocation goes and why, the result region of every
 //! call, every inserted region exit, and every store barrier kept or elided,
 //! each with its source location. The format is documented in docs/CTRR.md.
+//!
+//! The passes record typed decisions (`report.rs`); this is the only place
+//! that words them.
 
-use super::CtrrReport;
+use super::analysis::{Cause, Container, Lifetime, Node, Summary};
+use super::report::{BarrierReason, CtrrReport, ExitBefore, PlaceReason, StoreKind, StoreTarget};
 use crate::ir::print::{region_name, FunctionDisplay};
 use crate::ir::*;
 use std::fmt::Write;
@@ -41,7 +45,7 @@ pub fn dump(prog: &Program, report: &CtrrReport, include_prelude: bool) -> Strin
                 _ => "caller-supplied",
             }
         );
-        let _ = writeln!(out, "  summary: {}", fr.summary);
+        let _ = writeln!(out, "  summary: {}", summary_text(func, &fr.summary));
         match fr.local_region {
             Some(v) => {
                 let _ = writeln!(
@@ -62,37 +66,52 @@ pub fn dump(prog: &Program, report: &CtrrReport, include_prelude: bool) -> Strin
             .filter(|(_, s)| s.func == func.id)
             .collect();
         sites.sort_by_key(|(_, s)| (s.span.start, s.span.end));
-        for (_, s) in sites {
+        for (id, s) in sites {
             let l = loc(s.loc);
             let _ = writeln!(
                 out,
                 "  alloc {:?} at {l} -> {}: {}",
                 s.kind,
                 region_name(s.region),
-                s.reason
+                place_text(prog, &report.sites[id])
             );
         }
         for (l, r, why) in &fr.calls {
             let _ = writeln!(
                 out,
-                "  call at {} -> result into {}: {why}",
+                "  call at {} -> result into {}: {}",
                 loc(*l),
-                region_name(*r)
+                region_name(*r),
+                place_text(prog, why)
             );
         }
-        for (l, what) in &fr.exits {
+        for (l, before) in &fr.exits {
+            let what = match before {
+                ExitBefore::Return => "return",
+                ExitBefore::TailCall => "tail call",
+            };
             let _ = writeln!(out, "  region-exit at {} (before {what})", loc(*l));
         }
-        for (l, what, kept, why) in &fr.barriers {
-            let verdict = if *kept {
+        for b in &fr.barriers {
+            let verdict = if b.kept {
                 "store barrier"
             } else {
                 "barrier elided"
             };
-            let _ = writeln!(out, "  {verdict} at {}: {what}: {why}", loc(*l));
+            let what = match &b.store {
+                StoreKind::Global => "global store".to_string(),
+                StoreKind::CapturedSet => "set! of a captured variable".to_string(),
+                StoreKind::Primitive(name) => format!("`{name}`"),
+            };
+            let _ = writeln!(
+                out,
+                "  {verdict} at {}: {what}: {}",
+                loc(b.loc),
+                barrier_text(b.reason)
+            );
         }
-        for (l, what) in &fr.handoffs {
-            let _ = writeln!(out, "  handoff at {}: {what}", loc(*l));
+        for (l, h) in &fr.handoffs {
+            let _ = writeln!(out, "  handoff at {}: {}", loc(*l), h.describe());
         }
         let _ = writeln!(
             out,
@@ -126,4 +145,144 @@ fn kind_name(k: FunctionKind) -> &'static str {
 
 fn indent(s: &str) -> String {
     s.lines().map(|l| format!("    {l}\n")).collect()
+}
+
+/// Which inputs reach the result, in words.
+fn summary_text(f: &Function, s: &Summary) -> String {
+    let mut parts: Vec<String> = f
+        .params
+        .iter()
+        .chain(f.rest.iter())
+        .zip(&s.param_levels)
+        .filter(|(_, l)| **l == Lifetime::Result)
+        .map(|(v, _)| format!("v{}", v.0))
+        .collect();
+    // Parameters that must live in the global region (a store constraint).
+    let stored: Vec<String> = f
+        .params
+        .iter()
+        .chain(f.rest.iter())
+        .zip(&s.param_levels)
+        .filter(|(_, l)| **l == Lifetime::Global)
+        .map(|(v, _)| format!("v{}", v.0))
+        .collect();
+    if s.env_reaches {
+        parts.push("captured values".into());
+    }
+    let inputs = if parts.is_empty() {
+        "no input must outlive the result region".to_string()
+    } else {
+        format!("must outlive the result region: {}", parts.join(", "))
+    };
+    let allocs = if s.result_allocs {
+        "allocates in the result region"
+    } else {
+        "allocates nothing in the result region"
+    };
+    if stored.is_empty() {
+        format!("{inputs}; {allocs}")
+    } else {
+        format!(
+            "{inputs}; must live in the global region (stored there): {}; {allocs}",
+            stored.join(", ")
+        )
+    }
+}
+
+/// Why an allocation or a call result got its region, in words.
+fn place_text(prog: &Program, reason: &PlaceReason) -> String {
+    match reason {
+        PlaceReason::UnusedSite => "unused site".into(),
+        PlaceReason::ResultUnused => "result unused".into(),
+        PlaceReason::CalleeAllocatesNothing => {
+            "the callee allocates nothing in its result region: no scope region needed".into()
+        }
+        PlaceReason::Causes(chain) if chain.is_empty() => {
+            "does not outlive the call: local scope region".into()
+        }
+        PlaceReason::Causes(chain) => chain
+            .iter()
+            .map(|c| cause_text(prog, c))
+            .collect::<Vec<_>>()
+            .join(", "),
+        PlaceReason::CallResult(cause) => match cause {
+            None => "result used only within the call: local scope region".into(),
+            Some(Cause::Returned) => "result returned".into(),
+            Some(Cause::TailArgument) => "result passed to a tail call".into(),
+            Some(Cause::TopLevelDefine) => "result defines a global".into(),
+            Some(Cause::FlowsInto(n)) => format!("result flows into {}", node_name(*n)),
+            Some(Cause::StoredInto { .. } | Cause::StoredByCallee { .. }) => {
+                "result stored into an older container (store constraint)".into()
+            }
+        },
+    }
+}
+
+/// One step of a lifetime's cause chain, in words.
+fn cause_text(prog: &Program, cause: &Cause) -> String {
+    match cause {
+        Cause::Returned => "returned".into(),
+        Cause::TailArgument => "passed to a tail call (must survive the scope's exit)".into(),
+        Cause::TopLevelDefine => "stored into a global by a top-level definition".into(),
+        Cause::FlowsInto(next) => format!("flows into {}", node_name(*next)),
+        Cause::StoredInto { .. } | Cause::StoredByCallee { .. } => stored_text(prog, cause),
+    }
+}
+
+/// "stored into `index` at FILE:LINE:COL" (a store constraint).
+fn stored_text(prog: &Program, cause: &Cause) -> String {
+    let at = |l: LocId| {
+        let s = &prog.locs[l.0 as usize];
+        format!("{}:{}:{}", s.file, s.line, s.col)
+    };
+    match cause {
+        Cause::StoredInto { loc, container } => {
+            let what = match container {
+                Container::Global(g) => format!("global `{}`", prog.globals[g.0 as usize].name),
+                Container::ObjectOfGlobal(g) => {
+                    format!("`{}`", prog.globals[g.0 as usize].name)
+                }
+                Container::Object => "an object of that region".to_string(),
+            };
+            format!("stored into {what} at {}", at(*loc))
+        }
+        Cause::StoredByCallee { loc, callee } => format!(
+            "passed to `{}` at {}, which stores it into the global region",
+            prog.functions[callee.0 as usize].name,
+            at(*loc)
+        ),
+        _ => String::new(),
+    }
+}
+
+fn node_name(n: Node) -> String {
+    match n {
+        Node::Var(v) => format!("v{}", v.0),
+        Node::Env => "the closure".into(),
+    }
+}
+
+/// Why a store barrier was kept or elided, in words.
+fn barrier_text(reason: BarrierReason) -> String {
+    let target = |t: StoreTarget| match t {
+        StoreTarget::GlobalRegion => "the global region",
+        StoreTarget::BoxRegion => "the box's region",
+    };
+    match reason {
+        BarrierReason::Immediate => "immediate value".into(),
+        BarrierReason::Constant => "constant in the global region".into(),
+        BarrierReason::ValueAsOld(t) => format!(
+            "value allocated here in a region at least as old as {}",
+            target(t)
+        ),
+        BarrierReason::ValueNotProvablyAsOld(t) => {
+            format!("value's region not provably as old as {}", target(t))
+        }
+        BarrierReason::BoxFromElsewhere => {
+            "box allocated elsewhere: its region is not known here".into()
+        }
+        BarrierReason::MutationPrimitive => {
+            "mutation primitive: the runtime store helper runs inside it".into()
+        }
+    }
 }

@@ -5,11 +5,23 @@
 use super::{Dumps, Fatal};
 use crate::codegen::CompiledProgram;
 use crate::diag::{Diagnostic, SourceMap};
+use crate::ir::verify::{verify, Stage};
 use crate::syntax::{Datum, FileId, Span};
 use crate::{ctrr, expand, ir, syntax};
 use std::collections::HashMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
+
+/// Check the IR invariants (`ir/verify.rs`) in debug builds and tests: a
+/// violation is a compiler bug, caught where it is made rather than as a
+/// codegen error or a crash of the compiled program.
+fn check_ir(program: &ir::Program, stage: Stage) {
+    if cfg!(any(debug_assertions, test)) {
+        if let Err(errors) = verify(program, stage) {
+            panic!("malformed IR after {stage:?}:\n{}", errors.join("\n"));
+        }
+    }
+}
 
 /// The standard prelude, compiled in front of every program.
 const PRELUDE: &str = include_str!("../../../std/prelude.omni");
@@ -101,10 +113,12 @@ pub(crate) fn front_end_here(path: &Path, dumps: Dumps) -> Result<FrontEnd, Fata
     }
 
     let mut program = ir::lower::lower_program(&ast, &sources);
+    check_ir(&program, Stage::Lowered);
     if dumps.dump_ir {
         print_dump(&program.to_string());
     }
     let report = ctrr::run(&mut program);
+    check_ir(&program, Stage::Placed);
     if dumps.dump_ctrr {
         print_dump(&ctrr::dump(&program, &report, false));
     }
@@ -192,4 +206,35 @@ fn normalize(p: &Path) -> PathBuf {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every end-to-end case program and CTRR golden that compiles gives IR
+    /// that verifies after `lower` and after `ctrr` (`front_end_here` checks
+    /// both under `cfg(test)`; the result is checked once more here).
+    #[test]
+    fn case_programs_verify() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let mut checked = 0;
+        for dir in ["tests/cases", "tests/ctrr"] {
+            let mut files: Vec<PathBuf> = std::fs::read_dir(root.join(dir))
+                .unwrap()
+                .map(|e| e.unwrap().path())
+                .filter(|p| p.extension().is_some_and(|e| e == "omni"))
+                .collect();
+            files.sort();
+            for file in files {
+                if let Ok(front) = front_end(&file, Dumps::default()) {
+                    if let Err(errors) = verify(&front.program, Stage::Placed) {
+                        panic!("{}: {}", file.display(), errors.join("\n"));
+                    }
+                    checked += 1;
+                }
+            }
+        }
+        assert!(checked > 50, "only {checked} case programs compiled");
+    }
 }

@@ -332,7 +332,6 @@ impl<'a> Lowerer<'a> {
             span,
             loc,
             region: RegionRef::Unassigned,
-            reason: String::new(),
         });
         AllocSiteId(self.alloc_sites.len() as u32 - 1)
     }
@@ -1014,45 +1013,23 @@ impl<'a> Lowerer<'a> {
     }
 
     fn lower_prim(&mut self, name: &str, args: &[Expr], span: Span) -> Atom {
-        let inline2 = |n: &str| match n {
-            "+" => Some(InlineOp::Add),
-            "-" => Some(InlineOp::Sub),
-            "*" => Some(InlineOp::Mul),
-            "<" => Some(InlineOp::Lt),
-            ">" => Some(InlineOp::Gt),
-            "<=" => Some(InlineOp::Le),
-            ">=" => Some(InlineOp::Ge),
-            "=" => Some(InlineOp::NumEq),
-            "eq?" => Some(InlineOp::Eq),
-            _ => None,
-        };
-        let inline1 = |n: &str| match n {
-            "car" => Some(InlineOp::Car),
-            "cdr" => Some(InlineOp::Cdr),
-            "not" => Some(InlineOp::Not),
-            "null?" => Some(InlineOp::IsNil),
-            "pair?" => Some(InlineOp::IsPair),
-            _ => None,
-        };
         let atoms = self.lower_all(args);
-        if let (Some(op), 2) = (inline2(name), atoms.len()) {
-            return self.bind(Op::Inline(op, atoms), span);
-        }
-        if let (Some(op), 1) = (inline1(name), atoms.len()) {
-            return self.bind(Op::Inline(op, atoms), span);
-        }
-        if matches!(name, "+" | "*" | "-") && atoms.len() > 2 {
-            let op = inline2(name).unwrap();
-            let mut acc = self.bind(Op::Inline(op, vec![atoms[0], atoms[1]]), span);
-            for a in &atoms[2..] {
-                acc = self.bind(Op::Inline(op, vec![acc, *a]), span);
+        if let Some(d) = inline_op_named(name) {
+            match (d.fold, atoms.len()) {
+                (_, n) if n == d.argc => return self.bind(Op::Inline(d.op, atoms), span),
+                (InlineFold::LeftWithIdentity(unit), 0) => return Atom::Imm(make_int(unit)),
+                (InlineFold::Left | InlineFold::LeftWithIdentity(_), n) if n > 2 => {
+                    let mut acc = self.bind(Op::Inline(d.op, vec![atoms[0], atoms[1]]), span);
+                    for a in &atoms[2..] {
+                        acc = self.bind(Op::Inline(d.op, vec![acc, *a]), span);
+                    }
+                    return acc;
+                }
+                _ => {}
             }
-            return acc;
         }
-        match (name, atoms.len()) {
-            ("+", 0) => return Atom::Imm(make_int(0)),
-            ("*", 0) => return Atom::Imm(make_int(1)),
-            ("cons", 2) => {
+        match alloc_prim(name, atoms.len()) {
+            Some(AllocPrim::Cons) => {
                 let site = self.site(AllocKind::Cons, span);
                 return self.bind(
                     Op::Alloc {
@@ -1062,8 +1039,8 @@ impl<'a> Lowerer<'a> {
                     span,
                 );
             }
-            ("list", _) => return self.cons_list(&atoms, span),
-            ("box", 1) => {
+            Some(AllocPrim::List) => return self.cons_list(&atoms, span),
+            Some(AllocPrim::Box) => {
                 let site = self.site(AllocKind::Box, span);
                 return self.bind(
                     Op::Alloc {
@@ -1073,7 +1050,7 @@ impl<'a> Lowerer<'a> {
                     span,
                 );
             }
-            _ => {}
+            None => {}
         }
         let allocates = omni_runtime::prims::lookup(name)
             .map(|p| p.allocates)

@@ -15,6 +15,8 @@
 
 pub mod lower;
 pub mod print;
+pub mod verify;
+pub mod visit;
 
 use crate::syntax::Span;
 use omni_runtime::value::Value;
@@ -179,29 +181,133 @@ pub enum InlineOp {
     IsPair,
 }
 
+/// How a variadic call of an inline op with more operands than its arity is
+/// lowered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InlineFold {
+    /// Only the exact arity is inlined; other counts call the primitive.
+    None,
+    /// Three or more operands are folded left (`(- a b c)` is `(- (- a b) c)`);
+    /// none is the primitive's own error.
+    Left,
+    /// Folded left as [`InlineFold::Left`], and with no operand the call is
+    /// this fixnum (the operation's identity).
+    LeftWithIdentity(i64),
+}
+
+/// One primitive the lowering expands inline instead of calling.
+#[derive(Debug, Clone, Copy)]
+pub struct InlineOpDesc {
+    /// The primitive's OmniLisp name.
+    pub name: &'static str,
+    pub op: InlineOp,
+    /// The operand count expanded inline.
+    pub argc: usize,
+    /// The runtime primitive called when the fast path does not apply (a
+    /// non-fixnum or non-pair operand); `None`: the op never leaves the fast
+    /// path.
+    pub slow_path: Option<&'static str>,
+    pub fold: InlineFold,
+}
+
+/// The one table of inline ops: the lowering reads names from it, codegen
+/// reads slow paths and arities. No primitive name is matched elsewhere.
+pub const INLINE_OPS: &[InlineOpDesc] = &[
+    inline_op(
+        "+",
+        InlineOp::Add,
+        2,
+        Some("%add"),
+        InlineFold::LeftWithIdentity(0),
+    ),
+    inline_op("-", InlineOp::Sub, 2, Some("%sub"), InlineFold::Left),
+    inline_op(
+        "*",
+        InlineOp::Mul,
+        2,
+        Some("%mul"),
+        InlineFold::LeftWithIdentity(1),
+    ),
+    inline_op("<", InlineOp::Lt, 2, Some("%lt"), InlineFold::None),
+    inline_op(">", InlineOp::Gt, 2, Some("%gt"), InlineFold::None),
+    inline_op("<=", InlineOp::Le, 2, Some("%le"), InlineFold::None),
+    inline_op(">=", InlineOp::Ge, 2, Some("%ge"), InlineFold::None),
+    inline_op("=", InlineOp::NumEq, 2, Some("%numeq"), InlineFold::None),
+    inline_op("eq?", InlineOp::Eq, 2, None, InlineFold::None),
+    // `car`/`cdr` call themselves on the slow path: the primitive raises
+    // the type error.
+    inline_op("car", InlineOp::Car, 1, Some("car"), InlineFold::None),
+    inline_op("cdr", InlineOp::Cdr, 1, Some("cdr"), InlineFold::None),
+    inline_op("not", InlineOp::Not, 1, None, InlineFold::None),
+    inline_op("null?", InlineOp::IsNil, 1, None, InlineFold::None),
+    inline_op("pair?", InlineOp::IsPair, 1, None, InlineFold::None),
+];
+
+const fn inline_op(
+    name: &'static str,
+    op: InlineOp,
+    argc: usize,
+    slow_path: Option<&'static str>,
+    fold: InlineFold,
+) -> InlineOpDesc {
+    InlineOpDesc {
+        name,
+        op,
+        argc,
+        slow_path,
+        fold,
+    }
+}
+
+/// The inline op named `name`, if the primitive is expanded inline.
+pub fn inline_op_named(name: &str) -> Option<&'static InlineOpDesc> {
+    INLINE_OPS.iter().find(|d| d.name == name)
+}
+
 impl InlineOp {
+    /// The op's row of [`INLINE_OPS`].
+    pub fn desc(self) -> &'static InlineOpDesc {
+        INLINE_OPS
+            .iter()
+            .find(|d| d.op == self)
+            .expect("every InlineOp has a row in INLINE_OPS")
+    }
     /// The runtime primitive used on the slow path, if any.
     pub fn slow_path(self) -> Option<&'static str> {
-        Some(match self {
-            InlineOp::Add => "%add",
-            InlineOp::Sub => "%sub",
-            InlineOp::Mul => "%mul",
-            InlineOp::Lt => "%lt",
-            InlineOp::Gt => "%gt",
-            InlineOp::Le => "%le",
-            InlineOp::Ge => "%ge",
-            InlineOp::NumEq => "%numeq",
-            InlineOp::Car => "car",
-            InlineOp::Cdr => "cdr",
-            InlineOp::Not | InlineOp::Eq | InlineOp::IsNil | InlineOp::IsPair => return None,
-        })
+        self.desc().slow_path
     }
     pub fn arity(self) -> usize {
-        match self {
-            InlineOp::Car | InlineOp::Cdr | InlineOp::Not | InlineOp::IsNil | InlineOp::IsPair => 1,
-            _ => 2,
-        }
+        self.desc().argc
     }
+}
+
+/// Primitives the lowering turns into explicit allocation sites (`Op::Alloc`)
+/// rather than runtime calls.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AllocPrim {
+    /// `(cons a d)`: one pair.
+    Cons,
+    /// `(list x...)`: a chain of pairs, any operand count.
+    List,
+    /// `(box v)`: one box.
+    Box,
+}
+
+/// The table of allocation primitives: (name, operand count inlined or
+/// `None` for any, what it allocates).
+pub const ALLOC_PRIMS: &[(&str, Option<usize>, AllocPrim)] = &[
+    ("cons", Some(2), AllocPrim::Cons),
+    ("list", None, AllocPrim::List),
+    ("box", Some(1), AllocPrim::Box),
+];
+
+/// The allocation primitive `name` called with `argc` operands, if the
+/// lowering expands it into allocation sites.
+pub fn alloc_prim(name: &str, argc: usize) -> Option<AllocPrim> {
+    ALLOC_PRIMS
+        .iter()
+        .find(|(n, c, _)| *n == name && c.is_none_or(|c| c == argc))
+        .map(|(_, _, a)| *a)
 }
 
 #[derive(Debug, Clone)]
@@ -351,8 +457,6 @@ pub struct AllocSite {
     pub span: Span,
     pub loc: LocId,
     pub region: RegionRef,
-    /// Why CTRR chose the region (shown by `--dump-ctrr`).
-    pub reason: String,
 }
 
 impl fmt::Display for Atom {

@@ -1,0 +1,142 @@
+//! CTRR's decisions as data: where each allocation site and call result
+//! was placed and why, each region exit, each store barrier kept or elided
+//! and why, each cross-thread handoff. The passes record them here; only
+//! `dump.rs` turns them into prose (`--dump-ctrr`).
+
+use super::analysis::{self, Cause};
+use crate::ir::visit::walk_block;
+use crate::ir::*;
+use omni_runtime::prims::{Handoff, PrimEffect};
+
+/// What CTRR decided for the whole program.
+#[derive(Debug, Clone, Default)]
+pub struct CtrrReport {
+    /// Per function, in `Program::functions` order.
+    pub functions: Vec<FunctionReport>,
+    /// Per allocation site, in `Program::alloc_sites` order: why its region
+    /// was chosen.
+    pub sites: Vec<PlaceReason>,
+}
+
+/// What CTRR decided in one function.
+#[derive(Debug, Clone)]
+pub struct FunctionReport {
+    /// The scope region variable, if the function has one.
+    pub local_region: Option<VarId>,
+    /// Calls: (loc, region chosen for the result, reason).
+    pub calls: Vec<(LocId, RegionRef, PlaceReason)>,
+    /// Region exits inserted: (loc of the return / tail call, before what).
+    pub exits: Vec<(LocId, ExitBefore)>,
+    /// Store barriers, in statement order.
+    pub barriers: Vec<BarrierDecision>,
+    /// Which inputs reach the result (the function summary).
+    pub summary: analysis::Summary,
+    /// Cross-thread escape boundaries (`spawn`, `send`, `recv`, `join`):
+    /// (loc, the transfer the runtime performs there).
+    pub handoffs: Vec<(LocId, Handoff)>,
+}
+
+impl FunctionReport {
+    pub fn new(summary: analysis::Summary) -> Self {
+        FunctionReport {
+            local_region: None,
+            calls: Vec::new(),
+            exits: Vec::new(),
+            barriers: Vec::new(),
+            summary,
+            handoffs: Vec::new(),
+        }
+    }
+}
+
+/// Why an allocation site or a call result got its region.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PlaceReason {
+    /// No function reaches the site: placed in the global region.
+    UnusedSite,
+    /// The statement binds no variable: nothing outlives it.
+    ResultUnused,
+    /// An allocation: the chain of causes of its variable's lifetime, from
+    /// the variable on (empty: it does not outlive the call).
+    Causes(Vec<Cause>),
+    /// A call result: the first cause of the variable's lifetime (`None`:
+    /// used only within the call).
+    CallResult(Option<Cause>),
+    /// A call whose callee allocates nothing in its result region, given
+    /// the caller's result region instead of a scope region.
+    CalleeAllocatesNothing,
+}
+
+/// Which tail a region exit is inserted before.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExitBefore {
+    Return,
+    TailCall,
+}
+
+/// A store whose barrier CTRR kept or elided.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BarrierDecision {
+    pub loc: LocId,
+    pub store: StoreKind,
+    pub kept: bool,
+    pub reason: BarrierReason,
+}
+
+/// What kind of store a barrier decision is about.
+#[derive(Debug, Clone, PartialEq)]
+pub enum StoreKind {
+    /// `set!` of a global.
+    Global,
+    /// `set!` of a captured (boxed) variable.
+    CapturedSet,
+    /// A mutation primitive, by name.
+    Primitive(String),
+}
+
+/// The region a store writes into, as far as the decision knows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StoreTarget {
+    GlobalRegion,
+    BoxRegion,
+}
+
+/// Why a store barrier was kept or elided.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BarrierReason {
+    /// Elided: the value is an immediate word.
+    Immediate,
+    /// Elided: the value is a constant, which lives in the global region.
+    Constant,
+    /// Elided: the value was allocated here in a region at least as old as
+    /// the target's.
+    ValueAsOld(StoreTarget),
+    /// Kept: the value's region is not provably as old as the target's.
+    ValueNotProvablyAsOld(StoreTarget),
+    /// Kept: the box was allocated elsewhere, its region is unknown here.
+    BoxFromElsewhere,
+    /// Kept: a mutation primitive runs the runtime store helper itself.
+    MutationPrimitive,
+}
+
+/// The transfer the runtime performs when primitive `name` is a cross-thread
+/// escape boundary (docs/REGION_THREADING_MODEL.md).
+pub fn handoff_boundary(name: &str) -> Option<Handoff> {
+    match analysis::prim_desc(name)?.effect {
+        PrimEffect::Handoff(h) => Some(h),
+        _ => None,
+    }
+}
+
+/// The cross-thread escape boundaries of `func`, in statement order.
+pub fn handoffs(func: &Function) -> Vec<(LocId, Handoff)> {
+    let mut out = Vec::new();
+    walk_block(&func.body, &mut |st| {
+        if let Op::Prim { name, .. } = &st.op {
+            if let Some(h) = handoff_boundary(name) {
+                out.push((st.loc, h));
+            }
+        }
+    });
+    out
+}

@@ -1,0 +1,98 @@
+//! Walks over the structured IR shared by the passes that read it (CTRR's
+//! analysis and decisions, the verifier): every statement, every block
+//! tail, the known callees of a body, and which operation has an
+//! allocation site.
+
+use super::*;
+
+impl Op {
+    /// The allocation site of this operation, if it allocates through one:
+    /// an explicit allocation, or a primitive call that may allocate.
+    pub fn alloc_site(&self) -> Option<AllocSiteId> {
+        match self {
+            Op::Alloc { site, .. } => Some(*site),
+            Op::Prim { site, .. } | Op::PrimApplyList { site, .. } => *site,
+            _ => None,
+        }
+    }
+}
+
+/// Visit every statement of a block, nested blocks included.
+pub fn walk_block(b: &Block, f: &mut dyn FnMut(&Stmt)) {
+    for st in &b.stmts {
+        f(st);
+        if let Op::If { then, els, .. } = &st.op {
+            walk_block(then, f);
+            walk_block(els, f);
+        }
+    }
+    if let Tail::If { then, els, .. } = &b.tail {
+        walk_block(then, f);
+        walk_block(els, f);
+    }
+}
+
+/// Visit every block tail, nested blocks included.
+pub fn walk_tails(b: &Block, f: &mut dyn FnMut(&Tail)) {
+    for st in &b.stmts {
+        if let Op::If { then, els, .. } = &st.op {
+            walk_tails(then, f);
+            walk_tails(els, f);
+        }
+    }
+    f(&b.tail);
+    if let Tail::If { then, els, .. } = &b.tail {
+        walk_tails(then, f);
+        walk_tails(els, f);
+    }
+}
+
+/// The functions a body calls directly (`Callee::Known`), in calls and tail
+/// calls; a function may be listed more than once.
+pub fn known_callees(b: &Block) -> Vec<FuncId> {
+    let mut out = Vec::new();
+    walk_block(b, &mut |st| {
+        if let Op::Call {
+            callee: Callee::Known { func, .. },
+            ..
+        } = &st.op
+        {
+            out.push(*func);
+        }
+    });
+    if let Some(t) = tail_call_known(&b.tail) {
+        out.extend(t);
+    }
+    out
+}
+
+fn tail_call_known(t: &Tail) -> Option<Vec<FuncId>> {
+    match t {
+        Tail::Call {
+            callee: Callee::Known { func, .. },
+            ..
+        } => Some(vec![*func]),
+        Tail::If { then, els, .. } => {
+            let mut v = known_callees(then);
+            v.extend(known_callees(els));
+            Some(v)
+        }
+        _ => None,
+    }
+}
+
+/// Visit every statement of a block mutably, in the order of
+/// [`walk_block`].
+pub fn walk_block_mut(b: &mut Block, f: &mut dyn FnMut(&mut Stmt)) {
+    for st in &mut b.stmts {
+        f(st);
+        if let Op::If { then, els, .. } = &mut st.op {
+            walk_block_mut(then, f);
+            walk_block_mut(els, f);
+        }
+    }
+    if let Tail::If { then, els, .. } = &mut b.tail {
+        walk_block_mut(then, f);
+        walk_block_mut(els, f);
+    }
+}
