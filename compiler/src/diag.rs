@@ -7,52 +7,13 @@
 //! source line and carets. Colour is used only on a terminal without
 //! `NO_COLOR`, so captured output (tests, pipes) is plain text.
 
+pub use crate::syntax::SourceMap;
 use crate::syntax::{FileId, Span, SyntaxError};
 use ariadne::{Color, Config, IndexType, Label, Report, ReportKind, Source};
 use std::collections::HashMap;
 use std::fmt;
 use std::io::IsTerminal;
 use std::ops::Range;
-
-/// All source files of a compilation, indexed by [`FileId`].
-#[derive(Default, Debug, Clone)]
-pub struct SourceMap {
-    files: Vec<(String, String)>,
-}
-
-impl SourceMap {
-    pub fn add(&mut self, name: impl Into<String>, source: impl Into<String>) -> FileId {
-        self.files.push((name.into(), source.into()));
-        (self.files.len() - 1) as FileId
-    }
-    pub fn name(&self, id: FileId) -> &str {
-        &self.files[id as usize].0
-    }
-    pub fn source(&self, id: FileId) -> &str {
-        &self.files[id as usize].1
-    }
-    fn contains(&self, id: FileId) -> bool {
-        (id as usize) < self.files.len()
-    }
-    /// 1-based line and column (in chars) of the start of `span`.
-    pub fn line_col(&self, span: Span) -> (u32, u32) {
-        let src = self.source(span.file);
-        let mut at = (span.start as usize).min(src.len());
-        // A span inside a multi-byte char counts from that char's start.
-        while !src.is_char_boundary(at) {
-            at -= 1;
-        }
-        let upto = &src[..at];
-        let line = upto.matches('\n').count() as u32 + 1;
-        let col = upto
-            .rsplit('\n')
-            .next()
-            .map(|l| l.chars().count())
-            .unwrap_or(0) as u32
-            + 1;
-        (line, col)
-    }
-}
 
 /// A compile error with the place to blame.
 #[derive(Debug, Clone, PartialEq)]

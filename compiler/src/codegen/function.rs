@@ -239,17 +239,18 @@ impl<M: Module> FnTx<'_, '_, '_, M> {
         match &stmt.op {
             Op::Move(a) => self.atom(a),
             Op::Inline(op, args) => self.inline(*op, args, loc),
-            Op::Prim { name, args, site } => {
-                let desc = runtime::prim(name)?;
+            Op::Prim { prim, args, site } => {
+                let desc = runtime::prim_by_id(*prim)?;
                 let region = self.site_region(*site)?;
                 let args = self.atoms(args)?;
                 self.call_prim(desc, region, &args, loc)
             }
-            Op::PrimApplyList { name, list, site } => {
-                let desc = runtime::prim(name)?;
+            Op::PrimApplyList { prim, list, site } => {
+                let desc = runtime::prim_by_id(*prim)?;
                 if !matches!(desc.arity, PrimArity::Variadic { .. }) {
                     return Err(CodegenError::new(format!(
-                        "PrimApplyList of fixed-arity primitive `{name}`"
+                        "PrimApplyList of fixed-arity primitive `{}`",
+                        desc.name
                     )));
                 }
                 let region = self.site_region(*site)?;

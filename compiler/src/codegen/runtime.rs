@@ -135,6 +135,16 @@ impl RuntimeFn {
     }
 }
 
+/// The descriptor of the primitive an IR `Prim` names.
+pub fn prim_by_id(prim: omni_runtime::prims::PrimId) -> Result<&'static PrimDesc> {
+    prim.get().ok_or_else(|| {
+        CodegenError::new(format!(
+            "primitive index {} is outside the runtime's table",
+            prim.0
+        ))
+    })
+}
+
 /// Look up a primitive by its OmniLisp name.
 pub fn prim(name: &str) -> Result<&'static PrimDesc> {
     omni_runtime::prims::lookup(name)

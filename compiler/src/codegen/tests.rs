@@ -424,7 +424,7 @@ fn cons_list_built_and_summed() {
                 set(
                     1,
                     Op::Prim {
-                        name: "length".into(),
+                        prim: pid("length"),
                         args: vec![v(0)],
                         site: None,
                     },
@@ -460,7 +460,7 @@ fn slow_paths_handle_floats_and_non_ints() {
                 set(
                     4,
                     Op::Prim {
-                        name: "int".into(),
+                        prim: pid("int"),
                         args: vec![v(1)],
                         site: None,
                     },
@@ -588,7 +588,7 @@ fn constants_quoted_data_and_non_tail_if() {
                 set(
                     0,
                     Op::Prim {
-                        name: "length".into(),
+                        prim: pid("length"),
                         args: vec![c(0)],
                         site: None,
                     },
@@ -602,7 +602,7 @@ fn constants_quoted_data_and_non_tail_if() {
                 set(
                     6,
                     Op::Prim {
-                        name: "string-length".into(),
+                        prim: pid("string-length"),
                         args: vec![c(3)],
                         site: None,
                     },
@@ -668,7 +668,7 @@ fn arrays_dicts_and_variadic_prims() {
                 set(
                     1,
                     Op::Prim {
-                        name: "array-ref".into(),
+                        prim: pid("array-ref"),
                         args: vec![v(0), int(2)],
                         site: None,
                     },
@@ -683,7 +683,7 @@ fn arrays_dicts_and_variadic_prims() {
                 set(
                     3,
                     Op::Prim {
-                        name: "get".into(),
+                        prim: pid("get"),
                         args: vec![v(2), int(2)],
                         site: None,
                     },
@@ -691,7 +691,7 @@ fn arrays_dicts_and_variadic_prims() {
                 set(
                     4,
                     Op::Prim {
-                        name: "list".into(),
+                        prim: pid("list"),
                         args: vec![v(1), v(3), int(1)],
                         site: Some(AllocSiteId(2)),
                     },
@@ -699,7 +699,7 @@ fn arrays_dicts_and_variadic_prims() {
                 set(
                     5,
                     Op::PrimApplyList {
-                        name: "+".into(),
+                        prim: pid("+"),
                         list: v(4),
                         site: Some(AllocSiteId(3)),
                     },
@@ -769,14 +769,18 @@ fn malformed_ir_is_an_error_not_a_panic() {
     prog.functions[1].body.stmts.push(set(
         2,
         Op::Prim {
-            name: "no-such-prim".into(),
+            prim: omni_runtime::prims::PrimId(u16::MAX),
             args: vec![],
             site: None,
         },
     ));
     let mut module = jit_module(std::iter::empty()).unwrap();
     let err = compile(&prog, &mut module, &CodegenOptions::default()).unwrap_err();
-    assert!(err.message.contains("`no-such-prim`"), "{}", err.message);
+    assert!(
+        err.message.contains("outside the runtime's table"),
+        "{}",
+        err.message
+    );
     let mut prog = sum_loop_program(10);
     prog.functions[1].body.tail = ret(v(9));
     let mut module = jit_module(std::iter::empty()).unwrap();
@@ -788,4 +792,9 @@ fn malformed_ir_is_an_error_not_a_panic() {
 fn location_table_has_unknown_first() {
     let prog = sum_loop_program(1);
     assert_eq!(startup::location_table(&prog.locs), "<unknown>\nt.omni:3:7");
+}
+
+/// The IR's name for a primitive (its index in the table).
+fn pid(name: &str) -> omni_runtime::prims::PrimId {
+    omni_runtime::prims::lookup_id(name).unwrap()
 }

@@ -24,7 +24,7 @@
 
 use crate::ir::visit::{known_callees, walk_block, walk_tails};
 use crate::ir::*;
-use omni_runtime::prims::{PrimDesc, PrimEffect, PrimResult};
+use omni_runtime::prims::{PrimEffect, PrimResult};
 use petgraph::algo::tarjan_scc;
 use petgraph::graph::{DiGraph, NodeIndex};
 use std::collections::HashMap;
@@ -127,16 +127,10 @@ pub struct Analysis {
     pub facts: Vec<FunctionFacts>,
 }
 
-/// The runtime's descriptor of primitive `name` (the table of primitive
-/// facts, `omni_runtime::prims::PRIMS`).
-pub fn prim_desc(name: &str) -> Option<&'static PrimDesc> {
-    omni_runtime::prims::lookup(name)
-}
-
 /// Whether the primitive's result never shares structure with its
-/// arguments. An unknown name is assumed to share (safe).
-fn prim_result_is_fresh(name: &str) -> bool {
-    prim_desc(name).is_some_and(|d| d.result == PrimResult::Fresh)
+/// arguments (the table of primitive facts, `omni_runtime::prims::PRIMS`).
+fn prim_result_is_fresh(prim: PrimId) -> bool {
+    prim.desc().result == PrimResult::Fresh
 }
 
 /// Run the analysis over the whole program.
@@ -374,8 +368,8 @@ impl Constraints {
                         self.produced.push((v, Produced::From(vec![args[0]])));
                     }
                 }
-                Op::Prim { name, args, .. } => {
-                    if !prim_result_is_fresh(name) {
+                Op::Prim { prim, args, .. } => {
+                    if !prim_result_is_fresh(*prim) {
                         for a in args {
                             self.outlives(a, d);
                         }
@@ -383,10 +377,10 @@ impl Constraints {
                             self.produced.push((v, Produced::From(args.clone())));
                         }
                     }
-                    self.prim_stores(name, args, here, st.loc);
+                    self.prim_stores(*prim, args, here, st.loc);
                 }
-                Op::PrimApplyList { name, list, .. } => {
-                    if !prim_result_is_fresh(name) {
+                Op::PrimApplyList { prim, list, .. } => {
+                    if !prim_result_is_fresh(*prim) {
                         self.outlives(list, d);
                     }
                 }
@@ -441,8 +435,8 @@ impl Constraints {
     }
 
     /// The stores a primitive performs (the table of primitive facts).
-    fn prim_stores(&mut self, name: &str, args: &[Atom], block: u32, loc: LocId) {
-        if let Some(PrimEffect::Stores { container, values }) = prim_desc(name).map(|d| d.effect) {
+    fn prim_stores(&mut self, prim: PrimId, args: &[Atom], block: u32, loc: LocId) {
+        if let PrimEffect::Stores { container, values } = prim.desc().effect {
             let Some(c) = args.get(container as usize) else {
                 return;
             };
@@ -469,7 +463,7 @@ impl Constraints {
             Op::BoxSet { cell, value, .. } => {
                 self.store(StoreInto::Atom(*cell), value, block, st.loc);
             }
-            Op::Prim { name, args, .. } => self.prim_stores(name, args, block, st.loc),
+            Op::Prim { prim, args, .. } => self.prim_stores(*prim, args, block, st.loc),
             Op::Call { callee, args, .. } => {
                 // A call whose result is unused: its stores still count.
                 let sink = Node::Var(VarId(u32::MAX));

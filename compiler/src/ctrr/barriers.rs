@@ -3,7 +3,7 @@
 //! was allocated here in a region provably as old as the container's (its
 //! origin, tracked per variable in statement order).
 
-use super::analysis::{self, FunctionFacts, Lifetime, Node};
+use super::analysis::{FunctionFacts, Lifetime, Node};
 use super::place::SiteLifetimes;
 use super::report::{BarrierDecision, BarrierReason, FunctionReport, StoreKind, StoreTarget};
 use crate::ir::visit::walk_block_mut;
@@ -76,15 +76,10 @@ pub fn decide(
                     reason,
                 });
             }
-            Op::Prim { name, .. }
-                if matches!(
-                    analysis::prim_desc(name).map(|d| d.effect),
-                    Some(PrimEffect::Stores { .. })
-                ) =>
-            {
+            Op::Prim { prim, .. } if matches!(prim.desc().effect, PrimEffect::Stores { .. }) => {
                 report.barriers.push(BarrierDecision {
                     loc: st.loc,
-                    store: StoreKind::Primitive(name.clone()),
+                    store: StoreKind::Primitive(prim.desc().name.to_string()),
                     kept: true,
                     reason: BarrierReason::MutationPrimitive,
                 });

@@ -119,10 +119,10 @@ pub enum BarrierReason {
     MutationPrimitive,
 }
 
-/// The transfer the runtime performs when primitive `name` is a cross-thread
-/// escape boundary (docs/REGION_THREADING_MODEL.md).
-pub fn handoff_boundary(name: &str) -> Option<Handoff> {
-    match analysis::prim_desc(name)?.effect {
+/// The transfer the runtime performs when `prim` is a cross-thread escape
+/// boundary (docs/REGION_THREADING_MODEL.md).
+pub fn handoff_boundary(prim: PrimId) -> Option<Handoff> {
+    match prim.desc().effect {
         PrimEffect::Handoff(h) => Some(h),
         _ => None,
     }
@@ -132,8 +132,8 @@ pub fn handoff_boundary(name: &str) -> Option<Handoff> {
 pub fn handoffs(func: &Function) -> Vec<(LocId, Handoff)> {
     let mut out = Vec::new();
     walk_block(&func.body, &mut |st| {
-        if let Op::Prim { name, .. } = &st.op {
-            if let Some(h) = handoff_boundary(name) {
+        if let Op::Prim { prim, .. } = &st.op {
+            if let Some(h) = handoff_boundary(*prim) {
                 out.push((st.loc, h));
             }
         }

@@ -537,7 +537,7 @@ pub fn datum_to_string(d: &Datum) -> String {
 
 #[cfg(test)]
 mod tests {
-    use crate::diag::SourceMap;
+    use crate::syntax::SourceMap;
 
     /// Expand `src` after the real prelude.
     fn expand(src: &str) -> super::Result<super::Program> {

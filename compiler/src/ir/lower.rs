@@ -9,8 +9,8 @@
 //! explicit `AllocSite`.
 
 use super::*;
-use crate::diag::SourceMap;
 use crate::expand::ast::{self, Expr, ExprKind, Lambda, Literal, LocalId};
+use crate::syntax::SourceMap;
 use crate::syntax::{Datum, DatumKind};
 use omni_runtime::prims::PrimArity;
 use omni_runtime::value::{make_char, make_int, FALSE, NIL, NOTHING, TRUE, UNBOUND};
@@ -611,7 +611,8 @@ impl<'a> Lowerer<'a> {
         let global = match self.prim_wrappers.get(name) {
             Some(g) => *g,
             None => {
-                let desc = omni_runtime::prims::lookup(name).expect("resolved primitive");
+                let prim = omni_runtime::prims::lookup_id(name).expect("resolved primitive");
+                let desc = prim.desc();
                 let id = self.new_func_id();
                 let global = GlobalId(self.globals.len() as u32);
                 self.globals.push(Global {
@@ -635,12 +636,12 @@ impl<'a> Lowerer<'a> {
                     let site = desc.allocates.then(|| l.site(AllocKind::Prim, span));
                     let op = match rest {
                         None => Op::Prim {
-                            name: name.into(),
+                            prim,
                             args: params.iter().map(|v| Atom::Var(*v)).collect(),
                             site,
                         },
                         Some(r) => Op::PrimApplyList {
-                            name: name.into(),
+                            prim,
                             list: Atom::Var(r),
                             site,
                         },
@@ -1052,13 +1053,17 @@ impl<'a> Lowerer<'a> {
             }
             None => {}
         }
-        let allocates = omni_runtime::prims::lookup(name)
-            .map(|p| p.allocates)
-            .unwrap_or(true);
-        let site = allocates.then(|| self.site(AllocKind::Prim, span));
+        // The expander resolved `name` against the table: a miss is a
+        // compiler bug.
+        let prim = omni_runtime::prims::lookup_id(name)
+            .unwrap_or_else(|| panic!("`{name}` is not a runtime primitive"));
+        let site = prim
+            .desc()
+            .allocates
+            .then(|| self.site(AllocKind::Prim, span));
         self.bind(
             Op::Prim {
-                name: name.to_string(),
+                prim,
                 args: atoms,
                 site,
             },
@@ -1126,7 +1131,7 @@ fn quoted(d: &Datum) -> QuotedDatum {
 
 #[cfg(test)]
 mod tests {
-    use crate::diag::SourceMap;
+    use crate::syntax::SourceMap;
 
     /// Read, expand and lower `src` with the real prelude; the IR text.
     pub(crate) fn lower_text(src: &str) -> String {

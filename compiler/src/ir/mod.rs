@@ -19,6 +19,7 @@ pub mod verify;
 pub mod visit;
 
 use crate::syntax::Span;
+pub use omni_runtime::prims::PrimId;
 use omni_runtime::value::Value;
 use std::fmt;
 
@@ -314,19 +315,19 @@ pub fn alloc_prim(name: &str, argc: usize) -> Option<AllocPrim> {
 pub enum Op {
     Move(Atom),
     Inline(InlineOp, Vec<Atom>),
-    /// Call of a runtime primitive from `omni_runtime::prims::PRIMS`, by its
-    /// OmniLisp name. `site` is set when the primitive may allocate (its
-    /// `region` argument is then the site's region; otherwise the global
-    /// region is passed).
+    /// Call of a runtime primitive: its index in `omni_runtime::prims::PRIMS`
+    /// (resolved once, by lowering; `prim.desc()` holds its facts). `site` is
+    /// set when the primitive may allocate (its `region` argument is then the
+    /// site's region; otherwise the global region is passed).
     Prim {
-        name: String,
+        prim: PrimId,
         args: Vec<Atom>,
         site: Option<AllocSiteId>,
     },
     /// Call a variadic primitive with a list of arguments (used by wrappers of
     /// variadic primitives taken as values).
     PrimApplyList {
-        name: String,
+        prim: PrimId,
         list: Atom,
         site: Option<AllocSiteId>,
     },

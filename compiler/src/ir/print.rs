@@ -130,18 +130,20 @@ impl Printer<'_> {
                 Op::Move(a) => writeln!(out, "{a}")?,
                 Op::Inline(op, xs) => writeln!(out, "{op:?} {}", atoms(xs))?,
                 Op::Prim {
-                    name,
+                    prim,
                     args,
                     site: s,
                 } => {
+                    let name = prim_name(*prim);
                     let at = s.map(|s| format!(" {}", self.site(&s))).unwrap_or_default();
                     writeln!(out, "prim {name} {}{at}", atoms(args))?
                 }
                 Op::PrimApplyList {
-                    name,
+                    prim,
                     list,
                     site: s,
                 } => {
+                    let name = prim_name(*prim);
                     let at = s.map(|s| format!(" {}", self.site(&s))).unwrap_or_default();
                     writeln!(out, "prim-apply {name} {list}{at}")?
                 }
@@ -233,4 +235,11 @@ impl Printer<'_> {
         indent(depth, out);
         writeln!(out, "}}")
     }
+}
+
+/// A primitive's OmniLisp name (an index outside the table prints as such).
+fn prim_name(p: PrimId) -> String {
+    p.get()
+        .map(|d| d.name.to_string())
+        .unwrap_or_else(|| format!("#<prim {}>", p.0))
 }

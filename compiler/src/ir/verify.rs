@@ -21,7 +21,7 @@
 //!    `RegionRef::Unassigned`.
 
 use super::*;
-use omni_runtime::prims::{lookup, PrimArity};
+use omni_runtime::prims::PrimArity;
 
 /// Which pipeline stage the program has reached.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -161,11 +161,14 @@ impl Checker<'_> {
         }
     }
 
-    fn prim(&mut self, name: &str, variadic_only: bool) {
-        match lookup(name) {
-            None => self.error(format!("`{name}` is not a runtime primitive")),
+    fn prim(&mut self, prim: PrimId, variadic_only: bool) {
+        match prim.get() {
+            None => self.error(format!("primitive index {} is outside the table", prim.0)),
             Some(d) if variadic_only && !matches!(d.arity, PrimArity::Variadic { .. }) => {
-                self.error(format!("PrimApplyList of fixed-arity primitive `{name}`"));
+                self.error(format!(
+                    "PrimApplyList of fixed-arity primitive `{}`",
+                    d.name
+                ));
             }
             Some(_) => {}
         }
@@ -213,13 +216,13 @@ impl Checker<'_> {
         match op {
             Op::Move(a) | Op::BoxGet(a) | Op::RegionExit(a) => self.atom(a),
             Op::Inline(_, args) => self.atoms(args),
-            Op::Prim { name, args, .. } => {
+            Op::Prim { prim, args, .. } => {
                 self.atoms(args);
-                self.prim(name, false);
+                self.prim(*prim, false);
             }
-            Op::PrimApplyList { name, list, .. } => {
+            Op::PrimApplyList { prim, list, .. } => {
                 self.atom(list);
-                self.prim(name, true);
+                self.prim(*prim, true);
             }
             Op::Call {
                 callee,
@@ -349,7 +352,7 @@ mod tests {
         let apply_fixed = Stmt {
             var: None,
             op: Op::PrimApplyList {
-                name: "car".into(),
+                prim: omni_runtime::prims::lookup_id("car").unwrap(),
                 list: one(0),
                 site: None,
             },

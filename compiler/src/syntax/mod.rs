@@ -17,6 +17,59 @@ pub use reader::read_program;
 /// Index of a source file in the driver's [`SourceMap`].
 pub type FileId = u32;
 
+/// All source files of a compilation, indexed by [`FileId`], with the byte
+/// offset of every line start (computed once per file, so a location is a
+/// binary search, not a scan from the top of the file).
+#[derive(Default, Debug, Clone)]
+pub struct SourceMap {
+    files: Vec<SourceFile>,
+}
+
+#[derive(Debug, Clone)]
+struct SourceFile {
+    name: String,
+    text: String,
+    line_starts: Vec<usize>,
+}
+
+impl SourceMap {
+    pub fn add(&mut self, name: impl Into<String>, source: impl Into<String>) -> FileId {
+        let text: String = source.into();
+        let line_starts = std::iter::once(0)
+            .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+            .collect();
+        self.files.push(SourceFile {
+            name: name.into(),
+            text,
+            line_starts,
+        });
+        (self.files.len() - 1) as FileId
+    }
+    pub fn name(&self, id: FileId) -> &str {
+        &self.files[id as usize].name
+    }
+    pub fn source(&self, id: FileId) -> &str {
+        &self.files[id as usize].text
+    }
+    pub fn contains(&self, id: FileId) -> bool {
+        (id as usize) < self.files.len()
+    }
+    /// 1-based line and column (in chars) of the start of `span`.
+    pub fn line_col(&self, span: Span) -> (u32, u32) {
+        let file = &self.files[span.file as usize];
+        let src = &file.text;
+        let mut at = (span.start as usize).min(src.len());
+        // A span inside a multi-byte char counts from that char's start.
+        while !src.is_char_boundary(at) {
+            at -= 1;
+        }
+        let line = file.line_starts.partition_point(|&s| s <= at);
+        let start = file.line_starts[line - 1];
+        let col = src[start..at].chars().count() as u32 + 1;
+        (line as u32, col)
+    }
+}
+
 /// A byte range in one source file.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
 pub struct Span {

@@ -494,11 +494,16 @@ pub unsafe fn array_slice<'a>(v: Value) -> &'a [Value] {
     unsafe { std::slice::from_raw_parts(array_data(v), array_len(v)) }
 }
 
+/// Element `i` as stored: it may be a forwarded original. Only primitives
+/// that hand it straight back to generated code use it (`array-ref`, `get`),
+/// and generated code resolves on its first kind test; runtime code that
+/// inspects an element resolves it first ([`resolve`]).
+///
 /// # Safety
 /// `v` must be an array and `i < array_len(v)`.
 pub unsafe fn array_get(v: Value, i: usize) -> Value {
     // SAFETY: caller checked the bound.
-    resolve(unsafe { *array_data(v).add(i) })
+    unsafe { *array_data(v).add(i) }
 }
 
 /// # Safety

@@ -609,9 +609,13 @@ pub static PRIMS: LazyLock<Vec<PrimDesc>> = LazyLock::new(|| {
 pub struct PrimId(pub u16);
 
 impl PrimId {
-    /// The primitive's descriptor.
+    /// The primitive's descriptor (`self` comes from [`lookup_id`]).
     pub fn desc(self) -> &'static PrimDesc {
         &PRIMS[self.0 as usize]
+    }
+    /// The descriptor, or `None` for an index outside the table.
+    pub fn get(self) -> Option<&'static PrimDesc> {
+        PRIMS.get(self.0 as usize)
     }
 }
 
