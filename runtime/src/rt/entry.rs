@@ -54,6 +54,7 @@ pub unsafe extern "C" fn omni_rt_main(
         args.push(c.to_string_lossy().into_owned());
     }
     set_command_line_args(args);
+    crate::base::stdout::ignore_sigpipe();
     run_jit(entry)
 }
 
