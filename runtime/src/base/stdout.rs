@@ -8,8 +8,8 @@
 //! program ends quietly with status 0 instead (SIGPIPE is ignored by
 //! `ignore_sigpipe`, so the write reports EPIPE rather than killing us).
 
+use crate::base::atomics::ConfigWord;
 use std::io::Write;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 
 /// Flush threshold: output reaches the OS in chunks of this size.
@@ -19,13 +19,13 @@ const STDOUT_CHUNK: usize = 64 << 10;
 /// the lock, so no error is ever raised while it is held.
 static STDOUT_BUF: Mutex<Vec<u8>> = Mutex::new(Vec::new());
 
-/// Set once a write to stdout failed: later output is dropped (the exit
-/// path must not report the same failure again).
-static STDOUT_FAILED: AtomicBool = AtomicBool::new(false);
+// Set once a write to stdout failed: later output is dropped (the exit
+// path must not report the same failure again).
+crate::base::atomics::runtime_static!(STDOUT_FAILED: ConfigWord = ConfigWord::new(0); fn stdout_failed);
 
 /// Append text to buffered stdout.
 pub fn write_stdout(s: &str) {
-    if STDOUT_FAILED.load(Ordering::Relaxed) {
+    if stdout_failed().config_load() != 0 {
         return;
     }
     let mut buf = STDOUT_BUF.lock().unwrap_or_else(|e| e.into_inner());
@@ -42,7 +42,7 @@ pub fn write_stdout(s: &str) {
 /// Push buffered stdout to the OS (at exit, before stderr output, before
 /// reading stdin).
 pub fn flush_stdout() {
-    if STDOUT_FAILED.load(Ordering::Relaxed) {
+    if stdout_failed().config_load() != 0 {
         return;
     }
     let mut buf = STDOUT_BUF.lock().unwrap_or_else(|e| e.into_inner());
@@ -63,7 +63,7 @@ fn push_to_os(buf: &mut Vec<u8>) -> std::io::Result<()> {
     let result = out.write_all(buf).and_then(|()| out.flush());
     buf.clear();
     if result.is_err() {
-        STDOUT_FAILED.store(true, Ordering::Relaxed);
+        stdout_failed().config_store(1);
     }
     result
 }

@@ -198,7 +198,8 @@ pub fn perform(e: Value, v: Value, loc: u32) -> Value {
 
 const ALREADY_RESUMED: &str =
     "resume: the continuation was already resumed (continuations are one-shot)";
-const NO_LONGER_VALID: &str = "resume: the continuation is no longer valid (its handle has finished)";
+const NO_LONGER_VALID: &str =
+    "resume: the continuation is no longer valid (its handle has finished)";
 const OTHER_THREAD: &str = "resume: the continuation belongs to another thread";
 
 /// Bits of a continuation token's first word that hold the coroutine id
@@ -209,11 +210,10 @@ const TOKEN_USED: i64 = -1;
 
 thread_local! {
     /// This thread's tag in continuation tokens (unique per thread).
-    static THREAD_TAG: u64 = {
-        static NEXT_TAG: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
-        NEXT_TAG.fetch_add(1, std::sync::atomic::Ordering::Relaxed) & ((1 << 20) - 1)
-    };
+    static THREAD_TAG: u64 = next_thread_tag().seq_reserve(1) & ((1 << 20) - 1);
 }
+
+crate::base::atomics::runtime_static!(NEXT_THREAD_TAG: crate::base::atomics::SequenceCounter = crate::base::atomics::SequenceCounter::new(1); fn next_thread_tag);
 
 /// The continuation `k` a handler receives for the perform number
 /// `performs` of coroutine `id`: a pair `(thread-tag|id . performs)`. It
@@ -248,7 +248,12 @@ fn claim_continuation(k: Value) -> Result<*mut Coro, String> {
     }
     let used = int_value(second) == TOKEN_USED;
     let Some(c) = coroutine::lookup(first & ((1 << TOKEN_ID_BITS) - 1)) else {
-        return Err(if used { ALREADY_RESUMED } else { NO_LONGER_VALID }.into());
+        return Err(if used {
+            ALREADY_RESUMED
+        } else {
+            NO_LONGER_VALID
+        }
+        .into());
     };
     // SAFETY: live record of this thread.
     unsafe {

@@ -33,6 +33,7 @@ pub fn run_jit(entry: extern "C" fn() -> u64) -> i32 {
         })
         .expect("omni: cannot start the program thread");
     let _ = handle.join();
+    crate::base::raise::defer_to_error_report();
     crate::base::raise::run_exit_hooks();
     0
 }
