@@ -60,10 +60,16 @@ pub fn make_array(r: *mut Region, args: &[Value]) -> R {
             crate::region::MAX_ALLOC_BYTES
         ));
     }
-    // Allocated in place (no intermediate Vec, whose failure would abort):
-    // a request the system cannot satisfy is the error "out of memory".
-    // SAFETY: `r` is the primitive's live region; the fresh array has
-    // capacity n, every slot below n is written before the length is set.
+    Ok(filled_array(r, n, fill))
+}
+
+/// A fresh array of `n` copies of `fill`, allocated in place (no
+/// intermediate Vec, whose failure would abort): a size the system cannot
+/// provide is the error "out of memory" raised by the region.
+fn filled_array(r: *mut Region, n: usize, fill: Value) -> Value {
+    // SAFETY: `r` is the calling primitive's live region; the fresh array
+    // has capacity n, and every slot below n is written before the length
+    // is set.
     unsafe {
         let a = crate::heap::object::alloc_array(r, n);
         let data = crate::heap::object::array_data(a);
@@ -71,7 +77,7 @@ pub fn make_array(r: *mut Region, args: &[Value]) -> R {
             data.add(i).write(fill);
         }
         crate::heap::object::set_field(a, ARRAY_LEN, n as u64);
-        Ok(a)
+        a
     }
 }
 

@@ -291,4 +291,14 @@ mod tests {
         assert_eq!(sym, intern("ab"));
         assert_eq!(shown(symbol_to_string(sym).unwrap()), "ab");
     }
+
+    /// A string result too big to allocate is the error "out of memory",
+    /// not an abort inside `String` growth (issue 14, defect 5).
+    #[test]
+    fn an_impossible_string_size_is_out_of_memory() {
+        let mut s = String::new();
+        let err = reserve_text("string-append", &mut s, usize::MAX).unwrap_err();
+        assert!(err.starts_with("out of memory: string-append"), "{err}");
+        assert!(reserve_text("str", &mut s, 10).is_ok());
+    }
 }
