@@ -309,6 +309,14 @@ cases!(
     nesting_limit,
     invalid_utf8,
     nul_in_symbol,
+    // rtfix: runtime defects of issue 14
+    float_corners,
+    float_to_int,
+    err_huge_alloc,
+    err_nth_index,
+    effects_one_shot,
+    equal_cyclic,
+    err_not_function_long,
 );
 
 /// Every case file is listed above (so none is silently skipped).
@@ -762,4 +770,108 @@ fn check_handles_the_nesting_limit() {
         "{}",
         &stderr[..stderr.len().min(2000)]
     );
+}
+
+// ---- branch rtfix (issue 14, runtime defects 8 and 16)
+
+/// `omnic run SRC` and the executable `omnic build SRC` writes, as commands
+/// ready to run (the executable lives in `tmp`).
+fn both_mode_commands(src: &Path, tmp: &Path) -> Vec<(&'static str, Command)> {
+    let mut run = Command::new(omnic());
+    run.arg("run").arg(src);
+    let exe = tmp.join("prog");
+    build_source(src, &exe);
+    vec![("run", run), ("exe", Command::new(exe))]
+}
+
+/// Write `text` as `prog.omni` in a fresh temporary directory.
+fn temp_program(text: &str) -> (tempfile::TempDir, PathBuf) {
+    let tmp = tempfile::tempdir().unwrap();
+    let src = tmp.path().join("prog.omni");
+    std::fs::write(&src, text).unwrap();
+    (tmp, src)
+}
+
+/// Lost output is an error: stdout on a full device gives `error: cannot
+/// write to stdout: ...` and exit 1 (it used to exit 0 silently).
+#[test]
+fn stdout_write_failure_is_an_error() {
+    let (tmp, src) = temp_program("(println \"hello\")\n(println \"world\")\n");
+    for (mode, mut cmd) in both_mode_commands(&src, tmp.path()) {
+        let full = std::fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
+            .expect("/dev/full");
+        let out = cmd.stdout(full).output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "[{mode}] {stderr}");
+        assert!(
+            stderr.contains("error: cannot write to stdout: No space left on device"),
+            "[{mode}] {stderr}"
+        );
+    }
+}
+
+/// A reader that closes the pipe early (`prog | head -1`) ends an endless
+/// printer quietly: an exit status (not SIGPIPE), nothing on stderr.
+#[test]
+fn closed_stdout_pipe_exits_quietly() {
+    use std::io::BufRead;
+    let (tmp, src) = temp_program("(define loop [i] (do (println i) (loop (+ i 1))))\n(loop 0)\n");
+    for (mode, mut cmd) in both_mode_commands(&src, tmp.path()) {
+        let mut child = cmd
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut first = String::new();
+        std::io::BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut first)
+            .unwrap();
+        assert_eq!(first, "0\n", "[{mode}]");
+        // The reader is dropped here: the pipe is closed.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        let status = loop {
+            if let Some(st) = child.try_wait().unwrap() {
+                break st;
+            }
+            if std::time::Instant::now() > deadline {
+                let _ = child.kill();
+                panic!("[{mode}] still running a minute after its reader left");
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        };
+        let mut stderr = String::new();
+        std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
+        assert!(
+            matches!(status.code(), Some(0) | Some(1)),
+            "[{mode}] {status:?}"
+        );
+        assert!(stderr.is_empty(), "[{mode}] stderr: {stderr}");
+    }
+}
+
+/// An uncaught error raised in several spawned threads is reported once,
+/// with its location and the thread's name.
+#[test]
+fn uncaught_errors_in_several_threads_report_once() {
+    let (tmp, src) = temp_program(
+        "(println \"start\")\n\
+         (define work [i] (do (define loop [n] (if (= n 0) (error \"boom \" i) (loop (- n 1)))) (loop 100000)))\n\
+         (define ts (map (fn [i] (spawn (fn [] (work i)))) (list 1 2 3 4 5 6 7 8)))\n\
+         (for-each join ts)\n",
+    );
+    for (mode, mut cmd) in both_mode_commands(&src, tmp.path()) {
+        let out = cmd.output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "[{mode}] {stderr}");
+        assert_eq!(String::from_utf8_lossy(&out.stdout), "start\n", "[{mode}]");
+        assert_eq!(stderr.matches("error:").count(), 1, "[{mode}] {stderr}");
+        assert!(stderr.contains("error: boom "), "[{mode}] {stderr}");
+        assert!(stderr.contains("  at "), "[{mode}] {stderr}");
+        assert!(
+            stderr.contains("  in thread omni-thread-"),
+            "[{mode}] {stderr}"
+        );
+    }
 }

@@ -11,6 +11,7 @@
 //! with status 1. The path is kept free of deep calls and large frames
 //! because `omni_rt_stack_overflow` reaches it with only the stack margin.
 
+use crate::base::atomics::{ConfigWord, SequenceCounter};
 use std::cell::Cell;
 use std::io::Write;
 use std::sync::Mutex;
@@ -85,12 +86,67 @@ pub fn raise(msg: String, loc: u32) -> ! {
     exit_with_error(&msg, loc)
 }
 
-/// Report an uncaught error and end the process with status 1.
+// Set by the first thread that reports an uncaught error: the process is
+// ending with that report, and no other thread's report follows it.
+crate::base::atomics::runtime_static!(REPORT_CLAIMS: SequenceCounter = SequenceCounter::new(0); fn report_claims);
+// Nonzero once a thread claimed the report (read by the normal exit path).
+crate::base::atomics::runtime_static!(REPORTING: ConfigWord = ConfigWord::new(0); fn reporting);
+
+thread_local! {
+    /// This thread is the one reporting (a failure while reporting, such
+    /// as a failed flush of stdout, may report again on the same thread).
+    static IS_REPORTER: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Claim the right to report and end the process; a thread that loses the
+/// race waits (forever) while the winner exits.
+fn claim_report() {
+    if IS_REPORTER.with(|r| r.get()) {
+        return;
+    }
+    if report_claims().seq_reserve(1) != 0 {
+        wait_for_exit();
+    }
+    reporting().config_store(1);
+    IS_REPORTER.with(|r| r.set(true));
+}
+
+/// Block forever: another thread is reporting an error and will end the
+/// process.
+fn wait_for_exit() -> ! {
+    loop {
+        std::thread::park();
+    }
+}
+
+/// On the normal exit path: if some thread is reporting an uncaught error,
+/// let it end the process (with status 1) instead of exiting with 0.
+pub fn defer_to_error_report() {
+    if reporting().config_load() != 0 && !IS_REPORTER.with(|r| r.get()) {
+        wait_for_exit();
+    }
+}
+
+/// The name of a spawned thread, for the report of an error raised on it
+/// (None on the program's own thread).
+fn spawned_thread_name() -> Option<String> {
+    let t = std::thread::current();
+    let name = t.name()?;
+    name.starts_with("omni-thread-").then(|| name.to_string())
+}
+
+/// Report an uncaught error and end the process with status 1. Only the
+/// first thread to get here reports; the report names the thread when it
+/// is not the program's own.
 #[cold]
 #[inline(never)]
 pub fn exit_with_error(msg: &str, loc: u32) -> ! {
+    claim_report();
     crate::base::stdout::flush_stdout();
-    let report = format_report(msg, loc);
+    let mut report = format_report(msg, loc);
+    if let Some(name) = spawned_thread_name() {
+        report.push_str(&format!("  in thread {name}\n"));
+    }
     let mut err = std::io::stderr().lock();
     let _ = err.write_all(report.as_bytes());
     let _ = err.flush();

@@ -10,7 +10,7 @@
 
 use crate::base::raise::raise;
 use crate::base::value::*;
-use crate::graph::print::display_string;
+use crate::graph::print::{display_string, message_form};
 use crate::heap::object::*;
 use crate::region::Region;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -70,7 +70,7 @@ pub fn arity_message(closure: Value, got: u64) -> String {
         // SAFETY: only read when `closure` is a closure.
         unsafe { (closure_display_name(closure), closure_info_word(closure)) }
     } else {
-        (display_string(closure), 0)
+        (message_form(closure), 0)
     };
     let arity = info & 0xFFFF;
     let rest = (info >> 16) & CLOSURE_FLAG_REST != 0;
@@ -149,7 +149,7 @@ pub unsafe extern "C" fn omni_rt_call_variadic_list(
         raise(
             format!(
                 "apply: expected a list of arguments, got {}",
-                display_string(list)
+                message_form(list)
             ),
             loc,
         )
@@ -168,7 +168,7 @@ pub extern "C" fn omni_rt_resolve(v: Value) -> Value {
 
 /// Message for calling a non-function.
 pub fn not_fn_message(v: Value) -> String {
-    format!("not a function: {}", crate::graph::print::write_string(v))
+    format!("not a function: {}", message_form(v))
 }
 
 #[no_mangle]

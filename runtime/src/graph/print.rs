@@ -211,11 +211,41 @@ enum Frame {
     },
 }
 
+/// Longest printed form quoted in an error message.
+pub const MESSAGE_FORM_LIMIT: usize = 200;
+
+/// The write form of `v` for an error message: at most
+/// `MESSAGE_FORM_LIMIT` bytes, ending in `...` when shortened. Printing
+/// stops as soon as the limit is passed, so quoting a million-element list
+/// costs no more than quoting a short one.
+pub fn message_form(v: Value) -> String {
+    let mut s = String::new();
+    print_bounded(&mut s, v, Mode::Write, MESSAGE_FORM_LIMIT + 1);
+    if s.len() > MESSAGE_FORM_LIMIT {
+        let mut cut = MESSAGE_FORM_LIMIT;
+        while !s.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        s.truncate(cut);
+        s.push_str("...");
+    }
+    s
+}
+
 /// Append the printed form of `v` to `out`.
 pub fn print_value(out: &mut String, v: Value, mode: Mode) {
+    print_bounded(out, v, mode, usize::MAX);
+}
+
+/// Append the printed form of `v` to `out`, stopping once `out` holds at
+/// least `limit` bytes (the text is then cut short anywhere).
+fn print_bounded(out: &mut String, v: Value, mode: Mode, limit: usize) {
     let mut stack = vec![Frame::Value(v)];
     let mut open: HashSet<Value> = HashSet::new();
     while let Some(frame) = stack.pop() {
+        if out.len() >= limit {
+            return;
+        }
         match frame {
             Frame::Text(t) => out.push_str(t),
             Frame::Close { container, text } => {

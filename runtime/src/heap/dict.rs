@@ -352,12 +352,28 @@ fn hash_bounded(v: Value, depth: u32) -> u64 {
     }
 }
 
+/// Container comparisons `values_equal` makes before it starts recording
+/// visited pairs (a cycle costs at most this many extra steps).
+const EQUAL_STEP_BUDGET: usize = 10_000;
+
+/// Kinds `values_equal` descends into (the only ones that can close a cycle).
+fn is_container_kind(k: u8) -> bool {
+    k == ObjKind::Pair as u8
+        || k == ObjKind::Array as u8
+        || k == ObjKind::Struct as u8
+        || k == ObjKind::Dict as u8
+}
+
 /// Structural equality (`equal?`): numbers of the same type by value (Int
 /// and Float are never equal?; `=` compares across types), strings by
 /// content, pairs/arrays element-wise, dicts as key→value mappings
 /// regardless of order; everything else by identity. Iterative (explicit
-/// work list), so long lists do not recurse; structures that are cyclic and
-/// not identical may not terminate, as in Scheme.
+/// work list), so long lists do not recurse. Terminates on cyclic data
+/// (R7RS): two structures are equal when they unfold to the same possibly
+/// infinite tree. After `EQUAL_STEP_BUDGET` comparisons a set of the
+/// container pairs already under comparison is kept, and a pair met again
+/// is taken as equal (its other obligations are still checked), so the
+/// common small acyclic case never pays for the set.
 pub fn values_equal(a: Value, b: Value) -> bool {
     // Fast paths without the work list (dict keys are mostly these): the
     // same word, an immediate (equal only to itself), two strings.
@@ -378,6 +394,8 @@ pub fn values_equal(a: Value, b: Value) -> bool {
         _ => {}
     }
     let mut work = vec![(a, b)];
+    let mut steps = 0usize;
+    let mut seen: Option<std::collections::HashSet<(Value, Value)>> = None;
     while let Some((x, y)) = work.pop() {
         let (x, y) = (resolve(x), resolve(y));
         if x == y {
@@ -388,6 +406,15 @@ pub fn values_equal(a: Value, b: Value) -> bool {
         };
         if kx != ky {
             return false;
+        }
+        if is_container_kind(kx) {
+            steps += 1;
+            if steps > EQUAL_STEP_BUDGET {
+                let seen = seen.get_or_insert_with(Default::default);
+                if !seen.insert((x, y)) {
+                    continue;
+                }
+            }
         }
         // SAFETY: both objects have kind `kx`, matched below.
         unsafe {

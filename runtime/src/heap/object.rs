@@ -280,7 +280,7 @@ pub unsafe fn make_string(r: *mut Region, s: &str) -> Value {
 /// # Safety
 /// `r` must be live; `bytes` must be valid UTF-8 holding `char_len` chars.
 unsafe fn make_string_bytes(r: *mut Region, bytes: &[u8], char_len: usize) -> Value {
-    let size = STRING_BYTES as usize + bytes.len();
+    let size = (STRING_BYTES as usize).saturating_add(bytes.len());
     // SAFETY: the allocation holds the three header words plus the bytes.
     unsafe {
         let p = alloc_object(r, ObjKind::String, size);
@@ -439,7 +439,8 @@ pub unsafe fn alloc_array(r: *mut Region, cap: usize) -> Value {
     let cap = cap.max(1);
     // SAFETY: ARRAY_SIZE writable bytes plus a cap-word payload in `r`.
     unsafe {
-        let data = alloc_raw(r, cap * 8) as *mut Value;
+        // Saturating: an impossible size is "out of memory", not a wrap.
+        let data = alloc_raw(r, cap.saturating_mul(8)) as *mut Value;
         let p = alloc_object(r, ObjKind::Array, ARRAY_SIZE);
         p.add(1).write(0);
         p.add(2).write(cap as u64);
@@ -525,7 +526,7 @@ pub unsafe fn array_push(v: Value, x: Value) {
         let cap = field(v, ARRAY_CAP) as usize;
         if len == cap {
             let new_cap = (cap * 2).max(4);
-            let data = alloc_raw(region_of(v), new_cap * 8) as *mut Value;
+            let data = alloc_raw(region_of(v), new_cap.saturating_mul(8)) as *mut Value;
             std::ptr::copy_nonoverlapping(array_data(v), data, len);
             set_field(v, ARRAY_DATA, data as u64);
             set_field(v, ARRAY_CAP, new_cap as u64);

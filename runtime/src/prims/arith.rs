@@ -212,6 +212,16 @@ pub fn variadic_sub(r: *mut Region, args: &[Value]) -> R {
     if args.is_empty() {
         return Err(arg_count("-", "at least 1", 0));
     }
+    if let [x] = args {
+        // Negation, not `0 - x`: IEEE negation of `0.0` is `-0.0`.
+        return Ok(num_value(
+            r,
+            match num("-", *x)? {
+                Num::I(i) => checked_int(i.checked_neg())?,
+                Num::F(f) => Num::F(-f),
+            },
+        ));
+    }
     Ok(num_value(r, fold("-", args, sub, Num::I(0), true)?))
 }
 /// `(/ x)` is `1/x`; `(/ a b c)` is `a / b / c`.
@@ -309,16 +319,22 @@ pub fn abs(r: *mut Region, v: Value) -> R {
 }
 prim_fixed!(omni_prim_abs(v) => abs);
 
-/// `min`/`max`: the chosen argument itself (its own type).
+/// `min`/`max`: the chosen argument itself (its own type). A NaN argument
+/// is the result of both (the first NaN; every argument is still checked to
+/// be a number), as IEEE `minimum`/`maximum` specify.
 pub fn extremum(prim: &str, want: Ordering, args: &[Value]) -> R {
     let Some((&first, rest)) = args.split_first() else {
         return Err(arg_count(prim, "at least 1", 0));
     };
+    let is_nan = |n: Num| matches!(n, Num::F(f) if f.is_nan());
     let mut best = first;
     let mut best_n = num(prim, first)?;
     for &v in rest {
         let n = num(prim, v)?;
-        if compare(n, best_n) == Some(want) {
+        if is_nan(best_n) {
+            continue;
+        }
+        if is_nan(n) || compare(n, best_n) == Some(want) {
             best = v;
             best_n = n;
         }
@@ -343,7 +359,10 @@ pub fn to_int(v: Value) -> R {
         Num::I(i) => Ok(make_int(i)),
         Num::F(f) => {
             let t = f.trunc();
-            if t.is_finite() && t >= INT_MIN as f64 && t <= INT_MAX as f64 {
+            // `INT_MAX as f64` rounds up to 2^62, which is out of range:
+            // compare against the exact bounds -2^62 <= t < 2^62.
+            let bound = -(INT_MIN as f64);
+            if t.is_finite() && t >= -bound && t < bound {
                 Ok(make_int(t as i64))
             } else {
                 Err(format!(

@@ -53,7 +53,32 @@ pub fn make_array(r: *mut Region, args: &[Value]) -> R {
         return Err(expected("make-array", "a non-negative length", args[0]));
     }
     let fill = args.get(1).copied().unwrap_or(NOTHING);
-    Ok(new_array(r, &vec![fill; n as usize]))
+    let n = n as usize;
+    if n.saturating_mul(8) > crate::region::MAX_ALLOC_BYTES {
+        return Err(format!(
+            "out of memory: make-array of {n} elements needs more than {} bytes",
+            crate::region::MAX_ALLOC_BYTES
+        ));
+    }
+    Ok(filled_array(r, n, fill))
+}
+
+/// A fresh array of `n` copies of `fill`, allocated in place (no
+/// intermediate Vec, whose failure would abort): a size the system cannot
+/// provide is the error "out of memory" raised by the region.
+fn filled_array(r: *mut Region, n: usize, fill: Value) -> Value {
+    // SAFETY: `r` is the calling primitive's live region; the fresh array
+    // has capacity n, and every slot below n is written before the length
+    // is set.
+    unsafe {
+        let a = crate::heap::object::alloc_array(r, n);
+        let data = crate::heap::object::array_data(a);
+        for i in 0..n {
+            data.add(i).write(fill);
+        }
+        crate::heap::object::set_field(a, ARRAY_LEN, n as u64);
+        a
+    }
 }
 
 pub fn array_length(a: Value) -> R {

@@ -141,7 +141,9 @@ unsafe fn run_handled(c: *mut Coro, mut input: Value, loc: u32) -> Value {
                 let performs = unsafe { (*c).performs };
                 // SAFETY: as above; `v` is a live value of this thread.
                 let payload = unsafe { store_into(region, v) };
-                let args = [payload, make_int(id as i64)];
+                // SAFETY: `region` is live; the token holds immediates only.
+                let token = unsafe { continuation_token(region, id, performs) };
+                let args = [payload, token];
                 // SAFETY: `region` is live; a fresh two-element list.
                 let list = unsafe { list_from_slice(region, &args) };
                 let result = crate::control::call::apply_closure(h, region, list, loc);
@@ -194,19 +196,85 @@ pub fn perform(e: Value, v: Value, loc: u32) -> Value {
     }
 }
 
-/// `(%resume k x)`: continue the body suspended in continuation `k`.
-pub(crate) fn resume(r: *mut Region, k: Value, x: Value, loc: u32) -> Result<Value, String> {
-    let c = is_int(k)
-        .then(|| coroutine::lookup(int_value(k) as u64))
-        .flatten()
-        .ok_or("resume: the continuation is no longer valid (its handle has finished)")?;
+const ALREADY_RESUMED: &str =
+    "resume: the continuation was already resumed (continuations are one-shot)";
+const NO_LONGER_VALID: &str =
+    "resume: the continuation is no longer valid (its handle has finished)";
+const OTHER_THREAD: &str = "resume: the continuation belongs to another thread";
+
+/// Bits of a continuation token's first word that hold the coroutine id
+/// (the thread tag sits above them).
+const TOKEN_ID_BITS: u32 = 40;
+/// The second word of a token once it was used.
+const TOKEN_USED: i64 = -1;
+
+thread_local! {
+    /// This thread's tag in continuation tokens (unique per thread).
+    static THREAD_TAG: u64 = next_thread_tag().seq_reserve(1) & ((1 << 20) - 1);
+}
+
+crate::base::atomics::runtime_static!(NEXT_THREAD_TAG: crate::base::atomics::SequenceCounter = crate::base::atomics::SequenceCounter::new(1); fn next_thread_tag);
+
+/// The continuation `k` a handler receives for the perform number
+/// `performs` of coroutine `id`: a pair `(thread-tag|id . performs)`. It
+/// names the suspension, not just the coroutine, so a continuation saved
+/// from an earlier perform (or used once already, when its `cdr` is
+/// `TOKEN_USED`) is refused, and so is one resumed on another thread.
+///
+/// # Safety
+/// `r` is a live region usable by the calling thread.
+unsafe fn continuation_token(r: *mut Region, id: u64, performs: u64) -> Value {
+    let tag = THREAD_TAG.with(|t| *t);
+    let first = make_int(((tag << TOKEN_ID_BITS) | id) as i64);
+    // SAFETY: caller contract; both fields are immediates.
+    unsafe { crate::heap::object::alloc_pair(r, first, make_int(performs as i64)) }
+}
+
+/// The live coroutine continuation token `k` may resume, or why not. A
+/// successful check marks the token used.
+fn claim_continuation(k: Value) -> Result<*mut Coro, String> {
+    use crate::heap::object::{car, cdr, is_pair, set_cdr};
+    if !is_pair(k) {
+        return Err(NO_LONGER_VALID.into());
+    }
+    // SAFETY: checked to be a pair.
+    let (first, second) = unsafe { (car(k), cdr(k)) };
+    if !is_int(first) || !is_int(second) {
+        return Err(NO_LONGER_VALID.into());
+    }
+    let first = int_value(first) as u64;
+    if first >> TOKEN_ID_BITS != THREAD_TAG.with(|t| *t) {
+        return Err(OTHER_THREAD.into());
+    }
+    let used = int_value(second) == TOKEN_USED;
+    let Some(c) = coroutine::lookup(first & ((1 << TOKEN_ID_BITS) - 1)) else {
+        return Err(if used {
+            ALREADY_RESUMED
+        } else {
+            NO_LONGER_VALID
+        }
+        .into());
+    };
     // SAFETY: live record of this thread.
     unsafe {
-        if (*c).state != State::Suspended || !matches!((*c).kind, Kind::Handle(_)) {
-            return Err(
-                "resume: the continuation was already resumed (continuations are one-shot)".into(),
-            );
+        if used
+            || (*c).state != State::Suspended
+            || !matches!((*c).kind, Kind::Handle(_))
+            || (*c).performs != int_value(second) as u64
+        {
+            return Err(ALREADY_RESUMED.into());
         }
+        // SAFETY: `k` is a pair; an immediate needs no store barrier.
+        set_cdr(k, make_int(TOKEN_USED));
+    }
+    Ok(c)
+}
+
+/// `(%resume k x)`: continue the body suspended in continuation `k`.
+pub(crate) fn resume(r: *mut Region, k: Value, x: Value, loc: u32) -> Result<Value, String> {
+    let c = claim_continuation(k)?;
+    // SAFETY: live record of this thread.
+    unsafe {
         let x = store_into((*c).region, x);
         (*c).state = State::Running;
         let v = run_handled(c, x, loc);

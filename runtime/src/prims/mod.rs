@@ -28,7 +28,6 @@ pub mod string;
 pub mod types;
 
 use crate::base::value::*;
-use crate::graph::print::write_string;
 use crate::heap::object::*;
 use crate::region::Region;
 use std::sync::LazyLock;
@@ -222,21 +221,9 @@ pub(crate) use {prim_fixed, prim_variadic};
 
 // ------------------------------------------------------------- shared helpers
 
-/// Longest printed form quoted in an error message.
-const MESSAGE_FORM_LIMIT: usize = 200;
-
 /// The printed (write) form of `v` for an error message, shortened.
 pub fn form(v: Value) -> String {
-    let mut s = write_string(v);
-    if s.len() > MESSAGE_FORM_LIMIT {
-        let mut cut = MESSAGE_FORM_LIMIT;
-        while !s.is_char_boundary(cut) {
-            cut -= 1;
-        }
-        s.truncate(cut);
-        s.push_str("...");
-    }
-    s
+    crate::graph::print::message_form(v)
 }
 
 /// `"<prim>: expected <what>, got <form>"`.

@@ -16,6 +16,13 @@ use crate::region::Region;
 /// `str`: the display forms of all arguments, concatenated.
 pub fn str_concat(r: *mut Region, args: &[Value]) -> R {
     let mut s = String::new();
+    // Strings are the arguments whose display form can be huge.
+    let string_bytes: usize = args
+        .iter()
+        .filter_map(|&v| str_arg("str", v).ok())
+        .map(str::len)
+        .fold(0, usize::saturating_add);
+    reserve_text("str", &mut s, string_bytes)?;
     for &v in args {
         crate::graph::print::print_value(&mut s, v, crate::graph::print::Mode::Display);
     }
@@ -24,10 +31,27 @@ pub fn str_concat(r: *mut Region, args: &[Value]) -> R {
 
 pub fn string_append(r: *mut Region, args: &[Value]) -> R {
     let mut s = String::new();
+    let mut total = 0usize;
+    for &v in args {
+        total = total.saturating_add(str_arg("string-append", v)?.len());
+    }
+    reserve_text("string-append", &mut s, total)?;
     for &v in args {
         s.push_str(str_arg("string-append", v)?);
     }
     Ok(new_string(r, &s))
+}
+
+/// Reserve room for a result text of `bytes` bytes up front, so a size
+/// the system cannot provide is the error "out of memory" rather than an
+/// abort inside `String` growth.
+fn reserve_text(prim: &str, s: &mut String, bytes: usize) -> Result<(), String> {
+    if bytes > crate::region::MAX_ALLOC_BYTES || s.try_reserve_exact(bytes).is_err() {
+        return Err(format!(
+            "out of memory: {prim} cannot allocate a string of {bytes} bytes"
+        ));
+    }
+    Ok(())
 }
 
 pub fn string_length(v: Value) -> R {
@@ -266,5 +290,15 @@ mod tests {
         let sym = string_to_symbol(new_string(r, "ab")).unwrap();
         assert_eq!(sym, intern("ab"));
         assert_eq!(shown(symbol_to_string(sym).unwrap()), "ab");
+    }
+
+    /// A string result too big to allocate is the error "out of memory",
+    /// not an abort inside `String` growth (issue 14, defect 5).
+    #[test]
+    fn an_impossible_string_size_is_out_of_memory() {
+        let mut s = String::new();
+        let err = reserve_text("string-append", &mut s, usize::MAX).unwrap_err();
+        assert!(err.starts_with("out of memory: string-append"), "{err}");
+        assert!(reserve_text("str", &mut s, 10).is_ok());
     }
 }

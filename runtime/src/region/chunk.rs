@@ -69,13 +69,37 @@ pub fn class_for(need: usize, min_class: u32) -> u32 {
     class
 }
 
-/// Get a fresh chunk from the system allocator.
+/// The largest single allocation the runtime attempts (1 TiB, beyond the
+/// memory of the machines it runs on). A larger request — or a size
+/// computation that saturated — is the error "out of memory" at once,
+/// never an abort.
+pub const MAX_ALLOC_BYTES: usize = 1 << 40;
+
+/// Raise the (catchable) runtime error for an allocation of `bytes` that
+/// cannot be satisfied. Raised before any allocator state changes, so a
+/// `try` that catches it leaves the region consistent.
+#[cold]
+#[inline(never)]
+pub fn out_of_memory(bytes: usize) -> ! {
+    let what = if bytes >= MAX_ALLOC_BYTES {
+        format!("more than {MAX_ALLOC_BYTES} bytes")
+    } else {
+        format!("{bytes} bytes")
+    };
+    crate::base::raise::raise(format!("out of memory: cannot allocate {what}"), 0)
+}
+
+/// Get a fresh chunk from the system allocator (the error "out of memory"
+/// when it has none).
 pub fn system_alloc_chunk(size: usize, kind: ChunkKind, class: u32) -> *mut ChunkHeader {
+    if size > MAX_ALLOC_BYTES {
+        out_of_memory(size);
+    }
     let layout = Layout::from_size_align(size, CHUNK_ALIGN).expect("chunk layout");
     // SAFETY: `size` is at least CHUNK_HEADER_BYTES > 0.
     let mem = unsafe { alloc(layout) };
     if mem.is_null() {
-        std::alloc::handle_alloc_error(layout);
+        out_of_memory(size);
     }
     let c = mem as *mut ChunkHeader;
     // SAFETY: `mem` is a fresh, aligned block of `size` >= header bytes.

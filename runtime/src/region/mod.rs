@@ -22,6 +22,7 @@
 //! only, which is what rules out region cycles.
 
 mod chunk;
+pub use chunk::MAX_ALLOC_BYTES;
 mod merge;
 pub mod owner;
 mod pool;
@@ -396,7 +397,9 @@ pub fn current_thread_serial() -> u64 {
 
 #[inline(always)]
 fn round_size(size: usize) -> usize {
-    (size.max(1) + 7) & !7
+    // Saturating: a huge request stays huge (and fails as out of memory in
+    // `alloc_slow`) instead of wrapping to a small size.
+    size.max(1).saturating_add(7) & !7
 }
 
 /// Allocate `size` bytes (rounded up to 8) for an object of `kind` and write
@@ -476,6 +479,9 @@ unsafe fn alloc_slow(r: *mut Region, size: usize) -> (*mut u8, *mut ChunkHeader)
             "allocation in reclaimed region {}",
             RegionId(reg.id)
         ));
+    }
+    if size > chunk::MAX_ALLOC_BYTES {
+        chunk::out_of_memory(size);
     }
     check_quota(reg, size);
     if size > DEDICATED_THRESHOLD {

@@ -33,6 +33,7 @@ pub fn run_jit(entry: extern "C" fn() -> u64) -> i32 {
         })
         .expect("omni: cannot start the program thread");
     let _ = handle.join();
+    crate::base::raise::defer_to_error_report();
     crate::base::raise::run_exit_hooks();
     0
 }
@@ -54,6 +55,7 @@ pub unsafe extern "C" fn omni_rt_main(
         args.push(c.to_string_lossy().into_owned());
     }
     set_command_line_args(args);
+    crate::base::stdout::ignore_sigpipe();
     run_jit(entry)
 }
 
