@@ -7,112 +7,120 @@ use crate::control::call;
 use crate::graph::barrier;
 use crate::prims::PRIMS;
 use crate::rt::{self, region_abi};
+use std::sync::LazyLock;
 
-/// `(symbol name, address)` for every primitive, support function and data
-/// symbol of the runtime ABI.
+/// An argument or result of a runtime routine in the C ABI.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AbiType {
+    /// A 64-bit word: a value, a region or other pointer, a count.
+    Word,
+    /// A 32-bit source location (an index into the location table).
+    Loc,
+}
+
+/// A runtime support routine generated code calls (the primitives are in
+/// `prims::PRIMS`): the one place that gives its symbol, address and C
+/// signature. The code generator derives its imports' signatures from it
+/// (Cranelift's `LibCall::signature` habit), the JIT registers the
+/// addresses, the linker resolves the same `#[no_mangle]` symbols.
+#[derive(Clone, Copy, Debug)]
+pub struct RtFn {
+    pub symbol: &'static str,
+    pub addr: usize,
+    pub params: &'static [AbiType],
+    pub returns: &'static [AbiType],
+}
+
+macro_rules! rt_fn {
+    ($path:path, [$($p:ident),*] -> [$($r:ident),*]) => {
+        RtFn {
+            symbol: {
+                let path = stringify!($path);
+                // `stringify!(module::omni_x)` → the bare symbol name.
+                match path.rfind("::") {
+                    Some(i) => path.split_at(i + 2).1,
+                    None => path,
+                }
+            },
+            addr: $path as *const () as usize,
+            params: &[$(AbiType::$p),*],
+            returns: &[$(AbiType::$r),*],
+        }
+    };
+}
+
+/// Every runtime support routine. (A `LazyLock` because function addresses
+/// cannot be cast to integers in a constant initialiser.)
+pub static RT_FNS: LazyLock<Vec<RtFn>> = LazyLock::new(|| {
+    vec![
+        // () -> the running thread's stack-limit cell
+        rt_fn!(stack::omni_rt_stack_limit_cell, [] -> [Word]),
+        rt_fn!(region_abi::omni_region_create, [] -> [Word]),
+        // (site: the creating function's location) -> region
+        rt_fn!(region_abi::omni_region_create_at, [Loc] -> [Word]),
+        rt_fn!(region_abi::omni_region_exit, [Word] -> []),
+        rt_fn!(region_abi::omni_region_retain, [Word] -> []),
+        rt_fn!(region_abi::omni_region_release, [Word] -> []),
+        rt_fn!(region_abi::omni_rt_global_region, [] -> [Word]),
+        // (ptr, len) of the location table
+        rt_fn!(raise::omni_rt_set_locs, [Word, Word] -> []),
+        // (argc, argv, entry) -> exit status
+        rt_fn!(rt::omni_rt_main, [Loc, Word, Word] -> [Loc]),
+        // (value) -> the object it stands for (forwarding resolved)
+        rt_fn!(call::omni_rt_resolve, [Word] -> [Word]),
+        // (container, value) -> the value to store
+        rt_fn!(barrier::omni_store_barrier, [Word, Word] -> [Word]),
+        // (value) -> the value to store into a global
+        rt_fn!(barrier::omni_global_store, [Word] -> [Word]),
+        rt_fn!(barrier::omni_rt_set_merge_threshold, [Word] -> []),
+        // (loc) -> never returns
+        rt_fn!(rt::omni_rt_stack_overflow, [Loc] -> []),
+        // (region, car, cdr) -> pair
+        rt_fn!(rt::omni_alloc_cons, [Word, Word, Word] -> [Word]),
+        // (region, value) -> box
+        rt_fn!(rt::omni_alloc_box, [Word, Word] -> [Word]),
+        // (region, code, apply, info, name) -> closure
+        rt_fn!(rt::omni_alloc_closure, [Word, Word, Word, Word, Word] -> [Word]),
+        // (region, argc, argv) -> array
+        rt_fn!(rt::omni_alloc_array, [Word, Word, Word] -> [Word]),
+        // (region, argc, argv, loc) -> dict
+        rt_fn!(rt::omni_alloc_dict, [Word, Word, Word, Loc] -> [Word]),
+        // (region, f64 bits) -> float
+        rt_fn!(rt::omni_make_float, [Word, Word] -> [Word]),
+        // (region, ptr, len) -> string
+        rt_fn!(rt::omni_make_string, [Word, Word, Word] -> [Word]),
+        // (ptr, len) -> symbol
+        rt_fn!(rt::omni_intern, [Word, Word] -> [Word]),
+        // (region, argc, argv) -> list
+        rt_fn!(rt::omni_rt_list_from_argv, [Word, Word, Word] -> [Word]),
+        // (closure, list, out, loc): checks the count, writes the args to out
+        rt_fn!(call::omni_rt_apply_unpack, [Word, Word, Word, Loc] -> []),
+        // (prim fn pointer, region, list, loc) -> value
+        rt_fn!(call::omni_rt_call_variadic_list, [Word, Word, Word, Loc] -> [Word]),
+        // (value, loc) -> never returns
+        rt_fn!(call::omni_rt_err_not_fn, [Word, Loc] -> []),
+        // (name symbol, loc) -> never returns
+        rt_fn!(call::omni_rt_err_unbound, [Word, Loc] -> []),
+        // (closure, argument count, loc) -> never returns
+        rt_fn!(call::omni_rt_err_arity, [Word, Word, Loc] -> []),
+        // (address of the generated apply trampoline)
+        rt_fn!(call::omni_rt_set_apply_trampoline, [Word] -> []),
+    ]
+});
+
+/// The support routine named `symbol`.
+pub fn rt_fn(symbol: &str) -> Option<&'static RtFn> {
+    RT_FNS.iter().find(|f| f.symbol == symbol)
+}
+
+/// `(symbol name, address)` for every primitive and support routine of the
+/// runtime ABI.
 pub fn runtime_symbols() -> Vec<(&'static str, usize)> {
-    let mut syms: Vec<(&'static str, usize)> = PRIMS.iter().map(|d| (d.symbol, d.addr)).collect();
-    syms.extend_from_slice(&[
-        (
-            "omni_rt_stack_limit_cell",
-            stack::omni_rt_stack_limit_cell as *const () as usize,
-        ),
-        (
-            "omni_region_create",
-            region_abi::omni_region_create as *const () as usize,
-        ),
-        (
-            "omni_region_create_at",
-            region_abi::omni_region_create_at as *const () as usize,
-        ),
-        (
-            "omni_region_exit",
-            region_abi::omni_region_exit as *const () as usize,
-        ),
-        (
-            "omni_region_retain",
-            region_abi::omni_region_retain as *const () as usize,
-        ),
-        (
-            "omni_region_release",
-            region_abi::omni_region_release as *const () as usize,
-        ),
-        (
-            "omni_rt_global_region",
-            region_abi::omni_rt_global_region as *const () as usize,
-        ),
-        (
-            "omni_rt_set_locs",
-            raise::omni_rt_set_locs as *const () as usize,
-        ),
-        ("omni_rt_main", rt::omni_rt_main as *const () as usize),
-        (
-            "omni_rt_resolve",
-            call::omni_rt_resolve as *const () as usize,
-        ),
-        (
-            "omni_store_barrier",
-            barrier::omni_store_barrier as *const () as usize,
-        ),
-        (
-            "omni_global_store",
-            barrier::omni_global_store as *const () as usize,
-        ),
-        (
-            "omni_rt_set_merge_threshold",
-            barrier::omni_rt_set_merge_threshold as *const () as usize,
-        ),
-        (
-            "omni_rt_stack_overflow",
-            rt::omni_rt_stack_overflow as *const () as usize,
-        ),
-        ("omni_alloc_cons", rt::omni_alloc_cons as *const () as usize),
-        ("omni_alloc_box", rt::omni_alloc_box as *const () as usize),
-        (
-            "omni_alloc_closure",
-            rt::omni_alloc_closure as *const () as usize,
-        ),
-        (
-            "omni_alloc_array",
-            rt::omni_alloc_array as *const () as usize,
-        ),
-        ("omni_alloc_dict", rt::omni_alloc_dict as *const () as usize),
-        ("omni_make_float", rt::omni_make_float as *const () as usize),
-        (
-            "omni_make_string",
-            rt::omni_make_string as *const () as usize,
-        ),
-        ("omni_intern", rt::omni_intern as *const () as usize),
-        (
-            "omni_rt_list_from_argv",
-            rt::omni_rt_list_from_argv as *const () as usize,
-        ),
-        (
-            "omni_rt_apply_unpack",
-            call::omni_rt_apply_unpack as *const () as usize,
-        ),
-        (
-            "omni_rt_call_variadic_list",
-            call::omni_rt_call_variadic_list as *const () as usize,
-        ),
-        (
-            "omni_rt_err_not_fn",
-            call::omni_rt_err_not_fn as *const () as usize,
-        ),
-        (
-            "omni_rt_err_unbound",
-            call::omni_rt_err_unbound as *const () as usize,
-        ),
-        (
-            "omni_rt_err_arity",
-            call::omni_rt_err_arity as *const () as usize,
-        ),
-        (
-            "omni_rt_set_apply_trampoline",
-            call::omni_rt_set_apply_trampoline as *const () as usize,
-        ),
-    ]);
-    syms
+    PRIMS
+        .iter()
+        .map(|d| (d.symbol, d.addr))
+        .chain(RT_FNS.iter().map(|f| (f.symbol, f.addr)))
+        .collect()
 }
 
 /// The address of one runtime symbol.

@@ -1,14 +1,17 @@
 //! The runtime functions generated code calls, with their C signatures.
 //!
-//! These mirror the "Runtime ABI" section of `docs/ARCHITECTURE.md`: region,
-//! pointers, counts and values are 64-bit words, source locations (`loc`) are
-//! 32-bit. Every one is a SystemV (platform default) import; the JIT resolves
-//! it from `RUNTIME_SYMBOLS`, the linker from the runtime staticlib.
-//! Primitives' signatures derive from their `PrimDesc::arity`.
+//! The signatures are not written here: they derive from the runtime's one
+//! table of support routines (`omni_runtime::abi::RT_FNS`: symbol, address,
+//! parameter and result types; regions, pointers, counts and values are
+//! 64-bit words, source locations 32-bit) and, for primitives, from
+//! `PrimDesc::arity`. Every one is a SystemV (platform default) import; the
+//! JIT resolves it from `omni_runtime::abi::runtime_symbols()`, the linker
+//! from the runtime staticlib.
 
 use super::{CodegenError, Result};
 use cranelift_codegen::ir::{types, AbiParam, Signature, Type};
 use cranelift_module::Module;
+use omni_runtime::abi::{AbiType, RtFn};
 use omni_runtime::prims::{PrimArity, PrimDesc};
 
 const W: Type = types::I64;
@@ -72,65 +75,57 @@ impl RuntimeFn {
         }
     }
 
-    /// Parameter and result types of the C function.
-    fn types(self) -> (&'static [Type], &'static [Type]) {
-        match self {
-            // (region, car, cdr) -> pair
-            RuntimeFn::AllocCons => (&[W, W, W], &[W]),
-            // (region, value) -> box
-            RuntimeFn::AllocBox => (&[W, W], &[W]),
-            // (region, code, apply, info, name) -> closure
-            RuntimeFn::AllocClosure => (&[W, W, W, W, W], &[W]),
-            // (region, argc, argv) -> array
-            RuntimeFn::AllocArray => (&[W, W, W], &[W]),
-            // (region, argc, argv, loc) -> dict
-            RuntimeFn::AllocDict => (&[W, W, W, LOC], &[W]),
-            // (region, f64 bits) -> float
-            RuntimeFn::MakeFloat => (&[W, W], &[W]),
-            // (region, ptr, len) -> string
-            RuntimeFn::MakeString => (&[W, W, W], &[W]),
-            // (ptr, len) -> symbol
-            RuntimeFn::Intern => (&[W, W], &[W]),
-            // (region, argc, argv) -> list
-            RuntimeFn::ListFromArgv => (&[W, W, W], &[W]),
-            // (closure, list, out, loc): checks the count, writes the args to out
-            RuntimeFn::ApplyUnpack => (&[W, W, W, LOC], &[]),
-            // (prim fn pointer, region, list, loc) -> value
-            RuntimeFn::CallVariadicList => (&[W, W, W, LOC], &[W]),
-            // (value, loc) -> never returns
-            RuntimeFn::ErrNotFn => (&[W, LOC], &[]),
-            // (value) -> the object it stands for (forwarding resolved)
-            RuntimeFn::Resolve => (&[W], &[W]),
-            // (name symbol, loc) -> never returns
-            RuntimeFn::ErrUnbound => (&[W, LOC], &[]),
-            // (loc) -> never returns
-            RuntimeFn::StackOverflow => (&[LOC], &[]),
-            // () -> region
-            RuntimeFn::GlobalRegion => (&[], &[W]),
-            // (ptr, len)
-            RuntimeFn::SetLocs => (&[W, W], &[]),
-            // (argc, argv, entry) -> exit status
-            RuntimeFn::Main => (&[LOC, W, W], &[LOC]),
-            // (site: the creating function's location) -> region
-            RuntimeFn::RegionCreate => (&[LOC], &[W]),
-            // (region)
-            RuntimeFn::RegionExit => (&[W], &[]),
-            // (container, value) -> value to store
-            RuntimeFn::StoreBarrier => (&[W, W], &[W]),
-            // (value) -> value to store into a global
-            RuntimeFn::GlobalStore => (&[W], &[W]),
-            // (address of the generated apply trampoline)
-            RuntimeFn::SetApplyTrampoline => (&[W], &[]),
-        }
+    /// Every routine (for the test that each is in the runtime's table).
+    #[cfg(test)]
+    pub const ALL: &'static [RuntimeFn] = &[
+        RuntimeFn::AllocCons,
+        RuntimeFn::AllocBox,
+        RuntimeFn::AllocClosure,
+        RuntimeFn::AllocArray,
+        RuntimeFn::AllocDict,
+        RuntimeFn::MakeFloat,
+        RuntimeFn::MakeString,
+        RuntimeFn::Intern,
+        RuntimeFn::ListFromArgv,
+        RuntimeFn::ApplyUnpack,
+        RuntimeFn::CallVariadicList,
+        RuntimeFn::ErrNotFn,
+        RuntimeFn::Resolve,
+        RuntimeFn::ErrUnbound,
+        RuntimeFn::StackOverflow,
+        RuntimeFn::GlobalRegion,
+        RuntimeFn::SetLocs,
+        RuntimeFn::Main,
+        RuntimeFn::RegionCreate,
+        RuntimeFn::RegionExit,
+        RuntimeFn::StoreBarrier,
+        RuntimeFn::GlobalStore,
+        RuntimeFn::SetApplyTrampoline,
+    ];
+
+    /// The runtime's description of the routine (`omni_runtime::abi::RT_FNS`:
+    /// symbol, address and C signature in one place).
+    fn desc(self) -> &'static RtFn {
+        omni_runtime::abi::rt_fn(self.symbol()).unwrap_or_else(|| {
+            panic!(
+                "runtime routine `{}` is not in omni_runtime::abi::RT_FNS",
+                self.symbol()
+            )
+        })
     }
 
     /// The signature in the module's default (C) calling convention.
     pub fn signature<M: Module + ?Sized>(self, module: &M) -> Signature {
-        let (params, returns) = self.types();
+        let clif = |t: &AbiType| {
+            AbiParam::new(match t {
+                AbiType::Word => W,
+                AbiType::Loc => LOC,
+            })
+        };
+        let d = self.desc();
         let mut sig = module.make_signature();
-        sig.params.extend(params.iter().map(|t| AbiParam::new(*t)));
-        sig.returns
-            .extend(returns.iter().map(|t| AbiParam::new(*t)));
+        sig.params.extend(d.params.iter().map(clif));
+        sig.returns.extend(d.returns.iter().map(clif));
         sig
     }
 }
@@ -170,4 +165,20 @@ pub fn prim_signature<M: Module + ?Sized>(module: &M, desc: &PrimDesc) -> Signat
     sig.params.push(AbiParam::new(LOC));
     sig.returns.push(AbiParam::new(W));
     sig
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every routine the code generator imports is in the runtime's table,
+    /// so its signature is derived, never written twice.
+    #[test]
+    fn every_routine_is_in_the_runtime_table() {
+        for f in RuntimeFn::ALL {
+            let d = f.desc();
+            assert_eq!(d.symbol, f.symbol());
+            assert_ne!(d.addr, 0, "{}", d.symbol);
+        }
+    }
 }
