@@ -314,27 +314,62 @@ impl<M: Module> FnTx<'_, '_, '_, M> {
                     .load(W, MemFlagsData::trusted(), self.env, offset))
             }
             Op::BoxGet(cell) => {
+                // A cell is always a box; a forwarded one (moved by a store
+                // repair) takes the cold path through `unbox`, which resolves.
                 let cell = self.atom(cell)?;
-                let cell = self.resolved(cell, ObjKind::Box)?;
-                Ok(self
+                let fast = self.b.create_block();
+                let slow = self.b.create_block();
+                let join = self.b.create_block();
+                let result = self.b.append_block_param(join, W);
+                self.b.set_cold_block(slow);
+                self.branch_if_kind(cell, ObjKind::Box, fast, slow);
+                self.b.seal_block(fast);
+                self.b.seal_block(slow);
+                self.b.switch_to_block(fast);
+                let v = self
                     .b
                     .ins()
-                    .load(W, MemFlagsData::trusted(), cell, BOX_VALUE))
+                    .load(W, MemFlagsData::trusted(), cell, BOX_VALUE);
+                self.b.ins().jump(join, &[v.into()]);
+                self.b.switch_to_block(slow);
+                let desc = runtime::prim("unbox")?;
+                let v = self.call_prim(desc, self.region, &[cell], loc)?;
+                self.b.ins().jump(join, &[v.into()]);
+                self.b.seal_block(join);
+                self.b.switch_to_block(join);
+                Ok(result)
             }
             Op::BoxSet {
                 cell,
                 value,
                 barrier,
             } => {
+                // A forwarded cell takes the cold path through `set-box!`,
+                // which resolves it and stores through the store helper.
                 let cell = self.atom(cell)?;
-                let cell = self.resolved(cell, ObjKind::Box)?;
-                let mut v = self.atom(value)?;
+                let value = self.atom(value)?;
+                let fast = self.b.create_block();
+                let slow = self.b.create_block();
+                let join = self.b.create_block();
+                self.b.set_cold_block(slow);
+                self.branch_if_kind(cell, ObjKind::Box, fast, slow);
+                self.b.seal_block(fast);
+                self.b.seal_block(slow);
+                self.b.switch_to_block(fast);
+                let mut v = value;
                 if *barrier {
                     v = self.call_rt1(RuntimeFn::StoreBarrier, &[cell, v])?;
                 }
                 self.b
                     .ins()
                     .store(MemFlagsData::trusted(), v, cell, BOX_VALUE);
+                self.b.ins().jump(join, &[]);
+                self.b.switch_to_block(slow);
+                let desc = runtime::prim("set-box!")?;
+                self.call_prim(desc, self.region, &[cell, value], loc)?;
+                self.b.ins().jump(join, &[]);
+                self.b.seal_block(join);
+                self.b.switch_to_block(join);
                 Ok(self.word(NOTHING))
             }
             Op::ClosureInit {
@@ -434,19 +469,30 @@ impl<M: Module> FnTx<'_, '_, '_, M> {
             InlineOp::IsPair => {
                 let yes = self.b.create_block();
                 let no = self.b.create_block();
+                let forwarded = self.b.create_block();
                 let join = self.b.create_block();
-                self.b.append_block_param(yes, W);
-                self.b.append_block_param(no, W);
+                self.b.set_cold_block(forwarded);
                 let result = self.b.append_block_param(join, W);
-                self.branch_on_kind(a, ObjKind::Pair, yes, no)?;
+                self.branch_if_kind(a, ObjKind::Pair, yes, no);
                 self.b.seal_block(yes);
                 self.b.seal_block(no);
                 self.b.switch_to_block(yes);
                 let t = self.word(TRUE);
                 self.b.ins().jump(join, &[t.into()]);
+                // Not a pair, unless it is a forwarded original: `pair?`
+                // (cold) resolves it.
                 self.b.switch_to_block(no);
+                let not_pair = self.b.create_block();
+                self.branch_if_kind(a, ObjKind::Forwarded, forwarded, not_pair);
+                self.b.seal_block(not_pair);
+                self.b.switch_to_block(not_pair);
                 let f = self.word(FALSE);
                 self.b.ins().jump(join, &[f.into()]);
+                self.b.seal_block(forwarded);
+                self.b.switch_to_block(forwarded);
+                let desc = runtime::prim("pair?")?;
+                let v = self.call_prim(desc, self.region, &[a], loc)?;
+                self.b.ins().jump(join, &[v.into()]);
                 self.b.seal_block(join);
                 self.b.switch_to_block(join);
                 Ok(result)
@@ -544,16 +590,16 @@ impl<M: Module> FnTx<'_, '_, '_, M> {
         let join = self.b.create_block();
         let result = self.b.append_block_param(join, W);
         self.b.set_cold_block(slow);
-        let pair = self.b.append_block_param(fast, W);
-        let other = self.b.append_block_param(slow, W);
-        self.branch_on_kind(a, ObjKind::Pair, fast, slow)?;
+        // Anything but a pair, a forwarded original included, takes the slow
+        // path: the primitive resolves it, or raises the type error.
+        self.branch_if_kind(a, ObjKind::Pair, fast, slow);
         self.b.seal_block(fast);
         self.b.seal_block(slow);
         self.b.switch_to_block(fast);
-        let field = self.b.ins().load(W, MemFlagsData::trusted(), pair, offset);
+        let field = self.b.ins().load(W, MemFlagsData::trusted(), a, offset);
         self.b.ins().jump(join, &[field.into()]);
         self.b.switch_to_block(slow);
-        let v = self.slow_path(op, &[other], loc)?;
+        let v = self.slow_path(op, &[a], loc)?;
         self.b.ins().jump(join, &[v.into()]);
         self.b.seal_block(join);
         self.b.switch_to_block(join);
@@ -568,6 +614,24 @@ impl<M: Module> FnTx<'_, '_, '_, M> {
             .ok_or_else(|| CodegenError::new(format!("{op:?} has no slow path")))?;
         let desc = runtime::prim(name)?;
         self.call_prim(desc, self.region, args, loc)
+    }
+
+    /// Jump to `yes` if `v` is a heap object of `kind`, else to `no` (a
+    /// forwarded original goes to `no` too: the slow paths behind `no` are
+    /// primitives, which resolve it). The header is only loaded after the
+    /// pointer test (the current block ends here; neither target is sealed).
+    fn branch_if_kind(&mut self, v: Value, kind: ObjKind, yes: Block, no: Block) {
+        let low = self.b.ins().band_imm_s(v, TAG_MASK as i64);
+        let aligned = self.b.ins().icmp_imm_s(IntCC::Equal, low, 0);
+        let nonzero = self.b.ins().icmp_imm_s(IntCC::NotEqual, v, 0);
+        let is_ptr = self.b.ins().band(aligned, nonzero);
+        let check_kind = self.b.create_block();
+        self.b.ins().brif(is_ptr, check_kind, &[], no, &[]);
+        self.b.seal_block(check_kind);
+        self.b.switch_to_block(check_kind);
+        let k = self.kind_of(v);
+        let matches = self.b.ins().icmp_imm_s(IntCC::Equal, k, kind as i64);
+        self.b.ins().brif(matches, yes, &[], no, &[]);
     }
 
     /// Jump to `yes(v')` if `v` is a heap object of `kind`, else to `no(v')`
@@ -616,27 +680,6 @@ impl<M: Module> FnTx<'_, '_, '_, M> {
     fn kind_of(&mut self, v: Value) -> Value {
         let header = self.b.ins().load(W, MemFlagsData::trusted(), v, 0);
         self.b.ins().band_imm_s(header, KIND_MASK as i64)
-    }
-
-    /// `v`, an object that is always of `kind` (a box cell), or the object a
-    /// forwarded `v` stands for.
-    fn resolved(&mut self, v: Value, kind: ObjKind) -> Result<Value> {
-        let yes = self.b.create_block();
-        let no = self.b.create_block();
-        let join = self.b.create_block();
-        let a = self.b.append_block_param(yes, W);
-        let b = self.b.append_block_param(no, W);
-        let result = self.b.append_block_param(join, W);
-        self.branch_on_kind(v, kind, yes, no)?;
-        self.b.seal_block(yes);
-        self.b.seal_block(no);
-        self.b.switch_to_block(yes);
-        self.b.ins().jump(join, &[a.into()]);
-        self.b.switch_to_block(no);
-        self.b.ins().jump(join, &[b.into()]);
-        self.b.seal_block(join);
-        self.b.switch_to_block(join);
-        Ok(result)
     }
 
     /// `eq?`: the same word, or two objects that stand for the same one

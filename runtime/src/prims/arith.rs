@@ -326,6 +326,17 @@ pub fn extremum(prim: &str, want: Ordering, args: &[Value]) -> R {
     let Some((&first, rest)) = args.split_first() else {
         return Err(arg_count(prim, "at least 1", 0));
     };
+    // Fast path: all fixnums (tagged words compare like their values).
+    if args.iter().all(|&v| is_int(v)) {
+        let pick = |a: Value, b: Value| {
+            if (b as i64).cmp(&(a as i64)) == want {
+                b
+            } else {
+                a
+            }
+        };
+        return Ok(rest.iter().fold(first, |best, &v| pick(best, v)));
+    }
     let is_nan = |n: Num| matches!(n, Num::F(f) if f.is_nan());
     let mut best = first;
     let mut best_n = num(prim, first)?;
