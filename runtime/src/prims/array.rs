@@ -28,6 +28,7 @@ pub fn checked_index(prim: &str, a: Value, i: Value) -> Result<usize, String> {
     Ok(n as usize)
 }
 
+#[inline(always)]
 pub fn array_ref(a: Value, i: Value) -> R {
     let a = array_arg("array-ref", a)?;
     let k = checked_index("array-ref", a, i)?;
@@ -35,6 +36,7 @@ pub fn array_ref(a: Value, i: Value) -> R {
     Ok(unsafe { array_get(a, k) })
 }
 
+#[inline(always)]
 pub fn array_set_prim(a: Value, i: Value, x: Value) -> R {
     let a = array_arg("array-set!", a)?;
     let k = checked_index("array-set!", a, i)?;
@@ -81,6 +83,7 @@ fn filled_array(r: *mut Region, n: usize, fill: Value) -> Value {
     }
 }
 
+#[inline(always)]
 pub fn array_length(a: Value) -> R {
     let a = array_arg("array-length", a)?;
     // SAFETY: checked to be an array.
@@ -104,9 +107,9 @@ pub fn pop(a: Value) -> R {
 
 prim_variadic!(omni_prim_array => |r: *mut Region, args: &[Value]| -> R { Ok(new_array(r, args)) });
 prim_variadic!(omni_prim_make_array => make_array);
-prim_fixed!(omni_prim_array_ref(a, i) => |_, a, i| array_ref(a, i));
-prim_fixed!(omni_prim_array_set(a, i, x) => |_, a, i, x| array_set_prim(a, i, x));
-prim_fixed!(omni_prim_array_length(a) => |_, a| array_length(a));
+prim_fixed!(checked omni_prim_array_ref(a, i) => |_, a, i| array_ref(a, i));
+prim_fixed!(checked omni_prim_array_set(a, i, x) => |_, a, i, x| array_set_prim(a, i, x));
+prim_fixed!(checked omni_prim_array_length(a) => |_, a| array_length(a));
 prim_fixed!(omni_prim_push(a, x) => |_, a, x| push(a, x));
 prim_fixed!(omni_prim_pop(a) => |_, a| pop(a));
 

@@ -168,6 +168,37 @@ fn ctrr_facts(name: &str) -> (PrimResult, PrimEffect) {
 /// Define an exported fixed-arity primitive from a body
 /// `fn(region, a1..an) -> R`.
 macro_rules! prim_fixed {
+    // `checked`: the body type-checks every object argument and fails on any
+    // other kind (a forwarded original included) before it changes anything,
+    // so it runs on the raw arguments and only a failure with a forwarded
+    // argument is retried on resolved ones: the hot accessors pay nothing.
+    (checked $sym:ident($($a:ident),*) => $body:expr) => {
+        /// Exported primitive (fixed arity); raises its error message.
+        ///
+        /// # Safety
+        /// `region` must be a live region usable by the calling thread and
+        /// the arguments valid values.
+        #[no_mangle]
+        pub unsafe extern "C" fn $sym(region: *mut $crate::region::Region, $($a: $crate::base::value::Value,)* loc: u32) -> $crate::base::value::Value {
+            /// The cold path: retry on resolved arguments, or raise.
+            #[cold]
+            #[inline(never)]
+            fn retry(region: *mut $crate::region::Region, $($a: $crate::base::value::Value,)* loc: u32, msg: String) -> $crate::base::value::Value {
+                if false $(|| $crate::heap::object::is_forwarded($a))* {
+                    match $body(region, $($crate::heap::object::resolve($a)),*) {
+                        Ok(v) => v,
+                        Err(msg) => $crate::base::raise::raise(msg, loc),
+                    }
+                } else {
+                    $crate::base::raise::raise(msg, loc)
+                }
+            }
+            match $body(region, $($a),*) {
+                Ok(v) => v,
+                Err(msg) => retry(region, $($a,)* loc, msg),
+            }
+        }
+    };
     ($sym:ident($($a:ident),*) => $body:expr) => {
         /// Exported primitive (fixed arity); raises its error message.
         ///
