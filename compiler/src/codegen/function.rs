@@ -317,27 +317,8 @@ impl<M: Module> FnTx<'_, '_, '_, M> {
                 // A cell is always a box; a forwarded one (moved by a store
                 // repair) takes the cold path through `unbox`, which resolves.
                 let cell = self.atom(cell)?;
-                let fast = self.b.create_block();
-                let slow = self.b.create_block();
-                let join = self.b.create_block();
-                let result = self.b.append_block_param(join, W);
-                self.b.set_cold_block(slow);
-                self.branch_if_kind(cell, ObjKind::Box, fast, slow);
-                self.b.seal_block(fast);
-                self.b.seal_block(slow);
-                self.b.switch_to_block(fast);
-                let v = self
-                    .b
-                    .ins()
-                    .load(W, MemFlagsData::trusted(), cell, BOX_VALUE);
-                self.b.ins().jump(join, &[v.into()]);
-                self.b.switch_to_block(slow);
-                let desc = runtime::prim("unbox")?;
-                let v = self.call_prim(desc, self.region, &[cell], loc)?;
-                self.b.ins().jump(join, &[v.into()]);
-                self.b.seal_block(join);
-                self.b.switch_to_block(join);
-                Ok(result)
+                let unbox = runtime::prim("unbox")?;
+                self.field_or_prim(cell, ObjKind::Box, BOX_VALUE, unbox, loc)
             }
             Op::BoxSet {
                 cell,
@@ -585,22 +566,35 @@ impl<M: Module> FnTx<'_, '_, '_, M> {
         } else {
             PAIR_CDR
         };
+        let prim = slow_prim(op)?;
+        self.field_or_prim(a, ObjKind::Pair, offset, prim, loc)
+    }
+
+    /// The word at `offset` of `v` when `v` is an object of `kind`; anything
+    /// else, a forwarded original included, goes to `prim` on a cold path,
+    /// which resolves it or raises the type error.
+    fn field_or_prim(
+        &mut self,
+        v: Value,
+        kind: ObjKind,
+        offset: i32,
+        prim: &'static omni_runtime::prims::PrimDesc,
+        loc: LocId,
+    ) -> Result<Value> {
         let fast = self.b.create_block();
         let slow = self.b.create_block();
         let join = self.b.create_block();
         let result = self.b.append_block_param(join, W);
         self.b.set_cold_block(slow);
-        // Anything but a pair, a forwarded original included, takes the slow
-        // path: the primitive resolves it, or raises the type error.
-        self.branch_if_kind(a, ObjKind::Pair, fast, slow);
+        self.branch_if_kind(v, kind, fast, slow);
         self.b.seal_block(fast);
         self.b.seal_block(slow);
         self.b.switch_to_block(fast);
-        let field = self.b.ins().load(W, MemFlagsData::trusted(), a, offset);
+        let field = self.b.ins().load(W, MemFlagsData::trusted(), v, offset);
         self.b.ins().jump(join, &[field.into()]);
         self.b.switch_to_block(slow);
-        let v = self.slow_path(op, &[a], loc)?;
-        self.b.ins().jump(join, &[v.into()]);
+        let r = self.call_prim(prim, self.region, &[v], loc)?;
+        self.b.ins().jump(join, &[r.into()]);
         self.b.seal_block(join);
         self.b.switch_to_block(join);
         Ok(result)
@@ -609,10 +603,7 @@ impl<M: Module> FnTx<'_, '_, '_, M> {
     /// Call the primitive behind an inline op (with the region parameter: a
     /// float result is the only allocation and belongs to the caller's result).
     fn slow_path(&mut self, op: InlineOp, args: &[Value], loc: LocId) -> Result<Value> {
-        let name = op
-            .slow_path()
-            .ok_or_else(|| CodegenError::new(format!("{op:?} has no slow path")))?;
-        let desc = runtime::prim(name)?;
+        let desc = slow_prim(op)?;
         self.call_prim(desc, self.region, args, loc)
     }
 
@@ -1226,4 +1217,12 @@ fn block_uses_global_region(prog: &ir::Program, block: &ir::Block) -> bool {
             }
             _ => false,
         }
+}
+
+/// The primitive behind an inline op's slow path.
+fn slow_prim(op: InlineOp) -> Result<&'static omni_runtime::prims::PrimDesc> {
+    let name = op
+        .slow_path()
+        .ok_or_else(|| CodegenError::new(format!("{op:?} has no slow path")))?;
+    runtime::prim(name)
 }
