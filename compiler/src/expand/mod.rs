@@ -535,21 +535,27 @@ pub fn datum_to_string(d: &Datum) -> String {
     d.to_string()
 }
 
+/// Read and expand `src` after the real prelude (for the unit tests of this
+/// and later stages); also returns the source map.
+#[cfg(test)]
+pub(crate) fn expand_with_prelude(src: &str) -> (crate::syntax::SourceMap, Result<Program>) {
+    let mut sm = crate::syntax::SourceMap::default();
+    let pf = sm.add(
+        "std/prelude.omni",
+        include_str!("../../../std/prelude.omni"),
+    );
+    let f = sm.add("t.omni", src);
+    let prelude = crate::syntax::read_program(sm.source(pf), pf).expect("prelude reads");
+    let prog = crate::syntax::read_program(sm.source(f), f).expect("program reads");
+    let expanded = expand_program(prelude, prog);
+    (sm, expanded)
+}
+
 #[cfg(test)]
 mod tests {
-    use crate::syntax::SourceMap;
-
     /// Expand `src` after the real prelude.
     fn expand(src: &str) -> super::Result<super::Program> {
-        let mut sm = SourceMap::default();
-        let pf = sm.add(
-            "std/prelude.omni",
-            include_str!("../../../std/prelude.omni"),
-        );
-        let f = sm.add("t.omni", src);
-        let prelude = crate::syntax::read_program(sm.source(pf), pf).expect("prelude reads");
-        let prog = crate::syntax::read_program(sm.source(f), f).expect("program reads");
-        super::expand_program(prelude, prog)
+        super::expand_with_prelude(src).1
     }
 
     #[test]

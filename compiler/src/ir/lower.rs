@@ -1131,19 +1131,10 @@ fn quoted(d: &Datum) -> QuotedDatum {
 
 #[cfg(test)]
 mod tests {
-    use crate::syntax::SourceMap;
-
     /// Read, expand and lower `src` with the real prelude; the IR text.
     pub(crate) fn lower_text(src: &str) -> String {
-        let mut sm = SourceMap::default();
-        let pf = sm.add(
-            "std/prelude.omni",
-            include_str!("../../../std/prelude.omni"),
-        );
-        let f = sm.add("t.omni", src);
-        let prelude = crate::syntax::read_program(sm.source(pf), pf).expect("prelude reads");
-        let prog = crate::syntax::read_program(sm.source(f), f).expect("program reads");
-        let ast = crate::expand::expand_program(prelude, prog).expect("expands");
+        let (sm, ast) = crate::expand::expand_with_prelude(src);
+        let ast = ast.expect("expands");
         let ir = super::lower_program(&ast, &sm);
         ir.to_string()
     }
