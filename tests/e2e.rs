@@ -875,3 +875,146 @@ fn uncaught_errors_in_several_threads_report_once() {
         );
     }
 }
+
+// ------------------------------------------------------------ bounded memory
+
+/// Long-lived state in bounded memory (LANGUAGE.md §6): each
+/// `tests/churn/NAME.omni` program takes its iteration count as its first
+/// argument and starts with a header line
+/// `;; churn: n=N live=BYTES` (BYTES: the live data at the end, by hand).
+/// Built once, it runs at N and 10·N with `OMNI_STATS=1`; at 10·N its peak
+/// RSS is within 1.25× of the peak at N, `bytes_peak_live` within 4× of
+/// BYTES (at least 64 KiB: a region's first chunks), peak RSS within
+/// 1.5 × `bytes_peak_live` + 8 MiB, and `renewed_bytes` at most twice
+/// `bytes_allocated`. Both runs print the same first line (the program's
+/// check of its own result).
+fn run_churn(name: &str) {
+    let src = churn_dir().join(format!("{name}.omni"));
+    let text = std::fs::read_to_string(&src).unwrap();
+    let header = text
+        .lines()
+        .next()
+        .and_then(|l| l.strip_prefix(";; churn:"))
+        .unwrap_or_else(|| panic!("{name}: first line must be `;; churn: n=N live=BYTES`"));
+    let field = |key: &str| -> u64 {
+        header
+            .split_whitespace()
+            .find_map(|kv| kv.strip_prefix(&format!("{key}=")))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or_else(|| panic!("{name}: header lacks {key}="))
+    };
+    let (n, live) = (field("n"), field("live"));
+    let tmp = tempfile::tempdir().unwrap();
+    let exe = tmp.path().join(name);
+    build_source(&src, &exe);
+    let run = |count: u64| -> (String, String) {
+        let out = Command::new(&exe)
+            .arg(count.to_string())
+            .env("OMNI_STATS", "1")
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+        assert!(
+            out.status.success(),
+            "{name} {count}: exit {:?}\n{stderr}",
+            out.status
+        );
+        (String::from_utf8_lossy(&out.stdout).to_string(), stderr)
+    };
+    let (out_small, small) = run(n);
+    let (out_large, large) = run(10 * n);
+    let get = |stderr: &str, key: &str| {
+        stat(stderr, key).unwrap_or_else(|| panic!("{name}: no {key} in\n{stderr}"))
+    };
+    let figures = |s: &str| {
+        format!(
+            "peak_rss_kb={} bytes_peak_live={} bytes_allocated={} renewals={} renewed_bytes={}",
+            get(s, "peak_rss_kb"),
+            get(s, "bytes_peak_live"),
+            get(s, "bytes_allocated"),
+            get(s, "renewals"),
+            get(s, "renewed_bytes")
+        )
+    };
+    let report = format!(
+        "{name}: n={n}: {}\n{name}: n={}: {}",
+        figures(&small),
+        10 * n,
+        figures(&large)
+    );
+    eprintln!("{report}");
+    assert_eq!(
+        out_small.lines().next(),
+        out_large.lines().next(),
+        "{name}: the program's own check differs between N and 10N"
+    );
+    let (rss_n, rss_10n) = (get(&small, "peak_rss_kb"), get(&large, "peak_rss_kb"));
+    assert!(
+        rss_10n * 4 <= rss_n * 5,
+        "peak RSS grew more than 1.25× from N to 10N\n{report}"
+    );
+    for s in [&small, &large] {
+        let peak_live = get(s, "bytes_peak_live");
+        assert!(
+            peak_live <= 4 * live.max(64 * 1024),
+            "bytes_peak_live {peak_live} above 4× the live data ({live} B)\n{report}"
+        );
+        let rss = get(s, "peak_rss_kb") * 1024;
+        assert!(
+            rss * 2 <= 3 * peak_live + 16 * 1024 * 1024,
+            "peak RSS {rss} above 1.5 × bytes_peak_live + 8 MiB\n{report}"
+        );
+        assert!(
+            get(s, "renewed_bytes") <= 2 * get(s, "bytes_allocated"),
+            "renewed_bytes above twice bytes_allocated\n{report}"
+        );
+    }
+}
+
+fn churn_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/churn")
+}
+
+macro_rules! churn {
+    ($($name:ident),* $(,)?) => {
+        $(
+            #[test]
+            fn $name() {
+                run_churn(&stringify!($name).replace('_', "-"));
+            }
+        )*
+        const CHURN: &[&str] = &[$(stringify!($name)),*];
+    };
+}
+
+mod churn {
+    use super::run_churn;
+    churn!(
+        // one row per tests/churn/NAME.omni (NAME with `-` as `_`)
+        rbtree_loop,
+        global_tree,
+        global_dict,
+        thread_chan,
+        walk,
+    );
+
+    /// Every churn program is listed above.
+    #[test]
+    fn every_churn_program_is_listed() {
+        for entry in std::fs::read_dir(super::churn_dir()).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().and_then(|e| e.to_str()) == Some("omni") {
+                let stem = path
+                    .file_stem()
+                    .unwrap()
+                    .to_str()
+                    .unwrap()
+                    .replace('-', "_");
+                assert!(
+                    CHURN.contains(&stem.as_str()),
+                    "tests/churn/{stem}.omni is not listed in churn!()"
+                );
+            }
+        }
+    }
+}

@@ -31,9 +31,14 @@ pub enum Counter {
     Tethers,
     ExternalRetains,
     ExternalReleases,
+    /// Renewals of a long-lived region (a loop's carry region): its live
+    /// graph copied into a fresh region and the old one released.
+    Renewals,
+    /// Bytes copied by renewals.
+    RenewedBytes,
 }
 
-const NUM_COUNTERS: usize = 14;
+const NUM_COUNTERS: usize = 16;
 
 const COUNTER_NAMES: [&str; NUM_COUNTERS] = [
     "regions_created",
@@ -50,6 +55,8 @@ const COUNTER_NAMES: [&str; NUM_COUNTERS] = [
     "tethers",
     "external_retains",
     "external_releases",
+    "renewals",
+    "renewed_bytes",
 ];
 
 /// A gauge with a high-water mark.
@@ -76,6 +83,8 @@ macro_rules! globals_init {
     () => {
         Globals {
             counters: [
+                StatCounter::new(0),
+                StatCounter::new(0),
                 StatCounter::new(0),
                 StatCounter::new(0),
                 StatCounter::new(0),
