@@ -62,6 +62,9 @@ pub static RT_FNS: LazyLock<Vec<RtFn>> = LazyLock::new(|| {
         rt_fn!(region_abi::omni_region_retain, [Word] -> []),
         rt_fn!(region_abi::omni_region_release, [Word] -> []),
         rt_fn!(region_abi::omni_rt_global_region, [] -> [Word]),
+        // (result region, carry state, words): a loop's back edge and exit
+        rt_fn!(region_abi::omni_carry_renew, [Word, Word, Word] -> []),
+        rt_fn!(region_abi::omni_carry_end, [Word, Word, Word] -> []),
         // (ptr, len) of the location table
         rt_fn!(raise::omni_rt_set_locs, [Word, Word] -> []),
         // (argc, argv, entry) -> exit status

@@ -15,13 +15,16 @@ use super::{code_value_params, tail_signature, CodegenError, ModuleCx, Result};
 use crate::ir::{self, Alloc, AllocSiteId, Atom, Callee, InlineOp, LocId, Op, RegionRef, Tail};
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{
-    types, Block, FuncRef, Function, GlobalValue, InstBuilder, MemFlagsData, SigRef, StackSlotData,
-    StackSlotKind, TrapCode, Value,
+    types, Block, FuncRef, Function, GlobalValue, InstBuilder, MemFlagsData, SigRef, StackSlot,
+    StackSlotData, StackSlotKind, TrapCode, Value,
 };
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Variable};
 use cranelift_module::{DataId, FuncId, Module};
 use omni_runtime::prims::PrimArity;
-use omni_runtime::region::{REGION_BUMP, REGION_CURRENT_CHUNK, REGION_LIMIT};
+use omni_runtime::region::{
+    REGION_BUMP, REGION_CURRENT_CHUNK, REGION_CURRENT_START, REGION_LIMIT, REGION_RETIRED_BYTES,
+};
+use omni_runtime::rt::region_abi::CARRY_START_BYTES;
 use omni_runtime::value::{
     closure_info, ObjKind, BOX_VALUE, CLOSURE_APPLY, CLOSURE_CODE, CLOSURE_FREE, CLOSURE_INFO,
     CLOSURE_NAME, FALSE, HEADER_CHUNK_SHIFT, KIND_MASK, NIL, NOTHING, PAIR_CAR, PAIR_CDR,
@@ -379,6 +382,38 @@ impl<M: Module> FnTx<'_, '_, '_, M> {
                 let v = self.atom(value)?;
                 self.check_bound(v, name, loc)?;
                 Ok(v)
+            }
+            Op::CarryStart { carry } => {
+                let c = self.var(*carry)?;
+                self.b.def_var(c, self.region);
+                let bytes = self.region_bytes(self.region);
+                Ok(self.b.ins().iadd_imm_s(bytes, CARRY_START_BYTES as i64))
+            }
+            Op::CarryRenew {
+                carry,
+                limit,
+                roots,
+            } => {
+                let (cv, lv) = (self.var(*carry)?, self.var(*limit)?);
+                let (c, l) = (self.b.use_var(cv), self.b.use_var(lv));
+                let bytes = self.region_bytes(c);
+                let full = self
+                    .b
+                    .ins()
+                    .icmp(IntCC::UnsignedGreaterThanOrEqual, bytes, l);
+                let mut state = vec![*carry, *limit];
+                state.extend(roots.iter().copied());
+                self.carry_call(full, RuntimeFn::CarryRenew, &state)?;
+                Ok(self.word(NOTHING))
+            }
+            Op::CarryEnd { carry, roots } => {
+                let cv = self.var(*carry)?;
+                let c = self.b.use_var(cv);
+                let own = self.b.ins().icmp(IntCC::NotEqual, c, self.region);
+                let mut state = vec![*carry, *carry];
+                state.extend(roots.iter().copied());
+                self.carry_call(own, RuntimeFn::CarryEnd, &state)?;
+                Ok(self.word(NOTHING))
             }
         }
     }
@@ -1129,6 +1164,12 @@ impl<M: Module> FnTx<'_, '_, '_, M> {
 
     /// Store `values` into a fresh stack slot; returns (count, address).
     fn spill(&mut self, values: &[Value]) -> (Value, Value) {
+        let (_, argc, argv) = self.spill_slot(values);
+        (argc, argv)
+    }
+
+    /// `spill`, also giving the stack slot (to read the words back).
+    fn spill_slot(&mut self, values: &[Value]) -> (StackSlot, Value, Value) {
         let slot = self.b.create_sized_stack_slot(StackSlotData::new(
             StackSlotKind::ExplicitSlot,
             (8 * values.len().max(1)) as u32,
@@ -1139,7 +1180,47 @@ impl<M: Module> FnTx<'_, '_, '_, M> {
         }
         let argc = self.word(values.len() as u64);
         let argv = self.b.ins().stack_addr(W, slot, 0);
-        (argc, argv)
+        (slot, argc, argv)
+    }
+
+    /// The bytes allocated in `region` (`region_bytes`, inline):
+    /// `retired_bytes + bump - current_start`.
+    fn region_bytes(&mut self, region: Value) -> Value {
+        let flags = MemFlagsData::trusted();
+        let retired = self.b.ins().load(W, flags, region, REGION_RETIRED_BYTES);
+        let bump = self.b.ins().load(W, flags, region, REGION_BUMP);
+        let start = self.b.ins().load(W, flags, region, REGION_CURRENT_START);
+        let used = self.b.ins().isub(bump, start);
+        self.b.ins().iadd(retired, used)
+    }
+
+    /// When `cond` holds, call the carry routine `rt` on the loop's carry
+    /// state (`vars`: carry region, limit, roots) in a cold block, and take
+    /// every variable of the state back from it (the routine may move them).
+    fn carry_call(&mut self, cond: Value, rt: RuntimeFn, vars: &[ir::VarId]) -> Result<()> {
+        let call = self.b.create_block();
+        let join = self.b.create_block();
+        self.b.set_cold_block(call);
+        self.b.ins().brif(cond, call, &[], join, &[]);
+        self.b.seal_block(call);
+        self.b.switch_to_block(call);
+        let mut values = Vec::with_capacity(vars.len());
+        for v in vars {
+            let var = self.var(*v)?;
+            values.push(self.b.use_var(var));
+        }
+        let (slot, argc, argv) = self.spill_slot(&values);
+        let region = self.region;
+        self.call_rt(rt, &[region, argv, argc])?;
+        for (i, v) in vars.iter().enumerate() {
+            let var = self.var(*v)?;
+            let w = self.b.ins().stack_load(W, W, slot, (8 * i) as i32);
+            self.b.def_var(var, w);
+        }
+        self.b.ins().jump(join, &[]);
+        self.b.seal_block(join);
+        self.b.switch_to_block(join);
+        Ok(())
     }
 
     fn global_slot(&self, g: ir::GlobalId) -> Result<DataId> {

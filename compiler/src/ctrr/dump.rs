@@ -110,6 +110,35 @@ pub fn dump(prog: &Program, report: &CtrrReport, include_prelude: bool) -> Strin
                 barrier_text(b.reason)
             );
         }
+        if let Some(c) = &fr.carry {
+            if func.kind == FunctionKind::CarryLoop {
+                let _ = writeln!(
+                    out,
+                    "  carry region v{} (renewal limit v{}): starts as the result region, moves to a region of its own after 16 KiB",
+                    c.carry.0, c.limit.0
+                );
+                for l in &c.back_edges {
+                    let _ = writeln!(
+                        out,
+                        "  carry renewal at {}: copies what the next iteration's operands reach once the region has doubled since its last renewal",
+                        loc(*l)
+                    );
+                }
+                for l in &c.exits {
+                    let _ = writeln!(
+                        out,
+                        "  carry end at {}: the carry region goes to the result region",
+                        loc(*l)
+                    );
+                }
+            } else {
+                let _ = writeln!(
+                    out,
+                    "  loop carry region: the body runs as `{} (carry loop)` below",
+                    prog.functions[c.loop_func.0 as usize].name
+                );
+            }
+        }
         for (l, h) in &fr.handoffs {
             let _ = writeln!(out, "  handoff at {}: {}", loc(*l), h.describe());
         }
@@ -140,6 +169,7 @@ fn kind_name(k: FunctionKind) -> &'static str {
         FunctionKind::Entry => "entry",
         FunctionKind::TopLevel => "top-level form",
         FunctionKind::PrimWrapper => "primitive wrapper",
+        FunctionKind::CarryLoop => "carry loop",
     }
 }
 

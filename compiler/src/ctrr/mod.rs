@@ -13,13 +13,18 @@
 //!   iteration of a tail-recursive loop reclaims its temporaries);
 //! - `barriers` keeps or elides the store barrier of every store into an
 //!   existing object (elided when the stored value is immediate or provably
-//!   as old as the container).
+//!   as old as the container);
+//! - `carry` gives a loop that carries allocated data from one iteration to
+//!   the next a carry region of its own, renewed at the back edge when its
+//!   garbage has outgrown what is live, and handed to the result region at
+//!   the loop's exits.
 //!
 //! Each pass records its decisions, typed, in a [`CtrrReport`] (`report`);
 //! `dump` words them for `--dump-ctrr`.
 
 pub mod analysis;
 mod barriers;
+mod carry;
 mod dump;
 mod place;
 pub mod report;
@@ -46,5 +51,6 @@ pub fn run(prog: &mut Program) -> CtrrReport {
         report.functions.push(fr);
     }
     report.sites = place::place_sites(prog, &sites, &report.functions);
+    carry::insert_carry_regions(prog, &mut report.functions);
     report
 }

@@ -34,6 +34,25 @@ pub struct FunctionReport {
     /// Cross-thread escape boundaries (`spawn`, `send`, `recv`, `join`):
     /// (loc, the transfer the runtime performs there).
     pub handoffs: Vec<(LocId, Handoff)>,
+    /// The loop carry region (`carry.rs`): set on the stub that starts the
+    /// loop and on the loop body.
+    pub carry: Option<CarryDecision>,
+}
+
+/// A loop given a carry region.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CarryDecision {
+    /// The loop body's parameters holding the carry region and its renewal
+    /// limit.
+    pub carry: VarId,
+    pub limit: VarId,
+    /// The function holding the loop body.
+    pub loop_func: FuncId,
+    /// Self tail calls, each preceded by a renewal check.
+    pub back_edges: Vec<LocId>,
+    /// Returns and other tail calls, each preceded by the hand-over of the
+    /// carry region to the result region.
+    pub exits: Vec<LocId>,
 }
 
 impl FunctionReport {
@@ -45,6 +64,7 @@ impl FunctionReport {
             barriers: Vec::new(),
             summary,
             handoffs: Vec::new(),
+            carry: None,
         }
     }
 }

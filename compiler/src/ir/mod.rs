@@ -98,6 +98,11 @@ pub enum FunctionKind {
     TopLevel,
     /// A closure wrapping a runtime primitive used as a first-class value.
     PrimWrapper,
+    /// The body of a self-tail-recursive function that carries allocated
+    /// data from one iteration to the next, with the loop's carry region and
+    /// its renewal limit as two leading parameters (CTRR `carry.rs`); the
+    /// function itself became a stub that starts the loop.
+    CarryLoop,
 }
 
 #[derive(Debug, Clone)]
@@ -374,6 +379,32 @@ pub enum Op {
     RegionCreate,
     /// Exit a scope region (inserted by CTRR) once nothing in it is live.
     RegionExit(Atom),
+    /// Start of a loop with a carry region (inserted by CTRR, `carry.rs`, in
+    /// the loop's entry stub): `carry` is set to the result region (a loop
+    /// allocates there until it has allocated `CARRY_MIN_BYTES`) and the
+    /// statement's variable to the renewal limit (the result region's bytes
+    /// now plus `CARRY_MIN_BYTES`).
+    CarryStart {
+        carry: VarId,
+    },
+    /// A loop's back edge (inserted by CTRR before the self tail call):
+    /// when the carry region holds `limit` bytes or more, the runtime moves
+    /// the loop to a fresh carry region or renews it (`omni_carry_renew`).
+    /// Sets `carry`, `limit` and every root anew: the roots (the values
+    /// carried to the next iteration) may have moved.
+    CarryRenew {
+        carry: VarId,
+        limit: VarId,
+        roots: Vec<VarId>,
+    },
+    /// A loop's exit (inserted by CTRR before a return or another tail
+    /// call): a carry region of its own goes to the result region
+    /// (`omni_carry_end`). Sets every root anew (the values leaving the
+    /// loop may have moved).
+    CarryEnd {
+        carry: VarId,
+        roots: Vec<VarId>,
+    },
     /// Initialising store into a closure's free-variable slot (letrec of
     /// mutually recursive closures).
     ClosureInit {

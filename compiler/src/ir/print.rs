@@ -200,6 +200,21 @@ impl Printer<'_> {
                 )?,
                 Op::RegionCreate => writeln!(out, "region-create")?,
                 Op::RegionExit(r) => writeln!(out, "region-exit {r}")?,
+                Op::CarryStart { carry } => writeln!(out, "carry-start v{}", carry.0)?,
+                Op::CarryRenew {
+                    carry,
+                    limit,
+                    roots,
+                } => writeln!(
+                    out,
+                    "carry-renew v{} v{} roots {}",
+                    carry.0,
+                    limit.0,
+                    var_list(roots)
+                )?,
+                Op::CarryEnd { carry, roots } => {
+                    writeln!(out, "carry-end v{} roots {}", carry.0, var_list(roots))?
+                }
                 Op::ClosureInit {
                     closure,
                     index,
@@ -242,4 +257,9 @@ fn prim_name(p: PrimId) -> String {
     p.get()
         .map(|d| d.name.to_string())
         .unwrap_or_else(|| format!("#<prim {}>", p.0))
+}
+
+fn var_list(vs: &[VarId]) -> String {
+    let names: Vec<String> = vs.iter().map(|v| format!("v{}", v.0)).collect();
+    format!("[{}]", names.join(" "))
 }

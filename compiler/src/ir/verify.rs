@@ -267,6 +267,20 @@ impl Checker<'_> {
             }
             Op::BoxSet { cell, value, .. } => self.atoms(&[*cell, *value]),
             Op::RegionCreate => {}
+            Op::CarryStart { carry } => self.var(*carry),
+            Op::CarryRenew {
+                carry,
+                limit,
+                roots,
+            } => {
+                self.var(*carry);
+                self.var(*limit);
+                roots.iter().for_each(|v| self.var(*v));
+            }
+            Op::CarryEnd { carry, roots } => {
+                self.var(*carry);
+                roots.iter().for_each(|v| self.var(*v));
+            }
             Op::ClosureInit { closure, value, .. } => self.atoms(&[*closure, *value]),
             Op::CheckBound { value, .. } => self.atom(value),
         }

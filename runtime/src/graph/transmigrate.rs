@@ -149,12 +149,33 @@ trait Domain {
     /// object). A cross-thread handoff does not forward: the sender keeps its
     /// own object and the receiver owns an equal copy (LANGUAGE.md §6).
     const FORWARDS: bool = false;
+    /// Whether the forwarding table is the visited set. A domain that
+    /// forwards every original it copies and is never looked at again
+    /// (renewal: the source region is released right after) needs no
+    /// table: a second visit finds the forwarding header, resolves it to the
+    /// copy, and the copy is outside the domain.
+    const USES_TABLE: bool = true;
 }
 
 /// Objects of exactly one region.
 struct InRegion(*mut Region);
 
 impl Domain for InRegion {
+    #[inline(always)]
+    fn contains(&self, r: *mut Region) -> bool {
+        r == self.0
+    }
+}
+
+/// Objects of one region that is released right after the copy (a loop's
+/// carry region being renewed): originals are overwritten with forwarding
+/// headers, which also serve as the visited set.
+struct Renewed(*mut Region);
+
+impl Domain for Renewed {
+    const FORWARDS: bool = true;
+    const USES_TABLE: bool = false;
+
     #[inline(always)]
     fn contains(&self, r: *mut Region) -> bool {
         r == self.0
@@ -199,9 +220,18 @@ struct Migrator {
     objects: u64,
 }
 
+impl Migrator {
+    fn new() -> Self {
+        Migrator {
+            forward: ForwardTable::new(),
+            work: Vec::with_capacity(256),
+            objects: 0,
+        }
+    }
+}
+
 thread_local! {
-    static MIGRATOR: RefCell<Migrator> =
-        RefCell::new(Migrator { forward: ForwardTable::new(), work: Vec::with_capacity(256), objects: 0 });
+    static MIGRATOR: RefCell<Migrator> = RefCell::new(Migrator::new());
 }
 
 /// What one transmigration did.
@@ -263,12 +293,16 @@ unsafe fn rewrite_edge<D: Domain>(
         if !is_ptr(v) || !domain.contains(region_of(v)) {
             return; // immediate, or external root: kept as is
         }
-        if let Some(copy) = m.forward.get(v) {
-            *slot = copy;
-            return;
+        if D::USES_TABLE {
+            if let Some(copy) = m.forward.get(v) {
+                *slot = copy;
+                return;
+            }
         }
         let copy = copy_object(v, dst);
-        m.forward.insert(v, copy);
+        if D::USES_TABLE {
+            m.forward.insert(v, copy);
+        }
         if D::FORWARDS && copy != v {
             // `copy_object` has read every field of `v`: from now on every
             // path to `v` resolves to `copy`.
@@ -303,53 +337,73 @@ unsafe fn drain<D: Domain>(m: &mut Migrator, domain: &D, dst: *mut Region) {
     }
 }
 
+/// Copy what `roots` reach in the domain into `dst`, rewriting each root;
+/// returns (objects, bytes) copied. Counts nothing: callers count.
+///
 /// # Safety
-/// `dst` is a live region of this thread; every object reachable from `root`
-/// through the domain is live.
-unsafe fn run<D: Domain>(root: Value, domain: D, dst: *mut Region) -> TransmigrateOutcome {
+/// `dst` is a live region of this thread; every object reachable from the
+/// roots through the domain is live.
+unsafe fn run_roots<D: Domain>(roots: &mut [Value], domain: D, dst: *mut Region) -> (u64, u64) {
     // SAFETY: caller contract.
     unsafe {
         if !region_is_alive(dst) {
             fatal(format_args!("transmigration into a reclaimed region"));
         }
         let before = region_bytes(dst);
-        let go = |m: &mut Migrator| {
+        let mut go = |m: &mut Migrator| {
             m.forward.reset();
             m.work.clear();
             m.objects = 0;
-            let mut cell = root;
-            rewrite_edge(m, &domain, dst, &mut cell);
-            drain(m, &domain, dst);
-            (cell, m.objects)
+            for root in roots.iter_mut() {
+                rewrite_edge(m, &domain, dst, root);
+                drain(m, &domain, dst);
+            }
+            m.objects
         };
         // A clone function that transmigrates (none does today) would find
         // the thread's migrator busy: give it a private one.
-        let (value, objects) = MIGRATOR
+        let objects = MIGRATOR
             .try_with(|cell| match cell.try_borrow_mut() {
                 Ok(mut m) => go(&mut m),
-                Err(_) => go(&mut Migrator {
-                    forward: ForwardTable::new(),
-                    work: Vec::new(),
-                    objects: 0,
-                }),
+                Err(_) => go(&mut Migrator::new()),
             })
-            .unwrap_or_else(|_| {
-                go(&mut Migrator {
-                    forward: ForwardTable::new(),
-                    work: Vec::new(),
-                    objects: 0,
-                })
-            });
+            .unwrap_or_else(|_| go(&mut Migrator::new()));
         let bytes = region_bytes(dst).saturating_sub(before) as u64;
-        stats::count(Counter::Transmigrations, 1);
-        stats::count(Counter::TransmigratedObjects, objects);
-        stats::count(Counter::TransmigratedBytes, bytes);
-        TransmigrateOutcome {
-            value,
-            objects,
-            bytes,
-        }
+        (objects, bytes)
     }
+}
+
+/// One root through `run_roots`, counted as a transmigration.
+///
+/// # Safety
+/// As `run_roots`.
+unsafe fn run<D: Domain>(root: Value, domain: D, dst: *mut Region) -> TransmigrateOutcome {
+    let mut roots = [root];
+    // SAFETY: forwarded contract.
+    let (objects, bytes) = unsafe { run_roots(&mut roots, domain, dst) };
+    stats::count(Counter::Transmigrations, 1);
+    stats::count(Counter::TransmigratedObjects, objects);
+    stats::count(Counter::TransmigratedBytes, bytes);
+    TransmigrateOutcome {
+        value: roots[0],
+        objects,
+        bytes,
+    }
+}
+
+/// Renew `src`: copy what `roots` reach in it into `dst`, rewriting each
+/// root, and overwrite every copied original with a forwarding header; the
+/// caller releases `src` right after, so nothing may reach an original by
+/// then except through the roots. Returns (objects, bytes) copied; counts
+/// nothing (the caller counts a renewal).
+///
+/// # Safety
+/// `src` and `dst` are live regions of the calling thread, every object
+/// reachable from the roots is live, and nothing outside `src` points into
+/// `src` except the roots.
+pub unsafe fn renew_roots(roots: &mut [Value], src: *mut Region, dst: *mut Region) -> (u64, u64) {
+    // SAFETY: forwarded contract.
+    unsafe { run_roots(roots, Renewed(src), dst) }
 }
 
 /// Copy the graph reachable from `root` that lives in `src` into `dst`;

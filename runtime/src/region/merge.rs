@@ -41,6 +41,20 @@ pub enum MergeRefusal {
 /// region) and still readable.
 pub unsafe fn region_merge(young: *mut Region, old: *mut Region) -> Result<(), MergeRefusal> {
     // SAFETY: forwarded contract.
+    let moved = unsafe { region_absorb(young, old)? };
+    stats::count(Counter::Merges, 1);
+    stats::count(Counter::MergedChunks, moved as u64);
+    Ok(())
+}
+
+/// `region_merge` without counting it as a store repair (a loop's carry
+/// region handed to the loop's result region at exit); returns the number of
+/// chunks moved.
+///
+/// # Safety
+/// As `region_merge`.
+pub unsafe fn region_absorb(young: *mut Region, old: *mut Region) -> Result<u32, MergeRefusal> {
+    // SAFETY: forwarded contract.
     unsafe { merge_permitted(young, old)? };
     // SAFETY: caller contract: both control blocks are readable and owned by
     // this thread, so no one else mutates their chunk lists.
@@ -88,10 +102,8 @@ pub unsafe fn region_merge(young: *mut Region, old: *mut Region) -> Result<(), M
             }
             y.merged_into = old;
         }
-        stats::count(Counter::Merges, 1);
-        stats::count(Counter::MergedChunks, moved as u64);
+        Ok(moved)
     }
-    Ok(())
 }
 
 /// Whether `region_merge(young, old)` would merge (it changes nothing).

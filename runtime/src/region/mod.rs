@@ -31,7 +31,7 @@ pub mod tether;
 pub use chunk::{
     ChunkHeader, ChunkKind, CHUNK_HEADER_BYTES, DEDICATED_THRESHOLD, POISON_BYTE, POISON_WORD,
 };
-pub use merge::{merge_permitted, omni_region_merge, region_merge, MergeRefusal};
+pub use merge::{merge_permitted, omni_region_merge, region_absorb, region_merge, MergeRefusal};
 pub use pool::open_regions;
 
 use crate::base::atomics::{ConfigWord, EpochCell, PublishedPtr, RcWord};
@@ -73,6 +73,11 @@ impl AllocSite {
 pub const REGION_BUMP: i32 = std::mem::offset_of!(Region, bump) as i32;
 pub const REGION_LIMIT: i32 = std::mem::offset_of!(Region, limit) as i32;
 pub const REGION_CURRENT_CHUNK: i32 = std::mem::offset_of!(Region, current_chunk) as i32;
+/// Byte offsets of what `region_bytes` adds up (`retired_bytes + bump -
+/// current_start`), for the code generator's inline check of a loop's carry
+/// region against its renewal limit.
+pub const REGION_RETIRED_BYTES: i32 = std::mem::offset_of!(Region, retired_bytes) as i32;
+pub const REGION_CURRENT_START: i32 = std::mem::offset_of!(Region, current_start) as i32;
 
 /// Size of the inline first buffer in every control block.
 pub const INLINE_BUFFER_BYTES: usize = 512;
@@ -130,6 +135,12 @@ pub struct Region {
     next_class: u32,
     inline_used: u32,
     is_global: bool,
+    /// For a loop's carry region: its retired bytes when a back edge last
+    /// found it over its renewal limit without renewing it (0: none).
+    carry_mark: usize,
+    /// For a loop's carry region: the factor its renewal limit was set
+    /// with (live bytes × factor), 0 before the first renewal.
+    carry_growth: usize,
     pub(crate) tether_debug: TetherDebug,
     // --- the inline first chunk
     inline_chunk: ChunkHeader,
@@ -224,6 +235,8 @@ unsafe fn init_block(start: &pool::RegionStart, site: AllocSite, is_global: bool
         addr_of_mut!((*r).next_class).write(0);
         addr_of_mut!((*r).inline_used).write(0);
         addr_of_mut!((*r).is_global).write(is_global);
+        addr_of_mut!((*r).carry_mark).write(0);
+        addr_of_mut!((*r).carry_growth).write(0);
         addr_of_mut!((*r).tether_debug).write(TetherDebug::new());
     }
     stats::region_created();
@@ -910,6 +923,52 @@ pub unsafe fn region_epoch(r: *mut Region) -> u64 {
 pub unsafe fn region_merged_into(r: *mut Region) -> *mut Region {
     // SAFETY: caller contract.
     unsafe { (*r).merged_into }
+}
+
+/// The carry mark of `r` (see `Region::carry_mark`).
+///
+/// # Safety
+/// `r` is a live region owned by the calling thread.
+pub unsafe fn region_carry_mark(r: *mut Region) -> usize {
+    // SAFETY: caller contract.
+    unsafe { (*r).carry_mark }
+}
+
+/// Set the carry mark of `r`.
+///
+/// # Safety
+/// As `region_carry_mark`.
+pub unsafe fn set_region_carry_mark(r: *mut Region, bytes: usize) {
+    // SAFETY: caller contract: only the owning thread writes its regions.
+    unsafe { (*r).carry_mark = bytes }
+}
+
+/// The growth factor of `r`'s last renewal limit (see
+/// `Region::carry_growth`).
+///
+/// # Safety
+/// As `region_carry_mark`.
+pub unsafe fn region_carry_growth(r: *mut Region) -> usize {
+    // SAFETY: caller contract.
+    unsafe { (*r).carry_growth }
+}
+
+/// Set the growth factor of `r`'s renewal limit.
+///
+/// # Safety
+/// As `region_carry_mark`.
+pub unsafe fn set_region_carry_growth(r: *mut Region, factor: usize) {
+    // SAFETY: caller contract: only the owning thread writes its regions.
+    unsafe { (*r).carry_growth = factor }
+}
+
+/// The source location that created `r`.
+///
+/// # Safety
+/// `r` is a live region.
+pub unsafe fn region_site(r: *mut Region) -> AllocSite {
+    // SAFETY: caller contract.
+    AllocSite(unsafe { (*r).site })
 }
 
 /// Bytes allocated in `r` (merged-in regions included).

@@ -1,0 +1,271 @@
+//! Loop carry regions: a self-tail-recursive function that builds, in each
+//! iteration, data it carries to the next one (`(build (- k 1) (insert t k))`)
+//! would otherwise allocate every iteration's version in its result region,
+//! where the versions the loop has moved past stay until the caller's region
+//! ends. Here such a loop gets a region of its own, the *carry region*, and
+//! at the back edge — where the tail call's operands are the only values
+//! that outlive the iteration — the runtime renews it when it has grown past
+//! twice what was live at its last renewal: it copies what the operands
+//! reach into a fresh region and releases the old one. At every exit of the
+//! loop the carry region goes to the result region (merged, O(chunks)).
+//!
+//! The transformation, after placement: the function `f` keeps its identity
+//! (closures and callers still call it) but becomes a stub that starts the
+//! loop (`CarryStart`) and tail-calls a new function, `f`'s body with two
+//! leading parameters, the carry region and its renewal limit
+//! ([`FunctionKind::CarryLoop`]). In that body every placement in the result
+//! region becomes a placement in the carry region; every self tail call goes
+//! to the loop with `CarryRenew` before it; every return and every other
+//! tail call has `CarryEnd` before it.
+//!
+//! Why this is sound: a value that outlives an iteration is a tail-call
+//! operand or built into one (lifetime `Result` or older), so it lives in
+//! the carry region or an older region; nothing older points into the carry
+//! region (stores go through the barrier, which copies into the older region
+//! and forwards), and the iteration's scope region has been exited before the
+//! back edge. So at the back edge the operands are the only roots into the
+//! carry region. At an exit, merging the carry region into the result region
+//! makes everything the loop built live as long as a return value must.
+//!
+//! A loop starts with the result region as its carry region and moves to a
+//! region of its own only after it has allocated `CARRY_START_BYTES` there:
+//! short loops cost one inline comparison per iteration and nothing else.
+
+use super::analysis::Lifetime;
+use super::report::{CarryDecision, FunctionReport};
+use crate::ir::visit::{walk_block, walk_block_mut};
+use crate::ir::*;
+
+/// Give every eligible loop of `prog` a carry region; the new loop bodies'
+/// reports are appended to `reports` (which is in `prog.functions` order).
+pub fn insert_carry_regions(prog: &mut Program, reports: &mut Vec<FunctionReport>) {
+    let n = prog.functions.len();
+    for i in 0..n {
+        if !eligible(prog, i) {
+            continue;
+        }
+        let loop_id = FuncId(prog.functions.len() as u32);
+        let f = &mut prog.functions[i];
+        let (carry, limit) = (VarId(f.nvars), VarId(f.nvars + 1));
+        let mut body = std::mem::replace(
+            &mut f.body,
+            Block {
+                stmts: Vec::new(),
+                tail: Tail::Return(Atom::Imm(omni_runtime::value::NOTHING)),
+            },
+        );
+        let mut decision = CarryDecision {
+            carry,
+            limit,
+            loop_func: loop_id,
+            back_edges: Vec::new(),
+            exits: Vec::new(),
+        };
+        let ids = LoopIds {
+            stub: f.id,
+            loop_id,
+            carry,
+            limit,
+            loc: f.loc,
+        };
+        rewrite_block(&mut body, &ids, &mut decision);
+        // The stub: start the loop with the result region as carry region.
+        let fixed: Vec<Atom> = f.params.iter().map(|p| Atom::Var(*p)).collect();
+        let mut args = vec![Atom::Var(carry), Atom::Var(limit)];
+        args.extend(fixed);
+        args.extend(f.rest.map(Atom::Var));
+        f.body = Block {
+            stmts: vec![Stmt {
+                var: Some(limit),
+                op: Op::CarryStart { carry },
+                loc: f.loc,
+            }],
+            tail: Tail::Call {
+                callee: Callee::Known {
+                    func: loop_id,
+                    env: Atom::SelfClosure,
+                },
+                args,
+                loc: f.loc,
+            },
+        };
+        let mut params = vec![carry, limit];
+        params.extend(f.params.iter().copied());
+        let worker = Function {
+            id: loop_id,
+            name: f.name.clone(),
+            kind: FunctionKind::CarryLoop,
+            params,
+            rest: f.rest,
+            nfree: f.nfree,
+            nvars: f.nvars + 2,
+            body,
+            loc: f.loc,
+        };
+        f.nvars += 2;
+        let stub_id = f.id;
+        let summary = reports[i].summary.clone();
+        // The loop's allocation sites belong to the loop, and those of the
+        // result region go to the carry region.
+        walk_block(&worker.body, &mut |st| {
+            if let Some(site) = st.op.alloc_site() {
+                let s = &mut prog.alloc_sites[site.0 as usize];
+                s.func = loop_id;
+                if s.region == RegionRef::Result {
+                    s.region = RegionRef::Local(carry);
+                }
+            }
+        });
+        prog.functions.push(worker);
+        let mut loop_report =
+            std::mem::replace(&mut reports[i], FunctionReport::new(summary.clone()));
+        // The loop's two leading parameters are the carry state, not values.
+        loop_report
+            .summary
+            .param_levels
+            .splice(0..0, [Lifetime::Local; 2]);
+        for (_, region, _) in &mut loop_report.calls {
+            if *region == RegionRef::Result {
+                *region = RegionRef::Local(carry);
+            }
+        }
+        let mut stub_report = FunctionReport::new(summary);
+        stub_report.carry = Some(CarryDecision {
+            loop_func: loop_id,
+            ..decision.clone()
+        });
+        loop_report.carry = Some(decision);
+        reports[stub_id.0 as usize] = stub_report;
+        reports.push(loop_report);
+    }
+}
+
+/// A function whose body tail-calls itself and places something in its
+/// result region (directly, or by passing it to a call that may allocate
+/// there): without a carry region, every iteration's allocations would stay
+/// in the result region.
+fn eligible(prog: &Program, i: usize) -> bool {
+    let f = &prog.functions[i];
+    if f.kind != FunctionKind::User {
+        return false;
+    }
+    let mut self_tail = false;
+    crate::ir::visit::walk_tails(&f.body, &mut |t| {
+        if let Tail::Call {
+            callee: Callee::Known { func, .. },
+            ..
+        } = t
+        {
+            self_tail |= *func == f.id;
+        }
+    });
+    if !self_tail {
+        return false;
+    }
+    let mut in_result = false;
+    walk_block(&f.body, &mut |st| {
+        if let Some(site) = st.op.alloc_site() {
+            in_result |= prog.alloc_sites[site.0 as usize].region == RegionRef::Result;
+        } else if let Op::Call { region, .. } = &st.op {
+            in_result |= *region == RegionRef::Result;
+        }
+    });
+    in_result
+}
+
+/// The variables among `atoms` (each once): what may point into the carry
+/// region when they leave the iteration.
+fn roots<'a>(atoms: impl IntoIterator<Item = &'a Atom>) -> Vec<VarId> {
+    let mut out: Vec<VarId> = Vec::new();
+    for a in atoms {
+        if let Atom::Var(v) = a {
+            if !out.contains(v) {
+                out.push(*v);
+            }
+        }
+    }
+    out
+}
+
+/// Rewrite one block of the loop body (and the blocks nested in it).
+/// What the rewrite of a loop body needs to know.
+#[derive(Clone, Copy)]
+struct LoopIds {
+    stub: FuncId,
+    loop_id: FuncId,
+    carry: VarId,
+    limit: VarId,
+    /// The function's location (for a tail without a statement before it).
+    loc: LocId,
+}
+
+fn rewrite_block(b: &mut Block, ids: &LoopIds, decision: &mut CarryDecision) {
+    let carry = ids.carry;
+    walk_block_mut(b, &mut |st| {
+        if let Op::Call { region, .. } = &mut st.op {
+            if *region == RegionRef::Result {
+                *region = RegionRef::Local(carry);
+            }
+        }
+    });
+    rewrite_tails(b, ids, decision);
+}
+
+/// Insert the back-edge renewal and the exits before every tail.
+fn rewrite_tails(b: &mut Block, ids: &LoopIds, decision: &mut CarryDecision) {
+    let LoopIds {
+        stub,
+        loop_id,
+        carry,
+        limit,
+        loc: func_loc,
+    } = *ids;
+    let last_loc = b.stmts.last().map(|s| s.loc).unwrap_or(func_loc);
+    match &mut b.tail {
+        Tail::If { then, els, .. } => {
+            rewrite_tails(then, ids, decision);
+            rewrite_tails(els, ids, decision);
+        }
+        Tail::Yield(_) => {}
+        Tail::Return(a) => {
+            let roots = roots([&*a]);
+            decision.exits.push(last_loc);
+            b.stmts.push(Stmt {
+                var: None,
+                op: Op::CarryEnd { carry, roots },
+                loc: last_loc,
+            });
+        }
+        Tail::Call { callee, args, loc } => {
+            let loc = *loc;
+            match callee {
+                Callee::Known { func, env } if *func == stub => {
+                    let roots = roots(args.iter().chain(std::iter::once(&*env)));
+                    *func = loop_id;
+                    let mut new_args = vec![Atom::Var(carry), Atom::Var(limit)];
+                    new_args.append(args);
+                    *args = new_args;
+                    decision.back_edges.push(loc);
+                    b.stmts.push(Stmt {
+                        var: None,
+                        op: Op::CarryRenew {
+                            carry,
+                            limit,
+                            roots,
+                        },
+                        loc,
+                    });
+                }
+                Callee::Known { env: f, .. } | Callee::Unknown(f) => {
+                    let roots = roots(args.iter().chain(std::iter::once(&*f)));
+                    decision.exits.push(loc);
+                    b.stmts.push(Stmt {
+                        var: None,
+                        op: Op::CarryEnd { carry, roots },
+                        loc,
+                    });
+                }
+            }
+        }
+    }
+}
