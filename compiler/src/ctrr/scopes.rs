@@ -131,8 +131,15 @@ struct Scope<'a> {
     fields: HashMap<Obj, Objs>,
     /// Every `Obj::At` made so far.
     objects: Objs,
+    /// More than [`PRECISE_OBJECTS`] objects: every object's fields are
+    /// taken to hold `Any` (sound, and linear in the function's size).
+    coarse: bool,
     changed: bool,
 }
+
+/// How many abstract objects a function's analysis tracks field by field
+/// (a function building a long literal list has one per element).
+const PRECISE_OBJECTS: usize = 256;
 
 impl<'a> Scope<'a> {
     fn new(body: &Block, local: VarId, summaries: &'a [Summary], sites: &'a SiteLifetimes) -> Self {
@@ -143,6 +150,7 @@ impl<'a> Scope<'a> {
             pts: HashMap::new(),
             fields: HashMap::new(),
             objects: Objs::new(),
+            coarse: false,
             changed: false,
         };
         // Statement order is definition order except across letrec's
@@ -175,6 +183,7 @@ impl<'a> Scope<'a> {
 
     fn fields_of(&self, o: Obj) -> Objs {
         match o {
+            _ if self.coarse => Objs::from([Obj::Any]),
             Obj::Any => Objs::from([Obj::Any]),
             Obj::At(_) => self.fields.get(&o).cloned().unwrap_or_default(),
         }
@@ -191,15 +200,24 @@ impl<'a> Scope<'a> {
     /// The objects reachable from `roots` through fields (`roots`
     /// included); every object when `Any` is among them.
     fn reachable(&self, roots: &Objs) -> Objs {
+        if self.coarse && !roots.is_empty() {
+            // Every object reaches `Any`; stores and exposures change
+            // nothing any more, so the objects need not be listed.
+            let mut all = roots.clone();
+            all.insert(Obj::Any);
+            return all;
+        }
         let mut seen = Objs::new();
         let mut work: Vec<Obj> = roots.iter().copied().collect();
         while let Some(o) = work.pop() {
+            if o == Obj::Any {
+                seen.insert(o);
+                seen.extend(self.objects.iter().copied());
+                return seen;
+            }
             if seen.insert(o) {
                 work.extend(self.fields_of(o));
             }
-        }
-        if seen.contains(&Obj::Any) {
-            seen.extend(self.objects.iter().copied());
         }
         seen
     }
@@ -214,7 +232,7 @@ impl<'a> Scope<'a> {
     }
 
     fn add_fields(&mut self, o: Obj, objs: &Objs) {
-        if o == Obj::Any || objs.is_empty() {
+        if o == Obj::Any || objs.is_empty() || self.coarse {
             return;
         }
         let set = self.fields.entry(o).or_default();
@@ -228,6 +246,10 @@ impl<'a> Scope<'a> {
         if let Some(v) = v {
             let o = Obj::At(v);
             self.changed |= self.objects.insert(o);
+            if self.objects.len() > PRECISE_OBJECTS && !self.coarse {
+                self.coarse = true;
+                self.changed = true;
+            }
             self.add_pts(Some(v), Objs::from([o]));
             self.add_fields(o, &inner);
         }
@@ -235,6 +257,9 @@ impl<'a> Scope<'a> {
 
     /// A store of values that may be `values` into the atom's value.
     fn store(&mut self, container: &Atom, values: &Objs) {
+        if self.coarse {
+            return;
+        }
         let targets = self.pts_of(container);
         let targets = if targets.contains(&Obj::Any) {
             self.objects.clone()
@@ -250,6 +275,9 @@ impl<'a> Scope<'a> {
     /// into them (a callee, a primitive that runs a closure): what it stores
     /// may be a fresh object the barrier moves into the region, any one.
     fn expose(&mut self, roots: &Objs) {
+        if self.coarse {
+            return;
+        }
         for o in self.reachable(roots) {
             self.add_fields(o, &Objs::from([Obj::Any]));
         }
@@ -797,6 +825,23 @@ mod tests {
         assert_eq!(ex.len(), 1, "{}", ir.join("\n"));
         assert_eq!(ex[0], line(&ir, "prim %try") + 1, "{}", ir.join("\n"));
         assert!(ex[0] < line(&ir, "call known <h>"), "{}", ir.join("\n"));
+    }
+
+    #[test]
+    fn a_function_with_many_objects_is_analysed_coarsely_and_soundly() {
+        // 300 conses: more than `PRECISE_OBJECTS`, every load is local.
+        let items: Vec<String> = (0..300).map(|i| i.to_string()).collect();
+        let ir = ir_of(
+            &format!(
+                "{H}(define g [n] (let [xs (list {})] (let [p (cons xs n)] (+ (h n) (length (car p))))))",
+                items.join(" ")
+            ),
+            "g",
+        );
+        let ex = exits(&ir);
+        assert_eq!(ex.len(), 1, "{}", ir.join("\n"));
+        assert_eq!(ex[0], line(&ir, "prim length") + 1, "{}", ir.join("\n"));
+        assert!(ex[0] > line(&ir, "call known <h>"), "{}", ir.join("\n"));
     }
 
     #[test]
