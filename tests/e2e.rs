@@ -317,6 +317,8 @@ cases!(
     effects_one_shot,
     equal_cyclic,
     err_not_function_long,
+    // early region exit
+    early_exit,
 );
 
 /// Every case file is listed above (so none is silently skipped).
@@ -654,9 +656,16 @@ fn ctrr_dump_key_decisions() {
     let lang = dump("lang.omni");
     assert!(lang.contains("alloc "), "{lang}");
     assert!(!lang.contains("-> ?") && !lang.contains(" in ?"), "{lang}");
+    // The loop's scope region ends right after its last use (`length` of
+    // the list built into it), before the tail call; the base case does
+    // not use it and exits at once.
     let lp = dump("loop.omni");
     assert!(
-        lp.contains("region-exit at loop.omni:8:7 (before tail call)"),
+        lp.contains("region-exit at loop.omni:8:30 (after the last use of v4)"),
+        "{lp}"
+    );
+    assert!(
+        lp.contains("region-exit at loop.omni:5:1 (not used on this path)"),
         "{lp}"
     );
 }

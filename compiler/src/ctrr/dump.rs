@@ -7,7 +7,10 @@
 //! that words them.
 
 use super::analysis::{Cause, Container, Lifetime, Node, Summary};
-use super::report::{BarrierReason, CtrrReport, ExitBefore, PlaceReason, StoreKind, StoreTarget};
+use super::report::{
+    BarrierReason, CtrrReport, ExitBefore, PlaceReason, RegionUse, ScopeExit, StoreKind,
+    StoreTarget,
+};
 use crate::ir::print::{region_name, FunctionDisplay};
 use crate::ir::*;
 use std::fmt::Write;
@@ -85,12 +88,8 @@ pub fn dump(prog: &Program, report: &CtrrReport, include_prelude: bool) -> Strin
                 place_text(prog, why)
             );
         }
-        for (l, before) in &fr.exits {
-            let what = match before {
-                ExitBefore::Return => "return",
-                ExitBefore::TailCall => "tail call",
-            };
-            let _ = writeln!(out, "  region-exit at {} (before {what})", loc(*l));
+        for (l, exit) in &fr.exits {
+            let _ = writeln!(out, "  region-exit at {} ({})", loc(*l), exit_text(*exit));
         }
         for b in &fr.barriers {
             let verdict = if b.kept {
@@ -161,6 +160,23 @@ pub fn dump(prog: &Program, report: &CtrrReport, include_prelude: bool) -> Strin
         let _ = writeln!(out);
     }
     out
+}
+
+/// Why a scope region is exited where it is on one path, in words.
+fn exit_text(exit: ScopeExit) -> String {
+    match exit {
+        ScopeExit::AfterLastUse(RegionUse::Var(v)) => format!("after the last use of v{}", v.0),
+        ScopeExit::AfterLastUse(RegionUse::Alloc) => "after the last allocation in it".into(),
+        ScopeExit::AfterLastUse(RegionUse::CallInto) => {
+            "after the last call whose result goes into it".into()
+        }
+        ScopeExit::AfterLastUse(RegionUse::Branches) => {
+            "after a conditional whose branches use it".into()
+        }
+        ScopeExit::Unused => "not used on this path".into(),
+        ScopeExit::Before(ExitBefore::Return) => "before return".into(),
+        ScopeExit::Before(ExitBefore::TailCall) => "before tail call".into(),
+    }
 }
 
 fn kind_name(k: FunctionKind) -> &'static str {

@@ -9,8 +9,10 @@
 //!   the shortest-lived region that outlives all uses: the function's local
 //!   scope region, the caller-supplied result region, or the global region;
 //! - `scopes` gives a function with local placements a scope region,
-//!   created on entry and exited before every return and tail call (so each
-//!   iteration of a tail-recursive loop reclaims its temporaries);
+//!   created on entry and exited on every path right after the last use of
+//!   anything placed in it (so a non-tail recursion does not keep its dead
+//!   temporaries, and each iteration of a tail-recursive loop reclaims its
+//!   own);
 //! - `barriers` keeps or elides the store barrier of every store into an
 //!   existing object (elided when the stored value is immediate or provably
 //!   as old as the container);
@@ -45,7 +47,7 @@ pub fn run(prog: &mut Program) -> CtrrReport {
         let mut fr = FunctionReport::new(summaries[i].clone());
         fr.local_region = scopes::scope_region(func, facts, summaries, &sites);
         place::place_calls(func, facts, summaries, &mut fr);
-        scopes::insert_scope(func, &mut fr);
+        scopes::insert_scope(func, summaries, &sites, &mut fr);
         barriers::decide(func, facts, &sites, &mut fr);
         fr.handoffs = report::handoffs(func);
         report.functions.push(fr);

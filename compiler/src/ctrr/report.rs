@@ -25,8 +25,10 @@ pub struct FunctionReport {
     pub local_region: Option<VarId>,
     /// Calls: (loc, region chosen for the result, reason).
     pub calls: Vec<(LocId, RegionRef, PlaceReason)>,
-    /// Region exits inserted: (loc of the return / tail call, before what).
-    pub exits: Vec<(LocId, ExitBefore)>,
+    /// Scope region exits inserted, one per path: (loc of the statement
+    /// the exit follows, or of the return / tail call it precedes; why
+    /// there).
+    pub exits: Vec<(LocId, ScopeExit)>,
     /// Store barriers, in statement order.
     pub barriers: Vec<BarrierDecision>,
     /// Which inputs reach the result (the function summary).
@@ -92,6 +94,32 @@ pub enum PlaceReason {
 pub enum ExitBefore {
     Return,
     TailCall,
+}
+
+/// Where the scope region is exited on one path, and why there.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ScopeExit {
+    /// Right after the path's last statement that uses the region: nothing
+    /// placed in it can be used later on this path.
+    AfterLastUse(RegionUse),
+    /// At the start of a branch that does not use the region at all.
+    Unused,
+    /// Right before the path's return or tail call, which reads a value
+    /// that may be in the region (its operands are already computed).
+    Before(ExitBefore),
+}
+
+/// How the statement a scope region's exit follows uses the region.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RegionUse {
+    /// Reads (or passes on) this variable, whose value may point into it.
+    Var(VarId),
+    /// Allocates in it.
+    Alloc,
+    /// A call whose result region it is.
+    CallInto,
+    /// A non-tail conditional whose branches use it.
+    Branches,
 }
 
 /// A store whose barrier CTRR kept or elided.
