@@ -380,6 +380,8 @@ impl<'a> Scope<'a> {
             Op::GlobalGet { .. } | Op::EnvGet(_) => {}
             Op::GlobalSet { .. } | Op::RegionCreate | Op::RegionExit(_) | Op::CheckBound { .. } => {
             }
+            // Inserted by `carry.rs`, after this pass: never seen here.
+            Op::CarryStart { .. } | Op::CarryRenew { .. } | Op::CarryEnd { .. } => {}
         }
     }
 
@@ -622,6 +624,10 @@ fn operands(op: &Op) -> Vec<Atom> {
         Op::BoxSet { cell, value, .. } => vec![*cell, *value],
         Op::ClosureInit { closure, value, .. } => vec![*closure, *value],
         Op::CheckBound { value, .. } => vec![*value],
+        Op::CarryStart { .. } => vec![],
+        Op::CarryRenew { roots, .. } | Op::CarryEnd { roots, .. } => {
+            roots.iter().map(|v| Atom::Var(*v)).collect()
+        }
     }
 }
 
