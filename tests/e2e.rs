@@ -319,6 +319,8 @@ cases!(
     err_not_function_long,
     // early region exit
     early_exit,
+    // loop carry regions (issue 12)
+    carry_identity,
 );
 
 /// Every case file is listed above (so none is silently skipped).
