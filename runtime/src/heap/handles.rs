@@ -185,6 +185,16 @@ pub fn handle_identity(v: Value) -> Option<usize> {
     }
 }
 
+/// How many handle objects name `v`'s core (a snapshot, for tests and
+/// diagnostics: another thread may change it right after).
+///
+/// # Safety
+/// `v` is a live channel or thread object.
+pub unsafe fn handle_count(v: Value) -> u64 {
+    // SAFETY: caller contract: the handle keeps its core alive.
+    unsafe { (*core_of(v)).handles.load_snapshot() }
+}
+
 /// Whether `a` and `b` (resolved) are handles of the same channel/thread.
 pub fn same_handle(a: Value, b: Value) -> bool {
     match (handle_identity(a), handle_identity(b)) {
