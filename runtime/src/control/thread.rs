@@ -16,8 +16,10 @@
 //!   `send` copies into a handoff region, `recv` adopts and merges it.
 //!
 //! The global region belongs to the program thread. The immortal shared
-//! region (symbols, channel and thread objects) is allocated in under a
-//! lock by any thread. A spawned thread that tries to mutate an object it
+//! region (run-time symbols) is allocated in under a lock by any thread.
+//! Channel and thread objects are handles in ordinary regions sharing a
+//! reference-counted core (`heap/handles.rs`), freed when the last region
+//! holding a handle is reclaimed. A spawned thread that tries to mutate an object it
 //! does not own (a global's value) gets a runtime error from the store
 //! helper (`region::owner::check_store_target`), never a data race on
 //! region memory.

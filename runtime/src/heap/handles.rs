@@ -26,6 +26,11 @@
 //! Identity: two handles with the same core are the same channel/thread
 //! (`same_handle`: `eq?`, `equal?`, dict hashing), whichever thread's copy
 //! the program holds.
+//!
+//! A thread's result that nobody claims (the thread object went without a
+//! `join`) is released when the OS thread's result packet is dropped
+//! (`Unclaimed`); messages still queued on a channel whose core is freed
+//! are released by `ChannelCore`'s `Drop`.
 
 use crate::base::atomics::RcWord;
 use crate::base::value::*;
@@ -35,13 +40,13 @@ use crate::region::{alloc_object, region_register_finalizer, set_finalize_hook, 
 use std::sync::Mutex;
 
 /// Handle object: `[hdr][forward slot][*const HandleCore][link]`. Word 1 is
-/// left for `forward_to`, so a forwarded handle still names its core.
+/// left for `forward_to`, so a forwarded handle still names its core; word
+/// 3 is the region's finalizer link (`region::FINAL_LINK_WORD`).
 pub const HANDLE_CORE: i32 = 16;
-/// Kept for the printer/codegen's vocabulary: both kinds share the layout.
-pub const CHANNEL_CORE: i32 = HANDLE_CORE;
-pub const THREAD_CORE: i32 = HANDLE_CORE;
 const HANDLE_OBJECT_SIZE: usize = 32;
 const CORE_WORD: usize = (HANDLE_CORE / 8) as usize;
+const _: () = assert!(CORE_WORD < crate::region::FINAL_LINK_WORD);
+const _: () = assert!(HANDLE_OBJECT_SIZE == (crate::region::FINAL_LINK_WORD + 1) * 8);
 
 /// A spawned thread's result while nobody has claimed it: the message
 /// (result region + value) the thread returns. If the thread is never

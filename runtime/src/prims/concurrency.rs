@@ -29,18 +29,19 @@ fn join(r: *mut Region, t: Value) -> R {
 }
 
 fn chan(r: *mut Region, args: &[Value]) -> R {
-    // SAFETY (both arms): `r` is the live result region of this thread.
-    match args {
-        [] => Ok(unsafe { make_channel(r, 0) }),
-        [n] if is_int(*n) && int_value(*n) >= 0 => {
-            Ok(unsafe { make_channel(r, int_value(*n) as usize) })
+    let capacity = match args {
+        [] => 0,
+        [n] if is_int(*n) && int_value(*n) >= 0 => int_value(*n) as usize,
+        [n] => return Err(expected("chan", "a non-negative buffer size", *n)),
+        _ => {
+            return Err(format!(
+                "chan: expected 0 or 1 arguments, got {}",
+                args.len()
+            ))
         }
-        [n] => Err(expected("chan", "a non-negative buffer size", *n)),
-        _ => Err(format!(
-            "chan: expected 0 or 1 arguments, got {}",
-            args.len()
-        )),
-    }
+    };
+    // SAFETY: `r` is the live result region of this thread.
+    Ok(unsafe { make_channel(r, capacity) })
 }
 
 fn send(_r: *mut Region, ch: Value, v: Value) -> R {

@@ -311,8 +311,9 @@ pub fn global_region_pending_bytes() -> usize {
     unsafe { (*g).bump as usize - (*g).current_start as usize }
 }
 
-/// The immortal *shared region*: symbols interned at run time, channel and
-/// thread objects. Unlike the global region (owned by the program thread,
+/// The immortal *shared region*: symbols interned at run time (channel and
+/// thread objects are not here: they live in ordinary regions, see
+/// `heap/handles.rs`). Unlike the global region (owned by the program thread,
 /// allocated in without a lock by generated code), every allocation in it
 /// happens under [`with_shared_region`]'s lock, so any thread may allocate
 /// there (docs/REGION_THREADING_MODEL.md). It is never reclaimed and, like
