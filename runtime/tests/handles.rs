@@ -92,15 +92,18 @@ fn a_handle_handed_to_another_thread_is_the_same_channel_and_either_side_may_fre
             let msg = handoff_out(h);
             assert_eq!(handle_count(h), 2, "the message region holds a copy");
             let h_word = h as usize;
-            let (tx, rx) = std::sync::mpsc::channel::<()>();
+            let (checked_tx, checked_rx) = std::sync::mpsc::channel::<()>();
+            let (gone_tx, gone_rx) = std::sync::mpsc::channel::<()>();
             let t = std::thread::spawn(move || {
                 let dst = region_create();
                 let h2 = handoff_in(msg, dst);
                 assert_eq!(region_of(h2), dst, "merged into the receiver's region");
+                // `h` is alive until we signal: its region is not exited yet.
                 assert!(same_handle(h2, h_word as Value));
                 let (probe, e) = queue_probe(h2);
+                checked_tx.send(()).unwrap();
                 if receiver_last {
-                    rx.recv().unwrap(); // the sender's region is gone
+                    gone_rx.recv().unwrap(); // the sender's region is gone
                     region_exit(dst);
                     assert_eq!(region_epoch(probe), e + 1, "freed here, once");
                 } else {
@@ -108,9 +111,10 @@ fn a_handle_handed_to_another_thread_is_the_same_channel_and_either_side_may_fre
                     assert_eq!(region_epoch(probe), e, "the sender still holds it");
                 }
             });
+            checked_rx.recv().unwrap();
             if receiver_last {
                 region_exit(a);
-                tx.send(()).unwrap();
+                gone_tx.send(()).unwrap();
                 t.join().unwrap();
             } else {
                 t.join().unwrap();
