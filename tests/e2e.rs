@@ -291,6 +291,7 @@ cases!(
     thread_err_stack_overflow,
     thread_err_uncaught,
     thread_err_foreign_mutation,
+    thread_channel_identity,
     // identity (issue 11): the matrix and the issue's programs, three thresholds each
     identity_t0,
     identity_default,
@@ -1027,5 +1028,37 @@ mod churn {
                 );
             }
         }
+    }
+}
+
+/// The channel/thread churn program (a channel and a thread made, used and
+/// dropped per iteration, so every handle core is freed by the reclaim of
+/// the last region holding a handle, on whichever thread that is) runs
+/// clean at a small size under memcheck and helgrind
+/// (docs/REGION_THREADING_MODEL.md §3a).
+#[test]
+fn thread_chan_churn_is_memcheck_and_helgrind_clean() {
+    require_valgrind();
+    let tmp = tempfile::tempdir().unwrap();
+    let exe = tmp.path().join("thread-chan");
+    build_source(&churn_dir().join("thread-chan.omni"), &exe);
+    let supp = Path::new(env!("CARGO_MANIFEST_DIR")).join("../runtime/tests/helgrind.supp");
+    for tool in ["--tool=memcheck", "--tool=helgrind"] {
+        let out = Command::new("valgrind")
+            .arg(tool)
+            .arg(format!("--suppressions={}", supp.display()))
+            .args(["--error-exitcode=1", "-q"])
+            .arg(&exe)
+            .arg("50")
+            .env("OMNI_STACK_SIZE", "16777216")
+            .output()
+            .unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{tool}:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(String::from_utf8_lossy(&out.stdout), "true\n", "{tool}");
     }
 }

@@ -10,7 +10,12 @@
 //! - a rendezvous send returns only after its message was taken,
 //! - a buffered message survives `close` and is drained, after which
 //!   `recv` returns `None`; a send after `close` fails and gives the message
-//!   back.
+//!   back,
+//! - a channel handle copied into another thread's region (the handoff of
+//!   a message holding it) keeps one count per region on the shared core;
+//!   whichever thread's region reclaim drops the last count frees the core
+//!   exactly once, sees every use the other thread made of it, and releases
+//!   a message still queued on it.
 //!
 //! Run: `RUSTFLAGS="--cfg loom" cargo test --release -p omni-runtime --test loom_channel --target-dir target/loom`
 
@@ -21,10 +26,11 @@ use loom::sync::atomic::{AtomicUsize, Ordering};
 use loom::sync::Arc;
 use loom::thread;
 use omni_runtime::channel::{ChannelCore, Message};
+use omni_runtime::heap::handles::{channel_core, loom_cores_freed, make_channel, same_handle};
 use omni_runtime::object::{alloc_pair, car, cdr};
 use omni_runtime::region::*;
 use omni_runtime::thread::{handoff_in, handoff_out};
-use omni_runtime::value::{int_value, make_int, NIL};
+use omni_runtime::value::{int_value, make_int, Value, NIL};
 
 loom::lazy_static! {
     static ref PAYLOAD: UnsafeCell<u64> = UnsafeCell::new(0);
@@ -137,5 +143,51 @@ fn send_after_close_fails_and_returns_the_message() {
         }
         closer.join().unwrap();
         assert!(ch.recv().is_none());
+    });
+}
+
+/// Messages moved into a loom thread (each owned by one thread at a time).
+struct Carried(Message, Message);
+// SAFETY: the messages are moved to the other thread, which owns them then
+// (the spawn synchronises the two threads).
+unsafe impl Send for Carried {}
+
+#[test]
+fn the_last_region_holding_a_channel_frees_its_core_once_on_either_thread() {
+    // Every region and statistics operation is a loom atomic: bound the
+    // preemptions so the model stays small (the race is the two final
+    // decrements of the core's count, which a bound of 2 covers).
+    let mut model = loom::model::Builder::new();
+    model.preemption_bound = Some(3);
+    model.check(|| {
+        loom_set_reclaim_hook(on_reclaim);
+        RECLAIMS.store(0, Ordering::Relaxed);
+        // SAFETY: every region below is live and used by its owning thread;
+        // the messages are moved to the other thread by the spawn.
+        unsafe {
+            let a = region_create();
+            let h = make_channel(a, 1);
+            // The other thread's copy of the handle travels in a handoff
+            // region, like a channel captured by a spawned thunk.
+            let handle_msg = handoff_out(h);
+            let payload = handoff_out(make_int(9));
+            let carried = Carried(handle_msg, payload);
+            let h_word = h as usize;
+            let other = thread::spawn(move || {
+                let Carried(handle_msg, payload) = carried;
+                let dst = region_create();
+                let h2 = handoff_in(handle_msg, dst);
+                assert!(same_handle(h2, h_word as Value));
+                channel_core(h2).send(payload).expect("open, with room");
+                region_exit(dst);
+            });
+            // Concurrently: drop this thread's count.
+            region_exit(a);
+            other.join().unwrap();
+        }
+        assert_eq!(loom_cores_freed(), 1, "the core is freed exactly once");
+        // a, the handle's handoff region, dst, and the queued message's
+        // region (released by whichever thread freed the core).
+        assert_eq!(RECLAIMS.load(Ordering::Relaxed), 4);
     });
 }

@@ -39,6 +39,7 @@ const _: () = assert!(TRUE == (1 << 3) | FALSE);
 // The closure name slot is read by the runtime only; we fill it via
 // `omni_alloc_closure`, so its offset only documents the layout here.
 const _: () = assert!(CLOSURE_NAME + 8 == CLOSURE_FREE);
+const _: () = assert!(ObjKind::Channel as u8 + 1 == ObjKind::Thread as u8);
 
 /// Trap code after calls to runtime functions that never return (errors).
 const TRAP_NORETURN: TrapCode = TrapCode::unwrap_user(1);
@@ -709,8 +710,9 @@ impl<M: Module> FnTx<'_, '_, '_, M> {
     }
 
     /// `eq?`: the same word, or two objects that stand for the same one
-    /// (a forwarded original and its copy; decided by the primitive on a
-    /// cold path that only forwarded objects reach).
+    /// (a forwarded original and its copy, or two handles of one channel or
+    /// thread; decided by the primitive on a cold path that only forwarded
+    /// objects and handles reach).
     fn identity(&mut self, a: Value, b: Value, loc: LocId) -> Result<Value> {
         let join = self.b.create_block();
         let result = self.b.append_block_param(join, W);
@@ -747,7 +749,13 @@ impl<M: Module> FnTx<'_, '_, '_, M> {
             .b
             .ins()
             .icmp_imm_s(IntCC::Equal, kb, ObjKind::Forwarded as i64);
+        // Channel and thread handles (kinds Channel, Thread: adjacent) are
+        // one object per region holding them; the primitive compares their
+        // shared cores.
+        let off = self.b.ins().iadd_imm_s(ka, -(ObjKind::Channel as i64));
+        let handle = self.b.ins().icmp_imm_u(IntCC::UnsignedLessThan, off, 2);
         let any = self.b.ins().bor(fa, fb);
+        let any = self.b.ins().bor(any, handle);
         self.b.ins().brif(any, slow, &[], join, &[f.into()]);
         self.b.seal_block(slow);
         self.b.switch_to_block(slow);

@@ -16,8 +16,10 @@
 //!   `send` copies into a handoff region, `recv` adopts and merges it.
 //!
 //! The global region belongs to the program thread. The immortal shared
-//! region (symbols, channel and thread objects) is allocated in under a
-//! lock by any thread. A spawned thread that tries to mutate an object it
+//! region (run-time symbols) is allocated in under a lock by any thread.
+//! Channel and thread objects are handles in ordinary regions sharing a
+//! reference-counted core (`heap/handles.rs`), freed when the last region
+//! holding a handle is reclaimed. A spawned thread that tries to mutate an object it
 //! does not own (a global's value) gets a runtime error from the store
 //! helper (`region::owner::check_store_target`), never a data race on
 //! region memory.
@@ -33,8 +35,8 @@ use crate::base::fatal::fatal;
 use crate::base::raise::raise;
 use crate::base::value::*;
 use crate::graph::transmigrate::{transmigrate, transmigrate_for_handoff};
-use crate::heap::channel::{Closed, Message};
-use crate::heap::handles::{alloc_handle, channel_core, thread_core, ThreadCore};
+use crate::heap::channel::{message_discard, Closed, Message};
+use crate::heap::handles::{channel_core, make_thread, thread_core, ThreadCore, Unclaimed};
 use crate::region::owner::{mark_spawned_thread, note_threads_started};
 use crate::region::{
     region_adopt, region_create, region_merge, region_prepare_handoff, region_release, Region,
@@ -87,10 +89,7 @@ pub unsafe fn handoff_in(msg: Message, dst: *mut Region) -> Value {
 /// The caller owns `msg`.
 pub unsafe fn handoff_discard(msg: Message) {
     // SAFETY: caller contract: the message's one reference is ours.
-    unsafe {
-        region_adopt(msg.region);
-        region_release(msg.region);
-    }
+    unsafe { message_discard(msg) }
 }
 
 crate::base::atomics::runtime_static!(NEXT_THREAD_ID: SequenceCounter = SequenceCounter::new(1); fn next_thread_id);
@@ -137,11 +136,11 @@ pub unsafe fn channel_recv(ch: Value, dst: *mut Region) -> Value {
 // ------------------------------------------------------------ spawn / join
 
 /// Run `thunk` (a zero-argument closure) on a new OS thread; returns the
-/// Thread object.
+/// Thread object, allocated in `r`.
 ///
 /// # Safety
-/// `thunk` is a live closure of this thread.
-pub unsafe fn spawn_thread(thunk: Value, loc: u32) -> Value {
+/// `thunk` is a live closure of this thread; `r` a live region of it.
+pub unsafe fn spawn_thread(r: *mut Region, thunk: Value, loc: u32) -> Value {
     note_threads_started();
     // SAFETY: caller contract.
     let msg = unsafe { handoff_out(thunk) };
@@ -153,14 +152,15 @@ pub unsafe fn spawn_thread(thunk: Value, loc: u32) -> Value {
         .spawn(move || {
             // SAFETY: the closure runs on the new thread, which now owns the
             // thunk's handoff region (the spawn is the synchronising edge).
-            unsafe { thread_main(msg, size, loc) }
+            Unclaimed(Some(unsafe { thread_main(msg, size, loc) }))
         })
         .unwrap_or_else(|e| raise(format!("spawn: cannot start a thread: {e}"), loc));
-    let core = Box::into_raw(Box::new(ThreadCore {
+    let core = ThreadCore {
         handle: Mutex::new(Some(handle)),
         id,
-    }));
-    alloc_handle(ObjKind::Thread, core as *const u8)
+    };
+    // SAFETY: caller contract for `r`.
+    unsafe { make_thread(r, core) }
 }
 
 /// Body of a spawned thread: adopt the thunk's region, run the thunk into a
@@ -209,8 +209,16 @@ pub unsafe fn join_thread(t: Value, dst: *mut Region) -> Result<Value, String> {
         ));
     };
     match handle.join() {
-        // SAFETY: the OS join synchronised us with the thread's exit.
-        Ok(msg) => Ok(unsafe { handoff_in(msg, dst) }),
+        Ok(mut result) => {
+            let msg = result.0.take().expect("a finished thread's result");
+            // SAFETY: the OS join synchronised us with the thread's exit.
+            let v = unsafe { handoff_in(msg, dst) };
+            // The thread's counts were flushed at its exit; flushing ours
+            // keeps the process-wide gauges (regions/bytes live) from
+            // drifting when its regions are reclaimed here.
+            crate::base::stats::flush_thread();
+            Ok(v)
+        }
         // A panic in runtime code: the process state is unknown.
         Err(_) => fatal(format_args!("thread {} panicked", core.id)),
     }

@@ -20,7 +20,7 @@
 //! `recv` on a closed, drained channel returns `None` (`nothing`).
 
 use crate::base::value::Value;
-use crate::region::Region;
+use crate::region::{region_adopt, region_release, Region};
 use std::collections::VecDeque;
 
 #[cfg(loom)]
@@ -168,6 +168,20 @@ pub struct Message {
 // is queued; the channel mutex orders the handoff (module doc).
 unsafe impl Send for Message {}
 
+/// Drop a message that will never be received: the calling thread adopts
+/// its region and releases the message's reference (reclaiming it).
+///
+/// # Safety
+/// The caller owns `msg` (it was dequeued, given back, or never queued).
+pub unsafe fn message_discard(msg: Message) {
+    // SAFETY: caller contract: the message's one reference is ours, and
+    // whatever handed it to us synchronised us with its previous owner.
+    unsafe {
+        region_adopt(msg.region);
+        region_release(msg.region);
+    }
+}
+
 /// Sending failed because the channel is closed; the message comes back so
 /// the sender can release its region.
 #[derive(Debug)]
@@ -277,8 +291,24 @@ impl ChannelCore {
         self.lock().closed
     }
 
+    /// Take every queued message (the channel's last handle is going).
+    pub fn drain(&self) -> Vec<Message> {
+        self.lock().queue.drain(..).collect()
+    }
+
     /// Messages queued and not yet received.
     pub fn pending(&self) -> usize {
         self.lock().queue.len()
+    }
+}
+
+impl Drop for ChannelCore {
+    fn drop(&mut self) {
+        // Messages still queued when the last handle went: nobody can
+        // receive them any more; release their regions.
+        for msg in self.drain() {
+            // SAFETY: a dequeued message is owned by us alone.
+            unsafe { message_discard(msg) };
+        }
     }
 }

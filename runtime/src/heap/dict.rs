@@ -346,7 +346,12 @@ fn hash_bounded(v: Value, depth: u32) -> u64 {
             // the copy shares with the original, its code.
             k if k == ObjKind::Closure as u8 => mix(field(v, CLOSURE_CODE) ^ 0xc105),
             k if k == ObjKind::Box as u8 || k == ObjKind::Error as u8 => mix(k as u64),
-            // Types, channels and threads live in immortal regions: never moved.
+            // Every handle of a channel/thread (one per region holding it)
+            // names the same core: hash the core.
+            k if k == ObjKind::Channel as u8 || k == ObjKind::Thread as u8 => {
+                mix(crate::heap::handles::handle_identity(v).unwrap_or(0) as u64 ^ 0xc4a7)
+            }
+            // Types live in immortal regions: never moved.
             _ => mix(v),
         }
     }
@@ -461,6 +466,11 @@ pub fn values_equal(a: Value, b: Value) -> bool {
                             Some(other) => work.push((val, other)),
                             None => return false,
                         }
+                    }
+                }
+                k if k == ObjKind::Channel as u8 || k == ObjKind::Thread as u8 => {
+                    if !crate::heap::handles::same_handle(x, y) {
+                        return false;
                     }
                 }
                 _ => return false,

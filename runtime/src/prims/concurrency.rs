@@ -11,13 +11,13 @@ use crate::heap::handles::{channel_core, is_channel, is_thread, make_channel};
 use crate::heap::object::is_closure;
 use crate::region::Region;
 
-fn spawn(_r: *mut Region, thunk: Value) -> R {
+fn spawn(r: *mut Region, thunk: Value) -> R {
     if !is_closure(thunk) {
         return Err(expected("spawn", "a function of no arguments", thunk));
     }
-    // SAFETY: a live closure of this thread; the location is for errors
-    // raised while starting the thread.
-    Ok(unsafe { spawn_thread(thunk, 0) })
+    // SAFETY: a live closure of this thread, `r` its live result region;
+    // the location is for errors raised while starting the thread.
+    Ok(unsafe { spawn_thread(r, thunk, 0) })
 }
 
 fn join(r: *mut Region, t: Value) -> R {
@@ -28,16 +28,20 @@ fn join(r: *mut Region, t: Value) -> R {
     unsafe { join_thread(t, r) }
 }
 
-fn chan(_r: *mut Region, args: &[Value]) -> R {
-    match args {
-        [] => Ok(make_channel(0)),
-        [n] if is_int(*n) && int_value(*n) >= 0 => Ok(make_channel(int_value(*n) as usize)),
-        [n] => Err(expected("chan", "a non-negative buffer size", *n)),
-        _ => Err(format!(
-            "chan: expected 0 or 1 arguments, got {}",
-            args.len()
-        )),
-    }
+fn chan(r: *mut Region, args: &[Value]) -> R {
+    let capacity = match args {
+        [] => 0,
+        [n] if is_int(*n) && int_value(*n) >= 0 => int_value(*n) as usize,
+        [n] => return Err(expected("chan", "a non-negative buffer size", *n)),
+        _ => {
+            return Err(format!(
+                "chan: expected 0 or 1 arguments, got {}",
+                args.len()
+            ))
+        }
+    };
+    // SAFETY: `r` is the live result region of this thread.
+    Ok(unsafe { make_channel(r, capacity) })
 }
 
 fn send(_r: *mut Region, ch: Value, v: Value) -> R {

@@ -51,7 +51,9 @@ fn new_box(r: *mut Region, v: Value) -> R {
     Ok(unsafe { alloc_box(r, v) })
 }
 
-prim_fixed!(omni_prim_eq_p(a, b) => |_, a, b| Ok(make_bool(a == b)));
+prim_fixed!(omni_prim_eq_p(a, b) => |_, a, b| Ok(make_bool(
+    a == b || crate::heap::handles::same_handle(a, b)
+)));
 prim_fixed!(omni_prim_equal_p(a, b) => |_, a, b| Ok(make_bool(values_equal(a, b))));
 prim_fixed!(omni_prim_not(v) => |_, v| Ok(make_bool(!truthy(v))));
 prim_fixed!(omni_prim_box(v) => new_box);

@@ -153,8 +153,10 @@ fn ctrr_facts(name: &str) -> (PrimResult, PrimEffect) {
             | "%make-type" | "%put!" | "%method-add!" | "%dispatch" | "%caught?"
             // Concurrency: `send` and `spawn` copy their argument into a
             // handoff region, `recv` and `join` adopt a handoff region into
-            // the region passed for their result, `chan` makes an immortal
-            // channel: no result shares structure with an argument.
+            // the region passed for their result, `chan` and `spawn`
+            // allocate a new handle object there (its core is shared by
+            // reference count, docs/REGION_THREADING_MODEL.md): no result
+            // shares structure with an argument.
             | "spawn" | "join" | "chan" | "send" | "recv" | "close!"
     );
     let result = if fresh {
@@ -355,13 +357,13 @@ pub static PRIMS: LazyLock<Vec<PrimDesc>> = LazyLock::new(|| {
     vec![
         // internal binary slow paths of inline arithmetic
         desc!("%add", arith::omni_prim_add2, Fixed(2), true),
-        desc!("spawn", concurrency::omni_prim_spawn, Fixed(1), false),
+        desc!("spawn", concurrency::omni_prim_spawn, Fixed(1), true),
         desc!("join", concurrency::omni_prim_join, Fixed(1), true),
         desc!(
             "chan",
             concurrency::omni_prim_chan,
             Variadic { min: 0 },
-            false
+            true
         ),
         desc!("send", concurrency::omni_prim_send, Fixed(2), false),
         desc!("recv", concurrency::omni_prim_recv, Fixed(1), true),

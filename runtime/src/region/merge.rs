@@ -82,6 +82,17 @@ pub unsafe fn region_absorb(young: *mut Region, old: *mut Region) -> Result<u32,
             o.chunks = y.chunks;
         }
         y.chunks = null_mut();
+        // The young region's finalizable objects now lie in the old
+        // region's chunks: they go to its list.
+        let mut f = y.finalizers;
+        if !f.is_null() {
+            while !(*f.add(super::FINAL_LINK_WORD) as *mut u64).is_null() {
+                f = *f.add(super::FINAL_LINK_WORD) as *mut u64;
+            }
+            *f.add(super::FINAL_LINK_WORD) = o.finalizers as u64;
+            o.finalizers = y.finalizers;
+            y.finalizers = null_mut();
+        }
         o.retired_bytes += y.retired_bytes;
         y.retired_bytes = 0;
         o.chunk_count += moved;

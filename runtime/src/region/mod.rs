@@ -120,6 +120,12 @@ pub struct Region {
     /// Every chunk this region owns (the inline chunk included until a merge
     /// hands it over).
     chunks: *mut ChunkHeader,
+    /// Head of the list of *finalizable objects* in this region's chunks
+    /// (channel and thread handles), linked through word
+    /// [`FINAL_LINK_WORD`] of each; the finalize hook runs on each when the
+    /// region is reclaimed, and a merge splices the list into the old
+    /// region's.
+    finalizers: *mut u64,
     /// The older region this one was merged into, on which it holds an
     /// external reference until it is reclaimed.
     merged_into: *mut Region,
@@ -228,6 +234,7 @@ unsafe fn init_block(start: &pool::RegionStart, site: AllocSite, is_global: bool
         addr_of_mut!((*r).site).write(site.0);
         addr_of_mut!((*r).owner).write(start.owner);
         addr_of_mut!((*r).chunks).write(inline);
+        addr_of_mut!((*r).finalizers).write(null_mut());
         addr_of_mut!((*r).merged_into).write(null_mut());
         addr_of_mut!((*r).pool_next).write(null_mut());
         addr_of_mut!((*r).retired_bytes).write(0);
@@ -317,8 +324,9 @@ pub fn global_region_pending_bytes() -> usize {
     unsafe { (*g).bump as usize - (*g).current_start as usize }
 }
 
-/// The immortal *shared region*: symbols interned at run time, channel and
-/// thread objects. Unlike the global region (owned by the program thread,
+/// The immortal *shared region*: symbols interned at run time (channel and
+/// thread objects are not here: they live in ordinary regions, see
+/// `heap/handles.rs`). Unlike the global region (owned by the program thread,
 /// allocated in without a lock by generated code), every allocation in it
 /// happens under [`with_shared_region`]'s lock, so any thread may allocate
 /// there (docs/REGION_THREADING_MODEL.md). It is never reclaimed and, like
@@ -560,6 +568,66 @@ fn check_quota(reg: &Region, size: usize) {
             quota,
             describe_site(reg.site)
         ));
+    }
+}
+
+// ------------------------------------------------------------ finalizable objects
+
+/// Word index, in a finalizable object, of the link to the next finalizable
+/// object of the same region (words 0 and 1 are the header and the slot a
+/// forwarding object reuses, so the link survives `forward_to`).
+pub const FINAL_LINK_WORD: usize = 3;
+
+crate::base::atomics::runtime_static!(FINALIZE_HOOK: PublishedPtr<()> = PublishedPtr::new(); fn finalize_hook_cell);
+
+/// Register the function run on every finalizable object when the region
+/// holding it is reclaimed (the heap layer's handle release; the first
+/// registration wins). It must not allocate in, exit or merge the region
+/// being reclaimed; it may release other regions.
+pub fn set_finalize_hook(f: unsafe fn(*mut u64)) {
+    if !finalize_hook_cell().ptr_load().is_null() {
+        return;
+    }
+    finalize_hook_cell().ptr_publish_once(f as *mut ());
+}
+
+/// Put `obj`, just allocated in `r`, on `r`'s list of finalizable objects:
+/// the finalize hook runs on it when the region holding it is reclaimed.
+///
+/// # Safety
+/// `r` is a live region owned by the calling thread, `obj` an object of at
+/// least `FINAL_LINK_WORD + 1` words allocated in `r`, registered once, and
+/// the hook has been set.
+pub unsafe fn region_register_finalizer(r: *mut Region, obj: *mut u64) {
+    // SAFETY: caller contract: we own `r`, and `obj` is large enough.
+    unsafe {
+        obj.add(FINAL_LINK_WORD).write((*r).finalizers as u64);
+        (*r).finalizers = obj;
+    }
+}
+
+/// Run the finalize hook on every finalizable object of a region being
+/// reclaimed (before its chunks are released: the hook reads the objects).
+///
+/// # Safety
+/// The caller is the unique reclaimer of the region whose list `head` is.
+unsafe fn run_finalizers(mut head: *mut u64) {
+    let f = finalize_hook_cell().ptr_load();
+    if f.is_null() {
+        fatal(format_args!("finalizable object without a finalize hook"));
+    }
+    // SAFETY: only `set_finalize_hook` publishes here, an `unsafe fn(*mut u64)`.
+    let f: unsafe fn(*mut u64) = unsafe { std::mem::transmute(f) };
+    while !head.is_null() {
+        // SAFETY: every listed object lies in a chunk of the region being
+        // reclaimed (registration and merge keep the list in step with the
+        // chunks), which nobody else reads any more; the link is read before
+        // the hook runs.
+        unsafe {
+            let next = *head.add(FINAL_LINK_WORD) as *mut u64;
+            f(head);
+            head = next;
+        }
     }
 }
 
@@ -806,6 +874,10 @@ unsafe fn reclaim_one(r: *mut Region) -> *mut Region {
         // The sole-holder fast path leaves the word non-zero; make the
         // reclaim visible to `region_is_alive` and to misuse detection.
         reg.liveness.init_unshared(0);
+        let finalizers = std::mem::replace(&mut reg.finalizers, null_mut());
+        if !finalizers.is_null() {
+            run_finalizers(finalizers);
+        }
         let pending = current_used(reg);
         stats::region_reclaimed(pending, reg.retired_bytes + pending);
         let own_inline = addr_of_mut!(reg.inline_chunk);
