@@ -61,22 +61,31 @@ const COUNTER_NAMES: [&str; NUM_COUNTERS] = [
 
 /// A gauge with a high-water mark.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(usize)]
 pub enum Gauge {
     /// Regions created and not yet reclaimed (the global region included).
     RegionsLive,
-    /// Bytes allocated in regions not yet reclaimed, counted at chunk
-    /// granularity (see `docs/REGION_ACCOUNTING.md`).
+    /// Bytes held by regions not yet reclaimed: their control blocks and
+    /// their chunks whole (descriptors and unused tails included), see
+    /// `docs/REGION_ACCOUNTING.md`.
     BytesLive,
+    /// Bytes of free control blocks and chunks kept in the threads' pools.
+    BytesPooled,
+    /// Bytes the region layer holds from the system allocator: live +
+    /// pooled (+ control blocks debug builds never free).
+    BytesHeld,
 }
+
+const NUM_GAUGES: usize = 4;
 
 struct Globals {
     counters: [StatCounter; NUM_COUNTERS],
     /// Gauges are stored as wrapping u64 so that a thread that only reclaims
     /// (negative delta) can flush without a signed atomic.
-    regions_live: StatCounter,
-    regions_peak: StatCounter,
-    bytes_live: StatCounter,
-    bytes_peak: StatCounter,
+    live: [StatCounter; NUM_GAUGES],
+    peak: [StatCounter; NUM_GAUGES],
+    /// Largest touched size of a runtime-created stack (bytes).
+    stack_bytes: StatCounter,
 }
 
 macro_rules! globals_init {
@@ -100,10 +109,19 @@ macro_rules! globals_init {
                 StatCounter::new(0),
                 StatCounter::new(0),
             ],
-            regions_live: StatCounter::new(0),
-            regions_peak: StatCounter::new(0),
-            bytes_live: StatCounter::new(0),
-            bytes_peak: StatCounter::new(0),
+            live: [
+                StatCounter::new(0),
+                StatCounter::new(0),
+                StatCounter::new(0),
+                StatCounter::new(0),
+            ],
+            peak: [
+                StatCounter::new(0),
+                StatCounter::new(0),
+                StatCounter::new(0),
+                StatCounter::new(0),
+            ],
+            stack_bytes: StatCounter::new(0),
         }
     };
 }
@@ -118,20 +136,16 @@ mod local {
     /// One thread's unflushed counts.
     pub(super) struct LocalStats {
         pub counters: [Cell<u64>; NUM_COUNTERS],
-        pub regions_live: Cell<i64>,
-        pub regions_peak: Cell<i64>,
-        pub bytes_live: Cell<i64>,
-        pub bytes_peak: Cell<i64>,
+        pub live: [Cell<i64>; NUM_GAUGES],
+        pub peak: [Cell<i64>; NUM_GAUGES],
     }
 
     impl LocalStats {
         pub(super) const fn new() -> Self {
             LocalStats {
                 counters: [const { Cell::new(0) }; NUM_COUNTERS],
-                regions_live: Cell::new(0),
-                regions_peak: Cell::new(0),
-                bytes_live: Cell::new(0),
-                bytes_peak: Cell::new(0),
+                live: [const { Cell::new(0) }; NUM_GAUGES],
+                peak: [const { Cell::new(0) }; NUM_GAUGES],
             }
         }
 
@@ -144,18 +158,9 @@ mod local {
                     g.counters[i].stat_add(n);
                 }
             }
-            flush_gauge(
-                &self.regions_live,
-                &self.regions_peak,
-                &g.regions_live,
-                &g.regions_peak,
-            );
-            flush_gauge(
-                &self.bytes_live,
-                &self.bytes_peak,
-                &g.bytes_live,
-                &g.bytes_peak,
-            );
+            for i in 0..NUM_GAUGES {
+                flush_gauge(&self.live[i], &self.peak[i], &g.live[i], &g.peak[i]);
+            }
         }
     }
 
@@ -193,10 +198,7 @@ impl StatSink for local::LocalStats {
     }
     #[inline(always)]
     fn gauge(&self, g: Gauge, delta: i64) {
-        let (live, peak) = match g {
-            Gauge::RegionsLive => (&self.regions_live, &self.regions_peak),
-            Gauge::BytesLive => (&self.bytes_live, &self.bytes_peak),
-        };
+        let (live, peak) = (&self.live[g as usize], &self.peak[g as usize]);
         let v = live.get() + delta;
         live.set(v);
         if v > peak.get() {
@@ -210,10 +212,7 @@ impl StatSink for Globals {
         self.counters[c as usize].stat_add(n);
     }
     fn gauge(&self, g: Gauge, delta: i64) {
-        let (live, peak) = match g {
-            Gauge::RegionsLive => (&self.regions_live, &self.regions_peak),
-            Gauge::BytesLive => (&self.bytes_live, &self.bytes_peak),
-        };
+        let (live, peak) = (&self.live[g as usize], &self.peak[g as usize]);
         live.stat_add(delta as u64);
         peak.stat_max(live.stat_load());
     }
@@ -243,36 +242,63 @@ pub fn gauge_add(g: Gauge, delta: i64) {
     with_sink(|s| s.gauge(g, delta));
 }
 
-/// A region was created.
+/// A region was created; its control block (`block_bytes`, taken from the
+/// thread's pool when `from_pool`) is now held by a live region.
 #[inline(always)]
-pub fn region_created() {
+pub fn region_created(block_bytes: usize, from_pool: bool) {
     with_sink(|s| {
         s.add(Counter::RegionsCreated, 1);
         s.gauge(Gauge::RegionsLive, 1);
+        s.gauge(Gauge::BytesLive, block_bytes as i64);
+        if from_pool {
+            s.gauge(Gauge::BytesPooled, -(block_bytes as i64));
+        }
     });
 }
 
-/// `n` more bytes of some region were accounted (a chunk was retired or a
-/// dedicated chunk taken): they count as allocated and live.
+/// `n` more bytes of objects of some region were accounted (a chunk was
+/// retired or a dedicated chunk taken): they count as allocated.
 #[inline(always)]
 pub fn bytes_accounted(n: usize) {
-    with_sink(|s| {
-        s.add(Counter::BytesAllocated, n as u64);
-        s.gauge(Gauge::BytesLive, n as i64);
-    });
+    count(Counter::BytesAllocated, n as u64);
 }
 
-/// A region holding `total` bytes, `pending` of them not accounted yet, was
-/// reclaimed.
+/// A live region took (`n > 0`) or gave up (`n < 0`) chunks totalling |n| bytes.
 #[inline(always)]
-pub fn region_reclaimed(pending: usize, total: usize) {
+pub fn chunk_held(n: i64) {
+    gauge_add(Gauge::BytesLive, n);
+}
+
+/// A region holding `held` bytes (control block and chunks), `pending`
+/// object bytes of it not accounted yet, was reclaimed.
+#[inline(always)]
+pub fn region_reclaimed(pending: usize, held: usize) {
     with_sink(|s| {
         s.add(Counter::RegionsReclaimed, 1);
         s.add(Counter::BytesAllocated, pending as u64);
-        s.gauge(Gauge::BytesLive, pending as i64);
-        s.gauge(Gauge::BytesLive, -(total as i64));
+        s.gauge(Gauge::BytesLive, -(held as i64));
         s.gauge(Gauge::RegionsLive, -1);
     });
+}
+
+/// `n` bytes (negative: taken out) went into a thread's pool of free
+/// control blocks and chunks.
+#[inline(always)]
+pub fn pooled(n: i64) {
+    gauge_add(Gauge::BytesPooled, n);
+}
+
+/// The region layer got (`n > 0`) or returned (`n < 0`) |n| bytes from or
+/// to the system allocator.
+#[inline(always)]
+pub fn system_bytes(n: i64) {
+    gauge_add(Gauge::BytesHeld, n);
+}
+
+/// A stack the runtime created had `n` bytes touched (resident) when
+/// measured; the report shows the largest.
+pub fn record_stack_bytes(n: usize) {
+    globals().stack_bytes.stat_max(n as u64);
 }
 
 /// Record one call of the store barrier (issue 5 calls this), and whether it
@@ -297,8 +323,16 @@ pub struct StatsSnapshot {
     pub counters: [u64; NUM_COUNTERS],
     pub regions_live: i64,
     pub regions_peak_live: i64,
+    /// Bytes held by live regions (control blocks, whole chunks).
     pub bytes_live: i64,
     pub bytes_peak_live: i64,
+    /// Bytes of free blocks and chunks in the pools now.
+    pub bytes_pooled: i64,
+    /// Largest touched size of a runtime-created stack.
+    pub bytes_stack: i64,
+    /// Peak of the bytes the region layer held from the system allocator
+    /// (live + pooled), plus `bytes_stack`.
+    pub bytes_held_peak: i64,
 }
 
 impl StatsSnapshot {
@@ -316,6 +350,9 @@ impl StatsSnapshot {
         out.push(("regions_peak_live", self.regions_peak_live));
         out.push(("bytes_live", self.bytes_live));
         out.push(("bytes_peak_live", self.bytes_peak_live));
+        out.push(("bytes_pooled", self.bytes_pooled));
+        out.push(("bytes_stack", self.bytes_stack));
+        out.push(("bytes_held_peak", self.bytes_held_peak));
         for (i, name) in COUNTER_NAMES.iter().enumerate().skip(2) {
             out.push((name, self.counters[i] as i64));
         }
@@ -346,35 +383,46 @@ fn pending_bytes() -> usize {
 }
 
 /// Totals of all flushed threads plus the calling thread's unflushed counts.
-/// The bytes of chunks still being filled are not counted yet (chunk
-/// granularity), except the global region's, which never retires its last
-/// chunk and is therefore added here.
+/// The object bytes of chunks still being filled are not counted in
+/// `bytes_allocated` yet (chunk granularity), except the global region's,
+/// which never retires its last chunk and is therefore added here. The byte
+/// gauges are exact at every moment (whole chunks are counted when taken).
 pub fn snapshot() -> StatsSnapshot {
     let g = globals();
     let mut s = StatsSnapshot::default();
     for (i, c) in g.counters.iter().enumerate() {
         s.counters[i] = c.stat_load();
     }
-    s.regions_live = g.regions_live.stat_load() as i64;
-    s.regions_peak_live = g.regions_peak.stat_load() as i64;
-    s.bytes_live = g.bytes_live.stat_load() as i64;
-    s.bytes_peak_live = g.bytes_peak.stat_load() as i64;
+    let mut live = [0i64; NUM_GAUGES];
+    let mut peak = [0i64; NUM_GAUGES];
+    for i in 0..NUM_GAUGES {
+        live[i] = g.live[i].stat_load() as i64;
+        peak[i] = g.peak[i].stat_load() as i64;
+    }
     #[cfg(not(loom))]
     let _ = local::LOCAL.try_with(|l| {
         for (i, c) in l.counters.iter().enumerate() {
             s.counters[i] += c.get();
         }
-        s.regions_peak_live = s
-            .regions_peak_live
-            .max(s.regions_live + l.regions_peak.get());
-        s.regions_live += l.regions_live.get();
-        s.bytes_peak_live = s.bytes_peak_live.max(s.bytes_live + l.bytes_peak.get());
-        s.bytes_live += l.bytes_live.get();
+        for i in 0..NUM_GAUGES {
+            peak[i] = peak[i].max(live[i] + l.peak[i].get());
+            live[i] += l.live[i].get();
+        }
     });
-    let pending = pending_bytes() as i64;
-    s.counters[Counter::BytesAllocated as usize] += pending as u64;
-    s.bytes_live += pending;
-    s.bytes_peak_live = s.bytes_peak_live.max(s.bytes_live);
+    s.counters[Counter::BytesAllocated as usize] += pending_bytes() as u64;
+    let (r, b, p, h) = (
+        Gauge::RegionsLive as usize,
+        Gauge::BytesLive as usize,
+        Gauge::BytesPooled as usize,
+        Gauge::BytesHeld as usize,
+    );
+    s.regions_live = live[r];
+    s.regions_peak_live = peak[r].max(live[r]);
+    s.bytes_live = live[b];
+    s.bytes_peak_live = peak[b].max(live[b]);
+    s.bytes_pooled = live[p];
+    s.bytes_stack = g.stack_bytes.stat_load() as i64;
+    s.bytes_held_peak = peak[h].max(live[h]).max(s.bytes_peak_live) + s.bytes_stack;
     s
 }
 

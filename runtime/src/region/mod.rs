@@ -1,12 +1,13 @@
 //! Regions: the unit of memory management of the Region-RC runtime.
 //!
-//! A region is a control block (`Region`) plus a list of chunks that it
-//! bump-allocates objects in. The first chunk is an inline buffer inside the
-//! control block, so a small region never calls the system allocator; later
-//! chunks grow geometrically and come from a per-thread pool (`pool.rs`).
-//! Every object header names its chunk's descriptor and the descriptor names
-//! the owning region, so `region_of` is two loads for every object, inline
-//! buffer included.
+//! A region is a small control block (`Region`) plus a list of chunks that
+//! it bump-allocates objects in. A new region has no chunk at all: its first
+//! allocation takes a 128-byte chunk from the thread's size-class pool
+//! (`pool.rs`), and later chunks double (256 B, 512 B, … up to 1 MiB), so a
+//! region that never allocates touches no memory besides its control block
+//! and a small one holds little more than it uses. Every object header names
+//! its chunk's descriptor and the descriptor names the owning region, so
+//! `region_of` is two loads for every object.
 //!
 //! Liveness (docs/REGION_RC_MODEL.md): a region is reclaimed exactly when its
 //! scope has exited, its external reference count is zero and no tether pins
@@ -74,9 +75,13 @@ pub const REGION_BUMP: i32 = std::mem::offset_of!(Region, bump) as i32;
 pub const REGION_LIMIT: i32 = std::mem::offset_of!(Region, limit) as i32;
 pub const REGION_CURRENT_CHUNK: i32 = std::mem::offset_of!(Region, current_chunk) as i32;
 
-/// Size of the inline first buffer in every control block.
-pub const INLINE_BUFFER_BYTES: usize = 512;
-const INLINE_WORDS: usize = INLINE_BUFFER_BYTES / 8;
+/// Size of a region's first chunk (descriptor included): the smallest
+/// pooled size class.
+pub const FIRST_CHUNK_BYTES: usize = 1 << CHUNK_MIN_SHIFT;
+
+/// Bytes of one control block (counted as held while its region is alive
+/// or the block is pooled).
+pub const CONTROL_BLOCK_BYTES: usize = std::mem::size_of::<Region>();
 
 // The liveness word: bit 0 = scope alive, bits 1..21 = tether count,
 // bits 21..64 = external reference count.
@@ -108,12 +113,7 @@ pub struct Region {
     /// block is reused), so a borrowed reference can tell it is stale.
     epoch: EpochCell,
     // --- chunk ownership
-    /// Owners of this control block's memory: the region itself plus,
-    /// after a merge, the region that now owns the inline chunk. The block
-    /// returns to the pool when both have let go.
-    block_owners: RcWord,
-    /// Every chunk this region owns (the inline chunk included until a merge
-    /// hands it over).
+    /// Every chunk this region owns (merged-in chunks included).
     chunks: *mut ChunkHeader,
     /// The older region this one was merged into, on which it holds an
     /// external reference until it is reclaimed.
@@ -125,15 +125,14 @@ pub struct Region {
     // --- accounting
     /// Bytes in chunks other than the current one (and merged-in bytes).
     retired_bytes: usize,
+    /// Total size of the chunks owned (descriptors and unused tails
+    /// included): what the region holds, for the process statistics.
+    held_bytes: usize,
     chunk_count: u32,
-    /// Size class of the next heap chunk (geometric growth).
+    /// Size class of the next chunk (geometric growth).
     next_class: u32,
-    inline_used: u32,
     is_global: bool,
     pub(crate) tether_debug: TetherDebug,
-    // --- the inline first chunk
-    inline_chunk: ChunkHeader,
-    inline_buf: std::mem::MaybeUninit<[u64; INLINE_WORDS]>,
 }
 
 /// Per-region accounting, for tests and diagnostics.
@@ -143,7 +142,8 @@ pub struct RegionAccounting {
     pub depth: u32,
     pub bytes: usize,
     pub chunks: u32,
-    pub inline_used: usize,
+    /// Total size of the chunks owned, descriptors and unused tails included.
+    pub held_bytes: usize,
     pub external_rc: u64,
     pub tethers: u64,
     pub scope_alive: bool,
@@ -194,39 +194,31 @@ unsafe fn init_block(start: &pool::RegionStart, site: AllocSite, is_global: bool
         if start.fresh {
             addr_of_mut!((*r).epoch).write(EpochCell::new(0));
             addr_of_mut!((*r).liveness).write(RcWord::new(SCOPE_BIT));
-            addr_of_mut!((*r).block_owners).write(RcWord::new(1));
         } else {
             (*r).liveness.init_unshared(SCOPE_BIT);
-            (*r).block_owners.init_unshared(1);
         }
-        let inline = addr_of_mut!((*r).inline_chunk);
-        inline.write(ChunkHeader {
-            region: r,
-            next: null_mut(),
-            size: INLINE_BUFFER_BYTES,
-            kind: ChunkKind::Inline,
-            class: 0,
-        });
-        let buf = addr_of_mut!((*r).inline_buf) as *mut u8;
-        addr_of_mut!((*r).bump).write(buf);
-        addr_of_mut!((*r).limit).write(buf.add(INLINE_BUFFER_BYTES));
-        addr_of_mut!((*r).current_chunk).write(inline);
-        addr_of_mut!((*r).current_start).write(buf);
+        // No chunk yet: `limit - bump == 0`, so the first allocation takes
+        // the slow path, which fetches the first chunk.
+        addr_of_mut!((*r).bump).write(null_mut());
+        addr_of_mut!((*r).limit).write(null_mut());
+        addr_of_mut!((*r).current_chunk).write(null_mut());
+        addr_of_mut!((*r).current_start).write(null_mut());
         addr_of_mut!((*r).id).write(start.seq);
         addr_of_mut!((*r).depth).write(start.depth);
         addr_of_mut!((*r).site).write(site.0);
         addr_of_mut!((*r).owner).write(start.owner);
-        addr_of_mut!((*r).chunks).write(inline);
+        addr_of_mut!((*r).chunks).write(null_mut());
         addr_of_mut!((*r).merged_into).write(null_mut());
         addr_of_mut!((*r).pool_next).write(null_mut());
         addr_of_mut!((*r).retired_bytes).write(0);
-        addr_of_mut!((*r).chunk_count).write(1);
+        addr_of_mut!((*r).held_bytes).write(0);
+        addr_of_mut!((*r).chunk_count).write(0);
         addr_of_mut!((*r).next_class).write(0);
-        addr_of_mut!((*r).inline_used).write(0);
         addr_of_mut!((*r).is_global).write(is_global);
         addr_of_mut!((*r).tether_debug).write(TetherDebug::new());
     }
-    stats::region_created();
+    // A reused block leaves the pool (one statistics access for both).
+    stats::region_created(CONTROL_BLOCK_BYTES, !start.fresh);
     r
 }
 
@@ -286,7 +278,7 @@ fn init_immortal(cell: &PublishedPtr<Region>) -> *mut Region {
     let r = unsafe { init_block(&start, AllocSite::UNKNOWN, true) };
     let winner = cell.ptr_publish_once(r);
     if winner != r {
-        stats::region_reclaimed(0, 0);
+        stats::region_reclaimed(0, CONTROL_BLOCK_BYTES);
         // SAFETY: `r` never escaped this function.
         unsafe { pool::give_block(r) };
     }
@@ -457,9 +449,6 @@ fn current_used(reg: &Region) -> usize {
 /// handing the chunks to another region).
 fn retire_current(reg: &mut Region) {
     let used = current_used(reg);
-    if reg.current_chunk == addr_of_mut!(reg.inline_chunk) {
-        reg.inline_used = used as u32;
-    }
     reg.retired_bytes += used;
     stats::bytes_accounted(used);
     reg.current_start = reg.bump;
@@ -487,12 +476,15 @@ unsafe fn alloc_slow(r: *mut Region, size: usize) -> (*mut u8, *mut ChunkHeader)
     if size > DEDICATED_THRESHOLD {
         let c = chunk::system_alloc_chunk(size + CHUNK_HEADER_BYTES, ChunkKind::Dedicated, 0);
         // SAFETY: a fresh chunk with room for the descriptor and `size` bytes.
-        unsafe {
+        let held = unsafe {
             (*c).region = r;
             (*c).next = reg.chunks;
-        }
+            (*c).size
+        };
         reg.chunks = c;
         reg.chunk_count += 1;
+        reg.held_bytes += held;
+        stats::chunk_held(held as i64);
         reg.retired_bytes += size;
         stats::bytes_accounted(size);
         stats::count(Counter::ChunksAllocated, 1);
@@ -522,8 +514,10 @@ unsafe fn alloc_slow(r: *mut Region, size: usize) -> (*mut u8, *mut ChunkHeader)
             reg.limit = reg.limit.min(data.add(allowed.max(size)));
         }
         reg.chunk_count += 1;
+        reg.held_bytes += class_size(class);
         reg.next_class = (class + 1).min(CHUNK_MAX_SHIFT - CHUNK_MIN_SHIFT);
         stats::count(Counter::ChunksAllocated, 1);
+        stats::chunk_held(class_size(class) as i64);
         (data, c)
     }
 }
@@ -794,20 +788,22 @@ unsafe fn reclaim_one(r: *mut Region) -> *mut Region {
         // reclaim visible to `region_is_alive` and to misuse detection.
         reg.liveness.init_unshared(0);
         let pending = current_used(reg);
-        stats::region_reclaimed(pending, reg.retired_bytes + pending);
-        let own_inline = addr_of_mut!(reg.inline_chunk);
+        stats::region_reclaimed(pending, reg.held_bytes + CONTROL_BLOCK_BYTES);
         let mut c = reg.chunks;
         while !c.is_null() {
             let next = (*c).next;
-            release_chunk(c, own_inline);
+            release_chunk(c);
             c = next;
         }
         reg.chunks = null_mut();
+        reg.held_bytes = 0;
         reg.bump = null_mut();
         reg.limit = null_mut();
         reg.epoch.epoch_advance();
         let merged_into = reg.merged_into;
-        drop_block_owner(r);
+        if !reg.is_global {
+            pool::give_block(r);
+        }
         merged_into
     }
 }
@@ -837,20 +833,10 @@ fn loom_reclaim_observed(r: *mut Region) {
 ///
 /// # Safety
 /// The chunk belongs to the region being reclaimed.
-unsafe fn release_chunk(c: *mut ChunkHeader, own_inline: *mut ChunkHeader) {
+unsafe fn release_chunk(c: *mut ChunkHeader) {
     // SAFETY: the chunk is ours and no object in it is reachable any more.
     unsafe {
         match (*c).kind {
-            ChunkKind::Inline => {
-                let block = block_of_inline_chunk(c);
-                poison(
-                    addr_of_mut!((*block).inline_buf) as *mut u8,
-                    INLINE_BUFFER_BYTES,
-                );
-                if c != own_inline {
-                    drop_block_owner(block);
-                }
-            }
             ChunkKind::Pooled => {
                 poison(chunk_data(c), (*c).size - CHUNK_HEADER_BYTES);
                 (*c).region = null_mut();
@@ -860,29 +846,6 @@ unsafe fn release_chunk(c: *mut ChunkHeader, own_inline: *mut ChunkHeader) {
                 poison(chunk_data(c), (*c).size - CHUNK_HEADER_BYTES);
                 system_free_chunk(c);
             }
-        }
-    }
-}
-
-/// The control block containing an inline chunk.
-///
-/// # Safety
-/// `c` is the `inline_chunk` field of a control block.
-unsafe fn block_of_inline_chunk(c: *mut ChunkHeader) -> *mut Region {
-    let offset = std::mem::offset_of!(Region, inline_chunk);
-    // SAFETY: caller contract: `c` lies `offset` bytes into its block.
-    unsafe { (c as *mut u8).sub(offset) as *mut Region }
-}
-
-/// Drop one owner of a control block; the last owner pools it.
-///
-/// # Safety
-/// The caller is one of the block's owners.
-unsafe fn drop_block_owner(r: *mut Region) {
-    // SAFETY: caller contract.
-    unsafe {
-        if (*r).block_owners.rc_decrement_sole_fast(1) == 1 && !(*r).is_global {
-            pool::give_block(r);
         }
     }
 }
@@ -930,17 +893,12 @@ pub unsafe fn region_accounting(r: *mut Region) -> RegionAccounting {
     unsafe {
         let reg = &*r;
         let word = reg.liveness.load_snapshot();
-        let inline_used = if reg.current_chunk == addr_of_mut!((*r).inline_chunk) {
-            current_used(reg)
-        } else {
-            reg.inline_used as usize
-        };
         RegionAccounting {
             id: RegionId(reg.id),
             depth: reg.depth,
             bytes: region_bytes(r),
             chunks: reg.chunk_count,
-            inline_used,
+            held_bytes: reg.held_bytes,
             external_rc: external_count_of(word),
             tethers: tether_count_of(word),
             scope_alive: word & SCOPE_BIT != 0,

@@ -17,8 +17,9 @@
 use super::chunk::{
     class_size, system_alloc_chunk, system_free_chunk, ChunkHeader, ChunkKind, NUM_CHUNK_CLASSES,
 };
-use super::Region;
+use super::{Region, CONTROL_BLOCK_BYTES};
 use crate::base::atomics::SequenceCounter;
+use crate::base::stats;
 use std::alloc::{alloc, dealloc, Layout};
 
 /// Control blocks kept per thread (release builds).
@@ -56,6 +57,7 @@ fn system_alloc_block() -> *mut Region {
     if p.is_null() {
         std::alloc::handle_alloc_error(layout);
     }
+    stats::system_bytes(CONTROL_BLOCK_BYTES as i64);
     p
 }
 
@@ -65,6 +67,7 @@ unsafe fn system_free_block(r: *mut Region) {
     if cfg!(debug_assertions) {
         return; // kept readable for stale-borrow checks (see module doc)
     }
+    stats::system_bytes(-(CONTROL_BLOCK_BYTES as i64));
     // SAFETY: same layout as the allocation.
     unsafe { dealloc(r as *mut u8, block_layout()) }
 }
@@ -145,6 +148,7 @@ mod cache {
                 // SAFETY: pooled blocks are unused; `pool_next` links them.
                 unsafe {
                     let next = (*b).pool_next;
+                    stats::pooled(-(CONTROL_BLOCK_BYTES as i64));
                     system_free_block(b);
                     b = next;
                 }
@@ -155,6 +159,7 @@ mod cache {
                     // SAFETY: pooled chunks are unused; `next` links them.
                     unsafe {
                         let next = (*c).next;
+                        stats::pooled(-((*c).size as i64));
                         system_free_chunk(c);
                         c = next;
                     }
@@ -294,6 +299,7 @@ pub unsafe fn give_block(r: *mut Region) {
                 unsafe { (*r).pool_next = c.free_blocks.get() };
                 c.free_blocks.set(r);
                 c.free_block_count.set(n + 1);
+                stats::pooled(CONTROL_BLOCK_BYTES as i64);
                 true
             })
             .unwrap_or(false);
@@ -322,6 +328,7 @@ pub fn take_chunk(class: u32) -> *mut ChunkHeader {
                 list.set(unsafe { (*head).next });
                 let n = &c.free_chunk_count[class as usize];
                 n.set(n.get() - 1);
+                stats::pooled(-(class_size(class) as i64));
                 head
             })
             .unwrap_or(std::ptr::null_mut());
@@ -352,6 +359,7 @@ pub unsafe fn give_chunk(ch: *mut ChunkHeader) {
                 unsafe { (*ch).next = c.free_chunks[class].get() };
                 c.free_chunks[class].set(ch);
                 c.free_chunk_count[class].set(n + 1);
+                stats::pooled(class_size(class as u32) as i64);
                 true
             })
             .unwrap_or(false);
