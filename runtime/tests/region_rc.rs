@@ -650,6 +650,7 @@ fn stats_report_prints_every_counter() {
         "regions_live",
         "bytes_allocated",
         "bytes_peak_live",
+        "bytes_regions_peak",
         "bytes_pooled",
         "bytes_stack",
         "bytes_held_peak",
@@ -676,14 +677,32 @@ fn stats_report_prints_every_counter() {
         "regions_live=0\n".to_string(),
         "regions_peak_live=1\n".to_string(),
         "bytes_allocated=2400\n".to_string(),
-        "bytes_live=0\n".to_string(),
-        format!("bytes_peak_live={held}\n"),
+        format!("bytes_regions_peak={held}\n"),
         format!("bytes_pooled={held}\n"),
-        format!("bytes_held_peak={held}\n"),
     ] {
         assert!(
             stderr.contains(&format!("omni-stats: {exact}")),
             "expected {exact:?}:\n{stderr}"
         );
     }
+    // Everything else the process allocated counts too: bytes_peak_live
+    // (heap in use + stack) and bytes_held_peak (pooled memory included)
+    // are at least the region's share.
+    let get = |k: &str| -> usize {
+        let prefix = format!("omni-stats: {k}=");
+        stderr
+            .lines()
+            .find_map(|l| l.strip_prefix(&prefix))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or_else(|| panic!("no {k} in {stderr}"))
+    };
+    assert!(get("bytes_peak_live") >= held, "{stderr}");
+    assert!(
+        get("bytes_held_peak") >= get("bytes_peak_live") + 0,
+        "{stderr}"
+    );
+    assert!(
+        get("bytes_held_peak") >= held + get("bytes_stack"),
+        "{stderr}"
+    );
 }

@@ -362,7 +362,7 @@ impl Constraints {
                     self.outlives(a, d);
                     self.produced.push((v, Produced::From(vec![*a])));
                 }
-                Op::Inline(op, args) => {
+                Op::Inline(op, args, _) => {
                     if matches!(op, InlineOp::Car | InlineOp::Cdr) {
                         self.outlives(&args[0], d);
                         self.produced.push((v, Produced::From(vec![args[0]])));
@@ -406,7 +406,7 @@ impl Constraints {
                 Op::GlobalGet { global, .. } => {
                     self.produced.push((v, Produced::Global(*global)));
                 }
-                Op::CheckBound { .. } | Op::RegionCreate => {}
+                Op::CheckBound { .. } | Op::RegionCreate | Op::RegionCreateLazy => {}
                 Op::EnvGet(_) => self.edges.push((d, Node::Env)),
                 Op::BoxGet(cell) => {
                     self.outlives(cell, d);

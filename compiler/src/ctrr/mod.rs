@@ -11,6 +11,8 @@
 //! - `scopes` gives a function with local placements a scope region,
 //!   created on entry and exited before every return and tail call (so each
 //!   iteration of a tail-recursive loop reclaims its temporaries);
+//! - `lazy` makes a scope region that would only hold Float results of
+//!   inline arithmetic lazy: created by the first slow path that allocates;
 //! - `barriers` keeps or elides the store barrier of every store into an
 //!   existing object (elided when the stored value is immediate or provably
 //!   as old as the container).
@@ -21,6 +23,7 @@
 pub mod analysis;
 mod barriers;
 mod dump;
+mod lazy;
 mod place;
 pub mod report;
 mod scopes;
@@ -46,5 +49,6 @@ pub fn run(prog: &mut Program) -> CtrrReport {
         report.functions.push(fr);
     }
     report.sites = place::place_sites(prog, &sites, &report.functions);
+    lazy::make_lazy(prog);
     report
 }

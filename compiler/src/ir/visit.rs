@@ -11,7 +11,9 @@ impl Op {
     pub fn alloc_site(&self) -> Option<AllocSiteId> {
         match self {
             Op::Alloc { site, .. } => Some(*site),
-            Op::Prim { site, .. } | Op::PrimApplyList { site, .. } => *site,
+            Op::Prim { site, .. } | Op::PrimApplyList { site, .. } | Op::Inline(_, _, site) => {
+                *site
+            }
             _ => None,
         }
     }

@@ -71,12 +71,15 @@ pub enum Gauge {
     BytesLive,
     /// Bytes of free control blocks and chunks kept in the threads' pools.
     BytesPooled,
-    /// Bytes the region layer holds from the system allocator: live +
-    /// pooled (+ control blocks debug builds never free).
+    /// Bytes allocated through the global allocator (`heap_count.rs`) and
+    /// not freed: live data, runtime buffers and pooled memory alike.
     BytesHeld,
+    /// `BytesHeld` minus `BytesPooled`: every allocated byte that is not a
+    /// free pooled block or chunk (live regions, whole, and runtime buffers).
+    BytesInUse,
 }
 
-const NUM_GAUGES: usize = 4;
+const NUM_GAUGES: usize = 5;
 
 struct Globals {
     counters: [StatCounter; NUM_COUNTERS],
@@ -114,8 +117,10 @@ macro_rules! globals_init {
                 StatCounter::new(0),
                 StatCounter::new(0),
                 StatCounter::new(0),
+                StatCounter::new(0),
             ],
             peak: [
+                StatCounter::new(0),
                 StatCounter::new(0),
                 StatCounter::new(0),
                 StatCounter::new(0),
@@ -214,7 +219,9 @@ impl StatSink for Globals {
     fn gauge(&self, g: Gauge, delta: i64) {
         let (live, peak) = (&self.live[g as usize], &self.peak[g as usize]);
         live.stat_add(delta as u64);
-        peak.stat_max(live.stat_load());
+        // The gauge may dip below its baseline (`start_program`): only a
+        // positive value is a peak candidate.
+        peak.stat_max((live.stat_load() as i64).max(0) as u64);
     }
 }
 
@@ -252,6 +259,7 @@ pub fn region_created(block_bytes: usize, from_pool: bool) {
         s.gauge(Gauge::BytesLive, block_bytes as i64);
         if from_pool {
             s.gauge(Gauge::BytesPooled, -(block_bytes as i64));
+            s.gauge(Gauge::BytesInUse, block_bytes as i64);
         }
     });
 }
@@ -285,14 +293,33 @@ pub fn region_reclaimed(pending: usize, held: usize) {
 /// control blocks and chunks.
 #[inline(always)]
 pub fn pooled(n: i64) {
-    gauge_add(Gauge::BytesPooled, n);
+    with_sink(|s| {
+        s.gauge(Gauge::BytesPooled, n);
+        s.gauge(Gauge::BytesInUse, -n);
+    });
 }
 
-/// The region layer got (`n > 0`) or returned (`n < 0`) |n| bytes from or
-/// to the system allocator.
+/// The global allocator handed out (`n > 0`) or took back (`n < 0`) |n| bytes.
 #[inline(always)]
-pub fn system_bytes(n: i64) {
-    gauge_add(Gauge::BytesHeld, n);
+pub fn heap_bytes(n: i64) {
+    with_sink(|s| {
+        s.gauge(Gauge::BytesHeld, n);
+        s.gauge(Gauge::BytesInUse, n);
+    });
+}
+
+/// Start counting the program's memory from here: the heap gauges (held,
+/// in use) restart at zero, so what the process allocated before the
+/// program started (the JIT compiler of `omnic run`, start-up) is not
+/// counted. Called by the start-up code on the thread that then waits for
+/// the program thread.
+pub fn start_program() {
+    flush_thread();
+    let g = globals();
+    for gauge in [Gauge::BytesHeld, Gauge::BytesInUse] {
+        g.live[gauge as usize].stat_store(0);
+        g.peak[gauge as usize].stat_store(0);
+    }
 }
 
 /// A stack the runtime created had `n` bytes touched (resident) when
@@ -325,13 +352,18 @@ pub struct StatsSnapshot {
     pub regions_peak_live: i64,
     /// Bytes held by live regions (control blocks, whole chunks).
     pub bytes_live: i64,
+    /// Peak of `bytes_live`, plus `bytes_stack`: what peak RSS should be
+    /// explained by (docs/REGION_ACCOUNTING.md).
     pub bytes_peak_live: i64,
+    /// Peak of the bytes held by live regions alone (control blocks and
+    /// whole chunks).
+    pub bytes_regions_peak: i64,
     /// Bytes of free blocks and chunks in the pools now.
     pub bytes_pooled: i64,
     /// Largest touched size of a runtime-created stack.
     pub bytes_stack: i64,
-    /// Peak of the bytes the region layer held from the system allocator
-    /// (live + pooled), plus `bytes_stack`.
+    /// Peak of everything allocated (pooled memory included), plus
+    /// `bytes_stack`.
     pub bytes_held_peak: i64,
 }
 
@@ -350,6 +382,7 @@ impl StatsSnapshot {
         out.push(("regions_peak_live", self.regions_peak_live));
         out.push(("bytes_live", self.bytes_live));
         out.push(("bytes_peak_live", self.bytes_peak_live));
+        out.push(("bytes_regions_peak", self.bytes_regions_peak));
         out.push(("bytes_pooled", self.bytes_pooled));
         out.push(("bytes_stack", self.bytes_stack));
         out.push(("bytes_held_peak", self.bytes_held_peak));
@@ -410,19 +443,27 @@ pub fn snapshot() -> StatsSnapshot {
         }
     });
     s.counters[Counter::BytesAllocated as usize] += pending_bytes() as u64;
-    let (r, b, p, h) = (
+    let (r, b, p, h, u) = (
         Gauge::RegionsLive as usize,
         Gauge::BytesLive as usize,
         Gauge::BytesPooled as usize,
         Gauge::BytesHeld as usize,
+        Gauge::BytesInUse as usize,
     );
     s.regions_live = live[r];
     s.regions_peak_live = peak[r].max(live[r]);
-    s.bytes_live = live[b];
-    s.bytes_peak_live = peak[b].max(live[b]);
-    s.bytes_pooled = live[p];
     s.bytes_stack = g.stack_bytes.stat_load() as i64;
-    s.bytes_held_peak = peak[h].max(live[h]).max(s.bytes_peak_live) + s.bytes_stack;
+    // Under loom (no counting allocator) the regions' own gauge stands in.
+    let (in_use, in_use_peak) = if cfg!(loom) {
+        (live[b], peak[b])
+    } else {
+        (live[u], peak[u])
+    };
+    s.bytes_live = in_use;
+    s.bytes_peak_live = in_use_peak.max(in_use) + s.bytes_stack;
+    s.bytes_regions_peak = peak[b].max(live[b]);
+    s.bytes_pooled = live[p];
+    s.bytes_held_peak = (peak[h].max(live[h]) + s.bytes_stack).max(s.bytes_peak_live);
     s
 }
 

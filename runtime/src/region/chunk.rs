@@ -97,7 +97,6 @@ pub fn system_alloc_chunk(size: usize, kind: ChunkKind, class: u32) -> *mut Chun
     if mem.is_null() {
         out_of_memory(size);
     }
-    crate::base::stats::system_bytes(size as i64);
     let c = mem as *mut ChunkHeader;
     // SAFETY: `mem` is a fresh, aligned block of `size` >= header bytes.
     unsafe {
@@ -120,7 +119,6 @@ pub unsafe fn system_free_chunk(c: *mut ChunkHeader) {
     // SAFETY: size/alignment are the ones `system_alloc_chunk` used.
     unsafe {
         let size = (*c).size;
-        crate::base::stats::system_bytes(-(size as i64));
         let layout = Layout::from_size_align_unchecked(size, CHUNK_ALIGN);
         dealloc(c as *mut u8, layout);
     }

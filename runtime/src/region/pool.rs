@@ -57,7 +57,6 @@ fn system_alloc_block() -> *mut Region {
     if p.is_null() {
         std::alloc::handle_alloc_error(layout);
     }
-    stats::system_bytes(CONTROL_BLOCK_BYTES as i64);
     p
 }
 
@@ -67,7 +66,6 @@ unsafe fn system_free_block(r: *mut Region) {
     if cfg!(debug_assertions) {
         return; // kept readable for stale-borrow checks (see module doc)
     }
-    stats::system_bytes(-(CONTROL_BLOCK_BYTES as i64));
     // SAFETY: same layout as the allocation.
     unsafe { dealloc(r as *mut u8, block_layout()) }
 }

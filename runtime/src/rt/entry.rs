@@ -19,6 +19,7 @@ use crate::region::Region;
 /// from `raise`).
 pub fn run_jit(entry: extern "C" fn() -> u64) -> i32 {
     let size = stack_size();
+    crate::base::stats::start_program();
     let handle = std::thread::Builder::new()
         .name("omni-main".into())
         .stack_size(size)
