@@ -187,8 +187,24 @@ fn summary_of(f: &Function, facts: &FunctionFacts, summaries: &[Summary]) -> Sum
         v.map(|v| facts.level_of(Node::Var(v)))
             .unwrap_or(Lifetime::Local)
     };
+    // The Float of an inline `+ - *` placed in the result region counts only
+    // in a loop (a function that tail-calls itself), where it is made once
+    // per iteration: its callers then pass a scope region, so the loop's
+    // intermediate Floats die with the call. Counted everywhere, every
+    // function returning a sum would cost its callers a region per call
+    // (fib: one per frame); outside loops the one Float a call returns is
+    // left in the caller's result region, as before (docs/CTRR.md).
+    let is_loop = {
+        let mut self_tail = false;
+        walk_tails(&f.body, &mut |t| {
+            self_tail |=
+                matches!(t, Tail::Call { callee: Callee::Known { func, .. }, .. } if *func == f.id);
+        });
+        self_tail
+    };
     let mut result_allocs = false;
     walk_block(&f.body, &mut |st| match &st.op {
+        Op::Inline(..) if !is_loop => {}
         op if op.alloc_site().is_some() => {
             result_allocs |= level(st.var) == Lifetime::Result;
         }

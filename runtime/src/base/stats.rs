@@ -65,17 +65,19 @@ const COUNTER_NAMES: [&str; NUM_COUNTERS] = [
 pub enum Gauge {
     /// Regions created and not yet reclaimed (the global region included).
     RegionsLive,
-    /// Bytes held by regions not yet reclaimed: their control blocks and
-    /// their chunks whole (descriptors and unused tails included), see
+    /// Bytes of the chunks of regions not yet reclaimed, whole
+    /// (descriptors and unused tails included), see
     /// `docs/REGION_ACCOUNTING.md`.
     BytesLive,
-    /// Bytes of free control blocks and chunks kept in the threads' pools.
+    /// Bytes of free chunks kept in the threads' pools (and as spare first
+    /// chunks of pooled control blocks).
     BytesPooled,
     /// Bytes allocated through the global allocator (`heap_count.rs`) and
     /// not freed: live data, runtime buffers and pooled memory alike.
     BytesHeld,
     /// `BytesHeld` minus `BytesPooled`: every allocated byte that is not a
-    /// free pooled block or chunk (live regions, whole, and runtime buffers).
+    /// free pooled chunk (live regions' chunks, control blocks, runtime
+    /// buffers).
     BytesInUse,
 }
 
@@ -249,18 +251,14 @@ pub fn gauge_add(g: Gauge, delta: i64) {
     with_sink(|s| s.gauge(g, delta));
 }
 
-/// A region was created; its control block (`block_bytes`, taken from the
-/// thread's pool when `from_pool`) is now held by a live region.
+/// A region was created. (Its control block is heap memory in use whether
+/// the region is alive or the block pooled: the pool keeps at most 1,024
+/// blocks per thread, so creation moves no byte gauge.)
 #[inline(always)]
-pub fn region_created(block_bytes: usize, from_pool: bool) {
+pub fn region_created() {
     with_sink(|s| {
         s.add(Counter::RegionsCreated, 1);
         s.gauge(Gauge::RegionsLive, 1);
-        s.gauge(Gauge::BytesLive, block_bytes as i64);
-        if from_pool {
-            s.gauge(Gauge::BytesPooled, -(block_bytes as i64));
-            s.gauge(Gauge::BytesInUse, block_bytes as i64);
-        }
     });
 }
 
@@ -271,21 +269,34 @@ pub fn bytes_accounted(n: usize) {
     count(Counter::BytesAllocated, n as u64);
 }
 
-/// A live region took (`n > 0`) or gave up (`n < 0`) chunks totalling |n| bytes.
+/// A live region took a chunk of `size` bytes (from the thread's pool when
+/// `from_pool`).
 #[inline(always)]
-pub fn chunk_held(n: i64) {
-    gauge_add(Gauge::BytesLive, n);
+pub fn chunk_taken(size: usize, from_pool: bool) {
+    with_sink(|s| {
+        s.add(Counter::ChunksAllocated, 1);
+        s.gauge(Gauge::BytesLive, size as i64);
+        if from_pool {
+            s.gauge(Gauge::BytesPooled, -(size as i64));
+            s.gauge(Gauge::BytesInUse, size as i64);
+        }
+    });
 }
 
-/// A region holding `held` bytes (control block and chunks), `pending`
-/// object bytes of it not accounted yet, was reclaimed.
+/// A region whose chunks total `held` bytes, `pending` object bytes of it
+/// not accounted yet, was reclaimed; `pooled` of the chunk bytes stay in
+/// the thread's pool (the rest went back to the system).
 #[inline(always)]
-pub fn region_reclaimed(pending: usize, held: usize) {
+pub fn region_reclaimed(pending: usize, held: usize, pooled: usize) {
     with_sink(|s| {
         s.add(Counter::RegionsReclaimed, 1);
-        s.add(Counter::BytesAllocated, pending as u64);
-        s.gauge(Gauge::BytesLive, -(held as i64));
         s.gauge(Gauge::RegionsLive, -1);
+        if held != 0 {
+            s.add(Counter::BytesAllocated, pending as u64);
+            s.gauge(Gauge::BytesLive, -(held as i64));
+            s.gauge(Gauge::BytesPooled, pooled as i64);
+            s.gauge(Gauge::BytesInUse, -(pooled as i64));
+        }
     });
 }
 
@@ -355,10 +366,9 @@ pub struct StatsSnapshot {
     /// Peak of `bytes_live`, plus `bytes_stack`: what peak RSS should be
     /// explained by (docs/REGION_ACCOUNTING.md).
     pub bytes_peak_live: i64,
-    /// Peak of the bytes held by live regions alone (control blocks and
-    /// whole chunks).
+    /// Peak of the bytes of live regions' chunks alone (whole chunks).
     pub bytes_regions_peak: i64,
-    /// Bytes of free blocks and chunks in the pools now.
+    /// Bytes of free chunks in the pools now.
     pub bytes_pooled: i64,
     /// Largest touched size of a runtime-created stack.
     pub bytes_stack: i64,

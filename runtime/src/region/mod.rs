@@ -120,6 +120,10 @@ pub struct Region {
     merged_into: *mut Region,
     /// Link in the thread's free-block list while pooled.
     pool_next: *mut Region,
+    /// A free first-size chunk kept with the block across reuse (counted as
+    /// pooled memory), so a short-lived region that allocates a little
+    /// takes and gives back its first chunk without visiting the pool.
+    spare_chunk: *mut ChunkHeader,
     /// The next older open scope region of the owning thread (pool.rs).
     open_below: *mut Region,
     // --- accounting
@@ -194,6 +198,7 @@ unsafe fn init_block(start: &pool::RegionStart, site: AllocSite, is_global: bool
         if start.fresh {
             addr_of_mut!((*r).epoch).write(EpochCell::new(0));
             addr_of_mut!((*r).liveness).write(RcWord::new(SCOPE_BIT));
+            addr_of_mut!((*r).spare_chunk).write(null_mut());
         } else {
             (*r).liveness.init_unshared(SCOPE_BIT);
         }
@@ -217,8 +222,7 @@ unsafe fn init_block(start: &pool::RegionStart, site: AllocSite, is_global: bool
         addr_of_mut!((*r).is_global).write(is_global);
         addr_of_mut!((*r).tether_debug).write(TetherDebug::new());
     }
-    // A reused block leaves the pool (one statistics access for both).
-    stats::region_created(CONTROL_BLOCK_BYTES, !start.fresh);
+    stats::region_created();
     r
 }
 
@@ -278,9 +282,9 @@ fn init_immortal(cell: &PublishedPtr<Region>) -> *mut Region {
     let r = unsafe { init_block(&start, AllocSite::UNKNOWN, true) };
     let winner = cell.ptr_publish_once(r);
     if winner != r {
-        stats::region_reclaimed(0, CONTROL_BLOCK_BYTES);
         // SAFETY: `r` never escaped this function.
         unsafe { pool::give_block(r) };
+        stats::region_reclaimed(0, 0, 0);
     }
     winner
 }
@@ -449,9 +453,11 @@ fn current_used(reg: &Region) -> usize {
 /// handing the chunks to another region).
 fn retire_current(reg: &mut Region) {
     let used = current_used(reg);
-    reg.retired_bytes += used;
-    stats::bytes_accounted(used);
-    reg.current_start = reg.bump;
+    if used != 0 {
+        reg.retired_bytes += used;
+        stats::bytes_accounted(used);
+        reg.current_start = reg.bump;
+    }
 }
 
 /// The slow path: take a new chunk (or a dedicated one for a big object).
@@ -484,16 +490,19 @@ unsafe fn alloc_slow(r: *mut Region, size: usize) -> (*mut u8, *mut ChunkHeader)
         reg.chunks = c;
         reg.chunk_count += 1;
         reg.held_bytes += held;
-        stats::chunk_held(held as i64);
+        stats::chunk_taken(held, false);
         reg.retired_bytes += size;
         stats::bytes_accounted(size);
-        stats::count(Counter::ChunksAllocated, 1);
         // SAFETY: heap chunk.
         return (unsafe { chunk_data(c) }, c);
     }
     retire_current(reg);
     let class = class_for(size, reg.next_class);
-    let c = pool::take_chunk(class);
+    let (c, from_pool) = if class == 0 && !reg.spare_chunk.is_null() {
+        (std::mem::replace(&mut reg.spare_chunk, null_mut()), true)
+    } else {
+        pool::take_chunk(class)
+    };
     // SAFETY: an unused pooled chunk of `class_size(class)` bytes, which
     // holds the descriptor and `size` bytes.
     unsafe {
@@ -516,8 +525,7 @@ unsafe fn alloc_slow(r: *mut Region, size: usize) -> (*mut u8, *mut ChunkHeader)
         reg.chunk_count += 1;
         reg.held_bytes += class_size(class);
         reg.next_class = (class + 1).min(CHUNK_MAX_SHIFT - CHUNK_MIN_SHIFT);
-        stats::count(Counter::ChunksAllocated, 1);
-        stats::chunk_held(class_size(class) as i64);
+        stats::chunk_taken(class_size(class), from_pool);
         (data, c)
     }
 }
@@ -788,11 +796,12 @@ unsafe fn reclaim_one(r: *mut Region) -> *mut Region {
         // reclaim visible to `region_is_alive` and to misuse detection.
         reg.liveness.init_unshared(0);
         let pending = current_used(reg);
-        stats::region_reclaimed(pending, reg.held_bytes + CONTROL_BLOCK_BYTES);
+        let held = reg.held_bytes;
+        let mut pooled = 0;
         let mut c = reg.chunks;
         while !c.is_null() {
             let next = (*c).next;
-            release_chunk(c);
+            pooled += release_chunk(c, r);
             c = next;
         }
         reg.chunks = null_mut();
@@ -801,6 +810,7 @@ unsafe fn reclaim_one(r: *mut Region) -> *mut Region {
         reg.limit = null_mut();
         reg.epoch.epoch_advance();
         let merged_into = reg.merged_into;
+        stats::region_reclaimed(pending, held, pooled);
         if !reg.is_global {
             pool::give_block(r);
         }
@@ -829,24 +839,31 @@ fn loom_reclaim_observed(r: *mut Region) {
     }
 }
 
-/// Give one chunk of a reclaimed region back.
+/// Give one chunk of reclaimed region `r` back: the first free first-size
+/// chunk stays with `r`'s control block as its spare, others go to the
+/// pool (or the system). Returns the bytes that stay pooled.
 ///
 /// # Safety
-/// The chunk belongs to the region being reclaimed.
-unsafe fn release_chunk(c: *mut ChunkHeader) {
+/// The chunk belongs to the region `r` being reclaimed.
+unsafe fn release_chunk(c: *mut ChunkHeader, r: *mut Region) -> usize {
     // SAFETY: the chunk is ours and no object in it is reachable any more.
     unsafe {
+        let size = (*c).size;
+        poison(chunk_data(c), size - CHUNK_HEADER_BYTES);
         match (*c).kind {
             ChunkKind::Pooled => {
-                poison(chunk_data(c), (*c).size - CHUNK_HEADER_BYTES);
                 (*c).region = null_mut();
-                pool::give_chunk(c);
+                if (*c).class == 0 && (*r).spare_chunk.is_null() && !(*r).is_global {
+                    (*r).spare_chunk = c;
+                    return size;
+                }
+                if pool::give_chunk(c) {
+                    return size;
+                }
             }
-            ChunkKind::Dedicated => {
-                poison(chunk_data(c), (*c).size - CHUNK_HEADER_BYTES);
-                system_free_chunk(c);
-            }
+            ChunkKind::Dedicated => system_free_chunk(c),
         }
+        0
     }
 }
 

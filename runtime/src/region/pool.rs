@@ -17,7 +17,7 @@
 use super::chunk::{
     class_size, system_alloc_chunk, system_free_chunk, ChunkHeader, ChunkKind, NUM_CHUNK_CLASSES,
 };
-use super::{Region, CONTROL_BLOCK_BYTES};
+use super::Region;
 use crate::base::atomics::SequenceCounter;
 use crate::base::stats;
 use std::alloc::{alloc, dealloc, Layout};
@@ -63,6 +63,15 @@ fn system_alloc_block() -> *mut Region {
 /// # Safety
 /// `r` came from `system_alloc_block` and nothing refers to it any more.
 unsafe fn system_free_block(r: *mut Region) {
+    // SAFETY: the block is unused; its spare chunk (pooled memory) goes
+    // with it.
+    unsafe {
+        let spare = std::mem::replace(&mut (*r).spare_chunk, std::ptr::null_mut());
+        if !spare.is_null() {
+            stats::pooled(-((*spare).size as i64));
+            system_free_chunk(spare);
+        }
+    }
     if cfg!(debug_assertions) {
         return; // kept readable for stale-borrow checks (see module doc)
     }
@@ -146,7 +155,6 @@ mod cache {
                 // SAFETY: pooled blocks are unused; `pool_next` links them.
                 unsafe {
                     let next = (*b).pool_next;
-                    stats::pooled(-(CONTROL_BLOCK_BYTES as i64));
                     system_free_block(b);
                     b = next;
                 }
@@ -279,12 +287,14 @@ pub fn current_thread_serial() -> u64 {
     }
 }
 
-/// Take back a control block nobody refers to any more.
+/// Take back a control block nobody refers to any more; whether the
+/// thread's pool kept it (else it went back to the system allocator). The
+/// caller does the statistics.
 ///
 /// # Safety
 /// `r` is an unused control block from `begin_region`.
 #[inline]
-pub unsafe fn give_block(r: *mut Region) {
+pub unsafe fn give_block(r: *mut Region) -> bool {
     #[cfg(not(loom))]
     {
         let kept = cache::CACHE
@@ -297,22 +307,23 @@ pub unsafe fn give_block(r: *mut Region) {
                 unsafe { (*r).pool_next = c.free_blocks.get() };
                 c.free_blocks.set(r);
                 c.free_block_count.set(n + 1);
-                stats::pooled(CONTROL_BLOCK_BYTES as i64);
                 true
             })
             .unwrap_or(false);
         if kept {
-            return;
+            return true;
         }
     }
     // SAFETY: forwarded contract.
-    unsafe { system_free_block(r) }
+    unsafe { system_free_block(r) };
+    false
 }
 
 /// A chunk of size class `class` (descriptor fields other than `size`,
-/// `kind` and `class` are for the caller to set).
+/// `kind` and `class` are for the caller to set), and whether it came from
+/// the thread's pool (the caller does the statistics).
 #[inline]
-pub fn take_chunk(class: u32) -> *mut ChunkHeader {
+pub fn take_chunk(class: u32) -> (*mut ChunkHeader, bool) {
     #[cfg(not(loom))]
     {
         let got = cache::CACHE
@@ -326,23 +337,26 @@ pub fn take_chunk(class: u32) -> *mut ChunkHeader {
                 list.set(unsafe { (*head).next });
                 let n = &c.free_chunk_count[class as usize];
                 n.set(n.get() - 1);
-                stats::pooled(-(class_size(class) as i64));
                 head
             })
             .unwrap_or(std::ptr::null_mut());
         if !got.is_null() {
-            return got;
+            return (got, true);
         }
     }
-    system_alloc_chunk(class_size(class), ChunkKind::Pooled, class)
+    (
+        system_alloc_chunk(class_size(class), ChunkKind::Pooled, class),
+        false,
+    )
 }
 
-/// Take back a pooled chunk nobody uses any more.
+/// Take back a pooled chunk nobody uses any more; whether the thread's
+/// pool kept it (the caller does the statistics).
 ///
 /// # Safety
 /// `ch` is an unused `Pooled` chunk.
 #[inline]
-pub unsafe fn give_chunk(ch: *mut ChunkHeader) {
+pub unsafe fn give_chunk(ch: *mut ChunkHeader) -> bool {
     #[cfg(not(loom))]
     {
         // SAFETY: the chunk is unused; we own it.
@@ -357,14 +371,14 @@ pub unsafe fn give_chunk(ch: *mut ChunkHeader) {
                 unsafe { (*ch).next = c.free_chunks[class].get() };
                 c.free_chunks[class].set(ch);
                 c.free_chunk_count[class].set(n + 1);
-                stats::pooled(class_size(class as u32) as i64);
                 true
             })
             .unwrap_or(false);
         if kept {
-            return;
+            return true;
         }
     }
     // SAFETY: forwarded contract.
-    unsafe { system_free_chunk(ch) }
+    unsafe { system_free_chunk(ch) };
+    false
 }
