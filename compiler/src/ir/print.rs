@@ -128,10 +128,10 @@ impl Printer<'_> {
             }
             match &st.op {
                 Op::Move(a) => writeln!(out, "{a}")?,
-                Op::Inline(op, xs, site) => match site {
-                    Some(s) => writeln!(out, "{op:?} {} @site{}", atoms(xs), s.0)?,
-                    None => writeln!(out, "{op:?} {}", atoms(xs))?,
-                },
+                Op::Inline(op, xs, s) => {
+                    let at = s.map(|s| format!(" {}", self.site(&s))).unwrap_or_default();
+                    writeln!(out, "{op:?} {}{at}", atoms(xs))?
+                }
                 Op::Prim {
                     prim,
                     args,

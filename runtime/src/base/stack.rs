@@ -99,7 +99,7 @@ pub fn resident_bytes(low: usize, len: usize) -> usize {
 /// this is the thread's stack high-water mark). Call it near the stack's
 /// top, as the thread's work ends; only with `OMNI_STATS=1`.
 pub fn record_touched_stack(size: usize) {
-    if !std::env::var_os("OMNI_STATS").is_some_and(|v| v == "1") {
+    if !crate::base::stats::enabled() {
         return;
     }
     let sp = current_stack_pointer();

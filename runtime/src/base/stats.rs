@@ -91,6 +91,10 @@ struct Globals {
     peak: [StatCounter; NUM_GAUGES],
     /// Largest touched size of a runtime-created stack (bytes).
     stack_bytes: StatCounter,
+    /// Resident bytes of coroutine stacks (live or pooled), as last
+    /// measured, and the peak of that sum.
+    coro_stack: StatCounter,
+    coro_stack_peak: StatCounter,
 }
 
 macro_rules! globals_init {
@@ -129,6 +133,8 @@ macro_rules! globals_init {
                 StatCounter::new(0),
             ],
             stack_bytes: StatCounter::new(0),
+            coro_stack: StatCounter::new(0),
+            coro_stack_peak: StatCounter::new(0),
         }
     };
 }
@@ -339,6 +345,29 @@ pub fn record_stack_bytes(n: usize) {
     globals().stack_bytes.stat_max(n as u64);
 }
 
+/// The measured resident size of the coroutine stacks changed by `delta`.
+pub fn coroutine_stack_bytes(delta: i64) {
+    let g = globals();
+    g.coro_stack.stat_add(delta as u64);
+    g.coro_stack_peak
+        .stat_max((g.coro_stack.stat_load() as i64).max(0) as u64);
+}
+
+/// Whether `OMNI_STATS=1` (read once per thread).
+pub fn enabled() -> bool {
+    thread_local! {
+        static ON: std::cell::Cell<u8> = const { std::cell::Cell::new(0) };
+    }
+    ON.try_with(|on| {
+        if on.get() == 0 {
+            let yes = std::env::var_os("OMNI_STATS").is_some_and(|v| v == "1");
+            on.set(1 + yes as u8);
+        }
+        on.get() == 2
+    })
+    .unwrap_or(false)
+}
+
 /// Record one call of the store barrier (issue 5 calls this), and whether it
 /// had to repair the store.
 pub fn record_barrier(repaired: bool) {
@@ -462,7 +491,7 @@ pub fn snapshot() -> StatsSnapshot {
     );
     s.regions_live = live[r];
     s.regions_peak_live = peak[r].max(live[r]);
-    s.bytes_stack = g.stack_bytes.stat_load() as i64;
+    s.bytes_stack = (g.stack_bytes.stat_load() + g.coro_stack_peak.stat_load()) as i64;
     // Under loom (no counting allocator) the regions' own gauge stands in.
     let (in_use, in_use_peak) = if cfg!(loom) {
         (live[b], peak[b])
