@@ -117,9 +117,11 @@ struct FnTx<'c, 'a, 'b, M: Module> {
     /// `apply` under `usize::MAX`.
     indirect_sigs: HashMap<usize, SigRef>,
     /// The function's scope region when it is created lazily
-    /// (`Op::RegionCreateLazy`): its handle is null until the first
-    /// allocation in it.
-    lazy_region: Option<ir::VarId>,
+    /// (`Op::RegionCreateLazy`) and the stack slot holding its handle, null
+    /// until the first allocation in it. A slot, not an SSA variable: the
+    /// handle is then not live in a register across the function's calls,
+    /// so integer code pays one store on entry and a load and test per exit.
+    lazy_region: Option<(ir::VarId, cranelift_codegen::ir::StackSlot)>,
 }
 
 impl<M: Module> FnTx<'_, '_, '_, M> {
@@ -376,16 +378,27 @@ impl<M: Module> FnTx<'_, '_, '_, M> {
                 self.call_rt1(RuntimeFn::RegionCreate, &[site])
             }
             Op::RegionCreateLazy => {
-                self.lazy_region = stmt.var;
-                Ok(self.word(0))
+                let slot = self.b.create_sized_stack_slot(StackSlotData::new(
+                    StackSlotKind::ExplicitSlot,
+                    8,
+                    3,
+                ));
+                let zero = self.word(0);
+                self.b.ins().stack_store(W, zero, slot, 0);
+                self.lazy_region = stmt.var.map(|v| (v, slot));
+                Ok(zero)
             }
             Op::RegionExit(a) => {
-                let r = self.atom(a)?;
-                let lazy = matches!(a, Atom::Var(v) if Some(*v) == self.lazy_region);
-                if !lazy {
+                let lazy = match (a, self.lazy_region) {
+                    (Atom::Var(v), Some((lv, slot))) if *v == lv => Some(slot),
+                    _ => None,
+                };
+                let Some(slot) = lazy else {
+                    let r = self.atom(a)?;
                     self.call_rt(RuntimeFn::RegionExit, &[r])?;
                     return Ok(self.word(NOTHING));
-                }
+                };
+                let r = self.b.ins().stack_load(W, W, slot, 0);
                 // A lazy region exists only if something allocated in it.
                 let exit = self.b.create_block();
                 let done = self.b.create_block();
@@ -1103,7 +1116,9 @@ impl<M: Module> FnTx<'_, '_, '_, M> {
     fn region_value(&mut self, r: RegionRef) -> Result<Value> {
         match r {
             RegionRef::Result => Ok(self.region),
-            RegionRef::Local(v) if Some(v) == self.lazy_region => self.lazy_region_value(v),
+            RegionRef::Local(v) if self.lazy_region.is_some_and(|(lv, _)| lv == v) => {
+                self.lazy_region_value()
+            }
             RegionRef::Local(v) => {
                 let v = self.var(v)?;
                 Ok(self.b.use_var(v))
@@ -1116,9 +1131,11 @@ impl<M: Module> FnTx<'_, '_, '_, M> {
 
     /// The handle of the lazy scope region `v`, creating the region if this
     /// is its first use (only ever called on a cold slow path).
-    fn lazy_region_value(&mut self, v: ir::VarId) -> Result<Value> {
-        let var = self.var(v)?;
-        let r = self.b.use_var(var);
+    fn lazy_region_value(&mut self) -> Result<Value> {
+        let (_, slot) = self
+            .lazy_region
+            .ok_or_else(|| CodegenError::new("no lazy scope region"))?;
+        let r = self.b.ins().stack_load(W, W, slot, 0);
         let create = self.b.create_block();
         let have = self.b.create_block();
         let handle = self.b.append_block_param(have, W);
@@ -1128,7 +1145,7 @@ impl<M: Module> FnTx<'_, '_, '_, M> {
         self.b.switch_to_block(create);
         let site = self.loc32(self.f.loc);
         let fresh = self.call_rt1(RuntimeFn::RegionCreate, &[site])?;
-        self.b.def_var(var, fresh);
+        self.b.ins().stack_store(W, fresh, slot, 0);
         self.b.ins().jump(have, &[fresh.into()]);
         self.b.seal_block(have);
         self.b.switch_to_block(have);

@@ -174,6 +174,7 @@ mod local {
             for i in 0..NUM_GAUGES {
                 flush_gauge(&self.live[i], &self.peak[i], &g.live[i], &g.peak[i]);
             }
+            super::flush_heap();
         }
     }
 
@@ -193,6 +194,72 @@ mod local {
     thread_local! {
         pub(super) static LOCAL: LocalStats = const { LocalStats::new() };
     }
+}
+
+/// The heap gauges (`BytesHeld`, `BytesInUse`) of one thread: moved on
+/// every allocation and free (`heap_count.rs`), so they live in a
+/// thread-local without a destructor (its access is a plain TLS offset, no
+/// registration check); `LocalStats::flush` moves them to the process
+/// totals with the other counts.
+#[cfg(not(loom))]
+mod heap_local {
+    use std::cell::Cell;
+
+    pub(super) struct HeapCells {
+        /// [held, in use]: current value and peak, relative to the last flush.
+        pub live: [Cell<i64>; 2],
+        pub peak: [Cell<i64>; 2],
+    }
+
+    thread_local! {
+        pub(super) static HEAP: HeapCells = const {
+            HeapCells {
+                live: [const { Cell::new(0) }; 2],
+                peak: [const { Cell::new(0) }; 2],
+            }
+        };
+    }
+}
+
+#[cfg(not(loom))]
+const HEAP_GAUGES: [Gauge; 2] = [Gauge::BytesHeld, Gauge::BytesInUse];
+
+/// Move the heap gauges by `held` and `in_use` bytes.
+#[inline(always)]
+fn heap_gauges(held: i64, in_use: i64) {
+    #[cfg(not(loom))]
+    {
+        let done = heap_local::HEAP.try_with(|h| {
+            for (i, d) in [held, in_use].into_iter().enumerate() {
+                let v = h.live[i].get() + d;
+                h.live[i].set(v);
+                if v > h.peak[i].get() {
+                    h.peak[i].set(v);
+                }
+            }
+        });
+        if done.is_ok() {
+            return;
+        }
+    }
+    let g = globals();
+    g.gauge(Gauge::BytesHeld, held);
+    g.gauge(Gauge::BytesInUse, in_use);
+}
+
+/// Move the calling thread's heap cells into the process totals.
+fn flush_heap() {
+    #[cfg(not(loom))]
+    let _ = heap_local::HEAP.try_with(|h| {
+        let g = globals();
+        for (i, gauge) in HEAP_GAUGES.iter().enumerate() {
+            let k = *gauge as usize;
+            let base = g.live[k].stat_load() as i64;
+            let (d, p) = (h.live[i].replace(0), h.peak[i].replace(0));
+            g.peak[k].stat_max((base + p).max(0) as u64);
+            g.live[k].stat_add(d as u64);
+        }
+    });
 }
 
 /// Where counts go: the calling thread's cells, or the process-wide atomics
@@ -284,9 +351,11 @@ pub fn chunk_taken(size: usize, from_pool: bool) {
         s.gauge(Gauge::BytesLive, size as i64);
         if from_pool {
             s.gauge(Gauge::BytesPooled, -(size as i64));
-            s.gauge(Gauge::BytesInUse, size as i64);
         }
     });
+    if from_pool {
+        heap_gauges(0, size as i64);
+    }
 }
 
 /// A region whose chunks total `held` bytes, `pending` object bytes of it
@@ -301,28 +370,25 @@ pub fn region_reclaimed(pending: usize, held: usize, pooled: usize) {
             s.add(Counter::BytesAllocated, pending as u64);
             s.gauge(Gauge::BytesLive, -(held as i64));
             s.gauge(Gauge::BytesPooled, pooled as i64);
-            s.gauge(Gauge::BytesInUse, -(pooled as i64));
         }
     });
+    if pooled != 0 {
+        heap_gauges(0, -(pooled as i64));
+    }
 }
 
 /// `n` bytes (negative: taken out) went into a thread's pool of free
 /// control blocks and chunks.
 #[inline(always)]
 pub fn pooled(n: i64) {
-    with_sink(|s| {
-        s.gauge(Gauge::BytesPooled, n);
-        s.gauge(Gauge::BytesInUse, -n);
-    });
+    gauge_add(Gauge::BytesPooled, n);
+    heap_gauges(0, -n);
 }
 
 /// The global allocator handed out (`n > 0`) or took back (`n < 0`) |n| bytes.
 #[inline(always)]
 pub fn heap_bytes(n: i64) {
-    with_sink(|s| {
-        s.gauge(Gauge::BytesHeld, n);
-        s.gauge(Gauge::BytesInUse, n);
-    });
+    heap_gauges(n, n);
 }
 
 /// Start counting the program's memory from here: the heap gauges (held,
@@ -479,6 +545,14 @@ pub fn snapshot() -> StatsSnapshot {
         for i in 0..NUM_GAUGES {
             peak[i] = peak[i].max(live[i] + l.peak[i].get());
             live[i] += l.live[i].get();
+        }
+    });
+    #[cfg(not(loom))]
+    let _ = heap_local::HEAP.try_with(|h| {
+        for (i, gauge) in HEAP_GAUGES.iter().enumerate() {
+            let k = *gauge as usize;
+            peak[k] = peak[k].max(live[k] + h.peak[i].get());
+            live[k] += h.live[i].get();
         }
     });
     s.counters[Counter::BytesAllocated as usize] += pending_bytes() as u64;
