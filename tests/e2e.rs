@@ -322,6 +322,8 @@ cases!(
     early_exit,
     // loop carry regions (issue 12)
     carry_identity,
+    // cheap regions and float temporaries
+    float_temporaries,
 );
 
 /// Every case file is listed above (so none is silently skipped).
@@ -1061,4 +1063,59 @@ fn thread_chan_churn_is_memcheck_and_helgrind_clean() {
         );
         assert_eq!(String::from_utf8_lossy(&out.stdout), "true\n", "{tool}");
     }
+/// The memory rule of the bounded-memory issue: on every test program,
+/// peak RSS <= 1.5 x bytes_peak_live + 8 MiB, i.e. OMNI_STATS accounts for
+/// (nearly) every byte the runtime holds. Every successful case (no
+/// `NAME.err`) is built and run with OMNI_STATS=1 and its `NAME.env`.
+#[test]
+fn peak_rss_is_explained_by_bytes_peak_live() {
+    let dir = cases_dir();
+    let tmp = tempfile::tempdir().unwrap();
+    let mut names: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .filter_map(|e| {
+            let path = e.unwrap().path();
+            (path.extension().and_then(|x| x.to_str()) == Some("omni"))
+                .then(|| path.file_stem().unwrap().to_str().unwrap().to_string())
+        })
+        .collect();
+    names.sort();
+    let mut failures = Vec::new();
+    let mut checked = 0;
+    for name in names {
+        let exp = expectations(&name);
+        if exp.fails {
+            continue;
+        }
+        let exe = tmp.path().join(&name);
+        build_source(&dir.join(format!("{name}.omni")), &exe);
+        let out = Command::new(&exe)
+            .current_dir(&dir)
+            .envs(exp.env.iter().cloned())
+            .env("OMNI_STATS", "1")
+            .stdin(std::process::Stdio::null())
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{name}: {:?}\n{stderr}", out.status);
+        let (Some(rss_kb), Some(live)) = (
+            stat(&stderr, "peak_rss_kb"),
+            stat(&stderr, "bytes_peak_live"),
+        ) else {
+            panic!("{name}: no peak_rss_kb / bytes_peak_live in\n{stderr}");
+        };
+        let limit = 1.5 * live as f64 + (8 << 20) as f64;
+        if (rss_kb * 1024) as f64 > limit {
+            failures.push(format!(
+                "{name}: peak_rss_kb={rss_kb} > (1.5 x bytes_peak_live={live} + 8 MiB)/1024 = {:.0} \
+                 (bytes_held_peak={:?}, bytes_stack={:?})",
+                limit / 1024.0,
+                stat(&stderr, "bytes_held_peak"),
+                stat(&stderr, "bytes_stack"),
+            ));
+        }
+        checked += 1;
+    }
+    assert!(checked > 50, "only {checked} cases checked");
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
 }

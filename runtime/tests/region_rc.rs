@@ -1,4 +1,4 @@
-//! Region-RC behaviour: allocation (inline buffer, chunks, dedicated chunks),
+//! Region-RC behaviour: allocation (lazy first chunk, chunks, dedicated chunks),
 //! `region_of`, the liveness rule, pooling, age order, merge, tethers and
 //! borrowed references, accounting, quotas, statistics, and every abort
 //! (through the child-process pattern of `common`).
@@ -37,23 +37,51 @@ fn acct(r: *mut Region) -> RegionAccounting {
 }
 
 #[test]
-fn small_region_allocates_in_the_inline_buffer_and_region_of_finds_it() {
+fn small_region_allocates_in_one_small_first_chunk_and_region_of_finds_it() {
     unsafe {
         let r = region_create();
+        // A region that has not allocated holds no chunk at all.
+        let a = acct(r);
+        assert_eq!((a.chunks, a.held_bytes, a.bytes), (0, 0, 0));
+        assert!(
+            std::mem::size_of::<Region>() <= 192,
+            "control block is small"
+        );
         let p = alloc_pair(r, make_int(1), make_int(2));
         assert_eq!(region_of(p), r);
-        // The header names the inline chunk descriptor inside the control block.
+        // The header names the descriptor at the start of the first chunk,
+        // a FIRST_CHUNK_BYTES block of its own (not inside the control block).
         let chunk = header_chunk(*(p as *const u64));
+        assert_eq!(
+            p as usize,
+            chunk + CHUNK_HEADER_BYTES,
+            "first object after the descriptor"
+        );
         let block = r as usize;
         assert!(
-            chunk > block && chunk < block + std::mem::size_of::<Region>(),
-            "inline chunk lives in the control block"
+            chunk + FIRST_CHUNK_BYTES <= block || chunk >= block + std::mem::size_of::<Region>()
         );
         let a = acct(r);
         assert_eq!(a.chunks, 1);
-        assert_eq!(a.inline_used, PAIR_SIZE);
+        assert_eq!(a.held_bytes, FIRST_CHUNK_BYTES);
         assert_eq!(a.bytes, PAIR_SIZE);
         assert!(a.scope_alive);
+        // The first chunk holds (FIRST_CHUNK_BYTES - descriptor) / PAIR_SIZE
+        // pairs, every one in the same chunk.
+        let fit = (FIRST_CHUNK_BYTES - CHUNK_HEADER_BYTES) / PAIR_SIZE;
+        for _ in 1..fit {
+            let q = alloc_pair(r, NIL, NIL);
+            assert_eq!(header_chunk(*(q as *const u64)), chunk);
+        }
+        assert_eq!(acct(r).chunks, 1);
+        let q = alloc_pair(r, NIL, NIL);
+        assert_ne!(header_chunk(*(q as *const u64)), chunk, "next chunk");
+        assert_eq!(region_of(q), r);
+        assert_eq!(
+            acct(r).held_bytes,
+            3 * FIRST_CHUNK_BYTES,
+            "second chunk doubles"
+        );
         region_exit(r);
     }
 }
@@ -71,9 +99,11 @@ fn chunks_grow_geometrically_and_region_of_holds_in_every_chunk() {
         }
         let a = acct(r);
         assert_eq!(a.bytes, n as usize * PAIR_SIZE);
-        // 480 kB in doubling chunks from 4 KiB: inline + 4,8,...,256 KiB.
-        assert!(a.chunks >= 5 && a.chunks <= 10, "chunks = {}", a.chunks);
-        assert_eq!(a.inline_used, INLINE_BUFFER_BYTES / PAIR_SIZE * PAIR_SIZE);
+        // 480 kB in doubling chunks from 128 B: 128 B, 256 B, ..., 256 KiB.
+        assert_eq!(a.chunks, 12, "chunks = {}", a.chunks);
+        assert_eq!(a.held_bytes, (512 << 10) - FIRST_CHUNK_BYTES);
+        // Geometric growth: the slack is below the size of the last chunk.
+        assert!(a.held_bytes < 2 * a.bytes);
         assert_eq!(list_sum(l), n * (n - 1) / 2);
         region_exit(r);
     }
@@ -87,7 +117,7 @@ fn large_allocation_gets_a_dedicated_chunk() {
         let big = alloc_object(r, ObjKind::String, DEDICATED_THRESHOLD + 64);
         assert_eq!(region_of(big as Value), r);
         assert_eq!(acct(r).chunks, before + 1);
-        // The bump chunk is untouched: a small object still goes inline.
+        // The bump chunk is separate: small objects still share one.
         let p = alloc_pair(r, NIL, NIL);
         assert_eq!(
             header_chunk(*(p as *const u64)),
@@ -189,7 +219,7 @@ fn pooled_control_blocks_are_reused_with_a_fresh_identity_and_a_later_epoch() {
         assert!(region_id(r2) > id1);
         assert_eq!(region_epoch(r2), e1 + 1);
         let a = acct(r2);
-        assert_eq!((a.bytes, a.chunks, a.external_rc, a.tethers), (0, 1, 0, 0));
+        assert_eq!((a.bytes, a.chunks, a.external_rc, a.tethers), (0, 0, 0, 0));
         region_exit(r2);
     }
 }
@@ -255,6 +285,7 @@ fn merge_moves_every_object_in_time_proportional_to_chunks() {
         let young_bytes = acct(young).bytes;
         let young_chunks = acct(young).chunks;
         let old_bytes = acct(old).bytes;
+        let old_chunks = acct(old).chunks;
         assert!(young_chunks > 2);
         region_merge(young, old).unwrap();
         let mut cur = l;
@@ -267,7 +298,7 @@ fn merge_moves_every_object_in_time_proportional_to_chunks() {
             cur = cdr(cur);
         }
         assert_eq!(acct(old).bytes, old_bytes + young_bytes);
-        assert_eq!(acct(old).chunks, 1 + young_chunks);
+        assert_eq!(acct(old).chunks, old_chunks + young_chunks);
         assert_eq!(acct(young).bytes, 0);
         assert_eq!(region_merged_into(young), old);
         assert_eq!(acct(old).external_rc, 1, "young holds old");
@@ -301,37 +332,39 @@ fn a_merged_young_region_keeps_the_old_region_alive() {
 }
 
 #[test]
-fn merged_inline_chunk_keeps_the_young_control_block_until_the_old_region_goes() {
+fn merged_first_chunk_outlives_the_young_control_block_until_the_old_region_goes() {
     unsafe {
         let old = region_create();
         let young = region_create();
-        let p = alloc_pair(young, make_int(7), NIL); // in young's inline buffer
+        let p = alloc_pair(young, make_int(7), NIL); // in young's first chunk
+        let held = acct(young).held_bytes;
         region_merge(young, old).unwrap();
         assert_eq!(region_of(p), old);
+        assert_eq!(acct(old).held_bytes, held, "the chunk is old's now");
+        assert_eq!(acct(young).held_bytes, 0);
         region_exit(young);
-        // young's block must not be recycled while old owns its inline chunk.
+        // The chunk is separate from young's control block, so the block is
+        // recycled at once, and reusing it (and allocating in the new
+        // regions) leaves the handed-over chunk alone.
         let others: Vec<_> = (0..4).map(|_| region_create()).collect();
         assert!(
-            !others.contains(&young),
-            "young's block was recycled too early"
+            others.contains(&young),
+            "young's block is pooled as soon as young is reclaimed"
         );
+        for &r in &others {
+            let _ = list(r, 20);
+        }
         assert_eq!(
             int_value(car(p)),
             7,
-            "object in the handed-over inline buffer is intact"
+            "object in the handed-over first chunk is intact"
         );
+        assert_eq!(region_of(p), old);
         for r in others.into_iter().rev() {
             region_exit(r);
         }
         region_exit(old);
-        let again: Vec<_> = (0..2).map(|_| region_create()).collect();
-        assert!(
-            again.contains(&young),
-            "after both owners let go the block is pooled again"
-        );
-        for r in again.into_iter().rev() {
-            region_exit(r);
-        }
+        assert!(!region_is_alive(old));
     }
 }
 
@@ -617,6 +650,10 @@ fn stats_report_prints_every_counter() {
         "regions_live",
         "bytes_allocated",
         "bytes_peak_live",
+        "bytes_regions_peak",
+        "bytes_pooled",
+        "bytes_stack",
+        "bytes_held_peak",
         "transmigrations",
         "transmigrated_objects",
         "transmigrated_bytes",
@@ -631,16 +668,38 @@ fn stats_report_prints_every_counter() {
             "missing {key}:\n{stderr}"
         );
     }
+    // 100 pairs = 2,400 bytes of objects, held in chunks of 128 B, 256 B,
+    // ..., 2 KiB (3,968 bytes); after the exit all of them sit in the
+    // thread's pool (the 128-byte one as the pooled control block's spare).
+    let held = 3968;
     for exact in [
-        "regions_created=1\n",
-        "regions_live=0\n",
-        "regions_peak_live=1\n",
-        "bytes_allocated=2400\n",
-        "bytes_peak_live=2400\n",
+        "regions_created=1\n".to_string(),
+        "regions_live=0\n".to_string(),
+        "regions_peak_live=1\n".to_string(),
+        "bytes_allocated=2400\n".to_string(),
+        format!("bytes_regions_peak={held}\n"),
+        format!("bytes_pooled={held}\n"),
     ] {
         assert!(
             stderr.contains(&format!("omni-stats: {exact}")),
             "expected {exact:?}:\n{stderr}"
         );
     }
+    // Everything else the process allocated counts too: bytes_peak_live
+    // (heap in use + stack) and bytes_held_peak (pooled memory included)
+    // are at least the region's share.
+    let get = |k: &str| -> usize {
+        let prefix = format!("omni-stats: {k}=");
+        stderr
+            .lines()
+            .find_map(|l| l.strip_prefix(&prefix))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or_else(|| panic!("no {k} in {stderr}"))
+    };
+    assert!(get("bytes_peak_live") >= held, "{stderr}");
+    assert!(get("bytes_held_peak") >= get("bytes_peak_live"), "{stderr}");
+    assert!(
+        get("bytes_held_peak") >= held + get("bytes_stack"),
+        "{stderr}"
+    );
 }

@@ -161,11 +161,11 @@ fn every_object_kind_goes_through_its_metadata_payloads_included() {
 }
 
 #[test]
-fn objects_in_the_inline_buffer_are_in_the_domain() {
+fn objects_in_the_first_chunk_are_in_the_domain() {
     unsafe {
         let dst = region_create();
         let src = region_create();
-        let p = alloc_pair(src, make_int(1), NIL); // inline buffer
+        let p = alloc_pair(src, make_int(1), NIL); // first (128-byte) chunk
         assert_eq!(acct_chunks(src), 1);
         let out = transmigrate_counted(p, src, dst);
         assert_eq!(out.objects, 1);

@@ -90,6 +90,7 @@ pub(crate) fn translate<'a, M: Module>(
         func_refs: HashMap::new(),
         data_refs: HashMap::new(),
         indirect_sigs: HashMap::new(),
+        lazy_region: None,
     };
     tx.stack_check()?;
     match kind {
@@ -119,6 +120,12 @@ struct FnTx<'c, 'a, 'b, M: Module> {
     /// Signatures for `call_indirect`: `code` by value-argument count, and
     /// `apply` under `usize::MAX`.
     indirect_sigs: HashMap<usize, SigRef>,
+    /// The function's scope region when it is created lazily
+    /// (`Op::RegionCreateLazy`) and the stack slot holding its handle, null
+    /// until the first allocation in it. A slot, not an SSA variable: the
+    /// handle is then not live in a register across the function's calls,
+    /// so integer code pays one store on entry and a load and test per exit.
+    lazy_region: Option<(ir::VarId, cranelift_codegen::ir::StackSlot)>,
 }
 
 impl<M: Module> FnTx<'_, '_, '_, M> {
@@ -242,7 +249,7 @@ impl<M: Module> FnTx<'_, '_, '_, M> {
         let loc = stmt.loc;
         match &stmt.op {
             Op::Move(a) => self.atom(a),
-            Op::Inline(op, args) => self.inline(*op, args, loc),
+            Op::Inline(op, args, site) => self.inline(*op, args, *site, loc),
             Op::Prim { prim, args, site } => {
                 let desc = runtime::prim_by_id(*prim)?;
                 let region = self.site_region(*site)?;
@@ -374,9 +381,39 @@ impl<M: Module> FnTx<'_, '_, '_, M> {
                 let site = self.loc32(self.f.loc);
                 self.call_rt1(RuntimeFn::RegionCreate, &[site])
             }
-            Op::RegionExit(r) => {
-                let r = self.atom(r)?;
+            Op::RegionCreateLazy => {
+                let slot = self.b.create_sized_stack_slot(StackSlotData::new(
+                    StackSlotKind::ExplicitSlot,
+                    8,
+                    3,
+                ));
+                let zero = self.word(0);
+                self.b.ins().stack_store(W, zero, slot, 0);
+                self.lazy_region = stmt.var.map(|v| (v, slot));
+                Ok(zero)
+            }
+            Op::RegionExit(a) => {
+                let lazy = match (a, self.lazy_region) {
+                    (Atom::Var(v), Some((lv, slot))) if *v == lv => Some(slot),
+                    _ => None,
+                };
+                let Some(slot) = lazy else {
+                    let r = self.atom(a)?;
+                    self.call_rt(RuntimeFn::RegionExit, &[r])?;
+                    return Ok(self.word(NOTHING));
+                };
+                let r = self.b.ins().stack_load(W, W, slot, 0);
+                // A lazy region exists only if something allocated in it.
+                let exit = self.b.create_block();
+                let done = self.b.create_block();
+                self.b.set_cold_block(exit);
+                self.b.ins().brif(r, exit, &[], done, &[]);
+                self.b.seal_block(exit);
+                self.b.switch_to_block(exit);
                 self.call_rt(RuntimeFn::RegionExit, &[r])?;
+                self.b.ins().jump(done, &[]);
+                self.b.seal_block(done);
+                self.b.switch_to_block(done);
                 Ok(self.word(NOTHING))
             }
             Op::CheckBound { value, name } => {
@@ -440,7 +477,13 @@ impl<M: Module> FnTx<'_, '_, '_, M> {
 
     // ---- inline operations ----
 
-    fn inline(&mut self, op: InlineOp, args: &[Atom], loc: LocId) -> Result<Value> {
+    fn inline(
+        &mut self,
+        op: InlineOp,
+        args: &[Atom],
+        site: Option<AllocSiteId>,
+        loc: LocId,
+    ) -> Result<Value> {
         if args.len() != op.arity() {
             return Err(CodegenError::new(format!(
                 "inline {op:?} with {} operands",
@@ -451,7 +494,7 @@ impl<M: Module> FnTx<'_, '_, '_, M> {
         match op {
             InlineOp::Add | InlineOp::Sub | InlineOp::Mul => {
                 let b = self.atom(&args[1])?;
-                self.arith(op, a, b, loc)
+                self.arith(op, a, b, site, loc)
             }
             InlineOp::Lt | InlineOp::Gt | InlineOp::Le | InlineOp::Ge | InlineOp::NumEq => {
                 let b = self.atom(&args[1])?;
@@ -525,7 +568,14 @@ impl<M: Module> FnTx<'_, '_, '_, M> {
 
     /// `+ - *` on tagged fixnums with overflow check; anything else (floats,
     /// type errors, overflow) goes to the primitive.
-    fn arith(&mut self, op: InlineOp, a: Value, b: Value, loc: LocId) -> Result<Value> {
+    fn arith(
+        &mut self,
+        op: InlineOp,
+        a: Value,
+        b: Value,
+        site: Option<AllocSiteId>,
+        loc: LocId,
+    ) -> Result<Value> {
         let fast = self.b.create_block();
         let slow = self.b.create_block();
         let join = self.b.create_block();
@@ -558,7 +608,11 @@ impl<M: Module> FnTx<'_, '_, '_, M> {
         self.b.ins().brif(overflow, slow, &[], join, &[r.into()]);
         self.b.seal_block(slow);
         self.b.switch_to_block(slow);
-        let v = self.slow_path(op, &[a, b], loc)?;
+        // The Float (or error) result goes to the region CTRR placed the
+        // op's allocation site in (without a site: the result region).
+        let region = self.site_region(site)?;
+        let desc = slow_prim(op)?;
+        let v = self.call_prim(desc, region, &[a, b], loc)?;
         self.b.ins().jump(join, &[v.into()]);
         self.b.seal_block(join);
         self.b.switch_to_block(join);
@@ -636,8 +690,8 @@ impl<M: Module> FnTx<'_, '_, '_, M> {
         Ok(result)
     }
 
-    /// Call the primitive behind an inline op (with the region parameter: a
-    /// float result is the only allocation and belongs to the caller's result).
+    /// Call the primitive behind an inline op that does not allocate (the
+    /// region parameter is unused: the result region is passed).
     fn slow_path(&mut self, op: InlineOp, args: &[Value], loc: LocId) -> Result<Value> {
         let desc = slow_prim(op)?;
         self.call_prim(desc, self.region, args, loc)
@@ -1105,6 +1159,9 @@ impl<M: Module> FnTx<'_, '_, '_, M> {
     fn region_value(&mut self, r: RegionRef) -> Result<Value> {
         match r {
             RegionRef::Result => Ok(self.region),
+            RegionRef::Local(v) if self.lazy_region.is_some_and(|(lv, _)| lv == v) => {
+                self.lazy_region_value()
+            }
             RegionRef::Local(v) => {
                 let v = self.var(v)?;
                 Ok(self.b.use_var(v))
@@ -1113,6 +1170,29 @@ impl<M: Module> FnTx<'_, '_, '_, M> {
                 .global_region
                 .ok_or_else(|| CodegenError::new("global region not prepared")),
         }
+    }
+
+    /// The handle of the lazy scope region `v`, creating the region if this
+    /// is its first use (only ever called on a cold slow path).
+    fn lazy_region_value(&mut self) -> Result<Value> {
+        let (_, slot) = self
+            .lazy_region
+            .ok_or_else(|| CodegenError::new("no lazy scope region"))?;
+        let r = self.b.ins().stack_load(W, W, slot, 0);
+        let create = self.b.create_block();
+        let have = self.b.create_block();
+        let handle = self.b.append_block_param(have, W);
+        self.b.set_cold_block(create);
+        self.b.ins().brif(r, have, &[r.into()], create, &[]);
+        self.b.seal_block(create);
+        self.b.switch_to_block(create);
+        let site = self.loc32(self.f.loc);
+        let fresh = self.call_rt1(RuntimeFn::RegionCreate, &[site])?;
+        self.b.ins().stack_store(W, fresh, slot, 0);
+        self.b.ins().jump(have, &[fresh.into()]);
+        self.b.seal_block(have);
+        self.b.switch_to_block(have);
+        Ok(handle)
     }
 
     // ---- small helpers ----

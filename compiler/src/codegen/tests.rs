@@ -28,7 +28,7 @@ fn set(var: u32, op: Op) -> Stmt {
     }
 }
 fn inline(op: InlineOp, args: &[Atom]) -> Op {
-    Op::Inline(op, args.to_vec())
+    Op::Inline(op, args.to_vec(), None)
 }
 fn block(stmts: Vec<Stmt>, tail: Tail) -> Block {
     Block { stmts, tail }

@@ -187,8 +187,48 @@ fn summary_of(f: &Function, facts: &FunctionFacts, summaries: &[Summary]) -> Sum
         v.map(|v| facts.level_of(Node::Var(v)))
             .unwrap_or(Lifetime::Local)
     };
+    // The Float of an inline `+ - *` placed in the result region counts only
+    // in a loop (a function that tail-calls itself) that carries it into
+    // its next iteration, where one is made per iteration: its callers then
+    // pass a scope region, so the loop's intermediate Floats die with the
+    // call. Counted everywhere, every function returning a sum would cost
+    // its callers a region per call (fib: one per frame); the one Float a
+    // call returns is left in the caller's result region, as before
+    // (docs/CTRR.md).
+    // Precisely: a Float the loop carries into its next iteration in a
+    // parameter that outlives the call (an accumulator it returns). One it
+    // returns, or carries in a counter it never returns (`(- i 1)`), is
+    // made once per call or dies with the next iteration's scope.
+    let mut carried: Vec<(Atom, VarId)> = Vec::new();
+    let mut is_loop = false;
+    walk_tails(&f.body, &mut |t| {
+        if let Tail::Call {
+            callee: Callee::Known { func, .. },
+            args,
+            ..
+        } = t
+        {
+            if *func == f.id {
+                is_loop = true;
+                carried.extend(args.iter().copied().zip(f.params.iter().copied()));
+            }
+        }
+    });
+    let inline_counts = |v: Option<VarId>| -> bool {
+        let Some(v) = v else { return false };
+        if !is_loop {
+            return false;
+        }
+        // Carried into the next iteration in a parameter that outlives the
+        // call: one such Float per iteration would pile up.
+        matches!(facts.cause.get(&Node::Var(v)), Some(Cause::TailArgument))
+            && carried.iter().any(|(a, p)| {
+                *a == Atom::Var(v) && facts.level_of(Node::Var(*p)) >= Lifetime::Result
+            })
+    };
     let mut result_allocs = false;
     walk_block(&f.body, &mut |st| match &st.op {
+        Op::Inline(..) if !inline_counts(st.var) => {}
         op if op.alloc_site().is_some() => {
             result_allocs |= level(st.var) == Lifetime::Result;
         }
@@ -362,7 +402,7 @@ impl Constraints {
                     self.outlives(a, d);
                     self.produced.push((v, Produced::From(vec![*a])));
                 }
-                Op::Inline(op, args) => {
+                Op::Inline(op, args, _) => {
                     if matches!(op, InlineOp::Car | InlineOp::Cdr) {
                         self.outlives(&args[0], d);
                         self.produced.push((v, Produced::From(vec![args[0]])));
@@ -406,7 +446,7 @@ impl Constraints {
                 Op::GlobalGet { global, .. } => {
                     self.produced.push((v, Produced::Global(*global)));
                 }
-                Op::CheckBound { .. } | Op::RegionCreate => {}
+                Op::CheckBound { .. } | Op::RegionCreate | Op::RegionCreateLazy => {}
                 Op::EnvGet(_) => self.edges.push((d, Node::Env)),
                 Op::BoxGet(cell) => {
                     self.outlives(cell, d);

@@ -51,11 +51,21 @@ pub fn dump(prog: &Program, report: &CtrrReport, include_prelude: bool) -> Strin
         let _ = writeln!(out, "  summary: {}", summary_text(func, &fr.summary));
         match fr.local_region {
             Some(v) => {
+                let lazy = func
+                    .body
+                    .stmts
+                    .iter()
+                    .any(|st| matches!(st.op, Op::RegionCreateLazy));
                 let _ = writeln!(
                     out,
-                    "  scope region v{}: function body at {}, created on entry",
+                    "  scope region v{}: function body at {}, created {}",
                     v.0,
-                    loc(func.loc)
+                    loc(func.loc),
+                    if lazy {
+                        "by the first inline-arithmetic slow path that allocates (lazy)"
+                    } else {
+                        "on entry"
+                    }
                 );
             }
             None => {

@@ -13,6 +13,8 @@
 //!   anything placed in it (so a non-tail recursion does not keep its dead
 //!   temporaries, and each iteration of a tail-recursive loop reclaims its
 //!   own);
+//! - `lazy` makes a scope region that would only hold Float results of
+//!   inline arithmetic lazy: created by the first slow path that allocates;
 //! - `barriers` keeps or elides the store barrier of every store into an
 //!   existing object (elided when the stored value is immediate or provably
 //!   as old as the container);
@@ -28,6 +30,7 @@ pub mod analysis;
 mod barriers;
 mod carry;
 mod dump;
+mod lazy;
 mod place;
 pub mod report;
 mod scopes;
@@ -53,6 +56,7 @@ pub fn run(prog: &mut Program) -> CtrrReport {
         report.functions.push(fr);
     }
     report.sites = place::place_sites(prog, &sites, &report.functions);
+    lazy::make_lazy(prog);
     carry::insert_carry_regions(prog, &mut report.functions);
     report
 }

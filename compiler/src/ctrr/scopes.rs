@@ -312,12 +312,13 @@ impl<'a> Scope<'a> {
             Op::Move(a) => self.add_pts(v, self.pts_of(a)),
             // A load gives what the container's fields hold.
             Op::BoxGet(a) => self.add_pts(v, self.load(a)),
-            Op::Inline(InlineOp::Car | InlineOp::Cdr, args) => {
+            Op::Inline(InlineOp::Car | InlineOp::Cdr, args, _) => {
                 let objs = args.iter().flat_map(|a| self.load(a)).collect();
                 self.add_pts(v, objs)
             }
-            // Comparisons give booleans; arithmetic slow paths allocate
-            // their float results in the result region.
+            // Comparisons give booleans; an arithmetic slow path allocates
+            // its Float result at the op's site (a fresh object, no fields).
+            Op::Inline(..) if site => self.alloc(v, Objs::new()),
             Op::Inline(..) => {}
             Op::Prim { prim, args, .. } => {
                 let ops = self.pts_all(args);
@@ -378,7 +379,11 @@ impl<'a> Scope<'a> {
             Op::ClosureInit { closure, value, .. } => self.store(closure, &self.pts_of(value)),
             // Made before the region: globals, captured values.
             Op::GlobalGet { .. } | Op::EnvGet(_) => {}
-            Op::GlobalSet { .. } | Op::RegionCreate | Op::RegionExit(_) | Op::CheckBound { .. } => {
+            Op::GlobalSet { .. }
+            | Op::RegionCreate
+            | Op::RegionCreateLazy
+            | Op::RegionExit(_)
+            | Op::CheckBound { .. } => {
             }
             // Inserted by `carry.rs`, after this pass: never seen here.
             Op::CarryStart { .. } | Op::CarryRenew { .. } | Op::CarryEnd { .. } => {}
@@ -458,7 +463,7 @@ impl<'a> Scope<'a> {
             // A copy touches no object; the copy's own uses count.
             return None;
         }
-        if let Some(v) = operands(&st.op).iter().find_map(|a| match a {
+        if let Some(v) = st.op.operands().iter().find_map(|a| match a {
             a @ Atom::Var(v) if self.is_local(a) => Some(*v),
             _ => None,
         }) {
@@ -599,35 +604,6 @@ fn callee_atom(c: &Callee) -> &Atom {
     match c {
         Callee::Known { env, .. } => env,
         Callee::Unknown(f) => f,
-    }
-}
-
-/// The operands a statement reads (a non-tail `if`: its condition only).
-fn operands(op: &Op) -> Vec<Atom> {
-    match op {
-        Op::Move(a) | Op::BoxGet(a) | Op::RegionExit(a) => vec![*a],
-        Op::Inline(_, xs) | Op::Prim { args: xs, .. } => xs.clone(),
-        Op::PrimApplyList { list, .. } => vec![*list],
-        Op::Call { callee, args, .. } => {
-            let mut v = vec![*callee_atom(callee)];
-            v.extend(args.iter().copied());
-            v
-        }
-        Op::Alloc { what, .. } => match what {
-            Alloc::Cons(a, d) => vec![*a, *d],
-            Alloc::Box(a) => vec![*a],
-            Alloc::Closure { free: xs, .. } | Alloc::Array(xs) | Alloc::Dict(xs) => xs.clone(),
-        },
-        Op::If { cond, .. } => vec![*cond],
-        Op::GlobalGet { .. } | Op::EnvGet(_) | Op::RegionCreate => vec![],
-        Op::GlobalSet { value, .. } => vec![*value],
-        Op::BoxSet { cell, value, .. } => vec![*cell, *value],
-        Op::ClosureInit { closure, value, .. } => vec![*closure, *value],
-        Op::CheckBound { value, .. } => vec![*value],
-        Op::CarryStart { .. } => vec![],
-        Op::CarryRenew { roots, .. } | Op::CarryEnd { roots, .. } => {
-            roots.iter().map(|v| Atom::Var(*v)).collect()
-        }
     }
 }
 

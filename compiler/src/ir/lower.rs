@@ -323,6 +323,17 @@ impl<'a> Lowerer<'a> {
         id
     }
 
+    /// The allocation site of an inline op whose slow-path primitive may
+    /// allocate (`+ - *` make Floats), so CTRR places its result by the
+    /// result's lifetime; `None` for the others.
+    fn inline_site(&mut self, op: InlineOp, span: Span) -> Option<AllocSiteId> {
+        let allocates = op
+            .slow_path()
+            .and_then(omni_runtime::prims::lookup_id)
+            .is_some_and(|p| p.desc().allocates);
+        allocates.then(|| self.site(AllocKind::Prim, span))
+    }
+
     fn site(&mut self, kind: AllocKind, span: Span) -> AllocSiteId {
         let func = self.cx().id;
         let loc = self.loc(span);
@@ -1017,12 +1028,17 @@ impl<'a> Lowerer<'a> {
         let atoms = self.lower_all(args);
         if let Some(d) = inline_op_named(name) {
             match (d.fold, atoms.len()) {
-                (_, n) if n == d.argc => return self.bind(Op::Inline(d.op, atoms), span),
+                (_, n) if n == d.argc => {
+                    let site = self.inline_site(d.op, span);
+                    return self.bind(Op::Inline(d.op, atoms, site), span);
+                }
                 (InlineFold::LeftWithIdentity(unit), 0) => return Atom::Imm(make_int(unit)),
                 (InlineFold::Left | InlineFold::LeftWithIdentity(_), n) if n > 2 => {
-                    let mut acc = self.bind(Op::Inline(d.op, vec![atoms[0], atoms[1]]), span);
+                    let site = self.inline_site(d.op, span);
+                    let mut acc = self.bind(Op::Inline(d.op, vec![atoms[0], atoms[1]], site), span);
                     for a in &atoms[2..] {
-                        acc = self.bind(Op::Inline(d.op, vec![acc, *a]), span);
+                        let site = self.inline_site(d.op, span);
+                        acc = self.bind(Op::Inline(d.op, vec![acc, *a], site), span);
                     }
                     return acc;
                 }

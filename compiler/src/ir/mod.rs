@@ -319,7 +319,10 @@ pub fn alloc_prim(name: &str, argc: usize) -> Option<AllocPrim> {
 #[derive(Debug, Clone)]
 pub enum Op {
     Move(Atom),
-    Inline(InlineOp, Vec<Atom>),
+    /// An inline operation (fast path in generated code). `site` is set when
+    /// its slow path may allocate (a Float from `+ - *`): the region the
+    /// slow path passes to its primitive, placed by CTRR like any site.
+    Inline(InlineOp, Vec<Atom>, Option<AllocSiteId>),
     /// Call of a runtime primitive: its index in `omni_runtime::prims::PRIMS`
     /// (resolved once, by lowering; `prim.desc()` holds its facts). `site` is
     /// set when the primitive may allocate (its `region` argument is then the
@@ -377,6 +380,10 @@ pub enum Op {
     },
     /// Create a scope region (inserted by CTRR); binds its handle.
     RegionCreate,
+    /// A scope region created on first use: binds a null handle; the slow
+    /// path of an inline op placed in it creates the region when it first
+    /// allocates, and `RegionExit` skips a null handle (ctrr/lazy.rs).
+    RegionCreateLazy,
     /// Exit a scope region (inserted by CTRR) once nothing in it is live.
     RegionExit(Atom),
     /// Start of a loop with a carry region (inserted by CTRR, `carry.rs`, in

@@ -128,7 +128,10 @@ impl Printer<'_> {
             }
             match &st.op {
                 Op::Move(a) => writeln!(out, "{a}")?,
-                Op::Inline(op, xs) => writeln!(out, "{op:?} {}", atoms(xs))?,
+                Op::Inline(op, xs, s) => {
+                    let at = s.map(|s| format!(" {}", self.site(&s))).unwrap_or_default();
+                    writeln!(out, "{op:?} {}{at}", atoms(xs))?
+                }
                 Op::Prim {
                     prim,
                     args,
@@ -199,6 +202,7 @@ impl Printer<'_> {
                     if *barrier { " (barrier)" } else { "" }
                 )?,
                 Op::RegionCreate => writeln!(out, "region-create")?,
+                Op::RegionCreateLazy => writeln!(out, "region-create-lazy")?,
                 Op::RegionExit(r) => writeln!(out, "region-exit {r}")?,
                 Op::CarryStart { carry } => writeln!(out, "carry-start v{}", carry.0)?,
                 Op::CarryRenew {

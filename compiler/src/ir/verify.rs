@@ -215,7 +215,7 @@ impl Checker<'_> {
         }
         match op {
             Op::Move(a) | Op::BoxGet(a) | Op::RegionExit(a) => self.atom(a),
-            Op::Inline(_, args) => self.atoms(args),
+            Op::Inline(_, args, _) => self.atoms(args),
             Op::Prim { prim, args, .. } => {
                 self.atoms(args);
                 self.prim(*prim, false);
@@ -266,7 +266,7 @@ impl Checker<'_> {
                 }
             }
             Op::BoxSet { cell, value, .. } => self.atoms(&[*cell, *value]),
-            Op::RegionCreate => {}
+            Op::RegionCreate | Op::RegionCreateLazy => {}
             Op::CarryStart { carry } => self.var(*carry),
             Op::CarryRenew {
                 carry,

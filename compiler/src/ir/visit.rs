@@ -11,8 +11,46 @@ impl Op {
     pub fn alloc_site(&self) -> Option<AllocSiteId> {
         match self {
             Op::Alloc { site, .. } => Some(*site),
-            Op::Prim { site, .. } | Op::PrimApplyList { site, .. } => *site,
+            Op::Prim { site, .. } | Op::PrimApplyList { site, .. } | Op::Inline(_, _, site) => {
+                *site
+            }
             _ => None,
+        }
+    }
+
+    /// The atoms this operation reads itself (a non-tail `if`: its
+    /// condition; its blocks are walked separately).
+    pub fn operands(&self) -> Vec<Atom> {
+        match self {
+            Op::Move(a) | Op::BoxGet(a) | Op::RegionExit(a) | Op::If { cond: a, .. } => vec![*a],
+            Op::CheckBound { value: a, .. } | Op::GlobalSet { value: a, .. } => vec![*a],
+            Op::Inline(_, xs, _) | Op::Prim { args: xs, .. } => xs.clone(),
+            Op::PrimApplyList { list, .. } => vec![*list],
+            Op::Call { callee, args, .. } => {
+                let mut v = vec![match callee {
+                    Callee::Known { env, .. } => *env,
+                    Callee::Unknown(f) => *f,
+                }];
+                v.extend(args.iter().copied());
+                v
+            }
+            Op::Alloc { what, .. } => match what {
+                Alloc::Cons(a, d) => vec![*a, *d],
+                Alloc::Box(a) => vec![*a],
+                Alloc::Closure { free: xs, .. } | Alloc::Array(xs) | Alloc::Dict(xs) => {
+                    xs.clone()
+                }
+            },
+            Op::BoxSet { cell, value, .. } => vec![*cell, *value],
+            Op::ClosureInit { closure, value, .. } => vec![*closure, *value],
+            Op::GlobalGet { .. }
+            | Op::EnvGet(_)
+            | Op::RegionCreate
+            | Op::RegionCreateLazy
+            | Op::CarryStart { .. } => vec![],
+            Op::CarryRenew { roots, .. } | Op::CarryEnd { roots, .. } => {
+                roots.iter().map(|v| Atom::Var(*v)).collect()
+            }
         }
     }
 }

@@ -108,6 +108,11 @@ impl StatCounter {
     pub fn stat_max(&self, v: u64) {
         self.0.fetch_max(v, Ordering::Relaxed);
     }
+    /// Reset (statistics baselines only).
+    #[inline(always)]
+    pub fn stat_store(&self, v: u64) {
+        self.0.store(v, Ordering::Relaxed);
+    }
     #[inline(always)]
     pub fn stat_load(&self) -> u64 {
         self.0.load(Ordering::Relaxed)

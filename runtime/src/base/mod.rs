@@ -7,6 +7,7 @@
 
 pub mod atomics;
 pub mod fatal;
+pub mod heap_count;
 pub mod raise;
 pub mod stack;
 pub mod stats;

@@ -68,3 +68,41 @@ pub fn arm_stack_limit(size: usize) {
     let sp = current_stack_pointer();
     set_stack_limit(sp.saturating_sub(size) + STACK_MARGIN);
 }
+
+extern "C" {
+    fn mincore(addr: *mut u8, len: usize, vec: *mut u8) -> i32;
+}
+
+/// Bytes of the `len`-byte range at `low` that are resident (touched), from
+/// `mincore`; 0 if the range is not entirely mapped.
+pub fn resident_bytes(low: usize, len: usize) -> usize {
+    const PAGE: usize = 4096;
+    let start = low.next_multiple_of(PAGE);
+    let end = (low + len) & !(PAGE - 1);
+    if end <= start {
+        return 0;
+    }
+    let pages = (end - start) / PAGE;
+    let mut vec = vec![0u8; pages];
+    // SAFETY: `start` is page-aligned and `vec` has one byte per page of the
+    // range; mincore only writes `vec` and fails (ENOMEM) on unmapped pages.
+    let rc = unsafe { mincore(start as *mut u8, end - start, vec.as_mut_ptr()) };
+    if rc != 0 {
+        return 0;
+    }
+    vec.iter().filter(|&&b| b & 1 != 0).count() * PAGE
+}
+
+/// Record, for the statistics (`bytes_stack`), how much of the calling
+/// thread's stack of `size` bytes has been touched: its resident pages below
+/// the caller's frame (a thread's stack pages stay resident once touched, so
+/// this is the thread's stack high-water mark). Call it near the stack's
+/// top, as the thread's work ends; only with `OMNI_STATS=1`.
+pub fn record_touched_stack(size: usize) {
+    if !crate::base::stats::enabled() {
+        return;
+    }
+    let sp = current_stack_pointer();
+    let low = sp.saturating_sub(size) + STACK_MARGIN;
+    crate::base::stats::record_stack_bytes(resident_bytes(low, sp - low));
+}

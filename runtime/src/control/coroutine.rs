@@ -106,6 +106,8 @@ const POOL_MAX: usize = 16;
 struct Stack {
     base: *mut u8,
     size: usize,
+    /// Resident bytes last recorded for the statistics (`bytes_stack`).
+    resident: usize,
 }
 
 impl Stack {
@@ -133,7 +135,28 @@ impl Stack {
         // SAFETY: the guard lies inside the fresh mapping. A failure only
         // loses the guard page (the stack-limit check still applies).
         unsafe { mprotect(base, GUARD, PROT_NONE) };
-        Stack { base, size }
+        Stack {
+            base,
+            size,
+            resident: 0,
+        }
+    }
+
+    /// With `OMNI_STATS=1`: measure the stack's touched (resident) pages —
+    /// they stay resident while the stack is pooled — and move the
+    /// statistics' coroutine-stack gauge by the change (`gone`: the stack is
+    /// being unmapped).
+    fn record_resident(&mut self, gone: bool) {
+        if !crate::base::stats::enabled() {
+            return;
+        }
+        let now = if gone {
+            0
+        } else {
+            crate::base::stack::resident_bytes(self.low(), self.size - GUARD)
+        };
+        crate::base::stats::coroutine_stack_bytes(now as i64 - self.resident as i64);
+        self.resident = now;
     }
 
     fn low(&self) -> usize {
@@ -411,12 +434,14 @@ pub unsafe fn release(c: *mut Coro) {
         while let Some(r) = co.regions.pop() {
             crate::region::region_exit(r);
         }
-        if let Some(stack) = co.stack.take() {
+        if let Some(mut stack) = co.stack.take() {
             POOL.with(|p| {
                 let mut p = p.borrow_mut();
                 if p.len() < POOL_MAX {
+                    stack.record_resident(false);
                     p.push(stack);
                 } else {
+                    stack.record_resident(true);
                     extern "C" {
                         fn munmap(addr: *mut u8, len: usize) -> i32;
                     }

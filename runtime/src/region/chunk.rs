@@ -12,25 +12,20 @@ use std::alloc::{alloc, dealloc, Layout};
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[repr(u32)]
 pub enum ChunkKind {
-    /// The inline first buffer inside a region control block. Released by
-    /// dropping one owner of that control block (see `Region::block_owners`).
-    Inline = 1,
     /// A power-of-two chunk of size class `class`; goes back to the pool.
     Pooled = 2,
     /// A chunk sized for one large allocation; goes back to the system.
     Dedicated = 3,
 }
 
-/// The descriptor at the start of every chunk (and inside every control
-/// block, for the inline buffer).
+/// The descriptor at the start of every chunk.
 #[repr(C)]
 pub struct ChunkHeader {
     /// The region that owns this chunk now. A merge re-points it.
     pub region: *mut Region,
     /// The next chunk of the owning region's chunk list (or of a pool list).
     pub next: *mut ChunkHeader,
-    /// Total size in bytes, descriptor included (for the inline chunk: the
-    /// inline buffer's size).
+    /// Total size in bytes, descriptor included.
     pub size: usize,
     pub kind: ChunkKind,
     /// Size class for `Pooled` chunks.
@@ -38,8 +33,9 @@ pub struct ChunkHeader {
 }
 
 pub const CHUNK_HEADER_BYTES: usize = std::mem::size_of::<ChunkHeader>();
-/// Smallest pooled chunk (class 0) and largest (the growth cap).
-pub const CHUNK_MIN_SHIFT: u32 = 12;
+/// Smallest pooled chunk (class 0: 128 bytes, a region's first chunk) and
+/// largest (the growth cap: 1 MiB).
+pub const CHUNK_MIN_SHIFT: u32 = 7;
 pub const CHUNK_MAX_SHIFT: u32 = 20;
 #[cfg_attr(loom, allow(dead_code))]
 pub const NUM_CHUNK_CLASSES: usize = (CHUNK_MAX_SHIFT - CHUNK_MIN_SHIFT + 1) as usize;
@@ -122,7 +118,8 @@ pub fn system_alloc_chunk(size: usize, kind: ChunkKind, class: u32) -> *mut Chun
 pub unsafe fn system_free_chunk(c: *mut ChunkHeader) {
     // SAFETY: size/alignment are the ones `system_alloc_chunk` used.
     unsafe {
-        let layout = Layout::from_size_align_unchecked((*c).size, CHUNK_ALIGN);
+        let size = (*c).size;
+        let layout = Layout::from_size_align_unchecked(size, CHUNK_ALIGN);
         dealloc(c as *mut u8, layout);
     }
 }

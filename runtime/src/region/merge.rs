@@ -9,13 +9,13 @@
 //! The young region lives on: it keeps allocating into fresh chunks of its
 //! own and holds one external reference on the old region (its forwarded
 //! identity: whoever keeps the young region alive keeps the merged objects
-//! alive), dropped when the young region is reclaimed. Its inline chunk now
-//! belongs to the old region, so its control block gains a second owner and
-//! is only recycled when both have let go.
+//! alive), dropped when the young region is reclaimed. Every chunk is a
+//! separate allocation, so the young control block owns nothing the old
+//! region uses and is recycled as soon as the young region is reclaimed.
 
 use super::{fatal, is_older_or_same, retire_current, Region, RegionId};
 use crate::base::stats::{self, Counter};
-use std::ptr::{addr_of_mut, null_mut};
+use std::ptr::null_mut;
 
 /// Why a merge was not performed (the barrier then transmigrates instead).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -63,16 +63,11 @@ pub unsafe fn region_absorb(young: *mut Region, old: *mut Region) -> Result<u32,
         let o = &mut *old;
 
         retire_current(y);
-        let own_inline = addr_of_mut!(y.inline_chunk);
         let mut moved = 0u32;
         let mut tail = null_mut();
         let mut c = y.chunks;
         while !c.is_null() {
             (*c).region = old;
-            if c == own_inline {
-                // Two-owner handoff: `old` now owns this block's inline chunk.
-                y.block_owners.rc_increment(1);
-            }
             tail = c;
             moved += 1;
             c = (*c).next;
@@ -95,6 +90,8 @@ pub unsafe fn region_absorb(young: *mut Region, old: *mut Region) -> Result<u32,
         }
         o.retired_bytes += y.retired_bytes;
         y.retired_bytes = 0;
+        o.held_bytes += y.held_bytes;
+        y.held_bytes = 0;
         o.chunk_count += moved;
         y.chunk_count = 0;
         // The young region continues in fresh chunks of its own.

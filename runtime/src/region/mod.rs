@@ -1,12 +1,13 @@
 //! Regions: the unit of memory management of the Region-RC runtime.
 //!
-//! A region is a control block (`Region`) plus a list of chunks that it
-//! bump-allocates objects in. The first chunk is an inline buffer inside the
-//! control block, so a small region never calls the system allocator; later
-//! chunks grow geometrically and come from a per-thread pool (`pool.rs`).
-//! Every object header names its chunk's descriptor and the descriptor names
-//! the owning region, so `region_of` is two loads for every object, inline
-//! buffer included.
+//! A region is a small control block (`Region`) plus a list of chunks that
+//! it bump-allocates objects in. A new region has no chunk at all: its first
+//! allocation takes a 128-byte chunk from the thread's size-class pool
+//! (`pool.rs`), and later chunks double (256 B, 512 B, … up to 1 MiB), so a
+//! region that never allocates touches no memory besides its control block
+//! and a small one holds little more than it uses. Every object header names
+//! its chunk's descriptor and the descriptor names the owning region, so
+//! `region_of` is two loads for every object.
 //!
 //! Liveness (docs/REGION_RC_MODEL.md): a region is reclaimed exactly when its
 //! scope has exited, its external reference count is zero and no tether pins
@@ -79,9 +80,13 @@ pub const REGION_CURRENT_CHUNK: i32 = std::mem::offset_of!(Region, current_chunk
 pub const REGION_RETIRED_BYTES: i32 = std::mem::offset_of!(Region, retired_bytes) as i32;
 pub const REGION_CURRENT_START: i32 = std::mem::offset_of!(Region, current_start) as i32;
 
-/// Size of the inline first buffer in every control block.
-pub const INLINE_BUFFER_BYTES: usize = 512;
-const INLINE_WORDS: usize = INLINE_BUFFER_BYTES / 8;
+/// Size of a region's first chunk (descriptor included): the smallest
+/// pooled size class.
+pub const FIRST_CHUNK_BYTES: usize = 1 << CHUNK_MIN_SHIFT;
+
+/// Bytes of one control block (counted as held while its region is alive
+/// or the block is pooled).
+pub const CONTROL_BLOCK_BYTES: usize = std::mem::size_of::<Region>();
 
 // The liveness word: bit 0 = scope alive, bits 1..21 = tether count,
 // bits 21..64 = external reference count.
@@ -113,12 +118,7 @@ pub struct Region {
     /// block is reused), so a borrowed reference can tell it is stale.
     epoch: EpochCell,
     // --- chunk ownership
-    /// Owners of this control block's memory: the region itself plus,
-    /// after a merge, the region that now owns the inline chunk. The block
-    /// returns to the pool when both have let go.
-    block_owners: RcWord,
-    /// Every chunk this region owns (the inline chunk included until a merge
-    /// hands it over).
+    /// Every chunk this region owns (merged-in chunks included).
     chunks: *mut ChunkHeader,
     /// Head of the list of *finalizable objects* in this region's chunks
     /// (channel and thread handles), linked through word
@@ -131,15 +131,21 @@ pub struct Region {
     merged_into: *mut Region,
     /// Link in the thread's free-block list while pooled.
     pool_next: *mut Region,
+    /// A free first-size chunk kept with the block across reuse (counted as
+    /// pooled memory), so a short-lived region that allocates a little
+    /// takes and gives back its first chunk without visiting the pool.
+    spare_chunk: *mut ChunkHeader,
     /// The next older open scope region of the owning thread (pool.rs).
     open_below: *mut Region,
     // --- accounting
     /// Bytes in chunks other than the current one (and merged-in bytes).
     retired_bytes: usize,
+    /// Total size of the chunks owned (descriptors and unused tails
+    /// included): what the region holds, for the process statistics.
+    held_bytes: usize,
     chunk_count: u32,
-    /// Size class of the next heap chunk (geometric growth).
+    /// Size class of the next chunk (geometric growth).
     next_class: u32,
-    inline_used: u32,
     is_global: bool,
     /// For a loop's carry region: its retired bytes when a back edge last
     /// found it over its renewal limit without renewing it (0: none).
@@ -148,9 +154,6 @@ pub struct Region {
     /// with (live bytes × factor), 0 before the first renewal.
     carry_growth: usize,
     pub(crate) tether_debug: TetherDebug,
-    // --- the inline first chunk
-    inline_chunk: ChunkHeader,
-    inline_buf: std::mem::MaybeUninit<[u64; INLINE_WORDS]>,
 }
 
 /// Per-region accounting, for tests and diagnostics.
@@ -160,7 +163,8 @@ pub struct RegionAccounting {
     pub depth: u32,
     pub bytes: usize,
     pub chunks: u32,
-    pub inline_used: usize,
+    /// Total size of the chunks owned, descriptors and unused tails included.
+    pub held_bytes: usize,
     pub external_rc: u64,
     pub tethers: u64,
     pub scope_alive: bool,
@@ -211,36 +215,28 @@ unsafe fn init_block(start: &pool::RegionStart, site: AllocSite, is_global: bool
         if start.fresh {
             addr_of_mut!((*r).epoch).write(EpochCell::new(0));
             addr_of_mut!((*r).liveness).write(RcWord::new(SCOPE_BIT));
-            addr_of_mut!((*r).block_owners).write(RcWord::new(1));
+            addr_of_mut!((*r).spare_chunk).write(null_mut());
         } else {
             (*r).liveness.init_unshared(SCOPE_BIT);
-            (*r).block_owners.init_unshared(1);
         }
-        let inline = addr_of_mut!((*r).inline_chunk);
-        inline.write(ChunkHeader {
-            region: r,
-            next: null_mut(),
-            size: INLINE_BUFFER_BYTES,
-            kind: ChunkKind::Inline,
-            class: 0,
-        });
-        let buf = addr_of_mut!((*r).inline_buf) as *mut u8;
-        addr_of_mut!((*r).bump).write(buf);
-        addr_of_mut!((*r).limit).write(buf.add(INLINE_BUFFER_BYTES));
-        addr_of_mut!((*r).current_chunk).write(inline);
-        addr_of_mut!((*r).current_start).write(buf);
+        // No chunk yet: `limit - bump == 0`, so the first allocation takes
+        // the slow path, which fetches the first chunk.
+        addr_of_mut!((*r).bump).write(null_mut());
+        addr_of_mut!((*r).limit).write(null_mut());
+        addr_of_mut!((*r).current_chunk).write(null_mut());
+        addr_of_mut!((*r).current_start).write(null_mut());
         addr_of_mut!((*r).id).write(start.seq);
         addr_of_mut!((*r).depth).write(start.depth);
         addr_of_mut!((*r).site).write(site.0);
         addr_of_mut!((*r).owner).write(start.owner);
-        addr_of_mut!((*r).chunks).write(inline);
+        addr_of_mut!((*r).chunks).write(null_mut());
         addr_of_mut!((*r).finalizers).write(null_mut());
         addr_of_mut!((*r).merged_into).write(null_mut());
         addr_of_mut!((*r).pool_next).write(null_mut());
         addr_of_mut!((*r).retired_bytes).write(0);
-        addr_of_mut!((*r).chunk_count).write(1);
+        addr_of_mut!((*r).held_bytes).write(0);
+        addr_of_mut!((*r).chunk_count).write(0);
         addr_of_mut!((*r).next_class).write(0);
-        addr_of_mut!((*r).inline_used).write(0);
         addr_of_mut!((*r).is_global).write(is_global);
         addr_of_mut!((*r).carry_mark).write(0);
         addr_of_mut!((*r).carry_growth).write(0);
@@ -306,9 +302,9 @@ fn init_immortal(cell: &PublishedPtr<Region>) -> *mut Region {
     let r = unsafe { init_block(&start, AllocSite::UNKNOWN, true) };
     let winner = cell.ptr_publish_once(r);
     if winner != r {
-        stats::region_reclaimed(0, 0);
         // SAFETY: `r` never escaped this function.
         unsafe { pool::give_block(r) };
+        stats::region_reclaimed(0, 0, 0);
     }
     winner
 }
@@ -478,12 +474,11 @@ fn current_used(reg: &Region) -> usize {
 /// handing the chunks to another region).
 fn retire_current(reg: &mut Region) {
     let used = current_used(reg);
-    if reg.current_chunk == addr_of_mut!(reg.inline_chunk) {
-        reg.inline_used = used as u32;
+    if used != 0 {
+        reg.retired_bytes += used;
+        stats::bytes_accounted(used);
+        reg.current_start = reg.bump;
     }
-    reg.retired_bytes += used;
-    stats::bytes_accounted(used);
-    reg.current_start = reg.bump;
 }
 
 /// The slow path: take a new chunk (or a dedicated one for a big object).
@@ -508,21 +503,27 @@ unsafe fn alloc_slow(r: *mut Region, size: usize) -> (*mut u8, *mut ChunkHeader)
     if size > DEDICATED_THRESHOLD {
         let c = chunk::system_alloc_chunk(size + CHUNK_HEADER_BYTES, ChunkKind::Dedicated, 0);
         // SAFETY: a fresh chunk with room for the descriptor and `size` bytes.
-        unsafe {
+        let held = unsafe {
             (*c).region = r;
             (*c).next = reg.chunks;
-        }
+            (*c).size
+        };
         reg.chunks = c;
         reg.chunk_count += 1;
+        reg.held_bytes += held;
+        stats::chunk_taken(held, false);
         reg.retired_bytes += size;
         stats::bytes_accounted(size);
-        stats::count(Counter::ChunksAllocated, 1);
         // SAFETY: heap chunk.
         return (unsafe { chunk_data(c) }, c);
     }
     retire_current(reg);
     let class = class_for(size, reg.next_class);
-    let c = pool::take_chunk(class);
+    let (c, from_pool) = if class == 0 && !reg.spare_chunk.is_null() {
+        (std::mem::replace(&mut reg.spare_chunk, null_mut()), true)
+    } else {
+        pool::take_chunk(class)
+    };
     // SAFETY: an unused pooled chunk of `class_size(class)` bytes, which
     // holds the descriptor and `size` bytes.
     unsafe {
@@ -543,8 +544,9 @@ unsafe fn alloc_slow(r: *mut Region, size: usize) -> (*mut u8, *mut ChunkHeader)
             reg.limit = reg.limit.min(data.add(allowed.max(size)));
         }
         reg.chunk_count += 1;
+        reg.held_bytes += class_size(class);
         reg.next_class = (class + 1).min(CHUNK_MAX_SHIFT - CHUNK_MIN_SHIFT);
-        stats::count(Counter::ChunksAllocated, 1);
+        stats::chunk_taken(class_size(class), from_pool);
         (data, c)
     }
 }
@@ -879,20 +881,24 @@ unsafe fn reclaim_one(r: *mut Region) -> *mut Region {
             run_finalizers(finalizers);
         }
         let pending = current_used(reg);
-        stats::region_reclaimed(pending, reg.retired_bytes + pending);
-        let own_inline = addr_of_mut!(reg.inline_chunk);
+        let held = reg.held_bytes;
+        let mut pooled = 0;
         let mut c = reg.chunks;
         while !c.is_null() {
             let next = (*c).next;
-            release_chunk(c, own_inline);
+            pooled += release_chunk(c, r);
             c = next;
         }
         reg.chunks = null_mut();
+        reg.held_bytes = 0;
         reg.bump = null_mut();
         reg.limit = null_mut();
         reg.epoch.epoch_advance();
         let merged_into = reg.merged_into;
-        drop_block_owner(r);
+        stats::region_reclaimed(pending, held, pooled);
+        if !reg.is_global {
+            pool::give_block(r);
+        }
         merged_into
     }
 }
@@ -918,57 +924,31 @@ fn loom_reclaim_observed(r: *mut Region) {
     }
 }
 
-/// Give one chunk of a reclaimed region back.
+/// Give one chunk of reclaimed region `r` back: the first free first-size
+/// chunk stays with `r`'s control block as its spare, others go to the
+/// pool (or the system). Returns the bytes that stay pooled.
 ///
 /// # Safety
-/// The chunk belongs to the region being reclaimed.
-unsafe fn release_chunk(c: *mut ChunkHeader, own_inline: *mut ChunkHeader) {
+/// The chunk belongs to the region `r` being reclaimed.
+unsafe fn release_chunk(c: *mut ChunkHeader, r: *mut Region) -> usize {
     // SAFETY: the chunk is ours and no object in it is reachable any more.
     unsafe {
+        let size = (*c).size;
+        poison(chunk_data(c), size - CHUNK_HEADER_BYTES);
         match (*c).kind {
-            ChunkKind::Inline => {
-                let block = block_of_inline_chunk(c);
-                poison(
-                    addr_of_mut!((*block).inline_buf) as *mut u8,
-                    INLINE_BUFFER_BYTES,
-                );
-                if c != own_inline {
-                    drop_block_owner(block);
+            ChunkKind::Pooled => {
+                (*c).region = null_mut();
+                if (*c).class == 0 && (*r).spare_chunk.is_null() && !(*r).is_global {
+                    (*r).spare_chunk = c;
+                    return size;
+                }
+                if pool::give_chunk(c) {
+                    return size;
                 }
             }
-            ChunkKind::Pooled => {
-                poison(chunk_data(c), (*c).size - CHUNK_HEADER_BYTES);
-                (*c).region = null_mut();
-                pool::give_chunk(c);
-            }
-            ChunkKind::Dedicated => {
-                poison(chunk_data(c), (*c).size - CHUNK_HEADER_BYTES);
-                system_free_chunk(c);
-            }
+            ChunkKind::Dedicated => system_free_chunk(c),
         }
-    }
-}
-
-/// The control block containing an inline chunk.
-///
-/// # Safety
-/// `c` is the `inline_chunk` field of a control block.
-unsafe fn block_of_inline_chunk(c: *mut ChunkHeader) -> *mut Region {
-    let offset = std::mem::offset_of!(Region, inline_chunk);
-    // SAFETY: caller contract: `c` lies `offset` bytes into its block.
-    unsafe { (c as *mut u8).sub(offset) as *mut Region }
-}
-
-/// Drop one owner of a control block; the last owner pools it.
-///
-/// # Safety
-/// The caller is one of the block's owners.
-unsafe fn drop_block_owner(r: *mut Region) {
-    // SAFETY: caller contract.
-    unsafe {
-        if (*r).block_owners.rc_decrement_sole_fast(1) == 1 && !(*r).is_global {
-            pool::give_block(r);
-        }
+        0
     }
 }
 
@@ -1061,17 +1041,12 @@ pub unsafe fn region_accounting(r: *mut Region) -> RegionAccounting {
     unsafe {
         let reg = &*r;
         let word = reg.liveness.load_snapshot();
-        let inline_used = if reg.current_chunk == addr_of_mut!((*r).inline_chunk) {
-            current_used(reg)
-        } else {
-            reg.inline_used as usize
-        };
         RegionAccounting {
             id: RegionId(reg.id),
             depth: reg.depth,
             bytes: region_bytes(r),
             chunks: reg.chunk_count,
-            inline_used,
+            held_bytes: reg.held_bytes,
             external_rc: external_count_of(word),
             tethers: tether_count_of(word),
             scope_alive: word & SCOPE_BIT != 0,

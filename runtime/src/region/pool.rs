@@ -19,6 +19,7 @@ use super::chunk::{
 };
 use super::Region;
 use crate::base::atomics::SequenceCounter;
+use crate::base::stats;
 use std::alloc::{alloc, dealloc, Layout};
 
 /// Control blocks kept per thread (release builds).
@@ -62,6 +63,15 @@ fn system_alloc_block() -> *mut Region {
 /// # Safety
 /// `r` came from `system_alloc_block` and nothing refers to it any more.
 unsafe fn system_free_block(r: *mut Region) {
+    // SAFETY: the block is unused; its spare chunk (pooled memory) goes
+    // with it.
+    unsafe {
+        let spare = std::mem::replace(&mut (*r).spare_chunk, std::ptr::null_mut());
+        if !spare.is_null() {
+            stats::pooled(-((*spare).size as i64));
+            system_free_chunk(spare);
+        }
+    }
     if cfg!(debug_assertions) {
         return; // kept readable for stale-borrow checks (see module doc)
     }
@@ -155,6 +165,7 @@ mod cache {
                     // SAFETY: pooled chunks are unused; `next` links them.
                     unsafe {
                         let next = (*c).next;
+                        stats::pooled(-((*c).size as i64));
                         system_free_chunk(c);
                         c = next;
                     }
@@ -276,12 +287,14 @@ pub fn current_thread_serial() -> u64 {
     }
 }
 
-/// Take back a control block nobody refers to any more.
+/// Take back a control block nobody refers to any more; whether the
+/// thread's pool kept it (else it went back to the system allocator). The
+/// caller does the statistics.
 ///
 /// # Safety
 /// `r` is an unused control block from `begin_region`.
 #[inline]
-pub unsafe fn give_block(r: *mut Region) {
+pub unsafe fn give_block(r: *mut Region) -> bool {
     #[cfg(not(loom))]
     {
         let kept = cache::CACHE
@@ -298,17 +311,19 @@ pub unsafe fn give_block(r: *mut Region) {
             })
             .unwrap_or(false);
         if kept {
-            return;
+            return true;
         }
     }
     // SAFETY: forwarded contract.
-    unsafe { system_free_block(r) }
+    unsafe { system_free_block(r) };
+    false
 }
 
 /// A chunk of size class `class` (descriptor fields other than `size`,
-/// `kind` and `class` are for the caller to set).
+/// `kind` and `class` are for the caller to set), and whether it came from
+/// the thread's pool (the caller does the statistics).
 #[inline]
-pub fn take_chunk(class: u32) -> *mut ChunkHeader {
+pub fn take_chunk(class: u32) -> (*mut ChunkHeader, bool) {
     #[cfg(not(loom))]
     {
         let got = cache::CACHE
@@ -326,18 +341,22 @@ pub fn take_chunk(class: u32) -> *mut ChunkHeader {
             })
             .unwrap_or(std::ptr::null_mut());
         if !got.is_null() {
-            return got;
+            return (got, true);
         }
     }
-    system_alloc_chunk(class_size(class), ChunkKind::Pooled, class)
+    (
+        system_alloc_chunk(class_size(class), ChunkKind::Pooled, class),
+        false,
+    )
 }
 
-/// Take back a pooled chunk nobody uses any more.
+/// Take back a pooled chunk nobody uses any more; whether the thread's
+/// pool kept it (the caller does the statistics).
 ///
 /// # Safety
 /// `ch` is an unused `Pooled` chunk.
 #[inline]
-pub unsafe fn give_chunk(ch: *mut ChunkHeader) {
+pub unsafe fn give_chunk(ch: *mut ChunkHeader) -> bool {
     #[cfg(not(loom))]
     {
         // SAFETY: the chunk is unused; we own it.
@@ -356,9 +375,10 @@ pub unsafe fn give_chunk(ch: *mut ChunkHeader) {
             })
             .unwrap_or(false);
         if kept {
-            return;
+            return true;
         }
     }
     // SAFETY: forwarded contract.
-    unsafe { system_free_chunk(ch) }
+    unsafe { system_free_chunk(ch) };
+    false
 }

@@ -22,7 +22,9 @@ use crate::region::{
 /// How many simultaneously active tethers per region the debug tracking
 /// records; further ones are counted (they still pin) but borrows through
 /// them only get the epoch check.
-const TRACKED_TETHERS: usize = 8;
+/// Release builds track none (the stale-borrow checks are debug-only), so
+/// the record costs the control block 16 bytes there.
+const TRACKED_TETHERS: usize = if cfg!(debug_assertions) { 8 } else { 0 };
 
 /// Debug-build record of a region's active tethers (serials), kept in the
 /// control block and touched only by the owning thread.

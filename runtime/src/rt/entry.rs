@@ -4,7 +4,7 @@
 //! `omni_alloc_*`/`omni_make_*` constructors for literals and closures.
 
 use crate::base::raise::raise;
-use crate::base::stack::{arm_stack_limit, set_stack_limit, stack_size};
+use crate::base::stack::{arm_stack_limit, record_touched_stack, set_stack_limit, stack_size};
 use crate::base::value::*;
 use crate::control::call::args;
 use crate::heap::dict::{alloc_dict, dict_set};
@@ -19,6 +19,7 @@ use crate::region::Region;
 /// from `raise`).
 pub fn run_jit(entry: extern "C" fn() -> u64) -> i32 {
     let size = stack_size();
+    crate::base::stats::start_program();
     let handle = std::thread::Builder::new()
         .name("omni-main".into())
         .stack_size(size)
@@ -29,6 +30,7 @@ pub fn run_jit(entry: extern "C" fn() -> u64) -> i32 {
             arm_stack_limit(size);
             let result = entry();
             set_stack_limit(0);
+            record_touched_stack(size);
             result
         })
         .expect("omni: cannot start the program thread");
