@@ -1063,6 +1063,8 @@ fn thread_chan_churn_is_memcheck_and_helgrind_clean() {
         );
         assert_eq!(String::from_utf8_lossy(&out.stdout), "true\n", "{tool}");
     }
+}
+
 /// The memory rule of the bounded-memory issue: on every test program,
 /// peak RSS <= 1.5 x bytes_peak_live + 8 MiB, i.e. OMNI_STATS accounts for
 /// (nearly) every byte the runtime holds. Every successful case (no
