@@ -51,26 +51,23 @@ pub fn dump(prog: &Program, report: &CtrrReport, include_prelude: bool) -> Strin
         let _ = writeln!(out, "  summary: {}", summary_text(func, &fr.summary));
         match fr.local_region {
             Some(v) => {
-                let lazy = func
-                    .body
-                    .stmts
-                    .iter()
-                    .any(|st| matches!(st.op, Op::RegionCreateLazy));
                 let _ = writeln!(
                     out,
-                    "  scope region v{}: function body at {}, created {}",
+                    "  scope region v{}: function body at {}, created on entry",
                     v.0,
-                    loc(func.loc),
-                    if lazy {
-                        "by the first inline-arithmetic slow path that allocates (lazy)"
-                    } else {
-                        "on entry"
-                    }
+                    loc(func.loc)
                 );
             }
             None => {
                 let _ = writeln!(out, "  scope region: none (nothing local is allocated)");
             }
+        }
+        if let Some(v) = fr.float_region {
+            let _ = writeln!(
+                out,
+                "  float region v{}: Float temporaries, created by the first that allocates, exited before each return and tail call",
+                v.0
+            );
         }
         let mut sites: Vec<(usize, &AllocSite)> = prog
             .alloc_sites

@@ -1,64 +1,81 @@
-//! Lazy scope regions: a function whose scope region would only ever hold
-//! the Float results of inline arithmetic (`+ - *` whose slow path
-//! allocates) creates it on the slow path, the first time such an op
-//! actually allocates, instead of on entry. Integer code then pays nothing
-//! for the region (its exits test the handle and skip), while a Float
-//! temporary still lives only as long as its scope (docs/CTRR.md).
-//!
-//! The decision needs every site's placed region, so it runs after
-//! `place::place_sites`: the function's `RegionCreate` becomes
-//! `RegionCreateLazy` when nothing but inline-op sites is placed in it and
-//! its handle is used by nothing but its exits.
+//! The lazy Float region: the Float results of inline arithmetic (`+ - *`
+//! whose slow path allocates) that do not outlive the call go to a region of
+//! their own, created on the slow path the first time such an op actually
+//! allocates, and exited before every return and tail call (an exit skips a
+//! region that was never created). Integer code then pays nothing for it,
+//! while a Float temporary still lives no longer than its call
+//! (docs/CTRR.md). It is kept apart from the scope region so that a
+//! possible Float in an operand does not hold the scope region's objects:
+//! the scope region still ends at the last use of what is placed in it
+//! (`scopes.rs`).
 
-use crate::ir::visit::{walk_block, walk_block_mut, walk_tails};
+use super::analysis::Lifetime;
+use super::place::SiteLifetimes;
+use crate::ir::visit::walk_block;
 use crate::ir::*;
 
-/// Make the scope region of every function lazy where that is allowed.
-pub fn make_lazy(prog: &mut Program) {
-    let sites: Vec<RegionRef> = prog.alloc_sites.iter().map(|s| s.region).collect();
-    for func in &mut prog.functions {
-        let Some(local) = scope_var(&func.body) else {
-            continue;
-        };
-        if only_inline_uses(&func.body, local, &sites) {
-            walk_block_mut(&mut func.body, &mut |st| {
-                if st.var == Some(local) && matches!(st.op, Op::RegionCreate) {
-                    st.op = Op::RegionCreateLazy;
-                }
-            });
-        }
+/// A variable for `func`'s Float region if one of its inline ops places a
+/// Float in it (never for the entry function).
+pub fn float_region(func: &mut Function, sites: &SiteLifetimes) -> Option<VarId> {
+    if func.kind == FunctionKind::Entry {
+        return None;
     }
-}
-
-/// The variable bound by the function's `RegionCreate` (inserted first in
-/// its body by `scopes::insert_scope`).
-fn scope_var(body: &Block) -> Option<VarId> {
-    body.stmts.iter().find_map(|st| match st.op {
-        Op::RegionCreate => st.var,
-        _ => None,
+    let mut any = false;
+    walk_block(&func.body, &mut |st| {
+        if let Op::Inline(_, _, Some(site)) = &st.op {
+            any |= sites.get(site).is_some_and(|s| s.level == Lifetime::Local);
+        }
+    });
+    any.then(|| {
+        let v = VarId(func.nvars);
+        func.nvars += 1;
+        v
     })
 }
 
-fn only_inline_uses(body: &Block, local: VarId, sites: &[RegionRef]) -> bool {
-    let here = RegionRef::Local(local);
-    let mine = Atom::Var(local);
-    let mut ok = true;
-    walk_block(body, &mut |st| match &st.op {
-        Op::RegionExit(a) if *a == mine => {}
-        Op::Call { region, .. } if *region == here => ok = false,
-        op => {
-            if let Some(site) = op.alloc_site() {
-                let inline = matches!(op, Op::Inline(..));
-                ok &= inline || sites.get(site.0 as usize) != Some(&here);
-            }
-            ok &= !op.operands().contains(&mine);
+/// Insert the Float region's lazy creation on entry and its exit before
+/// every return and tail call.
+pub fn insert_float_region(func: &mut Function, float: VarId) {
+    insert_exits(&mut func.body, float, func.loc);
+    func.body.stmts.insert(
+        0,
+        Stmt {
+            var: Some(float),
+            op: Op::RegionCreateLazy,
+            loc: func.loc,
+        },
+    );
+}
+
+fn insert_exits(b: &mut Block, float: VarId, func_loc: LocId) {
+    for st in &mut b.stmts {
+        if let Op::If { then, els, .. } = &mut st.op {
+            insert_exits(then, float, func_loc);
+            insert_exits(els, float, func_loc);
         }
-    });
-    walk_tails(body, &mut |t| {
-        ok &= !match t {
-            Tail::Call { args, .. } => args.contains(&mine),
-            Tail::Return(a) | Tail::Yield(a) | Tail::If { cond: a, .. } => *a == mine,
+    }
+    let exit_loc = match &mut b.tail {
+        Tail::Return(_) => Some(LocId(0)),
+        Tail::Call { loc, .. } => Some(*loc),
+        Tail::Yield(_) => None,
+        Tail::If { then, els, .. } => {
+            insert_exits(then, float, func_loc);
+            insert_exits(els, float, func_loc);
+            None
         }
-    });
-    ok
+    };
+    if let Some(loc) = exit_loc {
+        // The tail's operands are computed: a Float among them that must
+        // outlive the call was placed in an older region.
+        let loc = if loc.0 == 0 {
+            b.stmts.last().map(|s| s.loc).unwrap_or(func_loc)
+        } else {
+            loc
+        };
+        b.stmts.push(Stmt {
+            var: None,
+            op: Op::RegionExit(Atom::Var(float)),
+            loc,
+        });
+    }
 }

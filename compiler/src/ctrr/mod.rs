@@ -13,8 +13,9 @@
 //!   anything placed in it (so a non-tail recursion does not keep its dead
 //!   temporaries, and each iteration of a tail-recursive loop reclaims its
 //!   own);
-//! - `lazy` makes a scope region that would only hold Float results of
-//!   inline arithmetic lazy: created by the first slow path that allocates;
+//! - `lazy` gives the Float results of inline arithmetic that die with the
+//!   call a region of their own, created by the first slow path that
+//!   allocates and exited before every return and tail call;
 //! - `barriers` keeps or elides the store barrier of every store into an
 //!   existing object (elided when the stored value is immediate or provably
 //!   as old as the container);
@@ -49,14 +50,17 @@ pub fn run(prog: &mut Program) -> CtrrReport {
         let (facts, summaries) = (&an.facts[i], &an.summaries[..]);
         let mut fr = FunctionReport::new(summaries[i].clone());
         fr.local_region = scopes::scope_region(func, facts, summaries, &sites);
+        fr.float_region = lazy::float_region(func, &sites);
         place::place_calls(func, facts, summaries, &mut fr);
         scopes::insert_scope(func, summaries, &sites, &mut fr);
+        if let Some(float) = fr.float_region {
+            lazy::insert_float_region(func, float);
+        }
         barriers::decide(func, facts, &sites, &mut fr);
         fr.handoffs = report::handoffs(func);
         report.functions.push(fr);
     }
     report.sites = place::place_sites(prog, &sites, &report.functions);
-    lazy::make_lazy(prog);
     carry::insert_carry_regions(prog, &mut report.functions);
     report
 }

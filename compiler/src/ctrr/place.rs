@@ -152,7 +152,12 @@ pub fn place_sites(
             }
             Some(s) => {
                 let f = s.func.0 as usize;
-                site.region = region_for(s.level, kinds[f], functions[f].local_region);
+                // A Float temporary goes to the lazy Float region.
+                let local = match site.kind {
+                    AllocKind::Float => functions[f].float_region,
+                    _ => functions[f].local_region,
+                };
+                site.region = region_for(s.level, kinds[f], local);
                 reasons.push(s.reason.clone());
             }
         }

@@ -23,6 +23,8 @@ pub struct CtrrReport {
 pub struct FunctionReport {
     /// The scope region variable, if the function has one.
     pub local_region: Option<VarId>,
+    /// The lazy Float region variable, if the function has one (`lazy.rs`).
+    pub float_region: Option<VarId>,
     /// Calls: (loc, region chosen for the result, reason).
     pub calls: Vec<(LocId, RegionRef, PlaceReason)>,
     /// Scope region exits inserted, one per path: (loc of the statement
@@ -61,6 +63,7 @@ impl FunctionReport {
     pub fn new(summary: analysis::Summary) -> Self {
         FunctionReport {
             local_region: None,
+            float_region: None,
             calls: Vec::new(),
             exits: Vec::new(),
             barriers: Vec::new(),

@@ -68,7 +68,9 @@ fn uses_local(
 ) -> bool {
     let mut any = false;
     walk_block(&func.body, &mut |st| {
-        if let Some(site) = st.op.alloc_site() {
+        if let Op::Inline(..) = st.op {
+            // A Float temporary goes to the lazy Float region (`lazy.rs`).
+        } else if let Some(site) = st.op.alloc_site() {
             any |= sites.get(&site).is_some_and(|s| s.level == Lifetime::Local);
         } else if let Op::Call { callee, .. } = &st.op {
             any |=
@@ -290,6 +292,12 @@ impl<'a> Scope<'a> {
             .is_some_and(|s| s.level == Lifetime::Local)
     }
 
+    /// Whether `op` allocates in the scope region (an inline op's Float
+    /// goes to the lazy Float region instead).
+    fn allocates_here(&self, op: &Op) -> bool {
+        !matches!(op, Op::Inline(..)) && op.alloc_site().is_some_and(|s| self.site_is_local(s))
+    }
+
     fn collect(&mut self, b: &Block) {
         for st in &b.stmts {
             if let Op::If { then, els, .. } = &st.op {
@@ -307,7 +315,7 @@ impl<'a> Scope<'a> {
     /// The facts one statement adds.
     fn stmt(&mut self, st: &Stmt) {
         let v = st.var;
-        let site = st.op.alloc_site().is_some_and(|s| self.site_is_local(s));
+        let site = self.allocates_here(&st.op);
         match &st.op {
             Op::Move(a) => self.add_pts(v, self.pts_of(a)),
             // A load gives what the container's fields hold.
@@ -317,8 +325,7 @@ impl<'a> Scope<'a> {
                 self.add_pts(v, objs)
             }
             // Comparisons give booleans; an arithmetic slow path allocates
-            // its Float result at the op's site (a fresh object, no fields).
-            Op::Inline(..) if site => self.alloc(v, Objs::new()),
+            // its Float result in the lazy Float region, not this one.
             Op::Inline(..) => {}
             Op::Prim { prim, args, .. } => {
                 let ops = self.pts_all(args);
@@ -383,8 +390,7 @@ impl<'a> Scope<'a> {
             | Op::RegionCreate
             | Op::RegionCreateLazy
             | Op::RegionExit(_)
-            | Op::CheckBound { .. } => {
-            }
+            | Op::CheckBound { .. } => {}
             // Inserted by `carry.rs`, after this pass: never seen here.
             Op::CarryStart { .. } | Op::CarryRenew { .. } | Op::CarryEnd { .. } => {}
         }
@@ -469,7 +475,7 @@ impl<'a> Scope<'a> {
         }) {
             return Some(RegionUse::Var(v));
         }
-        if st.op.alloc_site().is_some_and(|s| self.site_is_local(s)) {
+        if self.allocates_here(&st.op) {
             return Some(RegionUse::Alloc);
         }
         match &st.op {

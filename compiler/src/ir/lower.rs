@@ -331,7 +331,7 @@ impl<'a> Lowerer<'a> {
             .slow_path()
             .and_then(omni_runtime::prims::lookup_id)
             .is_some_and(|p| p.desc().allocates);
-        allocates.then(|| self.site(AllocKind::Prim, span))
+        allocates.then(|| self.site(AllocKind::Float, span))
     }
 
     fn site(&mut self, kind: AllocKind, span: Span) -> AllocSiteId {

@@ -487,6 +487,9 @@ pub enum AllocKind {
     Dict,
     /// An allocation done inside a runtime primitive (string, float, list...).
     Prim,
+    /// The Float result of an inline arithmetic op's slow path; a `Local`
+    /// one goes to the function's lazy Float region, not its scope region.
+    Float,
 }
 
 #[derive(Debug, Clone)]

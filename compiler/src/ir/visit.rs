@@ -37,9 +37,7 @@ impl Op {
             Op::Alloc { what, .. } => match what {
                 Alloc::Cons(a, d) => vec![*a, *d],
                 Alloc::Box(a) => vec![*a],
-                Alloc::Closure { free: xs, .. } | Alloc::Array(xs) | Alloc::Dict(xs) => {
-                    xs.clone()
-                }
+                Alloc::Closure { free: xs, .. } | Alloc::Array(xs) | Alloc::Dict(xs) => xs.clone(),
             },
             Op::BoxSet { cell, value, .. } => vec![*cell, *value],
             Op::ClosureInit { closure, value, .. } => vec![*closure, *value],

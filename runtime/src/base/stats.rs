@@ -188,6 +188,12 @@ mod local {
     impl Drop for LocalStats {
         fn drop(&mut self) {
             self.flush();
+            // The heap cells have no destructor of their own (the counting
+            // allocator runs during thread exit): a thread's heap counts
+            // reach the process totals here, with its other counts, and what
+            // later destructors free goes there directly.
+            super::flush_heap();
+            let _ = super::heap_local::HEAP.try_with(|h| h.exiting.set(true));
         }
     }
 
@@ -209,6 +215,10 @@ mod heap_local {
         /// [held, in use]: current value and peak, relative to the last flush.
         pub live: [Cell<i64>; 2],
         pub peak: [Cell<i64>; 2],
+        /// Set once the thread's counts were flushed at its exit: what the
+        /// remaining thread-local destructors free goes straight to the
+        /// process totals.
+        pub exiting: Cell<bool>,
     }
 
     thread_local! {
@@ -216,6 +226,7 @@ mod heap_local {
             HeapCells {
                 live: [const { Cell::new(0) }; 2],
                 peak: [const { Cell::new(0) }; 2],
+                exiting: Cell::new(false),
             }
         };
     }
@@ -230,6 +241,9 @@ fn heap_gauges(held: i64, in_use: i64) {
     #[cfg(not(loom))]
     {
         let done = heap_local::HEAP.try_with(|h| {
+            if h.exiting.get() {
+                return false;
+            }
             for (i, d) in [held, in_use].into_iter().enumerate() {
                 let v = h.live[i].get() + d;
                 h.live[i].set(v);
@@ -237,8 +251,9 @@ fn heap_gauges(held: i64, in_use: i64) {
                     h.peak[i].set(v);
                 }
             }
+            true
         });
-        if done.is_ok() {
+        if done == Ok(true) {
             return;
         }
     }
@@ -448,6 +463,7 @@ pub fn record_barrier(repaired: bool) {
 pub fn flush_thread() {
     #[cfg(not(loom))]
     let _ = local::LOCAL.try_with(|l| l.flush());
+    flush_heap();
 }
 
 /// A point-in-time copy of every statistic.
