@@ -1046,6 +1046,7 @@ mod churn {
     churn!(
         // one row per tests/churn/NAME.omni (NAME with `-` as `_`)
         // tests/churn/pending/ holds those not meeting the bound yet
+        rbtree_loop,
         thread_chan,
         walk,
     );

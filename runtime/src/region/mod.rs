@@ -146,6 +146,8 @@ pub struct Region {
     chunk_count: u32,
     /// Size class of the next chunk (geometric growth).
     next_class: u32,
+    /// The largest class the growth goes to (`region_cap_chunks`).
+    max_class: u32,
     is_global: bool,
     /// For a loop's carry region: its retired bytes when a back edge last
     /// found it over its renewal limit without renewing it (0: none).
@@ -237,6 +239,7 @@ unsafe fn init_block(start: &pool::RegionStart, site: AllocSite, is_global: bool
         addr_of_mut!((*r).held_bytes).write(0);
         addr_of_mut!((*r).chunk_count).write(0);
         addr_of_mut!((*r).next_class).write(0);
+        addr_of_mut!((*r).max_class).write(CHUNK_MAX_SHIFT - CHUNK_MIN_SHIFT);
         addr_of_mut!((*r).is_global).write(is_global);
         addr_of_mut!((*r).carry_mark).write(0);
         addr_of_mut!((*r).carry_growth).write(0);
@@ -545,7 +548,7 @@ unsafe fn alloc_slow(r: *mut Region, size: usize) -> (*mut u8, *mut ChunkHeader)
         }
         reg.chunk_count += 1;
         reg.held_bytes += class_size(class);
-        reg.next_class = (class + 1).min(CHUNK_MAX_SHIFT - CHUNK_MIN_SHIFT);
+        reg.next_class = (class + 1).min(reg.max_class);
         stats::chunk_taken(class_size(class), from_pool);
         (data, c)
     }
@@ -975,6 +978,23 @@ pub unsafe fn region_epoch(r: *mut Region) -> u64 {
 pub unsafe fn region_merged_into(r: *mut Region) -> *mut Region {
     // SAFETY: caller contract.
     unsafe { (*r).merged_into }
+}
+
+/// Stop `r`'s chunks from growing past `bytes` (rounded down to a size
+/// class; larger objects still get chunks of their own size). A region
+/// whose size the runtime keeps near a limit (a loop's carry region) then
+/// holds at most one partly used chunk of that size beyond what it uses,
+/// instead of up to half its bytes in the unused tail of a doubling chain.
+///
+/// # Safety
+/// `r` is a live region owned by the calling thread.
+pub unsafe fn region_cap_chunks(r: *mut Region, bytes: usize) {
+    let mut class = 0;
+    while class < CHUNK_MAX_SHIFT - CHUNK_MIN_SHIFT && chunk::class_size(class + 1) <= bytes {
+        class += 1;
+    }
+    // SAFETY: caller contract: only the owning thread writes its regions.
+    unsafe { (*r).max_class = class }
 }
 
 /// The carry mark of `r` (see `Region::carry_mark`).

@@ -9,9 +9,9 @@ use crate::base::value::Value;
 use crate::control::coroutine::{note_region_exit, note_region_open};
 use crate::graph::transmigrate::renew_roots;
 use crate::region::{
-    global_region, region_absorb, region_bytes, region_carry_growth, region_carry_mark,
-    region_create, region_create_at, region_exit, region_release, region_retain, region_site,
-    set_region_carry_growth, set_region_carry_mark, AllocSite, Region,
+    global_region, region_absorb, region_bytes, region_cap_chunks, region_carry_growth,
+    region_carry_mark, region_create, region_create_at, region_exit, region_release, region_retain,
+    region_site, set_region_carry_growth, set_region_carry_mark, AllocSite, Region,
 };
 
 /// Create a fresh region for a scope.
@@ -142,6 +142,10 @@ pub unsafe extern "C" fn omni_carry_renew(result: *mut Region, state: *mut Value
         return;
     }
     let fresh = omni_region_create_at(site.0);
+    // The carry region is renewed near its limit: chunks of a sixteenth of
+    // it (at least 16 KiB) keep what it holds close to what it uses.
+    // SAFETY: `fresh` was just created by this thread.
+    unsafe { region_cap_chunks(fresh, (state[1] as usize / 16).max(16 << 10)) };
     if carry != result {
         // SAFETY: caller contract: only the roots point into `carry`.
         let (_, bytes) = unsafe { renew_roots(&mut state[2..], carry, fresh) };
