@@ -145,16 +145,16 @@ pub struct Region {
     held_bytes: usize,
     chunk_count: u32,
     /// Size class of the next chunk (geometric growth).
-    next_class: u32,
+    next_class: u8,
     /// The largest class the growth goes to (`region_cap_chunks`).
-    max_class: u32,
-    is_global: bool,
-    /// For a loop's carry region: its retired bytes when a back edge last
-    /// found it over its renewal limit without renewing it (0: none).
-    carry_mark: usize,
+    max_class: u8,
     /// For a loop's carry region: the factor its renewal limit was set
     /// with (live bytes × factor), 0 before the first renewal.
-    carry_growth: usize,
+    carry_growth: u8,
+    is_global: bool,
+    /// For a loop's carry region: its bytes, in KiB, when a back edge last
+    /// found it over its renewal limit without renewing it (0: none).
+    carry_mark_kib: u32,
     pub(crate) tether_debug: TetherDebug,
 }
 
@@ -239,9 +239,9 @@ unsafe fn init_block(start: &pool::RegionStart, site: AllocSite, is_global: bool
         addr_of_mut!((*r).held_bytes).write(0);
         addr_of_mut!((*r).chunk_count).write(0);
         addr_of_mut!((*r).next_class).write(0);
-        addr_of_mut!((*r).max_class).write(CHUNK_MAX_SHIFT - CHUNK_MIN_SHIFT);
+        addr_of_mut!((*r).max_class).write((CHUNK_MAX_SHIFT - CHUNK_MIN_SHIFT) as u8);
         addr_of_mut!((*r).is_global).write(is_global);
-        addr_of_mut!((*r).carry_mark).write(0);
+        addr_of_mut!((*r).carry_mark_kib).write(0);
         addr_of_mut!((*r).carry_growth).write(0);
         addr_of_mut!((*r).tether_debug).write(TetherDebug::new());
     }
@@ -521,7 +521,7 @@ unsafe fn alloc_slow(r: *mut Region, size: usize) -> (*mut u8, *mut ChunkHeader)
         return (unsafe { chunk_data(c) }, c);
     }
     retire_current(reg);
-    let class = class_for(size, reg.next_class);
+    let class = class_for(size, u32::from(reg.next_class));
     let (c, from_pool) = if class == 0 && !reg.spare_chunk.is_null() {
         (std::mem::replace(&mut reg.spare_chunk, null_mut()), true)
     } else {
@@ -548,7 +548,7 @@ unsafe fn alloc_slow(r: *mut Region, size: usize) -> (*mut u8, *mut ChunkHeader)
         }
         reg.chunk_count += 1;
         reg.held_bytes += class_size(class);
-        reg.next_class = (class + 1).min(reg.max_class);
+        reg.next_class = (class + 1).min(u32::from(reg.max_class)) as u8;
         stats::chunk_taken(class_size(class), from_pool);
         (data, c)
     }
@@ -994,16 +994,16 @@ pub unsafe fn region_cap_chunks(r: *mut Region, bytes: usize) {
         class += 1;
     }
     // SAFETY: caller contract: only the owning thread writes its regions.
-    unsafe { (*r).max_class = class }
+    unsafe { (*r).max_class = class as u8 }
 }
 
-/// The carry mark of `r` (see `Region::carry_mark`).
+/// The carry mark of `r` in bytes, to a KiB (see `Region::carry_mark_kib`).
 ///
 /// # Safety
 /// `r` is a live region owned by the calling thread.
 pub unsafe fn region_carry_mark(r: *mut Region) -> usize {
     // SAFETY: caller contract.
-    unsafe { (*r).carry_mark }
+    (unsafe { (*r).carry_mark_kib } as usize) << 10
 }
 
 /// Set the carry mark of `r`.
@@ -1012,7 +1012,7 @@ pub unsafe fn region_carry_mark(r: *mut Region) -> usize {
 /// As `region_carry_mark`.
 pub unsafe fn set_region_carry_mark(r: *mut Region, bytes: usize) {
     // SAFETY: caller contract: only the owning thread writes its regions.
-    unsafe { (*r).carry_mark = bytes }
+    unsafe { (*r).carry_mark_kib = (bytes >> 10).min(u32::MAX as usize) as u32 }
 }
 
 /// The growth factor of `r`'s last renewal limit (see
@@ -1022,7 +1022,7 @@ pub unsafe fn set_region_carry_mark(r: *mut Region, bytes: usize) {
 /// As `region_carry_mark`.
 pub unsafe fn region_carry_growth(r: *mut Region) -> usize {
     // SAFETY: caller contract.
-    unsafe { (*r).carry_growth }
+    usize::from(unsafe { (*r).carry_growth })
 }
 
 /// Set the growth factor of `r`'s renewal limit.
@@ -1031,7 +1031,7 @@ pub unsafe fn region_carry_growth(r: *mut Region) -> usize {
 /// As `region_carry_mark`.
 pub unsafe fn set_region_carry_growth(r: *mut Region, factor: usize) {
     // SAFETY: caller contract: only the owning thread writes its regions.
-    unsafe { (*r).carry_growth = factor }
+    unsafe { (*r).carry_growth = factor.min(u8::MAX as usize) as u8 }
 }
 
 /// The source location that created `r`.

@@ -23,16 +23,19 @@ use crate::region::{
 /// records; further ones are counted (they still pin) but borrows through
 /// them only get the epoch check.
 /// Release builds track none (the stale-borrow checks are debug-only), so
-/// the record costs the control block 16 bytes there.
+/// the record costs the control block 8 bytes there.
 const TRACKED_TETHERS: usize = if cfg!(debug_assertions) { 8 } else { 0 };
 
 /// Debug-build record of a region's active tethers (serials), kept in the
 /// control block and touched only by the owning thread.
 #[derive(Clone, Copy, Debug)]
 pub struct TetherDebug {
-    next_serial: u64,
-    active: [u64; TRACKED_TETHERS],
+    /// Serials of tracked tethers are 32-bit (they wrap after 4 billion
+    /// tethers of one region, far beyond any debug session), so the record
+    /// costs release builds one word.
+    next_serial: u32,
     len: u32,
+    active: [u64; TRACKED_TETHERS],
 }
 
 impl TetherDebug {
@@ -46,11 +49,11 @@ impl TetherDebug {
 
     /// Register a new tether; returns its serial (0 = untracked).
     fn start(&mut self) -> u64 {
-        self.next_serial += 1;
+        self.next_serial = self.next_serial.wrapping_add(1).max(1);
         if (self.len as usize) < TRACKED_TETHERS {
-            self.active[self.len as usize] = self.next_serial;
+            self.active[self.len as usize] = u64::from(self.next_serial);
             self.len += 1;
-            self.next_serial
+            u64::from(self.next_serial)
         } else {
             0
         }
