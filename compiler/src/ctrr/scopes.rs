@@ -628,6 +628,7 @@ fn yields(b: &Block, out: &mut Vec<Atom>) {
 #[cfg(test)]
 mod tests {
     use crate::ir::print::FunctionDisplay;
+    use crate::ir::{Function, FunctionKind};
 
     /// The IR after CTRR of the function `name` defined in `src` (after the
     /// real prelude), one statement a line, trimmed.
@@ -635,10 +636,14 @@ mod tests {
         let (sm, ast) = crate::expand::expand_with_prelude(src);
         let mut prog = crate::ir::lower::lower_program(&ast.expect("expands"), &sm);
         let _ = crate::ctrr::run(&mut prog);
+        // A loop given a carry region (`carry.rs`) has its body in the
+        // `CarryLoop` function of the same name.
+        let named = |f: &&Function| f.name == name && prog.locs[f.loc.0 as usize].file == "t.omni";
         let func = prog
             .functions
             .iter()
-            .find(|f| f.name == name && prog.locs[f.loc.0 as usize].file == "t.omni")
+            .filter(named)
+            .max_by_key(|f| f.kind == FunctionKind::CarryLoop)
             .unwrap_or_else(|| panic!("no function {name}"));
         FunctionDisplay {
             prog: &prog,
@@ -658,10 +663,13 @@ mod tests {
         found[0]
     }
 
+    /// The lines exiting the scope region (not the lazy Float region).
     fn exits(ir: &[String]) -> Vec<usize> {
-        (0..ir.len())
-            .filter(|i| ir[*i].starts_with("region-exit"))
-            .collect()
+        let Some(scope) = ir.iter().find_map(|l| l.strip_suffix(" = region-create")) else {
+            return Vec::new();
+        };
+        let exit = format!("region-exit {scope}");
+        (0..ir.len()).filter(|i| ir[*i] == exit).collect()
     }
 
     /// `h` allocates (so a too-early exit would let it reuse the memory).
