@@ -200,19 +200,22 @@ fn run_both_modes(
     failures
 }
 
-macro_rules! cases {
-    ($($name:ident),* $(,)?) => {
+/// One test per program NAME (written with `_` for `-`), each calling
+/// `$run("NAME")`, and `$list`: every NAME, for the test that no program file
+/// is left out.
+macro_rules! program_tests {
+    ($run:path, $list:ident; $($name:ident),* $(,)?) => {
         $(
             #[test]
             fn $name() {
-                run_case(&stringify!($name).replace('_', "-"));
+                $run(&stringify!($name).replace('_', "-"));
             }
         )*
-        const LISTED: &[&str] = &[$(stringify!($name)),*];
+        const $list: &[&str] = &[$(stringify!($name)),*];
     };
 }
 
-cases!(
+program_tests!(run_case, LISTED;
     hello,
     fib30,
     counter,
@@ -1029,21 +1032,9 @@ fn churn_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/churn")
 }
 
-macro_rules! churn {
-    ($($name:ident),* $(,)?) => {
-        $(
-            #[test]
-            fn $name() {
-                run_churn(&stringify!($name).replace('_', "-"));
-            }
-        )*
-        const CHURN: &[&str] = &[$(stringify!($name)),*];
-    };
-}
-
 mod churn {
     use super::run_churn;
-    churn!(
+    program_tests!(run_churn, CHURN;
         // one row per tests/churn/NAME.omni (NAME with `-` as `_`)
         // tests/churn/pending/ holds those not meeting the bound yet
         rbtree_loop,
@@ -1065,7 +1056,7 @@ mod churn {
                     .replace('-', "_");
                 assert!(
                     CHURN.contains(&stem.as_str()),
-                    "tests/churn/{stem}.omni is not listed in churn!()"
+                    "tests/churn/{stem}.omni is not listed in the churn module's program_tests!()"
                 );
             }
         }

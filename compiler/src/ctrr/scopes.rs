@@ -675,6 +675,18 @@ mod tests {
     /// `h` allocates (so a too-early exit would let it reuse the memory).
     const H: &str = "(define h [n] (length (list n n n)))\n";
 
+    /// `g` of `src` (after `H`) exits its scope region once, right after the
+    /// line containing `anchor`, and after the call of `h` when `kept` (the
+    /// region outlives it) or before it.
+    fn assert_one_exit_after(src: &str, anchor: &str, kept: bool) {
+        let ir = ir_of(&format!("{H}{src}"), "g");
+        let text = ir.join("\n");
+        let ex = exits(&ir);
+        assert_eq!(ex.len(), 1, "{text}");
+        assert_eq!(ex[0], line(&ir, anchor) + 1, "{text}");
+        assert_eq!(ex[0] > line(&ir, "call known <h>"), kept, "{text}");
+    }
+
     #[test]
     fn non_tail_recursion_exits_before_recursing() {
         let ir = ir_of(
@@ -732,48 +744,29 @@ mod tests {
 
     #[test]
     fn a_value_joined_out_of_an_if_keeps_the_region() {
-        let ir = ir_of(
-            &format!(
-                "{H}(define g [n] (let [a (list 1 2)] (let [b (list 3)] (let [c (if (> n 0) a b)] (+ (h n) (length c))))))"
-            ),
-            "g",
+        assert_one_exit_after(
+            "(define g [n] (let [a (list 1 2)] (let [b (list 3)] (let [c (if (> n 0) a b)] (+ (h n) (length c))))))",
+            "prim length",
+            true,
         );
-        let ex = exits(&ir);
-        assert_eq!(ex.len(), 1, "{}", ir.join("\n"));
-        assert_eq!(ex[0], line(&ir, "prim length") + 1, "{}", ir.join("\n"));
-        assert!(ex[0] > line(&ir, "call known <h>"), "{}", ir.join("\n"));
     }
 
     #[test]
     fn a_closure_capturing_a_local_value_keeps_the_region_until_called() {
-        let ir = ir_of(
-            &format!(
-                "{H}(define g [n] (let [xs (list n n)] (let [k (fn [] (length xs))] (+ (h n) (k)))))"
-            ),
-            "g",
+        assert_one_exit_after(
+            "(define g [n] (let [xs (list n n)] (let [k (fn [] (length xs))] (+ (h n) (k)))))",
+            "call known <lambda>",
+            true,
         );
-        let ex = exits(&ir);
-        assert_eq!(ex.len(), 1, "{}", ir.join("\n"));
-        assert_eq!(
-            ex[0],
-            line(&ir, "call known <lambda>") + 1,
-            "{}",
-            ir.join("\n")
-        );
-        assert!(ex[0] > line(&ir, "call known <h>"), "{}", ir.join("\n"));
     }
 
     #[test]
     fn a_call_returning_its_argument_keeps_the_region() {
-        let ir = ir_of(
-            &format!(
-                "{H}(define id [x] x)\n(define g [n] (let [xs (list n n)] (let [ys (id xs)] (+ (h n) (length ys)))))"
-            ),
-            "g",
+        assert_one_exit_after(
+            "(define id [x] x)\n(define g [n] (let [xs (list n n)] (let [ys (id xs)] (+ (h n) (length ys)))))",
+            "prim length",
+            true,
         );
-        let ex = exits(&ir);
-        assert_eq!(ex[0], line(&ir, "prim length") + 1, "{}", ir.join("\n"));
-        assert!(ex[0] > line(&ir, "call known <h>"), "{}", ir.join("\n"));
     }
 
     #[test]
@@ -799,16 +792,11 @@ mod tests {
     fn a_mutated_local_object_keeps_the_region_for_its_loads() {
         // `fill!` stores a fresh list into the box (the barrier moves it into
         // the box's region, the scope region): the load after it is local.
-        let ir = ir_of(
-            &format!(
-                "{H}(define fill! [b] (set-box! b (list 1 2 3)))\n(define g [n] (let [b (box 0)] (fill! b) (let [c (unbox b)] (+ (h n) (length c)))))"
-            ),
-            "g",
+        assert_one_exit_after(
+            "(define fill! [b] (set-box! b (list 1 2 3)))\n(define g [n] (let [b (box 0)] (fill! b) (let [c (unbox b)] (+ (h n) (length c)))))",
+            "prim length",
+            true,
         );
-        let ex = exits(&ir);
-        assert_eq!(ex.len(), 1, "{}", ir.join("\n"));
-        assert_eq!(ex[0], line(&ir, "prim length") + 1, "{}", ir.join("\n"));
-        assert!(ex[0] > line(&ir, "call known <h>"), "{}", ir.join("\n"));
     }
 
     #[test]
