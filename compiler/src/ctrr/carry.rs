@@ -41,7 +41,7 @@ use crate::ir::*;
 pub fn insert_carry_regions(prog: &mut Program, reports: &mut Vec<FunctionReport>) {
     let n = prog.functions.len();
     for i in 0..n {
-        if !eligible(prog, i) {
+        if !reports[i].summary.result_allocs || !eligible(prog, i) {
             continue;
         }
         let loop_id = FuncId(prog.functions.len() as u32);
@@ -142,8 +142,11 @@ pub fn insert_carry_regions(prog: &mut Program, reports: &mut Vec<FunctionReport
 
 /// A function whose body tail-calls itself and places something in its
 /// result region (directly, or by passing it to a call that may allocate
-/// there): without a carry region, every iteration's allocations would stay
-/// in the result region.
+/// there), and whose summary says it may allocate there at all (a call given
+/// the result region because its callee allocates nothing, or an integer
+/// operation's possible Float that is not carried into the next iteration,
+/// does not make a loop: `tak`): without a carry region, every iteration's
+/// allocations would stay in the result region.
 fn eligible(prog: &Program, i: usize) -> bool {
     let f = &prog.functions[i];
     if f.kind != FunctionKind::User {
