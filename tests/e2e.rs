@@ -15,6 +15,20 @@ fn omnic() -> &'static str {
     env!("CARGO_BIN_EXE_omnic")
 }
 
+/// The stems of the `.omni` files in `dir`, sorted.
+fn omni_programs(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .filter_map(|e| {
+            let path = e.unwrap().path();
+            (path.extension().and_then(|x| x.to_str()) == Some("omni"))
+                .then(|| path.file_stem().unwrap().to_str().unwrap().to_string())
+        })
+        .collect();
+    names.sort();
+    names
+}
+
 fn cases_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/cases")
 }
@@ -333,18 +347,10 @@ program_tests!(run_case, LISTED;
 #[test]
 fn every_case_is_listed() {
     let mut missing = Vec::new();
-    for entry in std::fs::read_dir(cases_dir()).unwrap() {
-        let path = entry.unwrap().path();
-        if path.extension().and_then(|e| e.to_str()) == Some("omni") {
-            let stem = path
-                .file_stem()
-                .unwrap()
-                .to_str()
-                .unwrap()
-                .replace('-', "_");
-            if !LISTED.contains(&stem.as_str()) {
-                missing.push(stem);
-            }
+    for name in omni_programs(&cases_dir()) {
+        let stem = name.replace('-', "_");
+        if !LISTED.contains(&stem.as_str()) {
+            missing.push(stem);
         }
     }
     assert!(
@@ -685,15 +691,7 @@ fn ctrr_dump_key_decisions() {
 #[test]
 fn examples_run() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples");
-    let mut names: Vec<String> = std::fs::read_dir(&dir)
-        .unwrap()
-        .filter_map(|e| {
-            let p = e.unwrap().path();
-            (p.extension().and_then(|x| x.to_str()) == Some("omni"))
-                .then(|| p.file_stem().unwrap().to_str().unwrap().to_string())
-        })
-        .collect();
-    names.sort();
+    let names = omni_programs(&dir);
     assert!(
         names.len() >= 5,
         "expected at least five examples: {names:?}"
@@ -1045,20 +1043,12 @@ mod churn {
     /// Every churn program is listed above.
     #[test]
     fn every_churn_program_is_listed() {
-        for entry in std::fs::read_dir(super::churn_dir()).unwrap() {
-            let path = entry.unwrap().path();
-            if path.extension().and_then(|e| e.to_str()) == Some("omni") {
-                let stem = path
-                    .file_stem()
-                    .unwrap()
-                    .to_str()
-                    .unwrap()
-                    .replace('-', "_");
-                assert!(
-                    CHURN.contains(&stem.as_str()),
-                    "tests/churn/{stem}.omni is not listed in the churn module's program_tests!()"
-                );
-            }
+        for name in super::omni_programs(&super::churn_dir()) {
+            let stem = name.replace('-', "_");
+            assert!(
+                CHURN.contains(&stem.as_str()),
+                "tests/churn/{name}.omni is not listed in the churn module's program_tests!()"
+            );
         }
     }
 }
@@ -1103,15 +1093,7 @@ fn thread_chan_churn_is_memcheck_and_helgrind_clean() {
 fn peak_rss_is_explained_by_bytes_peak_live() {
     let dir = cases_dir();
     let tmp = tempfile::tempdir().unwrap();
-    let mut names: Vec<String> = std::fs::read_dir(&dir)
-        .unwrap()
-        .filter_map(|e| {
-            let path = e.unwrap().path();
-            (path.extension().and_then(|x| x.to_str()) == Some("omni"))
-                .then(|| path.file_stem().unwrap().to_str().unwrap().to_string())
-        })
-        .collect();
-    names.sort();
+    let names = omni_programs(&dir);
     let mut failures = Vec::new();
     let mut checked = 0;
     for name in names {

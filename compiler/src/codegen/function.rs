@@ -439,18 +439,14 @@ impl<M: Module> FnTx<'_, '_, '_, M> {
                     .b
                     .ins()
                     .icmp(IntCC::UnsignedGreaterThanOrEqual, bytes, l);
-                let mut state = vec![*carry, *limit];
-                state.extend(roots.iter().copied());
-                self.carry_call(full, RuntimeFn::CarryRenew, &state)?;
+                self.carry_call(full, RuntimeFn::CarryRenew, *carry, Some(*limit), roots)?;
                 Ok(self.word(NOTHING))
             }
             Op::CarryEnd { carry, roots } => {
                 let cv = self.var(*carry)?;
                 let c = self.b.use_var(cv);
                 let own = self.b.ins().icmp(IntCC::NotEqual, c, self.region);
-                let mut state = vec![*carry, *carry];
-                state.extend(roots.iter().copied());
-                self.carry_call(own, RuntimeFn::CarryEnd, &state)?;
+                self.carry_call(own, RuntimeFn::CarryEnd, *carry, None, roots)?;
                 Ok(self.word(NOTHING))
             }
         }
@@ -1282,26 +1278,48 @@ impl<M: Module> FnTx<'_, '_, '_, M> {
         self.b.ins().iadd(retired, used)
     }
 
-    /// When `cond` holds, call the carry routine `rt` on the loop's carry
-    /// state (`vars`: carry region, limit, roots) in a cold block, and take
-    /// every variable of the state back from it (the routine may move them).
-    fn carry_call(&mut self, cond: Value, rt: RuntimeFn, vars: &[ir::VarId]) -> Result<()> {
+    /// When `cond` holds, call the carry routine `rt` in a cold block on
+    /// the loop's carry state `[carry region, limit, root…]` (no `limit`: a
+    /// zero word, the exit does not use it), and take back what the routine
+    /// may have changed: the roots, and the region and limit when given.
+    fn carry_call(
+        &mut self,
+        cond: Value,
+        rt: RuntimeFn,
+        carry: ir::VarId,
+        limit: Option<ir::VarId>,
+        roots: &[ir::VarId],
+    ) -> Result<()> {
         let call = self.b.create_block();
         let join = self.b.create_block();
         self.b.set_cold_block(call);
         self.b.ins().brif(cond, call, &[], join, &[]);
         self.b.seal_block(call);
         self.b.switch_to_block(call);
-        let mut values = Vec::with_capacity(vars.len());
-        for v in vars {
-            let var = self.var(*v)?;
-            values.push(self.b.use_var(var));
+        // Slot i of the state and the variable it is read back into.
+        let mut taken_back: Vec<(usize, ir::VarId)> = Vec::with_capacity(roots.len() + 2);
+        if let Some(l) = limit {
+            taken_back.extend([(0, carry), (1, l)]);
+        }
+        taken_back.extend(roots.iter().enumerate().map(|(i, v)| (i + 2, *v)));
+        let mut values = Vec::with_capacity(roots.len() + 2);
+        for v in [Some(carry), limit]
+            .into_iter()
+            .chain(roots.iter().map(|v| Some(*v)))
+        {
+            values.push(match v {
+                Some(v) => {
+                    let var = self.var(v)?;
+                    self.b.use_var(var)
+                }
+                None => self.word(0),
+            });
         }
         let (slot, argc, argv) = self.spill_slot(&values);
         let region = self.region;
         self.call_rt(rt, &[region, argv, argc])?;
-        for (i, v) in vars.iter().enumerate() {
-            let var = self.var(*v)?;
+        for (i, v) in taken_back {
+            let var = self.var(v)?;
             let w = self.b.ins().stack_load(W, W, slot, (8 * i) as i32);
             self.b.def_var(var, w);
         }

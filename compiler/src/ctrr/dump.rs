@@ -202,23 +202,18 @@ fn indent(s: &str) -> String {
 
 /// Which inputs reach the result, in words.
 fn summary_text(f: &Function, s: &Summary) -> String {
-    let mut parts: Vec<String> = f
-        .params
-        .iter()
-        .chain(f.rest.iter())
-        .zip(&s.param_levels)
-        .filter(|(_, l)| **l == Lifetime::Result)
-        .map(|(v, _)| format!("v{}", v.0))
-        .collect();
+    let params_at = |level: Lifetime| -> Vec<String> {
+        f.params
+            .iter()
+            .chain(f.rest.iter())
+            .zip(&s.param_levels)
+            .filter(|(_, l)| **l == level)
+            .map(|(v, _)| format!("v{}", v.0))
+            .collect()
+    };
+    let mut parts = params_at(Lifetime::Result);
     // Parameters that must live in the global region (a store constraint).
-    let stored: Vec<String> = f
-        .params
-        .iter()
-        .chain(f.rest.iter())
-        .zip(&s.param_levels)
-        .filter(|(_, l)| **l == Lifetime::Global)
-        .map(|(v, _)| format!("v{}", v.0))
-        .collect();
+    let stored = params_at(Lifetime::Global);
     if s.env_reaches {
         parts.push("captured values".into());
     }
