@@ -417,6 +417,30 @@ fn require_valgrind() {
     );
 }
 
+/// Run `exe ARGS` under each valgrind `tool` (with the runtime's helgrind
+/// suppressions and a 16 MiB thread stack): no error, and `stdout`.
+fn assert_threads_clean(exe: &Path, args: &[&str], tools: &[&str], stdout: &str) {
+    let supp = Path::new(env!("CARGO_MANIFEST_DIR")).join("../runtime/tests/helgrind.supp");
+    for tool in tools {
+        let out = Command::new("valgrind")
+            .arg(tool)
+            .arg(format!("--suppressions={}", supp.display()))
+            .args(["--error-exitcode=1", "-q"])
+            .arg(exe)
+            .args(args)
+            .env("OMNI_STACK_SIZE", "16777216")
+            .output()
+            .unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{tool}:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(String::from_utf8_lossy(&out.stdout), stdout, "{tool}");
+    }
+}
+
 /// Build each case and run it under valgrind memcheck: exit 0 (no error),
 /// and the case's expected output.
 fn assert_memcheck_clean(names: &[&str], env: &[(&str, &str)]) {
@@ -471,28 +495,12 @@ fn thread_stress_is_helgrind_and_drd_clean() {
     std::fs::write(&src, small).unwrap();
     let exe = tmp.path().join("stress-small");
     build_source(&src, &exe);
-    let supp = Path::new(env!("CARGO_MANIFEST_DIR")).join("../runtime/tests/helgrind.supp");
-    for tool in ["--tool=helgrind", "--tool=drd"] {
-        let out = Command::new("valgrind")
-            .arg(tool)
-            .arg(format!("--suppressions={}", supp.display()))
-            .args(["--error-exitcode=1", "-q"])
-            .arg(&exe)
-            .env("OMNI_STACK_SIZE", "16777216")
-            .output()
-            .unwrap();
-        assert_eq!(
-            out.status.code(),
-            Some(0),
-            "{tool}:\n{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        assert_eq!(
-            String::from_utf8_lossy(&out.stdout),
-            "2000\ntrue\n4\n",
-            "{tool}"
-        );
-    }
+    assert_threads_clean(
+        &exe,
+        &[],
+        &["--tool=helgrind", "--tool=drd"],
+        "2000\ntrue\n4\n",
+    );
 }
 
 /// Each escape category's built executable runs clean under valgrind memcheck.
@@ -1064,25 +1072,12 @@ fn thread_chan_churn_is_memcheck_and_helgrind_clean() {
     let tmp = tempfile::tempdir().unwrap();
     let exe = tmp.path().join("thread-chan");
     build_source(&churn_dir().join("thread-chan.omni"), &exe);
-    let supp = Path::new(env!("CARGO_MANIFEST_DIR")).join("../runtime/tests/helgrind.supp");
-    for tool in ["--tool=memcheck", "--tool=helgrind"] {
-        let out = Command::new("valgrind")
-            .arg(tool)
-            .arg(format!("--suppressions={}", supp.display()))
-            .args(["--error-exitcode=1", "-q"])
-            .arg(&exe)
-            .arg("50")
-            .env("OMNI_STACK_SIZE", "16777216")
-            .output()
-            .unwrap();
-        assert_eq!(
-            out.status.code(),
-            Some(0),
-            "{tool}:\n{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        assert_eq!(String::from_utf8_lossy(&out.stdout), "true\n", "{tool}");
-    }
+    assert_threads_clean(
+        &exe,
+        &["50"],
+        &["--tool=memcheck", "--tool=helgrind"],
+        "true\n",
+    );
 }
 
 /// The memory rule of the bounded-memory issue: on every test program,
