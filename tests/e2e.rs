@@ -341,6 +341,9 @@ program_tests!(run_case, LISTED;
     carry_identity,
     // cheap regions and float temporaries
     float_temporaries,
+    // the global state: renewal keeps identity (issue 12, part 2)
+    state_identity,
+    thread_err_global_set,
 );
 
 /// Every case file is listed above (so none is silently skipped).
@@ -654,10 +657,10 @@ fn ctrr_dump_key_decisions() {
         "{build_fn}"
     );
     let global = dump("global-store.omni");
-    // A store on every path is a store constraint: built in the global region.
+    // A store on every path is a store constraint: built in the global-state region.
     assert!(
         global.contains(
-            "alloc Cons at global-store.omni:8:30 -> global: flows into v2, stored into global `saved` at global-store.omni:8:18"
+            "alloc Cons at global-store.omni:8:30 -> state: flows into v2, stored into global `saved` at global-store.omni:8:18"
         ),
         "{global}"
     );
@@ -671,7 +674,7 @@ fn ctrr_dump_key_decisions() {
         "{global}"
     );
     assert!(
-        global.contains("alloc Cons at global-store.omni:12:16 -> global"),
+        global.contains("alloc Cons at global-store.omni:12:16 -> state"),
         "{global}"
     );
     // match, structs and effects: every allocation site is placed.
@@ -1042,10 +1045,12 @@ mod churn {
     use super::run_churn;
     program_tests!(run_churn, CHURN;
         // one row per tests/churn/NAME.omni (NAME with `-` as `_`)
-        // tests/churn/pending/ holds those not meeting the bound yet
         rbtree_loop,
         thread_chan,
         walk,
+        global_tree,
+        global_dict,
+        global_slots,
     );
 
     /// Every churn program is listed above.
@@ -1127,4 +1132,41 @@ fn peak_rss_is_explained_by_bytes_peak_live() {
     }
     assert!(checked > 50, "only {checked} cases checked");
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// The global state (issue 12, part 2): renewals under memcheck — the
+/// identity program under both repairs (always merge, never merge), and the
+/// three global churn programs at a small N that still renews several times.
+#[test]
+fn state_renewal_is_memcheck_clean() {
+    for t in ["0", "18446744073709551614"] {
+        assert_memcheck_clean(&["state-identity"], &[("OMNI_MERGE_THRESHOLD_BYTES", t)]);
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    for name in ["global-tree", "global-dict", "global-slots"] {
+        let exe = tmp.path().join(name);
+        build_source(&churn_dir().join(format!("{name}.omni")), &exe);
+        let native = Command::new(&exe).arg("5000").output().unwrap();
+        let out = Command::new("valgrind")
+            .args(["--error-exitcode=1", "-q"])
+            .arg(&exe)
+            .arg("5000")
+            .env("OMNI_STATS", "1")
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{name} under valgrind:\n{stderr}"
+        );
+        assert_eq!(
+            out.stdout, native.stdout,
+            "{name}: same output under valgrind"
+        );
+        assert!(
+            stat(&stderr, "renewals").unwrap() >= 2,
+            "{name}: renews at N=5000:\n{stderr}"
+        );
+    }
 }

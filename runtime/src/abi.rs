@@ -6,7 +6,7 @@ use crate::base::{raise, stack};
 use crate::control::call;
 use crate::graph::barrier;
 use crate::prims::PRIMS;
-use crate::rt::{self, region_abi};
+use crate::rt::{self, region_abi, state_abi};
 use std::sync::LazyLock;
 
 /// An argument or result of a runtime routine in the C ABI.
@@ -62,6 +62,19 @@ pub static RT_FNS: LazyLock<Vec<RtFn>> = LazyLock::new(|| {
         rt_fn!(region_abi::omni_region_retain, [Word] -> []),
         rt_fn!(region_abi::omni_region_release, [Word] -> []),
         rt_fn!(region_abi::omni_rt_global_region, [] -> [Word]),
+        // the global state (graph/state.rs)
+        rt_fn!(state_abi::omni_rt_state_region, [] -> [Word]),
+        // (slots, count)
+        rt_fn!(state_abi::omni_rt_register_globals, [Word, Word] -> []),
+        rt_fn!(state_abi::omni_state_safepoint, [] -> []),
+        // (slot, value, barrier?, loc)
+        rt_fn!(state_abi::omni_global_set, [Word, Word, Word, Loc] -> []),
+        // (pins, value) -> pins; (pins, region) -> pins; (pins)
+        rt_fn!(state_abi::omni_state_pin, [Word, Word] -> [Word]),
+        rt_fn!(state_abi::omni_state_pin_region, [Word, Word] -> [Word]),
+        rt_fn!(state_abi::omni_state_unpin, [Word] -> []),
+        // (holder, value)
+        rt_fn!(state_abi::omni_state_hold_value, [Word, Word] -> []),
         // (result region, carry state, words): a loop's back edge and exit
         rt_fn!(region_abi::omni_carry_renew, [Word, Word, Word] -> []),
         rt_fn!(region_abi::omni_carry_end, [Word, Word, Word] -> []),

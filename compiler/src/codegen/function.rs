@@ -91,6 +91,8 @@ pub(crate) fn translate<'a, M: Module>(
         data_refs: HashMap::new(),
         indirect_sigs: HashMap::new(),
         lazy_region: None,
+        state_region: None,
+        pins: None,
     };
     tx.stack_check()?;
     match kind {
@@ -126,6 +128,14 @@ struct FnTx<'c, 'a, 'b, M: Module> {
     /// handle is then not live in a register across the function's calls,
     /// so integer code pays one store on entry and a load and test per exit.
     lazy_region: Option<(ir::VarId, cranelift_codegen::ir::StackSlot)>,
+    /// `omni_rt_state_region()`, called once in the entry block when the
+    /// function places something in the global-state region and cannot
+    /// renew it (so the version stays current while it runs).
+    state_region: Option<Value>,
+    /// The stack slot of the activation's pin word (`Op::StatePins`), null
+    /// until the first pin: a function that may renew the global state
+    /// fetches the state region at each use and pins it.
+    pins: Option<cranelift_codegen::ir::StackSlot>,
 }
 
 impl<M: Module> FnTx<'_, '_, '_, M> {
@@ -167,8 +177,16 @@ impl<M: Module> FnTx<'_, '_, '_, M> {
             let v = self.var(*var)?;
             self.b.def_var(v, *value);
         }
-        if block_uses_global_region(self.cx.prog, &f.body) {
+        if block_uses_region(self.cx.prog, &f.body, RegionRef::Global) {
             self.global_region = Some(self.call_rt1(RuntimeFn::GlobalRegion, &[])?);
+        }
+        let pinned = f
+            .body
+            .stmts
+            .iter()
+            .any(|s| matches!(s.op, ir::Op::StatePins));
+        if !pinned && block_uses_region(self.cx.prog, &f.body, RegionRef::State) {
+            self.state_region = Some(self.call_rt1(RuntimeFn::StateRegion, &[])?);
         }
         self.block(&f.body, None)
     }
@@ -294,8 +312,7 @@ impl<M: Module> FnTx<'_, '_, '_, M> {
                 Ok(result)
             }
             Op::GlobalGet { global, checked } => {
-                let slot = self.global_slot(*global)?;
-                let addr = self.data_addr(slot);
+                let addr = self.global_addr(*global)?;
                 let v = self.b.ins().load(W, MemFlagsData::trusted(), addr, 0);
                 if *checked {
                     let name = &self.cx.prog.globals[global.0 as usize].name;
@@ -308,13 +325,15 @@ impl<M: Module> FnTx<'_, '_, '_, M> {
                 value,
                 barrier,
             } => {
-                let mut v = self.atom(value)?;
-                if *barrier {
-                    v = self.call_rt1(RuntimeFn::GlobalStore, &[v])?;
-                }
-                let slot = self.global_slot(*global)?;
-                let addr = self.data_addr(slot);
-                self.b.ins().store(MemFlagsData::trusted(), v, addr, 0);
+                // The runtime refuses a `set!` on a spawned thread, stores
+                // (through the barrier when kept, and moving a value of a
+                // retired state version into the current one), and may then
+                // renew the global state.
+                let v = self.atom(value)?;
+                let addr = self.global_addr(*global)?;
+                let barrier = self.word(u64::from(*barrier));
+                let loc = self.loc32(loc);
+                self.call_rt(RuntimeFn::GlobalSet, &[addr, v, barrier, loc])?;
                 Ok(self.word(NOTHING))
             }
             Op::EnvGet(i) => {
@@ -420,6 +439,58 @@ impl<M: Module> FnTx<'_, '_, '_, M> {
                 let v = self.atom(value)?;
                 self.check_bound(v, name, loc)?;
                 Ok(v)
+            }
+            Op::StatePins => {
+                let slot = self.b.create_sized_stack_slot(StackSlotData::new(
+                    StackSlotKind::ExplicitSlot,
+                    8,
+                    3,
+                ));
+                let zero = self.word(0);
+                self.b.ins().stack_store(W, zero, slot, 0);
+                self.pins = Some(slot);
+                Ok(zero)
+            }
+            Op::StatePin(a) => {
+                let v = self.atom(a)?;
+                let slot = self.pins_slot()?;
+                self.if_pointer(v, |tx| {
+                    let pins = tx.b.ins().stack_load(W, W, slot, 0);
+                    let pins = tx.call_rt1(RuntimeFn::StatePin, &[pins, v])?;
+                    tx.b.ins().stack_store(W, pins, slot, 0);
+                    Ok(())
+                })?;
+                Ok(self.word(NOTHING))
+            }
+            Op::StatePinCurrent => {
+                let slot = self.pins_slot()?;
+                let r = self.call_rt1(RuntimeFn::StateRegion, &[])?;
+                let pins = self.b.ins().stack_load(W, W, slot, 0);
+                let pins = self.call_rt1(RuntimeFn::StatePinRegion, &[pins, r])?;
+                self.b.ins().stack_store(W, pins, slot, 0);
+                Ok(self.word(NOTHING))
+            }
+            Op::StateUnpin => {
+                let slot = self.pins_slot()?;
+                let pins = self.b.ins().stack_load(W, W, slot, 0);
+                self.if_nonzero(pins, |tx| {
+                    tx.call_rt(RuntimeFn::StateUnpin, &[pins])?;
+                    Ok(())
+                })?;
+                Ok(self.word(NOTHING))
+            }
+            Op::StateHold(a) => {
+                let v = self.atom(a)?;
+                let holder = self.region;
+                self.if_pointer(v, |tx| {
+                    tx.call_rt(RuntimeFn::StateHoldValue, &[holder, v])?;
+                    Ok(())
+                })?;
+                Ok(self.word(NOTHING))
+            }
+            Op::StateSafepoint => {
+                self.call_rt(RuntimeFn::StateSafepoint, &[])?;
+                Ok(self.word(NOTHING))
             }
             Op::CarryStart { carry } => {
                 let c = self.var(*carry)?;
@@ -1165,7 +1236,51 @@ impl<M: Module> FnTx<'_, '_, '_, M> {
             RegionRef::Global | RegionRef::Unassigned => self
                 .global_region
                 .ok_or_else(|| CodegenError::new("global region not prepared")),
+            // A function that may renew the state fetches the current
+            // version at each use (what it allocates there is pinned after,
+            // `Op::StatePin`; a call that may renew pins the version first,
+            // `Op::StatePinCurrent`).
+            RegionRef::State => match self.state_region {
+                Some(r) => Ok(r),
+                None if self.pins.is_some() => self.call_rt1(RuntimeFn::StateRegion, &[]),
+                None => Err(CodegenError::new("state region not prepared")),
+            },
         }
+    }
+
+    /// The stack slot of the activation's pin word.
+    fn pins_slot(&self) -> Result<cranelift_codegen::ir::StackSlot> {
+        self.pins
+            .ok_or_else(|| CodegenError::new("state pin without `state-pins`"))
+    }
+
+    /// Run `body` (on a cold path) only when `v` is a heap object.
+    fn if_pointer(&mut self, v: Value, body: impl FnOnce(&mut Self) -> Result<()>) -> Result<()> {
+        let low = self.b.ins().band_imm_s(v, TAG_MASK as i64);
+        let aligned = self.b.ins().icmp_imm_s(IntCC::Equal, low, 0);
+        let nonzero = self.b.ins().icmp_imm_s(IntCC::NotEqual, v, 0);
+        let is_ptr = self.b.ins().band(aligned, nonzero);
+        self.if_true(is_ptr, body)
+    }
+
+    /// Run `body` (on a cold path) only when the word `v` is not zero.
+    fn if_nonzero(&mut self, v: Value, body: impl FnOnce(&mut Self) -> Result<()>) -> Result<()> {
+        let nonzero = self.b.ins().icmp_imm_s(IntCC::NotEqual, v, 0);
+        self.if_true(nonzero, body)
+    }
+
+    fn if_true(&mut self, cond: Value, body: impl FnOnce(&mut Self) -> Result<()>) -> Result<()> {
+        let then = self.b.create_block();
+        let done = self.b.create_block();
+        self.b.set_cold_block(then);
+        self.b.ins().brif(cond, then, &[], done, &[]);
+        self.b.seal_block(then);
+        self.b.switch_to_block(then);
+        body(self)?;
+        self.b.ins().jump(done, &[]);
+        self.b.seal_block(done);
+        self.b.switch_to_block(done);
+        Ok(())
     }
 
     /// The handle of the lazy scope region `v`, creating the region if this
@@ -1329,12 +1444,13 @@ impl<M: Module> FnTx<'_, '_, '_, M> {
         Ok(())
     }
 
-    fn global_slot(&self, g: ir::GlobalId) -> Result<DataId> {
-        self.cx
-            .global_slots
-            .get(g.0 as usize)
-            .copied()
-            .ok_or_else(|| CodegenError::new(format!("global g{} out of range", g.0)))
+    /// The address of global `g`'s slot in the globals array.
+    fn global_addr(&mut self, g: ir::GlobalId) -> Result<Value> {
+        if g.0 as usize >= self.cx.prog.globals.len() {
+            return Err(CodegenError::new(format!("global g{} out of range", g.0)));
+        }
+        let base = self.data_addr(self.cx.globals);
+        Ok(self.b.ins().iadd_imm_s(base, 8 * g.0 as i64))
     }
 
     fn func_ref(&mut self, id: FuncId) -> FuncRef {
@@ -1380,10 +1496,11 @@ impl<M: Module> FnTx<'_, '_, '_, M> {
     }
 }
 
-/// Whether any allocation site used in `block` (recursively) needs the global
-/// region.
-fn block_uses_global_region(prog: &ir::Program, block: &ir::Block) -> bool {
-    let is_global = |r: RegionRef| matches!(r, RegionRef::Global | RegionRef::Unassigned);
+/// Whether any allocation site or call result region in `block`
+/// (recursively) is `region` (`Global` also counts unassigned sites).
+fn block_uses_region(prog: &ir::Program, block: &ir::Block, region: RegionRef) -> bool {
+    let is_global =
+        |r: RegionRef| r == region || (region == RegionRef::Global && r == RegionRef::Unassigned);
     let global = |site: &AllocSiteId| {
         prog.alloc_sites
             .get(site.0 as usize)
@@ -1393,14 +1510,14 @@ fn block_uses_global_region(prog: &ir::Program, block: &ir::Block) -> bool {
         op if op.alloc_site().is_some() => op.alloc_site().is_some_and(|site| global(&site)),
         Op::Call { region, .. } => is_global(*region),
         Op::If { then, els, .. } => {
-            block_uses_global_region(prog, then) || block_uses_global_region(prog, els)
+            block_uses_region(prog, then, region) || block_uses_region(prog, els, region)
         }
         _ => false,
     });
     in_stmts
         || match &block.tail {
             Tail::If { then, els, .. } => {
-                block_uses_global_region(prog, then) || block_uses_global_region(prog, els)
+                block_uses_region(prog, then, region) || block_uses_region(prog, els, region)
             }
             _ => false,
         }

@@ -204,8 +204,9 @@ pub(crate) struct ModuleCx<'a, M: Module> {
     pub code_ids: Vec<FuncId>,
     /// `apply` of IR function i.
     pub apply_ids: Vec<FuncId>,
-    /// One 8-byte writable slot per global (0 = unbound).
-    pub global_slots: Vec<DataId>,
+    /// The globals: one writable array of 8-byte slots (0 = unbound), which
+    /// the start-up code registers as the roots of the global state.
+    pub globals: DataId,
     /// One 8-byte writable slot per constant, filled at start-up.
     pub const_slots: Vec<DataId>,
     /// One 8-byte slot per function: its interned name symbol.
@@ -251,9 +252,11 @@ impl<'a, M: Module> ModuleCx<'a, M> {
             module.define_data(id, &desc)?;
             Ok(id)
         };
-        let global_slots = (0..prog.globals.len())
-            .map(|i| zero_slot(module, format!("omni_global_{i}")))
-            .collect::<Result<Vec<_>>>()?;
+        let globals = module.declare_data("omni_globals", Linkage::Local, true, false)?;
+        let mut desc = DataDescription::new();
+        desc.define_zeroinit(8 * prog.globals.len().max(1));
+        desc.set_align(8);
+        module.define_data(globals, &desc)?;
         let const_slots = (0..prog.consts.len())
             .map(|i| zero_slot(module, format!("omni_const_{i}")))
             .collect::<Result<Vec<_>>>()?;
@@ -265,7 +268,7 @@ impl<'a, M: Module> ModuleCx<'a, M> {
             prog,
             code_ids,
             apply_ids,
-            global_slots,
+            globals,
             const_slots,
             name_slots,
             runtime_fns: HashMap::new(),

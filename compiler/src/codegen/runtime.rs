@@ -43,8 +43,15 @@ pub enum RuntimeFn {
     CarryRenew,
     CarryEnd,
     StoreBarrier,
-    GlobalStore,
     SetApplyTrampoline,
+    StateRegion,
+    RegisterGlobals,
+    StateSafepoint,
+    GlobalSet,
+    StatePin,
+    StatePinRegion,
+    StateUnpin,
+    StateHoldValue,
 }
 
 impl RuntimeFn {
@@ -74,8 +81,15 @@ impl RuntimeFn {
             RuntimeFn::CarryRenew => "omni_carry_renew",
             RuntimeFn::CarryEnd => "omni_carry_end",
             RuntimeFn::StoreBarrier => "omni_store_barrier",
-            RuntimeFn::GlobalStore => "omni_global_store",
             RuntimeFn::SetApplyTrampoline => "omni_rt_set_apply_trampoline",
+            RuntimeFn::StateRegion => "omni_rt_state_region",
+            RuntimeFn::RegisterGlobals => "omni_rt_register_globals",
+            RuntimeFn::StateSafepoint => "omni_state_safepoint",
+            RuntimeFn::GlobalSet => "omni_global_set",
+            RuntimeFn::StatePin => "omni_state_pin",
+            RuntimeFn::StatePinRegion => "omni_state_pin_region",
+            RuntimeFn::StateUnpin => "omni_state_unpin",
+            RuntimeFn::StateHoldValue => "omni_state_hold_value",
         }
     }
 
@@ -105,8 +119,15 @@ impl RuntimeFn {
         RuntimeFn::CarryRenew,
         RuntimeFn::CarryEnd,
         RuntimeFn::StoreBarrier,
-        RuntimeFn::GlobalStore,
         RuntimeFn::SetApplyTrampoline,
+        RuntimeFn::StateRegion,
+        RuntimeFn::RegisterGlobals,
+        RuntimeFn::StateSafepoint,
+        RuntimeFn::GlobalSet,
+        RuntimeFn::StatePin,
+        RuntimeFn::StatePinRegion,
+        RuntimeFn::StateUnpin,
+        RuntimeFn::StateHoldValue,
     ];
 
     /// The runtime's description of the routine (`omni_runtime::abi::RT_FNS`:

@@ -226,6 +226,9 @@ fn define_init<M: Module>(
         tx.b.ins().call(fr, &[arg]);
     }
 
+    let globals = tx.data_addr(tx.cx.globals);
+    let nglobals = tx.word(tx.cx.prog.globals.len() as u64);
+    tx.call_rt(RuntimeFn::RegisterGlobals, &[globals, nglobals])?;
     let region = tx.call_rt1(RuntimeFn::GlobalRegion, &[])?;
     let prog = tx.cx.prog;
     for (i, c) in prog.consts.iter().enumerate() {

@@ -559,6 +559,32 @@ fn origins(
     out
 }
 
+/// The variables of `f` whose values may reach its result region: returned,
+/// passed to a tail call, or built or passed (per the callee summaries) into
+/// something that is. Unlike the levels, a store into the global state does
+/// not count (the state region is not the result region).
+pub fn reaching_result(f: &Function, summaries: &[Summary]) -> std::collections::HashSet<VarId> {
+    let mut c = Constraints::default();
+    c.block(f, summaries, &f.body, None);
+    let mut succ: HashMap<Node, Vec<Node>> = HashMap::new();
+    for (from, to) in &c.edges {
+        succ.entry(*from).or_default().push(*to);
+    }
+    let base: Vec<(Node, Lifetime, Cause)> = c
+        .level_base
+        .into_iter()
+        .filter(|(_, _, why)| matches!(why, Cause::Returned | Cause::TailArgument))
+        .collect();
+    let (level, _) = propagate(&base, &succ);
+    level
+        .into_iter()
+        .filter_map(|(n, l)| match n {
+            Node::Var(v) if l >= Lifetime::Result => Some(v),
+            _ => None,
+        })
+        .collect()
+}
+
 /// Solve one function's constraints under the given callee summaries.
 ///
 /// Store constraints: a value stored into a container on every path after

@@ -148,6 +148,21 @@ pub fn dump(prog: &Program, report: &CtrrReport, include_prelude: bool) -> Strin
         for (l, h) in &fr.handoffs {
             let _ = writeln!(out, "  handoff at {}: {}", loc(*l), h.describe());
         }
+        let st = &fr.state;
+        if st.may_renew || st.holds > 0 {
+            let _ = writeln!(
+                out,
+                "  global state: {}; {} pin(s), {} escape hold(s), {} safe point(s)",
+                if st.may_renew {
+                    "may renew it (stores into it, or calls what does)"
+                } else {
+                    "never renews it"
+                },
+                st.pins,
+                st.holds,
+                st.safepoints
+            );
+        }
         let _ = writeln!(
             out,
             "  tethers: none (no inserted repair releases a region on overwrite)"

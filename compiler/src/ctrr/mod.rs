@@ -19,6 +19,9 @@
 //! - `barriers` keeps or elides the store barrier of every store into an
 //!   existing object (elided when the stored value is immediate or provably
 //!   as old as the container);
+//! - `state` inserts what keeps the versions of the global-state region
+//!   alive while code uses them (pins, escape holds) and the safe points
+//!   where the runtime may renew it;
 //! - `carry` gives a loop that carries allocated data from one iteration to
 //!   the next a carry region of its own, renewed at the back edge when its
 //!   garbage has outgrown what is live, and handed to the result region at
@@ -35,6 +38,7 @@ mod lazy;
 mod place;
 pub mod report;
 mod scopes;
+pub mod state;
 
 use crate::ir::Program;
 pub use dump::dump;
@@ -60,7 +64,14 @@ pub fn run(prog: &mut Program) -> CtrrReport {
         fr.handoffs = report::handoffs(func);
         report.functions.push(fr);
     }
-    report.sites = place::place_sites(prog, &sites, &report.functions);
+    let immortal = state::immortal_closure_sites(prog);
+    report.sites = place::place_sites(prog, &sites, &report.functions, &immortal);
+    let state_facts = state::analyse(prog);
+    let placed = prog.alloc_sites.clone();
+    for (i, func) in prog.functions.iter_mut().enumerate() {
+        report.functions[i].state =
+            state::insert_state_access(&placed, func, &an.summaries, &state_facts);
+    }
     carry::insert_carry_regions(prog, &mut report.functions);
     report
 }

@@ -22,12 +22,13 @@ pub struct SiteLifetime {
 pub type SiteLifetimes = HashMap<AllocSiteId, SiteLifetime>;
 
 /// The region a value of lifetime `level` is allocated in, in a function of
-/// `kind` with scope region `local`. A top-level form's result region is
-/// the global region; a function without a scope region allocates its
-/// local values in its result region.
+/// `kind` with scope region `local`. The global lifetime is the global-state
+/// region's (state.rs); a top-level form's result region is the immortal
+/// global region; a function without a scope region allocates its local
+/// values in its result region.
 pub fn region_for(level: Lifetime, kind: FunctionKind, local: Option<VarId>) -> RegionRef {
     match (level, local) {
-        (Lifetime::Global, _) => RegionRef::Global,
+        (Lifetime::Global, _) => RegionRef::State,
         (Lifetime::Result, _) if matches!(kind, FunctionKind::TopLevel | FunctionKind::Entry) => {
             RegionRef::Global
         }
@@ -136,11 +137,14 @@ pub fn place_calls(
 }
 
 /// Write every allocation site's region into `prog`; returns the reasons,
-/// per site (after every function's scope region is known).
+/// per site (after every function's scope region is known). The closures
+/// of top-level function definitions (`immortal`) go to the immortal global
+/// region.
 pub fn place_sites(
     prog: &mut Program,
     sites: &SiteLifetimes,
     functions: &[FunctionReport],
+    immortal: &std::collections::HashSet<AllocSiteId>,
 ) -> Vec<PlaceReason> {
     let kinds: Vec<FunctionKind> = prog.functions.iter().map(|f| f.kind).collect();
     let mut reasons = Vec::with_capacity(prog.alloc_sites.len());
@@ -157,7 +161,11 @@ pub fn place_sites(
                     AllocKind::Float => functions[f].float_region,
                     _ => functions[f].local_region,
                 };
-                site.region = region_for(s.level, kinds[f], local);
+                site.region = if immortal.contains(&AllocSiteId(id as u32)) {
+                    RegionRef::Global
+                } else {
+                    region_for(s.level, kinds[f], local)
+                };
                 reasons.push(s.reason.clone());
             }
         }

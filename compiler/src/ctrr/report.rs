@@ -41,6 +41,9 @@ pub struct FunctionReport {
     /// The loop carry region (`carry.rs`): set on the stub that starts the
     /// loop and on the loop body.
     pub carry: Option<CarryDecision>,
+    /// Access to the global state (`state.rs`): whether the function may
+    /// renew it, and the pins, escape holds and safe points inserted.
+    pub state: super::state::StateAccess,
 }
 
 /// A loop given a carry region.
@@ -70,6 +73,7 @@ impl FunctionReport {
             summary,
             handoffs: Vec::new(),
             carry: None,
+            state: Default::default(),
         }
     }
 }

@@ -391,8 +391,14 @@ impl<'a> Scope<'a> {
             | Op::RegionCreateLazy
             | Op::RegionExit(_)
             | Op::CheckBound { .. } => {}
-            // Inserted by `carry.rs`, after this pass: never seen here.
+            // Inserted by `carry.rs` and `state.rs`, after this pass: never seen here.
             Op::CarryStart { .. } | Op::CarryRenew { .. } | Op::CarryEnd { .. } => {}
+            Op::StatePins
+            | Op::StatePin(_)
+            | Op::StatePinCurrent
+            | Op::StateUnpin
+            | Op::StateHold(_)
+            | Op::StateSafepoint => {}
         }
     }
 

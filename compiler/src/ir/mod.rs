@@ -412,6 +412,26 @@ pub enum Op {
         carry: VarId,
         roots: Vec<VarId>,
     },
+    /// The activation's pin word, null (inserted by CTRR, `state.rs`, on
+    /// entry of a function that may renew the global state and loads from
+    /// it): the versions of the global state its `StatePin`s name stay
+    /// alive until the `StateUnpin` before every return and tail call.
+    StatePins,
+    /// Pin the version of the global state the value points into, if any
+    /// (after a load from a global, or a call's result, that may live
+    /// across a renewal).
+    StatePin(Atom),
+    /// Pin the current version of the global state (before a call that
+    /// may renew it and is given it as its result region).
+    StatePinCurrent,
+    /// End the activation's pin (before a return or tail call).
+    StateUnpin,
+    /// A value loaded from a global escapes to the result region: the result
+    /// region holds the version of the global state it points into.
+    StateHold(Atom),
+    /// A safe point after a store that may grow the global state: the
+    /// runtime renews it when its garbage has outgrown what is live.
+    StateSafepoint,
     /// Initialising store into a closure's free-variable slot (letrec of
     /// mutually recursive closures).
     ClosureInit {
@@ -470,8 +490,13 @@ pub enum Tail {
 pub enum RegionRef {
     /// Not decided yet (only before CTRR runs).
     Unassigned,
-    /// The program-lifetime global region.
+    /// The immortal global region (constants, type objects, the closures
+    /// of top-level function definitions).
     Global,
+    /// The current version of the global-state region: values of globals
+    /// and what is stored into them (renewable, graph/state.rs in the
+    /// runtime).
+    State,
     /// The function's hidden result-region parameter.
     Result,
     /// A scope region created by `Op::RegionCreate` into this variable.

@@ -83,6 +83,7 @@ pub(crate) fn region_name(r: RegionRef) -> String {
     match r {
         RegionRef::Unassigned => "?".to_string(),
         RegionRef::Global => "global".to_string(),
+        RegionRef::State => "state".to_string(),
         RegionRef::Result => "result".to_string(),
         RegionRef::Local(v) => format!("local(v{})", v.0),
     }
@@ -225,6 +226,12 @@ impl Printer<'_> {
                     value,
                 } => writeln!(out, "closure-init {closure}[{index}] {value}")?,
                 Op::CheckBound { value, name } => writeln!(out, "check-bound {value} ({name})")?,
+                Op::StatePins => writeln!(out, "state-pins")?,
+                Op::StatePin(a) => writeln!(out, "state-pin {a}")?,
+                Op::StatePinCurrent => writeln!(out, "state-pin-current")?,
+                Op::StateUnpin => writeln!(out, "state-unpin")?,
+                Op::StateHold(a) => writeln!(out, "state-hold {a}")?,
+                Op::StateSafepoint => writeln!(out, "state-safepoint")?,
             }
         }
         indent(depth, out);

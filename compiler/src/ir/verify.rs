@@ -283,6 +283,8 @@ impl Checker<'_> {
             }
             Op::ClosureInit { closure, value, .. } => self.atoms(&[*closure, *value]),
             Op::CheckBound { value, .. } => self.atom(value),
+            Op::StatePin(a) | Op::StateHold(a) => self.atom(a),
+            Op::StatePins | Op::StatePinCurrent | Op::StateUnpin | Op::StateSafepoint => {}
         }
     }
 }

@@ -187,6 +187,13 @@ impl<T> PublishedPtr<T> {
     pub fn ptr_load(&self) -> *mut T {
         self.0.load(Ordering::Acquire)
     }
+    /// Replace the published pointer (the global-state region's renewal, on
+    /// the program thread while no other thread runs; readers on other
+    /// threads later see it through `ptr_load`'s acquire).
+    #[inline(always)]
+    pub fn ptr_replace(&self, p: *mut T) {
+        self.0.store(p, Ordering::Release)
+    }
     /// Publish `p` if nothing was published yet; returns the pointer that is
     /// published after the call (either `p` or the earlier winner).
     pub fn ptr_publish_once(&self, p: *mut T) -> *mut T {
@@ -197,6 +204,43 @@ impl<T> PublishedPtr<T> {
             Ok(_) => p,
             Err(winner) => winner,
         }
+    }
+}
+
+/// A count of running things (spawned threads) that gates work which must
+/// not overlap them (the global-state renewal). A thing ends with a
+/// `Release` decrement after its last access to shared state; the gate
+/// reads with `Acquire`, so seeing zero orders every such access before
+/// the gated work. Increments are `Relaxed`: they come before the thing
+/// starts, in the starting thread's own order.
+pub struct LiveCount(AtomicU64);
+
+impl Default for LiveCount {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl LiveCount {
+    #[cfg(not(loom))]
+    pub const fn new() -> Self {
+        LiveCount(AtomicU64::new(0))
+    }
+    #[cfg(loom)]
+    pub fn new() -> Self {
+        LiveCount(AtomicU64::new(0))
+    }
+    #[inline(always)]
+    pub fn live_begin(&self) {
+        self.0.fetch_add(1, Ordering::Relaxed);
+    }
+    #[inline(always)]
+    pub fn live_end(&self) {
+        self.0.fetch_sub(1, Ordering::Release);
+    }
+    #[inline(always)]
+    pub fn live_load(&self) -> u64 {
+        self.0.load(Ordering::Acquire)
     }
 }
 

@@ -65,6 +65,11 @@ pub enum ObjKind {
     /// so the copy and every stale path to the original are one object
     /// (docs/REGION_DEPENDENCY_RULES.md, "Identity").
     Forwarded = 14,
+    /// A *hold*: `[hdr][unused][*Region held][finalizer link]`, on its
+    /// region's finalizer list. The region holding it keeps one external
+    /// reference on the held region, dropped when it is reclaimed
+    /// (`region::hold`). Never a value: nothing points to it.
+    Hold = 15,
 }
 
 pub const KIND_MASK: u64 = 0xFF;

@@ -146,6 +146,7 @@ pub unsafe fn spawn_thread(r: *mut Region, thunk: Value, loc: u32) -> Value {
     let msg = unsafe { handoff_out(thunk) };
     let size = crate::base::stack::stack_size();
     let id = next_thread_id().seq_reserve(1);
+    crate::region::owner::spawned_thread_begins();
     let handle = std::thread::Builder::new()
         .name(format!("omni-thread-{id}"))
         .stack_size(size)
@@ -154,7 +155,10 @@ pub unsafe fn spawn_thread(r: *mut Region, thunk: Value, loc: u32) -> Value {
             // thunk's handoff region (the spawn is the synchronising edge).
             Unclaimed(Some(unsafe { thread_main(msg, size, loc) }))
         })
-        .unwrap_or_else(|e| raise(format!("spawn: cannot start a thread: {e}"), loc));
+        .unwrap_or_else(|e| {
+            crate::region::owner::spawned_thread_ends();
+            raise(format!("spawn: cannot start a thread: {e}"), loc)
+        });
     let core = ThreadCore {
         handle: Mutex::new(Some(handle)),
         id,
@@ -191,6 +195,9 @@ unsafe fn thread_main(thunk: Message, stack: usize, loc: u32) -> Message {
         }
     };
     crate::base::stack::set_stack_limit(0);
+    // The result holds no pointer into the global state (the handoff copied
+    // it): from here on the program thread may renew it.
+    crate::region::owner::spawned_thread_ends();
     out
 }
 

@@ -38,8 +38,8 @@ use crate::graph::transmigrate::{transmigrate_younger_than, ForwardTable};
 use crate::heap::kinds::metadata;
 use crate::heap::object::{is_forwarded, resolve};
 use crate::region::{
-    global_region, is_older_or_same, merge_permitted, open_regions, region_bytes, region_merge,
-    region_of, MergeRefusal, Region,
+    for_each_hold, hold, is_older_or_same, merge_permitted, open_regions, region_bytes,
+    region_is_pin, region_is_state_version, region_merge, region_of, MergeRefusal, Region,
 };
 use std::cell::RefCell;
 
@@ -176,7 +176,24 @@ pub unsafe fn store_into_outcome(dst: *mut Region, value: Value) -> StoreOutcome
     // SAFETY: both regions are live.
     if src == dst || unsafe { is_older_or_same(src, dst) } {
         // The value is old enough; its reachable part is too (by induction:
-        // every earlier store kept the invariant).
+        // every earlier store kept the invariant). A value in a version of
+        // the global state, which can be retired, makes the container's
+        // region hold that version (versions are kept by the renewal).
+        // SAFETY: both regions are live; the container's is this thread's.
+        unsafe {
+            if src != dst && region_is_state_version(src) {
+                if !region_is_state_version(dst) {
+                    hold(dst, src);
+                } else if dst == crate::graph::state::current_version() {
+                    // A value of a retired version into the current one.
+                    stats::record_barrier(true);
+                    return StoreOutcome {
+                        value: crate::graph::transmigrate::transmigrate_into_state(value, dst),
+                        repair: Repair::Transmigrated,
+                    };
+                }
+            }
+        }
         stats::record_barrier(false);
         return StoreOutcome {
             value,
@@ -307,11 +324,16 @@ unsafe fn merge_repair(dst: *mut Region, value: Value) -> StoreOutcome {
                     .iter()
                     .copied()
                     .reduce(|a, b| if is_older_or_same(a, b) { b } else { a });
+            let open = open_regions();
             let mut take = s.regions.clone();
             if let Some(youngest) = youngest {
-                for r in open_regions() {
-                    let between =
-                        r != dst && !is_older_or_same(r, dst) && is_older_or_same(r, youngest);
+                for &r in &open {
+                    // A pin region holds no objects, only state versions:
+                    // never merged (its holds would move to `dst`).
+                    let between = r != dst
+                        && !region_is_pin(r)
+                        && !is_older_or_same(r, dst)
+                        && is_older_or_same(r, youngest);
                     if between && !take.contains(&r) {
                         take.push(r);
                     }
@@ -319,6 +341,20 @@ unsafe fn merge_repair(dst: *mut Region, value: Value) -> StoreOutcome {
             }
             if let Some(why) = take.iter().find_map(|&r| merge_permitted(r, dst).err()) {
                 return fallback(dst, value, why);
+            }
+            // A merged region may hold pointers into versions of the global
+            // state that only a running activation's pin protects: the
+            // destination holds every version a pin of this thread holds
+            // (a superset; holds are cheap). Into a state version, the
+            // renewal's retired set covers them instead.
+            if !region_is_state_version(dst) {
+                for &r in &open {
+                    for_each_hold(r, &mut |v| {
+                        if region_is_state_version(v) {
+                            hold(dst, v)
+                        }
+                    });
+                }
             }
             for &r in &take {
                 if let Err(why) = region_merge(r, dst) {
@@ -367,16 +403,18 @@ pub unsafe extern "C" fn omni_store_barrier(container: Value, value: Value) -> V
     unsafe { store_into(region_of(container), value) }
 }
 
-/// The store helper for a store of `value` into a global variable (the
-/// global region is the container).
+/// The store helper for a store of `value` into a global variable by a
+/// top-level definition (the global-state region is the container; `set!`
+/// elsewhere goes through `rt::state_abi::omni_global_set`).
 ///
 /// # Safety
 /// `value` is a live value of this thread.
 #[no_mangle]
 pub unsafe extern "C" fn omni_global_store(value: Value) -> Value {
-    // SAFETY: the global region is a readable control block. Only the
-    // program thread owns it (docs/REGION_THREADING_MODEL.md).
-    unsafe { crate::region::owner::check_store_target(global_region()) };
-    // SAFETY: the global region lives for the whole program.
-    unsafe { store_into(global_region(), value) }
+    let state = crate::graph::state::state_region();
+    // SAFETY: the current state version is a readable control block. Only
+    // the program thread owns it (docs/REGION_THREADING_MODEL.md).
+    unsafe { crate::region::owner::check_store_target(state) };
+    // SAFETY: the current state version is live.
+    unsafe { store_into(state, value) }
 }

@@ -8,4 +8,5 @@
 
 pub mod barrier;
 pub mod print;
+pub mod state;
 pub mod transmigrate;

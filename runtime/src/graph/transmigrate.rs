@@ -21,7 +21,8 @@ use crate::base::value::{
 use crate::heap::kinds::metadata;
 use crate::heap::object::{forward_to, is_forwarded, resolve};
 use crate::region::{
-    alloc_object, global_region, is_older_or_same, region_bytes, region_is_alive, region_of, Region,
+    alloc_object, global_region, hold, is_older_or_same, region_bytes, region_is_alive,
+    region_is_state_version, region_of, Region,
 };
 use std::cell::RefCell;
 
@@ -198,6 +199,23 @@ impl Domain for YoungerThan {
     }
 }
 
+/// Every object in a version of the global-state region other than the
+/// destination (graph/state.rs: the renewal). Originals are forwarded, and
+/// their headers are the visited set: a second visit resolves to the copy,
+/// which is in the destination.
+struct StateVersions(*mut Region);
+
+impl Domain for StateVersions {
+    const FORWARDS: bool = true;
+    const USES_TABLE: bool = false;
+
+    #[inline(always)]
+    fn contains(&self, r: *mut Region) -> bool {
+        // SAFETY: `r` holds a reachable live object, so its block is readable.
+        r != self.0 && unsafe { crate::region::region_is_state_version(r) }
+    }
+}
+
 /// Every object outside the destination and the immortal regions (a
 /// cross-thread handoff: afterwards the destination is self-contained).
 struct AllButImmortal(*mut Region);
@@ -218,6 +236,9 @@ struct Migrator {
     /// Copies whose fields still hold source values.
     work: Vec<Value>,
     objects: u64,
+    /// Originals in versions of the global state forwarded by this run
+    /// (handed to `state::note_forwarded` at the end).
+    state_forwarded: Vec<Value>,
 }
 
 impl Migrator {
@@ -226,6 +247,7 @@ impl Migrator {
             forward: ForwardTable::new(),
             work: Vec::with_capacity(256),
             objects: 0,
+            state_forwarded: Vec::new(),
         }
     }
 }
@@ -290,8 +312,17 @@ unsafe fn rewrite_edge<D: Domain>(
             v = resolve(v);
             *slot = v;
         }
-        if !is_ptr(v) || !domain.contains(region_of(v)) {
-            return; // immediate, or external root: kept as is
+        if !is_ptr(v) {
+            return;
+        }
+        let r = region_of(v);
+        if !domain.contains(r) {
+            // An external root, kept as is. A pointer into a version of the
+            // global state makes the destination hold that version.
+            if region_is_state_version(r) && !region_is_state_version(dst) {
+                hold(dst, r);
+            }
+            return;
         }
         if D::USES_TABLE {
             if let Some(copy) = m.forward.get(v) {
@@ -305,8 +336,17 @@ unsafe fn rewrite_edge<D: Domain>(
         }
         if D::FORWARDS && copy != v {
             // `copy_object` has read every field of `v`: from now on every
-            // path to `v` resolves to `copy`.
+            // path to `v` resolves to `copy`. The original's region keeps
+            // a forwarding pointer into the destination: when that is a
+            // state version, which can be retired, the region holds it —
+            // or, for a version itself, the renewal keeps the forwarding
+            // pointer aimed at the current version (graph/state.rs).
             forward_to(v, copy);
+            if region_is_state_version(r) {
+                m.state_forwarded.push(v);
+            } else if region_is_state_version(dst) {
+                hold(r, dst);
+            }
         }
         m.objects += 1;
         *slot = copy;
@@ -354,9 +394,13 @@ unsafe fn run_roots<D: Domain>(roots: &mut [Value], domain: D, dst: *mut Region)
             m.forward.reset();
             m.work.clear();
             m.objects = 0;
+            m.state_forwarded.clear();
             for root in roots.iter_mut() {
                 rewrite_edge(m, &domain, dst, root);
                 drain(m, &domain, dst);
+            }
+            if !m.state_forwarded.is_empty() {
+                crate::graph::state::note_forwarded(&m.state_forwarded);
             }
             m.objects
         };
@@ -404,6 +448,33 @@ unsafe fn run<D: Domain>(root: Value, domain: D, dst: *mut Region) -> Transmigra
 pub unsafe fn renew_roots(roots: &mut [Value], src: *mut Region, dst: *mut Region) -> (u64, u64) {
     // SAFETY: forwarded contract.
     unsafe { run_roots(roots, Renewed(src), dst) }
+}
+
+/// Renew the global state: copy what `roots` reach in every version of the
+/// global-state region other than `dst` into `dst`, rewriting each root and
+/// forwarding every copied original (graph/state.rs). Returns (objects,
+/// bytes) copied; counts nothing (the caller counts a renewal).
+///
+/// # Safety
+/// `dst` is a fresh state version of the calling thread; every object
+/// reachable from the roots is live.
+pub unsafe fn renew_state_roots(roots: &mut [Value], dst: *mut Region) -> (u64, u64) {
+    // SAFETY: forwarded contract.
+    unsafe { run_roots(roots, StateVersions(dst), dst) }
+}
+
+/// Copy what `root` reaches in retired versions of the global state into
+/// the current version `dst`, forwarding the originals (a store of a value
+/// of a retired version into the current one: the current version never
+/// points into a retired one through a store).
+///
+/// # Safety
+/// As `transmigrate`; `dst` is the current state version, of this thread.
+pub unsafe fn transmigrate_into_state(root: Value, dst: *mut Region) -> Value {
+    let mut roots = [root];
+    // SAFETY: forwarded contract.
+    unsafe { run_roots(&mut roots, StateVersions(dst), dst) };
+    roots[0]
 }
 
 /// Copy the graph reachable from `root` that lives in `src` into `dst`;

@@ -104,6 +104,7 @@ pub fn kind_name(kind: u8) -> &'static str {
         12 => "thread",
         13 => "error",
         14 => "forwarded object",
+        15 => "hold",
         _ => "unknown",
     }
 }

@@ -86,6 +86,9 @@ pub enum PrimEffect {
     StoresGlobal,
     /// A cross-thread escape boundary (docs/REGION_THREADING_MODEL.md).
     Handoff(Handoff),
+    /// Calls closures it is given or finds (methods, `try` bodies, effect
+    /// handlers, continuations): to CTRR, like a call of an unknown function.
+    CallsClosures,
 }
 
 /// The cross-thread escape boundaries.
@@ -135,6 +138,9 @@ fn ctrr_facts(name: &str) -> (PrimResult, PrimEffect) {
         "send" => Handoff(self::Handoff::Send),
         "recv" => Handoff(self::Handoff::Recv),
         "join" => Handoff(self::Handoff::Join),
+        "%dispatch" | "%dispatch-apply" | "%try" | "%handle" | "%perform" | "%resume" => {
+            CallsClosures
+        }
         _ => Pure,
     };
     let fresh = matches!(

@@ -15,6 +15,7 @@
 
 use super::{fatal, is_older_or_same, retire_current, Region, RegionId};
 use crate::base::stats::{self, Counter};
+use crate::base::value::ObjKind;
 use std::ptr::null_mut;
 
 /// Why a merge was not performed (the barrier then transmigrates instead).
@@ -81,8 +82,15 @@ pub unsafe fn region_absorb(young: *mut Region, old: *mut Region) -> Result<u32,
         // region's chunks: they go to its list.
         let mut f = y.finalizers;
         if !f.is_null() {
-            while !(*f.add(super::FINAL_LINK_WORD) as *mut u64).is_null() {
-                f = *f.add(super::FINAL_LINK_WORD) as *mut u64;
+            loop {
+                if (*f & crate::base::value::KIND_MASK) as u8 == ObjKind::Hold as u8 {
+                    super::hold::drop_self_hold(f, old);
+                }
+                let next = *f.add(super::FINAL_LINK_WORD) as *mut u64;
+                if next.is_null() {
+                    break;
+                }
+                f = next;
             }
             *f.add(super::FINAL_LINK_WORD) = o.finalizers as u64;
             o.finalizers = y.finalizers;
@@ -100,6 +108,16 @@ pub unsafe fn region_absorb(young: *mut Region, old: *mut Region) -> Result<u32,
         y.current_chunk = null_mut();
         y.current_start = null_mut();
 
+        // Merged into an older version of the global state before
+        // (merge_permitted): its reference on it is dropped once the new one
+        // is taken. What its objects point to there is kept by the
+        // renewal's retired set until a renewal has copied it out
+        // (docs/REGION_RC_MODEL.md, "The global-state region").
+        let renewed = if !y.merged_into.is_null() && y.merged_into != old {
+            std::mem::replace(&mut y.merged_into, null_mut())
+        } else {
+            null_mut()
+        };
         if y.merged_into.is_null() {
             let prev = o.liveness.rc_increment(super::EXTERNAL_UNIT);
             if prev == 0 {
@@ -109,6 +127,9 @@ pub unsafe fn region_absorb(young: *mut Region, old: *mut Region) -> Result<u32,
                 ));
             }
             y.merged_into = old;
+        }
+        if !renewed.is_null() {
+            super::region_release(renewed);
         }
         Ok(moved)
     }
@@ -138,7 +159,10 @@ pub unsafe fn merge_permitted(young: *mut Region, old: *mut Region) -> Result<()
         if !o.is_global && o.owner != y.owner {
             return Err(MergeRefusal::DifferentOwners);
         }
-        if !y.merged_into.is_null() && y.merged_into != old {
+        // A region merged into a version of the global state that has since
+        // been renewed may merge into the current version (`region_absorb`).
+        let renewed = !y.merged_into.is_null() && (*y.merged_into).state_version && o.state_version;
+        if !y.merged_into.is_null() && y.merged_into != old && !renewed {
             return Err(MergeRefusal::AlreadyMergedElsewhere);
         }
     }

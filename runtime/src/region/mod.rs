@@ -24,6 +24,11 @@
 
 mod chunk;
 pub use chunk::MAX_ALLOC_BYTES;
+mod hold;
+pub use hold::{
+    for_each_hold, hold, region_is_pin, region_is_state_version, region_make_pin,
+    region_make_state_version, region_sole_reference,
+};
 mod merge;
 pub mod owner;
 mod pool;
@@ -155,6 +160,12 @@ pub struct Region {
     /// For a loop's carry region: its bytes, in KiB, when a back edge last
     /// found it over its renewal limit without renewing it (0: none).
     carry_mark_kib: u32,
+    /// A version of the global-state region, current or retired
+    /// (graph/state.rs); set once, right after creation.
+    state_version: bool,
+    /// An activation's pin region (rt/state_abi.rs): it only holds state
+    /// versions, and is never merged into another region.
+    pin: bool,
     pub(crate) tether_debug: TetherDebug,
 }
 
@@ -241,6 +252,8 @@ unsafe fn init_block(start: &pool::RegionStart, site: AllocSite, is_global: bool
         addr_of_mut!((*r).next_class).write(0);
         addr_of_mut!((*r).max_class).write((CHUNK_MAX_SHIFT - CHUNK_MIN_SHIFT) as u8);
         addr_of_mut!((*r).is_global).write(is_global);
+        addr_of_mut!((*r).state_version).write(false);
+        addr_of_mut!((*r).pin).write(false);
         addr_of_mut!((*r).carry_mark_kib).write(0);
         addr_of_mut!((*r).carry_growth).write(0);
         addr_of_mut!((*r).tether_debug).write(TetherDebug::new());
@@ -617,23 +630,31 @@ pub unsafe fn region_register_finalizer(r: *mut Region, obj: *mut u64) {
 /// # Safety
 /// The caller is the unique reclaimer of the region whose list `head` is.
 unsafe fn run_finalizers(mut head: *mut u64) {
+    while !head.is_null() {
+        // SAFETY: every listed object lies in a chunk of the region being
+        // reclaimed (registration and merge keep the list in step with the
+        // chunks), which nobody else reads any more; the link is read before
+        // the object is finalized.
+        unsafe {
+            let next = *head.add(FINAL_LINK_WORD) as *mut u64;
+            if (*head & crate::base::value::KIND_MASK) as u8 == ObjKind::Hold as u8 {
+                hold::release_hold(head);
+            } else {
+                finalize_hook()(head);
+            }
+            head = next;
+        }
+    }
+}
+
+/// The registered finalize hook (channel and thread handles).
+fn finalize_hook() -> unsafe fn(*mut u64) {
     let f = finalize_hook_cell().ptr_load();
     if f.is_null() {
         fatal(format_args!("finalizable object without a finalize hook"));
     }
     // SAFETY: only `set_finalize_hook` publishes here, an `unsafe fn(*mut u64)`.
-    let f: unsafe fn(*mut u64) = unsafe { std::mem::transmute(f) };
-    while !head.is_null() {
-        // SAFETY: every listed object lies in a chunk of the region being
-        // reclaimed (registration and merge keep the list in step with the
-        // chunks), which nobody else reads any more; the link is read before
-        // the hook runs.
-        unsafe {
-            let next = *head.add(FINAL_LINK_WORD) as *mut u64;
-            f(head);
-            head = next;
-        }
-    }
+    unsafe { std::mem::transmute::<*mut (), unsafe fn(*mut u64)>(f) }
 }
 
 // ------------------------------------------------------------ lookup and order

@@ -6,12 +6,31 @@
 //! module (`control::thread`) sets the two flags read here when it spawns.
 
 use super::{region_owner, Region};
-use crate::base::atomics::ConfigWord;
+use crate::base::atomics::{ConfigWord, LiveCount};
 use crate::base::raise::raise;
 use std::cell::Cell;
 
 // Set once the first thread is spawned: until then no ownership check runs.
 crate::base::atomics::runtime_static!(THREADS_STARTED: ConfigWord = ConfigWord::new(0); fn threads_started);
+
+// Spawned threads that have not finished (the global-state renewal waits
+// for none to run: they read globals without pins).
+crate::base::atomics::runtime_static!(LIVE_SPAWNED: LiveCount = LiveCount::new(); fn live_spawned);
+
+/// A thread is about to be spawned (counted before it starts).
+pub fn spawned_thread_begins() {
+    live_spawned().live_begin();
+}
+
+/// A spawned thread is done with the program's shared state (its last act).
+pub fn spawned_thread_ends() {
+    live_spawned().live_end();
+}
+
+/// Spawned threads started and not yet finished.
+pub fn live_spawned_threads() -> u64 {
+    live_spawned().live_load()
+}
 
 thread_local! {
     /// True on threads started by `spawn`.

@@ -6,6 +6,7 @@
 
 pub mod entry;
 pub mod region_abi;
+pub mod state_abi;
 
 /// The driver records a JIT-run program's arguments here, beside `run_jit`.
 pub use crate::prims::io::set_command_line_args;

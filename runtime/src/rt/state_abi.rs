@@ -1,0 +1,172 @@
+//! The global-state entry points generated code calls (`omni_state_*`,
+//! `omni_global_set`): the current state region, safe points, `set!` of a
+//! global, pins and escape holds (graph/state.rs has the model).
+//!
+//! A *pin* keeps the state versions an activation loaded values from alive
+//! until the activation ends: generated code keeps one word per activation
+//! (null until the first pin), passes it to `omni_state_pin*`, and exits it
+//! with `omni_state_unpin` before every return and tail call. The pin is a
+//! scope region of its own holding each version, so a coroutine abandoned
+//! by an error exits it like any other scope region it left open.
+
+use crate::base::raise::raise;
+use crate::base::value::Value;
+use crate::control::coroutine::{note_region_exit, note_region_open};
+use crate::graph::barrier::store_into;
+use crate::graph::state::{self, version_of};
+use crate::region::{
+    for_each_hold, hold, owner, region_create, region_exit, region_is_state_version,
+    region_make_pin, Region,
+};
+
+/// The current version of the global-state region.
+#[no_mangle]
+pub extern "C" fn omni_rt_state_region() -> *mut Region {
+    state::state_region()
+}
+
+/// Register the global variables' slots (the start-up code, once).
+///
+/// # Safety
+/// `base` points to `n` value slots that stay valid for the program.
+#[no_mangle]
+pub unsafe extern "C" fn omni_rt_register_globals(base: *mut Value, n: u64) {
+    // SAFETY: forwarded contract.
+    unsafe { state::register_roots(base, n as usize) };
+    state::state_region();
+}
+
+/// A safe point after a store that may have grown the global state.
+#[no_mangle]
+pub extern "C" fn omni_state_safepoint() {
+    state::safepoint();
+}
+
+/// `set!` of a global variable (outside top-level definitions): refused on a
+/// spawned thread (globals belong to the program thread), the value made
+/// storable into the global state when `barrier` is set, stored, then a
+/// safe point.
+///
+/// # Safety
+/// `slot` is a global variable's slot; `value` a live value of this thread.
+#[no_mangle]
+pub unsafe extern "C" fn omni_global_set(slot: *mut Value, value: Value, barrier: u64, loc: u32) {
+    if owner::is_spawned_thread() {
+        foreign_global_set(loc);
+    }
+    // The barrier also moves a value of a retired version (built before a
+    // renewal this activation saw) into the current one.
+    // SAFETY: `value` is a live value (caller contract).
+    let in_state = unsafe { version_of(value) }.is_some();
+    let value = if barrier != 0 || in_state {
+        // SAFETY: the current state version is live; `value` is live.
+        unsafe { store_into(state::state_region(), value) }
+    } else {
+        value
+    };
+    // SAFETY: caller contract.
+    unsafe { *slot = value };
+    state::safepoint();
+}
+
+#[cold]
+fn foreign_global_set(loc: u32) -> ! {
+    let me = std::thread::current();
+    let name = me.name().unwrap_or("a spawned thread");
+    raise(
+        format!(
+            "cannot set! a global variable from {name}: globals belong to the program thread; \
+             send values through a channel instead"
+        ),
+        loc,
+    )
+}
+
+/// Pin the state version `v` points into (if any) for the rest of the
+/// activation whose pin word is `pins`; returns the new pin word.
+///
+/// # Safety
+/// `pins` is null or this activation's pin region; `v` a live value.
+#[no_mangle]
+pub unsafe extern "C" fn omni_state_pin(pins: *mut Region, v: Value) -> *mut Region {
+    // SAFETY: caller contract.
+    match unsafe { version_of(v) } {
+        // SAFETY: as above.
+        Some(r) => unsafe { pin(pins, r) },
+        None => pins,
+    }
+}
+
+/// Pin the state version `r` (the current one, passed as a region operand).
+///
+/// # Safety
+/// As `omni_state_pin`; `r` is a live state version.
+#[no_mangle]
+pub unsafe extern "C" fn omni_state_pin_region(pins: *mut Region, r: *mut Region) -> *mut Region {
+    // SAFETY: forwarded contract.
+    unsafe { pin(pins, r) }
+}
+
+/// # Safety
+/// As `omni_state_pin_region`.
+unsafe fn pin(pins: *mut Region, r: *mut Region) -> *mut Region {
+    // Spawned threads never see a renewal while they run: nothing to pin.
+    if owner::is_spawned_thread() {
+        return pins;
+    }
+    let p = if pins.is_null() {
+        let p = region_create();
+        // SAFETY: `p` was just created by this thread.
+        unsafe { region_make_pin(p) };
+        note_region_open(p);
+        p
+    } else {
+        pins
+    };
+    // SAFETY: `p` is this thread's; `r` is alive (the caller's value or
+    // region operand is in it).
+    unsafe { hold(p, r) };
+    p
+}
+
+/// End the activation's pin (null: it pinned nothing).
+///
+/// # Safety
+/// `pins` is null or this activation's pin region, unpinned once.
+#[no_mangle]
+pub unsafe extern "C" fn omni_state_unpin(pins: *mut Region) {
+    if pins.is_null() {
+        return;
+    }
+    note_region_exit(pins);
+    // A version the last renewal retired may be released when this pin,
+    // which held it, ends (state::pin_ended).
+    let retired = state::retired_while_pinned();
+    let mut held_retired = false;
+    // SAFETY: caller contract: `pins` is live until the exit below.
+    unsafe {
+        if !retired.is_null() {
+            for_each_hold(pins, &mut |r| held_retired |= r == retired);
+        }
+        region_exit(pins);
+    }
+    if held_retired {
+        state::pin_ended(retired);
+    }
+}
+
+/// A value loaded from a global escapes to `holder` (the result region):
+/// `holder` holds the state version it points into.
+///
+/// # Safety
+/// `holder` is a live region of this thread; `v` a live value.
+#[no_mangle]
+pub unsafe extern "C" fn omni_state_hold_value(holder: *mut Region, v: Value) {
+    // SAFETY: caller contract; state versions never hold one another here
+    // (the renewal's retired set keeps those, graph/state.rs).
+    unsafe {
+        if !region_is_state_version(holder) {
+            state::hold_value(holder, v);
+        }
+    }
+}
