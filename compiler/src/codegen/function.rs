@@ -1178,7 +1178,11 @@ impl<M: Module> FnTx<'_, '_, '_, M> {
         let create = self.b.create_block();
         let have = self.b.create_block();
         let handle = self.b.append_block_param(have, W);
+        // Both cold: the caller's slow path continues in `have`, which must
+        // not be laid out among the hot blocks (a jump over it would cost
+        // every fast path).
         self.b.set_cold_block(create);
+        self.b.set_cold_block(have);
         self.b.ins().brif(r, have, &[r.into()], create, &[]);
         self.b.seal_block(create);
         self.b.switch_to_block(create);

@@ -34,9 +34,11 @@ pub fn float_region(func: &mut Function, sites: &SiteLifetimes) -> Option<VarId>
 }
 
 /// Insert the Float region's lazy creation on entry and its exit before
-/// every return and tail call.
+/// every return and tail call that some Float site may precede: on a path
+/// where no inline op with a site ran, the region cannot exist, so that
+/// path (the base case of `fib`, say) pays no exit check.
 pub fn insert_float_region(func: &mut Function, float: VarId) {
-    insert_exits(&mut func.body, float, func.loc);
+    insert_exits(&mut func.body, float, func.loc, false);
     func.body.stmts.insert(
         0,
         Stmt {
@@ -47,24 +49,46 @@ pub fn insert_float_region(func: &mut Function, float: VarId) {
     );
 }
 
-fn insert_exits(b: &mut Block, float: VarId, func_loc: LocId) {
+/// Whether `st` is, or contains, an inline op whose slow path may allocate
+/// (a superset of the Float region's sites: those placed elsewhere only
+/// cost an exit check that finds no region).
+fn may_make_float(st: &Stmt) -> bool {
+    match &st.op {
+        Op::Inline(_, _, Some(_)) => true,
+        Op::If { then, els, .. } => {
+            let mut any = false;
+            for branch in [then, els] {
+                walk_block(branch, &mut |s| {
+                    any |= matches!(s.op, Op::Inline(_, _, Some(_)))
+                });
+            }
+            any
+        }
+        _ => false,
+    }
+}
+
+/// Add the exits to `b`; `seen` says whether a Float site may have run on
+/// the path before `b`.
+fn insert_exits(b: &mut Block, float: VarId, func_loc: LocId, mut seen: bool) {
     for st in &mut b.stmts {
         if let Op::If { then, els, .. } = &mut st.op {
-            insert_exits(then, float, func_loc);
-            insert_exits(els, float, func_loc);
+            insert_exits(then, float, func_loc, seen);
+            insert_exits(els, float, func_loc, seen);
         }
+        seen = seen || may_make_float(st);
     }
     let exit_loc = match &mut b.tail {
         Tail::Return(_) => Some(LocId(0)),
         Tail::Call { loc, .. } => Some(*loc),
         Tail::Yield(_) => None,
         Tail::If { then, els, .. } => {
-            insert_exits(then, float, func_loc);
-            insert_exits(els, float, func_loc);
+            insert_exits(then, float, func_loc, seen);
+            insert_exits(els, float, func_loc, seen);
             None
         }
     };
-    if let Some(loc) = exit_loc {
+    if let (Some(loc), true) = (exit_loc, seen) {
         // The tail's operands are computed: a Float among them that must
         // outlive the call was placed in an older region.
         let loc = if loc.0 == 0 {
