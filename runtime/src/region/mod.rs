@@ -502,7 +502,11 @@ unsafe fn alloc_slow(r: *mut Region, size: usize) -> (*mut u8, *mut ChunkHeader)
     if size > chunk::MAX_ALLOC_BYTES {
         chunk::out_of_memory(size);
     }
-    check_quota(reg, size);
+    // Read once: the quota is checked here and may end the new chunk early.
+    let quota = if reg.is_global { 0 } else { quota_bytes() };
+    if quota != 0 {
+        check_quota(reg, size, quota);
+    }
     if size > DEDICATED_THRESHOLD {
         let c = chunk::system_alloc_chunk(size + CHUNK_HEADER_BYTES, ChunkKind::Dedicated, 0);
         // SAFETY: a fresh chunk with room for the descriptor and `size` bytes.
@@ -541,7 +545,6 @@ unsafe fn alloc_slow(r: *mut Region, size: usize) -> (*mut u8, *mut ChunkHeader)
         // With a quota, end the usable part of the chunk at the quota so the
         // allocation that crosses it takes the slow path and is reported
         // exactly (the chunk tail is wasted; quotas are a debugging aid).
-        let quota = if reg.is_global { 0 } else { quota_bytes() };
         if quota != 0 {
             let allowed = (quota as usize).saturating_sub(reg.retired_bytes);
             reg.limit = reg.limit.min(data.add(allowed.max(size)));
@@ -554,14 +557,8 @@ unsafe fn alloc_slow(r: *mut Region, size: usize) -> (*mut u8, *mut ChunkHeader)
     }
 }
 
-fn check_quota(reg: &Region, size: usize) {
-    if reg.is_global {
-        return;
-    }
-    let quota = quota_bytes();
-    if quota == 0 {
-        return;
-    }
+/// Report a region that would exceed the (nonzero) debug quota `quota`.
+fn check_quota(reg: &Region, size: usize, quota: u64) {
     let total = reg.retired_bytes + current_used(reg) + size;
     if total as u64 > quota {
         fatal(format_args!(
