@@ -33,20 +33,44 @@ pub fn float_region(func: &mut Function, sites: &SiteLifetimes) -> Option<VarId>
     })
 }
 
-/// Insert the Float region's lazy creation on entry and its exit before
+/// Insert the Float region's lazy creation and its exit before
 /// every return and tail call that some Float site may precede: on a path
 /// where no inline op with a site ran, the region cannot exist, so that
 /// path (the base case of `fib`, say) pays no exit check.
 pub fn insert_float_region(func: &mut Function, float: VarId) {
     insert_exits(&mut func.body, float, func.loc, false);
-    func.body.stmts.insert(
-        0,
+    insert_creation(&mut func.body, float, func.loc);
+}
+
+/// Put the creation (the null handle's store) where it dominates every
+/// Float site and nothing more: down the one branch that holds them all
+/// (fib's recursive case), so a path without sites does not pay for it.
+fn insert_creation(b: &mut Block, float: VarId, loc: LocId) {
+    let first_site = b.stmts.iter().position(may_make_float);
+    if first_site.is_none() {
+        if let Tail::If { then, els, .. } = &mut b.tail {
+            match (block_may_make_float(then), block_may_make_float(els)) {
+                (true, false) => return insert_creation(then, float, loc),
+                (false, true) => return insert_creation(els, float, loc),
+                _ => {}
+            }
+        }
+    }
+    let at = first_site.unwrap_or(b.stmts.len());
+    b.stmts.insert(
+        at,
         Stmt {
             var: Some(float),
             op: Op::RegionCreateLazy,
-            loc: func.loc,
+            loc,
         },
     );
+}
+
+fn block_may_make_float(b: &Block) -> bool {
+    let mut any = false;
+    walk_block(b, &mut |s| any |= matches!(s.op, Op::Inline(_, _, Some(_))));
+    any
 }
 
 /// Whether `st` is, or contains, an inline op whose slow path may allocate
@@ -55,15 +79,7 @@ pub fn insert_float_region(func: &mut Function, float: VarId) {
 fn may_make_float(st: &Stmt) -> bool {
     match &st.op {
         Op::Inline(_, _, Some(_)) => true,
-        Op::If { then, els, .. } => {
-            let mut any = false;
-            for branch in [then, els] {
-                walk_block(branch, &mut |s| {
-                    any |= matches!(s.op, Op::Inline(_, _, Some(_)))
-                });
-            }
-            any
-        }
+        Op::If { then, els, .. } => block_may_make_float(then) || block_may_make_float(els),
         _ => false,
     }
 }
