@@ -485,12 +485,55 @@ fn retire_current(reg: &mut Region) {
 }
 
 /// The slow path: take a new chunk (or a dedicated one for a big object).
+/// Its common case — the first small allocation of a short-lived region,
+/// whose control block came from the pool with a spare first chunk — is
+/// kept short here; everything else is `alloc_new_chunk`.
 ///
 /// # Safety
 /// `r` is a live region owned by the calling thread; `size` is rounded.
-#[cold]
 #[inline(never)]
 unsafe fn alloc_slow(r: *mut Region, size: usize) -> (*mut u8, *mut ChunkHeader) {
+    // SAFETY: caller contract.
+    let reg = unsafe { &mut *r };
+    let spare = reg.spare_chunk;
+    if reg.next_class == 0
+        && !spare.is_null()
+        && size + CHUNK_HEADER_BYTES <= FIRST_CHUNK_BYTES
+        && !cfg!(debug_assertions)
+        && (reg.is_global || quota_bytes() == 0)
+    {
+        // No chunk yet (`next_class` moves on with the first one), so
+        // nothing to retire; the spare is a class-0 chunk of this thread.
+        reg.spare_chunk = null_mut();
+        // SAFETY: an unused pooled chunk of FIRST_CHUNK_BYTES bytes, which
+        // holds the descriptor and `size` bytes.
+        unsafe {
+            (*spare).region = r;
+            (*spare).next = reg.chunks;
+            let data = chunk_data(spare);
+            reg.chunks = spare;
+            reg.current_chunk = spare;
+            reg.current_start = data;
+            reg.bump = data.add(size);
+            reg.limit = (spare as *mut u8).add(FIRST_CHUNK_BYTES);
+            reg.chunk_count += 1;
+            reg.held_bytes += FIRST_CHUNK_BYTES;
+            reg.next_class = 1.min(reg.max_class);
+            stats::chunk_taken(FIRST_CHUNK_BYTES, true);
+            return (data, spare);
+        }
+    }
+    // SAFETY: forwarded contract.
+    unsafe { alloc_new_chunk(r, size) }
+}
+
+/// `alloc_slow` beyond its common case.
+///
+/// # Safety
+/// As `alloc_slow`.
+#[cold]
+#[inline(never)]
+unsafe fn alloc_new_chunk(r: *mut Region, size: usize) -> (*mut u8, *mut ChunkHeader) {
     // SAFETY: caller contract.
     let reg = unsafe { &mut *r };
     if cfg!(debug_assertions) && reg.liveness.load_snapshot() == 0 {
