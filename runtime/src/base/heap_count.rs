@@ -41,7 +41,7 @@ unsafe impl GlobalAlloc for CountingAlloc {
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
         // SAFETY: forwarded contract.
         unsafe { System.dealloc(ptr, layout) };
-        crate::base::stats::heap_bytes(-(layout.size() as i64));
+        crate::base::stats::heap_freed(layout.size());
     }
 
     #[inline(never)]
