@@ -212,7 +212,14 @@ impl<M: Module> FnTx<'_, '_, '_, M> {
 
     /// Translate a structured block; `join` is where `Tail::Yield` jumps.
     fn block(&mut self, block: &ir::Block, join: Option<Block>) -> Result<()> {
-        for stmt in &block.stmts {
+        for (i, stmt) in block.stmts.iter().enumerate() {
+            // A lazy region's exit right before a return is generated with
+            // the return (`return_after_lazy_exit`).
+            if let (true, Tail::Return(a)) = (i + 1 == block.stmts.len(), &block.tail) {
+                if self.is_lazy_exit(stmt) {
+                    return self.return_after_lazy_exit(a);
+                }
+            }
             let value = self.stmt(stmt)?;
             if let Some(var) = stmt.var {
                 let v = self.var(var)?;
@@ -220,6 +227,38 @@ impl<M: Module> FnTx<'_, '_, '_, M> {
             }
         }
         self.tail(&block.tail, join)
+    }
+
+    /// Whether `stmt` exits the function's lazy region.
+    fn is_lazy_exit(&self, stmt: &ir::Stmt) -> bool {
+        match (&stmt.op, self.lazy_region) {
+            (Op::RegionExit(Atom::Var(v)), Some((lv, _))) => *v == lv,
+            _ => false,
+        }
+    }
+
+    /// Exit the lazy region, if it was created, and return `a`. The exit
+    /// and a second return sit in a cold block, so the returned value need
+    /// not survive a call on the path that finds no region (it would
+    /// otherwise be moved to a callee-saved register around the cold call).
+    fn return_after_lazy_exit(&mut self, a: &Atom) -> Result<()> {
+        let (_, slot) = self
+            .lazy_region
+            .ok_or_else(|| CodegenError::new("no lazy region"))?;
+        let v = self.atom(a)?;
+        let r = self.b.ins().stack_load(W, W, slot, 0);
+        let exit = self.b.create_block();
+        let done = self.b.create_block();
+        self.b.set_cold_block(exit);
+        self.b.ins().brif(r, exit, &[], done, &[]);
+        self.b.seal_block(exit);
+        self.b.seal_block(done);
+        self.b.switch_to_block(exit);
+        self.call_rt(RuntimeFn::RegionExit, &[r])?;
+        self.b.ins().return_(&[v]);
+        self.b.switch_to_block(done);
+        self.b.ins().return_(&[v]);
+        Ok(())
     }
 
     fn tail(&mut self, tail: &Tail, join: Option<Block>) -> Result<()> {
@@ -1293,7 +1332,11 @@ impl<M: Module> FnTx<'_, '_, '_, M> {
         let create = self.b.create_block();
         let have = self.b.create_block();
         let handle = self.b.append_block_param(have, W);
+        // Both cold: the caller's slow path continues in `have`, which must
+        // not be laid out among the hot blocks (a jump over it would cost
+        // every fast path).
         self.b.set_cold_block(create);
+        self.b.set_cold_block(have);
         self.b.ins().brif(r, have, &[r.into()], create, &[]);
         self.b.seal_block(create);
         self.b.switch_to_block(create);

@@ -406,6 +406,28 @@ pub fn heap_bytes(n: i64) {
     heap_gauges(n, n);
 }
 
+/// The global allocator took back `n` bytes: both heap gauges fall, so no
+/// peak can move (the free path skips `heap_gauges`' peak compares).
+#[inline(always)]
+pub fn heap_freed(n: usize) {
+    #[cfg(not(loom))]
+    {
+        let done = heap_local::HEAP.try_with(|h| {
+            if h.exiting.get() {
+                return false;
+            }
+            for cell in &h.live {
+                cell.set(cell.get() - n as i64);
+            }
+            true
+        });
+        if done == Ok(true) {
+            return;
+        }
+    }
+    heap_gauges(-(n as i64), -(n as i64));
+}
+
 /// Start counting the program's memory from here: the heap gauges (held,
 /// in use) restart at zero, so what the process allocated before the
 /// program started (the JIT compiler of `omnic run`, start-up) is not

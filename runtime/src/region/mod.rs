@@ -498,12 +498,55 @@ fn retire_current(reg: &mut Region) {
 }
 
 /// The slow path: take a new chunk (or a dedicated one for a big object).
+/// Its common case — the first small allocation of a short-lived region,
+/// whose control block came from the pool with a spare first chunk — is
+/// kept short here; everything else is `alloc_new_chunk`.
 ///
 /// # Safety
 /// `r` is a live region owned by the calling thread; `size` is rounded.
-#[cold]
 #[inline(never)]
 unsafe fn alloc_slow(r: *mut Region, size: usize) -> (*mut u8, *mut ChunkHeader) {
+    // SAFETY: caller contract.
+    let reg = unsafe { &mut *r };
+    let spare = reg.spare_chunk;
+    if reg.next_class == 0
+        && !spare.is_null()
+        && size + CHUNK_HEADER_BYTES <= FIRST_CHUNK_BYTES
+        && !cfg!(debug_assertions)
+        && (reg.is_global || quota_bytes() == 0)
+    {
+        // No chunk yet (`next_class` moves on with the first one), so
+        // nothing to retire; the spare is a class-0 chunk of this thread.
+        reg.spare_chunk = null_mut();
+        // SAFETY: an unused pooled chunk of FIRST_CHUNK_BYTES bytes, which
+        // holds the descriptor and `size` bytes.
+        unsafe {
+            (*spare).region = r;
+            (*spare).next = reg.chunks;
+            let data = chunk_data(spare);
+            reg.chunks = spare;
+            reg.current_chunk = spare;
+            reg.current_start = data;
+            reg.bump = data.add(size);
+            reg.limit = (spare as *mut u8).add(FIRST_CHUNK_BYTES);
+            reg.chunk_count += 1;
+            reg.held_bytes += FIRST_CHUNK_BYTES;
+            reg.next_class = 1.min(reg.max_class);
+            stats::chunk_taken(FIRST_CHUNK_BYTES, true);
+            return (data, spare);
+        }
+    }
+    // SAFETY: forwarded contract.
+    unsafe { alloc_new_chunk(r, size) }
+}
+
+/// `alloc_slow` beyond its common case.
+///
+/// # Safety
+/// As `alloc_slow`.
+#[cold]
+#[inline(never)]
+unsafe fn alloc_new_chunk(r: *mut Region, size: usize) -> (*mut u8, *mut ChunkHeader) {
     // SAFETY: caller contract.
     let reg = unsafe { &mut *r };
     if cfg!(debug_assertions) && reg.liveness.load_snapshot() == 0 {
@@ -515,7 +558,11 @@ unsafe fn alloc_slow(r: *mut Region, size: usize) -> (*mut u8, *mut ChunkHeader)
     if size > chunk::MAX_ALLOC_BYTES {
         chunk::out_of_memory(size);
     }
-    check_quota(reg, size);
+    // Read once: the quota is checked here and may end the new chunk early.
+    let quota = if reg.is_global { 0 } else { quota_bytes() };
+    if quota != 0 {
+        check_quota(reg, size, quota);
+    }
     if size > DEDICATED_THRESHOLD {
         let c = chunk::system_alloc_chunk(size + CHUNK_HEADER_BYTES, ChunkKind::Dedicated, 0);
         // SAFETY: a fresh chunk with room for the descriptor and `size` bytes.
@@ -554,7 +601,6 @@ unsafe fn alloc_slow(r: *mut Region, size: usize) -> (*mut u8, *mut ChunkHeader)
         // With a quota, end the usable part of the chunk at the quota so the
         // allocation that crosses it takes the slow path and is reported
         // exactly (the chunk tail is wasted; quotas are a debugging aid).
-        let quota = if reg.is_global { 0 } else { quota_bytes() };
         if quota != 0 {
             let allowed = (quota as usize).saturating_sub(reg.retired_bytes);
             reg.limit = reg.limit.min(data.add(allowed.max(size)));
@@ -567,14 +613,8 @@ unsafe fn alloc_slow(r: *mut Region, size: usize) -> (*mut u8, *mut ChunkHeader)
     }
 }
 
-fn check_quota(reg: &Region, size: usize) {
-    if reg.is_global {
-        return;
-    }
-    let quota = quota_bytes();
-    if quota == 0 {
-        return;
-    }
+/// Report a region that would exceed the (nonzero) debug quota `quota`.
+fn check_quota(reg: &Region, size: usize, quota: u64) {
     let total = reg.retired_bytes + current_used(reg) + size;
     if total as u64 > quota {
         fatal(format_args!(

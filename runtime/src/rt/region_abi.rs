@@ -78,6 +78,10 @@ pub const CARRY_START_BYTES: usize = 16 << 10;
 /// The least size at which a carry region is renewed.
 pub const CARRY_MIN_BYTES: usize = 64 << 10;
 
+/// The factor between a carry region's renewal limit and its live bytes
+/// after the first renewal that found more than three quarters live.
+const CARRY_ACCUMULATING_GROWTH: usize = 16;
+
 /// The largest factor between a carry region's renewal limit and its live
 /// bytes (reached by loops that keep nearly all they allocate).
 const CARRY_MAX_GROWTH: usize = 64;
@@ -105,7 +109,7 @@ unsafe fn carry_state<'a>(state: *mut Value, n: usize) -> &'a mut [Value] {
 ///   copied into a fresh region (forwarding the originals), the old one is
 ///   exited, and the limit becomes twice the live bytes (at least
 ///   `CARRY_MIN_BYTES`; when more than three quarters were live, the loop
-///   is accumulating and the factor doubles instead, up to 64) — but only
+///   is accumulating and the factor is 16, then quadruples up to 64) — but only
 ///   when the part allocated before the last back edge that was over the
 ///   limit is at least as large as the part allocated since: what the last iterations built is what the next one
 ///   is given, likely live, and copying it would cost more than it frees (a
@@ -158,9 +162,10 @@ pub unsafe extern "C" fn omni_carry_renew(result: *mut Region, state: *mut Value
     // before only if it was not exited (it is the result region otherwise).
     let live = unsafe { region_bytes(fresh) };
     let growth = if carry != result && 4 * live > 3 * before {
-        // Three quarters live: the loop is accumulating; copy ever more
-        // rarely.
-        (2 * prev_growth).clamp(4, CARRY_MAX_GROWTH)
+        // Three quarters live: the loop is accumulating (a list builder
+        // such as `map`'s or `reverse`'s loop); copy ever more rarely,
+        // starting at a sixteenth: copying an accumulator frees nothing.
+        (4 * prev_growth).clamp(CARRY_ACCUMULATING_GROWTH, CARRY_MAX_GROWTH)
     } else {
         2
     };
