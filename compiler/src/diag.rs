@@ -203,6 +203,34 @@ impl<'s> ariadne::Cache<FileId> for SourceCache<'s> {
     }
 }
 
+/// The most errors one report shows: a broken file should not drown the
+/// user (the rest are counted).
+pub const MAX_SHOWN_ERRORS: usize = 50;
+
+/// Every error of an expansion (the first one carries the others), as
+/// diagnostics in source order.
+pub fn expand_diagnostics(e: crate::expand::ExpandError) -> Vec<Diagnostic> {
+    e.all().into_iter().map(Diagnostic::from).collect()
+}
+
+/// Render `diags` one after the other: at most [`MAX_SHOWN_ERRORS`], then
+/// "... and N more errors", then the total when there is more than one.
+pub fn render_all(diags: &[Diagnostic], sources: &SourceMap) -> String {
+    let mut out = String::new();
+    for d in diags.iter().take(MAX_SHOWN_ERRORS) {
+        out.push_str(&d.render(sources));
+    }
+    let hidden = diags.len().saturating_sub(MAX_SHOWN_ERRORS);
+    if hidden > 0 {
+        let s = if hidden == 1 { "" } else { "s" };
+        out.push_str(&format!("... and {hidden} more error{s}\n"));
+    }
+    if diags.len() > 1 {
+        out.push_str(&format!("error: {} errors\n", diags.len()));
+    }
+    out
+}
+
 impl From<crate::expand::ExpandError> for Diagnostic {
     fn from(e: crate::expand::ExpandError) -> Diagnostic {
         let mut diag = Diagnostic::error(e.message, e.span, e.label);

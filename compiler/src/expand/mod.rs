@@ -32,6 +32,9 @@ pub struct ExpandError {
     pub notes: Vec<String>,
     /// Further locations (e.g. an earlier definition).
     pub secondary: Vec<(Span, String)>,
+    /// The errors found after this one in the same program (only on the
+    /// error [`expand_program`] returns): see [`ExpandError::all`].
+    pub more: Vec<ExpandError>,
 }
 
 impl ExpandError {
@@ -42,6 +45,7 @@ impl ExpandError {
             label: label.into(),
             notes: Vec::new(),
             secondary: Vec::new(),
+            more: Vec::new(),
         }
     }
 
@@ -53,6 +57,12 @@ impl ExpandError {
     pub fn with_note(mut self, note: impl Into<String>) -> ExpandError {
         self.notes.push(note.into());
         self
+    }
+
+    /// This error followed by the further ones in `more`, in source order.
+    pub fn all(mut self) -> Vec<ExpandError> {
+        let more = std::mem::take(&mut self.more);
+        std::iter::once(self).chain(more).collect()
     }
 }
 
@@ -85,13 +95,28 @@ pub fn expand_program_with_imports(
     let prelude_file = prelude.first().map(|d| d.span.file);
     let mut imports = import::Imports::new(loader, main);
     for d in prelude.into_iter().chain(program) {
-        ex.flatten_with_imports(d, &mut forms, &mut imports)?;
+        ex.flatten_or_record(d, &mut forms, &mut imports);
     }
-    // Every top-level form's shape, recognised once.
-    let shapes = forms
+    // Every top-level form's shape, recognised once. A form whose shape is
+    // broken is reported and skipped; the name of a Scheme-style
+    // `(define (f x) ...)` is still declared, so its uses do not add
+    // "unbound name" errors to the report.
+    let mut broken = vec![false; forms.len()];
+    let shapes: Vec<TopForm> = forms
         .iter()
-        .map(shape::recognise)
-        .collect::<Result<Vec<TopForm>>>()?;
+        .zip(broken.iter_mut())
+        .map(|(d, broken)| match shape::recognise(d) {
+            Ok(form) => form,
+            Err(e) => {
+                ex.errors.push(e);
+                *broken = true;
+                match shape::scheme_define_name(d) {
+                    Some((name, name_span)) => TopForm::Define { name, name_span },
+                    None => TopForm::Expr,
+                }
+            }
+        })
+        .collect();
     let prelude_file = prelude_file.unwrap_or(u32::MAX);
     for (d, form) in forms.iter().zip(&shapes) {
         ex.declare_toplevel(form, d.span.file == prelude_file);
@@ -99,18 +124,126 @@ pub fn expand_program_with_imports(
     for form in &shapes {
         ex.declare_typedef(form);
     }
-    ex.plan_generics(&shapes)?;
+    // A broken plan leaves the generics half declared: report what was
+    // found so far rather than expanding on top of it.
+    if let Err(e) = ex.plan_generics(&shapes) {
+        ex.errors.push(e);
+        return Err(ex.into_error());
+    }
     ex.plan_result_checks(&forms, &shapes);
-    for (d, form) in forms.iter().zip(&shapes) {
-        ex.in_prelude = d.span.file == prelude_file;
-        if let Some(method) = ex.expand_method_define(form, d.span)? {
-            ex.prog.body.extend(method);
+    ex.known_functions = known_functions(&ex, &shapes);
+    for ((d, form), broken) in forms.iter().zip(&shapes).zip(broken) {
+        if broken {
             continue;
         }
-        let e = ex.expand_toplevel(d, form)?;
-        ex.prog.body.push(e);
+        ex.in_prelude = d.span.file == prelude_file;
+        let expanded = match ex.expand_method_define(form, d.span) {
+            Ok(Some(method)) => Ok(method),
+            Ok(None) => ex.expand_toplevel(d, form).map(|e| vec![e]),
+            Err(e) => Err(e),
+        };
+        match expanded {
+            Ok(es) => ex.prog.body.extend(es),
+            Err(e) => {
+                ex.errors.push(e);
+                ex.recover();
+            }
+        }
     }
-    Ok(ex.prog)
+    ex.check_known_calls();
+    if ex.errors.is_empty() {
+        Ok(ex.prog)
+    } else {
+        Err(ex.into_error())
+    }
+}
+
+/// The top-level functions a call can be checked against at compile time:
+/// a global defined once, by a function `define`, never `set!`.
+fn known_functions(ex: &Expander, shapes: &[TopForm]) -> HashMap<GlobalId, KnownArity> {
+    let mut known = HashMap::new();
+    for form in shapes {
+        let TopForm::Function { name, shape, .. } = form else {
+            continue;
+        };
+        let Some(g) = ex.global_index.get(*name) else {
+            continue;
+        };
+        if ex.prog.globals[g.0 as usize].definitions != 1 || ex.generics.contains_key(*name) {
+            continue;
+        }
+        if let Ok(p) = shape::parse_params(shape.params) {
+            known.insert(
+                *g,
+                KnownArity {
+                    fixed: p.fixed.len(),
+                    rest: p.rest.is_some(),
+                },
+            );
+        }
+    }
+    known
+}
+
+/// The parameter count of a known top-level function.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct KnownArity {
+    fixed: usize,
+    rest: bool,
+}
+
+impl KnownArity {
+    fn accepts(self, n: usize) -> bool {
+        n == self.fixed || (self.rest && n > self.fixed)
+    }
+
+    fn describe(self) -> String {
+        let s = if self.fixed == 1 { "" } else { "s" };
+        if self.rest {
+            format!("at least {} argument{s}", self.fixed)
+        } else {
+            format!("{} argument{s}", self.fixed)
+        }
+    }
+}
+
+/// `(1 2)`, `("f" x)`: a literal in call position is never a function.
+fn call_of_literal(lit: &Literal, head: &Datum) -> ExpandError {
+    let what = match lit {
+        Literal::Int(_) => "an integer",
+        Literal::Float(_) => "a float",
+        Literal::Str(_) => "a string",
+        Literal::Char(_) => "a character",
+        Literal::Bool(_) => "a boolean",
+        Literal::Nothing => "`nothing`",
+        Literal::Nil => "the empty list",
+    };
+    ExpandError::new(
+        format!("cannot call {what}: `{head}` is not a function"),
+        head.span,
+        "a literal in call position",
+    )
+    .with_note("to build a list of values, quote it or use `list`: `'(1 2)`, `(list 1 2)`")
+}
+
+/// Names longer than this get no "did you mean" (the search is quadratic
+/// in the name's length).
+const MAX_QUOTED_NAME: usize = 64;
+
+/// Levenshtein distance over chars.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut diag = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let up = row[j + 1];
+            row[j + 1] = (diag + usize::from(ca != *cb)).min(up + 1).min(row[j] + 1);
+            diag = up;
+        }
+    }
+    row[b.len()]
 }
 
 /// Names of the special forms; a local binding shadows them.
@@ -165,6 +298,15 @@ pub(crate) struct Expander {
     internal_globals: HashSet<GlobalId>,
     /// Set while expanding the prelude's forms (which may use internals).
     in_prelude: bool,
+    /// Errors found so far: expansion goes on after an error (with the
+    /// next top-level form, or the next form of a body), so that one run
+    /// reports every error of the file.
+    pub(crate) errors: Vec<ExpandError>,
+    /// Top-level functions whose calls are checked for their argument count.
+    known_functions: HashMap<GlobalId, KnownArity>,
+    /// Calls of globals to check once every `set!` is known: the global,
+    /// the argument count and the call's head.
+    calls_to_check: Vec<(GlobalId, usize, Span)>,
 }
 
 /// Prefix of the spelling by which the expander's generated datums name a
@@ -238,6 +380,55 @@ impl Expander {
         }
     }
 
+    /// "unbound name `name`", with "did you mean `x`?" when a name in
+    /// scope, a global, a primitive or a special form is a near miss.
+    pub(crate) fn unbound(&self, name: &str, span: Span, label: &str) -> ExpandError {
+        let err = ExpandError::new(format!("unbound name `{name}`"), span, label);
+        match self.nearest_name(name) {
+            Some(near) => err.with_note(format!("did you mean `{near}`?")),
+            None => err,
+        }
+    }
+
+    /// The visible name closest to `name` by edit distance, if it is close
+    /// enough to be a typo (one edit per three chars; a name shorter than
+    /// three chars is too short to guess from).
+    fn nearest_name(&self, name: &str) -> Option<String> {
+        let len = name.chars().count();
+        if !(3..=MAX_QUOTED_NAME).contains(&len) {
+            return None;
+        }
+        let limit = len / 3;
+        let locals = self.scopes.iter().flat_map(|s| s.keys());
+        let globals = self
+            .global_index
+            .iter()
+            .filter(|(n, g)| {
+                !n.contains('%') && (self.in_prelude || !self.internal_globals.contains(g))
+            })
+            .map(|(n, _)| n);
+        let prims = omni_runtime::prims::PRIMS
+            .iter()
+            .map(|p| p.name)
+            .filter(|n| !n.starts_with('%'));
+        let mut best: Option<(usize, &str)> = None;
+        for cand in locals
+            .chain(globals)
+            .map(|s| s.as_str())
+            .chain(prims)
+            .chain(SPECIAL_FORMS.iter().copied())
+        {
+            if cand == name || cand.chars().count().abs_diff(len) > limit {
+                continue;
+            }
+            let d = edit_distance(name, cand);
+            if d <= limit && best.is_none_or(|(bd, bn)| (d, cand) < (bd, bn)) {
+                best = Some((d, cand));
+            }
+        }
+        best.map(|(_, n)| n.to_string())
+    }
+
     /// A prelude global the expander's desugarings rely on.
     pub(crate) fn prelude_global(&self, name: &str, span: Span) -> Result<Expr> {
         match self.global_index.get(name) {
@@ -251,6 +442,48 @@ impl Expander {
     }
 
     // ---- top level ----
+
+    /// Forget the state of a form whose expansion failed half-way, so the
+    /// next form starts clean.
+    fn recover(&mut self) {
+        self.scopes.clear();
+        self.skip_param_checks = false;
+    }
+
+    /// The first error, carrying the others (in source order: the shapes
+    /// of all forms are checked before any form is expanded).
+    fn into_error(mut self) -> ExpandError {
+        let mut errors = std::mem::take(&mut self.errors);
+        errors.sort_by_key(|e| (e.span.file, e.span.start));
+        let mut errors = errors.into_iter();
+        let mut first = errors.next().expect("an error was recorded");
+        first.more.extend(errors);
+        first
+    }
+
+    /// Argument counts of the calls of known functions (see
+    /// [`known_functions`]): a wrong count is an error even in code that
+    /// never runs, as in a statically typed language.
+    fn check_known_calls(&mut self) {
+        for (g, n, span) in std::mem::take(&mut self.calls_to_check) {
+            let info = &self.prog.globals[g.0 as usize];
+            let Some(arity) = self.known_functions.get(&g) else {
+                continue;
+            };
+            if info.assigned || arity.accepts(n) {
+                continue;
+            }
+            let name = &info.name;
+            self.errors.push(ExpandError::new(
+                format!(
+                    "wrong number of arguments to `{name}`: it takes {}, this call passes {n}",
+                    arity.describe()
+                ),
+                span,
+                format!("`{name}` called with {n} here"),
+            ));
+        }
+    }
 
     fn declare_toplevel(&mut self, form: &TopForm, in_prelude: bool) {
         let Some((name, _)) = form.defined_name() else {
@@ -350,8 +583,29 @@ impl Expander {
         }
     }
 
+    /// Expand each of `ds`. After an error the others are still expanded
+    /// (their errors recorded), so the arguments of a call or the forms
+    /// of a body are all checked; the first error is returned.
     pub(crate) fn expand_all(&mut self, ds: &[Datum]) -> Result<Vec<Expr>> {
-        ds.iter().map(|d| self.expand(d)).collect()
+        let depth = self.scopes.len();
+        let mut first_error = None;
+        let mut out = Vec::with_capacity(ds.len());
+        for d in ds {
+            match self.expand(d) {
+                Ok(e) => out.push(e),
+                Err(e) => {
+                    self.scopes.truncate(depth);
+                    match first_error {
+                        None => first_error = Some(e),
+                        Some(_) => self.errors.push(e),
+                    }
+                }
+            }
+        }
+        match first_error {
+            Some(e) => Err(e),
+            None => Ok(out),
+        }
     }
 
     fn expand_symbol(&mut self, name: &str, span: Span) -> Result<Expr> {
@@ -366,11 +620,7 @@ impl Expander {
             )),
             Resolved::Unbound => match self.builtin_type_expr(name, span) {
                 Some(t) => Ok(t),
-                None => Err(ExpandError::new(
-                    format!("unbound name `{name}`"),
-                    span,
-                    "not defined anywhere",
-                )),
+                None => Err(self.unbound(name, span, "not defined anywhere")),
             },
         }
     }
@@ -396,6 +646,11 @@ impl Expander {
             return Ok(e);
         }
         let callee = self.expand(head)?;
+        match &callee.kind {
+            ExprKind::Global(g) => self.calls_to_check.push((*g, args.len(), head.span)),
+            ExprKind::Lit(lit) => return Err(call_of_literal(lit, head)),
+            _ => {}
+        }
         let xs = self.expand_all(args)?;
         Ok(Expr::new(ExprKind::Call(Box::new(callee), xs), span))
     }
@@ -487,6 +742,9 @@ impl Expander {
                 "import inside an expression",
             )),
             "fn" | "λ" | "lambda" => {
+                if let Some(e) = self.scheme_lambda_hint(name, args) {
+                    return Err(e);
+                }
                 let lam = self.expand_lambda(None, args, head.span, span)?;
                 Ok(Expr::new(ExprKind::Lambda(lam), span))
             }
@@ -517,8 +775,8 @@ impl Expander {
                         args[0].span,
                         "built-in name",
                     )),
-                    Resolved::Unbound => Err(ExpandError::new(
-                        format!("unbound name `{target}`"),
+                    Resolved::Unbound => Err(self.unbound(
+                        target,
                         args[0].span,
                         "`set!` of an undefined variable",
                     )),

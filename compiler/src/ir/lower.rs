@@ -1020,8 +1020,8 @@ impl<'a> Lowerer<'a> {
             return Atom::Imm(NIL);
         }
         if items.len() > MAX_INLINE_LIST {
-            let prim = omni_runtime::prims::lookup_id("list")
-                .expect("`list` is a runtime primitive");
+            let prim =
+                omni_runtime::prims::lookup_id("list").expect("`list` is a runtime primitive");
             let site = Some(self.site(AllocKind::Prim, span));
             return self.bind(
                 Op::Prim {
