@@ -341,6 +341,18 @@ program_tests!(run_case, LISTED;
     carry_identity,
     // cheap regions and float temporaries
     float_temporaries,
+    // errors: every compile error, hints, compile-time arity (issue 14, item 4)
+    err_hint_lambda,
+    err_hint_let_scheme,
+    err_hint_let_clojure,
+    err_hint_define_scheme,
+    err_did_you_mean,
+    err_three_errors,
+    err_arity_known,
+    err_generic_arity,
+    err_call_literal,
+    hint_valid_shapes,
+    arity_reassigned,
 );
 
 /// Every case file is listed above (so none is silently skipped).
