@@ -348,6 +348,31 @@ mod tests {
     }
 
     #[test]
+    fn many_errors_are_capped() {
+        let mut sources = SourceMap::default();
+        let f = sources.add("many.omni", "x\n".repeat(60));
+        let diags: Vec<Diagnostic> = (0..60)
+            .map(|i| {
+                Diagnostic::error(
+                    format!("error number {i}"),
+                    Span::new(f, 2 * i, 2 * i + 1),
+                    "here",
+                )
+            })
+            .collect();
+        let text = render_all(&diags, &sources);
+        assert!(text.contains("error number 49"), "{text}");
+        assert!(!text.contains("error number 50"), "{text}");
+        assert!(text.contains("many.omni:50:1"), "{text}");
+        assert!(
+            text.contains("... and 10 more errors\nerror: 60 errors\n"),
+            "{text}"
+        );
+        let one = render_all(&diags[..1], &sources);
+        assert!(!one.contains("errors"), "{one}");
+    }
+
+    #[test]
     fn syntax_error_secondary_is_kept() {
         let (_, diag) = syntax_diag("s.omni", "(a]");
         assert_eq!(diag.span, Span::new(0, 2, 3));

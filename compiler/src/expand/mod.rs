@@ -399,34 +399,40 @@ impl Expander {
             return None;
         }
         let limit = len / 3;
-        let locals = self.scopes.iter().flat_map(|s| s.keys());
+        // Ties go to the nearest binding: locals (innermost first), then
+        // globals, primitives and special forms, then the name's order.
+        let locals = self
+            .scopes
+            .iter()
+            .rev()
+            .flat_map(|s| s.keys().map(|k| k.as_str()));
         let globals = self
             .global_index
             .iter()
             .filter(|(n, g)| {
                 !n.contains('%') && (self.in_prelude || !self.internal_globals.contains(g))
             })
-            .map(|(n, _)| n);
+            .map(|(n, _)| n.as_str());
         let prims = omni_runtime::prims::PRIMS
             .iter()
             .map(|p| p.name)
             .filter(|n| !n.starts_with('%'));
-        let mut best: Option<(usize, &str)> = None;
-        for cand in locals
-            .chain(globals)
-            .map(|s| s.as_str())
-            .chain(prims)
-            .chain(SPECIAL_FORMS.iter().copied())
-        {
+        let ranked = locals
+            .enumerate()
+            .chain(globals.map(|n| (usize::MAX - 2, n)))
+            .chain(prims.map(|n| (usize::MAX - 1, n)))
+            .chain(SPECIAL_FORMS.iter().map(|n| (usize::MAX, *n)));
+        let mut best: Option<(usize, usize, &str)> = None;
+        for (rank, cand) in ranked {
             if cand == name || cand.chars().count().abs_diff(len) > limit {
                 continue;
             }
             let d = edit_distance(name, cand);
-            if d <= limit && best.is_none_or(|(bd, bn)| (d, cand) < (bd, bn)) {
-                best = Some((d, cand));
+            if d <= limit && best.is_none_or(|b| (d, rank, cand) < b) {
+                best = Some((d, rank, cand));
             }
         }
-        best.map(|(_, n)| n.to_string())
+        best.map(|(_, _, n)| n.to_string())
     }
 
     /// A prelude global the expander's desugarings rely on.
@@ -833,6 +839,142 @@ mod tests {
         // The prelude's own `%` helpers are internals too.
         let e = expand("(%seq-ref (list 1) 0)").expect_err("a prelude internal");
         assert_eq!(e.message, "unbound name `%seq-ref`");
+    }
+
+    /// Every error of the program, in source order, as (line of the
+    /// span's start, message).
+    fn errors(src: &str) -> Vec<(u32, String)> {
+        let (sm, result) = super::expand_with_prelude(src);
+        let e = result.expect_err(src);
+        e.all()
+            .into_iter()
+            .map(|e| (sm.line_col(e.span).0, e.message))
+            .collect()
+    }
+
+    #[test]
+    fn every_top_level_error_is_reported_in_order() {
+        let errs = errors("(display a1)\n(display 1)\n(if)\n(define (f x) x)\n(f 1)\n(display b2)");
+        let lines: Vec<u32> = errs.iter().map(|e| e.0).collect();
+        assert_eq!(lines, [1, 3, 4, 6], "{errs:?}");
+        assert_eq!(errs[0].1, "unbound name `a1`");
+        assert_eq!(errs[3].1, "unbound name `b2`");
+    }
+
+    #[test]
+    fn errors_in_arguments_and_bodies_are_all_reported() {
+        let errs = errors("(define f [x]\n (list a1 (let [y 1] b2))\n c3)");
+        let msgs: Vec<&str> = errs.iter().map(|e| e.1.as_str()).collect();
+        assert_eq!(
+            msgs,
+            [
+                "unbound name `a1`",
+                "unbound name `b2`",
+                "unbound name `c3`"
+            ]
+        );
+    }
+
+    #[test]
+    fn near_misses_get_did_you_mean() {
+        let e = expand("(define total 1) (let [count 2] (+ totl cont))").expect_err("typos");
+        assert_eq!(e.notes, ["did you mean `total`?"]);
+        assert_eq!(e.more[0].notes, ["did you mean `count`?"]);
+        // Built-in functions and special forms are candidates too; short
+        // or far names get no guess.
+        let e = expand("(revrse (list 1))").expect_err("typo");
+        assert_eq!(e.notes, ["did you mean `reverse`?"]);
+        let e = expand("(lamda [x] x)").expect_err("typo");
+        assert_eq!(e.notes, ["did you mean `lambda`?"]);
+        assert!(expand("(display zq)")
+            .expect_err("unbound")
+            .notes
+            .is_empty());
+        assert!(expand("(display qwertyuiop)")
+            .expect_err("unbound")
+            .notes
+            .is_empty());
+    }
+
+    #[test]
+    fn edit_distance_counts_chars() {
+        assert_eq!(super::edit_distance("lenght", "length"), 2);
+        assert_eq!(super::edit_distance("λx", "λy"), 1);
+        assert_eq!(super::edit_distance("", "abc"), 3);
+        assert_eq!(super::edit_distance("same", "same"), 0);
+    }
+
+    #[test]
+    fn arity_of_known_functions_is_checked() {
+        let e = expand("(define f [a b] a) (when false (f 1))").expect_err("arity");
+        assert_eq!(
+            e.message,
+            "wrong number of arguments to `f`: it takes 2 arguments, this call passes 1"
+        );
+        // Rest parameters, a later `set!`, a value define, a local that
+        // shadows the name: no compile-time check or a passing one.
+        for ok in [
+            "(define f [a .. r] a) (f 1) (f 1 2 3)",
+            "(define f [a] a) (f 1 2) (set! f (fn [a b] a))",
+            "(define f (fn [a] a)) (f 1 2)",
+            "(define f [a] a) (let [f (fn [a b] a)] (f 1 2))",
+            "(define g [x] x) (define g [x y] y) (g 1) (g 1 2)",
+        ] {
+            assert!(expand(ok).is_ok(), "{ok}");
+        }
+        let e = expand("(define g [x] x) (define g [x y] y) (g)").expect_err("generic");
+        assert_eq!(e.message, "no method of `g` takes 0 arguments");
+    }
+
+    #[test]
+    fn literals_are_not_callable() {
+        for (src, what) in [
+            ("(1 2)", "an integer"),
+            ("(\"f\" 1)", "a string"),
+            ("(2.5)", "a float"),
+            ("(#\\a 1)", "a character"),
+            ("(true)", "a boolean"),
+        ] {
+            let e = expand(src).expect_err(src);
+            assert!(
+                e.message.starts_with(&format!("cannot call {what}")),
+                "{src}: {}",
+                e.message
+            );
+        }
+    }
+
+    #[test]
+    fn scheme_and_clojure_shapes_get_hints() {
+        let hint = |src: &str| {
+            let e = expand(src).expect_err(src);
+            assert!(e.more.is_empty(), "{src}: one error, got {:?}", e.more);
+            (e.message, e.notes)
+        };
+        let (m, n) = hint("(lambda (x y) (+ x y))");
+        assert_eq!(
+            m,
+            "the parameters of `lambda` go in a slot `[x y]`, not a list"
+        );
+        assert_eq!(n, ["write `(fn [x y] body...)`"]);
+        let (m, n) = hint("(let ((x 1)) x)");
+        assert_eq!(
+            m,
+            "`let` bindings are slots `[name value]`, not a list of lists"
+        );
+        assert_eq!(n, ["write `(let [x 1] body...)`"]);
+        let (m, n) = hint("(let [a 1 b (+ 1 2)] a)");
+        assert_eq!(m, "`let` takes one slot `[name value]` per binding");
+        assert_eq!(n, ["write `(let [a 1] [b (+ 1 2)] body...)`"]);
+        let (m, n) = hint("(define (f x) x) (f 1)");
+        assert_eq!(m, "malformed `define`: expected a name after `define`");
+        assert!(
+            n[0].starts_with("a function is defined as `(define f ["),
+            "{n:?}"
+        );
+        // The same shapes with bound names are valid programs.
+        assert!(expand("(define x 1) (fn (x) x)").is_ok());
+        assert!(expand("(define x 1) (define a 2) (let [a 1 x 2] a)").is_ok());
     }
 
     #[test]
