@@ -353,6 +353,7 @@ program_tests!(run_case, LISTED;
     err_call_literal,
     hint_valid_shapes,
     arity_reassigned,
+    err_struct_field,
 );
 
 /// Every case file is listed above (so none is silently skipped).

@@ -91,6 +91,7 @@ impl Expander {
             .map(|q| self.bind_local(q.name, q.span))
             .collect();
         let rest = p.rest.map(|(n, s)| self.bind_local(n, s));
+        self.note_struct_params(&p.fixed, &params, body);
         let fname = name.clone().unwrap_or_else(|| "lambda".into());
         // Annotation checks: typed parameters on entry, the result on exit
         // (a function with a `{Ret}` annotation returns through the check,
@@ -128,6 +129,71 @@ impl Expander {
             body: body?,
             span,
         }))
+    }
+
+    /// Parameters annotated with a struct type hold exactly that struct
+    /// (a parent is always abstract) unless the body `set!`s them: their
+    /// field paths are checked at compile time (see `check_field_path`).
+    fn note_struct_params(
+        &mut self,
+        params: &[super::shape::Param],
+        ids: &[LocalId],
+        body: &[Datum],
+    ) {
+        let mut assigned = None;
+        for (q, id) in params.iter().zip(ids) {
+            let Some(DatumKind::Kind(t)) = q.ty.map(|t| &t.kind) else {
+                continue;
+            };
+            let [Datum {
+                kind: DatumKind::Sym(ty),
+                ..
+            }] = t.as_slice()
+            else {
+                continue;
+            };
+            if !self.structs.contains_key(ty) {
+                continue;
+            }
+            let assigned = assigned.get_or_insert_with(|| super::types::set_targets(body));
+            if !assigned.contains(q.name) {
+                self.struct_locals.insert(*id, ty.clone());
+            }
+        }
+    }
+
+    /// `s.f` where `s` is known to hold a struct without a field `f`: a
+    /// path has no default, so this read always fails.
+    pub(super) fn check_field_path(&self, base: &Datum, field: &str, span: Span) -> Result<()> {
+        let Some(Resolved::Local(l)) = base.as_sym().map(|n| self.resolve(n)) else {
+            return Ok(());
+        };
+        let Some(ty) = self.struct_locals.get(&l) else {
+            return Ok(());
+        };
+        let Some(info) = self.structs.get(ty) else {
+            return Ok(());
+        };
+        if info.fields.iter().any(|f| f == field) {
+            return Ok(());
+        }
+        let fields = info
+            .fields
+            .iter()
+            .map(|f| format!("`{f}`"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let name = base.as_sym().unwrap_or("?");
+        let err = ExpandError::new(
+            format!("struct `{ty}` has no field `{field}`"),
+            span,
+            format!("`{name}` is a `{ty}` (its annotation)"),
+        );
+        Err(if fields.is_empty() {
+            err.with_note(format!("`{ty}` has no fields"))
+        } else {
+            err.with_note(format!("the fields of `{ty}` are {fields}"))
+        })
     }
 
     /// Would expanding the symbol `d` fail? (A name that is a binding in

@@ -307,6 +307,8 @@ pub(crate) struct Expander {
     /// Calls of globals to check once every `set!` is known: the global,
     /// the argument count and the call's head.
     calls_to_check: Vec<(GlobalId, usize, Span)>,
+    /// Locals known to hold a struct of the named type.
+    struct_locals: HashMap<LocalId, String>,
 }
 
 /// Prefix of the spelling by which the expander's generated datums name a
@@ -572,13 +574,18 @@ impl Expander {
                 let mut e = self.expand(base)?;
                 for seg in segs {
                     let (key, kspan) = match seg {
-                        crate::syntax::PathSeg::Field(name, s) => (
-                            Expr::new(
-                                ExprKind::Quote(Datum::new(DatumKind::Sym(name.clone()), *s)),
+                        crate::syntax::PathSeg::Field(name, s) => {
+                            if std::ptr::eq(seg, &segs[0]) {
+                                self.check_field_path(base, name, *s)?;
+                            }
+                            (
+                                Expr::new(
+                                    ExprKind::Quote(Datum::new(DatumKind::Sym(name.clone()), *s)),
+                                    *s,
+                                ),
                                 *s,
-                            ),
-                            *s,
-                        ),
+                            )
+                        }
                         crate::syntax::PathSeg::Index(i) => (self.expand(i)?, i.span),
                     };
                     let sp = span.to(kspan);
@@ -975,6 +982,23 @@ mod tests {
         // The same shapes with bound names are valid programs.
         assert!(expand("(define x 1) (fn (x) x)").is_ok());
         assert!(expand("(define x 1) (define a 2) (let [a 1 x 2] a)").is_ok());
+    }
+
+    #[test]
+    fn struct_fields_of_annotated_parameters_are_checked() {
+        let defs = "(define {struct P} [x] [y]) ";
+        let e = expand(&format!("{defs}(define f [p {{P}}] p.z)")).expect_err("no field z");
+        assert_eq!(e.message, "struct `P` has no field `z`");
+        for ok in [
+            "(define f [p {P}] (+ p.x p.y))",
+            // Not known: unannotated, reassigned, or shadowed by a local.
+            "(define f [p] p.z)",
+            "(define f [p {P}] (set! p #{:z 1}) p.z)",
+            "(define f [p {P}] (let [p #{:z 1}] p.z))",
+        ] {
+            let src = format!("{defs}{ok}");
+            assert!(expand(&src).is_ok(), "{src}");
+        }
     }
 
     #[test]
