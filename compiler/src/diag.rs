@@ -207,10 +207,9 @@ impl<'s> ariadne::Cache<FileId> for SourceCache<'s> {
 /// user (the rest are counted).
 pub const MAX_SHOWN_ERRORS: usize = 50;
 
-/// Every error of an expansion (the first one carries the others), as
-/// diagnostics in source order.
-pub fn expand_diagnostics(e: crate::expand::ExpandError) -> Vec<Diagnostic> {
-    e.all().into_iter().map(Diagnostic::from).collect()
+/// Every error of an expansion, as diagnostics (in source order).
+pub fn expand_diagnostics(errors: crate::expand::Errors) -> Vec<Diagnostic> {
+    errors.into_iter().map(Diagnostic::from).collect()
 }
 
 /// Render `diags` one after the other: at most [`MAX_SHOWN_ERRORS`], then

@@ -32,9 +32,6 @@ pub struct ExpandError {
     pub notes: Vec<String>,
     /// Further locations (e.g. an earlier definition).
     pub secondary: Vec<(Span, String)>,
-    /// The errors found after this one in the same program (only on the
-    /// error [`expand_program`] returns): see [`ExpandError::all`].
-    pub more: Vec<ExpandError>,
 }
 
 impl ExpandError {
@@ -45,7 +42,6 @@ impl ExpandError {
             label: label.into(),
             notes: Vec::new(),
             secondary: Vec::new(),
-            more: Vec::new(),
         }
     }
 
@@ -58,21 +54,21 @@ impl ExpandError {
         self.notes.push(note.into());
         self
     }
-
-    /// This error followed by the further ones in `more`, in source order.
-    pub fn all(mut self) -> Vec<ExpandError> {
-        let more = std::mem::take(&mut self.more);
-        std::iter::once(self).chain(more).collect()
-    }
 }
 
 pub type Result<T> = std::result::Result<T, ExpandError>;
+
+/// Every error of a program, in source order (never empty).
+pub type Errors = Vec<ExpandError>;
 
 /// Expand the prelude's datums followed by the program's: both are top-level
 /// forms of one program, run in order. `(import ...)` is an error here (no
 /// loader): see [`expand_program_with_imports`].
 #[cfg_attr(not(test), allow(dead_code))] // the driver uses the import-aware entry
-pub fn expand_program(prelude: Vec<Datum>, program: Vec<Datum>) -> Result<Program> {
+pub fn expand_program(
+    prelude: Vec<Datum>,
+    program: Vec<Datum>,
+) -> std::result::Result<Program, Errors> {
     expand_program_with_imports(prelude, program, &mut |path, span| {
         Err(ExpandError::new(
             format!("cannot import \"{path}\": imports are not available here"),
@@ -88,7 +84,7 @@ pub fn expand_program_with_imports(
     prelude: Vec<Datum>,
     program: Vec<Datum>,
     loader: &mut ImportLoader,
-) -> Result<Program> {
+) -> std::result::Result<Program, Errors> {
     let mut ex = Expander::default();
     let mut forms = Vec::new();
     let main = program.first().map(|d| d.span.file);
@@ -128,7 +124,7 @@ pub fn expand_program_with_imports(
     // found so far rather than expanding on top of it.
     if let Err(e) = ex.plan_generics(&shapes) {
         ex.errors.push(e);
-        return Err(ex.into_error());
+        return Err(ex.into_errors());
     }
     ex.plan_result_checks(&forms, &shapes);
     ex.known_functions = known_functions(&ex, &shapes);
@@ -154,7 +150,7 @@ pub fn expand_program_with_imports(
     if ex.errors.is_empty() {
         Ok(ex.prog)
     } else {
-        Err(ex.into_error())
+        Err(ex.into_errors())
     }
 }
 
@@ -458,15 +454,12 @@ impl Expander {
         self.skip_param_checks = false;
     }
 
-    /// The first error, carrying the others (in source order: the shapes
-    /// of all forms are checked before any form is expanded).
-    fn into_error(mut self) -> ExpandError {
+    /// The errors, in source order (the shapes of all forms are checked
+    /// before any form is expanded, so they were found out of order).
+    fn into_errors(mut self) -> Errors {
         let mut errors = std::mem::take(&mut self.errors);
         errors.sort_by_key(|e| (e.span.file, e.span.start));
-        let mut errors = errors.into_iter();
-        let mut first = errors.next().expect("an error was recorded");
-        first.more.extend(errors);
-        first
+        errors
     }
 
     /// Argument counts of the calls of known functions (see
@@ -809,7 +802,12 @@ pub fn datum_to_string(d: &Datum) -> String {
 /// Read and expand `src` after the real prelude (for the unit tests of this
 /// and later stages); also returns the source map.
 #[cfg(test)]
-pub(crate) fn expand_with_prelude(src: &str) -> (crate::syntax::SourceMap, Result<Program>) {
+pub(crate) fn expand_with_prelude(
+    src: &str,
+) -> (
+    crate::syntax::SourceMap,
+    std::result::Result<Program, Errors>,
+) {
     let mut sm = crate::syntax::SourceMap::default();
     let pf = sm.add(
         "std/prelude.omni",
@@ -824,9 +822,16 @@ pub(crate) fn expand_with_prelude(src: &str) -> (crate::syntax::SourceMap, Resul
 
 #[cfg(test)]
 mod tests {
-    /// Expand `src` after the real prelude.
+    /// Expand `src` after the real prelude; the first error.
     fn expand(src: &str) -> super::Result<super::Program> {
-        super::expand_with_prelude(src).1
+        super::expand_with_prelude(src)
+            .1
+            .map_err(|errors| errors.into_iter().next().expect("an error"))
+    }
+
+    /// Expand `src` after the real prelude; every error.
+    fn expand_errors(src: &str) -> super::Errors {
+        super::expand_with_prelude(src).1.expect_err(src)
     }
 
     #[test]
@@ -852,8 +857,8 @@ mod tests {
     /// span's start, message).
     fn errors(src: &str) -> Vec<(u32, String)> {
         let (sm, result) = super::expand_with_prelude(src);
-        let e = result.expect_err(src);
-        e.all()
+        result
+            .expect_err(src)
             .into_iter()
             .map(|e| (sm.line_col(e.span).0, e.message))
             .collect()
@@ -884,9 +889,9 @@ mod tests {
 
     #[test]
     fn near_misses_get_did_you_mean() {
-        let e = expand("(define total 1) (let [count 2] (+ totl cont))").expect_err("typos");
-        assert_eq!(e.notes, ["did you mean `total`?"]);
-        assert_eq!(e.more[0].notes, ["did you mean `count`?"]);
+        let e = expand_errors("(define total 1) (let [count 2] (+ totl cont))");
+        assert_eq!(e[0].notes, ["did you mean `total`?"]);
+        assert_eq!(e[1].notes, ["did you mean `count`?"]);
         // Built-in functions and special forms are candidates too; short
         // or far names get no guess.
         let e = expand("(revrse (list 1))").expect_err("typo");
@@ -954,8 +959,9 @@ mod tests {
     #[test]
     fn scheme_and_clojure_shapes_get_hints() {
         let hint = |src: &str| {
-            let e = expand(src).expect_err(src);
-            assert!(e.more.is_empty(), "{src}: one error, got {:?}", e.more);
+            let mut e = expand_errors(src);
+            assert_eq!(e.len(), 1, "{src}: one error, got {e:?}");
+            let e = e.pop().expect("one error");
             (e.message, e.notes)
         };
         let (m, n) = hint("(lambda (x y) (+ x y))");
