@@ -354,6 +354,7 @@ program_tests!(run_case, LISTED;
     hint_valid_shapes,
     arity_reassigned,
     err_struct_field,
+    err_syntax_several,
 );
 
 /// Every case file is listed above (so none is silently skipped).

@@ -100,8 +100,11 @@ pub(crate) fn front_end_here(path: &Path, dumps: Dumps) -> Result<FrontEnd, Fata
 
     let prelude = syntax::read_program(sources.source(prelude_file), prelude_file)
         .map_err(|e| render(Diagnostic::from(e), &sources))?;
-    let program = syntax::read_program(sources.source(program_file), program_file)
-        .map_err(|e| render(Diagnostic::from(e), &sources))?;
+    let program =
+        syntax::read_program_all(sources.source(program_file), program_file).map_err(|errors| {
+            let diags: Vec<Diagnostic> = errors.into_iter().map(Diagnostic::from).collect();
+            Fatal(render_all(&diags, &sources))
+        })?;
 
     let mut imports = ImportCache::new(path, program_file);
     let ast = expand::expand_program_with_imports(prelude, program, &mut |p, at| {
