@@ -203,6 +203,33 @@ impl<'s> ariadne::Cache<FileId> for SourceCache<'s> {
     }
 }
 
+/// The most errors one report shows: a broken file should not drown the
+/// user (the rest are counted).
+pub const MAX_SHOWN_ERRORS: usize = 50;
+
+/// Every error of an expansion, as diagnostics (in source order).
+pub fn expand_diagnostics(errors: crate::expand::Errors) -> Vec<Diagnostic> {
+    errors.into_iter().map(Diagnostic::from).collect()
+}
+
+/// Render `diags` one after the other: at most [`MAX_SHOWN_ERRORS`], then
+/// "... and N more errors", then the total when there is more than one.
+pub fn render_all(diags: &[Diagnostic], sources: &SourceMap) -> String {
+    let mut out = String::new();
+    for d in diags.iter().take(MAX_SHOWN_ERRORS) {
+        out.push_str(&d.render(sources));
+    }
+    let hidden = diags.len().saturating_sub(MAX_SHOWN_ERRORS);
+    if hidden > 0 {
+        let s = if hidden == 1 { "" } else { "s" };
+        out.push_str(&format!("... and {hidden} more error{s}\n"));
+    }
+    if diags.len() > 1 {
+        out.push_str(&format!("error: {} errors\n", diags.len()));
+    }
+    out
+}
+
 impl From<crate::expand::ExpandError> for Diagnostic {
     fn from(e: crate::expand::ExpandError) -> Diagnostic {
         let mut diag = Diagnostic::error(e.message, e.span, e.label);
@@ -317,6 +344,31 @@ mod tests {
         assert!(text.len() < name.len() + 2_000, "{} bytes", text.len());
         assert!(text.contains(&format!("unbound name `{}...`", "x".repeat(77))));
         assert_eq!(shorten_quotes("a `b` c"), "a `b` c");
+    }
+
+    #[test]
+    fn many_errors_are_capped() {
+        let mut sources = SourceMap::default();
+        let f = sources.add("many.omni", "x\n".repeat(60));
+        let diags: Vec<Diagnostic> = (0..60)
+            .map(|i| {
+                Diagnostic::error(
+                    format!("error number {i}"),
+                    Span::new(f, 2 * i, 2 * i + 1),
+                    "here",
+                )
+            })
+            .collect();
+        let text = render_all(&diags, &sources);
+        assert!(text.contains("error number 49"), "{text}");
+        assert!(!text.contains("error number 50"), "{text}");
+        assert!(text.contains("many.omni:50:1"), "{text}");
+        assert!(
+            text.contains("... and 10 more errors\nerror: 60 errors\n"),
+            "{text}"
+        );
+        let one = render_all(&diags[..1], &sources);
+        assert!(!one.contains("errors"), "{one}");
     }
 
     #[test]

@@ -4,7 +4,7 @@
 
 use super::{Dumps, Fatal};
 use crate::codegen::CompiledProgram;
-use crate::diag::{Diagnostic, SourceMap};
+use crate::diag::{expand_diagnostics, render_all, Diagnostic, SourceMap};
 use crate::ir::verify::{verify, Stage};
 use crate::syntax::{Datum, FileId, Span};
 use crate::{ctrr, expand, ir, syntax};
@@ -100,14 +100,17 @@ pub(crate) fn front_end_here(path: &Path, dumps: Dumps) -> Result<FrontEnd, Fata
 
     let prelude = syntax::read_program(sources.source(prelude_file), prelude_file)
         .map_err(|e| render(Diagnostic::from(e), &sources))?;
-    let program = syntax::read_program(sources.source(program_file), program_file)
-        .map_err(|e| render(Diagnostic::from(e), &sources))?;
+    let program =
+        syntax::read_program_all(sources.source(program_file), program_file).map_err(|errors| {
+            let diags: Vec<Diagnostic> = errors.into_iter().map(Diagnostic::from).collect();
+            Fatal(render_all(&diags, &sources))
+        })?;
 
     let mut imports = ImportCache::new(path, program_file);
     let ast = expand::expand_program_with_imports(prelude, program, &mut |p, at| {
         imports.load(&mut sources, p, at)
     });
-    let ast = ast.map_err(|e| render(Diagnostic::from(e), &sources))?;
+    let ast = ast.map_err(|e| Fatal(render_all(&expand_diagnostics(e), &sources)))?;
     if dumps.dump_ast {
         print_dump(&ast.to_string());
     }

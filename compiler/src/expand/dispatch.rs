@@ -15,7 +15,7 @@
 use super::ast::{Expr, ExprKind, GlobalId, Lambda, Literal, LocalId};
 use super::shape::{parse_params, TopForm};
 use super::types::sym_datum;
-use super::{Expander, Resolved, Result};
+use super::{ExpandError, Expander, Resolved, Result};
 use crate::syntax::{Datum, Span};
 use std::collections::HashMap;
 use std::rc::Rc;
@@ -141,6 +141,26 @@ impl Expander {
             .filter(|m| m.arity == n || (m.rest && m.arity <= n))
             .collect();
         let target = match cands.as_slice() {
+            [] => {
+                let mut arities: Vec<String> = info
+                    .methods
+                    .iter()
+                    .map(|m| match m.rest {
+                        true => format!("{} or more", m.arity),
+                        false => m.arity.to_string(),
+                    })
+                    .collect();
+                arities.dedup();
+                return Err(ExpandError::new(
+                    format!("no method of `{name}` takes {n} arguments"),
+                    head.span,
+                    format!("`{name}` called with {n} here"),
+                )
+                .with_note(format!(
+                    "the methods of `{name}` take {} arguments",
+                    arities.join(", ")
+                )));
+            }
             [m] if !m.typed && !m.rest => m.global,
             _ if !info.by_arity.contains_key(&n) => return Ok(None),
             _ => {

@@ -91,6 +91,7 @@ impl Expander {
             .map(|q| self.bind_local(q.name, q.span))
             .collect();
         let rest = p.rest.map(|(n, s)| self.bind_local(n, s));
+        self.note_struct_params(&p.fixed, &params, body);
         let fname = name.clone().unwrap_or_else(|| "lambda".into());
         // Annotation checks: typed parameters on entry, the result on exit
         // (a function with a `{Ret}` annotation returns through the check,
@@ -128,6 +129,162 @@ impl Expander {
             body: body?,
             span,
         }))
+    }
+
+    /// Parameters annotated with a struct type hold exactly that struct
+    /// (a parent is always abstract) unless the body `set!`s them: their
+    /// field paths are checked at compile time (see `check_field_path`).
+    fn note_struct_params(
+        &mut self,
+        params: &[super::shape::Param],
+        ids: &[LocalId],
+        body: &[Datum],
+    ) {
+        let mut assigned = None;
+        for (q, id) in params.iter().zip(ids) {
+            let Some(DatumKind::Kind(t)) = q.ty.map(|t| &t.kind) else {
+                continue;
+            };
+            let [Datum {
+                kind: DatumKind::Sym(ty),
+                ..
+            }] = t.as_slice()
+            else {
+                continue;
+            };
+            if !self.structs.contains_key(ty) {
+                continue;
+            }
+            let assigned = assigned.get_or_insert_with(|| super::types::set_targets(body));
+            if !assigned.contains(q.name) {
+                self.struct_locals.insert(*id, ty.clone());
+            }
+        }
+    }
+
+    /// `s.f` where `s` is known to hold a struct without a field `f`: a
+    /// path has no default, so this read always fails.
+    pub(super) fn check_field_path(&self, base: &Datum, field: &str, span: Span) -> Result<()> {
+        let Some(Resolved::Local(l)) = base.as_sym().map(|n| self.resolve(n)) else {
+            return Ok(());
+        };
+        let Some(ty) = self.struct_locals.get(&l) else {
+            return Ok(());
+        };
+        let Some(info) = self.structs.get(ty) else {
+            return Ok(());
+        };
+        if info.fields.iter().any(|f| f == field) {
+            return Ok(());
+        }
+        let fields = info
+            .fields
+            .iter()
+            .map(|f| format!("`{f}`"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let name = base.as_sym().unwrap_or("?");
+        let err = ExpandError::new(
+            format!("struct `{ty}` has no field `{field}`"),
+            span,
+            format!("`{name}` is a `{ty}` (its annotation)"),
+        );
+        Err(if fields.is_empty() {
+            err.with_note(format!("`{ty}` has no fields"))
+        } else {
+            err.with_note(format!("the fields of `{ty}` are {fields}"))
+        })
+    }
+
+    /// Would expanding the symbol `d` fail? (A name that is a binding in
+    /// another language's syntax is then reported with a hint rather than
+    /// as unbound; if it resolves, the form is valid OmniLisp and stays so.)
+    fn is_unbound(&self, d: &Datum) -> bool {
+        match d.as_sym() {
+            Some(name) => {
+                matches!(self.resolve(name), Resolved::Unbound)
+                    && self.builtin_type_expr(name, d.span).is_none()
+            }
+            None => false,
+        }
+    }
+
+    /// `(lambda (x y) body...)`: Scheme's parameter list, whose names would
+    /// be reported as unbound. The hint gives the slot form.
+    pub(super) fn scheme_lambda_hint(&self, keyword: &str, args: &[Datum]) -> Option<ExpandError> {
+        let [params, _, ..] = args else {
+            return None;
+        };
+        let DatumKind::List(names) = &params.kind else {
+            return None;
+        };
+        let all_names = names.iter().all(|d| d.as_sym().is_some());
+        if !all_names || !names.iter().any(|d| self.is_unbound(d)) {
+            return None;
+        }
+        let slot = super::shape::scheme_params(params, 0);
+        Some(
+            ExpandError::new(
+                format!("the parameters of `{keyword}` go in a slot `[{slot}]`, not a list"),
+                params.span,
+                "a Scheme-style parameter list",
+            )
+            .with_note(format!("write `(fn [{slot}] body...)`")),
+        )
+    }
+
+    /// `(let ((x 1)) ...)` (Scheme) and `(let [a 1 b 2] ...)` (Clojure):
+    /// OmniLisp's `let` takes one slot `[name value]` per binding. Only a
+    /// form whose names would be unbound is reported (anything else is a
+    /// valid `let` without bindings).
+    fn let_shape_hint(&self, args: &[Datum]) -> Option<ExpandError> {
+        let first = args.first()?;
+        let slots = |pairs: Vec<(&Datum, &Datum)>| {
+            pairs
+                .iter()
+                .map(|(n, v)| format!("[{n} {v}]"))
+                .collect::<Vec<_>>()
+                .join(" ")
+        };
+        match &first.kind {
+            DatumKind::Slot(xs) if xs.len() >= 4 && xs.len() % 2 == 0 => {
+                let pairs: Vec<(&Datum, &Datum)> = xs.chunks(2).map(|p| (&p[0], &p[1])).collect();
+                if !pairs.iter().any(|(n, _)| self.is_unbound(n)) {
+                    return None;
+                }
+                Some(
+                    ExpandError::new(
+                        "`let` takes one slot `[name value]` per binding",
+                        first.span,
+                        "several bindings in one slot (Clojure style)",
+                    )
+                    .with_note(format!("write `(let {} body...)`", slots(pairs))),
+                )
+            }
+            DatumKind::List(xs) if !xs.is_empty() => {
+                let mut pairs = Vec::new();
+                for x in xs {
+                    match &x.kind {
+                        DatumKind::List(p) if p.len() == 2 && p[0].as_sym().is_some() => {
+                            pairs.push((&p[0], &p[1]))
+                        }
+                        _ => return None,
+                    }
+                }
+                if !pairs.iter().any(|(n, _)| self.is_unbound(n)) {
+                    return None;
+                }
+                Some(
+                    ExpandError::new(
+                        "`let` bindings are slots `[name value]`, not a list of lists",
+                        first.span,
+                        "Scheme-style bindings",
+                    )
+                    .with_note(format!("write `(let {} body...)`", slots(pairs))),
+                )
+            }
+            _ => None,
+        }
     }
 
     /// A body: a sequence of forms whose `define`s are mutually recursive
@@ -219,6 +376,9 @@ impl Expander {
             }
             _ => (false, args),
         };
+        if let Some(e) = self.let_shape_hint(args) {
+            return Err(e);
+        }
         let is_binding = |d: &Datum| matches!(&d.kind, DatumKind::Slot(xs) if xs.len() == 2 || (xs.len() == 3 && matches!(xs[1].kind, DatumKind::Kind(_))));
         let mut nb = args.iter().take_while(|d| is_binding(d)).count();
         if nb == args.len() && nb > 0 {

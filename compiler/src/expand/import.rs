@@ -70,6 +70,19 @@ fn import_path(d: &Datum) -> Result<Option<(String, Span)>> {
 }
 
 impl Expander {
+    /// [`Self::flatten_with_imports`], recording an error and going on
+    /// with the next form (so every broken import is reported).
+    pub(super) fn flatten_or_record(
+        &mut self,
+        d: Datum,
+        out: &mut Vec<Datum>,
+        imports: &mut Imports,
+    ) {
+        if let Err(e) = self.flatten_with_imports(d, out, imports) {
+            self.errors.push(e);
+        }
+    }
+
     /// Splice top-level `(do ...)`/`(begin ...)` (so their defines are
     /// global) and `(import "path")` (the imported file's forms, the first
     /// time it is imported).
@@ -83,7 +96,7 @@ impl Expander {
             if let Some(h) = items.first().and_then(|h| h.as_sym()) {
                 if h == "do" || h == "begin" {
                     for x in items[1..].iter().cloned() {
-                        self.flatten_with_imports(x, out, imports)?;
+                        self.flatten_or_record(x, out, imports);
                     }
                     return Ok(());
                 }
@@ -111,7 +124,7 @@ impl Expander {
         }
         imports.active.push((file.file, Some(file.name)));
         for x in file.forms {
-            self.flatten_with_imports(x, out, imports)?;
+            self.flatten_or_record(x, out, imports);
         }
         imports.active.pop();
         Ok(())

@@ -58,11 +58,17 @@ impl ExpandError {
 
 pub type Result<T> = std::result::Result<T, ExpandError>;
 
+/// Every error of a program, in source order (never empty).
+pub type Errors = Vec<ExpandError>;
+
 /// Expand the prelude's datums followed by the program's: both are top-level
 /// forms of one program, run in order. `(import ...)` is an error here (no
 /// loader): see [`expand_program_with_imports`].
 #[cfg_attr(not(test), allow(dead_code))] // the driver uses the import-aware entry
-pub fn expand_program(prelude: Vec<Datum>, program: Vec<Datum>) -> Result<Program> {
+pub fn expand_program(
+    prelude: Vec<Datum>,
+    program: Vec<Datum>,
+) -> std::result::Result<Program, Errors> {
     expand_program_with_imports(prelude, program, &mut |path, span| {
         Err(ExpandError::new(
             format!("cannot import \"{path}\": imports are not available here"),
@@ -78,20 +84,35 @@ pub fn expand_program_with_imports(
     prelude: Vec<Datum>,
     program: Vec<Datum>,
     loader: &mut ImportLoader,
-) -> Result<Program> {
+) -> std::result::Result<Program, Errors> {
     let mut ex = Expander::default();
     let mut forms = Vec::new();
     let main = program.first().map(|d| d.span.file);
     let prelude_file = prelude.first().map(|d| d.span.file);
     let mut imports = import::Imports::new(loader, main);
     for d in prelude.into_iter().chain(program) {
-        ex.flatten_with_imports(d, &mut forms, &mut imports)?;
+        ex.flatten_or_record(d, &mut forms, &mut imports);
     }
-    // Every top-level form's shape, recognised once.
-    let shapes = forms
+    // Every top-level form's shape, recognised once. A form whose shape is
+    // broken is reported and skipped; the name of a Scheme-style
+    // `(define (f x) ...)` is still declared, so its uses do not add
+    // "unbound name" errors to the report.
+    let mut broken = vec![false; forms.len()];
+    let shapes: Vec<TopForm> = forms
         .iter()
-        .map(shape::recognise)
-        .collect::<Result<Vec<TopForm>>>()?;
+        .zip(broken.iter_mut())
+        .map(|(d, broken)| match shape::recognise(d) {
+            Ok(form) => form,
+            Err(e) => {
+                ex.errors.push(e);
+                *broken = true;
+                match shape::scheme_define_name(d) {
+                    Some((name, name_span)) => TopForm::Define { name, name_span },
+                    None => TopForm::Expr,
+                }
+            }
+        })
+        .collect();
     let prelude_file = prelude_file.unwrap_or(u32::MAX);
     for (d, form) in forms.iter().zip(&shapes) {
         ex.declare_toplevel(form, d.span.file == prelude_file);
@@ -99,18 +120,126 @@ pub fn expand_program_with_imports(
     for form in &shapes {
         ex.declare_typedef(form);
     }
-    ex.plan_generics(&shapes)?;
+    // A broken plan leaves the generics half declared: report what was
+    // found so far rather than expanding on top of it.
+    if let Err(e) = ex.plan_generics(&shapes) {
+        ex.errors.push(e);
+        return Err(ex.into_errors());
+    }
     ex.plan_result_checks(&forms, &shapes);
-    for (d, form) in forms.iter().zip(&shapes) {
-        ex.in_prelude = d.span.file == prelude_file;
-        if let Some(method) = ex.expand_method_define(form, d.span)? {
-            ex.prog.body.extend(method);
+    ex.known_functions = known_functions(&ex, &shapes);
+    for ((d, form), broken) in forms.iter().zip(&shapes).zip(broken) {
+        if broken {
             continue;
         }
-        let e = ex.expand_toplevel(d, form)?;
-        ex.prog.body.push(e);
+        ex.in_prelude = d.span.file == prelude_file;
+        let expanded = match ex.expand_method_define(form, d.span) {
+            Ok(Some(method)) => Ok(method),
+            Ok(None) => ex.expand_toplevel(d, form).map(|e| vec![e]),
+            Err(e) => Err(e),
+        };
+        match expanded {
+            Ok(es) => ex.prog.body.extend(es),
+            Err(e) => {
+                ex.errors.push(e);
+                ex.recover();
+            }
+        }
     }
-    Ok(ex.prog)
+    ex.check_known_calls();
+    if ex.errors.is_empty() {
+        Ok(ex.prog)
+    } else {
+        Err(ex.into_errors())
+    }
+}
+
+/// The top-level functions a call can be checked against at compile time:
+/// a global defined once, by a function `define`, never `set!`.
+fn known_functions(ex: &Expander, shapes: &[TopForm]) -> HashMap<GlobalId, KnownArity> {
+    let mut known = HashMap::new();
+    for form in shapes {
+        let TopForm::Function { name, shape, .. } = form else {
+            continue;
+        };
+        let Some(g) = ex.global_index.get(*name) else {
+            continue;
+        };
+        if ex.prog.globals[g.0 as usize].definitions != 1 || ex.generics.contains_key(*name) {
+            continue;
+        }
+        if let Ok(p) = shape::parse_params(shape.params) {
+            known.insert(
+                *g,
+                KnownArity {
+                    fixed: p.fixed.len(),
+                    rest: p.rest.is_some(),
+                },
+            );
+        }
+    }
+    known
+}
+
+/// The parameter count of a known top-level function.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct KnownArity {
+    fixed: usize,
+    rest: bool,
+}
+
+impl KnownArity {
+    fn accepts(self, n: usize) -> bool {
+        n == self.fixed || (self.rest && n > self.fixed)
+    }
+
+    fn describe(self) -> String {
+        let s = if self.fixed == 1 { "" } else { "s" };
+        if self.rest {
+            format!("at least {} argument{s}", self.fixed)
+        } else {
+            format!("{} argument{s}", self.fixed)
+        }
+    }
+}
+
+/// `(1 2)`, `("f" x)`: a literal in call position is never a function.
+fn call_of_literal(lit: &Literal, head: &Datum) -> ExpandError {
+    let what = match lit {
+        Literal::Int(_) => "an integer",
+        Literal::Float(_) => "a float",
+        Literal::Str(_) => "a string",
+        Literal::Char(_) => "a character",
+        Literal::Bool(_) => "a boolean",
+        Literal::Nothing => "`nothing`",
+        Literal::Nil => "the empty list",
+    };
+    ExpandError::new(
+        format!("cannot call {what}: `{head}` is not a function"),
+        head.span,
+        "a literal in call position",
+    )
+    .with_note("to build a list of values, quote it or use `list`: `'(1 2)`, `(list 1 2)`")
+}
+
+/// Names longer than this get no "did you mean" (the search is quadratic
+/// in the name's length).
+const MAX_QUOTED_NAME: usize = 64;
+
+/// Levenshtein distance over chars.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut diag = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let up = row[j + 1];
+            row[j + 1] = (diag + usize::from(ca != *cb)).min(up + 1).min(row[j] + 1);
+            diag = up;
+        }
+    }
+    row[b.len()]
 }
 
 /// Names of the special forms; a local binding shadows them.
@@ -165,6 +294,17 @@ pub(crate) struct Expander {
     internal_globals: HashSet<GlobalId>,
     /// Set while expanding the prelude's forms (which may use internals).
     in_prelude: bool,
+    /// Errors found so far: expansion goes on after an error (with the
+    /// next top-level form, or the next form of a body), so that one run
+    /// reports every error of the file.
+    pub(crate) errors: Vec<ExpandError>,
+    /// Top-level functions whose calls are checked for their argument count.
+    known_functions: HashMap<GlobalId, KnownArity>,
+    /// Calls of globals to check once every `set!` is known: the global,
+    /// the argument count and the call's head.
+    calls_to_check: Vec<(GlobalId, usize, Span)>,
+    /// Locals known to hold a struct of the named type.
+    struct_locals: HashMap<LocalId, String>,
 }
 
 /// Prefix of the spelling by which the expander's generated datums name a
@@ -238,6 +378,61 @@ impl Expander {
         }
     }
 
+    /// "unbound name `name`", with "did you mean `x`?" when a name in
+    /// scope, a global, a primitive or a special form is a near miss.
+    pub(crate) fn unbound(&self, name: &str, span: Span, label: &str) -> ExpandError {
+        let err = ExpandError::new(format!("unbound name `{name}`"), span, label);
+        match self.nearest_name(name) {
+            Some(near) => err.with_note(format!("did you mean `{near}`?")),
+            None => err,
+        }
+    }
+
+    /// The visible name closest to `name` by edit distance, if it is close
+    /// enough to be a typo (one edit per three chars; a name shorter than
+    /// three chars is too short to guess from).
+    fn nearest_name(&self, name: &str) -> Option<String> {
+        let len = name.chars().count();
+        if !(3..=MAX_QUOTED_NAME).contains(&len) {
+            return None;
+        }
+        let limit = len / 3;
+        // Ties go to the nearest binding: locals (innermost first), then
+        // globals, primitives and special forms, then the name's order.
+        let locals = self
+            .scopes
+            .iter()
+            .rev()
+            .flat_map(|s| s.keys().map(|k| k.as_str()));
+        let globals = self
+            .global_index
+            .iter()
+            .filter(|(n, g)| {
+                !n.contains('%') && (self.in_prelude || !self.internal_globals.contains(g))
+            })
+            .map(|(n, _)| n.as_str());
+        let prims = omni_runtime::prims::PRIMS
+            .iter()
+            .map(|p| p.name)
+            .filter(|n| !n.starts_with('%'));
+        let ranked = locals
+            .enumerate()
+            .chain(globals.map(|n| (usize::MAX - 2, n)))
+            .chain(prims.map(|n| (usize::MAX - 1, n)))
+            .chain(SPECIAL_FORMS.iter().map(|n| (usize::MAX, *n)));
+        let mut best: Option<(usize, usize, &str)> = None;
+        for (rank, cand) in ranked {
+            if cand == name || cand.chars().count().abs_diff(len) > limit {
+                continue;
+            }
+            let d = edit_distance(name, cand);
+            if d <= limit && best.is_none_or(|b| (d, rank, cand) < b) {
+                best = Some((d, rank, cand));
+            }
+        }
+        best.map(|(_, _, n)| n.to_string())
+    }
+
     /// A prelude global the expander's desugarings rely on.
     pub(crate) fn prelude_global(&self, name: &str, span: Span) -> Result<Expr> {
         match self.global_index.get(name) {
@@ -251,6 +446,45 @@ impl Expander {
     }
 
     // ---- top level ----
+
+    /// Forget the state of a form whose expansion failed half-way, so the
+    /// next form starts clean.
+    fn recover(&mut self) {
+        self.scopes.clear();
+        self.skip_param_checks = false;
+    }
+
+    /// The errors, in source order (the shapes of all forms are checked
+    /// before any form is expanded, so they were found out of order).
+    fn into_errors(mut self) -> Errors {
+        let mut errors = std::mem::take(&mut self.errors);
+        errors.sort_by_key(|e| (e.span.file, e.span.start));
+        errors
+    }
+
+    /// Argument counts of the calls of known functions (see
+    /// [`known_functions`]): a wrong count is an error even in code that
+    /// never runs, as in a statically typed language.
+    fn check_known_calls(&mut self) {
+        for (g, n, span) in std::mem::take(&mut self.calls_to_check) {
+            let info = &self.prog.globals[g.0 as usize];
+            let Some(arity) = self.known_functions.get(&g) else {
+                continue;
+            };
+            if info.assigned || arity.accepts(n) {
+                continue;
+            }
+            let name = &info.name;
+            self.errors.push(ExpandError::new(
+                format!(
+                    "wrong number of arguments to `{name}`: it takes {}, this call passes {n}",
+                    arity.describe()
+                ),
+                span,
+                format!("`{name}` called with {n} here"),
+            ));
+        }
+    }
 
     fn declare_toplevel(&mut self, form: &TopForm, in_prelude: bool) {
         let Some((name, _)) = form.defined_name() else {
@@ -333,13 +567,18 @@ impl Expander {
                 let mut e = self.expand(base)?;
                 for seg in segs {
                     let (key, kspan) = match seg {
-                        crate::syntax::PathSeg::Field(name, s) => (
-                            Expr::new(
-                                ExprKind::Quote(Datum::new(DatumKind::Sym(name.clone()), *s)),
+                        crate::syntax::PathSeg::Field(name, s) => {
+                            if std::ptr::eq(seg, &segs[0]) {
+                                self.check_field_path(base, name, *s)?;
+                            }
+                            (
+                                Expr::new(
+                                    ExprKind::Quote(Datum::new(DatumKind::Sym(name.clone()), *s)),
+                                    *s,
+                                ),
                                 *s,
-                            ),
-                            *s,
-                        ),
+                            )
+                        }
                         crate::syntax::PathSeg::Index(i) => (self.expand(i)?, i.span),
                     };
                     let sp = span.to(kspan);
@@ -350,8 +589,29 @@ impl Expander {
         }
     }
 
+    /// Expand each of `ds`. After an error the others are still expanded
+    /// (their errors recorded), so the arguments of a call or the forms
+    /// of a body are all checked; the first error is returned.
     pub(crate) fn expand_all(&mut self, ds: &[Datum]) -> Result<Vec<Expr>> {
-        ds.iter().map(|d| self.expand(d)).collect()
+        let depth = self.scopes.len();
+        let mut first_error = None;
+        let mut out = Vec::with_capacity(ds.len());
+        for d in ds {
+            match self.expand(d) {
+                Ok(e) => out.push(e),
+                Err(e) => {
+                    self.scopes.truncate(depth);
+                    match first_error {
+                        None => first_error = Some(e),
+                        Some(_) => self.errors.push(e),
+                    }
+                }
+            }
+        }
+        match first_error {
+            Some(e) => Err(e),
+            None => Ok(out),
+        }
     }
 
     fn expand_symbol(&mut self, name: &str, span: Span) -> Result<Expr> {
@@ -366,11 +626,7 @@ impl Expander {
             )),
             Resolved::Unbound => match self.builtin_type_expr(name, span) {
                 Some(t) => Ok(t),
-                None => Err(ExpandError::new(
-                    format!("unbound name `{name}`"),
-                    span,
-                    "not defined anywhere",
-                )),
+                None => Err(self.unbound(name, span, "not defined anywhere")),
             },
         }
     }
@@ -396,6 +652,11 @@ impl Expander {
             return Ok(e);
         }
         let callee = self.expand(head)?;
+        match &callee.kind {
+            ExprKind::Global(g) => self.calls_to_check.push((*g, args.len(), head.span)),
+            ExprKind::Lit(lit) => return Err(call_of_literal(lit, head)),
+            _ => {}
+        }
         let xs = self.expand_all(args)?;
         Ok(Expr::new(ExprKind::Call(Box::new(callee), xs), span))
     }
@@ -487,6 +748,9 @@ impl Expander {
                 "import inside an expression",
             )),
             "fn" | "λ" | "lambda" => {
+                if let Some(e) = self.scheme_lambda_hint(name, args) {
+                    return Err(e);
+                }
                 let lam = self.expand_lambda(None, args, head.span, span)?;
                 Ok(Expr::new(ExprKind::Lambda(lam), span))
             }
@@ -517,8 +781,8 @@ impl Expander {
                         args[0].span,
                         "built-in name",
                     )),
-                    Resolved::Unbound => Err(ExpandError::new(
-                        format!("unbound name `{target}`"),
+                    Resolved::Unbound => Err(self.unbound(
+                        target,
                         args[0].span,
                         "`set!` of an undefined variable",
                     )),
@@ -538,7 +802,12 @@ pub fn datum_to_string(d: &Datum) -> String {
 /// Read and expand `src` after the real prelude (for the unit tests of this
 /// and later stages); also returns the source map.
 #[cfg(test)]
-pub(crate) fn expand_with_prelude(src: &str) -> (crate::syntax::SourceMap, Result<Program>) {
+pub(crate) fn expand_with_prelude(
+    src: &str,
+) -> (
+    crate::syntax::SourceMap,
+    std::result::Result<Program, Errors>,
+) {
     let mut sm = crate::syntax::SourceMap::default();
     let pf = sm.add(
         "std/prelude.omni",
@@ -553,9 +822,16 @@ pub(crate) fn expand_with_prelude(src: &str) -> (crate::syntax::SourceMap, Resul
 
 #[cfg(test)]
 mod tests {
-    /// Expand `src` after the real prelude.
+    /// Expand `src` after the real prelude; the first error.
     fn expand(src: &str) -> super::Result<super::Program> {
-        super::expand_with_prelude(src).1
+        super::expand_with_prelude(src)
+            .1
+            .map_err(|errors| errors.into_iter().next().expect("an error"))
+    }
+
+    /// Expand `src` after the real prelude; every error.
+    fn expand_errors(src: &str) -> super::Errors {
+        super::expand_with_prelude(src).1.expect_err(src)
     }
 
     #[test]
@@ -575,6 +851,160 @@ mod tests {
         // The prelude's own `%` helpers are internals too.
         let e = expand("(%seq-ref (list 1) 0)").expect_err("a prelude internal");
         assert_eq!(e.message, "unbound name `%seq-ref`");
+    }
+
+    /// Every error of the program, in source order, as (line of the
+    /// span's start, message).
+    fn errors(src: &str) -> Vec<(u32, String)> {
+        let (sm, result) = super::expand_with_prelude(src);
+        result
+            .expect_err(src)
+            .into_iter()
+            .map(|e| (sm.line_col(e.span).0, e.message))
+            .collect()
+    }
+
+    #[test]
+    fn every_top_level_error_is_reported_in_order() {
+        let errs = errors("(display a1)\n(display 1)\n(if)\n(define (f x) x)\n(f 1)\n(display b2)");
+        let lines: Vec<u32> = errs.iter().map(|e| e.0).collect();
+        assert_eq!(lines, [1, 3, 4, 6], "{errs:?}");
+        assert_eq!(errs[0].1, "unbound name `a1`");
+        assert_eq!(errs[3].1, "unbound name `b2`");
+    }
+
+    #[test]
+    fn errors_in_arguments_and_bodies_are_all_reported() {
+        let errs = errors("(define f [x]\n (list a1 (let [y 1] b2))\n c3)");
+        let msgs: Vec<&str> = errs.iter().map(|e| e.1.as_str()).collect();
+        assert_eq!(
+            msgs,
+            [
+                "unbound name `a1`",
+                "unbound name `b2`",
+                "unbound name `c3`"
+            ]
+        );
+    }
+
+    #[test]
+    fn near_misses_get_did_you_mean() {
+        let e = expand_errors("(define total 1) (let [count 2] (+ totl cont))");
+        assert_eq!(e[0].notes, ["did you mean `total`?"]);
+        assert_eq!(e[1].notes, ["did you mean `count`?"]);
+        // Built-in functions and special forms are candidates too; short
+        // or far names get no guess.
+        let e = expand("(revrse (list 1))").expect_err("typo");
+        assert_eq!(e.notes, ["did you mean `reverse`?"]);
+        let e = expand("(lamda [x] x)").expect_err("typo");
+        assert_eq!(e.notes, ["did you mean `lambda`?"]);
+        assert!(expand("(display zq)")
+            .expect_err("unbound")
+            .notes
+            .is_empty());
+        assert!(expand("(display qwertyuiop)")
+            .expect_err("unbound")
+            .notes
+            .is_empty());
+    }
+
+    #[test]
+    fn edit_distance_counts_chars() {
+        assert_eq!(super::edit_distance("lenght", "length"), 2);
+        assert_eq!(super::edit_distance("λx", "λy"), 1);
+        assert_eq!(super::edit_distance("", "abc"), 3);
+        assert_eq!(super::edit_distance("same", "same"), 0);
+    }
+
+    #[test]
+    fn arity_of_known_functions_is_checked() {
+        let e = expand("(define f [a b] a) (when false (f 1))").expect_err("arity");
+        assert_eq!(
+            e.message,
+            "wrong number of arguments to `f`: it takes 2 arguments, this call passes 1"
+        );
+        // Rest parameters, a later `set!`, a value define, a local that
+        // shadows the name: no compile-time check or a passing one.
+        for ok in [
+            "(define f [a .. r] a) (f 1) (f 1 2 3)",
+            "(define f [a] a) (f 1 2) (set! f (fn [a b] a))",
+            "(define f (fn [a] a)) (f 1 2)",
+            "(define f [a] a) (let [f (fn [a b] a)] (f 1 2))",
+            "(define g [x] x) (define g [x y] y) (g 1) (g 1 2)",
+        ] {
+            assert!(expand(ok).is_ok(), "{ok}");
+        }
+        let e = expand("(define g [x] x) (define g [x y] y) (g)").expect_err("generic");
+        assert_eq!(e.message, "no method of `g` takes 0 arguments");
+    }
+
+    #[test]
+    fn literals_are_not_callable() {
+        for (src, what) in [
+            ("(1 2)", "an integer"),
+            ("(\"f\" 1)", "a string"),
+            ("(2.5)", "a float"),
+            ("(#\\a 1)", "a character"),
+            ("(true)", "a boolean"),
+        ] {
+            let e = expand(src).expect_err(src);
+            assert!(
+                e.message.starts_with(&format!("cannot call {what}")),
+                "{src}: {}",
+                e.message
+            );
+        }
+    }
+
+    #[test]
+    fn scheme_and_clojure_shapes_get_hints() {
+        let hint = |src: &str| {
+            let mut e = expand_errors(src);
+            assert_eq!(e.len(), 1, "{src}: one error, got {e:?}");
+            let e = e.pop().expect("one error");
+            (e.message, e.notes)
+        };
+        let (m, n) = hint("(lambda (x y) (+ x y))");
+        assert_eq!(
+            m,
+            "the parameters of `lambda` go in a slot `[x y]`, not a list"
+        );
+        assert_eq!(n, ["write `(fn [x y] body...)`"]);
+        let (m, n) = hint("(let ((x 1)) x)");
+        assert_eq!(
+            m,
+            "`let` bindings are slots `[name value]`, not a list of lists"
+        );
+        assert_eq!(n, ["write `(let [x 1] body...)`"]);
+        let (m, n) = hint("(let [a 1 b (+ 1 2)] a)");
+        assert_eq!(m, "`let` takes one slot `[name value]` per binding");
+        assert_eq!(n, ["write `(let [a 1] [b (+ 1 2)] body...)`"]);
+        let (m, n) = hint("(define (f x) x) (f 1)");
+        assert_eq!(m, "malformed `define`: expected a name after `define`");
+        assert!(
+            n[0].starts_with("a function is defined as `(define f ["),
+            "{n:?}"
+        );
+        // The same shapes with bound names are valid programs.
+        assert!(expand("(define x 1) (fn (x) x)").is_ok());
+        assert!(expand("(define x 1) (define a 2) (let [a 1 x 2] a)").is_ok());
+    }
+
+    #[test]
+    fn struct_fields_of_annotated_parameters_are_checked() {
+        let defs = "(define {struct P} [x] [y]) ";
+        let e = expand(&format!("{defs}(define f [p {{P}}] p.z)")).expect_err("no field z");
+        assert_eq!(e.message, "struct `P` has no field `z`");
+        for ok in [
+            "(define f [p {P}] (+ p.x p.y))",
+            // Not known: unannotated, reassigned, or shadowed by a local.
+            "(define f [p] p.z)",
+            "(define f [p {P}] (set! p #{:z 1}) p.z)",
+            "(define f [p {P}] (let [p #{:z 1}] p.z))",
+        ] {
+            let src = format!("{defs}{ok}");
+            assert!(expand(&src).is_ok(), "{src}");
+        }
     }
 
     #[test]

@@ -89,17 +89,62 @@ pub(crate) fn recognise(d: &Datum) -> Result<TopForm<'_>> {
             Some(t) => Ok(TopForm::TypeDef(t)),
             None => Ok(TopForm::Expr),
         },
-        Some(other) => Err(ExpandError::new(
-            "malformed `define`: expected a name after `define`",
-            other.span,
-            "not a name",
-        )),
+        Some(other) => {
+            let err = ExpandError::new(
+                "malformed `define`: expected a name after `define`",
+                other.span,
+                "not a name",
+            );
+            Err(match scheme_define_name(d) {
+                Some((name, _)) => {
+                    let params = scheme_params(other, 1);
+                    err.with_note(format!(
+                        "a function is defined as `(define {name} [{params}] body...)`, \
+                         not Scheme's `(define ({name}{}{params}) body...)`",
+                        if params.is_empty() { "" } else { " " }
+                    ))
+                }
+                None => err,
+            })
+        }
         None => Err(ExpandError::new(
             "malformed `define`: expected a name and a value",
             d.span,
             "incomplete definition",
         )),
     }
+}
+
+/// The name of a Scheme-style `(define (name params...) body...)`.
+pub(crate) fn scheme_define_name(d: &Datum) -> Option<(&str, Span)> {
+    let DatumKind::List(items) = &d.kind else {
+        return None;
+    };
+    let [define, head, ..] = items.as_slice() else {
+        return None;
+    };
+    if define.as_sym() != Some("define") {
+        return None;
+    }
+    let DatumKind::List(sig) = &head.kind else {
+        return None;
+    };
+    let name = sig.first()?;
+    Some((name.as_sym()?, name.span))
+}
+
+/// The items of a Scheme-style parameter list `(x y)` (after the first
+/// `skip` items: 1 for `(f x y)`), as slot text (`x y`), for hints.
+pub(crate) fn scheme_params(list: &Datum, skip: usize) -> String {
+    let DatumKind::List(items) = &list.kind else {
+        return String::new();
+    };
+    items
+        .iter()
+        .skip(skip)
+        .map(|d| d.to_string())
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// If `d` is a `define` of a name, that name.

@@ -446,7 +446,7 @@ impl Expander {
 
 /// The names any `(set! name ...)` in `forms` assigns (walked with an
 /// explicit stack: programs may nest deeply).
-fn set_targets(forms: &[Datum]) -> HashSet<&str> {
+pub(super) fn set_targets(forms: &[Datum]) -> HashSet<&str> {
     let mut out = HashSet::new();
     let mut stack: Vec<&Datum> = forms.iter().collect();
     while let Some(d) = stack.pop() {

@@ -17,6 +17,9 @@ use omni_runtime::value::{make_char, make_int, FALSE, NIL, NOTHING, TRUE, UNBOUN
 use std::collections::{HashMap, HashSet};
 use std::rc::Rc;
 
+/// The longest list built by inline cons allocations (see `cons_list`).
+const MAX_INLINE_LIST: usize = 16;
+
 type LambdaKey = *const Lambda;
 
 /// Lower an expanded program to IR.
@@ -1006,9 +1009,28 @@ impl<'a> Lowerer<'a> {
         self.an.lambdas[&key].clone()
     }
 
+    /// A fresh list of `items`: a chain of inline cons allocations, or for
+    /// a long list one call of the runtime's variadic `list`. Each inline
+    /// cons is a variable and a few Cranelift blocks, and the SSA builder
+    /// sizes a variable's table by the index of the block that defines it,
+    /// so a chain of N conses costs memory quadratic in N (1.5 GB at
+    /// 16,000 arguments); the call is linear.
     fn cons_list(&mut self, items: &[Atom], span: Span) -> Atom {
         if items.is_empty() {
             return Atom::Imm(NIL);
+        }
+        if items.len() > MAX_INLINE_LIST {
+            let prim =
+                omni_runtime::prims::lookup_id("list").expect("`list` is a runtime primitive");
+            let site = Some(self.site(AllocKind::Prim, span));
+            return self.bind(
+                Op::Prim {
+                    prim,
+                    args: items.to_vec(),
+                    site,
+                },
+                span,
+            );
         }
         let site = self.site(AllocKind::Cons, span);
         let mut acc = Atom::Imm(NIL);

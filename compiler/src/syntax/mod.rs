@@ -1,7 +1,8 @@
 //! Reading: source text → datums with byte spans.
 //!
 //! `lexer.rs` is the logos lexer, `grammar.lalrpop` the LALR grammar over its
-//! tokens; `read_program` is the stage's one entry point. Reader sugar is
+//! tokens; `read_program` is the stage's entry point (`read_program_all`
+//! reads on after an error, to report every one). Reader sugar is
 //! resolved here (`'x`, `` ` ``, `,`, `,@`, `:kw`, `#_`, paths `a.b` /
 //! `xs.[i]`), so the expander only sees [`Datum`]s.
 
@@ -12,7 +13,7 @@ mod grammar {
 }
 mod reader;
 
-pub use reader::read_program;
+pub use reader::{read_program, read_program_all};
 
 /// Index of a source file in the driver's [`SourceMap`].
 pub type FileId = u32;

@@ -30,6 +30,73 @@ pub fn read_program(src: &str, file: FileId) -> Result<Vec<Datum>, SyntaxError> 
         .map_err(|e| convert_parse_error(e, &starts, &kinds, src.len(), file))
 }
 
+/// The most syntax errors one [`read_program_all`] reports: each one
+/// re-reads the rest of the file.
+pub const MAX_SYNTAX_ERRORS: usize = 50;
+
+/// [`read_program`], reporting every syntax error of the file: after an
+/// error, reading resumes at the next line that starts with `(` in its first
+/// column (where a top-level form usually starts).
+pub fn read_program_all(src: &str, file: FileId) -> Result<Vec<Datum>, Vec<SyntaxError>> {
+    if let Ok(forms) = read_program(src, file) {
+        return Ok(forms);
+    }
+    let mut errors = Vec::new();
+    let mut base = 0;
+    while errors.len() < MAX_SYNTAX_ERRORS {
+        let Some(e) = first_error_from(src, base, file) else {
+            break;
+        };
+        let next = next_form_start(src, e.span.start as usize + 1);
+        errors.push(e);
+        match next {
+            Some(n) => base = n,
+            None => break,
+        }
+    }
+    Err(errors)
+}
+
+/// The first syntax error of `src[base..]`. The lexer runs over the whole
+/// text before brackets are checked, so a read may report a bad token far
+/// after a bracket error: the text before the top-level form holding the
+/// reported error is read again, until it reads clean.
+fn first_error_from(src: &str, base: usize, file: FileId) -> Option<SyntaxError> {
+    let mut end = src.len();
+    let mut found = None;
+    while let Err(e) = read_program(&src[base..end], file) {
+        let e = shifted(e, base);
+        let form_start = src[..e.span.start as usize]
+            .rfind("\n(")
+            .map_or(0, |i| i + 1);
+        found = Some(e);
+        if form_start <= base {
+            break;
+        }
+        end = form_start;
+    }
+    found
+}
+
+/// The offset of the first line at or after `from` that starts with `(`.
+fn next_form_start(src: &str, from: usize) -> Option<usize> {
+    let bytes = src.as_bytes();
+    (from.max(1)..bytes.len()).find(|&i| bytes[i] == b'(' && bytes[i - 1] == b'\n')
+}
+
+/// `e`, read from `src[base..]`, with its spans in the whole file.
+fn shifted(mut e: SyntaxError, base: usize) -> SyntaxError {
+    let shift = |s: &mut Span| {
+        s.start += base as u32;
+        s.end += base as u32;
+    };
+    shift(&mut e.span);
+    if let Some((s, _)) = e.secondary.as_mut() {
+        shift(s);
+    }
+    e
+}
+
 /// `(quote d)` etc. for the prefix written at `l..m`, spanning through `d`.
 pub(super) fn prefixed(file: FileId, head: &str, l: usize, m: usize, d: Datum) -> Datum {
     let span = Span::new(file, l, d.span.end as usize);
@@ -316,6 +383,25 @@ fn convert_parse_error(
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn every_top_level_syntax_error_is_reported() {
+        let src = "(display (+ 1 2]\n(display 1)\n(define x #\\nope)\n(ok)\n(a))\n";
+        let errors = super::read_program_all(src, 0).expect_err("three errors");
+        let starts: Vec<u32> = errors.iter().map(|e| e.span.start).collect();
+        let lines: Vec<usize> = starts
+            .iter()
+            .map(|&s| src[..s as usize].matches('\n').count() + 1)
+            .collect();
+        assert_eq!(lines, [1, 3, 5], "{errors:?}");
+        assert_eq!(&src[starts[2] as usize..][..1], ")");
+        // A clean file reads once, as `read_program` does.
+        assert_eq!(super::read_program_all("(a) (b)", 0).unwrap().len(), 2);
+        // A broken file stops at the cap.
+        let many = "(]\n".repeat(2 * super::MAX_SYNTAX_ERRORS);
+        let errors = super::read_program_all(&many, 0).expect_err("many");
+        assert_eq!(errors.len(), super::MAX_SYNTAX_ERRORS);
+    }
+
     use super::*;
 
     fn read(src: &str) -> Vec<Datum> {
