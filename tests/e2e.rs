@@ -341,6 +341,8 @@ program_tests!(run_case, LISTED;
     carry_identity,
     // cheap regions and float temporaries
     float_temporaries,
+    // effects: effects in constant space, threads share no mutable state (issue 14 items 7, 9)
+    effects_generator,
 );
 
 /// Every case file is listed above (so none is silently skipped).

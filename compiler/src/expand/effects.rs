@@ -4,7 +4,8 @@
 //! Each desugars to a runtime primitive (`runtime/src/effects.rs`) applied
 //! to thunks and handler lambdas: `(try body (catch e h))` is `(%try thunk)`
 //! followed by a `%caught?` test, `(handle body (eff [p k] h...) ...)` is
-//! `(%handle thunk eff handler ...)` where `k` wraps `%resume`, and
+//! `(%handle thunk eff use handler ...)` where `k` wraps `%resume` (`use`: how
+//! the clause uses `k`; a resume in tail position becomes `%resume-tail`), and
 //! `(perform eff v)` is `(%perform eff v)`.
 
 use super::ast::{Expr, ExprKind, Lambda};
@@ -154,7 +155,28 @@ impl Expander {
             let kl = self.bind_local(k, ps[1].span);
             let hbody = self.expand_body(&items[2..], c.span);
             self.pop_scope();
-            let hbody = Expr::new(ExprKind::Let(vec![(kl, resume)], Box::new(hbody?)), c.span);
+            let mut hbody = hbody?;
+            // How the clause uses its continuation, for the runtime
+            // (prims/effects.rs `ResumeUse`): 0 never (the body is
+            // abandoned before the clause runs), 1 only by resumes in tail
+            // position (its token cannot escape), 2 any other way.
+            let resume_use = if !mentions_local(&hbody, kl) {
+                0
+            } else {
+                if !assigns_local(&hbody, kl) {
+                    resume_in_tail_position(&mut hbody, kl, kraw);
+                }
+                if mentions_local(&hbody, kl) {
+                    hbody = Expr::new(ExprKind::Let(vec![(kl, resume)], Box::new(hbody)), c.span);
+                    2
+                } else {
+                    1
+                }
+            };
+            xs.push(Expr::new(
+                ExprKind::Lit(super::ast::Literal::Int(resume_use)),
+                c.span,
+            ));
             xs.push(Expr::new(
                 ExprKind::Lambda(Rc::new(Lambda {
                     name: eff.as_sym().map(|s| format!("handler:{s}")),
@@ -187,4 +209,81 @@ impl Expander {
             span,
         ))
     }
+}
+
+/// Rewrite each call `(k x)` of a handler clause's `resume` (local `k`) in
+/// tail position of the clause body into `(%resume-tail kraw x)`: the
+/// clause then returns a resume request to the handle's loop instead of
+/// continuing the body from a frame of its own, so a generator whose
+/// handler resumes in tail position runs in constant stack.
+fn resume_in_tail_position(e: &mut Expr, k: super::ast::LocalId, kraw: super::ast::LocalId) {
+    match &mut e.kind {
+        ExprKind::If(_, then, els) => {
+            resume_in_tail_position(then, k, kraw);
+            resume_in_tail_position(els, k, kraw);
+        }
+        ExprKind::Let(_, body) | ExprKind::Letrec(_, body) => {
+            resume_in_tail_position(body, k, kraw)
+        }
+        ExprKind::Seq(xs) => {
+            if let Some(last) = xs.last_mut() {
+                resume_in_tail_position(last, k, kraw);
+            }
+        }
+        ExprKind::Call(f, args)
+            if args.len() == 1 && matches!(f.kind, ExprKind::Local(l) if l == k) =>
+        {
+            let x = args.pop().expect("one argument");
+            let token = Expr::new(ExprKind::Local(kraw), f.span);
+            e.kind = ExprKind::PrimCall("%resume-tail".into(), vec![token, x]);
+        }
+        _ => {}
+    }
+}
+
+/// Does `e` read local `l` anywhere (also inside nested lambdas)?
+fn mentions_local(e: &Expr, l: super::ast::LocalId) -> bool {
+    any_subexpr(e, &mut |x| match &x.kind {
+        ExprKind::Local(y) | ExprKind::SetLocal(y, _) => *y == l,
+        _ => false,
+    })
+}
+
+/// Does `e` assign local `l` (`set!`) anywhere?
+fn assigns_local(e: &Expr, l: super::ast::LocalId) -> bool {
+    any_subexpr(
+        e,
+        &mut |x| matches!(&x.kind, ExprKind::SetLocal(y, _) if *y == l),
+    )
+}
+
+/// Is `pred` true of `e` or of any expression inside it (lambda bodies
+/// included)?
+pub(super) fn any_subexpr(e: &Expr, pred: &mut dyn FnMut(&Expr) -> bool) -> bool {
+    if pred(e) {
+        return true;
+    }
+    let children: Vec<&Expr> = match &e.kind {
+        ExprKind::Lit(_)
+        | ExprKind::Quote(_)
+        | ExprKind::Local(_)
+        | ExprKind::Global(_)
+        | ExprKind::PrimRef(_) => vec![],
+        ExprKind::Lambda(lam) => vec![&lam.body],
+        ExprKind::Call(f, args) => std::iter::once(&**f).chain(args.iter()).collect(),
+        ExprKind::PrimCall(_, args) | ExprKind::MakeArray(args) | ExprKind::MakeDict(args) => {
+            args.iter().collect()
+        }
+        ExprKind::If(a, b, c) => vec![&**a, &**b, &**c],
+        ExprKind::Let(bs, body) | ExprKind::Letrec(bs, body) => bs
+            .iter()
+            .map(|(_, x)| x)
+            .chain(std::iter::once(&**body))
+            .collect(),
+        ExprKind::Seq(xs) => xs.iter().collect(),
+        ExprKind::SetLocal(_, x) | ExprKind::SetGlobal(_, x) | ExprKind::DefineGlobal(_, x) => {
+            vec![&**x]
+        }
+    };
+    children.into_iter().any(|x| any_subexpr(x, pred))
 }

@@ -188,11 +188,32 @@ pub enum State {
     Finished,
 }
 
+/// How a handler clause uses its continuation (decided by the compiler,
+/// expand/effects.rs).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ResumeUse {
+    /// Never: the body is abandoned (its coroutine freed) before the clause
+    /// runs.
+    Never,
+    /// Only by resumes in tail position (`%resume-tail`): the continuation
+    /// token cannot escape the clause, so one token serves every perform.
+    TailOnly,
+    /// Any other way.
+    Any,
+}
+
+/// One clause of a `handle`.
+pub struct Clause {
+    pub effect: Value,
+    pub handler: Value,
+    pub resume_use: ResumeUse,
+}
+
 /// What the coroutine runs for.
 pub enum Kind {
     Try,
-    /// Effect values and their handler closures.
-    Handle(Vec<(Value, Value)>),
+    /// The clauses of a `handle`.
+    Handle(Vec<Clause>),
 }
 
 pub struct Coro {

@@ -594,6 +594,12 @@ pub static PRIMS: LazyLock<Vec<PrimDesc>> = LazyLock::new(|| {
         ),
         desc!("%perform", effects::omni_prim_perform, Fixed(2), false),
         desc!("%resume", effects::omni_prim_resume, Fixed(2), true),
+        desc!(
+            "%resume-tail",
+            effects::omni_prim_resume_tail,
+            Fixed(2),
+            false
+        ),
         // match (expand/pattern.rs)
         desc!(
             "%match-len=",
