@@ -343,6 +343,8 @@ program_tests!(run_case, LISTED;
     float_temporaries,
     // effects: effects in constant space, threads share no mutable state (issue 14 items 7, 9)
     effects_generator,
+    thread_err_set_captured,
+    thread_err_set_captured_runtime,
 );
 
 /// Every case file is listed above (so none is silently skipped).

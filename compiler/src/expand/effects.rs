@@ -211,6 +211,57 @@ impl Expander {
     }
 }
 
+impl Expander {
+    /// Threads share no mutable state (LANGUAGE.md §6): a `fn` given
+    /// directly to `spawn` may not `set!` a variable it captures (the thread
+    /// would change a private copy). Other spawned closures are checked at
+    /// run time (runtime/src/control/thread.rs).
+    pub(super) fn check_spawn_thunk(&self, args: &[Expr]) -> Result<()> {
+        let [Expr {
+            kind: ExprKind::Lambda(lam),
+            ..
+        }] = args
+        else {
+            return Ok(());
+        };
+        let mut bound: Vec<super::ast::LocalId> = Vec::new();
+        any_subexpr(&lam.body, &mut |e| {
+            match &e.kind {
+                ExprKind::Lambda(inner) => {
+                    bound.extend(inner.params.iter().copied().chain(inner.rest));
+                }
+                ExprKind::Let(bs, _) | ExprKind::Letrec(bs, _) => {
+                    bound.extend(bs.iter().map(|(l, _)| *l));
+                }
+                _ => {}
+            }
+            false
+        });
+        bound.extend(lam.params.iter().copied().chain(lam.rest));
+        let mut captured = None;
+        any_subexpr(&lam.body, &mut |e| match &e.kind {
+            ExprKind::SetLocal(l, _) if !bound.contains(l) => {
+                captured = Some((*l, e.span));
+                true
+            }
+            _ => false,
+        });
+        match captured {
+            Some((l, span)) => {
+                let name = &self.prog.locals[l.0 as usize].name;
+                err(
+                    format!(
+                        "`set!` of `{name}`, a variable the thread captures: threads share no mutable state, so the thread would change a private copy (return results through `join` or a channel)"
+                    ),
+                    span,
+                    "assigned inside the thunk given to `spawn`",
+                )
+            }
+            None => Ok(()),
+        }
+    }
+}
+
 /// Rewrite each call `(k x)` of a handler clause's `resume` (local `k`) in
 /// tail position of the clause body into `(%resume-tail kraw x)`: the
 /// clause then returns a resume request to the handle's loop instead of

@@ -600,6 +600,9 @@ pub static PRIMS: LazyLock<Vec<PrimDesc>> = LazyLock::new(|| {
             Fixed(2),
             false
         ),
+        // the cold path of `set!` of a boxed variable (a spawned thread's
+        // capture guards: concurrency.rs)
+        desc!("%set-var!", concurrency::omni_prim_set_var, Fixed(2), false),
         // match (expand/pattern.rs)
         desc!(
             "%match-len=",
