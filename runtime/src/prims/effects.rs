@@ -7,7 +7,8 @@
 //!   an error object carrying the message; the coroutine is abandoned and
 //!   every scope region it left open is exited. `(%caught?)` tells which of
 //!   the two happened for the `%try` that returned last on this thread.
-//! - `(%handle thunk eff1 h1 eff2 h2 …)` runs the thunk on a coroutine.
+//! - `(%handle thunk eff1 use1 h1 …)` runs the thunk on a coroutine
+//!   (`use`: how the clause uses its continuation, [`ResumeUse`]).
 //!   `(%perform eff v)` inside it (at any depth, also inside nested `try`s
 //!   and handlers of other effects) switches back to the nearest enclosing
 //!   handle for `eff`, which calls its handler `(h v k)` on its own stack;
@@ -15,6 +16,8 @@
 //!   until the body finishes (the value of `resume`) or performs again (the
 //!   handler is called again: deep handlers). A handler that returns
 //!   without resuming abandons the body. A continuation resumes once.
+//!   `(%resume-tail k x)` — a clause's resume in tail position — returns a
+//!   resume request the handle's loop carries out instead (constant stack).
 //!   Performs not handled by a coroutine are forwarded by its resumer.
 //! - Values crossing a coroutine boundary (payloads, resume values,
 //!   results) are made storable into the handle's result region with the
