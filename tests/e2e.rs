@@ -1153,10 +1153,10 @@ fn effect_programs_are_memcheck_clean() {
         (
             "effects-handler-chain",
             [
-                ("(round 0 100000)", "(round 0 100)"),
+                ("(round 0 10000000)", "(round 0 100)"),
                 ("(asks 0 100000 0)", "(asks 0 100 0)"),
             ],
-            "100\n4950\n",
+            "100\n4950\n10\n(1 2 end)\n42\n",
         ),
     ] {
         let mut text = std::fs::read_to_string(cases_dir().join(format!("{name}.omni"))).unwrap();

@@ -8,7 +8,7 @@
 //! the clause uses `k`; a resume in tail position becomes `%resume-tail`), and
 //! `(perform eff v)` is `(%perform eff v)`.
 
-use super::ast::{Expr, ExprKind, Lambda};
+use super::ast::{Expr, ExprKind, Lambda, LocalId};
 use super::types::err;
 use super::{Expander, Result};
 use crate::syntax::{Datum, DatumKind, Span};
@@ -98,7 +98,11 @@ impl Expander {
         };
         let thunk = self.thunk(std::slice::from_ref(body), head.span, span)?;
         let mut xs = vec![thunk];
-        for c in clauses {
+        // The escape branches: (clause number, its body expanded a second
+        // time with the payload bound to a local of this frame).
+        let mut escapes: Vec<(usize, Expr)> = Vec::new();
+        let result = self.fresh_local("handled", span);
+        for (clause_no, c) in clauses.iter().enumerate() {
             let bad = || {
                 err(
                     "a handler clause is `(effect [payload resume] body...)`",
@@ -161,6 +165,27 @@ impl Expander {
             // abandoned before the clause runs), 1 only by resumes in tail
             // position (its token cannot escape), 2 any other way.
             let resume_use = if !mentions_local(&hbody, kl) {
+                // The clause abandons the body: when the body performs its
+                // effect, `%handle` frees the body and returns the payload
+                // (`%escaped` tells which clause), and the clause runs here,
+                // in the `handle`'s own frame: a tail call in it is a tail
+                // call of the function the `handle` is in, so a chain of
+                // handles whose clauses call the next one runs in constant
+                // stack. (The lambda still serves a perform reached through
+                // a `resume` of another clause.)
+                self.push_scope();
+                let escaped_payload = self.bind_local(p, ps[0].span);
+                self.bind_local(k, ps[1].span);
+                let escape_body = self.expand_body(&items[2..], c.span);
+                self.pop_scope();
+                let escape = Expr::new(
+                    ExprKind::Let(
+                        vec![(escaped_payload, Expr::new(ExprKind::Local(result), c.span))],
+                        Box::new(escape_body?),
+                    ),
+                    c.span,
+                );
+                escapes.push((clause_no, escape));
                 0
             } else {
                 if !assigns_local(&hbody, kl) {
@@ -188,7 +213,56 @@ impl Expander {
                 c.span,
             ));
         }
-        Ok(Expr::new(ExprKind::PrimCall("%handle".into(), xs), span))
+        let handle = Expr::new(ExprKind::PrimCall("%handle".into(), xs), span);
+        if escapes.is_empty() {
+            return Ok(handle);
+        }
+        // (let [v (%handle …)] [e (%escaped)]
+        //   (if e (if (eq? e 0) clause-0 … v) v))
+        let escaped = self.fresh_local("escaped", span);
+        let local = |l: LocalId| Expr::new(ExprKind::Local(l), span);
+        let mut dispatch = local(result);
+        for (clause_no, escape) in escapes.into_iter().rev() {
+            let test = Expr::new(
+                ExprKind::PrimCall(
+                    "eq?".into(),
+                    vec![
+                        local(escaped),
+                        Expr::new(
+                            ExprKind::Lit(super::ast::Literal::Int(clause_no as i64)),
+                            span,
+                        ),
+                    ],
+                ),
+                span,
+            );
+            dispatch = Expr::new(
+                ExprKind::If(Box::new(test), Box::new(escape), Box::new(dispatch)),
+                span,
+            );
+        }
+        let body = Expr::new(
+            ExprKind::If(
+                Box::new(local(escaped)),
+                Box::new(dispatch),
+                Box::new(local(result)),
+            ),
+            span,
+        );
+        let after = Expr::new(
+            ExprKind::Let(
+                vec![(
+                    escaped,
+                    Expr::new(ExprKind::PrimCall("%escaped".into(), vec![]), span),
+                )],
+                Box::new(body),
+            ),
+            span,
+        );
+        Ok(Expr::new(
+            ExprKind::Let(vec![(result, handle)], Box::new(after)),
+            span,
+        ))
     }
 
     /// `(perform eff)` / `(perform eff payload)`.

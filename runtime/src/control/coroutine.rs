@@ -108,6 +108,10 @@ struct Stack {
     size: usize,
     /// Resident bytes last recorded for the statistics (`bytes_stack`).
     resident: usize,
+    /// Times the stack was released (for the statistics: it is measured
+    /// at the 1st, 2nd, 4th, 8th… release only, as a measure reads one
+    /// byte per page of the whole stack).
+    releases: u64,
 }
 
 impl Stack {
@@ -139,6 +143,7 @@ impl Stack {
             base,
             size,
             resident: 0,
+            releases: 0,
         }
     }
 
@@ -148,6 +153,10 @@ impl Stack {
     /// being unmapped).
     fn record_resident(&mut self, gone: bool) {
         if !crate::base::stats::enabled() {
+            return;
+        }
+        self.releases += 1;
+        if !gone && !self.releases.is_power_of_two() {
             return;
         }
         let now = if gone {

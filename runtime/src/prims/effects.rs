@@ -120,10 +120,28 @@ pub(crate) fn handle_run(r: *mut Region, args: &[Value], loc: u32) -> Result<Val
         });
     }
     let c = coroutine::create(Kind::Handle(clauses), args[0], r, loc);
+    ESCAPED.with(|e| e.set(None));
     // SAFETY: the fresh coroutine is live.
-    let v = unsafe { run_handled(c, NOTHING, loc) };
+    let v = unsafe { run_handled(c, NOTHING, loc, true) };
     // SAFETY: `r` is live.
     Ok(unsafe { store_into(r, v) })
+}
+
+thread_local! {
+    /// Set when the `%handle` that returned last on this thread returned
+    /// the payload of a perform for clause number N that never resumes
+    /// (`ResumeUse::Never`): the clause runs in the caller (`%escaped`).
+    static ESCAPED: Cell<Option<usize>> = const { Cell::new(None) };
+}
+
+/// `(%escaped)`: the number of the clause whose payload the last `%handle`
+/// returned (see [`ESCAPED`]), or `false` when it returned the body's or a
+/// handler's value.
+fn escaped() -> Value {
+    match ESCAPED.with(|e| e.take()) {
+        Some(n) => make_int(n as i64),
+        None => FALSE,
+    }
 }
 
 /// The value `%resume-tail` returns to the handle's loop (through the
@@ -147,9 +165,13 @@ thread_local! {
 /// continuation only that way: the argument list and the token are made
 /// once.
 ///
+/// `escape`: called by `%handle` itself (not by a `resume`), so a perform
+/// for a clause that never resumes returns its payload for the clause to
+/// run in the `handle`'s frame (see [`ESCAPED`]).
+///
 /// # Safety
 /// `c` is a live, fresh or suspended handle coroutine of this thread.
-unsafe fn run_handled(c: *mut Coro, mut input: Value, loc: u32) -> Value {
+unsafe fn run_handled(c: *mut Coro, mut input: Value, loc: u32, escape: bool) -> Value {
     // SAFETY: the record is read while live (before `step` releases it).
     let (id, region) = unsafe { ((*c).id, (*c).region) };
     // The handler's argument list and the reusable token, made on first use.
@@ -165,11 +187,11 @@ unsafe fn run_handled(c: *mut Coro, mut input: Value, loc: u32) -> Value {
                 let clause = match unsafe { &(*c).kind } {
                     Kind::Handle(cl) => cl
                         .iter()
-                        .find(|cl| cl.effect == e)
-                        .map(|cl| (cl.handler, cl.resume_use)),
+                        .position(|cl| cl.effect == e)
+                        .map(|i| (i, cl[i].handler, cl[i].resume_use)),
                     Kind::Try => None,
                 };
-                let Some((h, resume_use)) = clause else {
+                let Some((clause_no, h, resume_use)) = clause else {
                     input = perform(e, v, loc);
                     continue;
                 };
@@ -184,6 +206,10 @@ unsafe fn run_handled(c: *mut Coro, mut input: Value, loc: u32) -> Value {
                     ResumeUse::Never => {
                         // The clause never resumes: free the body now.
                         unsafe { coroutine::release(c) };
+                        if escape {
+                            ESCAPED.with(|x| x.set(Some(clause_no)));
+                            return payload;
+                        }
                         NOTHING
                     }
                     ResumeUse::TailOnly => {
@@ -224,7 +250,7 @@ unsafe fn run_handled(c: *mut Coro, mut input: Value, loc: u32) -> Value {
                         }
                         // SAFETY: `%resume-tail` claimed `c2`, a live
                         // suspended coroutine of this thread.
-                        Some((c2, x)) => return unsafe { run_handled(c2, x, loc) },
+                        Some((c2, x)) => return unsafe { run_handled(c2, x, loc, false) },
                         None => crate::base::fatal::fatal(format_args!(
                             "a resume request without a pending resume"
                         )),
@@ -362,7 +388,7 @@ pub(crate) fn resume(r: *mut Region, k: Value, x: Value, loc: u32) -> Result<Val
     unsafe {
         let x = store_into((*c).region, x);
         (*c).state = State::Running;
-        let v = run_handled(c, x, loc);
+        let v = run_handled(c, x, loc, false);
         Ok(store_into(r, v))
     }
 }
@@ -382,6 +408,7 @@ pub(crate) fn resume_tail(k: Value, x: Value) -> Result<Value, String> {
     Ok(RESUME_REQUEST)
 }
 
+prim_fixed!(omni_prim_escaped() => |_| Ok(escaped()));
 prim_fixed!(omni_prim_caught_p() => |_| Ok(make_bool(CAUGHT.with(|f| f.get()))));
 
 /// `%try`: see [`try_run`].

@@ -592,6 +592,7 @@ pub static PRIMS: LazyLock<Vec<PrimDesc>> = LazyLock::new(|| {
             Variadic { min: 1 },
             true
         ),
+        desc!("%escaped", effects::omni_prim_escaped, Fixed(0), false),
         desc!("%perform", effects::omni_prim_perform, Fixed(2), false),
         desc!("%resume", effects::omni_prim_resume, Fixed(2), true),
         desc!(
