@@ -199,12 +199,11 @@ unsafe fn run_handled(c: *mut Coro, mut input: Value, loc: u32, escape: bool) ->
                 let performs = unsafe { (*c).performs };
                 // SAFETY: as above; `v` is a live value of this thread.
                 let payload = unsafe { store_into(region, v) };
-                // SAFETY (each arm): `region` is live; `c` is suspended and
-                // not running, so it may be released; the token holds
-                // immediates only.
                 let token = match resume_use {
                     ResumeUse::Never => {
                         // The clause never resumes: free the body now.
+                        // SAFETY: `c` is suspended, not running, and never
+                        // resumed again.
                         unsafe { coroutine::release(c) };
                         if escape {
                             ESCAPED.with(|x| x.set(Some(clause_no)));
@@ -214,8 +213,12 @@ unsafe fn run_handled(c: *mut Coro, mut input: Value, loc: u32, escape: bool) ->
                     }
                     ResumeUse::TailOnly => {
                         if shared_token == NIL {
+                            // SAFETY: `region` is live; the token holds
+                            // immediates only.
                             shared_token = unsafe { continuation_token(region, id, performs) };
                         } else {
+                            // SAFETY: `shared_token` is the pair made above;
+                            // an immediate needs no store barrier.
                             unsafe {
                                 crate::heap::object::set_cdr(
                                     shared_token,
@@ -225,6 +228,7 @@ unsafe fn run_handled(c: *mut Coro, mut input: Value, loc: u32, escape: bool) ->
                         }
                         shared_token
                     }
+                    // SAFETY: `region` is live; the token holds immediates only.
                     ResumeUse::Any => unsafe { continuation_token(region, id, performs) },
                 };
                 if arg_list == NIL {
