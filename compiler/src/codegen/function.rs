@@ -415,7 +415,9 @@ impl<M: Module> FnTx<'_, '_, '_, M> {
                     .store(MemFlagsData::trusted(), v, cell, BOX_VALUE);
                 self.b.ins().jump(join, &[]);
                 self.b.switch_to_block(slow);
-                let desc = runtime::prim("set-box!")?;
+                // `%set-var!`: `set-box!`, refusing a spawned thread's
+                // capture guard (threads share no mutable state).
+                let desc = runtime::prim("%set-var!")?;
                 self.call_prim(desc, self.region, &[cell, value], loc)?;
                 self.b.ins().jump(join, &[]);
                 self.b.seal_block(join);

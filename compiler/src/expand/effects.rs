@@ -4,10 +4,11 @@
 //! Each desugars to a runtime primitive (`runtime/src/effects.rs`) applied
 //! to thunks and handler lambdas: `(try body (catch e h))` is `(%try thunk)`
 //! followed by a `%caught?` test, `(handle body (eff [p k] h...) ...)` is
-//! `(%handle thunk eff handler ...)` where `k` wraps `%resume`, and
+//! `(%handle thunk eff use handler ...)` where `k` wraps `%resume` (`use`: how
+//! the clause uses `k`; a resume in tail position becomes `%resume-tail`), and
 //! `(perform eff v)` is `(%perform eff v)`.
 
-use super::ast::{Expr, ExprKind, Lambda};
+use super::ast::{Expr, ExprKind, Lambda, LocalId};
 use super::types::err;
 use super::{Expander, Result};
 use crate::syntax::{Datum, DatumKind, Span};
@@ -97,7 +98,11 @@ impl Expander {
         };
         let thunk = self.thunk(std::slice::from_ref(body), head.span, span)?;
         let mut xs = vec![thunk];
-        for c in clauses {
+        // The escape branches: (clause number, its body expanded a second
+        // time with the payload bound to a local of this frame).
+        let mut escapes: Vec<(usize, Expr)> = Vec::new();
+        let result = self.fresh_local("handled", span);
+        for (clause_no, c) in clauses.iter().enumerate() {
             let bad = || {
                 err(
                     "a handler clause is `(effect [payload resume] body...)`",
@@ -154,7 +159,49 @@ impl Expander {
             let kl = self.bind_local(k, ps[1].span);
             let hbody = self.expand_body(&items[2..], c.span);
             self.pop_scope();
-            let hbody = Expr::new(ExprKind::Let(vec![(kl, resume)], Box::new(hbody?)), c.span);
+            let mut hbody = hbody?;
+            // How the clause uses its continuation, for the runtime
+            // (prims/effects.rs `ResumeUse`): 0 never (the body is
+            // abandoned before the clause runs), 1 only by resumes in tail
+            // position (its token cannot escape), 2 any other way.
+            let resume_use = if !mentions_local(&hbody, kl) {
+                // The clause abandons the body: when the body performs its
+                // effect, `%handle` frees the body and returns the payload
+                // (`%escaped` tells which clause), and the clause runs here,
+                // in the `handle`'s own frame: a tail call in it is a tail
+                // call of the function the `handle` is in, so a chain of
+                // handles whose clauses call the next one runs in constant
+                // stack. (The lambda still serves a perform reached through
+                // a `resume` of another clause.)
+                self.push_scope();
+                let escaped_payload = self.bind_local(p, ps[0].span);
+                self.bind_local(k, ps[1].span);
+                let escape_body = self.expand_body(&items[2..], c.span);
+                self.pop_scope();
+                let escape = Expr::new(
+                    ExprKind::Let(
+                        vec![(escaped_payload, Expr::new(ExprKind::Local(result), c.span))],
+                        Box::new(escape_body?),
+                    ),
+                    c.span,
+                );
+                escapes.push((clause_no, escape));
+                0
+            } else {
+                if !assigns_local(&hbody, kl) {
+                    resume_in_tail_position(&mut hbody, kl, kraw);
+                }
+                if mentions_local(&hbody, kl) {
+                    hbody = Expr::new(ExprKind::Let(vec![(kl, resume)], Box::new(hbody)), c.span);
+                    2
+                } else {
+                    1
+                }
+            };
+            xs.push(Expr::new(
+                ExprKind::Lit(super::ast::Literal::Int(resume_use)),
+                c.span,
+            ));
             xs.push(Expr::new(
                 ExprKind::Lambda(Rc::new(Lambda {
                     name: eff.as_sym().map(|s| format!("handler:{s}")),
@@ -166,7 +213,56 @@ impl Expander {
                 c.span,
             ));
         }
-        Ok(Expr::new(ExprKind::PrimCall("%handle".into(), xs), span))
+        let handle = Expr::new(ExprKind::PrimCall("%handle".into(), xs), span);
+        if escapes.is_empty() {
+            return Ok(handle);
+        }
+        // (let [v (%handle …)] [e (%escaped)]
+        //   (if e (if (eq? e 0) clause-0 … v) v))
+        let escaped = self.fresh_local("escaped", span);
+        let local = |l: LocalId| Expr::new(ExprKind::Local(l), span);
+        let mut dispatch = local(result);
+        for (clause_no, escape) in escapes.into_iter().rev() {
+            let test = Expr::new(
+                ExprKind::PrimCall(
+                    "eq?".into(),
+                    vec![
+                        local(escaped),
+                        Expr::new(
+                            ExprKind::Lit(super::ast::Literal::Int(clause_no as i64)),
+                            span,
+                        ),
+                    ],
+                ),
+                span,
+            );
+            dispatch = Expr::new(
+                ExprKind::If(Box::new(test), Box::new(escape), Box::new(dispatch)),
+                span,
+            );
+        }
+        let body = Expr::new(
+            ExprKind::If(
+                Box::new(local(escaped)),
+                Box::new(dispatch),
+                Box::new(local(result)),
+            ),
+            span,
+        );
+        let after = Expr::new(
+            ExprKind::Let(
+                vec![(
+                    escaped,
+                    Expr::new(ExprKind::PrimCall("%escaped".into(), vec![]), span),
+                )],
+                Box::new(body),
+            ),
+            span,
+        );
+        Ok(Expr::new(
+            ExprKind::Let(vec![(result, handle)], Box::new(after)),
+            span,
+        ))
     }
 
     /// `(perform eff)` / `(perform eff payload)`.
@@ -187,4 +283,132 @@ impl Expander {
             span,
         ))
     }
+}
+
+impl Expander {
+    /// Threads share no mutable state (LANGUAGE.md §6): a `fn` given
+    /// directly to `spawn` may not `set!` a variable it captures (the thread
+    /// would change a private copy). Other spawned closures are checked at
+    /// run time (runtime/src/control/thread.rs).
+    pub(super) fn check_spawn_thunk(&self, args: &[Expr]) -> Result<()> {
+        let [Expr {
+            kind: ExprKind::Lambda(lam),
+            ..
+        }] = args
+        else {
+            return Ok(());
+        };
+        let mut bound: Vec<super::ast::LocalId> = Vec::new();
+        any_subexpr(&lam.body, &mut |e| {
+            match &e.kind {
+                ExprKind::Lambda(inner) => {
+                    bound.extend(inner.params.iter().copied().chain(inner.rest));
+                }
+                ExprKind::Let(bs, _) | ExprKind::Letrec(bs, _) => {
+                    bound.extend(bs.iter().map(|(l, _)| *l));
+                }
+                _ => {}
+            }
+            false
+        });
+        bound.extend(lam.params.iter().copied().chain(lam.rest));
+        let mut captured = None;
+        any_subexpr(&lam.body, &mut |e| match &e.kind {
+            ExprKind::SetLocal(l, _) if !bound.contains(l) => {
+                captured = Some((*l, e.span));
+                true
+            }
+            _ => false,
+        });
+        match captured {
+            Some((l, span)) => {
+                let name = &self.prog.locals[l.0 as usize].name;
+                err(
+                    format!(
+                        "`set!` of `{name}`, a variable the thread captures: threads share no mutable state, so the thread would change a private copy (return results through `join` or a channel)"
+                    ),
+                    span,
+                    "assigned inside the thunk given to `spawn`",
+                )
+            }
+            None => Ok(()),
+        }
+    }
+}
+
+/// Rewrite each call `(k x)` of a handler clause's `resume` (local `k`) in
+/// tail position of the clause body into `(%resume-tail kraw x)`: the
+/// clause then returns a resume request to the handle's loop instead of
+/// continuing the body from a frame of its own, so a generator whose
+/// handler resumes in tail position runs in constant stack.
+fn resume_in_tail_position(e: &mut Expr, k: super::ast::LocalId, kraw: super::ast::LocalId) {
+    match &mut e.kind {
+        ExprKind::If(_, then, els) => {
+            resume_in_tail_position(then, k, kraw);
+            resume_in_tail_position(els, k, kraw);
+        }
+        ExprKind::Let(_, body) | ExprKind::Letrec(_, body) => {
+            resume_in_tail_position(body, k, kraw)
+        }
+        ExprKind::Seq(xs) => {
+            if let Some(last) = xs.last_mut() {
+                resume_in_tail_position(last, k, kraw);
+            }
+        }
+        ExprKind::Call(f, args)
+            if args.len() == 1 && matches!(f.kind, ExprKind::Local(l) if l == k) =>
+        {
+            let x = args.pop().expect("one argument");
+            let token = Expr::new(ExprKind::Local(kraw), f.span);
+            e.kind = ExprKind::PrimCall("%resume-tail".into(), vec![token, x]);
+        }
+        _ => {}
+    }
+}
+
+/// Does `e` read local `l` anywhere (also inside nested lambdas)?
+fn mentions_local(e: &Expr, l: super::ast::LocalId) -> bool {
+    any_subexpr(e, &mut |x| match &x.kind {
+        ExprKind::Local(y) | ExprKind::SetLocal(y, _) => *y == l,
+        _ => false,
+    })
+}
+
+/// Does `e` assign local `l` (`set!`) anywhere?
+fn assigns_local(e: &Expr, l: super::ast::LocalId) -> bool {
+    any_subexpr(
+        e,
+        &mut |x| matches!(&x.kind, ExprKind::SetLocal(y, _) if *y == l),
+    )
+}
+
+/// Is `pred` true of `e` or of any expression inside it (lambda bodies
+/// included)?
+pub(super) fn any_subexpr(e: &Expr, pred: &mut dyn FnMut(&Expr) -> bool) -> bool {
+    if pred(e) {
+        return true;
+    }
+    let children: Vec<&Expr> = match &e.kind {
+        ExprKind::Lit(_)
+        | ExprKind::Quote(_)
+        | ExprKind::Local(_)
+        | ExprKind::Global(_)
+        | ExprKind::PrimRef(_) => vec![],
+        ExprKind::Lambda(lam) => vec![&lam.body],
+        ExprKind::Call(f, args) => std::iter::once(&**f).chain(args.iter()).collect(),
+        ExprKind::PrimCall(_, args) | ExprKind::MakeArray(args) | ExprKind::MakeDict(args) => {
+            args.iter().collect()
+        }
+        ExprKind::If(a, b, c) => vec![&**a, &**b, &**c],
+        ExprKind::Let(bs, body) | ExprKind::Letrec(bs, body) => bs
+            .iter()
+            .map(|(_, x)| x)
+            .chain(std::iter::once(&**body))
+            .collect(),
+        ExprKind::Seq(xs) => xs.iter().collect(),
+        ExprKind::SetLocal(_, x) | ExprKind::SetGlobal(_, x) | ExprKind::DefineGlobal(_, x) => {
+            vec![&**x]
+        }
+    };
+    children.into_iter().any(|x| any_subexpr(x, pred))
 }

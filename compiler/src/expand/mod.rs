@@ -640,6 +640,9 @@ impl Expander {
                 Resolved::Prim(p) => {
                     forms::check_prim_arity(p, args.len(), head.span)?;
                     let xs = self.expand_all(args)?;
+                    if p.name == "spawn" {
+                        self.check_spawn_thunk(&xs)?;
+                    }
                     return Ok(Expr::new(ExprKind::PrimCall(p.name.to_string(), xs), span));
                 }
                 _ => {}

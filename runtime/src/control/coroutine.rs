@@ -108,6 +108,10 @@ struct Stack {
     size: usize,
     /// Resident bytes last recorded for the statistics (`bytes_stack`).
     resident: usize,
+    /// Times the stack was released (for the statistics: it is measured
+    /// at the 1st, 2nd, 4th, 8th… release only, as a measure reads one
+    /// byte per page of the whole stack).
+    releases: u64,
 }
 
 impl Stack {
@@ -139,6 +143,7 @@ impl Stack {
             base,
             size,
             resident: 0,
+            releases: 0,
         }
     }
 
@@ -148,6 +153,10 @@ impl Stack {
     /// being unmapped).
     fn record_resident(&mut self, gone: bool) {
         if !crate::base::stats::enabled() {
+            return;
+        }
+        self.releases += 1;
+        if !gone && !self.releases.is_power_of_two() {
             return;
         }
         let now = if gone {
@@ -188,11 +197,32 @@ pub enum State {
     Finished,
 }
 
+/// How a handler clause uses its continuation (decided by the compiler,
+/// expand/effects.rs).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ResumeUse {
+    /// Never: the body is abandoned (its coroutine freed) before the clause
+    /// runs.
+    Never,
+    /// Only by resumes in tail position (`%resume-tail`): the continuation
+    /// token cannot escape the clause, so one token serves every perform.
+    TailOnly,
+    /// Any other way.
+    Any,
+}
+
+/// One clause of a `handle`.
+pub struct Clause {
+    pub effect: Value,
+    pub handler: Value,
+    pub resume_use: ResumeUse,
+}
+
 /// What the coroutine runs for.
 pub enum Kind {
     Try,
-    /// Effect values and their handler closures.
-    Handle(Vec<(Value, Value)>),
+    /// The clauses of a `handle`.
+    Handle(Vec<Clause>),
 }
 
 pub struct Coro {

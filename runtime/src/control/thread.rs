@@ -177,6 +177,9 @@ unsafe fn thread_main(thunk: Message, stack: usize, loc: u32) -> Message {
     crate::base::stack::arm_stack_limit(stack);
     // SAFETY: the spawn synchronised us with the parent; the region is ours.
     unsafe { region_adopt(thunk.region) };
+    // SAFETY: the thunk (a closure) and its captured values are in the
+    // adopted region or immortal ones; `thunk.region` is ours and live.
+    unsafe { guard_captured_variables(thunk.value, thunk.region) };
     // The thread's first scope: its result region (depth 1, older than
     // every scope the thunk opens).
     let result = region_create();
@@ -199,6 +202,60 @@ unsafe fn thread_main(thunk: Message, stack: usize, loc: u32) -> Message {
     // it): from here on the program thread may renew it.
     crate::region::owner::spawned_thread_ends();
     out
+}
+
+/// Header flag of a capture guard: a forwarding object that stands for a
+/// variable cell (box) captured by a spawned thunk (see
+/// [`guard_captured_variables`]).
+pub const CAPTURE_GUARD_FLAG: u8 = 0x01;
+
+/// Threads share no mutable state (LANGUAGE.md §6): the spawned thread's
+/// copy of every variable cell (box) the thunk captures — directly or
+/// through a captured closure — is replaced, in the closures' free slots,
+/// by a capture guard: a forwarding object to the cell, so reading the
+/// variable resolves it as usual (the cold path of generated code), while
+/// `set!` of it (`%set-var!`, the cold path of a box store) is an error
+/// instead of a silent change of a private copy. (`set!` in a `fn` given
+/// directly to `spawn` is already refused at compile time.)
+///
+/// # Safety
+/// `thunk` is a live value whose mortal part lives in `r`, a live region of
+/// this thread.
+unsafe fn guard_captured_variables(thunk: Value, r: *mut Region) {
+    use crate::heap::object::{closure_free, closure_nfree, closure_set_free, is_box, is_closure};
+    let mut work = vec![thunk];
+    let mut seen = std::collections::HashSet::new();
+    while let Some(c) = work.pop() {
+        // Only the copies in the handoff region: a closure elsewhere (an
+        // immortal one) belongs to no one thread and stays as it is.
+        // SAFETY: `region_of` is read only for a closure (a heap object).
+        if !is_closure(c) || unsafe { crate::region::region_of(c) } != r || !seen.insert(c) {
+            continue;
+        }
+        // SAFETY: `c` is a closure; its free slots are read and written
+        // within `nfree`; the guard is a fresh two-word object in `r`, the
+        // region the closure and its cells were copied into.
+        unsafe {
+            for i in 0..closure_nfree(c) {
+                let v = closure_free(c, i);
+                if is_box(v) {
+                    let guard = crate::region::alloc_object(r, ObjKind::Forwarded, 16);
+                    *guard |= (CAPTURE_GUARD_FLAG as u64) << HEADER_FLAGS_SHIFT;
+                    guard.add(1).write(v);
+                    closure_set_free(c, i, guard as Value);
+                } else if is_closure(v) {
+                    work.push(v);
+                }
+            }
+        }
+    }
+}
+
+/// Is `v` a capture guard ([`guard_captured_variables`])?
+pub fn is_capture_guard(v: Value) -> bool {
+    crate::heap::object::is_forwarded(v)
+        // SAFETY: a forwarded object: a heap object with a header word.
+        && unsafe { (*(v as *const u64) >> HEADER_FLAGS_SHIFT) as u8 } & CAPTURE_GUARD_FLAG != 0
 }
 
 /// `join`: wait for the thread and adopt its result into `dst`.

@@ -69,7 +69,37 @@ fn close(_r: *mut Region, ch: Value) -> R {
     Ok(NOTHING)
 }
 
+/// `(%set-var! cell v)`: the cold path of `set!` of a boxed variable
+/// (generated code stores into a box inline): a capture guard
+/// (`control/thread.rs`) is refused — the variable belongs to the thread
+/// that spawned this one — anything else is `set-box!`.
+fn set_var(cell: Value, v: Value) -> R {
+    if crate::control::thread::is_capture_guard(cell) {
+        // The error report adds the thread's name (`in thread …`).
+        return Err("set! of a variable captured by the spawned thunk: threads share no mutable state (the thread would change a private copy; return results through join or a channel)".into());
+    }
+    super::misc::set_box(crate::heap::object::resolve(cell), v)
+}
+
 prim_fixed!(omni_prim_spawn(thunk) => spawn);
+
+/// `%set-var!`: see [`set_var`]. Unlike the table's other primitives it
+/// receives the cell unresolved (a capture guard is a forwarding object).
+///
+/// # Safety
+/// The arguments are valid values of this thread.
+#[no_mangle]
+pub unsafe extern "C" fn omni_prim_set_var(
+    _region: *mut Region,
+    cell: Value,
+    v: Value,
+    loc: u32,
+) -> Value {
+    match set_var(cell, v) {
+        Ok(v) => v,
+        Err(msg) => crate::base::raise::raise(msg, loc),
+    }
+}
 prim_fixed!(omni_prim_join(t) => join);
 prim_variadic!(omni_prim_chan => chan);
 prim_fixed!(omni_prim_send(ch, v) => send);

@@ -7,7 +7,8 @@
 //!   an error object carrying the message; the coroutine is abandoned and
 //!   every scope region it left open is exited. `(%caught?)` tells which of
 //!   the two happened for the `%try` that returned last on this thread.
-//! - `(%handle thunk eff1 h1 eff2 h2 …)` runs the thunk on a coroutine.
+//! - `(%handle thunk eff1 use1 h1 …)` runs the thunk on a coroutine
+//!   (`use`: how the clause uses its continuation, [`ResumeUse`]).
 //!   `(%perform eff v)` inside it (at any depth, also inside nested `try`s
 //!   and handlers of other effects) switches back to the nearest enclosing
 //!   handle for `eff`, which calls its handler `(h v k)` on its own stack;
@@ -15,6 +16,8 @@
 //!   until the body finishes (the value of `resume`) or performs again (the
 //!   handler is called again: deep handlers). A handler that returns
 //!   without resuming abandons the body. A continuation resumes once.
+//!   `(%resume-tail k x)` — a clause's resume in tail position — returns a
+//!   resume request the handle's loop carries out instead (constant stack).
 //!   Performs not handled by a coroutine are forwarded by its resumer.
 //! - Values crossing a coroutine boundary (payloads, resume values,
 //!   results) are made storable into the handle's result region with the
@@ -22,7 +25,7 @@
 
 use crate::base::raise::raise;
 use crate::base::value::*;
-use crate::control::coroutine::{self, Coro, Event, Kind, State};
+use crate::control::coroutine::{self, Clause, Coro, Event, Kind, ResumeUse, State};
 use crate::graph::barrier::store_into;
 use crate::heap::error_obj::make_error;
 use crate::heap::object::list_from_slice;
@@ -98,30 +101,82 @@ pub(crate) fn try_run(r: *mut Region, thunk: Value, loc: u32) -> Value {
     }
 }
 
-/// `(%handle thunk eff1 h1 …)`.
+/// `(%handle thunk eff1 use1 h1 …)` (`use`: a [`ResumeUse`] as an Int).
 pub(crate) fn handle_run(r: *mut Region, args: &[Value], loc: u32) -> Result<Value, String> {
-    if args.len() % 2 != 1 {
-        return Err("handle: expected a body and effect/handler pairs".into());
+    if args.len() % 3 != 1 {
+        return Err("handle: expected a body and effect/use/handler triples".into());
     }
     let mut clauses = Vec::new();
-    for pair in args[1..].chunks_exact(2) {
-        clauses.push((effect_arg("handle", pair[0])?, pair[1]));
+    for triple in args[1..].chunks_exact(3) {
+        let resume_use = match triple[1] {
+            u if u == make_int(0) => ResumeUse::Never,
+            u if u == make_int(1) => ResumeUse::TailOnly,
+            _ => ResumeUse::Any,
+        };
+        clauses.push(Clause {
+            effect: effect_arg("handle", triple[0])?,
+            handler: triple[2],
+            resume_use,
+        });
     }
     let c = coroutine::create(Kind::Handle(clauses), args[0], r, loc);
+    ESCAPED.with(|e| e.set(None));
     // SAFETY: the fresh coroutine is live.
-    let v = unsafe { run_handled(c, NOTHING, loc) };
+    let v = unsafe { run_handled(c, NOTHING, loc, true) };
     // SAFETY: `r` is live.
     Ok(unsafe { store_into(r, v) })
+}
+
+thread_local! {
+    /// Set when the `%handle` that returned last on this thread returned
+    /// the payload of a perform for clause number N that never resumes
+    /// (`ResumeUse::Never`): the clause runs in the caller (`%escaped`).
+    static ESCAPED: Cell<Option<usize>> = const { Cell::new(None) };
+}
+
+/// `(%escaped)`: the number of the clause whose payload the last `%handle`
+/// returned (see [`ESCAPED`]), or `false` when it returned the body's or a
+/// handler's value.
+fn escaped() -> Value {
+    match ESCAPED.with(|e| e.take()) {
+        Some(n) => make_int(n as i64),
+        None => FALSE,
+    }
+}
+
+/// The value `%resume-tail` returns to the handle's loop (through the
+/// clause's tail position): "continue the body with [`PENDING_RESUME`]".
+/// A special immediate no program can make.
+const RESUME_REQUEST: Value = 0x7FA;
+
+thread_local! {
+    /// The input of the resume a [`RESUME_REQUEST`] stands for (already
+    /// stored into the handle's region).
+    static PENDING_RESUME: Cell<Option<(*mut Coro, Value)>> = const { Cell::new(None) };
 }
 
 /// Run handled coroutine `c` from `input` until its body finishes (its
 /// value) or a handler it called returns (the handler's value).
 ///
+/// A handler that resumes in tail position (`%resume-tail`) returns a
+/// [`RESUME_REQUEST`]; the body then continues from this loop, so a
+/// generator that performs N times runs in constant stack. Per perform
+/// the loop allocates nothing of its own when the clause uses its
+/// continuation only that way: the argument list and the token are made
+/// once.
+///
+/// `escape`: called by `%handle` itself (not by a `resume`), so a perform
+/// for a clause that never resumes returns its payload for the clause to
+/// run in the `handle`'s frame (see [`ESCAPED`]).
+///
 /// # Safety
 /// `c` is a live, fresh or suspended handle coroutine of this thread.
-unsafe fn run_handled(c: *mut Coro, mut input: Value, loc: u32) -> Value {
+unsafe fn run_handled(c: *mut Coro, mut input: Value, loc: u32, escape: bool) -> Value {
     // SAFETY: the record is read while live (before `step` releases it).
     let (id, region) = unsafe { ((*c).id, (*c).region) };
+    // The handler's argument list and the reusable token, made on first use.
+    let mut arg_list = NIL;
+    let mut shared_token = NIL;
     loop {
         // SAFETY: caller contract / still suspended.
         match unsafe { step(c, input) } {
@@ -129,11 +184,14 @@ unsafe fn run_handled(c: *mut Coro, mut input: Value, loc: u32) -> Value {
             Step::Raised(msg, at) => raise(msg, at),
             Step::Perform(e, v) => {
                 // SAFETY: `c` is suspended, hence live.
-                let handler = match unsafe { &(*c).kind } {
-                    Kind::Handle(cl) => cl.iter().find(|(eff, _)| *eff == e).map(|(_, h)| *h),
+                let clause = match unsafe { &(*c).kind } {
+                    Kind::Handle(cl) => cl
+                        .iter()
+                        .position(|cl| cl.effect == e)
+                        .map(|i| (i, cl[i].handler, cl[i].resume_use)),
                     Kind::Try => None,
                 };
-                let Some(h) = handler else {
+                let Some((clause_no, h, resume_use)) = clause else {
                     input = perform(e, v, loc);
                     continue;
                 };
@@ -141,18 +199,75 @@ unsafe fn run_handled(c: *mut Coro, mut input: Value, loc: u32) -> Value {
                 let performs = unsafe { (*c).performs };
                 // SAFETY: as above; `v` is a live value of this thread.
                 let payload = unsafe { store_into(region, v) };
-                // SAFETY: `region` is live; the token holds immediates only.
-                let token = unsafe { continuation_token(region, id, performs) };
-                let args = [payload, token];
-                // SAFETY: `region` is live; a fresh two-element list.
-                let list = unsafe { list_from_slice(region, &args) };
-                let result = crate::control::call::apply_closure(h, region, list, loc);
-                // A handler that did not resume abandons the body.
-                if let Some(c2) = coroutine::lookup(id) {
-                    // SAFETY: live record of this thread.
+                let token = match resume_use {
+                    ResumeUse::Never => {
+                        // The clause never resumes: free the body now.
+                        // SAFETY: `c` is suspended, not running, and never
+                        // resumed again.
+                        unsafe { coroutine::release(c) };
+                        if escape {
+                            ESCAPED.with(|x| x.set(Some(clause_no)));
+                            return payload;
+                        }
+                        NOTHING
+                    }
+                    ResumeUse::TailOnly => {
+                        if shared_token == NIL {
+                            // SAFETY: `region` is live; the token holds
+                            // immediates only.
+                            shared_token = unsafe { continuation_token(region, id, performs) };
+                        } else {
+                            // SAFETY: `shared_token` is the pair made above;
+                            // an immediate needs no store barrier.
+                            unsafe {
+                                crate::heap::object::set_cdr(
+                                    shared_token,
+                                    make_int(performs as i64),
+                                )
+                            };
+                        }
+                        shared_token
+                    }
+                    // SAFETY: `region` is live; the token holds immediates only.
+                    ResumeUse::Any => unsafe { continuation_token(region, id, performs) },
+                };
+                if arg_list == NIL {
+                    // SAFETY: `region` is live; a fresh two-element list.
+                    arg_list = unsafe { list_from_slice(region, &[payload, token]) };
+                } else {
+                    // SAFETY: `arg_list` is the two-element list made above,
+                    // in `region` like `payload` and `token`; the apply
+                    // entry only reads it (a clause has two fixed
+                    // parameters), so no other reference to it exists.
                     unsafe {
-                        if (*c2).state == State::Suspended && (*c2).performs == performs {
-                            coroutine::release(c2);
+                        use crate::heap::object::{cdr, set_car};
+                        set_car(arg_list, payload);
+                        set_car(cdr(arg_list), token);
+                    }
+                }
+                let result = crate::control::call::apply_closure(h, region, arg_list, loc);
+                if result == RESUME_REQUEST {
+                    match PENDING_RESUME.with(|p| p.take()) {
+                        Some((c2, x)) if c2 == c => {
+                            input = x;
+                            continue;
+                        }
+                        // SAFETY: `%resume-tail` claimed `c2`, a live
+                        // suspended coroutine of this thread.
+                        Some((c2, x)) => return unsafe { run_handled(c2, x, loc, false) },
+                        None => crate::base::fatal::fatal(format_args!(
+                            "a resume request without a pending resume"
+                        )),
+                    }
+                }
+                // A handler that did not resume abandons the body.
+                if resume_use != ResumeUse::Never {
+                    if let Some(c2) = coroutine::lookup(id) {
+                        // SAFETY: live record of this thread.
+                        unsafe {
+                            if (*c2).state == State::Suspended && (*c2).performs == performs {
+                                coroutine::release(c2);
+                            }
                         }
                     }
                 }
@@ -169,7 +284,7 @@ fn handled(e: Value) -> bool {
         // SAFETY: the chain holds running (entered) coroutines' records.
         unsafe {
             if let Kind::Handle(cl) = &(*c).kind {
-                if cl.iter().any(|(eff, _)| *eff == e) {
+                if cl.iter().any(|cl| cl.effect == e) {
                     return true;
                 }
             }
@@ -277,11 +392,27 @@ pub(crate) fn resume(r: *mut Region, k: Value, x: Value, loc: u32) -> Result<Val
     unsafe {
         let x = store_into((*c).region, x);
         (*c).state = State::Running;
-        let v = run_handled(c, x, loc);
+        let v = run_handled(c, x, loc, false);
         Ok(store_into(r, v))
     }
 }
 
+/// `(%resume-tail k x)`: a clause's resume in tail position (the compiler
+/// rewrites it so, expand/effects.rs). Checks `k` and stores `x` now (the
+/// clause's regions end when it returns), then returns the
+/// [`RESUME_REQUEST`] the handle's loop ([`run_handled`]) carries out.
+pub(crate) fn resume_tail(k: Value, x: Value) -> Result<Value, String> {
+    let c = claim_continuation(k)?;
+    // SAFETY: live suspended record of this thread; its region is live.
+    let x = unsafe {
+        (*c).state = State::Running;
+        store_into((*c).region, x)
+    };
+    PENDING_RESUME.with(|p| p.set(Some((c, x))));
+    Ok(RESUME_REQUEST)
+}
+
+prim_fixed!(omni_prim_escaped() => |_| Ok(escaped()));
 prim_fixed!(omni_prim_caught_p() => |_| Ok(make_bool(CAUGHT.with(|f| f.get()))));
 
 /// `%try`: see [`try_run`].
@@ -338,6 +469,23 @@ pub unsafe extern "C" fn omni_prim_resume(
     loc: u32,
 ) -> Value {
     match resume(region, crate::heap::object::resolve(k), x, loc) {
+        Ok(v) => v,
+        Err(msg) => raise(msg, loc),
+    }
+}
+
+/// `%resume-tail`: see [`resume_tail`].
+///
+/// # Safety
+/// The arguments are valid values.
+#[no_mangle]
+pub unsafe extern "C" fn omni_prim_resume_tail(
+    _region: *mut Region,
+    k: Value,
+    x: Value,
+    loc: u32,
+) -> Value {
+    match resume_tail(crate::heap::object::resolve(k), x) {
         Ok(v) => v,
         Err(msg) => raise(msg, loc),
     }

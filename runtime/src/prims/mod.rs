@@ -598,8 +598,18 @@ pub static PRIMS: LazyLock<Vec<PrimDesc>> = LazyLock::new(|| {
             Variadic { min: 1 },
             true
         ),
+        desc!("%escaped", effects::omni_prim_escaped, Fixed(0), false),
         desc!("%perform", effects::omni_prim_perform, Fixed(2), false),
         desc!("%resume", effects::omni_prim_resume, Fixed(2), true),
+        desc!(
+            "%resume-tail",
+            effects::omni_prim_resume_tail,
+            Fixed(2),
+            false
+        ),
+        // the cold path of `set!` of a boxed variable (a spawned thread's
+        // capture guards: concurrency.rs)
+        desc!("%set-var!", concurrency::omni_prim_set_var, Fixed(2), false),
         // match (expand/pattern.rs)
         desc!(
             "%match-len=",
