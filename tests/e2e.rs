@@ -344,6 +344,7 @@ program_tests!(run_case, LISTED;
     // the global state: renewal keeps identity (issue 12, part 2)
     state_identity,
     thread_err_global_set,
+    state_string_log,
     // errors: every compile error, hints, compile-time arity (issue 14, item 4)
     err_hint_lambda,
     err_hint_let_scheme,
@@ -1070,6 +1071,7 @@ mod churn {
         global_tree,
         global_dict,
         global_slots,
+        fold_prim,
     );
 
     /// Every churn program is listed above.
@@ -1188,6 +1190,8 @@ fn state_renewal_is_memcheck_clean() {
             "{name}: renews at N=5000:\n{stderr}"
         );
     }
+}
+
 // ---- branch errors (issue 14, items 4 and 18)
 
 /// Peak resident memory of `omnic check SRC`, in KB, measured by
@@ -1223,6 +1227,8 @@ fn many_arguments_compile_in_linear_memory() {
     ));
     let kb = check_peak_rss_kb(&src);
     assert!(kb < 300 * 1024, "omnic check took {kb} KB");
+}
+
 /// The effect programs of issue 14 item 7 (a generator resuming in tail
 /// position, a chain of handles whose clauses never resume), at a reduced
 /// size, and the other effect cases run clean under valgrind memcheck in

@@ -179,10 +179,17 @@ fn run_omnic(args: &[&str], file: &Path, dir: &Path, limit: Duration) -> Outcome
         .unwrap_or_else(|_| env!("CARGO_BIN_EXE_omnic").to_string());
     // Memory is capped so that a mutant asking for a huge allocation cannot
     // take the machine down; the compiler's stack reservation falls back to
-    // a smaller size under the cap.
+    // a smaller size under the cap. A run gets 2 GB: a mutant that allocates
+    // without end (a valid program) then stops with the runtime's `out of
+    // memory` error within the time limit instead of filling 8 GB first.
+    let cap_kb = if args[0] == "run" {
+        2_000_000
+    } else {
+        8_000_000
+    };
     let mut child = Command::new("sh")
         .arg("-c")
-        .arg("ulimit -v 8000000; exec \"$0\" \"$@\"")
+        .arg(format!("ulimit -v {cap_kb}; exec \"$0\" \"$@\""))
         .arg(omnic)
         .args(args)
         .arg(file)
