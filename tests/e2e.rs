@@ -466,25 +466,33 @@ fn assert_threads_clean(exe: &Path, args: &[&str], tools: &[&str], stdout: &str)
 
 /// Build each case and run it under valgrind memcheck: exit 0 (no error),
 /// and the case's expected output.
+/// Run `exe ARGS` under valgrind memcheck (in the cases directory) and
+/// require a clean exit; returns the output.
+fn memcheck(name: &str, exe: &Path, args: &[&str], env: &[(&str, &str)]) -> std::process::Output {
+    let out = Command::new("valgrind")
+        .args(["--error-exitcode=1", "-q"])
+        .arg(exe)
+        .args(args)
+        .envs(env.iter().copied())
+        .current_dir(cases_dir())
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{name} under valgrind:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
 fn assert_memcheck_clean(names: &[&str], env: &[(&str, &str)]) {
     require_valgrind();
     let tmp = tempfile::tempdir().unwrap();
     for name in names {
         let exe = build_case(name, tmp.path());
-        let out = Command::new("valgrind")
-            .args(["--error-exitcode=1", "-q"])
-            .arg(&exe)
-            .envs(env.iter().copied())
-            .current_dir(cases_dir())
-            .output()
-            .unwrap();
+        let out = memcheck(name, &exe, &[], env);
         let expected = std::fs::read_to_string(cases_dir().join(format!("{name}.out"))).unwrap();
-        assert_eq!(
-            out.status.code(),
-            Some(0),
-            "{name} under valgrind:\n{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
         assert_eq!(
             String::from_utf8_lossy(&out.stdout),
             expected,
@@ -1168,19 +1176,8 @@ fn state_renewal_is_memcheck_clean() {
         let exe = tmp.path().join(name);
         build_source(&churn_dir().join(format!("{name}.omni")), &exe);
         let native = Command::new(&exe).arg("5000").output().unwrap();
-        let out = Command::new("valgrind")
-            .args(["--error-exitcode=1", "-q"])
-            .arg(&exe)
-            .arg("5000")
-            .env("OMNI_STATS", "1")
-            .output()
-            .unwrap();
+        let out = memcheck(name, &exe, &["5000"], &[("OMNI_STATS", "1")]);
         let stderr = String::from_utf8_lossy(&out.stderr);
-        assert_eq!(
-            out.status.code(),
-            Some(0),
-            "{name} under valgrind:\n{stderr}"
-        );
         assert_eq!(
             out.stdout, native.stdout,
             "{name}: same output under valgrind"
@@ -1263,17 +1260,7 @@ fn effect_programs_are_memcheck_clean() {
         std::fs::write(&src, text).unwrap();
         let exe = tmp.path().join(name);
         build_source(&src, &exe);
-        let out = Command::new("valgrind")
-            .args(["--error-exitcode=1", "-q"])
-            .arg(&exe)
-            .output()
-            .unwrap();
-        assert_eq!(
-            out.status.code(),
-            Some(0),
-            "{name} under valgrind:\n{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        let out = memcheck(name, &exe, &[], &[]);
         assert_eq!(
             String::from_utf8_lossy(&out.stdout),
             stdout,

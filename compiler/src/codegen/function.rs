@@ -464,16 +464,10 @@ impl<M: Module> FnTx<'_, '_, '_, M> {
                 };
                 let r = self.b.ins().stack_load(W, W, slot, 0);
                 // A lazy region exists only if something allocated in it.
-                let exit = self.b.create_block();
-                let done = self.b.create_block();
-                self.b.set_cold_block(exit);
-                self.b.ins().brif(r, exit, &[], done, &[]);
-                self.b.seal_block(exit);
-                self.b.switch_to_block(exit);
-                self.call_rt(RuntimeFn::RegionExit, &[r])?;
-                self.b.ins().jump(done, &[]);
-                self.b.seal_block(done);
-                self.b.switch_to_block(done);
+                self.if_nonzero(r, |tx| {
+                    tx.call_rt(RuntimeFn::RegionExit, &[r])?;
+                    Ok(())
+                })?;
                 Ok(self.word(NOTHING))
             }
             Op::CheckBound { value, name } => {

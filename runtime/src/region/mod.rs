@@ -521,14 +521,7 @@ unsafe fn alloc_slow(r: *mut Region, size: usize) -> (*mut u8, *mut ChunkHeader)
         // SAFETY: an unused pooled chunk of FIRST_CHUNK_BYTES bytes, which
         // holds the descriptor and `size` bytes.
         unsafe {
-            (*spare).region = r;
-            (*spare).next = reg.chunks;
-            let data = chunk_data(spare);
-            reg.chunks = spare;
-            reg.current_chunk = spare;
-            reg.current_start = data;
-            reg.bump = data.add(size);
-            reg.limit = (spare as *mut u8).add(FIRST_CHUNK_BYTES);
+            let data = install_chunk(reg, r, spare, size, FIRST_CHUNK_BYTES);
             reg.chunk_count += 1;
             reg.held_bytes += FIRST_CHUNK_BYTES;
             reg.next_class = 1.min(reg.max_class);
@@ -590,14 +583,7 @@ unsafe fn alloc_new_chunk(r: *mut Region, size: usize) -> (*mut u8, *mut ChunkHe
     // SAFETY: an unused pooled chunk of `class_size(class)` bytes, which
     // holds the descriptor and `size` bytes.
     unsafe {
-        (*c).region = r;
-        (*c).next = reg.chunks;
-        let data = chunk_data(c);
-        reg.chunks = c;
-        reg.current_chunk = c;
-        reg.current_start = data;
-        reg.bump = data.add(size);
-        reg.limit = (c as *mut u8).add(class_size(class));
+        let data = install_chunk(reg, r, c, size, class_size(class));
         // With a quota, end the usable part of the chunk at the quota so the
         // allocation that crosses it takes the slow path and is reported
         // exactly (the chunk tail is wasted; quotas are a debugging aid).
@@ -610,6 +596,34 @@ unsafe fn alloc_new_chunk(r: *mut Region, size: usize) -> (*mut u8, *mut ChunkHe
         reg.next_class = (class + 1).min(u32::from(reg.max_class)) as u8;
         stats::chunk_taken(class_size(class), from_pool);
         (data, c)
+    }
+}
+
+/// Make the unused chunk `c` (of `bytes` bytes) region `r`'s current chunk,
+/// its first `size` bytes allocated; returns the start of its data.
+///
+/// # Safety
+/// `c` is an unused chunk of this thread of `bytes` bytes, which hold the
+/// descriptor and `size` bytes; `reg` is `r`'s control block.
+#[inline(always)]
+unsafe fn install_chunk(
+    reg: &mut Region,
+    r: *mut Region,
+    c: *mut ChunkHeader,
+    size: usize,
+    bytes: usize,
+) -> *mut u8 {
+    // SAFETY: caller contract.
+    unsafe {
+        (*c).region = r;
+        (*c).next = reg.chunks;
+        let data = chunk_data(c);
+        reg.chunks = c;
+        reg.current_chunk = c;
+        reg.current_start = data;
+        reg.bump = data.add(size);
+        reg.limit = (c as *mut u8).add(bytes);
+        data
     }
 }
 
