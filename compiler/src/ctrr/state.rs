@@ -27,7 +27,7 @@
 //! covered by the runtime (store barrier, transmigration, merge).
 
 use super::analysis::{reaching_result, Summary};
-use crate::ir::visit::walk_block;
+use crate::ir::visit::{walk_block, walk_tails};
 use crate::ir::*;
 use omni_runtime::prims::PrimEffect;
 use std::collections::HashSet;
@@ -81,7 +81,15 @@ pub fn analyse(prog: &Program) -> StateFacts {
                 } => sh.closures.push(*func),
                 _ => {}
             });
-            sh.unknown_calls |= tail_calls_unknown(&f.body.tail);
+            walk_tails(&f.body, &mut |t| {
+                sh.unknown_calls |= matches!(
+                    t,
+                    Tail::Call {
+                        callee: Callee::Unknown(_),
+                        ..
+                    }
+                )
+            });
             sh
         })
         .collect();
@@ -115,39 +123,13 @@ pub fn analyse(prog: &Program) -> StateFacts {
     }
 }
 
-fn tail_calls_unknown(t: &Tail) -> bool {
-    match t {
-        Tail::Call {
-            callee: Callee::Unknown(_),
-            ..
-        } => true,
-        Tail::If { then, els, .. } => {
-            tail_calls_unknown(&then.tail)
-                || tail_calls_unknown(&els.tail)
-                || block_calls_unknown(then)
-                || block_calls_unknown(els)
-        }
-        _ => false,
-    }
-}
-
-fn block_calls_unknown(b: &Block) -> bool {
-    let mut any = false;
-    walk_block(b, &mut |st| {
-        if let Op::If { then, els, .. } = &st.op {
-            any |= tail_calls_unknown(&then.tail) || tail_calls_unknown(&els.tail);
-        }
-    });
-    any
-}
-
 /// Globals bound only by top-level definitions to constants, immediates or
 /// closures without free variables allocated by those definitions (which
 /// code generation places in the immortal region: `immortal_closure_sites`).
 fn immortal_globals(prog: &Program) -> Vec<bool> {
     let mut immortal = vec![true; prog.globals.len()];
     for f in &prog.functions {
-        let closures = immortal_closure_vars(f);
+        let closures: HashSet<VarId> = immortal_closures(f).into_iter().map(|(v, _)| v).collect();
         walk_block(&f.body, &mut |st| {
             if let Op::GlobalSet { global, value, .. } = &st.op {
                 let ok = f.kind == FunctionKind::TopLevel
@@ -165,10 +147,12 @@ fn immortal_globals(prog: &Program) -> Vec<bool> {
     immortal
 }
 
-/// The variables of a top-level form bound to a closure without free
-/// variables (the value of a function definition).
-fn immortal_closure_vars(f: &Function) -> HashSet<VarId> {
-    let mut out = HashSet::new();
+/// The closures without free variables a top-level form allocates (the
+/// values of function definitions): (variable, allocation site). Code
+/// generation places them in the immortal region (they are code, not state,
+/// and a top-level form runs once).
+fn immortal_closures(f: &Function) -> Vec<(VarId, AllocSiteId)> {
+    let mut out = Vec::new();
     if f.kind != FunctionKind::TopLevel {
         return out;
     }
@@ -176,42 +160,26 @@ fn immortal_closure_vars(f: &Function) -> HashSet<VarId> {
         if let (
             Some(v),
             Op::Alloc {
+                site,
                 what: Alloc::Closure { free, .. },
-                ..
             },
         ) = (st.var, &st.op)
         {
             if free.is_empty() {
-                out.insert(v);
+                out.push((v, *site));
             }
         }
     });
     out
 }
 
-/// The allocation sites of closures without free variables made by
-/// top-level forms: they go to the immortal global region (they are code,
-/// not state, and a top-level form runs once).
+/// The allocation sites of `immortal_closures`, over the program.
 pub fn immortal_closure_sites(prog: &Program) -> HashSet<AllocSiteId> {
-    let mut out = HashSet::new();
-    for f in prog
-        .functions
+    prog.functions
         .iter()
-        .filter(|f| f.kind == FunctionKind::TopLevel)
-    {
-        walk_block(&f.body, &mut |st| {
-            if let Op::Alloc {
-                site,
-                what: Alloc::Closure { free, .. },
-            } = &st.op
-            {
-                if free.is_empty() {
-                    out.insert(*site);
-                }
-            }
-        });
-    }
-    out
+        .flat_map(immortal_closures)
+        .map(|(_, site)| site)
+        .collect()
 }
 
 /// What the pass inserted into one function (for `--dump-ctrr`).

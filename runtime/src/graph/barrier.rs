@@ -348,7 +348,7 @@ unsafe fn merge_repair(dst: *mut Region, value: Value) -> StoreOutcome {
             // (a superset; holds are cheap). Into a state version, the
             // renewal's retired set covers them instead.
             if !region_is_state_version(dst) {
-                for &r in &open {
+                for &r in open.iter().filter(|&&r| region_is_pin(r)) {
                     for_each_hold(r, &mut |v| {
                         if region_is_state_version(v) {
                             hold(dst, v)

@@ -367,8 +367,3 @@ pub unsafe fn hold_value(holder: *mut Region, v: Value) {
         }
     }
 }
-
-/// The current renewal limit in bytes (tests).
-pub fn renewal_limit() -> u64 {
-    limit_word().config_load()
-}
