@@ -364,6 +364,9 @@ program_tests!(run_case, LISTED;
     thread_err_set_captured,
     thread_err_set_captured_runtime,
     effects_handler_chain,
+    state_older_version,
+    state_result_region,
+    state_escape_built,
 );
 
 /// Every case file is listed above (so none is silently skipped).
@@ -1080,6 +1083,7 @@ mod churn {
         global_dict,
         global_slots,
         fold_prim,
+        global_two_sets,
     );
 
     /// Every churn program is listed above.

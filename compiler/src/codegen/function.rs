@@ -22,7 +22,8 @@ use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Variable};
 use cranelift_module::{DataId, FuncId, Module};
 use omni_runtime::prims::PrimArity;
 use omni_runtime::region::{
-    REGION_BUMP, REGION_CURRENT_CHUNK, REGION_CURRENT_START, REGION_LIMIT, REGION_RETIRED_BYTES,
+    CHUNK_REGION, REGION_BUMP, REGION_CURRENT_CHUNK, REGION_CURRENT_START, REGION_LIMIT,
+    REGION_RETIRED_BYTES, REGION_STATE_VERSION,
 };
 use omni_runtime::rt::region_abi::CARRY_START_BYTES;
 use omni_runtime::value::{
@@ -517,10 +518,25 @@ impl<M: Module> FnTx<'_, '_, '_, M> {
             Op::StateHold(a) => {
                 let v = self.atom(a)?;
                 let holder = self.region;
-                self.if_pointer(v, |tx| {
+                self.if_state_object(v, |tx| {
                     tx.call_rt(RuntimeFn::StateHoldValue, &[holder, v])?;
                     Ok(())
                 })?;
+                Ok(self.word(NOTHING))
+            }
+            Op::StateRefresh(a) => {
+                // Inline: only an object of a state version goes to the
+                // runtime (which returns it as is unless its version was
+                // retired); the variable is rebound to what it returns.
+                if let Atom::Var(var) = a {
+                    let var = self.var(*var)?;
+                    let v = self.b.use_var(var);
+                    self.if_state_object(v, |tx| {
+                        let fresh = tx.call_rt1(RuntimeFn::StateRefresh, &[v])?;
+                        tx.b.def_var(var, fresh);
+                        Ok(())
+                    })?;
+                }
                 Ok(self.word(NOTHING))
             }
             Op::StateSafepoint => {
@@ -1296,6 +1312,25 @@ impl<M: Module> FnTx<'_, '_, '_, M> {
         let nonzero = self.b.ins().icmp_imm_s(IntCC::NotEqual, v, 0);
         let is_ptr = self.b.ins().band(aligned, nonzero);
         self.if_true(is_ptr, body)
+    }
+
+    /// Run `body` (on a cold path) only when `v` is an object of a version
+    /// of the global-state region (its chunk's region has the flag).
+    fn if_state_object(
+        &mut self,
+        v: Value,
+        body: impl FnOnce(&mut Self) -> Result<()>,
+    ) -> Result<()> {
+        self.if_pointer(v, |tx| {
+            let flags = MemFlagsData::trusted();
+            let header = tx.b.ins().load(W, flags, v, 0);
+            let chunk = tx.b.ins().ushr_imm_s(header, HEADER_CHUNK_SHIFT as i64);
+            let region = tx.b.ins().load(W, flags, chunk, CHUNK_REGION);
+            let is_state =
+                tx.b.ins()
+                    .uload8(types::I32, flags, region, REGION_STATE_VERSION);
+            tx.if_nonzero(is_state, body)
+        })
     }
 
     /// Run `body` (on a cold path) only when the word `v` is not zero.

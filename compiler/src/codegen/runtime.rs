@@ -52,6 +52,7 @@ pub enum RuntimeFn {
     StatePinRegion,
     StateUnpin,
     StateHoldValue,
+    StateRefresh,
 }
 
 impl RuntimeFn {
@@ -90,6 +91,7 @@ impl RuntimeFn {
             RuntimeFn::StatePinRegion => "omni_state_pin_region",
             RuntimeFn::StateUnpin => "omni_state_unpin",
             RuntimeFn::StateHoldValue => "omni_state_hold_value",
+            RuntimeFn::StateRefresh => "omni_state_refresh",
         }
     }
 
@@ -128,6 +130,7 @@ impl RuntimeFn {
         RuntimeFn::StatePinRegion,
         RuntimeFn::StateUnpin,
         RuntimeFn::StateHoldValue,
+        RuntimeFn::StateRefresh,
     ];
 
     /// The runtime's description of the routine (`omni_runtime::abi::RT_FNS`:

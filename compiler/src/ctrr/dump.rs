@@ -149,10 +149,11 @@ pub fn dump(prog: &Program, report: &CtrrReport, include_prelude: bool) -> Strin
             let _ = writeln!(out, "  handoff at {}: {}", loc(*l), h.describe());
         }
         let st = &fr.state;
-        if st.may_renew || st.holds > 0 {
+        if st.may_renew || st.holds > 0 || st.refreshes > 0 {
             let _ = writeln!(
                 out,
-                "  global state: {}; {} pin(s), {} escape hold(s), {} safe point(s)",
+                "  global state: {}; {} pin(s), {} escape hold(s), {} safe point(s), \
+                 {} refresh(es)",
                 if st.may_renew {
                     "may renew it (stores into it, or calls what does)"
                 } else {
@@ -160,7 +161,8 @@ pub fn dump(prog: &Program, report: &CtrrReport, include_prelude: bool) -> Strin
                 },
                 st.pins,
                 st.holds,
-                st.safepoints
+                st.safepoints,
+                st.refreshes
             );
         }
         let _ = writeln!(

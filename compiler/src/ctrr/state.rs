@@ -21,7 +21,16 @@
 //!   there) pin the version they use too (code generation);
 //! - its **escape holds**: a value loaded from a global that may reach the
 //!   result region makes the result region hold its version (`StateHold`),
-//!   in every function, since the renewal may come after the return.
+//!   in every function, since the renewal may come after the return;
+//! - its **refreshes** (`StateRefresh v`): a value that may be *stale* —
+//!   read before a renewal point this activation has passed since, or
+//!   taken from a closure's environment or a box — is moved out of a
+//!   retired version before it is built into an object of the state or
+//!   result region, and (read before a renewal) before it is passed to a
+//!   call or tail call or returned; and the result of a call that may renew
+//!   is refreshed (the callee may have built it in its result region, a
+//!   version retired during the call). So no object of a state version
+//!   points into an older version that only a finished activation pinned.
 //!
 //! Objects that point into a version through stores, copies and merges are
 //! covered by the runtime (store barrier, transmigration, merge).
@@ -29,7 +38,7 @@
 use super::analysis::{reaching_result, Summary};
 use crate::ir::visit::{walk_block, walk_tails};
 use crate::ir::*;
-use omni_runtime::prims::PrimEffect;
+use omni_runtime::prims::{PrimEffect, PrimResult};
 use std::collections::HashSet;
 
 /// Whole-program facts of the pass.
@@ -189,6 +198,7 @@ pub struct StateAccess {
     pub pins: usize,
     pub holds: usize,
     pub safepoints: usize,
+    pub refreshes: usize,
 }
 
 /// Insert the pin, escape holds and safe points of `func`.
@@ -215,8 +225,11 @@ pub fn insert_state_access(
         facts,
         escaping: &escaping,
         pinned,
+        may_renew,
     };
-    cx.block(&mut func.body, &mut acc);
+    let mut stale = Staleness::default();
+    stale.defined.extend(func.params.iter().copied());
+    cx.block(&mut func.body, &mut acc, &mut stale);
     if pinned {
         func.body.stmts.insert(
             0,
@@ -252,19 +265,50 @@ struct Cx<'a> {
     facts: &'a StateFacts,
     escaping: &'a HashSet<VarId>,
     pinned: bool,
+    may_renew: bool,
 }
 
 impl Cx<'_> {
-    fn block(&self, b: &mut Block, acc: &mut StateAccess) {
+    fn block(&self, b: &mut Block, acc: &mut StateAccess, stale: &mut Staleness) {
         let old = std::mem::take(&mut b.stmts);
         let mut out = Vec::with_capacity(old.len());
         for mut st in old {
+            let loc = st.loc;
+            let refresh = |v: VarId, out: &mut Vec<Stmt>, acc: &mut StateAccess| {
+                out.push(Stmt {
+                    var: None,
+                    op: Op::StateRefresh(Atom::Var(v)),
+                    loc,
+                });
+                acc.refreshes += 1;
+            };
+            for v in self.to_refresh(&st.op, stale) {
+                // The refreshed value may be a copy in the current version:
+                // kept like a loaded one.
+                refresh(v, &mut out, acc);
+                let mut keep = Vec::new();
+                self.keep(v, true, &mut keep, acc);
+                out.extend(keep.into_iter().map(|op| Stmt { var: None, op, loc }));
+                stale.refreshed(v);
+            }
             if let Op::If { then, els, .. } = &mut st.op {
-                self.block(then, acc);
-                self.block(els, acc);
+                let mut then_stale = stale.clone();
+                self.block(then, acc, &mut then_stale);
+                let mut els_stale = stale.clone();
+                self.block(els, acc, &mut els_stale);
+                let yielded_stale =
+                    [(&*then, &then_stale), (&*els, &els_stale)]
+                        .iter()
+                        .any(|(blk, st)| match blk.tail {
+                            Tail::Yield(Atom::Var(y)) => st.is_stale(y),
+                            _ => false,
+                        });
+                *stale = then_stale.join(els_stale);
+                if let Some(v) = st.var {
+                    stale.define(v, yielded_stale, false);
+                }
             }
             let after = self.after(&st, acc);
-            let loc = st.loc;
             if self.pinned && self.renewing_call_into_state(&st.op) {
                 out.push(Stmt {
                     var: None,
@@ -273,17 +317,63 @@ impl Cx<'_> {
                 });
                 acc.pins += 1;
             }
+            let renews = self.is_renewal_point(&st.op);
+            let calls = matches!(st.op, Op::Call { .. })
+                || matches!(&st.op, Op::Prim { prim, .. } | Op::PrimApplyList { prim, .. }
+                    if prim.desc().effect == PrimEffect::CallsClosures);
+            if !matches!(st.op, Op::If { .. }) {
+                if let Some(v) = st.var {
+                    let (renewed, unowned) = self.derives_stale(&st.op, stale);
+                    stale.define(v, renewed, unowned);
+                }
+            }
+            let result = st.var;
             out.push(st);
+            if renews {
+                stale.renewal();
+                // The callee may have built its result in a version retired
+                // during the call.
+                if let (true, Some(v)) = (calls, result) {
+                    refresh(v, &mut out, acc);
+                    stale.refreshed(v);
+                }
+            }
             out.extend(after.into_iter().map(|op| Stmt { var: None, op, loc }));
         }
         b.stmts = out;
+        let loc = b.stmts.last().map(|s| s.loc).unwrap_or(LocId(0));
+        // What leaves the activation is refreshed (callees and callers
+        // take parameters and results as fresh).
+        let leaving: Vec<VarId> = match &b.tail {
+            Tail::Return(Atom::Var(v)) => vec![*v],
+            Tail::Call { callee, args, .. } => call_vars(callee, args),
+            _ => Vec::new(),
+        };
+        for v in leaving {
+            if stale.renewed.contains(&v) {
+                b.stmts.push(Stmt {
+                    var: None,
+                    op: Op::StateRefresh(Atom::Var(v)),
+                    loc,
+                });
+                acc.refreshes += 1;
+                if self.escaping.contains(&v) {
+                    b.stmts.push(Stmt {
+                        var: None,
+                        op: Op::StateHold(Atom::Var(v)),
+                        loc,
+                    });
+                    acc.holds += 1;
+                }
+                stale.refreshed(v);
+            }
+        }
         match &mut b.tail {
             Tail::If { then, els, .. } => {
-                self.block(then, acc);
-                self.block(els, acc);
+                self.block(then, acc, &mut stale.clone());
+                self.block(els, acc, &mut stale.clone());
             }
             Tail::Return(_) | Tail::Call { .. } if self.pinned => {
-                let loc = b.stmts.last().map(|s| s.loc).unwrap_or(LocId(0));
                 b.stmts.push(Stmt {
                     var: None,
                     op: Op::StateUnpin,
@@ -292,6 +382,102 @@ impl Cx<'_> {
             }
             _ => {}
         }
+    }
+
+    /// Whether the runtime may renew the state during or right after `op`
+    /// (a call that may renew, or a store's safe point).
+    fn is_renewal_point(&self, op: &Op) -> bool {
+        if !self.may_renew {
+            return false;
+        }
+        match op {
+            Op::Call { callee, .. } => match callee {
+                Callee::Known { func, .. } => self.facts.may_renew[func.0 as usize],
+                Callee::Unknown(_) => true,
+            },
+            Op::Prim { prim, .. } | Op::PrimApplyList { prim, .. } => matches!(
+                prim.desc().effect,
+                PrimEffect::Stores { .. } | PrimEffect::CallsClosures
+            ),
+            Op::BoxSet { .. } | Op::GlobalSet { .. } => true,
+            _ => false,
+        }
+    }
+
+    /// Whether the value `op` binds may be stale (read before a renewal;
+    /// from a closure's environment or a box), given its operands'.
+    fn derives_stale(&self, op: &Op, stale: &Staleness) -> (bool, bool) {
+        match op {
+            // Read now, or built now from refreshed operands, or refreshed
+            // after the call: fresh.
+            Op::GlobalGet { .. } | Op::Alloc { .. } | Op::Call { .. } | Op::Inline(..) => {
+                (false, false)
+            }
+            Op::EnvGet(_) | Op::BoxGet(_) => (false, true),
+            Op::Prim { prim, .. } | Op::PrimApplyList { prim, .. }
+                if prim.desc().result == PrimResult::Fresh =>
+            {
+                (false, false)
+            }
+            op => {
+                let vars = op.operands().into_iter().filter_map(|a| match a {
+                    Atom::Var(v) => Some(v),
+                    _ => None,
+                });
+                vars.fold((false, false), |(r, u), v| {
+                    (
+                        r || stale.renewed.contains(&v),
+                        u || stale.unowned.contains(&v),
+                    )
+                })
+            }
+        }
+    }
+
+    /// The operands of `op` to refresh before it: stale values built into
+    /// an object of the state or result region, and values read before a
+    /// renewal passed to a call.
+    fn to_refresh(&self, op: &Op, stale: &Staleness) -> Vec<VarId> {
+        let built_into = |site: &Option<AllocSiteId>| {
+            site.is_some_and(|s| {
+                matches!(
+                    self.sites[s.0 as usize].region,
+                    RegionRef::State | RegionRef::Result
+                )
+            })
+        };
+        let (built, passed): (Vec<Atom>, Vec<Atom>) = match op {
+            Op::Alloc { site, .. } if built_into(&Some(*site)) => (op.operands(), Vec::new()),
+            Op::ClosureInit { value, .. } => (vec![*value], Vec::new()),
+            Op::Prim { prim, args, site } => match prim.desc() {
+                d if d.effect == PrimEffect::CallsClosures => (Vec::new(), args.clone()),
+                d if d.result == PrimResult::MayShareArgs && built_into(site) => {
+                    (args.clone(), Vec::new())
+                }
+                _ => (Vec::new(), Vec::new()),
+            },
+            Op::Call { callee, args, .. } => (
+                Vec::new(),
+                call_vars(callee, args).into_iter().map(Atom::Var).collect(),
+            ),
+            _ => (Vec::new(), Vec::new()),
+        };
+        let mut out: Vec<VarId> = Vec::new();
+        for a in built {
+            if let Atom::Var(v) = a {
+                if stale.is_stale(v) && !out.contains(&v) {
+                    out.push(v);
+                }
+            }
+        }
+        for a in passed {
+            if let Atom::Var(v) = a {
+                if stale.renewed.contains(&v) && !out.contains(&v) {
+                    out.push(v);
+                }
+            }
+        }
+        out
     }
 
     /// A call given the state region as its result region that may renew
@@ -310,6 +496,19 @@ impl Cx<'_> {
         }
     }
 
+    /// Keep the version `v` points into: pinned for the activation, and
+    /// held by the result region when `v` may reach it (`escape`).
+    fn keep(&self, v: VarId, escape: bool, ops: &mut Vec<Op>, acc: &mut StateAccess) {
+        if self.pinned {
+            ops.push(Op::StatePin(Atom::Var(v)));
+            acc.pins += 1;
+        }
+        if escape && self.escaping.contains(&v) {
+            ops.push(Op::StateHold(Atom::Var(v)));
+            acc.holds += 1;
+        }
+    }
+
     /// The ops that follow `st`.
     fn after(&self, st: &Stmt, acc: &mut StateAccess) -> Vec<Op> {
         let mut ops = Vec::new();
@@ -317,27 +516,17 @@ impl Cx<'_> {
             .op
             .alloc_site()
             .is_some_and(|s| self.sites[s.0 as usize].region == RegionRef::State);
-        if let (true, true, Some(v)) = (self.pinned, in_state, st.var) {
-            ops.push(Op::StatePin(Atom::Var(v)));
-            acc.pins += 1;
+        // Values that may point into a version: what is loaded from a
+        // global, a call's result, what is allocated in the state region.
+        let loaded = matches!(&st.op, Op::GlobalGet { global, .. }
+            if !self.facts.immortal_global[global.0 as usize]);
+        let root = matches!(st.op, Op::Call { .. }) || in_state || loaded;
+        if let (true, Some(v)) = (root, st.var) {
+            // Outside a function that may renew, only a global's value can
+            // be of a version that nothing else keeps.
+            self.keep(v, loaded || self.may_renew, &mut ops, acc);
         }
         match (&st.op, st.var) {
-            (Op::GlobalGet { global, .. }, Some(v))
-                if !self.facts.immortal_global[global.0 as usize] =>
-            {
-                if self.pinned {
-                    ops.push(Op::StatePin(Atom::Var(v)));
-                    acc.pins += 1;
-                }
-                if self.escaping.contains(&v) {
-                    ops.push(Op::StateHold(Atom::Var(v)));
-                    acc.holds += 1;
-                }
-            }
-            (Op::Call { .. }, Some(v)) if self.pinned => {
-                ops.push(Op::StatePin(Atom::Var(v)));
-                acc.pins += 1;
-            }
             (Op::BoxSet { .. }, _) => {
                 ops.push(Op::StateSafepoint);
                 acc.safepoints += 1;
@@ -351,5 +540,69 @@ impl Cx<'_> {
             _ => {}
         }
         ops
+    }
+}
+
+/// The variables a call passes (its closure and arguments).
+fn call_vars(callee: &Callee, args: &[Atom]) -> Vec<VarId> {
+    let env = match callee {
+        Callee::Known { env, .. } => *env,
+        Callee::Unknown(f) => *f,
+    };
+    std::iter::once(env)
+        .chain(args.iter().copied())
+        .filter_map(|a| match a {
+            Atom::Var(v) => Some(v),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Which variables may hold a stale value at a point of the walk (a
+/// forward pass over the structured body: at a join, stale on either path).
+#[derive(Clone, Default)]
+struct Staleness {
+    /// Every variable defined so far on this path (parameters included).
+    defined: HashSet<VarId>,
+    /// Read before a renewal point passed since (or derived from one).
+    renewed: HashSet<VarId>,
+    /// From a closure's environment or a box (or derived from one): stale
+    /// whenever a renewal happened since it was stored, which this
+    /// activation cannot see.
+    unowned: HashSet<VarId>,
+}
+
+impl Staleness {
+    fn define(&mut self, v: VarId, renewed: bool, unowned: bool) {
+        self.defined.insert(v);
+        if renewed {
+            self.renewed.insert(v);
+        }
+        if unowned {
+            self.unowned.insert(v);
+        }
+    }
+
+    fn is_stale(&self, v: VarId) -> bool {
+        self.renewed.contains(&v) || self.unowned.contains(&v)
+    }
+
+    /// A renewal point: everything read so far may be stale after it.
+    fn renewal(&mut self) {
+        self.renewed.extend(self.defined.iter().copied());
+    }
+
+    /// `v` was just moved to the current version.
+    fn refreshed(&mut self, v: VarId) {
+        self.renewed.remove(&v);
+        self.unowned.remove(&v);
+    }
+
+    /// The state after a conditional: stale on either branch.
+    fn join(mut self, other: Staleness) -> Staleness {
+        self.defined.extend(other.defined);
+        self.renewed.extend(other.renewed);
+        self.unowned.extend(other.unowned);
+        self
     }
 }

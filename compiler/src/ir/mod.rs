@@ -429,6 +429,11 @@ pub enum Op {
     /// A value loaded from a global escapes to the result region: the result
     /// region holds the version of the global state it points into.
     StateHold(Atom),
+    /// Make the variable's value *fresh* (inserted by CTRR, `state.rs`): an
+    /// object of a retired version of the global state moves to the current
+    /// one (forwarding the original: the same object) and the variable is
+    /// rebound to the moved object; any other value stays as it is.
+    StateRefresh(Atom),
     /// A safe point after a store that may grow the global state: the
     /// runtime renews it when its garbage has outgrown what is live.
     StateSafepoint,

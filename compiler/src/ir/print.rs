@@ -231,6 +231,7 @@ impl Printer<'_> {
                 Op::StatePinCurrent => writeln!(out, "state-pin-current")?,
                 Op::StateUnpin => writeln!(out, "state-unpin")?,
                 Op::StateHold(a) => writeln!(out, "state-hold {a}")?,
+                Op::StateRefresh(a) => writeln!(out, "state-refresh {a}")?,
                 Op::StateSafepoint => writeln!(out, "state-safepoint")?,
             }
         }

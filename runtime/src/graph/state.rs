@@ -25,7 +25,13 @@
 //! - the current version may point into retired ones (objects built from
 //!   pinned values): the renewal keeps every retired version in its
 //!   *retired set* until a renewal has copied out what the globals reach in
-//!   it and nothing else references it.
+//!   it and nothing else references it;
+//! - objects of a version never point into a retired version that only a
+//!   finished activation kept: generated code *refreshes* (`refresh`) a
+//!   value read before a renewal before building it into a new object, and
+//!   the result of a call that may renew (built, perhaps, in a version
+//!   retired during the call); until that refresh, `pin_ended` releases
+//!   nothing while a retired version has grown since the last renewal.
 //!
 //! Renewals happen at safe points (after `set!` of a global and after a
 //! store primitive), on the program thread, and only while no spawned
@@ -98,6 +104,11 @@ struct StateCtl {
     nroots: usize,
     /// Retired versions the renewal still references.
     retired: Vec<*mut Region>,
+    /// Their bytes at the end of the last renewal: a retired version can
+    /// still be allocated into (the result region of a call made before
+    /// the renewal), and what is built there may point into the version
+    /// a pin held.
+    retired_bytes: Vec<usize>,
     /// The version the last renewal retired while something still pinned
     /// it, the version it made current and that version's bytes right
     /// after the copy: while those bytes are unchanged, no object of the
@@ -112,6 +123,7 @@ static CTL: Mutex<StateCtl> = Mutex::new(StateCtl {
     roots: std::ptr::null_mut(),
     nroots: 0,
     retired: Vec::new(),
+    retired_bytes: Vec::new(),
     clean: None,
 });
 
@@ -265,6 +277,11 @@ unsafe fn renew(c: &mut StateCtl, old: *mut Region) {
         c.clean = Some((old, new, unsafe { region_bytes(new) }));
         clean_cell().ptr_replace(old);
     }
+    c.retired_bytes.clear();
+    for &r in &c.retired {
+        // SAFETY: the retired set owns a reference to each.
+        c.retired_bytes.push(unsafe { region_bytes(r) });
+    }
     let limit = (bytes * STATE_GROWTH as u64).max(STATE_MIN_BYTES as u64);
     limit_word().config_store(limit);
     // SAFETY: as above.
@@ -301,7 +318,21 @@ pub fn pin_ended(retired: *mut Region) {
         if region_bytes(cur) != bytes || !region_sole_reference(old) {
             return;
         }
-        c.retired.retain(|&r| r != old);
+        // Nor may anything have been built in another retired version
+        // since (from values of `old`, which the caller then refreshes).
+        let grown = c
+            .retired
+            .iter()
+            .zip(&c.retired_bytes)
+            .any(|(&r, &b)| region_bytes(r) != b);
+        if grown {
+            return;
+        }
+        let i = c.retired.iter().position(|&r| r == old);
+        if let Some(i) = i {
+            c.retired.remove(i);
+            c.retired_bytes.remove(i);
+        }
         c.clean = None;
         clean_cell().ptr_replace(std::ptr::null_mut());
         release_retired(old);
@@ -316,6 +347,25 @@ crate::base::atomics::runtime_static!(CLEAN: PublishedPtr<Region> = PublishedPtr
 /// still be released when its pins end (null otherwise).
 pub fn retired_while_pinned() -> *mut Region {
     clean_cell().ptr_load()
+}
+
+/// `v`, or its copy in the current version when it is an object of a
+/// retired one (the copy forwards the original; resolved first).
+///
+/// # Safety
+/// `v` is a live value; the program thread.
+pub unsafe fn refresh(v: Value) -> Value {
+    let v = crate::heap::object::resolve(v);
+    // SAFETY: caller contract.
+    match unsafe { version_of(v) } {
+        Some(r) if r != current_cell().ptr_load() => {
+            let cur = current_cell().ptr_load();
+            // SAFETY: `v` and the current version are live; the domain copy
+            // leaves the current version's objects in place.
+            unsafe { crate::graph::transmigrate::transmigrate_into_state(v, cur) }
+        }
+        _ => v,
+    }
 }
 
 /// The current version, if it exists.

@@ -83,6 +83,11 @@ pub const REGION_CURRENT_CHUNK: i32 = std::mem::offset_of!(Region, current_chunk
 /// current_start`), for the code generator's inline check of a loop's carry
 /// region against its renewal limit.
 pub const REGION_RETIRED_BYTES: i32 = std::mem::offset_of!(Region, retired_bytes) as i32;
+/// The flag byte of a version of the global-state region (generated code
+/// tests it before refreshing a value, ctrr/state.rs).
+pub const REGION_STATE_VERSION: i32 = std::mem::offset_of!(Region, state_version) as i32;
+/// The owning region's word in a chunk descriptor.
+pub const CHUNK_REGION: i32 = std::mem::offset_of!(chunk::ChunkHeader, region) as i32;
 pub const REGION_CURRENT_START: i32 = std::mem::offset_of!(Region, current_start) as i32;
 
 /// Size of a region's first chunk (descriptor included): the smallest

@@ -155,6 +155,27 @@ pub unsafe extern "C" fn omni_state_unpin(pins: *mut Region) {
     }
 }
 
+/// A value that may be *stale* — read before a renewal, or from a
+/// closure's environment or a box — about to be built into a new object,
+/// passed to a call or returned: when it is an object of a retired version
+/// of the global state, it moves to the current version (forwarding the
+/// original, so it stays the same object) and the moved value is returned.
+/// An object of the current version or of another region is returned as
+/// is. No object built in the state region therefore points into a
+/// version that nothing it reaches keeps alive (ctrr/state.rs, "refresh").
+///
+/// # Safety
+/// `v` is a live value of the program thread (spawned threads never see a
+/// renewal: values are returned as they are).
+#[no_mangle]
+pub unsafe extern "C" fn omni_state_refresh(v: Value) -> Value {
+    if owner::is_spawned_thread() {
+        return v;
+    }
+    // SAFETY: caller contract.
+    unsafe { state::refresh(v) }
+}
+
 /// A value loaded from a global escapes to `holder` (the result region):
 /// `holder` holds the state version it points into.
 ///

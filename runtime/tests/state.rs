@@ -1,0 +1,174 @@
+//! The global-state region's renewal (graph/state.rs, docs/REGION_RC_MODEL.md
+//! "The global-state region"), driven directly through the entry points
+//! generated code calls: registered globals, safe points, pins.
+//!
+//! The state region is process-wide: the tests hold `SERIAL`, and each
+//! starts by registering its own global slot.
+
+mod common;
+
+use common::list;
+use omni_runtime::graph::state::{safepoint, state_region};
+use omni_runtime::object::{alloc_pair, car, cdr, is_forwarded, resolve};
+use omni_runtime::region::{region_bytes, region_of, Region};
+use omni_runtime::rt::state_abi::{
+    omni_rt_register_globals, omni_state_pin, omni_state_pin_region, omni_state_refresh,
+    omni_state_unpin,
+};
+use omni_runtime::stats::snapshot;
+use omni_runtime::value::{int_value, Value, NIL};
+use std::sync::{Mutex, MutexGuard};
+
+static SERIAL: Mutex<()> = Mutex::new(());
+
+/// Serialises the tests of this file; flushes the thread's statistics when
+/// dropped (before the lock is released), so the counts one test reads are
+/// not moved by another test's thread ending.
+struct Serial(#[allow(dead_code)] MutexGuard<'static, ()>);
+
+impl Drop for Serial {
+    fn drop(&mut self) {
+        omni_runtime::stats::flush_thread();
+    }
+}
+
+fn serial() -> Serial {
+    let g = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    omni_runtime::stats::flush_thread();
+    Serial(g)
+}
+
+/// Allocate garbage in the current version until it passes the renewal
+/// limit, then run a safe point: a renewal.
+///
+/// # Safety
+/// The program thread, with the globals registered.
+unsafe fn renew_now() -> *mut Region {
+    let before = state_region();
+    // SAFETY: the current version is alive and this thread's.
+    unsafe {
+        while region_bytes(before) < (1 << 20) {
+            list(before, 0, 64);
+        }
+    }
+    safepoint();
+    let after = state_region();
+    assert_ne!(before, after, "the safe point renewed the state");
+    after
+}
+
+/// The sum of a list of Ints (reading through forwarding).
+///
+/// # Safety
+/// `l` is a live proper list of Ints.
+unsafe fn sum(mut l: Value) -> i64 {
+    let mut s = 0;
+    while l != NIL {
+        // SAFETY: caller contract.
+        unsafe {
+            s += int_value(car(l));
+            l = cdr(l);
+        }
+    }
+    s
+}
+
+/// An object built in a newer version from a value of an older one, kept
+/// by a caller (pinned) and dropped from every global, stays intact across
+/// later renewals: the value is refreshed before it is built in (without,
+/// the object pointed into the older version, released by the next renewal
+/// once the callee's pin had ended).
+#[test]
+fn an_object_built_from_an_older_versions_value_keeps_that_version() {
+    let _s = serial();
+    // SAFETY: this test is the program thread; the slot lives for the
+    // process; every pin is ended once.
+    unsafe {
+        let slot: &'static mut Value = Box::leak(Box::new(NIL));
+        omni_rt_register_globals(slot as *mut Value, 1);
+        let v1 = state_region();
+        let regions_at_start = snapshot().regions_live;
+        *slot = list(v1, 1, 100); // sum 5050
+                                  // The callee loads the global (pinning its version) ...
+        let p = *slot;
+        let callee_pin = omni_state_pin(std::ptr::null_mut(), p);
+        // ... a renewal happens while it holds the value ...
+        let v2 = renew_now();
+        assert!(is_forwarded(p), "the renewal forwarded the global's value");
+        // ... and it builds its result in the new version around it: the
+        // value read before the renewal is refreshed first (ctrr/state.rs).
+        let fresh = omni_state_refresh(p);
+        assert_ne!(
+            region_of(fresh),
+            v1,
+            "the refreshed value left the retired version"
+        );
+        let o = alloc_pair(v2, fresh, NIL);
+        assert_eq!(region_of(o), v2);
+        // The caller keeps the result (pins its version); the callee ends.
+        let caller_pin = omni_state_pin(std::ptr::null_mut(), o);
+        omni_state_unpin(callee_pin);
+        // The global lets go of the value; renewals follow.
+        *slot = NIL;
+        for _ in 0..4 {
+            renew_now();
+        }
+        assert_eq!(sum(car(resolve(o))), 5050, "the old value is intact");
+        omni_state_unpin(caller_pin);
+        for _ in 0..2 {
+            renew_now();
+        }
+        // Every version but the current one went, and so did the pins.
+        assert_eq!(snapshot().regions_live, regions_at_start);
+    }
+}
+
+/// An object built in an *older* version (a caller's result region, fetched
+/// before a renewal) from a value of a newer version pinned by the callee
+/// only: the callee's pin ending must not release the newer version (the
+/// older one grew since the renewal), and the caller's refresh of the
+/// result moves it, with what it reaches, to the current version.
+#[test]
+fn an_object_built_in_a_retired_version_keeps_the_newer_version_it_points_into() {
+    let _s = serial();
+    // SAFETY: as in the test above.
+    unsafe {
+        let slot: &'static mut Value = Box::leak(Box::new(NIL));
+        omni_rt_register_globals(slot as *mut Value, 1);
+        renew_now();
+        let regions_at_start = snapshot().regions_live;
+        // The caller pins the current version and passes it as the callee's
+        // result region.
+        let result_region = state_region();
+        let caller_pin = omni_state_pin_region(std::ptr::null_mut(), result_region);
+        // The callee renews, loads the global, pins it, renews again ...
+        let v2 = renew_now();
+        *slot = list(v2, 1, 100); // sum 5050
+        let p = *slot;
+        let callee_pin = omni_state_pin(std::ptr::null_mut(), p);
+        renew_now();
+        // ... and builds its result in the caller's region around it.
+        let o = alloc_pair(result_region, p, NIL);
+        omni_state_unpin(callee_pin);
+        // The callee may have renewed: the caller refreshes the result (a
+        // pin that ended must not have released what it points into).
+        let o = omni_state_refresh(o);
+        assert_eq!(
+            region_of(o),
+            state_region(),
+            "the result moved to the current version"
+        );
+        // ... and pins what it keeps, as generated code does.
+        let caller_pin = omni_state_pin(caller_pin, o);
+        *slot = NIL;
+        for _ in 0..4 {
+            renew_now();
+        }
+        assert_eq!(sum(car(resolve(o))), 5050, "the newer value is intact");
+        omni_state_unpin(caller_pin);
+        for _ in 0..2 {
+            renew_now();
+        }
+        assert_eq!(snapshot().regions_live, regions_at_start);
+    }
+}
