@@ -39,7 +39,7 @@ use super::analysis::{reaching_result, Summary};
 use crate::ir::visit::{walk_block, walk_tails};
 use crate::ir::*;
 use omni_runtime::prims::{PrimEffect, PrimResult};
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 /// Whole-program facts of the pass.
 pub struct StateFacts {
@@ -220,13 +220,17 @@ pub fn insert_state_access(
         may_renew,
         ..StateAccess::default()
     };
-    let cx = Cx {
+    let mut cx = Cx {
         sites: prog_sites,
         facts,
         escaping: &escaping,
         pinned,
         may_renew,
+        needed: HashSet::new(),
     };
+    if pinned {
+        cx.needed = cx.needed_pins(&func.body);
+    }
     let mut stale = Staleness::default();
     stale.defined.extend(func.params.iter().copied());
     cx.block(&mut func.body, &mut acc, &mut stale);
@@ -266,6 +270,8 @@ struct Cx<'a> {
     escaping: &'a HashSet<VarId>,
     pinned: bool,
     may_renew: bool,
+    /// The variables whose version must be pinned (`needed_pins`).
+    needed: HashSet<VarId>,
 }
 
 impl Cx<'_> {
@@ -384,6 +390,108 @@ impl Cx<'_> {
         }
     }
 
+    /// The variables whose version must stay pinned: those from which a
+    /// value still to be used when the state may be renewed derives
+    /// (through any operation). A version nothing of this activation reads
+    /// after the renewal may go with it: pins no longer needed are left
+    /// out (a pin costs a region per activation). A value stored by a
+    /// store that is not into a global's container counts as used at the
+    /// renewal: a merge of its region into the container's takes the pins'
+    /// holds (region/merge.rs).
+    fn needed_pins(&self, body: &Block) -> HashSet<VarId> {
+        let mut deps: HashMap<VarId, Vec<VarId>> = HashMap::new();
+        let mut from_global: HashSet<VarId> = HashSet::new();
+        walk_block(body, &mut |st| {
+            let Some(d) = st.var else { return };
+            let mut ds: Vec<VarId> = atom_vars(&st.op.operands());
+            if let Op::If { then, els, .. } = &st.op {
+                for blk in [then, els] {
+                    if let Tail::Yield(Atom::Var(y)) = blk.tail {
+                        ds.push(y);
+                    }
+                }
+            }
+            match &st.op {
+                Op::GlobalGet { .. } => {
+                    from_global.insert(d);
+                }
+                Op::Move(Atom::Var(s)) if from_global.contains(s) => {
+                    from_global.insert(d);
+                }
+                _ => {}
+            }
+            deps.entry(d).or_default().extend(ds);
+        });
+        let mut at_renewal = HashSet::new();
+        self.live_in(body, HashSet::new(), &from_global, &mut at_renewal);
+        let mut needed = HashSet::new();
+        let mut work: Vec<VarId> = at_renewal.into_iter().collect();
+        while let Some(v) = work.pop() {
+            if needed.insert(v) {
+                if let Some(ds) = deps.get(&v) {
+                    work.extend(ds.iter().copied());
+                }
+            }
+        }
+        needed
+    }
+
+    /// The variables live on entry of `b` given those live after it;
+    /// collects in `at_renewal` those live at a renewal point.
+    fn live_in(
+        &self,
+        b: &Block,
+        live_out: HashSet<VarId>,
+        from_global: &HashSet<VarId>,
+        at_renewal: &mut HashSet<VarId>,
+    ) -> HashSet<VarId> {
+        let mut live = live_out;
+        match &b.tail {
+            Tail::Return(a) | Tail::Yield(a) => live.extend(atom_vars(&[*a])),
+            Tail::Call { callee, args, .. } => live.extend(call_vars(callee, args)),
+            Tail::If { cond, then, els } => {
+                live = self.live_in(then, HashSet::new(), from_global, at_renewal);
+                live.extend(self.live_in(els, HashSet::new(), from_global, at_renewal));
+                live.extend(atom_vars(&[*cond]));
+            }
+        }
+        for st in b.stmts.iter().rev() {
+            if self.is_renewal_point(&st.op) {
+                at_renewal.extend(live.iter().filter(|&&v| Some(v) != st.var));
+                // Used during the renewal: a call's operands; a store's,
+                // unless into a global's container (then the runtime copies
+                // what it stores into the state, holding what it must).
+                let during = match &st.op {
+                    Op::Call { .. } | Op::BoxSet { .. } => true,
+                    Op::Prim { prim, args, .. } => match prim.desc().effect {
+                        PrimEffect::Stores { container, .. } => !matches!(
+                            args.get(container as usize),
+                            Some(Atom::Var(c)) if from_global.contains(c)
+                        ),
+                        _ => true,
+                    },
+                    Op::PrimApplyList { .. } => true,
+                    _ => false,
+                };
+                if during {
+                    at_renewal.extend(atom_vars(&st.op.operands()));
+                }
+            }
+            if let Some(d) = st.var {
+                live.remove(&d);
+            }
+            if let Op::If { cond, then, els } = &st.op {
+                let after = live.clone();
+                live = self.live_in(then, after.clone(), from_global, at_renewal);
+                live.extend(self.live_in(els, after, from_global, at_renewal));
+                live.extend(atom_vars(&[*cond]));
+            } else {
+                live.extend(atom_vars(&st.op.operands()));
+            }
+        }
+        live
+    }
+
     /// Whether the runtime may renew the state during or right after `op`
     /// (a call that may renew, or a store's safe point).
     fn is_renewal_point(&self, op: &Op) -> bool {
@@ -499,7 +607,7 @@ impl Cx<'_> {
     /// Keep the version `v` points into: pinned for the activation, and
     /// held by the result region when `v` may reach it (`escape`).
     fn keep(&self, v: VarId, escape: bool, ops: &mut Vec<Op>, acc: &mut StateAccess) {
-        if self.pinned {
+        if self.pinned && self.needed.contains(&v) {
             ops.push(Op::StatePin(Atom::Var(v)));
             acc.pins += 1;
         }
@@ -605,4 +713,15 @@ impl Staleness {
         self.unowned.extend(other.unowned);
         self
     }
+}
+
+/// The variables among `atoms`.
+fn atom_vars(atoms: &[Atom]) -> Vec<VarId> {
+    atoms
+        .iter()
+        .filter_map(|a| match a {
+            Atom::Var(v) => Some(*v),
+            _ => None,
+        })
+        .collect()
 }
