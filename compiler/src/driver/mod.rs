@@ -184,6 +184,9 @@ fn run(file: PathBuf, stats: bool, dumps: Dumps, args: Vec<String>) -> Result<i3
     let compiled = codegen::compile(&front.program, &mut module, &opts)?;
     pipeline::print_clif(&compiled, dumps);
     let entry = codegen::finalize_jit(&mut module, &compiled)?;
+    if std::env::var_os("OMNI_PERF_MAP").is_some_and(|v| v == "1") {
+        codegen::write_perf_map(&module, &compiled)?;
+    }
     if stats {
         // The runtime reads OMNI_STATS when the program ends; set it while
         // the process is still single-threaded.
