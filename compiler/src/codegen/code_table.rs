@@ -25,12 +25,15 @@
 //!   trampolines), number of call sites (u32), offset of the first site (u32),
 //!   offset of the name (u32, length-prefixed by a u32);
 //! - call sites, 12 bytes each: return offset, `LocId`, callee IR index
-//!   (`u32::MAX`: unknown, e.g. a closure call or a runtime routine);
+//!   (`u32::MAX`: unknown, e.g. a closure call or a runtime routine),
+//!   sorted by offset; then the function's tail calls with offset
+//!   `u32::MAX` (they leave no frame; listed so that the runtime can name
+//!   the function that made a call at a location);
 //! - names.
 
 use super::Result;
 use crate::ir::{self, FunctionKind};
-use cranelift_codegen::ir::{ExternalName, Function, InstructionData, SourceLoc};
+use cranelift_codegen::ir::{ExternalName, Function, InstructionData, Opcode, SourceLoc};
 use cranelift_codegen::Context;
 use cranelift_module::{DataDescription, DataId, FuncId, Module};
 use std::collections::HashMap;
@@ -63,6 +66,9 @@ pub enum EntryKind {
 pub struct CallInfo {
     pub loc: u32,
     pub callee: u32,
+    /// A tail call (`return_call*`): no return address; recorded so that
+    /// the runtime can tell which function made a call at a location.
+    pub tail: bool,
 }
 
 /// One compiled function.
@@ -149,29 +155,51 @@ pub fn number_call_sites(func: &mut Function, ir_of: &HashMap<FuncId, u32>) -> V
     for block in blocks {
         let insts: Vec<_> = func.layout.block_insts(block).collect();
         for inst in insts {
-            let callee = match func.dfg.insts[inst] {
-                InstructionData::Call { func_ref, .. } => {
-                    match &func.dfg.ext_funcs[func_ref].name {
-                        ExternalName::User(r) => {
-                            let name = &func.params.user_named_funcs()[*r];
-                            ir_of
-                                .get(&FuncId::from_u32(name.index))
-                                .copied()
-                                .unwrap_or(UNKNOWN)
-                        }
-                        _ => UNKNOWN,
-                    }
+            let (callee, tail) = match (func.dfg.insts[inst].opcode(), func.dfg.insts[inst]) {
+                (Opcode::Call, InstructionData::Call { func_ref, .. }) => {
+                    (callee_of(func, func_ref, ir_of), false)
                 }
-                InstructionData::CallIndirect { .. } => UNKNOWN,
+                (Opcode::ReturnCall, InstructionData::Call { func_ref, .. }) => {
+                    (callee_of(func, func_ref, ir_of), true)
+                }
+                (Opcode::CallIndirect, _) => (UNKNOWN, false),
+                (Opcode::ReturnCallIndirect, _) => (UNKNOWN, true),
                 _ => continue,
             };
-            let loc = func.srcloc(inst);
-            let loc = if loc.is_default() { 0 } else { loc.bits() };
+            let loc = loc_of(func, inst);
             func.set_srcloc(inst, SourceLoc::new(sites.len() as u32));
-            sites.push(CallInfo { loc, callee });
+            sites.push(CallInfo { loc, callee, tail });
         }
     }
     sites
+}
+
+/// The `LocId` translation gave `inst` (0: none).
+fn loc_of(func: &Function, inst: cranelift_codegen::ir::Inst) -> u32 {
+    let loc = func.srcloc(inst);
+    if loc.is_default() {
+        0
+    } else {
+        loc.bits()
+    }
+}
+
+/// The IR function a direct call to `func_ref` enters, if it is one.
+fn callee_of(
+    func: &Function,
+    func_ref: cranelift_codegen::ir::FuncRef,
+    ir_of: &HashMap<FuncId, u32>,
+) -> u32 {
+    match &func.dfg.ext_funcs[func_ref].name {
+        ExternalName::User(r) => {
+            let name = &func.params.user_named_funcs()[*r];
+            ir_of
+                .get(&FuncId::from_u32(name.index))
+                .copied()
+                .unwrap_or(UNKNOWN)
+        }
+        _ => UNKNOWN,
+    }
 }
 
 /// The table entry of the function just compiled in `ctx`: its size and
@@ -200,6 +228,12 @@ pub fn finish_entry(
             sites.push((site.ret_addr, loc, callee));
         }
         sites.sort_unstable();
+        sites.extend(
+            calls
+                .iter()
+                .filter(|c| c.tail)
+                .map(|c| (u32::MAX, c.loc, c.callee)),
+        );
     }
     TableEntry {
         func,

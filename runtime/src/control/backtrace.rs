@@ -64,7 +64,8 @@ struct Func {
     end: usize,
     kind: Kind,
     ir: u32,
-    /// (return offset, LocId, callee IR index)
+    /// (return offset, LocId, callee IR index); tail calls last, with
+    /// offset `u32::MAX`.
     sites: Vec<(u32, u32, u32)>,
     name: String,
 }
@@ -135,6 +136,14 @@ impl Table {
         }
         funcs.sort_by_key(|f| f.start);
         Some(Table { funcs })
+    }
+
+    /// The OmniLisp function with a call (tail calls included) at `loc`.
+    fn function_calling_at(&self, loc: u32) -> Option<&Func> {
+        self.funcs
+            .iter()
+            .filter(|f| f.kind == Kind::Code)
+            .find(|f| f.sites.iter().any(|s| s.1 == loc))
     }
 
     /// The function whose code contains `addr`.
@@ -302,46 +311,74 @@ fn walk(table: &Table) -> (Vec<Frame<'_>>, Vec<Frame<'_>>, usize) {
     (head, tail.into(), count)
 }
 
+/// One line of a printed call stack.
+enum Line<'t> {
+    /// `  at NAME (LOC)`
+    At(&'t str, u32),
+    /// `  ... (tail calls)`
+    TailCalls,
+    /// `  ... (N more frames)`
+    More(usize),
+}
+
 /// The frame lines of the current call stack for an error raised at `loc`
 /// (None when no generated frame was found: the caller prints `loc` alone).
 fn trace_lines(loc: u32) -> Option<String> {
     let table = Table::load()?;
-    let (mut head, tail, mut count) = walk(&table);
+    let (mut head, tail, count) = walk(&table);
+    let mut lines = Vec::new();
+    // The callee the next (outer) frame's call must name, if it made the
+    // call that the last printed line describes.
+    let mut inner: Option<u32> = None;
     if head.first().is_some_and(|f| f.func.kind == Kind::Apply) {
-        // An arity error raised while unpacking the arguments: the error is
-        // the caller's call, at `loc`.
-        head.remove(0);
-        count -= 1;
-    }
-    if head.is_empty() {
-        return None;
-    }
-    let mut out = String::new();
-    let mut inner: Option<&Frame<'_>> = None;
-    let line = |out: &mut String, f: &Frame<'_>, at: u32, inner: Option<&Frame<'_>>| {
-        if let Some(inner) = inner {
-            if f.callee != UNKNOWN && f.callee != inner.func.ir {
-                out.push_str("  ... (tail calls)\n");
+        // An arity error raised while unpacking the arguments: it belongs
+        // to the call at `loc`. Its caller made that call unless it has
+        // since tail-called away: then the function containing `loc` is
+        // shown and the gap marked.
+        let applied = head.remove(0);
+        match head.first() {
+            Some(next) if next.loc == loc || loc == 0 => {}
+            _ => {
+                if let Some(g) = table.function_calling_at(loc) {
+                    lines.push(Line::At(&g.name, loc));
+                    if !head.is_empty() {
+                        lines.push(Line::TailCalls);
+                    }
+                }
             }
         }
-        match loc_text(at) {
-            Some(at) => out.push_str(&format!("  at {} ({at})\n", f.func.name)),
-            None => out.push_str(&format!("  at {}\n", f.func.name)),
-        }
-    };
-    for (i, f) in head.iter().enumerate() {
-        let at = if i == 0 && loc != 0 { loc } else { f.loc };
-        line(&mut out, f, at, inner);
-        inner = Some(f);
+        inner = Some(applied.func.ir);
+    }
+    if head.is_empty() && lines.is_empty() {
+        return None;
     }
     let shown = head.len() + tail.len();
-    if count > shown {
-        out.push_str(&format!("  ... ({} more frames)\n", count - shown));
-        inner = None;
+    let mut first = lines.is_empty();
+    for (i, f) in head.iter().chain(tail.iter()).enumerate() {
+        if i == head.len() && count > shown {
+            lines.push(Line::More(count - shown));
+            inner = None;
+        }
+        if let Some(ir) = inner {
+            if f.callee != UNKNOWN && f.callee != ir && !matches!(lines.last(), Some(Line::TailCalls)) {
+                lines.push(Line::TailCalls);
+            }
+        }
+        let at = if first && loc != 0 { loc } else { f.loc };
+        lines.push(Line::At(&f.func.name, at));
+        first = false;
+        inner = Some(f.func.ir);
     }
-    for f in &tail {
-        line(&mut out, f, f.loc, inner);
-        inner = Some(f);
+    let mut out = String::new();
+    for line in lines {
+        match line {
+            Line::At(name, at) => match loc_text(at) {
+                Some(at) => out.push_str(&format!("  at {name} ({at})\n")),
+                None => out.push_str(&format!("  at {name}\n")),
+            },
+            Line::TailCalls => out.push_str("  ... (tail calls)\n"),
+            Line::More(n) => out.push_str(&format!("  ... ({n} more frames)\n")),
+        }
     }
     Some(out)
 }
