@@ -1278,3 +1278,105 @@ fn effect_programs_are_memcheck_clean() {
         );
     }
 }
+
+// ------------------------------------------------------------ symbols, perf map, call stacks
+
+/// A program with a named function, a second function of the same name, an
+/// anonymous `fn` and a prelude call (for the symbol and perf-map tests).
+const NAMED_PROGRAM: &str = "(define fib [n] (if (< n 2) n (+ (fib (- n 1)) (fib (- n 2)))))\n\
+     (define twice [f x] (f (f x)))\n\
+     (println (fib 20))\n\
+     (println (twice (fn [x] (* x 3)) 2))\n\
+     (println (map (fn [x] (+ x 1)) (list 1 2)))\n\
+     (let [fib (fn [n] n)] (println (fib 5)))\n";
+
+/// `nm` on a built executable lists every compiled function under its
+/// OmniLisp name (docs/ARCHITECTURE.md, "Symbols and call stacks").
+#[test]
+fn built_executable_symbols_are_omnilisp_names() {
+    if Command::new("nm").arg("--version").output().is_err() {
+        eprintln!("skipped: `nm` is not installed");
+        return;
+    }
+    let (tmp, src) = temp_program(NAMED_PROGRAM);
+    let exe = tmp.path().join("prog");
+    build_source(&src, &exe);
+    let out = Command::new("nm").arg(&exe).output().unwrap();
+    assert!(out.status.success());
+    let syms: Vec<String> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| l.split_whitespace().nth(2).map(String::from))
+        .collect();
+    let has = |s: &str| syms.iter().any(|x| x == s);
+    for want in ["omni.fib", "omni.fib$apply", "omni.twice", "omni.std/map"] {
+        assert!(has(want), "nm lacks {want}: {syms:?}");
+    }
+    // Anonymous functions are named by their place.
+    for at in ["4:17", "5:15", "6:11"] {
+        let lambda = format!("omni.fn@{}:{at}", src.display());
+        assert!(has(&lambda), "nm lacks {lambda}");
+    }
+    // The prelude has several local functions named `loop`.
+    assert!(has("omni.std/loop") && has("omni.std/loop.2"), "{syms:?}");
+    assert!(
+        !syms.iter().any(|x| x
+            .strip_prefix("omni_code_")
+            .is_some_and(|n| n.starts_with(|c: char| c.is_ascii_digit()))),
+        "numbered symbols left: {syms:?}"
+    );
+}
+
+/// `OMNI_PERF_MAP=1 omnic run` writes `/tmp/perf-PID.map`: one
+/// `START SIZE NAME` line (hex) per JIT function.
+#[test]
+fn perf_map_lists_jit_functions() {
+    let (_tmp, src) = temp_program(NAMED_PROGRAM);
+    let child = Command::new(omnic())
+        .arg("run")
+        .arg(&src)
+        .env("OMNI_PERF_MAP", "1")
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = child.id();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "6765\n18\n(2 3)\n5\n");
+    let path = format!("/tmp/perf-{pid}.map");
+    let text = std::fs::read_to_string(&path).expect("perf map written");
+    let _ = std::fs::remove_file(&path);
+    let mut names = Vec::new();
+    for line in text.lines() {
+        let mut parts = line.splitn(3, ' ');
+        let start = u64::from_str_radix(parts.next().unwrap(), 16).expect(line);
+        let size = u64::from_str_radix(parts.next().unwrap(), 16).expect(line);
+        assert!(start > 0 && size > 0, "{line}");
+        names.push(parts.next().expect(line).to_string());
+    }
+    for want in ["omni.fib", "omni.twice", "omni.std/map", "omni_entry"] {
+        assert!(names.iter().any(|n| n == want), "perf map lacks {want}");
+    }
+}
+
+/// Deep recursion reports a stack overflow with the first and last frames
+/// of its call stack and the count of those left out, in both modes.
+#[test]
+fn stack_overflow_trace_elides_the_middle() {
+    let (tmp, src) = temp_program("(define down [n] (+ 1 (down (+ n 1))))\n(println (down 0))\n");
+    for (mode, mut cmd) in both_mode_commands(&src, tmp.path()) {
+        let out = cmd.env("OMNI_STACK_SIZE", "4000000").output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "[{mode}] {stderr}");
+        let lines: Vec<&str> = stderr.lines().collect();
+        assert_eq!(lines[0], "error: stack overflow", "[{mode}] {stderr}");
+        let at = format!("{}:1:", src.display());
+        assert!(lines[1].starts_with("  at down (") && lines[1].contains(&at), "[{mode}] {stderr}");
+        assert!(
+            lines.iter().any(|l| l.starts_with("  ... (") && l.ends_with(" more frames)")),
+            "[{mode}] {stderr}"
+        );
+        let last = lines.last().unwrap();
+        assert_eq!(*last, format!("  at <top level> ({}:2:10)", src.display()), "[{mode}]");
+        assert!(lines.len() < 40, "[{mode}] {} lines", lines.len());
+    }
+}
