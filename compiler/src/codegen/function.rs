@@ -359,6 +359,8 @@ impl<M: Module> FnTx<'_, '_, '_, M> {
                 self.block(els, Some(join))?;
                 self.b.seal_block(join);
                 self.b.switch_to_block(join);
+                // The branches' statements set their own locations.
+                self.b.set_srcloc(SourceLoc::new(loc.0));
                 Ok(result)
             }
             Op::GlobalGet { global, checked } => {

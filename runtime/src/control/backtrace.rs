@@ -25,7 +25,10 @@
 //! others the location of their call. A call that names its callee directly
 //! but whose next inner frame is another function lost frames to tail calls:
 //! `  ... (tail calls)` marks the spot. An `apply` entry that raised (an
-//! arity error) is not shown: the error belongs to its caller's call.
+//! arity error) is not shown: the error belongs to its caller's call. An
+//! error re-raised from a coroutine (the body of a `handle` runs on one)
+//! names the function that made the failing call, then
+//! `  ... (frames on another stack)`, then the frames of the resumer.
 
 use crate::base::raise::{loc_text, set_trace_formatter};
 use std::ffi::c_void;
@@ -319,6 +322,8 @@ enum Line<'t> {
     TailCalls,
     /// `  ... (N more frames)`
     More(usize),
+    /// `  ... (frames on another stack)`
+    OtherStack,
 }
 
 /// The frame lines of the current call stack for an error raised at `loc`
@@ -348,6 +353,14 @@ fn trace_lines(loc: u32) -> Option<String> {
             }
         }
         inner = Some(applied.func.ir);
+    } else if let Some(f) = head.first().filter(|f| loc != 0 && f.loc != loc) {
+        // The innermost frame did not make the failing call: the error was
+        // raised on another stack (the body of a `handle`, which runs on a
+        // coroutine) and re-raised here. Name the function that made it.
+        if let Some(g) = table.function_calling_at(loc).filter(|g| g.ir != f.func.ir) {
+            lines.push(Line::At(&g.name, loc));
+            lines.push(Line::OtherStack);
+        }
     }
     if head.is_empty() && lines.is_empty() {
         return None;
@@ -377,6 +390,7 @@ fn trace_lines(loc: u32) -> Option<String> {
                 None => out.push_str(&format!("  at {name}\n")),
             },
             Line::TailCalls => out.push_str("  ... (tail calls)\n"),
+            Line::OtherStack => out.push_str("  ... (frames on another stack)\n"),
             Line::More(n) => out.push_str(&format!("  ... ({n} more frames)\n")),
         }
     }
