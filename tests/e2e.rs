@@ -1370,13 +1370,22 @@ fn stack_overflow_trace_elides_the_middle() {
         let lines: Vec<&str> = stderr.lines().collect();
         assert_eq!(lines[0], "error: stack overflow", "[{mode}] {stderr}");
         let at = format!("{}:1:", src.display());
-        assert!(lines[1].starts_with("  at down (") && lines[1].contains(&at), "[{mode}] {stderr}");
         assert!(
-            lines.iter().any(|l| l.starts_with("  ... (") && l.ends_with(" more frames)")),
+            lines[1].starts_with("  at down (") && lines[1].contains(&at),
+            "[{mode}] {stderr}"
+        );
+        assert!(
+            lines
+                .iter()
+                .any(|l| l.starts_with("  ... (") && l.ends_with(" more frames)")),
             "[{mode}] {stderr}"
         );
         let last = lines.last().unwrap();
-        assert_eq!(*last, format!("  at <top level> ({}:2:10)", src.display()), "[{mode}]");
+        assert_eq!(
+            *last,
+            format!("  at <top level> ({}:2:10)", src.display()),
+            "[{mode}]"
+        );
         assert!(lines.len() < 40, "[{mode}] {} lines", lines.len());
     }
 }

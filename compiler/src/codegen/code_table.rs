@@ -128,17 +128,10 @@ pub fn symbol_names(prog: &ir::Program) -> Vec<(String, String)> {
                 }
                 _ => display_name(prog, f),
             };
-            let name: String = name
-                .chars()
-                .filter(|c| !c.is_whitespace())
-                .collect();
+            let name: String = name.chars().filter(|c| !c.is_whitespace()).collect();
             let n = seen.entry(name.clone()).or_insert(0);
             *n += 1;
-            let unique = if *n == 1 {
-                name
-            } else {
-                format!("{name}.{n}")
-            };
+            let unique = if *n == 1 { name } else { format!("{name}.{n}") };
             (format!("omni.{unique}"), format!("omni.{unique}$apply"))
         })
         .collect()

@@ -163,10 +163,7 @@ pub fn finalize_jit(
 /// Write `/tmp/perf-PID.map` for `perf` (one `START SIZE NAME` line, hex,
 /// per JIT function; the names are the symbols of code_table.rs). Call
 /// after [`finalize_jit`].
-pub fn write_perf_map(
-    module: &cranelift_jit::JITModule,
-    compiled: &CompiledProgram,
-) -> Result<()> {
+pub fn write_perf_map(module: &cranelift_jit::JITModule, compiled: &CompiledProgram) -> Result<()> {
     use std::fmt::Write as _;
     let mut text = String::new();
     for (id, symbol, size) in &compiled.functions {

@@ -181,8 +181,7 @@ extern "C" {
     fn _Unwind_GetGR(ctx: *mut UnwindContext, reg: i32) -> usize;
     fn pthread_self() -> usize;
     fn pthread_getattr_np(thread: usize, attr: *mut PthreadAttr) -> i32;
-    fn pthread_attr_getstack(attr: *const PthreadAttr, addr: *mut usize, size: *mut usize)
-        -> i32;
+    fn pthread_attr_getstack(attr: *const PthreadAttr, addr: *mut usize, size: *mut usize) -> i32;
     fn pthread_attr_destroy(attr: *mut PthreadAttr) -> i32;
 }
 
@@ -207,6 +206,7 @@ extern "C" fn on_frame(ctx: *mut UnwindContext, arg: *mut c_void) -> i32 {
     // SAFETY: `arg` is the `Search` passed to `_Unwind_Backtrace` below,
     // alive for the whole walk; `ctx` is the unwinder's current frame.
     let search = unsafe { &mut *(arg as *mut Search<'_>) };
+    // SAFETY: `ctx` is the unwinder's live context for this callback.
     let ip = unsafe { _Unwind_GetIP(ctx) };
     if search.table.find(ip).is_some() {
         // SAFETY: as above; rbp is tracked by every frame's unwind rules.
@@ -281,8 +281,7 @@ fn walk(table: &Table) -> (Vec<Frame<'_>>, Vec<Frame<'_>>, usize) {
     let Some((_, high)) = stack_bounds(fp) else {
         return (head, Vec::new(), 0);
     };
-    loop {
-        let Some(func) = table.find(ip) else { break };
+    while let Some(func) = table.find(ip) {
         if func.kind == Kind::Trampoline {
             break;
         }
@@ -373,7 +372,10 @@ fn trace_lines(loc: u32) -> Option<String> {
             inner = None;
         }
         if let Some(ir) = inner {
-            if f.callee != UNKNOWN && f.callee != ir && !matches!(lines.last(), Some(Line::TailCalls)) {
+            if f.callee != UNKNOWN
+                && f.callee != ir
+                && !matches!(lines.last(), Some(Line::TailCalls))
+            {
                 lines.push(Line::TailCalls);
             }
         }
