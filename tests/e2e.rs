@@ -1389,3 +1389,52 @@ fn stack_overflow_trace_elides_the_middle() {
         assert!(lines.len() < 40, "[{mode}] {} lines", lines.len());
     }
 }
+
+/// A built executable carries a DWARF line table: `gdb` finds `inner` and
+/// `outer` with their `.omni` file:line in the backtrace of a division by
+/// zero; `--strip` leaves the debug sections (and symbols) out.
+#[test]
+fn gdb_backtrace_shows_omni_lines() {
+    if Command::new("gdb").arg("--version").output().is_err() {
+        eprintln!("skipped: `gdb` is not installed");
+        return;
+    }
+    let (tmp, src) = temp_program(
+        "(define inner [x] (/ x 0))\n(define outer [x] (+ 1 (inner x)))\n(println (outer 5))\n",
+    );
+    let exe = tmp.path().join("prog");
+    build_source(&src, &exe);
+    let out = Command::new("gdb")
+        .args(["-batch", "-nx", "-ex", "break omni_prim_div", "-ex", "run", "-ex", "bt"])
+        .arg(&exe)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    let file = src.display().to_string();
+    let frame = |name: &str, line: u32| {
+        text.lines().any(|l| {
+            l.contains(&format!(" {name} ")) && l.ends_with(&format!(" at {file}:{line}"))
+        })
+    };
+    assert!(frame("omni.inner", 1), "gdb output:\n{text}");
+    assert!(frame("omni.outer", 2), "gdb output:\n{text}");
+
+    let stripped = tmp.path().join("stripped");
+    let status = Command::new(omnic())
+        .arg("build")
+        .arg("--strip")
+        .arg(&src)
+        .arg("-o")
+        .arg(&stripped)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    if let Ok(out) = Command::new("readelf").arg("-S").arg(&stripped).output() {
+        let sections = String::from_utf8_lossy(&out.stdout);
+        assert!(!sections.contains(".debug_"), "{sections}");
+    }
+    // The call stack of a runtime error does not need the symbols.
+    let out = Command::new(&stripped).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains(&format!("  at inner ({file}:1:19)")), "{stderr}");
+}

@@ -41,6 +41,10 @@ use std::collections::HashMap;
 /// The prelude's file name in locations (driver/pipeline.rs).
 const PRELUDE_FILE: &str = "std/prelude.omni";
 
+/// Marks a renumbered call's srcloc (an index into its call-site list);
+/// every other instruction's srcloc is its `LocId` (far below 2^31).
+const CALL_INDEX: u32 = 1 << 31;
+
 /// A call site's callee is not a known IR function.
 pub const UNKNOWN: u32 = u32::MAX;
 
@@ -83,6 +87,9 @@ pub struct TableEntry {
     pub size: u32,
     /// (return offset, LocId, callee) per call, sorted by offset.
     pub sites: Vec<(u32, u32, u32)>,
+    /// (code offset, LocId) where the source location changes, for the
+    /// DWARF line table (debug_line.rs).
+    pub lines: Vec<(u32, u32)>,
 }
 
 /// The call-stack name of IR function `f`: its OmniLisp name, `std/` in
@@ -160,7 +167,7 @@ pub fn number_call_sites(func: &mut Function, ir_of: &HashMap<FuncId, u32>) -> V
                 _ => continue,
             };
             let loc = loc_of(func, inst);
-            func.set_srcloc(inst, SourceLoc::new(sites.len() as u32));
+            func.set_srcloc(inst, SourceLoc::new(CALL_INDEX | sites.len() as u32));
             sites.push(CallInfo { loc, callee, tail });
         }
     }
@@ -206,6 +213,7 @@ pub fn finish_entry(
     calls: &[CallInfo],
 ) -> TableEntry {
     let mut sites = Vec::new();
+    let mut lines = Vec::new();
     let mut size = 0;
     if let Some(code) = ctx.compiled_code() {
         size = code.code_info().total_size;
@@ -216,11 +224,27 @@ pub fn finish_entry(
             let info = srclocs
                 .get(i)
                 .filter(|s| s.start <= at && !s.loc.is_default())
-                .and_then(|s| calls.get(s.loc.bits() as usize));
+                .filter(|s| s.loc.bits() & CALL_INDEX != 0)
+                .and_then(|s| calls.get((s.loc.bits() & !CALL_INDEX) as usize));
             let (loc, callee) = info.map_or((0, UNKNOWN), |c| (c.loc, c.callee));
             sites.push((site.ret_addr, loc, callee));
         }
         sites.sort_unstable();
+        for s in srclocs {
+            let bits = s.loc.bits();
+            let loc = if s.loc.is_default() {
+                0
+            } else if bits & CALL_INDEX != 0 {
+                calls
+                    .get((bits & !CALL_INDEX) as usize)
+                    .map_or(0, |c| c.loc)
+            } else {
+                bits
+            };
+            if loc != 0 && lines.last().is_none_or(|l: &(u32, u32)| l.1 != loc) {
+                lines.push((s.start, loc));
+            }
+        }
         sites.extend(
             calls
                 .iter()
@@ -235,6 +259,7 @@ pub fn finish_entry(
         name,
         size,
         sites,
+        lines,
     }
 }
 

@@ -44,6 +44,9 @@ enum Command {
         /// The executable to write (default: the file stem, in the current directory).
         #[arg(short, long)]
         output: Option<PathBuf>,
+        /// Leave out the DWARF line table (`.debug_*` sections).
+        #[arg(long)]
+        strip: bool,
         #[command(flatten)]
         dumps: Dumps,
     },
@@ -152,8 +155,9 @@ fn dispatch(command: Command) -> Result<i32, Fatal> {
         Command::Build {
             file,
             output,
+            strip,
             dumps,
-        } => build::build(file, output, dumps),
+        } => build::build(file, output, strip, dumps),
         // `check` and `build` generate code on the big stack as well (code
         // generation recurses over deeply nested constants); `run` cannot,
         // see COMPILER_STACK_SIZE.
