@@ -1405,16 +1405,24 @@ fn gdb_backtrace_shows_omni_lines() {
     let exe = tmp.path().join("prog");
     build_source(&src, &exe);
     let out = Command::new("gdb")
-        .args(["-batch", "-nx", "-ex", "break omni_prim_div", "-ex", "run", "-ex", "bt"])
+        .args([
+            "-batch",
+            "-nx",
+            "-ex",
+            "break omni_prim_div",
+            "-ex",
+            "run",
+            "-ex",
+            "bt",
+        ])
         .arg(&exe)
         .output()
         .unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
     let file = src.display().to_string();
     let frame = |name: &str, line: u32| {
-        text.lines().any(|l| {
-            l.contains(&format!(" {name} ")) && l.ends_with(&format!(" at {file}:{line}"))
-        })
+        text.lines()
+            .any(|l| l.contains(&format!(" {name} ")) && l.ends_with(&format!(" at {file}:{line}")))
     };
     assert!(frame("omni.inner", 1), "gdb output:\n{text}");
     assert!(frame("omni.outer", 2), "gdb output:\n{text}");
@@ -1436,5 +1444,8 @@ fn gdb_backtrace_shows_omni_lines() {
     // The call stack of a runtime error does not need the symbols.
     let out = Command::new(&stripped).output().unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains(&format!("  at inner ({file}:1:19)")), "{stderr}");
+    assert!(
+        stderr.contains(&format!("  at inner ({file}:1:19)")),
+        "{stderr}"
+    );
 }

@@ -167,7 +167,10 @@ pub fn add_debug_info(
         let die = dwarf.unit.get_mut(sub);
         die.set(gimli::DW_AT_name, AttributeValue::StringRef(name));
         die.set(gimli::DW_AT_low_pc, AttributeValue::Address(start));
-        die.set(gimli::DW_AT_high_pc, AttributeValue::Udata(u64::from(f.size)));
+        die.set(
+            gimli::DW_AT_high_pc,
+            AttributeValue::Udata(u64::from(f.size)),
+        );
         if f.lines.is_empty() {
             continue;
         }
@@ -207,7 +210,10 @@ pub fn add_debug_info(
         gimli::DW_AT_low_pc,
         AttributeValue::Address(Address::Constant(0)),
     );
-    die.set(gimli::DW_AT_ranges, AttributeValue::RangeListRef(range_list));
+    die.set(
+        gimli::DW_AT_ranges,
+        AttributeValue::RangeListRef(range_list),
+    );
 
     let mut sections = Sections::new(RelocWriter {
         bytes: EndianVec::new(RunTimeEndian::Little),
@@ -224,54 +230,52 @@ fn write_sections(
     symbols: &[SymbolId],
 ) -> Result<()> {
     let mut ids = HashMap::new();
-    sections
-        .for_each(|id, w| -> std::result::Result<(), CodegenError> {
-            if w.bytes.len() > 0 {
-                let section = object.add_section(
-                    object.segment_name(StandardSegment::Debug).to_vec(),
-                    id.name().as_bytes().to_vec(),
-                    SectionKind::Debug,
-                );
-                object.set_section_data(section, w.bytes.slice().to_vec(), 1);
-                ids.insert(id, section);
-            }
-            Ok(())
-        })?;
-    sections
-        .for_each(|id, w| -> std::result::Result<(), CodegenError> {
-            let Some(&section) = ids.get(&id) else {
-                return Ok(());
+    sections.for_each(|id, w| -> std::result::Result<(), CodegenError> {
+        if w.bytes.len() > 0 {
+            let section = object.add_section(
+                object.segment_name(StandardSegment::Debug).to_vec(),
+                id.name().as_bytes().to_vec(),
+                SectionKind::Debug,
+            );
+            object.set_section_data(section, w.bytes.slice().to_vec(), 1);
+            ids.insert(id, section);
+        }
+        Ok(())
+    })?;
+    sections.for_each(|id, w| -> std::result::Result<(), CodegenError> {
+        let Some(&section) = ids.get(&id) else {
+            return Ok(());
+        };
+        for r in &w.relocs {
+            let (symbol, addend) = match r.target {
+                Target::Symbol(i) => (symbols[i], r.addend),
+                Target::Section(target) => {
+                    let Some(&s) = ids.get(&target) else {
+                        return Err(dwarf_error(format!(
+                            "reference to the empty section {}",
+                            target.name()
+                        )));
+                    };
+                    (object.section_symbol(s), r.addend)
+                }
             };
-            for r in &w.relocs {
-                let (symbol, addend) = match r.target {
-                    Target::Symbol(i) => (symbols[i], r.addend),
-                    Target::Section(target) => {
-                        let Some(&s) = ids.get(&target) else {
-                            return Err(dwarf_error(format!(
-                                "reference to the empty section {}",
-                                target.name()
-                            )));
-                        };
-                        (object.section_symbol(s), r.addend)
-                    }
-                };
-                object
-                    .add_relocation(
-                        section,
-                        Relocation {
-                            offset: u64::from(r.offset),
-                            symbol,
-                            addend,
-                            flags: RelocationFlags::Generic {
-                                kind: RelocationKind::Absolute,
-                                encoding: RelocationEncoding::Generic,
-                                size: r.size * 8,
-                            },
+            object
+                .add_relocation(
+                    section,
+                    Relocation {
+                        offset: u64::from(r.offset),
+                        symbol,
+                        addend,
+                        flags: RelocationFlags::Generic {
+                            kind: RelocationKind::Absolute,
+                            encoding: RelocationEncoding::Generic,
+                            size: r.size * 8,
                         },
-                    )
-                    .map_err(dwarf_error)?;
-            }
-            Ok(())
-        })?;
+                    },
+                )
+                .map_err(dwarf_error)?;
+        }
+        Ok(())
+    })?;
     Ok(())
 }
