@@ -48,6 +48,14 @@ pub unsafe extern "C" fn omni_rt_set_code_table(table: *const u8) {
     set_trace_formatter(trace_lines);
 }
 
+/// The call-stack name of the generated function whose code starts at
+/// `addr` (e.g. `fn@prog.omni:3:7`), if a code table is registered.
+pub fn function_name_at(addr: usize) -> Option<String> {
+    let table = Table::load()?;
+    let f = table.find(addr)?;
+    (f.start == addr).then(|| f.name.clone())
+}
+
 const UNKNOWN: u32 = u32::MAX;
 /// Frames shown before and after the elided middle of a deep stack.
 const HEAD: usize = 24;
