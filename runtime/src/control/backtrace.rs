@@ -157,7 +157,8 @@ impl Table {
             .find(|f| f.sites.iter().any(|s| s.1 == loc))
     }
 
-    /// The function whose code contains `addr`.
+    /// The function whose code contains `addr` (callers pass a return
+    /// address minus one: a call can be a function's last instruction).
     fn find(&self, addr: usize) -> Option<&Func> {
         let i = self.funcs.partition_point(|f| f.start <= addr);
         let f = self.funcs.get(i.checked_sub(1)?)?;
@@ -216,7 +217,7 @@ extern "C" fn on_frame(ctx: *mut UnwindContext, arg: *mut c_void) -> i32 {
     let search = unsafe { &mut *(arg as *mut Search<'_>) };
     // SAFETY: `ctx` is the unwinder's live context for this callback.
     let ip = unsafe { _Unwind_GetIP(ctx) };
-    if search.table.find(ip).is_some() {
+    if search.table.find(ip.wrapping_sub(1)).is_some() {
         // SAFETY: as above; rbp is tracked by every frame's unwind rules.
         let rbp = unsafe { _Unwind_GetGR(ctx, DWARF_RBP) };
         search.found = Some((ip, rbp));
@@ -289,7 +290,7 @@ fn walk(table: &Table) -> (Vec<Frame<'_>>, Vec<Frame<'_>>, usize) {
     let Some((_, high)) = stack_bounds(fp) else {
         return (head, Vec::new(), 0);
     };
-    while let Some(func) = table.find(ip) {
+    while let Some(func) = table.find(ip.wrapping_sub(1)) {
         if func.kind == Kind::Trampoline {
             break;
         }
