@@ -96,8 +96,11 @@ fn check(mode: &str, name: &str, out: &Output, exp: &Expect) -> Result<(), Strin
             exp.stdout
         ));
     }
+    // Call-stack lines name the source as it was given (an absolute path
+    // here): `.err` files write it relative to tests/cases.
+    let stderr_rel = stderr.replace(&format!("{}/", cases_dir().display()), "");
     for line in &exp.stderr_lines {
-        if !stderr.contains(line.as_str()) {
+        if !stderr_rel.contains(line.as_str()) {
             return Err(format!(
                 "[{mode}] {name}: stderr lacks {line:?}\n--- stderr\n{stderr}"
             ));
@@ -367,6 +370,13 @@ program_tests!(run_case, LISTED;
     state_older_version,
     state_result_region,
     state_escape_built,
+    // call stacks of runtime errors (issue 15 item 2)
+    stack_div_zero,
+    stack_type_error,
+    stack_arity,
+    stack_nth_map,
+    stack_error,
+    stack_thread,
 );
 
 /// Every case file is listed above (so none is silently skipped).
@@ -1271,4 +1281,175 @@ fn effect_programs_are_memcheck_clean() {
             "{name} under valgrind"
         );
     }
+}
+
+// ------------------------------------------------------------ symbols, perf map, call stacks
+
+/// A program with a named function, a second function of the same name, an
+/// anonymous `fn` and a prelude call (for the symbol and perf-map tests).
+const NAMED_PROGRAM: &str = "(define fib [n] (if (< n 2) n (+ (fib (- n 1)) (fib (- n 2)))))\n\
+     (define twice [f x] (f (f x)))\n\
+     (println (fib 20))\n\
+     (println (twice (fn [x] (* x 3)) 2))\n\
+     (println (map (fn [x] (+ x 1)) (list 1 2)))\n\
+     (let [fib (fn [n] n)] (println (fib 5)))\n";
+
+/// `nm` on a built executable lists every compiled function under its
+/// OmniLisp name (docs/ARCHITECTURE.md, "Symbols and call stacks").
+#[test]
+fn built_executable_symbols_are_omnilisp_names() {
+    if Command::new("nm").arg("--version").output().is_err() {
+        eprintln!("skipped: `nm` is not installed");
+        return;
+    }
+    let (tmp, src) = temp_program(NAMED_PROGRAM);
+    let exe = tmp.path().join("prog");
+    build_source(&src, &exe);
+    let out = Command::new("nm").arg(&exe).output().unwrap();
+    assert!(out.status.success());
+    let syms: Vec<String> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| l.split_whitespace().nth(2).map(String::from))
+        .collect();
+    let has = |s: &str| syms.iter().any(|x| x == s);
+    for want in ["omni.fib", "omni.fib$apply", "omni.twice", "omni.std/map"] {
+        assert!(has(want), "nm lacks {want}: {syms:?}");
+    }
+    // Anonymous functions are named by their place.
+    for at in ["4:17", "5:15", "6:11"] {
+        let lambda = format!("omni.fn@{}:{at}", src.display());
+        assert!(has(&lambda), "nm lacks {lambda}");
+    }
+    // The prelude has several local functions named `loop`.
+    assert!(has("omni.std/loop") && has("omni.std/loop.2"), "{syms:?}");
+    assert!(
+        !syms.iter().any(|x| x
+            .strip_prefix("omni_code_")
+            .is_some_and(|n| n.starts_with(|c: char| c.is_ascii_digit()))),
+        "numbered symbols left: {syms:?}"
+    );
+}
+
+/// `OMNI_PERF_MAP=1 omnic run` writes `/tmp/perf-PID.map`: one
+/// `START SIZE NAME` line (hex) per JIT function.
+#[test]
+fn perf_map_lists_jit_functions() {
+    let (_tmp, src) = temp_program(NAMED_PROGRAM);
+    let child = Command::new(omnic())
+        .arg("run")
+        .arg(&src)
+        .env("OMNI_PERF_MAP", "1")
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = child.id();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "6765\n18\n(2 3)\n5\n");
+    let path = format!("/tmp/perf-{pid}.map");
+    let text = std::fs::read_to_string(&path).expect("perf map written");
+    let _ = std::fs::remove_file(&path);
+    let mut names = Vec::new();
+    for line in text.lines() {
+        let mut parts = line.splitn(3, ' ');
+        let start = u64::from_str_radix(parts.next().unwrap(), 16).expect(line);
+        let size = u64::from_str_radix(parts.next().unwrap(), 16).expect(line);
+        assert!(start > 0 && size > 0, "{line}");
+        names.push(parts.next().expect(line).to_string());
+    }
+    for want in ["omni.fib", "omni.twice", "omni.std/map", "omni_entry"] {
+        assert!(names.iter().any(|n| n == want), "perf map lacks {want}");
+    }
+}
+
+/// Deep recursion reports a stack overflow with the first and last frames
+/// of its call stack and the count of those left out, in both modes.
+#[test]
+fn stack_overflow_trace_elides_the_middle() {
+    let (tmp, src) = temp_program("(define down [n] (+ 1 (down (+ n 1))))\n(println (down 0))\n");
+    for (mode, mut cmd) in both_mode_commands(&src, tmp.path()) {
+        let out = cmd.env("OMNI_STACK_SIZE", "4000000").output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "[{mode}] {stderr}");
+        let lines: Vec<&str> = stderr.lines().collect();
+        assert_eq!(lines[0], "error: stack overflow", "[{mode}] {stderr}");
+        let at = format!("{}:1:", src.display());
+        assert!(
+            lines[1].starts_with("  at down (") && lines[1].contains(&at),
+            "[{mode}] {stderr}"
+        );
+        assert!(
+            lines
+                .iter()
+                .any(|l| l.starts_with("  ... (") && l.ends_with(" more frames)")),
+            "[{mode}] {stderr}"
+        );
+        let last = lines.last().unwrap();
+        assert_eq!(
+            *last,
+            format!("  at <top level> ({}:2:10)", src.display()),
+            "[{mode}]"
+        );
+        assert!(lines.len() < 40, "[{mode}] {} lines", lines.len());
+    }
+}
+
+/// A built executable carries a DWARF line table: `gdb` finds `inner` and
+/// `outer` with their `.omni` file:line in the backtrace of a division by
+/// zero; `--strip` leaves the debug sections (and symbols) out.
+#[test]
+fn gdb_backtrace_shows_omni_lines() {
+    if Command::new("gdb").arg("--version").output().is_err() {
+        eprintln!("skipped: `gdb` is not installed");
+        return;
+    }
+    let (tmp, src) = temp_program(
+        "(define inner [x] (/ x 0))\n(define outer [x] (+ 1 (inner x)))\n(println (outer 5))\n",
+    );
+    let exe = tmp.path().join("prog");
+    build_source(&src, &exe);
+    let out = Command::new("gdb")
+        .args([
+            "-batch",
+            "-nx",
+            "-ex",
+            "break omni_prim_div",
+            "-ex",
+            "run",
+            "-ex",
+            "bt",
+        ])
+        .arg(&exe)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    let file = src.display().to_string();
+    let frame = |name: &str, line: u32| {
+        text.lines()
+            .any(|l| l.contains(&format!(" {name} ")) && l.ends_with(&format!(" at {file}:{line}")))
+    };
+    assert!(frame("omni.inner", 1), "gdb output:\n{text}");
+    assert!(frame("omni.outer", 2), "gdb output:\n{text}");
+
+    let stripped = tmp.path().join("stripped");
+    let status = Command::new(omnic())
+        .arg("build")
+        .arg("--strip")
+        .arg(&src)
+        .arg("-o")
+        .arg(&stripped)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    if let Ok(out) = Command::new("readelf").arg("-S").arg(&stripped).output() {
+        let sections = String::from_utf8_lossy(&out.stdout);
+        assert!(!sections.contains(".debug_"), "{sections}");
+    }
+    // The call stack of a runtime error does not need the symbols.
+    let out = Command::new(&stripped).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(&format!("  at inner ({file}:1:19)")),
+        "{stderr}"
+    );
 }

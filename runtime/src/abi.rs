@@ -3,7 +3,7 @@
 //! where the same `#[no_mangle]` names resolve by the linker).
 
 use crate::base::{raise, stack};
-use crate::control::call;
+use crate::control::{backtrace, call};
 use crate::graph::barrier;
 use crate::prims::PRIMS;
 use crate::rt::{self, region_abi, state_abi};
@@ -82,6 +82,8 @@ pub static RT_FNS: LazyLock<Vec<RtFn>> = LazyLock::new(|| {
         rt_fn!(region_abi::omni_carry_end, [Word, Word, Word] -> []),
         // (ptr, len) of the location table
         rt_fn!(raise::omni_rt_set_locs, [Word, Word] -> []),
+        // (table) of code addresses and call sites (codegen/code_table.rs)
+        rt_fn!(backtrace::omni_rt_set_code_table, [Word] -> []),
         // (argc, argv, entry) -> exit status
         rt_fn!(rt::omni_rt_main, [Loc, Word, Word] -> [Loc]),
         // (value) -> the object it stands for (forwarding resolved)

@@ -15,8 +15,8 @@ use super::{code_value_params, tail_signature, CodegenError, ModuleCx, Result};
 use crate::ir::{self, Alloc, AllocSiteId, Atom, Callee, InlineOp, LocId, Op, RegionRef, Tail};
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{
-    types, Block, FuncRef, Function, GlobalValue, InstBuilder, MemFlagsData, SigRef, StackSlot,
-    StackSlotData, StackSlotKind, TrapCode, Value,
+    types, Block, FuncRef, Function, GlobalValue, InstBuilder, MemFlagsData, SigRef, SourceLoc,
+    StackSlot, StackSlotData, StackSlotKind, TrapCode, Value,
 };
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Variable};
 use cranelift_module::{DataId, FuncId, Module};
@@ -79,6 +79,15 @@ pub(crate) fn translate<'a, M: Module>(
     b.switch_to_block(entry);
     b.seal_block(entry);
     let params = b.block_params(entry).to_vec();
+    // Every instruction carries the LocId of the statement it was made for
+    // (the function's own location for the prologue and `apply`); after
+    // translation each call instruction's srcloc is renumbered into the
+    // function's call-site list (code_table.rs). Source locations do not
+    // change the machine code.
+    // Base 0: Cranelift stores srclocs relative to the first one, and a
+    // LocId one below that base would alias the "no location" value.
+    b.func.params.ensure_base_srcloc(SourceLoc::new(0));
+    b.set_srcloc(SourceLoc::new(f.loc.0));
     let mut tx = FnTx {
         cx,
         b,
@@ -274,6 +283,7 @@ impl<M: Module> FnTx<'_, '_, '_, M> {
                 self.b.ins().jump(join, &[v.into()]);
             }
             Tail::Call { callee, args, loc } => {
+                self.b.set_srcloc(SourceLoc::new(loc.0));
                 // A tail call returns into our caller: same result region.
                 self.callee_region = self.region;
                 self.call(callee, args, *loc, true)?;
@@ -305,6 +315,7 @@ impl<M: Module> FnTx<'_, '_, '_, M> {
 
     fn stmt(&mut self, stmt: &ir::Stmt) -> Result<Value> {
         let loc = stmt.loc;
+        self.b.set_srcloc(SourceLoc::new(loc.0));
         match &stmt.op {
             Op::Move(a) => self.atom(a),
             Op::Inline(op, args, site) => self.inline(*op, args, *site, loc),
@@ -349,6 +360,8 @@ impl<M: Module> FnTx<'_, '_, '_, M> {
                 self.block(els, Some(join))?;
                 self.b.seal_block(join);
                 self.b.switch_to_block(join);
+                // The branches' statements set their own locations.
+                self.b.set_srcloc(SourceLoc::new(loc.0));
                 Ok(result)
             }
             Op::GlobalGet { global, checked } => {

@@ -175,7 +175,19 @@ fn finish<M: Module>(
     if opts.dump_clif {
         clif.push_str(&format!(";; {name}\n{}\n", ctx.func.display()));
     }
+    let calls = super::code_table::number_call_sites(&mut ctx.func, &cx.ir_of);
     cx.module.define_function(id, ctx)?;
+    // Trampolines from the runtime end a call-stack walk; `omni_init` only
+    // runs before the program's code.
+    let entry = super::code_table::finish_entry(
+        ctx,
+        id,
+        super::code_table::EntryKind::Trampoline,
+        name.to_string(),
+        name.to_string(),
+        &calls,
+    );
+    cx.table.push(entry);
     Ok(())
 }
 
@@ -213,6 +225,10 @@ fn define_init<M: Module>(
     let table_ptr = tx.data_addr(table_data);
     let table_len = tx.word(table.len() as u64);
     tx.call_rt(RuntimeFn::SetLocs, &[table_ptr, table_len])?;
+    // The code table for call stacks (code_table.rs), read only when an
+    // uncaught error is reported.
+    let code_table = tx.data_addr(tx.cx.code_table);
+    tx.call_rt(RuntimeFn::SetCodeTable, &[code_table])?;
     let tramp_ref = tx.func_ref(tramp);
     let tramp_addr = tx.b.ins().func_addr(W, tramp_ref);
     tx.call_rt(RuntimeFn::SetApplyTrampoline, &[tramp_addr])?;

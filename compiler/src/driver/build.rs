@@ -38,17 +38,18 @@ struct Target {
 pub(crate) fn build(
     file: Option<PathBuf>,
     output: Option<PathBuf>,
+    strip: bool,
     dumps: Dumps,
 ) -> Result<i32, Fatal> {
     let target = resolve_target(file, output)?;
     refuse_to_overwrite_source(&target)?;
-    let object = super::on_compiler_stack(|| compile_object(&target, dumps))?;
-    link(&object, &target.output)?;
+    let object = super::on_compiler_stack(|| compile_object(&target, strip, dumps))?;
+    link(&object, &target.output, strip)?;
     Ok(0)
 }
 
 /// The object file of `target` (run on the compiler's big stack).
-fn compile_object(target: &Target, dumps: Dumps) -> Result<Vec<u8>, Fatal> {
+fn compile_object(target: &Target, strip: bool, dumps: Dumps) -> Result<Vec<u8>, Fatal> {
     let front = pipeline::front_end_here(&target.entry, dumps)?;
     let object_name = file_stem(&target.entry);
     let mut module = codegen::object_module(&object_name, &target.opt_level)?;
@@ -59,8 +60,16 @@ fn compile_object(target: &Target, dumps: Dumps) -> Result<Vec<u8>, Fatal> {
     };
     let compiled = codegen::compile(&front.program, &mut module, &opts)?;
     pipeline::print_clif(&compiled, dumps);
-    let object = module
-        .finish()
+    let mut product = module.finish();
+    if !strip {
+        codegen::debug_line::add_debug_info(
+            &mut product,
+            &compiled.functions,
+            &front.program.locs,
+            &target.entry.display().to_string(),
+        )?;
+    }
+    let object = product
         .emit()
         .map_err(|e| Fatal(format!("error: writing the object file failed: {e}\n")))?;
     Ok(object)
@@ -126,7 +135,7 @@ fn file_stem(path: &Path) -> String {
 }
 
 /// Link `object` with the runtime into the executable `output`.
-fn link(object: &[u8], output: &Path) -> Result<(), Fatal> {
+fn link(object: &[u8], output: &Path, strip: bool) -> Result<(), Fatal> {
     let failed = |what: String| Fatal(format!("error: linking failed: {what}\n"));
     let dir = tempfile::tempdir().map_err(|e| failed(format!("cannot create a temp dir: {e}")))?;
     let object_path = dir.path().join("program.o");
@@ -135,7 +144,12 @@ fn link(object: &[u8], output: &Path) -> Result<(), Fatal> {
         .map_err(|e| failed(format!("cannot write {}: {e}", object_path.display())))?;
     std::fs::write(&runtime_path, RUNTIME_STATICLIB)
         .map_err(|e| failed(format!("cannot write {}: {e}", runtime_path.display())))?;
-    let result = Command::new("cc")
+    let mut cc = Command::new("cc");
+    if strip {
+        // No symbol table and no debug sections (the runtime's included).
+        cc.arg("-s");
+    }
+    let result = cc
         .arg("-o")
         .arg(output)
         .arg(&object_path)

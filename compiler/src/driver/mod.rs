@@ -44,6 +44,9 @@ enum Command {
         /// The executable to write (default: the file stem, in the current directory).
         #[arg(short, long)]
         output: Option<PathBuf>,
+        /// Leave out the DWARF line table (`.debug_*` sections).
+        #[arg(long)]
+        strip: bool,
         #[command(flatten)]
         dumps: Dumps,
     },
@@ -152,8 +155,9 @@ fn dispatch(command: Command) -> Result<i32, Fatal> {
         Command::Build {
             file,
             output,
+            strip,
             dumps,
-        } => build::build(file, output, dumps),
+        } => build::build(file, output, strip, dumps),
         // `check` and `build` generate code on the big stack as well (code
         // generation recurses over deeply nested constants); `run` cannot,
         // see COMPILER_STACK_SIZE.
@@ -184,6 +188,9 @@ fn run(file: PathBuf, stats: bool, dumps: Dumps, args: Vec<String>) -> Result<i3
     let compiled = codegen::compile(&front.program, &mut module, &opts)?;
     pipeline::print_clif(&compiled, dumps);
     let entry = codegen::finalize_jit(&mut module, &compiled)?;
+    if std::env::var_os("OMNI_PERF_MAP").is_some_and(|v| v == "1") {
+        codegen::write_perf_map(&module, &compiled)?;
+    }
     if stats {
         // The runtime reads OMNI_STATS when the program ends; set it while
         // the process is still single-threaded.

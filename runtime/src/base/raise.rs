@@ -8,7 +8,8 @@
 //! raise hook (how `try`/`catch` will intercept errors: the hook does not
 //! return when it catches); uncaught, it flushes buffered stdout, prints
 //! `error: <msg>` (and `  at <loc>`) to stderr, runs the exit hooks and exits
-//! with status 1. The path is kept free of deep calls and large frames
+//! with status 1; with a code table registered (`control/backtrace.rs`)
+//! the `  at` lines are the call stack. The path is kept free of deep calls and large frames
 //! because `omni_rt_stack_overflow` reaches it with only the stack margin.
 
 use crate::base::atomics::{ConfigWord, SequenceCounter};
@@ -50,12 +51,42 @@ pub fn loc_text(loc: u32) -> Option<String> {
         .map(|s| s.to_string())
 }
 
-/// The exact text an uncaught error writes to stderr.
+/// The exact text an uncaught error writes to stderr without a call
+/// stack: the message and, when known, its location.
 pub fn format_report(msg: &str, loc: u32) -> String {
     match loc_text(loc) {
         Some(at) => format!("error: {msg}\n  at {at}\n"),
         None => format!("error: {msg}\n"),
     }
+}
+
+/// Makes the call-stack lines of an error raised at a location (None when
+/// there is no generated frame to show).
+pub type TraceFormatter = fn(loc: u32) -> Option<String>;
+
+/// The registered call-stack formatter (`control/backtrace.rs`), as a
+/// function address (0: none).
+static TRACE_FORMATTER: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// Register the call-stack formatter used by uncaught error reports.
+pub fn set_trace_formatter(f: TraceFormatter) {
+    TRACE_FORMATTER.store(f as usize, std::sync::atomic::Ordering::Release);
+}
+
+/// The report of an uncaught error: the message, then the call stack
+/// (`  at NAME (FILE:LINE:COL)` lines) when one can be walked, else the
+/// error's location alone.
+fn report_with_trace(msg: &str, loc: u32) -> String {
+    let f = TRACE_FORMATTER.load(std::sync::atomic::Ordering::Acquire);
+    if f != 0 {
+        // SAFETY: only `set_trace_formatter` stores here, always a valid
+        // `TraceFormatter`.
+        let f: TraceFormatter = unsafe { std::mem::transmute::<usize, TraceFormatter>(f) };
+        if let Some(lines) = f(loc) {
+            return format!("error: {msg}\n{lines}");
+        }
+    }
+    format_report(msg, loc)
 }
 
 /// A raise hook: called with the message and location of every error
@@ -143,7 +174,7 @@ fn spawned_thread_name() -> Option<String> {
 pub fn exit_with_error(msg: &str, loc: u32) -> ! {
     claim_report();
     crate::base::stdout::flush_stdout();
-    let mut report = format_report(msg, loc);
+    let mut report = report_with_trace(msg, loc);
     if let Some(name) = spawned_thread_name() {
         report.push_str(&format!("  in thread {name}\n"));
     }

@@ -68,7 +68,20 @@ pub unsafe fn args<'a>(argc: usize, argv: *const Value) -> &'a [Value] {
 pub fn arity_message(closure: Value, got: u64) -> String {
     let (name, info) = if is_closure(closure) {
         // SAFETY: only read when `closure` is a closure.
-        unsafe { (closure_display_name(closure), closure_info_word(closure)) }
+        let (name, info, code) = unsafe {
+            (
+                closure_display_name(closure),
+                closure_info_word(closure),
+                crate::heap::object::field(closure, CLOSURE_CODE),
+            )
+        };
+        // An anonymous function is named by its place (`fn@FILE:LINE:COL`,
+        // from the code table) when the program registered one.
+        let name = match name.as_str() {
+            "lambda" => crate::control::backtrace::function_name_at(code as usize).unwrap_or(name),
+            _ => name,
+        };
+        (name, info)
     } else {
         (message_form(closure), 0)
     };

@@ -264,6 +264,18 @@ pub fn current() -> *mut Coro {
     CURRENT.with(|c| c.get())
 }
 
+/// The stack of the running coroutine, `(low, top)`, if one runs (for the
+/// call-stack walk's bounds).
+pub fn current_stack_bounds() -> Option<(usize, usize)> {
+    let c = current();
+    if c.is_null() {
+        return None;
+    }
+    // SAFETY: CURRENT points at a live coroutine record of this thread.
+    let stack = unsafe { (*c).stack.as_ref() }?;
+    Some((stack.low(), stack.top()))
+}
+
 /// The live coroutine with id `id`.
 pub fn lookup(id: u64) -> Option<*mut Coro> {
     LIVE.with(|l| l.borrow().get(&id).copied())

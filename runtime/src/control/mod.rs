@@ -6,6 +6,7 @@
 //! Invariant: `control/` implements mechanisms, not primitives: nothing
 //! here is in the primitive table.
 
+pub mod backtrace;
 pub mod call;
 pub mod coroutine;
 pub mod thread;

@@ -11,13 +11,14 @@ use crate::heap::handles::{channel_core, is_channel, is_thread, make_channel};
 use crate::heap::object::is_closure;
 use crate::region::Region;
 
-fn spawn(r: *mut Region, thunk: Value) -> R {
+fn spawn(r: *mut Region, thunk: Value, loc: u32) -> R {
     if !is_closure(thunk) {
         return Err(expected("spawn", "a function of no arguments", thunk));
     }
     // SAFETY: a live closure of this thread, `r` its live result region;
-    // the location is for errors raised while starting the thread.
-    Ok(unsafe { spawn_thread(r, thunk, 0) })
+    // the location (the `spawn` call's) is for errors raised while
+    // starting the thread or calling the thunk with no arguments.
+    Ok(unsafe { spawn_thread(r, thunk, loc) })
 }
 
 fn join(r: *mut Region, t: Value) -> R {
@@ -81,7 +82,19 @@ fn set_var(cell: Value, v: Value) -> R {
     super::misc::set_box(crate::heap::object::resolve(cell), v)
 }
 
-prim_fixed!(omni_prim_spawn(thunk) => spawn);
+/// `spawn`: see [`spawn`]; written out (not `prim_fixed!`) to pass its
+/// location on to the new thread.
+///
+/// # Safety
+/// `region` is a live region of this thread; `thunk` a valid value.
+#[no_mangle]
+pub unsafe extern "C" fn omni_prim_spawn(region: *mut Region, thunk: Value, loc: u32) -> Value {
+    let thunk = crate::heap::object::resolve(thunk);
+    match spawn(region, thunk, loc) {
+        Ok(v) => v,
+        Err(msg) => crate::base::raise::raise(msg, loc),
+    }
+}
 
 /// `%set-var!`: see [`set_var`]. Unlike the table's other primitives it
 /// receives the cell unresolved (a capture guard is a forwarding object).

@@ -1,0 +1,409 @@
+//! Call stacks of uncaught errors: the frames of generated code, innermost
+//! first, as `  at NAME (FILE:LINE:COL)` lines.
+//!
+//! The compiler emits one code table (compiler `codegen/code_table.rs`):
+//! every generated function's address, size, kind and OmniLisp name, and
+//! per call instruction its return offset, `LocId` and direct callee. The
+//! start-up code registers its address ([`omni_rt_set_code_table`]); it is
+//! parsed only when an uncaught error is reported, so neither calls nor
+//! `try` pay anything.
+//!
+//! The walk: generated code keeps frame pointers (x86-64: `[rbp]` is the
+//! caller's `rbp`, `[rbp+8]` the return address into it); the runtime is
+//! Rust without guaranteed frame pointers, so the frames from the report
+//! back to the innermost generated frame are crossed with the system
+//! unwinder (`_Unwind_Backtrace`, from the Rust code's `.eh_frame`), which
+//! stops at the first return address inside generated code (that code has
+//! no unwind tables) and gives that frame's `rbp`. From there the walk
+//! follows the frame-pointer chain, validating every pointer against the
+//! running stack's bounds (the thread's stack, or the running coroutine's)
+//! and every return address against the table's code ranges, and stops at
+//! a trampoline from the runtime (`omni_entry`, the apply trampoline) or at
+//! the first address outside generated code.
+//!
+//! Frame lines: the innermost frame shows the error's own location, the
+//! others the location of their call. A call that names its callee directly
+//! but whose next inner frame is another function lost frames to tail calls:
+//! `  ... (tail calls)` marks the spot. An `apply` entry that raised (an
+//! arity error) is not shown: the error belongs to its caller's call. An
+//! error re-raised from a coroutine (the body of a `handle` runs on one)
+//! names the function that made the failing call, then
+//! `  ... (frames on another stack)`, then the frames of the resumer.
+
+use crate::base::raise::{loc_text, set_trace_formatter};
+use std::ffi::c_void;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// Address of the registered code table (0: none).
+static TABLE: AtomicUsize = AtomicUsize::new(0);
+
+/// Register the code table (called by the start-up code).
+///
+/// # Safety
+/// `table` must point at a code table made by the compiler
+/// (`codegen/code_table.rs`) that stays mapped while the program runs.
+#[no_mangle]
+pub unsafe extern "C" fn omni_rt_set_code_table(table: *const u8) {
+    TABLE.store(table as usize, Ordering::Release);
+    set_trace_formatter(trace_lines);
+}
+
+/// The call-stack name of the generated function whose code starts at
+/// `addr` (e.g. `fn@prog.omni:3:7`), if a code table is registered.
+pub fn function_name_at(addr: usize) -> Option<String> {
+    let table = Table::load()?;
+    let f = table.find(addr)?;
+    (f.start == addr).then(|| f.name.clone())
+}
+
+const UNKNOWN: u32 = u32::MAX;
+/// Frames shown before and after the elided middle of a deep stack.
+const HEAD: usize = 24;
+const TAIL: usize = 8;
+/// Rust frames crossed before giving up on finding generated code.
+const MAX_RUST_FRAMES: usize = 256;
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Kind {
+    Code,
+    Trampoline,
+    Apply,
+}
+
+struct Func {
+    start: usize,
+    end: usize,
+    kind: Kind,
+    ir: u32,
+    /// (return offset, LocId, callee IR index); tail calls last, with
+    /// offset `u32::MAX`.
+    sites: Vec<(u32, u32, u32)>,
+    name: String,
+}
+
+/// The parsed code table, sorted by address.
+struct Table {
+    funcs: Vec<Func>,
+}
+
+fn read_u32(p: usize) -> u32 {
+    // SAFETY: only called on offsets inside the table, whose layout the
+    // compiler wrote (see `parse`); unaligned reads are allowed.
+    unsafe { (p as *const u32).read_unaligned() }
+}
+
+fn read_u64(p: usize) -> u64 {
+    // SAFETY: as for `read_u32`.
+    unsafe { (p as *const u64).read_unaligned() }
+}
+
+impl Table {
+    /// Parse the registered table (None if there is none or it is not one).
+    fn load() -> Option<Table> {
+        let base = TABLE.load(Ordering::Acquire);
+        if base == 0 {
+            return None;
+        }
+        // SAFETY: the registered pointer is a compiler-made table
+        // (omni_rt_set_code_table's contract): a 16-byte header, then the
+        // entries, call sites and names at the offsets the entries give.
+        if unsafe { std::slice::from_raw_parts(base as *const u8, 4) } != b"OMCT"
+            || read_u32(base + 4) != 1
+        {
+            return None;
+        }
+        let n = read_u64(base + 8) as usize;
+        let mut funcs = Vec::with_capacity(n);
+        for i in 0..n {
+            let e = base + 16 + 32 * i;
+            let start = read_u64(e) as usize;
+            let size = read_u32(e + 8) as usize;
+            let kind = match read_u32(e + 12) {
+                0 => Kind::Code,
+                1 => Kind::Trampoline,
+                _ => Kind::Apply,
+            };
+            let ir = read_u32(e + 16);
+            let nsites = read_u32(e + 20) as usize;
+            let sites_at = base + read_u32(e + 24) as usize;
+            let name_at = base + read_u32(e + 28) as usize;
+            let sites = (0..nsites)
+                .map(|k| {
+                    let s = sites_at + 12 * k;
+                    (read_u32(s), read_u32(s + 4), read_u32(s + 8))
+                })
+                .collect();
+            let len = read_u32(name_at) as usize;
+            // SAFETY: the name's bytes follow its length in the table.
+            let bytes = unsafe { std::slice::from_raw_parts((name_at + 4) as *const u8, len) };
+            funcs.push(Func {
+                start,
+                end: start + size,
+                kind,
+                ir,
+                sites,
+                name: String::from_utf8_lossy(bytes).into_owned(),
+            });
+        }
+        funcs.sort_by_key(|f| f.start);
+        Some(Table { funcs })
+    }
+
+    /// The OmniLisp function with a call (tail calls included) at `loc`.
+    fn function_calling_at(&self, loc: u32) -> Option<&Func> {
+        self.funcs
+            .iter()
+            .filter(|f| f.kind == Kind::Code)
+            .find(|f| f.sites.iter().any(|s| s.1 == loc))
+    }
+
+    /// The function whose code contains `addr` (callers pass a return
+    /// address minus one: a call can be a function's last instruction).
+    fn find(&self, addr: usize) -> Option<&Func> {
+        let i = self.funcs.partition_point(|f| f.start <= addr);
+        let f = self.funcs.get(i.checked_sub(1)?)?;
+        (addr < f.end).then_some(f)
+    }
+}
+
+impl Func {
+    /// (LocId, callee) of the call whose return address is `ret`.
+    fn site(&self, ret: usize) -> (u32, u32) {
+        let off = (ret - self.start) as u32;
+        match self.sites.binary_search_by_key(&off, |s| s.0) {
+            Ok(i) => (self.sites[i].1, self.sites[i].2),
+            Err(_) => (0, UNKNOWN),
+        }
+    }
+}
+
+#[repr(C)]
+struct UnwindContext {
+    _opaque: [u8; 0],
+}
+
+type TraceFn = extern "C" fn(*mut UnwindContext, *mut c_void) -> i32;
+
+extern "C" {
+    fn _Unwind_Backtrace(trace: TraceFn, arg: *mut c_void) -> i32;
+    fn _Unwind_GetIP(ctx: *mut UnwindContext) -> usize;
+    fn _Unwind_GetGR(ctx: *mut UnwindContext, reg: i32) -> usize;
+    fn pthread_self() -> usize;
+    fn pthread_getattr_np(thread: usize, attr: *mut PthreadAttr) -> i32;
+    fn pthread_attr_getstack(attr: *const PthreadAttr, addr: *mut usize, size: *mut usize) -> i32;
+    fn pthread_attr_destroy(attr: *mut PthreadAttr) -> i32;
+}
+
+/// glibc's `pthread_attr_t` (56 bytes on x86-64), opaque here.
+#[repr(C, align(8))]
+struct PthreadAttr([u8; 64]);
+
+/// DWARF register number of `rbp` on x86-64.
+const DWARF_RBP: i32 = 6;
+const URC_NO_REASON: i32 = 0;
+const URC_END_OF_STACK: i32 = 5;
+
+/// The search for the innermost generated frame.
+struct Search<'t> {
+    table: &'t Table,
+    rust_frames: usize,
+    /// (return address into generated code, that frame's rbp)
+    found: Option<(usize, usize)>,
+}
+
+extern "C" fn on_frame(ctx: *mut UnwindContext, arg: *mut c_void) -> i32 {
+    // SAFETY: `arg` is the `Search` passed to `_Unwind_Backtrace` below,
+    // alive for the whole walk; `ctx` is the unwinder's current frame.
+    let search = unsafe { &mut *(arg as *mut Search<'_>) };
+    // SAFETY: `ctx` is the unwinder's live context for this callback.
+    let ip = unsafe { _Unwind_GetIP(ctx) };
+    if search.table.find(ip.wrapping_sub(1)).is_some() {
+        // SAFETY: as above; rbp is tracked by every frame's unwind rules.
+        let rbp = unsafe { _Unwind_GetGR(ctx, DWARF_RBP) };
+        search.found = Some((ip, rbp));
+        return URC_END_OF_STACK;
+    }
+    search.rust_frames += 1;
+    if search.rust_frames > MAX_RUST_FRAMES {
+        return URC_END_OF_STACK;
+    }
+    URC_NO_REASON
+}
+
+/// The innermost generated frame below the caller: (return address, rbp).
+#[inline(never)]
+fn innermost_generated_frame(table: &Table) -> Option<(usize, usize)> {
+    let mut search = Search {
+        table,
+        rust_frames: 0,
+        found: None,
+    };
+    // SAFETY: `on_frame` only reads the unwinder's context and writes the
+    // `Search`, which outlives the call.
+    unsafe { _Unwind_Backtrace(on_frame, &mut search as *mut Search<'_> as *mut c_void) };
+    search.found
+}
+
+/// Bounds `(low, high)` of the stack that holds `addr`: the running
+/// coroutine's or the thread's own.
+fn stack_bounds(addr: usize) -> Option<(usize, usize)> {
+    if let Some((low, high)) = crate::control::coroutine::current_stack_bounds() {
+        if (low..high).contains(&addr) {
+            return Some((low, high));
+        }
+    }
+    let mut attr = PthreadAttr([0; 64]);
+    let (mut low, mut size) = (0usize, 0usize);
+    // SAFETY: `attr` is large enough for glibc's pthread_attr_t; it is
+    // initialised by pthread_getattr_np and destroyed once read.
+    unsafe {
+        if pthread_getattr_np(pthread_self(), &mut attr) != 0 {
+            return None;
+        }
+        let rc = pthread_attr_getstack(&attr, &mut low, &mut size);
+        pthread_attr_destroy(&mut attr);
+        if rc != 0 {
+            return None;
+        }
+    }
+    let high = low + size;
+    (low..high).contains(&addr).then_some((low, high))
+}
+
+/// One generated frame: its function and the (LocId, callee) of the call
+/// it was making.
+struct Frame<'t> {
+    func: &'t Func,
+    loc: u32,
+    callee: u32,
+}
+
+/// Walk the frame-pointer chain from the innermost generated frame.
+/// Returns the first HEAD and last TAIL frames and the total count.
+fn walk(table: &Table) -> (Vec<Frame<'_>>, Vec<Frame<'_>>, usize) {
+    let mut head = Vec::new();
+    let mut tail = std::collections::VecDeque::new();
+    let mut count = 0;
+    let Some((mut ip, mut fp)) = innermost_generated_frame(table) else {
+        return (head, Vec::new(), 0);
+    };
+    let Some((_, high)) = stack_bounds(fp) else {
+        return (head, Vec::new(), 0);
+    };
+    while let Some(func) = table.find(ip.wrapping_sub(1)) {
+        if func.kind == Kind::Trampoline {
+            break;
+        }
+        let (loc, callee) = func.site(ip);
+        let frame = Frame { func, loc, callee };
+        count += 1;
+        if head.len() < HEAD {
+            head.push(frame);
+        } else {
+            if tail.len() == TAIL {
+                tail.pop_front();
+            }
+            tail.push_back(frame);
+        }
+        // The frame record [fp] (caller's fp), [fp+8] (return address)
+        // must lie on this stack, above the previous one.
+        if fp % 8 != 0 || fp.checked_add(16).is_none_or(|end| end > high) {
+            break;
+        }
+        // SAFETY: fp..fp+16 lies inside the running stack (checked above),
+        // which is mapped and readable from the current stack pointer up.
+        let (next_fp, ret) = unsafe { (*(fp as *const usize), *((fp + 8) as *const usize)) };
+        if next_fp <= fp {
+            break;
+        }
+        fp = next_fp;
+        ip = ret;
+    }
+    (head, tail.into(), count)
+}
+
+/// One line of a printed call stack.
+enum Line<'t> {
+    /// `  at NAME (LOC)`
+    At(&'t str, u32),
+    /// `  ... (tail calls)`
+    TailCalls,
+    /// `  ... (N more frames)`
+    More(usize),
+    /// `  ... (frames on another stack)`
+    OtherStack,
+}
+
+/// The frame lines of the current call stack for an error raised at `loc`
+/// (None when no generated frame was found: the caller prints `loc` alone).
+fn trace_lines(loc: u32) -> Option<String> {
+    let table = Table::load()?;
+    let (mut head, tail, count) = walk(&table);
+    let mut lines = Vec::new();
+    // The callee the next (outer) frame's call must name, if it made the
+    // call that the last printed line describes.
+    let mut inner: Option<u32> = None;
+    if head.first().is_some_and(|f| f.func.kind == Kind::Apply) {
+        // An arity error raised while unpacking the arguments: it belongs
+        // to the call at `loc`. Its caller made that call unless it has
+        // since tail-called away: then the function containing `loc` is
+        // shown and the gap marked.
+        let applied = head.remove(0);
+        match head.first() {
+            Some(next) if next.loc == loc || loc == 0 => {}
+            _ => {
+                if let Some(g) = table.function_calling_at(loc) {
+                    lines.push(Line::At(&g.name, loc));
+                    if !head.is_empty() {
+                        lines.push(Line::TailCalls);
+                    }
+                }
+            }
+        }
+        inner = Some(applied.func.ir);
+    } else if let Some(f) = head.first().filter(|f| loc != 0 && f.loc != loc) {
+        // The innermost frame did not make the failing call: the error was
+        // raised on another stack (the body of a `handle`, which runs on a
+        // coroutine) and re-raised here. Name the function that made it.
+        if let Some(g) = table.function_calling_at(loc).filter(|g| g.ir != f.func.ir) {
+            lines.push(Line::At(&g.name, loc));
+            lines.push(Line::OtherStack);
+        }
+    }
+    if head.is_empty() && lines.is_empty() {
+        return None;
+    }
+    let shown = head.len() + tail.len();
+    let mut first = lines.is_empty();
+    for (i, f) in head.iter().chain(tail.iter()).enumerate() {
+        if i == head.len() && count > shown {
+            lines.push(Line::More(count - shown));
+            inner = None;
+        }
+        if let Some(ir) = inner {
+            if f.callee != UNKNOWN
+                && f.callee != ir
+                && !matches!(lines.last(), Some(Line::TailCalls))
+            {
+                lines.push(Line::TailCalls);
+            }
+        }
+        let at = if first && loc != 0 { loc } else { f.loc };
+        lines.push(Line::At(&f.func.name, at));
+        first = false;
+        inner = Some(f.func.ir);
+    }
+    let mut out = String::new();
+    for line in lines {
+        match line {
+            Line::At(name, at) => match loc_text(at) {
+                Some(at) => out.push_str(&format!("  at {name} ({at})\n")),
+                None => out.push_str(&format!("  at {name}\n")),
+            },
+            Line::TailCalls => out.push_str("  ... (tail calls)\n"),
+            Line::OtherStack => out.push_str("  ... (frames on another stack)\n"),
+            Line::More(n) => out.push_str(&format!("  ... ({n} more frames)\n")),
+        }
+    }
+    Some(out)
+}
