@@ -657,21 +657,24 @@ impl Expander {
     /// Quasiquote at nesting `depth` (1 = innermost active level).
     pub(super) fn expand_quasi(&mut self, d: &Datum, depth: u32) -> Result<Expr> {
         if !contains_unquote(d) {
-            return Ok(Expr::new(ExprKind::Quote(d.clone()), d.span));
+            return Ok(Expr::new(
+                ExprKind::Quote(super::macros::strip_marks(d)),
+                d.span,
+            ));
         }
         let span = d.span;
         match &d.kind {
             DatumKind::List(items) => {
                 if let [head, arg] = items.as_slice() {
-                    match head.as_sym() {
+                    match super::macros::keyword(head) {
                         Some("unquote") if depth == 1 => return self.expand(arg),
                         Some("unquote") | Some("quasiquote") => {
-                            let inner_depth = if head.as_sym() == Some("unquote") {
+                            let inner_depth = if super::macros::keyword(head) == Some("unquote") {
                                 depth - 1
                             } else {
                                 depth + 1
                             };
-                            let h = Expr::new(ExprKind::Quote(head.clone()), head.span);
+                            let h = Expr::new(ExprKind::Quote(super::macros::strip_marks(head)), head.span);
                             let a = self.expand_quasi(arg, inner_depth)?;
                             let nil = Expr::new(ExprKind::Lit(Literal::Nil), span);
                             let tail =
@@ -687,7 +690,9 @@ impl Expander {
                 let mut acc = Expr::new(ExprKind::Lit(Literal::Nil), span);
                 for item in items.iter().rev() {
                     if let DatumKind::List(xs) = &item.kind {
-                        if xs.len() == 2 && xs[0].as_sym() == Some("unquote-splicing") && depth == 1
+                        if xs.len() == 2
+                            && super::macros::keyword(&xs[0]) == Some("unquote-splicing")
+                            && depth == 1
                         {
                             let spliced = self.expand(&xs[1])?;
                             let append = self.prelude_global("append", item.span)?;
@@ -717,7 +722,10 @@ impl Expander {
                     .collect::<Result<Vec<_>>>()?;
                 Ok(Expr::new(ExprKind::MakeDict(xs), span))
             }
-            _ => Ok(Expr::new(ExprKind::Quote(d.clone()), span)),
+            _ => Ok(Expr::new(
+                ExprKind::Quote(super::macros::strip_marks(d)),
+                span,
+            )),
         }
     }
 }
@@ -726,7 +734,7 @@ fn contains_unquote(d: &Datum) -> bool {
     match &d.kind {
         DatumKind::List(xs) => {
             matches!(
-                xs.first().and_then(|h| h.as_sym()),
+                xs.first().and_then(super::macros::keyword),
                 Some("unquote" | "unquote-splicing")
             ) || xs.iter().any(contains_unquote)
         }

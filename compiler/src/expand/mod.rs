@@ -11,6 +11,7 @@ mod dispatch;
 mod effects;
 mod forms;
 mod import;
+mod macros;
 mod pattern;
 mod shape;
 mod types;
@@ -114,6 +115,11 @@ pub fn expand_program_with_imports(
         })
         .collect();
     let prelude_file = prelude_file.unwrap_or(u32::MAX);
+    ex.prog.expanded = forms
+        .iter()
+        .filter(|d| d.span.file != prelude_file)
+        .cloned()
+        .collect();
     for (d, form) in forms.iter().zip(&shapes) {
         ex.declare_toplevel(form, d.span.file == prelude_file);
     }
@@ -305,6 +311,8 @@ pub(crate) struct Expander {
     calls_to_check: Vec<(GlobalId, usize, Span)>,
     /// Locals known to hold a struct of the named type.
     struct_locals: HashMap<LocalId, String>,
+    /// The macros defined so far (see `macros.rs`).
+    macros: macros::Macros,
 }
 
 /// Prefix of the spelling by which the expander's generated datums name a
@@ -356,6 +364,22 @@ impl Expander {
                 return Resolved::Local(*l);
             }
         }
+        // Hygiene: a name a macro template introduced (`tmp#3`) that no
+        // binder of the same expansion binds means what its base name
+        // means at the top level, where macros are defined: the use
+        // site's locals are skipped. A top-level `define` the template
+        // introduced (`helper#3`) is a global of that spelling.
+        if let Some(base) = macros::unmark(name) {
+            if let Some(g) = self.global_index.get(name) {
+                return Resolved::Global(*g);
+            }
+            return self.resolve_global(base);
+        }
+        self.resolve_global(name)
+    }
+
+    /// [`Self::resolve`] at the top level: special forms, globals, primitives.
+    fn resolve_global(&self, name: &str) -> Resolved {
         if SPECIAL_FORMS.contains(&name) {
             return Resolved::Special;
         }
@@ -381,7 +405,14 @@ impl Expander {
     /// "unbound name `name`", with "did you mean `x`?" when a name in
     /// scope, a global, a primitive or a special form is a near miss.
     pub(crate) fn unbound(&self, name: &str, span: Span, label: &str) -> ExpandError {
+        // A name a macro introduced is reported as the template spells it.
+        let name = macros::base_name(name);
         let err = ExpandError::new(format!("unbound name `{name}`"), span, label);
+        if self.macros.is_macro(name) {
+            return err.with_note(format!(
+                "`{name}` is a macro: it can only be used as `({name} ...)`"
+            ));
+        }
         match self.nearest_name(name) {
             Some(near) => err.with_note(format!("did you mean `{near}`?")),
             None => err,
@@ -403,7 +434,8 @@ impl Expander {
             .scopes
             .iter()
             .rev()
-            .flat_map(|s| s.keys().map(|k| k.as_str()));
+            .flat_map(|s| s.keys().map(|k| k.as_str()))
+            .filter(|k| macros::unmark(k).is_none());
         let globals = self
             .global_index
             .iter()
@@ -636,7 +668,9 @@ impl Expander {
         let args = &items[1..];
         if let Some(name) = head.as_sym() {
             match self.resolve(name) {
-                Resolved::Special => return self.expand_special(name, head, args, span),
+                Resolved::Special => {
+                    return self.expand_special(macros::base_name(name), head, args, span)
+                }
                 Resolved::Prim(p) => {
                     forms::check_prim_arity(p, args.len(), head.span)?;
                     let xs = self.expand_all(args)?;
@@ -682,7 +716,7 @@ impl Expander {
             "quote" => {
                 shape::expect_args(name, args, 1, 1, head.span)?;
                 shape::check_quoted(&args[0])?;
-                Ok(Expr::new(ExprKind::Quote(args[0].clone()), span))
+                Ok(Expr::new(ExprKind::Quote(macros::strip_marks(&args[0])), span))
             }
             "quasiquote" => {
                 shape::expect_args(name, args, 1, 1, head.span)?;

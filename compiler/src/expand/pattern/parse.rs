@@ -37,7 +37,10 @@ impl Expander {
                 let q = quoted(d).unwrap();
                 crate::expand::shape::check_quoted(q)?;
                 Ok(match &q.kind {
-                    DatumKind::Sym(s) => Pat::Test(Test::Lit(Const::Sym(s.clone())), vec![]),
+                    DatumKind::Sym(s) => Pat::Test(
+                        Test::Lit(Const::Sym(crate::expand::macros::base_name(s).to_string())),
+                        vec![],
+                    ),
                     DatumKind::List(xs) if xs.is_empty() => {
                         Pat::Test(Test::Lit(Const::Nil), vec![])
                     }
