@@ -562,9 +562,6 @@ impl Macros {
     /// Rewrite every macro use in `d` (outside quoted data) until none is
     /// left.
     pub(crate) fn expand_uses(&mut self, d: Datum) -> Result<Datum> {
-        if self.table.is_empty() {
-            return Ok(d);
-        }
         let mut steps = 0;
         self.walk(d, 0, None, &mut steps)
     }
