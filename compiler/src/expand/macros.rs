@@ -157,6 +157,13 @@ pub(crate) fn parse_definition(d: &Datum) -> Result<Macro> {
             )
         }
     };
+    if super::SPECIAL_FORMS.contains(&name.as_str()) {
+        return err(
+            format!("`{name}` is a special form: it cannot be redefined as a macro"),
+            head[1].span,
+            "a special form",
+        );
+    }
     let mut rest = &items[2..];
     let mut literals = Vec::new();
     if let Some(DatumKind::List(xs)) = rest.first().map(|d| &d.kind) {

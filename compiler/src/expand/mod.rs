@@ -337,6 +337,11 @@ impl Expander {
         self.scopes.pop();
     }
     pub(crate) fn bind_local(&mut self, name: &str, span: Span) -> LocalId {
+        if self.macros.is_macro(name) {
+            // Macro uses are expanded before names are bound, so a local
+            // of a macro's name could never be called: refuse it.
+            self.macro_name_taken(name, span, "a local variable");
+        }
         let id = LocalId(self.prog.locals.len() as u32);
         self.prog.locals.push(ast::LocalInfo {
             name: name.to_string(),
@@ -518,10 +523,31 @@ impl Expander {
         }
     }
 
+    /// Report (once) a binding named like a macro.
+    fn macro_name_taken(&mut self, name: &str, span: Span, what: &str) {
+        let name = macros::base_name(name);
+        let message = format!("`{name}` is a macro: it cannot also name {what}");
+        if !self
+            .errors
+            .iter()
+            .any(|e| e.span == span && e.message == message)
+        {
+            self.errors.push(
+                ExpandError::new(message, span, "named like a macro")
+                    .with_note("a macro's name is reserved from its definition to the end of the program"),
+            );
+        }
+    }
+
     fn declare_toplevel(&mut self, form: &TopForm, in_prelude: bool) {
-        let Some((name, _)) = form.defined_name() else {
+        let Some((name, name_span)) = form.defined_name() else {
             return;
         };
+        // The prelude's globals may share a user macro's name: the
+        // prelude's own uses were expanded before the macro existed.
+        if !in_prelude && self.macros.is_macro(name) {
+            self.macro_name_taken(name, name_span, "a global");
+        }
         match self.global_index.get(name) {
             Some(g) => self.prog.globals[g.0 as usize].definitions += 1,
             None => {
