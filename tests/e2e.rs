@@ -371,6 +371,7 @@ program_tests!(run_case, LISTED;
     macro_err_depth,
     macro_err_malformed,
     macro_err_runaway,
+    macro_import,
 );
 
 /// Every case file is listed above (so none is silently skipped).

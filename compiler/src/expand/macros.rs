@@ -716,3 +716,180 @@ impl Macros {
         Ok(out)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Read `src` as datums (file 0).
+    fn read(src: &str) -> Vec<Datum> {
+        crate::syntax::read_program(src, 0).expect("reads")
+    }
+
+    /// The macros defined by `defs` and the expansions of `uses`, as text.
+    fn expand(defs: &str, uses: &str) -> Vec<std::result::Result<String, String>> {
+        let mut macros = Macros::default();
+        for d in read(defs) {
+            assert!(is_syntax_definition(&d), "{d}");
+            macros.define(parse_definition(&d).expect("a valid definition"));
+        }
+        read(uses)
+            .into_iter()
+            .map(|d| {
+                macros
+                    .expand_uses(d)
+                    .map(|e| e.to_string())
+                    .map_err(|e| e.message)
+            })
+            .collect()
+    }
+
+    fn definition_error(def: &str) -> String {
+        let d = read(def).pop().expect("a form");
+        parse_definition(&d).expect_err(def).message
+    }
+
+    #[test]
+    fn marks_are_recognised_and_removed() {
+        assert_eq!(unmark("tmp#3"), Some("tmp"));
+        assert_eq!(unmark("set!#12"), Some("set!"));
+        assert_eq!(unmark("tmp"), None);
+        assert_eq!(unmark("#%check-type"), None);
+        assert_eq!(unmark("a#"), None);
+        assert_eq!(base_name("if#7"), "if");
+        // The reader never makes a marked symbol: build one.
+        let sym = |s: &str| Datum::new(DatumKind::Sym(s.to_string()), Span::default());
+        let d = Datum::new(
+            DatumKind::List(vec![
+                sym("a#1"),
+                Datum::new(DatumKind::Slot(vec![sym("b#2"), sym("c")]), Span::default()),
+                Datum::new(
+                    DatumKind::Path(Box::new(sym("d#4")), vec![PathSeg::Index(sym("e#3"))]),
+                    Span::default(),
+                ),
+            ]),
+            Span::default(),
+        );
+        assert_eq!(strip_marks(&d).to_string(), "(a [b c] d.[e])");
+    }
+
+    #[test]
+    fn rules_are_tried_in_order_and_introduced_names_marked() {
+        let defs = "(define [syntax my-or] [(my-or) false] [(my-or e) e]
+                      [(my-or e r ...) (let [t e] (if t t (my-or r ...)))])";
+        let out = expand(defs, "(my-or) (my-or x) (my-or x y)");
+        assert_eq!(out[0].as_deref(), Ok("false"));
+        assert_eq!(out[1].as_deref(), Ok("x"));
+        // Every step has its own mark (the earlier uses took 1 and 2);
+        // the user's `x` and `y` have none.
+        assert_eq!(
+            out[2].as_deref(),
+            Ok("(let#3 [t#3 x] (if#3 t#3 t#3 y))")
+        );
+    }
+
+    #[test]
+    fn literals_wildcards_atoms_and_brackets_match() {
+        let defs = "(define [syntax m] (literals in)
+                      [(m x in xs) (each x xs)]
+                      [(m 0 _) zero]
+                      [(m [a b] \"s\") (pair a b)])";
+        let out = expand(defs, "(m v in vs) (m v on vs) (m 0 anything) (m [1 2] \"s\") (m (1 2) \"s\")");
+        assert_eq!(out[0].as_deref(), Ok("(each#1 v vs)"));
+        assert_eq!(
+            out[1],
+            Err("no rule of the macro `m` matches this use".to_string())
+        );
+        assert_eq!(out[2].as_deref(), Ok("zero#3"));
+        assert_eq!(out[3].as_deref(), Ok("(pair#4 1 2)"));
+        assert!(out[4].is_err(), "a list does not match a bracket pattern");
+    }
+
+    #[test]
+    fn nested_ellipses_and_fixed_tails() {
+        let defs = "(define [syntax m]
+                      [(m (k v ...) ... last) (list (k v ... last) ...)])";
+        let out = expand(defs, "(m (a 1 2) (b) (c 3) z) (m z)");
+        assert_eq!(
+            out[0].as_deref(),
+            Ok("(list#1 (a 1 2 z) (b z) (c 3 z))")
+        );
+        assert_eq!(out[1].as_deref(), Ok("(list#2)"));
+        // Zero repetitions of a variable used together with another.
+        let defs = "(define [syntax zip] [(zip (a ...) (b ...)) (list [a b] ...)])";
+        let out = expand(defs, "(zip (1 2) (3 4)) (zip (1) (3 4))");
+        assert_eq!(out[0].as_deref(), Ok("(list#1 [1 3] [2 4])"));
+        assert!(out[1]
+            .as_ref()
+            .unwrap_err()
+            .contains("matched different numbers of forms"));
+    }
+
+    #[test]
+    fn quoted_data_is_not_expanded_but_unquoted_code_is() {
+        let defs = "(define [syntax m] [(m) 1])";
+        let out = expand(defs, "'(m) `(m ,(m) ,@(list (m))) (list (m))");
+        assert_eq!(out[0].as_deref(), Ok("(quote (m))"));
+        assert_eq!(
+            out[1].as_deref(),
+            Ok("(quasiquote (m (unquote 1) (unquote-splicing (list 1))))")
+        );
+        assert_eq!(out[2].as_deref(), Ok("(list 1)"));
+    }
+
+    #[test]
+    fn types_and_syntax_markers_are_not_marked() {
+        let defs = "(define [syntax m] [(m x) (fn [y {Int} .. r] (cond [else x]))])";
+        let out = expand(defs, "(m 1)");
+        assert_eq!(out[0].as_deref(), Ok("(fn#1 [y#1 {Int} .. r#1] (cond#1 [else 1]))"));
+    }
+
+    #[test]
+    fn runaway_expansion_is_an_error() {
+        // The expansion recurses once per nested step: the front end's
+        // big stack, as in the driver.
+        let run = || {
+            let out = expand("(define [syntax f] [(f x) (f (g x))])", "(f 1)");
+            assert!(out[0]
+                .as_ref()
+                .unwrap_err()
+                .starts_with("macro expansion does not stop"));
+            let out = expand("(define [syntax b] [(b x) (list (b x) (b x))])", "(b 1)");
+            assert!(out[0].is_err());
+        };
+        std::thread::Builder::new()
+            .stack_size(1 << 30)
+            .spawn(run)
+            .expect("a thread")
+            .join()
+            .expect("no panic");
+    }
+
+    #[test]
+    fn malformed_definitions_are_reported() {
+        for (def, message) in [
+            ("(define [syntax] [(m) 1])", "malformed syntax definition: expected `[syntax NAME]`"),
+            ("(define [syntax 5] [(m) 1])", "a macro's name must be a symbol"),
+            ("(define [syntax m])", "the macro `m` has no rules"),
+            ("(define [syntax m] (m) 1)", "malformed macro rule: expected `[PATTERN TEMPLATE]`"),
+            ("(define [syntax m] [x 1])", "a macro pattern is a list that starts with the macro's name: `(m ...)`"),
+            ("(define [syntax m] [(m ... x) 1])", "`...` must follow a sub-pattern"),
+            ("(define [syntax m] [(m x x) 1])", "the pattern variable `x` appears twice in one pattern"),
+            ("(define [syntax m] (literals \"in\") [(m) 1])", "`literals` lists symbols only"),
+            ("(define [syntax m] [(m (x ...) ...) (list x ...)])",
+             "ellipsis depth mismatch: the pattern variable `x` is bound under 2 `...` but used under 1 here"),
+            ("(define [syntax m] [(m x) (list x ...)])",
+             "ellipsis depth mismatch: this `...` repeats no pattern variable bound under an ellipsis"),
+            ("(define [syntax let] [(let) 1])", "`let` is a special form: it cannot be redefined as a macro"),
+        ] {
+            assert_eq!(definition_error(def), message, "{def}");
+        }
+    }
+
+    #[test]
+    fn a_depth_zero_variable_repeats_with_the_ellipsis() {
+        let defs = "(define [syntax m] [(m f (x ...)) (list (f x) ...)])";
+        let out = expand(defs, "(m g (1 2))");
+        assert_eq!(out[0].as_deref(), Ok("(list#1 (g 1) (g 2))"));
+    }
+}
