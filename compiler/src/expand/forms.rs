@@ -290,6 +290,13 @@ impl Expander {
     /// A body: a sequence of forms whose `define`s are mutually recursive
     /// (letrec*). Expressions before a define keep their order.
     pub(crate) fn expand_body(&mut self, forms: &[Datum], span: Span) -> Result<Expr> {
+        let spliced;
+        let forms = if forms.iter().any(|d| self.defining_block(d).is_some()) {
+            spliced = self.splice_defining_blocks(forms);
+            &spliced[..]
+        } else {
+            forms
+        };
         let has_defines = forms.iter().any(|d| matches!(define_name(d), Ok(Some(_))));
         if !has_defines {
             for d in forms {
@@ -306,6 +313,33 @@ impl Expander {
         let result = self.expand_letrec_body(forms, span);
         self.pop_scope();
         result
+    }
+
+    /// The forms of `(do ...)`/`(begin ...)` holding a `define` (what a
+    /// macro expands to for several definitions): in a body they are
+    /// spliced into it, as at the top level.
+    fn defining_block<'d>(&self, d: &'d Datum) -> Option<&'d [Datum]> {
+        let DatumKind::List(items) = &d.kind else {
+            return None;
+        };
+        let head = items.first()?;
+        let is_block = matches!(super::macros::keyword(head), Some("do" | "begin"))
+            && matches!(self.resolve(head.as_sym()?), Resolved::Special);
+        let defines = |x: &Datum| {
+            matches!(define_name(x), Ok(Some(_))) || self.defining_block(x).is_some()
+        };
+        (is_block && items[1..].iter().any(defines)).then(|| &items[1..])
+    }
+
+    fn splice_defining_blocks(&self, forms: &[Datum]) -> Vec<Datum> {
+        let mut out = Vec::with_capacity(forms.len());
+        for d in forms {
+            match self.defining_block(d) {
+                Some(inner) => out.extend(self.splice_defining_blocks(inner)),
+                None => out.push(d.clone()),
+            }
+        }
+        out
     }
 
     fn expand_letrec_body(&mut self, forms: &[Datum], span: Span) -> Result<Expr> {
