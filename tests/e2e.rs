@@ -372,6 +372,7 @@ program_tests!(run_case, LISTED;
     macro_err_malformed,
     macro_err_runaway,
     macro_import,
+    macro_forms,
 );
 
 /// Every case file is listed above (so none is silently skipped).

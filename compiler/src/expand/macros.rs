@@ -22,6 +22,7 @@
 use super::{ExpandError, Result};
 use crate::syntax::{Datum, DatumKind, PathSeg, Span};
 use std::collections::HashMap;
+use std::rc::Rc;
 
 /// How many expansion steps may nest inside one use before it is reported
 /// as runaway recursion.
@@ -100,10 +101,12 @@ struct Rule {
 
 /// What a pattern variable matched: one datum, or (under an ellipsis) a
 /// sequence of matches, one per repetition.
+/// Shared (`Rc`), so that a repetition's bindings are a cheap copy of the
+/// enclosing ones.
 #[derive(Debug, Clone)]
 enum Binding {
-    One(Datum),
-    Many(Vec<Binding>),
+    One(Rc<Datum>),
+    Many(Rc<[Binding]>),
 }
 
 type Bindings = HashMap<String, Binding>;
@@ -406,7 +409,7 @@ impl Macro {
             (DatumKind::Sym(s), _) if s == "_" => true,
             (DatumKind::Sym(s), _) if self.literals.contains(s) => keyword(d) == Some(s.as_str()),
             (DatumKind::Sym(s), _) => {
-                b.insert(s.clone(), Binding::One(d.clone()));
+                b.insert(s.clone(), Binding::One(Rc::new(d.clone())));
                 true
             }
             (DatumKind::List(ps), DatumKind::List(ds))
@@ -449,7 +452,7 @@ impl Macro {
             }
         }
         for (name, seq) in names.into_iter().zip(seqs) {
-            b.insert(name, Binding::Many(seq));
+            b.insert(name, Binding::Many(seq.into()));
         }
         true
     }
@@ -477,7 +480,7 @@ fn same_atom(p: &DatumKind, x: &DatumKind) -> bool {
 fn instantiate(t: &Datum, b: &Bindings, mark: Option<u32>, at: Span) -> Result<Datum> {
     let kind = match &t.kind {
         DatumKind::Sym(s) => match (b.get(s), mark) {
-            (Some(Binding::One(d)), _) => return Ok(d.clone()),
+            (Some(Binding::One(d)), _) => return Ok(Datum::clone(d)),
             (Some(Binding::Many(_)), _) => unreachable!("depths are checked at the definition"),
             (None, Some(mark)) if !UNMARKED.contains(&s.as_str()) => {
                 DatumKind::Sym(format!("{s}#{mark}"))
@@ -522,7 +525,7 @@ fn instantiate_seq(xs: &[Datum], b: &Bindings, mark: Option<u32>, at: Span) -> R
         }
         // The variables of this sub-template that are still sequences
         // drive the repetition; they must agree on its length.
-        let mut drivers: Vec<(&str, &Vec<Binding>)> = Vec::new();
+        let mut drivers: Vec<(&str, &Rc<[Binding]>)> = Vec::new();
         each_symbol(&xs[i], &mut |s| {
             if let Some((name, Binding::Many(seq))) = b.get_key_value(s) {
                 if !drivers.iter().any(|(n, _)| *n == name) {
