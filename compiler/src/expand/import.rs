@@ -97,8 +97,13 @@ impl Expander {
         // so a macro may expand into `(begin (define ...) ...)` or an
         // import.
         if macros::is_syntax_definition(&d) {
-            let m = macros::parse_definition(&d)?;
-            self.macros.define(m);
+            match macros::parse_definition(&d) {
+                Ok(m) => self.macros.define(m),
+                Err(e) => {
+                    self.macros.define_broken(&d);
+                    return Err(e);
+                }
+            }
             return Ok(());
         }
         let d = self.macros.expand_uses(d)?;

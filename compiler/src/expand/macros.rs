@@ -115,6 +115,9 @@ type Bindings = HashMap<String, Binding>;
 #[derive(Default)]
 pub(crate) struct Macros {
     table: HashMap<String, Macro>,
+    /// Names of macros whose definition is broken (already reported):
+    /// their uses expand to `nothing` rather than add "unbound" errors.
+    broken: std::collections::HashSet<String>,
     next_mark: u32,
 }
 
@@ -266,7 +269,7 @@ fn pattern_vars(
             }
             Ok(())
         }
-        DatumKind::List(xs) | DatumKind::Slot(xs) | DatumKind::Kind(xs) => {
+        DatumKind::List(xs) | DatumKind::Slot(xs) | DatumKind::Kind(xs) | DatumKind::Dict(xs) => {
             let xs = if top { &xs[1..] } else { &xs[..] };
             let mut seen_ellipsis = false;
             let mut i = 0;
@@ -414,7 +417,8 @@ impl Macro {
             }
             (DatumKind::List(ps), DatumKind::List(ds))
             | (DatumKind::Slot(ps), DatumKind::Slot(ds))
-            | (DatumKind::Kind(ps), DatumKind::Kind(ds)) => self.match_seq(ps, ds, b),
+            | (DatumKind::Kind(ps), DatumKind::Kind(ds))
+            | (DatumKind::Dict(ps), DatumKind::Dict(ds)) => self.match_seq(ps, ds, b),
             (p, x) => same_atom(p, x),
         }
     }
@@ -434,11 +438,7 @@ impl Macro {
             return false;
         }
         let mut names = Vec::new();
-        each_symbol(rep, &mut |s| {
-            if s != "_" && s != ELLIPSIS && !self.literals.iter().any(|l| l == s) {
-                names.push(s.to_string());
-            }
-        });
+        self.variables(rep, &mut names);
         let mut seqs: Vec<Vec<Binding>> = vec![Vec::new(); names.len()];
         for d in &ds[before.len()..tail] {
             let mut one = Bindings::new();
@@ -455,6 +455,20 @@ impl Macro {
             b.insert(name, Binding::Many(seq.into()));
         }
         true
+    }
+}
+
+impl Macro {
+    /// The variables a sub-pattern binds (as [`pattern_vars`] finds them).
+    fn variables(&self, pat: &Datum, out: &mut Vec<String>) {
+        match &pat.kind {
+            DatumKind::Sym(s) if s == "_" || s == ELLIPSIS || self.literals.contains(s) => {}
+            DatumKind::Sym(s) => out.push(s.clone()),
+            DatumKind::List(xs) | DatumKind::Slot(xs) | DatumKind::Kind(xs) | DatumKind::Dict(xs) => {
+                xs.iter().for_each(|x| self.variables(x, out))
+            }
+            _ => {}
+        }
     }
 }
 
@@ -481,7 +495,15 @@ fn instantiate(t: &Datum, b: &Bindings, mark: Option<u32>, at: Span) -> Result<D
     let kind = match &t.kind {
         DatumKind::Sym(s) => match (b.get(s), mark) {
             (Some(Binding::One(d)), _) => return Ok(Datum::clone(d)),
-            (Some(Binding::Many(_)), _) => unreachable!("depths are checked at the definition"),
+            (Some(Binding::Many(_)), _) => {
+                // The definition's depth check rules this out; say so
+                // rather than panic if it ever did not.
+                return err(
+                    format!("internal: the pattern variable `{s}` is used without its `...`"),
+                    at,
+                    "in this macro use",
+                );
+            }
             (None, Some(mark)) if !UNMARKED.contains(&s.as_str()) => {
                 DatumKind::Sym(format!("{s}#{mark}"))
             }
@@ -561,12 +583,26 @@ fn instantiate_seq(xs: &[Datum], b: &Bindings, mark: Option<u32>, at: Span) -> R
 impl Macros {
     /// Record a macro (a later definition of the same name replaces it).
     pub(crate) fn define(&mut self, m: Macro) {
+        self.broken.remove(&m.name);
         self.table.insert(m.name.clone(), m);
+    }
+
+    /// Remember that the definition `d` is broken (see `broken`).
+    pub(crate) fn define_broken(&mut self, d: &Datum) {
+        if let DatumKind::List(items) = &d.kind {
+            if let Some(DatumKind::Slot(head)) = items.get(1).map(|h| &h.kind) {
+                if let Some(name) = head.get(1).and_then(|n| n.as_sym()) {
+                    self.table.remove(name);
+                    self.broken.insert(name.to_string());
+                }
+            }
+        }
     }
 
     /// Is `name` (marks aside) a macro?
     pub(crate) fn is_macro(&self, name: &str) -> bool {
-        self.table.contains_key(base_name(name))
+        let name = base_name(name);
+        self.table.contains_key(name) || self.broken.contains(name)
     }
 
     /// Rewrite every macro use in `d` (outside quoted data) until none is
@@ -601,6 +637,7 @@ impl Macros {
                             "macro definition inside a form",
                         )
                     }
+                    Some(h) if self.broken.contains(h) => return Ok(Datum::new(DatumKind::Nothing, span)),
                     Some(h) if self.table.contains_key(h) => {
                         let use_ = Datum::new(DatumKind::List(items), span);
                         let first;
