@@ -325,9 +325,8 @@ impl Expander {
         let head = items.first()?;
         let is_block = matches!(super::macros::keyword(head), Some("do" | "begin"))
             && matches!(self.resolve(head.as_sym()?), Resolved::Special);
-        let defines = |x: &Datum| {
-            matches!(define_name(x), Ok(Some(_))) || self.defining_block(x).is_some()
-        };
+        let defines =
+            |x: &Datum| matches!(define_name(x), Ok(Some(_))) || self.defining_block(x).is_some();
         (is_block && items[1..].iter().any(defines)).then(|| &items[1..])
     }
 
@@ -708,7 +707,10 @@ impl Expander {
                             } else {
                                 depth + 1
                             };
-                            let h = Expr::new(ExprKind::Quote(super::macros::strip_marks(head)), head.span);
+                            let h = Expr::new(
+                                ExprKind::Quote(super::macros::strip_marks(head)),
+                                head.span,
+                            );
                             let a = self.expand_quasi(arg, inner_depth)?;
                             let nil = Expr::new(ExprKind::Lit(Literal::Nil), span);
                             let tail =

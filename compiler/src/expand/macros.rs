@@ -45,8 +45,7 @@ const UNMARKED: &[&str] = &["..", "&", "_", "else"];
 pub(crate) fn unmark(name: &str) -> Option<&str> {
     let i = name.rfind('#')?;
     let digits = &name[i + 1..];
-    (i > 0 && !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()))
-        .then(|| &name[..i])
+    (i > 0 && !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit())).then(|| &name[..i])
 }
 
 /// The name a symbol spells, its mark removed: keywords (`define`,
@@ -218,13 +217,13 @@ pub(crate) fn parse_definition(d: &Datum) -> Result<Macro> {
         };
         match &pattern.kind {
             DatumKind::List(ps) if ps.first().and_then(|p| p.as_sym()).is_some() => {}
-            _ => {
-                return err(
-                    format!("a macro pattern is a list that starts with the macro's name: `({name} ...)`"),
-                    pattern.span,
-                    "not a pattern",
-                )
-            }
+            _ => return err(
+                format!(
+                    "a macro pattern is a list that starts with the macro's name: `({name} ...)`"
+                ),
+                pattern.span,
+                "not a pattern",
+            ),
         }
         let mut vars = HashMap::new();
         pattern_vars(pattern, true, 0, &literals, &mut vars)?;
@@ -433,7 +432,10 @@ impl Macro {
         }
         let tail = ds.len() - after.len();
         if !before.iter().zip(ds).all(|(p, d)| self.match_pat(p, d, b))
-            || !after.iter().zip(&ds[tail..]).all(|(p, d)| self.match_pat(p, d, b))
+            || !after
+                .iter()
+                .zip(&ds[tail..])
+                .all(|(p, d)| self.match_pat(p, d, b))
         {
             return false;
         }
@@ -464,9 +466,10 @@ impl Macro {
         match &pat.kind {
             DatumKind::Sym(s) if s == "_" || s == ELLIPSIS || self.literals.contains(s) => {}
             DatumKind::Sym(s) => out.push(s.clone()),
-            DatumKind::List(xs) | DatumKind::Slot(xs) | DatumKind::Kind(xs) | DatumKind::Dict(xs) => {
-                xs.iter().for_each(|x| self.variables(x, out))
-            }
+            DatumKind::List(xs)
+            | DatumKind::Slot(xs)
+            | DatumKind::Kind(xs)
+            | DatumKind::Dict(xs) => xs.iter().for_each(|x| self.variables(x, out)),
             _ => {}
         }
     }
@@ -637,7 +640,9 @@ impl Macros {
                             "macro definition inside a form",
                         )
                     }
-                    Some(h) if self.broken.contains(h) => return Ok(Datum::new(DatumKind::Nothing, span)),
+                    Some(h) if self.broken.contains(h) => {
+                        return Ok(Datum::new(DatumKind::Nothing, span))
+                    }
                     Some(h) if self.table.contains_key(h) => {
                         let use_ = Datum::new(DatumKind::List(items), span);
                         let first;
@@ -822,10 +827,7 @@ mod tests {
         assert_eq!(out[1].as_deref(), Ok("x"));
         // Every step has its own mark (the earlier uses took 1 and 2);
         // the user's `x` and `y` have none.
-        assert_eq!(
-            out[2].as_deref(),
-            Ok("(let#3 [t#3 x] (if#3 t#3 t#3 y))")
-        );
+        assert_eq!(out[2].as_deref(), Ok("(let#3 [t#3 x] (if#3 t#3 t#3 y))"));
     }
 
     #[test]
@@ -834,7 +836,10 @@ mod tests {
                       [(m x in xs) (each x xs)]
                       [(m 0 _) zero]
                       [(m [a b] \"s\") (pair a b)])";
-        let out = expand(defs, "(m v in vs) (m v on vs) (m 0 anything) (m [1 2] \"s\") (m (1 2) \"s\")");
+        let out = expand(
+            defs,
+            "(m v in vs) (m v on vs) (m 0 anything) (m [1 2] \"s\") (m (1 2) \"s\")",
+        );
         assert_eq!(out[0].as_deref(), Ok("(each#1 v vs)"));
         assert_eq!(
             out[1],
@@ -850,10 +855,7 @@ mod tests {
         let defs = "(define [syntax m]
                       [(m (k v ...) ... last) (list (k v ... last) ...)])";
         let out = expand(defs, "(m (a 1 2) (b) (c 3) z) (m z)");
-        assert_eq!(
-            out[0].as_deref(),
-            Ok("(list#1 (a 1 2 z) (b z) (c 3 z))")
-        );
+        assert_eq!(out[0].as_deref(), Ok("(list#1 (a 1 2 z) (b z) (c 3 z))"));
         assert_eq!(out[1].as_deref(), Ok("(list#2)"));
         // Zero repetitions of a variable used together with another.
         let defs = "(define [syntax zip] [(zip (a ...) (b ...)) (list [a b] ...)])";
@@ -881,7 +883,10 @@ mod tests {
     fn types_and_syntax_markers_are_not_marked() {
         let defs = "(define [syntax m] [(m x) (fn [y {Int} .. r] (cond [else x]))])";
         let out = expand(defs, "(m 1)");
-        assert_eq!(out[0].as_deref(), Ok("(fn#1 [y#1 {Int} .. r#1] (cond#1 [else 1]))"));
+        assert_eq!(
+            out[0].as_deref(),
+            Ok("(fn#1 [y#1 {Int} .. r#1] (cond#1 [else 1]))")
+        );
     }
 
     #[test]

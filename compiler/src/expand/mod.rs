@@ -533,8 +533,9 @@ impl Expander {
             .any(|e| e.span == span && e.message == message)
         {
             self.errors.push(
-                ExpandError::new(message, span, "named like a macro")
-                    .with_note("a macro's name is reserved from its definition to the end of the program"),
+                ExpandError::new(message, span, "named like a macro").with_note(
+                    "a macro's name is reserved from its definition to the end of the program",
+                ),
             );
         }
     }

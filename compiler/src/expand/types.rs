@@ -453,7 +453,8 @@ pub(super) fn set_targets(forms: &[Datum]) -> HashSet<&str> {
         match &d.kind {
             DatumKind::List(xs) => {
                 if let [head, target, ..] = xs.as_slice() {
-                    if let (Some("set!"), Some(t)) = (super::macros::keyword(head), target.as_sym()) {
+                    if let (Some("set!"), Some(t)) = (super::macros::keyword(head), target.as_sym())
+                    {
                         out.insert(t);
                     }
                 }
