@@ -575,7 +575,9 @@ impl Expander {
                 out.push((t, value));
                 for k in keys {
                     let name = match &k.kind {
-                        DatumKind::List(q) if q.len() == 2 && q[0].as_sym() == Some("quote") => {
+                        DatumKind::List(q)
+                            if q.len() == 2 && super::macros::keyword(&q[0]) == Some("quote") =>
+                        {
                             q[1].as_sym()
                         }
                         _ => None,
@@ -587,8 +589,11 @@ impl Expander {
                             "expected `:key`",
                         ));
                     };
+                    // The key is the symbol as quoted data (a macro's mark
+                    // removed); the variable keeps the mark.
+                    let key_name = super::macros::base_name(name).to_string();
                     let key = Expr::new(
-                        ExprKind::Quote(Datum::new(DatumKind::Sym(name.into()), k.span)),
+                        ExprKind::Quote(Datum::new(DatumKind::Sym(key_name), k.span)),
                         k.span,
                     );
                     let get = Expr::new(
