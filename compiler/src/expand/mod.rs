@@ -1,10 +1,12 @@
 //! Expansion: datums → core AST with resolved names.
 //!
-//! Entry point: [`expand_program`]. Special forms are desugared here (`when`,
-//! `unless`, `cond`, `and`, `or`, `do`, destructuring `let`, quasiquote,
-//! inner `define`s as letrec*), every symbol is resolved to a local, a global
-//! or a runtime primitive, and malformed forms are reported with the span of
-//! the offending datum.
+//! Entry point: [`expand_program`]. Macro uses are rewritten first, on
+//! datums, as the top level is flattened (`macros.rs`; `Expander::resolve`
+//! gives the names a macro introduced their hygienic meaning). Special
+//! forms are desugared here (`when`, `unless`, `cond`, `and`, `or`, `do`,
+//! destructuring `let`, quasiquote, inner `define`s as letrec*), every
+//! symbol is resolved to a local, a global or a runtime primitive, and
+//! malformed forms are reported with the span of the offending datum.
 
 pub mod ast;
 mod dispatch;
