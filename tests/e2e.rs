@@ -373,6 +373,7 @@ program_tests!(run_case, LISTED;
     macro_err_runaway,
     macro_import,
     macro_forms,
+    macro_err_use_before_definition,
 );
 
 /// Every case file is listed above (so none is silently skipped).

@@ -88,6 +88,8 @@ pub(crate) fn strip_marks(d: &Datum) -> Datum {
 #[derive(Debug, Clone)]
 pub(crate) struct Macro {
     pub(crate) name: String,
+    /// The definition (uses before it are not expanded).
+    pub(crate) span: Span,
     literals: Vec<String>,
     rules: Vec<Rule>,
 }
@@ -217,13 +219,15 @@ pub(crate) fn parse_definition(d: &Datum) -> Result<Macro> {
         };
         match &pattern.kind {
             DatumKind::List(ps) if ps.first().and_then(|p| p.as_sym()).is_some() => {}
-            _ => return err(
-                format!(
+            _ => {
+                return err(
+                    format!(
                     "a macro pattern is a list that starts with the macro's name: `({name} ...)`"
                 ),
-                pattern.span,
-                "not a pattern",
-            ),
+                    pattern.span,
+                    "not a pattern",
+                )
+            }
         }
         let mut vars = HashMap::new();
         pattern_vars(pattern, true, 0, &literals, &mut vars)?;
@@ -235,6 +239,7 @@ pub(crate) fn parse_definition(d: &Datum) -> Result<Macro> {
     }
     Ok(Macro {
         name,
+        span: d.span,
         literals,
         rules,
     })
@@ -600,6 +605,11 @@ impl Macros {
                 }
             }
         }
+    }
+
+    /// The definition of the macro `name` (marks aside), if it is valid.
+    pub(crate) fn get(&self, name: &str) -> Option<&Macro> {
+        self.table.get(base_name(name))
     }
 
     /// Is `name` (marks aside) a macro?

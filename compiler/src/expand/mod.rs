@@ -415,6 +415,13 @@ impl Expander {
         // A name a macro introduced is reported as the template spells it.
         let name = macros::base_name(name);
         let err = ExpandError::new(format!("unbound name `{name}`"), span, label);
+        if let Some(m) = self.macros.get(name) {
+            if m.span.file == span.file && m.span.start > span.start {
+                return err.with_secondary(m.span, "the macro is defined here").with_note(
+                    format!("a macro must be defined before its first use: move the definition of `{name}` up"),
+                );
+            }
+        }
         if self.macros.is_macro(name) {
             return err.with_note(format!(
                 "`{name}` is a macro: it can only be used as `({name} ...)`"
