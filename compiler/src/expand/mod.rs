@@ -1081,6 +1081,29 @@ mod tests {
     }
 
     #[test]
+    fn names_a_macro_introduced_resolve_hygienically() {
+        // A free template name skips the use site's locals: `list` is the
+        // built-in even where the user binds `list` to a number.
+        let src = "(define [syntax m] [(m x) (list x)]) (let [list 5] (m list))";
+        let prog = expand(src).expect("expands");
+        let printed = prog.to_string();
+        assert!(printed.contains("list"), "{printed}");
+        // A template's free name that is not defined is reported as the
+        // template spells it; a local of a macro's name is refused.
+        let e = expand("(define [syntax m] [(m) nowhere]) (m)").expect_err("unbound");
+        assert_eq!(e.message, "unbound name `nowhere`");
+        let e = expand("(define [syntax m] [(m) 1]) (let [m 2] m)").expect_err("taken");
+        assert_eq!(
+            e.message,
+            "`m` is a macro: it cannot also name a local variable"
+        );
+        // A template's internal name stays internal.
+        let e =
+            expand("(define [syntax m] [(m) (%seq-ref (list 1) 0)]) (m)").expect_err("internal");
+        assert_eq!(e.message, "unbound name `%seq-ref`");
+    }
+
+    #[test]
     fn generated_code_still_reaches_internals() {
         // Annotations, dispatch, effects and `match` all expand to `%` calls.
         let src = "(define f [x {Int}] {Int} x) (define g [x] 1) (define g [x y] 2)
