@@ -644,11 +644,18 @@ impl Macros {
                         DatumKind::List(self.walk_quasi_items(items, 0, depth, origin, steps)?)
                     }
                     Some("define") if is_syntax_definition_items(&items) => {
-                        return err(
-                            "`define [syntax ...]` is only allowed at the top level of a file",
-                            span,
-                            "macro definition inside a form",
-                        )
+                        return match origin {
+                            Some((_, name)) => err(
+                                format!("the macro `{name}` expands into a macro definition: macros cannot define macros"),
+                                span,
+                                "in this expansion",
+                            ),
+                            None => err(
+                                "`define [syntax ...]` is only allowed at the top level of a file",
+                                span,
+                                "macro definition inside a form",
+                            ),
+                        };
                     }
                     Some(h) if self.broken.contains(h) => {
                         return Ok(Datum::new(DatumKind::Nothing, span))
@@ -896,6 +903,25 @@ mod tests {
         assert_eq!(
             out[0].as_deref(),
             Ok("(fn#1 [y#1 {Int} .. r#1] (cond#1 [else 1]))")
+        );
+    }
+
+    #[test]
+    fn macros_cannot_define_macros() {
+        let out = expand(
+            "(define [syntax def-m] [(def-m n) (define [syntax n] [(n) 1])])",
+            "(def-m k) (f (define [syntax n] [(n) 1]))",
+        );
+        assert_eq!(
+            out[0],
+            Err(
+                "the macro `def-m` expands into a macro definition: macros cannot define macros"
+                    .to_string()
+            )
+        );
+        assert_eq!(
+            out[1],
+            Err("`define [syntax ...]` is only allowed at the top level of a file".to_string())
         );
     }
 
