@@ -377,6 +377,16 @@ program_tests!(run_case, LISTED;
     stack_nth_map,
     stack_error,
     stack_thread,
+    // macros: hygienic `define [syntax ...]` (issue 16 item 1)
+    macro_spec,
+    macro_hygiene,
+    macro_err_no_rule,
+    macro_err_depth,
+    macro_err_malformed,
+    macro_err_runaway,
+    macro_import,
+    macro_forms,
+    macro_err_use_before_definition,
 );
 
 /// Every case file is listed above (so none is silently skipped).
@@ -1452,4 +1462,39 @@ fn gdb_backtrace_shows_omni_lines() {
         stderr.contains(&format!("  at inner ({file}:1:19)")),
         "{stderr}"
     );
+}
+
+/// `--dump-expanded` prints the program after macro expansion: the names a
+/// template introduced carry their mark, the user's names do not.
+#[test]
+fn dump_expanded_shows_marked_names() {
+    let tmp = tempfile::tempdir().unwrap();
+    let src = tmp.path().join("swap.omni");
+    std::fs::write(
+        &src,
+        "(define [syntax swap!] [(swap! a b) (let [tmp a] (set! a b) (set! b tmp))])\n\
+         (define x 1)\n\
+         (define y 2)\n\
+         (swap! x y)\n\
+         (println (list x y))\n",
+    )
+    .unwrap();
+    for cmd in ["run", "check"] {
+        let out = Command::new(omnic())
+            .arg(cmd)
+            .arg("--dump-expanded")
+            .arg(&src)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{cmd}: {out:?}");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let expanded = "(define x 1)\n\
+                        (define y 2)\n\
+                        (let#1 [tmp#1 x] (set!#1 x y) (set!#1 y tmp#1))\n\
+                        (println (list x y))\n";
+        assert!(stdout.starts_with(expanded), "{cmd}: {stdout}");
+        if cmd == "run" {
+            assert_eq!(&stdout[expanded.len()..], "(2 1)\n");
+        }
+    }
 }

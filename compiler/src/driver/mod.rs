@@ -61,6 +61,10 @@ enum Command {
 /// Intermediate representations to print to stdout.
 #[derive(Args, Debug, Clone, Copy, Default)]
 pub(crate) struct Dumps {
+    /// Print the program after macro expansion, as S-expressions (names a
+    /// macro introduced print with their mark, e.g. `tmp#3`).
+    #[arg(long)]
+    pub dump_expanded: bool,
     /// Print the expanded core AST.
     #[arg(long)]
     pub dump_ast: bool,

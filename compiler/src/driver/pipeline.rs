@@ -111,6 +111,14 @@ pub(crate) fn front_end_here(path: &Path, dumps: Dumps) -> Result<FrontEnd, Fata
         imports.load(&mut sources, p, at)
     });
     let ast = ast.map_err(|e| Fatal(render_all(&expand_diagnostics(e), &sources)))?;
+    if dumps.dump_expanded {
+        let mut text = String::new();
+        for d in &ast.expanded {
+            text.push_str(&d.to_string());
+            text.push('\n');
+        }
+        print_dump(&text);
+    }
     if dumps.dump_ast {
         print_dump(&ast.to_string());
     }

@@ -32,6 +32,9 @@ pub struct GlobalInfo {
 /// in order (prelude first).
 #[derive(Debug, Clone, Default)]
 pub struct Program {
+    /// The program's top-level forms (the prelude's left out) after macro
+    /// expansion, for `--dump-expanded`.
+    pub expanded: Vec<crate::syntax::Datum>,
     pub globals: Vec<GlobalInfo>,
     pub locals: Vec<LocalInfo>,
     pub body: Vec<Expr>,

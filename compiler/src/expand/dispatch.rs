@@ -113,7 +113,7 @@ impl Expander {
 
     /// The generic named by a call head, if it is one.
     fn generic_of(&self, name: &str) -> Option<&GenericInfo> {
-        let info = self.generics.get(name)?;
+        let info = self.generics.get(super::macros::base_name(name))?;
         match self.resolve(name) {
             Resolved::Global(_) => Some(info),
             _ => None,

@@ -26,7 +26,11 @@ impl Expander {
     /// `(try body... (catch e handler...))`.
     pub(super) fn expand_try(&mut self, head: &Datum, args: &[Datum], span: Span) -> Result<Expr> {
         let catch = match args.last().map(|d| &d.kind) {
-            Some(DatumKind::List(xs)) if xs.first().and_then(|h| h.as_sym()) == Some("catch") => xs,
+            Some(DatumKind::List(xs))
+                if xs.first().and_then(super::macros::keyword) == Some("catch") =>
+            {
+                xs
+            }
             _ => {
                 return err(
                     "`try` needs a body and a final `(catch e handler...)`",

@@ -290,6 +290,13 @@ impl Expander {
     /// A body: a sequence of forms whose `define`s are mutually recursive
     /// (letrec*). Expressions before a define keep their order.
     pub(crate) fn expand_body(&mut self, forms: &[Datum], span: Span) -> Result<Expr> {
+        let spliced;
+        let forms = if forms.iter().any(|d| self.defining_block(d).is_some()) {
+            spliced = self.splice_defining_blocks(forms);
+            &spliced[..]
+        } else {
+            forms
+        };
         let has_defines = forms.iter().any(|d| matches!(define_name(d), Ok(Some(_))));
         if !has_defines {
             for d in forms {
@@ -306,6 +313,32 @@ impl Expander {
         let result = self.expand_letrec_body(forms, span);
         self.pop_scope();
         result
+    }
+
+    /// The forms of `(do ...)`/`(begin ...)` holding a `define` (what a
+    /// macro expands to for several definitions): in a body they are
+    /// spliced into it, as at the top level.
+    fn defining_block<'d>(&self, d: &'d Datum) -> Option<&'d [Datum]> {
+        let DatumKind::List(items) = &d.kind else {
+            return None;
+        };
+        let head = items.first()?;
+        let is_block = matches!(super::macros::keyword(head), Some("do" | "begin"))
+            && matches!(self.resolve(head.as_sym()?), Resolved::Special);
+        let defines =
+            |x: &Datum| matches!(define_name(x), Ok(Some(_))) || self.defining_block(x).is_some();
+        (is_block && items[1..].iter().any(defines)).then(|| &items[1..])
+    }
+
+    fn splice_defining_blocks(&self, forms: &[Datum]) -> Vec<Datum> {
+        let mut out = Vec::with_capacity(forms.len());
+        for d in forms {
+            match self.defining_block(d) {
+                Some(inner) => out.extend(self.splice_defining_blocks(inner)),
+                None => out.push(d.clone()),
+            }
+        }
+        out
     }
 
     fn expand_letrec_body(&mut self, forms: &[Datum], span: Span) -> Result<Expr> {
@@ -542,7 +575,9 @@ impl Expander {
                 out.push((t, value));
                 for k in keys {
                     let name = match &k.kind {
-                        DatumKind::List(q) if q.len() == 2 && q[0].as_sym() == Some("quote") => {
+                        DatumKind::List(q)
+                            if q.len() == 2 && super::macros::keyword(&q[0]) == Some("quote") =>
+                        {
                             q[1].as_sym()
                         }
                         _ => None,
@@ -554,8 +589,11 @@ impl Expander {
                             "expected `:key`",
                         ));
                     };
+                    // The key is the symbol as quoted data (a macro's mark
+                    // removed); the variable keeps the mark.
+                    let key_name = super::macros::base_name(name).to_string();
                     let key = Expr::new(
-                        ExprKind::Quote(Datum::new(DatumKind::Sym(name.into()), k.span)),
+                        ExprKind::Quote(Datum::new(DatumKind::Sym(key_name), k.span)),
                         k.span,
                     );
                     let get = Expr::new(
@@ -657,21 +695,27 @@ impl Expander {
     /// Quasiquote at nesting `depth` (1 = innermost active level).
     pub(super) fn expand_quasi(&mut self, d: &Datum, depth: u32) -> Result<Expr> {
         if !contains_unquote(d) {
-            return Ok(Expr::new(ExprKind::Quote(d.clone()), d.span));
+            return Ok(Expr::new(
+                ExprKind::Quote(super::macros::strip_marks(d)),
+                d.span,
+            ));
         }
         let span = d.span;
         match &d.kind {
             DatumKind::List(items) => {
                 if let [head, arg] = items.as_slice() {
-                    match head.as_sym() {
+                    match super::macros::keyword(head) {
                         Some("unquote") if depth == 1 => return self.expand(arg),
                         Some("unquote") | Some("quasiquote") => {
-                            let inner_depth = if head.as_sym() == Some("unquote") {
+                            let inner_depth = if super::macros::keyword(head) == Some("unquote") {
                                 depth - 1
                             } else {
                                 depth + 1
                             };
-                            let h = Expr::new(ExprKind::Quote(head.clone()), head.span);
+                            let h = Expr::new(
+                                ExprKind::Quote(super::macros::strip_marks(head)),
+                                head.span,
+                            );
                             let a = self.expand_quasi(arg, inner_depth)?;
                             let nil = Expr::new(ExprKind::Lit(Literal::Nil), span);
                             let tail =
@@ -687,7 +731,9 @@ impl Expander {
                 let mut acc = Expr::new(ExprKind::Lit(Literal::Nil), span);
                 for item in items.iter().rev() {
                     if let DatumKind::List(xs) = &item.kind {
-                        if xs.len() == 2 && xs[0].as_sym() == Some("unquote-splicing") && depth == 1
+                        if xs.len() == 2
+                            && super::macros::keyword(&xs[0]) == Some("unquote-splicing")
+                            && depth == 1
                         {
                             let spliced = self.expand(&xs[1])?;
                             let append = self.prelude_global("append", item.span)?;
@@ -717,7 +763,10 @@ impl Expander {
                     .collect::<Result<Vec<_>>>()?;
                 Ok(Expr::new(ExprKind::MakeDict(xs), span))
             }
-            _ => Ok(Expr::new(ExprKind::Quote(d.clone()), span)),
+            _ => Ok(Expr::new(
+                ExprKind::Quote(super::macros::strip_marks(d)),
+                span,
+            )),
         }
     }
 }
@@ -726,7 +775,7 @@ fn contains_unquote(d: &Datum) -> bool {
     match &d.kind {
         DatumKind::List(xs) => {
             matches!(
-                xs.first().and_then(|h| h.as_sym()),
+                xs.first().and_then(super::macros::keyword),
                 Some("unquote" | "unquote-splicing")
             ) || xs.iter().any(contains_unquote)
         }

@@ -11,7 +11,7 @@
 //! and to report an import cycle (a file imported while it is still being
 //! flattened — the main program included) with the chain of files.
 
-use super::{ExpandError, Expander, Result};
+use super::{macros, ExpandError, Expander, Result};
 use crate::syntax::{Datum, DatumKind, FileId, Span};
 use std::collections::HashSet;
 
@@ -53,7 +53,7 @@ fn import_path(d: &Datum) -> Result<Option<(String, Span)>> {
     let DatumKind::List(items) = &d.kind else {
         return Ok(None);
     };
-    if items.first().and_then(|h| h.as_sym()) != Some("import") {
+    if items.first().and_then(macros::keyword) != Some("import") {
         return Ok(None);
     }
     match &items[1..] {
@@ -92,8 +92,23 @@ impl Expander {
         out: &mut Vec<Datum>,
         imports: &mut Imports,
     ) -> Result<()> {
+        // Macros: a definition is recorded (it is not a form of the
+        // program), every other form has its macro uses expanded first,
+        // so a macro may expand into `(begin (define ...) ...)` or an
+        // import.
+        if macros::is_syntax_definition(&d) {
+            match macros::parse_definition(&d) {
+                Ok(m) => self.macros.define(m),
+                Err(e) => {
+                    self.macros.define_broken(&d);
+                    return Err(e);
+                }
+            }
+            return Ok(());
+        }
+        let d = self.macros.expand_uses(d)?;
         if let DatumKind::List(items) = &d.kind {
-            if let Some(h) = items.first().and_then(|h| h.as_sym()) {
+            if let Some(h) = items.first().and_then(macros::keyword) {
                 if h == "do" || h == "begin" {
                     for x in items[1..].iter().cloned() {
                         self.flatten_or_record(x, out, imports);

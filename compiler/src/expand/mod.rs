@@ -1,16 +1,19 @@
 //! Expansion: datums → core AST with resolved names.
 //!
-//! Entry point: [`expand_program`]. Special forms are desugared here (`when`,
-//! `unless`, `cond`, `and`, `or`, `do`, destructuring `let`, quasiquote,
-//! inner `define`s as letrec*), every symbol is resolved to a local, a global
-//! or a runtime primitive, and malformed forms are reported with the span of
-//! the offending datum.
+//! Entry point: [`expand_program`]. Macro uses are rewritten first, on
+//! datums, as the top level is flattened (`macros.rs`; `Expander::resolve`
+//! gives the names a macro introduced their hygienic meaning). Special
+//! forms are desugared here (`when`, `unless`, `cond`, `and`, `or`, `do`,
+//! destructuring `let`, quasiquote, inner `define`s as letrec*), every
+//! symbol is resolved to a local, a global or a runtime primitive, and
+//! malformed forms are reported with the span of the offending datum.
 
 pub mod ast;
 mod dispatch;
 mod effects;
 mod forms;
 mod import;
+mod macros;
 mod pattern;
 mod shape;
 mod types;
@@ -114,6 +117,11 @@ pub fn expand_program_with_imports(
         })
         .collect();
     let prelude_file = prelude_file.unwrap_or(u32::MAX);
+    ex.prog.expanded = forms
+        .iter()
+        .filter(|d| d.span.file != prelude_file)
+        .cloned()
+        .collect();
     for (d, form) in forms.iter().zip(&shapes) {
         ex.declare_toplevel(form, d.span.file == prelude_file);
     }
@@ -305,6 +313,8 @@ pub(crate) struct Expander {
     calls_to_check: Vec<(GlobalId, usize, Span)>,
     /// Locals known to hold a struct of the named type.
     struct_locals: HashMap<LocalId, String>,
+    /// The macros defined so far (see `macros.rs`).
+    macros: macros::Macros,
 }
 
 /// Prefix of the spelling by which the expander's generated datums name a
@@ -329,6 +339,11 @@ impl Expander {
         self.scopes.pop();
     }
     pub(crate) fn bind_local(&mut self, name: &str, span: Span) -> LocalId {
+        if self.macros.is_macro(name) {
+            // Macro uses are expanded before names are bound, so a local
+            // of a macro's name could never be called: refuse it.
+            self.macro_name_taken(name, span, "a local variable");
+        }
         let id = LocalId(self.prog.locals.len() as u32);
         self.prog.locals.push(ast::LocalInfo {
             name: name.to_string(),
@@ -356,6 +371,22 @@ impl Expander {
                 return Resolved::Local(*l);
             }
         }
+        // Hygiene: a name a macro template introduced (`tmp#3`) that no
+        // binder of the same expansion binds means what its base name
+        // means at the top level, where macros are defined: the use
+        // site's locals are skipped. A top-level `define` the template
+        // introduced (`helper#3`) is a global of that spelling.
+        if let Some(base) = macros::unmark(name) {
+            if let Some(g) = self.global_index.get(name) {
+                return Resolved::Global(*g);
+            }
+            return self.resolve_global(base);
+        }
+        self.resolve_global(name)
+    }
+
+    /// [`Self::resolve`] at the top level: special forms, globals, primitives.
+    fn resolve_global(&self, name: &str) -> Resolved {
         if SPECIAL_FORMS.contains(&name) {
             return Resolved::Special;
         }
@@ -381,7 +412,21 @@ impl Expander {
     /// "unbound name `name`", with "did you mean `x`?" when a name in
     /// scope, a global, a primitive or a special form is a near miss.
     pub(crate) fn unbound(&self, name: &str, span: Span, label: &str) -> ExpandError {
+        // A name a macro introduced is reported as the template spells it.
+        let name = macros::base_name(name);
         let err = ExpandError::new(format!("unbound name `{name}`"), span, label);
+        if let Some(m) = self.macros.get(name) {
+            if m.span.file == span.file && m.span.start > span.start {
+                return err.with_secondary(m.span, "the macro is defined here").with_note(
+                    format!("a macro must be defined before its first use: move the definition of `{name}` up"),
+                );
+            }
+        }
+        if self.macros.is_macro(name) {
+            return err.with_note(format!(
+                "`{name}` is a macro: it can only be used as `({name} ...)`"
+            ));
+        }
         match self.nearest_name(name) {
             Some(near) => err.with_note(format!("did you mean `{near}`?")),
             None => err,
@@ -403,7 +448,8 @@ impl Expander {
             .scopes
             .iter()
             .rev()
-            .flat_map(|s| s.keys().map(|k| k.as_str()));
+            .flat_map(|s| s.keys().map(|k| k.as_str()))
+            .filter(|k| macros::unmark(k).is_none());
         let globals = self
             .global_index
             .iter()
@@ -486,10 +532,32 @@ impl Expander {
         }
     }
 
+    /// Report (once) a binding named like a macro.
+    fn macro_name_taken(&mut self, name: &str, span: Span, what: &str) {
+        let name = macros::base_name(name);
+        let message = format!("`{name}` is a macro: it cannot also name {what}");
+        if !self
+            .errors
+            .iter()
+            .any(|e| e.span == span && e.message == message)
+        {
+            self.errors.push(
+                ExpandError::new(message, span, "named like a macro").with_note(
+                    "a macro's name is reserved from its definition to the end of the program",
+                ),
+            );
+        }
+    }
+
     fn declare_toplevel(&mut self, form: &TopForm, in_prelude: bool) {
-        let Some((name, _)) = form.defined_name() else {
+        let Some((name, name_span)) = form.defined_name() else {
             return;
         };
+        // The prelude's globals may share a user macro's name: the
+        // prelude's own uses were expanded before the macro existed.
+        if !in_prelude && self.macros.is_macro(name) {
+            self.macro_name_taken(name, name_span, "a global");
+        }
         match self.global_index.get(name) {
             Some(g) => self.prog.globals[g.0 as usize].definitions += 1,
             None => {
@@ -636,7 +704,9 @@ impl Expander {
         let args = &items[1..];
         if let Some(name) = head.as_sym() {
             match self.resolve(name) {
-                Resolved::Special => return self.expand_special(name, head, args, span),
+                Resolved::Special => {
+                    return self.expand_special(macros::base_name(name), head, args, span)
+                }
                 Resolved::Prim(p) => {
                     forms::check_prim_arity(p, args.len(), head.span)?;
                     let xs = self.expand_all(args)?;
@@ -682,7 +752,7 @@ impl Expander {
             "quote" => {
                 shape::expect_args(name, args, 1, 1, head.span)?;
                 shape::check_quoted(&args[0])?;
-                Ok(Expr::new(ExprKind::Quote(args[0].clone()), span))
+                Ok(Expr::new(ExprKind::Quote(macros::strip_marks(&args[0])), span))
             }
             "quasiquote" => {
                 shape::expect_args(name, args, 1, 1, head.span)?;
@@ -1008,6 +1078,29 @@ mod tests {
             let src = format!("{defs}{ok}");
             assert!(expand(&src).is_ok(), "{src}");
         }
+    }
+
+    #[test]
+    fn names_a_macro_introduced_resolve_hygienically() {
+        // A free template name skips the use site's locals: `list` is the
+        // built-in even where the user binds `list` to a number.
+        let src = "(define [syntax m] [(m x) (list x)]) (let [list 5] (m list))";
+        let prog = expand(src).expect("expands");
+        let printed = prog.to_string();
+        assert!(printed.contains("list"), "{printed}");
+        // A template's free name that is not defined is reported as the
+        // template spells it; a local of a macro's name is refused.
+        let e = expand("(define [syntax m] [(m) nowhere]) (m)").expect_err("unbound");
+        assert_eq!(e.message, "unbound name `nowhere`");
+        let e = expand("(define [syntax m] [(m) 1]) (let [m 2] m)").expect_err("taken");
+        assert_eq!(
+            e.message,
+            "`m` is a macro: it cannot also name a local variable"
+        );
+        // A template's internal name stays internal.
+        let e =
+            expand("(define [syntax m] [(m) (%seq-ref (list 1) 0)]) (m)").expect_err("internal");
+        assert_eq!(e.message, "unbound name `%seq-ref`");
     }
 
     #[test]

@@ -58,7 +58,7 @@ pub(crate) fn recognise(d: &Datum) -> Result<TopForm<'_>> {
     let DatumKind::List(items) = &d.kind else {
         return Ok(TopForm::Expr);
     };
-    if items.first().and_then(|h| h.as_sym()) != Some("define") {
+    if items.first().and_then(super::macros::keyword) != Some("define") {
         return Ok(TopForm::Expr);
     }
     match items.get(1) {
@@ -123,7 +123,7 @@ pub(crate) fn scheme_define_name(d: &Datum) -> Option<(&str, Span)> {
     let [define, head, ..] = items.as_slice() else {
         return None;
     };
-    if define.as_sym() != Some("define") {
+    if super::macros::keyword(define) != Some("define") {
         return None;
     }
     let DatumKind::List(sig) = &head.kind else {

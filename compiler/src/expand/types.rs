@@ -366,7 +366,7 @@ impl Expander {
 
     /// The struct defined as global `name`, if any (and never reassigned).
     pub(crate) fn struct_info(&self, name: &str) -> Option<&StructInfo> {
-        let info = self.structs.get(name)?;
+        let info = self.structs.get(super::macros::base_name(name))?;
         match self.resolve(name) {
             Resolved::Global(g)
                 if g == info.global && !self.prog.globals[g.0 as usize].assigned =>
@@ -453,7 +453,8 @@ pub(super) fn set_targets(forms: &[Datum]) -> HashSet<&str> {
         match &d.kind {
             DatumKind::List(xs) => {
                 if let [head, target, ..] = xs.as_slice() {
-                    if let (Some("set!"), Some(t)) = (head.as_sym(), target.as_sym()) {
+                    if let (Some("set!"), Some(t)) = (super::macros::keyword(head), target.as_sym())
+                    {
                         out.insert(t);
                     }
                 }

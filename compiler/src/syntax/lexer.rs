@@ -114,6 +114,9 @@ pub enum Token {
     /// `..` — the rest marker in binding and match patterns.
     #[token("..")]
     Rest,
+    /// `...` — the ellipsis of macro patterns and templates.
+    #[token("...")]
+    Ellipsis,
     /// A lone `&` — the guard marker in match patterns.
     #[token("&")]
     Amp,
@@ -171,6 +174,7 @@ impl Token {
             Token::IndexOpen => "`.[`".into(),
             Token::Rest => "`..`".into(),
             Token::Amp => "`&`".into(),
+            Token::Ellipsis => "`...`".into(),
             Token::True => "`true`".into(),
             Token::False => "`false`".into(),
             Token::Nothing => "`nothing`".into(),
@@ -474,7 +478,7 @@ mod tests {
     #[test]
     fn brackets_and_prefixes() {
         assert_eq!(
-            toks("( ) [ ] { } #{ ' ` , ,@ #_ .. &"),
+            toks("( ) [ ] { } #{ ' ` , ,@ #_ .. & ..."),
             vec![
                 Token::LParen,
                 Token::RParen,
@@ -490,6 +494,7 @@ mod tests {
                 Token::DatumComment,
                 Token::Rest,
                 Token::Amp,
+                Token::Ellipsis,
             ]
         );
     }

@@ -101,7 +101,9 @@ fn err(msg: impl Into<String>, span: Span, label: &str) -> ExpandError {
 
 fn quoted(d: &Datum) -> Option<&Datum> {
     match &d.kind {
-        DatumKind::List(q) if q.len() == 2 && q[0].as_sym() == Some("quote") => Some(&q[1]),
+        DatumKind::List(q) if q.len() == 2 && super::macros::keyword(&q[0]) == Some("quote") => {
+            Some(&q[1])
+        }
         _ => None,
     }
 }

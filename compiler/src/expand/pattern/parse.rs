@@ -37,7 +37,10 @@ impl Expander {
                 let q = quoted(d).unwrap();
                 crate::expand::shape::check_quoted(q)?;
                 Ok(match &q.kind {
-                    DatumKind::Sym(s) => Pat::Test(Test::Lit(Const::Sym(s.clone())), vec![]),
+                    DatumKind::Sym(s) => Pat::Test(
+                        Test::Lit(Const::Sym(crate::expand::macros::base_name(s).to_string())),
+                        vec![],
+                    ),
                     DatumKind::List(xs) if xs.is_empty() => {
                         Pat::Test(Test::Lit(Const::Nil), vec![])
                     }
@@ -47,7 +50,10 @@ impl Expander {
                     | DatumKind::Char(_)
                     | DatumKind::Bool(_)
                     | DatumKind::Nothing => return self.parse_pattern(q, guards, vars),
-                    _ => Pat::Test(Test::Lit(Const::Quoted(q.to_string(), q.clone())), vec![]),
+                    _ => {
+                        let q = crate::expand::macros::strip_marks(q);
+                        Pat::Test(Test::Lit(Const::Quoted(q.to_string(), q)), vec![])
+                    }
                 })
             }
             DatumKind::List(items) if items.iter().all(|k| quoted(k).is_some()) => {
@@ -63,9 +69,12 @@ impl Expander {
                         ));
                     };
                     self.add_var(name, k.span, vars)?;
-                    keys.push(name.to_string());
+                    // The key is the quoted symbol (a macro's mark
+                    // removed); the variable keeps the mark.
+                    let key = crate::expand::macros::base_name(name).to_string();
+                    keys.push(key.clone());
                     subs.push((
-                        Step::Key(name.to_string()),
+                        Step::Key(key),
                         Pat::Bind(name.to_string(), k.span, Box::new(Pat::Wild)),
                     ));
                 }
