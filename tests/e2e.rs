@@ -6,7 +6,8 @@
 //! `KEY=VALUE` lines for the environment. `NAME.stderr` (optional) holds
 //! checks on the stderr of a successful run: `stat KEY OP N` compares the
 //! `omni-stats: KEY=V` line (OP one of `= < <= > >=`), any other line must
-//! appear verbatim.
+//! appear verbatim. Every run gets a fresh empty directory of its own in
+//! `OMNI_TEST_TMP` for the files a program writes (never the repository).
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -179,9 +180,11 @@ fn run_both_modes(
     if !args.is_empty() {
         run.arg("--").args(args);
     }
+    let run_scratch = tempfile::tempdir().expect("temp dir");
     let out = run
         .current_dir(dir)
         .envs(exp.env.iter().cloned())
+        .env("OMNI_TEST_TMP", run_scratch.path())
         .output()
         .expect("running omnic");
     if let Err(e) = check("run", name, &out, exp) {
@@ -198,10 +201,12 @@ fn run_both_modes(
         .output()
         .expect("omnic build");
     let result = if build.status.success() {
+        let exe_scratch = tempfile::tempdir().expect("temp dir");
         let out = Command::new(&exe)
             .args(args)
             .current_dir(dir)
             .envs(exp.env.iter().cloned())
+            .env("OMNI_TEST_TMP", exe_scratch.path())
             .output()
             .expect("run exe");
         check("exe", name, &out, exp)
