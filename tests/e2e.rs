@@ -369,6 +369,20 @@ program_tests!(run_case, LISTED;
     thread_err_set_captured,
     thread_err_set_captured_runtime,
     effects_handler_chain,
+    // the standard library of LANGUAGE.md §10 (issue 16 items 3, 4)
+    std_strings,
+    std_chars,
+    std_predicates,
+    std_apply,
+    std_lists,
+    std_dicts,
+    std_files,
+    std_process,
+    err_std_missing_file,
+    err_std_format_arity,
+    err_std_random_zero,
+    err_std_string_repeat_huge,
+    err_std_exit_range,
 );
 
 /// Every case file is listed above (so none is silently skipped).
@@ -1271,5 +1285,34 @@ fn effect_programs_are_memcheck_clean() {
             stdout,
             "{name} under valgrind"
         );
+    }
+}
+
+/// `(exit 3)` ends the program with status 3 after flushing stdout, in both
+/// modes (the case format only knows statuses 0 and 1).
+#[test]
+fn exit_status_is_the_programs() {
+    let tmp = tempfile::tempdir().unwrap();
+    let src = tmp.path().join("exit3.omni");
+    std::fs::write(
+        &src,
+        "(print \"partial line \")\n(println \"flushed\")\n(eprintln \"leaving with 3\")\n(exit 3)\n(println \"never printed\")\n",
+    )
+    .unwrap();
+    let exe = tmp.path().join("exit3");
+    let build = Command::new(omnic())
+        .arg("build")
+        .arg(&src)
+        .arg("-o")
+        .arg(&exe)
+        .output()
+        .unwrap();
+    assert!(build.status.success(), "{}", String::from_utf8_lossy(&build.stderr));
+    let jit = Command::new(omnic()).arg("run").arg(&src).output().unwrap();
+    let native = Command::new(&exe).output().unwrap();
+    for (mode, out) in [("run", jit), ("exe", native)] {
+        assert_eq!(out.status.code(), Some(3), "[{mode}] {out:?}");
+        assert_eq!(String::from_utf8_lossy(&out.stdout), "partial line flushed\n", "[{mode}]");
+        assert_eq!(String::from_utf8_lossy(&out.stderr), "leaving with 3\n", "[{mode}]");
     }
 }
