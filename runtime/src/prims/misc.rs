@@ -139,4 +139,26 @@ mod tests {
             "error-message: expected an error, got true"
         );
     }
+
+    #[test]
+    fn apply_argument_lists() {
+        let r = region_create();
+        let f = intern("f");
+        let xs = crate::prims::new_list(r, &[make_int(3)]);
+        let list = apply_arguments(r, &[f, make_int(1), make_int(2), xs]).unwrap();
+        assert_eq!(crate::graph::print::write_string(list), "(1 2 3)");
+        // `(apply f xs)` passes the list itself.
+        assert_eq!(apply_arguments(r, &[f, xs]).unwrap(), xs);
+        let arr = crate::prims::new_array(r, &[make_int(4)]);
+        let from_array = apply_arguments(r, &[f, make_int(0), arr]).unwrap();
+        assert_eq!(crate::graph::print::write_string(from_array), "(0 4)");
+        assert_eq!(
+            apply_arguments(r, &[f, make_int(1)]).unwrap_err(),
+            "apply: expected a list or array of arguments, got 1"
+        );
+        assert_eq!(
+            apply_arguments(r, &[f]).unwrap_err(),
+            "apply: expected at least 2 arguments, got 1"
+        );
+    }
 }

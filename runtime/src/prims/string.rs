@@ -482,6 +482,66 @@ mod tests {
         assert_eq!(shown(symbol_to_string(sym).unwrap()), "ab");
     }
 
+    #[test]
+    fn section_10_string_functions() {
+        let r = region_create();
+        let st = |t: &str| new_string(r, t);
+        assert_eq!(shown(string_trim(r, st(" \t x y \n")).unwrap()), "x y");
+        let words = string_split_variadic(r, &[st("  a  b\tc ")]).unwrap();
+        assert_eq!(write_string(words), "(\"a\" \"b\" \"c\")");
+        assert_eq!(string_split_variadic(r, &[st(" ")]).unwrap(), NIL);
+        assert_eq!(
+            string_split_variadic(r, &[]).unwrap_err(),
+            "string-split: expected 1 or 2 arguments, got 0"
+        );
+        assert_eq!(string_contains(st("hello"), st("ll")).unwrap(), TRUE);
+        assert_eq!(string_index(st("héllo"), st("l")).unwrap(), make_int(2));
+        assert_eq!(string_index(st("abc"), make_char('c')).unwrap(), make_int(2));
+        assert_eq!(string_index(st("abc"), st("x")).unwrap(), NOTHING);
+        let replaced = string_replace(r, st("a.b.c"), st("."), st("::")).unwrap();
+        assert_eq!(shown(replaced), "a::b::c");
+        assert_eq!(
+            string_replace(r, st("abc"), st(""), st("x")).unwrap_err(),
+            "string-replace: the string to replace is empty"
+        );
+        assert_eq!(string_starts_with(st("abc"), st("ab")).unwrap(), TRUE);
+        assert_eq!(string_ends_with(st("abc"), st("ab")).unwrap(), FALSE);
+        use std::cmp::Ordering::*;
+        assert_eq!(string_compare("string<?", st("a"), st("b"), Less).unwrap(), TRUE);
+        assert_eq!(string_compare("string=?", st("a"), st("b"), Equal).unwrap(), FALSE);
+        assert_eq!(
+            string_compare("string<?", st("a"), make_int(1), Less).unwrap_err(),
+            "string<?: expected a string, got 1"
+        );
+        assert_eq!(shown(string_repeat(r, st("ab"), make_int(3)).unwrap()), "ababab");
+        assert_eq!(
+            string_repeat(r, st("ab"), make_int(-1)).unwrap_err(),
+            "string-repeat: negative count -1"
+        );
+        let huge = string_repeat(r, st("ab"), make_int(INT_MAX)).unwrap_err();
+        assert!(huge.starts_with("out of memory: string-repeat"), "{huge}");
+        let f = format_text(r, &[st("{{{}}} {}!"), make_int(1), st("x")]).unwrap();
+        assert_eq!(shown(f), "{1} x!");
+        assert_eq!(
+            format_text(r, &[st("{}")]).unwrap_err(),
+            "format: the format string has 1 placeholder but 0 arguments were given"
+        );
+        assert_eq!(
+            format_text(r, &[st("a } b")]).unwrap_err(),
+            "format: lone `}` at position 2 of the format string (write `}}` for a literal brace)"
+        );
+        assert_eq!(map_case('a', 'a'.to_uppercase()), make_char('A'));
+        assert_eq!(map_case('ß', 'ß'.to_uppercase()), make_char('ß'));
+        assert_eq!(
+            char_predicate("char-numeric?", make_char('7'), char::is_numeric).unwrap(),
+            TRUE
+        );
+        assert_eq!(
+            char_predicate("char-numeric?", make_int(7), char::is_numeric).unwrap_err(),
+            "char-numeric?: expected a char, got 7"
+        );
+    }
+
     /// A string result too big to allocate is the error "out of memory",
     /// not an abort inside `String` growth (issue 14, defect 5).
     #[test]
