@@ -143,7 +143,10 @@ struct Example {
 
 fn checked_example(line: &str) -> Option<Example> {
     let (code, expected) = if let Some((e, t)) = line.split_once(" ;=> ") {
-        (format!("(write {})\n(newline)", e.trim()), t.trim().to_string())
+        (
+            format!("(write {})\n(newline)", e.trim()),
+            t.trim().to_string(),
+        )
     } else if let Some((e, t)) = line.split_once(" ;prints ") {
         (e.trim().to_string(), t.trim().to_string())
     } else if let Some((e, t)) = line.split_once(" ;error ") {

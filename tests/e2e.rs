@@ -1151,10 +1151,12 @@ fn peak_rss_is_explained_by_bytes_peak_live() {
         }
         let exe = tmp.path().join(&name);
         build_source(&dir.join(format!("{name}.omni")), &exe);
+        let scratch = tempfile::tempdir().unwrap();
         let out = Command::new(&exe)
             .current_dir(&dir)
             .envs(exp.env.iter().cloned())
             .env("OMNI_STATS", "1")
+            .env("OMNI_TEST_TMP", scratch.path())
             .stdin(std::process::Stdio::null())
             .output()
             .unwrap();
@@ -1307,12 +1309,24 @@ fn exit_status_is_the_programs() {
         .arg(&exe)
         .output()
         .unwrap();
-    assert!(build.status.success(), "{}", String::from_utf8_lossy(&build.stderr));
+    assert!(
+        build.status.success(),
+        "{}",
+        String::from_utf8_lossy(&build.stderr)
+    );
     let jit = Command::new(omnic()).arg("run").arg(&src).output().unwrap();
     let native = Command::new(&exe).output().unwrap();
     for (mode, out) in [("run", jit), ("exe", native)] {
         assert_eq!(out.status.code(), Some(3), "[{mode}] {out:?}");
-        assert_eq!(String::from_utf8_lossy(&out.stdout), "partial line flushed\n", "[{mode}]");
-        assert_eq!(String::from_utf8_lossy(&out.stderr), "leaving with 3\n", "[{mode}]");
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout),
+            "partial line flushed\n",
+            "[{mode}]"
+        );
+        assert_eq!(
+            String::from_utf8_lossy(&out.stderr),
+            "leaving with 3\n",
+            "[{mode}]"
+        );
     }
 }

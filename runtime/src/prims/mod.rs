@@ -140,8 +140,9 @@ fn ctrr_facts(name: &str) -> (PrimResult, PrimEffect) {
         "send" => Handoff(self::Handoff::Send),
         "recv" => Handoff(self::Handoff::Recv),
         "join" => Handoff(self::Handoff::Join),
-        "%dispatch" | "%dispatch-apply" | "%try" | "%handle" | "%perform" | "%resume"
-        | "apply" => CallsClosures,
+        "%dispatch" | "%dispatch-apply" | "%try" | "%handle" | "%perform" | "%resume" | "apply" => {
+            CallsClosures
+        }
         _ => Pure,
     };
     let fresh = matches!(
@@ -551,7 +552,12 @@ pub static PRIMS: LazyLock<Vec<PrimDesc>> = LazyLock::new(|| {
             Fixed(2),
             false
         ),
-        desc!("string-index", string::omni_prim_string_index, Fixed(2), false),
+        desc!(
+            "string-index",
+            string::omni_prim_string_index,
+            Fixed(2),
+            false
+        ),
         desc!(
             "string-replace",
             string::omni_prim_string_replace,
@@ -579,7 +585,12 @@ pub static PRIMS: LazyLock<Vec<PrimDesc>> = LazyLock::new(|| {
             Fixed(2),
             true
         ),
-        desc!("format", string::omni_prim_format, Variadic { min: 1 }, true),
+        desc!(
+            "format",
+            string::omni_prim_format,
+            Variadic { min: 1 },
+            true
+        ),
         desc!(
             "char-alphabetic?",
             string::omni_prim_char_alphabetic_p,
@@ -598,7 +609,12 @@ pub static PRIMS: LazyLock<Vec<PrimDesc>> = LazyLock::new(|| {
             Fixed(1),
             false
         ),
-        desc!("char-upcase", string::omni_prim_char_upcase, Fixed(1), false),
+        desc!(
+            "char-upcase",
+            string::omni_prim_char_upcase,
+            Fixed(1),
+            false
+        ),
         desc!(
             "char-downcase",
             string::omni_prim_char_downcase,
@@ -624,7 +640,12 @@ pub static PRIMS: LazyLock<Vec<PrimDesc>> = LazyLock::new(|| {
         desc!("append-file", os::omni_prim_append_file, Fixed(2), false),
         desc!("file-exists?", os::omni_prim_file_exists_p, Fixed(1), false),
         desc!("read-lines", os::omni_prim_read_lines, Fixed(1), true),
-        desc!("eprintln", os::omni_prim_eprintln, Variadic { min: 0 }, false),
+        desc!(
+            "eprintln",
+            os::omni_prim_eprintln,
+            Variadic { min: 0 },
+            false
+        ),
         desc!("exit", os::omni_prim_exit, Fixed(1), false),
         desc!("getenv", os::omni_prim_getenv, Fixed(1), true),
         desc!(

@@ -186,7 +186,9 @@ pub fn random(n: Value) -> R {
         return Err(format!("random: the bound must be positive, got {bound}"));
     }
     RNG.with(|cell| {
-        let mut g = cell.get().unwrap_or_else(|| Xoshiro::from_seed(clock_seed()));
+        let mut g = cell
+            .get()
+            .unwrap_or_else(|| Xoshiro::from_seed(clock_seed()));
         let x = g.below(bound as u64);
         cell.set(Some(g));
         Ok(make_int(x as i64))

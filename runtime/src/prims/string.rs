@@ -271,7 +271,9 @@ pub fn string_replace(r: *mut Region, s: Value, old: Value, new: Value) -> R {
 
 pub fn string_starts_with(s: Value, p: Value) -> R {
     let text = str_arg("string-starts-with?", s)?;
-    Ok(make_bool(text.starts_with(str_arg("string-starts-with?", p)?)))
+    Ok(make_bool(
+        text.starts_with(str_arg("string-starts-with?", p)?),
+    ))
 }
 
 pub fn string_ends_with(s: Value, p: Value) -> R {
@@ -293,7 +295,9 @@ pub fn string_repeat(r: *mut Region, s: Value, n: Value) -> R {
     if n < 0 {
         return Err(format!("string-repeat: negative count {n}"));
     }
-    let bytes = text.len().saturating_mul(usize::try_from(n).unwrap_or(usize::MAX));
+    let bytes = text
+        .len()
+        .saturating_mul(usize::try_from(n).unwrap_or(usize::MAX));
     let mut out = String::new();
     reserve_text("string-repeat", &mut out, bytes)?;
     for _ in 0..n {
@@ -496,7 +500,10 @@ mod tests {
         );
         assert_eq!(string_contains(st("hello"), st("ll")).unwrap(), TRUE);
         assert_eq!(string_index(st("héllo"), st("l")).unwrap(), make_int(2));
-        assert_eq!(string_index(st("abc"), make_char('c')).unwrap(), make_int(2));
+        assert_eq!(
+            string_index(st("abc"), make_char('c')).unwrap(),
+            make_int(2)
+        );
         assert_eq!(string_index(st("abc"), st("x")).unwrap(), NOTHING);
         let replaced = string_replace(r, st("a.b.c"), st("."), st("::")).unwrap();
         assert_eq!(shown(replaced), "a::b::c");
@@ -507,13 +514,22 @@ mod tests {
         assert_eq!(string_starts_with(st("abc"), st("ab")).unwrap(), TRUE);
         assert_eq!(string_ends_with(st("abc"), st("ab")).unwrap(), FALSE);
         use std::cmp::Ordering::*;
-        assert_eq!(string_compare("string<?", st("a"), st("b"), Less).unwrap(), TRUE);
-        assert_eq!(string_compare("string=?", st("a"), st("b"), Equal).unwrap(), FALSE);
+        assert_eq!(
+            string_compare("string<?", st("a"), st("b"), Less).unwrap(),
+            TRUE
+        );
+        assert_eq!(
+            string_compare("string=?", st("a"), st("b"), Equal).unwrap(),
+            FALSE
+        );
         assert_eq!(
             string_compare("string<?", st("a"), make_int(1), Less).unwrap_err(),
             "string<?: expected a string, got 1"
         );
-        assert_eq!(shown(string_repeat(r, st("ab"), make_int(3)).unwrap()), "ababab");
+        assert_eq!(
+            shown(string_repeat(r, st("ab"), make_int(3)).unwrap()),
+            "ababab"
+        );
         assert_eq!(
             string_repeat(r, st("ab"), make_int(-1)).unwrap_err(),
             "string-repeat: negative count -1"
