@@ -230,9 +230,12 @@ pub fn string_trim(r: *mut Region, s: Value) -> R {
     Ok(new_string(r, str_arg("string-trim", s)?.trim()))
 }
 
+/// `(string-contains? s sub)`: `sub` a string or char.
 pub fn string_contains(s: Value, sub: Value) -> R {
     let text = str_arg("string-contains?", s)?;
-    Ok(make_bool(text.contains(str_arg("string-contains?", sub)?)))
+    Ok(make_bool(
+        text.contains(sep_arg("string-contains?", sub)?.as_str()),
+    ))
 }
 
 /// `(string-index s sub)`: the char position of the first occurrence of
@@ -269,16 +272,20 @@ pub fn string_replace(r: *mut Region, s: Value, old: Value, new: Value) -> R {
     Ok(new_string(r, &out))
 }
 
+/// `(string-starts-with? s p)`: `p` a string or char.
 pub fn string_starts_with(s: Value, p: Value) -> R {
     let text = str_arg("string-starts-with?", s)?;
     Ok(make_bool(
-        text.starts_with(str_arg("string-starts-with?", p)?),
+        text.starts_with(sep_arg("string-starts-with?", p)?.as_str()),
     ))
 }
 
+/// `(string-ends-with? s p)`: `p` a string or char.
 pub fn string_ends_with(s: Value, p: Value) -> R {
     let text = str_arg("string-ends-with?", s)?;
-    Ok(make_bool(text.ends_with(str_arg("string-ends-with?", p)?)))
+    Ok(make_bool(
+        text.ends_with(sep_arg("string-ends-with?", p)?.as_str()),
+    ))
 }
 
 /// `string<?`, `string>?`, `string=?`: code-point (lexicographic) order.
