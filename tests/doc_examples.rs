@@ -8,8 +8,12 @@
 //! section): a line `;; (name args) (name2 args): text` documents the names
 //! heading its leading parenthesised groups; any other non-empty line is an
 //! example. `EXPR ;=> TEXT`: `(write EXPR)` prints `TEXT`. `EXPR ;prints
-//! TEXT`: running `EXPR` prints the line `TEXT`. `EXPR ;error MESSAGE`:
-//! `EXPR` raises an error with that message. Unmarked examples are not run.
+//! TEXT`: running `EXPR` prints the line `TEXT`. `EXPR ;stderr TEXT`:
+//! running `EXPR` prints nothing on stdout and the line `TEXT` on stderr.
+//! `EXPR ;error MESSAGE`: `EXPR` raises an error with that message.
+//! Unmarked examples are not run. The examples run in order, as one
+//! program, in an empty temporary directory (so file examples may write
+//! relative paths and read them back).
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -139,6 +143,8 @@ struct Example {
     line: String,
     code: String,
     expected: String,
+    /// A line the program's stderr must hold (`;stderr`).
+    stderr: Option<String>,
 }
 
 fn checked_example(line: &str) -> Option<Example> {
@@ -149,6 +155,13 @@ fn checked_example(line: &str) -> Option<Example> {
         )
     } else if let Some((e, t)) = line.split_once(" ;prints ") {
         (e.trim().to_string(), t.trim().to_string())
+    } else if let Some((e, t)) = line.split_once(" ;stderr ") {
+        return Some(Example {
+            line: line.to_string(),
+            code: e.trim().to_string(),
+            expected: String::new(),
+            stderr: Some(t.trim().to_string()),
+        });
     } else if let Some((e, t)) = line.split_once(" ;error ") {
         (
             format!(
@@ -164,6 +177,7 @@ fn checked_example(line: &str) -> Option<Example> {
         line: line.to_string(),
         code,
         expected,
+        stderr: None,
     })
 }
 
@@ -209,12 +223,20 @@ fn reference_examples_give_the_documented_results() {
             outputs[i].push_str(line);
         }
     }
-    let wrong: Vec<String> = examples
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let mut wrong: Vec<String> = examples
         .iter()
         .zip(&outputs)
         .filter(|(ex, got)| ex.expected != **got)
         .map(|(ex, got)| format!("{}\n    got: {got}", ex.line))
         .collect();
+    for ex in &examples {
+        if let Some(line) = &ex.stderr {
+            if !stderr.lines().any(|l| l == line) {
+                wrong.push(format!("{}\n    stderr: {stderr}", ex.line));
+            }
+        }
+    }
     assert!(
         wrong.is_empty(),
         "{} of {} examples differ from the reference:\n{}",
