@@ -6,7 +6,8 @@
 //! `KEY=VALUE` lines for the environment. `NAME.stderr` (optional) holds
 //! checks on the stderr of a successful run: `stat KEY OP N` compares the
 //! `omni-stats: KEY=V` line (OP one of `= < <= > >=`), any other line must
-//! appear verbatim.
+//! appear verbatim. Every run gets a fresh empty directory of its own in
+//! `OMNI_TEST_TMP` for the files a program writes (never the repository).
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -182,9 +183,11 @@ fn run_both_modes(
     if !args.is_empty() {
         run.arg("--").args(args);
     }
+    let run_scratch = tempfile::tempdir().expect("temp dir");
     let out = run
         .current_dir(dir)
         .envs(exp.env.iter().cloned())
+        .env("OMNI_TEST_TMP", run_scratch.path())
         .output()
         .expect("running omnic");
     if let Err(e) = check("run", name, &out, exp) {
@@ -201,10 +204,12 @@ fn run_both_modes(
         .output()
         .expect("omnic build");
     let result = if build.status.success() {
+        let exe_scratch = tempfile::tempdir().expect("temp dir");
         let out = Command::new(&exe)
             .args(args)
             .current_dir(dir)
             .envs(exp.env.iter().cloned())
+            .env("OMNI_TEST_TMP", exe_scratch.path())
             .output()
             .expect("run exe");
         check("exe", name, &out, exp)
@@ -387,6 +392,20 @@ program_tests!(run_case, LISTED;
     macro_import,
     macro_forms,
     macro_err_use_before_definition,
+    // the standard library of LANGUAGE.md §10 (issue 16 items 3, 4)
+    std_strings,
+    std_chars,
+    std_predicates,
+    std_apply,
+    std_lists,
+    std_dicts,
+    std_files,
+    std_process,
+    err_std_missing_file,
+    err_std_format_arity,
+    err_std_random_zero,
+    err_std_string_repeat_huge,
+    err_std_exit_range,
 );
 
 /// Every case file is listed above (so none is silently skipped).
@@ -1156,10 +1175,12 @@ fn peak_rss_is_explained_by_bytes_peak_live() {
         }
         let exe = tmp.path().join(&name);
         build_source(&dir.join(format!("{name}.omni")), &exe);
+        let scratch = tempfile::tempdir().unwrap();
         let out = Command::new(&exe)
             .current_dir(&dir)
             .envs(exp.env.iter().cloned())
             .env("OMNI_STATS", "1")
+            .env("OMNI_TEST_TMP", scratch.path())
             .stdin(std::process::Stdio::null())
             .output()
             .unwrap();
@@ -1496,5 +1517,46 @@ fn dump_expanded_shows_marked_names() {
         if cmd == "run" {
             assert_eq!(&stdout[expanded.len()..], "(2 1)\n");
         }
+    }
+}
+
+/// `(exit 3)` ends the program with status 3 after flushing stdout, in both
+/// modes (the case format only knows statuses 0 and 1).
+#[test]
+fn exit_status_is_the_programs() {
+    let tmp = tempfile::tempdir().unwrap();
+    let src = tmp.path().join("exit3.omni");
+    std::fs::write(
+        &src,
+        "(print \"partial line \")\n(println \"flushed\")\n(eprintln \"leaving with 3\")\n(exit 3)\n(println \"never printed\")\n",
+    )
+    .unwrap();
+    let exe = tmp.path().join("exit3");
+    let build = Command::new(omnic())
+        .arg("build")
+        .arg(&src)
+        .arg("-o")
+        .arg(&exe)
+        .output()
+        .unwrap();
+    assert!(
+        build.status.success(),
+        "{}",
+        String::from_utf8_lossy(&build.stderr)
+    );
+    let jit = Command::new(omnic()).arg("run").arg(&src).output().unwrap();
+    let native = Command::new(&exe).output().unwrap();
+    for (mode, out) in [("run", jit), ("exe", native)] {
+        assert_eq!(out.status.code(), Some(3), "[{mode}] {out:?}");
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout),
+            "partial line flushed\n",
+            "[{mode}]"
+        );
+        assert_eq!(
+            String::from_utf8_lossy(&out.stderr),
+            "leaving with 3\n",
+            "[{mode}]"
+        );
     }
 }

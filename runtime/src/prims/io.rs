@@ -50,20 +50,15 @@ pub fn read_line(r: *mut Region) -> R {
 }
 
 /// `(read-file path)`: the whole file (UTF-8) as a string; a path relative
-/// to the current directory.
+/// to the current directory. A failure names the path and the system's
+/// reason, like the file primitives of `os.rs`.
 pub fn read_file(r: *mut Region, path: Value) -> R {
     let p = super::str_arg("read-file", path)?;
-    match std::fs::read_to_string(p) {
+    let bytes = std::fs::read(p)
+        .map_err(|e| format!("read-file: cannot open {p:?}: {}", super::os::os_reason(&e)))?;
+    match String::from_utf8(bytes) {
         Ok(text) => Ok(new_string(r, &text)),
-        Err(e) => Err(format!("read-file: cannot read {p}: {}", io_reason(&e))),
-    }
-}
-
-fn io_reason(e: &std::io::Error) -> String {
-    match e.kind() {
-        std::io::ErrorKind::NotFound => "no such file".into(),
-        std::io::ErrorKind::InvalidData => "not valid UTF-8".into(),
-        _ => e.to_string(),
+        Err(_) => Err(format!("read-file: cannot read {p:?}: not valid UTF-8")),
     }
 }
 

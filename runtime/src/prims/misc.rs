@@ -1,4 +1,9 @@
-//! Equality, boxes and errors.
+//! Equality, boxes, errors and `apply`.
+//!
+//! `(apply f a ... xs)` calls `f` (any callable) with the arguments `a ...`
+//! followed by the elements of the list or array `xs`, through the apply
+//! trampoline: a non-function or a wrong argument count raises the same
+//! error as a direct call.
 //!
 //! `(error a b ...)` raises with the concatenated display forms of its
 //! arguments as the message; `error-message` reads the message of a caught
@@ -62,6 +67,47 @@ prim_fixed!(omni_prim_set_box(b, v) => |_, b, v| set_box(b, v));
 prim_variadic!(omni_prim_error => |_, args| Err(error_text(args)));
 prim_fixed!(omni_prim_error_message(e) => |_, e| message_of(e));
 
+/// The argument list of `(apply f a ... xs)`: the leading arguments
+/// consed (in `r`) onto `xs` (a list, shared, or an array, copied).
+pub fn apply_arguments(r: *mut Region, args: &[Value]) -> R {
+    if args.len() < 2 {
+        return Err(super::arg_count("apply", "at least 2", args.len()));
+    }
+    let (&last, leading) = args[1..].split_last().expect("at least 2 arguments");
+    let mut list = if is_array(last) {
+        // SAFETY: checked to be an array.
+        super::new_list(r, &resolve_all(unsafe { array_slice(last) }))
+    } else if list_to_vec(last).is_some() {
+        last
+    } else {
+        return Err(expected("apply", "a list or array of arguments", last));
+    };
+    for &a in leading.iter().rev() {
+        list = super::new_pair(r, a, list);
+    }
+    Ok(list)
+}
+
+/// Exported `apply` (variadic; needs the call's location for the call).
+///
+/// # Safety
+/// `region` must be a live region usable by the calling thread and `argv`
+/// must hold `argc` valid values.
+#[no_mangle]
+pub unsafe extern "C" fn omni_prim_apply(
+    region: *mut Region,
+    argc: usize,
+    argv: *const Value,
+    loc: u32,
+) -> Value {
+    // SAFETY: caller contract: argv holds argc values.
+    let args = resolve_all(unsafe { crate::control::call::args(argc, argv) });
+    match apply_arguments(region, &args) {
+        Ok(list) => crate::control::call::apply_closure(args[0], region, list, loc),
+        Err(msg) => crate::base::raise::raise(msg, loc),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -91,6 +137,28 @@ mod tests {
         assert_eq!(
             message_of(TRUE).unwrap_err(),
             "error-message: expected an error, got true"
+        );
+    }
+
+    #[test]
+    fn apply_argument_lists() {
+        let r = region_create();
+        let f = intern("f");
+        let xs = crate::prims::new_list(r, &[make_int(3)]);
+        let list = apply_arguments(r, &[f, make_int(1), make_int(2), xs]).unwrap();
+        assert_eq!(crate::graph::print::write_string(list), "(1 2 3)");
+        // `(apply f xs)` passes the list itself.
+        assert_eq!(apply_arguments(r, &[f, xs]).unwrap(), xs);
+        let arr = crate::prims::new_array(r, &[make_int(4)]);
+        let from_array = apply_arguments(r, &[f, make_int(0), arr]).unwrap();
+        assert_eq!(crate::graph::print::write_string(from_array), "(0 4)");
+        assert_eq!(
+            apply_arguments(r, &[f, make_int(1)]).unwrap_err(),
+            "apply: expected a list or array of arguments, got 1"
+        );
+        assert_eq!(
+            apply_arguments(r, &[f]).unwrap_err(),
+            "apply: expected at least 2 arguments, got 1"
         );
     }
 }

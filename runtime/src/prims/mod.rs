@@ -23,7 +23,9 @@ pub mod effects;
 pub mod io;
 pub mod list;
 pub mod misc;
+pub mod os;
 pub mod pattern;
+pub mod predicates;
 pub mod string;
 pub mod types;
 
@@ -138,7 +140,7 @@ fn ctrr_facts(name: &str) -> (PrimResult, PrimEffect) {
         "send" => Handoff(self::Handoff::Send),
         "recv" => Handoff(self::Handoff::Recv),
         "join" => Handoff(self::Handoff::Join),
-        "%dispatch" | "%dispatch-apply" | "%try" | "%handle" | "%perform" | "%resume" => {
+        "%dispatch" | "%dispatch-apply" | "%try" | "%handle" | "%perform" | "%resume" | "apply" => {
             CallsClosures
         }
         _ => Pure,
@@ -164,6 +166,17 @@ fn ctrr_facts(name: &str) -> (PrimResult, PrimEffect) {
             // reference count, docs/REGION_THREADING_MODEL.md): no result
             // shares structure with an argument.
             | "spawn" | "join" | "chan" | "send" | "recv" | "close!"
+            // The standard library of LANGUAGE.md §10: new strings, Ints,
+            // booleans, chars, lists of new strings, `nothing`. (`apply`
+            // returns what the function returns: it may share arguments.)
+            | "string-trim" | "string-contains?" | "string-index" | "string-replace"
+            | "string-starts-with?" | "string-ends-with?" | "string<?" | "string>?"
+            | "string=?" | "string-repeat" | "format" | "char-alphabetic?"
+            | "char-numeric?" | "char-whitespace?" | "char-upcase" | "char-downcase"
+            | "int?" | "float?" | "number?" | "string?" | "symbol?" | "char?" | "bool?"
+            | "nothing?" | "array?" | "dict?" | "fn?" | "write-file" | "append-file"
+            | "file-exists?" | "read-lines" | "eprintln" | "exit" | "getenv"
+            | "current-time-ms" | "random" | "random-seed!"
     );
     let result = if fresh {
         PrimResult::Fresh
@@ -490,7 +503,7 @@ pub static PRIMS: LazyLock<Vec<PrimDesc>> = LazyLock::new(|| {
         desc!(
             "string-split",
             string::omni_prim_string_split,
-            Fixed(2),
+            Variadic { min: 1 },
             true
         ),
         desc!("string-join", string::omni_prim_string_join, Fixed(2), true),
@@ -532,6 +545,117 @@ pub static PRIMS: LazyLock<Vec<PrimDesc>> = LazyLock::new(|| {
         ),
         desc!("char->int", string::omni_prim_char_to_int, Fixed(1), false),
         desc!("int->char", string::omni_prim_int_to_char, Fixed(1), false),
+        desc!("string-trim", string::omni_prim_string_trim, Fixed(1), true),
+        desc!(
+            "string-contains?",
+            string::omni_prim_string_contains_p,
+            Fixed(2),
+            false
+        ),
+        desc!(
+            "string-index",
+            string::omni_prim_string_index,
+            Fixed(2),
+            false
+        ),
+        desc!(
+            "string-replace",
+            string::omni_prim_string_replace,
+            Fixed(3),
+            true
+        ),
+        desc!(
+            "string-starts-with?",
+            string::omni_prim_string_starts_with_p,
+            Fixed(2),
+            false
+        ),
+        desc!(
+            "string-ends-with?",
+            string::omni_prim_string_ends_with_p,
+            Fixed(2),
+            false
+        ),
+        desc!("string<?", string::omni_prim_string_lt_p, Fixed(2), false),
+        desc!("string>?", string::omni_prim_string_gt_p, Fixed(2), false),
+        desc!("string=?", string::omni_prim_string_eq_p, Fixed(2), false),
+        desc!(
+            "string-repeat",
+            string::omni_prim_string_repeat,
+            Fixed(2),
+            true
+        ),
+        desc!(
+            "format",
+            string::omni_prim_format,
+            Variadic { min: 1 },
+            true
+        ),
+        desc!(
+            "char-alphabetic?",
+            string::omni_prim_char_alphabetic_p,
+            Fixed(1),
+            false
+        ),
+        desc!(
+            "char-numeric?",
+            string::omni_prim_char_numeric_p,
+            Fixed(1),
+            false
+        ),
+        desc!(
+            "char-whitespace?",
+            string::omni_prim_char_whitespace_p,
+            Fixed(1),
+            false
+        ),
+        desc!(
+            "char-upcase",
+            string::omni_prim_char_upcase,
+            Fixed(1),
+            false
+        ),
+        desc!(
+            "char-downcase",
+            string::omni_prim_char_downcase,
+            Fixed(1),
+            false
+        ),
+        // type predicates
+        desc!("int?", predicates::omni_prim_int_p, Fixed(1), false),
+        desc!("float?", predicates::omni_prim_float_p, Fixed(1), false),
+        desc!("number?", predicates::omni_prim_number_p, Fixed(1), false),
+        desc!("string?", predicates::omni_prim_string_p, Fixed(1), false),
+        desc!("symbol?", predicates::omni_prim_symbol_p, Fixed(1), false),
+        desc!("char?", predicates::omni_prim_char_p, Fixed(1), false),
+        desc!("bool?", predicates::omni_prim_bool_p, Fixed(1), false),
+        desc!("nothing?", predicates::omni_prim_nothing_p, Fixed(1), false),
+        desc!("array?", predicates::omni_prim_array_p, Fixed(1), false),
+        desc!("dict?", predicates::omni_prim_dict_p, Fixed(1), false),
+        desc!("fn?", predicates::omni_prim_fn_p, Fixed(1), false),
+        // calling
+        desc!("apply", misc::omni_prim_apply, Variadic { min: 2 }, true),
+        // files, environment, process (os.rs)
+        desc!("write-file", os::omni_prim_write_file, Fixed(2), false),
+        desc!("append-file", os::omni_prim_append_file, Fixed(2), false),
+        desc!("file-exists?", os::omni_prim_file_exists_p, Fixed(1), false),
+        desc!("read-lines", os::omni_prim_read_lines, Fixed(1), true),
+        desc!(
+            "eprintln",
+            os::omni_prim_eprintln,
+            Variadic { min: 0 },
+            false
+        ),
+        desc!("exit", os::omni_prim_exit, Fixed(1), false),
+        desc!("getenv", os::omni_prim_getenv, Fixed(1), true),
+        desc!(
+            "current-time-ms",
+            os::omni_prim_current_time_ms,
+            Fixed(0),
+            false
+        ),
+        desc!("random", os::omni_prim_random, Fixed(1), false),
+        desc!("random-seed!", os::omni_prim_random_seed, Fixed(1), false),
         // boxes
         desc!("box", misc::omni_prim_box, Fixed(1), true),
         desc!("unbox", misc::omni_prim_unbox, Fixed(1), false),

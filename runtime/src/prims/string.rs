@@ -3,7 +3,8 @@
 //! (byte length = char length) index in O(1), others scan.
 //!
 //! `(string-split s sep)`: `sep` is a string or char; an empty separator
-//! splits into single-char strings. `(string-join xs sep)`: `xs` is a list
+//! splits into single-char strings; `(string-split s)` splits on runs of
+//! whitespace (no empty parts). `(string-join xs sep)`: `xs` is a list
 //! or array; strings join raw, other elements by their display form.
 
 use super::{
@@ -140,6 +141,19 @@ pub fn string_split(r: *mut Region, s: Value, sep: Value) -> R {
     Ok(new_list(r, &parts))
 }
 
+/// `(string-split s)` / `(string-split s sep)`.
+pub fn string_split_variadic(r: *mut Region, args: &[Value]) -> R {
+    match *args {
+        [s] => {
+            let text = str_arg("string-split", s)?;
+            let parts: Vec<Value> = text.split_whitespace().map(|p| new_string(r, p)).collect();
+            Ok(new_list(r, &parts))
+        }
+        [s, sep] => string_split(r, s, sep),
+        _ => Err(arg_count("string-split", "1 or 2", args.len())),
+    }
+}
+
 pub fn string_join(r: *mut Region, xs: Value, sep: Value) -> R {
     let sep = sep_arg("string-join", sep)?;
     let items = if is_array(xs) {
@@ -206,12 +220,183 @@ pub fn int_to_char(n: Value) -> R {
         .ok_or_else(|| format!("int->char: {i} is not a Unicode scalar value"))
 }
 
+/// Char index of byte offset `b` in `text`.
+fn char_index(text: &str, b: usize) -> usize {
+    text[..b].chars().count()
+}
+
+/// `(string-trim s)`: without leading and trailing whitespace.
+pub fn string_trim(r: *mut Region, s: Value) -> R {
+    Ok(new_string(r, str_arg("string-trim", s)?.trim()))
+}
+
+/// `(string-contains? s sub)`: `sub` a string or char.
+pub fn string_contains(s: Value, sub: Value) -> R {
+    let text = str_arg("string-contains?", s)?;
+    Ok(make_bool(
+        text.contains(sep_arg("string-contains?", sub)?.as_str()),
+    ))
+}
+
+/// `(string-index s sub)`: the char position of the first occurrence of
+/// `sub` (a string or char), or `nothing`.
+pub fn string_index(s: Value, sub: Value) -> R {
+    let text = str_arg("string-index", s)?;
+    let sub = sep_arg("string-index", sub)?;
+    Ok(match text.find(sub.as_str()) {
+        Some(b) => make_int(char_index(text, b) as i64),
+        None => NOTHING,
+    })
+}
+
+/// `(string-replace s old new)`: every non-overlapping occurrence of `old`,
+/// left to right, replaced by `new`; an empty `old` is an error.
+pub fn string_replace(r: *mut Region, s: Value, old: Value, new: Value) -> R {
+    let text = str_arg("string-replace", s)?;
+    let old = sep_arg("string-replace", old)?;
+    let new = sep_arg("string-replace", new)?;
+    if old.is_empty() {
+        return Err("string-replace: the string to replace is empty".into());
+    }
+    let count = text.matches(old.as_str()).count();
+    let bytes = (text.len() - count * old.len()).saturating_add(count.saturating_mul(new.len()));
+    let mut out = String::new();
+    reserve_text("string-replace", &mut out, bytes)?;
+    let mut last = 0;
+    for (b, _) in text.match_indices(old.as_str()) {
+        out.push_str(&text[last..b]);
+        out.push_str(&new);
+        last = b + old.len();
+    }
+    out.push_str(&text[last..]);
+    Ok(new_string(r, &out))
+}
+
+/// `(string-starts-with? s p)`: `p` a string or char.
+pub fn string_starts_with(s: Value, p: Value) -> R {
+    let text = str_arg("string-starts-with?", s)?;
+    Ok(make_bool(
+        text.starts_with(sep_arg("string-starts-with?", p)?.as_str()),
+    ))
+}
+
+/// `(string-ends-with? s p)`: `p` a string or char.
+pub fn string_ends_with(s: Value, p: Value) -> R {
+    let text = str_arg("string-ends-with?", s)?;
+    Ok(make_bool(
+        text.ends_with(sep_arg("string-ends-with?", p)?.as_str()),
+    ))
+}
+
+/// `string<?`, `string>?`, `string=?`: code-point (lexicographic) order.
+pub fn string_compare(prim: &str, a: Value, b: Value, want: std::cmp::Ordering) -> R {
+    let (a, b) = (str_arg(prim, a)?, str_arg(prim, b)?);
+    Ok(make_bool(a.cmp(b) == want))
+}
+
+/// `(string-repeat s n)`: `n` copies of `s`; a negative `n` is an error and
+/// a result too big to allocate is the error "out of memory".
+pub fn string_repeat(r: *mut Region, s: Value, n: Value) -> R {
+    let text = str_arg("string-repeat", s)?;
+    let n = super::int_arg("string-repeat", n)?;
+    if n < 0 {
+        return Err(format!("string-repeat: negative count {n}"));
+    }
+    let bytes = text
+        .len()
+        .saturating_mul(usize::try_from(n).unwrap_or(usize::MAX));
+    let mut out = String::new();
+    reserve_text("string-repeat", &mut out, bytes)?;
+    for _ in 0..n {
+        out.push_str(text);
+    }
+    Ok(new_string(r, &out))
+}
+
+/// `(format fmt args...)`: each `{}` in `fmt` is replaced by the display
+/// form of the next argument; `{{` and `}}` are literal braces. A lone brace
+/// or a placeholder count different from the argument count is an error.
+pub fn format_text(r: *mut Region, args: &[Value]) -> R {
+    let Some((&fmt, rest)) = args.split_first() else {
+        return Err(arg_count("format", "at least 1", 0));
+    };
+    let text = str_arg("format", fmt)?;
+    let mut out = String::new();
+    let mut next = 0usize;
+    let mut chars = text.char_indices().peekable();
+    let mut placeholders = 0usize;
+    while let Some((i, c)) = chars.next() {
+        match c {
+            '{' if chars.peek().map(|p| p.1) == Some('{') => {
+                chars.next();
+                out.push('{');
+            }
+            '}' if chars.peek().map(|p| p.1) == Some('}') => {
+                chars.next();
+                out.push('}');
+            }
+            '{' if chars.peek().map(|p| p.1) == Some('}') => {
+                chars.next();
+                placeholders += 1;
+                if let Some(&v) = rest.get(next) {
+                    crate::graph::print::print_value(
+                        &mut out,
+                        v,
+                        crate::graph::print::Mode::Display,
+                    );
+                }
+                next += 1;
+            }
+            '{' | '}' => {
+                return Err(format!(
+                    "format: lone `{c}` at position {} of the format string (write `{c}{c}` for a literal brace)",
+                    char_index(text, i)
+                ))
+            }
+            _ => out.push(c),
+        }
+    }
+    if placeholders != rest.len() {
+        return Err(format!(
+            "format: the format string has {placeholders} placeholder{} but {} argument{} {} given",
+            if placeholders == 1 { "" } else { "s" },
+            rest.len(),
+            if rest.len() == 1 { "" } else { "s" },
+            if rest.len() == 1 { "was" } else { "were" },
+        ));
+    }
+    Ok(new_string(r, &out))
+}
+
+/// The char argument of a char primitive.
+fn char_arg(prim: &str, c: Value) -> Result<char, String> {
+    if is_char(c) {
+        Ok(char_value(c))
+    } else {
+        Err(expected(prim, "a char", c))
+    }
+}
+
+/// `char-upcase` / `char-downcase`: the case mapping when it is a single
+/// char (Unicode), else the char unchanged (`ß` has no one-char upper case).
+fn map_case<I: Iterator<Item = char>>(c: char, mapped: I) -> Value {
+    let mut m = mapped;
+    match (m.next(), m.next()) {
+        (Some(x), None) => make_char(x),
+        _ => make_char(c),
+    }
+}
+
+pub fn char_predicate(prim: &str, c: Value, test: fn(char) -> bool) -> R {
+    Ok(make_bool(test(char_arg(prim, c)?)))
+}
+
 prim_variadic!(omni_prim_str => str_concat);
 prim_variadic!(omni_prim_string_append => string_append);
 prim_fixed!(omni_prim_string_length(s) => |_, s| string_length(s));
 prim_variadic!(omni_prim_substring => substring);
 prim_fixed!(omni_prim_string_ref(s, i) => |_, s, i| string_ref(s, i));
-prim_fixed!(omni_prim_string_split(s, sep) => string_split);
+prim_variadic!(omni_prim_string_split => string_split_variadic);
 prim_fixed!(omni_prim_string_join(xs, sep) => string_join);
 prim_fixed!(omni_prim_string_upcase(s) => |r, s| Ok(new_string(r, &str_arg("string-upcase", s)?.to_uppercase())));
 prim_fixed!(omni_prim_string_downcase(s) => |r, s| Ok(new_string(r, &str_arg("string-downcase", s)?.to_lowercase())));
@@ -221,6 +406,22 @@ prim_fixed!(omni_prim_string_to_symbol(s) => |_, s| string_to_symbol(s));
 prim_fixed!(omni_prim_symbol_to_string(s) => |_, s| symbol_to_string(s));
 prim_fixed!(omni_prim_char_to_int(c) => |_, c| char_to_int(c));
 prim_fixed!(omni_prim_int_to_char(n) => |_, n| int_to_char(n));
+prim_fixed!(omni_prim_string_trim(s) => string_trim);
+prim_fixed!(omni_prim_string_contains_p(s, sub) => |_, s, sub| string_contains(s, sub));
+prim_fixed!(omni_prim_string_index(s, sub) => |_, s, sub| string_index(s, sub));
+prim_fixed!(omni_prim_string_replace(s, old, new) => string_replace);
+prim_fixed!(omni_prim_string_starts_with_p(s, p) => |_, s, p| string_starts_with(s, p));
+prim_fixed!(omni_prim_string_ends_with_p(s, p) => |_, s, p| string_ends_with(s, p));
+prim_fixed!(omni_prim_string_lt_p(a, b) => |_, a, b| string_compare("string<?", a, b, std::cmp::Ordering::Less));
+prim_fixed!(omni_prim_string_gt_p(a, b) => |_, a, b| string_compare("string>?", a, b, std::cmp::Ordering::Greater));
+prim_fixed!(omni_prim_string_eq_p(a, b) => |_, a, b| string_compare("string=?", a, b, std::cmp::Ordering::Equal));
+prim_fixed!(omni_prim_string_repeat(s, n) => string_repeat);
+prim_variadic!(omni_prim_format => format_text);
+prim_fixed!(omni_prim_char_alphabetic_p(c) => |_, c| char_predicate("char-alphabetic?", c, char::is_alphabetic));
+prim_fixed!(omni_prim_char_numeric_p(c) => |_, c| char_predicate("char-numeric?", c, char::is_numeric));
+prim_fixed!(omni_prim_char_whitespace_p(c) => |_, c| char_predicate("char-whitespace?", c, char::is_whitespace));
+prim_fixed!(omni_prim_char_upcase(c) => |_, c| char_arg("char-upcase", c).map(|ch| map_case(ch, ch.to_uppercase())));
+prim_fixed!(omni_prim_char_downcase(c) => |_, c| char_arg("char-downcase", c).map(|ch| map_case(ch, ch.to_lowercase())));
 
 #[cfg(test)]
 mod tests {
@@ -290,6 +491,78 @@ mod tests {
         let sym = string_to_symbol(new_string(r, "ab")).unwrap();
         assert_eq!(sym, intern("ab"));
         assert_eq!(shown(symbol_to_string(sym).unwrap()), "ab");
+    }
+
+    #[test]
+    fn section_10_string_functions() {
+        let r = region_create();
+        let st = |t: &str| new_string(r, t);
+        assert_eq!(shown(string_trim(r, st(" \t x y \n")).unwrap()), "x y");
+        let words = string_split_variadic(r, &[st("  a  b\tc ")]).unwrap();
+        assert_eq!(write_string(words), "(\"a\" \"b\" \"c\")");
+        assert_eq!(string_split_variadic(r, &[st(" ")]).unwrap(), NIL);
+        assert_eq!(
+            string_split_variadic(r, &[]).unwrap_err(),
+            "string-split: expected 1 or 2 arguments, got 0"
+        );
+        assert_eq!(string_contains(st("hello"), st("ll")).unwrap(), TRUE);
+        assert_eq!(string_index(st("héllo"), st("l")).unwrap(), make_int(2));
+        assert_eq!(
+            string_index(st("abc"), make_char('c')).unwrap(),
+            make_int(2)
+        );
+        assert_eq!(string_index(st("abc"), st("x")).unwrap(), NOTHING);
+        let replaced = string_replace(r, st("a.b.c"), st("."), st("::")).unwrap();
+        assert_eq!(shown(replaced), "a::b::c");
+        assert_eq!(
+            string_replace(r, st("abc"), st(""), st("x")).unwrap_err(),
+            "string-replace: the string to replace is empty"
+        );
+        assert_eq!(string_starts_with(st("abc"), st("ab")).unwrap(), TRUE);
+        assert_eq!(string_ends_with(st("abc"), st("ab")).unwrap(), FALSE);
+        use std::cmp::Ordering::*;
+        assert_eq!(
+            string_compare("string<?", st("a"), st("b"), Less).unwrap(),
+            TRUE
+        );
+        assert_eq!(
+            string_compare("string=?", st("a"), st("b"), Equal).unwrap(),
+            FALSE
+        );
+        assert_eq!(
+            string_compare("string<?", st("a"), make_int(1), Less).unwrap_err(),
+            "string<?: expected a string, got 1"
+        );
+        assert_eq!(
+            shown(string_repeat(r, st("ab"), make_int(3)).unwrap()),
+            "ababab"
+        );
+        assert_eq!(
+            string_repeat(r, st("ab"), make_int(-1)).unwrap_err(),
+            "string-repeat: negative count -1"
+        );
+        let huge = string_repeat(r, st("ab"), make_int(INT_MAX)).unwrap_err();
+        assert!(huge.starts_with("out of memory: string-repeat"), "{huge}");
+        let f = format_text(r, &[st("{{{}}} {}!"), make_int(1), st("x")]).unwrap();
+        assert_eq!(shown(f), "{1} x!");
+        assert_eq!(
+            format_text(r, &[st("{}")]).unwrap_err(),
+            "format: the format string has 1 placeholder but 0 arguments were given"
+        );
+        assert_eq!(
+            format_text(r, &[st("a } b")]).unwrap_err(),
+            "format: lone `}` at position 2 of the format string (write `}}` for a literal brace)"
+        );
+        assert_eq!(map_case('a', 'a'.to_uppercase()), make_char('A'));
+        assert_eq!(map_case('ß', 'ß'.to_uppercase()), make_char('ß'));
+        assert_eq!(
+            char_predicate("char-numeric?", make_char('7'), char::is_numeric).unwrap(),
+            TRUE
+        );
+        assert_eq!(
+            char_predicate("char-numeric?", make_int(7), char::is_numeric).unwrap_err(),
+            "char-numeric?: expected a char, got 7"
+        );
     }
 
     /// A string result too big to allocate is the error "out of memory",
