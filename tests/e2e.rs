@@ -406,6 +406,7 @@ program_tests!(run_case, LISTED;
     err_std_random_zero,
     err_std_string_repeat_huge,
     err_std_exit_range,
+    array_ref_inline,
 );
 
 /// Every case file is listed above (so none is silently skipped).

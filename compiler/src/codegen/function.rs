@@ -27,9 +27,9 @@ use omni_runtime::region::{
 };
 use omni_runtime::rt::region_abi::CARRY_START_BYTES;
 use omni_runtime::value::{
-    closure_info, ObjKind, BOX_VALUE, CLOSURE_APPLY, CLOSURE_CODE, CLOSURE_FREE, CLOSURE_INFO,
-    CLOSURE_NAME, FALSE, HEADER_CHUNK_SHIFT, KIND_MASK, NIL, NOTHING, PAIR_CAR, PAIR_CDR,
-    PAIR_SIZE, TAG_MASK, TRUE, UNBOUND,
+    closure_info, ObjKind, ARRAY_DATA, ARRAY_LEN, BOX_VALUE, CLOSURE_APPLY, CLOSURE_CODE,
+    CLOSURE_FREE, CLOSURE_INFO, CLOSURE_NAME, FALSE, HEADER_CHUNK_SHIFT, KIND_MASK, NIL, NOTHING,
+    PAIR_CAR, PAIR_CDR, PAIR_SIZE, TAG_MASK, TRUE, UNBOUND,
 };
 use std::collections::HashMap;
 
@@ -632,6 +632,10 @@ impl<M: Module> FnTx<'_, '_, '_, M> {
                 self.compare(op, a, b, loc)
             }
             InlineOp::Car | InlineOp::Cdr => self.car_cdr(op, a, loc),
+            InlineOp::ArrayRef => {
+                let i = self.atom(&args[1])?;
+                self.array_ref(a, i, loc)
+            }
             InlineOp::Not => {
                 let t = self.truthy(a);
                 let f = self.b.ins().bxor_imm_s(t, 1);
@@ -789,6 +793,45 @@ impl<M: Module> FnTx<'_, '_, '_, M> {
         };
         let prim = slow_prim(op)?;
         self.field_or_prim(a, ObjKind::Pair, offset, prim, loc)
+    }
+
+    /// `(array-ref a i)`: the slot when `a` is an array and `i` a fixnum in
+    /// range; anything else (a forwarded array included) goes to the
+    /// primitive on a cold path, which resolves it or raises the error.
+    fn array_ref(&mut self, a: Value, i: Value, loc: LocId) -> Result<Value> {
+        let check_index = self.b.create_block();
+        let fast = self.b.create_block();
+        let slow = self.b.create_block();
+        let join = self.b.create_block();
+        let result = self.b.append_block_param(join, W);
+        self.b.set_cold_block(slow);
+        self.branch_if_kind(a, ObjKind::Array, check_index, slow);
+        self.b.seal_block(check_index);
+        self.b.switch_to_block(check_index);
+        let flags = MemFlagsData::trusted();
+        // A fixnum `i` is `2k + 1`; `k < len` as unsigned also rejects k < 0.
+        let tag = self.b.ins().band_imm_s(i, 1);
+        let is_fixnum = self.b.ins().icmp_imm_s(IntCC::NotEqual, tag, 0);
+        let k = self.b.ins().sshr_imm_s(i, 1);
+        let len = self.b.ins().load(W, flags, a, ARRAY_LEN);
+        let in_range = self.b.ins().icmp(IntCC::UnsignedLessThan, k, len);
+        let ok = self.b.ins().band(is_fixnum, in_range);
+        self.b.ins().brif(ok, fast, &[], slow, &[]);
+        self.b.seal_block(fast);
+        self.b.seal_block(slow);
+        self.b.switch_to_block(fast);
+        let data = self.b.ins().load(W, flags, a, ARRAY_DATA);
+        let offset = self.b.ins().ishl_imm_s(k, 3);
+        let addr = self.b.ins().iadd(data, offset);
+        let slot = self.b.ins().load(W, flags, addr, 0);
+        self.b.ins().jump(join, &[slot.into()]);
+        self.b.switch_to_block(slow);
+        let prim = slow_prim(InlineOp::ArrayRef)?;
+        let r = self.call_prim(prim, self.region, &[a, i], loc)?;
+        self.b.ins().jump(join, &[r.into()]);
+        self.b.seal_block(join);
+        self.b.switch_to_block(join);
+        Ok(result)
     }
 
     /// The word at `offset` of `v` when `v` is an object of `kind`; anything

@@ -518,6 +518,10 @@ impl Cx<'_> {
         match op {
             // Read now, or built now from refreshed operands, or refreshed
             // after the call: fresh.
+            Op::Inline(op, args, _) if op.loads_field() => match args[0] {
+                Atom::Var(v) => (stale.renewed.contains(&v), stale.unowned.contains(&v)),
+                _ => (false, false),
+            },
             Op::GlobalGet { .. } | Op::Alloc { .. } | Op::Call { .. } | Op::Inline(..) => {
                 (false, false)
             }

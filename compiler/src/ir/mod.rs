@@ -177,6 +177,9 @@ pub enum InlineOp {
     Car,
     /// `cdr`, slow path `cdr`.
     Cdr,
+    /// `array-ref`, slow path `array-ref` (forwarded arrays, a non-array, a
+    /// non-fixnum or out-of-range index).
+    ArrayRef,
     /// `not`: no slow path.
     Not,
     /// `eq?`: identity of words, no slow path.
@@ -244,6 +247,13 @@ pub const INLINE_OPS: &[InlineOpDesc] = &[
     // the type error.
     inline_op("car", InlineOp::Car, 1, Some("car"), InlineFold::None),
     inline_op("cdr", InlineOp::Cdr, 1, Some("cdr"), InlineFold::None),
+    inline_op(
+        "array-ref",
+        InlineOp::ArrayRef,
+        2,
+        Some("array-ref"),
+        InlineFold::None,
+    ),
     inline_op("not", InlineOp::Not, 1, None, InlineFold::None),
     inline_op("null?", InlineOp::IsNil, 1, None, InlineFold::None),
     inline_op("pair?", InlineOp::IsPair, 1, None, InlineFold::None),
@@ -284,6 +294,11 @@ impl InlineOp {
     }
     pub fn arity(self) -> usize {
         self.desc().argc
+    }
+    /// The op reads a field of its first operand (`car`, `cdr`,
+    /// `array-ref`): its result is part of that object.
+    pub fn loads_field(self) -> bool {
+        matches!(self, InlineOp::Car | InlineOp::Cdr | InlineOp::ArrayRef)
     }
 }
 
