@@ -407,6 +407,7 @@ program_tests!(run_case, LISTED;
     err_std_string_repeat_huge,
     err_std_exit_range,
     array_ref_inline,
+    state_env_value,
 );
 
 /// Every case file is listed above (so none is silently skipped).

@@ -373,7 +373,8 @@ fn triage_tells_a_program_loop_from_a_hang() {
     let bt_loop = "#0  0x00005555 in omni.loop ()\n#1  0x00005556 in omni.main ()\n";
     let bt_wait = "#0  0x7fff in syscall () from libc.so.6\n#1  0x5555 in std::thread::park ()\n\
                    #2  0x5555 in omni_prim_recv ()\n#3  0x5555 in omni.toplevel@a.omni:1:1 ()\n";
-    let bt_hang = "#0  0x5555 in omni_runtime::prims::misc::equal_rec ()\n#1  0x5555 in omni_prim_equal ()\n";
+    let bt_hang =
+        "#0  0x5555 in omni_runtime::prims::misc::equal_rec ()\n#1  0x5555 in omni_prim_equal ()\n";
     let mut seen = Vec::new();
     assert!(classify_stacks(bt_loop, &mut seen).is_some());
     assert!(classify_stacks(bt_wait, &mut seen).is_some());
@@ -387,7 +388,10 @@ fn triage_tells_a_program_loop_from_a_hang() {
     }
     let dir = tempfile::tempdir().unwrap();
     for (src, want) in [
-        ("(define spin [n] (spin (+ n 1)))\n(spin 0)\n", "running its own code (omni.spin)"),
+        (
+            "(define spin [n] (spin (+ n 1)))\n(spin 0)\n",
+            "running its own code (omni.spin)",
+        ),
         ("(println (recv (chan)))\n", "waiting in omni_prim_recv"),
     ] {
         let file = dir.path().join("m.omni");

@@ -350,13 +350,18 @@ impl Cx<'_> {
         let loc = b.stmts.last().map(|s| s.loc).unwrap_or(LocId(0));
         // What leaves the activation is refreshed (callees and callers
         // take parameters and results as fresh).
-        let leaving: Vec<VarId> = match &b.tail {
-            Tail::Return(Atom::Var(v)) => vec![*v],
-            Tail::Call { callee, args, .. } => call_vars(callee, args),
-            _ => Vec::new(),
+        // A tail callee that may store into the state may build what it is
+        // given into a state object (then stale from an environment or a
+        // box counts too).
+        let (leaving, unowned_too): (Vec<VarId>, bool) = match &b.tail {
+            Tail::Return(Atom::Var(v)) => (vec![*v], false),
+            Tail::Call { callee, args, .. } => {
+                (call_vars(callee, args), self.callee_may_renew(callee))
+            }
+            _ => (Vec::new(), false),
         };
         for v in leaving {
-            if stale.renewed.contains(&v) {
+            if stale.renewed.contains(&v) || (unowned_too && stale.unowned.contains(&v)) {
                 b.stmts.push(Stmt {
                     var: None,
                     op: Op::StateRefresh(Atom::Var(v)),
@@ -558,20 +563,33 @@ impl Cx<'_> {
                 )
             })
         };
+        // What a callee that may store into the state (or builds its result
+        // there) is given may be built into a state object: as if built here.
         let (built, passed): (Vec<Atom>, Vec<Atom>) = match op {
             Op::Alloc { site, .. } if built_into(&Some(*site)) => (op.operands(), Vec::new()),
             Op::ClosureInit { value, .. } => (vec![*value], Vec::new()),
             Op::Prim { prim, args, site } => match prim.desc() {
+                d if d.effect == PrimEffect::CallsClosures && self.may_renew => {
+                    (args.clone(), Vec::new())
+                }
                 d if d.effect == PrimEffect::CallsClosures => (Vec::new(), args.clone()),
                 d if d.result == PrimResult::MayShareArgs && built_into(site) => {
                     (args.clone(), Vec::new())
                 }
                 _ => (Vec::new(), Vec::new()),
             },
-            Op::Call { callee, args, .. } => (
-                Vec::new(),
-                call_vars(callee, args).into_iter().map(Atom::Var).collect(),
-            ),
+            Op::Call {
+                callee,
+                args,
+                region,
+            } => {
+                let vars = call_vars(callee, args).into_iter().map(Atom::Var).collect();
+                if *region == RegionRef::State || self.callee_may_renew(callee) {
+                    (vars, Vec::new())
+                } else {
+                    (Vec::new(), vars)
+                }
+            }
             _ => (Vec::new(), Vec::new()),
         };
         let mut out: Vec<VarId> = Vec::new();
@@ -590,6 +608,14 @@ impl Cx<'_> {
             }
         }
         out
+    }
+
+    /// Whether a call of `callee` may renew the state (store into it).
+    fn callee_may_renew(&self, callee: &Callee) -> bool {
+        match callee {
+            Callee::Known { func, .. } => self.facts.may_renew[func.0 as usize],
+            Callee::Unknown(_) => self.may_renew,
+        }
     }
 
     /// A call given the state region as its result region that may renew
