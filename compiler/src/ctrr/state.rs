@@ -141,7 +141,7 @@ fn immortal_globals(prog: &Program) -> Vec<bool> {
         let closures: HashSet<VarId> = immortal_closures(f).into_iter().map(|(v, _)| v).collect();
         walk_block(&f.body, &mut |st| {
             if let Op::GlobalSet { global, value, .. } = &st.op {
-                let ok = f.kind == FunctionKind::TopLevel
+                let ok = runs_once(f)
                     && match value {
                         Atom::Imm(_) | Atom::Const(_) => true,
                         Atom::Var(v) => closures.contains(v),
@@ -157,12 +157,13 @@ fn immortal_globals(prog: &Program) -> Vec<bool> {
 }
 
 /// The closures without free variables a top-level form allocates (the
-/// values of function definitions): (variable, allocation site). Code
+/// values of function definitions, and the entry function's wrappers of
+/// primitives used as values): (variable, allocation site). Code
 /// generation places them in the immortal region (they are code, not state,
 /// and a top-level form runs once).
 fn immortal_closures(f: &Function) -> Vec<(VarId, AllocSiteId)> {
     let mut out = Vec::new();
-    if f.kind != FunctionKind::TopLevel {
+    if !runs_once(f) {
         return out;
     }
     walk_block(&f.body, &mut |st| {
@@ -180,6 +181,12 @@ fn immortal_closures(f: &Function) -> Vec<(VarId, AllocSiteId)> {
         }
     });
     out
+}
+
+/// A top-level form, or the entry function (which binds the wrappers of
+/// primitives used as values): code that runs once.
+fn runs_once(f: &Function) -> bool {
+    matches!(f.kind, FunctionKind::TopLevel | FunctionKind::Entry)
 }
 
 /// The allocation sites of `immortal_closures`, over the program.
