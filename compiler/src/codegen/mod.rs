@@ -114,6 +114,13 @@ pub fn host_isa(pic: bool, opt_level: &str) -> Result<OwnedTargetIsa> {
     // Runtime functions can be anywhere in the address space relative to JIT
     // code, so libcalls must not assume a near (colocated) target.
     set(&mut flags, "use_colocated_libcalls", "false")?;
+    // Cranelift's IR verifier re-checks every function before compiling it
+    // (about a tenth of code generation time). Our IR is checked by
+    // `ir::verify` in debug builds and tests, where the Cranelift verifier
+    // stays on too; release builds skip it (compile speed, issue 13).
+    if !cfg!(any(debug_assertions, test)) {
+        set(&mut flags, "enable_verifier", "false")?;
+    }
     let isa_builder =
         cranelift_native::builder().map_err(|e| CodegenError::new(format!("host ISA: {e}")))?;
     isa_builder
