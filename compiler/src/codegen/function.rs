@@ -1186,7 +1186,10 @@ impl<M: Module> FnTx<'_, '_, '_, M> {
                 let free = self.atoms(free)?;
                 let code = self.func_ref(self.cx.code_ids[func.0 as usize]);
                 let apply_id = self.cx.apply_ids[func.0 as usize].ok_or_else(|| {
-                    CodegenError::new(format!("closure of `{}` without an apply entry", target.name))
+                    CodegenError::new(format!(
+                        "closure of `{}` without an apply entry",
+                        target.name
+                    ))
                 })?;
                 let apply = self.func_ref(apply_id);
                 let code_addr = self.b.ins().func_addr(W, code);
