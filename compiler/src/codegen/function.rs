@@ -1228,7 +1228,13 @@ impl<M: Module> FnTx<'_, '_, '_, M> {
                 let nfree = target.nfree;
                 let free = self.atoms(free)?;
                 let code = self.func_ref(self.cx.code_ids[func.0 as usize]);
-                let apply = self.func_ref(self.cx.apply_ids[func.0 as usize]);
+                let apply_id = self.cx.apply_ids[func.0 as usize].ok_or_else(|| {
+                    CodegenError::new(format!(
+                        "closure of `{}` without an apply entry",
+                        target.name
+                    ))
+                })?;
+                let apply = self.func_ref(apply_id);
                 let code_addr = self.b.ins().func_addr(W, code);
                 let apply_addr = self.b.ins().func_addr(W, apply);
                 let info = self.word(info);
