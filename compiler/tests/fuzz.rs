@@ -174,6 +174,21 @@ enum Outcome {
     Failure(String),
 }
 
+/// `program` run in `dir` under an address-space cap of `cap_kb` (through
+/// `sh -c ulimit`), with a 64 MiB stack for programs, stdin and stdout
+/// closed; the caller adds arguments and decides about stderr.
+fn capped(cap_kb: u64, program: &Path, dir: &Path) -> Command {
+    let mut cmd = Command::new("sh");
+    cmd.arg("-c")
+        .arg(format!("ulimit -v {cap_kb}; exec \"$0\" \"$@\""))
+        .arg(program)
+        .current_dir(dir)
+        .env("OMNI_STACK_SIZE", "67108864")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null());
+    cmd
+}
+
 fn run_omnic(args: &[&str], file: &Path, dir: &Path, limit: Duration) -> Outcome {
     let omnic = std::env::var("OMNI_FUZZ_OMNIC")
         .unwrap_or_else(|_| env!("CARGO_BIN_EXE_omnic").to_string());
@@ -187,16 +202,9 @@ fn run_omnic(args: &[&str], file: &Path, dir: &Path, limit: Duration) -> Outcome
     } else {
         8_000_000
     };
-    let mut child = Command::new("sh")
-        .arg("-c")
-        .arg(format!("ulimit -v {cap_kb}; exec \"$0\" \"$@\""))
-        .arg(omnic)
+    let mut child = capped(cap_kb, Path::new(&omnic), dir)
         .args(args)
         .arg(file)
-        .current_dir(dir)
-        .env("OMNI_STACK_SIZE", "67108864")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
         .expect("spawning omnic");
@@ -267,14 +275,7 @@ fn triage_run_timeout(file: &Path, dir: &Path, limit: Duration) -> Result<String
         Outcome::Rejected => return Err("time-out; the build was rejected".into()),
         Outcome::Failure(f) => return Err(format!("time-out; then {f}")),
     }
-    let mut child = Command::new("sh")
-        .arg("-c")
-        .arg("ulimit -v 2000000; exec \"$0\"")
-        .arg(&exe)
-        .current_dir(dir)
-        .env("OMNI_STACK_SIZE", "67108864")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
+    let mut child = capped(2_000_000, &exe, dir)
         .stderr(Stdio::null())
         .spawn()
         .expect("spawning the built mutant");
