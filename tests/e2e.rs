@@ -408,6 +408,7 @@ program_tests!(run_case, LISTED;
     err_std_exit_range,
     array_ref_inline,
     state_env_value,
+    division_inline,
 );
 
 /// Every case file is listed above (so none is silently skipped).

@@ -627,6 +627,10 @@ impl<M: Module> FnTx<'_, '_, '_, M> {
                 let b = self.atom(&args[1])?;
                 self.arith(op, a, b, site, loc)
             }
+            InlineOp::Quot | InlineOp::Rem | InlineOp::Mod => {
+                let b = self.atom(&args[1])?;
+                self.division(op, a, b, site, loc)
+            }
             InlineOp::Lt | InlineOp::Gt | InlineOp::Le | InlineOp::Ge | InlineOp::NumEq => {
                 let b = self.atom(&args[1])?;
                 self.compare(op, a, b, loc)
@@ -745,6 +749,65 @@ impl<M: Module> FnTx<'_, '_, '_, M> {
         self.b.switch_to_block(slow);
         // The Float (or error) result goes to the region CTRR placed the
         // op's allocation site in (without a site: the result region).
+        let region = self.site_region(site)?;
+        let desc = slow_prim(op)?;
+        let v = self.call_prim(desc, region, &[a, b], loc)?;
+        self.b.ins().jump(join, &[v.into()]);
+        self.b.seal_block(join);
+        self.b.switch_to_block(join);
+        Ok(result)
+    }
+
+    /// `quot`, `rem`, `mod` of two fixnums, the divisor neither 0 nor -1
+    /// (so the machine division cannot trap and the quotient fits); the
+    /// primitive on a cold path for the rest (Floats, errors, -1).
+    fn division(
+        &mut self,
+        op: InlineOp,
+        a: Value,
+        b: Value,
+        site: Option<AllocSiteId>,
+        loc: LocId,
+    ) -> Result<Value> {
+        let divide = self.b.create_block();
+        let fast = self.b.create_block();
+        let slow = self.b.create_block();
+        let join = self.b.create_block();
+        let result = self.b.append_block_param(join, W);
+        self.b.set_cold_block(slow);
+        let ints = self.both_ints(a, b);
+        self.b.ins().brif(ints, divide, &[], slow, &[]);
+        self.b.seal_block(divide);
+        self.b.switch_to_block(divide);
+        let x = self.b.ins().sshr_imm_s(a, 1);
+        let y = self.b.ins().sshr_imm_s(b, 1);
+        // y + 1 > 1 (unsigned) excludes exactly y = 0 and y = -1.
+        let y1 = self.b.ins().iadd_imm_s(y, 1);
+        let safe = self.b.ins().icmp_imm_u(IntCC::UnsignedGreaterThan, y1, 1);
+        self.b.ins().brif(safe, fast, &[], slow, &[]);
+        self.b.seal_block(fast);
+        self.b.seal_block(slow);
+        self.b.switch_to_block(fast);
+        let r = match op {
+            InlineOp::Quot => self.b.ins().sdiv(x, y),
+            InlineOp::Rem => self.b.ins().srem(x, y),
+            InlineOp::Mod => {
+                // floored: a nonzero remainder whose sign differs from the
+                // divisor's gets the divisor added
+                let m = self.b.ins().srem(x, y);
+                let signs = self.b.ins().bxor(m, y);
+                let differ = self.b.ins().icmp_imm_s(IntCC::SignedLessThan, signs, 0);
+                let nonzero = self.b.ins().icmp_imm_s(IntCC::NotEqual, m, 0);
+                let adjust = self.b.ins().band(differ, nonzero);
+                let m_plus_y = self.b.ins().iadd(m, y);
+                self.b.ins().select(adjust, m_plus_y, m)
+            }
+            _ => unreachable!("division called with {op:?}"),
+        };
+        let shifted = self.b.ins().ishl_imm_s(r, 1);
+        let tagged = self.b.ins().bor_imm_s(shifted, 1);
+        self.b.ins().jump(join, &[tagged.into()]);
+        self.b.switch_to_block(slow);
         let region = self.site_region(site)?;
         let desc = slow_prim(op)?;
         let v = self.call_prim(desc, region, &[a, b], loc)?;

@@ -163,6 +163,12 @@ pub enum InlineOp {
     Sub,
     /// `*`, slow path `%mul`.
     Mul,
+    /// `quot` (truncating), slow path `quot` (Floats, a zero or -1 divisor).
+    Quot,
+    /// `rem` (the sign of the dividend), slow path `rem`.
+    Rem,
+    /// `mod` (floored: the sign of the divisor), slow path `mod`.
+    Mod,
     /// `<`, slow path `%lt`.
     Lt,
     /// `>`, slow path `%gt`.
@@ -237,6 +243,9 @@ pub const INLINE_OPS: &[InlineOpDesc] = &[
         Some("%mul"),
         InlineFold::LeftWithIdentity(1),
     ),
+    inline_op("quot", InlineOp::Quot, 2, Some("quot"), InlineFold::None),
+    inline_op("rem", InlineOp::Rem, 2, Some("rem"), InlineFold::None),
+    inline_op("mod", InlineOp::Mod, 2, Some("mod"), InlineFold::None),
     inline_op("<", InlineOp::Lt, 2, Some("%lt"), InlineFold::None),
     inline_op(">", InlineOp::Gt, 2, Some("%gt"), InlineFold::None),
     inline_op("<=", InlineOp::Le, 2, Some("%le"), InlineFold::None),
