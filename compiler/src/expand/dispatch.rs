@@ -62,7 +62,9 @@ impl Expander {
         }
         for name in order {
             let ds = &defs[name];
-            let Resolved::Global(g) = self.resolve(name) else {
+            // `name` is a top-level definition's global name (a module's
+            // definitions are already renamed), so no namespace applies.
+            let Some(&g) = self.global_index.get(name) else {
                 continue;
             };
             if ds.len() < 2
@@ -113,9 +115,10 @@ impl Expander {
 
     /// The generic named by a call head, if it is one.
     fn generic_of(&self, name: &str) -> Option<&GenericInfo> {
-        let info = self.generics.get(super::macros::base_name(name))?;
+        // By the global the name resolves to: a module's generic is known
+        // under its global name, whatever the program calls it.
         match self.resolve(name) {
-            Resolved::Global(_) => Some(info),
+            Resolved::Global(g) => self.generics.get(&self.prog.globals[g.0 as usize].name),
             _ => None,
         }
     }

@@ -152,12 +152,13 @@ impl Expander {
             else {
                 continue;
             };
-            if !self.structs.contains_key(ty) {
+            // The struct's global name (an imported struct is renamed).
+            let Some(ty) = self.struct_info(ty).map(|s| self.prog.globals[s.global.0 as usize].name.clone()) else {
                 continue;
-            }
+            };
             let assigned = assigned.get_or_insert_with(|| super::types::set_targets(body));
             if !assigned.contains(q.name) {
-                self.struct_locals.insert(*id, ty.clone());
+                self.struct_locals.insert(*id, ty);
             }
         }
     }

@@ -89,13 +89,27 @@ pub fn expand_program_with_imports(
     loader: &mut ImportLoader,
 ) -> std::result::Result<Program, Errors> {
     let mut ex = Expander::default();
-    let mut forms = Vec::new();
+    ex.namespaces = vec![import::Namespace::default(), import::Namespace::default()];
+    let mut tagged = Vec::new();
     let main = program.first().map(|d| d.span.file);
     let prelude_file = prelude.first().map(|d| d.span.file);
     let mut imports = import::Imports::new(loader, main);
-    for d in prelude.into_iter().chain(program) {
-        ex.flatten_or_record(d, &mut forms, &mut imports);
+    imports.ns_stack.push(import::PRELUDE_NS);
+    for d in prelude {
+        ex.flatten_or_record(d, &mut tagged, &mut imports);
     }
+    imports.ns_stack.pop();
+    for d in program {
+        ex.flatten_or_record(d, &mut tagged, &mut imports);
+    }
+    let prelude_file = prelude_file.unwrap_or(u32::MAX);
+    ex.prog.expanded = tagged
+        .iter()
+        .filter(|(d, _)| d.span.file != prelude_file)
+        .map(|(d, _)| d.clone())
+        .collect();
+    ex.name_definitions(&mut tagged);
+    let (forms, form_ns): (Vec<Datum>, Vec<usize>) = tagged.into_iter().unzip();
     // Every top-level form's shape, recognised once. A form whose shape is
     // broken is reported and skipped; the name of a Scheme-style
     // `(define (f x) ...)` is still declared, so its uses do not add
@@ -116,15 +130,11 @@ pub fn expand_program_with_imports(
             }
         })
         .collect();
-    let prelude_file = prelude_file.unwrap_or(u32::MAX);
-    ex.prog.expanded = forms
-        .iter()
-        .filter(|d| d.span.file != prelude_file)
-        .cloned()
-        .collect();
-    for (d, form) in forms.iter().zip(&shapes) {
+    for ((d, form), ns) in forms.iter().zip(&shapes).zip(&form_ns) {
+        ex.ns = *ns;
         ex.declare_toplevel(form, d.span.file == prelude_file);
     }
+    ex.ns = import::GLOBAL_NS;
     for form in &shapes {
         ex.declare_typedef(form);
     }
@@ -136,10 +146,11 @@ pub fn expand_program_with_imports(
     }
     ex.plan_result_checks(&forms, &shapes);
     ex.known_functions = known_functions(&ex, &shapes);
-    for ((d, form), broken) in forms.iter().zip(&shapes).zip(broken) {
+    for (((d, form), broken), ns) in forms.iter().zip(&shapes).zip(broken).zip(&form_ns) {
         if broken {
             continue;
         }
+        ex.ns = *ns;
         ex.in_prelude = d.span.file == prelude_file;
         let expanded = match ex.expand_method_define(form, d.span) {
             Ok(Some(method)) => Ok(method),
@@ -154,6 +165,7 @@ pub fn expand_program_with_imports(
             }
         }
     }
+    ex.ns = import::GLOBAL_NS;
     ex.check_known_calls();
     if ex.errors.is_empty() {
         Ok(ex.prog)
@@ -278,6 +290,7 @@ const SPECIAL_FORMS: &[&str] = &[
     "resume",
     "put!",
     "import",
+    "module",
 ];
 
 /// Special forms of later language layers, reported as not yet implemented.
@@ -315,6 +328,13 @@ pub(crate) struct Expander {
     struct_locals: HashMap<LocalId, String>,
     /// The macros defined so far (see `macros.rs`).
     macros: macros::Macros,
+    /// Namespaces: global, prelude, then one per module (see `import.rs`).
+    namespaces: Vec<import::Namespace>,
+    /// The namespace of the form being expanded.
+    ns: usize,
+    /// The namespace each top-level definition's global belongs to
+    /// (globals the expander makes for itself have none).
+    global_ns: HashMap<GlobalId, usize>,
 }
 
 /// Prefix of the spelling by which the expander's generated datums name a
@@ -377,6 +397,9 @@ impl Expander {
         // site's locals are skipped. A top-level `define` the template
         // introduced (`helper#3`) is a global of that spelling.
         if let Some(base) = macros::unmark(name) {
+            if let Some(g) = self.namespace_global(name) {
+                return Resolved::Global(g);
+            }
             if let Some(g) = self.global_index.get(name) {
                 return Resolved::Global(*g);
             }
@@ -390,8 +413,11 @@ impl Expander {
         if SPECIAL_FORMS.contains(&name) {
             return Resolved::Special;
         }
+        if let Some(g) = self.namespace_global(name) {
+            return Resolved::Global(g);
+        }
         if let Some(g) = self.global_index.get(name) {
-            if self.in_prelude || !self.internal_globals.contains(g) {
+            if self.global_visible(*g) {
                 return Resolved::Global(*g);
             }
         }
@@ -406,6 +432,98 @@ impl Expander {
         match omni_runtime::prims::lookup(name) {
             Some(p) if !name.starts_with('%') => Resolved::Prim(p),
             _ => Resolved::Unbound,
+        }
+    }
+
+    /// The global `name` names in the current namespace: its own
+    /// definition or an import.
+    fn namespace_global(&self, name: &str) -> Option<GlobalId> {
+        let ns = self.namespaces.get(self.ns)?;
+        let key = match ns.defined.get(name) {
+            Some((key, _)) => key,
+            None => &ns.imported.get(name)?.key,
+        };
+        self.global_index.get(key).copied()
+    }
+
+    /// Whether a global found by its own name is visible from the current
+    /// namespace: the global namespace sees its own globals and the
+    /// prelude's, a module only the prelude's (its own definitions and
+    /// imports are found by [`Self::namespace_global`]), the prelude only
+    /// its own. The prelude's `%` internals are the prelude's alone.
+    fn global_visible(&self, g: GlobalId) -> bool {
+        let Some(&owner) = self.global_ns.get(&g) else {
+            return true;
+        };
+        let internal = self.internal_globals.contains(&g);
+        match self.ns {
+            import::PRELUDE_NS => owner == import::PRELUDE_NS || self.in_prelude,
+            import::GLOBAL_NS => {
+                owner == import::GLOBAL_NS || (owner == import::PRELUDE_NS && !internal)
+            }
+            _ => owner == import::PRELUDE_NS && !internal,
+        }
+    }
+
+    /// Give each top-level definition its global name (see `import.rs`):
+    /// a module's `helper` becomes `geometry/helper`, a program's
+    /// definition of a prelude name `reverse#0`; record them in their
+    /// namespaces, then report a name both defined and imported, and
+    /// exports the module does not define.
+    fn name_definitions(&mut self, forms: &mut [(Datum, usize)]) {
+        let prelude_names: HashSet<String> = forms
+            .iter()
+            .filter(|(_, ns)| *ns == import::PRELUDE_NS)
+            .filter_map(|(d, _)| shape::recognise(d).ok()?.defined_name().map(|(n, _)| n.to_string()))
+            .collect();
+        for (d, ns) in forms.iter_mut() {
+            let Some((name, span)) = shape::recognise(d)
+                .ok()
+                .and_then(|f| f.defined_name().map(|(n, s)| (n.to_string(), s)))
+            else {
+                continue;
+            };
+            let key = match *ns {
+                import::PRELUDE_NS => continue,
+                import::GLOBAL_NS if prelude_names.contains(&name) => format!("{name}#0"),
+                import::GLOBAL_NS => name.clone(),
+                m => format!("{}/{name}", self.namespaces[m].prefix),
+            };
+            if key != name {
+                import::rename_symbol(d, span, &key);
+            }
+            self.namespaces[*ns].defined.entry(name).or_insert((key, span));
+        }
+        for ns in &self.namespaces {
+            let mut clashes: Vec<_> = ns
+                .defined
+                .iter()
+                .filter_map(|(name, (_, at))| Some((name, *at, ns.imported.get(name)?)))
+                .collect();
+            clashes.sort_by_key(|(_, at, _)| (at.file, at.start));
+            for (name, at, imported) in clashes {
+                let from = &self.namespaces[imported.module].name;
+                self.errors.push(
+                    ExpandError::new(
+                        format!("`{name}` is defined here and also imported from module {from}"),
+                        at,
+                        "defined here",
+                    )
+                    .with_secondary(imported.span, format!("`{name}` imported here"))
+                    .with_note(format!(
+                        "rename the definition, or import module {from} with `:as` or `:only`"
+                    )),
+                );
+            }
+            for (name, at) in &ns.exports {
+                if !ns.defined.contains_key(name) && !self.macros.is_macro(name) {
+                    self.errors.push(ExpandError::new(
+                        format!("module {} exports `{name}` but does not define it", ns.name),
+                        *at,
+                        "not defined in the module",
+                    ));
+                }
+            }
         }
     }
 
@@ -453,9 +571,7 @@ impl Expander {
         let globals = self
             .global_index
             .iter()
-            .filter(|(n, g)| {
-                !n.contains('%') && (self.in_prelude || !self.internal_globals.contains(g))
-            })
+            .filter(|(n, g)| !n.contains('%') && !n.contains('#') && self.global_visible(**g))
             .map(|(n, _)| n.as_str());
         let prims = omni_runtime::prims::PRIMS
             .iter()
@@ -568,6 +684,7 @@ impl Expander {
                     assigned: false,
                 });
                 self.global_index.insert(name.to_string(), g);
+                self.global_ns.insert(g, self.ns);
                 if in_prelude && name.starts_with('%') {
                     self.internal_globals.insert(g);
                 }
@@ -815,6 +932,11 @@ impl Expander {
                 "no handler here",
             )),
             "match" => self.expand_match(args, head.span, span),
+            "module" => Err(ExpandError::new(
+                "`module` is only allowed at the top level of a file",
+                head.span,
+                "module inside an expression",
+            )),
             "import" => Err(ExpandError::new(
                 "`import` is only allowed at the top level of a file",
                 head.span,

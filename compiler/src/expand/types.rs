@@ -366,15 +366,12 @@ impl Expander {
 
     /// The struct defined as global `name`, if any (and never reassigned).
     pub(crate) fn struct_info(&self, name: &str) -> Option<&StructInfo> {
-        let info = self.structs.get(super::macros::base_name(name))?;
-        match self.resolve(name) {
-            Resolved::Global(g)
-                if g == info.global && !self.prog.globals[g.0 as usize].assigned =>
-            {
-                Some(info)
-            }
-            _ => None,
-        }
+        let Resolved::Global(g) = self.resolve(name) else {
+            return None;
+        };
+        let info = &self.prog.globals[g.0 as usize];
+        let s = self.structs.get(&info.name)?;
+        (s.global == g && !info.assigned).then_some(s)
     }
 
     /// `(Circle 2.0)` when `Circle` names a struct: `(%struct-new Circle 2.0)`.
