@@ -216,10 +216,8 @@ impl Expander {
         self.generics.get_mut(name).expect("a generic").next += 1;
         let mut out = Vec::new();
         let table = info.table.expect("planned");
-        let gname = match self.resolve(name) {
-            Resolved::Global(g) => g,
-            _ => unreachable!("generic names are globals"),
-        };
+        // `name` is the definition's global name (see `import.rs`).
+        let gname = self.global_index[name];
         let sym = |s: Span| Expr::new(ExprKind::Quote(sym_datum(name, s)), s);
         if j == 0 {
             out.push(Expr::new(

@@ -206,6 +206,13 @@ impl Expander {
             }
             return Ok(());
         }
+        // A module's forms are top-level forms of its namespace: they are
+        // flattened (their macro uses expanded) one by one.
+        if let DatumKind::List(items) = &d.kind {
+            if items.first().and_then(macros::keyword) == Some("module") {
+                return self.flatten_module(items, d.span, out, imports);
+            }
+        }
         let d = self.macros.expand_uses(d)?;
         if let DatumKind::List(items) = &d.kind {
             if let Some(h) = items.first().and_then(macros::keyword) {
@@ -214,9 +221,6 @@ impl Expander {
                         self.flatten_or_record(x, out, imports);
                     }
                     return Ok(());
-                }
-                if h == "module" {
-                    return self.flatten_module(items, d.span, out, imports);
                 }
             }
         }

@@ -532,6 +532,9 @@ impl Expander {
     pub(crate) fn unbound(&self, name: &str, span: Span, label: &str) -> ExpandError {
         // A name a macro introduced is reported as the template spells it.
         let name = macros::base_name(name);
+        if let Some(e) = self.private_name(name, span) {
+            return e;
+        }
         let err = ExpandError::new(format!("unbound name `{name}`"), span, label);
         if let Some(m) = self.macros.get(name) {
             if m.span.file == span.file && m.span.start > span.start {
@@ -549,6 +552,40 @@ impl Expander {
             Some(near) => err.with_note(format!("did you mean `{near}`?")),
             None => err,
         }
+    }
+
+    /// `g/helper` where `g` names an imported module: "private to module
+    /// ..." or "module ... has no ..."; `helper` that only an imported
+    /// module defines: "unbound", noting it is private there.
+    fn private_name(&self, name: &str, span: Span) -> Option<ExpandError> {
+        let ns = self.namespaces.get(self.ns)?;
+        if let Some((q, x)) = name.rsplit_once('/') {
+            let m = &self.namespaces[*ns.modules.get(q)?];
+            let message = if m.defined.contains_key(x) {
+                format!("`{x}` is private to module {}", m.name)
+            } else {
+                format!("module {} has no `{x}`", m.name)
+            };
+            let exports: Vec<&str> = m.exports.iter().map(|(e, _)| e.as_str()).collect();
+            return Some(
+                ExpandError::new(message, span, "not exported")
+                    .with_note(format!("module {} exports: {}", m.name, exports.join(" "))),
+            );
+        }
+        let mut owners: Vec<&str> = ns
+            .modules
+            .values()
+            .map(|&m| &self.namespaces[m])
+            .filter(|m| m.defined.contains_key(name))
+            .map(|m| m.name.as_str())
+            .collect();
+        owners.sort();
+        owners.dedup();
+        let owner = owners.first()?;
+        Some(
+            ExpandError::new(format!("unbound name `{name}`"), span, "not defined here")
+                .with_note(format!("`{name}` is private to module {owner}")),
+        )
     }
 
     /// The visible name closest to `name` by edit distance, if it is close
