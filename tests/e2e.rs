@@ -196,11 +196,15 @@ fn run_both_modes(
 
     let tmp = tempfile::tempdir().expect("temp dir");
     let exe = tmp.path().join(name);
+    // Compiled like it runs (from `dir`, with the case's environment):
+    // `OMNI_PATH` steers where imports are found.
     let build = Command::new(omnic())
         .arg("build")
         .arg(src)
         .arg("-o")
         .arg(&exe)
+        .current_dir(dir)
+        .envs(exp.env.iter().cloned())
         .output()
         .expect("omnic build");
     let result = if build.status.success() {
@@ -406,6 +410,19 @@ program_tests!(run_case, LISTED;
     err_std_random_zero,
     err_std_string_repeat_huge,
     err_std_exit_range,
+    module_clash,
+    module_cycle,
+    module_geometry,
+    module_omni_path,
+    module_prelude_immune,
+    module_private,
+    module_private_unqualified,
+    module_qualified,
+    module_run_once,
+    module_same_private,
+    module_same_twice,
+    module_struct_generic,
+    module_two_bindings,
 );
 
 /// Every case file is listed above (so none is silently skipped).
