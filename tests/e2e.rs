@@ -423,6 +423,7 @@ program_tests!(run_case, LISTED;
     module_same_twice,
     module_struct_generic,
     module_two_bindings,
+    module_macro,
 );
 
 /// Every case file is listed above (so none is silently skipped).
@@ -472,11 +473,19 @@ fn build_case(name: &str, dir: &Path) -> PathBuf {
 
 /// `omnic build SRC -o EXE`, which must succeed.
 fn build_source(src: &Path, exe: &Path) {
+    build_source_with(src, exe, Path::new("."), &[]);
+}
+
+/// [`build_source`] from `dir` with a case's environment (`OMNI_PATH`
+/// steers where imports are found).
+fn build_source_with(src: &Path, exe: &Path, dir: &Path, env: &[(String, String)]) {
     let st = Command::new(omnic())
         .arg("build")
         .arg(src)
         .arg("-o")
         .arg(exe)
+        .current_dir(dir)
+        .envs(env.iter().cloned())
         .output()
         .unwrap();
     assert!(
@@ -1191,7 +1200,7 @@ fn peak_rss_is_explained_by_bytes_peak_live() {
             continue;
         }
         let exe = tmp.path().join(&name);
-        build_source(&dir.join(format!("{name}.omni")), &exe);
+        build_source_with(&dir.join(format!("{name}.omni")), &exe, &dir, &exp.env);
         let scratch = tempfile::tempdir().unwrap();
         let out = Command::new(&exe)
             .current_dir(&dir)

@@ -198,7 +198,10 @@ impl Expander {
         // import.
         if macros::is_syntax_definition(&d) {
             match macros::parse_definition(&d) {
-                Ok(m) => self.macros.define(m),
+                Ok(mut m) => {
+                    m.ns = *imports.ns_stack.last().expect("a namespace");
+                    self.macros.define(m)
+                }
                 Err(e) => {
                     self.macros.define_broken(&d);
                     return Err(e);

@@ -397,27 +397,30 @@ impl Expander {
         // site's locals are skipped. A top-level `define` the template
         // introduced (`helper#3`) is a global of that spelling.
         if let Some(base) = macros::unmark(name) {
-            if let Some(g) = self.namespace_global(name) {
+            if let Some(g) = self.namespace_global(name, self.ns) {
                 return Resolved::Global(g);
             }
             if let Some(g) = self.global_index.get(name) {
                 return Resolved::Global(*g);
             }
-            return self.resolve_global(base);
+            // ... in the namespace of the macro's definition.
+            let ns = self.macros.namespace_of(name).unwrap_or(self.ns);
+            return self.resolve_global(base, ns);
         }
-        self.resolve_global(name)
+        self.resolve_global(name, self.ns)
     }
 
-    /// [`Self::resolve`] at the top level: special forms, globals, primitives.
-    fn resolve_global(&self, name: &str) -> Resolved {
+    /// [`Self::resolve`] at the top level of namespace `ns`: special
+    /// forms, globals, primitives.
+    fn resolve_global(&self, name: &str, ns: usize) -> Resolved {
         if SPECIAL_FORMS.contains(&name) {
             return Resolved::Special;
         }
-        if let Some(g) = self.namespace_global(name) {
+        if let Some(g) = self.namespace_global(name, ns) {
             return Resolved::Global(g);
         }
         if let Some(g) = self.global_index.get(name) {
-            if self.global_visible(*g) {
+            if self.global_visible(*g, ns) {
                 return Resolved::Global(*g);
             }
         }
@@ -435,10 +438,10 @@ impl Expander {
         }
     }
 
-    /// The global `name` names in the current namespace: its own
+    /// The global `name` names in namespace `ns`: its own
     /// definition or an import.
-    fn namespace_global(&self, name: &str) -> Option<GlobalId> {
-        let ns = self.namespaces.get(self.ns)?;
+    fn namespace_global(&self, name: &str, ns: usize) -> Option<GlobalId> {
+        let ns = self.namespaces.get(ns)?;
         let key = match ns.defined.get(name) {
             Some((key, _)) => key,
             None => &ns.imported.get(name)?.key,
@@ -446,17 +449,17 @@ impl Expander {
         self.global_index.get(key).copied()
     }
 
-    /// Whether a global found by its own name is visible from the current
-    /// namespace: the global namespace sees its own globals and the
+    /// Whether a global found by its own name is visible from namespace
+    /// `ns`: the global namespace sees its own globals and the
     /// prelude's, a module only the prelude's (its own definitions and
     /// imports are found by [`Self::namespace_global`]), the prelude only
     /// its own. The prelude's `%` internals are the prelude's alone.
-    fn global_visible(&self, g: GlobalId) -> bool {
+    fn global_visible(&self, g: GlobalId, ns: usize) -> bool {
         let Some(&owner) = self.global_ns.get(&g) else {
             return true;
         };
         let internal = self.internal_globals.contains(&g);
-        match self.ns {
+        match ns {
             import::PRELUDE_NS => owner == import::PRELUDE_NS || self.in_prelude,
             import::GLOBAL_NS => {
                 owner == import::GLOBAL_NS || (owner == import::PRELUDE_NS && !internal)
@@ -608,7 +611,7 @@ impl Expander {
         let globals = self
             .global_index
             .iter()
-            .filter(|(n, g)| !n.contains('%') && !n.contains('#') && self.global_visible(**g))
+            .filter(|(n, g)| !n.contains('%') && !n.contains('#') && self.global_visible(**g, self.ns))
             .map(|(n, _)| n.as_str());
         let prims = omni_runtime::prims::PRIMS
             .iter()
