@@ -153,7 +153,10 @@ impl Expander {
                 continue;
             };
             // The struct's global name (an imported struct is renamed).
-            let Some(ty) = self.struct_info(ty).map(|s| self.prog.globals[s.global.0 as usize].name.clone()) else {
+            let Some(ty) = self
+                .struct_info(ty)
+                .map(|s| self.prog.globals[s.global.0 as usize].name.clone())
+            else {
                 continue;
             };
             let assigned = assigned.get_or_insert_with(|| super::types::set_targets(body));

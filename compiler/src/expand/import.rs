@@ -353,7 +353,11 @@ impl Expander {
                         )
                         .with_note(format!(
                             "its exports: {}",
-                            m.exports.iter().map(|(e, _)| e.as_str()).collect::<Vec<_>>().join(" ")
+                            m.exports
+                                .iter()
+                                .map(|(e, _)| e.as_str())
+                                .collect::<Vec<_>>()
+                                .join(" ")
                         )));
                     }
                 }

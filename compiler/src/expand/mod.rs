@@ -88,8 +88,11 @@ pub fn expand_program_with_imports(
     program: Vec<Datum>,
     loader: &mut ImportLoader,
 ) -> std::result::Result<Program, Errors> {
-    let mut ex = Expander::default();
-    ex.namespaces = vec![import::Namespace::default(), import::Namespace::default()];
+    // The global and the prelude's namespaces; modules add theirs.
+    let mut ex = Expander {
+        namespaces: vec![import::Namespace::default(), import::Namespace::default()],
+        ..Expander::default()
+    };
     let mut tagged = Vec::new();
     let main = program.first().map(|d| d.span.file);
     let prelude_file = prelude.first().map(|d| d.span.file);
@@ -477,7 +480,12 @@ impl Expander {
         let prelude_names: HashSet<String> = forms
             .iter()
             .filter(|(_, ns)| *ns == import::PRELUDE_NS)
-            .filter_map(|(d, _)| shape::recognise(d).ok()?.defined_name().map(|(n, _)| n.to_string()))
+            .filter_map(|(d, _)| {
+                shape::recognise(d)
+                    .ok()?
+                    .defined_name()
+                    .map(|(n, _)| n.to_string())
+            })
             .collect();
         for (d, ns) in forms.iter_mut() {
             let Some((name, span)) = shape::recognise(d)
@@ -495,7 +503,10 @@ impl Expander {
             if key != name {
                 import::rename_symbol(d, span, &key);
             }
-            self.namespaces[*ns].defined.entry(name).or_insert((key, span));
+            self.namespaces[*ns]
+                .defined
+                .entry(name)
+                .or_insert((key, span));
         }
         for ns in &self.namespaces {
             let mut clashes: Vec<_> = ns
@@ -571,8 +582,11 @@ impl Expander {
             };
             let exports: Vec<&str> = m.exports.iter().map(|(e, _)| e.as_str()).collect();
             return Some(
-                ExpandError::new(message, span, "not exported")
-                    .with_note(format!("module {} exports: {}", m.name, exports.join(" "))),
+                ExpandError::new(message, span, "not exported").with_note(format!(
+                    "module {} exports: {}",
+                    m.name,
+                    exports.join(" ")
+                )),
             );
         }
         let mut owners: Vec<&str> = ns
@@ -611,7 +625,9 @@ impl Expander {
         let globals = self
             .global_index
             .iter()
-            .filter(|(n, g)| !n.contains('%') && !n.contains('#') && self.global_visible(**g, self.ns))
+            .filter(|(n, g)| {
+                !n.contains('%') && !n.contains('#') && self.global_visible(**g, self.ns)
+            })
             .map(|(n, _)| n.as_str());
         let prims = omni_runtime::prims::PRIMS
             .iter()
