@@ -424,6 +424,7 @@ program_tests!(run_case, LISTED;
     module_struct_generic,
     module_two_bindings,
     module_macro,
+    module_effect,
 );
 
 /// Every case file is listed above (so none is silently skipped).
