@@ -425,6 +425,7 @@ program_tests!(run_case, LISTED;
     module_two_bindings,
     module_macro,
     module_effect,
+    module_prelude_shadow_error,
 );
 
 /// Every case file is listed above (so none is silently skipped).

@@ -118,7 +118,7 @@ impl Expander {
         // By the global the name resolves to: a module's generic is known
         // under its global name, whatever the program calls it.
         match self.resolve(name) {
-            Resolved::Global(g) => self.generics.get(&self.prog.globals[g.0 as usize].name),
+            Resolved::Global(g) => self.generics.get(self.global_key(g)),
             _ => None,
         }
     }

@@ -40,7 +40,9 @@ impl Expander {
                 "not at top level",
             ));
         }
-        let name = items[1].as_sym().unwrap_or("?").to_string();
+        let name = items[1].as_sym().unwrap_or("?");
+        // A program's `reverse` is declared `reverse#0` (see `import.rs`).
+        let name = name.strip_suffix("#0").unwrap_or(name).to_string();
         let rest = &items[2..];
         match rest {
             [] => Err(ExpandError::new(
@@ -155,7 +157,7 @@ impl Expander {
             // The struct's global name (an imported struct is renamed).
             let Some(ty) = self
                 .struct_info(ty)
-                .map(|s| self.prog.globals[s.global.0 as usize].name.clone())
+                .map(|s| self.global_key(s.global).to_string())
             else {
                 continue;
             };

@@ -338,6 +338,9 @@ pub(crate) struct Expander {
     /// The namespace each top-level definition's global belongs to
     /// (globals the expander makes for itself have none).
     global_ns: HashMap<GlobalId, usize>,
+    /// The name a global is declared by (`reverse#0`) when it differs from
+    /// its name in messages and stack traces (`reverse`).
+    renamed_globals: HashMap<GlobalId, String>,
 }
 
 /// Prefix of the spelling by which the expander's generated datums name a
@@ -450,6 +453,15 @@ impl Expander {
             None => &ns.imported.get(name)?.key,
         };
         self.global_index.get(key).copied()
+    }
+
+    /// The name `g` was declared by: the key of the struct and generic
+    /// tables (see `renamed_globals`).
+    pub(crate) fn global_key(&self, g: GlobalId) -> &str {
+        match self.renamed_globals.get(&g) {
+            Some(key) => key,
+            None => &self.prog.globals[g.0 as usize].name,
+        }
     }
 
     /// Whether a global found by its own name is visible from namespace
@@ -734,8 +746,17 @@ impl Expander {
             Some(g) => self.prog.globals[g.0 as usize].definitions += 1,
             None => {
                 let g = GlobalId(self.prog.globals.len() as u32);
+                // A program's definition of a prelude name is declared as
+                // `name#0` (see `name_definitions`) but named `name`.
+                let shown = match name.strip_suffix("#0") {
+                    Some(base) if self.ns == import::GLOBAL_NS => {
+                        self.renamed_globals.insert(g, name.to_string());
+                        base
+                    }
+                    _ => name,
+                };
                 self.prog.globals.push(ast::GlobalInfo {
-                    name: name.to_string(),
+                    name: shown.to_string(),
                     definitions: 1,
                     assigned: false,
                 });

@@ -371,9 +371,8 @@ impl Expander {
         let Resolved::Global(g) = self.resolve(name) else {
             return None;
         };
-        let info = &self.prog.globals[g.0 as usize];
-        let s = self.structs.get(&info.name)?;
-        (s.global == g && !info.assigned).then_some(s)
+        let s = self.structs.get(self.global_key(g))?;
+        (s.global == g && !self.prog.globals[g.0 as usize].assigned).then_some(s)
     }
 
     /// `(Circle 2.0)` when `Circle` names a struct: `(%struct-new Circle 2.0)`.
