@@ -196,11 +196,15 @@ fn run_both_modes(
 
     let tmp = tempfile::tempdir().expect("temp dir");
     let exe = tmp.path().join(name);
+    // Compiled like it runs (from `dir`, with the case's environment):
+    // `OMNI_PATH` steers where imports are found.
     let build = Command::new(omnic())
         .arg("build")
         .arg(src)
         .arg("-o")
         .arg(&exe)
+        .current_dir(dir)
+        .envs(exp.env.iter().cloned())
         .output()
         .expect("omnic build");
     let result = if build.status.success() {
@@ -409,6 +413,22 @@ program_tests!(run_case, LISTED;
     array_ref_inline,
     state_env_value,
     division_inline,
+    module_clash,
+    module_cycle,
+    module_geometry,
+    module_omni_path,
+    module_prelude_immune,
+    module_private,
+    module_private_unqualified,
+    module_qualified,
+    module_run_once,
+    module_same_private,
+    module_same_twice,
+    module_struct_generic,
+    module_two_bindings,
+    module_macro,
+    module_effect,
+    module_prelude_shadow_error,
 );
 
 /// Every case file is listed above (so none is silently skipped).
@@ -458,11 +478,19 @@ fn build_case(name: &str, dir: &Path) -> PathBuf {
 
 /// `omnic build SRC -o EXE`, which must succeed.
 fn build_source(src: &Path, exe: &Path) {
+    build_source_with(src, exe, Path::new("."), &[]);
+}
+
+/// [`build_source`] from `dir` with a case's environment (`OMNI_PATH`
+/// steers where imports are found).
+fn build_source_with(src: &Path, exe: &Path, dir: &Path, env: &[(String, String)]) {
     let st = Command::new(omnic())
         .arg("build")
         .arg(src)
         .arg("-o")
         .arg(exe)
+        .current_dir(dir)
+        .envs(env.iter().cloned())
         .output()
         .unwrap();
     assert!(
@@ -1177,7 +1205,7 @@ fn peak_rss_is_explained_by_bytes_peak_live() {
             continue;
         }
         let exe = tmp.path().join(&name);
-        build_source(&dir.join(format!("{name}.omni")), &exe);
+        build_source_with(&dir.join(format!("{name}.omni")), &exe, &dir, &exp.env);
         let scratch = tempfile::tempdir().unwrap();
         let out = Command::new(&exe)
             .current_dir(&dir)

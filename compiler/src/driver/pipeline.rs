@@ -144,7 +144,7 @@ pub(crate) fn print_clif(compiled: &CompiledProgram, dumps: Dumps) {
 
 /// The files `(import "path")` loaded, by canonical path, so that every
 /// import of one file gets the same [`FileId`] (the expander loads each file
-/// once and detects cycles by id). Paths are relative to the importing file.
+/// once and detects cycles by id). Paths are searched by [`search_path`].
 struct ImportCache {
     files: HashMap<PathBuf, (FileId, Vec<Datum>)>,
 }
@@ -167,7 +167,10 @@ impl ImportCache {
         at: Span,
     ) -> Result<expand::ImportedFile, expand::ExpandError> {
         let importer = Path::new(sources.name(at.file));
-        let target = importer.parent().unwrap_or(Path::new("")).join(rel);
+        let target = search_path(importer, rel)
+            .into_iter()
+            .find(|p| p.is_file())
+            .unwrap_or_else(|| importer.parent().unwrap_or(Path::new("")).join(rel));
         let name = normalize(&target).display().to_string();
         let fail = |e: std::io::Error| {
             let why = match e.kind() {
@@ -199,6 +202,28 @@ impl ImportCache {
         self.files.insert(canon, (file, forms.clone()));
         Ok(expand::ImportedFile { file, name, forms })
     }
+}
+
+/// Where `(import "rel")` looks, in order: beside the importing file, in
+/// each directory of `OMNI_PATH` (colon-separated), then in the installed
+/// `std/` (the repository's `std/` beside the `omnic` binary's
+/// `target/<profile>/`, else the one this compiler was built from).
+fn search_path(importer: &Path, rel: &str) -> Vec<PathBuf> {
+    let mut dirs = vec![importer.parent().unwrap_or(Path::new("")).to_path_buf()];
+    if Path::new(rel).is_absolute() {
+        return vec![PathBuf::from(rel)];
+    }
+    if let Some(path) = std::env::var_os("OMNI_PATH") {
+        dirs.extend(std::env::split_paths(&path).filter(|d| !d.as_os_str().is_empty()));
+    }
+    if let Some(std_dir) = std::env::current_exe()
+        .ok()
+        .and_then(|exe| Some(exe.parent()?.parent()?.parent()?.join("std")))
+    {
+        dirs.push(std_dir);
+    }
+    dirs.push(Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../std")).to_path_buf());
+    dirs.into_iter().map(|d| d.join(rel)).collect()
 }
 
 /// `a/./b/../c` → `a/c` (lexically; a leading `..` stays).

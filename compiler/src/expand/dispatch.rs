@@ -62,7 +62,9 @@ impl Expander {
         }
         for name in order {
             let ds = &defs[name];
-            let Resolved::Global(g) = self.resolve(name) else {
+            // `name` is a top-level definition's global name (a module's
+            // definitions are already renamed), so no namespace applies.
+            let Some(&g) = self.global_index.get(name) else {
                 continue;
             };
             if ds.len() < 2
@@ -113,9 +115,10 @@ impl Expander {
 
     /// The generic named by a call head, if it is one.
     fn generic_of(&self, name: &str) -> Option<&GenericInfo> {
-        let info = self.generics.get(super::macros::base_name(name))?;
+        // By the global the name resolves to: a module's generic is known
+        // under its global name, whatever the program calls it.
         match self.resolve(name) {
-            Resolved::Global(_) => Some(info),
+            Resolved::Global(g) => self.generics.get(self.global_key(g)),
             _ => None,
         }
     }
@@ -213,10 +216,8 @@ impl Expander {
         self.generics.get_mut(name).expect("a generic").next += 1;
         let mut out = Vec::new();
         let table = info.table.expect("planned");
-        let gname = match self.resolve(name) {
-            Resolved::Global(g) => g,
-            _ => unreachable!("generic names are globals"),
-        };
+        // `name` is the definition's global name (see `import.rs`).
+        let gname = self.global_index[name];
         let sym = |s: Span| Expr::new(ExprKind::Quote(sym_datum(name, s)), s);
         if j == 0 {
             out.push(Expr::new(

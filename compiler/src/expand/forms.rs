@@ -40,7 +40,9 @@ impl Expander {
                 "not at top level",
             ));
         }
-        let name = items[1].as_sym().unwrap_or("?").to_string();
+        let name = items[1].as_sym().unwrap_or("?");
+        // A program's `reverse` is declared `reverse#0` (see `import.rs`).
+        let name = name.strip_suffix("#0").unwrap_or(name).to_string();
         let rest = &items[2..];
         match rest {
             [] => Err(ExpandError::new(
@@ -152,12 +154,16 @@ impl Expander {
             else {
                 continue;
             };
-            if !self.structs.contains_key(ty) {
+            // The struct's global name (an imported struct is renamed).
+            let Some(ty) = self
+                .struct_info(ty)
+                .map(|s| self.global_key(s.global).to_string())
+            else {
                 continue;
-            }
+            };
             let assigned = assigned.get_or_insert_with(|| super::types::set_targets(body));
             if !assigned.contains(q.name) {
-                self.struct_locals.insert(*id, ty.clone());
+                self.struct_locals.insert(*id, ty);
             }
         }
     }

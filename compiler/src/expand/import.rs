@@ -1,4 +1,17 @@
-//! `(import "path")`: top-level source inclusion, each file once.
+//! `(import "path")` and `(module NAME (export ...) body...)`: top-level
+//! source inclusion, each file once, and module namespaces.
+//!
+//! Modules are a compile-time namespace. Every top-level form carries the
+//! namespace it was written in: the global one (the program and files
+//! without `module`), the prelude's, or a module's. A module's definitions
+//! are renamed to unique global names (`geometry/helper`) before they are
+//! declared, and each namespace maps the names its code sees (its own
+//! definitions, its imports) to those global names (see
+//! `Expander::resolve_global`), so a call of a module's function is still a
+//! direct call of a known global. The prelude's names are seen by every
+//! namespace unless it defines or imports the name itself; a program's
+//! definition of a prelude name is renamed (`reverse#0`), so the prelude's
+//! own references keep meaning the prelude's definitions.
 //!
 //! Imports are resolved while the top-level forms are flattened (before any
 //! name is declared), so an imported file's definitions are ordinary globals
@@ -13,7 +26,49 @@
 
 use super::{macros, ExpandError, Expander, Result};
 use crate::syntax::{Datum, DatumKind, FileId, Span};
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
+
+/// The namespace of the program and of every file without `module`.
+pub(super) const GLOBAL_NS: usize = 0;
+/// The prelude's namespace.
+pub(super) const PRELUDE_NS: usize = 1;
+
+/// The names one namespace sees besides the prelude's and the primitives.
+#[derive(Debug, Default)]
+pub(super) struct Namespace {
+    /// The module's name (empty for the global and prelude namespaces).
+    pub(super) name: String,
+    /// Prefix of its definitions' global names (the name, made unique).
+    pub(super) prefix: String,
+    /// Exported names, with their spans in the `export` list.
+    pub(super) exports: Vec<(String, Span)>,
+    /// Top-level definitions: name as written → (global name, name's span).
+    pub(super) defined: HashMap<String, (String, Span)>,
+    /// Imported names (`area`, `g/area`) → where they come from.
+    pub(super) imported: HashMap<String, ImportedName>,
+    /// Modules imported here, by the qualifier naming them (`g` of
+    /// `:as g`, else the module's name), for "private" messages.
+    pub(super) modules: HashMap<String, usize>,
+}
+
+/// One imported name.
+#[derive(Debug, Clone)]
+pub(super) struct ImportedName {
+    /// The global name it stands for.
+    pub(super) key: String,
+    /// The `import` form that brought it.
+    pub(super) span: Span,
+    /// The module it comes from.
+    pub(super) module: usize,
+}
+
+/// The options of an `import`: `:as q` and `:only [names]`.
+struct ImportSpec {
+    path: String,
+    span: Span,
+    qualifier: Option<String>,
+    only: Option<Vec<(String, Span)>>,
+}
 
 /// A file loaded for `(import "path")`.
 #[derive(Debug, Clone)]
@@ -36,6 +91,10 @@ pub(super) struct Imports<'l, 'a> {
     /// its name unknown until something imports it).
     active: Vec<(FileId, Option<String>)>,
     done: HashSet<FileId>,
+    /// The namespace of the forms being flattened (innermost last).
+    pub(super) ns_stack: Vec<usize>,
+    /// The module each file holds, if it holds one.
+    file_module: HashMap<FileId, usize>,
 }
 
 impl<'l, 'a> Imports<'l, 'a> {
@@ -44,29 +103,70 @@ impl<'l, 'a> Imports<'l, 'a> {
             loader,
             active: main.map(|f| (f, None)).into_iter().collect(),
             done: HashSet::new(),
+            ns_stack: vec![GLOBAL_NS],
+            file_module: HashMap::new(),
         }
     }
 }
 
-/// If `d` is `(import ...)`, its path datum (checked) and the form's span.
-fn import_path(d: &Datum) -> Result<Option<(String, Span)>> {
+/// If `d` is `(import ...)`, its path and options (checked).
+fn import_spec(d: &Datum) -> Result<Option<ImportSpec>> {
     let DatumKind::List(items) = &d.kind else {
         return Ok(None);
     };
     if items.first().and_then(macros::keyword) != Some("import") {
         return Ok(None);
     }
-    match &items[1..] {
-        [Datum {
-            kind: DatumKind::Str(p),
-            ..
-        }] => Ok(Some((p.clone(), d.span))),
-        _ => Err(ExpandError::new(
-            "`import` takes one string: `(import \"path/to/file.omni\")`",
-            d.span,
+    let malformed = |span| {
+        ExpandError::new(
+            "`import` takes a string and options: `(import \"path/to/file.omni\")`, `(import \"geometry.omni\" :as g)`, `(import \"geometry.omni\" :only [area])`",
+            span,
             "malformed import",
-        )),
+        )
+    };
+    let Some(Datum {
+        kind: DatumKind::Str(path),
+        ..
+    }) = items.get(1)
+    else {
+        return Err(malformed(d.span));
+    };
+    let mut spec = ImportSpec {
+        path: path.clone(),
+        span: d.span,
+        qualifier: None,
+        only: None,
+    };
+    let mut rest = &items[2..];
+    while let [opt, value, more @ ..] = rest {
+        let key = match &opt.kind {
+            DatumKind::List(q) if q.len() == 2 && macros::keyword(&q[0]) == Some("quote") => {
+                q[1].as_sym()
+            }
+            _ => None,
+        };
+        match (key, &value.kind) {
+            (Some("as"), DatumKind::Sym(q)) if spec.qualifier.is_none() => {
+                spec.qualifier = Some(q.clone())
+            }
+            (Some("only"), DatumKind::Slot(names)) if spec.only.is_none() => {
+                let mut only = Vec::new();
+                for n in names {
+                    match n.as_sym() {
+                        Some(s) => only.push((s.to_string(), n.span)),
+                        None => return Err(malformed(n.span)),
+                    }
+                }
+                spec.only = Some(only);
+            }
+            _ => return Err(malformed(opt.span.to(value.span))),
+        }
+        rest = more;
     }
+    if let [extra, ..] = rest {
+        return Err(malformed(extra.span));
+    }
+    Ok(Some(spec))
 }
 
 impl Expander {
@@ -75,7 +175,7 @@ impl Expander {
     pub(super) fn flatten_or_record(
         &mut self,
         d: Datum,
-        out: &mut Vec<Datum>,
+        out: &mut Vec<(Datum, usize)>,
         imports: &mut Imports,
     ) {
         if let Err(e) = self.flatten_with_imports(d, out, imports) {
@@ -89,7 +189,7 @@ impl Expander {
     pub(super) fn flatten_with_imports(
         &mut self,
         d: Datum,
-        out: &mut Vec<Datum>,
+        out: &mut Vec<(Datum, usize)>,
         imports: &mut Imports,
     ) -> Result<()> {
         // Macros: a definition is recorded (it is not a form of the
@@ -98,13 +198,23 @@ impl Expander {
         // import.
         if macros::is_syntax_definition(&d) {
             match macros::parse_definition(&d) {
-                Ok(m) => self.macros.define(m),
+                Ok(mut m) => {
+                    m.ns = *imports.ns_stack.last().expect("a namespace");
+                    self.macros.define(m)
+                }
                 Err(e) => {
                     self.macros.define_broken(&d);
                     return Err(e);
                 }
             }
             return Ok(());
+        }
+        // A module's forms are top-level forms of its namespace: they are
+        // flattened (their macro uses expanded) one by one.
+        if let DatumKind::List(items) = &d.kind {
+            if items.first().and_then(macros::keyword) == Some("module") {
+                return self.flatten_module(items, d.span, out, imports);
+            }
         }
         let d = self.macros.expand_uses(d)?;
         if let DatumKind::List(items) = &d.kind {
@@ -117,11 +227,13 @@ impl Expander {
                 }
             }
         }
-        let Some((path, span)) = import_path(&d)? else {
-            out.push(d);
+        let Some(spec) = import_spec(&d)? else {
+            let ns = *imports.ns_stack.last().expect("a namespace");
+            out.push((d, ns));
             return Ok(());
         };
-        let file = (imports.loader)(&path, span)?;
+        let span = spec.span;
+        let file = (imports.loader)(&spec.path, span)?;
         if let Some(k) = imports.active.iter().position(|(f, _)| *f == file.file) {
             let mut chain: Vec<String> = imports.active[k..]
                 .iter()
@@ -134,14 +246,174 @@ impl Expander {
                 format!("`{}` is still being loaded", file.name),
             ));
         }
-        if !imports.done.insert(file.file) {
-            return Ok(()); // already loaded: its forms ran at the first import
+        if imports.done.insert(file.file) {
+            // The first import: the file's forms run here. A file
+            // without `module` defines globals wherever it is imported.
+            imports.active.push((file.file, Some(file.name.clone())));
+            imports.ns_stack.push(GLOBAL_NS);
+            for x in file.forms {
+                self.flatten_or_record(x, out, imports);
+            }
+            imports.ns_stack.pop();
+            imports.active.pop();
         }
-        imports.active.push((file.file, Some(file.name)));
-        for x in file.forms {
+        let importer = *imports.ns_stack.last().expect("a namespace");
+        match imports.file_module.get(&file.file) {
+            Some(&module) => self.bind_imports(importer, module, &spec),
+            None if spec.qualifier.is_some() || spec.only.is_some() => Err(ExpandError::new(
+                format!("`{}` is not a module: `:as` and `:only` need a file holding `(module NAME (export ...) ...)`", file.name),
+                span,
+                "not a module",
+            )),
+            None => Ok(()),
+        }
+    }
+
+    /// `(module NAME (export name ...) body...)`: the body's forms are
+    /// flattened in a new namespace.
+    fn flatten_module(
+        &mut self,
+        items: &[Datum],
+        span: Span,
+        out: &mut Vec<(Datum, usize)>,
+        imports: &mut Imports,
+    ) -> Result<()> {
+        let malformed = |at| {
+            ExpandError::new(
+                "`module` takes a name, an export list and the module's forms: `(module geometry (export area Circle) ...)`",
+                at,
+                "malformed module",
+            )
+        };
+        let Some(name) = items.get(1).and_then(Datum::as_sym) else {
+            return Err(malformed(span));
+        };
+        let mut exports = Vec::new();
+        match items.get(2).map(|d| &d.kind) {
+            Some(DatumKind::List(xs)) if xs.first().and_then(macros::keyword) == Some("export") => {
+                for x in &xs[1..] {
+                    match x.as_sym() {
+                        Some(s) => exports.push((s.to_string(), x.span)),
+                        None => return Err(malformed(x.span)),
+                    }
+                }
+            }
+            _ => return Err(malformed(items.get(2).map_or(span, |d| d.span))),
+        }
+        let file = imports.active.last().map(|(f, _)| *f).unwrap_or(span.file);
+        if *imports.ns_stack.last().expect("a namespace") != GLOBAL_NS {
+            return Err(ExpandError::new(
+                "a module cannot be defined inside another module or the prelude",
+                span,
+                "nested module",
+            ));
+        }
+        if imports.file_module.contains_key(&file) {
+            return Err(ExpandError::new(
+                "a file holds at most one module",
+                span,
+                "a second module",
+            ));
+        }
+        // Two files may name their modules alike: their globals differ.
+        let mut prefix = name.to_string();
+        let mut n = 1;
+        while self.namespaces.iter().any(|ns| ns.prefix == prefix) {
+            n += 1;
+            prefix = format!("{name}~{n}");
+        }
+        let ns = self.namespaces.len();
+        self.namespaces.push(Namespace {
+            name: name.to_string(),
+            prefix,
+            exports,
+            ..Namespace::default()
+        });
+        imports.file_module.insert(file, ns);
+        imports.ns_stack.push(ns);
+        for x in items[3..].iter().cloned() {
             self.flatten_or_record(x, out, imports);
         }
-        imports.active.pop();
+        imports.ns_stack.pop();
         Ok(())
+    }
+
+    /// Make `module`'s exports (those `spec` selects, qualified as it
+    /// says) names of namespace `importer`.
+    fn bind_imports(&mut self, importer: usize, module: usize, spec: &ImportSpec) -> Result<()> {
+        let m = &self.namespaces[module];
+        let selected: Vec<(String, Span)> = match &spec.only {
+            Some(only) => {
+                for (n, at) in only {
+                    if !m.exports.iter().any(|(e, _)| e == n) {
+                        return Err(ExpandError::new(
+                            format!("module {} does not export `{n}`", m.name),
+                            *at,
+                            "not exported",
+                        )
+                        .with_note(format!(
+                            "its exports: {}",
+                            m.exports
+                                .iter()
+                                .map(|(e, _)| e.as_str())
+                                .collect::<Vec<_>>()
+                                .join(" ")
+                        )));
+                    }
+                }
+                only.clone()
+            }
+            None => m.exports.clone(),
+        };
+        let qualifier = spec.qualifier.clone().unwrap_or_else(|| m.name.clone());
+        let prefix = m.prefix.clone();
+        let mut bound = Vec::new();
+        for (n, _) in selected {
+            let visible = match &spec.qualifier {
+                Some(q) => format!("{q}/{n}"),
+                None => n.clone(),
+            };
+            bound.push((visible, format!("{prefix}/{n}")));
+        }
+        let ns = &mut self.namespaces[importer];
+        ns.modules.insert(qualifier, module);
+        for (visible, key) in bound {
+            if let Some(prev) = ns.imported.get(&visible) {
+                if prev.key != key {
+                    return Err(ExpandError::new(
+                        format!("`{visible}` is imported twice, naming two different definitions"),
+                        spec.span,
+                        format!("`{visible}` imported here"),
+                    )
+                    .with_secondary(prev.span, format!("`{visible}` first imported here"))
+                    .with_note("import one of them with `:as` or leave it out with `:only`"));
+                }
+                continue; // the same binding again
+            }
+            ns.imported.insert(
+                visible,
+                ImportedName {
+                    key,
+                    span: spec.span,
+                    module,
+                },
+            );
+        }
+        Ok(())
+    }
+}
+
+/// Rename the symbol at `span` in `d` (a definition's name) to `to`.
+pub(super) fn rename_symbol(d: &mut Datum, span: Span, to: &str) -> bool {
+    match &mut d.kind {
+        DatumKind::Sym(s) if d.span == span => {
+            *s = to.to_string();
+            true
+        }
+        DatumKind::List(xs) | DatumKind::Slot(xs) | DatumKind::Kind(xs) | DatumKind::Dict(xs) => {
+            xs.iter_mut().any(|x| rename_symbol(x, span, to))
+        }
+        DatumKind::Path(base, _) => rename_symbol(base, span, to),
+        _ => false,
     }
 }

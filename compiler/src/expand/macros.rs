@@ -90,6 +90,9 @@ pub(crate) struct Macro {
     pub(crate) name: String,
     /// The definition (uses before it are not expanded).
     pub(crate) span: Span,
+    /// The namespace it is defined in (see `import.rs`): its templates'
+    /// free names mean what they mean there.
+    pub(crate) ns: usize,
     literals: Vec<String>,
     rules: Vec<Rule>,
 }
@@ -120,6 +123,8 @@ pub(crate) struct Macros {
     /// their uses expand to `nothing` rather than add "unbound" errors.
     broken: std::collections::HashSet<String>,
     next_mark: u32,
+    /// The namespace of the macro each mark's expansion used.
+    mark_ns: HashMap<u32, usize>,
 }
 
 fn is_ellipsis(d: &Datum) -> bool {
@@ -240,6 +245,7 @@ pub(crate) fn parse_definition(d: &Datum) -> Result<Macro> {
     Ok(Macro {
         name,
         span: d.span,
+        ns: 0,
         literals,
         rules,
     })
@@ -590,6 +596,13 @@ fn instantiate_seq(xs: &[Datum], b: &Bindings, mark: Option<u32>, at: Span) -> R
 
 impl Macros {
     /// Record a macro (a later definition of the same name replaces it).
+    /// The namespace whose names a marked name (`tmp#3`) means, when no
+    /// binder of its expansion binds it.
+    pub(crate) fn namespace_of(&self, name: &str) -> Option<usize> {
+        let mark = name.rsplit_once('#')?.1.parse().ok()?;
+        self.mark_ns.get(&mark).copied()
+    }
+
     pub(crate) fn define(&mut self, m: Macro) {
         self.broken.remove(&m.name);
         self.table.insert(m.name.clone(), m);
@@ -690,6 +703,7 @@ impl Macros {
                         self.next_mark += 1;
                         let mark = self.next_mark;
                         let m = &self.table[h];
+                        self.mark_ns.insert(mark, m.ns);
                         let Some((bindings, template)) = m.match_use(&use_) else {
                             let mut e = ExpandError::new(
                                 format!("no rule of the macro `{}` matches this use", m.name),

@@ -88,14 +88,31 @@ pub fn expand_program_with_imports(
     program: Vec<Datum>,
     loader: &mut ImportLoader,
 ) -> std::result::Result<Program, Errors> {
-    let mut ex = Expander::default();
-    let mut forms = Vec::new();
+    // The global and the prelude's namespaces; modules add theirs.
+    let mut ex = Expander {
+        namespaces: vec![import::Namespace::default(), import::Namespace::default()],
+        ..Expander::default()
+    };
+    let mut tagged = Vec::new();
     let main = program.first().map(|d| d.span.file);
     let prelude_file = prelude.first().map(|d| d.span.file);
     let mut imports = import::Imports::new(loader, main);
-    for d in prelude.into_iter().chain(program) {
-        ex.flatten_or_record(d, &mut forms, &mut imports);
+    imports.ns_stack.push(import::PRELUDE_NS);
+    for d in prelude {
+        ex.flatten_or_record(d, &mut tagged, &mut imports);
     }
+    imports.ns_stack.pop();
+    for d in program {
+        ex.flatten_or_record(d, &mut tagged, &mut imports);
+    }
+    let prelude_file = prelude_file.unwrap_or(u32::MAX);
+    ex.prog.expanded = tagged
+        .iter()
+        .filter(|(d, _)| d.span.file != prelude_file)
+        .map(|(d, _)| d.clone())
+        .collect();
+    ex.name_definitions(&mut tagged);
+    let (forms, form_ns): (Vec<Datum>, Vec<usize>) = tagged.into_iter().unzip();
     // Every top-level form's shape, recognised once. A form whose shape is
     // broken is reported and skipped; the name of a Scheme-style
     // `(define (f x) ...)` is still declared, so its uses do not add
@@ -116,15 +133,11 @@ pub fn expand_program_with_imports(
             }
         })
         .collect();
-    let prelude_file = prelude_file.unwrap_or(u32::MAX);
-    ex.prog.expanded = forms
-        .iter()
-        .filter(|d| d.span.file != prelude_file)
-        .cloned()
-        .collect();
-    for (d, form) in forms.iter().zip(&shapes) {
+    for ((d, form), ns) in forms.iter().zip(&shapes).zip(&form_ns) {
+        ex.ns = *ns;
         ex.declare_toplevel(form, d.span.file == prelude_file);
     }
+    ex.ns = import::GLOBAL_NS;
     for form in &shapes {
         ex.declare_typedef(form);
     }
@@ -136,10 +149,11 @@ pub fn expand_program_with_imports(
     }
     ex.plan_result_checks(&forms, &shapes);
     ex.known_functions = known_functions(&ex, &shapes);
-    for ((d, form), broken) in forms.iter().zip(&shapes).zip(broken) {
+    for (((d, form), broken), ns) in forms.iter().zip(&shapes).zip(broken).zip(&form_ns) {
         if broken {
             continue;
         }
+        ex.ns = *ns;
         ex.in_prelude = d.span.file == prelude_file;
         let expanded = match ex.expand_method_define(form, d.span) {
             Ok(Some(method)) => Ok(method),
@@ -154,6 +168,7 @@ pub fn expand_program_with_imports(
             }
         }
     }
+    ex.ns = import::GLOBAL_NS;
     ex.check_known_calls();
     if ex.errors.is_empty() {
         Ok(ex.prog)
@@ -278,6 +293,7 @@ const SPECIAL_FORMS: &[&str] = &[
     "resume",
     "put!",
     "import",
+    "module",
 ];
 
 /// Special forms of later language layers, reported as not yet implemented.
@@ -315,6 +331,16 @@ pub(crate) struct Expander {
     struct_locals: HashMap<LocalId, String>,
     /// The macros defined so far (see `macros.rs`).
     macros: macros::Macros,
+    /// Namespaces: global, prelude, then one per module (see `import.rs`).
+    namespaces: Vec<import::Namespace>,
+    /// The namespace of the form being expanded.
+    ns: usize,
+    /// The namespace each top-level definition's global belongs to
+    /// (globals the expander makes for itself have none).
+    global_ns: HashMap<GlobalId, usize>,
+    /// The name a global is declared by (`reverse#0`) when it differs from
+    /// its name in messages and stack traces (`reverse`).
+    renamed_globals: HashMap<GlobalId, String>,
 }
 
 /// Prefix of the spelling by which the expander's generated datums name a
@@ -377,21 +403,30 @@ impl Expander {
         // site's locals are skipped. A top-level `define` the template
         // introduced (`helper#3`) is a global of that spelling.
         if let Some(base) = macros::unmark(name) {
+            if let Some(g) = self.namespace_global(name, self.ns) {
+                return Resolved::Global(g);
+            }
             if let Some(g) = self.global_index.get(name) {
                 return Resolved::Global(*g);
             }
-            return self.resolve_global(base);
+            // ... in the namespace of the macro's definition.
+            let ns = self.macros.namespace_of(name).unwrap_or(self.ns);
+            return self.resolve_global(base, ns);
         }
-        self.resolve_global(name)
+        self.resolve_global(name, self.ns)
     }
 
-    /// [`Self::resolve`] at the top level: special forms, globals, primitives.
-    fn resolve_global(&self, name: &str) -> Resolved {
+    /// [`Self::resolve`] at the top level of namespace `ns`: special
+    /// forms, globals, primitives.
+    fn resolve_global(&self, name: &str, ns: usize) -> Resolved {
         if SPECIAL_FORMS.contains(&name) {
             return Resolved::Special;
         }
+        if let Some(g) = self.namespace_global(name, ns) {
+            return Resolved::Global(g);
+        }
         if let Some(g) = self.global_index.get(name) {
-            if self.in_prelude || !self.internal_globals.contains(g) {
+            if self.global_visible(*g, ns) {
                 return Resolved::Global(*g);
             }
         }
@@ -409,11 +444,123 @@ impl Expander {
         }
     }
 
+    /// The global `name` names in namespace `ns`: its own
+    /// definition or an import.
+    fn namespace_global(&self, name: &str, ns: usize) -> Option<GlobalId> {
+        let ns = self.namespaces.get(ns)?;
+        let key = match ns.defined.get(name) {
+            Some((key, _)) => key,
+            None => &ns.imported.get(name)?.key,
+        };
+        self.global_index.get(key).copied()
+    }
+
+    /// The name `g` was declared by: the key of the struct and generic
+    /// tables (see `renamed_globals`).
+    pub(crate) fn global_key(&self, g: GlobalId) -> &str {
+        match self.renamed_globals.get(&g) {
+            Some(key) => key,
+            None => &self.prog.globals[g.0 as usize].name,
+        }
+    }
+
+    /// Whether a global found by its own name is visible from namespace
+    /// `ns`: the global namespace sees its own globals and the
+    /// prelude's, a module only the prelude's (its own definitions and
+    /// imports are found by [`Self::namespace_global`]), the prelude only
+    /// its own. The prelude's `%` internals are the prelude's alone.
+    fn global_visible(&self, g: GlobalId, ns: usize) -> bool {
+        let Some(&owner) = self.global_ns.get(&g) else {
+            return true;
+        };
+        let internal = self.internal_globals.contains(&g);
+        match ns {
+            import::PRELUDE_NS => owner == import::PRELUDE_NS || self.in_prelude,
+            import::GLOBAL_NS => {
+                owner == import::GLOBAL_NS || (owner == import::PRELUDE_NS && !internal)
+            }
+            _ => owner == import::PRELUDE_NS && !internal,
+        }
+    }
+
+    /// Give each top-level definition its global name (see `import.rs`):
+    /// a module's `helper` becomes `geometry/helper`, a program's
+    /// definition of a prelude name `reverse#0`; record them in their
+    /// namespaces, then report a name both defined and imported, and
+    /// exports the module does not define.
+    fn name_definitions(&mut self, forms: &mut [(Datum, usize)]) {
+        let prelude_names: HashSet<String> = forms
+            .iter()
+            .filter(|(_, ns)| *ns == import::PRELUDE_NS)
+            .filter_map(|(d, _)| {
+                shape::recognise(d)
+                    .ok()?
+                    .defined_name()
+                    .map(|(n, _)| n.to_string())
+            })
+            .collect();
+        for (d, ns) in forms.iter_mut() {
+            let Some((name, span)) = shape::recognise(d)
+                .ok()
+                .and_then(|f| f.defined_name().map(|(n, s)| (n.to_string(), s)))
+            else {
+                continue;
+            };
+            let key = match *ns {
+                import::PRELUDE_NS => continue,
+                import::GLOBAL_NS if prelude_names.contains(&name) => format!("{name}#0"),
+                import::GLOBAL_NS => name.clone(),
+                m => format!("{}/{name}", self.namespaces[m].prefix),
+            };
+            if key != name {
+                import::rename_symbol(d, span, &key);
+            }
+            self.namespaces[*ns]
+                .defined
+                .entry(name)
+                .or_insert((key, span));
+        }
+        for ns in &self.namespaces {
+            let mut clashes: Vec<_> = ns
+                .defined
+                .iter()
+                .filter_map(|(name, (_, at))| Some((name, *at, ns.imported.get(name)?)))
+                .collect();
+            clashes.sort_by_key(|(_, at, _)| (at.file, at.start));
+            for (name, at, imported) in clashes {
+                let from = &self.namespaces[imported.module].name;
+                self.errors.push(
+                    ExpandError::new(
+                        format!("`{name}` is defined here and also imported from module {from}"),
+                        at,
+                        "defined here",
+                    )
+                    .with_secondary(imported.span, format!("`{name}` imported here"))
+                    .with_note(format!(
+                        "rename the definition, or import module {from} with `:as` or `:only`"
+                    )),
+                );
+            }
+            for (name, at) in &ns.exports {
+                if !ns.defined.contains_key(name) && !self.macros.is_macro(name) {
+                    self.errors.push(ExpandError::new(
+                        format!("module {} exports `{name}` but does not define it", ns.name),
+                        *at,
+                        "not defined in the module",
+                    ));
+                }
+            }
+        }
+    }
+
     /// "unbound name `name`", with "did you mean `x`?" when a name in
     /// scope, a global, a primitive or a special form is a near miss.
     pub(crate) fn unbound(&self, name: &str, span: Span, label: &str) -> ExpandError {
         // A name a macro introduced is reported as the template spells it.
         let name = macros::base_name(name);
+        if let Some(e) = self.private_name(name, span) {
+            return e;
+        }
         let err = ExpandError::new(format!("unbound name `{name}`"), span, label);
         if let Some(m) = self.macros.get(name) {
             if m.span.file == span.file && m.span.start > span.start {
@@ -431,6 +578,43 @@ impl Expander {
             Some(near) => err.with_note(format!("did you mean `{near}`?")),
             None => err,
         }
+    }
+
+    /// `g/helper` where `g` names an imported module: "private to module
+    /// ..." or "module ... has no ..."; `helper` that only an imported
+    /// module defines: "unbound", noting it is private there.
+    fn private_name(&self, name: &str, span: Span) -> Option<ExpandError> {
+        let ns = self.namespaces.get(self.ns)?;
+        if let Some((q, x)) = name.rsplit_once('/') {
+            let m = &self.namespaces[*ns.modules.get(q)?];
+            let message = if m.defined.contains_key(x) {
+                format!("`{x}` is private to module {}", m.name)
+            } else {
+                format!("module {} has no `{x}`", m.name)
+            };
+            let exports: Vec<&str> = m.exports.iter().map(|(e, _)| e.as_str()).collect();
+            return Some(
+                ExpandError::new(message, span, "not exported").with_note(format!(
+                    "module {} exports: {}",
+                    m.name,
+                    exports.join(" ")
+                )),
+            );
+        }
+        let mut owners: Vec<&str> = ns
+            .modules
+            .values()
+            .map(|&m| &self.namespaces[m])
+            .filter(|m| m.defined.contains_key(name))
+            .map(|m| m.name.as_str())
+            .collect();
+        owners.sort();
+        owners.dedup();
+        let owner = owners.first()?;
+        Some(
+            ExpandError::new(format!("unbound name `{name}`"), span, "not defined here")
+                .with_note(format!("`{name}` is private to module {owner}")),
+        )
     }
 
     /// The visible name closest to `name` by edit distance, if it is close
@@ -454,7 +638,7 @@ impl Expander {
             .global_index
             .iter()
             .filter(|(n, g)| {
-                !n.contains('%') && (self.in_prelude || !self.internal_globals.contains(g))
+                !n.contains('%') && !n.contains('#') && self.global_visible(**g, self.ns)
             })
             .map(|(n, _)| n.as_str());
         let prims = omni_runtime::prims::PRIMS
@@ -562,12 +746,22 @@ impl Expander {
             Some(g) => self.prog.globals[g.0 as usize].definitions += 1,
             None => {
                 let g = GlobalId(self.prog.globals.len() as u32);
+                // A program's definition of a prelude name is declared as
+                // `name#0` (see `name_definitions`) but named `name`.
+                let shown = match name.strip_suffix("#0") {
+                    Some(base) if self.ns == import::GLOBAL_NS => {
+                        self.renamed_globals.insert(g, name.to_string());
+                        base
+                    }
+                    _ => name,
+                };
                 self.prog.globals.push(ast::GlobalInfo {
-                    name: name.to_string(),
+                    name: shown.to_string(),
                     definitions: 1,
                     assigned: false,
                 });
                 self.global_index.insert(name.to_string(), g);
+                self.global_ns.insert(g, self.ns);
                 if in_prelude && name.starts_with('%') {
                     self.internal_globals.insert(g);
                 }
@@ -815,6 +1009,11 @@ impl Expander {
                 "no handler here",
             )),
             "match" => self.expand_match(args, head.span, span),
+            "module" => Err(ExpandError::new(
+                "`module` is only allowed at the top level of a file",
+                head.span,
+                "module inside an expression",
+            )),
             "import" => Err(ExpandError::new(
                 "`import` is only allowed at the top level of a file",
                 head.span,

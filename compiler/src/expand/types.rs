@@ -285,7 +285,8 @@ impl Expander {
 
     /// Expand a top-level type/struct/effect definition, if `d` is one.
     pub(super) fn expand_typedef(&mut self, def: &TypeDef, span: Span) -> Result<Expr> {
-        let Some(Resolved::Global(g)) = Some(self.resolve(def.name)) else {
+        // `def.name` is the global name (a module's definitions are renamed).
+        let Some(&g) = self.global_index.get(def.name) else {
             return err(
                 "type definitions are only allowed at the top level",
                 span,
@@ -351,7 +352,8 @@ impl Expander {
             return;
         };
         if matches!(def.kind, DefKind::Struct | DefKind::MutableStruct) {
-            if let Resolved::Global(g) = self.resolve(def.name) {
+            // `def.name` is the global name (see `import.rs`).
+            if let Some(&g) = self.global_index.get(def.name) {
                 self.structs.insert(
                     def.name.to_string(),
                     StructInfo {
@@ -366,15 +368,11 @@ impl Expander {
 
     /// The struct defined as global `name`, if any (and never reassigned).
     pub(crate) fn struct_info(&self, name: &str) -> Option<&StructInfo> {
-        let info = self.structs.get(super::macros::base_name(name))?;
-        match self.resolve(name) {
-            Resolved::Global(g)
-                if g == info.global && !self.prog.globals[g.0 as usize].assigned =>
-            {
-                Some(info)
-            }
-            _ => None,
-        }
+        let Resolved::Global(g) = self.resolve(name) else {
+            return None;
+        };
+        let s = self.structs.get(self.global_key(g))?;
+        (s.global == g && !self.prog.globals[g.0 as usize].assigned).then_some(s)
     }
 
     /// `(Circle 2.0)` when `Circle` names a struct: `(%struct-new Circle 2.0)`.
