@@ -186,7 +186,38 @@ pub fn compile<M: Module>(
     module: &mut M,
     opts: &CodegenOptions,
 ) -> Result<CompiledProgram> {
+    compile_linked(prog, module, opts, None)
+}
+
+/// Where a REPL module's globals live: in the session's one globals array
+/// (`driver/repl.rs`), which outlives every module, instead of a data
+/// object of the module. Generated code addresses the slots directly.
+#[derive(Debug, Clone)]
+pub struct ReplLink {
+    /// Address of the session's globals array (slot 0).
+    pub base: usize,
+    /// The session slot of each IR global of the program.
+    pub slot_of: Vec<u32>,
+    /// Slots in use: the count the start-up code registers as the global
+    /// state's roots.
+    pub nslots: usize,
+}
+
+/// [`compile`], with the globals in a REPL session's array when `link` is
+/// given.
+pub fn compile_linked<M: Module>(
+    prog: &ir::Program,
+    module: &mut M,
+    opts: &CodegenOptions,
+    link: Option<&ReplLink>,
+) -> Result<CompiledProgram> {
+    if let Some(link) = link {
+        if link.slot_of.len() != prog.globals.len() {
+            return Err(CodegenError::new("REPL link does not cover every global"));
+        }
+    }
     let mut cx = ModuleCx::declare(prog, module)?;
+    cx.link = link;
     let mut clif = String::new();
     let mut ctx = cx.module.make_context();
     let mut fb_ctx = cranelift_frontend::FunctionBuilderContext::new();
@@ -272,6 +303,8 @@ pub(crate) struct ModuleCx<'a, M: Module> {
     pub code_table: DataId,
     /// The table's entries so far.
     pub table: Vec<code_table::TableEntry>,
+    /// A REPL module: the globals are the session's array, not `globals`.
+    pub link: Option<&'a ReplLink>,
     runtime_fns: HashMap<String, FuncId>,
     byte_strings: HashMap<Vec<u8>, DataId>,
 }
@@ -335,6 +368,7 @@ impl<'a, M: Module> ModuleCx<'a, M> {
             symbols,
             code_table,
             table: Vec::new(),
+            link: None,
             runtime_fns: HashMap::new(),
             byte_strings: HashMap::new(),
         })

@@ -4,7 +4,8 @@
 //! `omnic run FILE` compiles through every stage into a JIT module and runs
 //! the program via the runtime's `run_jit`; `omnic build` writes an object
 //! file, links it with the embedded runtime staticlib using the system `cc`;
-//! `omnic check` only reports diagnostics. Every failure is printed to stderr
+//! `omnic check` only reports diagnostics; `omnic repl` is the interactive
+//! session (`repl.rs`). Every failure is printed to stderr
 //! as `error: ...` (compile errors rendered with their source line) and gives
 //! exit status 1; an internal compiler error (a panic) is caught by a hook
 //! and reported the same way instead of a backtrace.
@@ -12,6 +13,7 @@
 mod build;
 mod manifest;
 mod pipeline;
+mod repl;
 
 use crate::codegen::{self, CodegenOptions};
 use clap::{Args, Parser, Subcommand};
@@ -56,6 +58,8 @@ enum Command {
         #[command(flatten)]
         dumps: Dumps,
     },
+    /// Read, compile and run forms interactively (`:help` lists the commands).
+    Repl,
 }
 
 /// Intermediate representations to print to stdout.
@@ -165,6 +169,7 @@ fn dispatch(command: Command) -> Result<i32, Fatal> {
         // `check` and `build` generate code on the big stack as well (code
         // generation recurses over deeply nested constants); `run` cannot,
         // see COMPILER_STACK_SIZE.
+        Command::Repl => repl::repl(),
         Command::Check { file, dumps } => on_compiler_stack(|| {
             let front = pipeline::front_end_here(&file, dumps)?;
             let mut module = codegen::jit_module(std::iter::empty())?;

@@ -24,7 +24,17 @@ type LambdaKey = *const Lambda;
 
 /// Lower an expanded program to IR.
 pub fn lower_program(ast: &ast::Program, sources: &SourceMap) -> Program {
-    Lowerer::new(ast, sources).lower_entry()
+    Lowerer::new(ast, sources, false).lower_entry(0)
+}
+
+/// Lower a REPL session's program (`driver/repl.rs`): every top-level form
+/// is lowered (the program's analysis sees all of them), but the entry
+/// calls only the forms from `first_new` on — the earlier ones already ran
+/// in earlier modules of the session. Globals are late bound: no call of a
+/// global is direct, so a later redefinition is seen by all code compiled
+/// before it.
+pub fn lower_repl_program(ast: &ast::Program, sources: &SourceMap, first_new: usize) -> Program {
+    Lowerer::new(ast, sources, true).lower_entry(first_new)
 }
 
 // ---------------------------------------------------------------- analysis
@@ -254,7 +264,7 @@ struct Lowerer<'a> {
 }
 
 impl<'a> Lowerer<'a> {
-    fn new(ast: &'a ast::Program, sources: &'a SourceMap) -> Self {
+    fn new(ast: &'a ast::Program, sources: &'a SourceMap, late_bound: bool) -> Self {
         let mut l = Lowerer {
             ast,
             sources,
@@ -282,7 +292,7 @@ impl<'a> Lowerer<'a> {
             prim_wrapper_inits: Vec::new(),
             known_globals: HashMap::new(),
         };
-        for e in &ast.body {
+        for e in ast.body.iter().filter(|_| !late_bound) {
             if let ExprKind::DefineGlobal(g, init) = &e.kind {
                 let info = &ast.globals[g.0 as usize];
                 if let ExprKind::Lambda(lam) = &init.kind {
@@ -398,7 +408,7 @@ impl<'a> Lowerer<'a> {
 
     // ---- functions ----
 
-    fn lower_entry(mut self) -> Program {
+    fn lower_entry(mut self, first_run: usize) -> Program {
         let entry = self.new_func_id();
         let span = self.ast.body.first().map(|e| e.span).unwrap_or_default();
         // Every top-level form becomes a function of its own, so that its
@@ -437,7 +447,7 @@ impl<'a> Lowerer<'a> {
                     span,
                 );
             }
-            for (form, e) in forms.iter().zip(&l.ast.body) {
+            for (form, e) in forms.iter().zip(&l.ast.body).skip(first_run) {
                 let callee = Callee::Known {
                     func: *form,
                     env: Atom::Imm(UNBOUND),
