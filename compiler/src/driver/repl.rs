@@ -295,6 +295,10 @@ struct Session {
     slot_of: HashMap<(String, usize), u32>,
     /// Forms read so far (names the sources `repl:N`).
     counter: usize,
+    /// The session's location table (`ir::lower::lower_repl_program`):
+    /// every module's table extends it, so earlier modules' location ids
+    /// stay valid.
+    locs: Vec<(u32, u32, ir::SourceLoc)>,
     runner: omni_runtime::rt::repl::Runner,
     /// Every module compiled: its code may be called while the session lasts.
     modules: Vec<cranelift_jit::JITModule>,
@@ -354,6 +358,7 @@ impl Session {
             globals_base: globals.as_mut_ptr() as usize,
             slot_of: HashMap::new(),
             counter: 0,
+            locs: Vec::new(),
             runner: omni_runtime::rt::repl::Runner::start(),
             modules: Vec::new(),
         };
@@ -462,12 +467,12 @@ impl Session {
 
     /// Expand, lower and place `history` (stubs) followed by `batch`; the
     /// module's entry runs only `batch`. Returns the IR, its CTRR report
-    /// and the expanded session's top-level count.
+    /// and the session's location table with the program's.
     fn front_end(
         &mut self,
         history: &[HistoryEntry],
         batch: &[Datum],
-    ) -> Result<(ir::Program, ctrr::CtrrReport, usize), String> {
+    ) -> Result<(ir::Program, ctrr::CtrrReport, Vec<(u32, u32, ir::SourceLoc)>), String> {
         let old: Vec<Datum> = history.iter().map(|h| h.stub.clone()).collect();
         let ran = if batch.is_empty() || old.is_empty() {
             0
@@ -475,10 +480,10 @@ impl Session {
             self.expand(old.clone())?.body.len()
         };
         let ast = self.expand(old.into_iter().chain(batch.iter().cloned()).collect())?;
-        let body = ast.body.len();
-        let mut program = ir::lower::lower_repl_program(&ast, &self.sources, ran);
+        let (mut program, locs) =
+            ir::lower::lower_repl_program(&ast, &self.sources, ran, &self.locs);
         let report = ctrr::run(&mut program);
-        Ok((program, report, body))
+        Ok((program, report, locs))
     }
 
     fn expand(&mut self, program: Vec<Datum>) -> Result<expand::ast::Program, String> {
@@ -494,7 +499,7 @@ impl Session {
     fn run(&mut self, batch: Vec<Datum>) -> Result<(), String> {
         let mut history = self.history.clone();
         let batch = replace_definitions(&mut history, batch);
-        let (program, _, _) = self.front_end(&history, &batch)?;
+        let (program, _, locs) = self.front_end(&history, &batch)?;
         let link = self.link(&program)?;
         let mut module = codegen::jit_module(omni_runtime::abi::runtime_symbols())
             .map_err(|e| format!("error: {e}\n"))?;
@@ -504,6 +509,9 @@ impl Session {
         let entry =
             codegen::finalize_jit(&mut module, &compiled).map_err(|e| format!("error: {e}\n"))?;
         self.modules.push(module);
+        // The module's location table is registered when it starts: from
+        // now on it is the session's.
+        self.locs = locs;
         flush_stdout();
         self.runner.run(entry)?;
         history.extend(batch.into_iter().filter_map(history_entry));

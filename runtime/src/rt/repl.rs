@@ -41,6 +41,7 @@ impl Runner {
         let (jobs, job_rx) = channel::<extern "C" fn() -> u64>();
         let (result_tx, results) = channel();
         crate::base::stats::start_program();
+        crate::control::backtrace::keep_all_code_tables();
         std::thread::Builder::new()
             .name("omni-main".into())
             .spawn(move || {
