@@ -100,7 +100,9 @@ pub(crate) fn repl() -> Result<i32, Fatal> {
         session.evaluate_text(&text);
     }
     input.close();
-    flush_stdout();
+    // Flush the program's output and, with OMNI_STATS=1, report the
+    // session's memory statistics, as at the end of a file run.
+    omni_runtime::base::raise::run_exit_hooks();
     Ok(0)
 }
 

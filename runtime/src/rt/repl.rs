@@ -80,6 +80,9 @@ fn run_one(entry: extern "C" fn() -> u64) -> Result<(), String> {
     // releasing it exits the scope regions the form left open.
     unsafe { coroutine::release(c) };
     crate::base::stdout::flush_stdout();
+    // The thread lives as long as the session: its statistics reach the
+    // process totals after each form, not at a thread exit.
+    crate::base::stats::flush_thread();
     match event {
         Event::Raised(report, _) => Err(report),
         _ => Ok(()),
