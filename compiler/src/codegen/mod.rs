@@ -216,12 +216,22 @@ pub fn compile_linked<M: Module>(
             return Err(CodegenError::new("REPL link does not cover every global"));
         }
     }
+    // A REPL module defines only what its entry can reach directly; the
+    // other functions stay declared, never referenced.
+    let reachable = match link {
+        Some(_) => ir::visit::reachable_from_entry(prog),
+        None => vec![true; prog.functions.len()],
+    };
     let mut cx = ModuleCx::declare(prog, module)?;
     cx.link = link;
     let mut clif = String::new();
     let mut ctx = cx.module.make_context();
     let mut fb_ctx = cranelift_frontend::FunctionBuilderContext::new();
-    for func in &prog.functions {
+    for func in prog
+        .functions
+        .iter()
+        .filter(|f| reachable[f.id.0 as usize])
+    {
         for kind in [function::Entry::Code, function::Entry::Apply] {
             cx.module.clear_context(&mut ctx);
             function::translate(&mut cx, func, kind, &mut ctx.func, &mut fb_ctx)?;
