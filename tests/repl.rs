@@ -124,7 +124,11 @@ fn repl_session_transcript() {
 #[test]
 fn repl_commands_and_end_of_input() {
     let dir = tempfile::tempdir().unwrap();
-    let out = repl(dir.path(), ":help\n:nope\n:load missing.omni\n(+ 1 2)\n", &[]);
+    let out = repl(
+        dir.path(),
+        ":help\n:nope\n:load missing.omni\n(+ 1 2)\n",
+        &[],
+    );
     assert_eq!(out.status.code(), Some(0));
     let stdout = String::from_utf8_lossy(&out.stdout);
     for command in [":help", ":quit", ":load FILE", ":dump-ctrr FORM"] {
@@ -132,8 +136,14 @@ fn repl_commands_and_end_of_input() {
     }
     assert!(stdout.ends_with("3\n"), "{stdout}");
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.starts_with("error: unknown command :nope"), "{stderr}");
-    assert!(stderr.contains("error: cannot read missing.omni"), "{stderr}");
+    assert!(
+        stderr.starts_with("error: unknown command :nope"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("error: cannot read missing.omni"),
+        "{stderr}"
+    );
 }
 
 /// Ctrl-C (SIGINT) interrupts a running form, which reports `interrupted`

@@ -227,11 +227,7 @@ pub fn compile_linked<M: Module>(
     let mut clif = String::new();
     let mut ctx = cx.module.make_context();
     let mut fb_ctx = cranelift_frontend::FunctionBuilderContext::new();
-    for func in prog
-        .functions
-        .iter()
-        .filter(|f| reachable[f.id.0 as usize])
-    {
+    for func in prog.functions.iter().filter(|f| reachable[f.id.0 as usize]) {
         for kind in [function::Entry::Code, function::Entry::Apply] {
             cx.module.clear_context(&mut ctx);
             function::translate(&mut cx, func, kind, &mut ctx.func, &mut fb_ctx)?;

@@ -206,8 +206,8 @@ impl Input {
     fn open() -> Input {
         if std::io::stdin().is_terminal() {
             if let Ok(mut editor) = rustyline::DefaultEditor::new() {
-                let history = std::env::var_os("HOME")
-                    .map(|home| Path::new(&home).join(".omnic_history"));
+                let history =
+                    std::env::var_os("HOME").map(|home| Path::new(&home).join(".omnic_history"));
                 if let Some(path) = &history {
                     // A missing or unreadable history is not an error.
                     let _ = editor.load_history(path);
@@ -300,7 +300,7 @@ struct Session {
     /// The session's location table (`ir::lower::lower_repl_program`):
     /// every module's table extends it, so earlier modules' location ids
     /// stay valid.
-    locs: Vec<(u32, u32, ir::SourceLoc)>,
+    locs: LocTable,
     runner: omni_runtime::rt::repl::Runner,
     /// Every module compiled: its code may be called while the session lasts.
     modules: Vec<cranelift_jit::JITModule>,
@@ -337,6 +337,10 @@ enum DefinitionKind {
     /// A struct, abstract type or macro.
     Other,
 }
+
+/// The session's location table: each location with the source file and
+/// offset it was made for (`ir::lower::lower_repl_program`).
+type LocTable = Vec<(u32, u32, ir::SourceLoc)>;
 
 /// The hidden function whose call stands for an old definition's body.
 const STUB_NAME: &str = "%repl-stub";
@@ -474,9 +478,10 @@ impl Session {
         &mut self,
         history: &[HistoryEntry],
         batch: &[Datum],
-    ) -> Result<(ir::Program, ctrr::CtrrReport, Vec<(u32, u32, ir::SourceLoc)>), String> {
+    ) -> Result<(ir::Program, ctrr::CtrrReport, LocTable), String> {
         let old: Vec<Datum> = history.iter().map(|h| h.stub.clone()).collect();
-        let ran = if batch.is_empty() || old.is_empty() {
+        // The first module runs the prelude's top level too.
+        let ran = if self.modules.is_empty() {
             0
         } else {
             self.expand(old.clone())?.body.len()

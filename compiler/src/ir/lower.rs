@@ -437,10 +437,7 @@ impl<'a> Lowerer<'a> {
 
     /// Lower the program; also returns the location index (the source
     /// position each location was made for).
-    fn lower_entry_indexed(
-        mut self,
-        first_run: usize,
-    ) -> (Program, HashMap<(u32, u32), LocId>) {
+    fn lower_entry_indexed(mut self, first_run: usize) -> (Program, HashMap<(u32, u32), LocId>) {
         let entry = self.new_func_id();
         let span = self.ast.body.first().map(|e| e.span).unwrap_or_default();
         // Every top-level form becomes a function of its own, so that its
