@@ -418,12 +418,19 @@ impl Session {
             return;
         };
         for form in forms {
-            let form = if is_definition(&form) {
-                form
-            } else {
-                show_value(form)
-            };
-            if let Err(e) = self.run(vec![form]) {
+            // A `begin` holding definitions runs as one unit whose
+            // definitions join the session one by one; its last form's
+            // value is printed.
+            let mut batch = Vec::new();
+            splice_blocks(form, &mut batch);
+            if let Some(last) = batch.pop() {
+                batch.push(if is_definition(&last) {
+                    last
+                } else {
+                    show_value(last)
+                });
+            }
+            if let Err(e) = self.run(batch) {
                 report(&e);
             }
         }
@@ -448,7 +455,11 @@ impl Session {
                 return;
             }
         };
-        if let Err(e) = self.run(forms) {
+        let mut batch = Vec::new();
+        for form in forms {
+            splice_blocks(form, &mut batch);
+        }
+        if let Err(e) = self.run(batch) {
             report(&e);
         }
     }
@@ -720,6 +731,32 @@ fn report(text: &str) {
         let _ = err.write_all(b"\n");
     }
     let _ = err.flush();
+}
+
+/// Push `form` onto `out`, replacing a top-level `(begin ...)` or
+/// `(do ...)` that holds a definition by its forms (as the expander splices
+/// it in a file), so each definition is recorded by the session.
+fn splice_blocks(form: Datum, out: &mut Vec<Datum>) {
+    if let DatumKind::List(items) = &form.kind {
+        let block = matches!(items.first().map(|h| &h.kind),
+            Some(DatumKind::Sym(s)) if s == "begin" || s == "do");
+        if block && items[1..].iter().any(is_definition_or_block) {
+            for item in items[1..].iter().cloned() {
+                splice_blocks(item, out);
+            }
+            return;
+        }
+    }
+    out.push(form);
+}
+
+fn is_definition_or_block(d: &Datum) -> bool {
+    if is_definition(d) {
+        return true;
+    }
+    let mut inner = Vec::new();
+    splice_blocks(d.clone(), &mut inner);
+    inner.len() != 1 || is_definition(&inner[0])
 }
 
 /// A definition prints nothing: `(define ...)` and `(import ...)`.
