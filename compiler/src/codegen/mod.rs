@@ -222,7 +222,7 @@ pub fn compile_linked<M: Module>(
         Some(_) => ir::visit::reachable_from_entry(prog),
         None => vec![true; prog.functions.len()],
     };
-    let mut cx = ModuleCx::declare(prog, module)?;
+    let mut cx = ModuleCx::declare(prog, module, &reachable)?;
     cx.link = link;
     let mut clif = String::new();
     let mut ctx = cx.module.make_context();
@@ -309,6 +309,8 @@ pub(crate) struct ModuleCx<'a, M: Module> {
     pub code_table: DataId,
     /// The table's entries so far.
     pub table: Vec<code_table::TableEntry>,
+    /// Functions defined in this module (all, except in a REPL module).
+    pub reachable: Vec<bool>,
     /// A REPL module: the globals are the session's array, not `globals`.
     pub link: Option<&'a ReplLink>,
     runtime_fns: HashMap<String, FuncId>,
@@ -316,7 +318,14 @@ pub(crate) struct ModuleCx<'a, M: Module> {
 }
 
 impl<'a, M: Module> ModuleCx<'a, M> {
-    fn declare(prog: &'a ir::Program, module: &'a mut M) -> Result<ModuleCx<'a, M>> {
+    /// Declare the module's functions and data; a function not in
+    /// `reachable` (a REPL module's older functions) gets neither code nor
+    /// name slot, only a placeholder id nothing refers to.
+    fn declare(
+        prog: &'a ir::Program,
+        module: &'a mut M,
+        reachable: &[bool],
+    ) -> Result<ModuleCx<'a, M>> {
         for (i, f) in prog.functions.iter().enumerate() {
             if f.id.0 as usize != i {
                 return Err(CodegenError::new(format!(
@@ -333,6 +342,11 @@ impl<'a, M: Module> ModuleCx<'a, M> {
         let mut ir_of = HashMap::new();
         let symbols = code_table::symbol_names(prog);
         for (f, (code_sym, apply_sym)) in prog.functions.iter().zip(&symbols) {
+            if !reachable[f.id.0 as usize] {
+                code_ids.push(FuncId::from_u32(u32::MAX));
+                apply_ids.push(FuncId::from_u32(u32::MAX));
+                continue;
+            }
             let code_sig = code_signature(module, f);
             let code = module.declare_function(code_sym, Linkage::Local, &code_sig)?;
             let apply_sig = apply_signature(module);
@@ -360,7 +374,10 @@ impl<'a, M: Module> ModuleCx<'a, M> {
             .map(|i| zero_slot(module, format!("omni_const_{i}")))
             .collect::<Result<Vec<_>>>()?;
         let name_slots = (0..prog.functions.len())
-            .map(|i| zero_slot(module, format!("omni_fname_{i}")))
+            .map(|i| match reachable[i] {
+                true => zero_slot(module, format!("omni_fname_{i}")),
+                false => Ok(DataId::from_u32(u32::MAX)),
+            })
             .collect::<Result<Vec<_>>>()?;
         Ok(ModuleCx {
             module,
@@ -374,6 +391,7 @@ impl<'a, M: Module> ModuleCx<'a, M> {
             symbols,
             code_table,
             table: Vec::new(),
+            reachable: reachable.to_vec(),
             link: None,
             runtime_fns: HashMap::new(),
             byte_strings: HashMap::new(),

@@ -265,6 +265,9 @@ fn define_init<M: Module>(
         tx.b.ins().store(MemFlagsData::trusted(), v, slot, 0);
     }
     for (i, f) in prog.functions.iter().enumerate() {
+        if !tx.cx.reachable[i] {
+            continue;
+        }
         let sym = tx.intern(&f.name)?;
         let slot = tx.data_addr(tx.cx.name_slots[i]);
         tx.b.ins().store(MemFlagsData::trusted(), sym, slot, 0);
