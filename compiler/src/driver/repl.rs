@@ -815,6 +815,70 @@ fn functions_from(dump: &str, prefix: &str) -> String {
 mod tests {
     use super::*;
 
+    fn forms(text: &str) -> Vec<Datum> {
+        syntax::read_program(text, 0).unwrap()
+    }
+
+    fn def(name: &str, kind: DefinitionKind) -> Option<Definition> {
+        Some(Definition {
+            name: name.into(),
+            kind,
+        })
+    }
+
+    #[test]
+    fn definitions_are_recognised() {
+        let ds = forms(
+            "(define x 5) (define f [a b] a) (define area [s {Circle}] 1) \
+             (define ^:parent {Shape} {struct Circle} [r {Float}]) \
+             (define [syntax swap!] [(swap! a b) b]) (f 1) (define)",
+        );
+        let got: Vec<_> = ds.iter().map(definition_of).collect();
+        assert_eq!(
+            got,
+            vec![
+                def("x", DefinitionKind::Value),
+                def("f", DefinitionKind::Function("_ _".into())),
+                def("area", DefinitionKind::Function("_ {Circle}".into())),
+                def("Circle", DefinitionKind::Other),
+                def("swap!", DefinitionKind::Other),
+                None,
+                None,
+            ]
+        );
+    }
+
+    #[test]
+    fn redefinition_replaces_and_methods_move() {
+        let old = forms(
+            "(define area [s {Circle}] 1) (define area [s {Rect}] 2) (define x 1) (define y 2)",
+        );
+        let mut history: Vec<HistoryEntry> = old.into_iter().filter_map(history_entry).collect();
+        // The stubs keep the parameters, not the bodies.
+        assert_eq!(
+            history[0].stub.to_string(),
+            "(define area [s {Circle}] (%repl-stub))"
+        );
+        assert_eq!(history[2].stub.to_string(), "(define x (%repl-stub))");
+        let batch = replace_definitions(
+            &mut history,
+            forms("(define area [s {Circle}] 3) (define x [] 4)"),
+        );
+        // The Rect method moves in front of the new Circle method (which
+        // replaces the old one); the value x is replaced by a function.
+        let batch: Vec<String> = batch.iter().map(|d| d.to_string()).collect();
+        assert_eq!(
+            batch,
+            vec![
+                "(define area [s {Rect}] 2)",
+                "(define area [s {Circle}] 3)",
+                "(define x [] 4)"
+            ]
+        );
+        let left: Vec<String> = history.iter().map(|h| h.original.to_string()).collect();
+        assert_eq!(left, vec!["(define y 2)"]);
+    }
+
     #[test]
     fn balance_respects_strings_chars_and_comments() {
         assert_eq!(balance("(+ 1 2)"), Balance::Closed);
