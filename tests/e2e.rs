@@ -406,6 +406,9 @@ program_tests!(run_case, LISTED;
     err_std_random_zero,
     err_std_string_repeat_huge,
     err_std_exit_range,
+    array_ref_inline,
+    state_env_value,
+    division_inline,
 );
 
 /// Every case file is listed above (so none is silently skipped).
@@ -1559,4 +1562,85 @@ fn exit_status_is_the_programs() {
             "[{mode}]"
         );
     }
+}
+
+/// A generated program of about `lines` lines (the shape of
+/// benches/compile/gen.py, the compile-time benchmark): blocks of a struct,
+/// a fold, a match, lets and a cond, a closure, calls between blocks.
+fn generated_program(lines: usize) -> String {
+    const BLOCK_LINES: usize = 19;
+    let blocks = (lines / BLOCK_LINES).max(1);
+    let mut text = String::new();
+    for i in 0..blocks {
+        let prev = if i % 10 != 0 {
+            format!("(run-{} (rem n 5))", i - 1)
+        } else {
+            i.to_string()
+        };
+        text.push_str(&format!(
+            ";; block {i}\n\
+             (define {{struct Item{i}}} [name] [count])\n\
+             (define fold-{i} [acc xs]\n\
+            \x20 (if (null? xs) acc (fold-{i} (+ acc (car xs)) (cdr xs))))\n\
+             (define describe-{i} [v]\n\
+            \x20 (match v\n\
+            \x20   0 \"zero\"\n\
+            \x20   [a b] (str \"pair \" a \" \" b)\n\
+            \x20   (Item{i} n c) (str n \":\" c)\n\
+            \x20   _ \"other\"))\n\
+             (define step-{i} [n]\n\
+            \x20 (let [a (* n 3)]\n\
+            \x20   (let [b (+ a {i})] [s (str \"item-\" a)]\n\
+            \x20     (cond [(< n 0) 0]\n\
+            \x20           [(= (rem b 7) 0) (+ (string-length s) (fold-{i} 0 (list a b n)))]\n\
+            \x20           [else (+ a (string-length (describe-{i} (Item{i} s n))))]))))\n\
+             (define run-{i} [n]\n\
+            \x20 (let [f (fn [x] (+ x (step-{i} x)))]\n\
+            \x20   (+ (f n) {prev})))\n"
+        ));
+    }
+    text.push_str(&format!(
+        "(define total [i acc]\n  (if (= i {blocks}) acc (total (+ i 1) (+ acc (run-{} i)))))\n\
+         (println \"checksum \" (total 0 0))\n",
+        blocks - 1
+    ));
+    text
+}
+
+/// `omnic check` of a generated 20,000-line program succeeds, and an error
+/// on its last lines is reported at the right line and column (the line
+/// index of `SourceMap`; no timing is asserted, the compile-time figures
+/// are a benchmark: docs/BENCH_PROTOCOL.md).
+#[test]
+fn check_handles_a_20000_line_program() {
+    let tmp = tempfile::tempdir().unwrap();
+    let text = generated_program(20_000);
+    let lines = text.lines().count();
+    assert!(lines >= 19_900, "{lines} lines");
+    let src = tmp.path().join("big.omni");
+    std::fs::write(&src, &text).unwrap();
+    let out = Command::new(omnic())
+        .arg("check")
+        .arg(&src)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+
+    let bad = format!("{text}(println \"tail\")\n  (undefined-at-the-end 1)\n");
+    std::fs::write(&src, bad).unwrap();
+    let out = Command::new(omnic())
+        .arg("check")
+        .arg(&src)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("unbound name `undefined-at-the-end`"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(&format!("big.omni:{}:4", lines + 2)),
+        "{stderr}"
+    );
 }

@@ -174,6 +174,21 @@ enum Outcome {
     Failure(String),
 }
 
+/// `program` run in `dir` under an address-space cap of `cap_kb` (through
+/// `sh -c ulimit`), with a 64 MiB stack for programs, stdin and stdout
+/// closed; the caller adds arguments and decides about stderr.
+fn capped(cap_kb: u64, program: &Path, dir: &Path) -> Command {
+    let mut cmd = Command::new("sh");
+    cmd.arg("-c")
+        .arg(format!("ulimit -v {cap_kb}; exec \"$0\" \"$@\""))
+        .arg(program)
+        .current_dir(dir)
+        .env("OMNI_STACK_SIZE", "67108864")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null());
+    cmd
+}
+
 fn run_omnic(args: &[&str], file: &Path, dir: &Path, limit: Duration) -> Outcome {
     let omnic = std::env::var("OMNI_FUZZ_OMNIC")
         .unwrap_or_else(|_| env!("CARGO_BIN_EXE_omnic").to_string());
@@ -187,16 +202,9 @@ fn run_omnic(args: &[&str], file: &Path, dir: &Path, limit: Duration) -> Outcome
     } else {
         8_000_000
     };
-    let mut child = Command::new("sh")
-        .arg("-c")
-        .arg(format!("ulimit -v {cap_kb}; exec \"$0\" \"$@\""))
-        .arg(omnic)
+    let mut child = capped(cap_kb, Path::new(&omnic), dir)
         .args(args)
         .arg(file)
-        .current_dir(dir)
-        .env("OMNI_STACK_SIZE", "67108864")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
         .expect("spawning omnic");
@@ -250,6 +258,154 @@ fn run_omnic(args: &[&str], file: &Path, dir: &Path, limit: Duration) -> Outcome
     }
 }
 
+/// A mutant whose `omnic run` timed out may be a valid program that loops
+/// or waits forever (a changed loop bound, a `recv` nobody sends to). Build
+/// it, run the executable, and look at where its threads are with `gdb`
+/// (three samples, 300 ms apart): generated code (`omni.` symbols) at the
+/// innermost frame of some thread means the program is running its own
+/// loop; a blocking primitive (`recv`, `send`, `join`, `sleep`, a read)
+/// near the top of every waiting stack means it waits as written. Anything
+/// else — every sample inside the runtime or the compiler, or no sample —
+/// is a hang (`Err`, with the innermost functions seen).
+fn triage_run_timeout(file: &Path, dir: &Path, limit: Duration) -> Result<String, String> {
+    let exe = dir.join("mutant-exe");
+    let _ = std::fs::remove_file(&exe);
+    match run_omnic(&["build", "-o", exe.to_str().unwrap()], file, dir, limit) {
+        Outcome::Clean => {}
+        Outcome::Rejected => return Err("time-out; the build was rejected".into()),
+        Outcome::Failure(f) => return Err(format!("time-out; then {f}")),
+    }
+    let mut child = capped(2_000_000, &exe, dir)
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawning the built mutant");
+    std::thread::sleep(Duration::from_millis(500));
+    let mut seen: Vec<String> = Vec::new();
+    let mut verdict: Option<String> = None;
+    for _ in 0..3 {
+        if let Ok(Some(_)) = child.try_wait() {
+            verdict = Some("time-out under the JIT, but the executable ended".into());
+            break;
+        }
+        let out = Command::new("gdb")
+            .args(["-batch", "-nx", "-p", &child.id().to_string()])
+            .args(["-ex", "thread apply all bt 12"])
+            .stdin(Stdio::null())
+            .output();
+        let Ok(out) = out else {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Err("time-out (gdb is not installed to triage it)".into());
+        };
+        let text = String::from_utf8_lossy(&out.stdout);
+        let errs = String::from_utf8_lossy(&out.stderr);
+        if !text.contains("#0 ") && errs.contains("ptrace") {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Err(format!("time-out ({GDB_CANNOT_ATTACH})"));
+        }
+        if let Some(why) = classify_stacks(&text, &mut seen) {
+            verdict = Some(why);
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    verdict.ok_or_else(|| {
+        seen.sort();
+        seen.dedup();
+        format!("hang: innermost frames {}", seen.join(", "))
+    })
+}
+
+/// Why a time-out could not be triaged on this machine (no ptrace).
+const GDB_CANNOT_ATTACH: &str = "gdb cannot attach here to triage it";
+
+/// The verdict of one `gdb` sample (`thread apply all bt`): `Some` when the
+/// program is running its own code or waiting in a blocking primitive; the
+/// innermost function of each thread is added to `seen`.
+fn classify_stacks(bt: &str, seen: &mut Vec<String>) -> Option<String> {
+    const BLOCKING: [&str; 5] = [
+        "omni_prim_recv",
+        "omni_prim_send",
+        "omni_prim_join",
+        "omni_prim_sleep",
+        "omni_prim_read_line",
+    ];
+    // Split into threads: each starts at its `#0` line.
+    let mut threads: Vec<Vec<&str>> = Vec::new();
+    for line in bt.lines().filter(|l| l.starts_with('#')) {
+        if line.starts_with("#0 ") {
+            threads.push(Vec::new());
+        }
+        if let Some(t) = threads.last_mut() {
+            t.push(line);
+        }
+    }
+    let function = |frame: &str| -> String {
+        // `#0  0x... in NAME (args) at ...` or `#0  NAME (args) at ...`
+        let rest = frame.split_once(" in ").map(|(_, r)| r).unwrap_or_else(|| {
+            frame
+                .trim_start_matches(|c: char| c == '#' || c.is_ascii_digit())
+                .trim_start()
+        });
+        rest.split([' ', '(']).next().unwrap_or("").to_string()
+    };
+    for t in &threads {
+        let top = function(t[0]);
+        if top.starts_with("omni.") {
+            return Some(format!("running its own code ({top})"));
+        }
+        if let Some(b) = t
+            .iter()
+            .map(|f| function(f))
+            .find(|f| BLOCKING.iter().any(|b| f.starts_with(b)))
+        {
+            return Some(format!("waiting in {b}"));
+        }
+        seen.push(top);
+    }
+    None
+}
+
+#[test]
+fn triage_tells_a_program_loop_from_a_hang() {
+    let bt_loop = "#0  0x00005555 in omni.loop ()\n#1  0x00005556 in omni.main ()\n";
+    let bt_wait = "#0  0x7fff in syscall () from libc.so.6\n#1  0x5555 in std::thread::park ()\n\
+                   #2  0x5555 in omni_prim_recv ()\n#3  0x5555 in omni.toplevel@a.omni:1:1 ()\n";
+    let bt_hang =
+        "#0  0x5555 in omni_runtime::prims::misc::equal_rec ()\n#1  0x5555 in omni_prim_equal ()\n";
+    let mut seen = Vec::new();
+    assert!(classify_stacks(bt_loop, &mut seen).is_some());
+    assert!(classify_stacks(bt_wait, &mut seen).is_some());
+    assert!(classify_stacks(bt_hang, &mut seen).is_none());
+    assert_eq!(seen, ["omni_runtime::prims::misc::equal_rec"]);
+    // A real one: an endless loop and a wait on a channel nobody sends to,
+    // each built and sampled.
+    if Command::new("gdb").arg("--version").output().is_err() {
+        eprintln!("skipped the live part: gdb is not installed");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    for (src, want) in [
+        (
+            "(define spin [n] (spin (+ n 1)))\n(spin 0)\n",
+            "running its own code (omni.spin)",
+        ),
+        ("(println (recv (chan)))\n", "waiting in omni_prim_recv"),
+    ] {
+        let file = dir.path().join("m.omni");
+        std::fs::write(&file, src).unwrap();
+        let got = triage_run_timeout(&file, dir.path(), Duration::from_secs(30));
+        if matches!(&got, Err(e) if e.contains(GDB_CANNOT_ATTACH)) {
+            eprintln!("skipped the live part: {GDB_CANNOT_ATTACH}");
+            return;
+        }
+        assert_eq!(got.as_deref(), Ok(want), "{src}");
+    }
+}
+
 #[test]
 fn fuzz_the_front_end_and_runs() {
     let seed: u64 = env_or("OMNI_FUZZ_SEED", 0x5EED_0F0E_u64);
@@ -262,6 +418,9 @@ fn fuzz_the_front_end_and_runs() {
     // Failure class → (occurrences, reproducer path).
     let mut failures: BTreeMap<String, (usize, PathBuf)> = BTreeMap::new();
     let (mut clean, mut ran) = (0usize, 0usize);
+    // Run time-outs the triage found to be the program's own endless loop or
+    // wait (reported, not failures).
+    let mut program_waits: Vec<String> = Vec::new();
     for n in 0..count {
         let src = &files[rng.below(files.len())];
         let other = &files[rng.below(files.len())];
@@ -276,6 +435,15 @@ fn fuzz_the_front_end_and_runs() {
             clean += 1;
             ran += 1;
             outcome = run_omnic(&["run"], &file, work.path(), limit);
+            if matches!(&outcome, Outcome::Failure(c) if c.starts_with("run: time-out")) {
+                outcome = match triage_run_timeout(&file, work.path(), limit) {
+                    Ok(why) => {
+                        program_waits.push(why);
+                        Outcome::Clean
+                    }
+                    Err(hang) => Outcome::Failure(format!("run: {hang}")),
+                };
+            }
         }
         if let Outcome::Failure(class) = outcome {
             let entry = failures.entry(class.clone()).or_insert_with(|| {
@@ -289,9 +457,14 @@ fn fuzz_the_front_end_and_runs() {
         }
     }
     eprintln!(
-        "fuzz: seed {seed:#x}, {count} inputs, {clean} checked clean, {ran} run, {} failure classes",
-        failures.len()
+        "fuzz: seed {seed:#x}, {count} inputs, {clean} checked clean, {ran} run, {} failure classes, \
+         {} run time-outs triaged as the program's own loop or wait",
+        failures.len(),
+        program_waits.len()
     );
+    for why in &program_waits {
+        eprintln!("  triaged: {why}");
+    }
     let report: Vec<String> = failures
         .iter()
         .map(|(class, (times, path))| format!("{times}× {class}\n  reproducer: {}", path.display()))

@@ -27,9 +27,9 @@ use omni_runtime::region::{
 };
 use omni_runtime::rt::region_abi::CARRY_START_BYTES;
 use omni_runtime::value::{
-    closure_info, ObjKind, BOX_VALUE, CLOSURE_APPLY, CLOSURE_CODE, CLOSURE_FREE, CLOSURE_INFO,
-    CLOSURE_NAME, FALSE, HEADER_CHUNK_SHIFT, KIND_MASK, NIL, NOTHING, PAIR_CAR, PAIR_CDR,
-    PAIR_SIZE, TAG_MASK, TRUE, UNBOUND,
+    closure_info, ObjKind, ARRAY_DATA, ARRAY_LEN, BOX_VALUE, CLOSURE_APPLY, CLOSURE_CODE,
+    CLOSURE_FREE, CLOSURE_INFO, CLOSURE_NAME, FALSE, HEADER_CHUNK_SHIFT, KIND_MASK, NIL, NOTHING,
+    PAIR_CAR, PAIR_CDR, PAIR_SIZE, TAG_MASK, TRUE, UNBOUND,
 };
 use std::collections::HashMap;
 
@@ -627,11 +627,19 @@ impl<M: Module> FnTx<'_, '_, '_, M> {
                 let b = self.atom(&args[1])?;
                 self.arith(op, a, b, site, loc)
             }
+            InlineOp::Quot | InlineOp::Rem | InlineOp::Mod => {
+                let b = self.atom(&args[1])?;
+                self.division(op, a, b, site, loc)
+            }
             InlineOp::Lt | InlineOp::Gt | InlineOp::Le | InlineOp::Ge | InlineOp::NumEq => {
                 let b = self.atom(&args[1])?;
                 self.compare(op, a, b, loc)
             }
             InlineOp::Car | InlineOp::Cdr => self.car_cdr(op, a, loc),
+            InlineOp::ArrayRef => {
+                let i = self.atom(&args[1])?;
+                self.array_ref(a, i, loc)
+            }
             InlineOp::Not => {
                 let t = self.truthy(a);
                 let f = self.b.ins().bxor_imm_s(t, 1);
@@ -750,6 +758,65 @@ impl<M: Module> FnTx<'_, '_, '_, M> {
         Ok(result)
     }
 
+    /// `quot`, `rem`, `mod` of two fixnums, the divisor neither 0 nor -1
+    /// (so the machine division cannot trap and the quotient fits); the
+    /// primitive on a cold path for the rest (Floats, errors, -1).
+    fn division(
+        &mut self,
+        op: InlineOp,
+        a: Value,
+        b: Value,
+        site: Option<AllocSiteId>,
+        loc: LocId,
+    ) -> Result<Value> {
+        let divide = self.b.create_block();
+        let fast = self.b.create_block();
+        let slow = self.b.create_block();
+        let join = self.b.create_block();
+        let result = self.b.append_block_param(join, W);
+        self.b.set_cold_block(slow);
+        let ints = self.both_ints(a, b);
+        self.b.ins().brif(ints, divide, &[], slow, &[]);
+        self.b.seal_block(divide);
+        self.b.switch_to_block(divide);
+        let x = self.b.ins().sshr_imm_s(a, 1);
+        let y = self.b.ins().sshr_imm_s(b, 1);
+        // y + 1 > 1 (unsigned) excludes exactly y = 0 and y = -1.
+        let y1 = self.b.ins().iadd_imm_s(y, 1);
+        let safe = self.b.ins().icmp_imm_u(IntCC::UnsignedGreaterThan, y1, 1);
+        self.b.ins().brif(safe, fast, &[], slow, &[]);
+        self.b.seal_block(fast);
+        self.b.seal_block(slow);
+        self.b.switch_to_block(fast);
+        let r = match op {
+            InlineOp::Quot => self.b.ins().sdiv(x, y),
+            InlineOp::Rem => self.b.ins().srem(x, y),
+            InlineOp::Mod => {
+                // floored: a nonzero remainder whose sign differs from the
+                // divisor's gets the divisor added
+                let m = self.b.ins().srem(x, y);
+                let signs = self.b.ins().bxor(m, y);
+                let differ = self.b.ins().icmp_imm_s(IntCC::SignedLessThan, signs, 0);
+                let nonzero = self.b.ins().icmp_imm_s(IntCC::NotEqual, m, 0);
+                let adjust = self.b.ins().band(differ, nonzero);
+                let m_plus_y = self.b.ins().iadd(m, y);
+                self.b.ins().select(adjust, m_plus_y, m)
+            }
+            _ => unreachable!("division called with {op:?}"),
+        };
+        let shifted = self.b.ins().ishl_imm_s(r, 1);
+        let tagged = self.b.ins().bor_imm_s(shifted, 1);
+        self.b.ins().jump(join, &[tagged.into()]);
+        self.b.switch_to_block(slow);
+        let region = self.site_region(site)?;
+        let desc = slow_prim(op)?;
+        let v = self.call_prim(desc, region, &[a, b], loc)?;
+        self.b.ins().jump(join, &[v.into()]);
+        self.b.seal_block(join);
+        self.b.switch_to_block(join);
+        Ok(result)
+    }
+
     /// Comparisons: tagged fixnums compare like their values.
     fn compare(&mut self, op: InlineOp, a: Value, b: Value, loc: LocId) -> Result<Value> {
         let cc = match op {
@@ -789,6 +856,45 @@ impl<M: Module> FnTx<'_, '_, '_, M> {
         };
         let prim = slow_prim(op)?;
         self.field_or_prim(a, ObjKind::Pair, offset, prim, loc)
+    }
+
+    /// `(array-ref a i)`: the slot when `a` is an array and `i` a fixnum in
+    /// range; anything else (a forwarded array included) goes to the
+    /// primitive on a cold path, which resolves it or raises the error.
+    fn array_ref(&mut self, a: Value, i: Value, loc: LocId) -> Result<Value> {
+        let check_index = self.b.create_block();
+        let fast = self.b.create_block();
+        let slow = self.b.create_block();
+        let join = self.b.create_block();
+        let result = self.b.append_block_param(join, W);
+        self.b.set_cold_block(slow);
+        self.branch_if_kind(a, ObjKind::Array, check_index, slow);
+        self.b.seal_block(check_index);
+        self.b.switch_to_block(check_index);
+        let flags = MemFlagsData::trusted();
+        // A fixnum `i` is `2k + 1`; `k < len` as unsigned also rejects k < 0.
+        let tag = self.b.ins().band_imm_s(i, 1);
+        let is_fixnum = self.b.ins().icmp_imm_s(IntCC::NotEqual, tag, 0);
+        let k = self.b.ins().sshr_imm_s(i, 1);
+        let len = self.b.ins().load(W, flags, a, ARRAY_LEN);
+        let in_range = self.b.ins().icmp(IntCC::UnsignedLessThan, k, len);
+        let ok = self.b.ins().band(is_fixnum, in_range);
+        self.b.ins().brif(ok, fast, &[], slow, &[]);
+        self.b.seal_block(fast);
+        self.b.seal_block(slow);
+        self.b.switch_to_block(fast);
+        let data = self.b.ins().load(W, flags, a, ARRAY_DATA);
+        let offset = self.b.ins().ishl_imm_s(k, 3);
+        let addr = self.b.ins().iadd(data, offset);
+        let slot = self.b.ins().load(W, flags, addr, 0);
+        self.b.ins().jump(join, &[slot.into()]);
+        self.b.switch_to_block(slow);
+        let prim = slow_prim(InlineOp::ArrayRef)?;
+        let r = self.call_prim(prim, self.region, &[a, i], loc)?;
+        self.b.ins().jump(join, &[r.into()]);
+        self.b.seal_block(join);
+        self.b.switch_to_block(join);
+        Ok(result)
     }
 
     /// The word at `offset` of `v` when `v` is an object of `kind`; anything
@@ -1185,7 +1291,13 @@ impl<M: Module> FnTx<'_, '_, '_, M> {
                 let nfree = target.nfree;
                 let free = self.atoms(free)?;
                 let code = self.func_ref(self.cx.code_ids[func.0 as usize]);
-                let apply = self.func_ref(self.cx.apply_ids[func.0 as usize]);
+                let apply_id = self.cx.apply_ids[func.0 as usize].ok_or_else(|| {
+                    CodegenError::new(format!(
+                        "closure of `{}` without an apply entry",
+                        target.name
+                    ))
+                })?;
+                let apply = self.func_ref(apply_id);
                 let code_addr = self.b.ins().func_addr(W, code);
                 let apply_addr = self.b.ins().func_addr(W, apply);
                 let info = self.word(info);

@@ -114,6 +114,13 @@ pub fn host_isa(pic: bool, opt_level: &str) -> Result<OwnedTargetIsa> {
     // Runtime functions can be anywhere in the address space relative to JIT
     // code, so libcalls must not assume a near (colocated) target.
     set(&mut flags, "use_colocated_libcalls", "false")?;
+    // Cranelift's IR verifier re-checks every function before compiling it
+    // (about a tenth of code generation time). Our IR is checked by
+    // `ir::verify` in debug builds and tests, where the Cranelift verifier
+    // stays on too; release builds skip it (compile speed, issue 13).
+    if !cfg!(any(debug_assertions, test)) {
+        set(&mut flags, "enable_verifier", "false")?;
+    }
     let isa_builder =
         cranelift_native::builder().map_err(|e| CodegenError::new(format!("host ISA: {e}")))?;
     isa_builder
@@ -178,7 +185,8 @@ pub fn write_perf_map(module: &cranelift_jit::JITModule, compiled: &CompiledProg
 }
 
 /// Compile a whole program into `module`. Declares and defines every
-/// function's `code` and `apply`, the data slots of globals, constants and
+/// function's `code`, the `apply` of every function some closure holds, the
+/// data slots of globals, constants and
 /// function names, the start-up code and `omni_entry` (plus `main` on
 /// request).
 pub fn compile<M: Module>(
@@ -229,12 +237,15 @@ pub fn compile_linked<M: Module>(
     let mut fb_ctx = cranelift_frontend::FunctionBuilderContext::new();
     for func in prog.functions.iter().filter(|f| reachable[f.id.0 as usize]) {
         for kind in [function::Entry::Code, function::Entry::Apply] {
-            cx.module.clear_context(&mut ctx);
-            function::translate(&mut cx, func, kind, &mut ctx.func, &mut fb_ctx)?;
             let id = match kind {
                 function::Entry::Code => cx.code_ids[func.id.0 as usize],
-                function::Entry::Apply => cx.apply_ids[func.id.0 as usize],
+                function::Entry::Apply => match cx.apply_ids[func.id.0 as usize] {
+                    Some(id) => id,
+                    None => continue,
+                },
             };
+            cx.module.clear_context(&mut ctx);
+            function::translate(&mut cx, func, kind, &mut ctx.func, &mut fb_ctx)?;
             if opts.dump_clif {
                 clif.push_str(&format!(
                     ";; {} {} ({})\n",
@@ -292,8 +303,10 @@ pub(crate) struct ModuleCx<'a, M: Module> {
     pub prog: &'a ir::Program,
     /// `code` of IR function i.
     pub code_ids: Vec<FuncId>,
-    /// `apply` of IR function i.
-    pub apply_ids: Vec<FuncId>,
+    /// `apply` of IR function i, for the functions some closure holds: a
+    /// top-level form, the entry or a carry loop is only ever called
+    /// directly, and leaving out its `apply` saves compile time.
+    pub apply_ids: Vec<Option<FuncId>>,
     /// The globals: one writable array of 8-byte slots (0 = unbound), which
     /// the start-up code registers as the roots of the global state.
     pub globals: DataId,
@@ -341,20 +354,25 @@ impl<'a, M: Module> ModuleCx<'a, M> {
         let mut apply_ids = Vec::with_capacity(prog.functions.len());
         let mut ir_of = HashMap::new();
         let symbols = code_table::symbol_names(prog);
+        let held = closure_targets(prog);
         for (f, (code_sym, apply_sym)) in prog.functions.iter().zip(&symbols) {
             if !reachable[f.id.0 as usize] {
                 code_ids.push(FuncId::from_u32(u32::MAX));
-                apply_ids.push(FuncId::from_u32(u32::MAX));
+                apply_ids.push(None);
                 continue;
             }
             let code_sig = code_signature(module, f);
             let code = module.declare_function(code_sym, Linkage::Local, &code_sig)?;
-            let apply_sig = apply_signature(module);
-            let apply = module.declare_function(apply_sym, Linkage::Local, &apply_sig)?;
             ir_of.insert(code, f.id.0);
-            ir_of.insert(apply, f.id.0);
             code_ids.push(code);
-            apply_ids.push(apply);
+            if held[f.id.0 as usize] {
+                let apply_sig = apply_signature(module);
+                let apply = module.declare_function(apply_sym, Linkage::Local, &apply_sig)?;
+                ir_of.insert(apply, f.id.0);
+                apply_ids.push(Some(apply));
+            } else {
+                apply_ids.push(None);
+            }
         }
         let code_table = module.declare_data("omni_code_table", Linkage::Local, false, false)?;
         let zero_slot = |module: &mut M, name: String| -> Result<DataId> {
@@ -429,6 +447,27 @@ impl<'a, M: Module> ModuleCx<'a, M> {
         self.byte_strings.insert(bytes.to_vec(), id);
         Ok(id)
     }
+}
+
+/// Which IR functions some closure allocation names (by function index):
+/// only their `apply` entries can ever be reached (through a closure's
+/// apply pointer).
+fn closure_targets(prog: &ir::Program) -> Vec<bool> {
+    let mut held = vec![false; prog.functions.len()];
+    for f in &prog.functions {
+        ir::visit::walk_block(&f.body, &mut |st| {
+            if let ir::Op::Alloc {
+                what: ir::Alloc::Closure { func, .. },
+                ..
+            } = &st.op
+            {
+                if let Some(slot) = held.get_mut(func.0 as usize) {
+                    *slot = true;
+                }
+            }
+        });
+    }
+    held
 }
 
 /// Number of Cranelift parameters of `code` after `env` and `region`.

@@ -183,8 +183,9 @@ fn hundred_million_iteration_self_loop_runs_in_constant_stack() {
     assert_eq!(jit_run(&sum_loop_program(n)), make_int(n * (n + 1) / 2));
 }
 
-#[test]
-fn mutual_recursion_through_closures_is_proper_tail_calls() {
+/// even(n) and odd(n) calling each other through closures in globals; the
+/// entry starts with `(even? 10000001)`.
+fn parity_program() -> Program {
     // even(n) = n == 0 ? true  : g_odd(n - 1)   (unknown tail call via global)
     // odd(n)  = n == 0 ? false : g_even(n - 1)
     let parity = |id: u32, name: &str, base: u64, other: u32| {
@@ -268,8 +269,41 @@ fn mutual_recursion_through_closures_is_proper_tail_calls() {
             tail_call(Callee::Unknown(v(0)), &[int(10_000_001)]),
         ),
     );
-    let prog = program(vec![entry, even, odd], vec![], 2, 2);
-    assert_eq!(jit_run(&prog), FALSE);
+    program(vec![entry, even, odd], vec![], 2, 2)
+}
+
+#[test]
+fn mutual_recursion_through_closures_is_proper_tail_calls() {
+    assert_eq!(jit_run(&parity_program()), FALSE);
+}
+
+/// Only functions some closure holds get an `apply` entry: the entry and a
+/// function only called directly have none (compile time, issue 13).
+#[test]
+fn apply_entries_only_for_closure_targets() {
+    let mut module = jit_module(std::iter::empty()).unwrap();
+    let opts = CodegenOptions {
+        dump_clif: true,
+        emit_main: false,
+        merge_threshold_bytes: None,
+    };
+    let compiled = compile(&parity_program(), &mut module, &opts).unwrap();
+    for needle in [
+        ";; apply even? (1)",
+        ";; apply odd? (2)",
+        ";; code main (0)",
+    ] {
+        assert!(compiled.clif.contains(needle), "missing {needle}");
+    }
+    assert!(!compiled.clif.contains(";; apply main (0)"));
+    let compiled = compile(
+        &sum_loop_program(10),
+        &mut jit_module(std::iter::empty()).unwrap(),
+        &opts,
+    )
+    .unwrap();
+    assert!(compiled.clif.contains(";; code loop (1)"));
+    assert!(!compiled.clif.contains(";; apply loop (1)"));
 }
 
 #[test]
@@ -723,7 +757,6 @@ fn dump_clif_shows_stack_check_and_tail_calls() {
     let compiled = compile(&prog, &mut module, &opts).unwrap();
     for needle in [
         ";; code loop (1)",
-        ";; apply loop (1)",
         ";; omni_entry",
         "get_stack_pointer",
         "return_call",

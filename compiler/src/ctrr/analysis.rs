@@ -403,7 +403,7 @@ impl Constraints {
                     self.produced.push((v, Produced::From(vec![*a])));
                 }
                 Op::Inline(op, args, _) => {
-                    if matches!(op, InlineOp::Car | InlineOp::Cdr) {
+                    if op.loads_field() {
                         self.outlives(&args[0], d);
                         self.produced.push((v, Produced::From(vec![args[0]])));
                     }

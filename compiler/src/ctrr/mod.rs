@@ -20,8 +20,9 @@
 //!   existing object (elided when the stored value is immediate or provably
 //!   as old as the container);
 //! - `state` inserts what keeps the versions of the global-state region
-//!   alive while code uses them (pins, escape holds) and the safe points
-//!   where the runtime may renew it;
+//!   alive while code uses them (pins, escape holds), the refreshes that
+//!   move stale values out of retired versions, and the safe points where
+//!   the runtime may renew it;
 //! - `carry` gives a loop that carries allocated data from one iteration to
 //!   the next a carry region of its own, renewed at the back edge when its
 //!   garbage has outgrown what is live, and handed to the result region at

@@ -42,7 +42,8 @@ pub struct FunctionReport {
     /// loop and on the loop body.
     pub carry: Option<CarryDecision>,
     /// Access to the global state (`state.rs`): whether the function may
-    /// renew it, and the pins, escape holds and safe points inserted.
+    /// renew it, and the pins, escape holds, safe points and refreshes
+    /// inserted.
     pub state: super::state::StateAccess,
 }
 

@@ -320,8 +320,8 @@ impl<'a> Scope<'a> {
             Op::Move(a) => self.add_pts(v, self.pts_of(a)),
             // A load gives what the container's fields hold.
             Op::BoxGet(a) => self.add_pts(v, self.load(a)),
-            Op::Inline(InlineOp::Car | InlineOp::Cdr, args, _) => {
-                let objs = args.iter().flat_map(|a| self.load(a)).collect();
+            Op::Inline(op, args, _) if op.loads_field() => {
+                let objs = self.load(&args[0]);
                 self.add_pts(v, objs)
             }
             // Comparisons give booleans; an arithmetic slow path allocates

@@ -141,7 +141,7 @@ fn immortal_globals(prog: &Program) -> Vec<bool> {
         let closures: HashSet<VarId> = immortal_closures(f).into_iter().map(|(v, _)| v).collect();
         walk_block(&f.body, &mut |st| {
             if let Op::GlobalSet { global, value, .. } = &st.op {
-                let ok = f.kind == FunctionKind::TopLevel
+                let ok = runs_once(f)
                     && match value {
                         Atom::Imm(_) | Atom::Const(_) => true,
                         Atom::Var(v) => closures.contains(v),
@@ -157,12 +157,13 @@ fn immortal_globals(prog: &Program) -> Vec<bool> {
 }
 
 /// The closures without free variables a top-level form allocates (the
-/// values of function definitions): (variable, allocation site). Code
+/// values of function definitions, and the entry function's wrappers of
+/// primitives used as values): (variable, allocation site). Code
 /// generation places them in the immortal region (they are code, not state,
 /// and a top-level form runs once).
 fn immortal_closures(f: &Function) -> Vec<(VarId, AllocSiteId)> {
     let mut out = Vec::new();
-    if f.kind != FunctionKind::TopLevel {
+    if !runs_once(f) {
         return out;
     }
     walk_block(&f.body, &mut |st| {
@@ -180,6 +181,12 @@ fn immortal_closures(f: &Function) -> Vec<(VarId, AllocSiteId)> {
         }
     });
     out
+}
+
+/// A top-level form, or the entry function (which binds the wrappers of
+/// primitives used as values): code that runs once.
+fn runs_once(f: &Function) -> bool {
+    matches!(f.kind, FunctionKind::TopLevel | FunctionKind::Entry)
 }
 
 /// The allocation sites of `immortal_closures`, over the program.
@@ -350,13 +357,18 @@ impl Cx<'_> {
         let loc = b.stmts.last().map(|s| s.loc).unwrap_or(LocId(0));
         // What leaves the activation is refreshed (callees and callers
         // take parameters and results as fresh).
-        let leaving: Vec<VarId> = match &b.tail {
-            Tail::Return(Atom::Var(v)) => vec![*v],
-            Tail::Call { callee, args, .. } => call_vars(callee, args),
-            _ => Vec::new(),
+        // A tail callee that may store into the state may build what it is
+        // given into a state object (then stale from an environment or a
+        // box counts too).
+        let (leaving, unowned_too): (Vec<VarId>, bool) = match &b.tail {
+            Tail::Return(Atom::Var(v)) => (vec![*v], false),
+            Tail::Call { callee, args, .. } => {
+                (call_vars(callee, args), self.callee_may_renew(callee))
+            }
+            _ => (Vec::new(), false),
         };
         for v in leaving {
-            if stale.renewed.contains(&v) {
+            if stale.renewed.contains(&v) || (unowned_too && stale.unowned.contains(&v)) {
                 b.stmts.push(Stmt {
                     var: None,
                     op: Op::StateRefresh(Atom::Var(v)),
@@ -518,6 +530,10 @@ impl Cx<'_> {
         match op {
             // Read now, or built now from refreshed operands, or refreshed
             // after the call: fresh.
+            Op::Inline(op, args, _) if op.loads_field() => match args[0] {
+                Atom::Var(v) => (stale.renewed.contains(&v), stale.unowned.contains(&v)),
+                _ => (false, false),
+            },
             Op::GlobalGet { .. } | Op::Alloc { .. } | Op::Call { .. } | Op::Inline(..) => {
                 (false, false)
             }
@@ -554,20 +570,33 @@ impl Cx<'_> {
                 )
             })
         };
+        // What a callee that may store into the state (or builds its result
+        // there) is given may be built into a state object: as if built here.
         let (built, passed): (Vec<Atom>, Vec<Atom>) = match op {
             Op::Alloc { site, .. } if built_into(&Some(*site)) => (op.operands(), Vec::new()),
             Op::ClosureInit { value, .. } => (vec![*value], Vec::new()),
             Op::Prim { prim, args, site } => match prim.desc() {
+                d if d.effect == PrimEffect::CallsClosures && self.may_renew => {
+                    (args.clone(), Vec::new())
+                }
                 d if d.effect == PrimEffect::CallsClosures => (Vec::new(), args.clone()),
                 d if d.result == PrimResult::MayShareArgs && built_into(site) => {
                     (args.clone(), Vec::new())
                 }
                 _ => (Vec::new(), Vec::new()),
             },
-            Op::Call { callee, args, .. } => (
-                Vec::new(),
-                call_vars(callee, args).into_iter().map(Atom::Var).collect(),
-            ),
+            Op::Call {
+                callee,
+                args,
+                region,
+            } => {
+                let vars = call_vars(callee, args).into_iter().map(Atom::Var).collect();
+                if *region == RegionRef::State || self.callee_may_renew(callee) {
+                    (vars, Vec::new())
+                } else {
+                    (Vec::new(), vars)
+                }
+            }
             _ => (Vec::new(), Vec::new()),
         };
         let mut out: Vec<VarId> = Vec::new();
@@ -586,6 +615,14 @@ impl Cx<'_> {
             }
         }
         out
+    }
+
+    /// Whether a call of `callee` may renew the state (store into it).
+    fn callee_may_renew(&self, callee: &Callee) -> bool {
+        match callee {
+            Callee::Known { func, .. } => self.facts.may_renew[func.0 as usize],
+            Callee::Unknown(_) => self.may_renew,
+        }
     }
 
     /// A call given the state region as its result region that may renew

@@ -4,7 +4,8 @@
 //! `omnic run FILE` compiles through every stage into a JIT module and runs
 //! the program via the runtime's `run_jit`; `omnic build` writes an object
 //! file, links it with the embedded runtime staticlib using the system `cc`;
-//! `omnic check` only reports diagnostics; `omnic repl` is the interactive
+//! `omnic check` only reports diagnostics: it runs the front end through
+//! CTRR and stops before code generation; `omnic repl` is the interactive
 //! session (`repl.rs`). Every failure is printed to stderr
 //! as `error: ...` (compile errors rendered with their source line) and gives
 //! exit status 1; an internal compiler error (a panic) is caught by a hook
@@ -52,7 +53,8 @@ enum Command {
         #[command(flatten)]
         dumps: Dumps,
     },
-    /// Report diagnostics only; exit status 0 when the program is clean.
+    /// Report diagnostics only (every stage up to region inference, no code
+    /// generation unless `--dump-clif`); exit status 0 when the program is clean.
     Check {
         file: PathBuf,
         #[command(flatten)]
@@ -166,12 +168,18 @@ fn dispatch(command: Command) -> Result<i32, Fatal> {
             strip,
             dumps,
         } => build::build(file, output, strip, dumps),
-        // `check` and `build` generate code on the big stack as well (code
-        // generation recurses over deeply nested constants); `run` cannot,
-        // see COMPILER_STACK_SIZE.
         Command::Repl => repl::repl(),
+        // `check` stops after CTRR, the last stage that reports errors in
+        // the program: code generation only fails on compiler bugs (its
+        // errors are broken IR invariants), and it is most of the compile
+        // time. `--dump-clif` asks for the generated code, so it still runs
+        // then, on the big stack like `build` (code generation recurses over
+        // deeply nested constants); `run` cannot, see COMPILER_STACK_SIZE.
         Command::Check { file, dumps } => on_compiler_stack(|| {
             let front = pipeline::front_end_here(&file, dumps)?;
+            if !dumps.dump_clif {
+                return Ok(0);
+            }
             let mut module = codegen::jit_module(std::iter::empty())?;
             let opts = CodegenOptions {
                 dump_clif: dumps.dump_clif,

@@ -163,6 +163,12 @@ pub enum InlineOp {
     Sub,
     /// `*`, slow path `%mul`.
     Mul,
+    /// `quot` (truncating), slow path `quot` (Floats, a zero or -1 divisor).
+    Quot,
+    /// `rem` (the sign of the dividend), slow path `rem`.
+    Rem,
+    /// `mod` (floored: the sign of the divisor), slow path `mod`.
+    Mod,
     /// `<`, slow path `%lt`.
     Lt,
     /// `>`, slow path `%gt`.
@@ -177,6 +183,9 @@ pub enum InlineOp {
     Car,
     /// `cdr`, slow path `cdr`.
     Cdr,
+    /// `array-ref`, slow path `array-ref` (forwarded arrays, a non-array, a
+    /// non-fixnum or out-of-range index).
+    ArrayRef,
     /// `not`: no slow path.
     Not,
     /// `eq?`: identity of words, no slow path.
@@ -234,6 +243,9 @@ pub const INLINE_OPS: &[InlineOpDesc] = &[
         Some("%mul"),
         InlineFold::LeftWithIdentity(1),
     ),
+    inline_op("quot", InlineOp::Quot, 2, Some("quot"), InlineFold::None),
+    inline_op("rem", InlineOp::Rem, 2, Some("rem"), InlineFold::None),
+    inline_op("mod", InlineOp::Mod, 2, Some("mod"), InlineFold::None),
     inline_op("<", InlineOp::Lt, 2, Some("%lt"), InlineFold::None),
     inline_op(">", InlineOp::Gt, 2, Some("%gt"), InlineFold::None),
     inline_op("<=", InlineOp::Le, 2, Some("%le"), InlineFold::None),
@@ -244,6 +256,13 @@ pub const INLINE_OPS: &[InlineOpDesc] = &[
     // the type error.
     inline_op("car", InlineOp::Car, 1, Some("car"), InlineFold::None),
     inline_op("cdr", InlineOp::Cdr, 1, Some("cdr"), InlineFold::None),
+    inline_op(
+        "array-ref",
+        InlineOp::ArrayRef,
+        2,
+        Some("array-ref"),
+        InlineFold::None,
+    ),
     inline_op("not", InlineOp::Not, 1, None, InlineFold::None),
     inline_op("null?", InlineOp::IsNil, 1, None, InlineFold::None),
     inline_op("pair?", InlineOp::IsPair, 1, None, InlineFold::None),
@@ -284,6 +303,11 @@ impl InlineOp {
     }
     pub fn arity(self) -> usize {
         self.desc().argc
+    }
+    /// The op reads a field of its first operand (`car`, `cdr`,
+    /// `array-ref`): its result is part of that object.
+    pub fn loads_field(self) -> bool {
+        matches!(self, InlineOp::Car | InlineOp::Cdr | InlineOp::ArrayRef)
     }
 }
 

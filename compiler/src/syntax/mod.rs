@@ -203,3 +203,43 @@ pub struct SyntaxError {
     /// A secondary location (e.g. the opener of an unclosed bracket).
     pub secondary: Option<(Span, String)>,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The line index is built once, when the file is added: one entry per
+    /// line start, and every location is found in it (a binary search)
+    /// with the same answer as counting from the top of the file.
+    #[test]
+    fn line_index_is_built_once_and_agrees_with_a_scan() {
+        let mut text = String::new();
+        for i in 0..2_000 {
+            text.push_str(&format!("(define x{i} \"λ{i}\")\n"));
+            if i % 7 == 0 {
+                text.push('\n');
+            }
+        }
+        let mut sources = SourceMap::default();
+        let f = sources.add("big.omni", text.clone());
+        let index = &sources.files[f as usize].line_starts;
+        assert_eq!(index.len(), text.matches('\n').count() + 1);
+        assert!(index.windows(2).all(|w| w[0] < w[1]));
+        for (at, _) in text.char_indices().step_by(97) {
+            let before = &text[..at];
+            let line = before.matches('\n').count() as u32 + 1;
+            let col = before.rsplit('\n').next().unwrap().chars().count() as u32 + 1;
+            assert_eq!(
+                sources.line_col(Span::new(f, at, at + 1)),
+                (line, col),
+                "offset {at}"
+            );
+        }
+        // The end of the file is on the last (empty) line.
+        let end = text.len();
+        assert_eq!(
+            sources.line_col(Span::new(f, end, end)),
+            (index.len() as u32, 1)
+        );
+    }
+}
