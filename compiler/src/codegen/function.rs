@@ -1648,6 +1648,10 @@ impl<M: Module> FnTx<'_, '_, '_, M> {
         if g.0 as usize >= self.cx.prog.globals.len() {
             return Err(CodegenError::new(format!("global g{} out of range", g.0)));
         }
+        if let Some(link) = self.cx.link {
+            let addr = link.base + 8 * link.slot_of[g.0 as usize] as usize;
+            return Ok(self.b.ins().iconst(W, addr as i64));
+        }
         let base = self.data_addr(self.cx.globals);
         Ok(self.b.ins().iadd_imm_s(base, 8 * g.0 as i64))
     }

@@ -194,11 +194,48 @@ pub fn compile<M: Module>(
     module: &mut M,
     opts: &CodegenOptions,
 ) -> Result<CompiledProgram> {
-    let mut cx = ModuleCx::declare(prog, module)?;
+    compile_linked(prog, module, opts, None)
+}
+
+/// Where a REPL module's globals live: in the session's one globals array
+/// (`driver/repl.rs`), which outlives every module, instead of a data
+/// object of the module. Generated code addresses the slots directly.
+#[derive(Debug, Clone)]
+pub struct ReplLink {
+    /// Address of the session's globals array (slot 0).
+    pub base: usize,
+    /// The session slot of each IR global of the program.
+    pub slot_of: Vec<u32>,
+    /// Slots in use: the count the start-up code registers as the global
+    /// state's roots.
+    pub nslots: usize,
+}
+
+/// [`compile`], with the globals in a REPL session's array when `link` is
+/// given.
+pub fn compile_linked<M: Module>(
+    prog: &ir::Program,
+    module: &mut M,
+    opts: &CodegenOptions,
+    link: Option<&ReplLink>,
+) -> Result<CompiledProgram> {
+    if let Some(link) = link {
+        if link.slot_of.len() != prog.globals.len() {
+            return Err(CodegenError::new("REPL link does not cover every global"));
+        }
+    }
+    // A REPL module defines only what its entry can reach directly; the
+    // other functions stay declared, never referenced.
+    let reachable = match link {
+        Some(_) => ir::visit::reachable_from_entry(prog),
+        None => vec![true; prog.functions.len()],
+    };
+    let mut cx = ModuleCx::declare(prog, module, &reachable)?;
+    cx.link = link;
     let mut clif = String::new();
     let mut ctx = cx.module.make_context();
     let mut fb_ctx = cranelift_frontend::FunctionBuilderContext::new();
-    for func in &prog.functions {
+    for func in prog.functions.iter().filter(|f| reachable[f.id.0 as usize]) {
         for kind in [function::Entry::Code, function::Entry::Apply] {
             let id = match kind {
                 function::Entry::Code => cx.code_ids[func.id.0 as usize],
@@ -285,12 +322,23 @@ pub(crate) struct ModuleCx<'a, M: Module> {
     pub code_table: DataId,
     /// The table's entries so far.
     pub table: Vec<code_table::TableEntry>,
+    /// Functions defined in this module (all, except in a REPL module).
+    pub reachable: Vec<bool>,
+    /// A REPL module: the globals are the session's array, not `globals`.
+    pub link: Option<&'a ReplLink>,
     runtime_fns: HashMap<String, FuncId>,
     byte_strings: HashMap<Vec<u8>, DataId>,
 }
 
 impl<'a, M: Module> ModuleCx<'a, M> {
-    fn declare(prog: &'a ir::Program, module: &'a mut M) -> Result<ModuleCx<'a, M>> {
+    /// Declare the module's functions and data; a function not in
+    /// `reachable` (a REPL module's older functions) gets neither code nor
+    /// name slot, only a placeholder id nothing refers to.
+    fn declare(
+        prog: &'a ir::Program,
+        module: &'a mut M,
+        reachable: &[bool],
+    ) -> Result<ModuleCx<'a, M>> {
         for (i, f) in prog.functions.iter().enumerate() {
             if f.id.0 as usize != i {
                 return Err(CodegenError::new(format!(
@@ -308,6 +356,11 @@ impl<'a, M: Module> ModuleCx<'a, M> {
         let symbols = code_table::symbol_names(prog);
         let held = closure_targets(prog);
         for (f, (code_sym, apply_sym)) in prog.functions.iter().zip(&symbols) {
+            if !reachable[f.id.0 as usize] {
+                code_ids.push(FuncId::from_u32(u32::MAX));
+                apply_ids.push(None);
+                continue;
+            }
             let code_sig = code_signature(module, f);
             let code = module.declare_function(code_sym, Linkage::Local, &code_sig)?;
             ir_of.insert(code, f.id.0);
@@ -339,7 +392,10 @@ impl<'a, M: Module> ModuleCx<'a, M> {
             .map(|i| zero_slot(module, format!("omni_const_{i}")))
             .collect::<Result<Vec<_>>>()?;
         let name_slots = (0..prog.functions.len())
-            .map(|i| zero_slot(module, format!("omni_fname_{i}")))
+            .map(|i| match reachable[i] {
+                true => zero_slot(module, format!("omni_fname_{i}")),
+                false => Ok(DataId::from_u32(u32::MAX)),
+            })
             .collect::<Result<Vec<_>>>()?;
         Ok(ModuleCx {
             module,
@@ -353,6 +409,8 @@ impl<'a, M: Module> ModuleCx<'a, M> {
             symbols,
             code_table,
             table: Vec::new(),
+            reachable: reachable.to_vec(),
+            link: None,
             runtime_fns: HashMap::new(),
             byte_strings: HashMap::new(),
         })

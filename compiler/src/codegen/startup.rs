@@ -242,8 +242,15 @@ fn define_init<M: Module>(
         tx.b.ins().call(fr, &[arg]);
     }
 
-    let globals = tx.data_addr(tx.cx.globals);
-    let nglobals = tx.word(tx.cx.prog.globals.len() as u64);
+    let (globals, nglobals) = match tx.cx.link {
+        // A REPL module registers the session's array (every slot in use,
+        // the earlier forms' globals included).
+        Some(link) => (tx.word(link.base as u64), tx.word(link.nslots as u64)),
+        None => {
+            let globals = tx.data_addr(tx.cx.globals);
+            (globals, tx.word(tx.cx.prog.globals.len() as u64))
+        }
+    };
     tx.call_rt(RuntimeFn::RegisterGlobals, &[globals, nglobals])?;
     let region = tx.call_rt1(RuntimeFn::GlobalRegion, &[])?;
     let prog = tx.cx.prog;
@@ -258,6 +265,9 @@ fn define_init<M: Module>(
         tx.b.ins().store(MemFlagsData::trusted(), v, slot, 0);
     }
     for (i, f) in prog.functions.iter().enumerate() {
+        if !tx.cx.reachable[i] {
+            continue;
+        }
         let sym = tx.intern(&f.name)?;
         let slot = tx.data_addr(tx.cx.name_slots[i]);
         tx.b.ins().store(MemFlagsData::trusted(), sym, slot, 0);

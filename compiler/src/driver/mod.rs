@@ -5,7 +5,8 @@
 //! the program via the runtime's `run_jit`; `omnic build` writes an object
 //! file, links it with the embedded runtime staticlib using the system `cc`;
 //! `omnic check` only reports diagnostics: it runs the front end through
-//! CTRR and stops before code generation. Every failure is printed to stderr
+//! CTRR and stops before code generation; `omnic repl` is the interactive
+//! session (`repl.rs`). Every failure is printed to stderr
 //! as `error: ...` (compile errors rendered with their source line) and gives
 //! exit status 1; an internal compiler error (a panic) is caught by a hook
 //! and reported the same way instead of a backtrace.
@@ -13,6 +14,7 @@
 mod build;
 mod manifest;
 mod pipeline;
+mod repl;
 
 use crate::codegen::{self, CodegenOptions};
 use clap::{Args, Parser, Subcommand};
@@ -58,6 +60,8 @@ enum Command {
         #[command(flatten)]
         dumps: Dumps,
     },
+    /// Read, compile and run forms interactively (`:help` lists the commands).
+    Repl,
 }
 
 /// Intermediate representations to print to stdout.
@@ -164,6 +168,7 @@ fn dispatch(command: Command) -> Result<i32, Fatal> {
             strip,
             dumps,
         } => build::build(file, output, strip, dumps),
+        Command::Repl => repl::repl(),
         // `check` stops after CTRR, the last stage that reports errors in
         // the program: code generation only fails on compiler bugs (its
         // errors are broken IR invariants), and it is most of the compile

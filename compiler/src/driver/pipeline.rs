@@ -24,8 +24,8 @@ fn check_ir(program: &ir::Program, stage: Stage) {
 }
 
 /// The standard prelude, compiled in front of every program.
-const PRELUDE: &str = include_str!("../../../std/prelude.omni");
-const PRELUDE_NAME: &str = "std/prelude.omni";
+pub(super) const PRELUDE: &str = include_str!("../../../std/prelude.omni");
+pub(super) const PRELUDE_NAME: &str = "std/prelude.omni";
 
 /// The result of the front end: the program's IR after CTRR.
 pub(crate) struct FrontEnd {
@@ -145,12 +145,12 @@ pub(crate) fn print_clif(compiled: &CompiledProgram, dumps: Dumps) {
 /// The files `(import "path")` loaded, by canonical path, so that every
 /// import of one file gets the same [`FileId`] (the expander loads each file
 /// once and detects cycles by id). Paths are searched by [`search_path`].
-struct ImportCache {
+pub(super) struct ImportCache {
     files: HashMap<PathBuf, (FileId, Vec<Datum>)>,
 }
 
 impl ImportCache {
-    fn new(main: &Path, main_file: FileId) -> ImportCache {
+    pub(super) fn new(main: &Path, main_file: FileId) -> ImportCache {
         let mut files = HashMap::new();
         if let Ok(canon) = std::fs::canonicalize(main) {
             // The main program's forms are never spliced again: importing
@@ -160,7 +160,7 @@ impl ImportCache {
         ImportCache { files }
     }
 
-    fn load(
+    pub(super) fn load(
         &mut self,
         sources: &mut SourceMap,
         rel: &str,

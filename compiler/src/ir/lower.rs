@@ -24,7 +24,44 @@ type LambdaKey = *const Lambda;
 
 /// Lower an expanded program to IR.
 pub fn lower_program(ast: &ast::Program, sources: &SourceMap) -> Program {
-    Lowerer::new(ast, sources).lower_entry()
+    Lowerer::new(ast, sources, false).lower_entry_indexed(0).0
+}
+
+/// Lower a REPL session's program (`driver/repl.rs`): every top-level form
+/// is lowered (the program's analysis sees all of them), but the entry
+/// calls only the forms from `first_new` on — the earlier ones already ran
+/// in earlier modules of the session. Globals are late bound: no call of a
+/// global is direct, so a later redefinition is seen by all code compiled
+/// before it.
+///
+/// `session_locs` is the session's location table so far: the program's
+/// table starts with it (a location already in it keeps its id), so the
+/// ids compiled into earlier modules stay valid in the table each new
+/// module registers. Returns the program and the session's table after
+/// it (each location with the file and offset it was made for).
+pub fn lower_repl_program(
+    ast: &ast::Program,
+    sources: &SourceMap,
+    first_new: usize,
+    session_locs: &[(u32, u32, SourceLoc)],
+) -> (Program, Vec<(u32, u32, SourceLoc)>) {
+    let mut l = Lowerer::new(ast, sources, true);
+    for (file, start, loc) in session_locs.iter().skip(1) {
+        let id = LocId(l.locs.len() as u32);
+        l.locs.push(loc.clone());
+        l.loc_index.insert((*file, *start), id);
+    }
+    let (program, index) = l.lower_entry_indexed(first_new);
+    let mut keys = vec![(u32::MAX, u32::MAX); program.locs.len()];
+    for ((file, start), id) in index {
+        keys[id.0 as usize] = (file, start);
+    }
+    let table = keys
+        .into_iter()
+        .zip(&program.locs)
+        .map(|((file, start), loc)| (file, start, loc.clone()))
+        .collect();
+    (program, table)
 }
 
 // ---------------------------------------------------------------- analysis
@@ -254,7 +291,7 @@ struct Lowerer<'a> {
 }
 
 impl<'a> Lowerer<'a> {
-    fn new(ast: &'a ast::Program, sources: &'a SourceMap) -> Self {
+    fn new(ast: &'a ast::Program, sources: &'a SourceMap, late_bound: bool) -> Self {
         let mut l = Lowerer {
             ast,
             sources,
@@ -282,7 +319,7 @@ impl<'a> Lowerer<'a> {
             prim_wrapper_inits: Vec::new(),
             known_globals: HashMap::new(),
         };
-        for e in &ast.body {
+        for e in ast.body.iter().filter(|_| !late_bound) {
             if let ExprKind::DefineGlobal(g, init) = &e.kind {
                 let info = &ast.globals[g.0 as usize];
                 if let ExprKind::Lambda(lam) = &init.kind {
@@ -398,7 +435,9 @@ impl<'a> Lowerer<'a> {
 
     // ---- functions ----
 
-    fn lower_entry(mut self) -> Program {
+    /// Lower the program; also returns the location index (the source
+    /// position each location was made for).
+    fn lower_entry_indexed(mut self, first_run: usize) -> (Program, HashMap<(u32, u32), LocId>) {
         let entry = self.new_func_id();
         let span = self.ast.body.first().map(|e| e.span).unwrap_or_default();
         // Every top-level form becomes a function of its own, so that its
@@ -437,7 +476,7 @@ impl<'a> Lowerer<'a> {
                     span,
                 );
             }
-            for (form, e) in forms.iter().zip(&l.ast.body) {
+            for (form, e) in forms.iter().zip(&l.ast.body).skip(first_run) {
                 let callee = Callee::Known {
                     func: *form,
                     env: Atom::Imm(UNBOUND),
@@ -466,7 +505,7 @@ impl<'a> Lowerer<'a> {
             body,
             span,
         );
-        Program {
+        let program = Program {
             functions: self
                 .functions
                 .into_iter()
@@ -477,7 +516,8 @@ impl<'a> Lowerer<'a> {
             alloc_sites: self.alloc_sites,
             locs: self.locs,
             entry,
-        }
+        };
+        (program, self.loc_index)
     }
 
     /// Close the function being lowered (the top of the stack) and record it.

@@ -134,3 +134,32 @@ pub fn walk_block_mut(b: &mut Block, f: &mut dyn FnMut(&mut Stmt)) {
         walk_block_mut(els, f);
     }
 }
+
+/// The functions code reachable from the program's entry can run without
+/// going through a global: the entry, the functions it calls directly and
+/// whose closures it allocates, transitively. (A REPL module compiles only
+/// these, `codegen::compile_linked`: every other function is reached
+/// through a global slot, whose closure an earlier module built.)
+pub fn reachable_from_entry(prog: &Program) -> Vec<bool> {
+    let mut seen = vec![false; prog.functions.len()];
+    let mut work = vec![prog.entry];
+    while let Some(f) = work.pop() {
+        let i = f.0 as usize;
+        if i >= seen.len() || seen[i] {
+            continue;
+        }
+        seen[i] = true;
+        let body = &prog.functions[i].body;
+        work.extend(known_callees(body));
+        walk_block(body, &mut |st| {
+            if let Op::Alloc {
+                what: Alloc::Closure { func, .. },
+                ..
+            } = &st.op
+            {
+                work.push(*func);
+            }
+        });
+    }
+    seen
+}

@@ -76,7 +76,7 @@ pub fn set_trace_formatter(f: TraceFormatter) {
 /// The report of an uncaught error: the message, then the call stack
 /// (`  at NAME (FILE:LINE:COL)` lines) when one can be walked, else the
 /// error's location alone.
-fn report_with_trace(msg: &str, loc: u32) -> String {
+pub(crate) fn report_with_trace(msg: &str, loc: u32) -> String {
     let f = TRACE_FORMATTER.load(std::sync::atomic::Ordering::Acquire);
     if f != 0 {
         // SAFETY: only `set_trace_formatter` stores here, always a valid

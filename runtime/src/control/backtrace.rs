@@ -45,8 +45,29 @@ static TABLE: AtomicUsize = AtomicUsize::new(0);
 #[no_mangle]
 pub unsafe extern "C" fn omni_rt_set_code_table(table: *const u8) {
     TABLE.store(table as usize, Ordering::Release);
+    if KEEP_TABLES.load(Ordering::Acquire) {
+        TABLES
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(table as usize);
+    }
     set_trace_formatter(trace_lines);
 }
+
+/// Keep every registered code table, not only the last: a REPL session
+/// (`rt::repl`) registers one per form's module, and code of every module
+/// may be on the stack.
+static KEEP_TABLES: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+static TABLES: std::sync::Mutex<Vec<usize>> = std::sync::Mutex::new(Vec::new());
+
+/// Make later registrations add to the tables searched (see `KEEP_TABLES`).
+pub fn keep_all_code_tables() {
+    KEEP_TABLES.store(true, Ordering::Release);
+}
+
+/// IR function indices of the `k`-th kept table are offset by `k` times
+/// this, so functions of different modules never compare equal.
+const MODULE_IR_STRIDE: u32 = 1 << 20;
 
 /// The call-stack name of the generated function whose code starts at
 /// `addr` (e.g. `fn@prog.omni:3:7`), if a code table is registered.
@@ -100,7 +121,21 @@ fn read_u64(p: usize) -> u64 {
 impl Table {
     /// Parse the registered table (None if there is none or it is not one).
     fn load() -> Option<Table> {
-        let base = TABLE.load(Ordering::Acquire);
+        let kept = TABLES.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        if kept.is_empty() {
+            return Table::parse(TABLE.load(Ordering::Acquire), 0);
+        }
+        let mut funcs = Vec::new();
+        for (k, base) in kept.into_iter().enumerate() {
+            let offset = (k as u32).wrapping_mul(MODULE_IR_STRIDE);
+            funcs.extend(Table::parse(base, offset)?.funcs);
+        }
+        funcs.sort_by_key(|f| f.start);
+        Some(Table { funcs })
+    }
+
+    /// Parse the table at `base`, adding `ir_offset` to its IR indices.
+    fn parse(base: usize, ir_offset: u32) -> Option<Table> {
         if base == 0 {
             return None;
         }
@@ -123,14 +158,18 @@ impl Table {
                 1 => Kind::Trampoline,
                 _ => Kind::Apply,
             };
-            let ir = read_u32(e + 16);
+            let ir = read_u32(e + 16).wrapping_add(ir_offset);
             let nsites = read_u32(e + 20) as usize;
             let sites_at = base + read_u32(e + 24) as usize;
             let name_at = base + read_u32(e + 28) as usize;
             let sites = (0..nsites)
                 .map(|k| {
                     let s = sites_at + 12 * k;
-                    (read_u32(s), read_u32(s + 4), read_u32(s + 8))
+                    let callee = match read_u32(s + 8) {
+                        UNKNOWN => UNKNOWN,
+                        c => c.wrapping_add(ir_offset),
+                    };
+                    (read_u32(s), read_u32(s + 4), callee)
                 })
                 .collect();
             let len = read_u32(name_at) as usize;

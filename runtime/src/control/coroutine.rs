@@ -115,10 +115,15 @@ struct Stack {
 }
 
 impl Stack {
-    fn new() -> Stack {
-        let size = std::env::var("OMNI_CORO_STACK_SIZE")
-            .ok()
-            .and_then(|s| s.trim().parse::<usize>().ok())
+    /// A stack of `size` bytes (default: `OMNI_CORO_STACK_SIZE` or
+    /// [`DEFAULT_CORO_STACK`]).
+    fn new(size: Option<usize>) -> Stack {
+        let size = size
+            .or_else(|| {
+                std::env::var("OMNI_CORO_STACK_SIZE")
+                    .ok()
+                    .and_then(|s| s.trim().parse::<usize>().ok())
+            })
             .filter(|&n| n >= 4 * STACK_MARGIN)
             .unwrap_or(DEFAULT_CORO_STACK)
             .next_multiple_of(4096);
@@ -249,6 +254,11 @@ pub struct Coro {
     owner: *mut Coro,
     /// Scope regions opened on this coroutine's stack, not yet exited.
     regions: Vec<*mut Region>,
+    /// A program entry (`omni_entry`) to run instead of `thunk`: the REPL
+    /// runs each form's module this way ([`create_native`]), so that an
+    /// error unwinds to the prompt; its error event carries the full report
+    /// (message and call stack, walked before the switch out).
+    native: Option<extern "C" fn() -> u64>,
 }
 
 thread_local! {
@@ -313,6 +323,13 @@ fn raise_hook(msg: String, loc: u32) -> String {
     if c.is_null() {
         return msg;
     }
+    // SAFETY: `c` is the running coroutine (a live record).
+    let msg = if unsafe { (*c).native.is_some() } {
+        // The stack to report is this one, about to be abandoned.
+        crate::base::raise::report_with_trace(&msg, loc)
+    } else {
+        msg
+    };
     // SAFETY: `c` is the running coroutine; it is never resumed again.
     unsafe { switch_out(c, Event::Raised(msg, loc)) };
     unreachable!("a coroutine that raised was resumed")
@@ -320,6 +337,36 @@ fn raise_hook(msg: String, loc: u32) -> String {
 
 /// Create a coroutine that will run `thunk` with result region `r`.
 pub fn create(kind: Kind, thunk: Value, r: *mut Region, loc: u32) -> *mut Coro {
+    let stack = POOL
+        .with(|p| p.borrow_mut().pop())
+        .unwrap_or_else(|| Stack::new(None));
+    create_on(kind, thunk, r, loc, stack, None)
+}
+
+/// Create a coroutine that runs a program entry (`omni_entry`) on a stack
+/// of `stack_size` bytes: an error raised in it (uncaught by the program)
+/// ends it with [`Event::Raised`] carrying the full report instead of
+/// ending the process. Used by the REPL (`rt::repl`).
+pub fn create_native(entry: extern "C" fn() -> u64, stack_size: usize) -> *mut Coro {
+    let stack = Stack::new(Some(stack_size));
+    create_on(
+        Kind::Try,
+        NOTHING,
+        std::ptr::null_mut(),
+        0,
+        stack,
+        Some(entry),
+    )
+}
+
+fn create_on(
+    kind: Kind,
+    thunk: Value,
+    r: *mut Region,
+    loc: u32,
+    stack: Stack,
+    native: Option<extern "C" fn() -> u64>,
+) -> *mut Coro {
     if !HOOKED.with(|h| h.replace(true)) {
         crate::base::raise::set_raise_hook(Some(raise_hook));
     }
@@ -328,9 +375,6 @@ pub fn create(kind: Kind, thunk: Value, r: *mut Region, loc: u32) -> *mut Coro {
         n.set(id + 1);
         id
     });
-    let stack = POOL
-        .with(|p| p.borrow_mut().pop())
-        .unwrap_or_else(Stack::new);
     let c = Box::into_raw(Box::new(Coro {
         id,
         kind,
@@ -348,6 +392,7 @@ pub fn create(kind: Kind, thunk: Value, r: *mut Region, loc: u32) -> *mut Coro {
         parent: std::ptr::null_mut(),
         owner: current(),
         regions: Vec::new(),
+        native,
     }));
     // SAFETY: `c` is the fresh record; its stack is ours. The initial frame
     // matches what `omni_coro_switch` pops: the MXCSR/x87 word, r15, r14,
@@ -387,8 +432,11 @@ fn start_address() -> usize {
 /// First code run on a coroutine's stack.
 extern "C" fn coroutine_main(c: *mut Coro) -> ! {
     // SAFETY: `c` is the record passed through r12 by `create`'s frame.
-    let (thunk, r, loc) = unsafe { ((*c).thunk, (*c).region, (*c).loc) };
-    let v = apply_closure(thunk, r, NIL, loc);
+    let (thunk, r, loc, native) = unsafe { ((*c).thunk, (*c).region, (*c).loc, (*c).native) };
+    let v = match native {
+        Some(entry) => entry(),
+        None => apply_closure(thunk, r, NIL, loc),
+    };
     // SAFETY: `c` is running; a finished coroutine is never resumed.
     unsafe { switch_out(c, Event::Done(v)) };
     unreachable!("a finished coroutine was resumed")

@@ -67,6 +67,9 @@ pub unsafe extern "C" fn omni_rt_main(
 #[no_mangle]
 pub extern "C" fn omni_rt_stack_overflow(loc: u32) -> ! {
     set_stack_limit(0);
+    if crate::rt::repl::take_interrupt() {
+        raise("interrupted".to_owned(), loc)
+    }
     raise("stack overflow".to_owned(), loc)
 }
 
