@@ -715,47 +715,29 @@ impl<M: Module> FnTx<'_, '_, '_, M> {
         site: Option<AllocSiteId>,
         loc: LocId,
     ) -> Result<Value> {
-        let fast = self.b.create_block();
-        let slow = self.b.create_block();
-        let join = self.b.create_block();
-        let result = self.b.append_block_param(join, W);
-        self.b.set_cold_block(slow);
-        let ints = self.both_ints(a, b);
-        self.b.ins().brif(ints, fast, &[], slow, &[]);
-        self.b.seal_block(fast);
-        self.b.switch_to_block(fast);
-        let (r, overflow) = match op {
-            // (2x+1) + 2y = 2(x+y)+1
-            InlineOp::Add => {
-                let b_untagged = self.b.ins().iadd_imm_s(b, -1);
-                self.b.ins().sadd_overflow(a, b_untagged)
-            }
-            // (2x+1) - 2y = 2(x-y)+1
-            InlineOp::Sub => {
-                let b_untagged = self.b.ins().iadd_imm_s(b, -1);
-                self.b.ins().ssub_overflow(a, b_untagged)
-            }
-            // 2x * y = 2xy, then set the tag bit (cannot overflow: even + 1)
-            InlineOp::Mul => {
-                let a_untagged = self.b.ins().iadd_imm_s(a, -1);
-                let b_shifted = self.b.ins().sshr_imm_s(b, 1);
-                let (p, overflow) = self.b.ins().smul_overflow(a_untagged, b_shifted);
-                (self.b.ins().bor_imm_s(p, 1), overflow)
-            }
-            _ => unreachable!("arith called with {op:?}"),
-        };
-        self.b.ins().brif(overflow, slow, &[], join, &[r.into()]);
-        self.b.seal_block(slow);
-        self.b.switch_to_block(slow);
-        // The Float (or error) result goes to the region CTRR placed the
-        // op's allocation site in (without a site: the result region).
-        let region = self.site_region(site)?;
-        let desc = slow_prim(op)?;
-        let v = self.call_prim(desc, region, &[a, b], loc)?;
-        self.b.ins().jump(join, &[v.into()]);
-        self.b.seal_block(join);
-        self.b.switch_to_block(join);
-        Ok(result)
+        self.fixnums_or_prim(op, a, b, site, loc, |tx, slow, join| {
+            let (r, overflow) = match op {
+                // (2x+1) + 2y = 2(x+y)+1
+                InlineOp::Add => {
+                    let b_untagged = tx.b.ins().iadd_imm_s(b, -1);
+                    tx.b.ins().sadd_overflow(a, b_untagged)
+                }
+                // (2x+1) - 2y = 2(x-y)+1
+                InlineOp::Sub => {
+                    let b_untagged = tx.b.ins().iadd_imm_s(b, -1);
+                    tx.b.ins().ssub_overflow(a, b_untagged)
+                }
+                // 2x * y = 2xy, then set the tag bit (cannot overflow: even + 1)
+                InlineOp::Mul => {
+                    let a_untagged = tx.b.ins().iadd_imm_s(a, -1);
+                    let b_shifted = tx.b.ins().sshr_imm_s(b, 1);
+                    let (p, overflow) = tx.b.ins().smul_overflow(a_untagged, b_shifted);
+                    (tx.b.ins().bor_imm_s(p, 1), overflow)
+                }
+                _ => unreachable!("arith called with {op:?}"),
+            };
+            tx.b.ins().brif(overflow, slow, &[], join, &[r.into()]);
+        })
     }
 
     /// `quot`, `rem`, `mod` of two fixnums, the divisor neither 0 nor -1
@@ -769,44 +751,63 @@ impl<M: Module> FnTx<'_, '_, '_, M> {
         site: Option<AllocSiteId>,
         loc: LocId,
     ) -> Result<Value> {
-        let divide = self.b.create_block();
-        let fast = self.b.create_block();
+        self.fixnums_or_prim(op, a, b, site, loc, |tx, slow, join| {
+            let x = tx.b.ins().sshr_imm_s(a, 1);
+            let y = tx.b.ins().sshr_imm_s(b, 1);
+            // y + 1 > 1 (unsigned) excludes exactly y = 0 and y = -1.
+            let y1 = tx.b.ins().iadd_imm_s(y, 1);
+            let safe = tx.b.ins().icmp_imm_u(IntCC::UnsignedGreaterThan, y1, 1);
+            let divide = tx.b.create_block();
+            tx.b.ins().brif(safe, divide, &[], slow, &[]);
+            tx.b.seal_block(divide);
+            tx.b.switch_to_block(divide);
+            let r = match op {
+                InlineOp::Quot => tx.b.ins().sdiv(x, y),
+                InlineOp::Rem => tx.b.ins().srem(x, y),
+                InlineOp::Mod => {
+                    // floored: a nonzero remainder whose sign differs from
+                    // the divisor's gets the divisor added
+                    let m = tx.b.ins().srem(x, y);
+                    let signs = tx.b.ins().bxor(m, y);
+                    let differ = tx.b.ins().icmp_imm_s(IntCC::SignedLessThan, signs, 0);
+                    let nonzero = tx.b.ins().icmp_imm_s(IntCC::NotEqual, m, 0);
+                    let adjust = tx.b.ins().band(differ, nonzero);
+                    let m_plus_y = tx.b.ins().iadd(m, y);
+                    tx.b.ins().select(adjust, m_plus_y, m)
+                }
+                _ => unreachable!("division called with {op:?}"),
+            };
+            let shifted = tx.b.ins().ishl_imm_s(r, 1);
+            let tagged = tx.b.ins().bor_imm_s(shifted, 1);
+            tx.b.ins().jump(join, &[tagged.into()]);
+        })
+    }
+
+    /// A two-operand op with a fixnum fast path: `fast` is emitted where
+    /// both operands are fixnums and ends by jumping to `join` with the
+    /// tagged result or to `slow`; the slow path calls the op's primitive,
+    /// whose Float (or error) result goes to the region CTRR placed the
+    /// op's allocation site in (without a site: the result region).
+    fn fixnums_or_prim(
+        &mut self,
+        op: InlineOp,
+        a: Value,
+        b: Value,
+        site: Option<AllocSiteId>,
+        loc: LocId,
+        fast: impl FnOnce(&mut Self, Block, Block),
+    ) -> Result<Value> {
+        let fast_block = self.b.create_block();
         let slow = self.b.create_block();
         let join = self.b.create_block();
         let result = self.b.append_block_param(join, W);
         self.b.set_cold_block(slow);
         let ints = self.both_ints(a, b);
-        self.b.ins().brif(ints, divide, &[], slow, &[]);
-        self.b.seal_block(divide);
-        self.b.switch_to_block(divide);
-        let x = self.b.ins().sshr_imm_s(a, 1);
-        let y = self.b.ins().sshr_imm_s(b, 1);
-        // y + 1 > 1 (unsigned) excludes exactly y = 0 and y = -1.
-        let y1 = self.b.ins().iadd_imm_s(y, 1);
-        let safe = self.b.ins().icmp_imm_u(IntCC::UnsignedGreaterThan, y1, 1);
-        self.b.ins().brif(safe, fast, &[], slow, &[]);
-        self.b.seal_block(fast);
+        self.b.ins().brif(ints, fast_block, &[], slow, &[]);
+        self.b.seal_block(fast_block);
+        self.b.switch_to_block(fast_block);
+        fast(self, slow, join);
         self.b.seal_block(slow);
-        self.b.switch_to_block(fast);
-        let r = match op {
-            InlineOp::Quot => self.b.ins().sdiv(x, y),
-            InlineOp::Rem => self.b.ins().srem(x, y),
-            InlineOp::Mod => {
-                // floored: a nonzero remainder whose sign differs from the
-                // divisor's gets the divisor added
-                let m = self.b.ins().srem(x, y);
-                let signs = self.b.ins().bxor(m, y);
-                let differ = self.b.ins().icmp_imm_s(IntCC::SignedLessThan, signs, 0);
-                let nonzero = self.b.ins().icmp_imm_s(IntCC::NotEqual, m, 0);
-                let adjust = self.b.ins().band(differ, nonzero);
-                let m_plus_y = self.b.ins().iadd(m, y);
-                self.b.ins().select(adjust, m_plus_y, m)
-            }
-            _ => unreachable!("division called with {op:?}"),
-        };
-        let shifted = self.b.ins().ishl_imm_s(r, 1);
-        let tagged = self.b.ins().bor_imm_s(shifted, 1);
-        self.b.ins().jump(join, &[tagged.into()]);
         self.b.switch_to_block(slow);
         let region = self.site_region(site)?;
         let desc = slow_prim(op)?;
