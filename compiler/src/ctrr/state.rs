@@ -515,11 +515,11 @@ impl Cx<'_> {
                 Callee::Known { func, .. } => self.facts.may_renew[func.0 as usize],
                 Callee::Unknown(_) => true,
             },
-            Op::Prim { prim, .. } | Op::PrimApplyList { prim, .. } => matches!(
-                prim.desc().effect,
-                PrimEffect::Stores { .. } | PrimEffect::CallsClosures
-            ),
-            Op::BoxSet { .. } | Op::GlobalSet { .. } => true,
+            Op::Prim { prim, .. } | Op::PrimApplyList { prim, .. } => {
+                prim.desc().effect == PrimEffect::CallsClosures || store_may_grow(op)
+            }
+            Op::BoxSet { .. } => store_may_grow(op),
+            Op::GlobalSet { .. } => true,
             _ => false,
         }
     }
@@ -672,12 +672,8 @@ impl Cx<'_> {
             self.keep(v, loaded || self.may_renew, &mut ops, acc);
         }
         match (&st.op, st.var) {
-            (Op::BoxSet { .. }, _) => {
-                ops.push(Op::StateSafepoint);
-                acc.safepoints += 1;
-            }
-            (Op::Prim { prim, .. } | Op::PrimApplyList { prim, .. }, _)
-                if matches!(prim.desc().effect, PrimEffect::Stores { .. }) =>
+            (Op::BoxSet { .. } | Op::Prim { .. } | Op::PrimApplyList { .. }, _)
+                if store_may_grow(&st.op) =>
             {
                 ops.push(Op::StateSafepoint);
                 acc.safepoints += 1;
@@ -761,4 +757,24 @@ fn atom_vars(atoms: &[Atom]) -> Vec<VarId> {
             _ => None,
         })
         .collect()
+}
+
+/// Whether `op` is a store (into a box or by a store primitive) that may
+/// grow the global state: a store of immediates only allocates nothing
+/// (the barrier has nothing to copy), so it needs no safe point after it.
+fn store_may_grow(op: &Op) -> bool {
+    let not_imm = |a: Option<&Atom>| !matches!(a, Some(Atom::Imm(_)));
+    match op {
+        Op::BoxSet { value, .. } => not_imm(Some(value)),
+        Op::Prim { prim, args, .. } => match prim.desc().effect {
+            PrimEffect::Stores { values, .. } => {
+                values.iter().any(|&i| not_imm(args.get(i as usize)))
+            }
+            _ => false,
+        },
+        Op::PrimApplyList { prim, .. } => {
+            matches!(prim.desc().effect, PrimEffect::Stores { .. })
+        }
+        _ => false,
+    }
 }
