@@ -429,6 +429,8 @@ program_tests!(run_case, LISTED;
     module_macro,
     module_effect,
     module_prelude_shadow_error,
+    array_set_inline,
+    thread_err_array_set_immediate,
 );
 
 /// Every case file is listed above (so none is silently skipped).

@@ -20,7 +20,8 @@ use cranelift_codegen::ir::{
 };
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Variable};
 use cranelift_module::{DataId, FuncId, Module};
-use omni_runtime::prims::PrimArity;
+use omni_runtime::base::stack::THREAD_SPAWNED_OFFSET;
+use omni_runtime::prims::{OpenCoded, PrimArity};
 use omni_runtime::region::{
     CHUNK_REGION, REGION_BUMP, REGION_CURRENT_CHUNK, REGION_CURRENT_START, REGION_LIMIT,
     REGION_RETIRED_BYTES, REGION_STATE_VERSION,
@@ -323,7 +324,12 @@ impl<M: Module> FnTx<'_, '_, '_, M> {
                 let desc = runtime::prim_by_id(*prim)?;
                 let region = self.site_region(*site)?;
                 let args = self.atoms(args)?;
-                self.call_prim(desc, region, &args, loc)
+                match desc.open_coded {
+                    Some(OpenCoded::ArraySetImmediate) => {
+                        self.array_set_immediate(desc, region, &args, loc)
+                    }
+                    None => self.call_prim(desc, region, &args, loc),
+                }
             }
             Op::PrimApplyList { prim, list, site } => {
                 let desc = runtime::prim_by_id(*prim)?;
@@ -896,6 +902,68 @@ impl<M: Module> FnTx<'_, '_, '_, M> {
         self.b.seal_block(join);
         self.b.switch_to_block(join);
         Ok(result)
+    }
+
+    /// `(array-set! a i x)`: one store on the program thread when `a` is an
+    /// array, `i` a fixnum in range and `x` not a heap object (an immediate
+    /// needs no barrier, and only a spawned thread's stores are checked for
+    /// ownership); the primitive on a cold path for the rest (barrier,
+    /// spawned threads, errors, forwarded arrays). The result is `nothing`.
+    fn array_set_immediate(
+        &mut self,
+        desc: &'static omni_runtime::prims::PrimDesc,
+        region: Value,
+        args: &[Value],
+        loc: LocId,
+    ) -> Result<Value> {
+        let [a, i, x] = args else {
+            return Err(CodegenError::new("array-set! takes 3 operands"));
+        };
+        let (a, i, x) = (*a, *i, *x);
+        let check_array = self.b.create_block();
+        let check_index = self.b.create_block();
+        let fast = self.b.create_block();
+        let slow = self.b.create_block();
+        let join = self.b.create_block();
+        self.b.set_cold_block(slow);
+        let flags = MemFlagsData::trusted();
+        // An immediate is tagged (low bits nonzero) or the zero word; the
+        // thread's words (pinned register) say whether it was spawned.
+        let low = self.b.ins().band_imm_s(x, TAG_MASK as i64);
+        let tagged = self.b.ins().icmp_imm_s(IntCC::NotEqual, low, 0);
+        let zero = self.b.ins().icmp_imm_s(IntCC::Equal, x, 0);
+        let immediate = self.b.ins().bor(tagged, zero);
+        let words = self.b.ins().get_pinned_reg(W);
+        let spawned = self.b.ins().load(W, flags, words, THREAD_SPAWNED_OFFSET);
+        let program_thread = self.b.ins().icmp_imm_s(IntCC::Equal, spawned, 0);
+        let go = self.b.ins().band(immediate, program_thread);
+        self.b.ins().brif(go, check_array, &[], slow, &[]);
+        self.b.seal_block(check_array);
+        self.b.switch_to_block(check_array);
+        self.branch_if_kind(a, ObjKind::Array, check_index, slow);
+        self.b.seal_block(check_index);
+        self.b.switch_to_block(check_index);
+        let tag = self.b.ins().band_imm_s(i, 1);
+        let is_fixnum = self.b.ins().icmp_imm_s(IntCC::NotEqual, tag, 0);
+        let k = self.b.ins().sshr_imm_s(i, 1);
+        let len = self.b.ins().load(W, flags, a, ARRAY_LEN);
+        let in_range = self.b.ins().icmp(IntCC::UnsignedLessThan, k, len);
+        let ok = self.b.ins().band(is_fixnum, in_range);
+        self.b.ins().brif(ok, fast, &[], slow, &[]);
+        self.b.seal_block(fast);
+        self.b.seal_block(slow);
+        self.b.switch_to_block(fast);
+        let data = self.b.ins().load(W, flags, a, ARRAY_DATA);
+        let offset = self.b.ins().ishl_imm_s(k, 3);
+        let addr = self.b.ins().iadd(data, offset);
+        self.b.ins().store(flags, x, addr, 0);
+        self.b.ins().jump(join, &[]);
+        self.b.switch_to_block(slow);
+        self.call_prim(desc, region, &[a, i, x], loc)?;
+        self.b.ins().jump(join, &[]);
+        self.b.seal_block(join);
+        self.b.switch_to_block(join);
+        Ok(self.word(NOTHING))
     }
 
     /// The word at `offset` of `v` when `v` is an object of `kind`; anything

@@ -15,28 +15,54 @@
 
 use std::cell::Cell;
 
-thread_local! {
+/// The per-thread words generated code reaches through the pinned
+/// register: the stack limit first (what every prologue loads), then
+/// whether the thread was started by `spawn` (a store fast path skips the
+/// ownership check only when it is 0: region/owner.rs).
+#[repr(C)]
+struct ThreadWords {
     /// Lowest stack address generated code running on this thread may use;
     /// 0 disables the check.
-    static STACK_LIMIT: Cell<usize> = const { Cell::new(0) };
+    limit: Cell<usize>,
+    /// 1 on a thread started by `spawn`.
+    spawned: Cell<usize>,
 }
+
+thread_local! {
+    static WORDS: ThreadWords = const {
+        ThreadWords {
+            limit: Cell::new(0),
+            spawned: Cell::new(0),
+        }
+    };
+}
+
+/// Offset of the spawned-thread word from the stack-limit word.
+pub const THREAD_SPAWNED_OFFSET: i32 = std::mem::offset_of!(ThreadWords, spawned) as i32
+    - std::mem::offset_of!(ThreadWords, limit) as i32;
 
 /// Address of the calling thread's stack-limit word (stable for the
 /// thread's lifetime). Generated trampolines put it in the pinned register;
 /// every prologue loads the limit through it.
 #[no_mangle]
 pub extern "C" fn omni_rt_stack_limit_cell() -> *mut usize {
-    STACK_LIMIT.with(|c| c.as_ptr())
+    WORDS.with(|w| w.limit.as_ptr())
 }
 
 /// The calling thread's stack limit (0: unchecked).
 pub fn stack_limit() -> usize {
-    STACK_LIMIT.with(|c| c.get())
+    WORDS.with(|w| w.limit.get())
 }
 
 /// Set the calling thread's stack limit (0 disables the check).
 pub fn set_stack_limit(limit: usize) {
-    STACK_LIMIT.with(|c| c.set(limit));
+    WORDS.with(|w| w.limit.set(limit));
+}
+
+/// Record, in the word generated code reads, that the calling thread was
+/// started by `spawn`.
+pub fn mark_spawned_words() {
+    WORDS.with(|w| w.spawned.set(1));
 }
 
 /// Default stack of the program thread (env `OMNI_STACK_SIZE` overrides).

@@ -58,8 +58,29 @@ pub struct PrimDesc {
     /// What it does to its arguments (CTRR's store constraints, barrier
     /// report and thread-handoff boundaries).
     pub effect: PrimEffect,
+    /// A fast path generated code may emit before calling the primitive.
+    pub open_coded: Option<OpenCoded>,
     /// Address of the exported function.
     pub addr: usize,
+}
+
+/// Fast paths of primitives that generated code expands inline, falling
+/// back to the call for everything else.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OpenCoded {
+    /// `(array-set! a i x)` on the program thread (the store barrier's
+    /// ownership check only concerns spawned threads), with `a` an array,
+    /// `i` a fixnum in range and `x` not a heap object (an immediate needs
+    /// no barrier): one store.
+    ArraySetImmediate,
+}
+
+/// The fast path of the primitive named `name`, if generated code has one.
+fn open_coded(name: &str) -> Option<OpenCoded> {
+    match name {
+        "array-set!" => Some(OpenCoded::ArraySetImmediate),
+        _ => None,
+    }
 }
 
 /// Whether a primitive's result may share structure with its arguments.
@@ -363,6 +384,7 @@ macro_rules! desc {
             allocates: $alloc,
             result: ctrr_facts($name).0,
             effect: ctrr_facts($name).1,
+            open_coded: open_coded($name),
             addr: $sym as *const () as usize,
         }
     };

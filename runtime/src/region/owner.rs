@@ -45,6 +45,7 @@ pub fn note_threads_started() {
 /// Mark the calling thread as started by `spawn` (its first action).
 pub fn mark_spawned_thread() {
     SPAWNED.with(|s| s.set(true));
+    crate::base::stack::mark_spawned_words();
 }
 
 /// Whether the calling thread was started by `spawn`.
