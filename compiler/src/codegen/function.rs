@@ -869,12 +869,30 @@ impl<M: Module> FnTx<'_, '_, '_, M> {
     /// range; anything else (a forwarded array included) goes to the
     /// primitive on a cold path, which resolves it or raises the error.
     fn array_ref(&mut self, a: Value, i: Value, loc: LocId) -> Result<Value> {
-        let check_index = self.b.create_block();
-        let fast = self.b.create_block();
         let slow = self.b.create_block();
         let join = self.b.create_block();
         let result = self.b.append_block_param(join, W);
         self.b.set_cold_block(slow);
+        let addr = self.array_slot(a, i, slow);
+        let slot = self.b.ins().load(W, MemFlagsData::trusted(), addr, 0);
+        self.b.ins().jump(join, &[slot.into()]);
+        self.b.seal_block(slow);
+        self.b.switch_to_block(slow);
+        let prim = slow_prim(InlineOp::ArrayRef)?;
+        let r = self.call_prim(prim, self.region, &[a, i], loc)?;
+        self.b.ins().jump(join, &[r.into()]);
+        self.b.seal_block(join);
+        self.b.switch_to_block(join);
+        Ok(result)
+    }
+
+    /// The address of slot `i` of `a` when `a` is an array (not forwarded)
+    /// and `i` a fixnum in range, the builder left in that block; anything
+    /// else jumps to `slow` (left unsealed for the caller). The current
+    /// block ends here.
+    fn array_slot(&mut self, a: Value, i: Value, slow: Block) -> Value {
+        let check_index = self.b.create_block();
+        let fast = self.b.create_block();
         self.branch_if_kind(a, ObjKind::Array, check_index, slow);
         self.b.seal_block(check_index);
         self.b.switch_to_block(check_index);
@@ -888,20 +906,10 @@ impl<M: Module> FnTx<'_, '_, '_, M> {
         let ok = self.b.ins().band(is_fixnum, in_range);
         self.b.ins().brif(ok, fast, &[], slow, &[]);
         self.b.seal_block(fast);
-        self.b.seal_block(slow);
         self.b.switch_to_block(fast);
         let data = self.b.ins().load(W, flags, a, ARRAY_DATA);
         let offset = self.b.ins().ishl_imm_s(k, 3);
-        let addr = self.b.ins().iadd(data, offset);
-        let slot = self.b.ins().load(W, flags, addr, 0);
-        self.b.ins().jump(join, &[slot.into()]);
-        self.b.switch_to_block(slow);
-        let prim = slow_prim(InlineOp::ArrayRef)?;
-        let r = self.call_prim(prim, self.region, &[a, i], loc)?;
-        self.b.ins().jump(join, &[r.into()]);
-        self.b.seal_block(join);
-        self.b.switch_to_block(join);
-        Ok(result)
+        self.b.ins().iadd(data, offset)
     }
 
     /// `(array-set! a i x)`: one store on the program thread when `a` is an
@@ -921,18 +929,14 @@ impl<M: Module> FnTx<'_, '_, '_, M> {
         };
         let (a, i, x) = (*a, *i, *x);
         let check_array = self.b.create_block();
-        let check_index = self.b.create_block();
-        let fast = self.b.create_block();
         let slow = self.b.create_block();
         let join = self.b.create_block();
         self.b.set_cold_block(slow);
         let flags = MemFlagsData::trusted();
-        // An immediate is tagged (low bits nonzero) or the zero word; the
-        // thread's words (pinned register) say whether it was spawned.
-        let low = self.b.ins().band_imm_s(x, TAG_MASK as i64);
-        let tagged = self.b.ins().icmp_imm_s(IntCC::NotEqual, low, 0);
-        let zero = self.b.ins().icmp_imm_s(IntCC::Equal, x, 0);
-        let immediate = self.b.ins().bor(tagged, zero);
+        // An immediate value, on a thread not started by `spawn` (the
+        // thread's words behind the pinned register say so).
+        let is_ptr = self.is_pointer(x);
+        let immediate = self.b.ins().icmp_imm_s(IntCC::Equal, is_ptr, 0);
         let words = self.b.ins().get_pinned_reg(W);
         let spawned = self.b.ins().load(W, flags, words, THREAD_SPAWNED_OFFSET);
         let program_thread = self.b.ins().icmp_imm_s(IntCC::Equal, spawned, 0);
@@ -940,24 +944,10 @@ impl<M: Module> FnTx<'_, '_, '_, M> {
         self.b.ins().brif(go, check_array, &[], slow, &[]);
         self.b.seal_block(check_array);
         self.b.switch_to_block(check_array);
-        self.branch_if_kind(a, ObjKind::Array, check_index, slow);
-        self.b.seal_block(check_index);
-        self.b.switch_to_block(check_index);
-        let tag = self.b.ins().band_imm_s(i, 1);
-        let is_fixnum = self.b.ins().icmp_imm_s(IntCC::NotEqual, tag, 0);
-        let k = self.b.ins().sshr_imm_s(i, 1);
-        let len = self.b.ins().load(W, flags, a, ARRAY_LEN);
-        let in_range = self.b.ins().icmp(IntCC::UnsignedLessThan, k, len);
-        let ok = self.b.ins().band(is_fixnum, in_range);
-        self.b.ins().brif(ok, fast, &[], slow, &[]);
-        self.b.seal_block(fast);
-        self.b.seal_block(slow);
-        self.b.switch_to_block(fast);
-        let data = self.b.ins().load(W, flags, a, ARRAY_DATA);
-        let offset = self.b.ins().ishl_imm_s(k, 3);
-        let addr = self.b.ins().iadd(data, offset);
+        let addr = self.array_slot(a, i, slow);
         self.b.ins().store(flags, x, addr, 0);
         self.b.ins().jump(join, &[]);
+        self.b.seal_block(slow);
         self.b.switch_to_block(slow);
         self.call_prim(desc, region, &[a, i, x], loc)?;
         self.b.ins().jump(join, &[]);
@@ -1008,10 +998,7 @@ impl<M: Module> FnTx<'_, '_, '_, M> {
     /// primitives, which resolve it). The header is only loaded after the
     /// pointer test (the current block ends here; neither target is sealed).
     fn branch_if_kind(&mut self, v: Value, kind: ObjKind, yes: Block, no: Block) {
-        let low = self.b.ins().band_imm_s(v, TAG_MASK as i64);
-        let aligned = self.b.ins().icmp_imm_s(IntCC::Equal, low, 0);
-        let nonzero = self.b.ins().icmp_imm_s(IntCC::NotEqual, v, 0);
-        let is_ptr = self.b.ins().band(aligned, nonzero);
+        let is_ptr = self.is_pointer(v);
         let check_kind = self.b.create_block();
         self.b.ins().brif(is_ptr, check_kind, &[], no, &[]);
         self.b.seal_block(check_kind);
@@ -1028,10 +1015,7 @@ impl<M: Module> FnTx<'_, '_, '_, M> {
     /// stands for; the fast paths cost one compare more only when the kind
     /// does not match. The current block ends here; neither target is sealed.
     fn branch_on_kind(&mut self, v: Value, kind: ObjKind, yes: Block, no: Block) -> Result<()> {
-        let low = self.b.ins().band_imm_s(v, TAG_MASK as i64);
-        let aligned = self.b.ins().icmp_imm_s(IntCC::Equal, low, 0);
-        let nonzero = self.b.ins().icmp_imm_s(IntCC::NotEqual, v, 0);
-        let is_ptr = self.b.ins().band(aligned, nonzero);
+        let is_ptr = self.is_pointer(v);
         let check_kind = self.b.create_block();
         let check_forward = self.b.create_block();
         let resolve = self.b.create_block();
@@ -1501,11 +1485,17 @@ impl<M: Module> FnTx<'_, '_, '_, M> {
 
     /// Run `body` (on a cold path) only when `v` is a heap object.
     fn if_pointer(&mut self, v: Value, body: impl FnOnce(&mut Self) -> Result<()>) -> Result<()> {
+        let is_ptr = self.is_pointer(v);
+        self.if_true(is_ptr, body)
+    }
+
+    /// Nonzero (i8) iff the word `v` is a heap object: aligned (no tag
+    /// bits) and not the zero word.
+    fn is_pointer(&mut self, v: Value) -> Value {
         let low = self.b.ins().band_imm_s(v, TAG_MASK as i64);
         let aligned = self.b.ins().icmp_imm_s(IntCC::Equal, low, 0);
         let nonzero = self.b.ins().icmp_imm_s(IntCC::NotEqual, v, 0);
-        let is_ptr = self.b.ins().band(aligned, nonzero);
-        self.if_true(is_ptr, body)
+        self.b.ins().band(aligned, nonzero)
     }
 
     /// Run `body` (on a cold path) only when `v` is an object of a version

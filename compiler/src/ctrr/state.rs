@@ -511,10 +511,7 @@ impl Cx<'_> {
             return false;
         }
         match op {
-            Op::Call { callee, .. } => match callee {
-                Callee::Known { func, .. } => self.facts.may_renew[func.0 as usize],
-                Callee::Unknown(_) => true,
-            },
+            Op::Call { callee, .. } => self.callee_may_renew(callee),
             Op::Prim { prim, .. } | Op::PrimApplyList { prim, .. } => {
                 prim.desc().effect == PrimEffect::CallsClosures || store_may_grow(op)
             }
@@ -576,10 +573,12 @@ impl Cx<'_> {
             Op::Alloc { site, .. } if built_into(&Some(*site)) => (op.operands(), Vec::new()),
             Op::ClosureInit { value, .. } => (vec![*value], Vec::new()),
             Op::Prim { prim, args, site } => match prim.desc() {
-                d if d.effect == PrimEffect::CallsClosures && self.may_renew => {
-                    (args.clone(), Vec::new())
-                }
-                d if d.effect == PrimEffect::CallsClosures => (Vec::new(), args.clone()),
+                // The closures it calls may store into the state only when
+                // this function may (and then nothing is left stale).
+                d if d.effect == PrimEffect::CallsClosures => match self.may_renew {
+                    true => (args.clone(), Vec::new()),
+                    false => (Vec::new(), Vec::new()),
+                },
                 d if d.result == PrimResult::MayShareArgs && built_into(site) => {
                     (args.clone(), Vec::new())
                 }

@@ -356,10 +356,10 @@ pub fn retired_while_pinned() -> *mut Region {
 /// `v` is a live value; the program thread.
 pub unsafe fn refresh(v: Value) -> Value {
     let v = crate::heap::object::resolve(v);
+    let cur = current_cell().ptr_load();
     // SAFETY: caller contract.
     match unsafe { version_of(v) } {
-        Some(r) if r != current_cell().ptr_load() => {
-            let cur = current_cell().ptr_load();
+        Some(r) if r != cur => {
             // SAFETY: `v` and the current version are live; the domain copy
             // leaves the current version's objects in place.
             unsafe { crate::graph::transmigrate::transmigrate_into_state(v, cur) }
