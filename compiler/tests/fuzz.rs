@@ -421,7 +421,16 @@ fn fuzz_the_front_end_and_runs() {
     // Run time-outs the triage found to be the program's own endless loop or
     // wait (reported, not failures).
     let mut program_waits: Vec<String> = Vec::new();
+    let started = std::time::Instant::now();
     for n in 0..count {
+        // A long run says how far it is, so a stuck or slow run shows.
+        if n > 0 && n % 5000 == 0 {
+            eprintln!(
+                "fuzz: {n} of {count} inputs, {} failure classes, {:.0} s",
+                failures.len(),
+                started.elapsed().as_secs_f64()
+            );
+        }
         let src = &files[rng.below(files.len())];
         let other = &files[rng.below(files.len())];
         let mut mutant = mutate(&mut rng, src, other);
