@@ -113,11 +113,13 @@ fn program(
                 file: "?".into(),
                 line: 0,
                 col: 0,
+                inlined: None,
             },
             SourceLoc {
                 file: "t.omni".into(),
                 line: 3,
                 col: 7,
+                inlined: None,
             },
         ],
         entry: FuncId(0),
@@ -824,7 +826,7 @@ fn malformed_ir_is_an_error_not_a_panic() {
 #[test]
 fn location_table_has_unknown_first() {
     let prog = sum_loop_program(1);
-    assert_eq!(startup::location_table(&prog.locs), "<unknown>\nt.omni:3:7");
+    assert_eq!(startup::location_table(&prog), "<unknown>\nt.omni:3:7");
 }
 
 /// The IR's name for a primitive (its index in the table).

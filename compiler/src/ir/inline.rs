@@ -1,0 +1,580 @@
+//! Inlining of small known functions: an IR-to-IR pass run after `lower`
+//! and before CTRR, so that region inference sees the inlined code and
+//! places its allocations as if they were written at the call site.
+//!
+//! A direct call (`Callee::Known`, a call or a tail call) is replaced by a
+//! copy of the callee's body when the callee is an ordinary function
+//! ([`FunctionKind::User`]) without captured variables, without a rest
+//! parameter, not recursive (not on a cycle of known calls), whose body
+//! holds at most [`MAX_INLINE_OPS`] operations and allocates no closure. A
+//! known call is only ever made by `lower` to a function whose binding
+//! cannot change: a global defined once and never `set!` (and none at all
+//! in the REPL, where a later form may redefine any global), or a local
+//! bound once to a `fn`. A generic function's methods are called directly
+//! only after the dispatch at the call site chose them, so a method can be
+//! inlined, the dispatch itself stays.
+//!
+//! Functions are processed callees first (a post-order of the known-call
+//! graph), so a callee's body has had its own calls inlined when it is
+//! copied: nesting is bounded because the budget is counted on that body.
+//!
+//! The copy: every variable of the callee becomes a fresh variable of the
+//! caller; each parameter is bound to its argument atom by a `Move` (the
+//! arguments are atoms, evaluated once and in order before the call, as
+//! before); every allocation site is copied into a new site of the caller
+//! (CTRR places each copy on its own). In tail position the body replaces
+//! the tail call (its returns return from the caller); otherwise its
+//! returns become the value of the statement: a `Tail::If` becomes a
+//! non-tail `Op::If` whose branches yield, and a tail call becomes a call.
+//! Annotation checks (`%check-type`) are statements of the body and stay.
+//!
+//! Locations: each statement of a copy gets a location that says where it
+//! was inlined ([`SourceLoc::inlined`]: the inlined function and the call's
+//! location, itself possibly inlined). The location table codegen emits
+//! carries that chain, and the runtime's call stacks print one
+//! `  at NAME (FILE:LINE:COL)` line per inlined frame, as if the call had
+//! been made (`runtime/src/control/backtrace.rs`).
+
+use super::visit::known_callees;
+use super::*;
+use std::collections::HashMap;
+
+/// The largest body, in operations (statements, nested ones included, and
+/// call or conditional tails), that is copied into its callers.
+pub const MAX_INLINE_OPS: usize = 12;
+
+/// What the pass did, for tests and the debug dump.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct InlineReport {
+    /// Calls replaced by a copy of the callee's body.
+    pub inlined_calls: usize,
+}
+
+/// Inline small known functions into their callers throughout `prog`.
+pub fn inline_program(prog: &mut Program) -> InlineReport {
+    let callees: Vec<Vec<FuncId>> = prog
+        .functions
+        .iter()
+        .map(|f| known_callees(&f.body))
+        .collect();
+    let recursive = on_cycles(&callees);
+    let mut pass = Inliner {
+        recursive,
+        loc_memo: HashMap::new(),
+        report: InlineReport::default(),
+    };
+    for f in post_order(&callees) {
+        pass.inline_into(prog, f);
+    }
+    pass.report
+}
+
+/// The number of operations of a body, as the budget counts them.
+pub fn body_size(b: &Block) -> usize {
+    let mut n = 0;
+    for st in &b.stmts {
+        n += 1;
+        if let Op::If { then, els, .. } = &st.op {
+            n += body_size(then) + body_size(els);
+        }
+    }
+    n + match &b.tail {
+        Tail::Return(_) | Tail::Yield(_) => 0,
+        Tail::Call { .. } => 1,
+        Tail::If { then, els, .. } => 1 + body_size(then) + body_size(els),
+    }
+}
+
+/// Functions on a cycle of known calls (a function calling itself
+/// included): never inlined.
+fn on_cycles(callees: &[Vec<FuncId>]) -> Vec<bool> {
+    let n = callees.len();
+    let mut out = vec![false; n];
+    for (start, out_start) in out.iter_mut().enumerate() {
+        // Is `start` reachable from its own callees?
+        let mut seen = vec![false; n];
+        let mut work: Vec<usize> = callees[start].iter().map(|f| f.0 as usize).collect();
+        while let Some(f) = work.pop() {
+            if f == start {
+                *out_start = true;
+                break;
+            }
+            if f >= n || seen[f] {
+                continue;
+            }
+            seen[f] = true;
+            work.extend(callees[f].iter().map(|g| g.0 as usize));
+        }
+    }
+    out
+}
+
+/// Every function once, each after the functions it calls directly
+/// (except along a cycle).
+fn post_order(callees: &[Vec<FuncId>]) -> Vec<usize> {
+    let n = callees.len();
+    let mut state = vec![0u8; n]; // 0 new, 1 on the stack, 2 done
+    let mut order = Vec::with_capacity(n);
+    for root in 0..n {
+        if state[root] != 0 {
+            continue;
+        }
+        // Iterative DFS: (function, index of the next callee to visit).
+        let mut stack = vec![(root, 0usize)];
+        state[root] = 1;
+        while let Some(&mut (f, ref mut next)) = stack.last_mut() {
+            if let Some(g) = callees[f].get(*next) {
+                *next += 1;
+                let g = g.0 as usize;
+                if g < n && state[g] == 0 {
+                    state[g] = 1;
+                    stack.push((g, 0));
+                }
+            } else {
+                state[f] = 2;
+                order.push(f);
+                stack.pop();
+            }
+        }
+    }
+    order
+}
+
+struct Inliner {
+    recursive: Vec<bool>,
+    /// (location in the callee, inlined function, call location) → the
+    /// location of the copy.
+    loc_memo: HashMap<(LocId, FuncId, LocId), LocId>,
+    report: InlineReport,
+}
+
+/// The copy of one callee's body at one call site under construction.
+struct Copy<'a> {
+    callee: FuncId,
+    call_loc: LocId,
+    /// Callee variable `v` is caller variable `var_base + v`.
+    var_base: u32,
+    sites: HashMap<AllocSiteId, AllocSiteId>,
+    prog: &'a mut Program,
+    caller: FuncId,
+    inliner: &'a mut Inliner,
+}
+
+impl Inliner {
+    fn inlinable(&self, prog: &Program, caller: usize, callee: FuncId) -> bool {
+        let i = callee.0 as usize;
+        let Some(f) = prog.functions.get(i) else {
+            return false;
+        };
+        i != caller
+            && !self.recursive[i]
+            && f.kind == FunctionKind::User
+            && f.nfree == 0
+            && f.rest.is_none()
+            && body_size(&f.body) <= MAX_INLINE_OPS
+            && copyable(&f.body)
+    }
+
+    fn inline_into(&mut self, prog: &mut Program, f: usize) {
+        if !matches!(
+            prog.functions[f].kind,
+            FunctionKind::User | FunctionKind::TopLevel
+        ) {
+            return;
+        }
+        let mut body = std::mem::replace(
+            &mut prog.functions[f].body,
+            Block {
+                stmts: Vec::new(),
+                tail: Tail::Return(Atom::Imm(omni_runtime::value::NOTHING)),
+            },
+        );
+        self.block(prog, f, &mut body);
+        prog.functions[f].body = body;
+    }
+
+    fn block(&mut self, prog: &mut Program, f: usize, b: &mut Block) {
+        let stmts = std::mem::take(&mut b.stmts);
+        let mut out = Vec::with_capacity(stmts.len());
+        for mut st in stmts {
+            if let Op::If { then, els, .. } = &mut st.op {
+                self.block(prog, f, then);
+                self.block(prog, f, els);
+            }
+            let target = match &st.op {
+                Op::Call {
+                    callee: Callee::Known { func, .. },
+                    args,
+                    ..
+                } if self.inlinable(prog, f, *func) => Some((*func, args.clone())),
+                _ => None,
+            };
+            match target {
+                Some((callee, args)) => {
+                    let copy = self.copy_body(prog, f, callee, &args, st.loc);
+                    let value = into_value(prog, f, copy, &mut out, st.loc);
+                    if let Some(v) = st.var {
+                        out.push(Stmt {
+                            var: Some(v),
+                            op: Op::Move(value),
+                            loc: st.loc,
+                        });
+                    }
+                    self.report.inlined_calls += 1;
+                }
+                None => out.push(st),
+            }
+        }
+        b.stmts = out;
+        match &mut b.tail {
+            Tail::If { then, els, .. } => {
+                self.block(prog, f, then);
+                self.block(prog, f, els);
+            }
+            Tail::Call {
+                callee: Callee::Known { func, .. },
+                args,
+                loc,
+            } if self.inlinable(prog, f, *func) => {
+                let (callee, args, loc) = (*func, args.clone(), *loc);
+                let copy = self.copy_body(prog, f, callee, &args, loc);
+                b.stmts.extend(copy.stmts);
+                b.tail = copy.tail;
+                self.report.inlined_calls += 1;
+            }
+            _ => {}
+        }
+    }
+
+    /// A copy of `callee`'s body for a call from `caller` at `call_loc`
+    /// with `args`: its parameters bound to the arguments, its variables,
+    /// sites and locations the caller's.
+    fn copy_body(
+        &mut self,
+        prog: &mut Program,
+        caller: usize,
+        callee: FuncId,
+        args: &[Atom],
+        call_loc: LocId,
+    ) -> Block {
+        let source = &prog.functions[callee.0 as usize];
+        let mut body = source.body.clone();
+        let params = source.params.clone();
+        let callee_vars = source.nvars;
+        let var_base = prog.functions[caller].nvars;
+        prog.functions[caller].nvars += callee_vars;
+        let mut copy = Copy {
+            callee,
+            call_loc,
+            var_base,
+            sites: HashMap::new(),
+            prog,
+            caller: FuncId(caller as u32),
+            inliner: self,
+        };
+        copy.block(&mut body);
+        let mut stmts: Vec<Stmt> = params
+            .iter()
+            .zip(args)
+            .map(|(p, a)| Stmt {
+                var: Some(VarId(var_base + p.0)),
+                op: Op::Move(*a),
+                loc: call_loc,
+            })
+            .collect();
+        stmts.append(&mut body.stmts);
+        Block {
+            stmts,
+            tail: body.tail,
+        }
+    }
+
+    /// The location of the copy of callee location `l` inlined from
+    /// `callee` at `call`.
+    fn loc(&mut self, prog: &mut Program, l: LocId, callee: FuncId, call: LocId) -> LocId {
+        if l.0 == 0 {
+            return l;
+        }
+        if let Some(done) = self.loc_memo.get(&(l, callee, call)) {
+            return *done;
+        }
+        let original = prog.locs[l.0 as usize].clone();
+        // A location already inlined into the callee keeps its frame; the
+        // call it came from is now itself inside the copy.
+        let inlined = match original.inlined {
+            Some(at) => InlinedAt {
+                func: at.func,
+                call: self.loc(prog, at.call, callee, call),
+            },
+            None => InlinedAt { func: callee, call },
+        };
+        let id = LocId(prog.locs.len() as u32);
+        prog.locs.push(SourceLoc {
+            inlined: Some(inlined),
+            ..original
+        });
+        self.loc_memo.insert((l, callee, call), id);
+        id
+    }
+}
+
+/// The body can be copied into another function: it reads no closure
+/// environment (nor its own closure) and creates no closure (whose code
+/// would be shared between the copies). Region, carry and state operations
+/// only exist after CTRR; they are refused all the same.
+fn copyable(b: &Block) -> bool {
+    let mut ok = true;
+    let self_free = |a: &Atom| !matches!(a, Atom::SelfClosure);
+    super::visit::walk_block(b, &mut |st| {
+        let op_ok = match &st.op {
+            Op::EnvGet(_)
+            | Op::ClosureInit { .. }
+            | Op::RegionCreate
+            | Op::RegionCreateLazy
+            | Op::RegionExit(_)
+            | Op::CarryStart { .. }
+            | Op::CarryRenew { .. }
+            | Op::CarryEnd { .. }
+            | Op::StatePins
+            | Op::StatePin(_)
+            | Op::StatePinCurrent
+            | Op::StateUnpin
+            | Op::StateHold(_)
+            | Op::StateRefresh(_)
+            | Op::StateSafepoint => false,
+            Op::Alloc {
+                what: Alloc::Closure { .. },
+                ..
+            } => false,
+            op => op.operands().iter().all(self_free),
+        };
+        ok &= op_ok;
+    });
+    super::visit::walk_tails(b, &mut |t| {
+        ok &= match t {
+            Tail::Return(a) | Tail::Yield(a) => self_free(a),
+            Tail::Call { callee, args, .. } => {
+                let env = match callee {
+                    Callee::Known { env, .. } => env,
+                    Callee::Unknown(f) => f,
+                };
+                self_free(env) && args.iter().all(self_free)
+            }
+            Tail::If { cond, .. } => self_free(cond),
+        };
+    });
+    ok
+}
+
+/// Append the statements of inlined `body` (not in tail position) to
+/// `out`; the atom holding its value.
+fn into_value(
+    prog: &mut Program,
+    caller: usize,
+    body: Block,
+    out: &mut Vec<Stmt>,
+    loc: LocId,
+) -> Atom {
+    out.extend(body.stmts);
+    match body.tail {
+        Tail::Return(a) | Tail::Yield(a) => a,
+        Tail::Call { callee, args, loc } => {
+            let v = fresh_var(prog, caller);
+            out.push(Stmt {
+                var: Some(v),
+                op: Op::Call {
+                    callee,
+                    args,
+                    region: RegionRef::Unassigned,
+                },
+                loc,
+            });
+            Atom::Var(v)
+        }
+        Tail::If { cond, then, els } => {
+            let then = into_yield(prog, caller, *then, loc);
+            let els = into_yield(prog, caller, *els, loc);
+            let v = fresh_var(prog, caller);
+            out.push(Stmt {
+                var: Some(v),
+                op: Op::If { cond, then, els },
+                loc,
+            });
+            Atom::Var(v)
+        }
+    }
+}
+
+/// A new variable of function `caller`.
+fn fresh_var(prog: &mut Program, caller: usize) -> VarId {
+    let f = &mut prog.functions[caller];
+    f.nvars += 1;
+    VarId(f.nvars - 1)
+}
+
+/// The branch of a non-tail `If` made from a tail block.
+fn into_yield(prog: &mut Program, caller: usize, b: Block, loc: LocId) -> Block {
+    let mut stmts = Vec::new();
+    let value = into_value(prog, caller, b, &mut stmts, loc);
+    Block {
+        stmts,
+        tail: Tail::Yield(value),
+    }
+}
+
+impl Copy<'_> {
+    fn var(&self, v: &mut VarId) {
+        v.0 += self.var_base;
+    }
+
+    fn atom(&self, a: &mut Atom) {
+        if let Atom::Var(v) = a {
+            self.var(v);
+        }
+    }
+
+    fn atoms(&self, xs: &mut [Atom]) {
+        for a in xs {
+            self.atom(a);
+        }
+    }
+
+    fn loc(&mut self, l: LocId) -> LocId {
+        self.inliner.loc(self.prog, l, self.callee, self.call_loc)
+    }
+
+    /// The caller's copy of allocation site `s` (one per site per copy).
+    fn site(&mut self, s: &mut AllocSiteId) {
+        if let Some(done) = self.sites.get(s) {
+            *s = *done;
+            return;
+        }
+        let original = self.prog.alloc_sites[s.0 as usize].clone();
+        let loc = self.loc(original.loc);
+        let id = AllocSiteId(self.prog.alloc_sites.len() as u32);
+        self.prog.alloc_sites.push(AllocSite {
+            func: self.caller,
+            loc,
+            region: RegionRef::Unassigned,
+            ..original
+        });
+        self.sites.insert(*s, id);
+        *s = id;
+    }
+
+    fn callee(&self, c: &mut Callee) {
+        match c {
+            Callee::Known { env, .. } => self.atom(env),
+            Callee::Unknown(f) => self.atom(f),
+        }
+    }
+
+    fn block(&mut self, b: &mut Block) {
+        for st in &mut b.stmts {
+            if let Some(v) = &mut st.var {
+                self.var(v);
+            }
+            st.loc = self.loc(st.loc);
+            self.op(&mut st.op);
+        }
+        match &mut b.tail {
+            Tail::Return(a) | Tail::Yield(a) => self.atom(a),
+            Tail::Call { callee, args, loc } => {
+                self.callee(callee);
+                self.atoms(args);
+                *loc = self.loc(*loc);
+            }
+            Tail::If { cond, then, els } => {
+                self.atom(cond);
+                self.block(then);
+                self.block(els);
+            }
+        }
+    }
+
+    fn op(&mut self, op: &mut Op) {
+        match op {
+            Op::Move(a) | Op::BoxGet(a) | Op::RegionExit(a) => self.atom(a),
+            Op::StatePin(a) | Op::StateHold(a) | Op::StateRefresh(a) => self.atom(a),
+            Op::Inline(_, args, site) => {
+                self.atoms(args);
+                if let Some(s) = site {
+                    self.site(s);
+                }
+            }
+            Op::Prim { args, site, .. } => {
+                self.atoms(args);
+                if let Some(s) = site {
+                    self.site(s);
+                }
+            }
+            Op::PrimApplyList { list, site, .. } => {
+                self.atom(list);
+                if let Some(s) = site {
+                    self.site(s);
+                }
+            }
+            Op::Call {
+                callee,
+                args,
+                region,
+            } => {
+                self.callee(callee);
+                self.atoms(args);
+                if let RegionRef::Local(v) = region {
+                    self.var(v);
+                }
+            }
+            Op::Alloc { site, what } => {
+                self.site(site);
+                match what {
+                    Alloc::Cons(a, d) => {
+                        self.atom(a);
+                        self.atom(d);
+                    }
+                    Alloc::Box(a) => self.atom(a),
+                    Alloc::Closure { free: xs, .. } | Alloc::Array(xs) | Alloc::Dict(xs) => {
+                        self.atoms(xs)
+                    }
+                }
+            }
+            Op::If { cond, then, els } => {
+                self.atom(cond);
+                self.block(then);
+                self.block(els);
+            }
+            Op::GlobalSet { value, .. } => self.atom(value),
+            Op::BoxSet { cell, value, .. } => {
+                self.atom(cell);
+                self.atom(value);
+            }
+            Op::ClosureInit { closure, value, .. } => {
+                self.atom(closure);
+                self.atom(value);
+            }
+            Op::CheckBound { value, .. } => self.atom(value),
+            Op::CarryStart { carry } => self.var(carry),
+            Op::CarryRenew {
+                carry,
+                limit,
+                roots,
+            } => {
+                self.var(carry);
+                self.var(limit);
+                roots.iter_mut().for_each(|v| self.var(v));
+            }
+            Op::CarryEnd { carry, roots } => {
+                self.var(carry);
+                roots.iter_mut().for_each(|v| self.var(v));
+            }
+            Op::GlobalGet { .. }
+            | Op::EnvGet(_)
+            | Op::RegionCreate
+            | Op::RegionCreateLazy
+            | Op::StatePins
+            | Op::StatePinCurrent
+            | Op::StateUnpin
+            | Op::StateSafepoint => {}
+        }
+    }
+}
