@@ -431,6 +431,13 @@ program_tests!(run_case, LISTED;
     module_prelude_shadow_error,
     array_set_inline,
     thread_err_array_set_immediate,
+    inline_args,
+    inline_error,
+    inline_set,
+    inline_generic,
+    inline_annot,
+    inline_carry,
+    inline_stack_tail,
 );
 
 /// Every case file is listed above (so none is silently skipped).
