@@ -578,3 +578,176 @@ impl Copy<'_> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ir::verify::{verify, Stage};
+
+    /// `src` after the prelude, lowered and inlined (checked by the
+    /// verifier), with the pass's report.
+    fn inlined(src: &str) -> (Program, InlineReport) {
+        let (sm, ast) = crate::expand::expand_with_prelude(src);
+        let mut prog = crate::ir::lower::lower_program(&ast.expect("expands"), &sm);
+        let report = inline_program(&mut prog);
+        if let Err(errors) = verify(&prog, Stage::Lowered) {
+            panic!("{}", errors.join("\n"));
+        }
+        (prog, report)
+    }
+
+    /// The program's (not the prelude's) user function `name`.
+    fn func<'p>(prog: &'p Program, name: &str) -> &'p Function {
+        prog.functions
+            .iter()
+            .find(|f| {
+                f.name == name
+                    && f.kind == FunctionKind::User
+                    && prog.locs[f.loc.0 as usize].file == "t.omni"
+            })
+            .unwrap_or_else(|| panic!("no function {name}"))
+    }
+
+    /// The names of the functions `name` calls directly.
+    fn known_calls(prog: &Program, name: &str) -> Vec<String> {
+        known_callees(&func(prog, name).body)
+            .into_iter()
+            .map(|f| prog.functions[f.0 as usize].name.clone())
+            .collect()
+    }
+
+    fn has_unknown_call(b: &Block) -> bool {
+        let mut found = false;
+        super::super::visit::walk_block(b, &mut |st| {
+            found |= matches!(
+                st.op,
+                Op::Call {
+                    callee: Callee::Unknown(_),
+                    ..
+                }
+            );
+        });
+        found
+    }
+
+    const ACCESSORS: &str = "
+        (define color [t] (array-ref t 0))
+        (define key [t] (array-ref t 1))
+        (define mk [c k] [c k])
+        (define red? [t] (and (not (null? t)) (= (color t) 0)))
+        (define f [x] (if (red? x) (key x) (color x)))
+        (println (f (mk 0 5)))";
+
+    #[test]
+    fn accessors_are_inlined_into_callers() {
+        let (prog, report) = inlined(ACCESSORS);
+        assert!(report.inlined_calls >= 4, "{report:?}");
+        assert_eq!(known_calls(&prog, "f"), Vec::<String>::new());
+        // `red?` got `color` inlined before being inlined itself.
+        assert_eq!(known_calls(&prog, "red?"), Vec::<String>::new());
+        // The inlined functions themselves stay (their closures are values).
+        assert_eq!(body_size(&func(&prog, "color").body), 1);
+    }
+
+    #[test]
+    fn inlined_code_has_its_own_sites_and_chained_locations() {
+        let (prog, _) = inlined(ACCESSORS);
+        let f = func(&prog, "f");
+        let mut seen_nested = false;
+        super::super::visit::walk_block(&f.body, &mut |st| {
+            if let Some(site) = st.op.alloc_site() {
+                assert_eq!(prog.alloc_sites[site.0 as usize].func, f.id);
+            }
+            if let Op::Inline(InlineOp::ArrayRef, ..) = st.op {
+                let at = prog.locs[st.loc.0 as usize].inlined.expect("inlined");
+                let name = &prog.functions[at.func.0 as usize].name;
+                assert!(name == "color" || name == "key", "{name}");
+                // `color` inside `red?` inside `f`: the call's location is
+                // itself inlined (from `red?`), whose call is in `f`.
+                if let Some(outer) = prog.locs[at.call.0 as usize].inlined {
+                    assert_eq!(prog.functions[outer.func.0 as usize].name, "red?");
+                    assert!(prog.locs[outer.call.0 as usize].inlined.is_none());
+                    seen_nested = true;
+                }
+            }
+        });
+        assert!(seen_nested);
+        // `mk`'s array allocation, inlined into the top level, is a new site.
+        let sites = prog.alloc_sites.iter().filter(|s| s.kind == AllocKind::Array);
+        assert!(sites.count() >= 2);
+    }
+
+    #[test]
+    fn recursive_and_large_functions_are_not_inlined() {
+        let (prog, _) = inlined(
+            "(define count [n] (if (= n 0) 0 (count (- n 1))))
+             (define even? [n] (if (= n 0) true (odd? (- n 1))))
+             (define odd? [n] (if (= n 0) false (even? (- n 1))))
+             (define big [a] (+ a (+ a (+ a (+ a (+ a (+ a (+ a (+ a (+ a (+ a (+ a (+ a (+ a a))))))))))))))
+             (define use [x] (list (count x) (even? x) (big x)))
+             (println (use 3))",
+        );
+        let mut calls = known_calls(&prog, "use");
+        calls.sort();
+        assert_eq!(calls, vec!["big", "count", "even?"]);
+        assert_eq!(known_calls(&prog, "odd?"), vec!["even?"]);
+    }
+
+    #[test]
+    fn assigned_globals_and_closures_are_not_inlined() {
+        let (prog, _) = inlined(
+            "(define scale [x] (* x 2))
+             (define use [x] (+ (scale x) 1))
+             (set! scale (fn [x] (* x 3)))
+             (define adder [n] (let [add (fn [x] (+ x n))] (add 1)))
+             (println (use 1) (adder 2))",
+        );
+        assert!(has_unknown_call(&func(&prog, "use").body));
+        // `add` captures `n`: the call stays.
+        assert_eq!(known_calls(&prog, "adder"), vec!["lambda"]);
+    }
+
+    #[test]
+    fn tail_and_non_tail_copies_keep_the_shape() {
+        let (prog, _) = inlined(
+            "(define pick [c a b] (if c a b))
+             (define g [x] (list x))
+             (define h [x] (if x (g x) (g 0)))
+             (define non-tail [x] (list (h x)))
+             (define tail [x] (pick x 1 2))
+             (println (non-tail 1) (tail true))",
+        );
+        // In tail position the callee's `Tail::If` is the caller's tail.
+        let tail = func(&prog, "tail");
+        assert!(matches!(tail.body.tail, Tail::If { .. }));
+        // Not in tail position: a non-tail `If` whose branches yield, and
+        // the callee's tail calls became calls (or were inlined too).
+        let non_tail = func(&prog, "non-tail");
+        assert!(known_calls(&prog, "non-tail").is_empty());
+        assert!(non_tail
+            .body
+            .stmts
+            .iter()
+            .any(|st| matches!(st.op, Op::If { .. })));
+    }
+
+    #[test]
+    fn a_known_local_function_without_free_variables_is_inlined() {
+        let (prog, report) = inlined(
+            "(define outer [x] (let [sq (fn [y] (* y y))] (+ (sq x) 1)))
+             (println (outer 3))",
+        );
+        assert!(report.inlined_calls >= 1);
+        assert!(known_calls(&prog, "outer").is_empty());
+    }
+
+    #[test]
+    fn body_size_counts_nested_statements_and_tails() {
+        let (prog, _) = inlined(ACCESSORS);
+        let red = &func(&prog, "red?").body;
+        let mut stmts = 0;
+        super::super::visit::walk_block(red, &mut |_| stmts += 1);
+        assert!(body_size(red) >= stmts);
+        assert_eq!(body_size(&func(&prog, "mk").body), 1);
+    }
+}
