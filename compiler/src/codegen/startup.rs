@@ -201,7 +201,8 @@ pub(crate) fn location_table(prog: &crate::ir::Program) -> String {
         let at = format!("{}:{}:{}", l.file, l.line, l.col);
         match l.inlined {
             Some(inl) => {
-                let name = super::code_table::display_name(prog, &prog.functions[inl.func.0 as usize]);
+                let name =
+                    super::code_table::display_name(prog, &prog.functions[inl.func.0 as usize]);
                 let name: String = name
                     .chars()
                     .map(|c| if c == '\t' || c == '\n' { ' ' } else { c })

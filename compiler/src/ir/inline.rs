@@ -673,7 +673,10 @@ mod tests {
         });
         assert!(seen_nested);
         // `mk`'s array allocation, inlined into the top level, is a new site.
-        let sites = prog.alloc_sites.iter().filter(|s| s.kind == AllocKind::Array);
+        let sites = prog
+            .alloc_sites
+            .iter()
+            .filter(|s| s.kind == AllocKind::Array);
         assert!(sites.count() >= 2);
     }
 
