@@ -1467,7 +1467,9 @@ fn stack_overflow_trace_elides_the_middle() {
 
 /// A built executable carries a DWARF line table: `gdb` finds `inner` and
 /// `outer` with their `.omni` file:line in the backtrace of a division by
-/// zero; `--strip` leaves the debug sections (and symbols) out.
+/// zero (built with `OMNI_NO_INLINE=1`, so that they are functions of their
+/// own; inlined, the top-level form's frame is at `inner`'s line);
+/// `--strip` leaves the debug sections (and symbols) out.
 #[test]
 fn gdb_backtrace_shows_omni_lines() {
     if Command::new("gdb").arg("--version").output().is_err() {
@@ -1477,30 +1479,39 @@ fn gdb_backtrace_shows_omni_lines() {
     let (tmp, src) = temp_program(
         "(define inner [x] (/ x 0))\n(define outer [x] (+ 1 (inner x)))\n(println (outer 5))\n",
     );
-    let exe = tmp.path().join("prog");
-    build_source(&src, &exe);
-    let out = Command::new("gdb")
-        .args([
-            "-batch",
-            "-nx",
-            "-ex",
-            "break omni_prim_div",
-            "-ex",
-            "run",
-            "-ex",
-            "bt",
-        ])
-        .arg(&exe)
-        .output()
-        .unwrap();
-    let text = String::from_utf8_lossy(&out.stdout);
+    let gdb_bt = |exe: &Path| {
+        let out = Command::new("gdb")
+            .args([
+                "-batch",
+                "-nx",
+                "-ex",
+                "break omni_prim_div",
+                "-ex",
+                "run",
+                "-ex",
+                "bt",
+            ])
+            .arg(exe)
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).to_string()
+    };
     let file = src.display().to_string();
-    let frame = |name: &str, line: u32| {
+    let frame = |text: &str, name: &str, line: u32| {
         text.lines()
             .any(|l| l.contains(&format!(" {name} ")) && l.ends_with(&format!(" at {file}:{line}")))
     };
-    assert!(frame("omni.inner", 1), "gdb output:\n{text}");
-    assert!(frame("omni.outer", 2), "gdb output:\n{text}");
+    let exe = tmp.path().join("prog");
+    let no_inline = [("OMNI_NO_INLINE".to_string(), "1".to_string())];
+    build_source_with(&src, &exe, Path::new("."), &no_inline);
+    let text = gdb_bt(&exe);
+    assert!(frame(&text, "omni.inner", 1), "gdb output:\n{text}");
+    assert!(frame(&text, "omni.outer", 2), "gdb output:\n{text}");
+    let inlined = tmp.path().join("inlined");
+    build_source(&src, &inlined);
+    let text = gdb_bt(&inlined);
+    let top = format!("omni.toplevel@{file}:3:1");
+    assert!(frame(&text, &top, 1), "gdb output:\n{text}");
 
     let stripped = tmp.path().join("stripped");
     let status = Command::new(omnic())

@@ -19,9 +19,12 @@
 //! copied: nesting is bounded because the budget is counted on that body.
 //!
 //! The copy: every variable of the callee becomes a fresh variable of the
-//! caller; each parameter is bound to its argument atom by a `Move` (the
-//! arguments are atoms, evaluated once and in order before the call, as
-//! before); every allocation site is copied into a new site of the caller
+//! caller, except the parameters, which are replaced by their argument
+//! atoms (the arguments are atoms, evaluated once and in order before the
+//! call, as before; an atom is pure and costs nothing to read again). No
+//! copy of an argument is made: to CTRR's path-sensitive store constraints
+//! a copy bound inside a branch would look like a value made there and
+//! stored on every path after it; every allocation site is copied into a new site of the caller
 //! (CTRR places each copy on its own). In tail position the body replaces
 //! the tail call (its returns return from the caller); otherwise its
 //! returns become the value of the statement: a `Tail::If` becomes a
@@ -152,8 +155,10 @@ struct Inliner {
 struct Copy<'a> {
     callee: FuncId,
     call_loc: LocId,
-    /// Callee variable `v` is caller variable `var_base + v`.
+    /// Callee variable `v` is caller variable `var_base + v`, except a
+    /// parameter, which is its argument atom.
     var_base: u32,
+    args: HashMap<VarId, Atom>,
     sites: HashMap<AllocSiteId, AllocSiteId>,
     prog: &'a mut Program,
     caller: FuncId,
@@ -172,7 +177,7 @@ impl Inliner {
             && f.nfree == 0
             && f.rest.is_none()
             && body_size(&f.body) <= MAX_INLINE_OPS
-            && copyable(&f.body)
+            && copyable(f)
     }
 
     fn inline_into(&mut self, prog: &mut Program, f: usize) {
@@ -267,26 +272,14 @@ impl Inliner {
             callee,
             call_loc,
             var_base,
+            args: params.iter().copied().zip(args.iter().copied()).collect(),
             sites: HashMap::new(),
             prog,
             caller: FuncId(caller as u32),
             inliner: self,
         };
         copy.block(&mut body);
-        let mut stmts: Vec<Stmt> = params
-            .iter()
-            .zip(args)
-            .map(|(p, a)| Stmt {
-                var: Some(VarId(var_base + p.0)),
-                op: Op::Move(*a),
-                loc: call_loc,
-            })
-            .collect();
-        stmts.append(&mut body.stmts);
-        Block {
-            stmts,
-            tail: body.tail,
-        }
+        body
     }
 
     /// The location of the copy of callee location `l` inlined from
@@ -318,11 +311,12 @@ impl Inliner {
     }
 }
 
-/// The body can be copied into another function: it reads no closure
+/// The body of `f` can be copied into another function: it reads no closure
 /// environment (nor its own closure) and creates no closure (whose code
 /// would be shared between the copies). Region, carry and state operations
 /// only exist after CTRR; they are refused all the same.
-fn copyable(b: &Block) -> bool {
+fn copyable(f: &Function) -> bool {
+    let b = &f.body;
     let mut ok = true;
     let self_free = |a: &Atom| !matches!(a, Atom::SelfClosure);
     super::visit::walk_block(b, &mut |st| {
@@ -348,7 +342,10 @@ fn copyable(b: &Block) -> bool {
             } => false,
             op => op.operands().iter().all(self_free),
         };
-        ok &= op_ok;
+        // A parameter is replaced by its argument: it must never be bound
+        // again (lowering binds each variable once; checked all the same).
+        let rebinds_param = st.var.is_some_and(|v| f.params.contains(&v));
+        ok &= op_ok && !rebinds_param;
     });
     super::visit::walk_tails(b, &mut |t| {
         ok &= match t {
@@ -429,7 +426,10 @@ impl Copy<'_> {
 
     fn atom(&self, a: &mut Atom) {
         if let Atom::Var(v) = a {
-            self.var(v);
+            match self.args.get(v) {
+                Some(arg) => *a = *arg,
+                None => self.var(v),
+            }
         }
     }
 
