@@ -829,6 +829,22 @@ fn location_table_has_unknown_first() {
     assert_eq!(startup::location_table(&prog), "<unknown>\nt.omni:3:7");
 }
 
+#[test]
+fn location_table_names_inlined_frames() {
+    let mut prog = sum_loop_program(1);
+    let mut inlined = prog.locs[1].clone();
+    inlined.line = 9;
+    inlined.inlined = Some(crate::ir::InlinedAt {
+        func: FuncId(1),
+        call: LocId(1),
+    });
+    prog.locs.push(inlined);
+    assert_eq!(
+        startup::location_table(&prog),
+        "<unknown>\nt.omni:3:7\nt.omni:9:7\tloop\t1"
+    );
+}
+
 /// The IR's name for a primitive (its index in the table).
 fn pid(name: &str) -> omni_runtime::prims::PrimId {
     omni_runtime::prims::lookup_id(name).unwrap()

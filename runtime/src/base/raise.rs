@@ -218,6 +218,21 @@ pub fn run_exit_hooks() {
 mod tests {
     use super::*;
 
+    /// Inlined locations name their function and call (run by
+    /// `report_includes_location_when_known`: the table is process-wide,
+    /// so the two must not run in parallel).
+    fn inlined_locations_name_their_function_and_call() {
+        let table = "\nmain.omni:3:7\nlib.omni:1:19\tinner\t1\nlib.omni:2:5\tstd/walk\t2";
+        // SAFETY: the table string outlives the call.
+        unsafe { omni_rt_set_locs(table.as_ptr(), table.len()) };
+        assert_eq!(loc_text(2).as_deref(), Some("lib.omni:1:19"));
+        assert_eq!(loc_inlined(1), None);
+        assert_eq!(loc_inlined(2), Some(("inner".to_string(), 1)));
+        assert_eq!(loc_inlined(3), Some(("std/walk".to_string(), 2)));
+        assert_eq!(loc_inlined(0), None);
+        assert_eq!(format_report("x", 3), "error: x\n  at lib.omni:2:5\n");
+    }
+
     #[test]
     fn report_includes_location_when_known() {
         let table = "\nmain.omni:3:7\nlib.omni:10:1";
@@ -230,5 +245,6 @@ mod tests {
         );
         assert_eq!(format_report("x", 2), "error: x\n  at lib.omni:10:1\n");
         assert_eq!(format_report("x", 99), "error: x\n");
+        inlined_locations_name_their_function_and_call();
     }
 }
