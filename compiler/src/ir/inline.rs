@@ -14,8 +14,8 @@
 //! only after the dispatch at the call site chose them, so a method can be
 //! inlined, the dispatch itself stays.
 //!
-//! Functions are processed callees first (a post-order of the known-call
-//! graph), so a callee's body has had its own calls inlined when it is
+//! Functions are processed callees first (the strongly connected
+//! components of the known-call graph in Tarjan's completion order), so a callee's body has had its own calls inlined when it is
 //! copied: nesting is bounded because the budget is counted on that body.
 //!
 //! The copy: every variable of the callee becomes a fresh variable of the
@@ -60,13 +60,14 @@ pub fn inline_program(prog: &mut Program) -> InlineReport {
         .iter()
         .map(|f| known_callees(&f.body))
         .collect();
-    let recursive = on_cycles(&callees);
+    let (order, recursive) = call_graph_order(&callees);
     let mut pass = Inliner {
         recursive,
+        inlinable: vec![None; prog.functions.len()],
         loc_memo: HashMap::new(),
         report: InlineReport::default(),
     };
-    for f in post_order(&callees) {
+    for f in order {
         pass.inline_into(prog, f);
     }
     pass.report
@@ -88,63 +89,80 @@ pub fn body_size(b: &Block) -> usize {
     }
 }
 
-/// Functions on a cycle of known calls (a function calling itself
-/// included): never inlined.
-fn on_cycles(callees: &[Vec<FuncId>]) -> Vec<bool> {
+/// The strongly connected components of the known-call graph (Tarjan's
+/// algorithm, iterative, linear in functions and calls), callees' before
+/// their callers' (the order in which Tarjan's algorithm completes them),
+/// and per function whether it is on a cycle of known calls (a function
+/// calling itself included): a recursive function is never inlined.
+fn call_graph_order(callees: &[Vec<FuncId>]) -> (Vec<usize>, Vec<bool>) {
+    const NEW: usize = usize::MAX;
     let n = callees.len();
-    let mut out = vec![false; n];
-    for (start, out_start) in out.iter_mut().enumerate() {
-        // Is `start` reachable from its own callees?
-        let mut seen = vec![false; n];
-        let mut work: Vec<usize> = callees[start].iter().map(|f| f.0 as usize).collect();
-        while let Some(f) = work.pop() {
-            if f == start {
-                *out_start = true;
-                break;
-            }
-            if f >= n || seen[f] {
-                continue;
-            }
-            seen[f] = true;
-            work.extend(callees[f].iter().map(|g| g.0 as usize));
-        }
-    }
-    out
-}
-
-/// Every function once, each after the functions it calls directly
-/// (except along a cycle).
-fn post_order(callees: &[Vec<FuncId>]) -> Vec<usize> {
-    let n = callees.len();
-    let mut state = vec![0u8; n]; // 0 new, 1 on the stack, 2 done
+    let mut index = vec![NEW; n];
+    let mut low = vec![0; n];
+    let mut on_stack = vec![false; n];
+    let mut stack = Vec::new();
     let mut order = Vec::with_capacity(n);
+    let mut recursive = vec![false; n];
+    let mut next_index = 0;
     for root in 0..n {
-        if state[root] != 0 {
+        if index[root] != NEW {
             continue;
         }
-        // Iterative DFS: (function, index of the next callee to visit).
-        let mut stack = vec![(root, 0usize)];
-        state[root] = 1;
-        while let Some(&mut (f, ref mut next)) = stack.last_mut() {
-            if let Some(g) = callees[f].get(*next) {
+        // (function, index of its next callee to visit)
+        let mut work = vec![(root, 0usize)];
+        index[root] = next_index;
+        low[root] = next_index;
+        next_index += 1;
+        stack.push(root);
+        on_stack[root] = true;
+        while let Some(&mut (f, ref mut next)) = work.last_mut() {
+            if let Some(g) = callees[f].get(*next).map(|g| g.0 as usize) {
                 *next += 1;
-                let g = g.0 as usize;
-                if g < n && state[g] == 0 {
-                    state[g] = 1;
-                    stack.push((g, 0));
+                if g >= n {
+                    continue;
                 }
-            } else {
-                state[f] = 2;
-                order.push(f);
-                stack.pop();
+                if g == f {
+                    recursive[f] = true;
+                } else if index[g] == NEW {
+                    index[g] = next_index;
+                    low[g] = next_index;
+                    next_index += 1;
+                    stack.push(g);
+                    on_stack[g] = true;
+                    work.push((g, 0));
+                } else if on_stack[g] {
+                    low[f] = low[f].min(index[g]);
+                }
+                continue;
+            }
+            work.pop();
+            if let Some(&(parent, _)) = work.last() {
+                low[parent] = low[parent].min(low[f]);
+            }
+            if low[f] == index[f] {
+                let start = stack
+                    .iter()
+                    .rposition(|&g| g == f)
+                    .expect("f is on the stack");
+                let component: Vec<usize> = stack.drain(start..).collect();
+                for &g in &component {
+                    on_stack[g] = false;
+                    recursive[g] |= component.len() > 1;
+                }
+                order.extend(component);
             }
         }
     }
-    order
+    (order, recursive)
 }
 
 struct Inliner {
     recursive: Vec<bool>,
+    /// Per function, once decided: it may be inlined. Decided when a
+    /// caller first asks, which is after the function's own calls were
+    /// inlined (callees are processed first; only a function on a cycle,
+    /// never inlined, is asked about earlier).
+    inlinable: Vec<Option<bool>>,
     /// (location in the callee, inlined function, call location) → the
     /// location of the copy.
     loc_memo: HashMap<(LocId, FuncId, LocId), LocId>,
@@ -166,18 +184,21 @@ struct Copy<'a> {
 }
 
 impl Inliner {
-    fn inlinable(&self, prog: &Program, caller: usize, callee: FuncId) -> bool {
+    fn inlinable(&mut self, prog: &Program, caller: usize, callee: FuncId) -> bool {
         let i = callee.0 as usize;
         let Some(f) = prog.functions.get(i) else {
             return false;
         };
-        i != caller
-            && !self.recursive[i]
-            && f.kind == FunctionKind::User
-            && f.nfree == 0
-            && f.rest.is_none()
-            && body_size(&f.body) <= MAX_INLINE_OPS
-            && copyable(f)
+        if i == caller || self.recursive[i] {
+            return false;
+        }
+        *self.inlinable[i].get_or_insert_with(|| {
+            f.kind == FunctionKind::User
+                && f.nfree == 0
+                && f.rest.is_none()
+                && body_size(&f.body) <= MAX_INLINE_OPS
+                && copyable(f)
+        })
     }
 
     fn inline_into(&mut self, prog: &mut Program, f: usize) {
@@ -742,6 +763,18 @@ mod tests {
         );
         assert!(report.inlined_calls >= 1);
         assert!(known_calls(&prog, "outer").is_empty());
+    }
+
+    #[test]
+    fn call_graph_order_puts_callees_first_and_finds_cycles() {
+        // 0 -> 1 -> 2, 2 -> 1 (a cycle), 3 -> 3 (self), 4 -> 0, 4 -> 3
+        let f = |xs: &[u32]| xs.iter().map(|&x| FuncId(x)).collect::<Vec<_>>();
+        let callees = vec![f(&[1]), f(&[2]), f(&[1]), f(&[3]), f(&[0, 3])];
+        let (order, recursive) = call_graph_order(&callees);
+        assert_eq!(recursive, vec![false, true, true, true, false]);
+        let at = |x: usize| order.iter().position(|&y| y == x).unwrap();
+        assert_eq!(order.len(), 5);
+        assert!(at(1) < at(0) && at(2) < at(0) && at(0) < at(4) && at(3) < at(4));
     }
 
     #[test]
