@@ -1692,3 +1692,39 @@ fn check_handles_a_20000_line_program() {
         "{stderr}"
     );
 }
+
+/// Small known functions are inlined (`--dump-ir` shows no call of the
+/// accessor); `--no-inline` and `OMNI_NO_INLINE=1` keep every call.
+#[test]
+fn no_inline_keeps_calls() {
+    let (_tmp, src) = temp_program(
+        "(define key [t] (array-ref t 1))\n(define f [t] (+ 1 (key t)))\n(println (f [0 41]))\n",
+    );
+    let dump = |args: &[&str], env: Option<(&str, &str)>| {
+        let mut cmd = Command::new(omnic());
+        cmd.arg("check").arg("--dump-ir").args(args).arg(&src);
+        if let Some((k, v)) = env {
+            cmd.env(k, v);
+        }
+        let out = cmd.output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let text = String::from_utf8_lossy(&out.stdout).to_string();
+        let f = text
+            .split("\n\n")
+            .find(|s| s.starts_with("fn ") && s.contains(" f [v0]"))
+            .expect("f in the dump")
+            .to_string();
+        f.contains("<key>")
+    };
+    assert!(!dump(&[], None), "key is inlined into f");
+    assert!(dump(&["--no-inline"], None), "--no-inline keeps the call");
+    assert!(
+        dump(&[], Some(("OMNI_NO_INLINE", "1"))),
+        "OMNI_NO_INLINE=1 too"
+    );
+    assert!(!dump(&[], Some(("OMNI_NO_INLINE", "0"))), "0 leaves it on");
+}
