@@ -432,6 +432,13 @@ program_tests!(run_case, LISTED;
     array_set_inline,
     thread_err_array_set_immediate,
     state_carry_hold,
+    inline_args,
+    inline_error,
+    inline_set,
+    inline_generic,
+    inline_annot,
+    inline_carry,
+    inline_stack_tail,
 );
 
 /// Every case file is listed above (so none is silently skipped).
@@ -1491,7 +1498,9 @@ fn stack_overflow_trace_elides_the_middle() {
 
 /// A built executable carries a DWARF line table: `gdb` finds `inner` and
 /// `outer` with their `.omni` file:line in the backtrace of a division by
-/// zero; `--strip` leaves the debug sections (and symbols) out.
+/// zero (built with `OMNI_NO_INLINE=1`, so that they are functions of their
+/// own; inlined, the top-level form's frame is at `inner`'s line);
+/// `--strip` leaves the debug sections (and symbols) out.
 #[test]
 fn gdb_backtrace_shows_omni_lines() {
     if Command::new("gdb").arg("--version").output().is_err() {
@@ -1501,30 +1510,39 @@ fn gdb_backtrace_shows_omni_lines() {
     let (tmp, src) = temp_program(
         "(define inner [x] (/ x 0))\n(define outer [x] (+ 1 (inner x)))\n(println (outer 5))\n",
     );
-    let exe = tmp.path().join("prog");
-    build_source(&src, &exe);
-    let out = Command::new("gdb")
-        .args([
-            "-batch",
-            "-nx",
-            "-ex",
-            "break omni_prim_div",
-            "-ex",
-            "run",
-            "-ex",
-            "bt",
-        ])
-        .arg(&exe)
-        .output()
-        .unwrap();
-    let text = String::from_utf8_lossy(&out.stdout);
+    let gdb_bt = |exe: &Path| {
+        let out = Command::new("gdb")
+            .args([
+                "-batch",
+                "-nx",
+                "-ex",
+                "break omni_prim_div",
+                "-ex",
+                "run",
+                "-ex",
+                "bt",
+            ])
+            .arg(exe)
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).to_string()
+    };
     let file = src.display().to_string();
-    let frame = |name: &str, line: u32| {
+    let frame = |text: &str, name: &str, line: u32| {
         text.lines()
             .any(|l| l.contains(&format!(" {name} ")) && l.ends_with(&format!(" at {file}:{line}")))
     };
-    assert!(frame("omni.inner", 1), "gdb output:\n{text}");
-    assert!(frame("omni.outer", 2), "gdb output:\n{text}");
+    let exe = tmp.path().join("prog");
+    let no_inline = [("OMNI_NO_INLINE".to_string(), "1".to_string())];
+    build_source_with(&src, &exe, Path::new("."), &no_inline);
+    let text = gdb_bt(&exe);
+    assert!(frame(&text, "omni.inner", 1), "gdb output:\n{text}");
+    assert!(frame(&text, "omni.outer", 2), "gdb output:\n{text}");
+    let inlined = tmp.path().join("inlined");
+    build_source(&src, &inlined);
+    let text = gdb_bt(&inlined);
+    let top = format!("omni.toplevel@{file}:3:1");
+    assert!(frame(&text, &top, 1), "gdb output:\n{text}");
 
     let stripped = tmp.path().join("stripped");
     let status = Command::new(omnic())
@@ -1737,4 +1755,39 @@ fn running_out_of_memory_is_an_error_with_the_output_kept() {
             "[{mode}] {stderr}"
         );
     }
+}
+/// Small known functions are inlined (`--dump-ir` shows no call of the
+/// accessor); `--no-inline` and `OMNI_NO_INLINE=1` keep every call.
+#[test]
+fn no_inline_keeps_calls() {
+    let (_tmp, src) = temp_program(
+        "(define key [t] (array-ref t 1))\n(define f [t] (+ 1 (key t)))\n(println (f [0 41]))\n",
+    );
+    let dump = |args: &[&str], env: Option<(&str, &str)>| {
+        let mut cmd = Command::new(omnic());
+        cmd.arg("check").arg("--dump-ir").args(args).arg(&src);
+        if let Some((k, v)) = env {
+            cmd.env(k, v);
+        }
+        let out = cmd.output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let text = String::from_utf8_lossy(&out.stdout).to_string();
+        let f = text
+            .split("\n\n")
+            .find(|s| s.starts_with("fn ") && s.contains(" f [v0]"))
+            .expect("f in the dump")
+            .to_string();
+        f.contains("<key>")
+    };
+    assert!(!dump(&[], None), "key is inlined into f");
+    assert!(dump(&["--no-inline"], None), "--no-inline keeps the call");
+    assert!(
+        dump(&[], Some(("OMNI_NO_INLINE", "1"))),
+        "OMNI_NO_INLINE=1 too"
+    );
+    assert!(!dump(&[], Some(("OMNI_NO_INLINE", "0"))), "0 leaves it on");
 }

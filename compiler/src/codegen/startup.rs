@@ -191,14 +191,27 @@ fn finish<M: Module>(
     Ok(())
 }
 
-/// The text of the location table: one `file:line:col` line per `LocId`.
-pub(crate) fn location_table(locs: &[crate::ir::SourceLoc]) -> String {
+/// The text of the location table: one line per `LocId`, `file:line:col`;
+/// a location inside an inlined body adds the inlined function's
+/// call-stack name and the `LocId` of its call, tab-separated
+/// (`file:line:col\tNAME\tCALL`, read by the runtime's `base/raise.rs`).
+pub(crate) fn location_table(prog: &crate::ir::Program) -> String {
     let mut lines = vec!["<unknown>".to_string()];
-    lines.extend(
-        locs.iter()
-            .skip(1)
-            .map(|l| format!("{}:{}:{}", l.file, l.line, l.col)),
-    );
+    lines.extend(prog.locs.iter().skip(1).map(|l| {
+        let at = format!("{}:{}:{}", l.file, l.line, l.col);
+        match l.inlined {
+            Some(inl) => {
+                let name =
+                    super::code_table::display_name(prog, &prog.functions[inl.func.0 as usize]);
+                let name: String = name
+                    .chars()
+                    .map(|c| if c == '\t' || c == '\n' { ' ' } else { c })
+                    .collect();
+                format!("{at}\t{name}\t{}", inl.call.0)
+            }
+            None => at,
+        }
+    }));
     lines.join("\n")
 }
 
@@ -220,7 +233,7 @@ fn define_init<M: Module>(
         data_refs: HashMap::new(),
     };
 
-    let table = location_table(&tx.cx.prog.locs);
+    let table = location_table(tx.cx.prog);
     let table_data = tx.cx.byte_string(table.as_bytes())?;
     let table_ptr = tx.data_addr(table_data);
     let table_len = tx.word(table.len() as u64);

@@ -113,11 +113,13 @@ fn program(
                 file: "?".into(),
                 line: 0,
                 col: 0,
+                inlined: None,
             },
             SourceLoc {
                 file: "t.omni".into(),
                 line: 3,
                 col: 7,
+                inlined: None,
             },
         ],
         entry: FuncId(0),
@@ -824,7 +826,23 @@ fn malformed_ir_is_an_error_not_a_panic() {
 #[test]
 fn location_table_has_unknown_first() {
     let prog = sum_loop_program(1);
-    assert_eq!(startup::location_table(&prog.locs), "<unknown>\nt.omni:3:7");
+    assert_eq!(startup::location_table(&prog), "<unknown>\nt.omni:3:7");
+}
+
+#[test]
+fn location_table_names_inlined_frames() {
+    let mut prog = sum_loop_program(1);
+    let mut inlined = prog.locs[1].clone();
+    inlined.line = 9;
+    inlined.inlined = Some(crate::ir::InlinedAt {
+        func: FuncId(1),
+        call: LocId(1),
+    });
+    prog.locs.push(inlined);
+    assert_eq!(
+        startup::location_table(&prog),
+        "<unknown>\nt.omni:3:7\nt.omni:9:7\tloop\t1"
+    );
 }
 
 /// The IR's name for a primitive (its index in the table).

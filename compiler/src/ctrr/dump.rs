@@ -19,11 +19,10 @@ use std::fmt::Write;
 pub fn dump(prog: &Program, report: &CtrrReport, include_prelude: bool) -> String {
     let mut out = String::new();
     let loc = |l: LocId| -> String {
-        let s = &prog.locs[l.0 as usize];
         if l.0 == 0 {
             "?".into()
         } else {
-            format!("{}:{}:{}", s.file, s.line, s.col)
+            loc_text(prog, l)
         }
     };
     for (func, fr) in prog.functions.iter().zip(&report.functions) {
@@ -294,12 +293,25 @@ fn cause_text(prog: &Program, cause: &Cause) -> String {
     }
 }
 
+/// `FILE:LINE:COL`; for code inlined from another function (`ir/inline.rs`)
+/// followed by ` (inlined from NAME at FILE:LINE:COL)`, the call it replaced
+/// (itself possibly inlined).
+fn loc_text(prog: &Program, l: LocId) -> String {
+    let s = &prog.locs[l.0 as usize];
+    let at = format!("{}:{}:{}", s.file, s.line, s.col);
+    match s.inlined {
+        Some(inl) => format!(
+            "{at} (inlined from {} at {})",
+            prog.functions[inl.func.0 as usize].name,
+            loc_text(prog, inl.call)
+        ),
+        None => at,
+    }
+}
+
 /// "stored into `index` at FILE:LINE:COL" (a store constraint).
 fn stored_text(prog: &Program, cause: &Cause) -> String {
-    let at = |l: LocId| {
-        let s = &prog.locs[l.0 as usize];
-        format!("{}:{}:{}", s.file, s.line, s.col)
-    };
+    let at = |l: LocId| loc_text(prog, l);
     match cause {
         Cause::StoredInto { loc, container } => {
             let what = match container {

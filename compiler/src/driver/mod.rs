@@ -64,7 +64,8 @@ enum Command {
     Repl,
 }
 
-/// Intermediate representations to print to stdout.
+/// Intermediate representations to print to stdout, and front-end switches
+/// for debugging.
 #[derive(Args, Debug, Clone, Copy, Default)]
 pub(crate) struct Dumps {
     /// Print the program after macro expansion, as S-expressions (names a
@@ -74,7 +75,7 @@ pub(crate) struct Dumps {
     /// Print the expanded core AST.
     #[arg(long)]
     pub dump_ast: bool,
-    /// Print the IR after lowering.
+    /// Print the IR after lowering and inlining.
     #[arg(long)]
     pub dump_ir: bool,
     /// Print the IR after the CTRR pass (regions of allocation sites).
@@ -83,6 +84,10 @@ pub(crate) struct Dumps {
     /// Print the Cranelift IR of every generated function.
     #[arg(long)]
     pub dump_clif: bool,
+    /// Do not inline small known functions (also `OMNI_NO_INLINE=1`): every
+    /// call stays a call, for debugging.
+    #[arg(long)]
+    pub no_inline: bool,
 }
 
 /// A fatal, already formatted error: printed to stderr, exit status 1.

@@ -125,6 +125,10 @@ pub(crate) fn front_end_here(path: &Path, dumps: Dumps) -> Result<FrontEnd, Fata
 
     let mut program = ir::lower::lower_program(&ast, &sources);
     check_ir(&program, Stage::Lowered);
+    if inlining_enabled(dumps) {
+        ir::inline::inline_program(&mut program);
+        check_ir(&program, Stage::Lowered);
+    }
     if dumps.dump_ir {
         print_dump(&program.to_string());
     }
@@ -134,6 +138,14 @@ pub(crate) fn front_end_here(path: &Path, dumps: Dumps) -> Result<FrontEnd, Fata
         print_dump(&ctrr::dump(&program, &report, false));
     }
     Ok(FrontEnd { program })
+}
+
+/// Small known functions are inlined unless `--no-inline` or
+/// `OMNI_NO_INLINE=1` (anything but empty or `0`) turns it off. (The REPL
+/// does not inline: a later form may redefine any function.)
+fn inlining_enabled(dumps: Dumps) -> bool {
+    let off_by_env = std::env::var_os("OMNI_NO_INLINE").is_some_and(|v| !v.is_empty() && v != "0");
+    !dumps.no_inline && !off_by_env
 }
 
 pub(crate) fn print_clif(compiled: &CompiledProgram, dumps: Dumps) {

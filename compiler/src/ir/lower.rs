@@ -312,6 +312,7 @@ impl<'a> Lowerer<'a> {
                 file: String::new(),
                 line: 0,
                 col: 0,
+                inlined: None,
             }],
             loc_index: HashMap::new(),
             stack: Vec::new(),
@@ -358,6 +359,7 @@ impl<'a> Lowerer<'a> {
             file: self.sources.name(span.file).to_string(),
             line,
             col,
+            inlined: None,
         });
         self.loc_index.insert((span.file, span.start), id);
         id

@@ -13,6 +13,7 @@
 //! has no free variables and is called directly) and `region` is the hidden
 //! result region the caller supplies.
 
+pub mod inline;
 pub mod lower;
 pub mod print;
 pub mod verify;
@@ -57,6 +58,19 @@ pub struct SourceLoc {
     pub file: String,
     pub line: u32,
     pub col: u32,
+    /// Set on the copy of a location inside an inlined body (`inline.rs`):
+    /// which function was inlined and where it was called, so that call
+    /// stacks still show its frame.
+    pub inlined: Option<InlinedAt>,
+}
+
+/// Where the code at a location was inlined: the inlined function and the
+/// location of the call it replaced (itself possibly inside an inlined
+/// body).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct InlinedAt {
+    pub func: FuncId,
+    pub call: LocId,
 }
 
 #[derive(Debug, Clone)]

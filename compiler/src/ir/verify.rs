@@ -322,6 +322,7 @@ mod tests {
                 file: "?".into(),
                 line: 0,
                 col: 0,
+                inlined: None,
             }],
             entry: FuncId(0),
         }

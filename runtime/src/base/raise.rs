@@ -20,8 +20,11 @@ use std::sync::Mutex;
 /// Location strings; index 0 is "unknown" (never printed).
 static LOCS: Mutex<Vec<Box<str>>> = Mutex::new(Vec::new());
 
-/// Register the location table: newline-separated `file:line:col`, line k
-/// describes loc k (line 0 = unknown). Replaces any previous table.
+/// Register the location table: newline-separated, line k describes loc k
+/// (line 0 = unknown) as `file:line:col`; a location inside an inlined
+/// body adds, tab-separated, the inlined function's name and the loc of
+/// the call it replaced (`file:line:col\tNAME\tCALL`). Replaces any
+/// previous table.
 ///
 /// # Safety
 /// `ptr` must point at `len` readable bytes (UTF-8; invalid bytes are
@@ -39,8 +42,8 @@ pub unsafe extern "C" fn omni_rt_set_locs(ptr: *const u8, len: usize) {
     *LOCS.lock().unwrap_or_else(|e| e.into_inner()) = table;
 }
 
-/// The `file:line:col` text of `loc`, if known.
-pub fn loc_text(loc: u32) -> Option<String> {
+/// The line of the table describing `loc` (None for loc 0 or an empty line).
+fn loc_line(loc: u32) -> Option<String> {
     if loc == 0 {
         return None;
     }
@@ -49,6 +52,25 @@ pub fn loc_text(loc: u32) -> Option<String> {
         .get(loc as usize)
         .filter(|s| !s.is_empty())
         .map(|s| s.to_string())
+}
+
+/// The `file:line:col` text of `loc`, if known.
+pub fn loc_text(loc: u32) -> Option<String> {
+    let line = loc_line(loc)?;
+    Some(match line.split_once('\t') {
+        Some((at, _)) => at.to_string(),
+        None => line,
+    })
+}
+
+/// For a location inside an inlined body: the inlined function's name and
+/// the location of the call the compiler replaced by its body.
+pub fn loc_inlined(loc: u32) -> Option<(String, u32)> {
+    let line = loc_line(loc)?;
+    let mut fields = line.split('\t').skip(1);
+    let name = fields.next()?.to_string();
+    let call = fields.next()?.parse().ok()?;
+    Some((name, call))
 }
 
 /// The exact text an uncaught error writes to stderr without a call
@@ -196,6 +218,21 @@ pub fn run_exit_hooks() {
 mod tests {
     use super::*;
 
+    /// Inlined locations name their function and call (run by
+    /// `report_includes_location_when_known`: the table is process-wide,
+    /// so the two must not run in parallel).
+    fn inlined_locations_name_their_function_and_call() {
+        let table = "\nmain.omni:3:7\nlib.omni:1:19\tinner\t1\nlib.omni:2:5\tstd/walk\t2";
+        // SAFETY: the table string outlives the call.
+        unsafe { omni_rt_set_locs(table.as_ptr(), table.len()) };
+        assert_eq!(loc_text(2).as_deref(), Some("lib.omni:1:19"));
+        assert_eq!(loc_inlined(1), None);
+        assert_eq!(loc_inlined(2), Some(("inner".to_string(), 1)));
+        assert_eq!(loc_inlined(3), Some(("std/walk".to_string(), 2)));
+        assert_eq!(loc_inlined(0), None);
+        assert_eq!(format_report("x", 3), "error: x\n  at lib.omni:2:5\n");
+    }
+
     #[test]
     fn report_includes_location_when_known() {
         let table = "\nmain.omni:3:7\nlib.omni:10:1";
@@ -208,5 +245,6 @@ mod tests {
         );
         assert_eq!(format_report("x", 2), "error: x\n  at lib.omni:10:1\n");
         assert_eq!(format_report("x", 99), "error: x\n");
+        inlined_locations_name_their_function_and_call();
     }
 }

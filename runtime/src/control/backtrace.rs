@@ -30,7 +30,7 @@
 //! names the function that made the failing call, then
 //! `  ... (frames on another stack)`, then the frames of the resumer.
 
-use crate::base::raise::{loc_text, set_trace_formatter};
+use crate::base::raise::{loc_inlined, loc_text, set_trace_formatter};
 use std::ffi::c_void;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -373,6 +373,14 @@ enum Line<'t> {
     OtherStack,
 }
 
+/// `  at NAME (FILE:LINE:COL)`, or `  at NAME` when `loc` is unknown.
+fn push_at(out: &mut String, name: &str, loc: u32) {
+    match loc_text(loc) {
+        Some(at) => out.push_str(&format!("  at {name} ({at})\n")),
+        None => out.push_str(&format!("  at {name}\n")),
+    }
+}
+
 /// The frame lines of the current call stack for an error raised at `loc`
 /// (None when no generated frame was found: the caller prints `loc` alone).
 fn trace_lines(loc: u32) -> Option<String> {
@@ -435,10 +443,23 @@ fn trace_lines(loc: u32) -> Option<String> {
     let mut out = String::new();
     for line in lines {
         match line {
-            Line::At(name, at) => match loc_text(at) {
-                Some(at) => out.push_str(&format!("  at {name} ({at})\n")),
-                None => out.push_str(&format!("  at {name}\n")),
-            },
+            Line::At(name, at) => {
+                // Code the compiler inlined: one line per inlined call, as
+                // if it had been made (innermost first), then the frame.
+                let mut at = at;
+                let mut depth = 0;
+                while let Some((inlined, call)) = loc_inlined(at) {
+                    // The chain only goes outwards (a bound against a
+                    // corrupt table).
+                    depth += 1;
+                    if depth > 64 {
+                        break;
+                    }
+                    push_at(&mut out, &inlined, at);
+                    at = call;
+                }
+                push_at(&mut out, name, at);
+            }
             Line::TailCalls => out.push_str("  ... (tail calls)\n"),
             Line::OtherStack => out.push_str("  ... (frames on another stack)\n"),
             Line::More(n) => out.push_str(&format!("  ... ({n} more frames)\n")),
