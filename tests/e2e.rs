@@ -439,6 +439,7 @@ program_tests!(run_case, LISTED;
     inline_annot,
     inline_carry,
     inline_stack_tail,
+    macro_err_runaway_growth,
 );
 
 /// Every case file is listed above (so none is silently skipped).

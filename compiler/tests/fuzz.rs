@@ -552,7 +552,24 @@ fn triage_tells_a_program_loop_from_a_hang() {
 #[test]
 fn fuzz_the_front_end_and_runs() {
     let seed: u64 = env_or("OMNI_FUZZ_SEED", 0x5EED_0F0E_u64);
-    let count: usize = env_or("OMNI_FUZZ_COUNT", 400);
+    // `OMNI_FUZZ_REPLAY=DIR`: the inputs are the `.omni` files of DIR (the
+    // reproducers of an earlier run), checked as mutants are.
+    let replay: Option<Vec<Vec<u8>>> = std::env::var("OMNI_FUZZ_REPLAY").ok().map(|dir| {
+        let mut paths: Vec<PathBuf> = std::fs::read_dir(&dir)
+            .expect("the replay directory")
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|x| x == "omni"))
+            .collect();
+        paths.sort();
+        paths
+            .iter()
+            .map(|p| std::fs::read(p).expect("a replayed input"))
+            .collect()
+    });
+    let count: usize = match &replay {
+        Some(inputs) => inputs.len(),
+        None => env_or("OMNI_FUZZ_COUNT", 400),
+    };
     let limit = Duration::from_secs(env_or("OMNI_FUZZ_TIMEOUT_SECS", 10));
     let files = corpus();
     let work = tempfile::tempdir().expect("temp dir");
@@ -574,12 +591,18 @@ fn fuzz_the_front_end_and_runs() {
                 started.elapsed().as_secs_f64()
             );
         }
-        let src = &files[rng.below(files.len())];
-        let other = &files[rng.below(files.len())];
-        let mut mutant = mutate(&mut rng, src, other);
-        if rng.below(3) == 0 {
-            mutant = mutate(&mut rng, &mutant, other);
-        }
+        let mutant = match &replay {
+            Some(inputs) => inputs[n].clone(),
+            None => {
+                let src = &files[rng.below(files.len())];
+                let other = &files[rng.below(files.len())];
+                let mut mutant = mutate(&mut rng, src, other);
+                if rng.below(3) == 0 {
+                    mutant = mutate(&mut rng, &mutant, other);
+                }
+                mutant
+            }
+        };
         let file = work.path().join("mutant.omni");
         std::fs::write(&file, &mutant).expect("writing the mutant");
         let mut outcome = run_omnic(&["check"], &file, work.path(), limit);
