@@ -125,14 +125,14 @@ pub fn dump(prog: &Program, report: &CtrrReport, include_prelude: bool) -> Strin
                 for l in &c.back_edges {
                     let _ = writeln!(
                         out,
-                        "  carry renewal at {}: copies what the next iteration's operands reach once the region has doubled since its last renewal",
+                        "  carry renewal at {}: once the young carry region is full, copies what the next iteration's operands reach in it into the loop's old region",
                         loc(*l)
                     );
                 }
                 for l in &c.exits {
                     let _ = writeln!(
                         out,
-                        "  carry end at {}: the carry region goes to the result region",
+                        "  carry end at {}: the carry regions go to the result region",
                         loc(*l)
                     );
                 }
