@@ -101,7 +101,7 @@ pub(crate) fn translate<'a, M: Module>(
         func_refs: HashMap::new(),
         data_refs: HashMap::new(),
         indirect_sigs: HashMap::new(),
-        lazy_region: None,
+        lazy_regions: Vec::new(),
         state_region: None,
         pins: None,
         uses: Vec::new(),
@@ -136,12 +136,14 @@ struct FnTx<'c, 'a, 'b, M: Module> {
     /// Signatures for `call_indirect`: `code` by value-argument count, and
     /// `apply` under `usize::MAX`.
     indirect_sigs: HashMap<usize, SigRef>,
-    /// The function's scope region when it is created lazily
-    /// (`Op::RegionCreateLazy`) and the stack slot holding its handle, null
-    /// until the first allocation in it. A slot, not an SSA variable: the
-    /// handle is then not live in a register across the function's calls,
-    /// so integer code pays one store on entry and a load and test per exit.
-    lazy_region: Option<(ir::VarId, cranelift_codegen::ir::StackSlot)>,
+    /// The function's regions, each with the stack slot holding its
+    /// handle, null until the first use of the region: the scope region
+    /// (`Op::RegionCreate`, its uses on hot paths) and the Float region
+    /// (`Op::RegionCreateLazy`, used only on slow paths). A slot, not an SSA
+    /// variable: the handle is then not live in a register across the
+    /// function's calls, so code that never uses a region pays one store on
+    /// entry and a load and test per exit.
+    lazy_regions: Vec<(ir::VarId, cranelift_codegen::ir::StackSlot, bool)>,
     /// `omni_rt_state_region()`, called once in the entry block when the
     /// function places something in the global-state region and cannot
     /// renew it (so the version stays current while it runs).
@@ -276,8 +278,8 @@ impl<M: Module> FnTx<'_, '_, '_, M> {
             // A lazy region's exit right before a return is generated with
             // the return (`return_after_lazy_exit`).
             if let (true, Tail::Return(a)) = (i + 1 == block.stmts.len(), &block.tail) {
-                if self.is_lazy_exit(stmt) {
-                    return self.return_after_lazy_exit(a);
+                if let (true, Op::RegionExit(region)) = (self.is_lazy_exit(stmt), &stmt.op) {
+                    return self.return_after_lazy_exit(region, a);
                 }
             }
             if let (Some(var), Op::Inline(op, args, _)) = (stmt.var, &stmt.op) {
@@ -297,8 +299,8 @@ impl<M: Module> FnTx<'_, '_, '_, M> {
 
     /// Whether `stmt` exits the function's lazy region.
     fn is_lazy_exit(&self, stmt: &ir::Stmt) -> bool {
-        match (&stmt.op, self.lazy_region) {
-            (Op::RegionExit(Atom::Var(v)), Some((lv, _))) => *v == lv,
+        match &stmt.op {
+            Op::RegionExit(Atom::Var(v)) => self.lazy_slot(*v).is_some(),
             _ => false,
         }
     }
@@ -307,10 +309,12 @@ impl<M: Module> FnTx<'_, '_, '_, M> {
     /// and a second return sit in a cold block, so the returned value need
     /// not survive a call on the path that finds no region (it would
     /// otherwise be moved to a callee-saved register around the cold call).
-    fn return_after_lazy_exit(&mut self, a: &Atom) -> Result<()> {
-        let (_, slot) = self
-            .lazy_region
-            .ok_or_else(|| CodegenError::new("no lazy region"))?;
+    fn return_after_lazy_exit(&mut self, region: &Atom, a: &Atom) -> Result<()> {
+        let slot = match region {
+            Atom::Var(v) => self.lazy_slot(*v),
+            _ => None,
+        }
+        .ok_or_else(|| CodegenError::new("no lazy region"))?;
         let v = self.atom(a)?;
         let r = self.b.ins().stack_load(W, W, slot, 0);
         let exit = self.b.create_block();
@@ -390,10 +394,12 @@ impl<M: Module> FnTx<'_, '_, '_, M> {
             return false;
         }
         let this = Atom::Var(var);
-        // A lazy region's creation (a store of null into its slot) may sit
-        // between the condition and its `if`: the compare moves after it.
+        // A region's creation (a store of null into its slot: regions are
+        // created at their first use) may sit between the condition and its
+        // `if`: the compare moves after it.
         let mut j = i + 1;
-        while matches!(block.stmts.get(j), Some(s) if matches!(s.op, Op::RegionCreateLazy)) {
+        while matches!(block.stmts.get(j), Some(s) if matches!(s.op, Op::RegionCreateLazy | Op::RegionCreate))
+        {
             j += 1;
         }
         match block.stmts.get(j) {
@@ -598,24 +604,34 @@ impl<M: Module> FnTx<'_, '_, '_, M> {
                     .store(MemFlagsData::trusted(), v, closure, offset);
                 Ok(self.word(NOTHING))
             }
-            Op::RegionCreate => {
-                let site = self.loc32(self.f.loc);
-                self.call_rt1(RuntimeFn::RegionCreate, &[site])
-            }
-            Op::RegionCreateLazy => {
-                let slot = self.b.create_sized_stack_slot(StackSlotData::new(
-                    StackSlotKind::ExplicitSlot,
-                    8,
-                    3,
-                ));
+            // The scope region too is created at its first use (see
+            // docs/CTRR.md, "Scope regions are created at their first
+            // use"): nqueens' `place-from` places a pair in it on one path
+            // of ten, and created 38 million regions for 3.6 million pairs.
+            Op::RegionCreate | Op::RegionCreateLazy => {
+                let var = stmt
+                    .var
+                    .ok_or_else(|| CodegenError::new("region creation without a variable"))?;
+                let slot = match self.lazy_slot(var) {
+                    Some(slot) => slot,
+                    None => {
+                        let slot = self.b.create_sized_stack_slot(StackSlotData::new(
+                            StackSlotKind::ExplicitSlot,
+                            8,
+                            3,
+                        ));
+                        let hot = matches!(stmt.op, Op::RegionCreate);
+                        self.lazy_regions.push((var, slot, hot));
+                        slot
+                    }
+                };
                 let zero = self.word(0);
                 self.b.ins().stack_store(W, zero, slot, 0);
-                self.lazy_region = stmt.var.map(|v| (v, slot));
                 Ok(zero)
             }
             Op::RegionExit(a) => {
-                let lazy = match (a, self.lazy_region) {
-                    (Atom::Var(v), Some((lv, slot))) if *v == lv => Some(slot),
+                let lazy = match a {
+                    Atom::Var(v) => self.lazy_slot(*v),
                     _ => None,
                 };
                 let Some(slot) = lazy else {
@@ -1676,9 +1692,7 @@ impl<M: Module> FnTx<'_, '_, '_, M> {
     fn region_value(&mut self, r: RegionRef) -> Result<Value> {
         match r {
             RegionRef::Result => Ok(self.region),
-            RegionRef::Local(v) if self.lazy_region.is_some_and(|(lv, _)| lv == v) => {
-                self.lazy_region_value()
-            }
+            RegionRef::Local(v) if self.lazy_slot(v).is_some() => self.lazy_region_value(v),
             RegionRef::Local(v) => {
                 let v = self.var(v)?;
                 Ok(self.b.use_var(v))
@@ -1758,21 +1772,33 @@ impl<M: Module> FnTx<'_, '_, '_, M> {
         Ok(())
     }
 
-    /// The handle of the lazy scope region `v`, creating the region if this
-    /// is its first use (only ever called on a cold slow path).
-    fn lazy_region_value(&mut self) -> Result<Value> {
-        let (_, slot) = self
-            .lazy_region
-            .ok_or_else(|| CodegenError::new("no lazy scope region"))?;
+    /// The stack slot of lazily created region `v`, if it is one.
+    fn lazy_slot(&self, v: ir::VarId) -> Option<StackSlot> {
+        self.lazy_regions
+            .iter()
+            .find(|(lv, _, _)| *lv == v)
+            .map(|(_, slot, _)| *slot)
+    }
+
+    /// The handle of the lazily created region `v`, creating the region if
+    /// this is its first use.
+    fn lazy_region_value(&mut self, v: ir::VarId) -> Result<Value> {
+        let (_, slot, hot) = *self
+            .lazy_regions
+            .iter()
+            .find(|(lv, _, _)| *lv == v)
+            .ok_or_else(|| CodegenError::new("no lazy region"))?;
         let r = self.b.ins().stack_load(W, W, slot, 0);
         let create = self.b.create_block();
         let have = self.b.create_block();
         let handle = self.b.append_block_param(have, W);
-        // Both cold: the caller's slow path continues in `have`, which must
-        // not be laid out among the hot blocks (a jump over it would cost
-        // every fast path).
+        // The Float region is only used on cold slow paths, which continue
+        // in `have`: it must not be laid out among the hot blocks (a jump
+        // over it would cost every fast path).
         self.b.set_cold_block(create);
-        self.b.set_cold_block(have);
+        if !hot {
+            self.b.set_cold_block(have);
+        }
         self.b.ins().brif(r, have, &[r.into()], create, &[]);
         self.b.seal_block(create);
         self.b.switch_to_block(create);
