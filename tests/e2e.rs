@@ -431,6 +431,9 @@ program_tests!(run_case, LISTED;
     module_prelude_shadow_error,
     array_set_inline,
     thread_err_array_set_immediate,
+    compare_branch,
+    compare_branch_err,
+    scope_region_first_use,
 );
 
 /// Every case file is listed above (so none is silently skipped).
