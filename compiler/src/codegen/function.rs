@@ -36,6 +36,10 @@ use std::collections::HashMap;
 
 const W: types::Type = types::I64;
 
+// `is_pointer` rotates the tag bits (the low `TAG_BITS`) away.
+const TAG_BITS: u32 = TAG_MASK.count_ones();
+const _: () = assert!(TAG_MASK == (1 << TAG_BITS) - 1);
+
 // `bool_word` builds TRUE/FALSE as `(c << 3) | FALSE`.
 const _: () = assert!(TRUE == (1 << 3) | FALSE);
 // The closure name slot is read by the runtime only; we fill it via
@@ -1786,11 +1790,18 @@ impl<'a, M: Module> FnTx<'_, 'a, '_, M> {
 
     /// Nonzero (i8) iff the word `v` is a heap object: aligned (no tag
     /// bits) and not the zero word.
+    /// One compare: rotating the word right by the tag width moves the tag
+    /// bits to the top, so an aligned nonzero word becomes a number in
+    /// `1..2^61` and anything else either 0 or at least `2^61`; minus one,
+    /// an unsigned compare with `2^61 - 1` separates them.
     fn is_pointer(&mut self, v: Value) -> Value {
-        let low = self.b.ins().band_imm_s(v, TAG_MASK as i64);
-        let aligned = self.b.ins().icmp_imm_s(IntCC::Equal, low, 0);
-        let nonzero = self.b.ins().icmp_imm_s(IntCC::NotEqual, v, 0);
-        self.b.ins().band(aligned, nonzero)
+        let rotated = self.b.ins().rotr_imm_s(v, TAG_BITS as i64);
+        let less_one = self.b.ins().iadd_imm_s(rotated, -1);
+        self.b.ins().icmp_imm_u(
+            IntCC::UnsignedLessThan,
+            less_one,
+            (1u64 << (64 - TAG_BITS)) as i64 - 1,
+        )
     }
 
     /// Run `body` (on a cold path) only when `v` is an object of a version
