@@ -241,11 +241,14 @@ impl<'a, M: Module> FnTx<'_, 'a, '_, M> {
             let v = self.var(*var)?;
             self.b.def_var(v, *value);
         }
-        // A function that also calls itself in a non-tail position (ack,
-        // tak) keeps its tail calls as calls: measured, the loop made ack
-        // 10% slower (its time goes to returns through the recursion's
-        // frames), where a loop that only calls others (nqueens'
-        // `place-from`) gains 8%.
+        // A function that also calls itself in a non-tail position keeps
+        // its self tail calls as calls. Measured with the loop: ack 0.67 s
+        // -> 0.73 s (its time moves to the returns of its deep non-tail
+        // recursion, for a reason the profile without hardware counters
+        // does not show), tak 0.38 s -> 0.33 s; without: both as fast as
+        // before or faster. A loop that only calls other functions
+        // (nqueens' `place-from`, `safe?`) gains 8% (BENCH_PROTOCOL.md,
+        // causes left).
         let mut calls_itself = false;
         ir::visit::walk_block(&f.body, &mut |st| {
             if let Op::Call {
