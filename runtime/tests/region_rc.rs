@@ -737,7 +737,10 @@ fn a_region_created_in_use_reuses_its_blocks_spare_chunk_and_starts_empty() {
         }
         let fresh = alloc_pair(r2, make_int(3), make_int(4));
         assert_eq!((int_value(car(fresh)), int_value(cdr(fresh))), (3, 4));
-        assert_eq!(fresh, old, "the same memory, the bump pointer back at its start");
+        assert_eq!(
+            fresh, old,
+            "the same memory, the bump pointer back at its start"
+        );
         assert_eq!(acct(r2).chunks, 1);
         assert_eq!(acct(r2).bytes, 24);
         region_exit(r2);

@@ -15,8 +15,8 @@ use super::{code_value_params, tail_signature, CodegenError, ModuleCx, Result};
 use crate::ir::{self, Alloc, AllocSiteId, Atom, Callee, InlineOp, LocId, Op, RegionRef, Tail};
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{
-    types, Block, BlockArg, FuncRef, Function, GlobalValue, InstBuilder, MemFlagsData, SigRef, SourceLoc,
-    StackSlot, StackSlotData, StackSlotKind, TrapCode, Value,
+    types, Block, BlockArg, FuncRef, Function, GlobalValue, InstBuilder, MemFlagsData, SigRef,
+    SourceLoc, StackSlot, StackSlotData, StackSlotKind, TrapCode, Value,
 };
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Variable};
 use cranelift_module::{DataId, FuncId, Module};
@@ -470,7 +470,11 @@ impl<'a, M: Module> FnTx<'_, 'a, '_, M> {
             Op::Inline(op, args, _) => (*op, args),
             Op::Move(a) => return self.branch_cond(a, yes, no),
             Op::If { cond: c, then, els } => return self.branch_if(c, then, els, yes, no),
-            _ => return Err(CodegenError::new("deferred condition of an unexpected kind")),
+            _ => {
+                return Err(CodegenError::new(
+                    "deferred condition of an unexpected kind",
+                ))
+            }
         };
         match op {
             InlineOp::Not => self.branch_cond(&args[0], no, yes),
@@ -483,7 +487,10 @@ impl<'a, M: Module> FnTx<'_, 'a, '_, M> {
             InlineOp::Eq => {
                 let a = self.atom(&args[0])?;
                 let b = self.atom(&args[1])?;
-                if args.iter().any(|x| matches!(x, Atom::Const(_) | Atom::Imm(_))) {
+                if args
+                    .iter()
+                    .any(|x| matches!(x, Atom::Const(_) | Atom::Imm(_)))
+                {
                     // As in `inline`: the words decide.
                     let c = self.b.ins().icmp(IntCC::Equal, a, b);
                     self.b.ins().brif(c, yes, &[], no, &[]);

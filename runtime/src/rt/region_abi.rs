@@ -10,8 +10,8 @@ use crate::control::coroutine::{note_region_exit, note_region_open};
 use crate::graph::transmigrate::renew_roots;
 use crate::region::{
     global_region, region_absorb, region_bytes, region_cap_chunks, region_carry_growth,
-    region_carry_mark, region_create, region_create_in_use, region_exit, region_release, region_retain,
-    region_site, set_region_carry_growth, set_region_carry_mark, AllocSite, Region,
+    region_carry_mark, region_create, region_create_in_use, region_exit, region_release,
+    region_retain, region_site, set_region_carry_growth, set_region_carry_mark, AllocSite, Region,
 };
 
 /// Create a fresh region for a scope.
