@@ -431,6 +431,7 @@ program_tests!(run_case, LISTED;
     module_prelude_shadow_error,
     array_set_inline,
     thread_err_array_set_immediate,
+    state_carry_hold,
     compare_branch,
     compare_branch_err,
     scope_region_first_use,
@@ -878,7 +879,10 @@ fn build_refuses_to_overwrite_the_source() {
 }
 
 /// 100,000 levels of nesting (the documented limit) pass `omnic check`: the
-/// front end used to overflow its own stack at 5,000 (branch front).
+/// front end used to overflow its own stack at 5,000 (branch front). They
+/// also run and build: `omnic run` built the quoted datum recursively on the
+/// main thread and overflowed its stack (found by the fuzzer), and a quote
+/// of arrays inside lists builds as deep.
 #[test]
 fn check_handles_the_nesting_limit() {
     let tmp = tempfile::tempdir().unwrap();
@@ -902,6 +906,33 @@ fn check_handles_the_nesting_limit() {
         "{}",
         &stderr[..stderr.len().min(2000)]
     );
+    let mixed = tmp.path().join("mixed.omni");
+    let m = n / 2;
+    std::fs::write(
+        &mixed,
+        format!(
+            "(display (length (quote ({}{}))))\n",
+            "([".repeat(m),
+            "])".repeat(m)
+        ),
+    )
+    .unwrap();
+    for file in [&src, &mixed] {
+        for (mode, mut cmd) in both_mode_commands(file, tmp.path()) {
+            let out = cmd.output().unwrap();
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(
+                (
+                    out.status.code(),
+                    String::from_utf8_lossy(&out.stdout).trim()
+                ),
+                (Some(0), "1"),
+                "{mode} {}: {}",
+                file.display(),
+                &stderr[..stderr.len().min(2000)]
+            );
+        }
+    }
 }
 
 // ---- branch rtfix (issue 14, runtime defects 8 and 16)
@@ -1676,4 +1707,37 @@ fn check_handles_a_20000_line_program() {
         stderr.contains(&format!("big.omni:{}:4", lines + 2)),
         "{stderr}"
     );
+}
+
+/// A program that outgrows an address-space limit ends with `error: out of
+/// memory` and status 1, its earlier output written — whichever allocation
+/// the system refuses (a region chunk: the catchable error; any other
+/// allocation of the runtime: the exit). It used to abort with SIGABRT and
+/// lose the output (found by the fuzzer, which runs programs under
+/// `ulimit -v`).
+#[test]
+fn running_out_of_memory_is_an_error_with_the_output_kept() {
+    let (tmp, src) = temp_program(
+        "(println \"before\")\n\
+         (define grow [acc i] (if (= i 0) acc (grow (cons (make-array 100 i) acc) (- i 1))))\n\
+         (println (length (grow '() 100000000)))\n",
+    );
+    let exe = tmp.path().join("prog");
+    build_source(&src, &exe);
+    let run = format!("exec {} run {}", omnic(), src.display());
+    let built = format!("exec {}", exe.display());
+    for (mode, command) in [("run", run), ("exe", built)] {
+        let out = Command::new("sh")
+            .arg("-c")
+            .arg(format!("ulimit -v 400000; {command}"))
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "[{mode}] {stderr}");
+        assert_eq!(String::from_utf8_lossy(&out.stdout), "before\n", "[{mode}]");
+        assert!(
+            stderr.starts_with("error: out of memory"),
+            "[{mode}] {stderr}"
+        );
+    }
 }

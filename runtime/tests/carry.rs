@@ -52,6 +52,16 @@ fn a_loop_starts_in_its_result_region_and_moves_without_copying() {
     }
 }
 
+/// The loop's old generation (a carry state's young region's bookkeeping).
+unsafe fn old_generation(state: &[Value]) -> *mut Region {
+    unsafe { region_carry_book(state[0] as *mut Region) }.old
+}
+
+fn renewals() -> (u64, u64) {
+    let s = snapshot();
+    (s.get(Counter::Renewals), s.get(Counter::RenewedBytes))
+}
+
 #[test]
 fn renewal_keeps_what_the_roots_reach_and_frees_the_rest() {
     unsafe {
@@ -59,6 +69,7 @@ fn renewal_keeps_what_the_roots_reach_and_frees_the_rest() {
         let mut state = [result as Value, 0, NIL, make_int(7)];
         renew(result, &mut state); // move to a carry region
         let carry = state[0] as *mut Region;
+        let carry_epoch = region_accounting(carry).epoch;
         // The live part: a 1,000-element list whose tail is in the result
         // region (an external root: kept, not copied); garbage: 20,000 pairs.
         let old_tail = list(result, 1000, 10);
@@ -68,40 +79,169 @@ fn renewal_keeps_what_the_roots_reach_and_frees_the_rest() {
         }
         let _garbage = list(carry, 0, 20_000);
         state[2] = live;
-        let before = snapshot();
+        let before = renewals();
         // First time over the limit: only marked (the last iterations built
         // the larger part, and it is probably what the next one is given).
         renew(result, &mut state);
         assert_eq!(state[0] as *mut Region, carry, "first time: only marked");
-        // Still over the limit at the next back edge: renewed.
+        assert!(old_generation(&state).is_null());
+        // Still over the limit at the next back edge: renewed into the old
+        // generation, and a fresh, empty young region follows.
         renew(result, &mut state);
-        let fresh = state[0] as *mut Region;
-        assert_ne!(fresh, carry);
-        assert!(!region_is_alive(carry), "the old carry region was exited");
-        let after = snapshot();
-        assert_eq!(
-            after.get(Counter::Renewals) - before.get(Counter::Renewals),
-            1
+        let old = old_generation(&state);
+        assert!(!old.is_null());
+        assert_ne!(
+            region_accounting(carry).epoch,
+            carry_epoch,
+            "the first young region was exited and reclaimed"
         );
-        assert_eq!(
-            after.get(Counter::RenewedBytes) - before.get(Counter::RenewedBytes),
-            1000 * PAIR_SIZE as u64
-        );
+        assert_eq!(region_bytes(state[0] as *mut Region), 0);
+        let after = renewals();
+        assert_eq!(after.0 - before.0, 1);
+        assert_eq!(after.1 - before.1, 1000 * PAIR_SIZE as u64);
         assert_eq!(state[3], make_int(7), "immediates are left alone");
         let l = state[2];
         assert_eq!(sum(l), (0..1000).sum::<i64>() + (1000..1010).sum::<i64>());
         let mut cur = l;
         for _ in 0..1000 {
-            assert_eq!(region_of(cur), fresh);
+            assert_eq!(region_of(cur), old);
             cur = cdr(cur);
         }
         assert_eq!(cur, old_tail, "the part in the result region is shared");
-        let limit = state[1] as usize;
-        assert!(limit >= CARRY_MIN_BYTES && limit >= 2 * region_bytes(fresh));
-        // The exit merges the carry region into the result region.
+        assert!(
+            is_older_or_same(old, state[0] as *mut Region),
+            "the young generation is younger than the old one"
+        );
+        assert_eq!(state[1] as usize, CARRY_MIN_BYTES);
+        // The exit merges both carry regions into the result region.
         end(result, &mut state);
         assert_eq!(region_of(state[2]), result);
         assert_eq!(sum(state[2]), sum(l));
+        omni_region_exit(result);
+    }
+}
+
+/// Run back edges until the carry state renews (a young region that is over
+/// its limit is first only marked).
+unsafe fn renew_until_renewed(result: *mut Region, state: &mut [Value]) {
+    let young = state[0];
+    for _ in 0..2 {
+        unsafe { renew(result, state) };
+        if state[0] != young || unsafe { region_bytes(young as *mut Region) } == 0 {
+            return;
+        }
+    }
+    panic!("the carry state was not renewed");
+}
+
+#[test]
+fn the_old_generation_is_renewed_when_it_outgrows_its_limit() {
+    unsafe {
+        let result = omni_region_create();
+        let mut state = [result as Value, 0, NIL];
+        renew(result, &mut state);
+        // Each iteration: the carried list is replaced by a fresh 2,000-pair
+        // list; what was carried before becomes garbage in the old
+        // generation once the next young region is renewed.
+        let mut olds = Vec::new();
+        let before = renewals();
+        for round in 0..40 {
+            let young = state[0] as *mut Region;
+            state[2] = list(young, round, 2_000);
+            let _garbage = list(young, 0, 4_000);
+            renew_until_renewed(result, &mut state);
+            olds.push(old_generation(&state));
+        }
+        let after = renewals();
+        let live = 2_000 * PAIR_SIZE;
+        let old = old_generation(&state);
+        assert!(
+            region_bytes(old) <= 2 * (live + CARRY_MIN_BYTES),
+            "the old generation stays near what is live: {} bytes for {live} live",
+            region_bytes(old)
+        );
+        olds.dedup();
+        assert!(olds.len() > 2, "the old generation was renewed: {olds:?}");
+        assert!(
+            after.1 - before.1 <= 2 * 40 * live as u64,
+            "copying stays within twice what survived"
+        );
+        assert_eq!(sum(state[2]), (39..2039).sum::<i64>());
+        end(result, &mut state);
+        assert_eq!(sum(state[2]), (39..2039).sum::<i64>());
+        omni_region_exit(result);
+    }
+}
+
+#[test]
+fn a_mostly_live_young_region_is_absorbed_not_copied() {
+    unsafe {
+        let result = omni_region_create();
+        let mut state = [result as Value, 0, NIL];
+        renew(result, &mut state);
+        // An accumulator: every pair the loop allocates stays live.
+        let mut acc = NIL;
+        let mut copied = Vec::new();
+        for _ in 0..6 {
+            let young = state[0] as *mut Region;
+            for i in 0..5_000 {
+                acc = alloc_pair(young, make_int(i), acc);
+            }
+            state[2] = acc;
+            let before = renewals();
+            renew_until_renewed(result, &mut state);
+            acc = state[2];
+            copied.push(renewals().1 - before.1);
+        }
+        assert!(
+            copied[0] > 0,
+            "the first young region is copied: {copied:?}"
+        );
+        assert!(
+            copied[1..].iter().filter(|&&c| c == 0).count() >= 3,
+            "later ones are absorbed whole: {copied:?}"
+        );
+        assert_eq!(sum(acc), 6 * (0..5_000).sum::<i64>());
+        end(result, &mut state);
+        assert_eq!(region_of(state[2]), result);
+        assert_eq!(sum(state[2]), 6 * (0..5_000).sum::<i64>());
+        omni_region_exit(result);
+    }
+}
+
+#[test]
+fn an_exit_whose_old_generation_merge_is_refused_copies_from_both() {
+    unsafe {
+        let result = omni_region_create();
+        let other = region_create_child(result, AllocSite::UNKNOWN);
+        let mut state = [result as Value, 0, NIL];
+        renew(result, &mut state);
+        state[2] = list(state[0] as *mut Region, 0, 50);
+        let _garbage = list(state[0] as *mut Region, 0, 20_000);
+        renew_until_renewed(result, &mut state);
+        let old = old_generation(&state);
+        assert_eq!(region_of(state[2]), old);
+        // A young pair pointing into the old generation, and the old
+        // generation merged elsewhere by a store repair.
+        let young = state[0] as *mut Region;
+        state[2] = alloc_pair(young, make_int(-1), state[2]);
+        let fresh_old_pair = alloc_pair(old, make_int(100), NIL);
+        state[2] = alloc_pair(young, fresh_old_pair, state[2]);
+        assert_eq!(region_merge(old, other), Ok(()));
+        let merged_pair = alloc_pair(old, make_int(5), NIL);
+        state[2] = alloc_pair(young, merged_pair, state[2]);
+        end(result, &mut state);
+        let out = state[2];
+        assert_eq!(region_of(out), result, "copied into the result region");
+        assert_eq!(
+            region_of(car(out)),
+            result,
+            "the old generation's own objects are copied"
+        );
+        assert_eq!(int_value(car(car(out))), 5);
+        assert_eq!(region_of(car(cdr(out))), other, "merged away before: stays");
+        assert_eq!(sum(cdr(cdr(out))), (0..50).sum::<i64>() - 1);
+        region_exit(other);
         omni_region_exit(result);
     }
 }

@@ -765,9 +765,9 @@ impl<'a, M: Module> FnTx<'_, 'a, '_, M> {
                 })?;
                 Ok(self.word(NOTHING))
             }
-            Op::StateHold(a) => {
-                let v = self.atom(a)?;
-                let holder = self.region;
+            Op::StateHold { value, holder } => {
+                let v = self.atom(value)?;
+                let holder = self.region_value(*holder)?;
                 self.if_state_object(v, |tx| {
                     tx.call_rt(RuntimeFn::StateHoldValue, &[holder, v])?;
                     Ok(())

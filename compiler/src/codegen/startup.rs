@@ -280,6 +280,23 @@ fn define_init<M: Module>(
     Ok(())
 }
 
+/// A quoted list, array or dict whose parts are being built (`datum`).
+enum OpenDatum<'d> {
+    /// Items `..left` are still to build; `list` holds the items after them.
+    List {
+        items: &'d [QuotedDatum],
+        left: usize,
+        list: Value,
+    },
+    /// An array's items or a dict's alternating keys and values, built
+    /// front to back.
+    Seq {
+        items: Vec<&'d QuotedDatum>,
+        built: Vec<Value>,
+        dict: bool,
+    },
+}
+
 struct InitTx<'c, 'a, 'b, M: Module> {
     cx: &'c mut ModuleCx<'a, M>,
     b: FunctionBuilder<'b>,
@@ -307,49 +324,106 @@ impl<M: Module> InitTx<'_, '_, '_, M> {
         self.call_rt1(RuntimeFn::Intern, &[ptr, len])
     }
 
-    /// Build a quoted datum bottom-up in `region`.
+    /// Build a quoted datum bottom-up in `region`. Iterative, with a stack
+    /// of its own: code generation of `omnic run` stays on the main thread
+    /// (driver/mod.rs), whose stack a quote nested 100,000 deep overflowed
+    /// (found by the fuzzer).
     fn datum(&mut self, region: Value, d: &QuotedDatum) -> Result<Value> {
-        match d {
-            QuotedDatum::Imm(w) => Ok(self.word(*w)),
-            QuotedDatum::Float(x) => self.float(region, *x),
-            QuotedDatum::Str(s) => self.string(region, s),
-            QuotedDatum::Symbol(s) => self.intern(s),
-            QuotedDatum::List(items) => {
-                let nil = self.word(NIL);
-                self.list(region, items, nil)
-            }
-            QuotedDatum::Array(items) => {
-                let values = items
-                    .iter()
-                    .map(|d| self.datum(region, d))
-                    .collect::<Result<Vec<_>>>()?;
-                let (argc, argv) = self.spill(&values);
-                self.call_rt1(RuntimeFn::AllocArray, &[region, argc, argv])
-            }
-            QuotedDatum::Dict(pairs) => {
-                let mut values = Vec::with_capacity(2 * pairs.len());
-                for (k, v) in pairs {
-                    values.push(self.datum(region, k)?);
-                    values.push(self.datum(region, v)?);
+        let mut open: Vec<OpenDatum> = Vec::new();
+        let mut next = d;
+        loop {
+            // Descend to the first datum whose value can be built at once.
+            let mut value = match next {
+                QuotedDatum::Imm(w) => self.word(*w),
+                QuotedDatum::Float(x) => self.float(region, *x)?,
+                QuotedDatum::Str(s) => self.string(region, s)?,
+                QuotedDatum::Symbol(s) => self.intern(s)?,
+                QuotedDatum::List(items) if !items.is_empty() => {
+                    // Back to front, each item consed as soon as it is
+                    // built: only the list built so far stays live (building
+                    // every item first kept one value per element live, and
+                    // a deeply nested quote made register allocation
+                    // quadratic: issue 14, defect 12).
+                    let nil = self.word(NIL);
+                    next = &items[items.len() - 1];
+                    open.push(OpenDatum::List {
+                        items,
+                        left: items.len() - 1,
+                        list: nil,
+                    });
+                    continue;
                 }
-                let (argc, argv) = self.spill(&values);
-                let loc = self.b.ins().iconst(types::I32, 0);
-                self.call_rt1(RuntimeFn::AllocDict, &[region, argc, argv, loc])
+                QuotedDatum::List(_) => self.word(NIL),
+                QuotedDatum::Array(items) => {
+                    let items: Vec<&QuotedDatum> = items.iter().collect();
+                    match items.first() {
+                        Some(first) => {
+                            next = first;
+                            open.push(OpenDatum::Seq {
+                                items,
+                                built: Vec::new(),
+                                dict: false,
+                            });
+                            continue;
+                        }
+                        None => self.alloc_seq(region, &[], false)?,
+                    }
+                }
+                QuotedDatum::Dict(pairs) => {
+                    let items: Vec<&QuotedDatum> = pairs.iter().flat_map(|(k, v)| [k, v]).collect();
+                    match items.first() {
+                        Some(first) => {
+                            next = first;
+                            open.push(OpenDatum::Seq {
+                                items,
+                                built: Vec::new(),
+                                dict: true,
+                            });
+                            continue;
+                        }
+                        None => self.alloc_seq(region, &[], true)?,
+                    }
+                }
+            };
+            // Ascend: hand the value to the datum it is part of, finishing
+            // each one whose parts are all built.
+            loop {
+                match open.last_mut() {
+                    None => return Ok(value),
+                    Some(OpenDatum::List { items, left, list }) => {
+                        *list = self.call_rt1(RuntimeFn::AllocCons, &[region, value, *list])?;
+                        if *left > 0 {
+                            *left -= 1;
+                            next = &items[*left];
+                            break;
+                        }
+                        value = *list;
+                    }
+                    Some(OpenDatum::Seq { items, built, dict }) => {
+                        built.push(value);
+                        if built.len() < items.len() {
+                            next = items[built.len()];
+                            break;
+                        }
+                        let (built, dict) = (std::mem::take(built), *dict);
+                        value = self.alloc_seq(region, &built, dict)?;
+                    }
+                }
+                open.pop();
             }
         }
     }
 
-    fn list(&mut self, region: Value, items: &[QuotedDatum], tail: Value) -> Result<Value> {
-        // Back to front, each item consed as soon as it is built: only the
-        // list built so far stays live (building every item first kept one
-        // value per element live, and a deeply nested quote made register
-        // allocation quadratic: issue 14, defect 12).
-        let mut list = tail;
-        for d in items.iter().rev() {
-            let v = self.datum(region, d)?;
-            list = self.call_rt1(RuntimeFn::AllocCons, &[region, v, list])?;
+    /// An array (or, `dict`, a dict of alternating keys and values) of the
+    /// built `values`.
+    fn alloc_seq(&mut self, region: Value, values: &[Value], dict: bool) -> Result<Value> {
+        let (argc, argv) = self.spill(values);
+        if dict {
+            let loc = self.b.ins().iconst(types::I32, 0);
+            self.call_rt1(RuntimeFn::AllocDict, &[region, argc, argv, loc])
+        } else {
+            self.call_rt1(RuntimeFn::AllocArray, &[region, argc, argv])
         }
-        Ok(list)
     }
 
     fn spill(&mut self, values: &[Value]) -> (Value, Value) {

@@ -205,7 +205,10 @@ struct LoopIds {
 fn rewrite_block(b: &mut Block, ids: &LoopIds, decision: &mut CarryDecision) {
     let carry = ids.carry;
     walk_block_mut(b, &mut |st| {
-        if let Op::Call { region, .. } = &mut st.op {
+        // What escapes to the result region escapes to the carry region
+        // now: calls build their results there, and it holds the state
+        // versions their values point into (renewals pass the holds on).
+        if let Op::Call { region, .. } | Op::StateHold { holder: region, .. } = &mut st.op {
             if *region == RegionRef::Result {
                 *region = RegionRef::Local(carry);
             }

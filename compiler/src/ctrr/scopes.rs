@@ -397,7 +397,7 @@ impl<'a> Scope<'a> {
             | Op::StatePin(_)
             | Op::StatePinCurrent
             | Op::StateUnpin
-            | Op::StateHold(_)
+            | Op::StateHold { .. }
             | Op::StateRefresh(_)
             | Op::StateSafepoint => {}
         }

@@ -378,7 +378,10 @@ impl Cx<'_> {
                 if self.escaping.contains(&v) {
                     b.stmts.push(Stmt {
                         var: None,
-                        op: Op::StateHold(Atom::Var(v)),
+                        op: Op::StateHold {
+                            value: Atom::Var(v),
+                            holder: RegionRef::Result,
+                        },
                         loc,
                     });
                     acc.holds += 1;
@@ -648,7 +651,10 @@ impl Cx<'_> {
             acc.pins += 1;
         }
         if escape && self.escaping.contains(&v) {
-            ops.push(Op::StateHold(Atom::Var(v)));
+            ops.push(Op::StateHold {
+                value: Atom::Var(v),
+                holder: RegionRef::Result,
+            });
             acc.holds += 1;
         }
     }

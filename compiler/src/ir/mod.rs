@@ -450,9 +450,13 @@ pub enum Op {
     StatePinCurrent,
     /// End the activation's pin (before a return or tail call).
     StateUnpin,
-    /// A value loaded from a global escapes to the result region: the result
-    /// region holds the version of the global state it points into.
-    StateHold(Atom),
+    /// A value loaded from a global escapes to `holder` (the result region,
+    /// or a loop's carry region that stands for it): the holder holds the
+    /// version of the global state the value points into.
+    StateHold {
+        value: Atom,
+        holder: RegionRef,
+    },
     /// Make the variable's value *fresh* (inserted by CTRR, `state.rs`): an
     /// object of a retired version of the global state moves to the current
     /// one (forwarding the original: the same object) and the variable is

@@ -230,7 +230,13 @@ impl Printer<'_> {
                 Op::StatePin(a) => writeln!(out, "state-pin {a}")?,
                 Op::StatePinCurrent => writeln!(out, "state-pin-current")?,
                 Op::StateUnpin => writeln!(out, "state-unpin")?,
-                Op::StateHold(a) => writeln!(out, "state-hold {a}")?,
+                Op::StateHold {
+                    value,
+                    holder: RegionRef::Result,
+                } => writeln!(out, "state-hold {value}")?,
+                Op::StateHold { value, holder } => {
+                    writeln!(out, "state-hold {value} in {}", region_name(*holder))?
+                }
                 Op::StateRefresh(a) => writeln!(out, "state-refresh {a}")?,
                 Op::StateSafepoint => writeln!(out, "state-safepoint")?,
             }

@@ -283,7 +283,7 @@ impl Checker<'_> {
             }
             Op::ClosureInit { closure, value, .. } => self.atoms(&[*closure, *value]),
             Op::CheckBound { value, .. } => self.atom(value),
-            Op::StatePin(a) | Op::StateHold(a) | Op::StateRefresh(a) => self.atom(a),
+            Op::StatePin(a) | Op::StateHold { value: a, .. } | Op::StateRefresh(a) => self.atom(a),
             Op::StatePins | Op::StatePinCurrent | Op::StateUnpin | Op::StateSafepoint => {}
         }
     }

@@ -41,7 +41,7 @@ impl Op {
             },
             Op::BoxSet { cell, value, .. } => vec![*cell, *value],
             Op::ClosureInit { closure, value, .. } => vec![*closure, *value],
-            Op::StatePin(a) | Op::StateHold(a) | Op::StateRefresh(a) => vec![*a],
+            Op::StatePin(a) | Op::StateHold { value: a, .. } | Op::StateRefresh(a) => vec![*a],
             Op::StatePins | Op::StatePinCurrent | Op::StateUnpin | Op::StateSafepoint => vec![],
             Op::GlobalGet { .. }
             | Op::EnvGet(_)

@@ -53,6 +53,19 @@ pub fn flush_stdout() {
     }
 }
 
+/// Write what the buffer holds straight to file descriptor 1, allocating
+/// nothing (the out-of-memory exit, base/heap_count.rs). If the buffer's
+/// lock is taken — the refused allocation was the buffer's own growth —
+/// its contents are left: they cannot be reached safely.
+pub fn flush_stdout_without_allocating() {
+    if stdout_failed().config_load() != 0 {
+        return;
+    }
+    if let Ok(buf) = STDOUT_BUF.try_lock() {
+        let _ = crate::base::heap_count::raw_fd(1).write_all(&buf);
+    }
+}
+
 /// Write and empty `buf`; on failure the buffer is emptied too and the
 /// failure recorded, so nothing retries it.
 fn push_to_os(buf: &mut Vec<u8>) -> std::io::Result<()> {

@@ -168,10 +168,10 @@ impl Domain for InRegion {
     }
 }
 
-/// Objects of one region that is released right after the copy (a loop's
-/// carry region being renewed): originals are overwritten with forwarding
-/// headers, which also serve as the visited set.
-struct Renewed(*mut Region);
+/// Objects of one or two regions that are released right after the copy (a
+/// loop's carry regions being renewed): originals are overwritten with
+/// forwarding headers, which also serve as the visited set.
+struct Renewed(*mut Region, *mut Region);
 
 impl Domain for Renewed {
     const FORWARDS: bool = true;
@@ -179,7 +179,7 @@ impl Domain for Renewed {
 
     #[inline(always)]
     fn contains(&self, r: *mut Region) -> bool {
-        r == self.0
+        r == self.0 || r == self.1
     }
 }
 
@@ -447,7 +447,22 @@ unsafe fn run<D: Domain>(root: Value, domain: D, dst: *mut Region) -> Transmigra
 /// `src` except the roots.
 pub unsafe fn renew_roots(roots: &mut [Value], src: *mut Region, dst: *mut Region) -> (u64, u64) {
     // SAFETY: forwarded contract.
-    unsafe { run_roots(roots, Renewed(src), dst) }
+    unsafe { run_roots(roots, Renewed(src, src), dst) }
+}
+
+/// `renew_roots` of two regions at once (a loop's young and old carry
+/// regions, when the young one's objects may point into the old one).
+///
+/// # Safety
+/// As `renew_roots`, for `a` and `b` together.
+pub unsafe fn renew_roots_of_two(
+    roots: &mut [Value],
+    a: *mut Region,
+    b: *mut Region,
+    dst: *mut Region,
+) -> (u64, u64) {
+    // SAFETY: forwarded contract.
+    unsafe { run_roots(roots, Renewed(a, b), dst) }
 }
 
 /// Renew the global state: copy what `roots` reach in every version of the

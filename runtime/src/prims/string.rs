@@ -47,7 +47,9 @@ pub fn string_append(r: *mut Region, args: &[Value]) -> R {
 /// the system cannot provide is the error "out of memory" rather than an
 /// abort inside `String` growth.
 fn reserve_text(prim: &str, s: &mut String, bytes: usize) -> Result<(), String> {
-    if bytes > crate::region::MAX_ALLOC_BYTES || s.try_reserve_exact(bytes).is_err() {
+    if bytes > crate::region::MAX_ALLOC_BYTES
+        || crate::base::heap_count::fallible(|| s.try_reserve_exact(bytes)).is_err()
+    {
         return Err(format!(
             "out of memory: {prim} cannot allocate a string of {bytes} bytes"
         ));

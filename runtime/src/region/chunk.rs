@@ -93,7 +93,7 @@ pub fn system_alloc_chunk(size: usize, kind: ChunkKind, class: u32) -> *mut Chun
     }
     let layout = Layout::from_size_align(size, CHUNK_ALIGN).expect("chunk layout");
     // SAFETY: `size` is at least CHUNK_HEADER_BYTES > 0.
-    let mem = unsafe { alloc(layout) };
+    let mem = crate::base::heap_count::fallible(|| unsafe { alloc(layout) });
     if mem.is_null() {
         out_of_memory(size);
     }

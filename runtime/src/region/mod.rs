@@ -143,8 +143,11 @@ pub struct Region {
     /// The older region this one was merged into, on which it holds an
     /// external reference until it is reclaimed.
     merged_into: *mut Region,
-    /// Link in the thread's free-block list while pooled.
-    pool_next: *mut Region,
+    /// While pooled: the next block of the thread's free-block list
+    /// (pool.rs). While live as a loop's young carry region: the loop's old
+    /// generation, null before the first renewal (`CarryBook`). One word
+    /// for both keeps the control block within 160 bytes.
+    link: *mut Region,
     /// A free first-size chunk kept with the block across reuse (counted as
     /// pooled memory), so a short-lived region that allocates a little
     /// takes and gives back its first chunk without visiting the pool.
@@ -162,19 +165,21 @@ pub struct Region {
     next_class: u8,
     /// The largest class the growth goes to (`region_cap_chunks`).
     max_class: u8,
-    /// For a loop's carry region: the factor its renewal limit was set
-    /// with (live bytes × factor), 0 before the first renewal.
-    carry_growth: u8,
     is_global: bool,
-    /// For a loop's carry region: its bytes, in KiB, when a back edge last
-    /// found it over its renewal limit without renewing it (0: none).
-    carry_mark_kib: u32,
     /// A version of the global-state region, current or retired
     /// (graph/state.rs); set once, right after creation.
     state_version: bool,
     /// An activation's pin region (rt/state_abi.rs): it only holds state
     /// versions, and is never merged into another region.
     pin: bool,
+    // --- a loop's carry regions (`CarryBook`; with `link`)
+    /// Young generation: the next young one is absorbed, not copied.
+    carry_absorb: bool,
+    /// Young generation: the old generation's renewal factor.
+    carry_growth: u8,
+    /// Young generation: its mark, in KiB; old generation: its renewal
+    /// limit, in KiB.
+    carry_kib: u32,
     pub(crate) tether_debug: TetherDebug,
 }
 
@@ -254,7 +259,7 @@ unsafe fn init_block(start: &pool::RegionStart, site: AllocSite, is_global: bool
         addr_of_mut!((*r).chunks).write(null_mut());
         addr_of_mut!((*r).finalizers).write(null_mut());
         addr_of_mut!((*r).merged_into).write(null_mut());
-        addr_of_mut!((*r).pool_next).write(null_mut());
+        addr_of_mut!((*r).link).write(null_mut());
         addr_of_mut!((*r).retired_bytes).write(0);
         addr_of_mut!((*r).held_bytes).write(0);
         addr_of_mut!((*r).chunk_count).write(0);
@@ -263,8 +268,9 @@ unsafe fn init_block(start: &pool::RegionStart, site: AllocSite, is_global: bool
         addr_of_mut!((*r).is_global).write(is_global);
         addr_of_mut!((*r).state_version).write(false);
         addr_of_mut!((*r).pin).write(false);
-        addr_of_mut!((*r).carry_mark_kib).write(0);
+        addr_of_mut!((*r).carry_absorb).write(false);
         addr_of_mut!((*r).carry_growth).write(0);
+        addr_of_mut!((*r).carry_kib).write(0);
         addr_of_mut!((*r).tether_debug).write(TetherDebug::new());
     }
     stats::region_created();
@@ -1128,41 +1134,76 @@ pub unsafe fn region_cap_chunks(r: *mut Region, bytes: usize) {
     unsafe { (*r).max_class = class as u8 }
 }
 
-/// The carry mark of `r` in bytes, to a KiB (see `Region::carry_mark_kib`).
+/// A loop's carry bookkeeping (rt/region_abi.rs, docs/CTRR.md "Loop carry
+/// regions"), kept in its young carry region's control block (the old
+/// generation's limit in the old one's), to a KiB.
+#[derive(Clone, Copy, Debug)]
+pub struct CarryBook {
+    /// The young region's bytes when a back edge last found it over its
+    /// limit without renewing it (0: none).
+    pub mark: usize,
+    /// The loop's old generation: what survived the young regions so far
+    /// (null before the first renewal).
+    pub old: *mut Region,
+    /// The old generation's bytes at which it is renewed itself.
+    pub old_limit: usize,
+    /// The factor `old_limit` was last set with (old live bytes × factor).
+    pub growth: usize,
+    /// The last young region was mostly live: the next one is absorbed
+    /// into the old generation whole rather than copied.
+    pub absorb: bool,
+}
+
+impl CarryBook {
+    pub const NONE: CarryBook = CarryBook {
+        mark: 0,
+        old: null_mut(),
+        old_limit: 0,
+        growth: 0,
+        absorb: false,
+    };
+}
+
+/// The carry bookkeeping of the young carry region `r`.
 ///
 /// # Safety
-/// `r` is a live region owned by the calling thread.
-pub unsafe fn region_carry_mark(r: *mut Region) -> usize {
+/// `r` is a live region owned by the calling thread, and so is its old
+/// generation if it has one.
+pub unsafe fn region_carry_book(r: *mut Region) -> CarryBook {
     // SAFETY: caller contract.
-    (unsafe { (*r).carry_mark_kib } as usize) << 10
+    unsafe {
+        let y = &*r;
+        CarryBook {
+            mark: (y.carry_kib as usize) << 10,
+            old: y.link,
+            old_limit: if y.link.is_null() {
+                0
+            } else {
+                ((*y.link).carry_kib as usize) << 10
+            },
+            growth: usize::from(y.carry_growth),
+            absorb: y.carry_absorb,
+        }
+    }
 }
 
-/// Set the carry mark of `r`.
+/// Set the carry bookkeeping of the young carry region `r`.
 ///
 /// # Safety
-/// As `region_carry_mark`.
-pub unsafe fn set_region_carry_mark(r: *mut Region, bytes: usize) {
+/// As `region_carry_book`, for `book.old` too.
+pub unsafe fn set_region_carry_book(r: *mut Region, book: CarryBook) {
+    let kib = |bytes: usize| (bytes >> 10).min(u32::MAX as usize) as u32;
     // SAFETY: caller contract: only the owning thread writes its regions.
-    unsafe { (*r).carry_mark_kib = (bytes >> 10).min(u32::MAX as usize) as u32 }
-}
-
-/// The growth factor of `r`'s last renewal limit (see
-/// `Region::carry_growth`).
-///
-/// # Safety
-/// As `region_carry_mark`.
-pub unsafe fn region_carry_growth(r: *mut Region) -> usize {
-    // SAFETY: caller contract.
-    usize::from(unsafe { (*r).carry_growth })
-}
-
-/// Set the growth factor of `r`'s renewal limit.
-///
-/// # Safety
-/// As `region_carry_mark`.
-pub unsafe fn set_region_carry_growth(r: *mut Region, factor: usize) {
-    // SAFETY: caller contract: only the owning thread writes its regions.
-    unsafe { (*r).carry_growth = factor.min(u8::MAX as usize) as u8 }
+    unsafe {
+        let y = &mut *r;
+        y.carry_kib = kib(book.mark);
+        y.link = book.old;
+        y.carry_growth = book.growth.min(u8::MAX as usize) as u8;
+        y.carry_absorb = book.absorb;
+        if !book.old.is_null() {
+            (*book.old).carry_kib = kib(book.old_limit);
+        }
+    }
 }
 
 /// The source location that created `r`.

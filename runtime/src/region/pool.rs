@@ -152,9 +152,9 @@ mod cache {
         fn drop(&mut self) {
             let mut b = self.free_blocks.replace(std::ptr::null_mut());
             while !b.is_null() {
-                // SAFETY: pooled blocks are unused; `pool_next` links them.
+                // SAFETY: pooled blocks are unused; `link` links them.
                 unsafe {
-                    let next = (*b).pool_next;
+                    let next = (*b).link;
                     system_free_block(b);
                     b = next;
                 }
@@ -194,8 +194,8 @@ pub fn begin_region(parent_depth: Option<u32>) -> RegionStart {
             let (block, fresh) = if b.is_null() {
                 (system_alloc_block(), true)
             } else {
-                // SAFETY: pooled blocks are unused; `pool_next` links them.
-                c.free_blocks.set(unsafe { (*b).pool_next });
+                // SAFETY: pooled blocks are unused; `link` links them.
+                c.free_blocks.set(unsafe { (*b).link });
                 c.free_block_count.set(c.free_block_count.get() - 1);
                 (b, false)
             };
@@ -304,7 +304,7 @@ pub unsafe fn give_block(r: *mut Region) -> bool {
                     return false;
                 }
                 // SAFETY: the block is unused; we own it now.
-                unsafe { (*r).pool_next = c.free_blocks.get() };
+                unsafe { (*r).link = c.free_blocks.get() };
                 c.free_blocks.set(r);
                 c.free_block_count.set(n + 1);
                 true

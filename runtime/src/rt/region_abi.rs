@@ -7,11 +7,11 @@
 use crate::base::stats::{self, Counter};
 use crate::base::value::Value;
 use crate::control::coroutine::{note_region_exit, note_region_open};
-use crate::graph::transmigrate::renew_roots;
+use crate::graph::transmigrate::{renew_roots, renew_roots_of_two};
 use crate::region::{
-    global_region, region_absorb, region_bytes, region_cap_chunks, region_carry_growth,
-    region_carry_mark, region_create, region_create_in_use, region_exit, region_release,
-    region_retain, region_site, set_region_carry_growth, set_region_carry_mark, AllocSite, Region,
+    global_region, region_absorb, region_bytes, region_cap_chunks, region_carry_book,
+    region_create, region_create_child, region_create_in_use, region_exit, region_release,
+    region_retain, region_site, set_region_carry_book, AllocSite, Region,
 };
 
 /// Create a fresh region for a scope.
@@ -80,17 +80,20 @@ pub const CARRY_START_BYTES: usize = 16 << 10;
 /// The least size at which a carry region is renewed.
 pub const CARRY_MIN_BYTES: usize = 64 << 10;
 
-/// The factor between a carry region's renewal limit and its live bytes
-/// after the first renewal that found more than three quarters live.
+/// The most a young carry region holds before the back edge renews it.
+const CARRY_YOUNG_MAX_BYTES: usize = 4 << 20;
+
+/// The factor between the old generation's renewal limit and its live
+/// bytes after the first renewal that found more than three quarters live.
 const CARRY_ACCUMULATING_GROWTH: usize = 16;
 
-/// The largest factor between a carry region's renewal limit and its live
-/// bytes (reached by loops that keep nearly all they allocate).
+/// The largest factor between the old generation's renewal limit and its
+/// live bytes (reached by loops that keep nearly all they allocate).
 const CARRY_MAX_GROWTH: usize = 64;
 
-/// A loop's carry state as generated code passes it: `[carry region, renewal
-/// limit in bytes, root…]`, the roots being the values the loop carries to
-/// its next iteration (the self tail call's arguments).
+/// A loop's carry state as generated code passes it: `[young carry region,
+/// its renewal limit in bytes, root…]`, the roots being the values the loop
+/// carries to its next iteration (the self tail call's arguments).
 ///
 /// # Safety
 /// `state` points to `n >= 2` writable words laid out as above.
@@ -99,88 +102,151 @@ unsafe fn carry_state<'a>(state: *mut Value, n: usize) -> &'a mut [Value] {
     unsafe { std::slice::from_raw_parts_mut(state, n) }
 }
 
-/// The back edge of a loop whose carry region has reached its renewal limit
-/// (generated code checks the carry region's bytes against the limit
-/// inline; see docs/CTRR.md "Loop carry regions").
+/// Create a carry region younger than `old` (a young generation: the
+/// barrier copies or merges what a store would make `old` point into it).
+///
+/// # Safety
+/// `old` is a live region of the calling thread.
+unsafe fn create_younger_than(old: *mut Region, site: AllocSite) -> *mut Region {
+    // SAFETY: caller contract.
+    let r = unsafe { region_create_child(old, site) };
+    note_region_open(r);
+    r
+}
+
+/// Count one renewal that copied `bytes`.
+fn count_renewal(bytes: u64) {
+    stats::count(Counter::Renewals, 1);
+    stats::count(Counter::RenewedBytes, bytes);
+}
+
+/// The back edge of a loop whose young carry region has reached its renewal
+/// limit (generated code checks the young region's bytes against the limit
+/// inline; see docs/CTRR.md "Loop carry regions"). A loop's carry regions
+/// are two generations: the **young** one it allocates in, and the **old**
+/// one that holds what survived the young ones before.
 ///
 /// - While the loop still allocates into its result region `result` (its
-///   first `CARRY_START_BYTES`), it moves to a fresh carry region; nothing is
-///   copied (what it allocated so far stays in the result region, which
-///   outlives the loop).
-/// - Otherwise the carry region is renewed — what the roots reach in it is
-///   copied into a fresh region (forwarding the originals), the old one is
-///   exited, and the limit becomes twice the live bytes (at least
-///   `CARRY_MIN_BYTES`; when more than three quarters were live, the loop
-///   is accumulating and the factor is 16, then quadruples up to 64) — but only
-///   when the part allocated before the last back edge that was over the
-///   limit is at least as large as the part allocated since: what the last iterations built is what the next one
+///   first `CARRY_START_BYTES`), it moves to a young region of its own;
+///   nothing is copied (what it allocated so far stays in the result region,
+///   which outlives the loop).
+/// - Otherwise the young region is **renewed into the old one**: what the
+///   roots reach in it is copied into the old generation (forwarding the
+///   originals) and it is exited; when the previous young region was more
+///   than three quarters live, this one is absorbed whole instead (O(chunks):
+///   copying an accumulator frees nothing). A fresh young region follows,
+///   its limit a quarter of the old generation's bytes, between
+///   `CARRY_MIN_BYTES` and `CARRY_YOUNG_MAX_BYTES`: copying costs what
+///   survives, not what the loop allocates.
+/// - When the old generation reaches its own limit it is renewed: what the
+///   roots reach in it is copied into a fresh old region, and the limit
+///   becomes twice the live bytes (at least `CARRY_MIN_BYTES`; when more
+///   than three quarters were live, the loop is accumulating and the factor
+///   is 16, then quadruples up to 64).
+/// - A young region is renewed only when the part allocated before the last
+///   back edge that was over the limit is at least as large as the part
+///   allocated since: what the last iterations built is what the next one
 ///   is given, likely live, and copying it would cost more than it frees (a
 ///   loop whose every iteration outgrows the previous ones, like deriv's,
 ///   is left alone until that changes).
 ///
-/// Copying stays below twice the bytes the loop allocated: a renewal
-/// happens only at at least twice the bytes live after the previous one.
-///
 /// # Safety
-/// `state` is a carry state of `n` words (`carry_state`); the carry region
+/// `state` is a carry state of `n` words (`carry_state`); the young region
 /// is `result` or a carry region this thread created for the loop, and
-/// nothing outside it points into it except the roots (CTRR: at the back
-/// edge the loop's scope region is exited and every value that outlives an
-/// iteration lives in the carry region or older).
+/// nothing outside the loop's carry regions points into them except the
+/// roots and (into the old one) the young one (CTRR: at the back edge the
+/// loop's scope region is exited and every value that outlives an iteration
+/// lives in a carry region or older).
 #[no_mangle]
 pub unsafe extern "C" fn omni_carry_renew(result: *mut Region, state: *mut Value, n: usize) {
     // SAFETY: caller contract.
     let state = unsafe { carry_state(state, n) };
-    let carry = state[0] as *mut Region;
-    // SAFETY: the carry region is live and this thread's (caller contract).
-    let (site, before, mark, prev_growth) = unsafe {
+    let young = state[0] as *mut Region;
+    // SAFETY: the young region is live and this thread's (caller contract).
+    let (site, before, mut book) = unsafe {
         (
-            region_site(carry),
-            region_bytes(carry),
-            region_carry_mark(carry),
-            region_carry_growth(carry),
+            region_site(young),
+            region_bytes(young),
+            region_carry_book(young),
         )
     };
-    if carry != result && 2 * mark < before {
-        // The part built since the mark is larger than the part before it.
-        // SAFETY: as above.
-        unsafe { set_region_carry_mark(carry, before) };
+    if young == result {
+        let fresh = omni_region_create_at(site.0);
+        // SAFETY: `fresh` was just created by this thread.
+        unsafe { region_cap_chunks(fresh, 16 << 10) };
+        state[0] = fresh as Value;
+        state[1] = CARRY_MIN_BYTES as Value;
         return;
     }
-    let fresh = omni_region_create_at(site.0);
-    // The carry region is renewed near its limit: chunks of a sixteenth of
-    // it (at least 16 KiB) keep what it holds close to what it uses.
-    // SAFETY: `fresh` was just created by this thread.
-    unsafe { region_cap_chunks(fresh, (state[1] as usize / 16).max(16 << 10)) };
-    if carry != result {
-        // SAFETY: caller contract: only the roots point into `carry`.
-        let (_, bytes) = unsafe { renew_roots(&mut state[2..], carry, fresh) };
-        // SAFETY: the loop created `carry` and exits it once, here.
-        unsafe { omni_region_exit(carry) };
-        stats::count(Counter::Renewals, 1);
-        stats::count(Counter::RenewedBytes, bytes);
+    if 2 * book.mark < before {
+        // The part built since the mark is larger than the part before it.
+        book.mark = before;
+        // SAFETY: as above.
+        unsafe { set_region_carry_book(young, book) };
+        return;
     }
-    // SAFETY: `fresh` was just created by this thread; `carry` is read
-    // before only if it was not exited (it is the result region otherwise).
-    let live = unsafe { region_bytes(fresh) };
-    let growth = if carry != result && 4 * live > 3 * before {
-        // Three quarters live: the loop is accumulating (a list builder
-        // such as `map`'s or `reverse`'s loop); copy ever more rarely,
-        // starting at a sixteenth: copying an accumulator frees nothing.
-        (4 * prev_growth).clamp(CARRY_ACCUMULATING_GROWTH, CARRY_MAX_GROWTH)
-    } else {
-        2
+    let mut old = book.old;
+    if old.is_null() {
+        old = omni_region_create_at(site.0);
+        book.old_limit = CARRY_MIN_BYTES;
+    }
+    // SAFETY: the loop's carry regions are live and this thread's; `old` is
+    // older than `young` (or was created after it, holding nothing yet:
+    // nothing in `young` points into it).
+    let (old_before, absorbed) = unsafe {
+        let old_before = region_bytes(old);
+        (old_before, book.absorb && region_absorb(young, old).is_ok())
     };
+    if !absorbed {
+        // SAFETY: caller contract: only the roots point into `young`.
+        let (_, bytes) = unsafe { renew_roots(&mut state[2..], young, old) };
+        count_renewal(bytes);
+    }
+    // SAFETY: the loop created `young` and exits it once, here.
+    unsafe { omni_region_exit(young) };
+    // SAFETY: `old` is live and this thread's.
+    let old_bytes = unsafe { region_bytes(old) };
+    book.absorb = 4 * old_bytes.saturating_sub(old_before) > 3 * before;
+    if old_bytes >= book.old_limit {
+        let fresh_old = omni_region_create_at(site.0);
+        // SAFETY: `fresh_old` was just created by this thread.
+        unsafe { region_cap_chunks(fresh_old, (book.old_limit / 16).max(16 << 10)) };
+        // SAFETY: only the roots point into `old` now that `young` is gone.
+        let (_, bytes) = unsafe { renew_roots(&mut state[2..], old, fresh_old) };
+        count_renewal(bytes);
+        // SAFETY: the loop created `old` and exits it once, here.
+        unsafe { omni_region_exit(old) };
+        old = fresh_old;
+        // SAFETY: `old` is live and this thread's.
+        let live = unsafe { region_bytes(old) };
+        book.growth = if 4 * live > 3 * old_bytes {
+            (4 * book.growth).clamp(CARRY_ACCUMULATING_GROWTH, CARRY_MAX_GROWTH)
+        } else {
+            2
+        };
+        book.old_limit = (book.growth * live).max(CARRY_MIN_BYTES);
+        book.absorb = false;
+    }
+    // SAFETY: `old` is live and this thread's.
+    let fresh = unsafe { create_younger_than(old, site) };
     // SAFETY: as above.
-    unsafe { set_region_carry_growth(fresh, growth) };
+    let young_limit =
+        (unsafe { region_bytes(old) } / 4).clamp(CARRY_MIN_BYTES, CARRY_YOUNG_MAX_BYTES);
+    book.old = old;
+    book.mark = 0;
+    // SAFETY: `fresh` was just created by this thread.
+    unsafe {
+        region_cap_chunks(fresh, (young_limit / 8).max(16 << 10));
+        set_region_carry_book(fresh, book);
+    }
     state[0] = fresh as Value;
-    state[1] = (growth * live).max(CARRY_MIN_BYTES) as Value;
+    state[1] = young_limit as Value;
 }
 
-/// A loop's exit: its carry region (when it has one of its own) goes to
-/// the loop's result region `result` — merged in O(chunks), or, if the merge
-/// is refused, what the roots (the values leaving the loop) reach in it is
-/// copied there — and is exited.
+/// A loop's exit: its carry regions (when it has its own) go to the loop's
+/// result region `result` — merged in O(chunks), or, if a merge is refused,
+/// what the roots (the values leaving the loop) reach in them is copied
+/// there — and are exited.
 ///
 /// # Safety
 /// As `omni_carry_renew`; the roots are the values that leave the loop.
@@ -188,15 +254,29 @@ pub unsafe extern "C" fn omni_carry_renew(result: *mut Region, state: *mut Value
 pub unsafe extern "C" fn omni_carry_end(result: *mut Region, state: *mut Value, n: usize) {
     // SAFETY: caller contract.
     let state = unsafe { carry_state(state, n) };
-    let carry = state[0] as *mut Region;
-    if carry == result {
+    let young = state[0] as *mut Region;
+    if young == result {
         return;
     }
-    // SAFETY: both regions are live and this thread's; `carry` is younger.
-    if unsafe { region_absorb(carry, result) }.is_err() {
-        // SAFETY: caller contract: only the roots point into `carry`.
-        unsafe { renew_roots(&mut state[2..], carry, result) };
+    // SAFETY: the young region is live and this thread's.
+    let old = unsafe { region_carry_book(young) }.old;
+    // SAFETY: the regions are live and this thread's; both carry regions are
+    // younger than `result`. Caller contract: only the roots point into the
+    // carry regions (and the young one into the old one), so copying from
+    // both at once leaves nothing pointing into either.
+    unsafe {
+        let old_merged = old.is_null() || region_absorb(old, result).is_ok();
+        if !old_merged {
+            renew_roots_of_two(&mut state[2..], young, old, result);
+        } else if region_absorb(young, result).is_err() {
+            renew_roots(&mut state[2..], young, result);
+        }
     }
-    // SAFETY: the loop created `carry` and exits it once, here.
-    unsafe { omni_region_exit(carry) };
+    // SAFETY: the loop created its carry regions and exits each once, here.
+    unsafe {
+        omni_region_exit(young);
+        if !old.is_null() {
+            omni_region_exit(old);
+        }
+    }
 }
