@@ -221,6 +221,42 @@ impl<'a, M: Module> FnTx<'_, 'a, '_, M> {
         if !pinned && block_uses_region(self.cx.prog, &f.body, RegionRef::State) {
             self.state_region = Some(self.call_rt1(RuntimeFn::StateRegion, &[])?);
         }
+        // A function that also calls itself in a non-tail position keeps
+        // its self tail calls as calls. Measured with the loop: ack 0.67 s
+        // -> 0.73 s (its time moves to the returns of its deep non-tail
+        // recursion, for a reason the profile without hardware counters
+        // does not show), tak 0.38 s -> 0.33 s; without: both as fast as
+        // before or faster. A loop that only calls other functions
+        // (nqueens' `place-from`, `safe?`) gains 8% (BENCH_PROTOCOL.md,
+        // causes left). A function without a self tail call gets no loop
+        // head (one block less to compile).
+        let mut calls_itself = false;
+        ir::visit::walk_block(&f.body, &mut |st| {
+            if let Op::Call {
+                callee: Callee::Known { func, .. },
+                ..
+            } = &st.op
+            {
+                calls_itself |= *func == f.id;
+            }
+        });
+        let mut tail_calls_itself = false;
+        ir::visit::walk_tails(&f.body, &mut |t| {
+            if let Tail::Call {
+                callee: Callee::Known { func, .. },
+                ..
+            } = t
+            {
+                tail_calls_itself |= *func == f.id;
+            }
+        });
+        if !tail_calls_itself || calls_itself {
+            for (var, value) in f.params.iter().chain(f.rest.iter()).zip(value_params) {
+                let v = self.var(*var)?;
+                self.b.def_var(v, *value);
+            }
+            return self.block(&f.body, Join::None);
+        }
         // The loop head: sealed only at the end, when every self tail call
         // has added its jump. The stack check and the region handles above
         // stay outside the loop (an iteration uses no more stack, and the
@@ -241,27 +277,7 @@ impl<'a, M: Module> FnTx<'_, 'a, '_, M> {
             let v = self.var(*var)?;
             self.b.def_var(v, *value);
         }
-        // A function that also calls itself in a non-tail position keeps
-        // its self tail calls as calls. Measured with the loop: ack 0.67 s
-        // -> 0.73 s (its time moves to the returns of its deep non-tail
-        // recursion, for a reason the profile without hardware counters
-        // does not show), tak 0.38 s -> 0.33 s; without: both as fast as
-        // before or faster. A loop that only calls other functions
-        // (nqueens' `place-from`, `safe?`) gains 8% (BENCH_PROTOCOL.md,
-        // causes left).
-        let mut calls_itself = false;
-        ir::visit::walk_block(&f.body, &mut |st| {
-            if let Op::Call {
-                callee: Callee::Known { func, .. },
-                ..
-            } = &st.op
-            {
-                calls_itself |= *func == f.id;
-            }
-        });
-        if !calls_itself {
-            self.loop_head = Some(head);
-        }
+        self.loop_head = Some(head);
         self.block(&f.body, Join::None)
     }
 
