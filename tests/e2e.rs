@@ -440,6 +440,9 @@ program_tests!(run_case, LISTED;
     inline_carry,
     inline_stack_tail,
     macro_err_runaway_growth,
+    compare_branch,
+    compare_branch_err,
+    scope_region_first_use,
 );
 
 /// Every case file is listed above (so none is silently skipped).

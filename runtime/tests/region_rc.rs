@@ -708,3 +708,48 @@ fn stats_report_prints_every_counter() {
         "{stderr}"
     );
 }
+
+#[test]
+fn a_region_created_in_use_reuses_its_blocks_spare_chunk_and_starts_empty() {
+    unsafe {
+        // A first region, reclaimed with one first-size chunk: its control
+        // block goes back to the pool keeping that chunk as its spare.
+        let r1 = region_create_in_use(AllocSite(5));
+        let old = alloc_pair(r1, make_int(1), make_int(2));
+        region_exit(r1);
+        let s0 = stats::snapshot();
+        let r2 = region_create_in_use(AllocSite(5));
+        assert_eq!(r2, r1, "LIFO pool hands the same block back");
+        let a = acct(r2);
+        assert_eq!(a.bytes, 0, "a reused region starts empty");
+        assert_eq!((a.external_rc, a.tethers), (0, 0));
+        assert!(a.scope_alive);
+        if cfg!(debug_assertions) {
+            // Debug builds poison a chunk when its region is reclaimed, so
+            // a use after free reads poison until the chunk is reused, and
+            // take the spare only at the first allocation (the slow path).
+            assert_eq!(*(old as *const u64), POISON_WORD);
+            assert_eq!(a.chunks, 0);
+        } else {
+            // Release builds install the spare at creation.
+            assert_eq!(a.chunks, 1);
+            assert_eq!(a.held_bytes, FIRST_CHUNK_BYTES);
+        }
+        let fresh = alloc_pair(r2, make_int(3), make_int(4));
+        assert_eq!((int_value(car(fresh)), int_value(cdr(fresh))), (3, 4));
+        assert_eq!(
+            fresh, old,
+            "the same memory, the bump pointer back at its start"
+        );
+        assert_eq!(acct(r2).chunks, 1);
+        assert_eq!(acct(r2).bytes, 24);
+        region_exit(r2);
+        assert!(!region_is_alive(r2));
+        let s1 = stats::snapshot();
+        // Other test threads may flush their counts concurrently: >=.
+        assert!(s1.get(Counter::RegionsCreated) > s0.get(Counter::RegionsCreated));
+        assert!(s1.get(Counter::RegionsReclaimed) > s0.get(Counter::RegionsReclaimed));
+        assert!(s1.get(Counter::ChunksAllocated) > s0.get(Counter::ChunksAllocated));
+        assert!(s1.get(Counter::BytesAllocated) >= s0.get(Counter::BytesAllocated) + 24);
+    }
+}

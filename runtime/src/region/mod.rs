@@ -94,6 +94,10 @@ pub const REGION_CURRENT_START: i32 = std::mem::offset_of!(Region, current_start
 /// pooled size class.
 pub const FIRST_CHUNK_BYTES: usize = 1 << CHUNK_MIN_SHIFT;
 
+// `region_create_in_use` sets `next_class` to 1 after the first chunk
+// (what `alloc_slow` computes as `1.min(max_class)` with the initial cap).
+const _: () = assert!(CHUNK_MAX_SHIFT > CHUNK_MIN_SHIFT);
+
 /// Bytes of one control block (counted as held while its region is alive
 /// or the block is pooled).
 pub const CONTROL_BLOCK_BYTES: usize = std::mem::size_of::<Region>();
@@ -289,6 +293,36 @@ pub fn region_create() -> *mut Region {
 /// by quota diagnostics).
 pub fn region_create_at(site: AllocSite) -> *mut Region {
     create(None, site)
+}
+
+/// `region_create_at` for a region that is about to be allocated in:
+/// generated code creates a scope region at its first use (docs/CTRR.md),
+/// which is nearly always an allocation in it or a call that allocates in
+/// it. When the pooled control block kept its spare first chunk, that
+/// chunk is installed now, so the first allocation is an inline bump
+/// instead of a call of the slow path (the chunk counts as taken, as the
+/// slow path would count it; a region that then allocates nothing gives it
+/// back as its spare when it is reclaimed).
+pub fn region_create_in_use(site: AllocSite) -> *mut Region {
+    let r = create(None, site);
+    // SAFETY: `r` is a new region of this thread, without a chunk.
+    let reg = unsafe { &mut *r };
+    let spare = reg.spare_chunk;
+    if !spare.is_null() && !cfg!(debug_assertions) && quota_bytes() == 0 {
+        reg.spare_chunk = null_mut();
+        // SAFETY: an unused pooled chunk of FIRST_CHUNK_BYTES bytes. The
+        // counts are stored, not added to (they are known: no chunk yet):
+        // `init_block` just wrote them with wider stores, and reading them
+        // back stalled store forwarding (70% of this function's time).
+        unsafe {
+            install_chunk(reg, r, spare, 0, FIRST_CHUNK_BYTES);
+            reg.chunk_count = 1;
+            reg.held_bytes = FIRST_CHUNK_BYTES;
+            reg.next_class = 1;
+        }
+        stats::chunk_taken(FIRST_CHUNK_BYTES, true);
+    }
+    r
 }
 
 /// Create a region nested in `parent` (depth = parent's depth + 1).
@@ -517,6 +551,24 @@ fn retire_current(reg: &mut Region) {
 /// `r` is a live region owned by the calling thread; `size` is rounded.
 #[inline(never)]
 unsafe fn alloc_slow(r: *mut Region, size: usize) -> (*mut u8, *mut ChunkHeader) {
+    // SAFETY: forwarded contract.
+    if let Some(got) = unsafe { take_spare_chunk(r, size) } {
+        return got;
+    }
+    // SAFETY: forwarded contract.
+    unsafe { alloc_new_chunk(r, size) }
+}
+
+/// The common case of `alloc_slow`: a region without a chunk yet whose
+/// control block kept a spare first chunk (release builds, no quota) takes
+/// it as its first chunk, `size` bytes of it allocated; `None` otherwise.
+/// Debug builds never reuse a spare: every chunk they hand out again went
+/// through the pool, poisoned when its region was reclaimed.
+///
+/// # Safety
+/// As `alloc_slow`.
+#[inline(always)]
+unsafe fn take_spare_chunk(r: *mut Region, size: usize) -> Option<(*mut u8, *mut ChunkHeader)> {
     // SAFETY: caller contract.
     let reg = unsafe { &mut *r };
     let spare = reg.spare_chunk;
@@ -537,11 +589,10 @@ unsafe fn alloc_slow(r: *mut Region, size: usize) -> (*mut u8, *mut ChunkHeader)
             reg.held_bytes += FIRST_CHUNK_BYTES;
             reg.next_class = 1.min(reg.max_class);
             stats::chunk_taken(FIRST_CHUNK_BYTES, true);
-            return (data, spare);
+            return Some((data, spare));
         }
     }
-    // SAFETY: forwarded contract.
-    unsafe { alloc_new_chunk(r, size) }
+    None
 }
 
 /// `alloc_slow` beyond its common case.

@@ -10,7 +10,7 @@ use crate::control::coroutine::{note_region_exit, note_region_open};
 use crate::graph::transmigrate::{renew_roots, renew_roots_of_two};
 use crate::region::{
     global_region, region_absorb, region_bytes, region_cap_chunks, region_carry_book,
-    region_create, region_create_at, region_create_child, region_exit, region_release,
+    region_create, region_create_child, region_create_in_use, region_exit, region_release,
     region_retain, region_site, set_region_carry_book, AllocSite, Region,
 };
 
@@ -25,7 +25,9 @@ pub extern "C" fn omni_region_create() -> *mut Region {
 /// Create a fresh region for a scope, remembering its source location.
 #[no_mangle]
 pub extern "C" fn omni_region_create_at(site: u32) -> *mut Region {
-    let r = region_create_at(AllocSite(site));
+    // Generated code creates a region at its first use: it is about to be
+    // allocated in.
+    let r = region_create_in_use(AllocSite(site));
     note_region_open(r);
     r
 }
