@@ -1075,18 +1075,9 @@ impl<'a, M: Module> FnTx<'_, 'a, '_, M> {
     /// (The value form keeps a branch-free Bool on the fast path; an `if`
     /// on a comparison uses `compare_branch`.)
     fn compare(&mut self, op: InlineOp, a: Value, b: Value, loc: LocId) -> Result<Value> {
-        let cc = int_cc(op)?;
-        let fast = self.b.create_block();
-        let slow = self.b.create_block();
         let join = self.b.create_block();
         let result = self.b.append_block_param(join, W);
-        self.b.set_cold_block(slow);
-        let ints = self.both_ints(a, b);
-        self.b.ins().brif(ints, fast, &[], slow, &[]);
-        self.b.seal_block(fast);
-        self.b.seal_block(slow);
-        self.b.switch_to_block(fast);
-        let c = self.b.ins().icmp(cc, a, b);
+        let (c, slow) = self.fixnum_compare(op, a, b)?;
         let word = self.bool_word(c);
         self.b.ins().jump(join, &[word.into()]);
         self.b.switch_to_block(slow);
@@ -1095,6 +1086,23 @@ impl<'a, M: Module> FnTx<'_, 'a, '_, M> {
         self.b.seal_block(join);
         self.b.switch_to_block(join);
         Ok(result)
+    }
+
+    /// The inline half of a comparison: when `a` and `b` are both fixnums,
+    /// their comparison `op` (the returned flag, in the current block);
+    /// otherwise a branch to the returned cold block, left for the caller's
+    /// slow path (both sealed).
+    fn fixnum_compare(&mut self, op: InlineOp, a: Value, b: Value) -> Result<(Value, Block)> {
+        let cc = int_cc(op)?;
+        let fast = self.b.create_block();
+        let slow = self.b.create_block();
+        self.b.set_cold_block(slow);
+        let ints = self.both_ints(a, b);
+        self.b.ins().brif(ints, fast, &[], slow, &[]);
+        self.b.seal_block(fast);
+        self.b.seal_block(slow);
+        self.b.switch_to_block(fast);
+        Ok((self.b.ins().icmp(cc, a, b), slow))
     }
 
     /// Jump to `yes` if the comparison `op` of `a` and `b` holds, else to
@@ -1110,16 +1118,7 @@ impl<'a, M: Module> FnTx<'_, 'a, '_, M> {
         yes: Block,
         no: Block,
     ) -> Result<()> {
-        let cc = int_cc(op)?;
-        let fast = self.b.create_block();
-        let slow = self.b.create_block();
-        self.b.set_cold_block(slow);
-        let ints = self.both_ints(a, b);
-        self.b.ins().brif(ints, fast, &[], slow, &[]);
-        self.b.seal_block(fast);
-        self.b.seal_block(slow);
-        self.b.switch_to_block(fast);
-        let c = self.b.ins().icmp(cc, a, b);
+        let (c, slow) = self.fixnum_compare(op, a, b)?;
         self.b.ins().brif(c, yes, &[], no, &[]);
         self.b.switch_to_block(slow);
         let v = self.slow_path(op, &[a, b], loc)?;

@@ -367,34 +367,27 @@ impl<M: Module> InitTx<'_, '_, '_, M> {
                     continue;
                 }
                 QuotedDatum::List(_) => self.word(NIL),
-                QuotedDatum::Array(items) => {
-                    let items: Vec<&QuotedDatum> = items.iter().collect();
+                QuotedDatum::Array(_) | QuotedDatum::Dict(_) => {
+                    // An array's items, or a dict's alternating keys and
+                    // values, built front to back.
+                    let (items, dict): (Vec<&QuotedDatum>, bool) = match next {
+                        QuotedDatum::Array(items) => (items.iter().collect(), false),
+                        QuotedDatum::Dict(pairs) => {
+                            (pairs.iter().flat_map(|(k, v)| [k, v]).collect(), true)
+                        }
+                        _ => unreachable!("matched an array or a dict"),
+                    };
                     match items.first() {
                         Some(first) => {
                             next = first;
                             open.push(OpenDatum::Seq {
                                 items,
                                 built: Vec::new(),
-                                dict: false,
+                                dict,
                             });
                             continue;
                         }
-                        None => self.alloc_seq(region, &[], false)?,
-                    }
-                }
-                QuotedDatum::Dict(pairs) => {
-                    let items: Vec<&QuotedDatum> = pairs.iter().flat_map(|(k, v)| [k, v]).collect();
-                    match items.first() {
-                        Some(first) => {
-                            next = first;
-                            open.push(OpenDatum::Seq {
-                                items,
-                                built: Vec::new(),
-                                dict: true,
-                            });
-                            continue;
-                        }
-                        None => self.alloc_seq(region, &[], true)?,
+                        None => self.alloc_seq(region, &[], dict)?,
                     }
                 }
             };
