@@ -6,7 +6,9 @@
  * the token rules below are copied from the logos lexer, and the tokens
  * whose validity the lexer decides by code (numbers, strings with escapes,
  * characters, nested block comments) are recognised by the external
- * scanner in src/scanner.c, which repeats those checks.
+ * scanner in src/scanner.c, which repeats those checks. The scanner also
+ * rejects bytes that are not UTF-8 in comments, strings and characters
+ * (the compiler rejects a source file with any such byte).
  */
 
 // A symbol's first and later characters (lexer.rs `Sym`): no whitespace,
@@ -23,6 +25,7 @@ module.exports = grammar({
 
   externals: $ => [
     $.block_comment,
+    $.comment,
     $.number,
     $.string,
     $.character,
@@ -53,8 +56,6 @@ module.exports = grammar({
       $.keyword,
       $.metadata,
     ),
-
-    comment: _ => token(seq(';', /[^\n]*/)),
 
     // Datums after which a path segment may follow (reader.rs `ends_value`).
     _value: $ => choice(

@@ -12,7 +12,7 @@
 #define SYMBOL_COUNT 49
 #define ALIAS_COUNT 0
 #define TOKEN_COUNT 30
-#define EXTERNAL_TOKEN_COUNT 5
+#define EXTERNAL_TOKEN_COUNT 6
 #define FIELD_COUNT 2
 #define MAX_ALIAS_SEQUENCE_LENGTH 3
 #define MAX_RESERVED_WORD_SET_SIZE 0
@@ -22,29 +22,29 @@
 enum ts_symbol_identifiers {
   sym_symbol = 1,
   anon_sym_POUND_ = 2,
-  sym_comment = 3,
-  sym_field_segment = 4,
-  anon_sym_DOT_LBRACK = 5,
-  anon_sym_RBRACK = 6,
-  anon_sym_SQUOTE = 7,
-  anon_sym_BQUOTE = 8,
-  anon_sym_COMMA = 9,
-  anon_sym_COMMA_AT = 10,
-  sym_keyword = 11,
-  sym_metadata = 12,
-  anon_sym_true = 13,
-  anon_sym_false = 14,
-  sym_nothing = 15,
-  sym_rest_marker = 16,
-  sym_guard_marker = 17,
-  sym_ellipsis = 18,
-  anon_sym_LPAREN = 19,
-  anon_sym_RPAREN = 20,
-  anon_sym_LBRACK = 21,
-  anon_sym_LBRACE = 22,
-  anon_sym_RBRACE = 23,
-  anon_sym_POUND_LBRACE = 24,
-  sym_block_comment = 25,
+  sym_field_segment = 3,
+  anon_sym_DOT_LBRACK = 4,
+  anon_sym_RBRACK = 5,
+  anon_sym_SQUOTE = 6,
+  anon_sym_BQUOTE = 7,
+  anon_sym_COMMA = 8,
+  anon_sym_COMMA_AT = 9,
+  sym_keyword = 10,
+  sym_metadata = 11,
+  anon_sym_true = 12,
+  anon_sym_false = 13,
+  sym_nothing = 14,
+  sym_rest_marker = 15,
+  sym_guard_marker = 16,
+  sym_ellipsis = 17,
+  anon_sym_LPAREN = 18,
+  anon_sym_RPAREN = 19,
+  anon_sym_LBRACK = 20,
+  anon_sym_LBRACE = 21,
+  anon_sym_RBRACE = 22,
+  anon_sym_POUND_LBRACE = 23,
+  sym_block_comment = 24,
+  sym_comment = 25,
   sym_number = 26,
   sym_string = 27,
   sym_character = 28,
@@ -74,7 +74,6 @@ static const char * const ts_symbol_names[] = {
   [ts_builtin_sym_end] = "end",
   [sym_symbol] = "symbol",
   [anon_sym_POUND_] = "#_",
-  [sym_comment] = "comment",
   [sym_field_segment] = "field_segment",
   [anon_sym_DOT_LBRACK] = ".[",
   [anon_sym_RBRACK] = "]",
@@ -97,6 +96,7 @@ static const char * const ts_symbol_names[] = {
   [anon_sym_RBRACE] = "}",
   [anon_sym_POUND_LBRACE] = "#{",
   [sym_block_comment] = "block_comment",
+  [sym_comment] = "comment",
   [sym_number] = "number",
   [sym_string] = "string",
   [sym_character] = "character",
@@ -126,7 +126,6 @@ static const TSSymbol ts_symbol_map[] = {
   [ts_builtin_sym_end] = ts_builtin_sym_end,
   [sym_symbol] = sym_symbol,
   [anon_sym_POUND_] = anon_sym_POUND_,
-  [sym_comment] = sym_comment,
   [sym_field_segment] = sym_field_segment,
   [anon_sym_DOT_LBRACK] = anon_sym_DOT_LBRACK,
   [anon_sym_RBRACK] = anon_sym_RBRACK,
@@ -149,6 +148,7 @@ static const TSSymbol ts_symbol_map[] = {
   [anon_sym_RBRACE] = anon_sym_RBRACE,
   [anon_sym_POUND_LBRACE] = anon_sym_POUND_LBRACE,
   [sym_block_comment] = sym_block_comment,
+  [sym_comment] = sym_comment,
   [sym_number] = sym_number,
   [sym_string] = sym_string,
   [sym_character] = sym_character,
@@ -186,10 +186,6 @@ static const TSSymbolMetadata ts_symbol_metadata[] = {
   [anon_sym_POUND_] = {
     .visible = true,
     .named = false,
-  },
-  [sym_comment] = {
-    .visible = true,
-    .named = true,
   },
   [sym_field_segment] = {
     .visible = true,
@@ -276,6 +272,10 @@ static const TSSymbolMetadata ts_symbol_metadata[] = {
     .named = false,
   },
   [sym_block_comment] = {
+    .visible = true,
+    .named = true,
+  },
+  [sym_comment] = {
     .visible = true,
     .named = true,
   },
@@ -496,20 +496,19 @@ static bool ts_lex(TSLexer *lexer, TSStateId state) {
       if (eof) ADVANCE(8);
       ADVANCE_MAP(
         '#', 4,
-        '&', 22,
-        '\'', 14,
-        '(', 24,
-        ')', 25,
-        ',', 16,
+        '&', 21,
+        '\'', 13,
+        '(', 23,
+        ')', 24,
+        ',', 15,
         '.', 2,
         ':', 5,
-        ';', 10,
-        '[', 26,
-        ']', 13,
+        '[', 25,
+        ']', 12,
         '^', 3,
-        '`', 15,
-        '{', 27,
-        '}', 28,
+        '`', 14,
+        '{', 26,
+        '}', 27,
       );
       if (('\t' <= lookahead && lookahead <= '\r') ||
           lookahead == ' ') SKIP(7);
@@ -518,47 +517,46 @@ static bool ts_lex(TSLexer *lexer, TSStateId state) {
           lookahead != '#' &&
           (lookahead < '0' || ';' < lookahead) &&
           (lookahead < '[' || '^' < lookahead) &&
-          (lookahead < 0x7f || 0x9f < lookahead)) ADVANCE(20);
+          (lookahead < 0x7f || 0x9f < lookahead)) ADVANCE(19);
       END_STATE();
     case 1:
-      if (lookahead == '.') ADVANCE(21);
+      if (lookahead == '.') ADVANCE(20);
       END_STATE();
     case 2:
-      if (lookahead == '.') ADVANCE(21);
-      if (lookahead == '[') ADVANCE(12);
-      if (set_contains(sym_field_segment_character_set_1, 11, lookahead)) ADVANCE(11);
+      if (lookahead == '.') ADVANCE(20);
+      if (lookahead == '[') ADVANCE(11);
+      if (set_contains(sym_field_segment_character_set_1, 11, lookahead)) ADVANCE(10);
       END_STATE();
     case 3:
       if (lookahead == ':') ADVANCE(6);
       END_STATE();
     case 4:
       if (lookahead == '_') ADVANCE(9);
-      if (lookahead == '{') ADVANCE(29);
+      if (lookahead == '{') ADVANCE(28);
       END_STATE();
     case 5:
-      if (set_contains(sym_field_segment_character_set_1, 11, lookahead)) ADVANCE(18);
+      if (set_contains(sym_field_segment_character_set_1, 11, lookahead)) ADVANCE(17);
       END_STATE();
     case 6:
-      if (set_contains(sym_field_segment_character_set_1, 11, lookahead)) ADVANCE(19);
+      if (set_contains(sym_field_segment_character_set_1, 11, lookahead)) ADVANCE(18);
       END_STATE();
     case 7:
       if (eof) ADVANCE(8);
       ADVANCE_MAP(
         '#', 4,
-        '&', 22,
-        '\'', 14,
-        '(', 24,
-        ')', 25,
-        ',', 16,
+        '&', 21,
+        '\'', 13,
+        '(', 23,
+        ')', 24,
+        ',', 15,
         '.', 1,
         ':', 5,
-        ';', 10,
-        '[', 26,
-        ']', 13,
+        '[', 25,
+        ']', 12,
         '^', 3,
-        '`', 15,
-        '{', 27,
-        '}', 28,
+        '`', 14,
+        '{', 26,
+        '}', 27,
       );
       if (('\t' <= lookahead && lookahead <= '\r') ||
           lookahead == ' ') SKIP(7);
@@ -567,7 +565,7 @@ static bool ts_lex(TSLexer *lexer, TSStateId state) {
           lookahead != '#' &&
           (lookahead < '0' || ';' < lookahead) &&
           (lookahead < '[' || '^' < lookahead) &&
-          (lookahead < 0x7f || 0x9f < lookahead)) ADVANCE(20);
+          (lookahead < 0x7f || 0x9f < lookahead)) ADVANCE(19);
       END_STATE();
     case 8:
       ACCEPT_TOKEN(ts_builtin_sym_end);
@@ -576,71 +574,66 @@ static bool ts_lex(TSLexer *lexer, TSStateId state) {
       ACCEPT_TOKEN(anon_sym_POUND_);
       END_STATE();
     case 10:
-      ACCEPT_TOKEN(sym_comment);
-      if (lookahead != 0 &&
-          lookahead != '\n') ADVANCE(10);
+      ACCEPT_TOKEN(sym_field_segment);
+      if (set_contains(sym_field_segment_character_set_2, 11, lookahead)) ADVANCE(10);
       END_STATE();
     case 11:
-      ACCEPT_TOKEN(sym_field_segment);
-      if (set_contains(sym_field_segment_character_set_2, 11, lookahead)) ADVANCE(11);
-      END_STATE();
-    case 12:
       ACCEPT_TOKEN(anon_sym_DOT_LBRACK);
       END_STATE();
-    case 13:
+    case 12:
       ACCEPT_TOKEN(anon_sym_RBRACK);
       END_STATE();
-    case 14:
+    case 13:
       ACCEPT_TOKEN(anon_sym_SQUOTE);
       END_STATE();
-    case 15:
+    case 14:
       ACCEPT_TOKEN(anon_sym_BQUOTE);
       END_STATE();
-    case 16:
+    case 15:
       ACCEPT_TOKEN(anon_sym_COMMA);
-      if (lookahead == '@') ADVANCE(17);
+      if (lookahead == '@') ADVANCE(16);
       END_STATE();
-    case 17:
+    case 16:
       ACCEPT_TOKEN(anon_sym_COMMA_AT);
       END_STATE();
-    case 18:
+    case 17:
       ACCEPT_TOKEN(sym_keyword);
+      if (set_contains(sym_field_segment_character_set_2, 11, lookahead)) ADVANCE(17);
+      END_STATE();
+    case 18:
+      ACCEPT_TOKEN(sym_metadata);
       if (set_contains(sym_field_segment_character_set_2, 11, lookahead)) ADVANCE(18);
       END_STATE();
     case 19:
-      ACCEPT_TOKEN(sym_metadata);
+      ACCEPT_TOKEN(sym_symbol);
       if (set_contains(sym_field_segment_character_set_2, 11, lookahead)) ADVANCE(19);
       END_STATE();
     case 20:
-      ACCEPT_TOKEN(sym_symbol);
-      if (set_contains(sym_field_segment_character_set_2, 11, lookahead)) ADVANCE(20);
+      ACCEPT_TOKEN(sym_rest_marker);
+      if (lookahead == '.') ADVANCE(22);
       END_STATE();
     case 21:
-      ACCEPT_TOKEN(sym_rest_marker);
-      if (lookahead == '.') ADVANCE(23);
-      END_STATE();
-    case 22:
       ACCEPT_TOKEN(sym_guard_marker);
       END_STATE();
-    case 23:
+    case 22:
       ACCEPT_TOKEN(sym_ellipsis);
       END_STATE();
-    case 24:
+    case 23:
       ACCEPT_TOKEN(anon_sym_LPAREN);
       END_STATE();
-    case 25:
+    case 24:
       ACCEPT_TOKEN(anon_sym_RPAREN);
       END_STATE();
-    case 26:
+    case 25:
       ACCEPT_TOKEN(anon_sym_LBRACK);
       END_STATE();
-    case 27:
+    case 26:
       ACCEPT_TOKEN(anon_sym_LBRACE);
       END_STATE();
-    case 28:
+    case 27:
       ACCEPT_TOKEN(anon_sym_RBRACE);
       END_STATE();
-    case 29:
+    case 28:
       ACCEPT_TOKEN(anon_sym_POUND_LBRACE);
       END_STATE();
     default:
@@ -791,7 +784,6 @@ static const uint16_t ts_parse_table[LARGE_STATE_COUNT][SYMBOL_COUNT] = {
     [ts_builtin_sym_end] = ACTIONS(1),
     [sym_symbol] = ACTIONS(1),
     [anon_sym_POUND_] = ACTIONS(1),
-    [sym_comment] = ACTIONS(3),
     [sym_field_segment] = ACTIONS(1),
     [anon_sym_DOT_LBRACK] = ACTIONS(1),
     [anon_sym_RBRACK] = ACTIONS(1),
@@ -814,6 +806,7 @@ static const uint16_t ts_parse_table[LARGE_STATE_COUNT][SYMBOL_COUNT] = {
     [anon_sym_RBRACE] = ACTIONS(1),
     [anon_sym_POUND_LBRACE] = ACTIONS(1),
     [sym_block_comment] = ACTIONS(3),
+    [sym_comment] = ACTIONS(3),
     [sym_number] = ACTIONS(1),
     [sym_string] = ACTIONS(1),
     [sym_character] = ACTIONS(1),
@@ -840,7 +833,6 @@ static const uint16_t ts_parse_table[LARGE_STATE_COUNT][SYMBOL_COUNT] = {
     [ts_builtin_sym_end] = ACTIONS(5),
     [sym_symbol] = ACTIONS(7),
     [anon_sym_POUND_] = ACTIONS(9),
-    [sym_comment] = ACTIONS(3),
     [anon_sym_SQUOTE] = ACTIONS(11),
     [anon_sym_BQUOTE] = ACTIONS(13),
     [anon_sym_COMMA] = ACTIONS(15),
@@ -858,6 +850,7 @@ static const uint16_t ts_parse_table[LARGE_STATE_COUNT][SYMBOL_COUNT] = {
     [anon_sym_LBRACE] = ACTIONS(29),
     [anon_sym_POUND_LBRACE] = ACTIONS(31),
     [sym_block_comment] = ACTIONS(3),
+    [sym_comment] = ACTIONS(3),
     [sym_number] = ACTIONS(33),
     [sym_string] = ACTIONS(33),
     [sym_character] = ACTIONS(33),
@@ -882,7 +875,6 @@ static const uint16_t ts_parse_table[LARGE_STATE_COUNT][SYMBOL_COUNT] = {
     [ts_builtin_sym_end] = ACTIONS(35),
     [sym_symbol] = ACTIONS(37),
     [anon_sym_POUND_] = ACTIONS(40),
-    [sym_comment] = ACTIONS(3),
     [anon_sym_RBRACK] = ACTIONS(35),
     [anon_sym_SQUOTE] = ACTIONS(43),
     [anon_sym_BQUOTE] = ACTIONS(46),
@@ -903,6 +895,7 @@ static const uint16_t ts_parse_table[LARGE_STATE_COUNT][SYMBOL_COUNT] = {
     [anon_sym_RBRACE] = ACTIONS(35),
     [anon_sym_POUND_LBRACE] = ACTIONS(73),
     [sym_block_comment] = ACTIONS(3),
+    [sym_comment] = ACTIONS(3),
     [sym_number] = ACTIONS(76),
     [sym_string] = ACTIONS(76),
     [sym_character] = ACTIONS(76),
@@ -926,7 +919,6 @@ static const uint16_t ts_parse_table[LARGE_STATE_COUNT][SYMBOL_COUNT] = {
     [aux_sym_source_file_repeat1] = STATE(18),
     [sym_symbol] = ACTIONS(7),
     [anon_sym_POUND_] = ACTIONS(9),
-    [sym_comment] = ACTIONS(3),
     [anon_sym_SQUOTE] = ACTIONS(11),
     [anon_sym_BQUOTE] = ACTIONS(13),
     [anon_sym_COMMA] = ACTIONS(15),
@@ -945,6 +937,7 @@ static const uint16_t ts_parse_table[LARGE_STATE_COUNT][SYMBOL_COUNT] = {
     [anon_sym_RBRACE] = ACTIONS(83),
     [anon_sym_POUND_LBRACE] = ACTIONS(31),
     [sym_block_comment] = ACTIONS(3),
+    [sym_comment] = ACTIONS(3),
     [sym_number] = ACTIONS(33),
     [sym_string] = ACTIONS(33),
     [sym_character] = ACTIONS(33),
@@ -968,7 +961,6 @@ static const uint16_t ts_parse_table[LARGE_STATE_COUNT][SYMBOL_COUNT] = {
     [aux_sym_source_file_repeat1] = STATE(2),
     [sym_symbol] = ACTIONS(7),
     [anon_sym_POUND_] = ACTIONS(9),
-    [sym_comment] = ACTIONS(3),
     [anon_sym_SQUOTE] = ACTIONS(11),
     [anon_sym_BQUOTE] = ACTIONS(13),
     [anon_sym_COMMA] = ACTIONS(15),
@@ -987,6 +979,7 @@ static const uint16_t ts_parse_table[LARGE_STATE_COUNT][SYMBOL_COUNT] = {
     [anon_sym_RBRACE] = ACTIONS(89),
     [anon_sym_POUND_LBRACE] = ACTIONS(31),
     [sym_block_comment] = ACTIONS(3),
+    [sym_comment] = ACTIONS(3),
     [sym_number] = ACTIONS(33),
     [sym_string] = ACTIONS(33),
     [sym_character] = ACTIONS(33),
@@ -1010,7 +1003,6 @@ static const uint16_t ts_parse_table[LARGE_STATE_COUNT][SYMBOL_COUNT] = {
     [aux_sym_source_file_repeat1] = STATE(2),
     [sym_symbol] = ACTIONS(7),
     [anon_sym_POUND_] = ACTIONS(9),
-    [sym_comment] = ACTIONS(3),
     [anon_sym_RBRACK] = ACTIONS(91),
     [anon_sym_SQUOTE] = ACTIONS(11),
     [anon_sym_BQUOTE] = ACTIONS(13),
@@ -1029,6 +1021,7 @@ static const uint16_t ts_parse_table[LARGE_STATE_COUNT][SYMBOL_COUNT] = {
     [anon_sym_LBRACE] = ACTIONS(29),
     [anon_sym_POUND_LBRACE] = ACTIONS(31),
     [sym_block_comment] = ACTIONS(3),
+    [sym_comment] = ACTIONS(3),
     [sym_number] = ACTIONS(33),
     [sym_string] = ACTIONS(33),
     [sym_character] = ACTIONS(33),
@@ -1052,7 +1045,6 @@ static const uint16_t ts_parse_table[LARGE_STATE_COUNT][SYMBOL_COUNT] = {
     [aux_sym_source_file_repeat1] = STATE(10),
     [sym_symbol] = ACTIONS(7),
     [anon_sym_POUND_] = ACTIONS(9),
-    [sym_comment] = ACTIONS(3),
     [anon_sym_SQUOTE] = ACTIONS(11),
     [anon_sym_BQUOTE] = ACTIONS(13),
     [anon_sym_COMMA] = ACTIONS(15),
@@ -1071,6 +1063,7 @@ static const uint16_t ts_parse_table[LARGE_STATE_COUNT][SYMBOL_COUNT] = {
     [anon_sym_LBRACE] = ACTIONS(29),
     [anon_sym_POUND_LBRACE] = ACTIONS(31),
     [sym_block_comment] = ACTIONS(3),
+    [sym_comment] = ACTIONS(3),
     [sym_number] = ACTIONS(33),
     [sym_string] = ACTIONS(33),
     [sym_character] = ACTIONS(33),
@@ -1094,7 +1087,6 @@ static const uint16_t ts_parse_table[LARGE_STATE_COUNT][SYMBOL_COUNT] = {
     [aux_sym_source_file_repeat1] = STATE(5),
     [sym_symbol] = ACTIONS(7),
     [anon_sym_POUND_] = ACTIONS(9),
-    [sym_comment] = ACTIONS(3),
     [anon_sym_RBRACK] = ACTIONS(99),
     [anon_sym_SQUOTE] = ACTIONS(11),
     [anon_sym_BQUOTE] = ACTIONS(13),
@@ -1113,6 +1105,7 @@ static const uint16_t ts_parse_table[LARGE_STATE_COUNT][SYMBOL_COUNT] = {
     [anon_sym_LBRACE] = ACTIONS(29),
     [anon_sym_POUND_LBRACE] = ACTIONS(31),
     [sym_block_comment] = ACTIONS(3),
+    [sym_comment] = ACTIONS(3),
     [sym_number] = ACTIONS(33),
     [sym_string] = ACTIONS(33),
     [sym_character] = ACTIONS(33),
@@ -1136,7 +1129,6 @@ static const uint16_t ts_parse_table[LARGE_STATE_COUNT][SYMBOL_COUNT] = {
     [aux_sym_source_file_repeat1] = STATE(12),
     [sym_symbol] = ACTIONS(7),
     [anon_sym_POUND_] = ACTIONS(9),
-    [sym_comment] = ACTIONS(3),
     [anon_sym_SQUOTE] = ACTIONS(11),
     [anon_sym_BQUOTE] = ACTIONS(13),
     [anon_sym_COMMA] = ACTIONS(15),
@@ -1155,6 +1147,7 @@ static const uint16_t ts_parse_table[LARGE_STATE_COUNT][SYMBOL_COUNT] = {
     [anon_sym_RBRACE] = ACTIONS(109),
     [anon_sym_POUND_LBRACE] = ACTIONS(31),
     [sym_block_comment] = ACTIONS(3),
+    [sym_comment] = ACTIONS(3),
     [sym_number] = ACTIONS(33),
     [sym_string] = ACTIONS(33),
     [sym_character] = ACTIONS(33),
@@ -1178,7 +1171,6 @@ static const uint16_t ts_parse_table[LARGE_STATE_COUNT][SYMBOL_COUNT] = {
     [aux_sym_source_file_repeat1] = STATE(4),
     [sym_symbol] = ACTIONS(7),
     [anon_sym_POUND_] = ACTIONS(9),
-    [sym_comment] = ACTIONS(3),
     [anon_sym_SQUOTE] = ACTIONS(11),
     [anon_sym_BQUOTE] = ACTIONS(13),
     [anon_sym_COMMA] = ACTIONS(15),
@@ -1197,6 +1189,7 @@ static const uint16_t ts_parse_table[LARGE_STATE_COUNT][SYMBOL_COUNT] = {
     [anon_sym_RBRACE] = ACTIONS(115),
     [anon_sym_POUND_LBRACE] = ACTIONS(31),
     [sym_block_comment] = ACTIONS(3),
+    [sym_comment] = ACTIONS(3),
     [sym_number] = ACTIONS(33),
     [sym_string] = ACTIONS(33),
     [sym_character] = ACTIONS(33),
@@ -1220,7 +1213,6 @@ static const uint16_t ts_parse_table[LARGE_STATE_COUNT][SYMBOL_COUNT] = {
     [aux_sym_source_file_repeat1] = STATE(2),
     [sym_symbol] = ACTIONS(7),
     [anon_sym_POUND_] = ACTIONS(9),
-    [sym_comment] = ACTIONS(3),
     [anon_sym_SQUOTE] = ACTIONS(11),
     [anon_sym_BQUOTE] = ACTIONS(13),
     [anon_sym_COMMA] = ACTIONS(15),
@@ -1239,6 +1231,7 @@ static const uint16_t ts_parse_table[LARGE_STATE_COUNT][SYMBOL_COUNT] = {
     [anon_sym_LBRACE] = ACTIONS(29),
     [anon_sym_POUND_LBRACE] = ACTIONS(31),
     [sym_block_comment] = ACTIONS(3),
+    [sym_comment] = ACTIONS(3),
     [sym_number] = ACTIONS(33),
     [sym_string] = ACTIONS(33),
     [sym_character] = ACTIONS(33),
@@ -1263,7 +1256,6 @@ static const uint16_t ts_parse_table[LARGE_STATE_COUNT][SYMBOL_COUNT] = {
     [ts_builtin_sym_end] = ACTIONS(119),
     [sym_symbol] = ACTIONS(7),
     [anon_sym_POUND_] = ACTIONS(9),
-    [sym_comment] = ACTIONS(3),
     [anon_sym_SQUOTE] = ACTIONS(11),
     [anon_sym_BQUOTE] = ACTIONS(13),
     [anon_sym_COMMA] = ACTIONS(15),
@@ -1281,6 +1273,7 @@ static const uint16_t ts_parse_table[LARGE_STATE_COUNT][SYMBOL_COUNT] = {
     [anon_sym_LBRACE] = ACTIONS(29),
     [anon_sym_POUND_LBRACE] = ACTIONS(31),
     [sym_block_comment] = ACTIONS(3),
+    [sym_comment] = ACTIONS(3),
     [sym_number] = ACTIONS(33),
     [sym_string] = ACTIONS(33),
     [sym_character] = ACTIONS(33),
@@ -1304,7 +1297,6 @@ static const uint16_t ts_parse_table[LARGE_STATE_COUNT][SYMBOL_COUNT] = {
     [aux_sym_source_file_repeat1] = STATE(2),
     [sym_symbol] = ACTIONS(7),
     [anon_sym_POUND_] = ACTIONS(9),
-    [sym_comment] = ACTIONS(3),
     [anon_sym_SQUOTE] = ACTIONS(11),
     [anon_sym_BQUOTE] = ACTIONS(13),
     [anon_sym_COMMA] = ACTIONS(15),
@@ -1323,6 +1315,7 @@ static const uint16_t ts_parse_table[LARGE_STATE_COUNT][SYMBOL_COUNT] = {
     [anon_sym_RBRACE] = ACTIONS(121),
     [anon_sym_POUND_LBRACE] = ACTIONS(31),
     [sym_block_comment] = ACTIONS(3),
+    [sym_comment] = ACTIONS(3),
     [sym_number] = ACTIONS(33),
     [sym_string] = ACTIONS(33),
     [sym_character] = ACTIONS(33),
@@ -1346,7 +1339,6 @@ static const uint16_t ts_parse_table[LARGE_STATE_COUNT][SYMBOL_COUNT] = {
     [aux_sym_source_file_repeat1] = STATE(2),
     [sym_symbol] = ACTIONS(7),
     [anon_sym_POUND_] = ACTIONS(9),
-    [sym_comment] = ACTIONS(3),
     [anon_sym_RBRACK] = ACTIONS(123),
     [anon_sym_SQUOTE] = ACTIONS(11),
     [anon_sym_BQUOTE] = ACTIONS(13),
@@ -1365,6 +1357,7 @@ static const uint16_t ts_parse_table[LARGE_STATE_COUNT][SYMBOL_COUNT] = {
     [anon_sym_LBRACE] = ACTIONS(29),
     [anon_sym_POUND_LBRACE] = ACTIONS(31),
     [sym_block_comment] = ACTIONS(3),
+    [sym_comment] = ACTIONS(3),
     [sym_number] = ACTIONS(33),
     [sym_string] = ACTIONS(33),
     [sym_character] = ACTIONS(33),
@@ -1388,7 +1381,6 @@ static const uint16_t ts_parse_table[LARGE_STATE_COUNT][SYMBOL_COUNT] = {
     [aux_sym_source_file_repeat1] = STATE(19),
     [sym_symbol] = ACTIONS(7),
     [anon_sym_POUND_] = ACTIONS(9),
-    [sym_comment] = ACTIONS(3),
     [anon_sym_SQUOTE] = ACTIONS(11),
     [anon_sym_BQUOTE] = ACTIONS(13),
     [anon_sym_COMMA] = ACTIONS(15),
@@ -1407,6 +1399,7 @@ static const uint16_t ts_parse_table[LARGE_STATE_COUNT][SYMBOL_COUNT] = {
     [anon_sym_RBRACE] = ACTIONS(129),
     [anon_sym_POUND_LBRACE] = ACTIONS(31),
     [sym_block_comment] = ACTIONS(3),
+    [sym_comment] = ACTIONS(3),
     [sym_number] = ACTIONS(33),
     [sym_string] = ACTIONS(33),
     [sym_character] = ACTIONS(33),
@@ -1430,7 +1423,6 @@ static const uint16_t ts_parse_table[LARGE_STATE_COUNT][SYMBOL_COUNT] = {
     [aux_sym_source_file_repeat1] = STATE(17),
     [sym_symbol] = ACTIONS(7),
     [anon_sym_POUND_] = ACTIONS(9),
-    [sym_comment] = ACTIONS(3),
     [anon_sym_SQUOTE] = ACTIONS(11),
     [anon_sym_BQUOTE] = ACTIONS(13),
     [anon_sym_COMMA] = ACTIONS(15),
@@ -1449,6 +1441,7 @@ static const uint16_t ts_parse_table[LARGE_STATE_COUNT][SYMBOL_COUNT] = {
     [anon_sym_LBRACE] = ACTIONS(29),
     [anon_sym_POUND_LBRACE] = ACTIONS(31),
     [sym_block_comment] = ACTIONS(3),
+    [sym_comment] = ACTIONS(3),
     [sym_number] = ACTIONS(33),
     [sym_string] = ACTIONS(33),
     [sym_character] = ACTIONS(33),
@@ -1472,7 +1465,6 @@ static const uint16_t ts_parse_table[LARGE_STATE_COUNT][SYMBOL_COUNT] = {
     [aux_sym_source_file_repeat1] = STATE(13),
     [sym_symbol] = ACTIONS(7),
     [anon_sym_POUND_] = ACTIONS(9),
-    [sym_comment] = ACTIONS(3),
     [anon_sym_RBRACK] = ACTIONS(137),
     [anon_sym_SQUOTE] = ACTIONS(11),
     [anon_sym_BQUOTE] = ACTIONS(13),
@@ -1491,6 +1483,7 @@ static const uint16_t ts_parse_table[LARGE_STATE_COUNT][SYMBOL_COUNT] = {
     [anon_sym_LBRACE] = ACTIONS(29),
     [anon_sym_POUND_LBRACE] = ACTIONS(31),
     [sym_block_comment] = ACTIONS(3),
+    [sym_comment] = ACTIONS(3),
     [sym_number] = ACTIONS(33),
     [sym_string] = ACTIONS(33),
     [sym_character] = ACTIONS(33),
@@ -1514,7 +1507,6 @@ static const uint16_t ts_parse_table[LARGE_STATE_COUNT][SYMBOL_COUNT] = {
     [aux_sym_source_file_repeat1] = STATE(2),
     [sym_symbol] = ACTIONS(7),
     [anon_sym_POUND_] = ACTIONS(9),
-    [sym_comment] = ACTIONS(3),
     [anon_sym_SQUOTE] = ACTIONS(11),
     [anon_sym_BQUOTE] = ACTIONS(13),
     [anon_sym_COMMA] = ACTIONS(15),
@@ -1533,6 +1525,7 @@ static const uint16_t ts_parse_table[LARGE_STATE_COUNT][SYMBOL_COUNT] = {
     [anon_sym_LBRACE] = ACTIONS(29),
     [anon_sym_POUND_LBRACE] = ACTIONS(31),
     [sym_block_comment] = ACTIONS(3),
+    [sym_comment] = ACTIONS(3),
     [sym_number] = ACTIONS(33),
     [sym_string] = ACTIONS(33),
     [sym_character] = ACTIONS(33),
@@ -1556,7 +1549,6 @@ static const uint16_t ts_parse_table[LARGE_STATE_COUNT][SYMBOL_COUNT] = {
     [aux_sym_source_file_repeat1] = STATE(2),
     [sym_symbol] = ACTIONS(7),
     [anon_sym_POUND_] = ACTIONS(9),
-    [sym_comment] = ACTIONS(3),
     [anon_sym_SQUOTE] = ACTIONS(11),
     [anon_sym_BQUOTE] = ACTIONS(13),
     [anon_sym_COMMA] = ACTIONS(15),
@@ -1575,6 +1567,7 @@ static const uint16_t ts_parse_table[LARGE_STATE_COUNT][SYMBOL_COUNT] = {
     [anon_sym_RBRACE] = ACTIONS(145),
     [anon_sym_POUND_LBRACE] = ACTIONS(31),
     [sym_block_comment] = ACTIONS(3),
+    [sym_comment] = ACTIONS(3),
     [sym_number] = ACTIONS(33),
     [sym_string] = ACTIONS(33),
     [sym_character] = ACTIONS(33),
@@ -1598,7 +1591,6 @@ static const uint16_t ts_parse_table[LARGE_STATE_COUNT][SYMBOL_COUNT] = {
     [aux_sym_source_file_repeat1] = STATE(2),
     [sym_symbol] = ACTIONS(7),
     [anon_sym_POUND_] = ACTIONS(9),
-    [sym_comment] = ACTIONS(3),
     [anon_sym_SQUOTE] = ACTIONS(11),
     [anon_sym_BQUOTE] = ACTIONS(13),
     [anon_sym_COMMA] = ACTIONS(15),
@@ -1617,6 +1609,7 @@ static const uint16_t ts_parse_table[LARGE_STATE_COUNT][SYMBOL_COUNT] = {
     [anon_sym_RBRACE] = ACTIONS(147),
     [anon_sym_POUND_LBRACE] = ACTIONS(31),
     [sym_block_comment] = ACTIONS(3),
+    [sym_comment] = ACTIONS(3),
     [sym_number] = ACTIONS(33),
     [sym_string] = ACTIONS(33),
     [sym_character] = ACTIONS(33),
@@ -1638,7 +1631,6 @@ static const uint16_t ts_parse_table[LARGE_STATE_COUNT][SYMBOL_COUNT] = {
     [sym_dict] = STATE(32),
     [sym_symbol] = ACTIONS(7),
     [anon_sym_POUND_] = ACTIONS(9),
-    [sym_comment] = ACTIONS(3),
     [anon_sym_SQUOTE] = ACTIONS(11),
     [anon_sym_BQUOTE] = ACTIONS(13),
     [anon_sym_COMMA] = ACTIONS(15),
@@ -1656,6 +1648,7 @@ static const uint16_t ts_parse_table[LARGE_STATE_COUNT][SYMBOL_COUNT] = {
     [anon_sym_LBRACE] = ACTIONS(29),
     [anon_sym_POUND_LBRACE] = ACTIONS(31),
     [sym_block_comment] = ACTIONS(3),
+    [sym_comment] = ACTIONS(3),
     [sym_number] = ACTIONS(33),
     [sym_string] = ACTIONS(33),
     [sym_character] = ACTIONS(33),
@@ -1675,7 +1668,6 @@ static const uint16_t ts_parse_table[LARGE_STATE_COUNT][SYMBOL_COUNT] = {
     [sym_kind] = STATE(32),
     [sym_dict] = STATE(32),
     [sym_symbol] = ACTIONS(7),
-    [sym_comment] = ACTIONS(3),
     [anon_sym_SQUOTE] = ACTIONS(11),
     [anon_sym_BQUOTE] = ACTIONS(13),
     [anon_sym_COMMA] = ACTIONS(15),
@@ -1693,6 +1685,7 @@ static const uint16_t ts_parse_table[LARGE_STATE_COUNT][SYMBOL_COUNT] = {
     [anon_sym_LBRACE] = ACTIONS(29),
     [anon_sym_POUND_LBRACE] = ACTIONS(31),
     [sym_block_comment] = ACTIONS(3),
+    [sym_comment] = ACTIONS(3),
     [sym_number] = ACTIONS(33),
     [sym_string] = ACTIONS(33),
     [sym_character] = ACTIONS(33),
@@ -1712,7 +1705,6 @@ static const uint16_t ts_parse_table[LARGE_STATE_COUNT][SYMBOL_COUNT] = {
     [sym_kind] = STATE(32),
     [sym_dict] = STATE(32),
     [sym_symbol] = ACTIONS(7),
-    [sym_comment] = ACTIONS(3),
     [anon_sym_SQUOTE] = ACTIONS(11),
     [anon_sym_BQUOTE] = ACTIONS(13),
     [anon_sym_COMMA] = ACTIONS(15),
@@ -1730,6 +1722,7 @@ static const uint16_t ts_parse_table[LARGE_STATE_COUNT][SYMBOL_COUNT] = {
     [anon_sym_LBRACE] = ACTIONS(29),
     [anon_sym_POUND_LBRACE] = ACTIONS(31),
     [sym_block_comment] = ACTIONS(3),
+    [sym_comment] = ACTIONS(3),
     [sym_number] = ACTIONS(33),
     [sym_string] = ACTIONS(33),
     [sym_character] = ACTIONS(33),
@@ -1749,7 +1742,6 @@ static const uint16_t ts_parse_table[LARGE_STATE_COUNT][SYMBOL_COUNT] = {
     [sym_kind] = STATE(53),
     [sym_dict] = STATE(53),
     [sym_symbol] = ACTIONS(161),
-    [sym_comment] = ACTIONS(3),
     [anon_sym_SQUOTE] = ACTIONS(163),
     [anon_sym_BQUOTE] = ACTIONS(165),
     [anon_sym_COMMA] = ACTIONS(167),
@@ -1767,6 +1759,7 @@ static const uint16_t ts_parse_table[LARGE_STATE_COUNT][SYMBOL_COUNT] = {
     [anon_sym_LBRACE] = ACTIONS(181),
     [anon_sym_POUND_LBRACE] = ACTIONS(183),
     [sym_block_comment] = ACTIONS(3),
+    [sym_comment] = ACTIONS(3),
     [sym_number] = ACTIONS(185),
     [sym_string] = ACTIONS(185),
     [sym_character] = ACTIONS(185),
@@ -1786,7 +1779,6 @@ static const uint16_t ts_parse_table[LARGE_STATE_COUNT][SYMBOL_COUNT] = {
     [sym_kind] = STATE(53),
     [sym_dict] = STATE(53),
     [sym_symbol] = ACTIONS(161),
-    [sym_comment] = ACTIONS(3),
     [anon_sym_SQUOTE] = ACTIONS(163),
     [anon_sym_BQUOTE] = ACTIONS(165),
     [anon_sym_COMMA] = ACTIONS(167),
@@ -1804,6 +1796,7 @@ static const uint16_t ts_parse_table[LARGE_STATE_COUNT][SYMBOL_COUNT] = {
     [anon_sym_LBRACE] = ACTIONS(181),
     [anon_sym_POUND_LBRACE] = ACTIONS(183),
     [sym_block_comment] = ACTIONS(3),
+    [sym_comment] = ACTIONS(3),
     [sym_number] = ACTIONS(185),
     [sym_string] = ACTIONS(185),
     [sym_character] = ACTIONS(185),
@@ -1823,7 +1816,6 @@ static const uint16_t ts_parse_table[LARGE_STATE_COUNT][SYMBOL_COUNT] = {
     [sym_kind] = STATE(32),
     [sym_dict] = STATE(32),
     [sym_symbol] = ACTIONS(7),
-    [sym_comment] = ACTIONS(3),
     [anon_sym_SQUOTE] = ACTIONS(11),
     [anon_sym_BQUOTE] = ACTIONS(13),
     [anon_sym_COMMA] = ACTIONS(15),
@@ -1841,6 +1833,7 @@ static const uint16_t ts_parse_table[LARGE_STATE_COUNT][SYMBOL_COUNT] = {
     [anon_sym_LBRACE] = ACTIONS(29),
     [anon_sym_POUND_LBRACE] = ACTIONS(31),
     [sym_block_comment] = ACTIONS(3),
+    [sym_comment] = ACTIONS(3),
     [sym_number] = ACTIONS(33),
     [sym_string] = ACTIONS(33),
     [sym_character] = ACTIONS(33),
@@ -1860,7 +1853,6 @@ static const uint16_t ts_parse_table[LARGE_STATE_COUNT][SYMBOL_COUNT] = {
     [sym_kind] = STATE(53),
     [sym_dict] = STATE(53),
     [sym_symbol] = ACTIONS(161),
-    [sym_comment] = ACTIONS(3),
     [anon_sym_SQUOTE] = ACTIONS(163),
     [anon_sym_BQUOTE] = ACTIONS(165),
     [anon_sym_COMMA] = ACTIONS(167),
@@ -1878,6 +1870,7 @@ static const uint16_t ts_parse_table[LARGE_STATE_COUNT][SYMBOL_COUNT] = {
     [anon_sym_LBRACE] = ACTIONS(181),
     [anon_sym_POUND_LBRACE] = ACTIONS(183),
     [sym_block_comment] = ACTIONS(3),
+    [sym_comment] = ACTIONS(3),
     [sym_number] = ACTIONS(185),
     [sym_string] = ACTIONS(185),
     [sym_character] = ACTIONS(185),
@@ -1897,7 +1890,6 @@ static const uint16_t ts_parse_table[LARGE_STATE_COUNT][SYMBOL_COUNT] = {
     [sym_kind] = STATE(53),
     [sym_dict] = STATE(53),
     [sym_symbol] = ACTIONS(161),
-    [sym_comment] = ACTIONS(3),
     [anon_sym_SQUOTE] = ACTIONS(163),
     [anon_sym_BQUOTE] = ACTIONS(165),
     [anon_sym_COMMA] = ACTIONS(167),
@@ -1915,6 +1907,7 @@ static const uint16_t ts_parse_table[LARGE_STATE_COUNT][SYMBOL_COUNT] = {
     [anon_sym_LBRACE] = ACTIONS(181),
     [anon_sym_POUND_LBRACE] = ACTIONS(183),
     [sym_block_comment] = ACTIONS(3),
+    [sym_comment] = ACTIONS(3),
     [sym_number] = ACTIONS(185),
     [sym_string] = ACTIONS(185),
     [sym_character] = ACTIONS(185),
@@ -1934,7 +1927,6 @@ static const uint16_t ts_parse_table[LARGE_STATE_COUNT][SYMBOL_COUNT] = {
     [sym_kind] = STATE(32),
     [sym_dict] = STATE(32),
     [sym_symbol] = ACTIONS(7),
-    [sym_comment] = ACTIONS(3),
     [anon_sym_SQUOTE] = ACTIONS(11),
     [anon_sym_BQUOTE] = ACTIONS(13),
     [anon_sym_COMMA] = ACTIONS(15),
@@ -1952,6 +1944,7 @@ static const uint16_t ts_parse_table[LARGE_STATE_COUNT][SYMBOL_COUNT] = {
     [anon_sym_LBRACE] = ACTIONS(29),
     [anon_sym_POUND_LBRACE] = ACTIONS(31),
     [sym_block_comment] = ACTIONS(3),
+    [sym_comment] = ACTIONS(3),
     [sym_number] = ACTIONS(33),
     [sym_string] = ACTIONS(33),
     [sym_character] = ACTIONS(33),
@@ -1971,7 +1964,6 @@ static const uint16_t ts_parse_table[LARGE_STATE_COUNT][SYMBOL_COUNT] = {
     [sym_kind] = STATE(32),
     [sym_dict] = STATE(32),
     [sym_symbol] = ACTIONS(7),
-    [sym_comment] = ACTIONS(3),
     [anon_sym_SQUOTE] = ACTIONS(11),
     [anon_sym_BQUOTE] = ACTIONS(13),
     [anon_sym_COMMA] = ACTIONS(15),
@@ -1989,6 +1981,7 @@ static const uint16_t ts_parse_table[LARGE_STATE_COUNT][SYMBOL_COUNT] = {
     [anon_sym_LBRACE] = ACTIONS(29),
     [anon_sym_POUND_LBRACE] = ACTIONS(31),
     [sym_block_comment] = ACTIONS(3),
+    [sym_comment] = ACTIONS(3),
     [sym_number] = ACTIONS(33),
     [sym_string] = ACTIONS(33),
     [sym_character] = ACTIONS(33),
@@ -2008,7 +2001,6 @@ static const uint16_t ts_parse_table[LARGE_STATE_COUNT][SYMBOL_COUNT] = {
     [sym_kind] = STATE(53),
     [sym_dict] = STATE(53),
     [sym_symbol] = ACTIONS(161),
-    [sym_comment] = ACTIONS(3),
     [anon_sym_SQUOTE] = ACTIONS(163),
     [anon_sym_BQUOTE] = ACTIONS(165),
     [anon_sym_COMMA] = ACTIONS(167),
@@ -2026,6 +2018,7 @@ static const uint16_t ts_parse_table[LARGE_STATE_COUNT][SYMBOL_COUNT] = {
     [anon_sym_LBRACE] = ACTIONS(181),
     [anon_sym_POUND_LBRACE] = ACTIONS(183),
     [sym_block_comment] = ACTIONS(3),
+    [sym_comment] = ACTIONS(3),
     [sym_number] = ACTIONS(185),
     [sym_string] = ACTIONS(185),
     [sym_character] = ACTIONS(185),
@@ -2045,7 +2038,6 @@ static const uint16_t ts_parse_table[LARGE_STATE_COUNT][SYMBOL_COUNT] = {
     [sym_kind] = STATE(53),
     [sym_dict] = STATE(53),
     [sym_symbol] = ACTIONS(161),
-    [sym_comment] = ACTIONS(3),
     [anon_sym_SQUOTE] = ACTIONS(163),
     [anon_sym_BQUOTE] = ACTIONS(165),
     [anon_sym_COMMA] = ACTIONS(167),
@@ -2063,6 +2055,7 @@ static const uint16_t ts_parse_table[LARGE_STATE_COUNT][SYMBOL_COUNT] = {
     [anon_sym_LBRACE] = ACTIONS(181),
     [anon_sym_POUND_LBRACE] = ACTIONS(183),
     [sym_block_comment] = ACTIONS(3),
+    [sym_comment] = ACTIONS(3),
     [sym_number] = ACTIONS(185),
     [sym_string] = ACTIONS(185),
     [sym_character] = ACTIONS(185),
@@ -2073,7 +2066,6 @@ static const uint16_t ts_parse_table[LARGE_STATE_COUNT][SYMBOL_COUNT] = {
     [ts_builtin_sym_end] = ACTIONS(219),
     [sym_symbol] = ACTIONS(221),
     [anon_sym_POUND_] = ACTIONS(219),
-    [sym_comment] = ACTIONS(3),
     [sym_field_segment] = ACTIONS(223),
     [anon_sym_DOT_LBRACK] = ACTIONS(225),
     [anon_sym_RBRACK] = ACTIONS(219),
@@ -2096,6 +2088,7 @@ static const uint16_t ts_parse_table[LARGE_STATE_COUNT][SYMBOL_COUNT] = {
     [anon_sym_RBRACE] = ACTIONS(219),
     [anon_sym_POUND_LBRACE] = ACTIONS(219),
     [sym_block_comment] = ACTIONS(3),
+    [sym_comment] = ACTIONS(3),
     [sym_number] = ACTIONS(219),
     [sym_string] = ACTIONS(219),
     [sym_character] = ACTIONS(219),
@@ -2106,7 +2099,6 @@ static const uint16_t ts_parse_table[LARGE_STATE_COUNT][SYMBOL_COUNT] = {
     [ts_builtin_sym_end] = ACTIONS(227),
     [sym_symbol] = ACTIONS(229),
     [anon_sym_POUND_] = ACTIONS(227),
-    [sym_comment] = ACTIONS(3),
     [sym_field_segment] = ACTIONS(231),
     [anon_sym_DOT_LBRACK] = ACTIONS(225),
     [anon_sym_RBRACK] = ACTIONS(227),
@@ -2129,6 +2121,7 @@ static const uint16_t ts_parse_table[LARGE_STATE_COUNT][SYMBOL_COUNT] = {
     [anon_sym_RBRACE] = ACTIONS(227),
     [anon_sym_POUND_LBRACE] = ACTIONS(227),
     [sym_block_comment] = ACTIONS(3),
+    [sym_comment] = ACTIONS(3),
     [sym_number] = ACTIONS(227),
     [sym_string] = ACTIONS(227),
     [sym_character] = ACTIONS(227),
@@ -2139,7 +2132,6 @@ static const uint16_t ts_parse_table[LARGE_STATE_COUNT][SYMBOL_COUNT] = {
     [ts_builtin_sym_end] = ACTIONS(233),
     [sym_symbol] = ACTIONS(235),
     [anon_sym_POUND_] = ACTIONS(233),
-    [sym_comment] = ACTIONS(3),
     [sym_field_segment] = ACTIONS(237),
     [anon_sym_DOT_LBRACK] = ACTIONS(240),
     [anon_sym_RBRACK] = ACTIONS(233),
@@ -2162,6 +2154,7 @@ static const uint16_t ts_parse_table[LARGE_STATE_COUNT][SYMBOL_COUNT] = {
     [anon_sym_RBRACE] = ACTIONS(233),
     [anon_sym_POUND_LBRACE] = ACTIONS(233),
     [sym_block_comment] = ACTIONS(3),
+    [sym_comment] = ACTIONS(3),
     [sym_number] = ACTIONS(233),
     [sym_string] = ACTIONS(233),
     [sym_character] = ACTIONS(233),
@@ -2170,7 +2163,6 @@ static const uint16_t ts_parse_table[LARGE_STATE_COUNT][SYMBOL_COUNT] = {
     [ts_builtin_sym_end] = ACTIONS(243),
     [sym_symbol] = ACTIONS(245),
     [anon_sym_POUND_] = ACTIONS(243),
-    [sym_comment] = ACTIONS(3),
     [sym_field_segment] = ACTIONS(243),
     [anon_sym_DOT_LBRACK] = ACTIONS(243),
     [anon_sym_RBRACK] = ACTIONS(243),
@@ -2193,6 +2185,7 @@ static const uint16_t ts_parse_table[LARGE_STATE_COUNT][SYMBOL_COUNT] = {
     [anon_sym_RBRACE] = ACTIONS(243),
     [anon_sym_POUND_LBRACE] = ACTIONS(243),
     [sym_block_comment] = ACTIONS(3),
+    [sym_comment] = ACTIONS(3),
     [sym_number] = ACTIONS(243),
     [sym_string] = ACTIONS(243),
     [sym_character] = ACTIONS(243),
@@ -2201,7 +2194,6 @@ static const uint16_t ts_parse_table[LARGE_STATE_COUNT][SYMBOL_COUNT] = {
     [ts_builtin_sym_end] = ACTIONS(247),
     [sym_symbol] = ACTIONS(249),
     [anon_sym_POUND_] = ACTIONS(247),
-    [sym_comment] = ACTIONS(3),
     [sym_field_segment] = ACTIONS(247),
     [anon_sym_DOT_LBRACK] = ACTIONS(247),
     [anon_sym_RBRACK] = ACTIONS(247),
@@ -2224,6 +2216,7 @@ static const uint16_t ts_parse_table[LARGE_STATE_COUNT][SYMBOL_COUNT] = {
     [anon_sym_RBRACE] = ACTIONS(247),
     [anon_sym_POUND_LBRACE] = ACTIONS(247),
     [sym_block_comment] = ACTIONS(3),
+    [sym_comment] = ACTIONS(3),
     [sym_number] = ACTIONS(247),
     [sym_string] = ACTIONS(247),
     [sym_character] = ACTIONS(247),
@@ -2232,7 +2225,6 @@ static const uint16_t ts_parse_table[LARGE_STATE_COUNT][SYMBOL_COUNT] = {
     [ts_builtin_sym_end] = ACTIONS(251),
     [sym_symbol] = ACTIONS(253),
     [anon_sym_POUND_] = ACTIONS(251),
-    [sym_comment] = ACTIONS(3),
     [sym_field_segment] = ACTIONS(251),
     [anon_sym_DOT_LBRACK] = ACTIONS(251),
     [anon_sym_RBRACK] = ACTIONS(251),
@@ -2255,6 +2247,7 @@ static const uint16_t ts_parse_table[LARGE_STATE_COUNT][SYMBOL_COUNT] = {
     [anon_sym_RBRACE] = ACTIONS(251),
     [anon_sym_POUND_LBRACE] = ACTIONS(251),
     [sym_block_comment] = ACTIONS(3),
+    [sym_comment] = ACTIONS(3),
     [sym_number] = ACTIONS(251),
     [sym_string] = ACTIONS(251),
     [sym_character] = ACTIONS(251),
@@ -2263,7 +2256,6 @@ static const uint16_t ts_parse_table[LARGE_STATE_COUNT][SYMBOL_COUNT] = {
     [ts_builtin_sym_end] = ACTIONS(255),
     [sym_symbol] = ACTIONS(257),
     [anon_sym_POUND_] = ACTIONS(255),
-    [sym_comment] = ACTIONS(3),
     [sym_field_segment] = ACTIONS(255),
     [anon_sym_DOT_LBRACK] = ACTIONS(255),
     [anon_sym_RBRACK] = ACTIONS(255),
@@ -2286,6 +2278,7 @@ static const uint16_t ts_parse_table[LARGE_STATE_COUNT][SYMBOL_COUNT] = {
     [anon_sym_RBRACE] = ACTIONS(255),
     [anon_sym_POUND_LBRACE] = ACTIONS(255),
     [sym_block_comment] = ACTIONS(3),
+    [sym_comment] = ACTIONS(3),
     [sym_number] = ACTIONS(255),
     [sym_string] = ACTIONS(255),
     [sym_character] = ACTIONS(255),
@@ -2294,7 +2287,6 @@ static const uint16_t ts_parse_table[LARGE_STATE_COUNT][SYMBOL_COUNT] = {
     [ts_builtin_sym_end] = ACTIONS(259),
     [sym_symbol] = ACTIONS(261),
     [anon_sym_POUND_] = ACTIONS(259),
-    [sym_comment] = ACTIONS(3),
     [sym_field_segment] = ACTIONS(259),
     [anon_sym_DOT_LBRACK] = ACTIONS(259),
     [anon_sym_RBRACK] = ACTIONS(259),
@@ -2317,6 +2309,7 @@ static const uint16_t ts_parse_table[LARGE_STATE_COUNT][SYMBOL_COUNT] = {
     [anon_sym_RBRACE] = ACTIONS(259),
     [anon_sym_POUND_LBRACE] = ACTIONS(259),
     [sym_block_comment] = ACTIONS(3),
+    [sym_comment] = ACTIONS(3),
     [sym_number] = ACTIONS(259),
     [sym_string] = ACTIONS(259),
     [sym_character] = ACTIONS(259),
@@ -2325,7 +2318,6 @@ static const uint16_t ts_parse_table[LARGE_STATE_COUNT][SYMBOL_COUNT] = {
     [ts_builtin_sym_end] = ACTIONS(263),
     [sym_symbol] = ACTIONS(265),
     [anon_sym_POUND_] = ACTIONS(263),
-    [sym_comment] = ACTIONS(3),
     [sym_field_segment] = ACTIONS(263),
     [anon_sym_DOT_LBRACK] = ACTIONS(263),
     [anon_sym_RBRACK] = ACTIONS(263),
@@ -2348,6 +2340,7 @@ static const uint16_t ts_parse_table[LARGE_STATE_COUNT][SYMBOL_COUNT] = {
     [anon_sym_RBRACE] = ACTIONS(263),
     [anon_sym_POUND_LBRACE] = ACTIONS(263),
     [sym_block_comment] = ACTIONS(3),
+    [sym_comment] = ACTIONS(3),
     [sym_number] = ACTIONS(263),
     [sym_string] = ACTIONS(263),
     [sym_character] = ACTIONS(263),
@@ -2356,7 +2349,6 @@ static const uint16_t ts_parse_table[LARGE_STATE_COUNT][SYMBOL_COUNT] = {
     [ts_builtin_sym_end] = ACTIONS(267),
     [sym_symbol] = ACTIONS(269),
     [anon_sym_POUND_] = ACTIONS(267),
-    [sym_comment] = ACTIONS(3),
     [sym_field_segment] = ACTIONS(267),
     [anon_sym_DOT_LBRACK] = ACTIONS(267),
     [anon_sym_RBRACK] = ACTIONS(267),
@@ -2379,6 +2371,7 @@ static const uint16_t ts_parse_table[LARGE_STATE_COUNT][SYMBOL_COUNT] = {
     [anon_sym_RBRACE] = ACTIONS(267),
     [anon_sym_POUND_LBRACE] = ACTIONS(267),
     [sym_block_comment] = ACTIONS(3),
+    [sym_comment] = ACTIONS(3),
     [sym_number] = ACTIONS(267),
     [sym_string] = ACTIONS(267),
     [sym_character] = ACTIONS(267),
@@ -2387,7 +2380,6 @@ static const uint16_t ts_parse_table[LARGE_STATE_COUNT][SYMBOL_COUNT] = {
     [ts_builtin_sym_end] = ACTIONS(271),
     [sym_symbol] = ACTIONS(273),
     [anon_sym_POUND_] = ACTIONS(271),
-    [sym_comment] = ACTIONS(3),
     [sym_field_segment] = ACTIONS(271),
     [anon_sym_DOT_LBRACK] = ACTIONS(271),
     [anon_sym_RBRACK] = ACTIONS(271),
@@ -2410,6 +2402,7 @@ static const uint16_t ts_parse_table[LARGE_STATE_COUNT][SYMBOL_COUNT] = {
     [anon_sym_RBRACE] = ACTIONS(271),
     [anon_sym_POUND_LBRACE] = ACTIONS(271),
     [sym_block_comment] = ACTIONS(3),
+    [sym_comment] = ACTIONS(3),
     [sym_number] = ACTIONS(271),
     [sym_string] = ACTIONS(271),
     [sym_character] = ACTIONS(271),
@@ -2418,7 +2411,6 @@ static const uint16_t ts_parse_table[LARGE_STATE_COUNT][SYMBOL_COUNT] = {
     [ts_builtin_sym_end] = ACTIONS(275),
     [sym_symbol] = ACTIONS(277),
     [anon_sym_POUND_] = ACTIONS(275),
-    [sym_comment] = ACTIONS(3),
     [sym_field_segment] = ACTIONS(275),
     [anon_sym_DOT_LBRACK] = ACTIONS(275),
     [anon_sym_RBRACK] = ACTIONS(275),
@@ -2441,6 +2433,7 @@ static const uint16_t ts_parse_table[LARGE_STATE_COUNT][SYMBOL_COUNT] = {
     [anon_sym_RBRACE] = ACTIONS(275),
     [anon_sym_POUND_LBRACE] = ACTIONS(275),
     [sym_block_comment] = ACTIONS(3),
+    [sym_comment] = ACTIONS(3),
     [sym_number] = ACTIONS(275),
     [sym_string] = ACTIONS(275),
     [sym_character] = ACTIONS(275),
@@ -2449,7 +2442,6 @@ static const uint16_t ts_parse_table[LARGE_STATE_COUNT][SYMBOL_COUNT] = {
     [ts_builtin_sym_end] = ACTIONS(279),
     [sym_symbol] = ACTIONS(281),
     [anon_sym_POUND_] = ACTIONS(279),
-    [sym_comment] = ACTIONS(3),
     [sym_field_segment] = ACTIONS(279),
     [anon_sym_DOT_LBRACK] = ACTIONS(279),
     [anon_sym_RBRACK] = ACTIONS(279),
@@ -2472,6 +2464,7 @@ static const uint16_t ts_parse_table[LARGE_STATE_COUNT][SYMBOL_COUNT] = {
     [anon_sym_RBRACE] = ACTIONS(279),
     [anon_sym_POUND_LBRACE] = ACTIONS(279),
     [sym_block_comment] = ACTIONS(3),
+    [sym_comment] = ACTIONS(3),
     [sym_number] = ACTIONS(279),
     [sym_string] = ACTIONS(279),
     [sym_character] = ACTIONS(279),
@@ -2480,7 +2473,6 @@ static const uint16_t ts_parse_table[LARGE_STATE_COUNT][SYMBOL_COUNT] = {
     [ts_builtin_sym_end] = ACTIONS(283),
     [sym_symbol] = ACTIONS(285),
     [anon_sym_POUND_] = ACTIONS(283),
-    [sym_comment] = ACTIONS(3),
     [anon_sym_RBRACK] = ACTIONS(283),
     [anon_sym_SQUOTE] = ACTIONS(283),
     [anon_sym_BQUOTE] = ACTIONS(283),
@@ -2501,6 +2493,7 @@ static const uint16_t ts_parse_table[LARGE_STATE_COUNT][SYMBOL_COUNT] = {
     [anon_sym_RBRACE] = ACTIONS(283),
     [anon_sym_POUND_LBRACE] = ACTIONS(283),
     [sym_block_comment] = ACTIONS(3),
+    [sym_comment] = ACTIONS(3),
     [sym_number] = ACTIONS(283),
     [sym_string] = ACTIONS(283),
     [sym_character] = ACTIONS(283),
@@ -2509,7 +2502,6 @@ static const uint16_t ts_parse_table[LARGE_STATE_COUNT][SYMBOL_COUNT] = {
     [ts_builtin_sym_end] = ACTIONS(287),
     [sym_symbol] = ACTIONS(289),
     [anon_sym_POUND_] = ACTIONS(287),
-    [sym_comment] = ACTIONS(3),
     [anon_sym_RBRACK] = ACTIONS(287),
     [anon_sym_SQUOTE] = ACTIONS(287),
     [anon_sym_BQUOTE] = ACTIONS(287),
@@ -2530,6 +2522,7 @@ static const uint16_t ts_parse_table[LARGE_STATE_COUNT][SYMBOL_COUNT] = {
     [anon_sym_RBRACE] = ACTIONS(287),
     [anon_sym_POUND_LBRACE] = ACTIONS(287),
     [sym_block_comment] = ACTIONS(3),
+    [sym_comment] = ACTIONS(3),
     [sym_number] = ACTIONS(287),
     [sym_string] = ACTIONS(287),
     [sym_character] = ACTIONS(287),
@@ -2538,7 +2531,6 @@ static const uint16_t ts_parse_table[LARGE_STATE_COUNT][SYMBOL_COUNT] = {
     [ts_builtin_sym_end] = ACTIONS(291),
     [sym_symbol] = ACTIONS(293),
     [anon_sym_POUND_] = ACTIONS(291),
-    [sym_comment] = ACTIONS(3),
     [anon_sym_RBRACK] = ACTIONS(291),
     [anon_sym_SQUOTE] = ACTIONS(291),
     [anon_sym_BQUOTE] = ACTIONS(291),
@@ -2559,6 +2551,7 @@ static const uint16_t ts_parse_table[LARGE_STATE_COUNT][SYMBOL_COUNT] = {
     [anon_sym_RBRACE] = ACTIONS(291),
     [anon_sym_POUND_LBRACE] = ACTIONS(291),
     [sym_block_comment] = ACTIONS(3),
+    [sym_comment] = ACTIONS(3),
     [sym_number] = ACTIONS(291),
     [sym_string] = ACTIONS(291),
     [sym_character] = ACTIONS(291),
@@ -2567,7 +2560,6 @@ static const uint16_t ts_parse_table[LARGE_STATE_COUNT][SYMBOL_COUNT] = {
     [ts_builtin_sym_end] = ACTIONS(295),
     [sym_symbol] = ACTIONS(297),
     [anon_sym_POUND_] = ACTIONS(295),
-    [sym_comment] = ACTIONS(3),
     [anon_sym_RBRACK] = ACTIONS(295),
     [anon_sym_SQUOTE] = ACTIONS(295),
     [anon_sym_BQUOTE] = ACTIONS(295),
@@ -2588,6 +2580,7 @@ static const uint16_t ts_parse_table[LARGE_STATE_COUNT][SYMBOL_COUNT] = {
     [anon_sym_RBRACE] = ACTIONS(295),
     [anon_sym_POUND_LBRACE] = ACTIONS(295),
     [sym_block_comment] = ACTIONS(3),
+    [sym_comment] = ACTIONS(3),
     [sym_number] = ACTIONS(295),
     [sym_string] = ACTIONS(295),
     [sym_character] = ACTIONS(295),
@@ -2596,7 +2589,6 @@ static const uint16_t ts_parse_table[LARGE_STATE_COUNT][SYMBOL_COUNT] = {
     [ts_builtin_sym_end] = ACTIONS(299),
     [sym_symbol] = ACTIONS(301),
     [anon_sym_POUND_] = ACTIONS(299),
-    [sym_comment] = ACTIONS(3),
     [anon_sym_RBRACK] = ACTIONS(299),
     [anon_sym_SQUOTE] = ACTIONS(299),
     [anon_sym_BQUOTE] = ACTIONS(299),
@@ -2617,6 +2609,7 @@ static const uint16_t ts_parse_table[LARGE_STATE_COUNT][SYMBOL_COUNT] = {
     [anon_sym_RBRACE] = ACTIONS(299),
     [anon_sym_POUND_LBRACE] = ACTIONS(299),
     [sym_block_comment] = ACTIONS(3),
+    [sym_comment] = ACTIONS(3),
     [sym_number] = ACTIONS(299),
     [sym_string] = ACTIONS(299),
     [sym_character] = ACTIONS(299),
@@ -2625,7 +2618,6 @@ static const uint16_t ts_parse_table[LARGE_STATE_COUNT][SYMBOL_COUNT] = {
     [ts_builtin_sym_end] = ACTIONS(303),
     [sym_symbol] = ACTIONS(305),
     [anon_sym_POUND_] = ACTIONS(303),
-    [sym_comment] = ACTIONS(3),
     [anon_sym_RBRACK] = ACTIONS(303),
     [anon_sym_SQUOTE] = ACTIONS(303),
     [anon_sym_BQUOTE] = ACTIONS(303),
@@ -2646,6 +2638,7 @@ static const uint16_t ts_parse_table[LARGE_STATE_COUNT][SYMBOL_COUNT] = {
     [anon_sym_RBRACE] = ACTIONS(303),
     [anon_sym_POUND_LBRACE] = ACTIONS(303),
     [sym_block_comment] = ACTIONS(3),
+    [sym_comment] = ACTIONS(3),
     [sym_number] = ACTIONS(303),
     [sym_string] = ACTIONS(303),
     [sym_character] = ACTIONS(303),
@@ -2998,14 +2991,16 @@ static const TSParseActionEntry ts_parse_actions[] = {
 
 enum ts_external_scanner_symbol_identifiers {
   ts_external_token_block_comment = 0,
-  ts_external_token_number = 1,
-  ts_external_token_string = 2,
-  ts_external_token_character = 3,
-  ts_external_token__invalid_token = 4,
+  ts_external_token_comment = 1,
+  ts_external_token_number = 2,
+  ts_external_token_string = 3,
+  ts_external_token_character = 4,
+  ts_external_token__invalid_token = 5,
 };
 
 static const TSSymbol ts_external_scanner_symbol_map[EXTERNAL_TOKEN_COUNT] = {
   [ts_external_token_block_comment] = sym_block_comment,
+  [ts_external_token_comment] = sym_comment,
   [ts_external_token_number] = sym_number,
   [ts_external_token_string] = sym_string,
   [ts_external_token_character] = sym_character,
@@ -3015,6 +3010,7 @@ static const TSSymbol ts_external_scanner_symbol_map[EXTERNAL_TOKEN_COUNT] = {
 static const bool ts_external_scanner_states[4][EXTERNAL_TOKEN_COUNT] = {
   [1] = {
     [ts_external_token_block_comment] = true,
+    [ts_external_token_comment] = true,
     [ts_external_token_number] = true,
     [ts_external_token_string] = true,
     [ts_external_token_character] = true,
@@ -3022,12 +3018,14 @@ static const bool ts_external_scanner_states[4][EXTERNAL_TOKEN_COUNT] = {
   },
   [2] = {
     [ts_external_token_block_comment] = true,
+    [ts_external_token_comment] = true,
     [ts_external_token_number] = true,
     [ts_external_token_string] = true,
     [ts_external_token_character] = true,
   },
   [3] = {
     [ts_external_token_block_comment] = true,
+    [ts_external_token_comment] = true,
   },
 };
 

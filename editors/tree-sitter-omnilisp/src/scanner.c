@@ -10,6 +10,9 @@
 // - strings, whose escapes are checked (`\n \t \r \0 \\ \"` and `\u{hex}`
 //   naming a Unicode scalar value);
 // - characters `#\c`, `#\name`, `#\xHEX`.
+// - line comments, so that a byte that is not UTF-8 inside one is an error
+//   (tree-sitter hands such a byte to the scanner as a negative lookahead;
+//   the compiler rejects any file that is not UTF-8).
 // The scanner keeps no state between tokens.
 
 #include "tree_sitter/parser.h"
@@ -19,7 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum TokenType { BLOCK_COMMENT, NUMBER, STRING, CHARACTER, INVALID_TOKEN };
+enum TokenType { BLOCK_COMMENT, COMMENT, NUMBER, STRING, CHARACTER, INVALID_TOKEN };
 
 // A growable buffer of code points (tokens have no length limit).
 typedef struct {
@@ -162,7 +165,7 @@ static bool scan_number(TSLexer *lexer, bool error_recovery) {
 static bool scan_string(TSLexer *lexer) {
   lexer->advance(lexer, false);
   for (;;) {
-    if (lexer->eof(lexer)) return false;
+    if (lexer->eof(lexer) || lexer->lookahead < 0) return false;
     int32_t c = lexer->lookahead;
     lexer->advance(lexer, false);
     if (c == '"') {
@@ -223,11 +226,11 @@ static bool is_char_name(const int32_t *name, size_t n) {
 // After `#`, at `\`: lexer.rs `Char`, `#\\[^\s][^\s()\[\]{}"';`,]*`.
 static bool scan_character(TSLexer *lexer) {
   lexer->advance(lexer, false);
-  if (lexer->eof(lexer) || is_space(lexer->lookahead)) return false;
+  if (lexer->eof(lexer) || is_space(lexer->lookahead) || lexer->lookahead < 0) return false;
   Buffer name = {0};
   buffer_push(&name, lexer->lookahead);
   lexer->advance(lexer, false);
-  while (!lexer->eof(lexer) && !is_space(lexer->lookahead) &&
+  while (!lexer->eof(lexer) && !is_space(lexer->lookahead) && lexer->lookahead >= 0 &&
          (lexer->lookahead > 0x7f || lexer->lookahead == 0 ||
           !strchr("()[]{}\"';`,", (int)lexer->lookahead))) {
     buffer_push(&name, lexer->lookahead);
@@ -240,12 +243,23 @@ static bool scan_character(TSLexer *lexer) {
   return true;
 }
 
+// At `;`: a comment to the end of the line.
+static bool scan_line_comment(TSLexer *lexer) {
+  while (!lexer->eof(lexer) && lexer->lookahead != '\n') {
+    if (lexer->lookahead < 0) return false;  // not UTF-8
+    lexer->advance(lexer, false);
+  }
+  lexer->result_symbol = COMMENT;
+  return true;
+}
+
 // After `#`, at `|`: nesting `#| ... |#`.
 static bool scan_block_comment(TSLexer *lexer) {
   lexer->advance(lexer, false);
   unsigned depth = 1;
   while (!lexer->eof(lexer)) {
     int32_t c = lexer->lookahead;
+    if (c < 0) return false;  // not UTF-8
     lexer->advance(lexer, false);
     if (c == '|' && lexer->lookahead == '#') {
       lexer->advance(lexer, false);
@@ -293,6 +307,7 @@ bool tree_sitter_omnilisp_external_scanner_scan(void *payload, TSLexer *lexer,
     if (lexer->lookahead == '\\' && valid_symbols[CHARACTER]) return scan_character(lexer);
     return false;
   }
+  if (c == ';' && valid_symbols[COMMENT]) return scan_line_comment(lexer);
   if (c == '"' && valid_symbols[STRING]) return scan_string(lexer);
   if (valid_symbols[NUMBER] && (is_digit(c) || c == '+' || c == '-'))
     return scan_number(lexer, error_recovery);
