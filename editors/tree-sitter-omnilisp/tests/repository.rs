@@ -55,7 +55,9 @@ fn parser() -> Parser {
 }
 
 fn parse(parser: &mut Parser, text: impl AsRef<[u8]>) -> Tree {
-    parser.parse(text, None).expect("parsing is never cancelled")
+    parser
+        .parse(text, None)
+        .expect("parsing is never cancelled")
 }
 
 fn omni_files(dir: &Path, out: &mut Vec<PathBuf>) {
@@ -257,8 +259,21 @@ fn the_highlight_query_compiles() {
 #[test]
 fn node_types_name_every_visible_node() {
     for kind in [
-        "list", "slot", "kind", "dict", "path", "symbol", "keyword", "metadata", "number",
-        "string", "character", "boolean", "nothing", "comment", "block_comment",
+        "list",
+        "slot",
+        "kind",
+        "dict",
+        "path",
+        "symbol",
+        "keyword",
+        "metadata",
+        "number",
+        "string",
+        "character",
+        "boolean",
+        "nothing",
+        "comment",
+        "block_comment",
     ] {
         assert!(
             tree_sitter_omnilisp::NODE_TYPES.contains(&format!("\"type\": \"{kind}\"")),
