@@ -11,17 +11,21 @@
  * (the compiler rejects a source file with any such byte).
  */
 
+// Whitespace as the lexer's `\s` means it: Unicode White_Space (tree-sitter's
+// own `\s` is narrower).
+const WS = '\\t\\n\\v\\f\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000';
+
 // A symbol's first and later characters (lexer.rs `Sym`): no whitespace,
 // control characters, brackets, quotes, `;`, `,`, `.`, `:`, `#`, `^`, `&`,
 // `\`; the first one not a digit either.
-const SYMBOL_HEAD = /[^\s\x00-\x1f\x7f-\x9f()\[\]{}"';`,.:#^&\\0-9]/.source;
-const SYMBOL_TAIL = /[^\s\x00-\x1f\x7f-\x9f()\[\]{}"';`,.:#^&\\]/.source;
+const SYMBOL_HEAD = `[^${WS}\\x00-\\x1f\\x7f-\\x9f()\\[\\]{}"';\`,.:#^&\\\\0-9]`;
+const SYMBOL_TAIL = `[^${WS}\\x00-\\x1f\\x7f-\\x9f()\\[\\]{}"';\`,.:#^&\\\\]`;
 const NAME = `${SYMBOL_HEAD}${SYMBOL_TAIL}*`;
 
 module.exports = grammar({
   name: 'omnilisp',
 
-  extras: $ => [/\s/, $.comment, $.block_comment],
+  extras: $ => [new RegExp(`[${WS}]`), $.comment, $.block_comment],
 
   externals: $ => [
     $.block_comment,

@@ -478,14 +478,21 @@ static const TSStateId ts_primary_state_ids[STATE_COUNT] = {
   [70] = 46,
 };
 
+static const TSCharacterRange extras_character_set_1[] = {
+  {'\t', '\r'}, {' ', ' '}, {0x85, 0x85}, {0xa0, 0xa0}, {0x1680, 0x1680}, {0x2000, 0x200a}, {0x2028, 0x2029}, {0x202f, 0x202f},
+  {0x205f, 0x205f}, {0x3000, 0x3000},
+};
+
 static const TSCharacterRange sym_field_segment_character_set_1[] = {
   {'!', '!'}, {'$', '%'}, {'*', '+'}, {'-', '-'}, {'/', '/'}, {'<', 'Z'}, {'_', '_'}, {'a', 'z'},
-  {'|', '|'}, {'~', '~'}, {0xa0, 0x10ffff},
+  {'|', '|'}, {'~', '~'}, {0xa1, 0x167f}, {0x1681, 0x1fff}, {0x200b, 0x2027}, {0x202a, 0x202e}, {0x2030, 0x205e}, {0x2060, 0x2fff},
+  {0x3001, 0x10ffff},
 };
 
 static const TSCharacterRange sym_field_segment_character_set_2[] = {
   {'!', '!'}, {'$', '%'}, {'*', '+'}, {'-', '-'}, {'/', '9'}, {'<', 'Z'}, {'_', '_'}, {'a', 'z'},
-  {'|', '|'}, {'~', '~'}, {0xa0, 0x10ffff},
+  {'|', '|'}, {'~', '~'}, {0xa1, 0x167f}, {0x1681, 0x1fff}, {0x200b, 0x2027}, {0x202a, 0x202e}, {0x2030, 0x205e}, {0x2060, 0x2fff},
+  {0x3001, 0x10ffff},
 };
 
 static bool ts_lex(TSLexer *lexer, TSStateId state) {
@@ -510,14 +517,13 @@ static bool ts_lex(TSLexer *lexer, TSStateId state) {
         '{', 26,
         '}', 27,
       );
-      if (('\t' <= lookahead && lookahead <= '\r') ||
-          lookahead == ' ') SKIP(7);
+      if (set_contains(extras_character_set_1, 10, lookahead)) SKIP(7);
       if (lookahead > ' ' &&
           lookahead != '"' &&
           lookahead != '#' &&
           (lookahead < '0' || ';' < lookahead) &&
           (lookahead < '[' || '^' < lookahead) &&
-          (lookahead < 0x7f || 0x9f < lookahead)) ADVANCE(19);
+          (lookahead < 0x7f || 0xa0 < lookahead)) ADVANCE(19);
       END_STATE();
     case 1:
       if (lookahead == '.') ADVANCE(20);
@@ -525,7 +531,7 @@ static bool ts_lex(TSLexer *lexer, TSStateId state) {
     case 2:
       if (lookahead == '.') ADVANCE(20);
       if (lookahead == '[') ADVANCE(11);
-      if (set_contains(sym_field_segment_character_set_1, 11, lookahead)) ADVANCE(10);
+      if (set_contains(sym_field_segment_character_set_1, 17, lookahead)) ADVANCE(10);
       END_STATE();
     case 3:
       if (lookahead == ':') ADVANCE(6);
@@ -535,10 +541,10 @@ static bool ts_lex(TSLexer *lexer, TSStateId state) {
       if (lookahead == '{') ADVANCE(28);
       END_STATE();
     case 5:
-      if (set_contains(sym_field_segment_character_set_1, 11, lookahead)) ADVANCE(17);
+      if (set_contains(sym_field_segment_character_set_1, 17, lookahead)) ADVANCE(17);
       END_STATE();
     case 6:
-      if (set_contains(sym_field_segment_character_set_1, 11, lookahead)) ADVANCE(18);
+      if (set_contains(sym_field_segment_character_set_1, 17, lookahead)) ADVANCE(18);
       END_STATE();
     case 7:
       if (eof) ADVANCE(8);
@@ -558,14 +564,13 @@ static bool ts_lex(TSLexer *lexer, TSStateId state) {
         '{', 26,
         '}', 27,
       );
-      if (('\t' <= lookahead && lookahead <= '\r') ||
-          lookahead == ' ') SKIP(7);
+      if (set_contains(extras_character_set_1, 10, lookahead)) SKIP(7);
       if (lookahead > ' ' &&
           lookahead != '"' &&
           lookahead != '#' &&
           (lookahead < '0' || ';' < lookahead) &&
           (lookahead < '[' || '^' < lookahead) &&
-          (lookahead < 0x7f || 0x9f < lookahead)) ADVANCE(19);
+          (lookahead < 0x7f || 0xa0 < lookahead)) ADVANCE(19);
       END_STATE();
     case 8:
       ACCEPT_TOKEN(ts_builtin_sym_end);
@@ -575,7 +580,7 @@ static bool ts_lex(TSLexer *lexer, TSStateId state) {
       END_STATE();
     case 10:
       ACCEPT_TOKEN(sym_field_segment);
-      if (set_contains(sym_field_segment_character_set_2, 11, lookahead)) ADVANCE(10);
+      if (set_contains(sym_field_segment_character_set_2, 17, lookahead)) ADVANCE(10);
       END_STATE();
     case 11:
       ACCEPT_TOKEN(anon_sym_DOT_LBRACK);
@@ -598,15 +603,15 @@ static bool ts_lex(TSLexer *lexer, TSStateId state) {
       END_STATE();
     case 17:
       ACCEPT_TOKEN(sym_keyword);
-      if (set_contains(sym_field_segment_character_set_2, 11, lookahead)) ADVANCE(17);
+      if (set_contains(sym_field_segment_character_set_2, 17, lookahead)) ADVANCE(17);
       END_STATE();
     case 18:
       ACCEPT_TOKEN(sym_metadata);
-      if (set_contains(sym_field_segment_character_set_2, 11, lookahead)) ADVANCE(18);
+      if (set_contains(sym_field_segment_character_set_2, 17, lookahead)) ADVANCE(18);
       END_STATE();
     case 19:
       ACCEPT_TOKEN(sym_symbol);
-      if (set_contains(sym_field_segment_character_set_2, 11, lookahead)) ADVANCE(19);
+      if (set_contains(sym_field_segment_character_set_2, 17, lookahead)) ADVANCE(19);
       END_STATE();
     case 20:
       ACCEPT_TOKEN(sym_rest_marker);
@@ -649,8 +654,7 @@ static bool ts_lex_keywords(TSLexer *lexer, TSStateId state) {
       if (lookahead == 'f') ADVANCE(1);
       if (lookahead == 'n') ADVANCE(2);
       if (lookahead == 't') ADVANCE(3);
-      if (('\t' <= lookahead && lookahead <= '\r') ||
-          lookahead == ' ') SKIP(0);
+      if (set_contains(extras_character_set_1, 10, lookahead)) SKIP(0);
       END_STATE();
     case 1:
       if (lookahead == 'a') ADVANCE(4);
