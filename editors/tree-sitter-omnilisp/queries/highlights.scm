@@ -1,5 +1,5 @@
-; Highlighting for OmniLisp. Later patterns take precedence over earlier
-; ones in most editors (Neovim, Helix), so the general ones come first.
+; Highlighting for OmniLisp. For one node, a later pattern takes precedence
+; over an earlier one (as in tree-sitter-highlight 0.25 and Neovim), so the general patterns come first.
 
 ; Atoms
 
@@ -22,8 +22,12 @@
 
 [(comment) (block_comment)] @comment
 
-; `#_ form` drops the form: show it as a comment.
+; `#_ form` drops the form: the marker is a comment (the dropped form's own
+; tokens keep their highlights: a host gives a child node's capture priority
+; over its parent's).
 (datum_comment) @comment
+
+"#_" @comment
 
 [(rest_marker) (guard_marker) (ellipsis)] @operator
 
@@ -34,7 +38,7 @@
 
 ; Reader sugar and brackets
 
-["'" "`" "," ",@" "#_"] @punctuation.special
+["'" "`" "," ",@"] @punctuation.special
 
 ["(" ")" "[" "]" "{" "}" "#{"] @punctuation.bracket
 
@@ -78,15 +82,15 @@
 
 (list
   .
-  (symbol) @_import
-  (#eq? @_import "import")
-  (keyword) @keyword)
+  (symbol) @keyword
+  (#eq? @keyword "import")
+  (keyword) @keyword.import)
 
 ; `(define name [...] ...)`, `(define name x ...)`: a function's name.
 (list
   .
-  (symbol) @_define
-  (#eq? @_define "define")
+  (symbol) @keyword
+  (#eq? @keyword "define")
   .
   (symbol) @function
   .
@@ -95,8 +99,8 @@
 ; `(define name value)`, `(define name {T} value)`: a global.
 (list
   .
-  (symbol) @_define
-  (#eq? @_define "define")
+  (symbol) @keyword
+  (#eq? @keyword "define")
   .
   (symbol) @constant
   .
@@ -105,8 +109,8 @@
 
 (list
   .
-  (symbol) @_define
-  (#eq? @_define "define")
+  (symbol) @keyword
+  (#eq? @keyword "define")
   .
   (symbol) @constant
   .
@@ -118,37 +122,37 @@
 ; `(define [syntax name] ...)`: a macro.
 (list
   .
-  (symbol) @_define
-  (#eq? @_define "define")
+  (symbol) @keyword
+  (#eq? @keyword "define")
   .
   (slot
     .
-    (symbol) @keyword
-    (#eq? @keyword "syntax")
+    (symbol) @keyword.directive
+    (#eq? @keyword.directive "syntax")
     .
     (symbol) @function.macro))
 
 ; `(module name ...)`
 (list
   .
-  (symbol) @_module
-  (#eq? @_module "module")
+  (symbol) @keyword
+  (#eq? @keyword "module")
   .
   (symbol) @module)
 
 ; Parameters: `[x {Int}]` right after a defined name or `fn`.
 (list
   .
-  (symbol) @_fn
-  (#any-of? @_fn "fn" "λ" "lambda")
+  (symbol) @keyword
+  (#any-of? @keyword "fn" "λ" "lambda")
   (slot
     .
     (symbol) @variable.parameter))
 
 (list
   .
-  (symbol) @_define
-  (#eq? @_define "define")
+  (symbol) @keyword
+  (#eq? @keyword "define")
   .
   (symbol)
   (slot

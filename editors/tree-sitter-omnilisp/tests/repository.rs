@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use tree_sitter::{Node, Parser, Query, Tree};
 
 /// Where `.omni` files live in the repository.
-const SOURCE_DIRS: &[&str] = &["tests", "examples", "std", "benches", "core"];
+const SOURCE_DIRS: &[&str] = &["tests", "examples", "std", "benches", "core", "editors"];
 
 /// Files the compiler's reader deliberately rejects (a read or lex error
 /// in the test's `.err`): the grammar must reject them too. (The reader
