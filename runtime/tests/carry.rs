@@ -14,6 +14,12 @@ use omni_runtime::rt::region_abi::{
 use omni_runtime::stats::{snapshot, Counter};
 use omni_runtime::value::*;
 
+/// The tests read the process-wide renewal counters: they run one at a time.
+fn one_at_a_time() -> std::sync::MutexGuard<'static, ()> {
+    static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    SERIAL.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 fn sum(mut l: Value) -> i64 {
     let mut s = 0;
     // SAFETY: the lists walked here are live.
@@ -36,6 +42,7 @@ unsafe fn end(result: *mut Region, state: &mut [Value]) {
 
 #[test]
 fn a_loop_starts_in_its_result_region_and_moves_without_copying() {
+    let _serial = one_at_a_time();
     unsafe {
         let result = omni_region_create();
         let l = list(result, 0, 100);
@@ -64,6 +71,7 @@ fn renewals() -> (u64, u64) {
 
 #[test]
 fn renewal_keeps_what_the_roots_reach_and_frees_the_rest() {
+    let _serial = one_at_a_time();
     unsafe {
         let result = omni_region_create();
         let mut state = [result as Value, 0, NIL, make_int(7)];
@@ -136,6 +144,7 @@ unsafe fn renew_until_renewed(result: *mut Region, state: &mut [Value]) {
 
 #[test]
 fn the_old_generation_is_renewed_when_it_outgrows_its_limit() {
+    let _serial = one_at_a_time();
     unsafe {
         let result = omni_region_create();
         let mut state = [result as Value, 0, NIL];
@@ -175,6 +184,7 @@ fn the_old_generation_is_renewed_when_it_outgrows_its_limit() {
 
 #[test]
 fn a_mostly_live_young_region_is_absorbed_not_copied() {
+    let _serial = one_at_a_time();
     unsafe {
         let result = omni_region_create();
         let mut state = [result as Value, 0, NIL];
@@ -211,6 +221,7 @@ fn a_mostly_live_young_region_is_absorbed_not_copied() {
 
 #[test]
 fn an_exit_whose_old_generation_merge_is_refused_copies_from_both() {
+    let _serial = one_at_a_time();
     unsafe {
         let result = omni_region_create();
         let other = region_create_child(result, AllocSite::UNKNOWN);
@@ -248,6 +259,7 @@ fn an_exit_whose_old_generation_merge_is_refused_copies_from_both() {
 
 #[test]
 fn an_exit_whose_merge_is_refused_copies_the_values_leaving_the_loop() {
+    let _serial = one_at_a_time();
     unsafe {
         let result = omni_region_create();
         // A region older than the carry region, younger than the result one.
