@@ -263,7 +263,7 @@ fn run_omnic(args: &[&str], file: &Path, dir: &Path, limit: Duration) -> Outcome
 /// it, run the executable, and look at where its threads are with `gdb`
 /// (three samples, 300 ms apart): generated code (`omni.` symbols) at the
 /// innermost frame of some thread means the program is running its own
-/// loop; a blocking primitive (`recv`, `send`, `join`, `sleep`, a read)
+/// loop; a blocking primitive (`recv`, `send`, `join`, a read)
 /// near the top of every waiting stack means it waits as written. Anything
 /// else — every sample inside the runtime or the compiler, or no sample —
 /// is a hang (`Err`, with the innermost functions seen).
@@ -391,11 +391,10 @@ enum Sample {
 /// Classify one `gdb` sample; the innermost function of each thread that
 /// gives no verdict is added to `seen`.
 fn classify_stacks(bt: &str, seen: &mut Vec<String>) -> Sample {
-    const BLOCKING: [&str; 5] = [
+    const BLOCKING: [&str; 4] = [
         "omni_prim_recv",
         "omni_prim_send",
         "omni_prim_join",
-        "omni_prim_sleep",
         "omni_prim_read_line",
     ];
     // Split into threads: each starts at its `#0` line, after a

@@ -1154,16 +1154,6 @@ pub struct CarryBook {
     pub absorb: bool,
 }
 
-impl CarryBook {
-    pub const NONE: CarryBook = CarryBook {
-        mark: 0,
-        old: null_mut(),
-        old_limit: 0,
-        growth: 0,
-        absorb: false,
-    };
-}
-
 /// The carry bookkeeping of the young carry region `r`.
 ///
 /// # Safety

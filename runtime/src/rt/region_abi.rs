@@ -163,13 +163,7 @@ pub unsafe extern "C" fn omni_carry_renew(result: *mut Region, state: *mut Value
     let state = unsafe { carry_state(state, n) };
     let young = state[0] as *mut Region;
     // SAFETY: the young region is live and this thread's (caller contract).
-    let (site, before, mut book) = unsafe {
-        (
-            region_site(young),
-            region_bytes(young),
-            region_carry_book(young),
-        )
-    };
+    let site = unsafe { region_site(young) };
     if young == result {
         let fresh = omni_region_create_at(site.0);
         // SAFETY: `fresh` was just created by this thread.
@@ -178,6 +172,8 @@ pub unsafe extern "C" fn omni_carry_renew(result: *mut Region, state: *mut Value
         state[1] = CARRY_MIN_BYTES as Value;
         return;
     }
+    // SAFETY: as above; the loop's old generation, if any, is live too.
+    let (before, mut book) = unsafe { (region_bytes(young), region_carry_book(young)) };
     if 2 * book.mark < before {
         // The part built since the mark is larger than the part before it.
         book.mark = before;
