@@ -443,6 +443,8 @@ program_tests!(run_case, LISTED;
     compare_branch,
     compare_branch_err,
     scope_region_first_use,
+    prim_wrapper_binary,
+    loop_region_reuse,
 );
 
 /// Every case file is listed above (so none is silently skipped).

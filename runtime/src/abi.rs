@@ -59,6 +59,7 @@ pub static RT_FNS: LazyLock<Vec<RtFn>> = LazyLock::new(|| {
         // (site: the creating function's location) -> region
         rt_fn!(region_abi::omni_region_create_at, [Loc] -> [Word]),
         rt_fn!(region_abi::omni_region_exit, [Word] -> []),
+        rt_fn!(region_abi::omni_region_recycle, [Word] -> [Word]),
         rt_fn!(region_abi::omni_region_retain, [Word] -> []),
         rt_fn!(region_abi::omni_region_release, [Word] -> []),
         rt_fn!(region_abi::omni_rt_global_region, [] -> [Word]),
@@ -73,6 +74,8 @@ pub static RT_FNS: LazyLock<Vec<RtFn>> = LazyLock::new(|| {
         rt_fn!(state_abi::omni_state_pin, [Word, Word] -> [Word]),
         rt_fn!(state_abi::omni_state_pin_region, [Word, Word] -> [Word]),
         rt_fn!(state_abi::omni_state_unpin, [Word] -> []),
+        rt_fn!(state_abi::omni_state_repin, [Word] -> []),
+        rt_fn!(state_abi::omni_state_pin_word, [Word, Word] -> []),
         // (holder, value)
         rt_fn!(state_abi::omni_state_hold_value, [Word, Word] -> []),
         // (value) -> the value, moved out of a retired version

@@ -12,8 +12,8 @@ use omni_runtime::graph::state::{safepoint, state_region};
 use omni_runtime::object::{alloc_pair, car, cdr, is_forwarded, resolve};
 use omni_runtime::region::{region_bytes, region_of, Region};
 use omni_runtime::rt::state_abi::{
-    omni_rt_register_globals, omni_state_pin, omni_state_pin_region, omni_state_refresh,
-    omni_state_unpin,
+    omni_rt_register_globals, omni_state_pin, omni_state_pin_region, omni_state_pin_word,
+    omni_state_refresh, omni_state_repin, omni_state_unpin,
 };
 use omni_runtime::stats::snapshot;
 use omni_runtime::value::{int_value, Value, NIL};
@@ -166,6 +166,56 @@ fn an_object_built_in_a_retired_version_keeps_the_newer_version_it_points_into()
         }
         assert_eq!(sum(car(resolve(o))), 5050, "the newer value is intact");
         omni_state_unpin(caller_pin);
+        for _ in 0..2 {
+            renew_now();
+        }
+        assert_eq!(snapshot().regions_live, regions_at_start);
+    }
+}
+
+/// A loop's pin word `[pins, last]` (generated code's `StatePin` with its
+/// cache, and `omni_state_repin` at the back edge): pinning values of one
+/// version makes one pin region holding it and caches the version; at a back
+/// edge a pin of the current version is kept for the next iteration; after a
+/// renewal it is ended (the retired version is not kept by the loop), and a
+/// later pin pins the new version.
+#[test]
+fn a_loops_pin_word_keeps_the_current_version_and_drops_a_retired_one() {
+    let _s = serial();
+    // SAFETY: this test is the program thread; the slot lives for the
+    // process; the pin word is ended once.
+    unsafe {
+        let slot: &'static mut Value = Box::leak(Box::new(NIL));
+        omni_rt_register_globals(slot as *mut Value, 1);
+        let regions_at_start = snapshot().regions_live;
+        let v1 = state_region();
+        *slot = list(v1, 1, 10);
+        let mut word: [*mut Region; 2] = [std::ptr::null_mut(); 2];
+        // Immediates and objects outside the state pin nothing.
+        omni_state_pin_word(word.as_mut_ptr(), omni_runtime::value::make_int(3));
+        assert!(word[0].is_null() && word[1].is_null());
+        let mut cell = *slot;
+        while cell != NIL {
+            omni_state_pin_word(word.as_mut_ptr(), cell);
+            cell = cdr(cell);
+        }
+        assert!(!word[0].is_null(), "a pin region");
+        assert_eq!(word[1], v1, "the pinned version is cached");
+        let pins = word[0];
+        // The back edge keeps a pin of the current version.
+        omni_state_repin(word.as_mut_ptr());
+        assert_eq!(word, [pins, v1]);
+        // A renewal retires v1: the next back edge ends the pin.
+        let v2 = renew_now();
+        omni_state_repin(word.as_mut_ptr());
+        assert!(word[0].is_null() && word[1].is_null());
+        // The next iteration pins the new version.
+        let fresh = omni_state_refresh(*slot);
+        omni_state_pin_word(word.as_mut_ptr(), fresh);
+        assert_eq!(word[1], v2);
+        assert_eq!(sum(*slot), 55);
+        omni_state_unpin(word[0]);
+        *slot = NIL;
         for _ in 0..2 {
             renew_now();
         }

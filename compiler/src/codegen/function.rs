@@ -12,7 +12,9 @@
 
 use super::runtime::{self, RuntimeFn};
 use super::{code_value_params, tail_signature, CodegenError, ModuleCx, Result};
-use crate::ir::{self, Alloc, AllocSiteId, Atom, Callee, InlineOp, LocId, Op, RegionRef, Tail};
+use crate::ir::{
+    self, Alloc, AllocSiteId, Atom, Callee, FunctionKind, InlineOp, LocId, Op, RegionRef, Tail,
+};
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{
     types, Block, BlockArg, FuncRef, Function, GlobalValue, InstBuilder, MemFlagsData, SigRef,
@@ -108,6 +110,9 @@ pub(crate) fn translate<'a, M: Module>(
         lazy_regions: Vec::new(),
         state_region: None,
         pins: None,
+        pins_across_iterations: false,
+        regions_across_iterations: Vec::new(),
+        back_edge: false,
         uses: Vec::new(),
         deferred: HashMap::new(),
         self_yields: Vec::new(),
@@ -157,6 +162,16 @@ struct FnTx<'c, 'a, 'b, M: Module> {
     /// until the first pin: a function that may renew the global state
     /// fetches the state region at each use and pins it.
     pins: Option<cranelift_codegen::ir::StackSlot>,
+    /// The pin word is set up before the loop head of a self-tail-recursive
+    /// loop and kept across iterations (`omni_state_repin` at the back edge).
+    pins_across_iterations: bool,
+    /// The loop's scope and Float regions (created at the top level of its
+    /// body), whose handle slots outlive an iteration: the back edge keeps
+    /// a region nothing was allocated in (`omni_region_recycle`).
+    regions_across_iterations: Vec<ir::VarId>,
+    /// The statement being translated is a `StateUnpin` or `RegionExit` of
+    /// a block that ends in the loop's back edge (a self tail call).
+    back_edge: bool,
     /// How many times each IR variable is read (operands and tails), for
     /// `deferrable`.
     uses: Vec<u32>,
@@ -257,6 +272,22 @@ impl<'a, M: Module> FnTx<'_, 'a, '_, M> {
             }
             return self.block(&f.body, Join::None);
         }
+        // The regions the body creates at its top level get their handle
+        // slots here, before the loop head, so a region survives the back
+        // edge when nothing was allocated in it.
+        for st in &f.body.stmts {
+            if let (Op::RegionCreate | Op::RegionCreateLazy, Some(var)) = (&st.op, st.var) {
+                self.lazy_region_slot(var, matches!(st.op, Op::RegionCreate));
+                self.regions_across_iterations.push(var);
+            }
+        }
+        if pinned {
+            // The pin word outlives an iteration (`Op::StatePins` in the
+            // loop is then only a marker; `StateUnpin` at a back edge keeps
+            // pins of the current version, see `omni_state_repin`).
+            self.pins = Some(self.pin_word()?);
+            self.pins_across_iterations = true;
+        }
         // The loop head: sealed only at the end, when every self tail call
         // has added its jump. The stack check and the region handles above
         // stay outside the loop (an iteration uses no more stack, and the
@@ -281,7 +312,41 @@ impl<'a, M: Module> FnTx<'_, 'a, '_, M> {
         self.block(&f.body, Join::None)
     }
 
+    /// Call the variadic primitive `prim` with the elements of `list`.
+    fn call_variadic_with_list(
+        &mut self,
+        prim: omni_runtime::prims::PrimId,
+        region: Value,
+        list: Value,
+        loc32: Value,
+    ) -> Result<Value> {
+        let desc = runtime::prim_by_id(prim)?;
+        if !matches!(desc.arity, PrimArity::Variadic { .. }) {
+            return Err(CodegenError::new(format!(
+                "argument list for fixed-arity primitive `{}`",
+                desc.name
+            )));
+        }
+        let prim_fn = self.prim_func_ref(desc)?;
+        let prim_addr = self.b.ins().func_addr(W, prim_fn);
+        self.call_rt1(
+            RuntimeFn::CallVariadicList,
+            &[prim_addr, region, list, loc32],
+        )
+    }
+
     fn apply_body(&mut self, list: Value, loc: Value) -> Result<()> {
+        if let FunctionKind::PrimWrapper {
+            apply_list: Some(prim),
+        } = self.f.kind
+        {
+            // Every argument count but the `code` entry's two: the
+            // primitive takes the list as it is (and checks the count).
+            let loc32 = self.b.ins().ireduce(types::I32, loc);
+            let result = self.call_variadic_with_list(prim, self.region, list, loc32)?;
+            self.b.ins().return_(&[result]);
+            return Ok(());
+        }
         let n = code_value_params(self.f);
         let slot = self.b.create_sized_stack_slot(StackSlotData::new(
             StackSlotKind::ExplicitSlot,
@@ -302,6 +367,9 @@ impl<'a, M: Module> FnTx<'_, 'a, '_, M> {
 
     /// Translate a structured block; `join` says what `Tail::Yield` does.
     fn block(&mut self, block: &'a ir::Block, join: Join) -> Result<()> {
+        let ends_in_back_edge = self.loop_head.is_some()
+            && matches!(&block.tail, Tail::Call { callee: Callee::Known { func, .. }, .. }
+                if *func == self.f.id);
         for (i, stmt) in block.stmts.iter().enumerate() {
             // A lazy region's exit right before a return is generated with
             // the return (`return_after_lazy_exit`).
@@ -316,7 +384,10 @@ impl<'a, M: Module> FnTx<'_, 'a, '_, M> {
                     continue;
                 }
             }
+            self.back_edge =
+                ends_in_back_edge && matches!(stmt.op, Op::StateUnpin | Op::RegionExit(_));
             let value = self.stmt(stmt)?;
+            self.back_edge = false;
             if let Some(var) = stmt.var {
                 let v = self.var(var)?;
                 self.b.def_var(v, value);
@@ -424,6 +495,7 @@ impl<'a, M: Module> FnTx<'_, 'a, '_, M> {
                     | InlineOp::Le
                     | InlineOp::Ge
                     | InlineOp::NumEq
+                    | InlineOp::NumNe
                     | InlineOp::Not
                     | InlineOp::Eq
                     | InlineOp::IsNil
@@ -569,19 +641,10 @@ impl<'a, M: Module> FnTx<'_, 'a, '_, M> {
                 }
             }
             Op::PrimApplyList { prim, list, site } => {
-                let desc = runtime::prim_by_id(*prim)?;
-                if !matches!(desc.arity, PrimArity::Variadic { .. }) {
-                    return Err(CodegenError::new(format!(
-                        "PrimApplyList of fixed-arity primitive `{}`",
-                        desc.name
-                    )));
-                }
                 let region = self.site_region(*site)?;
                 let list = self.atom(list)?;
-                let prim_fn = self.prim_func_ref(desc)?;
-                let prim_addr = self.b.ins().func_addr(W, prim_fn);
                 let loc = self.loc32(loc);
-                self.call_rt1(RuntimeFn::CallVariadicList, &[prim_addr, region, list, loc])
+                self.call_variadic_with_list(*prim, region, list, loc)
             }
             Op::Call {
                 callee,
@@ -702,37 +765,38 @@ impl<'a, M: Module> FnTx<'_, 'a, '_, M> {
                 let var = stmt
                     .var
                     .ok_or_else(|| CodegenError::new("region creation without a variable"))?;
-                let slot = match self.lazy_slot(var) {
-                    Some(slot) => slot,
-                    None => {
-                        let slot = self.b.create_sized_stack_slot(StackSlotData::new(
-                            StackSlotKind::ExplicitSlot,
-                            8,
-                            3,
-                        ));
-                        let hot = matches!(stmt.op, Op::RegionCreate);
-                        self.lazy_regions.push((var, slot, hot));
-                        slot
-                    }
-                };
-                let zero = self.word(0);
-                self.b.ins().stack_store(W, zero, slot, 0);
-                Ok(zero)
+                // A loop's region slot is set up before its head and kept.
+                if !self.regions_across_iterations.contains(&var) {
+                    self.lazy_region_slot(var, matches!(stmt.op, Op::RegionCreate));
+                }
+                Ok(self.word(0))
             }
             Op::RegionExit(a) => {
                 let lazy = match a {
-                    Atom::Var(v) => self.lazy_slot(*v),
+                    Atom::Var(v) => self.lazy_slot(*v).map(|slot| (*v, slot)),
                     _ => None,
                 };
-                let Some(slot) = lazy else {
+                let Some((var, slot)) = lazy else {
                     let r = self.atom(a)?;
                     self.call_rt(RuntimeFn::RegionExit, &[r])?;
                     return Ok(self.word(NOTHING));
                 };
                 let r = self.b.ins().stack_load(W, W, slot, 0);
+                let across = self.regions_across_iterations.contains(&var);
+                let back_edge = self.back_edge;
                 // A lazy region exists only if something allocated in it.
                 self.if_nonzero(r, |tx| {
-                    tx.call_rt(RuntimeFn::RegionExit, &[r])?;
+                    if across && back_edge {
+                        let kept = tx.call_rt1(RuntimeFn::RegionRecycle, &[r])?;
+                        tx.b.ins().stack_store(W, kept, slot, 0);
+                    } else {
+                        tx.call_rt(RuntimeFn::RegionExit, &[r])?;
+                        if across {
+                            // The slot outlives the iteration.
+                            let zero = tx.word(0);
+                            tx.b.ins().stack_store(W, zero, slot, 0);
+                        }
+                    }
                     Ok(())
                 })?;
                 Ok(self.word(NOTHING))
@@ -743,24 +807,32 @@ impl<'a, M: Module> FnTx<'_, 'a, '_, M> {
                 Ok(v)
             }
             Op::StatePins => {
-                let slot = self.b.create_sized_stack_slot(StackSlotData::new(
-                    StackSlotKind::ExplicitSlot,
-                    8,
-                    3,
-                ));
-                let zero = self.word(0);
-                self.b.ins().stack_store(W, zero, slot, 0);
-                self.pins = Some(slot);
-                Ok(zero)
+                if !self.pins_across_iterations {
+                    self.pins = Some(self.pin_word()?);
+                }
+                Ok(self.word(0))
             }
             Op::StatePin(a) => {
                 let v = self.atom(a)?;
                 let slot = self.pins_slot()?;
+                // The call only when `v` is in a state version other than
+                // the one the activation pinned last (`omni_state_pin_word`).
                 self.if_pointer(v, |tx| {
-                    let pins = tx.b.ins().stack_load(W, W, slot, 0);
-                    let pins = tx.call_rt1(RuntimeFn::StatePin, &[pins, v])?;
-                    tx.b.ins().stack_store(W, pins, slot, 0);
-                    Ok(())
+                    let flags = MemFlagsData::trusted();
+                    let header = tx.b.ins().load(W, flags, v, 0);
+                    let chunk = tx.b.ins().ushr_imm_s(header, HEADER_CHUNK_SHIFT as i64);
+                    let region = tx.b.ins().load(W, flags, chunk, CHUNK_REGION);
+                    let last = tx.b.ins().stack_load(W, W, slot, 8);
+                    let other = tx.b.ins().icmp(IntCC::NotEqual, region, last);
+                    tx.if_true(other, |tx| {
+                        let is_state =
+                            tx.b.ins()
+                                .uload8(types::I32, flags, region, REGION_STATE_VERSION);
+                        tx.if_nonzero(is_state, |tx| {
+                            let word = tx.b.ins().stack_addr(W, slot, 0);
+                            tx.call_rt(RuntimeFn::StatePin, &[word, v]).map(|_| ())
+                        })
+                    })
                 })?;
                 Ok(self.word(NOTHING))
             }
@@ -772,11 +844,21 @@ impl<'a, M: Module> FnTx<'_, 'a, '_, M> {
                 self.b.ins().stack_store(W, pins, slot, 0);
                 Ok(self.word(NOTHING))
             }
+            Op::StateUnpin if self.back_edge && self.pins_across_iterations => {
+                let slot = self.pins_slot()?;
+                let word = self.b.ins().stack_addr(W, slot, 0);
+                self.call_rt(RuntimeFn::StateRepin, &[word])?;
+                Ok(self.word(NOTHING))
+            }
             Op::StateUnpin => {
                 let slot = self.pins_slot()?;
                 let pins = self.b.ins().stack_load(W, W, slot, 0);
                 self.if_nonzero(pins, |tx| {
                     tx.call_rt(RuntimeFn::StateUnpin, &[pins])?;
+                    // No pin (nor its cached version) outlives the unpin.
+                    let zero = tx.word(0);
+                    tx.b.ins().stack_store(W, zero, slot, 0);
+                    tx.b.ins().stack_store(W, zero, slot, 8);
                     Ok(())
                 })?;
                 Ok(self.word(NOTHING))
@@ -884,7 +966,12 @@ impl<'a, M: Module> FnTx<'_, 'a, '_, M> {
                 let b = self.atom(&args[1])?;
                 self.division(op, a, b, site, loc)
             }
-            InlineOp::Lt | InlineOp::Gt | InlineOp::Le | InlineOp::Ge | InlineOp::NumEq => {
+            InlineOp::Lt
+            | InlineOp::Gt
+            | InlineOp::Le
+            | InlineOp::Ge
+            | InlineOp::NumEq
+            | InlineOp::NumNe => {
                 let b = self.atom(&args[1])?;
                 self.compare(op, a, b, loc)
             }
@@ -1802,6 +1889,18 @@ impl<'a, M: Module> FnTx<'_, 'a, '_, M> {
     }
 
     /// The stack slot of the activation's pin word.
+    /// A fresh pin word `[pins, last pinned version]`, both null (no pin
+    /// region yet; see `omni_state_pin_word`).
+    fn pin_word(&mut self) -> Result<cranelift_codegen::ir::StackSlot> {
+        let slot =
+            self.b
+                .create_sized_stack_slot(StackSlotData::new(StackSlotKind::ExplicitSlot, 16, 3));
+        let zero = self.word(0);
+        self.b.ins().stack_store(W, zero, slot, 0);
+        self.b.ins().stack_store(W, zero, slot, 8);
+        Ok(slot)
+    }
+
     fn pins_slot(&self) -> Result<cranelift_codegen::ir::StackSlot> {
         self.pins
             .ok_or_else(|| CodegenError::new("state pin without `state-pins`"))
@@ -1866,6 +1965,25 @@ impl<'a, M: Module> FnTx<'_, 'a, '_, M> {
         self.b.seal_block(done);
         self.b.switch_to_block(done);
         Ok(())
+    }
+
+    /// A new handle slot for lazily created region `v`, holding null.
+    fn lazy_region_slot(&mut self, v: ir::VarId, hot: bool) -> StackSlot {
+        let slot = match self.lazy_slot(v) {
+            Some(slot) => slot,
+            None => {
+                let slot = self.b.create_sized_stack_slot(StackSlotData::new(
+                    StackSlotKind::ExplicitSlot,
+                    8,
+                    3,
+                ));
+                self.lazy_regions.push((v, slot, hot));
+                slot
+            }
+        };
+        let zero = self.word(0);
+        self.b.ins().stack_store(W, zero, slot, 0);
+        slot
     }
 
     /// The stack slot of lazily created region `v`, if it is one.
@@ -2153,6 +2271,7 @@ fn int_cc(op: InlineOp) -> Result<IntCC> {
         InlineOp::Le => IntCC::SignedLessThanOrEqual,
         InlineOp::Ge => IntCC::SignedGreaterThanOrEqual,
         InlineOp::NumEq => IntCC::Equal,
+        InlineOp::NumNe => IntCC::NotEqual,
         _ => return Err(CodegenError::new(format!("{op:?} is not a comparison"))),
     })
 }

@@ -207,7 +207,7 @@ fn kind_name(k: FunctionKind) -> &'static str {
         FunctionKind::User => "function",
         FunctionKind::Entry => "entry",
         FunctionKind::TopLevel => "top-level form",
-        FunctionKind::PrimWrapper => "primitive wrapper",
+        FunctionKind::PrimWrapper { .. } => "primitive wrapper",
         FunctionKind::CarryLoop => "carry loop",
     }
 }

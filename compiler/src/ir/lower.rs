@@ -682,24 +682,34 @@ impl<'a> Lowerer<'a> {
                     access: HashMap::new(),
                     blocks: vec![],
                 };
-                let (params, rest) = match desc.arity {
-                    PrimArity::Fixed(n) => ((0..n as u32).map(VarId).collect::<Vec<_>>(), None),
-                    PrimArity::Variadic { .. } => (vec![], Some(VarId(0))),
+                // A variadic primitive with an inline two-operand form gets
+                // a two-parameter `code` (see `FunctionKind::PrimWrapper`).
+                let binary = match desc.arity {
+                    PrimArity::Variadic { .. } => inline_op_named(name).filter(|d| d.argc == 2),
+                    PrimArity::Fixed(_) => None,
+                };
+                let (params, rest) = match (desc.arity, binary) {
+                    (PrimArity::Fixed(n), _) => {
+                        ((0..n as u32).map(VarId).collect::<Vec<_>>(), None)
+                    }
+                    (PrimArity::Variadic { .. }, Some(_)) => (vec![VarId(0), VarId(1)], None),
+                    (PrimArity::Variadic { .. }, None) => (vec![], Some(VarId(0))),
                 };
                 cx.nvars = params.len() as u32 + rest.is_some() as u32;
                 self.stack.push(cx);
                 let body = self.block(|l| {
-                    let site = desc.allocates.then(|| l.site(AllocKind::Prim, span));
-                    let op = match rest {
-                        None => Op::Prim {
+                    let args = params.iter().map(|v| Atom::Var(*v)).collect();
+                    let op = match (binary, rest) {
+                        (Some(d), _) => Op::Inline(d.op, args, l.inline_site(d.op, span)),
+                        (None, None) => Op::Prim {
                             prim,
-                            args: params.iter().map(|v| Atom::Var(*v)).collect(),
-                            site,
+                            args,
+                            site: desc.allocates.then(|| l.site(AllocKind::Prim, span)),
                         },
-                        Some(r) => Op::PrimApplyList {
+                        (None, Some(r)) => Op::PrimApplyList {
                             prim,
                             list: Atom::Var(r),
-                            site,
+                            site: desc.allocates.then(|| l.site(AllocKind::Prim, span)),
                         },
                     };
                     Tail::Return(l.bind(op, span))
@@ -708,7 +718,9 @@ impl<'a> Lowerer<'a> {
                     id,
                     FunctionHead {
                         name: name.to_string(),
-                        kind: FunctionKind::PrimWrapper,
+                        kind: FunctionKind::PrimWrapper {
+                            apply_list: binary.map(|_| prim),
+                        },
                         params,
                         rest,
                         nfree: 0,

@@ -111,7 +111,14 @@ pub enum FunctionKind {
     /// global region as its result region.
     TopLevel,
     /// A closure wrapping a runtime primitive used as a first-class value.
-    PrimWrapper,
+    /// `apply_list`: a variadic primitive whose two-operand form is an
+    /// inline op (`+`, `<`, ...). The wrapper's `code` then takes exactly
+    /// two arguments and runs the inline op, so `(foldl + 0 xs)` calls it
+    /// directly with no argument list; its `apply` entry (every other
+    /// argument count, and `apply`) hands the whole list to this primitive.
+    PrimWrapper {
+        apply_list: Option<omni_runtime::prims::PrimId>,
+    },
     /// The body of a self-tail-recursive function that carries allocated
     /// data from one iteration to the next, with the loop's carry region and
     /// its renewal limit as two leading parameters (CTRR `carry.rs`); the
@@ -193,6 +200,8 @@ pub enum InlineOp {
     Ge,
     /// `=`, slow path `%numeq`.
     NumEq,
+    /// `!=`, slow path `%numne`.
+    NumNe,
     /// `car`, slow path `car` (which raises the type error).
     Car,
     /// `cdr`, slow path `cdr`.
@@ -265,6 +274,7 @@ pub const INLINE_OPS: &[InlineOpDesc] = &[
     inline_op("<=", InlineOp::Le, 2, Some("%le"), InlineFold::None),
     inline_op(">=", InlineOp::Ge, 2, Some("%ge"), InlineFold::None),
     inline_op("=", InlineOp::NumEq, 2, Some("%numeq"), InlineFold::None),
+    inline_op("!=", InlineOp::NumNe, 2, Some("%numne"), InlineFold::None),
     inline_op("eq?", InlineOp::Eq, 2, None, InlineFold::None),
     // `car`/`cdr` call themselves on the slow path: the primitive raises
     // the type error.

@@ -47,13 +47,19 @@ impl fmt::Display for FunctionDisplay<'_> {
         } else {
             format!("f{} ", func.id.0)
         };
+        let kind = match func.kind {
+            FunctionKind::PrimWrapper {
+                apply_list: Some(_),
+            } => "PrimWrapper, two-argument code".to_string(),
+            FunctionKind::PrimWrapper { apply_list: None } => "PrimWrapper".to_string(),
+            other => format!("{other:?}"),
+        };
         writeln!(
             f,
-            "fn {id}{} [{}] nfree={} ({:?}) {{",
+            "fn {id}{} [{}] nfree={} ({kind}) {{",
             func.name,
             params.join(" "),
             func.nfree,
-            func.kind
         )?;
         let mut out = String::new();
         let p = Printer {

@@ -169,6 +169,7 @@ prim_fixed!(omni_prim_gt2(a, b) => binary_cmp(">", Cmp::Gt));
 prim_fixed!(omni_prim_le2(a, b) => binary_cmp("<=", Cmp::Le));
 prim_fixed!(omni_prim_ge2(a, b) => binary_cmp(">=", Cmp::Ge));
 prim_fixed!(omni_prim_numeq2(a, b) => binary_cmp("=", Cmp::Eq));
+prim_fixed!(omni_prim_numne2(a, b) => binary_cmp("!=", Cmp::Ne));
 
 // ---------------------------------------------------------- variadic forms
 
@@ -238,13 +239,16 @@ pub fn chain(prim: &str, c: Cmp, args: &[Value]) -> R {
     if args.is_empty() {
         return Err(arg_count(prim, "at least 1", 0));
     }
-    let nums: Vec<Num> = args
-        .iter()
-        .map(|&v| num(prim, v))
-        .collect::<Result<_, _>>()?;
-    Ok(make_bool(
-        nums.windows(2).all(|w| c.holds(compare(w[0], w[1]))),
-    ))
+    // Every argument is checked to be a number, even after the chain
+    // has failed; no vector (this is the path of `<` used as a value).
+    let mut holds = true;
+    let mut prev = num(prim, args[0])?;
+    for &v in &args[1..] {
+        let next = num(prim, v)?;
+        holds &= c.holds(compare(prev, next));
+        prev = next;
+    }
+    Ok(make_bool(holds))
 }
 
 prim_variadic!(omni_prim_add => variadic_add);

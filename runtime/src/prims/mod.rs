@@ -169,7 +169,7 @@ fn ctrr_facts(name: &str) -> (PrimResult, PrimEffect) {
     let fresh = matches!(
         name,
         "+" | "-" | "*" | "/" | "quot" | "rem" | "mod" | "%add" | "%sub" | "%mul" | "%div"
-            | "%lt" | "%gt" | "%le" | "%ge" | "%numeq" | "=" | "<" | ">" | "<=" | ">="
+            | "%lt" | "%gt" | "%le" | "%ge" | "%numeq" | "%numne" | "=" | "<" | ">" | "<=" | ">="
             | "!=" | "zero?" | "even?" | "odd?" | "sqrt" | "expt" | "number->string"
             | "string->number" | "eq?" | "equal?" | "not" | "list?" | "empty?" | "null?"
             | "pair?" | "length" | "array-length" | "dict-size" | "has-key?" | "str"
@@ -306,7 +306,12 @@ pub fn expected(prim: &str, what: &str, v: Value) -> String {
 
 /// Message for a wrong argument count of a variadic primitive.
 pub fn arg_count(prim: &str, want: &str, got: usize) -> String {
-    format!("{prim}: expected {want} arguments, got {got}")
+    let noun = if want.ends_with(" 1") || want == "1" {
+        "argument"
+    } else {
+        "arguments"
+    };
+    format!("{prim}: expected {want} {noun}, got {got}")
 }
 
 // The allocation helpers below rely on the primitive contract: the region a
@@ -417,6 +422,7 @@ pub static PRIMS: LazyLock<Vec<PrimDesc>> = LazyLock::new(|| {
         desc!("%le", arith::omni_prim_le2, Fixed(2), false),
         desc!("%ge", arith::omni_prim_ge2, Fixed(2), false),
         desc!("%numeq", arith::omni_prim_numeq2, Fixed(2), false),
+        desc!("%numne", arith::omni_prim_numne2, Fixed(2), false),
         // numbers
         desc!("+", arith::omni_prim_add, Variadic { min: 0 }, true),
         desc!("-", arith::omni_prim_sub, Variadic { min: 1 }, true),
@@ -955,7 +961,7 @@ mod tests {
         assert_eq!(lookup("get").unwrap().arity, PrimArity::Variadic { min: 2 });
         assert!(lookup("no-such-prim").is_none());
         for needed in [
-            "%add", "%sub", "%mul", "%lt", "%gt", "%le", "%ge", "%numeq", "car", "cdr",
+            "%add", "%sub", "%mul", "%lt", "%gt", "%le", "%ge", "%numeq", "%numne", "car", "cdr",
         ] {
             assert!(lookup(needed).is_some(), "{needed}");
         }

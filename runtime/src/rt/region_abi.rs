@@ -10,8 +10,8 @@ use crate::control::coroutine::{note_region_exit, note_region_open};
 use crate::graph::transmigrate::{renew_roots, renew_roots_of_two};
 use crate::region::{
     global_region, region_absorb, region_bytes, region_cap_chunks, region_carry_book,
-    region_create, region_create_child, region_create_in_use, region_exit, region_release,
-    region_retain, region_site, set_region_carry_book, AllocSite, Region,
+    region_create, region_create_child, region_create_in_use, region_exit, region_is_unused_scope,
+    region_release, region_retain, region_site, set_region_carry_book, AllocSite, Region,
 };
 
 /// Create a fresh region for a scope.
@@ -42,6 +42,26 @@ pub unsafe extern "C" fn omni_region_exit(r: *mut Region) {
     note_region_exit(r);
     // SAFETY: forwarded contract.
     unsafe { region_exit(r) }
+}
+
+/// A loop's scope region at the back edge of an iteration: kept for the
+/// next iteration when nothing was allocated in it (returned as is), else
+/// exited (null: the next iteration creates one at its first use). A
+/// `filter` loop calling its predicate gives each call a result region and
+/// created and reclaimed one per element before.
+///
+/// # Safety
+/// As `omni_region_exit`.
+#[no_mangle]
+pub unsafe extern "C" fn omni_region_recycle(r: *mut Region) -> *mut Region {
+    // SAFETY: forwarded contract.
+    unsafe {
+        if region_is_unused_scope(r) {
+            return r;
+        }
+        omni_region_exit(r);
+    }
+    std::ptr::null_mut()
 }
 
 /// Take an external reference on a region.

@@ -97,6 +97,30 @@ pub unsafe extern "C" fn omni_state_pin(pins: *mut Region, v: Value) -> *mut Reg
     }
 }
 
+/// `omni_state_pin` on an activation's two-word pin word `[pins, last]`,
+/// where `last` is the version the activation pinned last (null at first).
+/// Generated code compares a value's region with `last` and calls only when
+/// they differ: a loop over a global list pins cell after cell of one
+/// version. `last` is always a version `pins` holds, so it cannot be
+/// reclaimed (and its control block reused) while it is cached.
+///
+/// # Safety
+/// `word` is this activation's pin word; `v` a live value.
+#[no_mangle]
+pub unsafe extern "C" fn omni_state_pin_word(word: *mut *mut Region, v: Value) {
+    // SAFETY: caller contract.
+    unsafe {
+        let Some(r) = version_of(v) else {
+            return;
+        };
+        if owner::is_spawned_thread() {
+            return;
+        }
+        *word = pin(*word, r);
+        *word.add(1) = r;
+    }
+}
+
 /// Pin the state version `r` (the current one, passed as a region operand).
 ///
 /// # Safety
@@ -152,6 +176,37 @@ pub unsafe extern "C" fn omni_state_unpin(pins: *mut Region) {
     }
     if held_retired {
         state::pin_ended(retired);
+    }
+}
+
+/// The pins of a loop iteration at its back edge: a self-tail-recursive
+/// loop keeps its pin region from one iteration to the next while every
+/// version it holds is the current one (which is alive anyway, so holding
+/// it an iteration longer keeps nothing extra alive); otherwise the pins
+/// end as by [`omni_state_unpin`] and the next iteration starts with none.
+/// A loop over a global list that calls an unknown function pinned and
+/// unpinned a fresh pin region at every element before.
+///
+/// # Safety
+/// `word` is this activation's pin word (`omni_state_pin_word`).
+#[no_mangle]
+pub unsafe extern "C" fn omni_state_repin(word: *mut *mut Region) {
+    // SAFETY: caller contract.
+    let pins = unsafe { *word };
+    if pins.is_null() {
+        return;
+    }
+    let current = state::current_version();
+    let mut only_current = true;
+    // SAFETY: caller contract: `pins` is this activation's live pin region.
+    unsafe {
+        for_each_hold(pins, &mut |r| only_current &= r == current);
+        if only_current {
+            return;
+        }
+        omni_state_unpin(pins);
+        *word = std::ptr::null_mut();
+        *word.add(1) = std::ptr::null_mut();
     }
 }
 
