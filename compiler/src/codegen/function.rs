@@ -30,13 +30,17 @@ use omni_runtime::region::{
 };
 use omni_runtime::rt::region_abi::CARRY_START_BYTES;
 use omni_runtime::value::{
-    closure_info, ObjKind, ARRAY_DATA, ARRAY_LEN, BOX_VALUE, CLOSURE_APPLY, CLOSURE_CODE,
-    CLOSURE_FREE, CLOSURE_INFO, CLOSURE_NAME, FALSE, HEADER_CHUNK_SHIFT, KIND_MASK, NIL, NOTHING,
-    PAIR_CAR, PAIR_CDR, PAIR_SIZE, TAG_MASK, TRUE, UNBOUND,
+    closure_info, ObjKind, ARRAY_CAP, ARRAY_DATA, ARRAY_LEN, ARRAY_SIZE, BOX_VALUE, CLOSURE_APPLY,
+    CLOSURE_CODE, CLOSURE_FREE, CLOSURE_INFO, CLOSURE_NAME, FALSE, HEADER_CHUNK_SHIFT, KIND_MASK,
+    NIL, NOTHING, PAIR_CAR, PAIR_CDR, PAIR_SIZE, TAG_MASK, TRUE, UNBOUND,
 };
 use std::collections::HashMap;
 
 const W: types::Type = types::I64;
+
+/// The largest literal array allocated inline (`inline_array`); longer
+/// ones go through the runtime (code size).
+const INLINE_ARRAY_MAX: usize = 16;
 
 // `is_pointer` rotates the tag bits (the low `TAG_BITS`) away.
 const TAG_BITS: u32 = TAG_MASK.count_ones();
@@ -1785,6 +1789,10 @@ impl<'a, M: Module> FnTx<'_, 'a, '_, M> {
                 }
                 Ok(closure)
             }
+            Alloc::Array(elems) if elems.len() <= INLINE_ARRAY_MAX => {
+                let elems = self.atoms(elems)?;
+                self.inline_array(region, &elems)
+            }
             Alloc::Array(elems) => {
                 let elems = self.atoms(elems)?;
                 let (argc, argv) = self.spill(&elems);
@@ -1810,35 +1818,94 @@ impl<'a, M: Module> FnTx<'_, 'a, '_, M> {
     /// `alloc_object`: `[chunk << 16 | Pair][car][cdr]`.
     fn inline_cons(&mut self, region: Value, car: Value, cdr: Value) -> Result<Value> {
         let flags = MemFlagsData::trusted();
+        self.inline_object(
+            region,
+            PAIR_SIZE,
+            ObjKind::Pair,
+            |tx, p| {
+                tx.b.ins().store(flags, car, p, PAIR_CAR);
+                tx.b.ins().store(flags, cdr, p, PAIR_CDR);
+            },
+            |tx| tx.call_rt1(RuntimeFn::AllocCons, &[region, car, cdr]),
+        )
+    }
+
+    /// A literal array (`(array a b c)`, the rbtree's nodes) allocated inline
+    /// as one block: the array object with its payload right behind it
+    /// (`[hdr][len][cap][data = p + ARRAY_SIZE][elements]`), which every
+    /// array operation reads through `data` as it reads a payload of its own
+    /// (a growing `push!` moves the payload, as before). `omni_alloc_array`
+    /// when the chunk has no room. Before, every node went through the
+    /// runtime and a `memmove` of its elements: 30% of rbtree's time.
+    fn inline_array(&mut self, region: Value, elems: &[Value]) -> Result<Value> {
+        let flags = MemFlagsData::trusted();
+        let cap = elems.len().max(1);
+        let size = ARRAY_SIZE + 8 * cap;
+        let n = elems.len();
+        self.inline_object(
+            region,
+            size,
+            ObjKind::Array,
+            |tx, p| {
+                let len = tx.word(n as u64);
+                let capacity = tx.word(cap as u64);
+                let data = tx.b.ins().iadd_imm_s(p, ARRAY_SIZE as i64);
+                tx.b.ins().store(flags, len, p, ARRAY_LEN);
+                tx.b.ins().store(flags, capacity, p, ARRAY_CAP);
+                tx.b.ins().store(flags, data, p, ARRAY_DATA);
+                for (i, v) in elems.iter().enumerate() {
+                    tx.b.ins().store(flags, *v, data, 8 * i as i32);
+                }
+            },
+            |tx| {
+                let (argc, argv) = tx.spill(elems);
+                tx.call_rt1(RuntimeFn::AllocArray, &[region, argc, argv])
+            },
+        )
+    }
+
+    /// An object of `size` bytes (a multiple of 8) and `kind`, bumped inline
+    /// from `region`'s current chunk with the runtime's header
+    /// (`alloc_object`); `init` writes its fields. `slow` (a cold block)
+    /// allocates through the runtime when the chunk has no room.
+    fn inline_object(
+        &mut self,
+        region: Value,
+        size: usize,
+        kind: ObjKind,
+        init: impl FnOnce(&mut Self, Value),
+        slow: impl FnOnce(&mut Self) -> Result<Value>,
+    ) -> Result<Value> {
+        debug_assert!(size.is_multiple_of(8));
+        let flags = MemFlagsData::trusted();
         let bump = self.b.ins().load(W, flags, region, REGION_BUMP);
         let limit = self.b.ins().load(W, flags, region, REGION_LIMIT);
         let room = self.b.ins().isub(limit, bump);
-        let fits =
-            self.b
-                .ins()
-                .icmp_imm_s(IntCC::UnsignedGreaterThanOrEqual, room, PAIR_SIZE as i64);
+        let fits = self
+            .b
+            .ins()
+            .icmp_imm_s(IntCC::UnsignedGreaterThanOrEqual, room, size as i64);
         let fast = self.b.create_block();
-        let slow = self.b.create_block();
+        let slow_block = self.b.create_block();
         let join = self.b.create_block();
         let result = self.b.append_block_param(join, W);
-        self.b.set_cold_block(slow);
-        self.b.ins().brif(fits, fast, &[], slow, &[]);
+        self.b.set_cold_block(slow_block);
+        self.b.ins().brif(fits, fast, &[], slow_block, &[]);
         self.b.seal_block(fast);
-        self.b.seal_block(slow);
+        self.b.seal_block(slow_block);
 
         self.b.switch_to_block(fast);
-        let next = self.b.ins().iadd_imm_s(bump, PAIR_SIZE as i64);
+        let next = self.b.ins().iadd_imm_s(bump, size as i64);
         self.b.ins().store(flags, next, region, REGION_BUMP);
         let chunk = self.b.ins().load(W, flags, region, REGION_CURRENT_CHUNK);
         let shifted = self.b.ins().ishl_imm_s(chunk, HEADER_CHUNK_SHIFT as i64);
-        let header = self.b.ins().bor_imm_s(shifted, ObjKind::Pair as i64);
+        let header = self.b.ins().bor_imm_s(shifted, kind as i64);
         self.b.ins().store(flags, header, bump, 0);
-        self.b.ins().store(flags, car, bump, PAIR_CAR);
-        self.b.ins().store(flags, cdr, bump, PAIR_CDR);
+        init(self, bump);
         self.b.ins().jump(join, &[bump.into()]);
 
-        self.b.switch_to_block(slow);
-        let v = self.call_rt1(RuntimeFn::AllocCons, &[region, car, cdr])?;
+        self.b.switch_to_block(slow_block);
+        let v = slow(self)?;
         self.b.ins().jump(join, &[v.into()]);
 
         self.b.seal_block(join);
