@@ -445,6 +445,7 @@ program_tests!(run_case, LISTED;
     scope_region_first_use,
     prim_wrapper_binary,
     loop_region_reuse,
+    state_define_no_renewal,
 );
 
 /// Every case file is listed above (so none is silently skipped).

@@ -201,6 +201,27 @@ pub fn safepoint() {
     unsafe { renew(&mut c, cur) };
 }
 
+/// The safe point of a global's first binding (`define`): the current
+/// version grew by the defined value, which is live (nothing was replaced),
+/// so instead of renewing — copying the whole value at once, with the
+/// original and the copy both held at the peak — the limit grows to
+/// `STATE_GROWTH` times the version's bytes when they have reached it. A
+/// later `set!` renews as usual once the state outgrows that. rbtree's
+/// `(define tree (build ...))` copied its 70 MB tree, cfold's `e` was
+/// copied twice.
+pub fn definition_point() {
+    let cur = current_cell().ptr_load();
+    if cur.is_null() {
+        return;
+    }
+    // SAFETY: the current version is alive (the current reference).
+    let bytes = unsafe { region_bytes(cur) } as u64;
+    let limit = limit_word().config_load();
+    if bytes >= limit {
+        limit_word().config_store(bytes.saturating_mul(STATE_GROWTH as u64));
+    }
+}
+
 /// Copy what the globals reach into a fresh version and make it current.
 ///
 /// # Safety

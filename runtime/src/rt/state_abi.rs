@@ -10,7 +10,7 @@
 //! by an error exits it like any other scope region it left open.
 
 use crate::base::raise::raise;
-use crate::base::value::Value;
+use crate::base::value::{Value, UNBOUND};
 use crate::control::coroutine::{note_region_exit, note_region_open};
 use crate::graph::barrier::store_into;
 use crate::graph::state::{self, version_of};
@@ -42,10 +42,11 @@ pub extern "C" fn omni_state_safepoint() {
     state::safepoint();
 }
 
-/// `set!` of a global variable (outside top-level definitions): refused on a
-/// spawned thread (globals belong to the program thread), the value made
-/// storable into the global state when `barrier` is set, stored, then a
-/// safe point.
+/// `set!` or definition of a global variable: refused on a spawned thread
+/// (globals belong to the program thread), the value made storable into the
+/// global state when `barrier` is set, stored, then a safe point — or, for
+/// the global's first binding, a definition point (`state::definition_point`:
+/// the defined value is live, so the renewal limit grows instead).
 ///
 /// # Safety
 /// `slot` is a global variable's slot; `value` a live value of this thread.
@@ -64,9 +65,16 @@ pub unsafe extern "C" fn omni_global_set(slot: *mut Value, value: Value, barrier
     } else {
         value
     };
+    // A global's first binding replaces nothing: no renewal there.
+    // SAFETY: caller contract.
+    let defining = unsafe { *slot } == UNBOUND;
     // SAFETY: caller contract.
     unsafe { *slot = value };
-    state::safepoint();
+    if defining {
+        state::definition_point();
+    } else {
+        state::safepoint();
+    }
 }
 
 #[cold]
