@@ -51,6 +51,8 @@ pub enum Node {
     Prefix {
         mark: &'static str,
         comments: Vec<Comment>,
+        /// The author left whitespace after the mark (kept for `#_ x`).
+        spaced: bool,
         inner: Box<Node>,
     },
     /// `a.b.[i]`: a datum and the segments touching it.
@@ -114,12 +116,14 @@ impl Node {
             Node::Prefix {
                 mark,
                 comments,
+                spaced,
                 inner,
             } => {
                 if !comments.is_empty() {
                     return None;
                 }
-                Some(width(mark) + usize::from(needs_space(mark, inner)) + inner.flat_width()?)
+                let space = usize::from(needs_space(mark, *spaced, inner));
+                Some(width(mark) + space + inner.flat_width()?)
             }
             Node::Path { base, segs } => {
                 let mut w = base.flat_width()?;
@@ -145,9 +149,12 @@ impl Node {
     }
 }
 
-/// `, @x` must keep its space: `,@x` would read as unquote-splicing.
-pub fn needs_space(mark: &str, inner: &Node) -> bool {
-    mark == "," && inner.first_char() == Some('@')
+/// Whether a space follows a prefix mark: `, @x` must keep its space
+/// (`,@x` would read as unquote-splicing), and `#_ x` keeps the one the
+/// author wrote (a skipped form reads better apart); other marks touch
+/// their datum.
+pub fn needs_space(mark: &str, spaced: bool, inner: &Node) -> bool {
+    (mark == "," && inner.first_char() == Some('@')) || (mark == "#_" && spaced)
 }
 
 impl Seq {
@@ -291,7 +298,9 @@ impl Builder<'_> {
                 };
                 self.pos += 1;
                 self.last_end = end;
-                let (comments, _) = self.gap(self.toks.get(self.pos)?.0);
+                let next = self.toks.get(self.pos)?.0;
+                let (comments, _) = self.gap(next);
+                let spaced = end != next && comments.is_empty();
                 let comments = comments
                     .into_iter()
                     .filter_map(|it| match it.elem {
@@ -303,6 +312,7 @@ impl Builder<'_> {
                 return Some(Node::Prefix {
                     mark,
                     comments,
+                    spaced,
                     inner: Box::new(inner),
                 });
             }

@@ -118,11 +118,13 @@ enum Shape {
     /// line (aligned under the first when they do not fit), then the body
     /// indented 2, one form per line. `pairs`: the body alternates two
     /// elements (match clauses), a pair per line. `header_own_lines`: a
-    /// broken header puts one element per line (let bindings).
+    /// broken header puts one element per line (let bindings). `fill`: the
+    /// body after its first line fills lines (struct fields).
     Body {
         header: usize,
         pairs: bool,
         header_own_lines: bool,
+        fill: bool,
     },
     /// Data (vectors, annotations, dicts, quoted lists): elements aligned
     /// under the first, filling lines. `pairs`: a dict, a key-value pair
@@ -172,6 +174,7 @@ fn shape_of(seq: &Seq, quoted: bool) -> Shape {
         header,
         pairs: false,
         header_own_lines: false,
+        fill: false,
     };
     match head_symbol(head) {
         Some("define") => {
@@ -188,12 +191,19 @@ fn shape_of(seq: &Seq, quoted: bool) -> Shape {
             if i >= args.len() {
                 return body(args.len());
             }
-            let name_is_symbol = matches!(args[i], Node::Atom { .. });
+            let name = args[i];
             i += 1;
-            if name_is_symbol {
-                i = leading(i, &|n| !is_list(n));
+            match name {
+                Node::Atom { .. } => body(leading(i, &|n| !is_list(n))),
+                // `{struct T}` and friends: the fields fill lines.
+                Node::Seq(s) if s.open == "{" => Shape::Body {
+                    header: i,
+                    pairs: false,
+                    header_own_lines: false,
+                    fill: true,
+                },
+                _ => body(i),
             }
-            body(i)
         }
         Some("fn" | "λ" | "lambda") => body(leading(0, &|n| !is_list(n))),
         Some("let" | "let*" | "letrec") => Shape::Body {
@@ -202,11 +212,13 @@ fn shape_of(seq: &Seq, quoted: bool) -> Shape {
             }),
             pairs: false,
             header_own_lines: true,
+            fill: false,
         },
         Some("match") => Shape::Body {
             header: args.len().min(1),
             pairs: true,
             header_own_lines: false,
+            fill: false,
         },
         Some("module") => {
             let export = matches!(args.get(1), Some(Node::Seq(s))
@@ -216,7 +228,6 @@ fn shape_of(seq: &Seq, quoted: bool) -> Shape {
         Some("when" | "unless" | "while" | "handle" | "catch" | "with-region" | "dotimes") => {
             body(args.len().min(1))
         }
-        Some("do" | "begin" | "try") => body(0),
         Some("cond") => Shape::Call {
             all_own_lines: true,
         },
@@ -322,6 +333,7 @@ impl Printer {
             Node::Prefix {
                 mark,
                 comments,
+                spaced,
                 inner,
             } => {
                 let at = self.col;
@@ -334,7 +346,7 @@ impl Printer {
                     }
                 }
                 if !comments.last().is_some_and(|c| c.line)
-                    && (needs_space(mark, inner) || !comments.is_empty())
+                    && (needs_space(mark, *spaced, inner) || !comments.is_empty())
                 {
                     self.spaces(1);
                 }
@@ -462,26 +474,36 @@ impl Printer {
                 false
             } else {
                 let forced = match shape {
-                    Shape::Call { all_own_lines } => {
-                        (all_own_lines || canonical) && i >= 2
-                    }
+                    Shape::Call { all_own_lines } => all_own_lines && i >= 2,
                     Shape::Body {
                         header,
                         pairs,
                         header_own_lines,
+                        fill,
                     } => {
                         if i > header {
-                            !pairs || (i - header - 1) % 2 == 0
+                            let k = i - header - 1;
+                            if fill {
+                                k == 0
+                            } else {
+                                !pairs || k % 2 == 0
+                            }
                         } else {
-                            header_own_lines && header_broken && i >= 2
+                            // Metadata stays with the binding after it.
+                            header_own_lines && header_broken && i >= 2 && !is_meta(datums[i - 1])
                         }
                     }
                     Shape::Data { pairs } => pairs && i % 2 == 0,
                 };
+                // Written on one line by the author, a call whose argument
+                // does not fit moves it to its own line even if it still
+                // does not fit there (it breaks inside, further left).
+                let fits_here = Self::fits(node, self.col + 1, item_trail);
+                let fits_below = Self::fits(node, indent, item_trail);
+                let call = matches!(shape, Shape::Call { .. });
                 forced
                     || item.gap.newlines > 0
-                    || (!Self::fits(node, self.col + 1, item_trail)
-                        && Self::fits(node, indent, item_trail))
+                    || (!fits_here && (fits_below || (canonical && call && i >= 2 && indent < self.col)))
             };
             if newline {
                 self.newline(indent, item.gap.newlines >= 2);
@@ -503,8 +525,13 @@ impl Printer {
                 self.spaces(n);
             }
             pending_newline = false;
-            if i == 1 {
+            // The first argument's column; a let's bindings align under the
+            // first binding, not under its `^:seq`.
+            let meta_first = i == 2 && is_meta(datums[1]) && matches!(shape, Shape::Body { .. });
+            if i == 1 || meta_first {
                 arg_col = Some(self.col);
+            }
+            if i == 1 {
                 if let Shape::Body {
                     header,
                     header_own_lines: true,
