@@ -261,13 +261,20 @@ fn run_program(dir: &Path, name: &str, env: &[(String, String)]) -> Output {
         .expect("omnic run")
 }
 
-/// Stderr without what formatting may move: source positions (`:LINE:COL`)
-/// and the source excerpts of compile errors (ariadne's framed lines).
+/// Stderr without what formatting may move: source positions (`:LINE:COL`),
+/// the source excerpts of compile errors (ariadne's framed lines), and the
+/// `OMNI_STATS` byte counts and RSS (the program's location strings are
+/// live data, so their size follows the file's path and line numbers; a
+/// mere copy of a program elsewhere changes them). Every other statistic —
+/// regions, transmigrations, merges, barrier repairs — must stay the same.
 fn normalized_stderr(bytes: &[u8]) -> String {
     let text = text(bytes);
     let mut out = String::new();
     for line in text.lines() {
         if line.contains('│') || line.contains('─') {
+            continue;
+        }
+        if line.starts_with("omni-stats: bytes_") || line.starts_with("omni-stats: peak_rss_kb") {
             continue;
         }
         let mut masked = String::new();
