@@ -288,10 +288,12 @@ impl Printer {
     }
 
     /// The top level: each form where the author started it (on its own
-    /// line, or after the one before when that fits), at most one blank
-    /// line between forms, one newline at the end.
+    /// line, or after a one-line form before it when that fits), at most
+    /// one blank line between forms, one newline at the end.
     fn file(&mut self, items: &[Item]) {
         let mut pending_newline = false;
+        // The last form took more than one line.
+        let mut after_multiline = false;
         for (i, item) in items.iter().enumerate() {
             let trailing_comment = matches!(item.elem, Elem::Comment(_)) && item.gap.newlines == 0;
             if i == 0 {
@@ -301,6 +303,7 @@ impl Printer {
             } else {
                 let blank = item.gap.newlines >= 2;
                 let same_line = !pending_newline
+                    && !after_multiline
                     && item.gap.newlines == 0
                     && match &item.elem {
                         Elem::Datum(d) => Self::fits(d, self.col + 1, 0),
@@ -318,7 +321,11 @@ impl Printer {
                     self.comment(c);
                     pending_newline = c.line;
                 }
-                Elem::Datum(d) => self.node(d, 0),
+                Elem::Datum(d) => {
+                    let start = self.out.len();
+                    self.node(d, 0);
+                    after_multiline = self.out[start..].contains('\n');
+                }
             }
         }
         if !items.is_empty() {
@@ -495,15 +502,22 @@ impl Printer {
                     }
                     Shape::Data { pairs } => pairs && i % 2 == 0,
                 };
-                // Written on one line by the author, a call whose argument
-                // does not fit moves it to its own line even if it still
-                // does not fit there (it breaks inside, further left).
+                // Written on one line by the author, a call argument or a
+                // match result that does not fit moves to a new line even
+                // if it still does not fit there (it breaks inside, further
+                // left).
                 let fits_here = Self::fits(node, self.col + 1, item_trail);
                 let fits_below = Self::fits(node, indent, item_trail);
-                let call = matches!(shape, Shape::Call { .. });
+                let movable = match shape {
+                    Shape::Call { .. } => i >= 2,
+                    Shape::Body { header, pairs, .. } => {
+                        pairs && i > header && (i - header - 1) % 2 == 1
+                    }
+                    Shape::Data { .. } => false,
+                };
                 forced
                     || item.gap.newlines > 0
-                    || (!fits_here && (fits_below || (canonical && call && i >= 2 && indent < self.col)))
+                    || (!fits_here && (fits_below || (canonical && movable && indent < self.col)))
             };
             if newline {
                 self.newline(indent, item.gap.newlines >= 2);

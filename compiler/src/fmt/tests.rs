@@ -234,6 +234,36 @@ fn data_of(src: &str) -> String {
     out
 }
 
+/// `src` with the whitespace between its tokens replaced: a single space
+/// (seed 0), or a pseudo-random mix of spaces, line breaks and blank lines.
+/// Gaps holding comments stay as they are; touching tokens stay touching.
+fn rewhitespaced(src: &str, seed: u64) -> String {
+    let toks = crate::syntax::lexer::tokenize(src).expect("lexes");
+    let mut out = String::new();
+    let mut last = 0;
+    let mut state = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+    for (start, _, end) in toks {
+        let gap = &src[last..start];
+        if gap.is_empty() || gap.contains(';') || gap.contains("#|") {
+            out.push_str(gap);
+        } else if seed == 0 {
+            out.push(' ');
+        } else {
+            state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            out.push_str(match (state >> 33) % 7 {
+                0 => "\n",
+                1 => "\n\n\n   ",
+                2 => "    ",
+                _ => " ",
+            });
+        }
+        out.push_str(&src[start..end]);
+        last = end;
+    }
+    out.push_str(&src[last..]);
+    out
+}
+
 fn omni_files(dir: &Path, out: &mut Vec<PathBuf>) {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return;
@@ -294,6 +324,21 @@ fn every_repository_file_reads_to_the_same_data_after_formatting() {
                 }
                 if once.lines().any(|l| l.ends_with(' ') || l.ends_with('\t')) {
                     problems.push(format!("{}: trailing whitespace", f.display()));
+                }
+                // The same program written differently: on as few lines as
+                // its comments allow, and with line breaks strewn about.
+                for seed in [0, 1, 7] {
+                    let variant = rewhitespaced(&src, seed);
+                    let Ok(v1) = format_source(&variant) else {
+                        problems.push(format!("{} (variant {seed}): refused", f.display()));
+                        continue;
+                    };
+                    if data_of(&v1) != data_of(&src) {
+                        problems.push(format!("{} (variant {seed}): the data changed", f.display()));
+                    }
+                    if format_source(&v1).ok().as_deref() != Some(v1.as_str()) {
+                        problems.push(format!("{} (variant {seed}): not idempotent", f.display()));
+                    }
                 }
             }
             (problems, refused)
