@@ -45,7 +45,10 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
     for entry in entries {
         let path = entry.expect("directory entry").path();
         if path.is_dir() {
-            if path.file_name().is_some_and(|n| n == "target" || n == "node_modules") {
+            if path
+                .file_name()
+                .is_some_and(|n| n == "target" || n == "node_modules")
+            {
                 continue;
             }
             walk(&path, out);
@@ -155,7 +158,11 @@ fn a_file_that_does_not_read_is_an_error_and_left_untouched() {
         let before = std::fs::read(tmp.path().join(f)).unwrap();
         let out = run_fmt(tmp.path(), &[], &[f.to_string()]);
         assert_eq!(out.status.code(), Some(1), "{f}: {}", text(&out.stderr));
-        assert!(text(&out.stderr).contains("Error"), "{f}: {}", text(&out.stderr));
+        assert!(
+            text(&out.stderr).contains("Error"),
+            "{f}: {}",
+            text(&out.stderr)
+        );
         assert_eq!(std::fs::read(tmp.path().join(f)).unwrap(), before, "{f}");
     }
     // The other files of the command are still formatted.
@@ -181,11 +188,18 @@ fn check_lists_the_files_that_would_change_and_sets_the_status() {
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     assert!(out.stdout.is_empty());
 
-    let out = run_fmt(tmp.path(), &["--check"], &names(&["clean.omni", "messy.omni"]));
+    let out = run_fmt(
+        tmp.path(),
+        &["--check"],
+        &names(&["clean.omni", "messy.omni"]),
+    );
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(text(&out.stdout), "messy.omni\n");
     // --check writes nothing.
-    assert_eq!(std::fs::read_to_string(tmp.path().join("messy.omni")).unwrap(), messy);
+    assert_eq!(
+        std::fs::read_to_string(tmp.path().join("messy.omni")).unwrap(),
+        messy
+    );
 
     let out = run_fmt(tmp.path(), &[], &names(&["clean.omni", "messy.omni"]));
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
@@ -194,7 +208,11 @@ fn check_lists_the_files_that_would_change_and_sets_the_status() {
         std::fs::read_to_string(tmp.path().join("messy.omni")).unwrap(),
         "(define f [x]\n  ;; twice\n  (* 2 x))\n\n(f 1)\n"
     );
-    let out = run_fmt(tmp.path(), &["--check"], &names(&["clean.omni", "messy.omni"]));
+    let out = run_fmt(
+        tmp.path(),
+        &["--check"],
+        &names(&["clean.omni", "messy.omni"]),
+    );
     assert_eq!(out.status.code(), Some(0));
 }
 
@@ -232,7 +250,11 @@ fn stdin_is_formatted_to_stdout() {
     let out = fmt_stdin(&[], "(a \"b)\n");
     assert_eq!(out.status.code(), Some(1));
     assert!(text(&out.stderr).contains("unterminated string"));
-    assert!(text(&out.stderr).contains("<stdin>:1:4"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("<stdin>:1:4"),
+        "{}",
+        text(&out.stderr)
+    );
     assert!(out.stdout.is_empty());
 }
 
@@ -344,8 +366,7 @@ fn formatting_never_changes_what_a_program_prints() {
             continue;
         }
         total += 1;
-        let changed =
-            std::fs::read(root.join(f)).ok() != std::fs::read(tmp.path().join(f)).ok();
+        let changed = std::fs::read(root.join(f)).ok() != std::fs::read(tmp.path().join(f)).ok();
         let imports = std::fs::read_to_string(root.join(f)).is_ok_and(|t| t.contains("(import"));
         if changed || (changed_dir && imports) {
             names.push(name.to_string());
@@ -382,7 +403,9 @@ fn formatting_never_changes_what_a_program_prints() {
                     normalized_stderr(&after.stderr),
                 );
                 if eb != ea {
-                    problems.push(format!("stderr differs:\n--- before\n{eb}\n--- after\n{ea}"));
+                    problems.push(format!(
+                        "stderr differs:\n--- before\n{eb}\n--- after\n{ea}"
+                    ));
                 }
                 if !problems.is_empty() {
                     failures

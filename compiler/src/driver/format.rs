@@ -38,7 +38,9 @@ fn format_text(name: &str, bytes: Vec<u8>) -> Outcome {
             Outcome::Failed
         }
         Err(FmtError::Internal(message)) => {
-            eprintln!("error: internal formatter error in {name}: {message} (the file is left as it is)");
+            eprintln!(
+                "error: internal formatter error in {name}: {message} (the file is left as it is)"
+            );
             Outcome::Failed
         }
     }

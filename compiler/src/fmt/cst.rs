@@ -44,7 +44,10 @@ pub struct Item {
 pub enum Node {
     /// One token, as written. `symbol` tells a symbol (a possible form
     /// head) from literals, keywords and metadata.
-    Atom { text: String, symbol: bool },
+    Atom {
+        text: String,
+        symbol: bool,
+    },
     Seq(Seq),
     /// `'x`, `` `x ``, `,x`, `,@x`, `#_x`, with any comments written
     /// between the mark and its datum.
@@ -56,7 +59,10 @@ pub enum Node {
         inner: Box<Node>,
     },
     /// `a.b.[i]`: a datum and the segments touching it.
-    Path { base: Box<Node>, segs: Vec<Seg> },
+    Path {
+        base: Box<Node>,
+        segs: Vec<Seg>,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -287,7 +293,10 @@ impl Builder<'_> {
             Token::LBracket => Node::Seq(self.seq("[", "]")?),
             Token::LBrace => Node::Seq(self.seq("{", "}")?),
             Token::HashBrace => Node::Seq(self.seq("#{", "}")?),
-            Token::Quote | Token::Quasiquote | Token::Unquote | Token::UnquoteSplicing
+            Token::Quote
+            | Token::Quasiquote
+            | Token::Unquote
+            | Token::UnquoteSplicing
             | Token::DatumComment => {
                 let mark = match tok {
                     Token::Quote => "'",

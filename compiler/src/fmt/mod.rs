@@ -31,8 +31,8 @@ pub enum FmtError {
 /// The formatted text of `src`.
 pub fn format_source(src: &str) -> Result<String, FmtError> {
     read_program(src, 0).map_err(FmtError::Read)?;
-    let file = cst::parse(src)
-        .ok_or_else(|| FmtError::Internal("the token tree did not build".into()))?;
+    let file =
+        cst::parse(src).ok_or_else(|| FmtError::Internal("the token tree did not build".into()))?;
     let mut p = Printer::default();
     p.file(&file.items);
     let out = p.out;
@@ -46,9 +46,9 @@ fn check_same_text(src: &str, out: &str) -> Result<(), FmtError> {
     let same_tokens = match (tokenize(src), tokenize(out)) {
         (Ok(a), Ok(b)) => {
             a.len() == b.len()
-                && a.iter().zip(&b).all(|(x, y)| {
-                    x.1 == y.1 && src[x.0..x.2] == out[y.0..y.2]
-                })
+                && a.iter()
+                    .zip(&b)
+                    .all(|(x, y)| x.1 == y.1 && src[x.0..x.2] == out[y.0..y.2])
         }
         _ => false,
     };
@@ -493,14 +493,14 @@ impl Printer {
                             if fill {
                                 k == 0
                             } else {
-                                !pairs || k % 2 == 0
+                                !pairs || k.is_multiple_of(2)
                             }
                         } else {
                             // Metadata stays with the binding after it.
                             header_own_lines && header_broken && i >= 2 && !is_meta(datums[i - 1])
                         }
                     }
-                    Shape::Data { pairs } => pairs && i % 2 == 0,
+                    Shape::Data { pairs } => pairs && i.is_multiple_of(2),
                 };
                 // Written on one line by the author, a call argument or a
                 // match result that does not fit moves to a new line even
@@ -558,7 +558,11 @@ impl Printer {
                         col += d.flat_width().unwrap_or(WIDTH + 1) + usize::from(j > 1);
                     }
                     header_broken = col > WIDTH
-                        || datum_gaps.iter().take(header + 1).skip(2).any(|g| g.newlines > 0);
+                        || datum_gaps
+                            .iter()
+                            .take(header + 1)
+                            .skip(2)
+                            .any(|g| g.newlines > 0);
                 }
             }
             self.node(node, item_trail);

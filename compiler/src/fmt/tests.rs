@@ -22,7 +22,10 @@ fn stable(src: &str) {
 #[test]
 fn a_form_that_fits_stays_on_one_line() {
     assert_eq!(fmt("(a  b\t c)"), "(a b c)\n");
-    assert_eq!(fmt("(define  f [x]   (* x   x))"), "(define f [x] (* x x))\n");
+    assert_eq!(
+        fmt("(define  f [x]   (* x   x))"),
+        "(define f [x] (* x x))\n"
+    );
     assert_eq!(fmt("[ 1 2 ]  { Int }"), "[1 2] {Int}\n");
 }
 
@@ -58,7 +61,10 @@ fn calls_align_their_arguments_under_the_first() {
     }
     // A first argument that only fits on the next line goes there, indented 2.
     let inner = format!("(list {})", "x ".repeat(45).trim_end());
-    assert_eq!(fmt(&format!("(println {inner})")), format!("(println\n  {inner})\n"));
+    assert_eq!(
+        fmt(&format!("(println {inner})")),
+        format!("(println\n  {inner})\n")
+    );
 }
 
 #[test]
@@ -75,7 +81,9 @@ fn cond_and_match_clauses_one_per_line() {
         "(match v\n  0 \"zero\"\n  [a b .. r] (list a b r)\n  (Point x y) (+ x y)\n  _ \"some other thing altogether, and long\")\n"
     );
     // The author's alignment of results is kept.
-    stable("(match v\n  0           \"zero\"\n  [a b .. r]  (list a b r)\n  _           \"other\")\n");
+    stable(
+        "(match v\n  0           \"zero\"\n  [a b .. r]  (list a b r)\n  _           \"other\")\n",
+    );
     // A result the author put under its pattern is indented 2 more.
     assert_eq!(
         fmt("(match v\n  [a b]\n            (+ a b))"),
@@ -132,7 +140,10 @@ fn comments_are_kept_in_place() {
 #[test]
 fn blank_lines_and_the_end_of_the_file() {
     assert_eq!(fmt("\n\n(a)\n\n\n\n(b)\n(c)   \n\n\n"), "(a)\n\n(b)\n(c)\n");
-    assert_eq!(fmt("(define f [x]\n\n\n  (a)\n\n  (b))"), "(define f [x]\n\n  (a)\n\n  (b))\n");
+    assert_eq!(
+        fmt("(define f [x]\n\n\n  (a)\n\n  (b))"),
+        "(define f [x]\n\n  (a)\n\n  (b))\n"
+    );
     assert_eq!(fmt(""), "");
     assert_eq!(fmt("; only a comment"), "; only a comment\n");
     // Forms the author wrote on one line stay there when they fit.
@@ -168,7 +179,10 @@ fn a_read_error_is_reported_not_formatted() {
         Err(FmtError::Read(e)) => assert!(e.message.contains("unclosed"), "{}", e.message),
         other => panic!("{other:?}"),
     }
-    assert!(matches!(format_source("(a \"\\q\")"), Err(FmtError::Read(_))));
+    assert!(matches!(
+        format_source("(a \"\\q\")"),
+        Err(FmtError::Read(_))
+    ));
     assert!(matches!(format_source("(a]"), Err(FmtError::Read(_))));
 }
 
@@ -241,7 +255,9 @@ fn rewhitespaced(src: &str, seed: u64) -> String {
     let toks = crate::syntax::lexer::tokenize(src).expect("lexes");
     let mut out = String::new();
     let mut last = 0;
-    let mut state = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+    let mut state = seed
+        .wrapping_mul(6364136223846793005)
+        .wrapping_add(1442695040888963407);
     for (start, _, end) in toks {
         let gap = &src[last..start];
         if gap.is_empty() || gap.contains(';') || gap.contains("#|") {
@@ -249,7 +265,9 @@ fn rewhitespaced(src: &str, seed: u64) -> String {
         } else if seed == 0 {
             out.push(' ');
         } else {
-            state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
             out.push_str(match (state >> 33) % 7 {
                 0 => "\n",
                 1 => "\n\n\n   ",
@@ -271,7 +289,10 @@ fn omni_files(dir: &Path, out: &mut Vec<PathBuf>) {
     for entry in entries.flatten() {
         let path = entry.path();
         if path.is_dir() {
-            if path.file_name().is_some_and(|n| n == "target" || n == "node_modules") {
+            if path
+                .file_name()
+                .is_some_and(|n| n == "target" || n == "node_modules")
+            {
                 continue;
             }
             omni_files(&path, out);
@@ -334,7 +355,10 @@ fn every_repository_file_reads_to_the_same_data_after_formatting() {
                         continue;
                     };
                     if data_of(&v1) != data_of(&src) {
-                        problems.push(format!("{} (variant {seed}): the data changed", f.display()));
+                        problems.push(format!(
+                            "{} (variant {seed}): the data changed",
+                            f.display()
+                        ));
                     }
                     if format_source(&v1).ok().as_deref() != Some(v1.as_str()) {
                         problems.push(format!("{} (variant {seed}): not idempotent", f.display()));
