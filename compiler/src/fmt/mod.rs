@@ -19,6 +19,11 @@ use cst::{needs_space, width, Comment, Elem, Item, Node, Seg, Seq};
 /// one atom, comment or unbreakable run is longer).
 pub const WIDTH: usize = 100;
 
+/// The deepest indentation. Past it, deeper forms stay at this column: an
+/// indentation growing with the depth would make a program nested 50,000
+/// levels deep (the reader accepts 100,000) gigabytes of spaces.
+pub const MAX_INDENT: usize = WIDTH;
+
 #[derive(Debug)]
 pub enum FmtError {
     /// The source does not read: the reader's error.
@@ -268,13 +273,15 @@ impl Printer {
         self.col += n;
     }
 
+    /// A line break and the indentation, which stops growing at
+    /// [`MAX_INDENT`].
     fn newline(&mut self, indent: usize, blank: bool) {
         self.out.push('\n');
         if blank {
             self.out.push('\n');
         }
         self.col = 0;
-        self.spaces(indent);
+        self.spaces(indent.min(MAX_INDENT));
     }
 
     /// Whether `node`, starting at `col`, fits on the line with `trail`
@@ -357,10 +364,16 @@ impl Printer {
                 {
                     self.spaces(1);
                 }
-                let quote = matches!(*mark, "'" | "`");
-                self.quoted += usize::from(quote);
+                // Inside `'` and `` ` `` lists are data; `,` and `,@` go
+                // back to code.
+                let quoted = self.quoted;
+                match *mark {
+                    "'" | "`" => self.quoted += 1,
+                    "," | ",@" => self.quoted = 0,
+                    _ => {}
+                }
                 self.node(inner, trail);
-                self.quoted -= usize::from(quote);
+                self.quoted = quoted;
             }
             Node::Path { base, segs } => {
                 self.node(base, 0);
@@ -402,8 +415,8 @@ impl Printer {
     /// follows on the same line.
     fn broken_seq(&mut self, seq: &Seq, trail: usize) {
         let shape = shape_of(seq, self.quoted > 0);
-        // The author wrote it on one line: place it in the shape's canonical
-        // layout (a call puts each argument on its own line).
+        // The author wrote it on one line: the formatter chooses every break
+        // (see `movable` below).
         let canonical = !seq.broken;
         let open_col = self.col;
         self.write(seq.open);

@@ -201,6 +201,17 @@ fn deep_nesting_is_formatted() {
     assert!(out > depth * 4);
 }
 
+#[test]
+fn indentation_stops_growing_at_max_indent() {
+    let depth = 300;
+    let src = format!("{}x{}", "(list 1 ".repeat(depth), ")".repeat(depth));
+    let out = fmt(&src);
+    // Linear in the depth, not quadratic.
+    assert!(out.len() < depth * (MAX_INDENT + 20), "{} bytes", out.len());
+    let widest = out.lines().map(|l| l.len() - l.trim_start().len()).max();
+    assert_eq!(widest, Some(MAX_INDENT));
+}
+
 /// The datum without its spans, printed with its structure visible.
 fn shape(d: &Datum, out: &mut String) {
     let seq = |out: &mut String, tag: &str, xs: &[Datum]| {
