@@ -152,10 +152,19 @@ fn head_symbol(node: &Node) -> Option<&str> {
     }
 }
 
-/// The shape of a sequence; `quoted` inside `'` or `` ` `` data.
-fn shape_of(seq: &Seq, quoted: bool) -> Shape {
+/// The shape of a sequence; `quoted` inside `'` or `` ` `` data, `clause`
+/// a handler clause of `handle` (`(effect [params] body ...)`).
+fn shape_of(seq: &Seq, quoted: bool, clause: bool) -> Shape {
     let datums: Vec<&Node> = seq.datums().collect();
     match seq.open {
+        "(" if clause && datums.len() > 2 => {
+            return Shape::Body {
+                header: 1,
+                pairs: false,
+                header_own_lines: false,
+                fill: false,
+            }
+        }
         "(" => {}
         "#{" => return Shape::Data { pairs: true },
         _ => return Shape::Data { pairs: false },
@@ -212,9 +221,14 @@ fn shape_of(seq: &Seq, quoted: bool) -> Shape {
         }
         Some("fn" | "λ" | "lambda") => body(leading(0, &|n| !is_list(n))),
         Some("let" | "let*" | "letrec") => Shape::Body {
-            header: leading(0, &|n| {
+            // Binding slots (and `^:seq`); a Scheme-style binding list
+            // (an error the expander explains) is one header element too.
+            header: match leading(0, &|n| {
                 is_meta(n) || matches!(n, Node::Seq(s) if s.open == "[")
-            }),
+            }) {
+                0 if args.len() > 1 && is_list(args[0]) => 1,
+                n => n,
+            },
             pairs: false,
             header_own_lines: true,
             fill: false,
@@ -233,7 +247,7 @@ fn shape_of(seq: &Seq, quoted: bool) -> Shape {
         Some("when" | "unless" | "while" | "handle" | "catch" | "with-region" | "dotimes") => {
             body(args.len().min(1))
         }
-        Some("cond") => Shape::Call {
+        Some("cond" | "if") => Shape::Call {
             all_own_lines: true,
         },
         Some(_) => Shape::Call {
@@ -255,6 +269,8 @@ struct Printer {
     col: usize,
     /// Inside a `'` or `` ` `` prefix: lists are data.
     quoted: usize,
+    /// The next sequence is a handler clause of `handle`.
+    clause: bool,
 }
 
 impl Printer {
@@ -414,7 +430,8 @@ impl Printer {
     /// or when it does not fit where it is but would on a new line; else it
     /// follows on the same line.
     fn broken_seq(&mut self, seq: &Seq, trail: usize) {
-        let shape = shape_of(seq, self.quoted > 0);
+        let shape = shape_of(seq, self.quoted > 0, std::mem::take(&mut self.clause));
+        let handle = matches!(seq.datums().next(), Some(h) if head_symbol(h) == Some("handle"));
         // The author wrote it on one line: the formatter chooses every break
         // (see `movable` below).
         let canonical = !seq.broken;
@@ -578,7 +595,10 @@ impl Printer {
                             .any(|g| g.newlines > 0);
                 }
             }
+            // The clauses of `handle` after its body expression.
+            self.clause = handle && i >= 2;
             self.node(node, item_trail);
+            self.clause = false;
         }
         if pending_newline {
             self.newline(indent_for(k, arg_col), false);

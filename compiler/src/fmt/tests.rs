@@ -117,6 +117,25 @@ fn body_forms_indent_their_body_two() {
     stable("(define {mutable-struct Body}\n  [x {Float}] [y {Float}])\n");
     stable("(define [syntax swap!]\n  [(swap! a b) (let [tmp a] (set! a b) (set! b tmp))])\n");
     stable("(do (f (car xs))\n    (for-each f (cdr xs)))\n");
+    // Handler clauses of `handle` are body forms too.
+    stable("(handle (gen 0 n)\n  (yield [v k]\n    (push! out v)\n    (k nothing)))\n");
+    // A Scheme-style binding list stays on the let's line.
+    stable("(let ((x 1) (y 2))\n  (+ x y))\n");
+}
+
+#[test]
+fn a_broken_if_puts_then_and_else_on_their_own_lines() {
+    let long = format!(
+        "(if (= n 0) count (do (step {}) (loop (- n 1))))",
+        "x ".repeat(33).trim_end()
+    );
+    assert_eq!(
+        fmt(&long),
+        format!(
+            "(if (= n 0)\n    count\n    (do (step {}) (loop (- n 1))))\n",
+            "x ".repeat(33).trim_end()
+        )
+    );
 }
 
 #[test]
