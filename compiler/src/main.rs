@@ -5,6 +5,7 @@ mod ctrr;
 mod diag;
 mod driver;
 mod expand;
+mod fmt;
 mod ir;
 mod syntax;
 

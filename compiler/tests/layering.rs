@@ -16,7 +16,7 @@ use std::path::Path;
 /// `crate::`.
 const STAGES: Layers = Layers {
     names: &[
-        "syntax", "expand", "diag", "ir", "ctrr", "codegen", "driver",
+        "syntax", "fmt", "expand", "diag", "ir", "ctrr", "codegen", "driver",
     ],
     root: "main",
     what: "stage",

@@ -6,12 +6,14 @@
 //! file, links it with the embedded runtime staticlib using the system `cc`;
 //! `omnic check` only reports diagnostics: it runs the front end through
 //! CTRR and stops before code generation; `omnic repl` is the interactive
-//! session (`repl.rs`). Every failure is printed to stderr
-//! as `error: ...` (compile errors rendered with their source line) and gives
-//! exit status 1; an internal compiler error (a panic) is caught by a hook
-//! and reported the same way instead of a backtrace.
+//! session (`repl.rs`); `omnic fmt` formats source files (`format.rs`).
+//! Every failure is printed to stderr as `error: ...` (compile errors
+//! rendered with their source line) and gives exit status 1; an internal
+//! compiler error (a panic) is caught by a hook and reported the same way
+//! instead of a backtrace.
 
 mod build;
+mod format;
 mod manifest;
 mod pipeline;
 mod repl;
@@ -62,6 +64,15 @@ enum Command {
     },
     /// Read, compile and run forms interactively (`:help` lists the commands).
     Repl,
+    /// Format source files in place (docs/STYLE.md); `-` or no file formats
+    /// stdin to stdout.
+    Fmt {
+        /// Write nothing: list the files that would change, exit status 1
+        /// if any would.
+        #[arg(long)]
+        check: bool,
+        files: Vec<PathBuf>,
+    },
 }
 
 /// Intermediate representations to print to stdout, and front-end switches
@@ -174,6 +185,7 @@ fn dispatch(command: Command) -> Result<i32, Fatal> {
             dumps,
         } => build::build(file, output, strip, dumps),
         Command::Repl => repl::repl(),
+        Command::Fmt { check, files } => format::fmt(check, files),
         // `check` stops after CTRR, the last stage that reports errors in
         // the program: code generation only fails on compiler bugs (its
         // errors are broken IR invariants), and it is most of the compile

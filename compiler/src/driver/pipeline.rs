@@ -51,7 +51,7 @@ pub(crate) fn print_dump(text: &str) {
 /// The text of a source file; when it is not valid UTF-8, a lossy
 /// decoding (the bytes before the first bad one are unchanged, so offsets
 /// up to it hold) and the offset of that byte.
-fn decode_source(bytes: Vec<u8>) -> (String, Option<usize>) {
+pub(super) fn decode_source(bytes: Vec<u8>) -> (String, Option<usize>) {
     match String::from_utf8(bytes) {
         Ok(text) => (text, None),
         Err(e) => {
@@ -63,7 +63,7 @@ fn decode_source(bytes: Vec<u8>) -> (String, Option<usize>) {
 
 /// The diagnostic for a file that is not UTF-8, pointing at the first bad
 /// byte (shown as U+FFFD, three bytes in the decoded text).
-fn invalid_utf8(file: FileId, at: usize) -> Diagnostic {
+pub(super) fn invalid_utf8(file: FileId, at: usize) -> Diagnostic {
     Diagnostic::error(
         "source files must be UTF-8: invalid byte sequence",
         Span::new(file, at, at + '\u{FFFD}'.len_utf8()),
