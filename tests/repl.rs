@@ -225,3 +225,34 @@ fn repl_global_state_stays_bounded() {
         "bytes_regions_peak grew from {peak_few} to {peak_many}"
     );
 }
+
+/// An uncaught error in a spawned thread is reported with the thread's
+/// call stack and name, as in a file run, but ends only that thread: the
+/// session goes on with its globals, a `join` of the failed thread is an
+/// error of the joining form, and later threads run.
+#[test]
+fn repl_thread_error_keeps_the_session() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = "(define inner [x] (/ x 0))\n\
+                 (define middle [x] (+ 1 (inner x)))\n\
+                 (define keep 42)\n\
+                 (define t (spawn (fn [] (middle 7))))\n\
+                 (join t)\n\
+                 keep\n\
+                 (println (join (spawn (fn [] (middle 1)))))\n\
+                 (join (spawn (fn [] (+ keep 1))))\n";
+    let out = repl(dir.path(), input, &[]);
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "42\n43\n");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "error: division by zero\n  at inner (repl:1:1:19)\n  at middle (repl:2:1:25)\n  \
+         in thread omni-thread-1\n\
+         error: join: thread 1 ended with an error (reported above)\n  \
+         at <top level> (repl:5:1:1)\n\
+         error: division by zero\n  at inner (repl:1:1:19)\n  at middle (repl:2:1:25)\n  \
+         in thread omni-thread-2\n\
+         error: join: thread 2 ended with an error (reported above)\n  \
+         at <top level> (repl:7:1:10)\n"
+    );
+}

@@ -42,6 +42,7 @@ impl Runner {
         let (result_tx, results) = channel();
         crate::base::stats::start_program();
         crate::control::backtrace::keep_all_code_tables();
+        crate::control::thread::contain_thread_errors();
         std::thread::Builder::new()
             .name("omni-main".into())
             .spawn(move || {
