@@ -65,6 +65,12 @@ pub fn keep_all_code_tables() {
     KEEP_TABLES.store(true, Ordering::Release);
 }
 
+/// Stop searching the last registered code table: the REPL frees the code
+/// of a form nothing can call any more (`driver/repl.rs`), last registered.
+pub fn forget_last_code_table() {
+    TABLES.lock().unwrap_or_else(|e| e.into_inner()).pop();
+}
+
 /// IR function indices of the `k`-th kept table are offset by `k` times
 /// this, so functions of different modules never compare equal.
 const MODULE_IR_STRIDE: u32 = 1 << 20;
