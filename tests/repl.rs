@@ -256,3 +256,51 @@ fn repl_thread_error_keeps_the_session() {
          at <top level> (repl:7:1:10)\n"
     );
 }
+
+/// A long session stays bounded: the code of a form that defines nothing
+/// and builds no closure is freed once it ran, so 1,000 more such forms
+/// add little to the peak RSS (each module used to be kept, with a copy of
+/// the session's whole location table: about 60 KB a form). A closure an
+/// expression form stores (`set!`) keeps its module: it is still called
+/// correctly at the end.
+#[test]
+fn repl_session_memory_stays_bounded() {
+    let dir = tempfile::tempdir().unwrap();
+    let session = |forms: usize| {
+        let mut input = String::from("(define g nothing)\n(set! g (fn [x] (* x 3)))\n");
+        for i in 0..forms {
+            input.push_str(&format!("(+ {i} (length (list \"s\" 1.5 'q)))\n"));
+        }
+        input.push_str("(g 14)\n");
+        let out = repl(dir.path(), &input, &[("OMNI_STATS", "1")]);
+        assert_eq!(out.status.code(), Some(0));
+        let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+        assert!(stdout.ends_with(&format!("{}\n42\n", forms + 2)), "{stdout}");
+        let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+        let stat = |key: &str| -> u64 {
+            let prefix = format!("omni-stats: {key}=");
+            stderr
+                .lines()
+                .find_map(|l| l.strip_prefix(&prefix))
+                .unwrap_or_else(|| panic!("no {key} in\n{stderr}"))
+                .trim()
+                .parse()
+                .unwrap()
+        };
+        (
+            stat("peak_rss_kb"),
+            stat("repl_modules_kept"),
+            stat("repl_modules_freed"),
+        )
+    };
+    let (rss_few, kept_few, freed_few) = session(20);
+    let (rss_many, kept_many, freed_many) = session(1020);
+    // The prelude's module, `define g` and the `set!` that stores a closure.
+    assert_eq!((kept_few, kept_many), (3, 3));
+    assert_eq!((freed_few, freed_many), (21, 1021));
+    // 1,000 forms: at most 8 MB more (kept modules took about 60 MB).
+    assert!(
+        rss_many <= rss_few + 8 * 1024,
+        "peak RSS grew from {rss_few} KB to {rss_many} KB over 1,000 forms"
+    );
+}

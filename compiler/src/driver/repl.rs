@@ -317,6 +317,10 @@ struct Session {
     freed_modules: usize,
     /// Lines of the session's location table registered with the runtime.
     registered_locs: usize,
+    /// Changes of `history` so far, and the count of top-level forms the
+    /// history expanded to at generation N ([`Session::front_end`]).
+    generation: u64,
+    ran_cache: Option<(u64, usize)>,
 }
 
 /// A definition that ran, as the next modules see it. Only definitions
@@ -382,6 +386,8 @@ impl Session {
             modules: Vec::new(),
             freed_modules: 0,
             registered_locs: 0,
+            generation: 0,
+            ran_cache: None,
         };
         // The first module runs the prelude's top level, once.
         session
@@ -506,11 +512,21 @@ impl Session {
         batch: &[Datum],
     ) -> Result<(ir::Program, ctrr::CtrrReport, LocTable), String> {
         let old: Vec<Datum> = history.iter().map(|h| h.stub.clone()).collect();
-        // The first module runs the prelude's top level too.
-        let ran = if self.modules.is_empty() {
-            0
-        } else {
-            self.expand(old.clone())?.body.len()
+        // The first module runs the prelude's top level too. The count of
+        // top-level forms the history expands to changes only with the
+        // history (a redefinition removes entries: `history` is then
+        // shorter than the session's), so it is expanded once per change.
+        let unchanged = history.len() == self.history.len();
+        let ran = match self.ran_cache {
+            _ if self.modules.is_empty() => 0,
+            Some((generation, ran)) if unchanged && generation == self.generation => ran,
+            _ => {
+                let ran = self.expand(old.clone())?.body.len();
+                if unchanged {
+                    self.ran_cache = Some((self.generation, ran));
+                }
+                ran
+            }
         };
         let ast = self.expand(old.into_iter().chain(batch.iter().cloned()).collect())?;
         let (mut program, locs) =
@@ -573,6 +589,7 @@ impl Session {
         outcome?;
         history.extend(batch.into_iter().filter_map(history_entry));
         self.history = history;
+        self.generation += 1;
         Ok(())
     }
 
