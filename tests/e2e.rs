@@ -443,6 +443,11 @@ program_tests!(run_case, LISTED;
     compare_branch,
     compare_branch_err,
     scope_region_first_use,
+    stack_apply,
+    stack_apply2,
+    stack_handler_clause,
+    stack_generator,
+    stack_callbacks,
 );
 
 /// Every case file is listed above (so none is silently skipped).

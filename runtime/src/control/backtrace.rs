@@ -9,26 +9,32 @@
 //! `try` pay anything.
 //!
 //! The walk: generated code keeps frame pointers (x86-64: `[rbp]` is the
-//! caller's `rbp`, `[rbp+8]` the return address into it); the runtime is
-//! Rust without guaranteed frame pointers, so the frames from the report
-//! back to the innermost generated frame are crossed with the system
-//! unwinder (`_Unwind_Backtrace`, from the Rust code's `.eh_frame`), which
-//! stops at the first return address inside generated code (that code has
-//! no unwind tables) and gives that frame's `rbp`. From there the walk
-//! follows the frame-pointer chain, validating every pointer against the
-//! running stack's bounds (the thread's stack, or the running coroutine's)
-//! and every return address against the table's code ranges, and stops at
-//! a trampoline from the runtime (`omni_entry`, the apply trampoline) or at
-//! the first address outside generated code.
+//! caller's `rbp`, `[rbp+8]` the return address into it) and has no unwind
+//! tables of its own, so the first time a stack is walked the runtime
+//! describes it to the system unwinder: one CIE stating that frame layout
+//! and one FDE per function of each code table ([`eh_frame_for`],
+//! `__register_frame`; deregistered when the REPL frees a module). Then
+//! `_Unwind_Backtrace` steps through the runtime's Rust frames (their
+//! `.eh_frame`) and generated frames alike, from the report down to the
+//! stack's start, and every return address inside generated code is a
+//! frame: a runtime -> OmniLisp trampoline (`omni_entry`, the apply
+//! trampoline that `apply`, run-time dispatch, handler clauses and
+//! threads' thunks go through) is crossed, not an end. A coroutine's stack
+//! ends at its start routine. Should no generated frame be found that way,
+//! the older walk is used: the unwinder up to the innermost generated
+//! frame, then the frame-pointer chain, validated against the running
+//! stack's bounds, up to the first trampoline.
 //!
 //! Frame lines: the innermost frame shows the error's own location, the
 //! others the location of their call. A call that names its callee directly
 //! but whose next inner frame is another function lost frames to tail calls:
 //! `  ... (tail calls)` marks the spot. An `apply` entry that raised (an
 //! arity error) is not shown: the error belongs to its caller's call. An
-//! error re-raised from a coroutine (the body of a `handle` runs on one)
-//! names the function that made the failing call, then
-//! `  ... (frames on another stack)`, then the frames of the resumer.
+//! error raised in the body of a `handle` (which runs on a coroutine) has
+//! that stack's frames walked before it leaves the coroutine
+//! ([`note_coroutine_raise`]); re-raised by the resumer and uncaught, its
+//! report shows them, then `  ... (frames on another stack)`, then the
+//! frames of the resumer.
 
 use crate::base::raise::{loc_inlined, loc_text, set_trace_formatter};
 use std::ffi::c_void;
