@@ -1617,16 +1617,28 @@ fn build_release_leaves_out_symbols_and_line_table() {
     let debug = tmp.path().join("debug");
     build(&debug, &[]);
     let nm = symbols(&debug);
-    assert!(nm.contains(" omni.inner\n") && nm.contains(" omni.outer\n"), "{nm}");
+    assert!(
+        nm.contains(" omni.inner\n") && nm.contains(" omni.outer\n"),
+        "{nm}"
+    );
     let table = lines(&debug);
-    assert!(table.contains("prog.omni"), "no line table for prog.omni:\n{table}");
+    assert!(
+        table.contains("prog.omni"),
+        "no line table for prog.omni:\n{table}"
+    );
 
     let release = tmp.path().join("release");
     build(&release, &["--release"]);
     let nm = symbols(&release);
-    assert!(!nm.contains("omni.inner"), "symbols left in a release build:\n{nm}");
+    assert!(
+        !nm.contains("omni.inner"),
+        "symbols left in a release build:\n{nm}"
+    );
     let table = lines(&release);
-    assert!(!table.contains("prog.omni"), "line table left in a release build:\n{table}");
+    assert!(
+        !table.contains("prog.omni"),
+        "line table left in a release build:\n{table}"
+    );
     let sections = tool("readelf", &["-S"], &release);
     assert!(!sections.contains(".debug_"), "{sections}");
 
@@ -1635,7 +1647,9 @@ fn build_release_leaves_out_symbols_and_line_table() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     let file = src.display().to_string();
     assert!(
-        stderr.contains(&format!("  at inner ({file}:1:19)\n  at outer ({file}:2:25)")),
+        stderr.contains(&format!(
+            "  at inner ({file}:1:19)\n  at outer ({file}:2:25)"
+        )),
         "{stderr}"
     );
 }

@@ -275,7 +275,10 @@ fn repl_session_memory_stays_bounded() {
         let out = repl(dir.path(), &input, &[("OMNI_STATS", "1")]);
         assert_eq!(out.status.code(), Some(0));
         let stdout = String::from_utf8_lossy(&out.stdout).to_string();
-        assert!(stdout.ends_with(&format!("{}\n42\n", forms + 2)), "{stdout}");
+        assert!(
+            stdout.ends_with(&format!("{}\n42\n", forms + 2)),
+            "{stdout}"
+        );
         let stderr = String::from_utf8_lossy(&out.stderr).to_string();
         let stat = |key: &str| -> u64 {
             let prefix = format!("omni-stats: {key}=");

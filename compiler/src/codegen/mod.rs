@@ -148,12 +148,13 @@ pub fn jit_module<'s>(
     Ok(cranelift_jit::JITModule::new(builder))
 }
 
+/// Resolves an imported name to its address (see [`jit_module_with_lookup`]).
+pub type SymbolLookup = Box<dyn Fn(&str) -> Option<*const u8> + Send>;
+
 /// A JIT module for the host that resolves imported names with `lookup`
 /// (the REPL shares one runtime symbol map between its modules instead of
 /// copying it into each, see [`jit_module`]).
-pub fn jit_module_with_lookup(
-    lookup: Box<dyn Fn(&str) -> Option<*const u8> + Send>,
-) -> Result<cranelift_jit::JITModule> {
+pub fn jit_module_with_lookup(lookup: SymbolLookup) -> Result<cranelift_jit::JITModule> {
     let mut builder = cranelift_jit::JITBuilder::with_isa(
         host_isa(false, DEFAULT_OPT_LEVEL)?,
         cranelift_module::default_libcall_names(),

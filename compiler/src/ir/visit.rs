@@ -180,7 +180,9 @@ pub fn used_consts(prog: &Program, functions: &[bool]) -> Vec<bool> {
         .iter()
         .filter(|f| functions.get(f.id.0 as usize).copied().unwrap_or(false))
     {
-        walk_block(&f.body, &mut |st| st.op.operands().iter().for_each(&mut mark));
+        walk_block(&f.body, &mut |st| {
+            st.op.operands().iter().for_each(&mut mark)
+        });
         walk_tails(&f.body, &mut |t| match t {
             Tail::Return(a) | Tail::Yield(a) | Tail::If { cond: a, .. } => mark(a),
             Tail::Call { callee, args, .. } => {

@@ -354,7 +354,7 @@ static UNWIND_INFO: std::sync::Mutex<Vec<(usize, Box<[u8]>)>> = std::sync::Mutex
 fn eh_frame_for(table: &Table) -> Box<[u8]> {
     let mut out = Vec::new();
     let pad = |v: &mut Vec<u8>, start: usize| {
-        while (v.len() - start) % 8 != 0 {
+        while !(v.len() - start).is_multiple_of(8) {
             v.push(0); // DW_CFA_nop
         }
     };
@@ -459,7 +459,12 @@ fn walk_unwinding(table: &Table) -> Option<(Vec<Frame<'_>>, Vec<Frame<'_>>, usiz
     };
     // SAFETY: `on_any_frame` only reads the unwinder's context and writes
     // the `Collect`, which outlives the call.
-    unsafe { _Unwind_Backtrace(on_any_frame, &mut collect as *mut Collect<'_> as *mut c_void) };
+    unsafe {
+        _Unwind_Backtrace(
+            on_any_frame,
+            &mut collect as *mut Collect<'_> as *mut c_void,
+        )
+    };
     let mut head = Vec::new();
     let mut tail = std::collections::VecDeque::new();
     let mut count = 0;

@@ -280,7 +280,9 @@ unsafe fn run_contained(
     match event {
         Event::Done(v) => Ok(v),
         Event::Raised(report, _) => Err(report),
-        _ => fatal(format_args!("a spawned thread's thunk performed out of its thread")),
+        _ => fatal(format_args!(
+            "a spawned thread's thunk performed out of its thread"
+        )),
     }
 }
 
