@@ -1648,7 +1648,7 @@ fn build_release_leaves_out_symbols_and_line_table() {
     let file = src.display().to_string();
     assert!(
         stderr.contains(&format!(
-            "  at inner ({file}:1:19)\n  at outer ({file}:2:25)"
+            "  at inner ({file}:1:19)\n  at outer ({file}:2:24)"
         )),
         "{stderr}"
     );
