@@ -531,7 +531,10 @@ impl Session {
         let ast = self.expand(old.into_iter().chain(batch.iter().cloned()).collect())?;
         let (mut program, locs) =
             ir::lower::lower_repl_program(&ast, &self.sources, ran, &self.locs);
-        let report = ctrr::run(&mut program);
+        // Only the functions this module compiles get CTRR's decisions
+        // (the analysis still sees the whole program).
+        let reachable = ir::visit::reachable_from_entry(&program);
+        let report = ctrr::run_for(&mut program, Some(&reachable));
         Ok((program, report, locs))
     }
 
