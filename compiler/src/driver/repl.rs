@@ -20,8 +20,12 @@
 //! slots directly, so values built by earlier forms are seen and a later
 //! `define` of a name stores into the same slot (the redefinition). Calls of
 //! globals are late bound in a session (never direct), so code compiled
-//! before a redefinition calls the new definition. Every module stays alive
-//! (closures built by its code may be stored anywhere).
+//! before a redefinition calls the new definition. A module stays alive
+//! for the session (closures built by its code may be stored anywhere)
+//! unless its form defined nothing and built no closure: then its memory is
+//! freed once the form ran ([`Session::run`]). Modules add only their new
+//! locations to the runtime's location table and share one runtime symbol
+//! map, so a long session stays bounded.
 //!
 //! Running: the runtime's `rt::repl::Runner` runs each entry on one
 //! program thread, on a coroutine that a runtime error abandons (its scope
