@@ -446,6 +446,11 @@ program_tests!(run_case, LISTED;
     prim_wrapper_binary,
     loop_region_reuse,
     state_define_no_renewal,
+    stack_apply,
+    stack_apply2,
+    stack_handler_clause,
+    stack_generator,
+    stack_callbacks,
 );
 
 /// Every case file is listed above (so none is silently skipped).
@@ -1570,6 +1575,84 @@ fn gdb_backtrace_shows_omni_lines() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
         stderr.contains(&format!("  at inner ({file}:1:19)")),
+        "{stderr}"
+    );
+}
+
+/// `omnic build` keeps the symbols and the DWARF line table; `omnic build
+/// --release` leaves both out (as `--strip` does), checked with `nm` and
+/// `readelf --debug-dump=line`; the release executable still reports a
+/// runtime error with its call stack.
+#[test]
+fn build_release_leaves_out_symbols_and_line_table() {
+    if Command::new("nm").arg("--version").output().is_err()
+        || Command::new("readelf").arg("--version").output().is_err()
+    {
+        eprintln!("skipped: `nm` or `readelf` is not installed");
+        return;
+    }
+    let (tmp, src) = temp_program(
+        "(define inner [x] (/ x 0))\n(define outer [x] (+ 1 (inner x)))\n(println (outer 5))\n",
+    );
+    let build = |exe: &Path, flags: &[&str]| {
+        let out = Command::new(omnic())
+            .arg("build")
+            .args(flags)
+            .arg(&src)
+            .arg("-o")
+            .arg(exe)
+            .env("OMNI_NO_INLINE", "1")
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "build {flags:?}: {out:?}");
+    };
+    let tool = |name: &str, args: &[&str], exe: &Path| {
+        let out = Command::new(name).args(args).arg(exe).output().unwrap();
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    };
+    let symbols = |exe: &Path| tool("nm", &[], exe);
+    let lines = |exe: &Path| tool("readelf", &["--debug-dump=line"], exe);
+
+    let debug = tmp.path().join("debug");
+    build(&debug, &[]);
+    let nm = symbols(&debug);
+    assert!(
+        nm.contains(" omni.inner\n") && nm.contains(" omni.outer\n"),
+        "{nm}"
+    );
+    let table = lines(&debug);
+    assert!(
+        table.contains("prog.omni"),
+        "no line table for prog.omni:\n{table}"
+    );
+
+    let release = tmp.path().join("release");
+    build(&release, &["--release"]);
+    let nm = symbols(&release);
+    assert!(
+        !nm.contains("omni.inner"),
+        "symbols left in a release build:\n{nm}"
+    );
+    let table = lines(&release);
+    assert!(
+        !table.contains("prog.omni"),
+        "line table left in a release build:\n{table}"
+    );
+    let sections = tool("readelf", &["-S"], &release);
+    assert!(!sections.contains(".debug_"), "{sections}");
+
+    let out = Command::new(&release).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let file = src.display().to_string();
+    assert!(
+        stderr.contains(&format!(
+            "  at inner ({file}:1:19)\n  at outer ({file}:2:24)"
+        )),
         "{stderr}"
     );
 }

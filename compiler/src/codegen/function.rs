@@ -2115,6 +2115,12 @@ impl<'a, M: Module> FnTx<'_, 'a, '_, M> {
                     *self.cx.const_slots.get(c.0 as usize).ok_or_else(|| {
                         CodegenError::new(format!("constant c{} out of range", c.0))
                     })?;
+                if slot == cranelift_module::DataId::from_u32(u32::MAX) {
+                    return Err(CodegenError::new(format!(
+                        "constant c{} is not built by this module",
+                        c.0
+                    )));
+                }
                 let addr = self.data_addr(slot);
                 self.b.ins().load(W, MemFlagsData::trusted(), addr, 0)
             }

@@ -15,6 +15,7 @@ pub mod debug_line;
 mod function;
 mod runtime;
 mod startup;
+pub(crate) use startup::location_table;
 #[cfg(test)]
 mod tests;
 
@@ -147,6 +148,21 @@ pub fn jit_module<'s>(
     Ok(cranelift_jit::JITModule::new(builder))
 }
 
+/// Resolves an imported name to its address (see [`jit_module_with_lookup`]).
+pub type SymbolLookup = Box<dyn Fn(&str) -> Option<*const u8> + Send>;
+
+/// A JIT module for the host that resolves imported names with `lookup`
+/// (the REPL shares one runtime symbol map between its modules instead of
+/// copying it into each, see [`jit_module`]).
+pub fn jit_module_with_lookup(lookup: SymbolLookup) -> Result<cranelift_jit::JITModule> {
+    let mut builder = cranelift_jit::JITBuilder::with_isa(
+        host_isa(false, DEFAULT_OPT_LEVEL)?,
+        cranelift_module::default_libcall_names(),
+    );
+    builder.symbol_lookup_fn(lookup);
+    Ok(cranelift_jit::JITModule::new(builder))
+}
+
 /// An object module for the host, named `name` (the object file's name).
 pub fn object_module(name: &str, opt_level: &str) -> Result<cranelift_object::ObjectModule> {
     let builder = cranelift_object::ObjectBuilder::new(
@@ -234,7 +250,7 @@ pub fn compile_linked<M: Module>(
         Some(_) => ir::visit::reachable_from_entry(prog),
         None => vec![true; prog.functions.len()],
     };
-    let mut cx = ModuleCx::declare(prog, module, &reachable)?;
+    let mut cx = ModuleCx::declare(prog, module, &reachable, link.is_some())?;
     cx.link = link;
     let mut clif = String::new();
     let mut ctx = cx.module.make_context();
@@ -342,6 +358,7 @@ impl<'a, M: Module> ModuleCx<'a, M> {
         prog: &'a ir::Program,
         module: &'a mut M,
         reachable: &[bool],
+        repl: bool,
     ) -> Result<ModuleCx<'a, M>> {
         for (i, f) in prog.functions.iter().enumerate() {
             if f.id.0 as usize != i {
@@ -389,11 +406,23 @@ impl<'a, M: Module> ModuleCx<'a, M> {
         };
         let globals = module.declare_data("omni_globals", Linkage::Local, true, false)?;
         let mut desc = DataDescription::new();
-        desc.define_zeroinit(8 * prog.globals.len().max(1));
+        // A REPL module's globals live in the session's array: its own
+        // array is never used (and would grow with the session).
+        let nglobals = if repl { 1 } else { prog.globals.len().max(1) };
+        desc.define_zeroinit(8 * nglobals);
         desc.set_align(8);
         module.define_data(globals, &desc)?;
+        // A REPL module builds only the constants its own code reads (the
+        // program holds the prelude's and every earlier form's too).
+        let used_consts = match repl {
+            true => ir::visit::used_consts(prog, reachable),
+            false => vec![true; prog.consts.len()],
+        };
         let const_slots = (0..prog.consts.len())
-            .map(|i| zero_slot(module, format!("omni_const_{i}")))
+            .map(|i| match used_consts[i] {
+                true => zero_slot(module, format!("omni_const_{i}")),
+                false => Ok(DataId::from_u32(u32::MAX)),
+            })
             .collect::<Result<Vec<_>>>()?;
         let name_slots = (0..prog.functions.len())
             .map(|i| match reachable[i] {

@@ -233,11 +233,16 @@ fn define_init<M: Module>(
         data_refs: HashMap::new(),
     };
 
-    let table = location_table(tx.cx.prog);
-    let table_data = tx.cx.byte_string(table.as_bytes())?;
-    let table_ptr = tx.data_addr(table_data);
-    let table_len = tx.word(table.len() as u64);
-    tx.call_rt(RuntimeFn::SetLocs, &[table_ptr, table_len])?;
+    // A REPL module leaves its location table to the session, which adds
+    // only the new locations (`driver/repl.rs`): the whole session's table
+    // in every module would grow with the square of the forms.
+    if tx.cx.link.is_none() {
+        let table = location_table(tx.cx.prog);
+        let table_data = tx.cx.byte_string(table.as_bytes())?;
+        let table_ptr = tx.data_addr(table_data);
+        let table_len = tx.word(table.len() as u64);
+        tx.call_rt(RuntimeFn::SetLocs, &[table_ptr, table_len])?;
+    }
     // The code table for call stacks (code_table.rs), read only when an
     // uncaught error is reported.
     let code_table = tx.data_addr(tx.cx.code_table);
@@ -268,6 +273,10 @@ fn define_init<M: Module>(
     let region = tx.call_rt1(RuntimeFn::GlobalRegion, &[])?;
     let prog = tx.cx.prog;
     for (i, c) in prog.consts.iter().enumerate() {
+        if tx.cx.const_slots[i] == DataId::from_u32(u32::MAX) {
+            // Not read by this (REPL) module's code.
+            continue;
+        }
         let v = match c {
             Const::Str(s) => tx.string(region, s)?,
             Const::Float(x) => tx.float(region, *x)?,

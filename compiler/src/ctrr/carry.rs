@@ -38,10 +38,15 @@ use crate::ir::*;
 
 /// Give every eligible loop of `prog` a carry region; the new loop bodies'
 /// reports are appended to `reports` (which is in `prog.functions` order).
-pub fn insert_carry_regions(prog: &mut Program, reports: &mut Vec<FunctionReport>) {
+pub fn insert_carry_regions(
+    prog: &mut Program,
+    reports: &mut Vec<FunctionReport>,
+    only: Option<&[bool]>,
+) {
     let n = prog.functions.len();
     for i in 0..n {
-        if !reports[i].summary.result_allocs || !eligible(prog, i) {
+        let decided = only.is_none_or(|m| m.get(i).copied().unwrap_or(true));
+        if !decided || !reports[i].summary.result_allocs || !eligible(prog, i) {
             continue;
         }
         let loop_id = FuncId(prog.functions.len() as u32);

@@ -48,12 +48,27 @@ use report::FunctionReport;
 
 /// Annotate `prog` with region decisions; returns the report for dumps.
 pub fn run(prog: &mut Program) -> CtrrReport {
+    run_for(prog, None)
+}
+
+/// [`run`], deciding only the functions marked in `only` (by index) when
+/// it is given: the analysis still covers the whole program (its facts
+/// are whole-program: summaries of callees, which closures may renew the
+/// global state), but the others are left undecided, for a caller that
+/// compiles only the marked functions (a REPL form: earlier functions
+/// were compiled by earlier modules).
+pub fn run_for(prog: &mut Program, only: Option<&[bool]>) -> CtrrReport {
+    let decided = |i: usize| only.is_none_or(|m| m.get(i).copied().unwrap_or(true));
     let an = analysis::analyse(prog);
     let sites = place::site_lifetimes(prog, &an);
     let mut report = CtrrReport::default();
     for (i, func) in prog.functions.iter_mut().enumerate() {
         let (facts, summaries) = (&an.facts[i], &an.summaries[..]);
         let mut fr = FunctionReport::new(summaries[i].clone());
+        if !decided(i) {
+            report.functions.push(fr);
+            continue;
+        }
         fr.local_region = scopes::scope_region(func, facts, summaries, &sites);
         fr.float_region = lazy::float_region(func, &sites);
         place::place_calls(func, facts, summaries, &mut fr);
@@ -70,9 +85,11 @@ pub fn run(prog: &mut Program) -> CtrrReport {
     let state_facts = state::analyse(prog);
     let placed = prog.alloc_sites.clone();
     for (i, func) in prog.functions.iter_mut().enumerate() {
-        report.functions[i].state =
-            state::insert_state_access(&placed, func, &an.summaries, &state_facts);
+        if decided(i) {
+            report.functions[i].state =
+                state::insert_state_access(&placed, func, &an.summaries, &state_facts);
+        }
     }
-    carry::insert_carry_regions(prog, &mut report.functions);
+    carry::insert_carry_regions(prog, &mut report.functions, only);
     report
 }

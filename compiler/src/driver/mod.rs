@@ -49,9 +49,15 @@ enum Command {
         /// The executable to write (default: the file stem, in the current directory).
         #[arg(short, long)]
         output: Option<PathBuf>,
-        /// Leave out the DWARF line table (`.debug_*` sections).
+        /// Leave out the DWARF line table (`.debug_*` sections) and the
+        /// symbol table.
         #[arg(long)]
         strip: bool,
+        /// Build for shipping: the debug information (`.debug_line` and the
+        /// other `.debug_*` sections) and the symbol table are left out, as
+        /// with `--strip`. Without it a build keeps them.
+        #[arg(long)]
+        release: bool,
         #[command(flatten)]
         dumps: Dumps,
     },
@@ -182,8 +188,9 @@ fn dispatch(command: Command) -> Result<i32, Fatal> {
             file,
             output,
             strip,
+            release,
             dumps,
-        } => build::build(file, output, strip, dumps),
+        } => build::build(file, output, strip || release, dumps),
         Command::Repl => repl::repl(),
         Command::Fmt { check, files } => format::fmt(check, files),
         // `check` stops after CTRR, the last stage that reports errors in

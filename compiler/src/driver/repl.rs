@@ -20,8 +20,12 @@
 //! slots directly, so values built by earlier forms are seen and a later
 //! `define` of a name stores into the same slot (the redefinition). Calls of
 //! globals are late bound in a session (never direct), so code compiled
-//! before a redefinition calls the new definition. Every module stays alive
-//! (closures built by its code may be stored anywhere).
+//! before a redefinition calls the new definition. A module stays alive
+//! for the session (closures built by its code may be stored anywhere)
+//! unless its form defined nothing and built no closure: then its memory is
+//! freed once the form ran ([`Session::run`]). Modules add only their new
+//! locations to the runtime's location table and share one runtime symbol
+//! map, so a long session stays bounded.
 //!
 //! Running: the runtime's `rt::repl::Runner` runs each entry on one
 //! program thread, on a coroutine that a runtime error abandons (its scope
@@ -100,6 +104,13 @@ pub(crate) fn repl() -> Result<i32, Fatal> {
         session.evaluate_text(&text);
     }
     input.close();
+    if std::env::var("OMNI_STATS").is_ok_and(|v| v == "1") {
+        eprintln!(
+            "omni-stats: repl_modules_kept={}\nomni-stats: repl_modules_freed={}",
+            session.modules.len(),
+            session.freed_modules
+        );
+    }
     // Flush the program's output and, with OMNI_STATS=1, report the
     // session's memory statistics, as at the end of a file run.
     omni_runtime::base::raise::run_exit_hooks();
@@ -302,8 +313,18 @@ struct Session {
     /// stay valid.
     locs: LocTable,
     runner: omni_runtime::rt::repl::Runner,
-    /// Every module compiled: its code may be called while the session lasts.
+    /// Every module kept: its code may be called while the session lasts.
+    /// The module of a form that defined nothing and built no closure is
+    /// freed once it ran ([`Session::run`]): nothing can call it again.
     modules: Vec<cranelift_jit::JITModule>,
+    /// Modules freed so far (reported with `OMNI_STATS=1`).
+    freed_modules: usize,
+    /// Lines of the session's location table registered with the runtime.
+    registered_locs: usize,
+    /// Changes of `history` so far, and the count of top-level forms the
+    /// history expanded to at generation N ([`Session::front_end`]).
+    generation: u64,
+    ran_cache: Option<(u64, usize)>,
 }
 
 /// A definition that ran, as the next modules see it. Only definitions
@@ -367,6 +388,10 @@ impl Session {
             locs: Vec::new(),
             runner: omni_runtime::rt::repl::Runner::start(),
             modules: Vec::new(),
+            freed_modules: 0,
+            registered_locs: 0,
+            generation: 0,
+            ran_cache: None,
         };
         // The first module runs the prelude's top level, once.
         session
@@ -491,16 +516,29 @@ impl Session {
         batch: &[Datum],
     ) -> Result<(ir::Program, ctrr::CtrrReport, LocTable), String> {
         let old: Vec<Datum> = history.iter().map(|h| h.stub.clone()).collect();
-        // The first module runs the prelude's top level too.
-        let ran = if self.modules.is_empty() {
-            0
-        } else {
-            self.expand(old.clone())?.body.len()
+        // The first module runs the prelude's top level too. The count of
+        // top-level forms the history expands to changes only with the
+        // history (a redefinition removes entries: `history` is then
+        // shorter than the session's), so it is expanded once per change.
+        let unchanged = history.len() == self.history.len();
+        let ran = match self.ran_cache {
+            _ if self.modules.is_empty() => 0,
+            Some((generation, ran)) if unchanged && generation == self.generation => ran,
+            _ => {
+                let ran = self.expand(old.clone())?.body.len();
+                if unchanged {
+                    self.ran_cache = Some((self.generation, ran));
+                }
+                ran
+            }
         };
         let ast = self.expand(old.into_iter().chain(batch.iter().cloned()).collect())?;
         let (mut program, locs) =
             ir::lower::lower_repl_program(&ast, &self.sources, ran, &self.locs);
-        let report = ctrr::run(&mut program);
+        // Only the functions this module compiles get CTRR's decisions
+        // (the analysis still sees the whole program).
+        let reachable = ir::visit::reachable_from_entry(&program);
+        let report = ctrr::run_for(&mut program, Some(&reachable));
         Ok((program, report, locs))
     }
 
@@ -519,21 +557,46 @@ impl Session {
         let batch = replace_definitions(&mut history, batch);
         let (program, _, locs) = self.front_end(&history, &batch)?;
         let link = self.link(&program)?;
-        let mut module = codegen::jit_module(omni_runtime::abi::runtime_symbols())
+        let mut module = codegen::jit_module_with_lookup(Box::new(runtime_symbol))
             .map_err(|e| format!("error: {e}\n"))?;
         let opts = CodegenOptions::default();
         let compiled = codegen::compile_linked(&program, &mut module, &opts, Some(&link))
             .map_err(|e| format!("error: {e}\n"))?;
         let entry =
             codegen::finalize_jit(&mut module, &compiled).map_err(|e| format!("error: {e}\n"))?;
-        self.modules.push(module);
-        // The module's location table is registered when it starts: from
-        // now on it is the session's.
+        // The module's new locations join the session's table (earlier
+        // forms' locations keep their ids).
+        let table = codegen::location_table(&program);
+        let lines: Vec<&str> = table.split('\n').collect();
+        let known = self.registered_locs.min(lines.len());
+        omni_runtime::base::raise::extend_locs(known, &lines[known..]);
+        self.registered_locs = lines.len();
         self.locs = locs;
+        let disposable = !self.modules.is_empty()
+            && batch.iter().all(|d| history_entry(d.clone()).is_none())
+            && !makes_closures(&program);
+        let trampoline = omni_runtime::control::call::apply_trampoline_address();
         flush_stdout();
-        self.runner.run(entry)?;
+        let outcome = self.runner.run(entry);
+        if disposable {
+            // Nothing can call this module's code again: the form defined
+            // nothing and built no closure, its run is over (or abandoned),
+            // and its constants were built into the global region. Its code
+            // table and apply trampoline were registered at its start: the
+            // runtime forgets them before the memory goes.
+            omni_runtime::control::backtrace::forget_last_code_table();
+            omni_runtime::control::call::omni_rt_set_apply_trampoline(trampoline);
+            // SAFETY: the module's entry returned and no pointer into its
+            // code or data is left in the runtime (see above).
+            unsafe { module.free_memory() };
+            self.freed_modules += 1;
+        } else {
+            self.modules.push(module);
+        }
+        outcome?;
         history.extend(batch.into_iter().filter_map(history_entry));
         self.history = history;
+        self.generation += 1;
         Ok(())
     }
 
@@ -562,6 +625,40 @@ impl Session {
             nslots: self.slot_of.len(),
         })
     }
+}
+
+/// The address of the runtime symbol `name`, from one map shared by every
+/// module of the session (a copy per module was most of a module's memory).
+fn runtime_symbol(name: &str) -> Option<*const u8> {
+    static SYMBOLS: std::sync::OnceLock<HashMap<&'static str, usize>> = std::sync::OnceLock::new();
+    SYMBOLS
+        .get_or_init(|| omni_runtime::abi::runtime_symbols().into_iter().collect())
+        .get(name)
+        .map(|&addr| addr as *const u8)
+}
+
+/// Whether code of `program` reachable from its entry allocates a closure
+/// (which could outlive the form, e.g. stored by `set!` or in a dict, and
+/// keep its module's code callable).
+fn makes_closures(program: &ir::Program) -> bool {
+    let reachable = ir::visit::reachable_from_entry(program);
+    let mut found = false;
+    for f in program
+        .functions
+        .iter()
+        .filter(|f| reachable[f.id.0 as usize])
+    {
+        ir::visit::walk_block(&f.body, &mut |st| {
+            if let ir::Op::Alloc {
+                what: ir::Alloc::Closure { .. },
+                ..
+            } = &st.op
+            {
+                found = true;
+            }
+        });
+    }
+    found
 }
 
 /// The redefinition rule. Before `batch` runs, each of its definitions

@@ -163,3 +163,36 @@ pub fn reachable_from_entry(prog: &Program) -> Vec<bool> {
     }
     seen
 }
+
+/// Which constants the functions marked in `functions` read (by constant
+/// index): a REPL module builds only those (codegen's start-up code).
+pub fn used_consts(prog: &Program, functions: &[bool]) -> Vec<bool> {
+    let mut used = vec![false; prog.consts.len()];
+    let mut mark = |a: &Atom| {
+        if let Atom::Const(c) = a {
+            if let Some(u) = used.get_mut(c.0 as usize) {
+                *u = true;
+            }
+        }
+    };
+    for f in prog
+        .functions
+        .iter()
+        .filter(|f| functions.get(f.id.0 as usize).copied().unwrap_or(false))
+    {
+        walk_block(&f.body, &mut |st| {
+            st.op.operands().iter().for_each(&mut mark)
+        });
+        walk_tails(&f.body, &mut |t| match t {
+            Tail::Return(a) | Tail::Yield(a) | Tail::If { cond: a, .. } => mark(a),
+            Tail::Call { callee, args, .. } => {
+                match callee {
+                    Callee::Known { env, .. } => mark(env),
+                    Callee::Unknown(f) => mark(f),
+                }
+                args.iter().for_each(&mut mark);
+            }
+        });
+    }
+    used
+}

@@ -42,6 +42,19 @@ pub unsafe extern "C" fn omni_rt_set_locs(ptr: *const u8, len: usize) {
     *LOCS.lock().unwrap_or_else(|e| e.into_inner()) = table;
 }
 
+/// Extend the location table (the REPL: each form's module adds only its
+/// new locations, so a session's table costs memory in proportion to its
+/// forms, not their square): the table keeps its first `first` lines and
+/// `lines` follow, line k of them describing loc `first + k`.
+pub fn extend_locs(first: usize, lines: &[&str]) {
+    let mut table = LOCS.lock().unwrap_or_else(|e| e.into_inner());
+    table.truncate(first);
+    while table.len() < first {
+        table.push("".into());
+    }
+    table.extend(lines.iter().map(|l| Box::<str>::from(*l)));
+}
+
 /// The line of the table describing `loc` (None for loc 0 or an empty line).
 fn loc_line(loc: u32) -> Option<String> {
     if loc == 0 {

@@ -9,26 +9,32 @@
 //! `try` pay anything.
 //!
 //! The walk: generated code keeps frame pointers (x86-64: `[rbp]` is the
-//! caller's `rbp`, `[rbp+8]` the return address into it); the runtime is
-//! Rust without guaranteed frame pointers, so the frames from the report
-//! back to the innermost generated frame are crossed with the system
-//! unwinder (`_Unwind_Backtrace`, from the Rust code's `.eh_frame`), which
-//! stops at the first return address inside generated code (that code has
-//! no unwind tables) and gives that frame's `rbp`. From there the walk
-//! follows the frame-pointer chain, validating every pointer against the
-//! running stack's bounds (the thread's stack, or the running coroutine's)
-//! and every return address against the table's code ranges, and stops at
-//! a trampoline from the runtime (`omni_entry`, the apply trampoline) or at
-//! the first address outside generated code.
+//! caller's `rbp`, `[rbp+8]` the return address into it) and has no unwind
+//! tables of its own, so the first time a stack is walked the runtime
+//! describes it to the system unwinder: one CIE stating that frame layout
+//! and one FDE per function of each code table ([`eh_frame_for`],
+//! `__register_frame`; deregistered when the REPL frees a module). Then
+//! `_Unwind_Backtrace` steps through the runtime's Rust frames (their
+//! `.eh_frame`) and generated frames alike, from the report down to the
+//! stack's start, and every return address inside generated code is a
+//! frame: a runtime -> OmniLisp trampoline (`omni_entry`, the apply
+//! trampoline that `apply`, run-time dispatch, handler clauses and
+//! threads' thunks go through) is crossed, not an end. A coroutine's stack
+//! ends at its start routine. Should no generated frame be found that way,
+//! the older walk is used: the unwinder up to the innermost generated
+//! frame, then the frame-pointer chain, validated against the running
+//! stack's bounds, up to the first trampoline.
 //!
 //! Frame lines: the innermost frame shows the error's own location, the
 //! others the location of their call. A call that names its callee directly
 //! but whose next inner frame is another function lost frames to tail calls:
 //! `  ... (tail calls)` marks the spot. An `apply` entry that raised (an
 //! arity error) is not shown: the error belongs to its caller's call. An
-//! error re-raised from a coroutine (the body of a `handle` runs on one)
-//! names the function that made the failing call, then
-//! `  ... (frames on another stack)`, then the frames of the resumer.
+//! error raised in the body of a `handle` (which runs on a coroutine) has
+//! that stack's frames walked before it leaves the coroutine
+//! ([`note_coroutine_raise`]); re-raised by the resumer and uncaught, its
+//! report shows them, then `  ... (frames on another stack)`, then the
+//! frames of the resumer.
 
 use crate::base::raise::{loc_inlined, loc_text, set_trace_formatter};
 use std::ffi::c_void;
@@ -63,6 +69,15 @@ static TABLES: std::sync::Mutex<Vec<usize>> = std::sync::Mutex::new(Vec::new());
 /// Make later registrations add to the tables searched (see `KEEP_TABLES`).
 pub fn keep_all_code_tables() {
     KEEP_TABLES.store(true, Ordering::Release);
+}
+
+/// Stop searching the last registered code table: the REPL frees the code
+/// of a form nothing can call any more (`driver/repl.rs`), last registered.
+pub fn forget_last_code_table() {
+    let base = TABLES.lock().unwrap_or_else(|e| e.into_inner()).pop();
+    if let Some(base) = base {
+        unregister_unwind_info(base);
+    }
 }
 
 /// IR function indices of the `k`-th kept table are offset by `k` times
@@ -317,9 +332,177 @@ struct Frame<'t> {
     callee: u32,
 }
 
+// ------------------------------------------------ unwind info for the walk
+
+extern "C" {
+    fn __register_frame(begin: *const u8);
+    fn __deregister_frame(begin: *const u8);
+}
+
+/// The `.eh_frame` data registered for each code table (by table address;
+/// registered the first time a call stack is walked).
+static UNWIND_INFO: std::sync::Mutex<Vec<(usize, Box<[u8]>)>> = std::sync::Mutex::new(Vec::new());
+
+/// `.eh_frame` data describing every function of the code table at `base`
+/// for the system unwinder: one CIE with the frame every generated function
+/// (trampolines included) keeps at its calls — `push rbp; mov rbp, rsp`,
+/// so the caller's frame address is `rbp + 16`, the return address is at
+/// `rbp + 8` and the caller's `rbp` at `rbp` — and one FDE per function.
+/// With it the unwinder steps through generated frames as through the
+/// runtime's own, so a walk crosses every runtime -> OmniLisp trampoline
+/// (`apply`, methods chosen at run time, effect handler clauses).
+fn eh_frame_for(table: &Table) -> Box<[u8]> {
+    let mut out = Vec::new();
+    let pad = |v: &mut Vec<u8>, start: usize| {
+        while !(v.len() - start).is_multiple_of(8) {
+            v.push(0); // DW_CFA_nop
+        }
+    };
+    // CIE: version 1, augmentation "zR", code alignment 1, data alignment
+    // -8, return address register 16 (rip), absolute 8-byte pointers.
+    let cie_start = out.len();
+    out.extend_from_slice(&[0; 4]); // length, patched below
+    out.extend_from_slice(&0u32.to_le_bytes()); // CIE id
+    out.extend_from_slice(&[1, b'z', b'R', 0, 1, 0x78, 16, 1, 0x00]);
+    // DW_CFA_def_cfa rbp(6), 16; DW_CFA_offset rip(16) at cfa-8;
+    // DW_CFA_offset rbp(6) at cfa-16.
+    out.extend_from_slice(&[0x0c, 6, 16, 0x80 | 16, 1, 0x80 | 6, 2]);
+    pad(&mut out, cie_start + 4);
+    let cie_len = (out.len() - cie_start - 4) as u32;
+    out[cie_start..cie_start + 4].copy_from_slice(&cie_len.to_le_bytes());
+    for f in &table.funcs {
+        let fde_start = out.len();
+        out.extend_from_slice(&[0; 4]);
+        // The CIE pointer: from this field back to the CIE.
+        let back = (out.len() - cie_start) as u32;
+        out.extend_from_slice(&back.to_le_bytes());
+        out.extend_from_slice(&(f.start as u64).to_le_bytes());
+        out.extend_from_slice(&((f.end - f.start) as u64).to_le_bytes());
+        out.push(0); // no augmentation data
+        pad(&mut out, fde_start + 4);
+        let len = (out.len() - fde_start - 4) as u32;
+        out[fde_start..fde_start + 4].copy_from_slice(&len.to_le_bytes());
+    }
+    out.extend_from_slice(&0u32.to_le_bytes()); // terminator
+    out.into_boxed_slice()
+}
+
+/// Register the unwind data of every code table in use (once each).
+fn register_unwind_info() {
+    let mut bases = TABLES.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    if bases.is_empty() {
+        bases.push(TABLE.load(Ordering::Acquire));
+    }
+    let mut done = UNWIND_INFO.lock().unwrap_or_else(|e| e.into_inner());
+    for base in bases {
+        if base == 0 || done.iter().any(|(b, _)| *b == base) {
+            continue;
+        }
+        let Some(table) = Table::parse(base, 0) else {
+            continue;
+        };
+        let info = eh_frame_for(&table);
+        // SAFETY: `info` is a well-formed `.eh_frame` sequence ending with
+        // a zero terminator; it is kept (in UNWIND_INFO) until it is
+        // deregistered.
+        unsafe { __register_frame(info.as_ptr()) };
+        done.push((base, info));
+    }
+}
+
+/// Deregister the unwind data of the code table at `base`, if registered
+/// (its code is about to be freed).
+fn unregister_unwind_info(base: usize) {
+    let mut done = UNWIND_INFO.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(i) = done.iter().position(|(b, _)| *b == base) {
+        let (_, info) = done.remove(i);
+        // SAFETY: `info` was registered by `register_unwind_info`.
+        unsafe { __deregister_frame(info.as_ptr()) };
+    }
+}
+
+/// The search that collects every generated frame of the running stack.
+struct Collect<'t> {
+    table: &'t Table,
+    /// Return addresses into generated code, innermost first.
+    ips: Vec<usize>,
+}
+
+/// Frames collected at most (a bound against a corrupt stack).
+const MAX_COLLECTED: usize = 1 << 24;
+
+extern "C" fn on_any_frame(ctx: *mut UnwindContext, arg: *mut c_void) -> i32 {
+    // SAFETY: `arg` is the `Collect` passed to `_Unwind_Backtrace` below,
+    // alive for the whole walk; `ctx` is the unwinder's current frame.
+    let collect = unsafe { &mut *(arg as *mut Collect<'_>) };
+    // SAFETY: `ctx` is the unwinder's live context for this callback.
+    let ip = unsafe { _Unwind_GetIP(ctx) };
+    if collect.table.find(ip.wrapping_sub(1)).is_some() {
+        collect.ips.push(ip);
+        if collect.ips.len() >= MAX_COLLECTED {
+            return URC_END_OF_STACK;
+        }
+    }
+    URC_NO_REASON
+}
+
+/// Walk the whole running stack with the system unwinder (generated code
+/// described by [`register_unwind_info`]): the first HEAD and last TAIL
+/// generated frames and their total count, trampolines left out. None
+/// when no generated frame was found this way.
+#[inline(never)]
+fn walk_unwinding(table: &Table) -> Option<(Vec<Frame<'_>>, Vec<Frame<'_>>, usize)> {
+    register_unwind_info();
+    let mut collect = Collect {
+        table,
+        ips: Vec::new(),
+    };
+    // SAFETY: `on_any_frame` only reads the unwinder's context and writes
+    // the `Collect`, which outlives the call.
+    unsafe {
+        _Unwind_Backtrace(
+            on_any_frame,
+            &mut collect as *mut Collect<'_> as *mut c_void,
+        )
+    };
+    let mut head = Vec::new();
+    let mut tail = std::collections::VecDeque::new();
+    let mut count = 0;
+    for &ip in &collect.ips {
+        let Some(func) = table.find(ip.wrapping_sub(1)) else {
+            continue;
+        };
+        if func.kind == Kind::Trampoline {
+            continue;
+        }
+        let (loc, callee) = func.site(ip);
+        let frame = Frame { func, loc, callee };
+        count += 1;
+        if head.len() < HEAD {
+            head.push(frame);
+        } else {
+            if tail.len() == TAIL {
+                tail.pop_front();
+            }
+            tail.push_back(frame);
+        }
+    }
+    (count > 0).then(|| (head, tail.into(), count))
+}
+
+/// The generated frames of the running stack, innermost first: the first
+/// HEAD and last TAIL frames and the total count. The system unwinder,
+/// given unwind data for generated code, crosses the runtime's frames
+/// between trampolines; without it (registration failed) the
+/// frame-pointer chain is followed from the innermost generated frame up
+/// to the first trampoline.
+fn walk(table: &Table) -> (Vec<Frame<'_>>, Vec<Frame<'_>>, usize) {
+    walk_unwinding(table).unwrap_or_else(|| walk_frame_pointers(table))
+}
+
 /// Walk the frame-pointer chain from the innermost generated frame.
 /// Returns the first HEAD and last TAIL frames and the total count.
-fn walk(table: &Table) -> (Vec<Frame<'_>>, Vec<Frame<'_>>, usize) {
+fn walk_frame_pointers(table: &Table) -> (Vec<Frame<'_>>, Vec<Frame<'_>>, usize) {
     let mut head = Vec::new();
     let mut tail = std::collections::VecDeque::new();
     let mut count = 0;
@@ -361,6 +544,33 @@ fn walk(table: &Table) -> (Vec<Frame<'_>>, Vec<Frame<'_>>, usize) {
     (head, tail.into(), count)
 }
 
+thread_local! {
+    /// The frame lines of the last error raised in the body of a `handle`
+    /// (which runs on a coroutine of its own), with its location: walked
+    /// on that stack before the error leaves it (see [`note_coroutine_raise`]).
+    static COROUTINE_TRACE: std::cell::RefCell<Option<(u32, String)>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// An error at `loc` is leaving the body of a `handle`, whose stack is
+/// about to be abandoned: keep its frame lines, shown if the error ends
+/// uncaught (before `  ... (frames on another stack)`). Costs a walk of
+/// that stack per error raised in a handled body; `try` bodies pay nothing.
+pub fn note_coroutine_raise(loc: u32) {
+    let lines = trace_lines(loc);
+    COROUTINE_TRACE.with(|t| *t.borrow_mut() = lines.map(|l| (loc, l)));
+}
+
+/// The kept frame lines of an error at `loc` raised on another stack.
+fn coroutine_trace(loc: u32) -> Option<String> {
+    COROUTINE_TRACE.with(|t| {
+        t.borrow()
+            .as_ref()
+            .filter(|(at, _)| *at == loc)
+            .map(|(_, lines)| lines.clone())
+    })
+}
+
 /// One line of a printed call stack.
 enum Line<'t> {
     /// `  at NAME (LOC)`
@@ -371,6 +581,8 @@ enum Line<'t> {
     More(usize),
     /// `  ... (frames on another stack)`
     OtherStack,
+    /// Lines already formatted (the frames of another stack).
+    Text(String),
 }
 
 /// `  at NAME (FILE:LINE:COL)`, or `  at NAME` when `loc` is unknown.
@@ -411,8 +623,12 @@ fn trace_lines(loc: u32) -> Option<String> {
     } else if let Some(f) = head.first().filter(|f| loc != 0 && f.loc != loc) {
         // The innermost frame did not make the failing call: the error was
         // raised on another stack (the body of a `handle`, which runs on a
-        // coroutine) and re-raised here. Name the function that made it.
-        if let Some(g) = table.function_calling_at(loc).filter(|g| g.ir != f.func.ir) {
+        // coroutine) and re-raised here. Show that stack's frames, walked
+        // before it was left, or else name the function that made it.
+        if let Some(text) = coroutine_trace(loc) {
+            lines.push(Line::Text(text));
+            lines.push(Line::OtherStack);
+        } else if let Some(g) = table.function_calling_at(loc).filter(|g| g.ir != f.func.ir) {
             lines.push(Line::At(&g.name, loc));
             lines.push(Line::OtherStack);
         }
@@ -462,6 +678,7 @@ fn trace_lines(loc: u32) -> Option<String> {
             }
             Line::TailCalls => out.push_str("  ... (tail calls)\n"),
             Line::OtherStack => out.push_str("  ... (frames on another stack)\n"),
+            Line::Text(text) => out.push_str(&text),
             Line::More(n) => out.push_str(&format!("  ... ({n} more frames)\n")),
         }
     }

@@ -28,6 +28,12 @@ pub extern "C" fn omni_rt_set_apply_trampoline(addr: usize) {
     APPLY_TRAMPOLINE.store(addr, Ordering::Release);
 }
 
+/// The registered apply trampoline (0: none), for the REPL to restore it
+/// when it frees the module that registered a newer one.
+pub fn apply_trampoline_address() -> usize {
+    APPLY_TRAMPOLINE.load(Ordering::Acquire)
+}
+
 /// Call closure `f` with the elements of `list` as arguments; its result
 /// goes to region `r`. Raises "not a function" / arity errors like a call.
 pub fn apply_closure(f: Value, r: *mut Region, list: Value, loc: u32) -> Value {

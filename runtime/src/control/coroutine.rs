@@ -328,6 +328,12 @@ fn raise_hook(msg: String, loc: u32) -> String {
         // The stack to report is this one, about to be abandoned.
         crate::base::raise::report_with_trace(&msg, loc)
     } else {
+        // SAFETY: as above.
+        if matches!(unsafe { &(*c).kind }, Kind::Handle(_)) {
+            // The resumer re-raises it: keep this stack's frames for its
+            // report (a `try` body's error is caught, so it keeps none).
+            crate::control::backtrace::note_coroutine_raise(loc);
+        }
         msg
     };
     // SAFETY: `c` is the running coroutine; it is never resumed again.

@@ -28,7 +28,12 @@
 //! own stack limit (generated prologues read it through the pinned
 //! register), so deep recursion reports `error: stack overflow` there too.
 //! An uncaught error in a spawned thread ends the program (`error: ...`,
-//! exit status 1), like one on the program thread.
+//! exit status 1), like one on the program thread. In a REPL session
+//! ([`contain_thread_errors`]) it ends only that thread: the thunk runs on a
+//! native coroutine, whose raise switches back to [`thread_main`] with the
+//! report (message and the thread's call stack), which is printed with the
+//! thread's name; the thread's regions are released, and a `join` of it
+//! raises an error in the joiner instead of returning a value.
 
 use crate::base::atomics::SequenceCounter;
 use crate::base::fatal::fatal;
@@ -41,7 +46,18 @@ use crate::region::owner::{mark_spawned_thread, note_threads_started};
 use crate::region::{
     region_adopt, region_create, region_merge, region_prepare_handoff, region_release, Region,
 };
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
+
+/// Uncaught errors of spawned threads end only their thread (the REPL).
+static CONTAIN_THREAD_ERRORS: AtomicBool = AtomicBool::new(false);
+
+/// From now on an uncaught error in a spawned thread is reported and ends
+/// that thread only, not the process (called by the REPL's runner: a
+/// session must survive it with its globals intact).
+pub fn contain_thread_errors() {
+    CONTAIN_THREAD_ERRORS.store(true, Ordering::Release);
+}
 
 // ------------------------------------------------------------ handoff
 
@@ -153,7 +169,7 @@ pub unsafe fn spawn_thread(r: *mut Region, thunk: Value, loc: u32) -> Value {
         .spawn(move || {
             // SAFETY: the closure runs on the new thread, which now owns the
             // thunk's handoff region (the spawn is the synchronising edge).
-            Unclaimed(Some(unsafe { thread_main(msg, size, loc) }))
+            Unclaimed(unsafe { thread_main(msg, size, id, loc) })
         })
         .unwrap_or_else(|e| {
             crate::region::owner::spawned_thread_ends();
@@ -168,11 +184,13 @@ pub unsafe fn spawn_thread(r: *mut Region, thunk: Value, loc: u32) -> Value {
 }
 
 /// Body of a spawned thread: adopt the thunk's region, run the thunk into a
-/// result region of its own, hand the result region back.
+/// result region of its own, hand the result region back. None: the thunk
+/// raised an error that was reported (only with [`contain_thread_errors`];
+/// otherwise the error ended the process).
 ///
 /// # Safety
 /// `thunk` is the message made by `spawn_thread`, now owned by this thread.
-unsafe fn thread_main(thunk: Message, stack: usize, loc: u32) -> Message {
+unsafe fn thread_main(thunk: Message, stack: usize, id: u64, loc: u32) -> Option<Message> {
     mark_spawned_thread();
     crate::base::stack::arm_stack_limit(stack);
     // SAFETY: the spawn synchronised us with the parent; the region is ours.
@@ -183,7 +201,29 @@ unsafe fn thread_main(thunk: Message, stack: usize, loc: u32) -> Message {
     // The thread's first scope: its result region (depth 1, older than
     // every scope the thunk opens).
     let result = region_create();
-    let v = crate::control::call::apply_closure(thunk.value, result, NIL, loc);
+    let v = if CONTAIN_THREAD_ERRORS.load(Ordering::Acquire) {
+        // SAFETY: `thunk.value` is this thread's closure, `result` its live
+        // region.
+        match unsafe { run_contained(thunk.value, result, stack, loc) } {
+            Ok(v) => v,
+            Err(report) => {
+                report_thread_error(&report, id);
+                // SAFETY: both regions are ours; nothing refers into them
+                // any more (the thunk's coroutine was released): the
+                // result region's scope ends, the thunk's handoff
+                // reference goes.
+                unsafe {
+                    crate::region::region_exit(result);
+                    region_release(thunk.region);
+                }
+                crate::base::stack::set_stack_limit(0);
+                crate::region::owner::spawned_thread_ends();
+                return None;
+            }
+        }
+    } else {
+        crate::control::call::apply_closure(thunk.value, result, NIL, loc)
+    };
     // SAFETY: `result` is ours and live; `v` reaches only this thread's
     // regions and immortal ones. After the copy nothing refers into the
     // thunk's region any more, so its reference can go, and `result` is
@@ -201,7 +241,64 @@ unsafe fn thread_main(thunk: Message, stack: usize, loc: u32) -> Message {
     // The result holds no pointer into the global state (the handoff copied
     // it): from here on the program thread may renew it.
     crate::region::owner::spawned_thread_ends();
-    out
+    Some(out)
+}
+
+thread_local! {
+    /// The thunk a contained thread's coroutine runs (see [`run_contained`]).
+    static CONTAINED_THUNK: std::cell::Cell<(Value, usize, u32)> =
+        const { std::cell::Cell::new((NOTHING, 0, 0)) };
+}
+
+/// The entry of a contained thread's coroutine: call the thunk left in
+/// [`CONTAINED_THUNK`].
+extern "C" fn contained_entry() -> u64 {
+    let (thunk, result, loc) = CONTAINED_THUNK.with(|t| t.get());
+    crate::control::call::apply_closure(thunk, result as *mut Region, NIL, loc)
+}
+
+/// Run `thunk` into `result` on a native coroutine of `stack` bytes: `Err`
+/// holds the report (`error: ...` and the call stack) of an error it did
+/// not catch; its scope regions are exited either way.
+///
+/// # Safety
+/// `thunk` is a live closure of this thread; `result` a live region of it.
+unsafe fn run_contained(
+    thunk: Value,
+    result: *mut Region,
+    stack: usize,
+    loc: u32,
+) -> Result<Value, String> {
+    use crate::control::coroutine::{create_native, release, switch_into, Event};
+    CONTAINED_THUNK.with(|t| t.set((thunk, result as usize, loc)));
+    let c = create_native(contained_entry, stack);
+    // SAFETY: `c` is a fresh coroutine of this thread.
+    let event = unsafe { switch_into(c, NOTHING) };
+    // SAFETY: `c` ran to its end or raised; it is not running. Releasing
+    // it exits the scope regions an error left open.
+    unsafe { release(c) };
+    match event {
+        Event::Done(v) => Ok(v),
+        Event::Raised(report, _) => Err(report),
+        _ => fatal(format_args!(
+            "a spawned thread's thunk performed out of its thread"
+        )),
+    }
+}
+
+/// Print a contained thread's error report as an uncaught one is printed
+/// (the program's output so far first), naming the thread.
+fn report_thread_error(report: &str, id: u64) {
+    use std::io::Write;
+    crate::base::stdout::flush_stdout();
+    let mut text = report.to_string();
+    if !text.ends_with('\n') {
+        text.push('\n');
+    }
+    text.push_str(&format!("  in thread omni-thread-{id}\n"));
+    let mut err = std::io::stderr().lock();
+    let _ = err.write_all(text.as_bytes());
+    let _ = err.flush();
 }
 
 /// Header flag of a capture guard: a forwarding object that stands for a
@@ -274,7 +371,14 @@ pub unsafe fn join_thread(t: Value, dst: *mut Region) -> Result<Value, String> {
     };
     match handle.join() {
         Ok(mut result) => {
-            let msg = result.0.take().expect("a finished thread's result");
+            let Some(msg) = result.0.take() else {
+                // Only with contained thread errors (the REPL): the
+                // thread's error was reported when it happened.
+                return Err(format!(
+                    "join: thread {} ended with an error (reported above)",
+                    core.id
+                ));
+            };
             // SAFETY: the OS join synchronised us with the thread's exit.
             let v = unsafe { handoff_in(msg, dst) };
             // The thread's counts were flushed at its exit; flushing ours

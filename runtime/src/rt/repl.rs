@@ -9,6 +9,8 @@
 //! with a program-sized stack: an error raised and not caught by the
 //! program switches out with its report (message and call stack), and
 //! releasing the coroutine exits the scope regions the form left open.
+//! An uncaught error in a thread the form spawned ends only that thread
+//! (`control::thread::contain_thread_errors`): the session goes on.
 //!
 //! Ctrl-C: [`install_interrupt_handler`] makes SIGINT store an impossible
 //! stack limit into the program thread's limit word, so the next function
@@ -42,6 +44,7 @@ impl Runner {
         let (result_tx, results) = channel();
         crate::base::stats::start_program();
         crate::control::backtrace::keep_all_code_tables();
+        crate::control::thread::contain_thread_errors();
         std::thread::Builder::new()
             .name("omni-main".into())
             .spawn(move || {
