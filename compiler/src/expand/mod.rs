@@ -19,7 +19,9 @@ mod shape;
 mod types;
 
 pub use ast::{Expr, ExprKind, GlobalId, Literal, LocalId, Program};
-pub use import::{ImportLoader, ImportedFile};
+pub use import::{
+    is_std_file, std_source, ImportLoader, ImportedFile, PRELUDE_NAME, STD_MODULES, STD_PATH_PREFIX,
+};
 
 use crate::syntax::{Datum, DatumKind, Span};
 use shape::TopForm;
@@ -106,9 +108,12 @@ pub fn expand_program_with_imports(
         ex.flatten_or_record(d, &mut tagged, &mut imports);
     }
     let prelude_file = prelude_file.unwrap_or(u32::MAX);
+    // The library's files: the prelude and the standard modules.
+    let mut std_files = std::mem::take(&mut imports.std_files);
+    std_files.insert(prelude_file);
     ex.prog.expanded = tagged
         .iter()
-        .filter(|(d, _)| d.span.file != prelude_file)
+        .filter(|(d, _)| !std_files.contains(&d.span.file))
         .map(|(d, _)| d.clone())
         .collect();
     ex.name_definitions(&mut tagged);
@@ -135,7 +140,7 @@ pub fn expand_program_with_imports(
         .collect();
     for ((d, form), ns) in forms.iter().zip(&shapes).zip(&form_ns) {
         ex.ns = *ns;
-        ex.declare_toplevel(form, d.span.file == prelude_file);
+        ex.declare_toplevel(form, std_files.contains(&d.span.file));
     }
     ex.ns = import::GLOBAL_NS;
     for form in &shapes {
@@ -438,6 +443,13 @@ impl Expander {
                 None => Resolved::Unbound,
             };
         }
+        // The names the prelude imports (the standard modules') are seen
+        // by every namespace that does not define or import them itself.
+        if ns != import::PRELUDE_NS {
+            if let Some(g) = self.namespace_global(name, import::PRELUDE_NS) {
+                return Resolved::Global(g);
+            }
+        }
         match omni_runtime::prims::lookup(name) {
             Some(p) if !name.starts_with('%') => Resolved::Prim(p),
             _ => Resolved::Unbound,
@@ -640,7 +652,13 @@ impl Expander {
             .filter(|(n, g)| {
                 !n.contains('%') && !n.contains('#') && self.global_visible(**g, self.ns)
             })
-            .map(|(n, _)| n.as_str());
+            .map(|(n, _)| n.as_str())
+            .chain(
+                self.namespaces[import::PRELUDE_NS]
+                    .imported
+                    .keys()
+                    .map(|n| n.as_str()),
+            );
         let prims = omni_runtime::prims::PRIMS
             .iter()
             .map(|p| p.name)
@@ -665,8 +683,15 @@ impl Expander {
 
     /// A prelude global the expander's desugarings rely on.
     pub(crate) fn prelude_global(&self, name: &str, span: Span) -> Result<Expr> {
-        match self.global_index.get(name) {
-            Some(g) => Ok(Expr::new(ExprKind::Global(*g), span)),
+        // The prelude's own definitions (its `%` internals), then the
+        // names it imports from the standard modules.
+        let own = self
+            .global_index
+            .get(name)
+            .copied()
+            .filter(|g| self.global_ns.get(g) == Some(&import::PRELUDE_NS));
+        match own.or_else(|| self.namespace_global(name, import::PRELUDE_NS)) {
+            Some(g) => Ok(Expr::new(ExprKind::Global(g), span)),
             None => Err(ExpandError::new(
                 format!("internal: the prelude does not define `{name}`"),
                 span,
@@ -1088,7 +1113,30 @@ pub(crate) fn expand_with_prelude(
     let f = sm.add("t.omni", src);
     let prelude = crate::syntax::read_program(sm.source(pf), pf).expect("prelude reads");
     let prog = crate::syntax::read_program(sm.source(f), f).expect("program reads");
-    let expanded = expand_program(prelude, prog);
+    // The standard modules, each read once; no other import.
+    let mut loaded: HashMap<String, ImportedFile> = HashMap::new();
+    let expanded = expand_program_with_imports(prelude, prog, &mut |path, span| {
+        let Some(module) = path
+            .strip_prefix(STD_PATH_PREFIX)
+            .and_then(|p| p.strip_suffix(".omni"))
+        else {
+            return Err(ExpandError::new("no imports in this test", span, "import"));
+        };
+        if let Some(file) = loaded.get(module) {
+            return Ok(file.clone());
+        }
+        let name = format!("std/{module}.omni");
+        let file = sm.add(name.clone(), std_source(module).expect("a module"));
+        let forms = crate::syntax::read_program(sm.source(file), file).expect("std reads");
+        let imported = ImportedFile {
+            file,
+            name,
+            forms,
+            std: true,
+        };
+        loaded.insert(module.to_string(), imported.clone());
+        Ok(imported)
+    });
     (sm, expanded)
 }
 
