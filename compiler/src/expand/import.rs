@@ -251,14 +251,34 @@ impl Expander {
         // program), every other form has its macro uses expanded first,
         // so a macro may expand into `(begin (define ...) ...)` or an
         // import.
+        let ns = *imports.ns_stack.last().expect("a namespace");
         if macros::is_syntax_definition(&d) {
             match macros::parse_definition(&d) {
                 Ok(mut m) => {
-                    m.ns = *imports.ns_stack.last().expect("a namespace");
+                    m.ns = ns;
+                    // A macro is a name of its namespace like a function:
+                    // it may not also be imported there.
+                    if let Some(imported) = self.namespaces[ns].imported.get(&m.name) {
+                        let from = &self.namespaces[imported.module].name;
+                        let e = ExpandError::new(
+                            format!(
+                                "`{}` is defined here and also imported from module {from}",
+                                m.name
+                            ),
+                            m.name_span,
+                            "defined here",
+                        )
+                        .with_secondary(imported.span, format!("`{}` imported here", m.name))
+                        .with_note(format!(
+                            "rename the macro, or import module {from} with `:as` or `:only`"
+                        ));
+                        self.macros.define(m);
+                        return Err(e);
+                    }
                     self.macros.define(m)
                 }
                 Err(e) => {
-                    self.macros.define_broken(&d);
+                    self.macros.define_broken(&d, ns);
                     return Err(e);
                 }
             }
@@ -275,7 +295,7 @@ impl Expander {
                 return self.flatten_module(items, span, out, imports);
             }
         }
-        let d = self.macros.expand_uses(d)?;
+        let d = self.macros.expand_uses(d, ns)?;
         if let DatumKind::List(items) = &d.kind {
             if let Some(h) = items.first().and_then(macros::keyword) {
                 if h == "do" || h == "begin" {
@@ -437,6 +457,19 @@ impl Expander {
                 Some(q) => format!("{q}/{n}"),
                 None => n.clone(),
             };
+            // An exported macro is imported as macro too.
+            if self.macros.defines(module, &n) {
+                if let Some(m) = self.macros.get(&visible, importer).filter(|m| m.ns == importer) {
+                    return Err(ExpandError::new(
+                        format!("`{visible}` is imported here and also defined as a macro"),
+                        spec.span,
+                        format!("`{visible}` imported here"),
+                    )
+                    .with_secondary(m.name_span, "the macro is defined here")
+                    .with_note("rename the macro, or import the module with `:as` or `:only`"));
+                }
+                self.macros.import(importer, &visible, module, &n);
+            }
             bound.push((visible, format!("{prefix}/{n}")));
         }
         let ns = &mut self.namespaces[importer];

@@ -128,6 +128,8 @@ pub(crate) struct Macro {
     pub(crate) name: String,
     /// The definition (uses before it are not expanded).
     pub(crate) span: Span,
+    /// The name in the definition.
+    pub(crate) name_span: Span,
     /// The namespace it is defined in (see `import.rs`): its templates'
     /// free names mean what they mean there.
     pub(crate) ns: usize,
@@ -153,16 +155,28 @@ enum Binding {
 
 type Bindings = HashMap<String, Binding>;
 
+/// A macro's key: the namespace defining it and its name there.
+type MacroKey = (usize, String);
+
 /// The macros defined so far, and the mark counter.
 #[derive(Default)]
 pub(crate) struct Macros {
-    table: HashMap<String, Macro>,
-    /// Names of macros whose definition is broken (already reported):
-    /// their uses expand to `nothing` rather than add "unbound" errors.
-    broken: std::collections::HashSet<String>,
+    /// Macros by the namespace that defines them (see `import.rs`) and name.
+    table: HashMap<MacroKey, Macro>,
+    /// Macros whose definition is broken (already reported): their uses
+    /// expand to `nothing` rather than add "unbound" errors.
+    broken: std::collections::HashSet<MacroKey>,
+    /// Imported macros: (importing namespace, name as seen there, `g/m`
+    /// under `:as g`) → the macro.
+    imported: HashMap<MacroKey, MacroKey>,
     next_mark: u32,
     /// The namespace of the macro each mark's expansion used.
     mark_ns: HashMap<u32, usize>,
+    /// The namespace whose forms are being expanded.
+    ns: usize,
+    /// Local variables in scope at the form being walked (innermost
+    /// last): a local shadows a macro of its name.
+    locals: Vec<String>,
 }
 
 fn is_ellipsis(d: &Datum) -> bool {
@@ -283,6 +297,7 @@ pub(crate) fn parse_definition(d: &Datum) -> Result<Macro> {
     Ok(Macro {
         name,
         span: d.span,
+        name_span: head[1].span,
         ns: 0,
         literals,
         rules,
@@ -588,6 +603,40 @@ fn instantiate(t: &Datum, b: &Bindings, mark: Option<u32>, at: Span) -> Result<D
     Ok(Datum::new(kind, at))
 }
 
+/// The names of the `(define name ...)` forms among `items`.
+fn push_inner_defines(items: &[Datum], out: &mut Vec<String>) {
+    for x in items {
+        if let DatumKind::List(d) = &x.kind {
+            if let (Some("define"), Some(name)) =
+                (d.first().and_then(keyword), d.get(1).and_then(Datum::as_sym))
+            {
+                out.push(name.to_string());
+            }
+        }
+    }
+}
+
+/// The symbols of a binding pattern or parameter list that may be
+/// variables: not the markers `_` `..` `&`, not types `{...}`, not quoted
+/// data, and not the guards after `&`.
+fn pattern_names(p: &Datum, out: &mut Vec<String>) {
+    match &p.kind {
+        DatumKind::Sym(s) if !matches!(base_name(s), "_" | ".." | "&" | ELLIPSIS) => {
+            out.push(s.clone())
+        }
+        DatumKind::List(xs) if xs.first().and_then(keyword) == Some("quote") => {}
+        DatumKind::List(xs) | DatumKind::Slot(xs) | DatumKind::Dict(xs) => {
+            for x in xs {
+                if x.as_sym().map(base_name) == Some("&") {
+                    break;
+                }
+                pattern_names(x, out);
+            }
+        }
+        _ => {}
+    }
+}
+
 fn instantiate_seq(xs: &[Datum], b: &Bindings, mark: Option<u32>, at: Span) -> Result<Vec<Datum>> {
     let mut out = Vec::with_capacity(xs.len());
     let mut i = 0;
@@ -642,38 +691,90 @@ impl Macros {
     }
 
     pub(crate) fn define(&mut self, m: Macro) {
-        self.broken.remove(&m.name);
-        self.table.insert(m.name.clone(), m);
+        let key = (m.ns, m.name.clone());
+        self.broken.remove(&key);
+        self.table.insert(key, m);
     }
 
-    /// Remember that the definition `d` is broken (see `broken`).
-    pub(crate) fn define_broken(&mut self, d: &Datum) {
+    /// Remember that the definition `d`, in namespace `ns`, is broken
+    /// (see `broken`).
+    pub(crate) fn define_broken(&mut self, d: &Datum, ns: usize) {
         if let DatumKind::List(items) = &d.kind {
             if let Some(DatumKind::Slot(head)) = items.get(1).map(|h| &h.kind) {
                 if let Some(name) = head.get(1).and_then(|n| n.as_sym()) {
-                    self.table.remove(name);
-                    self.broken.insert(name.to_string());
+                    let key = (ns, name.to_string());
+                    self.table.remove(&key);
+                    self.broken.insert(key);
                 }
             }
         }
     }
 
-    /// The definition of the macro `name` (marks aside), if it is valid.
-    pub(crate) fn get(&self, name: &str) -> Option<&Macro> {
-        self.table.get(base_name(name))
+    /// Make the macro `name` of namespace `module` visible in namespace
+    /// `importer` as `visible`; false when `module` defines no such macro.
+    pub(crate) fn import(
+        &mut self,
+        importer: usize,
+        visible: &str,
+        module: usize,
+        name: &str,
+    ) -> bool {
+        let key = (module, name.to_string());
+        if !self.table.contains_key(&key) && !self.broken.contains(&key) {
+            return false;
+        }
+        self.imported.insert((importer, visible.to_string()), key);
+        true
     }
 
-    /// Is `name` (marks aside) a macro?
-    pub(crate) fn is_macro(&self, name: &str) -> bool {
-        let name = base_name(name);
-        self.table.contains_key(name) || self.broken.contains(name)
+    /// The macro that `name` (as written, perhaps marked) means in
+    /// namespace `ns`: one defined there, one imported there, or the
+    /// prelude's. A name a template introduced (`m#3`) means what it
+    /// means in the namespace of that template's macro.
+    fn key_in(&self, name: &str, ns: usize) -> Option<MacroKey> {
+        let (name, ns) = match unmark(name) {
+            Some(base) => (base, self.namespace_of(name).unwrap_or(ns)),
+            None => (name, ns),
+        };
+        let known = |k: &MacroKey| self.table.contains_key(k) || self.broken.contains(k);
+        let own = (ns, name.to_string());
+        if known(&own) {
+            return Some(own);
+        }
+        if let Some(k) = self.imported.get(&own) {
+            return Some(k.clone());
+        }
+        let prelude = (super::import::PRELUDE_NS, name.to_string());
+        known(&prelude).then_some(prelude)
     }
 
-    /// Rewrite every macro use in `d` (outside quoted data) until none is
-    /// left.
-    pub(crate) fn expand_uses(&mut self, d: Datum) -> Result<Datum> {
+    /// The definition of the macro `name` means in namespace `ns`, if it
+    /// is valid.
+    pub(crate) fn get(&self, name: &str, ns: usize) -> Option<&Macro> {
+        self.table.get(&self.key_in(name, ns)?)
+    }
+
+    /// Does `name` mean a macro in namespace `ns`?
+    pub(crate) fn is_macro(&self, name: &str, ns: usize) -> bool {
+        self.key_in(name, ns).is_some()
+    }
+
+    /// Does namespace `ns` itself define the macro `name`?
+    pub(crate) fn defines(&self, ns: usize, name: &str) -> bool {
+        let key = (ns, name.to_string());
+        self.table.contains_key(&key) || self.broken.contains(&key)
+    }
+
+    /// Rewrite every macro use in `d`, a top-level form of namespace `ns`
+    /// (outside quoted data and where no local shadows the macro's name),
+    /// until none is left.
+    pub(crate) fn expand_uses(&mut self, d: Datum, ns: usize) -> Result<Datum> {
         let mut steps = ExpansionBudget::default();
-        self.walk(d, 0, None, &mut steps)
+        self.ns = ns;
+        self.locals.clear();
+        let out = self.walk(d, 0, None, &mut steps);
+        self.locals.clear();
+        out
     }
 
     /// `origin`: the outermost use being expanded (where runaway
@@ -708,10 +809,14 @@ impl Macros {
                             ),
                         };
                     }
-                    Some(h) if self.broken.contains(h) => {
+                    _ if self.shadowed(&items[0]) => {
+                        DatumKind::List(self.walk_all(items, depth, origin, steps)?)
+                    }
+                    Some(_) if self.use_key(&items[0]).is_some_and(|k| self.broken.contains(&k)) => {
                         return Ok(Datum::new(DatumKind::Nothing, span))
                     }
-                    Some(h) if self.table.contains_key(h) => {
+                    Some(h) if self.use_key(&items[0]).is_some() => {
+                        let key = self.use_key(&items[0]).expect("a macro");
                         let use_ = Datum::new(DatumKind::List(items), span);
                         let first;
                         let origin = match origin {
@@ -744,7 +849,7 @@ impl Macros {
                         }
                         self.next_mark += 1;
                         let mark = self.next_mark;
-                        let m = &self.table[h];
+                        let m = &self.table[&key];
                         self.mark_ns.insert(mark, m.ns);
                         let Some((bindings, template)) = m.match_use(&use_) else {
                             let mut e = ExpandError::new(
@@ -761,7 +866,11 @@ impl Macros {
                         steps.nodes += datum_nodes(&expanded);
                         return self.walk(expanded, depth + 1, Some(origin), steps);
                     }
-                    _ => DatumKind::List(self.walk_all(items, depth, origin, steps)?),
+                    Some(k @ ("let" | "fn" | "lambda" | "λ" | "define" | "match" | "catch")) => {
+                        let k = k.to_string();
+                        DatumKind::List(self.walk_binder(&k, items, depth, origin, steps)?)
+                    }
+                    _ => DatumKind::List(self.walk_body(items, depth, origin, steps)?),
                 }
             }
             DatumKind::Slot(xs) => DatumKind::Slot(self.walk_all(xs, depth, origin, steps)?),
@@ -780,6 +889,96 @@ impl Macros {
             k => k,
         };
         Ok(Datum::new(kind, span))
+    }
+
+    /// The macro a use's head names (none when it is no symbol).
+    fn use_key(&self, head: &Datum) -> Option<MacroKey> {
+        self.key_in(head.as_sym()?, self.ns)
+    }
+
+    /// Whether the symbol `head` names a local variable here.
+    fn shadowed(&self, head: &Datum) -> bool {
+        head.as_sym()
+            .is_some_and(|h| self.locals.iter().any(|l| l == h))
+    }
+
+    /// The items of a list that may be a body: the names of the inner
+    /// `define`s among them are locals of all of them (a body's
+    /// definitions are mutually recursive).
+    fn walk_body(
+        &mut self,
+        items: Vec<Datum>,
+        depth: usize,
+        origin: Option<&(Span, String)>,
+        steps: &mut ExpansionBudget,
+    ) -> Result<Vec<Datum>> {
+        let scope = self.locals.len();
+        push_inner_defines(&items, &mut self.locals);
+        let out = self.walk_all(items, depth, origin, steps);
+        self.locals.truncate(scope);
+        out
+    }
+
+    /// The items of a binding form (`let`, `fn`, `define`, `match`,
+    /// `catch`): each part is walked with the locals bound before it in
+    /// scope, so that a local named like a macro shadows the macro there.
+    /// (The names are collected from the binding patterns as written: a
+    /// symbol in a pattern is a variable, a constructor or a key, and only
+    /// variables can share a macro's name in a valid program.)
+    fn walk_binder(
+        &mut self,
+        keyword: &str,
+        items: Vec<Datum>,
+        depth: usize,
+        origin: Option<&(Span, String)>,
+        steps: &mut ExpansionBudget,
+    ) -> Result<Vec<Datum>> {
+        let scope = self.locals.len();
+        if keyword != "match" {
+            push_inner_defines(&items, &mut self.locals);
+        }
+        let mut out: Vec<Datum> = Vec::with_capacity(items.len());
+        let mut items = items.into_iter();
+        out.extend(items.next());
+        let mut params_seen = false;
+        for (i, x) in items.enumerate() {
+            // `(match e pattern result ...)`: a pattern's variables are in
+            // scope in its result only. (An error leaves `locals` to
+            // `expand_uses`, which clears them.)
+            if keyword == "match" {
+                let here = self.locals.len();
+                if i > 0 && i % 2 == 0 {
+                    if let Some(pattern) = out.last() {
+                        pattern_names(pattern, &mut self.locals);
+                    }
+                }
+                let walked = self.walk(x, depth, origin, steps)?;
+                self.locals.truncate(here);
+                out.push(walked);
+                continue;
+            }
+            let mut bound = Vec::new();
+            match (keyword, &x.kind) {
+                // `(let [p v] ... body)`, `(let loop [p v] ...)`: a
+                // binding's variables are in scope after it.
+                ("let", DatumKind::Slot(b)) => {
+                    if let Some(p) = b.first() {
+                        pattern_names(p, &mut bound);
+                    }
+                }
+                ("let" | "catch", DatumKind::Sym(name)) if i == 0 => bound.push(name.clone()),
+                // `(fn [params] body)`, `(define f [params] body)`.
+                ("fn" | "lambda" | "λ" | "define", DatumKind::Slot(_)) if !params_seen => {
+                    params_seen = true;
+                    pattern_names(&x, &mut bound);
+                }
+                _ => {}
+            }
+            out.push(self.walk(x, depth, origin, steps)?);
+            self.locals.extend(bound);
+        }
+        self.locals.truncate(scope);
+        Ok(out)
     }
 
     fn walk_all(

@@ -370,11 +370,8 @@ impl Expander {
         self.scopes.pop();
     }
     pub(crate) fn bind_local(&mut self, name: &str, span: Span) -> LocalId {
-        if self.macros.is_macro(name) {
-            // Macro uses are expanded before names are bound, so a local
-            // of a macro's name could never be called: refuse it.
-            self.macro_name_taken(name, span, "a local variable");
-        }
+        // A local may share a macro's name: the macro expander left the
+        // uses in its scope alone (see `Macros::walk_binder`).
         let id = LocalId(self.prog.locals.len() as u32);
         self.prog.locals.push(ast::LocalInfo {
             name: name.to_string(),
@@ -532,7 +529,7 @@ impl Expander {
                 .entry(name)
                 .or_insert((key, span));
         }
-        for ns in &self.namespaces {
+        for (index, ns) in self.namespaces.iter().enumerate() {
             let mut clashes: Vec<_> = ns
                 .defined
                 .iter()
@@ -554,7 +551,7 @@ impl Expander {
                 );
             }
             for (name, at) in &ns.exports {
-                if !ns.defined.contains_key(name) && !self.macros.is_macro(name) {
+                if !ns.defined.contains_key(name) && !self.macros.defines(index, name) {
                     self.errors.push(ExpandError::new(
                         format!("module {} exports `{name}` but does not define it", ns.name),
                         *at,
@@ -574,14 +571,14 @@ impl Expander {
             return e;
         }
         let err = ExpandError::new(format!("unbound name `{name}`"), span, label);
-        if let Some(m) = self.macros.get(name) {
+        if let Some(m) = self.macros.get(name, self.ns) {
             if m.span.file == span.file && m.span.start > span.start {
                 return err.with_secondary(m.span, "the macro is defined here").with_note(
                     format!("a macro must be defined before its first use: move the definition of `{name}` up"),
                 );
             }
         }
-        if self.macros.is_macro(name) {
+        if self.macros.is_macro(name, self.ns) {
             return err.with_note(format!(
                 "`{name}` is a macro: it can only be used as `({name} ...)`"
             ));
@@ -598,35 +595,52 @@ impl Expander {
     fn private_name(&self, name: &str, span: Span) -> Option<ExpandError> {
         let ns = self.namespaces.get(self.ns)?;
         if let Some((q, x)) = name.rsplit_once('/') {
-            let m = &self.namespaces[*ns.modules.get(q)?];
-            let message = if m.defined.contains_key(x) {
-                format!("`{x}` is private to module {}", m.name)
-            } else {
-                format!("module {} has no `{x}`", m.name)
-            };
+            let module = *ns.modules.get(q)?;
+            let m = &self.namespaces[module];
             let exports: Vec<&str> = m.exports.iter().map(|(e, _)| e.as_str()).collect();
-            return Some(
-                ExpandError::new(message, span, "not exported").with_note(format!(
-                    "module {} exports: {}",
-                    m.name,
-                    exports.join(" ")
-                )),
-            );
+            let (message, label) = if exports.contains(&x) {
+                // Exported, but not bound under this qualifier (a plain
+                // import binds `x`, `:as q` binds `q/x`).
+                (
+                    format!("`{name}` is not imported here"),
+                    "not imported under this name",
+                )
+            } else if m.defined.contains_key(x) || self.macros.defines(module, x) {
+                (
+                    format!("`{x}` is private to module {}", m.name),
+                    "not exported",
+                )
+            } else {
+                (format!("module {} has no `{x}`", m.name), "not exported")
+            };
+            return Some(ExpandError::new(message, span, label).with_note(format!(
+                "module {} exports: {}",
+                m.name,
+                exports.join(" ")
+            )));
         }
-        let mut owners: Vec<&str> = ns
+        let mut owners: Vec<(&str, bool)> = ns
             .modules
             .values()
-            .map(|&m| &self.namespaces[m])
-            .filter(|m| m.defined.contains_key(name))
-            .map(|m| m.name.as_str())
+            .filter_map(|&index| {
+                let m = &self.namespaces[index];
+                if m.exports.iter().any(|(e, _)| e == name) {
+                    Some((m.name.as_str(), true))
+                } else {
+                    (m.defined.contains_key(name) || self.macros.defines(index, name))
+                        .then_some((m.name.as_str(), false))
+                }
+            })
             .collect();
         owners.sort();
         owners.dedup();
-        let owner = owners.first()?;
-        Some(
-            ExpandError::new(format!("unbound name `{name}`"), span, "not defined here")
-                .with_note(format!("`{name}` is private to module {owner}")),
-        )
+        let (owner, exported) = owners.first()?;
+        let note = if *exported {
+            format!("module {owner} exports `{name}`, but the imports here leave it out (`:only`, or `:as` for a qualified name)")
+        } else {
+            format!("`{name}` is private to module {owner}")
+        };
+        Some(ExpandError::new(format!("unbound name `{name}`"), span, "not defined here").with_note(note))
     }
 
     /// The visible name closest to `name` by edit distance, if it is close
@@ -741,6 +755,54 @@ impl Expander {
         }
     }
 
+    /// `(set! name v)` of global `g`: only a namespace's own globals may
+    /// be assigned (a name a template introduced belongs to the macro's
+    /// namespace). Assigning an imported name — or a standard one — would
+    /// change it for every module that uses it, so it is an error naming
+    /// where the name comes from.
+    fn check_assignable(&self, g: GlobalId, target: &str, at: Span) -> Result<()> {
+        let here = match macros::unmark(target) {
+            Some(_) => self.macros.namespace_of(target).unwrap_or(self.ns),
+            None => self.ns,
+        };
+        let Some(&owner) = self.global_ns.get(&g) else {
+            return Ok(());
+        };
+        if owner == here {
+            return Ok(());
+        }
+        let name = macros::base_name(target);
+        let module = &self.namespaces[owner];
+        let standard = module.prefix == "std";
+        let from = if standard {
+            format!("module {} of the standard library", module.name)
+        } else {
+            format!("module {}", module.name)
+        };
+        let mut e = ExpandError::new(
+            format!("cannot assign `{name}`: it is imported from {from}"),
+            at,
+            "assigned here",
+        )
+        .with_note(if standard {
+            format!("define your own `{name}` (it shadows the standard one in your code), or keep a changing value in a box")
+        } else {
+            "a module's variable is assigned by the module's own code: export a function that assigns it, or keep a changing value in a box".to_string()
+        });
+        match self.namespaces[here].imported.get(name) {
+            Some(imported) if !standard => {
+                e = e.with_secondary(imported.span, format!("`{name}` imported here"))
+            }
+            _ => {
+                let written = name.rsplit_once('/').map_or(name, |(_, n)| n);
+                if let Some((_, defined)) = module.defined.get(written) {
+                    e = e.with_secondary(*defined, format!("`{written}` is defined here"));
+                }
+            }
+        }
+        Err(e)
+    }
+
     /// Report (once) a binding named like a macro.
     fn macro_name_taken(&mut self, name: &str, span: Span, what: &str) {
         let name = macros::base_name(name);
@@ -762,10 +824,18 @@ impl Expander {
         let Some((name, name_span)) = form.defined_name() else {
             return;
         };
-        // The prelude's globals may share a user macro's name: the
-        // prelude's own uses were expanded before the macro existed.
-        if !in_prelude && self.macros.is_macro(name) {
-            self.macro_name_taken(name, name_span, "a global");
+        // A global may not share the name of a macro of its namespace
+        // (the standard library's globals may: their uses were expanded
+        // before a program's macro existed).
+        let written = match self.namespaces.get(self.ns) {
+            Some(ns) if self.ns > import::PRELUDE_NS => name
+                .strip_prefix(ns.prefix.as_str())
+                .and_then(|n| n.strip_prefix('/'))
+                .unwrap_or(name),
+            _ => name,
+        };
+        if !in_prelude && self.macros.is_macro(written, self.ns) {
+            self.macro_name_taken(written, name_span, "a global");
         }
         match self.global_index.get(name) {
             Some(g) => self.prog.globals[g.0 as usize].definitions += 1,
@@ -1070,6 +1140,7 @@ impl Expander {
                 match self.resolve(target) {
                     Resolved::Local(l) => Ok(Expr::new(ExprKind::SetLocal(l, value), span)),
                     Resolved::Global(g) => {
+                        self.check_assignable(g, target, args[0].span)?;
                         self.prog.globals[g.0 as usize].assigned = true;
                         Ok(Expr::new(ExprKind::SetGlobal(g, value), span))
                     }
