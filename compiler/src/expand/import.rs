@@ -34,15 +34,19 @@ pub(super) const GLOBAL_NS: usize = 0;
 pub(super) const PRELUDE_NS: usize = 1;
 
 /// The standard library's modules, by name, compiled into omnic: the
-/// prelude imports each, and `(import NAME)` (a symbol, not a path) names
-/// one. Their definitions are globals `std/NAME` (shared by every standard
-/// module, so call stacks and symbols read `std/map`): their names must
-/// differ across modules.
+/// prelude imports those written in OmniLisp, and `(import NAME)` (a
+/// symbol, not a path) names one. Their definitions are globals `std/NAME`
+/// (shared by every standard module, so call stacks and symbols read
+/// `std/map`): their names must differ across modules. A standard module
+/// may export built-in primitives (`strings`, `io`): importing one binds
+/// the primitive itself.
 pub const STD_MODULES: &[(&str, &str)] = &[
     ("lists", include_str!("../../../std/lists.omni")),
     ("arrays", include_str!("../../../std/arrays.omni")),
     ("dicts", include_str!("../../../std/dicts.omni")),
     ("functions", include_str!("../../../std/functions.omni")),
+    ("strings", include_str!("../../../std/strings.omni")),
+    ("io", include_str!("../../../std/io.omni")),
 ];
 
 /// How a loader is asked for standard module `NAME`: the path

@@ -427,6 +427,9 @@ impl Expander {
         if let Some(g) = self.namespace_global(name, ns) {
             return Resolved::Global(g);
         }
+        if let Some(p) = self.imported_primitive(name, ns) {
+            return Resolved::Prim(p);
+        }
         if let Some(g) = self.global_index.get(name) {
             if self.global_visible(*g, ns) {
                 return Resolved::Global(*g);
@@ -462,6 +465,22 @@ impl Expander {
             None => &ns.imported.get(name)?.key,
         };
         self.global_index.get(key).copied()
+    }
+
+    /// The primitive `name` stands for in namespace `ns` when it is
+    /// imported from a standard module that exports the primitive (the
+    /// `strings` module's `format`, as `format` or `s/format`).
+    fn imported_primitive(
+        &self,
+        name: &str,
+        ns: usize,
+    ) -> Option<&'static omni_runtime::prims::PrimDesc> {
+        let imported = self.namespaces.get(ns)?.imported.get(name)?;
+        let primitive = imported.key.strip_prefix("std/")?;
+        if primitive.starts_with('%') || self.global_index.contains_key(&imported.key) {
+            return None;
+        }
+        omni_runtime::prims::lookup(primitive)
     }
 
     /// The name `g` was declared by: the key of the struct and generic
@@ -551,7 +570,12 @@ impl Expander {
                 );
             }
             for (name, at) in &ns.exports {
-                if !ns.defined.contains_key(name) && !self.macros.defines(index, name) {
+                // A standard module may export primitives.
+                let primitive = ns.prefix == "std"
+                    && !name.starts_with('%')
+                    && omni_runtime::prims::lookup(name).is_some();
+                if !ns.defined.contains_key(name) && !self.macros.defines(index, name) && !primitive
+                {
                     self.errors.push(ExpandError::new(
                         format!("module {} exports `{name}` but does not define it", ns.name),
                         *at,
