@@ -1055,7 +1055,7 @@ mod tests {
             .into_iter()
             .map(|d| {
                 macros
-                    .expand_uses(d)
+                    .expand_uses(d, 0)
                     .map(|e| e.to_string())
                     .map_err(|e| e.message)
             })
