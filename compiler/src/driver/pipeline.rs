@@ -181,6 +181,7 @@ impl ImportCache {
         if let Some(module) = rel
             .strip_prefix(expand::STD_PATH_PREFIX)
             .and_then(|r| r.strip_suffix(".omni"))
+            .filter(|m| expand::std_source(m).is_some())
         {
             return self.load_std(sources, module);
         }
