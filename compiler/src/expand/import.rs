@@ -404,7 +404,11 @@ impl Expander {
         // Two files may name their modules alike: their globals differ.
         // The standard modules share the prefix `std`.
         let std = imports.std_files.contains(&file);
-        let mut prefix = if std { "std".to_string() } else { name.to_string() };
+        let mut prefix = if std {
+            "std".to_string()
+        } else {
+            name.to_string()
+        };
         let mut n = 1;
         while !std && self.namespaces.iter().any(|ns| ns.prefix == prefix) {
             n += 1;
@@ -463,7 +467,11 @@ impl Expander {
             };
             // An exported macro is imported as macro too.
             if self.macros.defines(module, &n) {
-                if let Some(m) = self.macros.get(&visible, importer).filter(|m| m.ns == importer) {
+                if let Some(m) = self
+                    .macros
+                    .get(&visible, importer)
+                    .filter(|m| m.ns == importer)
+                {
                     return Err(ExpandError::new(
                         format!("`{visible}` is imported here and also defined as a macro"),
                         spec.span,

@@ -172,6 +172,10 @@ pub(crate) struct Macros {
     next_mark: u32,
     /// The namespace of the macro each mark's expansion used.
     mark_ns: HashMap<u32, usize>,
+    /// Every name a macro is defined or imported under, in any namespace
+    /// (most heads are not macros: they are answered without building a
+    /// key).
+    names: std::collections::HashSet<String>,
     /// The namespace whose forms are being expanded.
     ns: usize,
     /// Local variables in scope at the form being walked (innermost
@@ -603,13 +607,55 @@ fn instantiate(t: &Datum, b: &Bindings, mark: Option<u32>, at: Span) -> Result<D
     Ok(Datum::new(kind, at))
 }
 
+/// The first `define [syntax ...]` inside `d` (a top-level form that is
+/// not one itself) outside quoted data, in the order [`Macros::walk`]
+/// meets it.
+fn nested_syntax_definition(d: &Datum) -> Option<Span> {
+    match &d.kind {
+        DatumKind::List(items) if !items.is_empty() => match items.first().and_then(keyword) {
+            Some("quote") => None,
+            Some("quasiquote") => nested_in_quasi(items, 0),
+            _ if is_syntax_definition_items(items) => Some(d.span),
+            _ => items.iter().find_map(nested_syntax_definition),
+        },
+        DatumKind::Slot(xs) | DatumKind::Dict(xs) => xs.iter().find_map(nested_syntax_definition),
+        DatumKind::Path(base, segs) => nested_syntax_definition(base).or_else(|| {
+            segs.iter().find_map(|s| match s {
+                PathSeg::Index(i) => nested_syntax_definition(i),
+                PathSeg::Field(..) => None,
+            })
+        }),
+        _ => None,
+    }
+}
+
+/// [`nested_syntax_definition`] in the items of a quasiquoted form at
+/// `level` (as [`Macros::walk_quasi_items`] walks them).
+fn nested_in_quasi(items: &[Datum], level: usize) -> Option<Span> {
+    let level = match items.first().and_then(keyword) {
+        Some("quasiquote") if items.len() == 2 => level + 1,
+        Some("unquote" | "unquote-splicing") if items.len() == 2 => level.saturating_sub(1),
+        _ => level,
+    };
+    if level == 0 {
+        return items.iter().find_map(nested_syntax_definition);
+    }
+    items.iter().find_map(|x| match &x.kind {
+        DatumKind::List(xs) | DatumKind::Slot(xs) | DatumKind::Dict(xs) => {
+            nested_in_quasi(xs, level)
+        }
+        _ => None,
+    })
+}
+
 /// The names of the `(define name ...)` forms among `items`.
 fn push_inner_defines(items: &[Datum], out: &mut Vec<String>) {
     for x in items {
         if let DatumKind::List(d) = &x.kind {
-            if let (Some("define"), Some(name)) =
-                (d.first().and_then(keyword), d.get(1).and_then(Datum::as_sym))
-            {
+            if let (Some("define"), Some(name)) = (
+                d.first().and_then(keyword),
+                d.get(1).and_then(Datum::as_sym),
+            ) {
                 out.push(name.to_string());
             }
         }
@@ -692,6 +738,7 @@ impl Macros {
 
     pub(crate) fn define(&mut self, m: Macro) {
         let key = (m.ns, m.name.clone());
+        self.names.insert(m.name.clone());
         self.broken.remove(&key);
         self.table.insert(key, m);
     }
@@ -703,6 +750,7 @@ impl Macros {
             if let Some(DatumKind::Slot(head)) = items.get(1).map(|h| &h.kind) {
                 if let Some(name) = head.get(1).and_then(|n| n.as_sym()) {
                     let key = (ns, name.to_string());
+                    self.names.insert(name.to_string());
                     self.table.remove(&key);
                     self.broken.insert(key);
                 }
@@ -723,6 +771,7 @@ impl Macros {
         if !self.table.contains_key(&key) && !self.broken.contains(&key) {
             return false;
         }
+        self.names.insert(visible.to_string());
         self.imported.insert((importer, visible.to_string()), key);
         true
     }
@@ -736,6 +785,9 @@ impl Macros {
             Some(base) => (base, self.namespace_of(name).unwrap_or(ns)),
             None => (name, ns),
         };
+        if !self.names.contains(name) {
+            return None;
+        }
         let known = |k: &MacroKey| self.table.contains_key(k) || self.broken.contains(k);
         let own = (ns, name.to_string());
         if known(&own) {
@@ -769,6 +821,19 @@ impl Macros {
     /// (outside quoted data and where no local shadows the macro's name),
     /// until none is left.
     pub(crate) fn expand_uses(&mut self, d: Datum, ns: usize) -> Result<Datum> {
+        // No macro yet (the standard library, most programs): nothing to
+        // rewrite, only misplaced macro definitions to report (checked
+        // without rebuilding the form: compile time of every program).
+        if self.table.is_empty() && self.broken.is_empty() {
+            return match nested_syntax_definition(&d) {
+                Some(at) => err(
+                    "`define [syntax ...]` is only allowed at the top level of a file",
+                    at,
+                    "macro definition inside a form",
+                ),
+                None => Ok(d),
+            };
+        }
         let mut steps = ExpansionBudget::default();
         self.ns = ns;
         self.locals.clear();
@@ -812,7 +877,11 @@ impl Macros {
                     _ if self.shadowed(&items[0]) => {
                         DatumKind::List(self.walk_all(items, depth, origin, steps)?)
                     }
-                    Some(_) if self.use_key(&items[0]).is_some_and(|k| self.broken.contains(&k)) => {
+                    Some(_)
+                        if self
+                            .use_key(&items[0])
+                            .is_some_and(|k| self.broken.contains(&k)) =>
+                    {
                         return Ok(Datum::new(DatumKind::Nothing, span))
                     }
                     Some(h) if self.use_key(&items[0]).is_some() => {

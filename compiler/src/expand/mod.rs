@@ -1,6 +1,6 @@
 //! Expansion: datums → core AST with resolved names.
 //!
-//! Entry point: [`expand_program`]. Macro uses are rewritten first, on
+//! Entry point: [`expand_program_with_imports`]. Macro uses are rewritten first, on
 //! datums, as the top level is flattened (`macros.rs`; `Expander::resolve`
 //! gives the names a macro introduced their hygienic meaning). Special
 //! forms are desugared here (`when`, `unless`, `cond`, `and`, `or`, `do`,
@@ -66,25 +66,10 @@ pub type Result<T> = std::result::Result<T, ExpandError>;
 /// Every error of a program, in source order (never empty).
 pub type Errors = Vec<ExpandError>;
 
-/// Expand the prelude's datums followed by the program's: both are top-level
-/// forms of one program, run in order. `(import ...)` is an error here (no
-/// loader): see [`expand_program_with_imports`].
-#[cfg_attr(not(test), allow(dead_code))] // the driver uses the import-aware entry
-pub fn expand_program(
-    prelude: Vec<Datum>,
-    program: Vec<Datum>,
-) -> std::result::Result<Program, Errors> {
-    expand_program_with_imports(prelude, program, &mut |path, span| {
-        Err(ExpandError::new(
-            format!("cannot import \"{path}\": imports are not available here"),
-            span,
-            "import",
-        ))
-    })
-}
-
-/// [`expand_program`] with `(import "path")`: `loader` resolves, reads and
-/// parses an imported file (see `import.rs`).
+/// Expand the prelude's datums followed by the program's: both are
+/// top-level forms of one program, run in order. `loader` resolves, reads
+/// and parses an imported file — the standard modules the prelude imports
+/// included (see `import.rs`).
 pub fn expand_program_with_imports(
     prelude: Vec<Datum>,
     program: Vec<Datum>,
@@ -571,10 +556,14 @@ impl Expander {
             }
             for (name, at) in &ns.exports {
                 // A standard module may export primitives.
-                let primitive = ns.prefix == "std"
-                    && !name.starts_with('%')
-                    && omni_runtime::prims::lookup(name).is_some();
-                if !ns.defined.contains_key(name) && !self.macros.defines(index, name) && !primitive
+                let primitive = || {
+                    ns.prefix == "std"
+                        && !name.starts_with('%')
+                        && omni_runtime::prims::lookup(name).is_some()
+                };
+                if !ns.defined.contains_key(name)
+                    && !self.macros.defines(index, name)
+                    && !primitive()
                 {
                     self.errors.push(ExpandError::new(
                         format!("module {} exports `{name}` but does not define it", ns.name),
@@ -664,7 +653,10 @@ impl Expander {
         } else {
             format!("`{name}` is private to module {owner}")
         };
-        Some(ExpandError::new(format!("unbound name `{name}`"), span, "not defined here").with_note(note))
+        Some(
+            ExpandError::new(format!("unbound name `{name}`"), span, "not defined here")
+                .with_note(note),
+        )
     }
 
     /// The visible name closest to `name` by edit distance, if it is close
