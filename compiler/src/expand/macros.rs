@@ -648,15 +648,18 @@ fn nested_in_quasi(items: &[Datum], level: usize) -> Option<Span> {
     })
 }
 
-/// The names of the `(define name ...)` forms among `items`.
+/// The names of the `(define name ...)` forms among `items`, those of a
+/// `(do ...)`/`(begin ...)` among them included (a body splices them).
 fn push_inner_defines(items: &[Datum], out: &mut Vec<String>) {
     for x in items {
         if let DatumKind::List(d) = &x.kind {
-            if let (Some("define"), Some(name)) = (
+            match (
                 d.first().and_then(keyword),
                 d.get(1).and_then(Datum::as_sym),
             ) {
-                out.push(name.to_string());
+                (Some("define"), Some(name)) => out.push(name.to_string()),
+                (Some("do" | "begin"), _) => push_inner_defines(&d[1..], out),
+                _ => {}
             }
         }
     }
