@@ -457,6 +457,7 @@ program_tests!(run_case, LISTED;
     err_set_std_name,
     err_set_imported,
     set_own_global,
+    err_std_arity,
 );
 
 /// Every case file is listed above (so none is silently skipped).

@@ -315,8 +315,9 @@ pub(crate) struct Expander {
     /// Top-level functions whose calls are checked for their argument count.
     known_functions: HashMap<GlobalId, KnownArity>,
     /// Calls of globals to check once every `set!` is known: the global,
-    /// the argument count and the call's head.
-    calls_to_check: Vec<(GlobalId, usize, Span)>,
+    /// the argument count, the call's head and the name it is called by
+    /// (`map`, `g/area`: not the global's `std/map`).
+    calls_to_check: Vec<(GlobalId, usize, Span, Option<String>)>,
     /// Locals known to hold a struct of the named type.
     struct_locals: HashMap<LocalId, String>,
     /// The macros defined so far (see `macros.rs`).
@@ -751,7 +752,7 @@ impl Expander {
     /// [`known_functions`]): a wrong count is an error even in code that
     /// never runs, as in a statically typed language.
     fn check_known_calls(&mut self) {
-        for (g, n, span) in std::mem::take(&mut self.calls_to_check) {
+        for (g, n, span, written) in std::mem::take(&mut self.calls_to_check) {
             let info = &self.prog.globals[g.0 as usize];
             let Some(arity) = self.known_functions.get(&g) else {
                 continue;
@@ -759,7 +760,7 @@ impl Expander {
             if info.assigned || arity.accepts(n) {
                 continue;
             }
-            let name = &info.name;
+            let name = written.as_deref().unwrap_or(&info.name);
             self.errors.push(ExpandError::new(
                 format!(
                     "wrong number of arguments to `{name}`: it takes {}, this call passes {n}",
@@ -1031,7 +1032,11 @@ impl Expander {
         }
         let callee = self.expand(head)?;
         match &callee.kind {
-            ExprKind::Global(g) => self.calls_to_check.push((*g, args.len(), head.span)),
+            ExprKind::Global(g) => {
+                let written = head.as_sym().map(|h| macros::base_name(h).to_string());
+                self.calls_to_check
+                    .push((*g, args.len(), head.span, written))
+            }
             ExprKind::Lit(lit) => return Err(call_of_literal(lit, head)),
             _ => {}
         }
