@@ -458,6 +458,7 @@ program_tests!(run_case, LISTED;
     err_set_imported,
     set_own_global,
     err_std_arity,
+    err_define_module_name,
 );
 
 /// Every case file is listed above (so none is silently skipped).

@@ -520,6 +520,22 @@ impl Expander {
             else {
                 continue;
             };
+            // `std/map`, `geometry/helper`: the spelling of a module's
+            // global, which the program's definition would replace.
+            let qualifier = name.split_once('/').map(|(q, _)| q);
+            if *ns == import::GLOBAL_NS
+                && qualifier.is_some_and(|q| self.namespaces.iter().any(|n| n.prefix == q))
+            {
+                self.errors.push(
+                    ExpandError::new(
+                        format!("cannot define `{name}`: a name `MODULE/name` is a module's"),
+                        span,
+                        "a module-qualified name",
+                    )
+                    .with_note("choose a name without the module's prefix"),
+                );
+                continue;
+            }
             let key = match *ns {
                 import::PRELUDE_NS => continue,
                 import::GLOBAL_NS if prelude_names.contains(&name) => format!("{name}#0"),
