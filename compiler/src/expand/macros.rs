@@ -938,6 +938,9 @@ impl Macros {
                         steps.nodes += datum_nodes(&expanded);
                         return self.walk(expanded, depth + 1, Some(origin), steps);
                     }
+                    Some("handle") => {
+                        DatumKind::List(self.walk_handle(items, depth, origin, steps)?)
+                    }
                     Some(k @ ("let" | "fn" | "lambda" | "λ" | "define" | "match" | "catch")) => {
                         let k = k.to_string();
                         DatumKind::List(self.walk_binder(&k, items, depth, origin, steps)?)
@@ -1050,6 +1053,49 @@ impl Macros {
             self.locals.extend(bound);
         }
         self.locals.truncate(scope);
+        Ok(out)
+    }
+
+    /// `(handle body (effect [payload resume] clause-body...) ...)`: a
+    /// clause's parameters are locals of its body; the effect's name is
+    /// not a use of anything.
+    fn walk_handle(
+        &mut self,
+        items: Vec<Datum>,
+        depth: usize,
+        origin: Option<&(Span, String)>,
+        steps: &mut ExpansionBudget,
+    ) -> Result<Vec<Datum>> {
+        let mut out = Vec::with_capacity(items.len());
+        for (i, x) in items.into_iter().enumerate() {
+            let clause = i >= 2
+                && matches!(&x.kind, DatumKind::List(c)
+                    if matches!(c.get(1).map(|p| &p.kind), Some(DatumKind::Slot(_))));
+            if !clause {
+                out.push(if i == 0 {
+                    x
+                } else {
+                    self.walk(x, depth, origin, steps)?
+                });
+                continue;
+            }
+            let span = x.span;
+            let DatumKind::List(parts) = x.kind else {
+                unreachable!("a clause is a list")
+            };
+            let here = self.locals.len();
+            pattern_names(&parts[1], &mut self.locals);
+            let mut walked = Vec::with_capacity(parts.len());
+            for (j, part) in parts.into_iter().enumerate() {
+                walked.push(if j < 2 {
+                    part
+                } else {
+                    self.walk(part, depth, origin, steps)?
+                });
+            }
+            self.locals.truncate(here);
+            out.push(Datum::new(DatumKind::List(walked), span));
+        }
         Ok(out)
     }
 
