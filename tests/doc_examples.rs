@@ -1,6 +1,6 @@
 //! The standard library reference of `docs/LANGUAGE.md` is checked: every
 //! standard name (each primitive of the runtime's table and each function of
-//! `std/prelude.omni`, except internal `%` names) has an entry, and every
+//! `std/*.omni`, except internal `%` names) has an entry, and every
 //! example marked `;=>`, `;prints` or `;error` gives exactly the documented
 //! result when run through the real `omnic run`.
 //!
@@ -87,20 +87,32 @@ fn tokens(line: &str) -> Vec<&str> {
         .collect()
 }
 
-/// Every standard name: the runtime's primitives and the prelude's
-/// top-level functions, without internal `%` names.
+/// Every standard name: the runtime's primitives and the top-level
+/// functions of the prelude and the standard modules, without internal `%`
+/// names.
 fn standard_names() -> BTreeSet<String> {
     let mut names: BTreeSet<String> = omni_runtime::prims::PRIMS
         .iter()
         .map(|d| d.name.to_string())
         .filter(|n| !n.starts_with('%'))
         .collect();
-    let prelude = std::fs::read_to_string(repo().join("std/prelude.omni")).unwrap();
-    for line in prelude.lines() {
-        if let Some(rest) = line.strip_prefix("(define ") {
-            let name = rest.split_whitespace().next().unwrap();
-            if !name.starts_with('%') {
-                names.insert(name.to_string());
+    // The prelude and the standard modules it imports (their top-level
+    // definitions start a line).
+    let mut files: Vec<PathBuf> = std::fs::read_dir(repo().join("std"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "omni"))
+        .collect();
+    files.sort();
+    assert!(files.len() > 1, "{files:?}");
+    for file in files {
+        let text = std::fs::read_to_string(&file).unwrap();
+        for line in text.lines() {
+            if let Some(rest) = line.strip_prefix("(define ") {
+                let name = rest.split_whitespace().next().unwrap();
+                if !name.starts_with('%') {
+                    names.insert(name.to_string());
+                }
             }
         }
     }

@@ -451,6 +451,22 @@ program_tests!(run_case, LISTED;
     stack_handler_clause,
     stack_generator,
     stack_callbacks,
+    std_modules,
+    err_std_module_unknown,
+    err_std_module_private,
+    macro_local_shadow,
+    module_macro_scope,
+    err_module_macro_private,
+    err_module_macro_only,
+    err_module_macro_qualified_private,
+    err_module_macro_clash,
+    err_module_macro_clash_macro,
+    err_module_macro_clash_import,
+    err_set_std_name,
+    err_set_imported,
+    set_own_global,
+    err_std_arity,
+    err_define_module_name,
 );
 
 /// Every case file is listed above (so none is silently skipped).

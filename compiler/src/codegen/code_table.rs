@@ -38,9 +38,6 @@ use cranelift_codegen::Context;
 use cranelift_module::{DataDescription, DataId, FuncId, Module};
 use std::collections::HashMap;
 
-/// The prelude's file name in locations (driver/pipeline.rs).
-const PRELUDE_FILE: &str = "std/prelude.omni";
-
 /// Marks a renumbered call's srcloc (an index into its call-site list);
 /// every other instruction's srcloc is its `LocId` (far below 2^31).
 const CALL_INDEX: u32 = 1 << 31;
@@ -93,20 +90,21 @@ pub struct TableEntry {
 }
 
 /// The call-stack name of IR function `f`: its OmniLisp name, `std/` in
-/// front for the prelude's, `fn@FILE:LINE:COL` for an anonymous `fn`.
+/// front for the standard library's, `fn@FILE:LINE:COL` for an anonymous `fn`.
 pub fn display_name(prog: &ir::Program, f: &ir::Function) -> String {
     let loc = prog.locs.get(f.loc.0 as usize);
     let at = loc
         .map(|l| format!("{}:{}:{}", l.file, l.line, l.col))
         .unwrap_or_else(|| "?".into());
-    let in_prelude = loc.is_some_and(|l| l.file == PRELUDE_FILE);
+    let in_prelude = loc.is_some_and(|l| crate::expand::is_std_file(&l.file));
     let base = match f.kind {
         FunctionKind::Entry => return "<program>".into(),
         FunctionKind::TopLevel => return "<top level>".into(),
         _ if f.name == "lambda" => format!("fn@{at}"),
         _ => f.name.clone(),
     };
-    if in_prelude && !base.starts_with("fn@") {
+    // A standard module's globals are already named `std/map`.
+    if in_prelude && !base.starts_with("fn@") && !base.starts_with("std/") {
         format!("std/{base}")
     } else {
         base

@@ -26,9 +26,7 @@ pub fn dump(prog: &Program, report: &CtrrReport, include_prelude: bool) -> Strin
         }
     };
     for (func, fr) in prog.functions.iter().zip(&report.functions) {
-        let from_prelude = prog.locs[func.loc.0 as usize]
-            .file
-            .ends_with("std/prelude.omni");
+        let from_prelude = crate::expand::is_std_file(&prog.locs[func.loc.0 as usize].file);
         if from_prelude && !include_prelude {
             continue;
         }

@@ -25,7 +25,7 @@ fn check_ir(program: &ir::Program, stage: Stage) {
 
 /// The standard prelude, compiled in front of every program.
 pub(super) const PRELUDE: &str = include_str!("../../../std/prelude.omni");
-pub(super) const PRELUDE_NAME: &str = "std/prelude.omni";
+pub(super) const PRELUDE_NAME: &str = expand::PRELUDE_NAME;
 
 /// The result of the front end: the program's IR after CTRR.
 pub(crate) struct FrontEnd {
@@ -178,6 +178,13 @@ impl ImportCache {
         rel: &str,
         at: Span,
     ) -> Result<expand::ImportedFile, expand::ExpandError> {
+        if let Some(module) = rel
+            .strip_prefix(expand::STD_PATH_PREFIX)
+            .and_then(|r| r.strip_suffix(".omni"))
+            .filter(|m| expand::std_source(m).is_some())
+        {
+            return self.load_std(sources, module);
+        }
         let importer = Path::new(sources.name(at.file));
         let target = search_path(importer, rel)
             .into_iter()
@@ -196,11 +203,17 @@ impl ImportCache {
             )
         };
         let canon = std::fs::canonicalize(&target).map_err(fail)?;
+        // `(import "lists.omni")` found in the installed `std/` is the
+        // standard module `lists` (one copy, the one omnic holds).
+        if let Some(module) = installed_std_module(&canon) {
+            return self.load_std(sources, module);
+        }
         if let Some((file, forms)) = self.files.get(&canon) {
             return Ok(expand::ImportedFile {
                 file: *file,
                 name: sources.name(*file).to_string(),
                 forms: forms.clone(),
+                std: false,
             });
         }
         let (text, bad_utf8) = decode_source(std::fs::read(&canon).map_err(fail)?);
@@ -212,8 +225,70 @@ impl ImportCache {
         let forms = syntax::read_program(sources.source(file), file)
             .map_err(|e| expand::ExpandError::new(e.message, e.span, e.label))?;
         self.files.insert(canon, (file, forms.clone()));
-        Ok(expand::ImportedFile { file, name, forms })
+        Ok(expand::ImportedFile {
+            file,
+            name,
+            forms,
+            std: false,
+        })
     }
+
+    /// Standard module `module` (`lists`), from the text omnic holds.
+    fn load_std(
+        &mut self,
+        sources: &mut SourceMap,
+        module: &str,
+    ) -> Result<expand::ImportedFile, expand::ExpandError> {
+        let name = format!("std/{module}.omni");
+        let key = PathBuf::from(format!("{}{module}", expand::STD_PATH_PREFIX));
+        // Only the file is kept: a standard module is read again when it
+        // is imported again (rare), rather than every program paying for
+        // a copy of its forms (compile time of a small program).
+        let file = match self.files.get(&key) {
+            Some((file, _)) => *file,
+            None => {
+                let text = expand::std_source(module).expect("a standard module's name");
+                let file = sources.add(name.clone(), text.to_string());
+                self.files.insert(key, (file, Vec::new()));
+                file
+            }
+        };
+        let forms = syntax::read_program(sources.source(file), file)
+            .map_err(|e| expand::ExpandError::new(e.message, e.span, e.label))?;
+        Ok(expand::ImportedFile {
+            file,
+            name,
+            forms,
+            std: true,
+        })
+    }
+}
+
+/// The standard module whose installed file `canon` (a canonical path) is.
+fn installed_std_module(canon: &Path) -> Option<&'static str> {
+    let stem = canon.file_stem()?.to_str()?;
+    let (module, _) = expand::STD_MODULES.iter().find(|(m, _)| *m == stem)?;
+    if canon.extension()? != "omni" {
+        return None;
+    }
+    let dir = canon.parent()?;
+    installed_std_dirs()
+        .iter()
+        .any(|d| std::fs::canonicalize(d).is_ok_and(|d| d == dir))
+        .then_some(*module)
+}
+
+/// The installed `std/` directories (see [`search_path`]).
+fn installed_std_dirs() -> Vec<PathBuf> {
+    let mut dirs = Vec::new();
+    if let Some(std_dir) = std::env::current_exe()
+        .ok()
+        .and_then(|exe| Some(exe.parent()?.parent()?.parent()?.join("std")))
+    {
+        dirs.push(std_dir);
+    }
+    dirs.push(Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../std")).to_path_buf());
+    dirs
 }
 
 /// Where `(import "rel")` looks, in order: beside the importing file, in
@@ -228,13 +303,7 @@ fn search_path(importer: &Path, rel: &str) -> Vec<PathBuf> {
     if let Some(path) = std::env::var_os("OMNI_PATH") {
         dirs.extend(std::env::split_paths(&path).filter(|d| !d.as_os_str().is_empty()));
     }
-    if let Some(std_dir) = std::env::current_exe()
-        .ok()
-        .and_then(|exe| Some(exe.parent()?.parent()?.parent()?.join("std")))
-    {
-        dirs.push(std_dir);
-    }
-    dirs.push(Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../std")).to_path_buf());
+    dirs.extend(installed_std_dirs());
     dirs.into_iter().map(|d| d.join(rel)).collect()
 }
 

@@ -33,6 +33,47 @@ pub(super) const GLOBAL_NS: usize = 0;
 /// The prelude's namespace.
 pub(super) const PRELUDE_NS: usize = 1;
 
+/// The standard library's modules, by name, compiled into omnic: the
+/// prelude imports those written in OmniLisp, and `(import NAME)` (a
+/// symbol, not a path) names one. Their definitions are globals `std/NAME`
+/// (shared by every standard module, so call stacks and symbols read
+/// `std/map`): their names must differ across modules. A standard module
+/// may export built-in primitives (`strings`, `io`): importing one binds
+/// the primitive itself.
+pub const STD_MODULES: &[(&str, &str)] = &[
+    ("lists", include_str!("../../../std/lists.omni")),
+    ("arrays", include_str!("../../../std/arrays.omni")),
+    ("dicts", include_str!("../../../std/dicts.omni")),
+    ("functions", include_str!("../../../std/functions.omni")),
+    ("strings", include_str!("../../../std/strings.omni")),
+    ("io", include_str!("../../../std/io.omni")),
+];
+
+/// How a loader is asked for standard module `NAME`: the path
+/// `<std>/NAME.omni` (no file of the search path is named so).
+pub const STD_PATH_PREFIX: &str = "<std>/";
+
+/// The text of standard module `name`.
+pub fn std_source(name: &str) -> Option<&'static str> {
+    STD_MODULES
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, text)| *text)
+}
+
+/// The file name of the prelude in messages and locations.
+pub const PRELUDE_NAME: &str = "std/prelude.omni";
+
+/// Whether `file` (a name in messages and locations) is the prelude's or
+/// a standard module's: code the program did not write.
+pub fn is_std_file(file: &str) -> bool {
+    file == PRELUDE_NAME
+        || file
+            .strip_prefix("std/")
+            .and_then(|f| f.strip_suffix(".omni"))
+            .is_some_and(|m| std_source(m).is_some())
+}
+
 /// The names one namespace sees besides the prelude's and the primitives.
 #[derive(Debug, Default)]
 pub(super) struct Namespace {
@@ -79,6 +120,8 @@ pub struct ImportedFile {
     pub name: String,
     /// Its top-level forms.
     pub forms: Vec<Datum>,
+    /// A standard module (see [`STD_MODULES`]).
+    pub std: bool,
 }
 
 /// The driver's loader: `(path as written, span of the import form)`.
@@ -95,6 +138,8 @@ pub(super) struct Imports<'l, 'a> {
     pub(super) ns_stack: Vec<usize>,
     /// The module each file holds, if it holds one.
     file_module: HashMap<FileId, usize>,
+    /// The files of standard modules loaded so far.
+    pub(super) std_files: HashSet<FileId>,
 }
 
 impl<'l, 'a> Imports<'l, 'a> {
@@ -105,6 +150,7 @@ impl<'l, 'a> Imports<'l, 'a> {
             done: HashSet::new(),
             ns_stack: vec![GLOBAL_NS],
             file_module: HashMap::new(),
+            std_files: HashSet::new(),
         }
     }
 }
@@ -119,20 +165,33 @@ fn import_spec(d: &Datum) -> Result<Option<ImportSpec>> {
     }
     let malformed = |span| {
         ExpandError::new(
-            "`import` takes a string and options: `(import \"path/to/file.omni\")`, `(import \"geometry.omni\" :as g)`, `(import \"geometry.omni\" :only [area])`",
+            "`import` takes a path or a standard module's name, and options: `(import \"path/to/file.omni\")`, `(import lists)`, `(import \"geometry.omni\" :as g)`, `(import \"geometry.omni\" :only [area])`",
             span,
             "malformed import",
         )
     };
-    let Some(Datum {
-        kind: DatumKind::Str(path),
-        ..
-    }) = items.get(1)
-    else {
-        return Err(malformed(d.span));
+    // `(import lists)`: a standard module by name.
+    let path = match items.get(1).map(|x| &x.kind) {
+        Some(DatumKind::Str(path)) => path.clone(),
+        Some(DatumKind::Sym(name)) => {
+            if std_source(name).is_none() {
+                let names: Vec<&str> = STD_MODULES.iter().map(|(n, _)| *n).collect();
+                return Err(ExpandError::new(
+                    format!("there is no standard module `{name}`"),
+                    items[1].span,
+                    "not a standard module",
+                )
+                .with_note(format!(
+                    "the standard modules: {}; a file is imported by its path: `(import \"{name}.omni\")`",
+                    names.join(" ")
+                )));
+            }
+            format!("{STD_PATH_PREFIX}{name}.omni")
+        }
+        _ => return Err(malformed(d.span)),
     };
     let mut spec = ImportSpec {
-        path: path.clone(),
+        path,
         span: d.span,
         qualifier: None,
         only: None,
@@ -196,14 +255,34 @@ impl Expander {
         // program), every other form has its macro uses expanded first,
         // so a macro may expand into `(begin (define ...) ...)` or an
         // import.
+        let ns = *imports.ns_stack.last().expect("a namespace");
         if macros::is_syntax_definition(&d) {
             match macros::parse_definition(&d) {
                 Ok(mut m) => {
-                    m.ns = *imports.ns_stack.last().expect("a namespace");
+                    m.ns = ns;
+                    // A macro is a name of its namespace like a function:
+                    // it may not also be imported there.
+                    if let Some(imported) = self.namespaces[ns].imported.get(&m.name) {
+                        let from = &self.namespaces[imported.module].name;
+                        let e = ExpandError::new(
+                            format!(
+                                "`{}` is defined here and also imported from module {from}",
+                                m.name
+                            ),
+                            m.name_span,
+                            "defined here",
+                        )
+                        .with_secondary(imported.span, format!("`{}` imported here", m.name))
+                        .with_note(format!(
+                            "rename the macro, or import module {from} with `:as` or `:only`"
+                        ));
+                        self.macros.define(m);
+                        return Err(e);
+                    }
                     self.macros.define(m)
                 }
                 Err(e) => {
-                    self.macros.define_broken(&d);
+                    self.macros.define_broken(&d, ns);
                     return Err(e);
                 }
             }
@@ -213,10 +292,14 @@ impl Expander {
         // flattened (their macro uses expanded) one by one.
         if let DatumKind::List(items) = &d.kind {
             if items.first().and_then(macros::keyword) == Some("module") {
-                return self.flatten_module(items, d.span, out, imports);
+                let span = d.span;
+                let DatumKind::List(items) = d.kind else {
+                    unreachable!("a list")
+                };
+                return self.flatten_module(items, span, out, imports);
             }
         }
-        let d = self.macros.expand_uses(d)?;
+        let d = self.macros.expand_uses(d, ns)?;
         if let DatumKind::List(items) = &d.kind {
             if let Some(h) = items.first().and_then(macros::keyword) {
                 if h == "do" || h == "begin" {
@@ -246,6 +329,9 @@ impl Expander {
                 format!("`{}` is still being loaded", file.name),
             ));
         }
+        if file.std {
+            imports.std_files.insert(file.file);
+        }
         if imports.done.insert(file.file) {
             // The first import: the file's forms run here. A file
             // without `module` defines globals wherever it is imported.
@@ -273,7 +359,7 @@ impl Expander {
     /// flattened in a new namespace.
     fn flatten_module(
         &mut self,
-        items: &[Datum],
+        items: Vec<Datum>,
         span: Span,
         out: &mut Vec<(Datum, usize)>,
         imports: &mut Imports,
@@ -316,9 +402,15 @@ impl Expander {
             ));
         }
         // Two files may name their modules alike: their globals differ.
-        let mut prefix = name.to_string();
+        // The standard modules share the prefix `std`.
+        let std = imports.std_files.contains(&file);
+        let mut prefix = if std {
+            "std".to_string()
+        } else {
+            name.to_string()
+        };
         let mut n = 1;
-        while self.namespaces.iter().any(|ns| ns.prefix == prefix) {
+        while !std && self.namespaces.iter().any(|ns| ns.prefix == prefix) {
             n += 1;
             prefix = format!("{name}~{n}");
         }
@@ -331,7 +423,7 @@ impl Expander {
         });
         imports.file_module.insert(file, ns);
         imports.ns_stack.push(ns);
-        for x in items[3..].iter().cloned() {
+        for x in items.into_iter().skip(3) {
             self.flatten_or_record(x, out, imports);
         }
         imports.ns_stack.pop();
@@ -373,6 +465,23 @@ impl Expander {
                 Some(q) => format!("{q}/{n}"),
                 None => n.clone(),
             };
+            // An exported macro is imported as macro too.
+            if self.macros.defines(module, &n) {
+                if let Some(m) = self
+                    .macros
+                    .get(&visible, importer)
+                    .filter(|m| m.ns == importer)
+                {
+                    return Err(ExpandError::new(
+                        format!("`{visible}` is imported here and also defined as a macro"),
+                        spec.span,
+                        format!("`{visible}` imported here"),
+                    )
+                    .with_secondary(m.name_span, "the macro is defined here")
+                    .with_note("rename the macro, or import the module with `:as` or `:only`"));
+                }
+                self.macros.import(importer, &visible, module, &n);
+            }
             bound.push((visible, format!("{prefix}/{n}")));
         }
         let ns = &mut self.namespaces[importer];

@@ -128,6 +128,8 @@ pub(crate) struct Macro {
     pub(crate) name: String,
     /// The definition (uses before it are not expanded).
     pub(crate) span: Span,
+    /// The name in the definition.
+    pub(crate) name_span: Span,
     /// The namespace it is defined in (see `import.rs`): its templates'
     /// free names mean what they mean there.
     pub(crate) ns: usize,
@@ -153,16 +155,32 @@ enum Binding {
 
 type Bindings = HashMap<String, Binding>;
 
+/// A macro's key: the namespace defining it and its name there.
+type MacroKey = (usize, String);
+
 /// The macros defined so far, and the mark counter.
 #[derive(Default)]
 pub(crate) struct Macros {
-    table: HashMap<String, Macro>,
-    /// Names of macros whose definition is broken (already reported):
-    /// their uses expand to `nothing` rather than add "unbound" errors.
-    broken: std::collections::HashSet<String>,
+    /// Macros by the namespace that defines them (see `import.rs`) and name.
+    table: HashMap<MacroKey, Macro>,
+    /// Macros whose definition is broken (already reported): their uses
+    /// expand to `nothing` rather than add "unbound" errors.
+    broken: std::collections::HashSet<MacroKey>,
+    /// Imported macros: (importing namespace, name as seen there, `g/m`
+    /// under `:as g`) → the macro.
+    imported: HashMap<MacroKey, MacroKey>,
     next_mark: u32,
     /// The namespace of the macro each mark's expansion used.
     mark_ns: HashMap<u32, usize>,
+    /// Every name a macro is defined or imported under, in any namespace
+    /// (most heads are not macros: they are answered without building a
+    /// key).
+    names: std::collections::HashSet<String>,
+    /// The namespace whose forms are being expanded.
+    ns: usize,
+    /// Local variables in scope at the form being walked (innermost
+    /// last): a local shadows a macro of its name.
+    locals: Vec<String>,
 }
 
 fn is_ellipsis(d: &Datum) -> bool {
@@ -283,6 +301,7 @@ pub(crate) fn parse_definition(d: &Datum) -> Result<Macro> {
     Ok(Macro {
         name,
         span: d.span,
+        name_span: head[1].span,
         ns: 0,
         literals,
         rules,
@@ -588,6 +607,85 @@ fn instantiate(t: &Datum, b: &Bindings, mark: Option<u32>, at: Span) -> Result<D
     Ok(Datum::new(kind, at))
 }
 
+/// The first `define [syntax ...]` inside `d` (a top-level form that is
+/// not one itself) outside quoted data, in the order [`Macros::walk`]
+/// meets it.
+fn nested_syntax_definition(d: &Datum) -> Option<Span> {
+    match &d.kind {
+        DatumKind::List(items) if !items.is_empty() => match items.first().and_then(keyword) {
+            Some("quote") => None,
+            Some("quasiquote") => nested_in_quasi(items, 0),
+            _ if is_syntax_definition_items(items) => Some(d.span),
+            _ => items.iter().find_map(nested_syntax_definition),
+        },
+        DatumKind::Slot(xs) | DatumKind::Dict(xs) => xs.iter().find_map(nested_syntax_definition),
+        DatumKind::Path(base, segs) => nested_syntax_definition(base).or_else(|| {
+            segs.iter().find_map(|s| match s {
+                PathSeg::Index(i) => nested_syntax_definition(i),
+                PathSeg::Field(..) => None,
+            })
+        }),
+        _ => None,
+    }
+}
+
+/// [`nested_syntax_definition`] in the items of a quasiquoted form at
+/// `level` (as [`Macros::walk_quasi_items`] walks them).
+fn nested_in_quasi(items: &[Datum], level: usize) -> Option<Span> {
+    let level = match items.first().and_then(keyword) {
+        Some("quasiquote") if items.len() == 2 => level + 1,
+        Some("unquote" | "unquote-splicing") if items.len() == 2 => level.saturating_sub(1),
+        _ => level,
+    };
+    if level == 0 {
+        return items.iter().find_map(nested_syntax_definition);
+    }
+    items.iter().find_map(|x| match &x.kind {
+        DatumKind::List(xs) | DatumKind::Slot(xs) | DatumKind::Dict(xs) => {
+            nested_in_quasi(xs, level)
+        }
+        _ => None,
+    })
+}
+
+/// The names of the `(define name ...)` forms among `items`, those of a
+/// `(do ...)`/`(begin ...)` among them included (a body splices them).
+fn push_inner_defines(items: &[Datum], out: &mut Vec<String>) {
+    for x in items {
+        if let DatumKind::List(d) = &x.kind {
+            match (
+                d.first().and_then(keyword),
+                d.get(1).and_then(Datum::as_sym),
+            ) {
+                (Some("define"), Some(name)) => out.push(name.to_string()),
+                (Some("do" | "begin"), _) => push_inner_defines(&d[1..], out),
+                _ => {}
+            }
+        }
+    }
+}
+
+/// The symbols of a binding pattern or parameter list that may be
+/// variables: not the markers `_` `..` `&`, not types `{...}`, not quoted
+/// data, and not the guards after `&`.
+fn pattern_names(p: &Datum, out: &mut Vec<String>) {
+    match &p.kind {
+        DatumKind::Sym(s) if !matches!(base_name(s), "_" | ".." | "&" | ELLIPSIS) => {
+            out.push(s.clone())
+        }
+        DatumKind::List(xs) if xs.first().and_then(keyword) == Some("quote") => {}
+        DatumKind::List(xs) | DatumKind::Slot(xs) | DatumKind::Dict(xs) => {
+            for x in xs {
+                if x.as_sym().map(base_name) == Some("&") {
+                    break;
+                }
+                pattern_names(x, out);
+            }
+        }
+        _ => {}
+    }
+}
+
 fn instantiate_seq(xs: &[Datum], b: &Bindings, mark: Option<u32>, at: Span) -> Result<Vec<Datum>> {
     let mut out = Vec::with_capacity(xs.len());
     let mut i = 0;
@@ -642,38 +740,109 @@ impl Macros {
     }
 
     pub(crate) fn define(&mut self, m: Macro) {
-        self.broken.remove(&m.name);
-        self.table.insert(m.name.clone(), m);
+        let key = (m.ns, m.name.clone());
+        self.names.insert(m.name.clone());
+        self.broken.remove(&key);
+        self.table.insert(key, m);
     }
 
-    /// Remember that the definition `d` is broken (see `broken`).
-    pub(crate) fn define_broken(&mut self, d: &Datum) {
+    /// Remember that the definition `d`, in namespace `ns`, is broken
+    /// (see `broken`).
+    pub(crate) fn define_broken(&mut self, d: &Datum, ns: usize) {
         if let DatumKind::List(items) = &d.kind {
             if let Some(DatumKind::Slot(head)) = items.get(1).map(|h| &h.kind) {
                 if let Some(name) = head.get(1).and_then(|n| n.as_sym()) {
-                    self.table.remove(name);
-                    self.broken.insert(name.to_string());
+                    let key = (ns, name.to_string());
+                    self.names.insert(name.to_string());
+                    self.table.remove(&key);
+                    self.broken.insert(key);
                 }
             }
         }
     }
 
-    /// The definition of the macro `name` (marks aside), if it is valid.
-    pub(crate) fn get(&self, name: &str) -> Option<&Macro> {
-        self.table.get(base_name(name))
+    /// Make the macro `name` of namespace `module` visible in namespace
+    /// `importer` as `visible`; false when `module` defines no such macro.
+    pub(crate) fn import(
+        &mut self,
+        importer: usize,
+        visible: &str,
+        module: usize,
+        name: &str,
+    ) -> bool {
+        let key = (module, name.to_string());
+        if !self.table.contains_key(&key) && !self.broken.contains(&key) {
+            return false;
+        }
+        self.names.insert(visible.to_string());
+        self.imported.insert((importer, visible.to_string()), key);
+        true
     }
 
-    /// Is `name` (marks aside) a macro?
-    pub(crate) fn is_macro(&self, name: &str) -> bool {
-        let name = base_name(name);
-        self.table.contains_key(name) || self.broken.contains(name)
+    /// The macro that `name` (as written, perhaps marked) means in
+    /// namespace `ns`: one defined there, one imported there, or the
+    /// prelude's. A name a template introduced (`m#3`) means what it
+    /// means in the namespace of that template's macro.
+    fn key_in(&self, name: &str, ns: usize) -> Option<MacroKey> {
+        let (name, ns) = match unmark(name) {
+            Some(base) => (base, self.namespace_of(name).unwrap_or(ns)),
+            None => (name, ns),
+        };
+        if !self.names.contains(name) {
+            return None;
+        }
+        let known = |k: &MacroKey| self.table.contains_key(k) || self.broken.contains(k);
+        let own = (ns, name.to_string());
+        if known(&own) {
+            return Some(own);
+        }
+        if let Some(k) = self.imported.get(&own) {
+            return Some(k.clone());
+        }
+        let prelude = (super::import::PRELUDE_NS, name.to_string());
+        known(&prelude).then_some(prelude)
     }
 
-    /// Rewrite every macro use in `d` (outside quoted data) until none is
-    /// left.
-    pub(crate) fn expand_uses(&mut self, d: Datum) -> Result<Datum> {
+    /// The definition of the macro `name` means in namespace `ns`, if it
+    /// is valid.
+    pub(crate) fn get(&self, name: &str, ns: usize) -> Option<&Macro> {
+        self.table.get(&self.key_in(name, ns)?)
+    }
+
+    /// Does `name` mean a macro in namespace `ns`?
+    pub(crate) fn is_macro(&self, name: &str, ns: usize) -> bool {
+        self.key_in(name, ns).is_some()
+    }
+
+    /// Does namespace `ns` itself define the macro `name`?
+    pub(crate) fn defines(&self, ns: usize, name: &str) -> bool {
+        let key = (ns, name.to_string());
+        self.table.contains_key(&key) || self.broken.contains(&key)
+    }
+
+    /// Rewrite every macro use in `d`, a top-level form of namespace `ns`
+    /// (outside quoted data and where no local shadows the macro's name),
+    /// until none is left.
+    pub(crate) fn expand_uses(&mut self, d: Datum, ns: usize) -> Result<Datum> {
+        // No macro yet (the standard library, most programs): nothing to
+        // rewrite, only misplaced macro definitions to report (checked
+        // without rebuilding the form: compile time of every program).
+        if self.table.is_empty() && self.broken.is_empty() {
+            return match nested_syntax_definition(&d) {
+                Some(at) => err(
+                    "`define [syntax ...]` is only allowed at the top level of a file",
+                    at,
+                    "macro definition inside a form",
+                ),
+                None => Ok(d),
+            };
+        }
         let mut steps = ExpansionBudget::default();
-        self.walk(d, 0, None, &mut steps)
+        self.ns = ns;
+        self.locals.clear();
+        let out = self.walk(d, 0, None, &mut steps);
+        self.locals.clear();
+        out
     }
 
     /// `origin`: the outermost use being expanded (where runaway
@@ -708,10 +877,18 @@ impl Macros {
                             ),
                         };
                     }
-                    Some(h) if self.broken.contains(h) => {
+                    _ if self.shadowed(&items[0]) => {
+                        DatumKind::List(self.walk_all(items, depth, origin, steps)?)
+                    }
+                    Some(_)
+                        if self
+                            .use_key(&items[0])
+                            .is_some_and(|k| self.broken.contains(&k)) =>
+                    {
                         return Ok(Datum::new(DatumKind::Nothing, span))
                     }
-                    Some(h) if self.table.contains_key(h) => {
+                    Some(h) if self.use_key(&items[0]).is_some() => {
+                        let key = self.use_key(&items[0]).expect("a macro");
                         let use_ = Datum::new(DatumKind::List(items), span);
                         let first;
                         let origin = match origin {
@@ -744,7 +921,7 @@ impl Macros {
                         }
                         self.next_mark += 1;
                         let mark = self.next_mark;
-                        let m = &self.table[h];
+                        let m = &self.table[&key];
                         self.mark_ns.insert(mark, m.ns);
                         let Some((bindings, template)) = m.match_use(&use_) else {
                             let mut e = ExpandError::new(
@@ -761,7 +938,14 @@ impl Macros {
                         steps.nodes += datum_nodes(&expanded);
                         return self.walk(expanded, depth + 1, Some(origin), steps);
                     }
-                    _ => DatumKind::List(self.walk_all(items, depth, origin, steps)?),
+                    Some("handle") => {
+                        DatumKind::List(self.walk_handle(items, depth, origin, steps)?)
+                    }
+                    Some(k @ ("let" | "fn" | "lambda" | "λ" | "define" | "match" | "catch")) => {
+                        let k = k.to_string();
+                        DatumKind::List(self.walk_binder(&k, items, depth, origin, steps)?)
+                    }
+                    _ => DatumKind::List(self.walk_body(items, depth, origin, steps)?),
                 }
             }
             DatumKind::Slot(xs) => DatumKind::Slot(self.walk_all(xs, depth, origin, steps)?),
@@ -780,6 +964,139 @@ impl Macros {
             k => k,
         };
         Ok(Datum::new(kind, span))
+    }
+
+    /// The macro a use's head names (none when it is no symbol).
+    fn use_key(&self, head: &Datum) -> Option<MacroKey> {
+        self.key_in(head.as_sym()?, self.ns)
+    }
+
+    /// Whether the symbol `head` names a local variable here.
+    fn shadowed(&self, head: &Datum) -> bool {
+        head.as_sym()
+            .is_some_and(|h| self.locals.iter().any(|l| l == h))
+    }
+
+    /// The items of a list that may be a body: the names of the inner
+    /// `define`s among them are locals of all of them (a body's
+    /// definitions are mutually recursive).
+    fn walk_body(
+        &mut self,
+        items: Vec<Datum>,
+        depth: usize,
+        origin: Option<&(Span, String)>,
+        steps: &mut ExpansionBudget,
+    ) -> Result<Vec<Datum>> {
+        let scope = self.locals.len();
+        push_inner_defines(&items, &mut self.locals);
+        let out = self.walk_all(items, depth, origin, steps);
+        self.locals.truncate(scope);
+        out
+    }
+
+    /// The items of a binding form (`let`, `fn`, `define`, `match`,
+    /// `catch`): each part is walked with the locals bound before it in
+    /// scope, so that a local named like a macro shadows the macro there.
+    /// (The names are collected from the binding patterns as written: a
+    /// symbol in a pattern is a variable, a constructor or a key, and only
+    /// variables can share a macro's name in a valid program.)
+    fn walk_binder(
+        &mut self,
+        keyword: &str,
+        items: Vec<Datum>,
+        depth: usize,
+        origin: Option<&(Span, String)>,
+        steps: &mut ExpansionBudget,
+    ) -> Result<Vec<Datum>> {
+        let scope = self.locals.len();
+        if keyword != "match" {
+            push_inner_defines(&items, &mut self.locals);
+        }
+        let mut out: Vec<Datum> = Vec::with_capacity(items.len());
+        let mut items = items.into_iter();
+        out.extend(items.next());
+        let mut params_seen = false;
+        for (i, x) in items.enumerate() {
+            // `(match e pattern result ...)`: a pattern's variables are in
+            // scope in its result only. (An error leaves `locals` to
+            // `expand_uses`, which clears them.)
+            if keyword == "match" {
+                let here = self.locals.len();
+                if i > 0 && i % 2 == 0 {
+                    if let Some(pattern) = out.last() {
+                        pattern_names(pattern, &mut self.locals);
+                    }
+                }
+                let walked = self.walk(x, depth, origin, steps)?;
+                self.locals.truncate(here);
+                out.push(walked);
+                continue;
+            }
+            let mut bound = Vec::new();
+            match (keyword, &x.kind) {
+                // `(let [p v] ... body)`, `(let loop [p v] ...)`: a
+                // binding's variables are in scope after it.
+                ("let", DatumKind::Slot(b)) => {
+                    if let Some(p) = b.first() {
+                        pattern_names(p, &mut bound);
+                    }
+                }
+                ("let" | "catch", DatumKind::Sym(name)) if i == 0 => bound.push(name.clone()),
+                // `(fn [params] body)`, `(define f [params] body)`.
+                ("fn" | "lambda" | "λ" | "define", DatumKind::Slot(_)) if !params_seen => {
+                    params_seen = true;
+                    pattern_names(&x, &mut bound);
+                }
+                _ => {}
+            }
+            out.push(self.walk(x, depth, origin, steps)?);
+            self.locals.extend(bound);
+        }
+        self.locals.truncate(scope);
+        Ok(out)
+    }
+
+    /// `(handle body (effect [payload resume] clause-body...) ...)`: a
+    /// clause's parameters are locals of its body; the effect's name is
+    /// not a use of anything.
+    fn walk_handle(
+        &mut self,
+        items: Vec<Datum>,
+        depth: usize,
+        origin: Option<&(Span, String)>,
+        steps: &mut ExpansionBudget,
+    ) -> Result<Vec<Datum>> {
+        let mut out = Vec::with_capacity(items.len());
+        for (i, x) in items.into_iter().enumerate() {
+            let clause = i >= 2
+                && matches!(&x.kind, DatumKind::List(c)
+                    if matches!(c.get(1).map(|p| &p.kind), Some(DatumKind::Slot(_))));
+            if !clause {
+                out.push(if i == 0 {
+                    x
+                } else {
+                    self.walk(x, depth, origin, steps)?
+                });
+                continue;
+            }
+            let span = x.span;
+            let DatumKind::List(parts) = x.kind else {
+                unreachable!("a clause is a list")
+            };
+            let here = self.locals.len();
+            pattern_names(&parts[1], &mut self.locals);
+            let mut walked = Vec::with_capacity(parts.len());
+            for (j, part) in parts.into_iter().enumerate() {
+                walked.push(if j < 2 {
+                    part
+                } else {
+                    self.walk(part, depth, origin, steps)?
+                });
+            }
+            self.locals.truncate(here);
+            out.push(Datum::new(DatumKind::List(walked), span));
+        }
+        Ok(out)
     }
 
     fn walk_all(
@@ -856,7 +1173,7 @@ mod tests {
             .into_iter()
             .map(|d| {
                 macros
-                    .expand_uses(d)
+                    .expand_uses(d, 0)
                     .map(|e| e.to_string())
                     .map_err(|e| e.message)
             })
