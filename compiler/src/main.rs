@@ -6,6 +6,7 @@ mod diag;
 mod driver;
 mod expand;
 mod ir;
+mod lsp;
 mod syntax;
 
 fn main() {

@@ -16,7 +16,7 @@ use std::path::Path;
 /// `crate::`.
 const STAGES: Layers = Layers {
     names: &[
-        "syntax", "expand", "diag", "ir", "ctrr", "codegen", "driver",
+        "syntax", "expand", "diag", "ir", "ctrr", "codegen", "lsp", "driver",
     ],
     root: "main",
     what: "stage",

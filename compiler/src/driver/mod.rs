@@ -6,7 +6,7 @@
 //! file, links it with the embedded runtime staticlib using the system `cc`;
 //! `omnic check` only reports diagnostics: it runs the front end through
 //! CTRR and stops before code generation; `omnic repl` is the interactive
-//! session (`repl.rs`). Every failure is printed to stderr
+//! session (`repl.rs`); `omnic lsp` runs the language server (`crate::lsp`). Every failure is printed to stderr
 //! as `error: ...` (compile errors rendered with their source line) and gives
 //! exit status 1; an internal compiler error (a panic) is caught by a hook
 //! and reported the same way instead of a backtrace.
@@ -62,6 +62,9 @@ enum Command {
     },
     /// Read, compile and run forms interactively (`:help` lists the commands).
     Repl,
+    /// Run the language server on stdin/stdout (for editors: diagnostics,
+    /// definitions, references, hover, completion, document symbols).
+    Lsp,
 }
 
 /// Intermediate representations to print to stdout, and front-end switches
@@ -174,6 +177,10 @@ fn dispatch(command: Command) -> Result<i32, Fatal> {
             dumps,
         } => build::build(file, output, strip, dumps),
         Command::Repl => repl::repl(),
+        Command::Lsp => on_compiler_stack(|| {
+            crate::lsp::run_stdio(pipeline::lsp_host())
+                .map_err(|e| Fatal(format!("error: omnic lsp: {e}\n")))
+        }),
         // `check` stops after CTRR, the last stage that reports errors in
         // the program: code generation only fails on compiler bugs (its
         // errors are broken IR invariants), and it is most of the compile

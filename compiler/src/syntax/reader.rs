@@ -57,6 +57,74 @@ pub fn read_program_all(src: &str, file: FileId) -> Result<Vec<Datum>, Vec<Synta
     Err(errors)
 }
 
+/// [`read_program_all`] for tools that want the forms that did read even
+/// when some did not (the language server): the errors are those of
+/// [`read_program_all`]; the forms are those of every stretch of the file,
+/// between two lines starting with `(`, that reads on its own (a stretch
+/// that does not is tried together with up to [`MAX_JOINED_STRETCHES`]
+/// following ones, for a form with a line starting with `(` inside it).
+pub fn read_program_recovering(src: &str, file: FileId) -> (Vec<Datum>, Vec<SyntaxError>) {
+    let errors = match read_program_all(src, file) {
+        Ok(forms) => return (forms, Vec::new()),
+        Err(errors) => errors,
+    };
+    let bytes = src.as_bytes();
+    let starts: Vec<usize> = std::iter::once(0)
+        .chain((1..bytes.len()).filter(|&i| bytes[i] == b'(' && bytes[i - 1] == b'\n'))
+        .collect();
+    let end_of = |j: usize| starts.get(j).copied().unwrap_or(src.len());
+    let mut forms = Vec::new();
+    let mut i = 0;
+    while i < starts.len() {
+        let last = (i + MAX_JOINED_STRETCHES).min(starts.len());
+        let read = (i + 1..=last).find_map(|j| {
+            let base = starts[i];
+            read_program(&src[base..end_of(j)], file)
+                .ok()
+                .map(|fs| (j, base, fs))
+        });
+        match read {
+            Some((j, base, fs)) => {
+                forms.extend(fs.into_iter().map(|mut d| {
+                    shift_datum(&mut d, base as u32);
+                    d
+                }));
+                i = j;
+            }
+            None => i += 1,
+        }
+    }
+    (forms, errors)
+}
+
+/// How many stretches [`read_program_recovering`] joins at most to read a
+/// form.
+const MAX_JOINED_STRETCHES: usize = 8;
+
+/// Move every span of `d` `by` bytes later in the file.
+fn shift_datum(d: &mut Datum, by: u32) {
+    d.span.start += by;
+    d.span.end += by;
+    match &mut d.kind {
+        DatumKind::List(xs) | DatumKind::Slot(xs) | DatumKind::Kind(xs) | DatumKind::Dict(xs) => {
+            xs.iter_mut().for_each(|x| shift_datum(x, by))
+        }
+        DatumKind::Path(base, segs) => {
+            shift_datum(base, by);
+            for seg in segs {
+                match seg {
+                    PathSeg::Field(_, s) => {
+                        s.start += by;
+                        s.end += by;
+                    }
+                    PathSeg::Index(i) => shift_datum(i, by),
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
 /// The first syntax error of `src[base..]`. The lexer runs over the whole
 /// text before brackets are checked, so a read may report a bad token far
 /// after a bracket error: the text before the top-level form holding the
