@@ -12,6 +12,7 @@ use crate::expand::{self, ImportedFile};
 use crate::syntax::{self, Datum, DatumKind, FileId, PathSeg, SourceMap, Span};
 use crate::{ctrr, ir};
 use std::path::{Path, PathBuf};
+use std::rc::Rc;
 
 /// How `(import "path")` is resolved and read: the driver's import cache
 /// (search path, one file id per file), given to the server by the driver.
@@ -97,23 +98,38 @@ pub struct Analysis {
     pub forms: Vec<Datum>,
     /// The expanded program (the forms that expanded).
     pub program: Program,
+    /// The prelude's forms (shared by every analysis).
+    prelude: Rc<Vec<Datum>>,
+    /// The forms of every imported file.
+    imported: Vec<Vec<Datum>>,
+    /// Names and definitions, computed on first use (a keystroke's
+    /// diagnostics do not wait for them).
+    index: std::cell::OnceCell<Index>,
+    /// Allocation sites of the document, computed on first use (lowering
+    /// and CTRR take most of an analysis, and only hover needs them; a
+    /// keystroke's diagnostics do not wait for them). Empty when the
+    /// document has errors.
+    sites: std::cell::OnceCell<Vec<SiteNote>>,
+}
+
+/// What requests look names up in.
+struct Index {
     /// Name occurrences in the document, by start offset.
-    pub refs: Vec<NameRef>,
+    refs: Vec<NameRef>,
     /// Definitions of every file of the compilation.
-    pub defs: Vec<Definition>,
-    /// Allocation sites of the document (only when it has no errors).
-    pub sites: Vec<SiteNote>,
+    defs: Vec<Definition>,
     /// `(import "path" :as alias)` of the document: (alias, module name).
-    pub aliases: Vec<(String, String)>,
+    aliases: Vec<(String, String)>,
 }
 
 /// Read the prelude once: every analysis starts from these forms (file 0).
-pub fn read_prelude(host: &Host) -> Vec<Datum> {
-    syntax::read_program(host.prelude_text, 0).unwrap_or_default()
+pub fn read_prelude(host: &Host) -> Rc<Vec<Datum>> {
+    Rc::new(syntax::read_program(host.prelude_text, 0).unwrap_or_default())
 }
 
 /// Run the front end on `text`, the contents of the document at `path`.
-pub fn analyse(host: &Host, prelude: &[Datum], path: &Path, text: &str) -> Analysis {
+pub fn analyse(host: &Host, prelude: &Rc<Vec<Datum>>, path: &Path, text: &str) -> Analysis {
+    let mut clock = Phases::start();
     let mut sources = SourceMap::default();
     let prelude_file = sources.add(host.prelude_name, host.prelude_text);
     let file = sources.add(path.display().to_string(), text);
@@ -122,10 +138,11 @@ pub fn analyse(host: &Host, prelude: &[Datum], path: &Path, text: &str) -> Analy
     let mut diagnostics: Vec<Diagnostic> =
         syntax_errors.into_iter().map(Diagnostic::from).collect();
 
+    clock.lap("read");
     let mut loader = (host.new_imports)(path, file);
     let mut imported: Vec<(FileId, Vec<Datum>)> = Vec::new();
     let (program, errors) =
-        expand::expand_program_partial(prelude.to_vec(), forms.clone(), &mut |rel, at| {
+        expand::expand_program_partial(prelude.as_ref().clone(), forms.clone(), &mut |rel, at| {
             let f = loader.load(&mut sources, rel, at)?;
             if !imported.iter().any(|(id, _)| *id == f.file) {
                 imported.push((f.file, f.forms.clone()));
@@ -142,19 +159,8 @@ pub fn analyse(host: &Host, prelude: &[Datum], path: &Path, text: &str) -> Analy
     );
     diagnostics.sort_by_key(|d| (d.span.file != file, d.span.file, d.span.start));
 
-    let mut defs = Vec::new();
-    collect_definitions(prelude, None, &mut defs);
-    collect_definitions(&forms, None, &mut defs);
-    for (_, fs) in &imported {
-        collect_definitions(fs, None, &mut defs);
-    }
-    let refs = collect_refs(&program, &defs, file, text);
-    let sites = if diagnostics.is_empty() {
-        allocation_sites(&program, &sources, file)
-    } else {
-        Vec::new()
-    };
-    let aliases = import_aliases(&forms, &imported);
+    clock.lap("expand");
+    let imported = imported.into_iter().map(|(_, fs)| fs).collect();
     Analysis {
         sources,
         file,
@@ -162,10 +168,95 @@ pub fn analyse(host: &Host, prelude: &[Datum], path: &Path, text: &str) -> Analy
         diagnostics,
         forms,
         program,
-        refs,
-        defs,
-        sites,
-        aliases,
+        prelude: prelude.clone(),
+        imported,
+        index: std::cell::OnceCell::new(),
+        sites: std::cell::OnceCell::new(),
+    }
+}
+
+impl Analysis {
+    fn index(&self) -> &Index {
+        self.index.get_or_init(|| {
+            let mut clock = Phases::start();
+            let mut defs = Vec::new();
+            collect_definitions(&self.forms, None, &mut defs);
+            for fs in std::iter::once(self.prelude.as_ref()).chain(&self.imported) {
+                collect_definitions(fs, None, &mut defs);
+            }
+            let text = self.sources.source(self.file);
+            let refs = collect_refs(&self.program, &defs, self.file, text);
+            let aliases = import_aliases(&self.forms, &self.imported);
+            clock.lap("index");
+            Index {
+                refs,
+                defs,
+                aliases,
+            }
+        })
+    }
+
+    /// Name occurrences in the document (uses and bindings), by offset.
+    pub fn refs(&self) -> &[NameRef] {
+        &self.index().refs
+    }
+
+    /// Definitions of every file of the compilation.
+    pub fn defs(&self) -> &[Definition] {
+        &self.index().defs
+    }
+
+    /// `(import "path" :as alias)` of the document: (alias, module name).
+    pub fn aliases(&self) -> &[(String, String)] {
+        &self.index().aliases
+    }
+
+    /// The allocation sites of the document and CTRR's decisions (see
+    /// `sites`).
+    pub fn sites(&self) -> &[SiteNote] {
+        self.sites.get_or_init(|| {
+            if !self.diagnostics.is_empty() {
+                return Vec::new();
+            }
+            let mut clock = Phases::start();
+            let sites = allocation_sites(&self.program, &self.sources, self.file);
+            clock.lap("lower+ctrr");
+            sites
+        })
+    }
+}
+
+/// Phase times of an analysis, printed to stderr when `OMNI_LSP_TRACE`
+/// is set (for `benches/lsp-latency`).
+struct Phases {
+    on: bool,
+    last: std::time::Instant,
+    laps: Vec<(&'static str, f64)>,
+}
+
+impl Phases {
+    fn start() -> Phases {
+        Phases {
+            on: std::env::var_os("OMNI_LSP_TRACE").is_some(),
+            last: std::time::Instant::now(),
+            laps: Vec::new(),
+        }
+    }
+    fn lap(&mut self, what: &'static str) {
+        if self.on {
+            let now = std::time::Instant::now();
+            self.laps.push((what, (now - self.last).as_secs_f64() * 1000.0));
+            self.last = now;
+        }
+    }
+}
+
+impl Drop for Phases {
+    fn drop(&mut self) {
+        if self.on {
+            let laps: Vec<String> = self.laps.iter().map(|(w, ms)| format!("{w} {ms:.1} ms")).collect();
+            eprintln!("omnic lsp: analysis: {}", laps.join(", "));
+        }
     }
 }
 
@@ -374,7 +465,14 @@ fn collect_refs(prog: &Program, defs: &[Definition], file: FileId, text: &str) -
             });
         }
     }
-    out.retain(|r| r.span.file == file && is_symbol_text(text, r.span));
+    out.retain(|r| {
+        r.span.file == file
+            && is_symbol_text(text, r.span)
+            && match &r.target {
+                Target::Prim(p) => text.get(r.span.start as usize..r.span.end as usize) == Some(p),
+                _ => true,
+            }
+    });
     out.sort_by_key(|r| (r.span.start, r.span.end));
     out.dedup_by(|a, b| a.span == b.span);
     out
@@ -391,7 +489,9 @@ fn walk(prog: &Program, e: &Expr, out: &mut Vec<NameRef>) {
         ),
         ExprKind::PrimRef(p) => push(out, e.span, Target::Prim(p.clone())),
         ExprKind::PrimCall(p, args) => {
-            // The primitive's name is the call's head: `(cons ...`.
+            // The primitive's name is the call's head: `(cons ...` (its
+            // text is checked in `collect_refs`: desugarings make calls
+            // of primitives the source does not spell).
             let start = e.span.start + 1;
             push(
                 out,
@@ -430,7 +530,7 @@ fn walk(prog: &Program, e: &Expr, out: &mut Vec<NameRef>) {
 
 /// `(import "path" :as alias)` of the document: the alias and the name of
 /// the module the imported file defines.
-fn import_aliases(forms: &[Datum], imported: &[(FileId, Vec<Datum>)]) -> Vec<(String, String)> {
+fn import_aliases(forms: &[Datum], imported: &[Vec<Datum>]) -> Vec<(String, String)> {
     let mut out = Vec::new();
     for d in forms {
         let DatumKind::List(items) = &d.kind else {
@@ -450,7 +550,7 @@ fn import_aliases(forms: &[Datum], imported: &[(FileId, Vec<Datum>)]) -> Vec<(St
         // The imported file whose forms start with `(module NAME ...)`:
         // imports load in order, so match by the path's file name.
         let stem = Path::new(path).file_stem().and_then(|s| s.to_str());
-        for (_, fs) in imported {
+        for fs in imported {
             for f in fs {
                 if let DatumKind::List(xs) = &f.kind {
                     if xs.first().and_then(Datum::as_sym) == Some("module") {

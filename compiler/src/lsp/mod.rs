@@ -49,7 +49,7 @@ struct Document {
 struct Server<'c> {
     conn: &'c Connection,
     host: Host,
-    prelude: Vec<crate::syntax::Datum>,
+    prelude: std::rc::Rc<Vec<crate::syntax::Datum>>,
     docs: HashMap<Uri, Document>,
 }
 
@@ -239,6 +239,8 @@ impl Server<'_> {
         let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             analysis::analyse(host, prelude, &doc.path, &doc.text)
         }));
+        // The last analysis is freed after the new diagnostics are out.
+        let previous;
         let diagnostics = match run {
             Ok(a) => {
                 let ds = a
@@ -246,7 +248,7 @@ impl Server<'_> {
                     .iter()
                     .map(|d| to_lsp_diagnostic(&a, d, uri, &self.host, &doc.lines))
                     .collect();
-                doc.analysis = Some(a);
+                previous = doc.analysis.replace(a);
                 ds
             }
             Err(payload) => {
@@ -255,7 +257,7 @@ impl Server<'_> {
                     .cloned()
                     .or_else(|| payload.downcast_ref::<&str>().map(|s| s.to_string()))
                     .unwrap_or_else(|| "unknown panic".into());
-                doc.analysis = None;
+                previous = doc.analysis.take();
                 vec![lsp_types::Diagnostic {
                     range: Range::default(),
                     severity: Some(DiagnosticSeverity::ERROR),
@@ -267,6 +269,7 @@ impl Server<'_> {
         };
         let version = doc.version;
         self.publish(uri.clone(), diagnostics, Some(version));
+        drop(previous);
     }
 
     fn request(&mut self, req: Request) -> Response {
@@ -375,12 +378,17 @@ impl Server<'_> {
         let mut spans: Vec<crate::syntax::Span> = match target_at(a, offset) {
             Some(t @ (Target::Local(_) | Target::Global(_) | Target::Prim(_))) => {
                 let mut spans: Vec<_> =
-                    a.refs.iter().filter(|r| r.target == t).map(|r| r.span).collect();
+                    a.refs().iter().filter(|r| r.target == t).map(|r| r.span).collect();
                 if let Target::Global(name) = &t {
-                    // A struct's name is also written in type annotations.
-                    if a.defs.iter().any(|d| &d.key == name && d.kind == DefKind::Struct) {
-                        symbols_named(&a.forms, name, &mut spans);
-                    }
+                    // The name written where expansion leaves no trace of
+                    // it: a struct's name in annotations, uses in forms
+                    // that did not expand or inside macro uses (but not
+                    // where it names something else, like a local).
+                    let mut written = Vec::new();
+                    symbols_named(&a.forms, name, &mut written);
+                    spans.extend(written.into_iter().filter(|s| {
+                        a.refs().iter().all(|r| r.span != *s || r.target == t)
+                    }));
                 }
                 spans
             }
@@ -423,7 +431,7 @@ impl Server<'_> {
                 ));
             }
             Some(Target::Global(name)) => {
-                let defs: Vec<&Definition> = a.defs.iter().filter(|d| d.key == name).collect();
+                let defs: Vec<&Definition> = a.defs().iter().filter(|d| d.key == name).collect();
                 parts.extend(describe_defs(&name, &defs));
                 if defs.is_empty() {
                     parts.push(format!("```omnilisp\n{name}\n```\nglobal"));
@@ -440,13 +448,13 @@ impl Server<'_> {
         // An allocation whose head (its bracket or operator) is under the
         // cursor: where CTRR placed it and why.
         let site = a
-            .sites
+            .sites()
             .iter()
             .filter(|s| s.span.start <= offset && offset <= head_end(&doc.text, s.span))
             .min_by_key(|s| s.span.end - s.span.start);
         if let Some(site) = site {
             let same: Vec<&str> = a
-                .sites
+                .sites()
                 .iter()
                 .filter(|s| s.span == site.span)
                 .map(|s| s.text.as_str())
@@ -500,7 +508,7 @@ impl Server<'_> {
                 }
             }
         }
-        for d in &a.defs {
+        for d in a.defs() {
             let kind = match d.kind {
                 DefKind::Function => CompletionItemKind::FUNCTION,
                 DefKind::Value => CompletionItemKind::VARIABLE,
@@ -516,7 +524,7 @@ impl Server<'_> {
             let label = match &d.container {
                 // A module's name: `alias/name` when imported `:as alias`.
                 Some(m) if d.kind != DefKind::Module => {
-                    match a.aliases.iter().find(|(_, module)| module == m) {
+                    match a.aliases().iter().find(|(_, module)| module == m) {
                         Some((alias, _)) => format!("{alias}/{}", d.name),
                         None => d.name.clone(),
                     }
@@ -547,7 +555,7 @@ impl Server<'_> {
         self.ensure_analysed(uri);
         let doc = self.docs.get(uri)?;
         let a = doc.analysis.as_ref()?;
-        let mine: Vec<&Definition> = a.defs.iter().filter(|d| d.name_span.file == a.file).collect();
+        let mine: Vec<&Definition> = a.defs().iter().filter(|d| d.name_span.file == a.file).collect();
         let symbol = |d: &Definition, children: Option<Vec<DocumentSymbol>>| DocumentSymbol {
             name: d.name.clone(),
             detail: Some(d.signature.lines().next().unwrap_or("").to_string()),
@@ -614,7 +622,7 @@ fn head_end(text: &str, span: crate::syntax::Span) -> u32 {
 
 /// What the name at `offset` resolved to, if the expanded program knows.
 fn target_at(a: &Analysis, offset: u32) -> Option<Target> {
-    a.refs
+    a.refs()
         .iter()
         .filter(|r| r.span.start <= offset && offset <= r.span.end)
         .min_by_key(|r| r.span.end - r.span.start)
@@ -624,7 +632,7 @@ fn target_at(a: &Analysis, offset: u32) -> Option<Target> {
 /// The definitions of the global `name`: every method of a generic
 /// function, in the document's files first.
 fn defs_of_global(a: &Analysis, name: &str, _offset: u32) -> Vec<crate::syntax::Span> {
-    a.defs
+    a.defs()
         .iter()
         .filter(|d| d.key == name && d.kind != DefKind::Field)
         .map(|d| d.name_span)
@@ -638,16 +646,16 @@ fn defs_by_name(a: &Analysis, offset: u32) -> Vec<&Definition> {
         return Vec::new();
     };
     if is_field {
-        return a.defs.iter().filter(|d| d.kind == DefKind::Field && d.name == name).collect();
+        return a.defs().iter().filter(|d| d.kind == DefKind::Field && d.name == name).collect();
     }
     let key = match name.split_once('/') {
-        Some((alias, rest)) => match a.aliases.iter().find(|(al, _)| al == alias) {
+        Some((alias, rest)) => match a.aliases().iter().find(|(al, _)| al == alias) {
             Some((_, module)) => format!("{module}/{rest}"),
             None => name.clone(),
         },
         None => name.clone(),
     };
-    a.defs
+    a.defs()
         .iter()
         .filter(|d| d.kind != DefKind::Field && (d.key == key || d.name == name))
         .collect()
