@@ -78,6 +78,8 @@ pub struct Definition {
     pub doc: Option<String>,
     /// A field's struct, a module member's module.
     pub container: Option<String>,
+    /// A module member its module does not export.
+    pub private: bool,
 }
 
 /// An allocation site of the document and what CTRR decided for it.
@@ -290,6 +292,18 @@ fn allocation_sites(ast: &Program, sources: &SourceMap, file: FileId) -> Vec<Sit
 
 /// Every definition among `forms` (recursing into `module` forms).
 pub fn collect_definitions(forms: &[Datum], module: Option<&str>, out: &mut Vec<Definition>) {
+    // A module's `(export a b ...)`.
+    let exports: Vec<&str> = forms
+        .iter()
+        .filter_map(|d| match &d.kind {
+            DatumKind::List(xs) if xs.first().and_then(Datum::as_sym) == Some("export") => {
+                Some(xs[1..].iter().filter_map(Datum::as_sym))
+            }
+            _ => None,
+        })
+        .flatten()
+        .collect();
+    let private = |name: &str| module.is_some() && !exports.contains(&name);
     for d in forms {
         let DatumKind::List(items) = &d.kind else {
             continue;
@@ -307,6 +321,7 @@ pub fn collect_definitions(forms: &[Datum], module: Option<&str>, out: &mut Vec<
                         signature: format!("(module {n})"),
                         doc: None,
                         container: None,
+                        private: false,
                     });
                     collect_definitions(&items[2..], Some(n), out);
                 }
@@ -329,6 +344,7 @@ pub fn collect_definitions(forms: &[Datum], module: Option<&str>, out: &mut Vec<
             signature,
             doc,
             container: module.map(str::to_string),
+            private: private(name),
         };
         // `(define [syntax name] rules...)`
         if let Some(DatumKind::Slot(xs)) = items.get(1).map(|x| &x.kind) {
@@ -414,6 +430,7 @@ pub fn collect_definitions(forms: &[Datum], module: Option<&str>, out: &mut Vec<
                         signature: format!("field `{f}`{ty} of struct `{}`", t.name),
                         doc: None,
                         container: Some(t.name.to_string()),
+                        private: private(t.name),
                     });
                 }
             }

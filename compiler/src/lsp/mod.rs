@@ -453,13 +453,12 @@ impl Server<'_> {
             .filter(|s| s.span.start <= offset && offset <= head_end(&doc.text, s.span))
             .min_by_key(|s| s.span.end - s.span.start);
         if let Some(site) = site {
-            let same: Vec<&str> = a
-                .sites()
-                .iter()
-                .filter(|s| s.span == site.span)
-                .map(|s| s.text.as_str())
-                .take(MAX_SITES_SHOWN)
-                .collect();
+            let mut same: Vec<&str> = Vec::new();
+            for s in a.sites().iter().filter(|s| s.span == site.span) {
+                if !same.contains(&s.text.as_str()) && same.len() < MAX_SITES_SHOWN {
+                    same.push(&s.text);
+                }
+            }
             parts.push(format!("**allocation** (CTRR):\n\n- {}", same.join("\n- ")));
         }
         if parts.is_empty() {
@@ -518,7 +517,9 @@ impl Server<'_> {
                 DefKind::Module => CompletionItemKind::MODULE,
                 DefKind::Field => continue,
             };
-            if d.name.starts_with('%') {
+            // The prelude's internals, and a module's private names
+            // outside the module's file.
+            if d.name.starts_with('%') || (d.private && d.name_span.file != a.file) {
                 continue;
             }
             let label = match &d.container {
