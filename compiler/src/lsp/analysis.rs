@@ -407,7 +407,8 @@ pub fn collect_definitions(forms: &[Datum], module: Option<&str>, out: &mut Vec<
                     sig.push_str(&format!("^:parent {p} "));
                 }
                 sig.push_str(&format!("{{{word} {}}}", t.name));
-                let field_names: Vec<Datum> = items.iter().flat_map(field_name_datums).collect();
+                let field_names: Vec<Datum> =
+                    items.iter().skip(1).flat_map(field_name_datums).collect();
                 for (f, ty, _) in &t.fields {
                     match ty {
                         Some(ty) => sig.push_str(&format!(" [{f} {ty}]")),
@@ -439,10 +440,11 @@ pub fn collect_definitions(forms: &[Datum], module: Option<&str>, out: &mut Vec<
     }
 }
 
-/// The names in a field slot `[x {Int} y]` (the symbols of the slot).
+/// The names in a field `[x {Int} y]` or `y` (its symbols).
 fn field_name_datums(d: &Datum) -> Vec<Datum> {
     match &d.kind {
         DatumKind::Slot(xs) => xs.iter().filter(|x| x.as_sym().is_some()).cloned().collect(),
+        DatumKind::Sym(_) => vec![d.clone()],
         _ => Vec::new(),
     }
 }
@@ -632,5 +634,113 @@ pub fn symbols_named(forms: &[Datum], name: &str, out: &mut Vec<Span>) {
             }
             _ => {}
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct NoImports;
+    impl ImportLoad for NoImports {
+        fn load(&mut self, _: &mut SourceMap, rel: &str, at: Span) -> expand::Result<ImportedFile> {
+            Err(expand::ExpandError::new(format!("cannot import \"{rel}\""), at, "here"))
+        }
+    }
+
+    fn host() -> Host {
+        Host {
+            prelude_name: "std/prelude.omni",
+            prelude_text: include_str!("../../../std/prelude.omni"),
+            prelude_path: None,
+            new_imports: |_, _| Box::new(NoImports),
+        }
+    }
+
+    fn analyse_text(text: &str) -> Analysis {
+        let host = host();
+        analyse(&host, &read_prelude(&host), Path::new("t.omni"), text)
+    }
+
+    fn span_text<'t>(text: &'t str, s: Span) -> &'t str {
+        &text[s.start as usize..s.end as usize]
+    }
+
+    /// A syntax error in one form and expansion errors in others are all
+    /// reported; the forms around the unreadable one are still analysed.
+    #[test]
+    fn every_error_of_the_file() {
+        let text = "(define a (car 1 2))\n(define b (\n(define c [x] (+ x nope))\n(define d (if))\n";
+        let a = analyse_text(text);
+        let found: Vec<&str> = a.diagnostics.iter().map(|d| span_text(text, d.span)).collect();
+        // The unbound `nope` is left out while the file does not read (it
+        // could be defined in the broken form).
+        assert_eq!(found, ["car", "(", "if"], "{:#?}", a.diagnostics);
+        assert!(a.defs().iter().any(|d| d.name == "c" && d.kind == DefKind::Function));
+    }
+
+    #[test]
+    fn names_resolve_to_their_bindings() {
+        let text = "(define f [x] \"Doc.\" (let [y x] (+ y x)))\n(f 1)\n";
+        let a = analyse_text(text);
+        assert!(a.diagnostics.is_empty(), "{:?}", a.diagnostics);
+        let x_uses: Vec<u32> = a
+            .refs()
+            .iter()
+            .filter(|r| matches!(r.target, Target::Local(_)) && span_text(text, r.span) == "x")
+            .map(|r| r.span.start)
+            .collect();
+        // The parameter and its two uses, one local.
+        assert_eq!(x_uses.len(), 3);
+        let f_refs: Vec<u32> = a
+            .refs()
+            .iter()
+            .filter(|r| r.target == Target::Global("f".into()))
+            .map(|r| r.span.start)
+            .collect();
+        assert_eq!(f_refs, [8, 43]);
+        let f = a.defs().iter().find(|d| d.name == "f").unwrap();
+        assert_eq!(f.signature, "(define f [x])");
+        assert_eq!(f.doc.as_deref(), Some("Doc."));
+        // `+` is a primitive call: its head is a reference too.
+        assert!(a.refs().iter().any(|r| r.target == Target::Prim("+".into())));
+    }
+
+    #[test]
+    fn allocation_sites_carry_ctrr_reasons() {
+        let text = "(define keep (list 1 2))\n(define f [n] (length (list n n)))\n(f 3)\n";
+        let a = analyse_text(text);
+        let notes: Vec<&str> = a.sites().iter().map(|s| s.text.as_str()).collect();
+        assert!(notes.iter().any(|n| n.contains("in `toplevel:keep` -> region state")), "{notes:#?}");
+        assert!(notes.iter().any(|n| n.contains("in `f` -> region local(")), "{notes:#?}");
+        // Not computed for a file with errors.
+        assert!(analyse_text("(car)").sites().is_empty());
+    }
+
+    #[test]
+    fn structs_fields_macros_and_modules_are_definitions() {
+        let text = "(module m (export g)\n  (define g [] 1)\n  (define h [] 2))\n\
+                    (define {struct P} [x {Int}] y)\n\
+                    (define [syntax sw] [(sw a b) (list b a)])\n";
+        let mut defs = Vec::new();
+        let forms = syntax::read_program(text, 0).unwrap();
+        collect_definitions(&forms, None, &mut defs);
+        let seen: Vec<(String, DefKind, bool)> =
+            defs.iter().map(|d| (d.key.clone(), d.kind, d.private)).collect();
+        assert_eq!(
+            seen,
+            [
+                ("m".to_string(), DefKind::Module, false),
+                ("m/g".to_string(), DefKind::Function, false),
+                ("m/h".to_string(), DefKind::Function, true),
+                ("P".to_string(), DefKind::Struct, false),
+                ("P.x".to_string(), DefKind::Field, false),
+                ("P.y".to_string(), DefKind::Field, false),
+                ("sw".to_string(), DefKind::Macro, false),
+            ]
+        );
+        let x = &defs[4];
+        assert_eq!(span_text(text, x.name_span), "x");
+        assert_eq!(defs[3].signature, "(define {struct P} [x {Int}] [y])");
     }
 }

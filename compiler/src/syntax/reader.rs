@@ -472,6 +472,21 @@ mod tests {
 
     use super::*;
 
+    /// The forms around an unreadable one are read; the errors are those
+    /// of `read_program_all`, with spans in the whole file.
+    #[test]
+    fn recovering_reads_the_forms_around_an_error() {
+        let src = "(define a 1)\n(define b (\n(define c\n  [x]\n(+ x 1))\n(d \"(\")\n";
+        let (forms, errors) = read_program_recovering(src, 0);
+        assert_eq!(errors, read_program_all(src, 0).unwrap_err());
+        let text: Vec<String> = forms.iter().map(|d| d.to_string()).collect();
+        // `(define c` is split by a line starting with `(`: read joined.
+        assert_eq!(text, ["(define a 1)", "(define c [x] (+ x 1))", "(d \"(\")"]);
+        let c = &forms[1];
+        assert_eq!(&src[c.span.start as usize..c.span.end as usize], "(define c\n  [x]\n(+ x 1))");
+        assert_eq!(read_program_recovering("(a)", 0).1, Vec::new());
+    }
+
     fn read(src: &str) -> Vec<Datum> {
         read_program(src, 0).unwrap_or_else(|e| panic!("{src:?} failed: {e:?}"))
     }
