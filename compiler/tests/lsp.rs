@@ -210,7 +210,10 @@ fn a_session_over_stdio() {
     assert_eq!(diags[0]["range"], range(&one_fixed, "if", 0));
 
     // Definition of a call: the defining name.
-    let defs = server.result("textDocument/definition", at(&one_fixed, "(greet \"y", 0, 2));
+    let defs = server.result(
+        "textDocument/definition",
+        at(&one_fixed, "(greet \"y", 0, 2),
+    );
     assert_eq!(
         defs,
         json!([{"uri": URI, "range": range(&one_fixed, "greet", 0)}])
@@ -261,10 +264,7 @@ fn a_session_over_stdio() {
     change(&mut server, 4, &typing);
     let diags = server.diagnostics(4);
     assert_eq!(diags.len(), 1, "{diags:#?}");
-    let items = server.result(
-        "textDocument/completion",
-        at(&typing, "(str", 0, 4),
-    );
+    let items = server.result("textDocument/completion", at(&typing, "(str", 0, 4));
     let labels: Vec<&str> = items
         .as_array()
         .unwrap()

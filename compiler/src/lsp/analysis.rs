@@ -17,7 +17,12 @@ use std::rc::Rc;
 /// How `(import "path")` is resolved and read: the driver's import cache
 /// (search path, one file id per file), given to the server by the driver.
 pub trait ImportLoad {
-    fn load(&mut self, sources: &mut SourceMap, rel: &str, at: Span) -> expand::Result<ImportedFile>;
+    fn load(
+        &mut self,
+        sources: &mut SourceMap,
+        rel: &str,
+        at: Span,
+    ) -> expand::Result<ImportedFile>;
 }
 
 /// What the server needs from the driver: the prelude and the import
@@ -247,7 +252,8 @@ impl Phases {
     fn lap(&mut self, what: &'static str) {
         if self.on {
             let now = std::time::Instant::now();
-            self.laps.push((what, (now - self.last).as_secs_f64() * 1000.0));
+            self.laps
+                .push((what, (now - self.last).as_secs_f64() * 1000.0));
             self.last = now;
         }
     }
@@ -256,7 +262,11 @@ impl Phases {
 impl Drop for Phases {
     fn drop(&mut self) {
         if self.on {
-            let laps: Vec<String> = self.laps.iter().map(|(w, ms)| format!("{w} {ms:.1} ms")).collect();
+            let laps: Vec<String> = self
+                .laps
+                .iter()
+                .map(|(w, ms)| format!("{w} {ms:.1} ms"))
+                .collect();
             eprintln!("omnic lsp: analysis: {}", laps.join(", "));
         }
     }
@@ -387,10 +397,12 @@ pub fn collect_definitions(forms: &[Datum], module: Option<&str>, out: &mut Vec<
             }
             Ok(TopForm::Define { name, name_span }) => {
                 let sig = match items.get(2) {
-                    Some(t @ Datum {
-                        kind: DatumKind::Kind(_),
-                        ..
-                    }) if items.len() > 3 => format!("(define {name} {t})"),
+                    Some(
+                        t @ Datum {
+                            kind: DatumKind::Kind(_),
+                            ..
+                        },
+                    ) if items.len() > 3 => format!("(define {name} {t})"),
                     _ => format!("(define {name})"),
                 };
                 out.push(def(name, DefKind::Value, name_span, sig, None));
@@ -443,7 +455,11 @@ pub fn collect_definitions(forms: &[Datum], module: Option<&str>, out: &mut Vec<
 /// The names in a field `[x {Int} y]` or `y` (its symbols).
 fn field_name_datums(d: &Datum) -> Vec<Datum> {
     match &d.kind {
-        DatumKind::Slot(xs) => xs.iter().filter(|x| x.as_sym().is_some()).cloned().collect(),
+        DatumKind::Slot(xs) => xs
+            .iter()
+            .filter(|x| x.as_sym().is_some())
+            .cloned()
+            .collect(),
         DatumKind::Sym(_) => vec![d.clone()],
         _ => Vec::new(),
     }
@@ -456,9 +472,9 @@ fn is_symbol_text(text: &str, span: Span) -> bool {
         return false;
     };
     !s.is_empty()
-        && !s.chars().any(|c| {
-            c.is_whitespace() || "()[]{}\"';`,".contains(c)
-        })
+        && !s
+            .chars()
+            .any(|c| c.is_whitespace() || "()[]{}\"';`,".contains(c))
 }
 
 /// Every name of the document the expanded program resolved, and every
@@ -595,9 +611,10 @@ pub fn symbol_at(forms: &[Datum], offset: u32) -> Option<(String, Span, bool)> {
         }
         match &d.kind {
             DatumKind::Sym(s) => Some((s.clone(), d.span, false)),
-            DatumKind::List(xs) | DatumKind::Slot(xs) | DatumKind::Kind(xs) | DatumKind::Dict(xs) => {
-                xs.iter().find_map(|x| find(x, offset))
-            }
+            DatumKind::List(xs)
+            | DatumKind::Slot(xs)
+            | DatumKind::Kind(xs)
+            | DatumKind::Dict(xs) => xs.iter().find_map(|x| find(x, offset)),
             DatumKind::Path(base, segs) => find(base, offset).or_else(|| {
                 segs.iter().find_map(|s| match s {
                     PathSeg::Field(n, sp) if sp.start <= offset && offset <= sp.end => {
@@ -619,9 +636,10 @@ pub fn symbols_named(forms: &[Datum], name: &str, out: &mut Vec<Span>) {
     for d in forms {
         match &d.kind {
             DatumKind::Sym(s) if s == name => out.push(d.span),
-            DatumKind::List(xs) | DatumKind::Slot(xs) | DatumKind::Kind(xs) | DatumKind::Dict(xs) => {
-                symbols_named(xs, name, out)
-            }
+            DatumKind::List(xs)
+            | DatumKind::Slot(xs)
+            | DatumKind::Kind(xs)
+            | DatumKind::Dict(xs) => symbols_named(xs, name, out),
             DatumKind::Path(base, segs) => {
                 symbols_named(std::slice::from_ref(base), name, out);
                 for s in segs {
@@ -644,7 +662,11 @@ mod tests {
     struct NoImports;
     impl ImportLoad for NoImports {
         fn load(&mut self, _: &mut SourceMap, rel: &str, at: Span) -> expand::Result<ImportedFile> {
-            Err(expand::ExpandError::new(format!("cannot import \"{rel}\""), at, "here"))
+            Err(expand::ExpandError::new(
+                format!("cannot import \"{rel}\""),
+                at,
+                "here",
+            ))
         }
     }
 
@@ -662,7 +684,7 @@ mod tests {
         analyse(&host, &read_prelude(&host), Path::new("t.omni"), text)
     }
 
-    fn span_text<'t>(text: &'t str, s: Span) -> &'t str {
+    fn span_text(text: &str, s: Span) -> &str {
         &text[s.start as usize..s.end as usize]
     }
 
@@ -670,13 +692,21 @@ mod tests {
     /// reported; the forms around the unreadable one are still analysed.
     #[test]
     fn every_error_of_the_file() {
-        let text = "(define a (car 1 2))\n(define b (\n(define c [x] (+ x nope))\n(define d (if))\n";
+        let text =
+            "(define a (car 1 2))\n(define b (\n(define c [x] (+ x nope))\n(define d (if))\n";
         let a = analyse_text(text);
-        let found: Vec<&str> = a.diagnostics.iter().map(|d| span_text(text, d.span)).collect();
+        let found: Vec<&str> = a
+            .diagnostics
+            .iter()
+            .map(|d| span_text(text, d.span))
+            .collect();
         // The unbound `nope` is left out while the file does not read (it
         // could be defined in the broken form).
         assert_eq!(found, ["car", "(", "if"], "{:#?}", a.diagnostics);
-        assert!(a.defs().iter().any(|d| d.name == "c" && d.kind == DefKind::Function));
+        assert!(a
+            .defs()
+            .iter()
+            .any(|d| d.name == "c" && d.kind == DefKind::Function));
     }
 
     #[test]
@@ -703,7 +733,10 @@ mod tests {
         assert_eq!(f.signature, "(define f [x])");
         assert_eq!(f.doc.as_deref(), Some("Doc."));
         // `+` is a primitive call: its head is a reference too.
-        assert!(a.refs().iter().any(|r| r.target == Target::Prim("+".into())));
+        assert!(a
+            .refs()
+            .iter()
+            .any(|r| r.target == Target::Prim("+".into())));
     }
 
     #[test]
@@ -711,8 +744,16 @@ mod tests {
         let text = "(define keep (list 1 2))\n(define f [n] (length (list n n)))\n(f 3)\n";
         let a = analyse_text(text);
         let notes: Vec<&str> = a.sites().iter().map(|s| s.text.as_str()).collect();
-        assert!(notes.iter().any(|n| n.contains("in `toplevel:keep` -> region state")), "{notes:#?}");
-        assert!(notes.iter().any(|n| n.contains("in `f` -> region local(")), "{notes:#?}");
+        assert!(
+            notes
+                .iter()
+                .any(|n| n.contains("in `toplevel:keep` -> region state")),
+            "{notes:#?}"
+        );
+        assert!(
+            notes.iter().any(|n| n.contains("in `f` -> region local(")),
+            "{notes:#?}"
+        );
         // Not computed for a file with errors.
         assert!(analyse_text("(car)").sites().is_empty());
     }
@@ -725,8 +766,10 @@ mod tests {
         let mut defs = Vec::new();
         let forms = syntax::read_program(text, 0).unwrap();
         collect_definitions(&forms, None, &mut defs);
-        let seen: Vec<(String, DefKind, bool)> =
-            defs.iter().map(|d| (d.key.clone(), d.kind, d.private)).collect();
+        let seen: Vec<(String, DefKind, bool)> = defs
+            .iter()
+            .map(|d| (d.key.clone(), d.kind, d.private))
+            .collect();
         assert_eq!(
             seen,
             [

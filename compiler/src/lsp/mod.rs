@@ -27,9 +27,31 @@ use text::{path_to_uri, uri_to_path, LineIndex};
 /// Special forms offered by completion (the expander's list of names that
 /// are not values, plus `define`).
 const SPECIAL_FORMS: &[&str] = &[
-    "quote", "quasiquote", "if", "when", "unless", "cond", "and", "or", "do", "begin", "let",
-    "fn", "lambda", "define", "set!", "match", "try", "catch", "handle", "perform", "resume",
-    "put!", "import", "module", "export",
+    "quote",
+    "quasiquote",
+    "if",
+    "when",
+    "unless",
+    "cond",
+    "and",
+    "or",
+    "do",
+    "begin",
+    "let",
+    "fn",
+    "lambda",
+    "define",
+    "set!",
+    "match",
+    "try",
+    "catch",
+    "handle",
+    "perform",
+    "resume",
+    "put!",
+    "import",
+    "module",
+    "export",
 ];
 
 /// How many allocation decisions one hover shows.
@@ -64,9 +86,7 @@ pub fn run_stdio(host: Host) -> Result<i32, String> {
     }));
     let (conn, io_threads) = Connection::stdio();
     let capabilities = ServerCapabilities {
-        text_document_sync: Some(TextDocumentSyncCapability::Kind(
-            TextDocumentSyncKind::FULL,
-        )),
+        text_document_sync: Some(TextDocumentSyncCapability::Kind(TextDocumentSyncKind::FULL)),
         definition_provider: Some(OneOf::Left(true)),
         references_provider: Some(OneOf::Left(true)),
         hover_provider: Some(HoverProviderCapability::Simple(true)),
@@ -127,9 +147,7 @@ impl Server<'_> {
                     let resp = self.request(req);
                     self.send(resp.into());
                 }
-                Message::Notification(n) if n.method == notification::Exit::METHOD => {
-                    return Ok(1)
-                }
+                Message::Notification(n) if n.method == notification::Exit::METHOD => return Ok(1),
                 Message::Notification(n) => self.notification(n),
                 Message::Response(_) => {}
             }
@@ -205,11 +223,7 @@ impl Server<'_> {
             version,
         };
         self.send(
-            Notification::new(
-                notification::PublishDiagnostics::METHOD.to_string(),
-                params,
-            )
-            .into(),
+            Notification::new(notification::PublishDiagnostics::METHOD.to_string(), params).into(),
         );
     }
 
@@ -275,11 +289,13 @@ impl Server<'_> {
     fn request(&mut self, req: Request) -> Response {
         let id = req.id.clone();
         let result = match req.method.as_str() {
-            request::GotoDefinition::METHOD => self.answer::<request::GotoDefinition>(req, |s, p| {
-                let at = p.text_document_position_params;
-                s.definition(&at.text_document.uri, at.position)
-                    .map(GotoDefinitionResponse::Array)
-            }),
+            request::GotoDefinition::METHOD => {
+                self.answer::<request::GotoDefinition>(req, |s, p| {
+                    let at = p.text_document_position_params;
+                    s.definition(&at.text_document.uri, at.position)
+                        .map(GotoDefinitionResponse::Array)
+                })
+            }
             request::References::METHOD => self.answer::<request::References>(req, |s, p| {
                 let at = p.text_document_position;
                 s.references(&at.text_document.uri, at.position)
@@ -293,17 +309,19 @@ impl Server<'_> {
                 s.completion(&at.text_document.uri, at.position)
                     .map(CompletionResponse::Array)
             }),
-            request::DocumentSymbolRequest::METHOD => {
-                self.answer::<request::DocumentSymbolRequest>(req, |s, p| {
+            request::DocumentSymbolRequest::METHOD => self
+                .answer::<request::DocumentSymbolRequest>(req, |s, p| {
                     s.symbols(&p.text_document.uri)
                         .map(DocumentSymbolResponse::Nested)
-                })
-            }
+                }),
             request::Formatting::METHOD => Err((
                 ErrorCode::MethodNotFound,
                 "formatting is not available yet (`omnic fmt` is not merged)".into(),
             )),
-            other => Err((ErrorCode::MethodNotFound, format!("unknown method `{other}`"))),
+            other => Err((
+                ErrorCode::MethodNotFound,
+                format!("unknown method `{other}`"),
+            )),
         };
         match result {
             Ok(value) => Response::new_ok(id, value),
@@ -319,9 +337,12 @@ impl Server<'_> {
         f: impl FnOnce(&mut Self, R::Params) -> R::Result,
     ) -> Result<serde_json::Value, (ErrorCode, String)> {
         let method = req.method.clone();
-        let (_, params): (RequestId, R::Params) = req
-            .extract(&method)
-            .map_err(|e| (ErrorCode::InvalidParams, format!("invalid parameters: {e:?}")))?;
+        let (_, params): (RequestId, R::Params) = req.extract(&method).map_err(|e| {
+            (
+                ErrorCode::InvalidParams,
+                format!("invalid parameters: {e:?}"),
+            )
+        })?;
         let answer = f(self, params);
         serde_json::to_value(answer).map_err(|e| (ErrorCode::InternalError, e.to_string()))
     }
@@ -334,9 +355,19 @@ impl Server<'_> {
         Some((doc, offset))
     }
 
-    fn location(&self, a: &Analysis, uri: &Uri, doc: &Document, span: crate::syntax::Span) -> Option<Location> {
+    fn location(
+        &self,
+        a: &Analysis,
+        uri: &Uri,
+        doc: &Document,
+        span: crate::syntax::Span,
+    ) -> Option<Location> {
         if span.file == a.file {
-            return Some(Location::new(uri.clone(), doc.lines.range(&doc.text, span.start as usize, span.end as usize)));
+            return Some(Location::new(
+                uri.clone(),
+                doc.lines
+                    .range(&doc.text, span.start as usize, span.end as usize),
+            ));
         }
         span_location(a, span, &self.host)
     }
@@ -355,13 +386,19 @@ impl Server<'_> {
             Some(Target::Global(name)) => {
                 let spans = defs_of_global(a, &name, offset);
                 if spans.is_empty() {
-                    defs_by_name(a, offset).into_iter().map(|d| d.name_span).collect()
+                    defs_by_name(a, offset)
+                        .into_iter()
+                        .map(|d| d.name_span)
+                        .collect()
                 } else {
                     spans
                 }
             }
             Some(Target::Prim(_)) => Vec::new(),
-            None => defs_by_name(a, offset).into_iter().map(|d| d.name_span).collect(),
+            None => defs_by_name(a, offset)
+                .into_iter()
+                .map(|d| d.name_span)
+                .collect(),
         };
         Some(
             spans
@@ -377,8 +414,12 @@ impl Server<'_> {
         let a = doc.analysis.as_ref()?;
         let mut spans: Vec<crate::syntax::Span> = match target_at(a, offset) {
             Some(t @ (Target::Local(_) | Target::Global(_) | Target::Prim(_))) => {
-                let mut spans: Vec<_> =
-                    a.refs().iter().filter(|r| r.target == t).map(|r| r.span).collect();
+                let mut spans: Vec<_> = a
+                    .refs()
+                    .iter()
+                    .filter(|r| r.target == t)
+                    .map(|r| r.span)
+                    .collect();
                 if let Target::Global(name) = &t {
                     // The name written where expansion leaves no trace of
                     // it: a struct's name in annotations, uses in forms
@@ -386,9 +427,11 @@ impl Server<'_> {
                     // where it names something else, like a local).
                     let mut written = Vec::new();
                     symbols_named(&a.forms, name, &mut written);
-                    spans.extend(written.into_iter().filter(|s| {
-                        a.refs().iter().all(|r| r.span != *s || r.target == t)
-                    }));
+                    spans.extend(
+                        written
+                            .into_iter()
+                            .filter(|s| a.refs().iter().all(|r| r.span != *s || r.target == t)),
+                    );
                 }
                 spans
             }
@@ -464,7 +507,8 @@ impl Server<'_> {
         if parts.is_empty() {
             return None;
         }
-        let range = sym.map(|(_, s, _)| doc.lines.range(&doc.text, s.start as usize, s.end as usize));
+        let range =
+            sym.map(|(_, s, _)| doc.lines.range(&doc.text, s.start as usize, s.end as usize));
         Some(Hover {
             contents: HoverContents::Markup(MarkupContent {
                 kind: MarkupKind::Markdown,
@@ -481,7 +525,9 @@ impl Server<'_> {
         let before = &doc.text[..offset as usize];
         let prefix_start = before
             .rfind(|c: char| c.is_whitespace() || "()[]{}\"';`,".contains(c))
-            .map_or(0, |i| i + before[i..].chars().next().map_or(1, char::len_utf8));
+            .map_or(0, |i| {
+                i + before[i..].chars().next().map_or(1, char::len_utf8)
+            });
         let prefix = &before[prefix_start..];
         let mut items: Vec<CompletionItem> = Vec::new();
         let mut seen = std::collections::HashSet::new();
@@ -496,7 +542,11 @@ impl Server<'_> {
             }
         };
         // Locals bound before the cursor in the top-level form around it.
-        if let Some(form) = a.forms.iter().find(|f| f.span.start <= offset && offset <= f.span.end) {
+        if let Some(form) = a
+            .forms
+            .iter()
+            .find(|f| f.span.start <= offset && offset <= f.span.end)
+        {
             for l in &a.program.locals {
                 if l.span.file == a.file
                     && form.span.start <= l.span.start
@@ -532,20 +582,36 @@ impl Server<'_> {
                 }
                 _ => d.name.clone(),
             };
-            add(label, kind, d.signature.lines().next().unwrap_or("").to_string());
+            add(
+                label,
+                kind,
+                d.signature.lines().next().unwrap_or("").to_string(),
+            );
         }
         for g in &a.program.globals {
             if !g.name.contains(['%', '#', '/']) {
-                add(g.name.clone(), CompletionItemKind::VARIABLE, "global".into());
+                add(
+                    g.name.clone(),
+                    CompletionItemKind::VARIABLE,
+                    "global".into(),
+                );
             }
         }
         for p in omni_runtime::prims::PRIMS.iter() {
             if !p.name.starts_with('%') {
-                add(p.name.to_string(), CompletionItemKind::FUNCTION, describe_arity(p.arity));
+                add(
+                    p.name.to_string(),
+                    CompletionItemKind::FUNCTION,
+                    describe_arity(p.arity),
+                );
             }
         }
         for s in SPECIAL_FORMS {
-            add(s.to_string(), CompletionItemKind::KEYWORD, "special form".into());
+            add(
+                s.to_string(),
+                CompletionItemKind::KEYWORD,
+                "special form".into(),
+            );
         }
         items.sort_by(|x, y| x.label.cmp(&y.label));
         Some(items)
@@ -556,7 +622,11 @@ impl Server<'_> {
         self.ensure_analysed(uri);
         let doc = self.docs.get(uri)?;
         let a = doc.analysis.as_ref()?;
-        let mine: Vec<&Definition> = a.defs().iter().filter(|d| d.name_span.file == a.file).collect();
+        let mine: Vec<&Definition> = a
+            .defs()
+            .iter()
+            .filter(|d| d.name_span.file == a.file)
+            .collect();
         let symbol = |d: &Definition, children: Option<Vec<DocumentSymbol>>| DocumentSymbol {
             name: d.name.clone(),
             detail: Some(d.signature.lines().next().unwrap_or("").to_string()),
@@ -571,13 +641,25 @@ impl Server<'_> {
             },
             tags: None,
             deprecated: None,
-            range: doc.lines.range(&doc.text, d.form_span.start as usize, d.form_span.end as usize),
-            selection_range: doc.lines.range(&doc.text, d.name_span.start as usize, d.name_span.end as usize),
+            range: doc.lines.range(
+                &doc.text,
+                d.form_span.start as usize,
+                d.form_span.end as usize,
+            ),
+            selection_range: doc.lines.range(
+                &doc.text,
+                d.name_span.start as usize,
+                d.name_span.end as usize,
+            ),
             children,
         };
         let fields_of = |s: &Definition| -> Vec<DocumentSymbol> {
             mine.iter()
-                .filter(|f| f.kind == DefKind::Field && f.container.as_deref() == Some(&s.name) && f.form_span == s.form_span)
+                .filter(|f| {
+                    f.kind == DefKind::Field
+                        && f.container.as_deref() == Some(&s.name)
+                        && f.form_span == s.form_span
+                })
                 .map(|f| symbol(f, None))
                 .collect()
         };
@@ -592,7 +674,11 @@ impl Server<'_> {
                 DefKind::Module => {
                     let members = mine
                         .iter()
-                        .filter(|m| m.kind != DefKind::Field && m.kind != DefKind::Module && m.container.as_deref() == Some(&d.name))
+                        .filter(|m| {
+                            m.kind != DefKind::Field
+                                && m.kind != DefKind::Module
+                                && m.container.as_deref() == Some(&d.name)
+                        })
                         .map(|m| with_fields(m))
                         .collect();
                     out.push(symbol(d, Some(members)));
@@ -647,7 +733,11 @@ fn defs_by_name(a: &Analysis, offset: u32) -> Vec<&Definition> {
         return Vec::new();
     };
     if is_field {
-        return a.defs().iter().filter(|d| d.kind == DefKind::Field && d.name == name).collect();
+        return a
+            .defs()
+            .iter()
+            .filter(|d| d.kind == DefKind::Field && d.name == name)
+            .collect();
     }
     let key = match name.split_once('/') {
         Some((alias, rest)) => match a.aliases().iter().find(|(al, _)| al == alias) {
@@ -666,7 +756,9 @@ fn defs_by_name(a: &Analysis, offset: u32) -> Vec<&Definition> {
 fn import_path_at(a: &Analysis, offset: u32, doc_path: &std::path::Path) -> Option<PathBuf> {
     use crate::syntax::DatumKind;
     for d in &a.forms {
-        let DatumKind::List(items) = &d.kind else { continue };
+        let DatumKind::List(items) = &d.kind else {
+            continue;
+        };
         if items.first().and_then(|x| x.as_sym()) != Some("import") {
             continue;
         }
@@ -681,7 +773,10 @@ fn import_path_at(a: &Analysis, offset: u32, doc_path: &std::path::Path) -> Opti
                     .find(|n| n.ends_with(rel.as_str()) && *n != a.sources.name(a.file));
                 return Some(match loaded {
                     Some(n) => PathBuf::from(n),
-                    None => doc_path.parent().unwrap_or(std::path::Path::new("")).join(rel),
+                    None => doc_path
+                        .parent()
+                        .unwrap_or(std::path::Path::new(""))
+                        .join(rel),
                 });
             }
         }
@@ -770,7 +865,10 @@ fn to_lsp_diagnostic(
         .iter()
         .filter_map(|(span, label)| {
             let location = if span.file == a.file {
-                Location::new(uri.clone(), lines.range(text, span.start as usize, span.end as usize))
+                Location::new(
+                    uri.clone(),
+                    lines.range(text, span.start as usize, span.end as usize),
+                )
             } else {
                 span_location(a, *span, host)?
             };

@@ -118,7 +118,10 @@ mod tests {
         let x = text.find(" x").unwrap() + 1;
         assert_eq!(idx.position(text, x), Position::new(1, 5));
         assert_eq!(idx.offset(text, Position::new(1, 5)), x);
-        assert_eq!(idx.offset(text, Position::new(1, 99)), text.find("\nend").unwrap());
+        assert_eq!(
+            idx.offset(text, Position::new(1, 99)),
+            text.find("\nend").unwrap()
+        );
         assert_eq!(idx.offset(text, Position::new(9, 0)), text.len());
         assert_eq!(idx.position(text, text.len()), Position::new(2, 3));
     }

@@ -481,9 +481,15 @@ mod tests {
         assert_eq!(errors, read_program_all(src, 0).unwrap_err());
         let text: Vec<String> = forms.iter().map(|d| d.to_string()).collect();
         // `(define c` is split by a line starting with `(`: read joined.
-        assert_eq!(text, ["(define a 1)", "(define c [x] (+ x 1))", "(d \"(\")"]);
+        assert_eq!(
+            text,
+            ["(define a 1)", "(define c [x] (+ x 1))", "(d \"(\")"]
+        );
         let c = &forms[1];
-        assert_eq!(&src[c.span.start as usize..c.span.end as usize], "(define c\n  [x]\n(+ x 1))");
+        assert_eq!(
+            &src[c.span.start as usize..c.span.end as usize],
+            "(define c\n  [x]\n(+ x 1))"
+        );
         assert_eq!(read_program_recovering("(a)", 0).1, Vec::new());
     }
 
