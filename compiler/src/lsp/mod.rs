@@ -144,7 +144,19 @@ impl Server<'_> {
                     if self.conn.handle_shutdown(&req).map_err(|e| e.to_string())? {
                         return Ok(0);
                     }
-                    let resp = self.request(req);
+                    // A panic while answering is an error answer, not
+                    // the end of the server.
+                    let id = req.id.clone();
+                    let answer = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                        self.request(req)
+                    }));
+                    let resp = answer.unwrap_or_else(|payload| {
+                        Response::new_err(
+                            id,
+                            ErrorCode::InternalError as i32,
+                            format!("internal compiler error: {}", panic_text(&*payload)),
+                        )
+                    });
                     self.send(resp.into());
                 }
                 Message::Notification(n) if n.method == notification::Exit::METHOD => return Ok(1),
@@ -266,11 +278,7 @@ impl Server<'_> {
                 ds
             }
             Err(payload) => {
-                let what = payload
-                    .downcast_ref::<String>()
-                    .cloned()
-                    .or_else(|| payload.downcast_ref::<&str>().map(|s| s.to_string()))
-                    .unwrap_or_else(|| "unknown panic".into());
+                let what = panic_text(&*payload);
                 previous = doc.analysis.take();
                 vec![lsp_types::Diagnostic {
                     range: Range::default(),
@@ -689,6 +697,15 @@ impl Server<'_> {
         }
         Some(out)
     }
+}
+
+/// The message of a caught panic.
+fn panic_text(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<String>()
+        .cloned()
+        .or_else(|| payload.downcast_ref::<&str>().map(|s| s.to_string()))
+        .unwrap_or_else(|| "unknown panic".into())
 }
 
 /// The end of the head of the form at `span`: its bracket and the first
