@@ -234,6 +234,12 @@ fn a_session_over_stdio() {
     );
     assert!(text.contains("Greet someone by name."), "{text}");
 
+    // Hover over a use of a parameter: the local and its annotation.
+    let hover = server.result("textDocument/hover", at(&one_fixed, "name))", 0, 1));
+    let text = hover["contents"]["value"].as_str().unwrap();
+    assert!(text.contains("name {String}"), "{text}");
+    assert!(text.contains("local variable, bound on line 1"), "{text}");
+
     // A clean file: hover over an allocation gives CTRR's region and why.
     let clean = one_fixed.replace("(if)", "(if true 1 2)");
     change(&mut server, 3, &clean);

@@ -476,8 +476,11 @@ impl Server<'_> {
             Some(Target::Local(l)) => {
                 let info = &a.program.locals[l.0 as usize];
                 let (line, _) = a.sources.line_col(info.span);
+                let ty = annotation_of(&a.forms, info.span)
+                    .map(|t| format!(" {t}"))
+                    .unwrap_or_default();
                 parts.push(format!(
-                    "```omnilisp\n{}\n```\nlocal variable, bound on line {line}",
+                    "```omnilisp\n{}{ty}\n```\nlocal variable, bound on line {line}",
                     info.name
                 ));
             }
@@ -699,6 +702,31 @@ impl Server<'_> {
     }
 }
 
+/// The `{Type}` written right after the binding at `span` (`[x {Int}]`).
+fn annotation_of(forms: &[crate::syntax::Datum], span: crate::syntax::Span) -> Option<String> {
+    use crate::syntax::DatumKind;
+    for d in forms {
+        if d.span.start > span.start || d.span.end < span.end {
+            continue;
+        }
+        let (DatumKind::List(xs) | DatumKind::Slot(xs) | DatumKind::Kind(xs) | DatumKind::Dict(xs)) =
+            &d.kind
+        else {
+            continue;
+        };
+        if let Some(i) = xs.iter().position(|x| x.span == span) {
+            return match (&d.kind, xs.get(i + 1)) {
+                (DatumKind::Slot(_), Some(t)) if matches!(t.kind, DatumKind::Kind(_)) => {
+                    Some(t.to_string())
+                }
+                _ => None,
+            };
+        }
+        return annotation_of(xs, span);
+    }
+    None
+}
+
 /// The message of a caught panic.
 fn panic_text(payload: &(dyn std::any::Any + Send)) -> String {
     payload
@@ -854,6 +882,24 @@ fn span_location(a: &Analysis, span: crate::syntax::Span, host: &Host) -> Option
     ))
 }
 
+/// The `(import "rel" ...)` form of the document whose path the file
+/// `name` ends with.
+fn import_form_of(a: &Analysis, name: &str) -> Option<crate::syntax::Span> {
+    use crate::syntax::DatumKind;
+    a.forms.iter().find_map(|d| {
+        let DatumKind::List(items) = &d.kind else {
+            return None;
+        };
+        if items.first().and_then(|x| x.as_sym()) != Some("import") {
+            return None;
+        }
+        match &items.get(1)?.kind {
+            DatumKind::Str(rel) if name.ends_with(rel.trim_start_matches("./")) => Some(d.span),
+            _ => None,
+        }
+    })
+}
+
 fn to_lsp_diagnostic(
     a: &Analysis,
     d: &crate::diag::Diagnostic,
@@ -866,10 +912,15 @@ fn to_lsp_diagnostic(
     let range = if d.span.file == a.file {
         lines.range(text, d.span.start as usize, d.span.end as usize)
     } else {
-        // An error in an imported file: shown at the top, naming the place.
+        // An error in an imported file: shown on the import that loads
+        // it (else at the top), naming the place.
         let (line, col) = a.sources.line_col(d.span);
-        message = format!("{}:{line}:{col}: {message}", a.sources.name(d.span.file));
-        Range::default()
+        let name = a.sources.name(d.span.file);
+        message = format!("{name}:{line}:{col}: {message}");
+        match import_form_of(a, name) {
+            Some(s) => lines.range(text, s.start as usize, s.end as usize),
+            None => Range::default(),
+        }
     };
     if !d.label.is_empty() {
         message.push_str(&format!("\n{}", d.label));
