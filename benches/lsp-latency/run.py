@@ -5,7 +5,7 @@ character changed in the middle of the file each time) and time each from
 the send to the `publishDiagnostics` of that version. Prints the median,
 90th percentile and worst time in milliseconds.
 
-    python3 benches/lsp-latency/run.py [--omnic target/release/omnic] [--lines 5000] [--edits 30]
+    python3 benches/lsp-latency/run.py [--omnic target/release/omnic] [--lines 5000] [--edits 30] [--typing]
 """
 import argparse, json, os, statistics, subprocess, sys, time
 
@@ -60,6 +60,9 @@ def main():
     ap.add_argument("--omnic", default="target/release/omnic")
     ap.add_argument("--lines", type=int, default=5000)
     ap.add_argument("--edits", type=int, default=30)
+    ap.add_argument("--typing", action="store_true",
+                    help="each edit leaves an unclosed `(str` in the middle of the file "
+                         "(a syntax error, as while typing) instead of changing a string")
     args = ap.parse_args()
     text = gen.program(args.lines)
     uri = "file:///tmp/lsp-latency.omni"
@@ -75,19 +78,26 @@ def main():
     # Each edit renames a string's content in the middle of the file: the
     # program stays valid, so every stage (CTRR included) runs each time.
     middle = text.index('"-', len(text) // 2) + 2
+    line_start = text.index("\n(define", len(text) // 2) + 1
     times = []
     for v in range(1, args.edits + 1):
-        edited = text[:middle] + chr(ord("a") + v % 26) + text[middle + 1:]
+        if args.typing:
+            edited = text[:line_start] + "(str" + "x" * (v % 3) + "\n" + text[line_start:]
+        else:
+            edited = text[:middle] + chr(ord("a") + v % 26) + text[middle + 1:]
         t0 = time.perf_counter()
         c.notify("textDocument/didChange", {"textDocument": {"uri": uri, "version": v}, "contentChanges": [{"text": edited}]})
-        c.diagnostics_of(v)
+        diags = c.diagnostics_of(v)
+        if args.typing != bool(diags):
+            sys.exit(f"edit {v}: unexpected diagnostics {diags[:2]}")
         times.append((time.perf_counter() - t0) * 1000)
     c.request("shutdown", None)
     c.notify("exit", None)
     c.p.wait(timeout=10)
     times.sort()
     p90 = times[min(len(times) - 1, int(len(times) * 0.9))]
-    print(f"{args.lines} lines: open {open_ms:.1f} ms; keystroke (didChange -> diagnostics) "
+    what = "typing `(str` (a syntax error)" if args.typing else "valid edits"
+    print(f"{args.lines} lines, {what}: open {open_ms:.1f} ms; keystroke (didChange -> diagnostics) "
           f"median {statistics.median(times):.1f} ms, p90 {p90:.1f} ms, max {times[-1]:.1f} ms "
           f"over {len(times)} edits")
 
