@@ -261,6 +261,7 @@ impl Server<'_> {
             return;
         }
         doc.dirty = false;
+        let started = std::time::Instant::now();
         let (host, prelude) = (&self.host, &self.prelude);
         let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             analysis::analyse(host, prelude, &doc.path, &doc.text)
@@ -291,6 +292,12 @@ impl Server<'_> {
         };
         let version = doc.version;
         self.publish(uri.clone(), diagnostics, Some(version));
+        if std::env::var_os("OMNI_LSP_TRACE").is_some() {
+            eprintln!(
+                "omnic lsp: version {version} analysed and published in {:.1} ms",
+                started.elapsed().as_secs_f64() * 1000.0
+            );
+        }
         drop(previous);
     }
 
