@@ -222,8 +222,15 @@ fn a_session_over_stdio() {
     // References of `greet`: its definition and both calls.
     let mut params = at(&one_fixed, "greet", 0, 1);
     params["context"] = json!({"includeDeclaration": true});
-    let refs = server.result("textDocument/references", params);
+    let refs = server.result("textDocument/references", params.clone());
     assert_eq!(refs.as_array().unwrap().len(), 3, "{refs:#}");
+    params["context"] = json!({"includeDeclaration": false});
+    let uses = server.result("textDocument/references", params);
+    assert_eq!(
+        uses,
+        json!([{"uri": URI, "range": range(&one_fixed, "greet", 1)},
+               {"uri": URI, "range": range(&one_fixed, "greet", 2)}])
+    );
 
     // Hover over the function: its signature and docstring.
     let hover = server.result("textDocument/hover", at(&one_fixed, "(greet \"𝕏", 0, 3));

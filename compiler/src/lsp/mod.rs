@@ -313,7 +313,8 @@ impl Server<'_> {
             }
             request::References::METHOD => self.answer::<request::References>(req, |s, p| {
                 let at = p.text_document_position;
-                s.references(&at.text_document.uri, at.position)
+                let declarations = p.context.include_declaration;
+                s.references(&at.text_document.uri, at.position, declarations)
             }),
             request::HoverRequest::METHOD => self.answer::<request::HoverRequest>(req, |s, p| {
                 let at = p.text_document_position_params;
@@ -423,7 +424,14 @@ impl Server<'_> {
         )
     }
 
-    fn references(&mut self, uri: &Uri, pos: Position) -> Option<Vec<Location>> {
+    /// Every occurrence of the name at `pos`; its definitions and bindings
+    /// only when `declarations`.
+    fn references(
+        &mut self,
+        uri: &Uri,
+        pos: Position,
+        declarations: bool,
+    ) -> Option<Vec<Location>> {
         self.ensure_analysed(uri);
         let (doc, offset) = self.doc_at(uri, pos)?;
         let a = doc.analysis.as_ref()?;
@@ -463,6 +471,16 @@ impl Server<'_> {
                 spans
             }
         };
+        if !declarations {
+            let bound: Vec<crate::syntax::Span> = a
+                .program
+                .locals
+                .iter()
+                .map(|l| l.span)
+                .chain(a.defs().iter().map(|d| d.name_span))
+                .collect();
+            spans.retain(|s| !bound.contains(s));
+        }
         spans.sort_by_key(|s| (s.file, s.start));
         spans.dedup();
         Some(
