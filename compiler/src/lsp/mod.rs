@@ -400,7 +400,7 @@ impl Server<'_> {
         let spans = match target_at(a, offset) {
             Some(Target::Local(l)) => vec![a.program.locals[l.0 as usize].span],
             Some(Target::Global(name)) => {
-                let spans = defs_of_global(a, &name, offset);
+                let spans = defs_of_global(a, &name);
                 if spans.is_empty() {
                     defs_by_name(a, offset)
                         .into_iter()
@@ -788,7 +788,7 @@ fn target_at(a: &Analysis, offset: u32) -> Option<Target> {
 
 /// The definitions of the global `name`: every method of a generic
 /// function, in the document's files first.
-fn defs_of_global(a: &Analysis, name: &str, _offset: u32) -> Vec<crate::syntax::Span> {
+fn defs_of_global(a: &Analysis, name: &str) -> Vec<crate::syntax::Span> {
     a.defs()
         .iter()
         .filter(|d| d.key == name && d.kind != DefKind::Field)
