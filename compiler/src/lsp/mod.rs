@@ -786,8 +786,8 @@ fn target_at(a: &Analysis, offset: u32) -> Option<Target> {
         .map(|r| r.target.clone())
 }
 
-/// The definitions of the global `name`: every method of a generic
-/// function, in the document's files first.
+/// The definitions of the global `name` (every method of a generic
+/// function), in any file of the compilation.
 fn defs_of_global(a: &Analysis, name: &str) -> Vec<crate::syntax::Span> {
     a.defs()
         .iter()
