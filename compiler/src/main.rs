@@ -7,6 +7,7 @@ mod driver;
 mod expand;
 mod fmt;
 mod ir;
+mod lsp;
 mod syntax;
 
 fn main() {

@@ -1,7 +1,7 @@
 //! The compiler's stages (docs/ARCHITECTURE.md): every file of
 //! `compiler/src` belongs to a stage by its path, and may name (`crate::x`)
 //! only its own stage or an earlier one, so the stages stay a pipeline
-//! (syntax < expand < diag < ir < ctrr < codegen < driver) and each can be
+//! (syntax < expand < diag < ir < ctrr < codegen < lsp < driver) and each can be
 //! read and tested without the later ones. The compiler is one crate, so
 //! the rule is checked here, as runtime/tests/layering.rs checks the
 //! runtime's floors.
@@ -16,7 +16,7 @@ use std::path::Path;
 /// `crate::`.
 const STAGES: Layers = Layers {
     names: &[
-        "syntax", "fmt", "expand", "diag", "ir", "ctrr", "codegen", "driver",
+        "syntax", "fmt", "expand", "diag", "ir", "ctrr", "codegen", "lsp", "driver",
     ],
     root: "main",
     what: "stage",

@@ -252,7 +252,7 @@ fn summary_text(f: &Function, s: &Summary) -> String {
 }
 
 /// Why an allocation or a call result got its region, in words.
-fn place_text(prog: &Program, reason: &PlaceReason) -> String {
+pub(crate) fn place_text(prog: &Program, reason: &PlaceReason) -> String {
     match reason {
         PlaceReason::UnusedSite => "unused site".into(),
         PlaceReason::ResultUnused => "result unused".into(),

@@ -43,6 +43,7 @@ pub mod state;
 
 use crate::ir::Program;
 pub use dump::dump;
+pub(crate) use dump::place_text;
 pub use report::CtrrReport;
 use report::FunctionReport;
 

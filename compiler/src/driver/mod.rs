@@ -6,7 +6,8 @@
 //! file, links it with the embedded runtime staticlib using the system `cc`;
 //! `omnic check` only reports diagnostics: it runs the front end through
 //! CTRR and stops before code generation; `omnic repl` is the interactive
-//! session (`repl.rs`); `omnic fmt` formats source files (`format.rs`).
+//! session (`repl.rs`); `omnic fmt` formats source files (`format.rs`);
+//! `omnic lsp` runs the language server (`crate::lsp`).
 //! Every failure is printed to stderr as `error: ...` (compile errors
 //! rendered with their source line) and gives exit status 1; an internal
 //! compiler error (a panic) is caught by a hook and reported the same way
@@ -79,6 +80,9 @@ enum Command {
         check: bool,
         files: Vec<PathBuf>,
     },
+    /// Run the language server on stdin/stdout (for editors: diagnostics,
+    /// definitions, references, hover, completion, document symbols).
+    Lsp,
 }
 
 /// Intermediate representations to print to stdout, and front-end switches
@@ -193,6 +197,10 @@ fn dispatch(command: Command) -> Result<i32, Fatal> {
         } => build::build(file, output, strip || release, dumps),
         Command::Repl => repl::repl(),
         Command::Fmt { check, files } => format::fmt(check, files),
+        Command::Lsp => on_compiler_stack(|| {
+            crate::lsp::run_stdio(pipeline::lsp_host())
+                .map_err(|e| Fatal(format!("error: omnic lsp: {e}\n")))
+        }),
         // `check` stops after CTRR, the last stage that reports errors in
         // the program: code generation only fails on compiler bugs (its
         // errors are broken IR invariants), and it is most of the compile

@@ -24,8 +24,8 @@ fn check_ir(program: &ir::Program, stage: Stage) {
 }
 
 /// The standard prelude, compiled in front of every program.
-pub(super) const PRELUDE: &str = include_str!("../../../std/prelude.omni");
-pub(super) const PRELUDE_NAME: &str = expand::PRELUDE_NAME;
+pub(crate) const PRELUDE: &str = include_str!("../../../std/prelude.omni");
+pub(crate) const PRELUDE_NAME: &str = expand::PRELUDE_NAME;
 
 /// The result of the front end: the program's IR after CTRR.
 pub(crate) struct FrontEnd {
@@ -157,12 +157,12 @@ pub(crate) fn print_clif(compiled: &CompiledProgram, dumps: Dumps) {
 /// The files `(import "path")` loaded, by canonical path, so that every
 /// import of one file gets the same [`FileId`] (the expander loads each file
 /// once and detects cycles by id). Paths are searched by [`search_path`].
-pub(super) struct ImportCache {
+pub(crate) struct ImportCache {
     files: HashMap<PathBuf, (FileId, Vec<Datum>)>,
 }
 
 impl ImportCache {
-    pub(super) fn new(main: &Path, main_file: FileId) -> ImportCache {
+    pub(crate) fn new(main: &Path, main_file: FileId) -> ImportCache {
         let mut files = HashMap::new();
         if let Ok(canon) = std::fs::canonicalize(main) {
             // The main program's forms are never spliced again: importing
@@ -172,7 +172,7 @@ impl ImportCache {
         ImportCache { files }
     }
 
-    pub(super) fn load(
+    pub(crate) fn load(
         &mut self,
         sources: &mut SourceMap,
         rel: &str,
@@ -289,6 +289,34 @@ fn installed_std_dirs() -> Vec<PathBuf> {
     }
     dirs.push(Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../std")).to_path_buf());
     dirs
+}
+
+impl crate::lsp::ImportLoad for ImportCache {
+    fn load(
+        &mut self,
+        sources: &mut SourceMap,
+        rel: &str,
+        at: Span,
+    ) -> Result<expand::ImportedFile, expand::ExpandError> {
+        ImportCache::load(self, sources, rel, at)
+    }
+}
+
+/// What the language server needs from the driver: the prelude (and its
+/// file, when the installed `std/` has it, for go-to-definition) and the
+/// import cache.
+pub(super) fn lsp_host() -> crate::lsp::Host {
+    let prelude_path = search_path(Path::new(""), PRELUDE_NAME.trim_start_matches("std/"))
+        .into_iter()
+        .skip(1)
+        .find(|p| p.is_file())
+        .and_then(|p| std::fs::canonicalize(p).ok());
+    crate::lsp::Host {
+        prelude_name: PRELUDE_NAME,
+        prelude_text: PRELUDE,
+        prelude_path,
+        new_imports: |main, file| Box::new(ImportCache::new(main, file)),
+    }
 }
 
 /// Where `(import "rel")` looks, in order: beside the importing file, in

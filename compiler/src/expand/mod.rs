@@ -15,7 +15,7 @@ mod forms;
 mod import;
 mod macros;
 mod pattern;
-mod shape;
+pub(crate) mod shape;
 mod types;
 
 pub use ast::{Expr, ExprKind, GlobalId, Literal, LocalId, Program};
@@ -75,6 +75,24 @@ pub fn expand_program_with_imports(
     program: Vec<Datum>,
     loader: &mut ImportLoader,
 ) -> std::result::Result<Program, Errors> {
+    let (prog, errors) = expand_program_partial(prelude, program, loader);
+    if errors.is_empty() {
+        Ok(prog)
+    } else {
+        Err(errors)
+    }
+}
+
+/// [`expand_program_with_imports`] for tools that want what expanded even
+/// when something did not (the language server): the program holds every
+/// top-level form that expanded (a broken one is left out, its name still
+/// declared), and the errors are every error found, in source order (empty
+/// when the program is whole).
+pub fn expand_program_partial(
+    prelude: Vec<Datum>,
+    program: Vec<Datum>,
+    loader: &mut ImportLoader,
+) -> (Program, Errors) {
     // The global and the prelude's namespaces; modules add theirs.
     let mut ex = Expander {
         namespaces: vec![import::Namespace::default(), import::Namespace::default()],
@@ -135,7 +153,7 @@ pub fn expand_program_with_imports(
     // found so far rather than expanding on top of it.
     if let Err(e) = ex.plan_generics(&shapes) {
         ex.errors.push(e);
-        return Err(ex.into_errors());
+        return ex.into_parts();
     }
     ex.plan_result_checks(&forms, &shapes);
     ex.known_functions = known_functions(&ex, &shapes);
@@ -160,11 +178,7 @@ pub fn expand_program_with_imports(
     }
     ex.ns = import::GLOBAL_NS;
     ex.check_known_calls();
-    if ex.errors.is_empty() {
-        Ok(ex.prog)
-    } else {
-        Err(ex.into_errors())
-    }
+    ex.into_parts()
 }
 
 /// The top-level functions a call can be checked against at compile time:
@@ -758,10 +772,10 @@ impl Expander {
 
     /// The errors, in source order (the shapes of all forms are checked
     /// before any form is expanded, so they were found out of order).
-    fn into_errors(mut self) -> Errors {
+    fn into_parts(mut self) -> (Program, Errors) {
         let mut errors = std::mem::take(&mut self.errors);
         errors.sort_by_key(|e| (e.span.file, e.span.start));
-        errors
+        (self.prog, errors)
     }
 
     /// Argument counts of the calls of known functions (see

@@ -13,7 +13,7 @@ mod grammar {
 }
 mod reader;
 
-pub use reader::{read_program, read_program_all};
+pub use reader::{read_program, read_program_all, read_program_recovering};
 
 /// Index of a source file in the driver's [`SourceMap`].
 pub type FileId = u32;

@@ -57,6 +57,110 @@ pub fn read_program_all(src: &str, file: FileId) -> Result<Vec<Datum>, Vec<Synta
     Err(errors)
 }
 
+/// [`read_program_all`] for tools that want the forms that did read even
+/// when some did not (the language server), at the cost of about two reads
+/// of the file: the file is cut into stretches, each from a line starting
+/// with `(` to the next; a stretch that does not read on its own is tried
+/// together with up to [`MAX_JOINED_STRETCHES`] following ones (a form with
+/// a line starting with `(` inside it); when none of those reads, the
+/// stretch's own error is reported, or, when that is only "unclosed" (the
+/// form goes on below), the error of the longest try (a stray `)` some
+/// lines down); reading goes on after the stretch holding the error. At
+/// most [`MAX_SYNTAX_ERRORS`] errors.
+pub fn read_program_recovering(src: &str, file: FileId) -> (Vec<Datum>, Vec<SyntaxError>) {
+    if let Ok(forms) = read_program(src, file) {
+        return (forms, Vec::new());
+    }
+    let bytes = src.as_bytes();
+    let starts: Vec<usize> = std::iter::once(0)
+        .chain((1..bytes.len()).filter(|&i| bytes[i] == b'(' && bytes[i - 1] == b'\n'))
+        .collect();
+    let end_of = |j: usize| starts.get(j).copied().unwrap_or(src.len());
+    let mut forms = Vec::new();
+    let mut errors = Vec::new();
+    let mut i = 0;
+    while i < starts.len() {
+        let base = starts[i];
+        let last = (i + MAX_JOINED_STRETCHES).min(starts.len());
+        let (mut own_error, mut last_error) = (None, None);
+        let read = (i + 1..=last).find_map(|j| match read_program(&src[base..end_of(j)], file) {
+            Ok(fs) => Some((j, fs)),
+            Err(e) => {
+                let e = shifted(e, base);
+                if j == i + 1 {
+                    own_error = Some(e.clone());
+                }
+                last_error = Some(e);
+                None
+            }
+        });
+        match read {
+            Some((j, fs)) => {
+                forms.extend(fs.into_iter().map(|mut d| {
+                    shift_datum(&mut d, base as u32);
+                    d
+                }));
+                i = j;
+            }
+            None => {
+                let (Some(own), Some(last)) = (own_error, last_error) else {
+                    break;
+                };
+                let e = if own.message.starts_with("unclosed")
+                    && last.span.start as usize >= end_of(i + 1)
+                {
+                    last
+                } else {
+                    own
+                };
+                // A stretch ends before the file does: "expected `)` before
+                // the end of the file" points at the file's end.
+                let mut e = e;
+                if let Some((span, label)) = e.secondary.as_mut() {
+                    if label.contains("end of the file") {
+                        *span = Span::new(file, src.len(), src.len());
+                    }
+                }
+                // Go on after the stretch the error is in.
+                let at = e.span.start as usize;
+                i = (i + 1).max(starts.partition_point(|&s| s <= at));
+                if errors.len() < MAX_SYNTAX_ERRORS {
+                    errors.push(e);
+                }
+            }
+        }
+    }
+    (forms, errors)
+}
+
+/// How many stretches [`read_program_recovering`] joins at most to read a
+/// form.
+const MAX_JOINED_STRETCHES: usize = 8;
+
+/// Move every span of `d` `by` bytes later in the file.
+fn shift_datum(d: &mut Datum, by: u32) {
+    d.span.start += by;
+    d.span.end += by;
+    match &mut d.kind {
+        DatumKind::List(xs) | DatumKind::Slot(xs) | DatumKind::Kind(xs) | DatumKind::Dict(xs) => {
+            xs.iter_mut().for_each(|x| shift_datum(x, by))
+        }
+        DatumKind::Path(base, segs) => {
+            shift_datum(base, by);
+            for seg in segs {
+                match seg {
+                    PathSeg::Field(_, s) => {
+                        s.start += by;
+                        s.end += by;
+                    }
+                    PathSeg::Index(i) => shift_datum(i, by),
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
 /// The first syntax error of `src[base..]`. The lexer runs over the whole
 /// text before brackets are checked, so a read may report a bad token far
 /// after a bracket error: the text before the top-level form holding the
@@ -403,6 +507,43 @@ mod tests {
     }
 
     use super::*;
+
+    /// The forms around an unreadable one are read; the errors are those
+    /// of `read_program_all`, with spans in the whole file.
+    #[test]
+    fn recovering_reads_the_forms_around_an_error() {
+        let src = "(define a 1)\n(define b (\n(define c\n  [x]\n(+ x 1))\n(d \"(\")\n";
+        let (forms, errors) = read_program_recovering(src, 0);
+        assert_eq!(errors, read_program_all(src, 0).unwrap_err());
+        let text: Vec<String> = forms.iter().map(|d| d.to_string()).collect();
+        // `(define c` is split by a line starting with `(`: read joined.
+        assert_eq!(
+            text,
+            ["(define a 1)", "(define c [x] (+ x 1))", "(d \"(\")"]
+        );
+        let c = &forms[1];
+        assert_eq!(
+            &src[c.span.start as usize..c.span.end as usize],
+            "(define c\n  [x]\n(+ x 1))"
+        );
+        assert_eq!(read_program_recovering("(a)", 0).1, Vec::new());
+        // A bracket error before a bad token further down: both reported.
+        let src = "(display (+ 1 2]\n(display 1)\n(define c #\\nope)\n(display c))\n";
+        let (forms, errors) = read_program_recovering(src, 0);
+        let at: Vec<&str> = errors
+            .iter()
+            .map(|e| &src[e.span.start as usize..e.span.end as usize])
+            .collect();
+        assert_eq!(at, ["]", "#\\nope", ")"]);
+        assert_eq!(forms.len(), 1);
+        // A stray `)` lines below a form cut by a line starting with `(`:
+        // the `)` is the error, not the form it cuts.
+        let src = "(define f [x]\n(+ x 1)\n(car x)))\n(ok)\n";
+        let (forms, errors) = read_program_recovering(src, 0);
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert_eq!(errors[0].span.start as usize, src.find(")))").unwrap() + 2);
+        assert_eq!(forms.last().map(|d| d.to_string()).as_deref(), Some("(ok)"));
+    }
 
     fn read(src: &str) -> Vec<Datum> {
         read_program(src, 0).unwrap_or_else(|e| panic!("{src:?} failed: {e:?}"))
