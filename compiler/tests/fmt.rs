@@ -136,6 +136,20 @@ fn fmt_is_idempotent_on_every_omni_file_of_the_repository() {
     );
 }
 
+/// The project's own `.omni` files are formatted (CI's `omnic fmt --check`):
+/// after editing one, run `omnic fmt FILE`.
+#[test]
+fn the_repository_is_formatted() {
+    let files = readable(&omni_files());
+    let check = run_fmt(&root(), &["--check"], &files);
+    assert!(
+        check.status.success() && check.stdout.is_empty(),
+        "these files are not formatted (run `omnic fmt` on them):\n{}{}",
+        text(&check.stdout),
+        text(&check.stderr)
+    );
+}
+
 #[test]
 fn a_file_that_does_not_read_is_an_error_and_left_untouched() {
     let tmp = tempfile::tempdir().expect("temp dir");
@@ -322,8 +336,13 @@ fn formatting_never_changes_what_a_program_prints() {
     let started = Instant::now();
     let root = root();
     let cases = root.join("tests/cases");
-    let tmp = tempfile::tempdir().expect("temp dir");
-    // The whole cases tree (imports, data files), then formatted in place.
+    // The repository's programs are formatted already (the test above), so
+    // formatting them again would run nothing new: every program is first
+    // *scrambled* (`scramble`: each line's indentation changed, trailing
+    // spaces added, outside strings and comments), and the scrambled
+    // program is run before and after `omnic fmt`.
+    let messy = tempfile::tempdir().expect("temp dir");
+    let tidy = tempfile::tempdir().expect("temp dir");
     let mut all = Vec::new();
     walk(&cases, &mut all);
     let all: Vec<String> = all
@@ -335,26 +354,27 @@ fn formatting_never_changes_what_a_program_prints() {
                 .replace('\\', "/")
         })
         .collect();
-    copy_files(&all, tmp.path());
+    copy_files(&all, messy.path());
     let omni: Vec<String> = readable(
         &all.iter()
             .filter(|f| f.ends_with(".omni"))
             .cloned()
             .collect::<Vec<_>>(),
     );
-    let out = run_fmt(tmp.path(), &[], &omni);
+    for f in &omni {
+        let path = messy.path().join(f);
+        let src = std::fs::read_to_string(&path).expect("a case reads as UTF-8");
+        std::fs::write(&path, scramble(&src)).unwrap();
+    }
+    copy_files_from(messy.path(), &all, tidy.path());
+    let out = run_fmt(tidy.path(), &[], &omni);
     assert!(out.status.success(), "{}", text(&out.stderr));
-    let formatted = tmp.path().join("tests/cases");
+    let (before_dir, after_dir) = (
+        messy.path().join("tests/cases"),
+        tidy.path().join("tests/cases"),
+    );
 
-    // Programs with an expected output whose text changed, or that import
-    // when a file under tests/cases/*/ changed; an unchanged program is
-    // byte for byte the one the e2e suite runs.
-    let changed_dir = omni.iter().any(|f| {
-        f.matches('/').count() > 2
-            && std::fs::read(root.join(f)).ok() != std::fs::read(tmp.path().join(f)).ok()
-    });
     let mut names: Vec<String> = Vec::new();
-    let mut total = 0;
     for f in &omni {
         let Some(name) = f
             .strip_prefix("tests/cases/")
@@ -365,14 +385,21 @@ fn formatting_never_changes_what_a_program_prints() {
         if name.contains('/') || !cases.join(format!("{name}.out")).exists() {
             continue;
         }
-        total += 1;
-        let changed = std::fs::read(root.join(f)).ok() != std::fs::read(tmp.path().join(f)).ok();
-        let imports = std::fs::read_to_string(root.join(f)).is_ok_and(|t| t.contains("(import"));
-        if changed || (changed_dir && imports) {
-            names.push(name.to_string());
-        }
+        names.push(name.to_string());
     }
+    let total = names.len();
     assert!(total > 100, "only {total} programs with a .out");
+    let scrambled = names
+        .iter()
+        .filter(|n| {
+            let f = format!("tests/cases/{n}.omni");
+            std::fs::read(messy.path().join(&f)).ok() != std::fs::read(tidy.path().join(&f)).ok()
+        })
+        .count();
+    assert!(
+        scrambled * 10 >= total * 9,
+        "only {scrambled} of {total} scrambled programs were changed by formatting"
+    );
 
     let next = AtomicUsize::new(0);
     let failures = Mutex::new(Vec::new());
@@ -382,8 +409,8 @@ fn formatting_never_changes_what_a_program_prints() {
                 let i = next.fetch_add(1, Ordering::Relaxed);
                 let Some(name) = names.get(i) else { break };
                 let env = case_env(&cases, name);
-                let before = run_program(&cases, name, &env);
-                let after = run_program(&formatted, name, &env);
+                let before = run_program(&before_dir, name, &env);
+                let after = run_program(&after_dir, name, &env);
                 let mut problems = Vec::new();
                 if before.stdout != after.stdout {
                     problems.push(format!(
@@ -423,8 +450,66 @@ fn formatting_never_changes_what_a_program_prints() {
         failures.join("\n\n")
     );
     eprintln!(
-        "{} of {total} programs changed by formatting, run before and after in {:.1?}",
-        names.len(),
+        "{total} scrambled programs ({scrambled} changed by formatting) run before and after in {:.1?}",
         started.elapsed()
     );
+}
+
+/// `src` with every line's indentation changed (lines alternately flush
+/// left and indented by 7 columns more) and trailing spaces after most
+/// lines, except where a line starts or ends inside a string or a comment
+/// (whose text must not change): the same program, badly laid out. The
+/// tree-sitter grammar (editors/tree-sitter-omnilisp, which reads exactly
+/// what the reader reads) finds the strings and comments.
+fn scramble(src: &str) -> String {
+    let mut parser = tree_sitter::Parser::new();
+    parser
+        .set_language(&tree_sitter_omnilisp::LANGUAGE.into())
+        .expect("the grammar loads");
+    let tree = parser.parse(src, None).expect("the grammar parses");
+    let mut keep: Vec<(usize, usize)> = Vec::new();
+    let mut stack = vec![tree.root_node()];
+    while let Some(node) = stack.pop() {
+        if matches!(node.kind(), "string" | "comment" | "character") {
+            keep.push((node.start_byte(), node.end_byte()));
+            continue;
+        }
+        let mut cursor = node.walk();
+        stack.extend(node.children(&mut cursor));
+    }
+    // Whether byte `at` is inside a kept token or at its end (a line
+    // comment runs to the end of its line).
+    let within = |at: usize| keep.iter().any(|&(s, e)| s < at && at <= e);
+    let mut out = String::with_capacity(src.len() * 2);
+    let mut line_start = 0;
+    for (i, line) in src.split_inclusive('\n').enumerate() {
+        let body = line.trim_end_matches('\n');
+        let indent = body.len() - body.trim_start().len();
+        let end = line_start + body.len();
+        let text = if within(line_start) || body.trim().is_empty() {
+            body.to_string()
+        } else if i % 2 == 0 {
+            body[indent..].to_string()
+        } else {
+            format!("{}{}", " ".repeat(indent + 7), &body[indent..])
+        };
+        out.push_str(&text);
+        if !within(end) && i % 3 != 2 {
+            out.push_str("   ");
+        }
+        if line.ends_with('\n') {
+            out.push('\n');
+        }
+        line_start += line.len();
+    }
+    out
+}
+
+/// Copy `files` (relative paths) from `from` into `to`.
+fn copy_files_from(from: &Path, files: &[String], to: &Path) {
+    for f in files {
+        let dst = to.join(f);
+        std::fs::create_dir_all(dst.parent().expect("a parent")).expect("mkdir");
+        std::fs::copy(from.join(f), &dst).expect("copy");
+    }
 }

@@ -328,9 +328,9 @@ impl Server<'_> {
                     s.symbols(&p.text_document.uri)
                         .map(DocumentSymbolResponse::Nested)
                 }),
-            request::Formatting::METHOD => self.answer::<request::Formatting>(req, |s, p| {
-                s.formatting(&p.text_document.uri)
-            }),
+            request::Formatting::METHOD => {
+                self.answer::<request::Formatting>(req, |s, p| s.formatting(&p.text_document.uri))
+            }
             other => Err((
                 ErrorCode::MethodNotFound,
                 format!("unknown method `{other}`"),
