@@ -659,14 +659,42 @@ pub fn symbols_named(forms: &[Datum], name: &str, out: &mut Vec<Span>) {
 mod tests {
     use super::*;
 
-    struct NoImports;
-    impl ImportLoad for NoImports {
-        fn load(&mut self, _: &mut SourceMap, rel: &str, at: Span) -> expand::Result<ImportedFile> {
-            Err(expand::ExpandError::new(
-                format!("cannot import \"{rel}\""),
-                at,
-                "here",
-            ))
+    /// The standard modules the prelude imports (from the texts omnic
+    /// holds), and no file of the disk.
+    #[derive(Default)]
+    struct StdOnly(std::collections::HashMap<String, crate::syntax::FileId>);
+    impl ImportLoad for StdOnly {
+        fn load(
+            &mut self,
+            sources: &mut SourceMap,
+            rel: &str,
+            at: Span,
+        ) -> expand::Result<ImportedFile> {
+            let module = rel
+                .strip_prefix(expand::STD_PATH_PREFIX)
+                .and_then(|r| r.strip_suffix(".omni"));
+            let Some((module, text)) =
+                module.and_then(|m| expand::std_source(m).map(|text| (m, text)))
+            else {
+                return Err(expand::ExpandError::new(
+                    format!("cannot import \"{rel}\""),
+                    at,
+                    "here",
+                ));
+            };
+            let name = format!("std/{module}.omni");
+            let file = *self
+                .0
+                .entry(module.to_string())
+                .or_insert_with(|| sources.add(name.clone(), text.to_string()));
+            let forms = crate::syntax::read_program(sources.source(file), file)
+                .map_err(|e| expand::ExpandError::new(e.message, e.span, e.label))?;
+            Ok(ImportedFile {
+                file,
+                name,
+                forms,
+                std: true,
+            })
         }
     }
 
@@ -675,7 +703,7 @@ mod tests {
             prelude_name: "std/prelude.omni",
             prelude_text: include_str!("../../../std/prelude.omni"),
             prelude_path: None,
-            new_imports: |_, _| Box::new(NoImports),
+            new_imports: |_, _| Box::<StdOnly>::default(),
         }
     }
 
