@@ -96,8 +96,9 @@ fn standard_names() -> BTreeSet<String> {
         .map(|d| d.name.to_string())
         .filter(|n| !n.starts_with('%'))
         .collect();
-    // The prelude and the standard modules it imports (their top-level
-    // definitions start a line).
+    // The prelude and the standard modules it imports: their top-level
+    // definitions start a line, or are indented once inside `(module ...)`
+    // (docs/STYLE.md); nested definitions are indented further.
     let mut files: Vec<PathBuf> = std::fs::read_dir(repo().join("std"))
         .unwrap()
         .map(|e| e.unwrap().path())
@@ -108,7 +109,8 @@ fn standard_names() -> BTreeSet<String> {
     for file in files {
         let text = std::fs::read_to_string(&file).unwrap();
         for line in text.lines() {
-            if let Some(rest) = line.strip_prefix("(define ") {
+            let top = line.strip_prefix("  ").unwrap_or(line);
+            if let Some(rest) = top.strip_prefix("(define ") {
                 let name = rest.split_whitespace().next().unwrap();
                 if !name.starts_with('%') {
                     names.insert(name.to_string());
