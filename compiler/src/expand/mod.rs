@@ -269,8 +269,9 @@ fn edit_distance(a: &str, b: &str) -> usize {
     row[b.len()]
 }
 
-/// Names of the special forms; a local binding shadows them.
-const SPECIAL_FORMS: &[&str] = &[
+/// Names of the special forms; a local binding shadows them (the language
+/// server offers them in completion).
+pub const SPECIAL_FORMS: &[&str] = &[
     "quote",
     "quasiquote",
     "unquote",

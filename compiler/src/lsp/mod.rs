@@ -24,36 +24,6 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use text::{path_to_uri, uri_to_path, LineIndex};
 
-/// Special forms offered by completion (the expander's list of names that
-/// are not values, plus `define`).
-const SPECIAL_FORMS: &[&str] = &[
-    "quote",
-    "quasiquote",
-    "if",
-    "when",
-    "unless",
-    "cond",
-    "and",
-    "or",
-    "do",
-    "begin",
-    "let",
-    "fn",
-    "lambda",
-    "define",
-    "set!",
-    "match",
-    "try",
-    "catch",
-    "handle",
-    "perform",
-    "resume",
-    "put!",
-    "import",
-    "module",
-    "export",
-];
-
 /// How many allocation decisions one hover shows.
 const MAX_SITES_SHOWN: usize = 6;
 
@@ -655,7 +625,8 @@ impl Server<'_> {
                 );
             }
         }
-        for s in SPECIAL_FORMS {
+        // The expander's special forms, and `export` (a part of `module`).
+        for s in crate::expand::SPECIAL_FORMS.iter().chain(&["export"]) {
             add(
                 s.to_string(),
                 CompletionItemKind::KEYWORD,

@@ -332,6 +332,23 @@ struct Frame<'t> {
     callee: u32,
 }
 
+/// Keep `frame` of a walk: the first `HEAD` frames, then the last `TAIL`
+/// (a deep recursion's middle is elided from the trace).
+fn keep_frame<'t>(
+    head: &mut Vec<Frame<'t>>,
+    tail: &mut std::collections::VecDeque<Frame<'t>>,
+    frame: Frame<'t>,
+) {
+    if head.len() < HEAD {
+        head.push(frame);
+    } else {
+        if tail.len() == TAIL {
+            tail.pop_front();
+        }
+        tail.push_back(frame);
+    }
+}
+
 // ------------------------------------------------ unwind info for the walk
 
 extern "C" {
@@ -476,16 +493,8 @@ fn walk_unwinding(table: &Table) -> Option<(Vec<Frame<'_>>, Vec<Frame<'_>>, usiz
             continue;
         }
         let (loc, callee) = func.site(ip);
-        let frame = Frame { func, loc, callee };
         count += 1;
-        if head.len() < HEAD {
-            head.push(frame);
-        } else {
-            if tail.len() == TAIL {
-                tail.pop_front();
-            }
-            tail.push_back(frame);
-        }
+        keep_frame(&mut head, &mut tail, Frame { func, loc, callee });
     }
     (count > 0).then(|| (head, tail.into(), count))
 }
@@ -517,16 +526,8 @@ fn walk_frame_pointers(table: &Table) -> (Vec<Frame<'_>>, Vec<Frame<'_>>, usize)
             break;
         }
         let (loc, callee) = func.site(ip);
-        let frame = Frame { func, loc, callee };
         count += 1;
-        if head.len() < HEAD {
-            head.push(frame);
-        } else {
-            if tail.len() == TAIL {
-                tail.pop_front();
-            }
-            tail.push_back(frame);
-        }
+        keep_frame(&mut head, &mut tail, Frame { func, loc, callee });
         // The frame record [fp] (caller's fp), [fp+8] (return address)
         // must lie on this stack, above the previous one.
         if fp % 8 != 0 || fp.checked_add(16).is_none_or(|end| end > high) {
