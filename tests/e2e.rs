@@ -451,6 +451,7 @@ program_tests!(run_case, LISTED;
     stack_handler_clause,
     stack_generator,
     stack_callbacks,
+    array_ref_checked,
     std_modules,
     err_std_module_unknown,
     err_std_module_private,

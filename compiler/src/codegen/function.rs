@@ -117,6 +117,8 @@ pub(crate) fn translate<'a, M: Module>(
         pins_across_iterations: false,
         regions_across_iterations: Vec::new(),
         back_edge: false,
+        checked_arrays: Vec::new(),
+        checked_epoch: 0,
         uses: Vec::new(),
         deferred: HashMap::new(),
         self_yields: Vec::new(),
@@ -176,6 +178,15 @@ struct FnTx<'c, 'a, 'b, M: Module> {
     /// The statement being translated is a `StateUnpin` or `RegionExit` of
     /// a block that ends in the loop's back edge (a self tail call).
     back_edge: bool,
+    /// Arrays checked by an `array-ref` earlier in the code being
+    /// translated: (array, its payload, its length). Valid until a call
+    /// that may forward an object (`forget_checked`) and within the IR block
+    /// that checked them (`block` restores its caller's facts). A slow path
+    /// (a forwarded array) passes length 0 on, so later accesses to that
+    /// array take the slow path too.
+    checked_arrays: Vec<(Value, Value, Value)>,
+    /// Bumped by every `forget_checked`.
+    checked_epoch: u64,
     /// How many times each IR variable is read (operands and tails), for
     /// `deferrable`.
     uses: Vec<u32>,
@@ -371,6 +382,19 @@ impl<'a, M: Module> FnTx<'_, 'a, '_, M> {
 
     /// Translate a structured block; `join` says what `Tail::Yield` does.
     fn block(&mut self, block: &'a ir::Block, join: Join) -> Result<()> {
+        // What this block checks holds only inside it; what was checked
+        // before it holds after it unless something in it forgot.
+        let (checked, epoch) = (self.checked_arrays.clone(), self.checked_epoch);
+        let result = self.block_body(block, join);
+        self.checked_arrays = if self.checked_epoch == epoch {
+            checked
+        } else {
+            Vec::new()
+        };
+        result
+    }
+
+    fn block_body(&mut self, block: &'a ir::Block, join: Join) -> Result<()> {
         let ends_in_back_edge = self.loop_head.is_some()
             && matches!(&block.tail, Tail::Call { callee: Callee::Known { func, .. }, .. }
                 if *func == self.f.id);
@@ -1248,48 +1272,82 @@ impl<'a, M: Module> FnTx<'_, 'a, '_, M> {
     /// `(array-ref a i)`: the slot when `a` is an array and `i` a fixnum in
     /// range; anything else (a forwarded array included) goes to the
     /// primitive on a cold path, which resolves it or raises the error.
+    ///
+    /// An array checked earlier (`checked_arrays`) needs only the index
+    /// test: rbtree's `balance` reads five to ten slots of one node with no
+    /// call in between.
     fn array_ref(&mut self, a: Value, i: Value, loc: LocId) -> Result<Value> {
         let slow = self.b.create_block();
         let join = self.b.create_block();
         let result = self.b.append_block_param(join, W);
+        let checked = self.checked_arrays.iter().find(|c| c.0 == a).copied();
+        let (data_out, len_out) = (
+            self.b.append_block_param(join, W),
+            self.b.append_block_param(join, W),
+        );
         self.b.set_cold_block(slow);
-        let addr = self.array_slot(a, i, slow);
+        let (addr, data, len) = match checked {
+            Some((_, data, len)) => {
+                let k = self.index_in(i, len, slow);
+                let offset = self.b.ins().ishl_imm_s(k, 3);
+                (self.b.ins().iadd(data, offset), data, len)
+            }
+            None => self.array_slot(a, i, slow),
+        };
         let slot = self.b.ins().load(W, MemFlagsData::trusted(), addr, 0);
-        self.b.ins().jump(join, &[slot.into()]);
+        self.b
+            .ins()
+            .jump(join, &[slot.into(), data.into(), len.into()]);
         self.b.seal_block(slow);
         self.b.switch_to_block(slow);
         let prim = slow_prim(InlineOp::ArrayRef)?;
         let r = self.call_prim(prim, self.region, &[a, i], loc)?;
-        self.b.ins().jump(join, &[r.into()]);
+        // The slow path may have met a forwarded array: length 0 sends the
+        // accesses after this one to the slow path too.
+        let zero = self.word(0);
+        self.b
+            .ins()
+            .jump(join, &[r.into(), zero.into(), zero.into()]);
         self.b.seal_block(join);
         self.b.switch_to_block(join);
+        self.checked_arrays.retain(|c| c.0 != a);
+        self.checked_arrays.push((a, data_out, len_out));
         Ok(result)
+    }
+
+    /// `k` of a fixnum index `i = 2k + 1` with `k < len` (as unsigned, so
+    /// k >= 0); anything else jumps to `slow`. The builder is left in the
+    /// block where the test passed.
+    fn index_in(&mut self, i: Value, len: Value, slow: Block) -> Value {
+        let fast = self.b.create_block();
+        let tag = self.b.ins().band_imm_s(i, 1);
+        let is_fixnum = self.b.ins().icmp_imm_s(IntCC::NotEqual, tag, 0);
+        let k = self.b.ins().sshr_imm_s(i, 1);
+        let in_range = self.b.ins().icmp(IntCC::UnsignedLessThan, k, len);
+        let ok = self.b.ins().band(is_fixnum, in_range);
+        self.b.ins().brif(ok, fast, &[], slow, &[]);
+        self.b.seal_block(fast);
+        self.b.switch_to_block(fast);
+        k
     }
 
     /// The address of slot `i` of `a` when `a` is an array (not forwarded)
     /// and `i` a fixnum in range, the builder left in that block; anything
     /// else jumps to `slow` (left unsealed for the caller). The current
     /// block ends here.
-    fn array_slot(&mut self, a: Value, i: Value, slow: Block) -> Value {
+    /// Also returns the array's payload and length (loaded before the
+    /// index test, so they are available wherever the address is).
+    fn array_slot(&mut self, a: Value, i: Value, slow: Block) -> (Value, Value, Value) {
         let check_index = self.b.create_block();
-        let fast = self.b.create_block();
         self.branch_if_kind(a, ObjKind::Array, check_index, slow);
         self.b.seal_block(check_index);
         self.b.switch_to_block(check_index);
         let flags = MemFlagsData::trusted();
-        // A fixnum `i` is `2k + 1`; `k < len` as unsigned also rejects k < 0.
-        let tag = self.b.ins().band_imm_s(i, 1);
-        let is_fixnum = self.b.ins().icmp_imm_s(IntCC::NotEqual, tag, 0);
-        let k = self.b.ins().sshr_imm_s(i, 1);
         let len = self.b.ins().load(W, flags, a, ARRAY_LEN);
-        let in_range = self.b.ins().icmp(IntCC::UnsignedLessThan, k, len);
-        let ok = self.b.ins().band(is_fixnum, in_range);
-        self.b.ins().brif(ok, fast, &[], slow, &[]);
-        self.b.seal_block(fast);
-        self.b.switch_to_block(fast);
         let data = self.b.ins().load(W, flags, a, ARRAY_DATA);
+        let k = self.index_in(i, len, slow);
         let offset = self.b.ins().ishl_imm_s(k, 3);
-        self.b.ins().iadd(data, offset)
+        (self.b.ins().iadd(data, offset), data, len)
     }
 
     /// `(array-set! a i x)`: one store on the program thread when `a` is an
@@ -1324,7 +1382,7 @@ impl<'a, M: Module> FnTx<'_, 'a, '_, M> {
         self.b.ins().brif(go, check_array, &[], slow, &[]);
         self.b.seal_block(check_array);
         self.b.switch_to_block(check_array);
-        let addr = self.array_slot(a, i, slow);
+        let (addr, _, _) = self.array_slot(a, i, slow);
         self.b.ins().store(flags, x, addr, 0);
         self.b.ins().jump(join, &[]);
         self.b.seal_block(slow);
@@ -1561,6 +1619,7 @@ impl<'a, M: Module> FnTx<'_, 'a, '_, M> {
                     self.b.ins().return_call(code, &call_args);
                     Ok(None)
                 } else {
+                    self.forget_checked();
                     let call = self.b.ins().call(code, &call_args);
                     Ok(Some(self.b.inst_results(call)[0]))
                 }
@@ -1583,6 +1642,7 @@ impl<'a, M: Module> FnTx<'_, 'a, '_, M> {
         tail: bool,
     ) -> Result<Option<Value>> {
         let n = args.len();
+        self.forget_checked();
         let is_closure = self.b.create_block();
         let not_fn = self.b.create_block();
         self.b.set_cold_block(not_fn);
@@ -1721,6 +1781,12 @@ impl<'a, M: Module> FnTx<'_, 'a, '_, M> {
                 vec![region, argc, argv, loc]
             }
         };
+        // A pure primitive reads its arguments (or stores only into what it
+        // allocates): it forwards nothing. A mutator (`pop!`) may still
+        // change an array's length.
+        if desc.effect != omni_runtime::prims::PrimEffect::Pure || desc.name.ends_with('!') {
+            self.forget_checked();
+        }
         let call = self.b.ins().call(prim_fn, &call_args);
         Ok(self.b.inst_results(call)[0])
     }
@@ -2279,11 +2345,22 @@ impl<'a, M: Module> FnTx<'_, 'a, '_, M> {
     }
 
     fn call_rt(&mut self, rt: RuntimeFn, args: &[Value]) -> Result<Option<Value>> {
+        if !rt.forwards_nothing() {
+            self.forget_checked();
+        }
         let sig = rt.signature(self.cx.module);
         let id = self.cx.import_function(rt.symbol(), &sig)?;
         let fr = self.func_ref(id);
         let call = self.b.ins().call(fr, args);
         Ok(self.b.inst_results(call).first().copied())
+    }
+
+    /// Forget the checked arrays: a call may forward an object (a store
+    /// barrier's repair, a renewal), after which its old address is a
+    /// forwarding object.
+    fn forget_checked(&mut self) {
+        self.checked_arrays.clear();
+        self.checked_epoch += 1;
     }
 
     fn call_rt1(&mut self, rt: RuntimeFn, args: &[Value]) -> Result<Value> {

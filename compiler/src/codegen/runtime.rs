@@ -59,6 +59,33 @@ pub enum RuntimeFn {
 }
 
 impl RuntimeFn {
+    /// The call forwards no object and changes no array's payload or
+    /// length (allocation, interning, region and pin bookkeeping), so an
+    /// array checked before it is still one after it (`checked_arrays` in
+    /// function.rs). Store barriers, refreshes, renewals and region exits
+    /// are not.
+    pub fn forwards_nothing(self) -> bool {
+        matches!(
+            self,
+            RuntimeFn::AllocCons
+                | RuntimeFn::AllocBox
+                | RuntimeFn::AllocClosure
+                | RuntimeFn::AllocArray
+                | RuntimeFn::AllocDict
+                | RuntimeFn::MakeFloat
+                | RuntimeFn::MakeString
+                | RuntimeFn::Intern
+                | RuntimeFn::ListFromArgv
+                | RuntimeFn::Resolve
+                | RuntimeFn::GlobalRegion
+                | RuntimeFn::RegionCreate
+                | RuntimeFn::StateRegion
+                | RuntimeFn::StatePin
+                | RuntimeFn::StatePinRegion
+                | RuntimeFn::StateHoldValue
+        )
+    }
+
     /// The exported symbol name.
     pub fn symbol(self) -> &'static str {
         match self {
