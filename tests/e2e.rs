@@ -117,14 +117,9 @@ fn check(mode: &str, name: &str, out: &Output, exp: &Expect) -> Result<(), Strin
     Ok(())
 }
 
-/// The value of `omni-stats: KEY=V` in a stderr text.
-pub fn stat(stderr: &str, key: &str) -> Option<u64> {
-    let prefix = format!("omni-stats: {key}=");
-    stderr
-        .lines()
-        .find_map(|l| l.strip_prefix(&prefix))
-        .and_then(|v| v.trim().parse().ok())
-}
+#[path = "support/stats.rs"]
+mod stats;
+pub use stats::stat;
 
 fn check_stderr_line(check: &str, stderr: &str) -> Result<(), String> {
     let Some(rest) = check.strip_prefix("stat ") else {

@@ -5,6 +5,9 @@
 use std::io::Write;
 use std::process::{Command, Stdio};
 
+#[path = "support/stats.rs"]
+mod stats;
+
 fn omnic() -> &'static str {
     env!("CARGO_BIN_EXE_omnic")
 }
@@ -202,14 +205,7 @@ fn repl_global_state_stays_bounded() {
         assert_eq!(String::from_utf8_lossy(&out.stdout), "(1 1 1)\n");
         let stderr = String::from_utf8_lossy(&out.stderr).to_string();
         let stat = |key: &str| -> u64 {
-            let prefix = format!("omni-stats: {key}=");
-            stderr
-                .lines()
-                .find_map(|l| l.strip_prefix(&prefix))
-                .unwrap_or_else(|| panic!("no {key} in\n{stderr}"))
-                .trim()
-                .parse()
-                .unwrap()
+            stats::stat(&stderr, key).unwrap_or_else(|| panic!("no {key} in\n{stderr}"))
         };
         (stat("renewals"), stat("bytes_regions_peak"))
     };
@@ -281,14 +277,7 @@ fn repl_session_memory_stays_bounded() {
         );
         let stderr = String::from_utf8_lossy(&out.stderr).to_string();
         let stat = |key: &str| -> u64 {
-            let prefix = format!("omni-stats: {key}=");
-            stderr
-                .lines()
-                .find_map(|l| l.strip_prefix(&prefix))
-                .unwrap_or_else(|| panic!("no {key} in\n{stderr}"))
-                .trim()
-                .parse()
-                .unwrap()
+            stats::stat(&stderr, key).unwrap_or_else(|| panic!("no {key} in\n{stderr}"))
         };
         (
             stat("peak_rss_kb"),

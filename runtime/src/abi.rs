@@ -71,7 +71,6 @@ pub static RT_FNS: LazyLock<Vec<RtFn>> = LazyLock::new(|| {
         // (slot, value, barrier?, loc)
         rt_fn!(state_abi::omni_global_set, [Word, Word, Word, Loc] -> []),
         // (pins, value) -> pins; (pins, region) -> pins; (pins)
-        rt_fn!(state_abi::omni_state_pin, [Word, Word] -> [Word]),
         rt_fn!(state_abi::omni_state_pin_region, [Word, Word] -> [Word]),
         rt_fn!(state_abi::omni_state_unpin, [Word] -> []),
         rt_fn!(state_abi::omni_state_repin, [Word] -> []),

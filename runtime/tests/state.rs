@@ -12,8 +12,8 @@ use omni_runtime::graph::state::{safepoint, state_region};
 use omni_runtime::object::{alloc_pair, car, cdr, is_forwarded, resolve};
 use omni_runtime::region::{region_bytes, region_of, Region};
 use omni_runtime::rt::state_abi::{
-    omni_rt_register_globals, omni_state_pin, omni_state_pin_region, omni_state_pin_word,
-    omni_state_refresh, omni_state_repin, omni_state_unpin,
+    omni_rt_register_globals, omni_state_pin_region, omni_state_pin_word, omni_state_refresh,
+    omni_state_repin, omni_state_unpin,
 };
 use omni_runtime::stats::snapshot;
 use omni_runtime::value::{int_value, Value, NIL};
@@ -57,6 +57,18 @@ unsafe fn renew_now() -> *mut Region {
     after
 }
 
+/// Pin `v` as generated code does (`omni_state_pin_word`) for an activation
+/// whose pin region is `pins` (null: none yet); the pin region after.
+///
+/// # Safety
+/// As `omni_state_pin_word`.
+unsafe fn pin_value(pins: *mut Region, v: Value) -> *mut Region {
+    let mut word = [pins, std::ptr::null_mut()];
+    // SAFETY: caller contract.
+    unsafe { omni_state_pin_word(word.as_mut_ptr(), v) };
+    word[0]
+}
+
 /// The sum of a list of Ints (reading through forwarding).
 ///
 /// # Safety
@@ -91,7 +103,7 @@ fn an_object_built_from_an_older_versions_value_keeps_that_version() {
         *slot = list(v1, 1, 100); // sum 5050
                                   // The callee loads the global (pinning its version) ...
         let p = *slot;
-        let callee_pin = omni_state_pin(std::ptr::null_mut(), p);
+        let callee_pin = pin_value(std::ptr::null_mut(), p);
         // ... a renewal happens while it holds the value ...
         let v2 = renew_now();
         assert!(is_forwarded(p), "the renewal forwarded the global's value");
@@ -106,7 +118,7 @@ fn an_object_built_from_an_older_versions_value_keeps_that_version() {
         let o = alloc_pair(v2, fresh, NIL);
         assert_eq!(region_of(o), v2);
         // The caller keeps the result (pins its version); the callee ends.
-        let caller_pin = omni_state_pin(std::ptr::null_mut(), o);
+        let caller_pin = pin_value(std::ptr::null_mut(), o);
         omni_state_unpin(callee_pin);
         // The global lets go of the value; renewals follow.
         *slot = NIL;
@@ -145,7 +157,7 @@ fn an_object_built_in_a_retired_version_keeps_the_newer_version_it_points_into()
         let v2 = renew_now();
         *slot = list(v2, 1, 100); // sum 5050
         let p = *slot;
-        let callee_pin = omni_state_pin(std::ptr::null_mut(), p);
+        let callee_pin = pin_value(std::ptr::null_mut(), p);
         renew_now();
         // ... and builds its result in the caller's region around it.
         let o = alloc_pair(result_region, p, NIL);
@@ -159,7 +171,7 @@ fn an_object_built_in_a_retired_version_keeps_the_newer_version_it_points_into()
             "the result moved to the current version"
         );
         // ... and pins what it keeps, as generated code does.
-        let caller_pin = omni_state_pin(caller_pin, o);
+        let caller_pin = pin_value(caller_pin, o);
         *slot = NIL;
         for _ in 0..4 {
             renew_now();

@@ -239,28 +239,12 @@ impl ImportCache {
         sources: &mut SourceMap,
         module: &str,
     ) -> Result<expand::ImportedFile, expand::ExpandError> {
-        let name = format!("std/{module}.omni");
         let key = PathBuf::from(format!("{}{module}", expand::STD_PATH_PREFIX));
-        // Only the file is kept: a standard module is read again when it
-        // is imported again (rare), rather than every program paying for
-        // a copy of its forms (compile time of a small program).
-        let file = match self.files.get(&key) {
-            Some((file, _)) => *file,
-            None => {
-                let text = expand::std_source(module).expect("a standard module's name");
-                let file = sources.add(name.clone(), text.to_string());
-                self.files.insert(key, (file, Vec::new()));
-                file
-            }
-        };
-        let forms = syntax::read_program(sources.source(file), file)
-            .map_err(|e| expand::ExpandError::new(e.message, e.span, e.label))?;
-        Ok(expand::ImportedFile {
-            file,
-            name,
-            forms,
-            std: true,
-        })
+        // Only the file is kept (`import_std` reads its forms at each import).
+        let mut known = self.files.get(&key).map(|(file, _)| *file);
+        let imported = expand::import_std(sources, module, &mut known)?;
+        self.files.entry(key).or_insert((imported.file, Vec::new()));
+        Ok(imported)
     }
 }
 

@@ -61,6 +61,33 @@ pub fn std_source(name: &str) -> Option<&'static str> {
         .map(|(_, text)| *text)
 }
 
+/// Standard module `module` as an import: its file (added to `sources` the
+/// first time, then remembered in `known`) and its forms, read again at
+/// each import (rare; keeping them would cost every program a copy).
+pub fn import_std(
+    sources: &mut crate::syntax::SourceMap,
+    module: &str,
+    known: &mut Option<FileId>,
+) -> Result<ImportedFile> {
+    let name = format!("std/{module}.omni");
+    let text = std_source(module).ok_or_else(|| {
+        ExpandError::new(
+            format!("no standard module `{module}`"),
+            Span::default(),
+            "here",
+        )
+    })?;
+    let file = *known.get_or_insert_with(|| sources.add(name.clone(), text.to_string()));
+    let forms = crate::syntax::read_program(sources.source(file), file)
+        .map_err(|e| ExpandError::new(e.message, e.span, e.label))?;
+    Ok(ImportedFile {
+        file,
+        name,
+        forms,
+        std: true,
+    })
+}
+
 /// The file name of the prelude in messages and locations.
 pub const PRELUDE_NAME: &str = "std/prelude.omni";
 

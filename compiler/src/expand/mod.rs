@@ -20,7 +20,8 @@ mod types;
 
 pub use ast::{Expr, ExprKind, GlobalId, Literal, LocalId, Program};
 pub use import::{
-    is_std_file, std_source, ImportLoader, ImportedFile, PRELUDE_NAME, STD_MODULES, STD_PATH_PREFIX,
+    import_std, is_std_file, std_source, ImportLoader, ImportedFile, PRELUDE_NAME, STD_MODULES,
+    STD_PATH_PREFIX,
 };
 
 use crate::syntax::{Datum, DatumKind, Span};

@@ -670,11 +670,10 @@ mod tests {
             rel: &str,
             at: Span,
         ) -> expand::Result<ImportedFile> {
-            let module = rel
+            let Some(module) = rel
                 .strip_prefix(expand::STD_PATH_PREFIX)
-                .and_then(|r| r.strip_suffix(".omni"));
-            let Some((module, text)) =
-                module.and_then(|m| expand::std_source(m).map(|text| (m, text)))
+                .and_then(|r| r.strip_suffix(".omni"))
+                .filter(|m| expand::std_source(m).is_some())
             else {
                 return Err(expand::ExpandError::new(
                     format!("cannot import \"{rel}\""),
@@ -682,19 +681,10 @@ mod tests {
                     "here",
                 ));
             };
-            let name = format!("std/{module}.omni");
-            let file = *self
-                .0
-                .entry(module.to_string())
-                .or_insert_with(|| sources.add(name.clone(), text.to_string()));
-            let forms = crate::syntax::read_program(sources.source(file), file)
-                .map_err(|e| expand::ExpandError::new(e.message, e.span, e.label))?;
-            Ok(ImportedFile {
-                file,
-                name,
-                forms,
-                std: true,
-            })
+            let mut known = self.0.get(module).copied();
+            let imported = expand::import_std(sources, module, &mut known)?;
+            self.0.insert(module.to_string(), imported.file);
+            Ok(imported)
         }
     }
 

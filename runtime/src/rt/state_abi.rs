@@ -91,22 +91,8 @@ fn foreign_global_set(loc: u32) -> ! {
 }
 
 /// Pin the state version `v` points into (if any) for the rest of the
-/// activation whose pin word is `pins`; returns the new pin word.
-///
-/// # Safety
-/// `pins` is null or this activation's pin region; `v` a live value.
-#[no_mangle]
-pub unsafe extern "C" fn omni_state_pin(pins: *mut Region, v: Value) -> *mut Region {
-    // SAFETY: caller contract.
-    match unsafe { version_of(v) } {
-        // SAFETY: as above.
-        Some(r) => unsafe { pin(pins, r) },
-        None => pins,
-    }
-}
-
-/// `omni_state_pin` on an activation's two-word pin word `[pins, last]`,
-/// where `last` is the version the activation pinned last (null at first).
+/// activation whose two-word pin word is `[pins, last]`: `pins` is its pin
+/// region (null until the first pin), `last` the version it pinned last.
 /// Generated code compares a value's region with `last` and calls only when
 /// they differ: a loop over a global list pins cell after cell of one
 /// version. `last` is always a version `pins` holds, so it cannot be
@@ -132,7 +118,8 @@ pub unsafe extern "C" fn omni_state_pin_word(word: *mut *mut Region, v: Value) {
 /// Pin the state version `r` (the current one, passed as a region operand).
 ///
 /// # Safety
-/// As `omni_state_pin`; `r` is a live state version.
+/// `pins` is null or this activation's pin region; `r` is a live state
+/// version.
 #[no_mangle]
 pub unsafe extern "C" fn omni_state_pin_region(pins: *mut Region, r: *mut Region) -> *mut Region {
     // SAFETY: forwarded contract.
