@@ -463,6 +463,9 @@ program_tests!(run_case, LISTED;
     set_own_global,
     err_std_arity,
     err_define_module_name,
+    float_inline_arith,
+    field_cache,
+    loop_region_reset,
 );
 
 /// Every case file is listed above (so none is silently skipped).

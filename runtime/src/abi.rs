@@ -5,7 +5,7 @@
 use crate::base::{raise, stack};
 use crate::control::{backtrace, call};
 use crate::graph::barrier;
-use crate::prims::PRIMS;
+use crate::prims::{access, PRIMS};
 use crate::rt::{self, region_abi, state_abi};
 use std::sync::LazyLock;
 
@@ -127,6 +127,10 @@ pub static RT_FNS: LazyLock<Vec<RtFn>> = LazyLock::new(|| {
         rt_fn!(call::omni_rt_err_arity, [Word, Word, Loc] -> []),
         // (address of the generated apply trampoline)
         rt_fn!(call::omni_rt_set_apply_trampoline, [Word] -> []),
+        // (object, key symbol, field cache word, loc) -> value
+        rt_fn!(access::omni_field_get, [Word, Word, Word, Loc] -> [Word]),
+        // (object, key symbol, value, field cache word, loc) -> nothing
+        rt_fn!(access::omni_field_put, [Word, Word, Word, Word, Loc] -> [Word]),
     ]
 });
 

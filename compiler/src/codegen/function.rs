@@ -15,7 +15,7 @@ use super::{code_value_params, tail_signature, CodegenError, ModuleCx, Result};
 use crate::ir::{
     self, Alloc, AllocSiteId, Atom, Callee, FunctionKind, InlineOp, LocId, Op, RegionRef, Tail,
 };
-use cranelift_codegen::ir::condcodes::IntCC;
+use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
 use cranelift_codegen::ir::{
     types, Block, BlockArg, FuncRef, Function, GlobalValue, InstBuilder, MemFlagsData, SigRef,
     SourceLoc, StackSlot, StackSlotData, StackSlotKind, TrapCode, Value,
@@ -23,16 +23,19 @@ use cranelift_codegen::ir::{
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Variable};
 use cranelift_module::{DataId, FuncId, Module};
 use omni_runtime::base::stack::THREAD_SPAWNED_OFFSET;
+use omni_runtime::prims::access::{FIELD_CACHE_INDEX_SHIFT, FIELD_CACHE_TYPE_MASK};
 use omni_runtime::prims::{OpenCoded, PrimArity};
 use omni_runtime::region::{
     CHUNK_REGION, REGION_BUMP, REGION_CURRENT_CHUNK, REGION_CURRENT_START, REGION_LIMIT,
     REGION_RETIRED_BYTES, REGION_STATE_VERSION,
 };
 use omni_runtime::rt::region_abi::CARRY_START_BYTES;
+use omni_runtime::types::{STRUCT_FIELDS, STRUCT_TYPE};
 use omni_runtime::value::{
     closure_info, ObjKind, ARRAY_CAP, ARRAY_DATA, ARRAY_LEN, ARRAY_SIZE, BOX_VALUE, CLOSURE_APPLY,
-    CLOSURE_CODE, CLOSURE_FREE, CLOSURE_INFO, CLOSURE_NAME, FALSE, HEADER_CHUNK_SHIFT, KIND_MASK,
-    NIL, NOTHING, PAIR_CAR, PAIR_CDR, PAIR_SIZE, TAG_MASK, TRUE, UNBOUND,
+    CLOSURE_CODE, CLOSURE_FREE, CLOSURE_INFO, CLOSURE_NAME, FALSE, FLOAT_SIZE, FLOAT_VALUE,
+    HEADER_CHUNK_SHIFT, KIND_MASK, NIL, NOTHING, PAIR_CAR, PAIR_CDR, PAIR_SIZE, TAG_MASK, TRUE,
+    UNBOUND,
 };
 use std::collections::HashMap;
 
@@ -116,6 +119,7 @@ pub(crate) fn translate<'a, M: Module>(
         pins: None,
         pins_across_iterations: false,
         regions_across_iterations: Vec::new(),
+        regions_kept_in_branches: Vec::new(),
         back_edge: false,
         checked_arrays: Vec::new(),
         checked_epoch: 0,
@@ -175,6 +179,12 @@ struct FnTx<'c, 'a, 'b, M: Module> {
     /// body), whose handle slots outlive an iteration: the back edge keeps
     /// a region nothing was allocated in (`omni_region_recycle`).
     regions_across_iterations: Vec<ir::VarId>,
+    /// Those of `regions_across_iterations` created in a branch of the
+    /// loop's body: a region kept at a back edge may be left unexited by
+    /// the path of a later iteration, so every exit of the function exits
+    /// it if its slot holds one (it is empty then: an iteration that
+    /// allocates in it exits or empties it on its own path).
+    regions_kept_in_branches: Vec<ir::VarId>,
     /// The statement being translated is a `StateUnpin` or `RegionExit` of
     /// a block that ends in the loop's back edge (a self tail call).
     back_edge: bool,
@@ -287,15 +297,21 @@ impl<'a, M: Module> FnTx<'_, 'a, '_, M> {
             }
             return self.block(&f.body, Join::None);
         }
-        // The regions the body creates at its top level get their handle
-        // slots here, before the loop head, so a region survives the back
-        // edge when nothing was allocated in it.
-        for st in &f.body.stmts {
+        // The regions the body creates get their handle slots here, before
+        // the loop head, so a region only its scope keeps alive survives the
+        // back edge, emptied (`omni_region_recycle`). One created in a
+        // branch may be kept by an iteration and not reached by the next:
+        // the exits of the function exit it (`exit_kept_regions`).
+        let top_level: Vec<ir::VarId> = f.body.stmts.iter().filter_map(|st| st.var).collect();
+        ir::visit::walk_block(&f.body, &mut |st| {
             if let (Op::RegionCreate | Op::RegionCreateLazy, Some(var)) = (&st.op, st.var) {
                 self.lazy_region_slot(var, matches!(st.op, Op::RegionCreate));
                 self.regions_across_iterations.push(var);
+                if !top_level.contains(&var) {
+                    self.regions_kept_in_branches.push(var);
+                }
             }
-        }
+        });
         if pinned {
             // The pin word outlives an iteration (`Op::StatePins` in the
             // loop is then only a marker; `StateUnpin` at a back edge keeps
@@ -424,6 +440,24 @@ impl<'a, M: Module> FnTx<'_, 'a, '_, M> {
         self.tail(&block.tail, join)
     }
 
+    /// At an exit of a loop function (a return or a tail call that is not
+    /// the back edge): exit each region a branch of the body created and
+    /// a back edge kept, if its slot still holds it (`except`: the region
+    /// the caller exits itself).
+    fn exit_kept_regions(&mut self, except: Option<ir::VarId>) -> Result<()> {
+        for var in self.regions_kept_in_branches.clone() {
+            if Some(var) == except {
+                continue;
+            }
+            let Some(slot) = self.lazy_slot(var) else {
+                continue;
+            };
+            let r = self.b.ins().stack_load(W, W, slot, 0);
+            self.if_nonzero(r, |tx| tx.call_rt(RuntimeFn::RegionExit, &[r]).map(drop))?;
+        }
+        Ok(())
+    }
+
     /// Whether `stmt` exits the function's lazy region.
     fn is_lazy_exit(&self, stmt: &ir::Stmt) -> bool {
         match &stmt.op {
@@ -443,6 +477,11 @@ impl<'a, M: Module> FnTx<'_, 'a, '_, M> {
         }
         .ok_or_else(|| CodegenError::new("no lazy region"))?;
         let v = self.atom(a)?;
+        let own = match region {
+            Atom::Var(v) => Some(*v),
+            _ => None,
+        };
+        self.exit_kept_regions(own)?;
         let r = self.b.ins().stack_load(W, W, slot, 0);
         let exit = self.b.create_block();
         let done = self.b.create_block();
@@ -462,6 +501,7 @@ impl<'a, M: Module> FnTx<'_, 'a, '_, M> {
         match tail {
             Tail::Return(a) => {
                 let v = self.atom(a)?;
+                self.exit_kept_regions(None)?;
                 self.b.ins().return_(&[v]);
             }
             Tail::Yield(a) => match join {
@@ -473,6 +513,11 @@ impl<'a, M: Module> FnTx<'_, 'a, '_, M> {
                 Join::None => return Err(CodegenError::new("Yield outside an If")),
             },
             Tail::Call { callee, args, loc } => {
+                let back_edge = self.loop_head.is_some()
+                    && matches!(callee, Callee::Known { func, .. } if *func == self.f.id);
+                if !back_edge {
+                    self.exit_kept_regions(None)?;
+                }
                 self.b.set_srcloc(SourceLoc::new(loc.0));
                 // A tail call returns into our caller: same result region.
                 self.callee_region = self.region;
@@ -660,12 +705,25 @@ impl<'a, M: Module> FnTx<'_, 'a, '_, M> {
             Op::Prim { prim, args, site } => {
                 let desc = runtime::prim_by_id(*prim)?;
                 let region = self.site_region(*site)?;
+                let ir_args = args;
                 let args = self.atoms(args)?;
                 match desc.open_coded {
                     Some(OpenCoded::ArraySetImmediate) => {
                         self.array_set_immediate(desc, region, &args, loc)
                     }
-                    None => self.call_prim(desc, region, &args, loc),
+                    Some(OpenCoded::FieldGet) if self.field_site(ir_args, 2) => {
+                        self.field_get(args[0], args[1], loc)
+                    }
+                    Some(OpenCoded::FieldPut) if self.field_site(ir_args, 3) => {
+                        let cache = self.field_cache()?;
+                        self.forget_checked();
+                        let loc = self.loc32(loc);
+                        self.call_rt1(
+                            RuntimeFn::FieldPut,
+                            &[args[0], args[1], args[2], cache, loc],
+                        )
+                    }
+                    _ => self.call_prim(desc, region, &args, loc),
                 }
             }
             Op::PrimApplyList { prim, list, site } => {
@@ -990,7 +1048,7 @@ impl<'a, M: Module> FnTx<'_, 'a, '_, M> {
                 let b = self.atom(&args[1])?;
                 self.arith(op, a, b, site, loc)
             }
-            InlineOp::Quot | InlineOp::Rem | InlineOp::Mod => {
+            InlineOp::Div | InlineOp::Quot | InlineOp::Rem | InlineOp::Mod => {
                 let b = self.atom(&args[1])?;
                 self.division(op, a, b, site, loc)
             }
@@ -1108,7 +1166,7 @@ impl<'a, M: Module> FnTx<'_, 'a, '_, M> {
         })
     }
 
-    /// `quot`, `rem`, `mod` of two fixnums, the divisor neither 0 nor -1
+    /// `/`, `quot`, `rem`, `mod` of two fixnums, the divisor neither 0 nor -1
     /// (so the machine division cannot trap and the quotient fits); the
     /// primitive on a cold path for the rest (Floats, errors, -1).
     fn division(
@@ -1130,7 +1188,7 @@ impl<'a, M: Module> FnTx<'_, 'a, '_, M> {
             tx.b.seal_block(divide);
             tx.b.switch_to_block(divide);
             let r = match op {
-                InlineOp::Quot => tx.b.ins().sdiv(x, y),
+                InlineOp::Div | InlineOp::Quot => tx.b.ins().sdiv(x, y),
                 InlineOp::Rem => tx.b.ins().srem(x, y),
                 InlineOp::Mod => {
                     // floored: a nonzero remainder whose sign differs from
@@ -1153,9 +1211,11 @@ impl<'a, M: Module> FnTx<'_, 'a, '_, M> {
 
     /// A two-operand op with a fixnum fast path: `fast` is emitted where
     /// both operands are fixnums and ends by jumping to `join` with the
-    /// tagged result or to `slow`; the slow path calls the op's primitive,
-    /// whose Float (or error) result goes to the region CTRR placed the
-    /// op's allocation site in (without a site: the result region).
+    /// tagged result or to `slow` (overflow, a zero divisor). Otherwise,
+    /// for `+ - * /`, two numbers of which one is a Float are computed
+    /// inline and the Float is bumped inline (`float_arith`). The rest goes
+    /// to the op's primitive. Float results go to the region CTRR placed
+    /// the op's allocation site in (without a site: the result region).
     fn fixnums_or_prim(
         &mut self,
         op: InlineOp,
@@ -1166,15 +1226,40 @@ impl<'a, M: Module> FnTx<'_, 'a, '_, M> {
         fast: impl FnOnce(&mut Self, Block, Block),
     ) -> Result<Value> {
         let fast_block = self.b.create_block();
+        let not_ints = self.b.create_block();
         let slow = self.b.create_block();
         let join = self.b.create_block();
         let result = self.b.append_block_param(join, W);
         self.b.set_cold_block(slow);
         let ints = self.both_ints(a, b);
-        self.b.ins().brif(ints, fast_block, &[], slow, &[]);
+        self.b.ins().brif(ints, fast_block, &[], not_ints, &[]);
         self.b.seal_block(fast_block);
+        self.b.seal_block(not_ints);
         self.b.switch_to_block(fast_block);
         fast(self, slow, join);
+        self.b.switch_to_block(not_ints);
+        if matches!(
+            op,
+            InlineOp::Add | InlineOp::Sub | InlineOp::Mul | InlineOp::Div
+        ) {
+            let first = self.b.func.dfg.num_blocks();
+            self.b.set_cold_block(not_ints);
+            let x = self.float_operand(a, true, slow);
+            let y = self.float_operand(b, true, slow);
+            let r = match op {
+                InlineOp::Add => self.b.ins().fadd(x, y),
+                InlineOp::Sub => self.b.ins().fsub(x, y),
+                InlineOp::Mul => self.b.ins().fmul(x, y),
+                _ => self.b.ins().fdiv(x, y),
+            };
+            let region = self.site_region(site)?;
+            let boxed = self.inline_float(region, r)?;
+            self.b.ins().jump(join, &[boxed.into()]);
+            self.set_cold_since(first);
+        } else {
+            // Not a Float op: the cold block only forwards to the primitive.
+            self.b.ins().jump(slow, &[]);
+        }
         self.b.seal_block(slow);
         self.b.switch_to_block(slow);
         let region = self.site_region(site)?;
@@ -1186,15 +1271,105 @@ impl<'a, M: Module> FnTx<'_, 'a, '_, M> {
         Ok(result)
     }
 
+    /// The f64 of `v` when it is a Float (or, with `ints`, a fixnum,
+    /// converted as the runtime's `Num::to_f64` does); anything else, a
+    /// forwarded Float included, jumps to `fail` (the primitive resolves or
+    /// rejects it). The builder is left where the value is known.
+    fn float_operand(&mut self, v: Value, ints: bool, fail: Block) -> Value {
+        let done = self.b.create_block();
+        let f = self.b.append_block_param(done, types::F64);
+        let not_int = self.b.create_block();
+        if ints {
+            let int = self.b.create_block();
+            let tag = self.b.ins().band_imm_s(v, 1);
+            self.b.ins().brif(tag, int, &[], not_int, &[]);
+            self.b.seal_block(int);
+            self.b.switch_to_block(int);
+            let n = self.b.ins().sshr_imm_s(v, 1);
+            let x = self.b.ins().fcvt_from_sint(types::F64, n);
+            self.b.ins().jump(done, &[x.into()]);
+        } else {
+            self.b.ins().jump(not_int, &[]);
+        }
+        self.b.seal_block(not_int);
+        self.b.switch_to_block(not_int);
+        let float = self.b.create_block();
+        self.branch_if_kind(v, ObjKind::Float, float, fail);
+        self.b.seal_block(float);
+        self.b.switch_to_block(float);
+        let x = self
+            .b
+            .ins()
+            .load(types::F64, MemFlagsData::trusted(), v, FLOAT_VALUE);
+        self.b.ins().jump(done, &[x.into()]);
+        self.b.seal_block(done);
+        self.b.switch_to_block(done);
+        f
+    }
+
+    /// A Float object holding `x`, bumped inline from `region` (the
+    /// runtime's `make_float` when the chunk has no room).
+    fn inline_float(&mut self, region: Value, x: Value) -> Result<Value> {
+        self.inline_object(
+            region,
+            FLOAT_SIZE,
+            ObjKind::Float,
+            |tx, p| {
+                tx.b.ins().store(MemFlagsData::trusted(), x, p, FLOAT_VALUE);
+            },
+            |tx| {
+                let bits = tx.b.ins().bitcast(W, MemFlagsData::new(), x);
+                tx.call_rt1(RuntimeFn::MakeFloat, &[region, bits])
+            },
+        )
+    }
+
+    /// The comparison `op` of two Floats, inline (as the runtime compares
+    /// them: NaN is unordered, so only `!=` holds); anything else jumps to
+    /// `fail`. Mixed Int/Float operands go there too: the runtime compares
+    /// them exactly, not through a rounded conversion.
+    fn float_compare(&mut self, op: InlineOp, a: Value, b: Value, fail: Block) -> Result<Value> {
+        let cc = match op {
+            InlineOp::Lt => FloatCC::LessThan,
+            InlineOp::Gt => FloatCC::GreaterThan,
+            InlineOp::Le => FloatCC::LessThanOrEqual,
+            InlineOp::Ge => FloatCC::GreaterThanOrEqual,
+            InlineOp::NumEq => FloatCC::Equal,
+            InlineOp::NumNe => FloatCC::NotEqual,
+            _ => return Err(CodegenError::new(format!("{op:?} is not a comparison"))),
+        };
+        let first = self.b.func.dfg.num_blocks();
+        let x = self.float_operand(a, false, fail);
+        let y = self.float_operand(b, false, fail);
+        self.set_cold_since(first);
+        Ok(self.b.ins().fcmp(cc, x, y))
+    }
+
+    /// Lay out every block created since block number `first` with the
+    /// cold blocks: the Float paths behind the fixnum fast paths must not
+    /// sit among the hot blocks of integer code.
+    fn set_cold_since(&mut self, first: usize) {
+        for n in first..self.b.func.dfg.num_blocks() {
+            self.b.set_cold_block(Block::from_u32(n as u32));
+        }
+    }
+
     /// Comparisons: tagged fixnums compare like their values.
     /// (The value form keeps a branch-free Bool on the fast path; an `if`
     /// on a comparison uses `compare_branch`.)
     fn compare(&mut self, op: InlineOp, a: Value, b: Value, loc: LocId) -> Result<Value> {
         let join = self.b.create_block();
         let result = self.b.append_block_param(join, W);
-        let (c, slow) = self.fixnum_compare(op, a, b)?;
+        let (c, not_ints) = self.fixnum_compare(op, a, b)?;
         let word = self.bool_word(c);
         self.b.ins().jump(join, &[word.into()]);
+        self.b.switch_to_block(not_ints);
+        let slow = self.b.create_block();
+        self.b.set_cold_block(slow);
+        let c = self.float_compare(op, a, b, slow)?;
+        let word = self.bool_word(c);
+        self.b.ins().jump(join, &[word.into()]);
+        self.b.seal_block(slow);
         self.b.switch_to_block(slow);
         let v = self.slow_path(op, &[a, b], loc)?;
         self.b.ins().jump(join, &[v.into()]);
@@ -1233,8 +1408,14 @@ impl<'a, M: Module> FnTx<'_, 'a, '_, M> {
         yes: Block,
         no: Block,
     ) -> Result<()> {
-        let (c, slow) = self.fixnum_compare(op, a, b)?;
+        let (c, not_ints) = self.fixnum_compare(op, a, b)?;
         self.b.ins().brif(c, yes, &[], no, &[]);
+        self.b.switch_to_block(not_ints);
+        let slow = self.b.create_block();
+        self.b.set_cold_block(slow);
+        let c = self.float_compare(op, a, b, slow)?;
+        self.cold_branch_flag(c, yes, no);
+        self.b.seal_block(slow);
         self.b.switch_to_block(slow);
         let v = self.slow_path(op, &[a, b], loc)?;
         self.cold_branch_on(v, yes, no);
@@ -1392,6 +1573,60 @@ impl<'a, M: Module> FnTx<'_, 'a, '_, M> {
         self.b.seal_block(join);
         self.b.switch_to_block(join);
         Ok(self.word(NOTHING))
+    }
+
+    /// Whether a `get`/`%put!` with these operands names a struct field
+    /// (`s.field`): `argc` operands, the key a literal symbol.
+    fn field_site(&self, args: &[Atom], argc: usize) -> bool {
+        args.len() == argc
+            && matches!(args[1], Atom::Const(c)
+                if matches!(self.cx.prog.consts.get(c.0 as usize), Some(ir::Const::Symbol(_))))
+    }
+
+    /// The address of a new field cache word for the site being translated.
+    fn field_cache(&mut self) -> Result<Value> {
+        let id = self.cx.field_cache()?;
+        Ok(self.data_addr(id))
+    }
+
+    /// `s.field`: when `s` is a struct of the type the site's field cache
+    /// holds, the field at the cached index, read inline; anything else
+    /// (another type, a forwarded struct, a dict, a missing field) goes to
+    /// `omni_field_get`, which fills the cache or does what `get` does.
+    fn field_get(&mut self, s: Value, key: Value, loc: LocId) -> Result<Value> {
+        let flags = MemFlagsData::trusted();
+        let cache = self.field_cache()?;
+        let check_type = self.b.create_block();
+        let hit = self.b.create_block();
+        let slow = self.b.create_block();
+        let join = self.b.create_block();
+        let result = self.b.append_block_param(join, W);
+        self.b.set_cold_block(slow);
+        self.branch_if_kind(s, ObjKind::Struct, check_type, slow);
+        self.b.seal_block(check_type);
+        self.b.switch_to_block(check_type);
+        let t = self.b.ins().load(W, flags, s, STRUCT_TYPE);
+        // A plain load of the one-word cache: another thread's store is
+        // seen whole or not at all (an aligned word).
+        let w = self.b.ins().load(W, MemFlagsData::new(), cache, 0);
+        let cached = self.b.ins().band_imm_s(w, FIELD_CACHE_TYPE_MASK as i64);
+        let same = self.b.ins().icmp(IntCC::Equal, cached, t);
+        self.b.ins().brif(same, hit, &[], slow, &[]);
+        self.b.seal_block(hit);
+        self.b.switch_to_block(hit);
+        let index = self.b.ins().ushr_imm_s(w, FIELD_CACHE_INDEX_SHIFT as i64);
+        let offset = self.b.ins().ishl_imm_s(index, 3);
+        let addr = self.b.ins().iadd(s, offset);
+        let v = self.b.ins().load(W, flags, addr, STRUCT_FIELDS);
+        self.b.ins().jump(join, &[v.into()]);
+        self.b.seal_block(slow);
+        self.b.switch_to_block(slow);
+        let loc = self.loc32(loc);
+        let v = self.call_rt1(RuntimeFn::FieldGet, &[s, key, cache, loc])?;
+        self.b.ins().jump(join, &[v.into()]);
+        self.b.seal_block(join);
+        self.b.switch_to_block(join);
+        Ok(result)
     }
 
     /// The word at `offset` of `v` when `v` is an object of `kind`; anything
@@ -1565,6 +1800,11 @@ impl<'a, M: Module> FnTx<'_, 'a, '_, M> {
     /// the hot ones, and the fast path then jumps over it.
     fn cold_branch_on(&mut self, v: Value, yes: Block, no: Block) {
         let t = self.truthy(v);
+        self.cold_branch_flag(t, yes, no);
+    }
+
+    /// `cold_branch_on` for a flag computed on a cold path.
+    fn cold_branch_flag(&mut self, t: Value, yes: Block, no: Block) {
         let to_yes = self.b.create_block();
         let to_no = self.b.create_block();
         self.b.set_cold_block(to_yes);

@@ -460,6 +460,17 @@ impl<'a, M: Module> ModuleCx<'a, M> {
         Ok(id)
     }
 
+    /// A writable, zeroed 8-byte data object: the field cache of one
+    /// `x.field` site (`omni_runtime::prims::access`, "field caches").
+    pub fn field_cache(&mut self) -> Result<DataId> {
+        let id = self.module.declare_anonymous_data(true, false)?;
+        let mut desc = DataDescription::new();
+        desc.define_zeroinit(8);
+        desc.set_align(8);
+        self.module.define_data(id, &desc)?;
+        Ok(id)
+    }
+
     /// A read-only data object holding `bytes` (deduplicated), e.g. a string
     /// literal or a name to intern.
     pub fn byte_string(&mut self, bytes: &[u8]) -> Result<DataId> {

@@ -56,6 +56,8 @@ pub enum RuntimeFn {
     StateRepin,
     StateHoldValue,
     StateRefresh,
+    FieldGet,
+    FieldPut,
 }
 
 impl RuntimeFn {
@@ -83,6 +85,7 @@ impl RuntimeFn {
                 | RuntimeFn::StatePin
                 | RuntimeFn::StatePinRegion
                 | RuntimeFn::StateHoldValue
+                | RuntimeFn::FieldGet
         )
     }
 
@@ -125,6 +128,8 @@ impl RuntimeFn {
             RuntimeFn::StateRepin => "omni_state_repin",
             RuntimeFn::StateHoldValue => "omni_state_hold_value",
             RuntimeFn::StateRefresh => "omni_state_refresh",
+            RuntimeFn::FieldGet => "omni_field_get",
+            RuntimeFn::FieldPut => "omni_field_put",
         }
     }
 
@@ -167,6 +172,8 @@ impl RuntimeFn {
         RuntimeFn::StateRepin,
         RuntimeFn::StateHoldValue,
         RuntimeFn::StateRefresh,
+        RuntimeFn::FieldGet,
+        RuntimeFn::FieldPut,
     ];
 
     /// The runtime's description of the routine (`omni_runtime::abi::RT_FNS`:

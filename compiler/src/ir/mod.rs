@@ -184,6 +184,9 @@ pub enum InlineOp {
     Sub,
     /// `*`, slow path `%mul`.
     Mul,
+    /// `/` (truncating on two Ints; Floats divide inline), slow path `%div`
+    /// (a zero or -1 divisor, non-numbers).
+    Div,
     /// `quot` (truncating), slow path `quot` (Floats, a zero or -1 divisor).
     Quot,
     /// `rem` (the sign of the dividend), slow path `rem`.
@@ -266,6 +269,7 @@ pub const INLINE_OPS: &[InlineOpDesc] = &[
         Some("%mul"),
         InlineFold::LeftWithIdentity(1),
     ),
+    inline_op("/", InlineOp::Div, 2, Some("%div"), InlineFold::Left),
     inline_op("quot", InlineOp::Quot, 2, Some("quot"), InlineFold::None),
     inline_op("rem", InlineOp::Rem, 2, Some("rem"), InlineFold::None),
     inline_op("mod", InlineOp::Mod, 2, Some("mod"), InlineFold::None),

@@ -177,6 +177,24 @@ pub unsafe fn list_from_slice(r: *mut Region, items: &[Value]) -> Value {
     acc
 }
 
+/// The elements of a list the runtime built itself and never mutates (a
+/// type's field names and field types), walked in place: the field
+/// accessors of every `get`/`put!` on a struct read these, and collecting
+/// them into a `Vec` first was half of nbody's time. Stops at the first
+/// non-pair.
+pub fn fixed_list_items(v: Value) -> impl Iterator<Item = Value> {
+    let mut cur = resolve(v);
+    std::iter::from_fn(move || {
+        if !is_pair(cur) {
+            return None;
+        }
+        // SAFETY: `cur` is a pair (checked above).
+        let (x, next) = unsafe { (car(cur), cdr(cur)) };
+        cur = next;
+        Some(x)
+    })
+}
+
 /// Collect the elements of a proper list; `None` if `v` is not a proper list
 /// (improper tail or a cycle).
 pub fn list_to_vec(v: Value) -> Option<Vec<Value>> {

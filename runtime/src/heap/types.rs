@@ -18,7 +18,7 @@
 
 use crate::base::value::*;
 use crate::heap::object::{
-    field, intern, is_closure, is_kind, kind_of, list_to_vec, resolve, set_field, symbol_name,
+    field, fixed_list_items, intern, is_closure, is_kind, kind_of, resolve, set_field, symbol_name,
 };
 use crate::region::{alloc_object, global_region, Region};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -158,9 +158,9 @@ pub enum UserKind {
 
 /// # Safety
 /// `t` must be a type object.
-pub unsafe fn type_field_types(t: Value) -> Vec<Value> {
+pub unsafe fn type_field_types(t: Value) -> impl Iterator<Item = Value> {
     // SAFETY: caller contract.
-    list_to_vec(unsafe { field(t, TYPE_FIELD_TYPES) }).unwrap_or_default()
+    fixed_list_items(unsafe { field(t, TYPE_FIELD_TYPES) })
 }
 
 #[inline]
@@ -219,7 +219,7 @@ pub fn name_of(t: Value) -> String {
 /// `t` must be a type object.
 pub unsafe fn type_nfields(t: Value) -> usize {
     // SAFETY: caller contract.
-    list_to_vec(unsafe { type_fields(t) }).map_or(0, |v| v.len())
+    fixed_list_items(unsafe { type_fields(t) }).count()
 }
 
 /// Index of field `name` (a symbol) of struct type `t`.
@@ -228,9 +228,7 @@ pub unsafe fn type_nfields(t: Value) -> usize {
 /// `t` must be a type object.
 pub unsafe fn field_index(t: Value, name: Value) -> Option<usize> {
     // SAFETY: caller contract.
-    list_to_vec(unsafe { type_fields(t) })?
-        .iter()
-        .position(|&f| f == name)
+    fixed_list_items(unsafe { type_fields(t) }).position(|f| f == name)
 }
 
 /// The type of any value.

@@ -13,6 +13,7 @@ use crate::base::value::*;
 use crate::heap::dict::*;
 use crate::heap::object::*;
 use crate::heap::types::*;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 /// `(get coll key)` / `(get coll key default)`.
 pub fn get(args: &[Value]) -> R {
@@ -65,19 +66,25 @@ pub fn get(args: &[Value]) -> R {
 /// `(put! obj.field v)` / `(put! xs.[i] v)`: store into a mutable struct's
 /// field, an array slot or a dict entry (through the store barrier).
 pub fn put(obj: Value, key: Value, v: Value) -> R {
+    // SAFETY: `field_index` is called with the struct's type object.
+    put_with(obj, key, v, |t| unsafe { field_index(t, key) })
+}
+
+/// `put` with the index of a struct's field found by `index_of(type)`.
+fn put_with(obj: Value, key: Value, v: Value, index_of: impl FnOnce(Value) -> Option<usize>) -> R {
     if is_struct(obj) {
         // SAFETY: checked to be a struct.
         unsafe {
             let t = struct_type(obj);
-            let tname = type_name(t);
             if type_info(t) & TYPE_FLAG_MUTABLE == 0 {
-                return Err(format!("put!: {tname} is immutable"));
+                return Err(format!("put!: {} is immutable", type_name(t)));
             }
-            let Some(i) = field_index(t, key) else {
+            let tname = type_name(t);
+            let Some(i) = index_of(t) else {
                 return Err(format!("put!: {tname} has no field {}", form(key)));
             };
-            let ft = type_field_types(t)[i];
-            if !value_has_type(v, ft) {
+            let field_type = type_field_types(t).nth(i);
+            if let Some(ft) = field_type.filter(|&ft| !value_has_type(v, ft)) {
                 return Err(format!(
                     "type error: {tname} field {}: expected {}, got {}",
                     form(key),
@@ -103,3 +110,84 @@ pub fn put(obj: Value, key: Value, v: Value) -> R {
 
 prim_variadic!(omni_prim_get => |_, args| get(args));
 prim_fixed!(omni_prim_put(obj, key, v) => |_, o, k, v| put(o, k, v));
+
+// ------------------------------------------------------------ field caches
+
+/// A field cache of generated code: one word per `x.field` site (`get` or
+/// `put!` with a literal symbol key), 0 until a struct passes, then that
+/// struct's type object (its address, below 2^48) with the field's index
+/// in the 16 bits above ([`FIELD_CACHE_INDEX_SHIFT`]). Generated code reads
+/// the field inline when a struct's type is the cached one; these routines
+/// are its slow path and fill the cache. One word, so a thread reads a
+/// cache written by another either whole or not at all; a type object is
+/// never reclaimed (global region), so a stale entry only misses.
+pub const FIELD_CACHE_INDEX_SHIFT: u32 = 48;
+pub const FIELD_CACHE_TYPE_MASK: u64 = (1 << FIELD_CACHE_INDEX_SHIFT) - 1;
+
+/// The index of field `key` of struct `s`, through `cache`.
+///
+/// # Safety
+/// `s` is a struct; `cache` points to a field cache word.
+unsafe fn cached_field_index(t: Value, key: Value, cache: *const AtomicU64) -> Option<usize> {
+    // SAFETY: caller contract.
+    let cell = unsafe { &*cache };
+    let w = cell.load(Ordering::Relaxed);
+    if w != 0 && w & FIELD_CACHE_TYPE_MASK == t {
+        return Some((w >> FIELD_CACHE_INDEX_SHIFT) as usize);
+    }
+    // SAFETY: `t` is the type object of a struct.
+    let i = unsafe { field_index(t, key) }?;
+    if t & !FIELD_CACHE_TYPE_MASK == 0 && i < 1 << (64 - FIELD_CACHE_INDEX_SHIFT) {
+        cell.store(t | (i as u64) << FIELD_CACHE_INDEX_SHIFT, Ordering::Relaxed);
+    }
+    Some(i)
+}
+
+/// `(get obj 'key)` of a `obj.key` site whose inline path missed: any
+/// collection, as `get`; a struct fills the site's cache.
+///
+/// # Safety
+/// `obj` and `key` are valid values; `cache` points to the site's field
+/// cache word (a writable, 8-aligned word of the generated code's data).
+#[no_mangle]
+pub unsafe extern "C" fn omni_field_get(
+    obj: Value,
+    key: Value,
+    cache: *const AtomicU64,
+    loc: u32,
+) -> Value {
+    let (obj, key) = (resolve(obj), resolve(key));
+    let r = if is_struct(obj) {
+        // SAFETY: `obj` is a struct; caller contract for `cache`.
+        match unsafe { cached_field_index(struct_type(obj), key, cache) } {
+            // SAFETY: a field index of the struct's own type.
+            Some(i) => Ok(unsafe { struct_get(obj, i) }),
+            None => get(&[obj, key]),
+        }
+    } else {
+        get(&[obj, key])
+    };
+    r.unwrap_or_else(|msg| crate::base::raise::raise(msg, loc))
+}
+
+/// `(put! obj.key v)` through the site's field cache: as `%put!` (the
+/// mutability and field type checks and the store barrier are the same).
+///
+/// # Safety
+/// As [`omni_field_get`].
+#[no_mangle]
+pub unsafe extern "C" fn omni_field_put(
+    obj: Value,
+    key: Value,
+    v: Value,
+    cache: *const AtomicU64,
+    loc: u32,
+) -> Value {
+    let (obj, key, v) = (resolve(obj), resolve(key), resolve(v));
+    // SAFETY: `put_with` calls the finder with the struct's type; caller
+    // contract for `cache`.
+    let r = put_with(obj, key, v, |t| unsafe {
+        cached_field_index(t, key, cache)
+    });
+    r.unwrap_or_else(|msg| crate::base::raise::raise(msg, loc))
+}

@@ -73,12 +73,21 @@ pub enum OpenCoded {
     /// `i` a fixnum in range and `x` not a heap object (an immediate needs
     /// no barrier): one store.
     ArraySetImmediate,
+    /// `(get s 'field)` with a literal symbol key (`s.field`): a struct whose
+    /// type the site's field cache holds is read inline; anything else goes
+    /// to `omni_field_get`, which fills the cache.
+    FieldGet,
+    /// `(%put! s 'field v)` (`put! s.field`): through `omni_field_put`,
+    /// which finds the field's index through the site's field cache.
+    FieldPut,
 }
 
 /// The fast path of the primitive named `name`, if generated code has one.
 fn open_coded(name: &str) -> Option<OpenCoded> {
     match name {
         "array-set!" => Some(OpenCoded::ArraySetImmediate),
+        "get" => Some(OpenCoded::FieldGet),
+        "%put!" => Some(OpenCoded::FieldPut),
         _ => None,
     }
 }

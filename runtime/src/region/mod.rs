@@ -862,23 +862,45 @@ pub unsafe fn region_exit(r: *mut Region) {
     }
 }
 
-/// Whether the open scope region `r` is exactly as created: nothing was
-/// allocated in it, and no hold, tether, external reference or merge names
-/// it. A loop keeps such a region for its next iteration (what exiting it
-/// and creating another would give, for one check instead of a reclaim and
-/// a creation).
+/// Empty the open scope region `r` in place when exiting it would reclaim
+/// it now and creating the next one would give the same region: only its
+/// scope keeps it alive (no hold, tether, external reference or merge), it
+/// has no finalizer and everything in it sits in its one chunk. Its objects
+/// are gone as if it had been reclaimed (the bytes count as allocated, the
+/// memory is poisoned in debug builds, the epoch moves on), and the bump
+/// pointer starts over. Returns false, changing nothing, otherwise.
+///
+/// A loop's Float region (mbrot: six Floats per iteration) was created and
+/// reclaimed once per iteration before: a third of the program's time.
 ///
 /// # Safety
-/// `r` is a live scope region of the calling thread.
-pub unsafe fn region_is_unused_scope(r: *mut Region) -> bool {
+/// `r` is a live scope region of the calling thread, open at the innermost
+/// position the loop's back edge leaves it in.
+pub unsafe fn region_reset_sole_scope(r: *mut Region) -> bool {
     // SAFETY: caller contract.
-    let reg = unsafe { &*r };
-    reg.liveness.load_snapshot() == SCOPE_BIT
-        && current_used(reg) == 0
-        && reg.retired_bytes == 0
-        && reg.chunk_count <= 1
-        && reg.finalizers.is_null()
-        && reg.merged_into.is_null()
+    let reg = unsafe { &mut *r };
+    if reg.liveness.load_snapshot() != SCOPE_BIT
+        || reg.retired_bytes != 0
+        || reg.chunk_count > 1
+        || !reg.finalizers.is_null()
+        || !reg.merged_into.is_null()
+        || reg.pin
+        || reg.state_version
+        || reg.is_global
+    {
+        return false;
+    }
+    let used = current_used(reg);
+    if used != 0 {
+        stats::bytes_accounted(used);
+        // SAFETY: the `used` bytes from the chunk's start belong to this
+        // region's objects, which nothing refers to any more (only the
+        // scope held the region).
+        unsafe { poison(reg.current_start, used) };
+        reg.bump = reg.current_start;
+    }
+    reg.epoch.epoch_advance();
+    true
 }
 
 /// Exit a region's scope, asserting that nothing else keeps it alive: it is

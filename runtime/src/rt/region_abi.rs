@@ -10,8 +10,8 @@ use crate::control::coroutine::{note_region_exit, note_region_open};
 use crate::graph::transmigrate::{renew_roots, renew_roots_of_two};
 use crate::region::{
     global_region, region_absorb, region_bytes, region_cap_chunks, region_carry_book,
-    region_create, region_create_child, region_create_in_use, region_exit, region_is_unused_scope,
-    region_release, region_retain, region_site, set_region_carry_book, AllocSite, Region,
+    region_create, region_create_child, region_create_in_use, region_exit, region_release,
+    region_reset_sole_scope, region_retain, region_site, set_region_carry_book, AllocSite, Region,
 };
 
 /// Create a fresh region for a scope.
@@ -45,10 +45,12 @@ pub unsafe extern "C" fn omni_region_exit(r: *mut Region) {
 }
 
 /// A loop's scope region at the back edge of an iteration: kept for the
-/// next iteration when nothing was allocated in it (returned as is), else
-/// exited (null: the next iteration creates one at its first use). A
-/// `filter` loop calling its predicate gives each call a result region and
-/// created and reclaimed one per element before.
+/// next iteration, emptied, when only its scope keeps it alive and its
+/// objects fit its one chunk (`region_reset_sole_scope`: what exiting it
+/// and creating the next one would give); else exited (null: the next
+/// iteration creates one at its first use). A `filter` loop calling its
+/// predicate gave each call a result region, and mbrot's Float loop a Float
+/// region per iteration, each created and reclaimed before.
 ///
 /// # Safety
 /// As `omni_region_exit`.
@@ -56,7 +58,7 @@ pub unsafe extern "C" fn omni_region_exit(r: *mut Region) {
 pub unsafe extern "C" fn omni_region_recycle(r: *mut Region) -> *mut Region {
     // SAFETY: forwarded contract.
     unsafe {
-        if region_is_unused_scope(r) {
+        if region_reset_sole_scope(r) {
             return r;
         }
         omni_region_exit(r);
