@@ -466,6 +466,8 @@ program_tests!(run_case, LISTED;
     float_inline_arith,
     field_cache,
     loop_region_reset,
+    float_unboxed,
+    dispatch_cache,
 );
 
 /// Every case file is listed above (so none is silently skipped).
@@ -1543,7 +1545,7 @@ fn gdb_backtrace_shows_omni_lines() {
                 "-batch",
                 "-nx",
                 "-ex",
-                "break omni_prim_div",
+                "break omni_prim_div2",
                 "-ex",
                 "run",
                 "-ex",

@@ -325,6 +325,26 @@ impl InlineOp {
             .find(|d| d.op == self)
             .expect("every InlineOp has a row in INLINE_OPS")
     }
+    /// An arithmetic op or a numeric comparison: its operands are
+    /// numbers (they may be unboxed Floats in generated code).
+    pub fn reads_numbers(self) -> bool {
+        matches!(
+            self,
+            InlineOp::Add
+                | InlineOp::Sub
+                | InlineOp::Mul
+                | InlineOp::Div
+                | InlineOp::Quot
+                | InlineOp::Rem
+                | InlineOp::Mod
+                | InlineOp::Lt
+                | InlineOp::Gt
+                | InlineOp::Le
+                | InlineOp::Ge
+                | InlineOp::NumEq
+                | InlineOp::NumNe
+        )
+    }
     /// The runtime primitive used on the slow path, if any.
     pub fn slow_path(self) -> Option<&'static str> {
         self.desc().slow_path

@@ -19,6 +19,8 @@ use crate::base::value::*;
 use crate::heap::object::*;
 use crate::heap::types::*;
 use crate::region::{global_region, Region};
+use std::cell::Cell;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 // The two type operations that store through the barrier (heap/types.rs
 // holds layouts and accessors only).
@@ -236,6 +238,7 @@ pub fn method_add(table: Value, entry: Value) -> R {
     if !is_array(table) || !is_array(entry) {
         return Err(expected("%method-add!", "a method table", table));
     }
+    METHODS_VERSION.fetch_add(1, Ordering::Release);
     // SAFETY: both are arrays; the barrier makes the entry storable.
     unsafe {
         let new = array_slice(entry);
@@ -318,6 +321,119 @@ fn arg_types_text(args: &[Value]) -> String {
 
 /// Select the method for `args`: its entry.
 pub fn select(table: Value, name: Value, args: &[Value]) -> Result<&'static [Value], String> {
+    let Some(key) = SelectionKey::of(table, args) else {
+        return select_uncached(table, name, args);
+    };
+    let slot = key.slot();
+    let hit = SELECTIONS.with(|cache| {
+        let s = cache[slot].get();
+        (s.key == key).then_some(s.entry)
+    });
+    if let Some(entry) = hit {
+        // SAFETY: an entry array of the table (see `entries`).
+        return Ok(unsafe { array_slice::<'static>(entry) });
+    }
+    let e = select_uncached(table, name, args)?;
+    // SAFETY: as `entries`.
+    if let Some(&entry) = unsafe { array_slice(table) }
+        .iter()
+        // SAFETY: as `entries`.
+        .find(|&&x| std::ptr::eq(unsafe { array_slice::<'static>(x) }, e))
+    {
+        SELECTIONS.with(|cache| cache[slot].set(Selection { key, entry }));
+    }
+    Ok(e)
+}
+
+/// Bumped by every `method_add`: a cached selection is of one version of
+/// every method table.
+static METHODS_VERSION: AtomicU64 = AtomicU64::new(0);
+
+/// The most arguments a cached selection covers.
+const SELECTION_ARGS: usize = 4;
+const SELECTION_SLOTS: usize = 256;
+
+/// What a method selection depends on: the table (and its version), and
+/// the type of each argument — `value_has_type(v, T)` is
+/// `is_subtype(type_of(v), T)` for every type, so two calls whose
+/// arguments have the same types select the same method.
+#[derive(Clone, Copy, PartialEq, Eq)]
+struct SelectionKey {
+    table: Value,
+    version: u64,
+    argc: usize,
+    types: [Value; SELECTION_ARGS],
+}
+
+impl SelectionKey {
+    const EMPTY: SelectionKey = SelectionKey {
+        table: 0,
+        version: 0,
+        argc: 0,
+        types: [0; SELECTION_ARGS],
+    };
+
+    fn of(table: Value, args: &[Value]) -> Option<SelectionKey> {
+        if args.len() > SELECTION_ARGS {
+            return None;
+        }
+        let mut types = [0; SELECTION_ARGS];
+        for (t, a) in types.iter_mut().zip(args) {
+            *t = type_of(*a);
+        }
+        Some(SelectionKey {
+            table,
+            version: METHODS_VERSION.load(Ordering::Acquire),
+            argc: args.len(),
+            types,
+        })
+    }
+
+    fn slot(&self) -> usize {
+        let mut h = self.table.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        for t in &self.types[..self.argc] {
+            h = (h ^ t).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        }
+        (h >> 56) as usize % SELECTION_SLOTS
+    }
+}
+
+#[derive(Clone, Copy)]
+struct Selection {
+    key: SelectionKey,
+    /// The selected entry array of the table.
+    entry: Value,
+}
+
+thread_local! {
+    /// Each thread's cache of method selections (direct-mapped): a generic
+    /// function called in a loop (interp's `ev`, one method per node type)
+    /// tested every method against every argument on each call before.
+    static SELECTIONS: [Cell<Selection>; SELECTION_SLOTS] = const {
+        [const {
+            Cell::new(Selection {
+                key: SelectionKey::EMPTY,
+                entry: 0,
+            })
+        }; SELECTION_SLOTS]
+    };
+}
+
+/// `select` without the cache.
+fn select_uncached(table: Value, name: Value, args: &[Value]) -> Result<&'static [Value], String> {
+    // The common case, one applicable method, allocates nothing: interp's
+    // `ev` spent most of its time printing the function's name and
+    // collecting the entries before.
+    // SAFETY: as `entries`.
+    let table_entries = unsafe { array_slice(table) };
+    let mut applicable_entries = table_entries
+        .iter()
+        // SAFETY: as `entries`.
+        .map(|e| unsafe { array_slice::<'static>(*e) })
+        .filter(|e| applicable(e, args));
+    if let (Some(one), None) = (applicable_entries.next(), applicable_entries.next()) {
+        return Ok(one);
+    }
     let name = crate::graph::print::display_string(name);
     let all = entries(table);
     let app: Vec<&[Value]> = all
