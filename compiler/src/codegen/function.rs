@@ -23,7 +23,10 @@ use cranelift_codegen::ir::{
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Variable};
 use cranelift_module::{DataId, FuncId, Module};
 use omni_runtime::base::stack::THREAD_SPAWNED_OFFSET;
-use omni_runtime::prims::access::{FIELD_CACHE_INDEX_SHIFT, FIELD_CACHE_TYPE_MASK};
+use omni_runtime::prims::access::{
+    FieldClass, FIELD_CACHE_CLASS_SHIFT, FIELD_CACHE_INDEX_SHIFT, FIELD_CACHE_PUT_INDEX_MASK,
+    FIELD_CACHE_TYPE_MASK,
+};
 use omni_runtime::prims::{OpenCoded, PrimArity};
 use omni_runtime::region::{
     CHUNK_REGION, REGION_BUMP, REGION_CURRENT_CHUNK, REGION_CURRENT_START, REGION_LIMIT,
@@ -796,13 +799,7 @@ impl<'a, M: Module> FnTx<'_, 'a, '_, M> {
                         self.field_get(args[0], args[1], loc)
                     }
                     Some(OpenCoded::FieldPut) if self.field_site(ir_args, 3) => {
-                        let cache = self.field_cache()?;
-                        self.forget_checked();
-                        let loc = self.loc32(loc);
-                        self.call_rt1(
-                            RuntimeFn::FieldPut,
-                            &[args[0], args[1], args[2], cache, loc],
-                        )
+                        self.field_put(args[0], args[1], args[2], loc)
                     }
                     _ => self.call_prim(desc, region, &args, loc),
                 }
@@ -1880,6 +1877,120 @@ impl<'a, M: Module> FnTx<'_, 'a, '_, M> {
         self.b.seal_block(join);
         self.b.switch_to_block(join);
         Ok(result)
+    }
+
+    /// `(put! s.field v)`: when `s` is a struct of the type the site's cache
+    /// holds (a mutable one: the cache is filled by a store), on the program
+    /// thread, and `v` passes the field's declared type as the cache
+    /// records it (`FieldClass`) and needs no store barrier (an immediate,
+    /// or an object of `s`'s own region, as nbody's new velocities are),
+    /// one store; anything else goes to `omni_field_put`.
+    fn field_put(&mut self, s: Value, key: Value, v: Value, loc: LocId) -> Result<Value> {
+        let flags = MemFlagsData::trusted();
+        let cache = self.field_cache()?;
+        let check_type = self.b.create_block();
+        let check_value = self.b.create_block();
+        let immediate = self.b.create_block();
+        let object = self.b.create_block();
+        let check_regions = self.b.create_block();
+        let other_chunk = self.b.create_block();
+        let store = self.b.create_block();
+        let slow = self.b.create_block();
+        let join = self.b.create_block();
+        self.b.set_cold_block(slow);
+        self.branch_if_kind(s, ObjKind::Struct, check_type, slow);
+        self.b.seal_block(check_type);
+        self.b.switch_to_block(check_type);
+        let t = self.b.ins().load(W, flags, s, STRUCT_TYPE);
+        let w = self.b.ins().load(W, MemFlagsData::new(), cache, 0);
+        let cached = self.b.ins().band_imm_s(w, FIELD_CACHE_TYPE_MASK as i64);
+        let same = self.b.ins().icmp(IntCC::Equal, cached, t);
+        // The store barrier's ownership check only concerns spawned threads.
+        let words = self.b.ins().get_pinned_reg(W);
+        let spawned = self.b.ins().load(W, flags, words, THREAD_SPAWNED_OFFSET);
+        let program_thread = self.b.ins().icmp_imm_s(IntCC::Equal, spawned, 0);
+        let go = self.b.ins().band(same, program_thread);
+        self.b.ins().brif(go, check_value, &[], slow, &[]);
+        self.b.seal_block(check_value);
+        self.b.switch_to_block(check_value);
+        let class = self.b.ins().ushr_imm_s(w, FIELD_CACHE_CLASS_SHIFT as i64);
+        let is_ptr = self.is_pointer(v);
+        self.b.ins().brif(is_ptr, object, &[], immediate, &[]);
+        self.b.seal_block(immediate);
+        self.b.switch_to_block(immediate);
+        // An immediate: any field, or an Int field and a fixnum.
+        let any = self
+            .b
+            .ins()
+            .icmp_imm_s(IntCC::Equal, class, FieldClass::Any as i64);
+        let int_field = self
+            .b
+            .ins()
+            .icmp_imm_s(IntCC::Equal, class, FieldClass::Int as i64);
+        let tag = self.b.ins().band_imm_s(v, 1);
+        let fixnum = self.b.ins().icmp_imm_s(IntCC::NotEqual, tag, 0);
+        let int_ok = self.b.ins().band(int_field, fixnum);
+        let ok = self.b.ins().bor(any, int_ok);
+        self.b.ins().brif(ok, store, &[], slow, &[]);
+        self.b.seal_block(object);
+        self.b.switch_to_block(object);
+        // An object: any field but a forwarded original, or a Float field
+        // and a Float; and in the struct's own region.
+        let k = self.kind_of(v);
+        let is_float = self
+            .b
+            .ins()
+            .icmp_imm_s(IntCC::Equal, k, ObjKind::Float as i64);
+        let not_forwarded = self
+            .b
+            .ins()
+            .icmp_imm_s(IntCC::NotEqual, k, ObjKind::Forwarded as i64);
+        let any = self
+            .b
+            .ins()
+            .icmp_imm_s(IntCC::Equal, class, FieldClass::Any as i64);
+        let any_ok = self.b.ins().band(any, not_forwarded);
+        let float_field = self
+            .b
+            .ins()
+            .icmp_imm_s(IntCC::Equal, class, FieldClass::Float as i64);
+        let float_ok = self.b.ins().band(float_field, is_float);
+        let typed = self.b.ins().bor(any_ok, float_ok);
+        self.b.ins().brif(typed, check_regions, &[], slow, &[]);
+        self.b.seal_block(check_regions);
+        self.b.switch_to_block(check_regions);
+        let hv = self.b.ins().load(W, flags, v, 0);
+        let hs = self.b.ins().load(W, flags, s, 0);
+        let chunk_v = self.b.ins().ushr_imm_s(hv, HEADER_CHUNK_SHIFT as i64);
+        let chunk_s = self.b.ins().ushr_imm_s(hs, HEADER_CHUNK_SHIFT as i64);
+        let same_chunk = self.b.ins().icmp(IntCC::Equal, chunk_v, chunk_s);
+        self.b.ins().brif(same_chunk, store, &[], other_chunk, &[]);
+        self.b.seal_block(other_chunk);
+        self.b.switch_to_block(other_chunk);
+        let region_v = self.b.ins().load(W, flags, chunk_v, CHUNK_REGION);
+        let region_s = self.b.ins().load(W, flags, chunk_s, CHUNK_REGION);
+        let same_region = self.b.ins().icmp(IntCC::Equal, region_v, region_s);
+        self.b.ins().brif(same_region, store, &[], slow, &[]);
+        self.b.seal_block(store);
+        self.b.switch_to_block(store);
+        let index = self.b.ins().ushr_imm_s(w, FIELD_CACHE_INDEX_SHIFT as i64);
+        let index = self
+            .b
+            .ins()
+            .band_imm_s(index, FIELD_CACHE_PUT_INDEX_MASK as i64);
+        let offset = self.b.ins().ishl_imm_s(index, 3);
+        let addr = self.b.ins().iadd(s, offset);
+        self.b.ins().store(flags, v, addr, STRUCT_FIELDS);
+        self.b.ins().jump(join, &[]);
+        self.b.seal_block(slow);
+        self.b.switch_to_block(slow);
+        self.forget_checked();
+        let loc = self.loc32(loc);
+        self.call_rt1(RuntimeFn::FieldPut, &[s, key, v, cache, loc])?;
+        self.b.ins().jump(join, &[]);
+        self.b.seal_block(join);
+        self.b.switch_to_block(join);
+        Ok(self.word(NOTHING))
     }
 
     /// The word at `offset` of `v` when `v` is an object of `kind`; anything

@@ -123,6 +123,37 @@ prim_fixed!(omni_prim_put(obj, key, v) => |_, o, k, v| put(o, k, v));
 /// never reclaimed (global region), so a stale entry only misses.
 pub const FIELD_CACHE_INDEX_SHIFT: u32 = 48;
 pub const FIELD_CACHE_TYPE_MASK: u64 = (1 << FIELD_CACHE_INDEX_SHIFT) - 1;
+/// A `put!` site's cache also says, in its top two bits, what the field's
+/// declared type lets generated code store without the type check
+/// ([`FieldClass`]); its index then has 14 bits.
+pub const FIELD_CACHE_CLASS_SHIFT: u32 = 62;
+pub const FIELD_CACHE_PUT_INDEX_MASK: u64 =
+    (1 << (FIELD_CACHE_CLASS_SHIFT - FIELD_CACHE_INDEX_SHIFT)) - 1;
+
+/// The declared type of a field, as a `put!` site's cache records it.
+#[repr(u64)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FieldClass {
+    /// `Any` (unannotated): every value.
+    Any = 0,
+    /// `Float`: a Float object.
+    Float = 1,
+    /// `Int`: a fixnum.
+    Int = 2,
+}
+
+impl FieldClass {
+    /// The class of declared type `t`, if generated code can check it.
+    fn of(t: Value) -> Option<FieldClass> {
+        // SAFETY: `t` is a type object (a field type).
+        match unsafe { type_info(t) } as u8 {
+            ANY => Some(FieldClass::Any),
+            FLOAT => Some(FieldClass::Float),
+            INT => Some(FieldClass::Int),
+            _ => None,
+        }
+    }
+}
 
 /// The index of field `key` of struct `s`, through `cache`.
 ///
@@ -172,6 +203,10 @@ pub unsafe extern "C" fn omni_field_get(
 
 /// `(put! obj.key v)` through the site's field cache: as `%put!` (the
 /// mutability and field type checks and the store barrier are the same).
+/// After a store into a struct, the cache also records the field's
+/// [`FieldClass`], so generated code can store into the same field of the
+/// same type inline (an immediate, or an object of the struct's own
+/// region, which needs no barrier: `barrier::store_into`).
 ///
 /// # Safety
 /// As [`omni_field_get`].
@@ -186,8 +221,35 @@ pub unsafe extern "C" fn omni_field_put(
     let (obj, key, v) = (resolve(obj), resolve(key), resolve(v));
     // SAFETY: `put_with` calls the finder with the struct's type; caller
     // contract for `cache`.
-    let r = put_with(obj, key, v, |t| unsafe {
-        cached_field_index(t, key, cache)
-    });
+    let r = put_with(obj, key, v, |t| unsafe { cached_put_index(t, key, cache) });
     r.unwrap_or_else(|msg| crate::base::raise::raise(msg, loc))
+}
+
+/// The index of field `key` of a mutable struct of type `t`, through a
+/// `put!` site's cache (type, index and [`FieldClass`]).
+///
+/// # Safety
+/// `t` is a mutable struct type; `cache` points to a field cache word.
+unsafe fn cached_put_index(t: Value, key: Value, cache: *const AtomicU64) -> Option<usize> {
+    // SAFETY: caller contract.
+    let cell = unsafe { &*cache };
+    let w = cell.load(Ordering::Relaxed);
+    if w != 0 && w & FIELD_CACHE_TYPE_MASK == t {
+        return Some(((w >> FIELD_CACHE_INDEX_SHIFT) & FIELD_CACHE_PUT_INDEX_MASK) as usize);
+    }
+    // SAFETY: `t` is a struct type.
+    let i = unsafe { field_index(t, key) }?;
+    // SAFETY: as above.
+    let class = unsafe { type_field_types(t) }
+        .nth(i)
+        .and_then(FieldClass::of);
+    if let Some(class) = class {
+        if t & !FIELD_CACHE_TYPE_MASK == 0 && (i as u64) <= FIELD_CACHE_PUT_INDEX_MASK {
+            let w = t
+                | (i as u64) << FIELD_CACHE_INDEX_SHIFT
+                | (class as u64) << FIELD_CACHE_CLASS_SHIFT;
+            cell.store(w, Ordering::Relaxed);
+        }
+    }
+    Some(i)
 }
