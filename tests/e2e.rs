@@ -468,6 +468,7 @@ program_tests!(run_case, LISTED;
     loop_region_reset,
     float_unboxed,
     dispatch_cache,
+    thread_rendezvous,
 );
 
 /// Every case file is listed above (so none is silently skipped).

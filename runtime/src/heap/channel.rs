@@ -11,11 +11,16 @@
 //! the sender until the enqueue, the channel (nobody) while queued, the
 //! receiver from the dequeue on.
 //!
-//! The queue is a mutex-protected deque with two condition variables; the
-//! mutex is the synchronisation edge that orders the sender's writes into
-//! the message region before the receiver's reads (the handoff protocol is
-//! model-checked by `runtime/tests/loom_channel.rs`). Capacity 0 is a
-//! rendezvous: the sender waits until a receiver has taken *its* message.
+//! The queue is a mutex-protected deque; the mutex is the synchronisation
+//! edge that orders the sender's writes into the message region before the
+//! receiver's reads (the handoff protocol is model-checked by
+//! `runtime/tests/loom_channel.rs`). Buffered channels wait on two
+//! condition variables (`readable`, `writable`), each signalled once per
+//! message. Capacity 0 is a rendezvous: a send returns once a receiver has
+//! taken *its* message; there every waiting thread waits on a condition
+//! variable of its own, so a wake-up goes to the one thread it concerns: a
+//! waiting receiver is handed the next message directly, and a queued
+//! sender is woken by the receiver of its message.
 //! `close` wakes everybody; sending to a closed channel is an error, and
 //! `recv` on a closed, drained channel returns `None` (`nothing`).
 
@@ -187,23 +192,49 @@ pub unsafe fn message_discard(msg: Message) {
 #[derive(Debug)]
 pub struct Closed(pub Message);
 
+/// A queued message, and for a rendezvous send the sender's own condition
+/// variable, signalled when a receiver takes the message.
+struct Queued {
+    msg: Message,
+    sender: *const Condvar,
+}
+
+/// A receiver waiting for a message: a sender that finds it puts its
+/// message straight into `msg` and signals `wake`. Lives on the receiver's
+/// stack while it is registered in `State::receivers`.
+struct Waiter {
+    msg: Option<Message>,
+    wake: Condvar,
+}
+
 struct State {
-    queue: VecDeque<Message>,
+    queue: VecDeque<Queued>,
+    /// Unbuffered: receivers waiting, oldest first (only while `queue` is
+    /// empty: a send with a receiver waiting hands its message over at
+    /// once).
+    receivers: VecDeque<*mut Waiter>,
     /// 0: rendezvous.
     capacity: usize,
     closed: bool,
-    /// Messages ever enqueued / ever dequeued: a rendezvous sender waits
-    /// until `taken` passes its ticket.
+    /// Messages ever sent / ever taken: a rendezvous sender waits until
+    /// `taken` passes its ticket.
     sent: u64,
     taken: u64,
 }
 
+// SAFETY: the raw pointers name a waiting sender's condition variable or a
+// waiting receiver's `Waiter`, each on the stack of a thread blocked in
+// `send`/`recv` until its entry is removed, and are only used under the
+// channel's mutex.
+unsafe impl Send for State {}
+
 /// The shared state of one channel.
 pub struct ChannelCore {
     state: Mutex<State>,
-    /// Signalled when a message is queued or the channel closes.
+    /// Buffered: signalled when a message is queued or the channel closes.
     readable: Condvar,
-    /// Signalled when a message is taken or the channel closes.
+    /// Buffered: signalled when a message is taken (one sender may use the
+    /// room) or the channel closes.
     writable: Condvar,
 }
 
@@ -214,6 +245,7 @@ impl ChannelCore {
         ChannelCore {
             state: Mutex::new(State {
                 queue: VecDeque::new(),
+                receivers: VecDeque::new(),
                 capacity,
                 closed: false,
                 sent: 0,
@@ -228,30 +260,58 @@ impl ChannelCore {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Queue `msg`. Buffered: waits for room; unbuffered: returns once a
-    /// receiver has taken the message. Fails (returning the message) if the
-    /// channel is closed before the message could be queued.
+    /// Send `msg`. Buffered: waits for room, queues it. Unbuffered: a
+    /// receiver already waiting gets it at once (the rendezvous happens
+    /// there, as in CSP and Go: the sender need not wait for the receiver
+    /// to run); otherwise it is queued and the sender waits until a
+    /// receiver has taken it, woken by that receiver alone. Fails
+    /// (returning the message) if the channel is closed before the message
+    /// could be sent.
+    ///
+    /// Before, every `recv` woke every waiting sender, and a rendezvous
+    /// sender always slept until its receiver ran: 8 producers and 8
+    /// consumers passing 10^6 messages took 11.8 s through `(chan)`
+    /// against 0.35 s through `(chan 256)`.
     pub fn send(&self, msg: Message) -> Result<(), Closed> {
         let mut s = self.lock();
         if s.capacity > 0 {
             while !s.closed && s.queue.len() >= s.capacity {
                 s = self.writable.wait(s).unwrap_or_else(|e| e.into_inner());
             }
+            if s.closed {
+                return Err(Closed(msg));
+            }
+            s.sent += 1;
+            s.queue.push_back(Queued {
+                msg,
+                sender: std::ptr::null(),
+            });
+            self.readable.notify_one();
+            return Ok(());
         }
         if s.closed {
             return Err(Closed(msg));
         }
-        s.queue.push_back(msg);
         s.sent += 1;
         let ticket = s.sent;
-        self.readable.notify_one();
-        if s.capacity == 0 {
-            // Rendezvous: wait until our message (FIFO: the ticket-th) is
-            // taken. A close does not end the wait: the message stays
-            // receivable (drained) after a close.
-            while s.taken < ticket {
-                s = self.writable.wait(s).unwrap_or_else(|e| e.into_inner());
+        if let Some(w) = s.receivers.pop_front() {
+            s.taken += 1;
+            // SAFETY: a registered waiter is alive: its receiver stays in
+            // `recv` until its message is set or it removed the entry
+            // itself, both under the mutex we hold.
+            unsafe {
+                (*w).msg = Some(msg);
+                (*w).wake.notify_one();
             }
+            return Ok(());
+        }
+        // No receiver waits: queue the message and wait until it (FIFO:
+        // the ticket-th) is taken. A close does not end the wait: the
+        // message stays receivable (drained) after a close.
+        let wake = Condvar::new();
+        s.queue.push_back(Queued { msg, sender: &wake });
+        while s.taken < ticket {
+            s = wake.wait(s).unwrap_or_else(|e| e.into_inner());
         }
         Ok(())
     }
@@ -261,17 +321,47 @@ impl ChannelCore {
     pub fn recv(&self) -> Option<Message> {
         let mut s = self.lock();
         loop {
-            if let Some(m) = s.queue.pop_front() {
+            if let Some(q) = s.queue.pop_front() {
                 s.taken += 1;
-                // Rendezvous senders wait for their own ticket, buffered ones
-                // for room: wake them all (they recheck).
-                self.writable.notify_all();
-                return Some(m);
+                if q.sender.is_null() {
+                    // One buffered sender waiting for room may use it.
+                    self.writable.notify_one();
+                } else {
+                    // SAFETY: a rendezvous sender stays in `send` until
+                    // `taken` passes its ticket, which only happened now,
+                    // under the mutex we hold.
+                    unsafe { (*q.sender).notify_one() };
+                }
+                return Some(q.msg);
             }
             if s.closed {
                 return None;
             }
-            s = self.readable.wait(s).unwrap_or_else(|e| e.into_inner());
+            if s.capacity > 0 {
+                s = self.readable.wait(s).unwrap_or_else(|e| e.into_inner());
+                continue;
+            }
+            // Unbuffered and nothing queued: wait to be handed a message
+            // (the queue stays empty while a receiver waits).
+            let mut waiter = Waiter {
+                msg: None,
+                wake: Condvar::new(),
+            };
+            let w: *mut Waiter = &mut waiter;
+            s.receivers.push_back(w);
+            loop {
+                // SAFETY: `waiter` outlives the wait; senders touch it only
+                // under the mutex, which the wait releases and retakes.
+                s = unsafe { (*w).wake.wait(s) }.unwrap_or_else(|e| e.into_inner());
+                // SAFETY: as above; we hold the mutex again.
+                if let Some(m) = unsafe { (*w).msg.take() } {
+                    return Some(m);
+                }
+                if s.closed {
+                    s.receivers.retain(|&x| x != w);
+                    return None;
+                }
+            }
         }
     }
 
@@ -283,6 +373,10 @@ impl ChannelCore {
         // Signalled under the lock (drd checks that the signaller holds it).
         self.readable.notify_all();
         self.writable.notify_all();
+        for &w in &s.receivers {
+            // SAFETY: as in `send`: a registered waiter is alive.
+            unsafe { (*w).wake.notify_one() };
+        }
         drop(s);
     }
 
@@ -293,7 +387,7 @@ impl ChannelCore {
 
     /// Take every queued message (the channel's last handle is going).
     pub fn drain(&self) -> Vec<Message> {
-        self.lock().queue.drain(..).collect()
+        self.lock().queue.drain(..).map(|q| q.msg).collect()
     }
 
     /// Messages queued and not yet received.
