@@ -469,6 +469,7 @@ program_tests!(run_case, LISTED;
     float_unboxed,
     dispatch_cache,
     thread_rendezvous,
+    float_field_churn,
 );
 
 /// Every case file is listed above (so none is silently skipped).

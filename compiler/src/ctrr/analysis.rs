@@ -216,6 +216,16 @@ fn summary_of(f: &Function, facts: &FunctionFacts, summaries: &[Summary]) -> Sum
     });
     let inline_counts = |v: Option<VarId>| -> bool {
         let Some(v) = v else { return false };
+        // Stored into an object that outlives the call (a parameter's
+        // field, nbody's `(put! b.vx ...)`): one is made per call and the
+        // replaced one stays behind, in the caller's result region up to
+        // the immortal global region when nobody gives a scope region.
+        if matches!(
+            facts.cause.get(&Node::Var(v)),
+            Some(Cause::StoredInto { .. })
+        ) {
+            return true;
+        }
         if !is_loop {
             return false;
         }
