@@ -1893,3 +1893,33 @@ fn no_inline_keeps_calls() {
     );
     assert!(!dump(&[], Some(("OMNI_NO_INLINE", "0"))), "0 leaves it on");
 }
+
+/// `omnic build` compiles functions on worker threads and defines them in
+/// a fixed order: the executable is the same bytes for every thread count
+/// (`OMNI_CODEGEN_THREADS`, 1 = no workers) and from run to run, and runs.
+#[test]
+fn build_is_the_same_on_any_number_of_threads() {
+    let tmp = tempfile::tempdir().unwrap();
+    let src = tmp.path().join("gen.omni");
+    std::fs::write(&src, generated_program(2_000)).unwrap();
+    let build = |threads: &str| {
+        let exe = tmp.path().join(format!("gen-{threads}"));
+        let out = Command::new(omnic())
+            .arg("build")
+            .arg(&src)
+            .arg("-o")
+            .arg(&exe)
+            .env("OMNI_CODEGEN_THREADS", threads)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{out:?}");
+        (std::fs::read(&exe).unwrap(), exe)
+    };
+    let (one, exe) = build("1");
+    for threads in ["2", "3", "2", "8"] {
+        assert!(build(threads).0 == one, "{threads} threads");
+    }
+    let out = Command::new(exe).output().unwrap();
+    assert!(out.status.success(), "{out:?}");
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("checksum "));
+}

@@ -13,6 +13,7 @@
 pub mod code_table;
 pub mod debug_line;
 mod function;
+mod parallel;
 mod runtime;
 mod startup;
 pub(crate) use startup::location_table;
@@ -40,6 +41,10 @@ pub struct CodegenOptions {
     /// start-up code calls `omni_rt_set_merge_threshold` with it (the store
     /// barrier's H0 threshold; `OMNI_MERGE_THRESHOLD_BYTES` still overrides).
     pub merge_threshold_bytes: Option<u64>,
+    /// Threads that compile functions (0: `OMNI_CODEGEN_THREADS`, else the
+    /// machine's available parallelism; 1: all on the calling thread). The
+    /// output is the same for every count (codegen/parallel.rs).
+    pub threads: usize,
 }
 
 /// What [`compile`] produced in the module.
@@ -253,59 +258,65 @@ pub fn compile_linked<M: Module>(
     let mut cx = ModuleCx::declare(prog, module, &reachable, link.is_some())?;
     cx.link = link;
     let mut clif = String::new();
-    let mut ctx = cx.module.make_context();
     let mut fb_ctx = cranelift_frontend::FunctionBuilderContext::new();
-    for func in prog.functions.iter().filter(|f| reachable[f.id.0 as usize]) {
-        for kind in [function::Entry::Code, function::Entry::Apply] {
-            let id = match kind {
-                function::Entry::Code => cx.code_ids[func.id.0 as usize],
-                function::Entry::Apply => match cx.apply_ids[func.id.0 as usize] {
-                    Some(id) => id,
-                    None => continue,
-                },
-            };
-            cx.module.clear_context(&mut ctx);
-            function::translate(&mut cx, func, kind, &mut ctx.func, &mut fb_ctx)?;
-            if opts.dump_clif {
-                clif.push_str(&format!(
-                    ";; {} {} ({})\n",
-                    kind.label(),
-                    func.name,
-                    func.id.0
-                ));
-                clif.push_str(&ctx.func.display().to_string());
-                clif.push('\n');
+    let threads = parallel::thread_count(opts.threads);
+    let isa = match threads {
+        1 => None,
+        _ => parallel::worker_isa(cx.module.isa()),
+    };
+    parallel::with_pipeline(threads, isa, |pipeline| {
+        for func in prog.functions.iter().filter(|f| reachable[f.id.0 as usize]) {
+            for kind in [function::Entry::Code, function::Entry::Apply] {
+                let id = match kind {
+                    function::Entry::Code => cx.code_ids[func.id.0 as usize],
+                    function::Entry::Apply => match cx.apply_ids[func.id.0 as usize] {
+                        Some(id) => id,
+                        None => continue,
+                    },
+                };
+                let mut ctx = pipeline.context(cx.module);
+                function::translate(&mut cx, func, kind, &mut ctx.func, &mut fb_ctx)?;
+                if opts.dump_clif {
+                    clif.push_str(&format!(
+                        ";; {} {} ({})\n",
+                        kind.label(),
+                        func.name,
+                        func.id.0
+                    ));
+                    clif.push_str(&ctx.func.display().to_string());
+                    clif.push('\n');
+                }
+                let calls = code_table::number_call_sites(&mut ctx.func, &cx.ir_of);
+                let ir = func.id.0;
+                let (kind, symbol) = match kind {
+                    // The program's entry only calls the top-level forms: a
+                    // call stack ends below it, as at a trampoline.
+                    function::Entry::Code if func.kind == ir::FunctionKind::Entry => (
+                        code_table::EntryKind::Trampoline,
+                        &cx.symbols[ir as usize].0,
+                    ),
+                    function::Entry::Code => (
+                        code_table::EntryKind::Code { ir },
+                        &cx.symbols[ir as usize].0,
+                    ),
+                    function::Entry::Apply => (
+                        code_table::EntryKind::Apply { ir },
+                        &cx.symbols[ir as usize].1,
+                    ),
+                };
+                let job = parallel::Job {
+                    id,
+                    kind,
+                    symbol: symbol.clone(),
+                    name: code_table::display_name(prog, func),
+                    calls,
+                };
+                pipeline.submit(cx.module, ctx, job, &mut cx.table)?;
             }
-            let calls = code_table::number_call_sites(&mut ctx.func, &cx.ir_of);
-            cx.module.define_function(id, &mut ctx)?;
-            let ir = func.id.0;
-            let (kind, symbol) = match kind {
-                // The program's entry only calls the top-level forms: a
-                // call stack ends below it, as at a trampoline.
-                function::Entry::Code if func.kind == ir::FunctionKind::Entry => (
-                    code_table::EntryKind::Trampoline,
-                    &cx.symbols[ir as usize].0,
-                ),
-                function::Entry::Code => (
-                    code_table::EntryKind::Code { ir },
-                    &cx.symbols[ir as usize].0,
-                ),
-                function::Entry::Apply => (
-                    code_table::EntryKind::Apply { ir },
-                    &cx.symbols[ir as usize].1,
-                ),
-            };
-            let entry = code_table::finish_entry(
-                &ctx,
-                id,
-                kind,
-                symbol.clone(),
-                code_table::display_name(prog, func),
-                &calls,
-            );
-            cx.table.push(entry);
         }
-    }
+        pipeline.finish(cx.module, &mut cx.table)
+    })?;
+    let mut ctx = cx.module.make_context();
     let entry = startup::define_startup(&mut cx, &mut ctx, &mut fb_ctx, opts, &mut clif)?;
     cx.module.clear_context(&mut ctx);
     let table = std::mem::take(&mut cx.table);

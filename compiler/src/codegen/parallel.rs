@@ -1,0 +1,394 @@
+//! Compiling translated functions on worker threads.
+//!
+//! Translation to CLIF stays on the calling thread (it declares runtime
+//! imports and string data in the module, which needs `&mut Module`); what
+//! Cranelift does after that (`Context::compile`: optimisation, lowering,
+//! register allocation, emission — nearly all of code generation) only
+//! needs the function and the target ISA, so a [`Pipeline`] hands each
+//! translated [`Context`] to a worker and takes the compiled one back. The
+//! calling thread defines every function in the module in the order it was
+//! submitted, a fixed number of submissions later ([`DEFINE_LAG`]), with
+//! the bytes and relocations of the compiled code (as
+//! `cranelift_module`'s own `define_function` does after compiling), and
+//! builds its code-table entry, so the module, the object file and the code
+//! table come out byte for byte the same whatever the threads' timing and
+//! however many there are.
+//!
+//! The workers compile with their own copy of the module's ISA (the module
+//! lends out only `&dyn TargetIsa`, and the calling thread keeps using the
+//! module meanwhile): [`worker_isa`] rebuilds it from the module's triple
+//! and flags and checks that every flag came out the same; when it cannot,
+//! compilation stays on the calling thread. `OMNI_CODEGEN_THREADS=N` (or
+//! [`super::CodegenOptions::threads`]) sets the number of workers; 1
+//! compiles on the calling thread without starting any, for debugging.
+
+use super::code_table::{self, CallInfo, EntryKind, TableEntry};
+use super::{CodegenError, Result};
+use cranelift_codegen::control::ControlPlane;
+use cranelift_codegen::isa::{OwnedTargetIsa, TargetIsa};
+use cranelift_codegen::settings::Configurable;
+use cranelift_codegen::Context;
+use cranelift_module::{FuncId, Module, ModuleReloc};
+use std::collections::{BTreeMap, VecDeque};
+use std::panic::AssertUnwindSafe;
+use std::sync::mpsc::{self, Receiver, Sender};
+use std::sync::Mutex;
+
+/// How many functions translation runs ahead of definition: the function
+/// submitted this many submissions earlier is defined right after each
+/// submission. Translation also changes the module (it declares imports
+/// and defines string data; the object file creates its sections and
+/// symbols on first use), so the two must interleave the same way every
+/// time: a fixed lag, not "whatever the workers have finished", and the
+/// same lag when compiling on one thread. It bounds the contexts in
+/// flight, enough that no worker idles while the calling thread
+/// translates, few enough that the code waiting to be defined stays small.
+const DEFINE_LAG: u64 = 32;
+
+/// Stack of a worker: Cranelift's passes mostly iterate, but a huge
+/// function (a deeply nested constant) has compiled on the main thread's
+/// 8 MiB before; this is only reserved, committed as it is touched.
+const WORKER_STACK_SIZE: usize = 64 << 20;
+
+/// What the calling thread keeps of a submitted function until its
+/// compiled code comes back: how to define it and name it in the code table.
+pub(crate) struct Job {
+    pub id: FuncId,
+    pub kind: EntryKind,
+    pub symbol: String,
+    pub name: String,
+    /// The call sites `code_table::number_call_sites` numbered.
+    pub calls: Vec<CallInfo>,
+}
+
+/// How many threads compile: `requested` if non-zero, else
+/// `OMNI_CODEGEN_THREADS` if set to a positive number, else the machine's
+/// available parallelism.
+pub(crate) fn thread_count(requested: usize) -> usize {
+    if requested > 0 {
+        return requested;
+    }
+    if let Some(n) = std::env::var("OMNI_CODEGEN_THREADS")
+        .ok()
+        .and_then(|v| v.trim().parse::<usize>().ok())
+        .filter(|&n| n > 0)
+    {
+        return n;
+    }
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+/// A copy of `isa` that worker threads can own: the same triple, shared
+/// flags and ISA-specific flags. `None` if the copy would differ in any
+/// flag (then the caller compiles on its own thread).
+pub(crate) fn worker_isa(isa: &dyn TargetIsa) -> Option<OwnedTargetIsa> {
+    let mut builder = cranelift_codegen::isa::lookup(isa.triple().clone()).ok()?;
+    for value in isa.isa_flags() {
+        builder.set(value.name, &value.value_string()).ok()?;
+    }
+    let copy = builder.finish(isa.flags().clone()).ok()?;
+    let same = copy.flags().to_string() == isa.flags().to_string()
+        && flag_text(&*copy) == flag_text(isa)
+        && copy.triple() == isa.triple();
+    same.then_some(copy)
+}
+
+fn flag_text(isa: &dyn TargetIsa) -> Vec<String> {
+    isa.isa_flags().iter().map(|v| v.to_string()).collect()
+}
+
+/// Compile `ctx` for `isa` (the work a worker does).
+fn compile_context(ctx: &mut Context, isa: &dyn TargetIsa) -> Result<()> {
+    ctx.compile(isa, &mut ControlPlane::default())
+        .map(|_| ())
+        // The Debug form carries the verifier's per-instruction messages.
+        .map_err(|e| CodegenError::new(format!("cranelift: {:?}", e.inner)))
+}
+
+/// Define the function `id` in `module` with the code compiled in `ctx`,
+/// as `Module::define_function` would have.
+fn define_compiled<M: Module>(module: &mut M, id: FuncId, ctx: &Context) -> Result<()> {
+    let code = ctx
+        .compiled_code()
+        .ok_or_else(|| CodegenError::new("a submitted function was not compiled"))?;
+    let relocs: Vec<ModuleReloc> = code
+        .buffer
+        .relocs()
+        .iter()
+        .map(|r| ModuleReloc::from_mach_reloc(r, &ctx.func, id))
+        .collect();
+    module.define_function_bytes(
+        id,
+        code.buffer.alignment as u64,
+        code.buffer.data(),
+        &relocs,
+    )?;
+    Ok(())
+}
+
+/// The worker side of a [`Pipeline`].
+struct Workers {
+    jobs: Sender<(u64, Box<Context>)>,
+    results: Receiver<(u64, std::thread::Result<Result<Box<Context>>>)>,
+}
+
+/// Takes translated functions in order and defines them compiled in the
+/// module in the same order (see the module comment).
+pub(crate) struct Pipeline {
+    workers: Option<Workers>,
+    /// Cleared contexts to translate into (each keeps its allocations and
+    /// register allocator state from earlier functions).
+    spare: Vec<Box<Context>>,
+    /// Submitted jobs not yet defined, oldest first; the oldest has
+    /// sequence number `defined`.
+    waiting: VecDeque<Job>,
+    /// Compiled contexts not yet defined, by sequence number.
+    done: BTreeMap<u64, Result<Box<Context>>>,
+    submitted: u64,
+    defined: u64,
+}
+
+/// Run `body` with a pipeline of `threads` workers compiling with `isa`
+/// (`None` or `threads <= 1`: everything on this thread). The workers end
+/// when `body` returns.
+pub(crate) fn with_pipeline<R>(
+    threads: usize,
+    isa: Option<OwnedTargetIsa>,
+    body: impl FnOnce(&mut Pipeline) -> Result<R>,
+) -> Result<R> {
+    let isa = match isa {
+        Some(isa) if threads > 1 => isa,
+        _ => return body(&mut Pipeline::new(None)),
+    };
+    let (job_tx, job_rx) = mpsc::channel::<(u64, Box<Context>)>();
+    let (result_tx, result_rx) = mpsc::channel();
+    let job_rx = Mutex::new(job_rx);
+    std::thread::scope(|scope| {
+        for _ in 0..threads {
+            let (job_rx, result_tx, isa) = (&job_rx, result_tx.clone(), &isa);
+            let worker = move || loop {
+                // The lock is held only while waiting for the next job.
+                let next = match job_rx.lock() {
+                    Ok(rx) => rx.recv(),
+                    Err(_) => return,
+                };
+                let Ok((seq, mut ctx)) = next else { return };
+                // A panic in Cranelift goes back to the calling thread,
+                // which raises it again (as if it had compiled there).
+                let result = std::panic::catch_unwind(AssertUnwindSafe(|| {
+                    compile_context(&mut ctx, &**isa)
+                }))
+                .map(|compiled| compiled.map(|()| ctx));
+                if result_tx.send((seq, result)).is_err() {
+                    return;
+                }
+            };
+            std::thread::Builder::new()
+                .name("omnic-codegen".into())
+                .stack_size(WORKER_STACK_SIZE)
+                .spawn_scoped(scope, worker)
+                .map_err(|e| {
+                    CodegenError::new(format!("cannot start a code generation thread: {e}"))
+                })?;
+        }
+        drop(result_tx);
+        let mut pipeline = Pipeline::new(Some(Workers {
+            jobs: job_tx,
+            results: result_rx,
+        }));
+        // Dropping the pipeline (the job sender) ends the workers, also
+        // when `body` fails.
+        body(&mut pipeline)
+    })
+}
+
+impl Pipeline {
+    fn new(workers: Option<Workers>) -> Pipeline {
+        Pipeline {
+            workers,
+            spare: Vec::new(),
+            waiting: VecDeque::new(),
+            done: BTreeMap::new(),
+            submitted: 0,
+            defined: 0,
+        }
+    }
+
+    /// A cleared context to translate the next function into.
+    pub fn context<M: Module>(&mut self, module: &M) -> Box<Context> {
+        match self.spare.pop() {
+            Some(mut ctx) => {
+                module.clear_context(&mut ctx);
+                ctx
+            }
+            None => Box::new(module.make_context()),
+        }
+    }
+
+    /// Compile the translated function in `ctx` and define it in `module`
+    /// with its entry in `table`, after every function submitted before
+    /// it. The function submitted [`DEFINE_LAG`] submissions ago is
+    /// defined now (waiting for its code if need be).
+    pub fn submit<M: Module>(
+        &mut self,
+        module: &mut M,
+        mut ctx: Box<Context>,
+        job: Job,
+        table: &mut Vec<TableEntry>,
+    ) -> Result<()> {
+        let seq = self.submitted;
+        self.submitted += 1;
+        self.waiting.push_back(job);
+        match &mut self.workers {
+            None => {
+                let result = compile_context(&mut ctx, module.isa()).map(|()| ctx);
+                self.done.insert(seq, result);
+            }
+            Some(workers) => {
+                if workers.jobs.send((seq, ctx)).is_err() {
+                    return Err(CodegenError::new("the code generation workers stopped"));
+                }
+            }
+        }
+        while self.defined + DEFINE_LAG < self.submitted {
+            self.define_next(module, table)?;
+        }
+        Ok(())
+    }
+
+    /// Define every submitted function; call before anything reads the
+    /// module's functions or the table.
+    pub fn finish<M: Module>(&mut self, module: &mut M, table: &mut Vec<TableEntry>) -> Result<()> {
+        while self.defined < self.submitted {
+            self.define_next(module, table)?;
+        }
+        Ok(())
+    }
+
+    /// Define the oldest submitted function not yet defined, waiting for
+    /// a worker to return its code.
+    fn define_next<M: Module>(
+        &mut self,
+        module: &mut M,
+        table: &mut Vec<TableEntry>,
+    ) -> Result<()> {
+        let seq = self.defined;
+        let ctx = loop {
+            if let Some(result) = self.done.remove(&seq) {
+                break result?;
+            }
+            let workers = self
+                .workers
+                .as_mut()
+                .ok_or_else(|| CodegenError::new("a submitted function was not compiled"))?;
+            let (seq, result) = workers
+                .results
+                .recv()
+                .map_err(|_| CodegenError::new("the code generation workers stopped"))?;
+            let result = result.unwrap_or_else(|payload| std::panic::resume_unwind(payload));
+            self.done.insert(seq, result);
+        };
+        let job = self
+            .waiting
+            .pop_front()
+            .ok_or_else(|| CodegenError::new("compiled code without a job"))?;
+        self.defined += 1;
+        define_compiled(module, job.id, &ctx)?;
+        table.push(code_table::finish_entry(
+            &ctx, job.id, job.kind, job.symbol, job.name, &job.calls,
+        ));
+        self.spare.push(ctx);
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use cranelift_codegen::ir::{types, AbiParam, InstBuilder};
+    use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
+    use cranelift_module::Linkage;
+
+    /// Translate `fn(x) -> x + k` (or, with `broken`, a function whose
+    /// result has the wrong type, which Cranelift's verifier rejects) into
+    /// a context of `pipeline` and submit it.
+    fn submit_one<M: Module>(
+        pipeline: &mut Pipeline,
+        module: &mut M,
+        table: &mut Vec<TableEntry>,
+        k: i64,
+        broken: bool,
+    ) -> Result<()> {
+        let mut sig = module.make_signature();
+        sig.params.push(AbiParam::new(types::I64));
+        sig.returns.push(AbiParam::new(types::I64));
+        let id = module.declare_function(&format!("f{k}"), Linkage::Local, &sig)?;
+        let mut ctx = pipeline.context(module);
+        ctx.func.signature = sig;
+        let mut fb = FunctionBuilderContext::new();
+        let mut b = FunctionBuilder::new(&mut ctx.func, &mut fb);
+        let block = b.create_block();
+        b.append_block_params_for_function_params(block);
+        b.switch_to_block(block);
+        b.seal_block(block);
+        let x = b.block_params(block)[0];
+        let sum = b.ins().iadd_imm_s(x, k);
+        let result = if broken {
+            b.ins().ireduce(types::I32, sum)
+        } else {
+            sum
+        };
+        b.ins().return_(&[result]);
+        b.finalize(module.target_config());
+        let job = Job {
+            id,
+            kind: EntryKind::Trampoline,
+            symbol: format!("f{k}"),
+            name: format!("f{k}"),
+            calls: Vec::new(),
+        };
+        pipeline.submit(module, ctx, job, table)
+    }
+
+    #[test]
+    fn functions_are_defined_in_submission_order() {
+        let mut module = crate::codegen::object_module("t", "speed").unwrap();
+        let isa = worker_isa(module.isa());
+        assert!(isa.is_some(), "the host ISA can be copied for the workers");
+        let mut table = Vec::new();
+        with_pipeline(3, isa, |pipeline| {
+            for k in 0..100 {
+                submit_one(pipeline, &mut module, &mut table, k, false)?;
+            }
+            pipeline.finish(&mut module, &mut table)
+        })
+        .unwrap();
+        let names: Vec<_> = table.iter().map(|e| e.name.clone()).collect();
+        let expected: Vec<_> = (0..100).map(|k| format!("f{k}")).collect();
+        assert_eq!(names, expected);
+        assert!(table.iter().all(|e| e.size > 0));
+    }
+
+    #[test]
+    fn a_cranelift_error_on_a_worker_is_an_error_of_the_caller() {
+        let mut module = crate::codegen::object_module("t", "speed").unwrap();
+        let isa = worker_isa(module.isa());
+        let mut table = Vec::new();
+        let err = with_pipeline(2, isa, |pipeline| {
+            for k in 0..20 {
+                submit_one(pipeline, &mut module, &mut table, k, k == 7)?;
+            }
+            pipeline.finish(&mut module, &mut table)
+        })
+        .unwrap_err();
+        assert!(err.message.starts_with("cranelift: "), "{}", err.message);
+        // Everything before the broken function was defined, nothing after.
+        assert_eq!(table.len(), 7);
+    }
+
+    #[test]
+    fn thread_count_prefers_the_option() {
+        assert_eq!(thread_count(3), 3);
+        assert!(thread_count(0) >= 1);
+    }
+}
