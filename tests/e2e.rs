@@ -1747,7 +1747,8 @@ fn exit_status_is_the_programs() {
 
 /// A generated program of about `lines` lines (the shape of
 /// benches/compile/gen.py, the compile-time benchmark): blocks of a struct,
-/// a fold, a match, lets and a cond, a closure, calls between blocks.
+/// a fold, a match, lets and a cond, a closure, calls between blocks, all
+/// reachable from the output.
 fn generated_program(lines: usize) -> String {
     const BLOCK_LINES: usize = 19;
     let blocks = (lines / BLOCK_LINES).max(1);
@@ -1780,10 +1781,17 @@ fn generated_program(lines: usize) -> String {
             \x20   (+ (f n) {prev})))\n"
         ));
     }
+    // Every block is live: `all` calls the last block of each chain of ten.
+    let heads: Vec<String> = (0..blocks)
+        .filter(|i| i % 10 == 9 || *i == blocks - 1)
+        .map(|i| format!("(run-{i} n)"))
+        .collect();
+    let rows: Vec<String> = heads.chunks(8).map(|row| row.join(" ")).collect();
     text.push_str(&format!(
-        "(define total [i acc]\n  (if (= i {blocks}) acc (total (+ i 1) (+ acc (run-{} i)))))\n\
+        "(define all [n]\n  (+ {}))\n\
+         (define total [i acc]\n  (if (= i 20) acc (total (+ i 1) (+ acc (all i)))))\n\
          (println \"checksum \" (total 0 0))\n",
-        blocks - 1
+        rows.join("\n     ")
     ));
     text
 }

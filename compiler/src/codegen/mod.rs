@@ -249,12 +249,11 @@ pub fn compile_linked<M: Module>(
             return Err(CodegenError::new("REPL link does not cover every global"));
         }
     }
-    // A REPL module defines only what its entry can reach directly; the
-    // other functions stay declared, never referenced.
-    let reachable = match link {
-        Some(_) => ir::visit::reachable_from_entry(prog),
-        None => vec![true; prog.functions.len()],
-    };
+    // Only what the entry can reach is compiled: a REPL module's older
+    // functions, and in a whole program the top-level definitions no one
+    // reads (ir/dead_defs.rs) and whatever only their closures held, stay
+    // declared at most, never referenced.
+    let reachable = ir::visit::reachable_from_entry(prog);
     let mut cx = ModuleCx::declare(prog, module, &reachable, link.is_some())?;
     cx.link = link;
     let mut clif = String::new();
@@ -386,7 +385,7 @@ impl<'a, M: Module> ModuleCx<'a, M> {
         let mut apply_ids = Vec::with_capacity(prog.functions.len());
         let mut ir_of = HashMap::new();
         let symbols = code_table::symbol_names(prog);
-        let held = closure_targets(prog);
+        let held = closure_targets(prog, reachable);
         for (f, (code_sym, apply_sym)) in prog.functions.iter().zip(&symbols) {
             if !reachable[f.id.0 as usize] {
                 code_ids.push(FuncId::from_u32(u32::MAX));
@@ -493,12 +492,12 @@ impl<'a, M: Module> ModuleCx<'a, M> {
     }
 }
 
-/// Which IR functions some closure allocation names (by function index):
-/// only their `apply` entries can ever be reached (through a closure's
-/// apply pointer).
-fn closure_targets(prog: &ir::Program) -> Vec<bool> {
+/// Which IR functions some closure allocation in a `reachable` function
+/// names (by function index): only their `apply` entries can ever be
+/// reached (through a closure's apply pointer).
+fn closure_targets(prog: &ir::Program, reachable: &[bool]) -> Vec<bool> {
     let mut held = vec![false; prog.functions.len()];
-    for f in &prog.functions {
+    for f in prog.functions.iter().filter(|f| reachable[f.id.0 as usize]) {
         ir::visit::walk_block(&f.body, &mut |st| {
             if let ir::Op::Alloc {
                 what: ir::Alloc::Closure { func, .. },

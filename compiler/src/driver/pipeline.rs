@@ -137,6 +137,11 @@ pub(crate) fn front_end_here(path: &Path, dumps: Dumps) -> Result<FrontEnd, Fata
     if dumps.dump_ctrr {
         print_dump(&ctrr::dump(&program, &report, false));
     }
+    // A whole program: a top-level function definition whose global no
+    // one reads is not run, and code generation leaves out what only it
+    // held (the REPL has its own front end: a later form may read any
+    // global).
+    ir::dead_defs::drop_unread_definitions(&mut program);
     Ok(FrontEnd { program })
 }
 
