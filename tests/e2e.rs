@@ -1418,7 +1418,9 @@ const NAMED_PROGRAM: &str = "(define fib [n] (if (< n 2) n (+ (fib (- n 1)) (fib
      (println (fib 20))\n\
      (println (twice (fn [x] (* x 3)) 2))\n\
      (println (map (fn [x] (+ x 1)) (list 1 2)))\n\
-     (let [fib (fn [n] n)] (println (fib 5)))\n";
+     (let [fib (fn [n] n)] (println (fib 5)))\n\
+     (println (map fib (list 10)))\n\
+     (println (apply twice (list (fn [x] x) 7)))\n";
 
 /// `nm` on a built executable lists every compiled function under its
 /// OmniLisp name (docs/ARCHITECTURE.md, "Symbols and call stacks").
@@ -1438,9 +1440,13 @@ fn built_executable_symbols_are_omnilisp_names() {
         .filter_map(|l| l.split_whitespace().nth(2).map(String::from))
         .collect();
     let has = |s: &str| syms.iter().any(|x| x == s);
+    // `fib` and `twice` are also used as values (the last two lines), so
+    // their closures' `apply` entries exist; `std/filter` is never used,
+    // so nothing of it is compiled (ir/dead_defs.rs).
     for want in ["omni.fib", "omni.fib$apply", "omni.twice", "omni.std/map"] {
         assert!(has(want), "nm lacks {want}: {syms:?}");
     }
+    assert!(!has("omni.std/filter"), "{syms:?}");
     // Anonymous functions are named by their place.
     for at in ["4:17", "5:15", "6:11"] {
         let lambda = format!("omni.fn@{}:{at}", src.display());
@@ -1471,7 +1477,10 @@ fn perf_map_lists_jit_functions() {
     let pid = child.id();
     let out = child.wait_with_output().unwrap();
     assert!(out.status.success());
-    assert_eq!(String::from_utf8_lossy(&out.stdout), "6765\n18\n(2 3)\n5\n");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "6765\n18\n(2 3)\n5\n(55)\n7\n"
+    );
     let path = format!("/tmp/perf-{pid}.map");
     let text = std::fs::read_to_string(&path).expect("perf map written");
     let _ = std::fs::remove_file(&path);

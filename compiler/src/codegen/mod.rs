@@ -42,8 +42,9 @@ pub struct CodegenOptions {
     /// barrier's H0 threshold; `OMNI_MERGE_THRESHOLD_BYTES` still overrides).
     pub merge_threshold_bytes: Option<u64>,
     /// Threads that compile functions (0: `OMNI_CODEGEN_THREADS`, else the
-    /// machine's available parallelism; 1: all on the calling thread). The
-    /// output is the same for every count (codegen/parallel.rs).
+    /// machine's available parallelism, or 1 for a small program; 1: all on
+    /// the calling thread). The output is the same for every count
+    /// (codegen/parallel.rs).
     pub threads: usize,
 }
 
@@ -258,7 +259,9 @@ pub fn compile_linked<M: Module>(
     cx.link = link;
     let mut clif = String::new();
     let mut fb_ctx = cranelift_frontend::FunctionBuilderContext::new();
-    let threads = parallel::thread_count(opts.threads);
+    let functions = reachable.iter().filter(|&&r| r).count()
+        + cx.apply_ids.iter().filter(|a| a.is_some()).count();
+    let threads = parallel::thread_count(opts.threads, functions);
     let isa = match threads {
         1 => None,
         _ => parallel::worker_isa(cx.module.isa()),
@@ -384,7 +387,7 @@ impl<'a, M: Module> ModuleCx<'a, M> {
         let mut code_ids = Vec::with_capacity(prog.functions.len());
         let mut apply_ids = Vec::with_capacity(prog.functions.len());
         let mut ir_of = HashMap::new();
-        let symbols = code_table::symbol_names(prog);
+        let symbols = code_table::symbol_names(prog, reachable);
         let held = closure_targets(prog, reachable);
         for (f, (code_sym, apply_sym)) in prog.functions.iter().zip(&symbols) {
             if !reachable[f.id.0 as usize] {

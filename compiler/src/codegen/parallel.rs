@@ -45,10 +45,13 @@ use std::sync::Mutex;
 /// translates, few enough that the code waiting to be defined stays small.
 const DEFINE_LAG: u64 = 32;
 
-/// Stack of a worker: Cranelift's passes mostly iterate, but a huge
-/// function (a deeply nested constant) has compiled on the main thread's
-/// 8 MiB before; this is only reserved, committed as it is touched.
-const WORKER_STACK_SIZE: usize = 64 << 20;
+/// Stack of a worker: twice the main thread's 8 MiB, on which `omnic run`
+/// has always compiled (Cranelift's passes iterate; the recursion over
+/// deeply nested constants is translation's, which stays on the calling
+/// thread). Only reserved, committed as it is touched; kept small since it
+/// counts against an address-space limit (`ulimit -v`) the program then
+/// runs under.
+const WORKER_STACK_SIZE: usize = 16 << 20;
 
 /// What the calling thread keeps of a submitted function until its
 /// compiled code comes back: how to define it and name it in the code table.
@@ -61,10 +64,18 @@ pub(crate) struct Job {
     pub calls: Vec<CallInfo>,
 }
 
-/// How many threads compile: `requested` if non-zero, else
-/// `OMNI_CODEGEN_THREADS` if set to a positive number, else the machine's
-/// available parallelism.
-pub(crate) fn thread_count(requested: usize) -> usize {
+/// Below this many functions to compile, [`thread_count`] picks no
+/// workers unless asked: compiling them takes a few milliseconds, and each
+/// worker costs a thread and, with glibc, a malloc arena whose reserved
+/// 64 MiB count against an address-space limit (`ulimit -v`) that the
+/// program run afterwards by `omnic run` shares.
+const MIN_FUNCTIONS_FOR_WORKERS: usize = 64;
+
+/// How many threads compile `functions` functions: `requested` if
+/// non-zero, else `OMNI_CODEGEN_THREADS` if set to a positive number, else
+/// 1 for a small program and the machine's available parallelism for a
+/// larger one.
+pub(crate) fn thread_count(requested: usize, functions: usize) -> usize {
     if requested > 0 {
         return requested;
     }
@@ -74,6 +85,9 @@ pub(crate) fn thread_count(requested: usize) -> usize {
         .filter(|&n| n > 0)
     {
         return n;
+    }
+    if functions < MIN_FUNCTIONS_FOR_WORKERS {
+        return 1;
     }
     std::thread::available_parallelism().map_or(1, |n| n.get())
 }
@@ -164,6 +178,7 @@ pub(crate) fn with_pipeline<R>(
     let (result_tx, result_rx) = mpsc::channel();
     let job_rx = Mutex::new(job_rx);
     std::thread::scope(|scope| {
+        let mut started = 0;
         for _ in 0..threads {
             let (job_rx, result_tx, isa) = (&job_rx, result_tx.clone(), &isa);
             let worker = move || loop {
@@ -183,15 +198,22 @@ pub(crate) fn with_pipeline<R>(
                     return;
                 }
             };
-            std::thread::Builder::new()
+            // A thread the system refuses (an address-space limit) is
+            // one worker fewer; the output does not depend on the count.
+            let spawned = std::thread::Builder::new()
                 .name("omnic-codegen".into())
                 .stack_size(WORKER_STACK_SIZE)
-                .spawn_scoped(scope, worker)
-                .map_err(|e| {
-                    CodegenError::new(format!("cannot start a code generation thread: {e}"))
-                })?;
+                .spawn_scoped(scope, worker);
+            if spawned.is_err() {
+                break;
+            }
+            started += 1;
         }
         drop(result_tx);
+        if started == 0 {
+            drop(job_tx);
+            return body(&mut Pipeline::new(None));
+        }
         let mut pipeline = Pipeline::new(Some(Workers {
             jobs: job_tx,
             results: result_rx,
@@ -388,7 +410,10 @@ mod tests {
 
     #[test]
     fn thread_count_prefers_the_option() {
-        assert_eq!(thread_count(3), 3);
-        assert!(thread_count(0) >= 1);
+        assert_eq!(thread_count(3, 1), 3);
+        assert!(thread_count(0, 10_000) >= 1);
+        if std::env::var_os("OMNI_CODEGEN_THREADS").is_none() {
+            assert_eq!(thread_count(0, MIN_FUNCTIONS_FOR_WORKERS - 1), 1);
+        }
     }
 }

@@ -173,7 +173,12 @@ mod tests {
                     vec![],
                     Tail::Return(Atom::Imm(NOTHING)),
                 ),
-                function(4, FunctionKind::User, vec![], Tail::Return(Atom::Imm(NOTHING))),
+                function(
+                    4,
+                    FunctionKind::User,
+                    vec![],
+                    Tail::Return(Atom::Imm(NOTHING)),
+                ),
                 function(
                     5,
                     FunctionKind::User,
@@ -187,10 +192,7 @@ mod tests {
                     Tail::Return(Atom::Var(VarId(0))),
                 ),
             ],
-            globals: vec![
-                Global { name: "a".into() },
-                Global { name: "b".into() },
-            ],
+            globals: vec![Global { name: "a".into() }, Global { name: "b".into() }],
             consts: Vec::new(),
             alloc_sites: Vec::new(),
             locs: Vec::new(),
