@@ -1448,10 +1448,14 @@ fn built_executable_symbols_are_omnilisp_names() {
     }
     assert!(!has("omni.std/filter"), "{syms:?}");
     // Anonymous functions are named by their place.
-    for at in ["4:17", "5:15", "6:11"] {
+    for at in ["4:17", "5:15", "8:29"] {
         let lambda = format!("omni.fn@{}:{at}", src.display());
         assert!(has(&lambda), "nm lacks {lambda}");
     }
+    // The `fn` bound by `let` at 6:11 is inlined at its only call: its
+    // closure is never built, and no code is compiled for it.
+    let inlined = format!("omni.fn@{}:6:11", src.display());
+    assert!(!has(&inlined), "{syms:?}");
     // The prelude has several local functions named `loop`.
     assert!(has("omni.std/loop") && has("omni.std/loop.2"), "{syms:?}");
     assert!(
