@@ -19,8 +19,10 @@
 //! module meanwhile): [`worker_isa`] rebuilds it from the module's triple
 //! and flags and checks that every flag came out the same; when it cannot,
 //! compilation stays on the calling thread. `OMNI_CODEGEN_THREADS=N` (or
-//! [`super::CodegenOptions::threads`]) sets the number of workers; 1
-//! compiles on the calling thread without starting any, for debugging.
+//! [`super::CodegenOptions::threads`]) sets the number of threads that
+//! compile: the calling thread, which also compiles a queued function
+//! whenever it would otherwise wait for one, and N - 1 workers; 1 compiles
+//! on the calling thread without starting any, for debugging.
 
 use super::code_table::{self, CallInfo, EntryKind, TableEntry};
 use super::{CodegenError, Result};
@@ -32,7 +34,7 @@ use cranelift_module::{FuncId, Module, ModuleReloc};
 use std::collections::{BTreeMap, VecDeque};
 use std::panic::AssertUnwindSafe;
 use std::sync::mpsc::{self, Receiver, Sender};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 /// How many functions translation runs ahead of definition: the function
 /// submitted this many submissions earlier is defined right after each
@@ -71,7 +73,8 @@ pub(crate) struct Job {
 /// program run afterwards by `omnic run` shares.
 const MIN_FUNCTIONS_FOR_WORKERS: usize = 64;
 
-/// How many threads compile `functions` functions: `requested` if
+/// How many threads (the calling one included) compile `functions`
+/// functions: `requested` if
 /// non-zero, else `OMNI_CODEGEN_THREADS` if set to a positive number, else
 /// 1 for a small program and the machine's available parallelism for a
 /// larger one.
@@ -140,9 +143,17 @@ fn define_compiled<M: Module>(module: &mut M, id: FuncId, ctx: &Context) -> Resu
     Ok(())
 }
 
+/// Jobs for the workers: a translated function's sequence number and
+/// context.
+type JobQueue = Arc<Mutex<Receiver<(u64, Box<Context>)>>>;
+
 /// The worker side of a [`Pipeline`].
 struct Workers {
     jobs: Sender<(u64, Box<Context>)>,
+    /// The workers' end of `jobs`: the calling thread, instead of waiting
+    /// for a function, compiles a job no worker has taken yet.
+    queue: JobQueue,
+    isa: OwnedTargetIsa,
     results: Receiver<(u64, std::thread::Result<Result<Box<Context>>>)>,
 }
 
@@ -162,9 +173,9 @@ pub(crate) struct Pipeline {
     defined: u64,
 }
 
-/// Run `body` with a pipeline of `threads` workers compiling with `isa`
-/// (`None` or `threads <= 1`: everything on this thread). The workers end
-/// when `body` returns.
+/// Run `body` with a pipeline of `threads - 1` workers and this thread
+/// compiling with `isa` (`None` or `threads <= 1`: everything on this
+/// thread). The workers end when `body` returns.
 pub(crate) fn with_pipeline<R>(
     threads: usize,
     isa: Option<OwnedTargetIsa>,
@@ -176,10 +187,12 @@ pub(crate) fn with_pipeline<R>(
     };
     let (job_tx, job_rx) = mpsc::channel::<(u64, Box<Context>)>();
     let (result_tx, result_rx) = mpsc::channel();
-    let job_rx = Mutex::new(job_rx);
+    let job_rx: JobQueue = Arc::new(Mutex::new(job_rx));
     std::thread::scope(|scope| {
         let mut started = 0;
-        for _ in 0..threads {
+        // The calling thread is one of the `threads`: it translates,
+        // defines, and compiles while it would otherwise wait.
+        for _ in 1..threads {
             let (job_rx, result_tx, isa) = (&job_rx, result_tx.clone(), &isa);
             let worker = move || loop {
                 // The lock is held only while waiting for the next job.
@@ -216,6 +229,8 @@ pub(crate) fn with_pipeline<R>(
         }
         let mut pipeline = Pipeline::new(Some(Workers {
             jobs: job_tx,
+            queue: Arc::clone(&job_rx),
+            isa: Arc::clone(&isa),
             results: result_rx,
         }));
         // Dropping the pipeline (the job sender) ends the workers, also
@@ -303,6 +318,19 @@ impl Pipeline {
                 .workers
                 .as_mut()
                 .ok_or_else(|| CodegenError::new("a submitted function was not compiled"))?;
+            // Rather than wait, compile a job no worker has started (any
+            // one: each is compiled the same wherever). `try_lock`: a
+            // worker holds the lock while it waits for a job, and the
+            // jobs come from this thread.
+            let queued = match workers.queue.try_lock() {
+                Ok(rx) => rx.try_recv().ok(),
+                Err(_) => None,
+            };
+            if let Some((seq, mut ctx)) = queued {
+                let result = compile_context(&mut ctx, &*workers.isa).map(|()| ctx);
+                self.done.insert(seq, result);
+                continue;
+            }
             let (seq, result) = workers
                 .results
                 .recv()
