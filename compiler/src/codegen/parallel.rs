@@ -74,10 +74,9 @@ pub(crate) struct Job {
 const MIN_FUNCTIONS_FOR_WORKERS: usize = 64;
 
 /// How many threads (the calling one included) compile `functions`
-/// functions: `requested` if
-/// non-zero, else `OMNI_CODEGEN_THREADS` if set to a positive number, else
-/// 1 for a small program and the machine's available parallelism for a
-/// larger one.
+/// functions: `requested` if non-zero, else `OMNI_CODEGEN_THREADS` if set
+/// to a positive number, else 1 for a small program and the machine's
+/// available parallelism for a larger one.
 pub(crate) fn thread_count(requested: usize, functions: usize) -> usize {
     if requested > 0 {
         return requested;
