@@ -463,6 +463,7 @@ program_tests!(run_case, LISTED;
     set_own_global,
     err_std_arity,
     err_define_module_name,
+    unread_definitions,
 );
 
 /// Every case file is listed above (so none is silently skipped).
