@@ -470,6 +470,7 @@ program_tests!(run_case, LISTED;
     dispatch_cache,
     thread_rendezvous,
     float_field_churn,
+    unread_definitions,
 );
 
 /// Every case file is listed above (so none is silently skipped).
@@ -1425,7 +1426,9 @@ const NAMED_PROGRAM: &str = "(define fib [n] (if (< n 2) n (+ (fib (- n 1)) (fib
      (println (fib 20))\n\
      (println (twice (fn [x] (* x 3)) 2))\n\
      (println (map (fn [x] (+ x 1)) (list 1 2)))\n\
-     (let [fib (fn [n] n)] (println (fib 5)))\n";
+     (let [fib (fn [n] n)] (println (fib 5)))\n\
+     (println (map fib (list 10)))\n\
+     (println (apply twice (list (fn [x] x) 7)))\n";
 
 /// `nm` on a built executable lists every compiled function under its
 /// OmniLisp name (docs/ARCHITECTURE.md, "Symbols and call stacks").
@@ -1445,14 +1448,22 @@ fn built_executable_symbols_are_omnilisp_names() {
         .filter_map(|l| l.split_whitespace().nth(2).map(String::from))
         .collect();
     let has = |s: &str| syms.iter().any(|x| x == s);
+    // `fib` and `twice` are also used as values (the last two lines), so
+    // their closures' `apply` entries exist; `std/filter` is never used,
+    // so nothing of it is compiled (ir/dead_defs.rs).
     for want in ["omni.fib", "omni.fib$apply", "omni.twice", "omni.std/map"] {
         assert!(has(want), "nm lacks {want}: {syms:?}");
     }
+    assert!(!has("omni.std/filter"), "{syms:?}");
     // Anonymous functions are named by their place.
-    for at in ["4:17", "5:15", "6:11"] {
+    for at in ["4:17", "5:15", "8:29"] {
         let lambda = format!("omni.fn@{}:{at}", src.display());
         assert!(has(&lambda), "nm lacks {lambda}");
     }
+    // The `fn` bound by `let` at 6:11 is inlined at its only call: its
+    // closure is never built, and no code is compiled for it.
+    let inlined = format!("omni.fn@{}:6:11", src.display());
+    assert!(!has(&inlined), "{syms:?}");
     // The prelude has several local functions named `loop`.
     assert!(has("omni.std/loop") && has("omni.std/loop.2"), "{syms:?}");
     assert!(
@@ -1478,7 +1489,10 @@ fn perf_map_lists_jit_functions() {
     let pid = child.id();
     let out = child.wait_with_output().unwrap();
     assert!(out.status.success());
-    assert_eq!(String::from_utf8_lossy(&out.stdout), "6765\n18\n(2 3)\n5\n");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "6765\n18\n(2 3)\n5\n(55)\n7\n"
+    );
     let path = format!("/tmp/perf-{pid}.map");
     let text = std::fs::read_to_string(&path).expect("perf map written");
     let _ = std::fs::remove_file(&path);
@@ -1754,7 +1768,8 @@ fn exit_status_is_the_programs() {
 
 /// A generated program of about `lines` lines (the shape of
 /// benches/compile/gen.py, the compile-time benchmark): blocks of a struct,
-/// a fold, a match, lets and a cond, a closure, calls between blocks.
+/// a fold, a match, lets and a cond, a closure, calls between blocks, all
+/// reachable from the output.
 fn generated_program(lines: usize) -> String {
     const BLOCK_LINES: usize = 19;
     let blocks = (lines / BLOCK_LINES).max(1);
@@ -1787,10 +1802,17 @@ fn generated_program(lines: usize) -> String {
             \x20   (+ (f n) {prev})))\n"
         ));
     }
+    // Every block is live: `all` calls the last block of each chain of ten.
+    let heads: Vec<String> = (0..blocks)
+        .filter(|i| i % 10 == 9 || *i == blocks - 1)
+        .map(|i| format!("(run-{i} n)"))
+        .collect();
+    let rows: Vec<String> = heads.chunks(8).map(|row| row.join(" ")).collect();
     text.push_str(&format!(
-        "(define total [i acc]\n  (if (= i {blocks}) acc (total (+ i 1) (+ acc (run-{} i)))))\n\
+        "(define all [n]\n  (+ {}))\n\
+         (define total [i acc]\n  (if (= i 20) acc (total (+ i 1) (+ acc (all i)))))\n\
          (println \"checksum \" (total 0 0))\n",
-        blocks - 1
+        rows.join("\n     ")
     ));
     text
 }
@@ -1899,4 +1921,34 @@ fn no_inline_keeps_calls() {
         "OMNI_NO_INLINE=1 too"
     );
     assert!(!dump(&[], Some(("OMNI_NO_INLINE", "0"))), "0 leaves it on");
+}
+
+/// `omnic build` compiles functions on worker threads and defines them in
+/// a fixed order: the executable is the same bytes for every thread count
+/// (`OMNI_CODEGEN_THREADS`, 1 = no workers) and from run to run, and runs.
+#[test]
+fn build_is_the_same_on_any_number_of_threads() {
+    let tmp = tempfile::tempdir().unwrap();
+    let src = tmp.path().join("gen.omni");
+    std::fs::write(&src, generated_program(2_000)).unwrap();
+    let build = |threads: &str| {
+        let exe = tmp.path().join(format!("gen-{threads}"));
+        let out = Command::new(omnic())
+            .arg("build")
+            .arg(&src)
+            .arg("-o")
+            .arg(&exe)
+            .env("OMNI_CODEGEN_THREADS", threads)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{out:?}");
+        (std::fs::read(&exe).unwrap(), exe)
+    };
+    let (one, exe) = build("1");
+    for threads in ["2", "3", "2", "8"] {
+        assert!(build(threads).0 == one, "{threads} threads");
+    }
+    let out = Command::new(exe).output().unwrap();
+    assert!(out.status.success(), "{out:?}");
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("checksum "));
 }

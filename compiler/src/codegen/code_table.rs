@@ -116,11 +116,16 @@ pub fn display_name(prog: &ir::Program, f: &ir::Function) -> String {
 /// (spaces dropped; a top-level form is `toplevel@FILE:LINE:COL`, the
 /// program's entry `program`), and a
 /// second function with the same name gets `.2`, a third `.3`, ...
-pub fn symbol_names(prog: &ir::Program) -> Vec<(String, String)> {
+/// Only the functions marked in `compiled` are named (the others get empty
+/// strings) and counted.
+pub fn symbol_names(prog: &ir::Program, compiled: &[bool]) -> Vec<(String, String)> {
     let mut seen: HashMap<String, u32> = HashMap::new();
     prog.functions
         .iter()
         .map(|f| {
+            if !compiled.get(f.id.0 as usize).copied().unwrap_or(true) {
+                return (String::new(), String::new());
+            }
             let name = match f.kind {
                 FunctionKind::Entry => "program".to_string(),
                 FunctionKind::TopLevel => {

@@ -288,6 +288,7 @@ fn apply_entries_only_for_closure_targets() {
         dump_clif: true,
         emit_main: false,
         merge_threshold_bytes: None,
+        threads: 0,
     };
     let compiled = compile(&parity_program(), &mut module, &opts).unwrap();
     for needle in [
@@ -755,6 +756,7 @@ fn dump_clif_shows_stack_check_and_tail_calls() {
         dump_clif: true,
         emit_main: false,
         merge_threshold_bytes: None,
+        threads: 0,
     };
     let compiled = compile(&prog, &mut module, &opts).unwrap();
     for needle in [
@@ -780,6 +782,7 @@ fn object_output_defines_main_and_entry() {
         dump_clif: false,
         emit_main: true,
         merge_threshold_bytes: None,
+        threads: 0,
     };
     compile(&prog, &mut module, &opts).unwrap();
     let bytes = module.finish().emit().unwrap();
@@ -790,6 +793,50 @@ fn object_output_defines_main_and_entry() {
             && has(b"omni_rt_main\0")
             && has(b"omni_rt_stack_limit_cell\0")
     );
+}
+
+/// Functions compiled on worker threads are defined in the module in the
+/// order they were translated: the object file and the code table are the
+/// same bytes for every thread count (codegen/parallel.rs).
+#[test]
+fn object_output_is_the_same_on_any_number_of_threads() {
+    let build = |prog: &Program, threads: usize| {
+        let mut module = object_module("t", DEFAULT_OPT_LEVEL).unwrap();
+        let opts = CodegenOptions {
+            dump_clif: true,
+            emit_main: true,
+            merge_threshold_bytes: None,
+            threads,
+        };
+        let compiled = compile(prog, &mut module, &opts).unwrap();
+        let table: Vec<_> = compiled
+            .functions
+            .iter()
+            .map(|e| {
+                (
+                    e.func,
+                    e.kind,
+                    e.symbol.clone(),
+                    e.size,
+                    e.sites.clone(),
+                    e.lines.clone(),
+                )
+            })
+            .collect();
+        (module.finish().emit().unwrap(), compiled.clif, table)
+    };
+    for prog in [parity_program(), sum_loop_program(10)] {
+        let one = build(&prog, 1);
+        assert!(one.2.len() >= 3, "{:?}", one.2);
+
+        // Several times: the workers' timing differs from run to run.
+        for threads in [2, 4, 2, 4, 3] {
+            let many = build(&prog, threads);
+            assert!(one.0 == many.0, "object differs with {threads} threads");
+            assert_eq!(one.1, many.1);
+            assert_eq!(one.2, many.2);
+        }
+    }
 }
 
 #[test]

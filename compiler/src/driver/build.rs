@@ -57,6 +57,7 @@ fn compile_object(target: &Target, strip: bool, dumps: Dumps) -> Result<Vec<u8>,
         dump_clif: dumps.dump_clif,
         emit_main: true,
         merge_threshold_bytes: target.merge_threshold_bytes,
+        threads: 0,
     };
     let compiled = codegen::compile(&front.program, &mut module, &opts)?;
     pipeline::print_clif(&compiled, dumps);

@@ -217,6 +217,7 @@ fn dispatch(command: Command) -> Result<i32, Fatal> {
                 dump_clif: dumps.dump_clif,
                 emit_main: false,
                 merge_threshold_bytes: None,
+                threads: 0,
             };
             let compiled = codegen::compile(&front.program, &mut module, &opts)?;
             pipeline::print_clif(&compiled, dumps);
@@ -233,6 +234,7 @@ fn run(file: PathBuf, stats: bool, dumps: Dumps, args: Vec<String>) -> Result<i3
         dump_clif: dumps.dump_clif,
         emit_main: false,
         merge_threshold_bytes: None,
+        threads: 0,
     };
     let compiled = codegen::compile(&front.program, &mut module, &opts)?;
     pipeline::print_clif(&compiled, dumps);

@@ -132,11 +132,20 @@ pub(crate) fn front_end_here(path: &Path, dumps: Dumps) -> Result<FrontEnd, Fata
     if dumps.dump_ir {
         print_dump(&program.to_string());
     }
+    // Allocations nothing reads (a `let`-bound `fn` whose calls were all
+    // inlined): no region is made for them and no code for the closure.
+    ir::dead_defs::drop_dead_allocations(&mut program);
+    check_ir(&program, Stage::Lowered);
     let report = ctrr::run(&mut program);
     check_ir(&program, Stage::Placed);
     if dumps.dump_ctrr {
         print_dump(&ctrr::dump(&program, &report, false));
     }
+    // A whole program: a top-level function definition whose global no
+    // one reads is not run, and code generation leaves out what only it
+    // held (the REPL has its own front end: a later form may read any
+    // global).
+    ir::dead_defs::drop_unread_definitions(&mut program);
     Ok(FrontEnd { program })
 }
 

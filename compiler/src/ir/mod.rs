@@ -13,6 +13,7 @@
 //! has no free variables and is called directly) and `region` is the hidden
 //! result region the caller supplies.
 
+pub mod dead_defs;
 pub mod inline;
 pub mod lower;
 pub mod print;
