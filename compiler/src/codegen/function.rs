@@ -1140,19 +1140,6 @@ impl<'a, M: Module> FnTx<'_, 'a, '_, M> {
         }
         let a = self.atom(&args[0])?;
         match op {
-            InlineOp::Add
-            | InlineOp::Sub
-            | InlineOp::Mul
-            | InlineOp::Div
-            | InlineOp::Quot
-            | InlineOp::Rem
-            | InlineOp::Mod
-            | InlineOp::Lt
-            | InlineOp::Gt
-            | InlineOp::Le
-            | InlineOp::Ge
-            | InlineOp::NumEq
-            | InlineOp::NumNe => unreachable!("{op:?} reads numbers"),
             InlineOp::Car | InlineOp::Cdr => self.car_cdr(op, a, loc),
             InlineOp::ArrayRef => {
                 let i = self.atom(&args[1])?;
@@ -1214,6 +1201,8 @@ impl<'a, M: Module> FnTx<'_, 'a, '_, M> {
                 self.b.switch_to_block(join);
                 Ok(result)
             }
+            // The ops that read numbers went to `inline_num` above.
+            _ => unreachable!("{op:?} reads numbers"),
         }
     }
 
@@ -1943,14 +1932,8 @@ impl<'a, M: Module> FnTx<'_, 'a, '_, M> {
         self.b.seal_block(immediate);
         self.b.switch_to_block(immediate);
         // An immediate: any field, or an Int field and a fixnum.
-        let any = self
-            .b
-            .ins()
-            .icmp_imm_s(IntCC::Equal, class, FieldClass::Any as i64);
-        let int_field = self
-            .b
-            .ins()
-            .icmp_imm_s(IntCC::Equal, class, FieldClass::Int as i64);
+        let any = self.equals_imm(class, FieldClass::Any as i64);
+        let int_field = self.equals_imm(class, FieldClass::Int as i64);
         let tag = self.b.ins().band_imm_s(v, 1);
         let fixnum = self.b.ins().icmp_imm_s(IntCC::NotEqual, tag, 0);
         let int_ok = self.b.ins().band(int_field, fixnum);
@@ -1961,23 +1944,14 @@ impl<'a, M: Module> FnTx<'_, 'a, '_, M> {
         // An object: any field but a forwarded original, or a Float field
         // and a Float; and in the struct's own region.
         let k = self.kind_of(v);
-        let is_float = self
-            .b
-            .ins()
-            .icmp_imm_s(IntCC::Equal, k, ObjKind::Float as i64);
+        let is_float = self.equals_imm(k, ObjKind::Float as i64);
         let not_forwarded = self
             .b
             .ins()
             .icmp_imm_s(IntCC::NotEqual, k, ObjKind::Forwarded as i64);
-        let any = self
-            .b
-            .ins()
-            .icmp_imm_s(IntCC::Equal, class, FieldClass::Any as i64);
+        let any = self.equals_imm(class, FieldClass::Any as i64);
         let any_ok = self.b.ins().band(any, not_forwarded);
-        let float_field = self
-            .b
-            .ins()
-            .icmp_imm_s(IntCC::Equal, class, FieldClass::Float as i64);
+        let float_field = self.equals_imm(class, FieldClass::Float as i64);
         let float_ok = self.b.ins().band(float_field, is_float);
         let typed = self.b.ins().bor(any_ok, float_ok);
         self.b.ins().brif(typed, check_regions, &[], slow, &[]);
@@ -2015,6 +1989,11 @@ impl<'a, M: Module> FnTx<'_, 'a, '_, M> {
         self.b.seal_block(join);
         self.b.switch_to_block(join);
         Ok(self.word(NOTHING))
+    }
+
+    /// `v == imm` as a flag.
+    fn equals_imm(&mut self, v: Value, imm: i64) -> Value {
+        self.b.ins().icmp_imm_s(IntCC::Equal, v, imm)
     }
 
     /// The word at `offset` of `v` when `v` is an object of `kind`; anything
