@@ -146,6 +146,50 @@ fn scope_exit_alone_reclaims() {
 }
 
 #[test]
+fn a_sole_scope_region_is_emptied_in_place_and_any_other_is_not() {
+    unsafe {
+        // Only its scope keeps it: emptied, kept open, the epoch advanced,
+        // the bytes counted as allocated; it allocates again from the start.
+        let s0 = stats::snapshot();
+        let r = region_create();
+        let l = list(r, 4);
+        assert_eq!(list_sum(l), 6);
+        let e = region_epoch(r);
+        assert_eq!((acct(r).bytes, acct(r).chunks), (4 * 24, 1));
+        assert!(region_reset_sole_scope(r));
+        let a = acct(r);
+        assert!(a.scope_alive && region_is_alive(r));
+        assert_eq!((a.bytes, a.chunks, a.epoch), (0, 1, e + 1));
+        assert_eq!(list_sum(list(r, 4)), 6);
+        region_exit(r);
+        assert!(!region_is_alive(r));
+        // Other test threads may flush their counts concurrently: >=.
+        let s1 = stats::snapshot();
+        assert!(s1.get(Counter::BytesAllocated) >= s0.get(Counter::BytesAllocated) + 8 * 24);
+
+        // An external reference, a tether, a second chunk: not emptied.
+        let held = region_create();
+        let l = list(held, 3);
+        region_retain(held);
+        assert!(!region_reset_sole_scope(held));
+        assert_eq!(list_sum(l), 3, "its objects are untouched");
+        region_release(held);
+        let tethered = region_create();
+        let t = tether_start(tethered);
+        assert!(!region_reset_sole_scope(tethered));
+        tether_end(t);
+        let big = region_create();
+        list(big, 10_000);
+        assert!(acct(big).chunks > 1);
+        assert!(!region_reset_sole_scope(big));
+        for r in [held, tethered, big] {
+            region_exit(r);
+            assert!(!region_is_alive(r));
+        }
+    }
+}
+
+#[test]
 fn external_reference_keeps_a_region_alive_after_scope_exit() {
     unsafe {
         let r = region_create();
