@@ -1819,9 +1819,7 @@ impl<'a, M: Module> FnTx<'_, 'a, '_, M> {
         // thread's words behind the pinned register say so).
         let is_ptr = self.is_pointer(x);
         let immediate = self.b.ins().icmp_imm_s(IntCC::Equal, is_ptr, 0);
-        let words = self.b.ins().get_pinned_reg(W);
-        let spawned = self.b.ins().load(W, flags, words, THREAD_SPAWNED_OFFSET);
-        let program_thread = self.b.ins().icmp_imm_s(IntCC::Equal, spawned, 0);
+        let program_thread = self.program_thread();
         let go = self.b.ins().band(immediate, program_thread);
         self.b.ins().brif(go, check_array, &[], slow, &[]);
         self.b.seal_block(check_array);
@@ -1859,21 +1857,12 @@ impl<'a, M: Module> FnTx<'_, 'a, '_, M> {
     fn field_get(&mut self, s: Value, key: Value, loc: LocId) -> Result<Value> {
         let flags = MemFlagsData::trusted();
         let cache = self.field_cache()?;
-        let check_type = self.b.create_block();
         let hit = self.b.create_block();
         let slow = self.b.create_block();
         let join = self.b.create_block();
         let result = self.b.append_block_param(join, W);
         self.b.set_cold_block(slow);
-        self.branch_if_kind(s, ObjKind::Struct, check_type, slow);
-        self.b.seal_block(check_type);
-        self.b.switch_to_block(check_type);
-        let t = self.b.ins().load(W, flags, s, STRUCT_TYPE);
-        // A plain load of the one-word cache: another thread's store is
-        // seen whole or not at all (an aligned word).
-        let w = self.b.ins().load(W, MemFlagsData::new(), cache, 0);
-        let cached = self.b.ins().band_imm_s(w, FIELD_CACHE_TYPE_MASK as i64);
-        let same = self.b.ins().icmp(IntCC::Equal, cached, t);
+        let (w, same) = self.cached_struct_type(s, cache, slow);
         self.b.ins().brif(same, hit, &[], slow, &[]);
         self.b.seal_block(hit);
         self.b.switch_to_block(hit);
@@ -1901,7 +1890,6 @@ impl<'a, M: Module> FnTx<'_, 'a, '_, M> {
     fn field_put(&mut self, s: Value, key: Value, v: Value, loc: LocId) -> Result<Value> {
         let flags = MemFlagsData::trusted();
         let cache = self.field_cache()?;
-        let check_type = self.b.create_block();
         let check_value = self.b.create_block();
         let immediate = self.b.create_block();
         let object = self.b.create_block();
@@ -1911,17 +1899,9 @@ impl<'a, M: Module> FnTx<'_, 'a, '_, M> {
         let slow = self.b.create_block();
         let join = self.b.create_block();
         self.b.set_cold_block(slow);
-        self.branch_if_kind(s, ObjKind::Struct, check_type, slow);
-        self.b.seal_block(check_type);
-        self.b.switch_to_block(check_type);
-        let t = self.b.ins().load(W, flags, s, STRUCT_TYPE);
-        let w = self.b.ins().load(W, MemFlagsData::new(), cache, 0);
-        let cached = self.b.ins().band_imm_s(w, FIELD_CACHE_TYPE_MASK as i64);
-        let same = self.b.ins().icmp(IntCC::Equal, cached, t);
+        let (w, same) = self.cached_struct_type(s, cache, slow);
         // The store barrier's ownership check only concerns spawned threads.
-        let words = self.b.ins().get_pinned_reg(W);
-        let spawned = self.b.ins().load(W, flags, words, THREAD_SPAWNED_OFFSET);
-        let program_thread = self.b.ins().icmp_imm_s(IntCC::Equal, spawned, 0);
+        let program_thread = self.program_thread();
         let go = self.b.ins().band(same, program_thread);
         self.b.ins().brif(go, check_value, &[], slow, &[]);
         self.b.seal_block(check_value);
@@ -1989,6 +1969,35 @@ impl<'a, M: Module> FnTx<'_, 'a, '_, M> {
         self.b.seal_block(join);
         self.b.switch_to_block(join);
         Ok(self.word(NOTHING))
+    }
+
+    /// When `s` is a struct (else a jump to `slow`): the site's field cache
+    /// word and whether it holds `s`'s type. A plain load of the one-word
+    /// cache: another thread's store is seen whole or not at all (an
+    /// aligned word).
+    fn cached_struct_type(&mut self, s: Value, cache: Value, slow: Block) -> (Value, Value) {
+        let check_type = self.b.create_block();
+        self.branch_if_kind(s, ObjKind::Struct, check_type, slow);
+        self.b.seal_block(check_type);
+        self.b.switch_to_block(check_type);
+        let t = self
+            .b
+            .ins()
+            .load(W, MemFlagsData::trusted(), s, STRUCT_TYPE);
+        let w = self.b.ins().load(W, MemFlagsData::new(), cache, 0);
+        let cached = self.b.ins().band_imm_s(w, FIELD_CACHE_TYPE_MASK as i64);
+        (w, self.b.ins().icmp(IntCC::Equal, cached, t))
+    }
+
+    /// Whether the running thread is the program thread (not started by
+    /// `spawn`): the thread's words behind the pinned register say so.
+    fn program_thread(&mut self) -> Value {
+        let words = self.b.ins().get_pinned_reg(W);
+        let spawned = self
+            .b
+            .ins()
+            .load(W, MemFlagsData::trusted(), words, THREAD_SPAWNED_OFFSET);
+        self.b.ins().icmp_imm_s(IntCC::Equal, spawned, 0)
     }
 
     /// `v == imm` as a flag.
