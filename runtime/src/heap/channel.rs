@@ -270,8 +270,9 @@ impl ChannelCore {
     ///
     /// Before, every `recv` woke every waiting sender, and a rendezvous
     /// sender always slept until its receiver ran: 8 producers and 8
-    /// consumers passing 10^6 messages took 11.8 s through `(chan)`
-    /// against 0.35 s through `(chan 256)`.
+    /// consumers passing 10^6 messages took 22.1 s through `(chan)` (6.3 s
+    /// now) against 0.74 s through `(chan 256)`
+    /// (docs/REGION_THREADING_MODEL.md, §3).
     pub fn send(&self, msg: Message) -> Result<(), Closed> {
         let mut s = self.lock();
         if s.capacity > 0 {
