@@ -119,6 +119,23 @@ impl FunctionFacts {
     pub fn level_of(&self, n: Node) -> Lifetime {
         self.level.get(&n).copied().unwrap_or(Lifetime::Local)
     }
+
+    /// The causes of `n`'s lifetime, following `FlowsInto` (at most 8 steps).
+    pub fn cause_chain(&self, n: Node) -> Vec<Cause> {
+        let mut chain = Vec::new();
+        let mut cur = n;
+        for _ in 0..8 {
+            let Some(cause) = self.cause.get(&cur) else {
+                break;
+            };
+            chain.push(cause.clone());
+            match cause {
+                Cause::FlowsInto(next) => cur = *next,
+                _ => break,
+            }
+        }
+        chain
+    }
 }
 
 /// Whole-program result of the analysis.
@@ -220,8 +237,9 @@ fn summary_of(f: &Function, facts: &FunctionFacts, summaries: &[Summary]) -> Sum
         // field, nbody's `(put! b.vx ...)`): one is made per call and the
         // replaced one stays behind, in the caller's result region up to
         // the immortal global region when nobody gives a scope region.
+        // Stored directly or through copies (`(let [x (+ ...)] (put! b.x x))`).
         if matches!(
-            facts.cause.get(&Node::Var(v)),
+            facts.cause_chain(Node::Var(v)).last(),
             Some(Cause::StoredInto { .. })
         ) {
             return true;

@@ -3,7 +3,7 @@
 //! region, the caller-supplied result region, or the global region).
 //! [`region_for`] is the one mapping from a lifetime to a region.
 
-use super::analysis::{Analysis, Cause, FunctionFacts, Lifetime, Node, Summary};
+use super::analysis::{Analysis, FunctionFacts, Lifetime, Node, Summary};
 use super::report::{FunctionReport, PlaceReason};
 use crate::ir::visit::{walk_block, walk_block_mut};
 use crate::ir::*;
@@ -48,7 +48,7 @@ pub fn site_lifetimes(prog: &Program, an: &Analysis) -> SiteLifetimes {
                 let (level, reason) = match st.var {
                     Some(v) => (
                         facts.level_of(Node::Var(v)),
-                        PlaceReason::Causes(cause_chain(facts, Node::Var(v))),
+                        PlaceReason::Causes(facts.cause_chain(Node::Var(v))),
                     ),
                     None => (Lifetime::Local, PlaceReason::ResultUnused),
                 };
@@ -68,23 +68,6 @@ pub fn site_lifetimes(prog: &Program, an: &Analysis) -> SiteLifetimes {
         });
     }
     sites
-}
-
-/// The causes of `n`'s lifetime, following `FlowsInto` (at most 8 steps).
-fn cause_chain(facts: &FunctionFacts, n: Node) -> Vec<Cause> {
-    let mut chain = Vec::new();
-    let mut cur = n;
-    for _ in 0..8 {
-        let Some(cause) = facts.cause.get(&cur) else {
-            break;
-        };
-        chain.push(cause.clone());
-        match cause {
-            Cause::FlowsInto(next) => cur = *next,
-            _ => break,
-        }
-    }
-    chain
 }
 
 /// The lifetime a call's result region must have: the result's own, except
