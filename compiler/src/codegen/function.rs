@@ -24,7 +24,7 @@ use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Variable};
 use cranelift_module::{DataId, FuncId, Module};
 use omni_runtime::base::stack::THREAD_SPAWNED_OFFSET;
 use omni_runtime::prims::access::{
-    FieldClass, FIELD_CACHE_CLASS_SHIFT, FIELD_CACHE_INDEX_SHIFT, FIELD_CACHE_PUT_INDEX_MASK,
+    FieldClass, FIELD_CACHE_CLASS_SHIFT, FIELD_CACHE_INDEX_MASK, FIELD_CACHE_INDEX_SHIFT,
     FIELD_CACHE_TYPE_MASK,
 };
 use omni_runtime::prims::{OpenCoded, PrimArity};
@@ -536,7 +536,8 @@ impl<'a, M: Module> FnTx<'_, 'a, '_, M> {
     /// a back edge kept, if its slot still holds it (`except`: the region
     /// the caller exits itself).
     fn exit_kept_regions(&mut self, except: Option<ir::VarId>) -> Result<()> {
-        for var in self.regions_kept_in_branches.clone() {
+        for i in 0..self.regions_kept_in_branches.len() {
+            let var = self.regions_kept_in_branches[i];
             if Some(var) == except {
                 continue;
             }
@@ -1955,7 +1956,7 @@ impl<'a, M: Module> FnTx<'_, 'a, '_, M> {
         let index = self
             .b
             .ins()
-            .band_imm_s(index, FIELD_CACHE_PUT_INDEX_MASK as i64);
+            .band_imm_s(index, FIELD_CACHE_INDEX_MASK as i64);
         let offset = self.b.ins().ishl_imm_s(index, 3);
         let addr = self.b.ins().iadd(s, offset);
         self.b.ins().store(flags, v, addr, STRUCT_FIELDS);

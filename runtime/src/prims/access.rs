@@ -116,18 +116,18 @@ prim_fixed!(omni_prim_put(obj, key, v) => |_, o, k, v| put(o, k, v));
 /// A field cache of generated code: one word per `x.field` site (`get` or
 /// `put!` with a literal symbol key), 0 until a struct passes, then that
 /// struct's type object (its address, below 2^48) with the field's index
-/// in the 16 bits above ([`FIELD_CACHE_INDEX_SHIFT`]). Generated code reads
+/// above it ([`FIELD_CACHE_INDEX_SHIFT`]). Generated code reads
 /// the field inline when a struct's type is the cached one; these routines
 /// are its slow path and fill the cache. One word, so a thread reads a
 /// cache written by another either whole or not at all; a type object is
 /// never reclaimed (global region), so a stale entry only misses.
 pub const FIELD_CACHE_INDEX_SHIFT: u32 = 48;
 pub const FIELD_CACHE_TYPE_MASK: u64 = (1 << FIELD_CACHE_INDEX_SHIFT) - 1;
-/// A `put!` site's cache also says, in its top two bits, what the field's
-/// declared type lets generated code store without the type check
-/// ([`FieldClass`]); its index then has 14 bits.
+/// The top two bits say what the field's declared type lets generated
+/// code store without the type check ([`FieldClass`]; 0 in a `get` site's
+/// cache); the index has the 14 bits below them.
 pub const FIELD_CACHE_CLASS_SHIFT: u32 = 62;
-pub const FIELD_CACHE_PUT_INDEX_MASK: u64 =
+pub const FIELD_CACHE_INDEX_MASK: u64 =
     (1 << (FIELD_CACHE_CLASS_SHIFT - FIELD_CACHE_INDEX_SHIFT)) - 1;
 
 /// The declared type of a field, as a `put!` site's cache records it.
@@ -155,21 +155,44 @@ impl FieldClass {
     }
 }
 
-/// The index of field `key` of struct `s`, through `cache`.
+/// The index of field `key` of a struct of type `t`, through a site's
+/// field cache. A `put!` site's cache also records the field's declared
+/// type ([`FieldClass`]; a field of another type leaves the cache empty, so
+/// generated code never stores into it inline); a `get` site's class bits
+/// stay 0, so generated code reads its index as `w >> 48`.
 ///
 /// # Safety
-/// `s` is a struct; `cache` points to a field cache word.
-unsafe fn cached_field_index(t: Value, key: Value, cache: *const AtomicU64) -> Option<usize> {
+/// `t` is the type object of a struct (for `put`, a mutable one); `cache`
+/// points to a field cache word.
+unsafe fn cached_field_index(
+    t: Value,
+    key: Value,
+    cache: *const AtomicU64,
+    put: bool,
+) -> Option<usize> {
     // SAFETY: caller contract.
     let cell = unsafe { &*cache };
     let w = cell.load(Ordering::Relaxed);
     if w != 0 && w & FIELD_CACHE_TYPE_MASK == t {
-        return Some((w >> FIELD_CACHE_INDEX_SHIFT) as usize);
+        return Some(((w >> FIELD_CACHE_INDEX_SHIFT) & FIELD_CACHE_INDEX_MASK) as usize);
     }
-    // SAFETY: `t` is the type object of a struct.
+    // SAFETY: caller contract.
     let i = unsafe { field_index(t, key) }?;
-    if t & !FIELD_CACHE_TYPE_MASK == 0 && i < 1 << (64 - FIELD_CACHE_INDEX_SHIFT) {
-        cell.store(t | (i as u64) << FIELD_CACHE_INDEX_SHIFT, Ordering::Relaxed);
+    let class = if put {
+        // SAFETY: as above.
+        unsafe { type_field_types(t) }
+            .nth(i)
+            .and_then(FieldClass::of)
+    } else {
+        Some(FieldClass::Any)
+    };
+    if let Some(class) = class {
+        if t & !FIELD_CACHE_TYPE_MASK == 0 && (i as u64) <= FIELD_CACHE_INDEX_MASK {
+            let w = t
+                | (i as u64) << FIELD_CACHE_INDEX_SHIFT
+                | (class as u64) << FIELD_CACHE_CLASS_SHIFT;
+            cell.store(w, Ordering::Relaxed);
+        }
     }
     Some(i)
 }
@@ -190,7 +213,7 @@ pub unsafe extern "C" fn omni_field_get(
     let (obj, key) = (resolve(obj), resolve(key));
     let r = if is_struct(obj) {
         // SAFETY: `obj` is a struct; caller contract for `cache`.
-        match unsafe { cached_field_index(struct_type(obj), key, cache) } {
+        match unsafe { cached_field_index(struct_type(obj), key, cache, false) } {
             // SAFETY: a field index of the struct's own type.
             Some(i) => Ok(unsafe { struct_get(obj, i) }),
             None => get(&[obj, key]),
@@ -221,35 +244,8 @@ pub unsafe extern "C" fn omni_field_put(
     let (obj, key, v) = (resolve(obj), resolve(key), resolve(v));
     // SAFETY: `put_with` calls the finder with the struct's type; caller
     // contract for `cache`.
-    let r = put_with(obj, key, v, |t| unsafe { cached_put_index(t, key, cache) });
+    let r = put_with(obj, key, v, |t| unsafe {
+        cached_field_index(t, key, cache, true)
+    });
     r.unwrap_or_else(|msg| crate::base::raise::raise(msg, loc))
-}
-
-/// The index of field `key` of a mutable struct of type `t`, through a
-/// `put!` site's cache (type, index and [`FieldClass`]).
-///
-/// # Safety
-/// `t` is a mutable struct type; `cache` points to a field cache word.
-unsafe fn cached_put_index(t: Value, key: Value, cache: *const AtomicU64) -> Option<usize> {
-    // SAFETY: caller contract.
-    let cell = unsafe { &*cache };
-    let w = cell.load(Ordering::Relaxed);
-    if w != 0 && w & FIELD_CACHE_TYPE_MASK == t {
-        return Some(((w >> FIELD_CACHE_INDEX_SHIFT) & FIELD_CACHE_PUT_INDEX_MASK) as usize);
-    }
-    // SAFETY: `t` is a struct type.
-    let i = unsafe { field_index(t, key) }?;
-    // SAFETY: as above.
-    let class = unsafe { type_field_types(t) }
-        .nth(i)
-        .and_then(FieldClass::of);
-    if let Some(class) = class {
-        if t & !FIELD_CACHE_TYPE_MASK == 0 && (i as u64) <= FIELD_CACHE_PUT_INDEX_MASK {
-            let w = t
-                | (i as u64) << FIELD_CACHE_INDEX_SHIFT
-                | (class as u64) << FIELD_CACHE_CLASS_SHIFT;
-            cell.store(w, Ordering::Relaxed);
-        }
-    }
-    Some(i)
 }

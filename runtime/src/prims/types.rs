@@ -265,15 +265,14 @@ pub fn method_add(table: Value, entry: Value) -> R {
 }
 
 /// The entries of a method table.
-fn entries(table: Value) -> Vec<&'static [Value]> {
+/// The entries of a method table: each entry array and its slots.
+fn entries(table: Value) -> impl Iterator<Item = (Value, &'static [Value])> {
     // SAFETY: tables are arrays of entry arrays built by `method_add`; the
     // slices are read while no method is added (dispatch does not add).
-    unsafe {
-        array_slice(table)
-            .iter()
-            .map(|e| array_slice::<'static>(*e))
-            .collect()
-    }
+    unsafe { array_slice::<'static>(table) }
+        .iter()
+        // SAFETY: as above.
+        .map(|&e| (e, unsafe { array_slice::<'static>(e) }))
 }
 
 fn param_type(e: &[Value], i: usize) -> Value {
@@ -322,7 +321,8 @@ fn arg_types_text(args: &[Value]) -> String {
 /// Select the method for `args`: its entry.
 pub fn select(table: Value, name: Value, args: &[Value]) -> Result<&'static [Value], String> {
     let Some(key) = SelectionKey::of(table, args) else {
-        return select_uncached(table, name, args);
+        // SAFETY: an entry array of the table (see `entries`).
+        return select_uncached(table, name, args).map(|e| unsafe { array_slice::<'static>(e) });
     };
     let slot = key.slot();
     // Compared in place, word by word: copying the entry out and comparing
@@ -333,20 +333,16 @@ pub fn select(table: Value, name: Value, args: &[Value]) -> Result<&'static [Val
         let s = unsafe { &*cache[slot].as_ptr() };
         s.key.same(&key).then_some(s.entry)
     });
-    if let Some(entry) = hit {
-        // SAFETY: an entry array of the table (see `entries`).
-        return Ok(unsafe { array_slice::<'static>(entry) });
-    }
-    let e = select_uncached(table, name, args)?;
-    // SAFETY: as `entries`.
-    if let Some(&entry) = unsafe { array_slice(table) }
-        .iter()
-        // SAFETY: as `entries`.
-        .find(|&&x| std::ptr::eq(unsafe { array_slice::<'static>(x) }, e))
-    {
-        SELECTIONS.with(|cache| cache[slot].set(Selection { key, entry }));
-    }
-    Ok(e)
+    let entry = match hit {
+        Some(entry) => entry,
+        None => {
+            let entry = select_uncached(table, name, args)?;
+            SELECTIONS.with(|cache| cache[slot].set(Selection { key, entry }));
+            entry
+        }
+    };
+    // SAFETY: an entry array of the table (see `entries`).
+    Ok(unsafe { array_slice::<'static>(entry) })
 }
 
 /// Bumped by every `method_add`: a cached selection is of one version of
@@ -430,41 +426,38 @@ thread_local! {
     };
 }
 
-/// `select` without the cache.
-fn select_uncached(table: Value, name: Value, args: &[Value]) -> Result<&'static [Value], String> {
+/// `select` without the cache: the selected entry array.
+fn select_uncached(table: Value, name: Value, args: &[Value]) -> Result<Value, String> {
     // The common case, one applicable method, allocates nothing: interp's
     // `ev` spent most of its time printing the function's name and
     // collecting the entries before.
-    // SAFETY: as `entries`.
-    let table_entries = unsafe { array_slice(table) };
-    let mut applicable_entries = table_entries
-        .iter()
-        // SAFETY: as `entries`.
-        .map(|e| unsafe { array_slice::<'static>(*e) })
-        .filter(|e| applicable(e, args));
-    if let (Some(one), None) = (applicable_entries.next(), applicable_entries.next()) {
+    let mut applicable_entries = entries(table).filter(|(_, e)| applicable(e, args));
+    if let (Some((one, _)), None) = (applicable_entries.next(), applicable_entries.next()) {
         return Ok(one);
     }
     let name = crate::graph::print::display_string(name);
-    let all = entries(table);
-    let app: Vec<&[Value]> = all
+    let all: Vec<(Value, &[Value])> = entries(table).collect();
+    let app: Vec<(Value, &[Value])> = all
         .iter()
         .copied()
-        .filter(|e| applicable(e, args))
+        .filter(|(_, e)| applicable(e, args))
         .collect();
-    let best: Vec<&[Value]> = app
+    let best: Vec<Value> = app
         .iter()
-        .copied()
-        .filter(|a| app.iter().all(|b| at_least_as_specific(a, b, args.len())))
+        .filter(|(_, a)| {
+            app.iter()
+                .all(|(_, b)| at_least_as_specific(a, b, args.len()))
+        })
+        .map(|(v, _)| *v)
         .collect();
-    let candidates = |es: &[&[Value]]| -> String {
+    let candidates = |es: &[(Value, &[Value])]| -> String {
         es.iter()
-            .map(|e| signature_text(&name, e))
+            .map(|(_, e)| signature_text(&name, e))
             .collect::<Vec<_>>()
             .join(" ")
     };
     match (app.len(), best.as_slice()) {
-        (_, [one]) => Ok(one),
+        (_, [one]) => Ok(*one),
         (0, _) => Err(format!(
             "no applicable method of {name} for argument types {}; candidates: {}",
             arg_types_text(args),
