@@ -471,6 +471,7 @@ program_tests!(run_case, LISTED;
     thread_rendezvous,
     float_field_churn,
     unread_definitions,
+    string_inline_ref,
 );
 
 /// Every case file is listed above (so none is silently skipped).

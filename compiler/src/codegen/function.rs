@@ -37,8 +37,8 @@ use omni_runtime::types::{STRUCT_FIELDS, STRUCT_TYPE};
 use omni_runtime::value::{
     closure_info, ObjKind, ARRAY_CAP, ARRAY_DATA, ARRAY_LEN, ARRAY_SIZE, BOX_VALUE, CLOSURE_APPLY,
     CLOSURE_CODE, CLOSURE_FREE, CLOSURE_INFO, CLOSURE_NAME, FALSE, FLOAT_SIZE, FLOAT_VALUE,
-    HEADER_CHUNK_SHIFT, KIND_MASK, NIL, NOTHING, PAIR_CAR, PAIR_CDR, PAIR_SIZE, TAG_MASK, TRUE,
-    UNBOUND,
+    HEADER_CHUNK_SHIFT, KIND_MASK, NIL, NOTHING, PAIR_CAR, PAIR_CDR, PAIR_SIZE, STRING_BYTES,
+    STRING_BYTE_LEN, STRING_CHAR_LEN, TAG_CHAR, TAG_MASK, TRUE, UNBOUND,
 };
 use std::collections::HashMap;
 
@@ -1146,6 +1146,11 @@ impl<'a, M: Module> FnTx<'_, 'a, '_, M> {
                 let i = self.atom(&args[1])?;
                 self.array_ref(a, i, loc)
             }
+            InlineOp::StringLength => self.string_length(a, loc),
+            InlineOp::StringRef => {
+                let i = self.atom(&args[1])?;
+                self.string_ref(a, i, loc)
+            }
             InlineOp::Not => {
                 let t = self.truthy(a);
                 let f = self.b.ins().bxor_imm_s(t, 1);
@@ -1757,6 +1762,69 @@ impl<'a, M: Module> FnTx<'_, 'a, '_, M> {
         self.b.switch_to_block(join);
         self.checked_arrays.retain(|c| c.0 != a);
         self.checked_arrays.push((a, data_out, len_out));
+        Ok(result)
+    }
+
+    /// `(string-length s)`: the char count a string stores, as a fixnum;
+    /// anything else (a forwarded string too) calls the primitive.
+    fn string_length(&mut self, s: Value, loc: LocId) -> Result<Value> {
+        let fast = self.b.create_block();
+        let slow = self.b.create_block();
+        let join = self.b.create_block();
+        let result = self.b.append_block_param(join, W);
+        self.b.set_cold_block(slow);
+        self.branch_if_kind(s, ObjKind::String, fast, slow);
+        self.b.seal_block(fast);
+        self.b.seal_block(slow);
+        self.b.switch_to_block(fast);
+        let n = self
+            .b
+            .ins()
+            .load(W, MemFlagsData::trusted(), s, STRING_CHAR_LEN);
+        let twice = self.b.ins().ishl_imm_s(n, 1);
+        let fixnum = self.b.ins().bor_imm_s(twice, 1);
+        self.b.ins().jump(join, &[fixnum.into()]);
+        self.b.switch_to_block(slow);
+        let r = self.slow_path(InlineOp::StringLength, &[s], loc)?;
+        self.b.ins().jump(join, &[r.into()]);
+        self.b.seal_block(join);
+        self.b.switch_to_block(join);
+        Ok(result)
+    }
+
+    /// `(string-ref s i)`: the byte at `i` as a char when `s` is an ASCII
+    /// string (char count = byte count: every char is one byte) and `i` a
+    /// fixnum in range. Any other string (a char index must be decoded),
+    /// a forwarded one, or an error goes to the primitive on a cold path.
+    fn string_ref(&mut self, s: Value, i: Value, loc: LocId) -> Result<Value> {
+        let check_ascii = self.b.create_block();
+        let slow = self.b.create_block();
+        let join = self.b.create_block();
+        let result = self.b.append_block_param(join, W);
+        self.b.set_cold_block(slow);
+        self.branch_if_kind(s, ObjKind::String, check_ascii, slow);
+        self.b.seal_block(check_ascii);
+        self.b.switch_to_block(check_ascii);
+        let flags = MemFlagsData::trusted();
+        let bytes = self.b.ins().load(W, flags, s, STRING_BYTE_LEN);
+        let chars = self.b.ins().load(W, flags, s, STRING_CHAR_LEN);
+        let ascii = self.b.ins().icmp(IntCC::Equal, bytes, chars);
+        let check_index = self.b.create_block();
+        self.b.ins().brif(ascii, check_index, &[], slow, &[]);
+        self.b.seal_block(check_index);
+        self.b.switch_to_block(check_index);
+        let k = self.index_in(i, bytes, slow);
+        let addr = self.b.ins().iadd(s, k);
+        let byte = self.b.ins().uload8(W, flags, addr, STRING_BYTES);
+        let shifted = self.b.ins().ishl_imm_s(byte, 8);
+        let c = self.b.ins().bor_imm_s(shifted, TAG_CHAR as i64);
+        self.b.ins().jump(join, &[c.into()]);
+        self.b.seal_block(slow);
+        self.b.switch_to_block(slow);
+        let r = self.slow_path(InlineOp::StringRef, &[s, i], loc)?;
+        self.b.ins().jump(join, &[r.into()]);
+        self.b.seal_block(join);
+        self.b.switch_to_block(join);
         Ok(result)
     }
 

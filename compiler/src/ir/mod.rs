@@ -213,6 +213,11 @@ pub enum InlineOp {
     /// `array-ref`, slow path `array-ref` (forwarded arrays, a non-array, a
     /// non-fixnum or out-of-range index).
     ArrayRef,
+    /// `string-length`, slow path `string-length`.
+    StringLength,
+    /// `string-ref` on an ASCII string (its char count equals its byte
+    /// count), slow path `string-ref` (any other string, errors).
+    StringRef,
     /// `not`: no slow path.
     Not,
     /// `eq?`: identity of words, no slow path.
@@ -290,6 +295,20 @@ pub const INLINE_OPS: &[InlineOpDesc] = &[
         InlineOp::ArrayRef,
         2,
         Some("array-ref"),
+        InlineFold::None,
+    ),
+    inline_op(
+        "string-length",
+        InlineOp::StringLength,
+        1,
+        Some("string-length"),
+        InlineFold::None,
+    ),
+    inline_op(
+        "string-ref",
+        InlineOp::StringRef,
+        2,
+        Some("string-ref"),
         InlineFold::None,
     ),
     inline_op("not", InlineOp::Not, 1, None, InlineFold::None),

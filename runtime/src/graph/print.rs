@@ -234,14 +234,27 @@ pub fn message_form(v: Value) -> String {
 
 /// Append the printed form of `v` to `out`.
 pub fn print_value(out: &mut String, v: Value, mode: Mode) {
+    if mode == Mode::Display && is_string(v) {
+        // `str` and `string-join` of strings: their text as it is.
+        // SAFETY: checked to be a string.
+        out.push_str(unsafe { string_str(v) });
+        return;
+    }
     print_bounded(out, v, mode, usize::MAX);
 }
 
 /// Append the printed form of `v` to `out`, stopping once `out` holds at
 /// least `limit` bytes (the text is then cut short anywhere).
 fn print_bounded(out: &mut String, v: Value, mode: Mode, limit: usize) {
-    let mut stack = vec![Frame::Value(v)];
+    if out.len() >= limit {
+        return;
+    }
+    // The first value is printed before the loop: an atom (what `str` and
+    // `string-join` print piece by piece) then needs no frame and no cycle
+    // set, and the empty stack and set allocate nothing.
+    let mut stack = Vec::new();
     let mut open: HashSet<Value> = HashSet::new();
+    print_one(out, v, mode, &mut stack, &mut open);
     while let Some(frame) = stack.pop() {
         if out.len() >= limit {
             return;
@@ -328,7 +341,11 @@ fn print_one(
     let v = resolve(v);
     let Some(kind) = kind_of(v) else {
         match v {
-            _ if is_int(v) => out.push_str(&int_value(v).to_string()),
+            _ if is_int(v) => {
+                use std::fmt::Write;
+                // Writing to a String cannot fail.
+                let _ = write!(out, "{}", int_value(v));
+            }
             _ if is_char(v) => match mode {
                 Mode::Display => out.push(char_value(v)),
                 Mode::Write => write_char(out, char_value(v)),

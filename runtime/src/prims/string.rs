@@ -17,13 +17,7 @@ use crate::region::Region;
 /// `str`: the display forms of all arguments, concatenated.
 pub fn str_concat(r: *mut Region, args: &[Value]) -> R {
     let mut s = String::new();
-    // Strings are the arguments whose display form can be huge.
-    let string_bytes: usize = args
-        .iter()
-        .filter_map(|&v| str_arg("str", v).ok())
-        .map(str::len)
-        .fold(0, usize::saturating_add);
-    reserve_text("str", &mut s, string_bytes)?;
+    reserve_text("str", &mut s, string_bytes(args, 0))?;
     for &v in args {
         crate::graph::print::print_value(&mut s, v, crate::graph::print::Mode::Display);
     }
@@ -46,6 +40,18 @@ pub fn string_append(r: *mut Region, args: &[Value]) -> R {
 /// Reserve room for a result text of `bytes` bytes up front, so a size
 /// the system cannot provide is the error "out of memory" rather than an
 /// abort inside `String` growth.
+/// `extra` plus the bytes of the strings among `items`: strings are the
+/// values whose display form can be huge, so a text of their pieces is
+/// reserved once (and too big a one is an error, not an abort).
+fn string_bytes(items: &[Value], extra: usize) -> usize {
+    items
+        .iter()
+        .filter(|&&v| is_string(v))
+        // SAFETY: checked to be a string.
+        .map(|&v| unsafe { string_str(v) }.len())
+        .fold(extra, usize::saturating_add)
+}
+
 fn reserve_text(prim: &str, s: &mut String, bytes: usize) -> Result<(), String> {
     if bytes > crate::region::MAX_ALLOC_BYTES
         || crate::base::heap_count::fallible(|| s.try_reserve_exact(bytes)).is_err()
@@ -165,6 +171,8 @@ pub fn string_join(r: *mut Region, xs: Value, sep: Value) -> R {
         list_to_vec(xs).ok_or_else(|| expected("string-join", "a list or array", xs))?
     };
     let mut out = String::new();
+    let seps = sep.len().saturating_mul(items.len());
+    reserve_text("string-join", &mut out, string_bytes(&items, seps))?;
     for (i, &x) in items.iter().enumerate() {
         if i > 0 {
             out.push_str(&sep);
