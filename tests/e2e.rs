@@ -472,6 +472,7 @@ program_tests!(run_case, LISTED;
     float_field_churn,
     unread_definitions,
     string_inline_ref,
+    type_test_inline,
 );
 
 /// Every case file is listed above (so none is silently skipped).

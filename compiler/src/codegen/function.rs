@@ -38,7 +38,7 @@ use omni_runtime::value::{
     closure_info, ObjKind, ARRAY_CAP, ARRAY_DATA, ARRAY_LEN, ARRAY_SIZE, BOX_VALUE, CLOSURE_APPLY,
     CLOSURE_CODE, CLOSURE_FREE, CLOSURE_INFO, CLOSURE_NAME, FALSE, FLOAT_SIZE, FLOAT_VALUE,
     HEADER_CHUNK_SHIFT, KIND_MASK, NIL, NOTHING, PAIR_CAR, PAIR_CDR, PAIR_SIZE, STRING_BYTES,
-    STRING_BYTE_LEN, STRING_CHAR_LEN, TAG_CHAR, TAG_MASK, TRUE, UNBOUND,
+    STRING_BYTE_LEN, STRING_CHAR_LEN, TAG_CHAR, TAG_INT_MASK, TAG_MASK, TRUE, UNBOUND,
 };
 use std::collections::HashMap;
 
@@ -664,7 +664,7 @@ impl<'a, M: Module> FnTx<'_, 'a, '_, M> {
                     | InlineOp::Not
                     | InlineOp::Eq
                     | InlineOp::IsNil
-            ),
+            ) || op.is_type_predicate(),
             Op::Move(Atom::Var(_)) | Op::If { .. } => true,
             _ => false,
         };
@@ -736,6 +736,10 @@ impl<'a, M: Module> FnTx<'_, 'a, '_, M> {
                 let c = self.b.ins().icmp_imm_s(IntCC::Equal, a, NIL as i64);
                 self.b.ins().brif(c, yes, &[], no, &[]);
                 Ok(())
+            }
+            op if op.is_type_predicate() => {
+                let a = self.atom(&args[0])?;
+                self.type_test_branch(op, a, loc, yes, no)
             }
             InlineOp::Eq => {
                 let a = self.atom(&args[0])?;
@@ -1176,33 +1180,20 @@ impl<'a, M: Module> FnTx<'_, 'a, '_, M> {
                 let c = self.b.ins().icmp_imm_s(IntCC::Equal, a, NIL as i64);
                 Ok(self.bool_word(c))
             }
-            InlineOp::IsPair => {
+            op if op.is_type_predicate() => {
                 let yes = self.b.create_block();
                 let no = self.b.create_block();
-                let forwarded = self.b.create_block();
                 let join = self.b.create_block();
-                self.b.set_cold_block(forwarded);
                 let result = self.b.append_block_param(join, W);
-                self.branch_if_kind(a, ObjKind::Pair, yes, no);
+                self.type_test_branch(op, a, loc, yes, no)?;
                 self.b.seal_block(yes);
                 self.b.seal_block(no);
                 self.b.switch_to_block(yes);
                 let t = self.word(TRUE);
                 self.b.ins().jump(join, &[t.into()]);
-                // Not a pair, unless it is a forwarded original: `pair?`
-                // (cold) resolves it.
                 self.b.switch_to_block(no);
-                let not_pair = self.b.create_block();
-                self.branch_if_kind(a, ObjKind::Forwarded, forwarded, not_pair);
-                self.b.seal_block(not_pair);
-                self.b.switch_to_block(not_pair);
                 let f = self.word(FALSE);
                 self.b.ins().jump(join, &[f.into()]);
-                self.b.seal_block(forwarded);
-                self.b.switch_to_block(forwarded);
-                let desc = runtime::prim("pair?")?;
-                let v = self.call_prim(desc, self.region, &[a], loc)?;
-                self.b.ins().jump(join, &[v.into()]);
                 self.b.seal_block(join);
                 self.b.switch_to_block(join);
                 Ok(result)
@@ -1763,6 +1754,55 @@ impl<'a, M: Module> FnTx<'_, 'a, '_, M> {
         self.checked_arrays.retain(|c| c.0 != a);
         self.checked_arrays.push((a, data_out, len_out));
         Ok(result)
+    }
+
+    /// End the current block by jumping to `yes` when `a` passes the type
+    /// predicate `op` and to `no` otherwise (neither is sealed). `int?` and
+    /// `char?` test the tag; the others the header's kind, and a value of
+    /// another kind that is a forwarded original (an object a store repair
+    /// copied) goes to the predicate on a cold path, which resolves it, and
+    /// branches on its answer.
+    fn type_test_branch(
+        &mut self,
+        op: InlineOp,
+        a: Value,
+        loc: LocId,
+        yes: Block,
+        no: Block,
+    ) -> Result<()> {
+        let kind = match op {
+            InlineOp::IsPair => ObjKind::Pair,
+            InlineOp::IsString => ObjKind::String,
+            InlineOp::IsSymbol => ObjKind::Symbol,
+            InlineOp::IsArray => ObjKind::Array,
+            InlineOp::IsDict => ObjKind::Dict,
+            InlineOp::IsFloat => ObjKind::Float,
+            InlineOp::IsInt | InlineOp::IsChar => {
+                let (mask, tag) = if op == InlineOp::IsInt {
+                    (TAG_INT_MASK, 1)
+                } else {
+                    (0xFF, TAG_CHAR)
+                };
+                let bits = self.b.ins().band_imm_s(a, mask as i64);
+                let c = self.b.ins().icmp_imm_s(IntCC::Equal, bits, tag as i64);
+                self.b.ins().brif(c, yes, &[], no, &[]);
+                return Ok(());
+            }
+            _ => return Err(CodegenError::new(format!("{op:?} is not a type test"))),
+        };
+        let other = self.b.create_block();
+        let forwarded = self.b.create_block();
+        self.b.set_cold_block(forwarded);
+        self.branch_if_kind(a, kind, yes, other);
+        self.b.seal_block(other);
+        self.b.switch_to_block(other);
+        self.branch_if_kind(a, ObjKind::Forwarded, forwarded, no);
+        self.b.seal_block(forwarded);
+        self.b.switch_to_block(forwarded);
+        let v = self.slow_path(op, &[a], loc)?;
+        let t = self.truthy(v);
+        self.b.ins().brif(t, yes, &[], no, &[]);
+        Ok(())
     }
 
     /// `(string-length s)`: the char count a string stores, as a fixnum;

@@ -224,8 +224,22 @@ pub enum InlineOp {
     Eq,
     /// `empty?` / `null?` on a list: `()` test, no slow path.
     IsNil,
-    /// `pair?`: no slow path.
+    /// `pair?`, slow path `pair?` (a forwarded original).
     IsPair,
+    /// `string?`, slow path `string?` (a forwarded original).
+    IsString,
+    /// `symbol?`, slow path `symbol?`.
+    IsSymbol,
+    /// `array?`, slow path `array?`.
+    IsArray,
+    /// `dict?`, slow path `dict?`.
+    IsDict,
+    /// `float?`, slow path `float?`.
+    IsFloat,
+    /// `int?`: a tag test, no slow path.
+    IsInt,
+    /// `char?`: a tag test, no slow path.
+    IsChar,
 }
 
 /// How a variadic call of an inline op with more operands than its arity is
@@ -313,7 +327,14 @@ pub const INLINE_OPS: &[InlineOpDesc] = &[
     ),
     inline_op("not", InlineOp::Not, 1, None, InlineFold::None),
     inline_op("null?", InlineOp::IsNil, 1, None, InlineFold::None),
-    inline_op("pair?", InlineOp::IsPair, 1, None, InlineFold::None),
+    inline_op("pair?", InlineOp::IsPair, 1, Some("pair?"), InlineFold::None),
+    inline_op("string?", InlineOp::IsString, 1, Some("string?"), InlineFold::None),
+    inline_op("symbol?", InlineOp::IsSymbol, 1, Some("symbol?"), InlineFold::None),
+    inline_op("array?", InlineOp::IsArray, 1, Some("array?"), InlineFold::None),
+    inline_op("dict?", InlineOp::IsDict, 1, Some("dict?"), InlineFold::None),
+    inline_op("float?", InlineOp::IsFloat, 1, Some("float?"), InlineFold::None),
+    inline_op("int?", InlineOp::IsInt, 1, None, InlineFold::None),
+    inline_op("char?", InlineOp::IsChar, 1, None, InlineFold::None),
 ];
 
 const fn inline_op(
@@ -363,6 +384,21 @@ impl InlineOp {
                 | InlineOp::Ge
                 | InlineOp::NumEq
                 | InlineOp::NumNe
+        )
+    }
+    /// A type predicate (`pair? string? symbol? array? dict? float? int?
+    /// char?`): a tag or header test in generated code.
+    pub fn is_type_predicate(self) -> bool {
+        matches!(
+            self,
+            InlineOp::IsPair
+                | InlineOp::IsString
+                | InlineOp::IsSymbol
+                | InlineOp::IsArray
+                | InlineOp::IsDict
+                | InlineOp::IsFloat
+                | InlineOp::IsInt
+                | InlineOp::IsChar
         )
     }
     /// The runtime primitive used on the slow path, if any.

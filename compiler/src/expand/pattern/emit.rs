@@ -13,9 +13,16 @@ use std::collections::HashMap;
 impl Expander {
     /// `(type? v T)` for a `{T}` datum, `T` evaluated as a type expression
     /// (types.rs).
+    /// A concrete built-in type with a predicate of the same meaning (it
+    /// has no subtypes: a parent type is always abstract) is tested with
+    /// that predicate, which generated code open-codes as a tag or header
+    /// test.
     fn type_test(&mut self, v: Expr, ty: &Datum) -> Result<Expr> {
         let span = ty.span;
         let t = self.type_expr(ty)?;
+        if let Some(pred) = builtin_predicate(&t) {
+            return Ok(Expr::new(ExprKind::PrimCall(pred.into(), vec![v]), span));
+        }
         self.call_named("type?", vec![v, t], span)
     }
 
@@ -247,4 +254,34 @@ fn wrap(lets: Vec<(LocalId, Expr)>, e: Expr, span: Span) -> Expr {
     } else {
         Expr::new(ExprKind::Let(lets, Box::new(e)), span)
     }
+}
+
+/// The predicate equivalent to `(type? v T)` when `t` is `(%builtin-type
+/// id)` of a concrete built-in type that has one (`int?` is `{Int}`, ...).
+fn builtin_predicate(t: &Expr) -> Option<&'static str> {
+    use omni_runtime::types as rt;
+    let ExprKind::PrimCall(name, args) = &t.kind else {
+        return None;
+    };
+    let [Expr {
+        kind: ExprKind::Lit(Literal::Int(id)),
+        ..
+    }] = args.as_slice()
+    else {
+        return None;
+    };
+    if name != "%builtin-type" {
+        return None;
+    }
+    let id = u8::try_from(*id).ok()?;
+    Some(match id {
+        rt::INT => "int?",
+        rt::FLOAT => "float?",
+        rt::STRING => "string?",
+        rt::SYMBOL => "symbol?",
+        rt::CHAR => "char?",
+        rt::ARRAY => "array?",
+        rt::DICT => "dict?",
+        _ => return None,
+    })
 }
