@@ -10,7 +10,7 @@
 //! by an error exits it like any other scope region it left open.
 
 use crate::base::raise::raise;
-use crate::base::value::{Value, UNBOUND};
+use crate::base::value::{is_ptr, Value, UNBOUND};
 use crate::control::coroutine::{note_region_exit, note_region_open};
 use crate::graph::barrier::store_into;
 use crate::graph::state::{self, version_of};
@@ -54,6 +54,16 @@ pub extern "C" fn omni_state_safepoint() {
 pub unsafe extern "C" fn omni_global_set(slot: *mut Value, value: Value, barrier: u64, loc: u32) {
     if owner::is_spawned_thread() {
         foreign_global_set(loc);
+    }
+    // SAFETY: caller contract.
+    let old = unsafe { *slot };
+    if !is_ptr(value) && !is_ptr(old) && old != UNBOUND {
+        // An immediate replacing an immediate (json's `(set! pos (+ pos
+        // 1))`): the global state neither grows nor drops anything, so
+        // there is nothing to repair and no reason for a safe point.
+        // SAFETY: caller contract.
+        unsafe { *slot = value };
+        return;
     }
     // The barrier also moves a value of a retired version (built before a
     // renewal this activation saw) into the current one.
