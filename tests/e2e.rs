@@ -473,6 +473,7 @@ program_tests!(run_case, LISTED;
     unread_definitions,
     string_inline_ref,
     type_test_inline,
+    char_int_inline,
 );
 
 /// Every case file is listed above (so none is silently skipped).

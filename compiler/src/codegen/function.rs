@@ -1150,6 +1150,7 @@ impl<'a, M: Module> FnTx<'_, 'a, '_, M> {
                 let i = self.atom(&args[1])?;
                 self.array_ref(a, i, loc)
             }
+            InlineOp::CharToInt | InlineOp::IntToChar => self.char_int(op, a, loc),
             InlineOp::StringLength => self.string_length(a, loc),
             InlineOp::StringRef => {
                 let i = self.atom(&args[1])?;
@@ -1803,6 +1804,48 @@ impl<'a, M: Module> FnTx<'_, 'a, '_, M> {
         let t = self.truthy(v);
         self.b.ins().brif(t, yes, &[], no, &[]);
         Ok(())
+    }
+
+    /// `(char->int c)` and `(int->char n)`: a char word is its scalar value
+    /// shifted over the char tag, an Int's is shifted over the fixnum tag.
+    /// `int->char` is open-coded below the surrogates (0 .. #xD7FF); the
+    /// other scalar values and every error go to the primitive.
+    fn char_int(&mut self, op: InlineOp, a: Value, loc: LocId) -> Result<Value> {
+        let fast = self.b.create_block();
+        let slow = self.b.create_block();
+        let join = self.b.create_block();
+        let result = self.b.append_block_param(join, W);
+        self.b.set_cold_block(slow);
+        let (ok, converted) = if op == InlineOp::CharToInt {
+            let tag = self.b.ins().band_imm_s(a, 0xFF);
+            let ok = self.b.ins().icmp_imm_s(IntCC::Equal, tag, TAG_CHAR as i64);
+            // (c << 8 | tag) >> 7 is c << 1 with a clear low bit.
+            let shifted = self.b.ins().ushr_imm_s(a, 7);
+            (ok, self.b.ins().bor_imm_s(shifted, 1))
+        } else {
+            // A fixnum 2n + 1 with 0 <= n < 0xD800: as unsigned, a < 2 * 0xD800.
+            let tag = self.b.ins().band_imm_s(a, 1);
+            let is_fixnum = self.b.ins().icmp_imm_s(IntCC::NotEqual, tag, 0);
+            let below = self
+                .b
+                .ins()
+                .icmp_imm_u(IntCC::UnsignedLessThan, a, 2 * 0xD800);
+            let ok = self.b.ins().band(is_fixnum, below);
+            let n = self.b.ins().ushr_imm_s(a, 1);
+            let shifted = self.b.ins().ishl_imm_s(n, 8);
+            (ok, self.b.ins().bor_imm_s(shifted, TAG_CHAR as i64))
+        };
+        self.b.ins().brif(ok, fast, &[], slow, &[]);
+        self.b.seal_block(fast);
+        self.b.seal_block(slow);
+        self.b.switch_to_block(fast);
+        self.b.ins().jump(join, &[converted.into()]);
+        self.b.switch_to_block(slow);
+        let r = self.slow_path(op, &[a], loc)?;
+        self.b.ins().jump(join, &[r.into()]);
+        self.b.seal_block(join);
+        self.b.switch_to_block(join);
+        Ok(result)
     }
 
     /// `(string-length s)`: the char count a string stores, as a fixnum;

@@ -218,6 +218,11 @@ pub enum InlineOp {
     /// `string-ref` on an ASCII string (its char count equals its byte
     /// count), slow path `string-ref` (any other string, errors).
     StringRef,
+    /// `char->int`, slow path `char->int` (a non-char).
+    CharToInt,
+    /// `int->char` of an Int below the surrogates (0 .. #xD7FF), slow path
+    /// `int->char` (the other scalar values, errors).
+    IntToChar,
     /// `not`: no slow path.
     Not,
     /// `eq?`: identity of words, no slow path.
@@ -323,6 +328,20 @@ pub const INLINE_OPS: &[InlineOpDesc] = &[
         InlineOp::StringRef,
         2,
         Some("string-ref"),
+        InlineFold::None,
+    ),
+    inline_op(
+        "char->int",
+        InlineOp::CharToInt,
+        1,
+        Some("char->int"),
+        InlineFold::None,
+    ),
+    inline_op(
+        "int->char",
+        InlineOp::IntToChar,
+        1,
+        Some("int->char"),
         InlineFold::None,
     ),
     inline_op("not", InlineOp::Not, 1, None, InlineFold::None),
