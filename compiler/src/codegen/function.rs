@@ -653,18 +653,20 @@ impl<'a, M: Module> FnTx<'_, 'a, '_, M> {
             return false;
         };
         let fusable = match &stmt.op {
-            Op::Inline(op, _, _) => matches!(
-                op,
-                InlineOp::Lt
-                    | InlineOp::Gt
-                    | InlineOp::Le
-                    | InlineOp::Ge
-                    | InlineOp::NumEq
-                    | InlineOp::NumNe
-                    | InlineOp::Not
-                    | InlineOp::Eq
-                    | InlineOp::IsNil
-            ) || op.is_type_predicate(),
+            Op::Inline(op, _, _) => {
+                matches!(
+                    op,
+                    InlineOp::Lt
+                        | InlineOp::Gt
+                        | InlineOp::Le
+                        | InlineOp::Ge
+                        | InlineOp::NumEq
+                        | InlineOp::NumNe
+                        | InlineOp::Not
+                        | InlineOp::Eq
+                        | InlineOp::IsNil
+                ) || op.is_type_predicate()
+            }
             Op::Move(Atom::Var(_)) | Op::If { .. } => true,
             _ => false,
         };
