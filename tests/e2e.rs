@@ -471,6 +471,9 @@ program_tests!(run_case, LISTED;
     thread_rendezvous,
     float_field_churn,
     unread_definitions,
+    float_fields_raw,
+    float_fields_raw_type_error,
+    float_fields_raw_constructor_error,
 );
 
 /// Every case file is listed above (so none is silently skipped).

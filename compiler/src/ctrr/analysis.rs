@@ -256,7 +256,10 @@ fn summary_of(f: &Function, facts: &FunctionFacts, summaries: &[Summary]) -> Sum
     };
     let mut result_allocs = false;
     walk_block(&f.body, &mut |st| match &st.op {
-        Op::Inline(..) if !inline_counts(st.var) => {}
+        // A Float temporary (an inline op's, or one boxed from a raw Float
+        // field by `get`) counts only as `inline_counts` says.
+        op if (matches!(op, Op::Inline(..)) || op.float_site().is_some())
+            && !inline_counts(st.var) => {}
         op if op.alloc_site().is_some() => {
             result_allocs |= level(st.var) == Lifetime::Result;
         }

@@ -704,12 +704,12 @@ impl<'a> Lowerer<'a> {
                         (None, None) => Op::Prim {
                             prim,
                             args,
-                            site: desc.allocates.then(|| l.site(AllocKind::Prim, span)),
+                            site: desc.allocates.then(|| l.site(prim_site_kind(prim), span)),
                         },
                         (None, Some(r)) => Op::PrimApplyList {
                             prim,
                             list: Atom::Var(r),
-                            site: desc.allocates.then(|| l.site(AllocKind::Prim, span)),
+                            site: desc.allocates.then(|| l.site(prim_site_kind(prim), span)),
                         },
                     };
                     Tail::Return(l.bind(op, span))
@@ -1152,7 +1152,7 @@ impl<'a> Lowerer<'a> {
         let site = prim
             .desc()
             .allocates
-            .then(|| self.site(AllocKind::Prim, span));
+            .then(|| self.site(prim_site_kind(prim), span));
         self.bind(
             Op::Prim {
                 prim,
@@ -1250,5 +1250,17 @@ mod tests {
             "(define p [n] (define ev [k] (if (= k 0) 1 (od (- k 1)))) (define od [k] (if (= k 0) 0 (ev (- k 1)))) (ev n))",
         );
         assert!(ir.contains("closure-init"), "{ir}");
+    }
+}
+
+/// The kind of a primitive call's allocation site: a Float site for the
+/// primitives whose only allocation is a boxed raw Float field
+/// (`prims::boxes_raw_floats`), so a temporary one goes to the lazy Float
+/// region (created only when a Float is boxed) and not the scope region.
+fn prim_site_kind(prim: omni_runtime::prims::PrimId) -> AllocKind {
+    if omni_runtime::prims::boxes_raw_floats(prim.desc().name) {
+        AllocKind::Float
+    } else {
+        AllocKind::Prim
     }
 }

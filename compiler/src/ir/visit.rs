@@ -18,6 +18,23 @@ impl Op {
         }
     }
 
+    /// The allocation site of this operation if its only allocation is a
+    /// Float temporary: an inline arithmetic op's slow path, or a primitive
+    /// that boxes a raw Float field (`get`, `%struct-ref`:
+    /// `prims::boxes_raw_floats`). CTRR places a `Local` one in the lazy
+    /// Float region, not the scope region.
+    pub fn float_site(&self) -> Option<AllocSiteId> {
+        match self {
+            Op::Inline(_, _, site) => *site,
+            Op::Prim { prim, site, .. } | Op::PrimApplyList { prim, site, .. }
+                if omni_runtime::prims::boxes_raw_floats(prim.desc().name) =>
+            {
+                *site
+            }
+            _ => None,
+        }
+    }
+
     /// The atoms this operation reads itself (a non-tail `if`: its
     /// condition; its blocks are walked separately).
     pub fn operands(&self) -> Vec<Atom> {
