@@ -825,6 +825,16 @@ impl<'a, M: Module> FnTx<'_, 'a, '_, M> {
                     }
                     _ => {}
                 }
+                if is_sqrt(desc, args) && self.float_paths {
+                    let n = self.num(&args[0])?;
+                    let unboxed = self.unboxed_var(stmt.var).is_some();
+                    let r = self.sqrt(desc, n, *site, unboxed, loc)?;
+                    return if unboxed {
+                        self.define_unboxed(stmt.var, r)
+                    } else {
+                        Ok(r.word)
+                    };
+                }
                 let args = self.atoms(args)?;
                 if omni_runtime::prims::boxes_raw_floats(desc.name) {
                     // Its region only once it exists (see `with_site_region`).
@@ -1950,6 +1960,63 @@ impl<'a, M: Module> FnTx<'_, 'a, '_, M> {
             tx.call_rt1(RuntimeFn::FieldGet, &[s, key, cache, region, loc])
         })?;
         let args = word_args(self, v);
+        self.b.ins().jump(join, &args);
+        self.set_cold_since(first);
+        self.b.seal_block(join);
+        self.b.switch_to_block(join);
+        Ok(Num {
+            word: result,
+            float: float_result.map(|(f, flag)| (f, flag, site)),
+        })
+    }
+
+    /// `(sqrt x)` of a Float (unboxed or not) or an Int, inline: the
+    /// square root boxed in the region of the call's allocation site, or
+    /// for an unboxed Float variable (`unboxed`) left unboxed. Anything
+    /// else goes to the primitive (which raises the type error).
+    fn sqrt(
+        &mut self,
+        desc: &'static omni_runtime::prims::PrimDesc,
+        n: Num,
+        site: Option<AllocSiteId>,
+        unboxed: bool,
+        loc: LocId,
+    ) -> Result<Num> {
+        let slow = self.b.create_block();
+        let join = self.b.create_block();
+        let result = self.b.append_block_param(join, W);
+        let float_result = unboxed.then(|| {
+            (
+                self.b.append_block_param(join, types::F64),
+                self.b.append_block_param(join, types::I8),
+            )
+        });
+        self.b.set_cold_block(slow);
+        let x = self.float_operand(n, true, slow);
+        let r = self.b.ins().sqrt(x);
+        if unboxed {
+            let zero = self.word(0);
+            let yes = self.b.ins().iconst(types::I8, 1);
+            self.b
+                .ins()
+                .jump(join, &[zero.into(), r.into(), yes.into()]);
+        } else {
+            let region = self.site_region(site)?;
+            let boxed = self.inline_float(region, r)?;
+            self.b.ins().jump(join, &[boxed.into()]);
+        }
+        self.b.seal_block(slow);
+        self.b.switch_to_block(slow);
+        let first = self.b.func.dfg.num_blocks();
+        let w = self.boxed(n)?;
+        let region = self.site_region(site)?;
+        let v = self.call_prim(desc, region, &[w], loc)?;
+        let mut args = vec![BlockArg::from(v)];
+        if unboxed {
+            let zero = self.b.ins().f64const(0.0);
+            let no = self.b.ins().iconst(types::I8, 0);
+            args.extend([BlockArg::from(zero), BlockArg::from(no)]);
+        }
         self.b.ins().jump(join, &args);
         self.set_cold_since(first);
         self.b.seal_block(join);
@@ -3354,6 +3421,20 @@ fn float_locals(
         // value stored by a `put!` into a field may be one too (a raw slot
         // takes it as is, another slot boxes it).
         Op::Prim {
+            prim,
+            args,
+            site: get_site,
+        } if runtime::prim_by_id(*prim).is_ok_and(|d| is_sqrt(d, args)) => {
+            // `sqrt` is computed inline: its operand read as a number, its
+            // result possibly left unboxed.
+            if let Some(u) = var_index(&args[0]) {
+                numeric_reads[u] += 1;
+            }
+            if let Some(s) = st.var.and_then(|v| site.get_mut(v.0 as usize)) {
+                *s = Some(*get_site);
+            }
+        }
+        Op::Prim {
             args,
             site: get_site,
             ..
@@ -3418,6 +3499,12 @@ fn is_field_site(prog: &ir::Program, args: &[Atom], argc: usize) -> bool {
     args.len() == argc
         && matches!(args[1], Atom::Const(c)
             if matches!(prog.consts.get(c.0 as usize), Some(ir::Const::Symbol(_))))
+}
+
+/// Whether a primitive call is `(sqrt x)`, which generated code computes
+/// inline (`FnTx::sqrt`).
+fn is_sqrt(desc: &omni_runtime::prims::PrimDesc, args: &[Atom]) -> bool {
+    desc.name == "sqrt" && args.len() == 1
 }
 
 /// The open-coded field access a statement is, if it is one (`s.field`).

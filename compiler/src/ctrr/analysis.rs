@@ -27,7 +27,7 @@ use crate::ir::*;
 use omni_runtime::prims::{PrimEffect, PrimResult};
 use petgraph::algo::tarjan_scc;
 use petgraph::graph::{DiGraph, NodeIndex};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 /// How long a value must live.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -163,6 +163,14 @@ pub fn analyse(prog: &Program) -> Analysis {
         })
         .collect();
 
+    // The literal keys that name raw Float fields (`prim_stores`).
+    let raw_keys: HashSet<ConstId> = prog
+        .consts
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| matches!(c, Const::Symbol(name) if prog.raw_float_fields.contains(name)))
+        .map(|(i, _)| ConstId(i as u32))
+        .collect();
     // Call graph over known calls; SCCs come callee-first.
     let mut graph: DiGraph<FuncId, ()> = DiGraph::new();
     let nodes: Vec<NodeIndex> = prog
@@ -180,7 +188,7 @@ pub fn analyse(prog: &Program) -> Analysis {
             let mut changed = false;
             for node in &scc {
                 let fid = graph[*node];
-                let facts = solve(&prog.functions[fid.0 as usize], &summaries);
+                let facts = solve(&prog.functions[fid.0 as usize], &summaries, &raw_keys);
                 let s = summary_of(&prog.functions[fid.0 as usize], &facts, &summaries);
                 if s != summaries[fid.0 as usize] {
                     summaries[fid.0 as usize] = s;
@@ -193,7 +201,7 @@ pub fn analyse(prog: &Program) -> Analysis {
         }
     }
     let facts = (0..n)
-        .map(|i| solve(&prog.functions[i], &summaries))
+        .map(|i| solve(&prog.functions[i], &summaries, &raw_keys))
         .collect();
     Analysis { summaries, facts }
 }
@@ -303,6 +311,8 @@ struct Constraints {
     /// region: `(argument, block of the call, loc, callee)`.
     stored_by_callee: Vec<(Node, u32, LocId, FuncId)>,
     blocks: u32,
+    /// The constants naming raw Float fields (`Program::raw_float_fields`).
+    raw_keys: HashSet<ConstId>,
 }
 
 /// How a variable's value was produced (what `origins` needs).
@@ -505,8 +515,19 @@ impl Constraints {
         }
     }
 
-    /// The stores a primitive performs (the table of primitive facts).
+    /// The stores a primitive performs (the table of primitive facts). A
+    /// `put!` into a raw Float field (`s.vx`, declared `{Float}` wherever a
+    /// field of that name is declared) stores the Float's bits, not the
+    /// object: no store constraint, so the Float stays a temporary (not a
+    /// result allocation: nbody's `pair-advance` needs no carry region) and
+    /// the field holds no garbage. Were `s` a dict after all, the store
+    /// barrier `put!` always keeps would copy the Float into it.
     fn prim_stores(&mut self, prim: PrimId, args: &[Atom], block: u32, loc: LocId) {
+        if prim.desc().name == "%put!"
+            && matches!(args.get(1), Some(Atom::Const(c)) if self.raw_keys.contains(c))
+        {
+            return;
+        }
         if let PrimEffect::Stores { container, values } = prim.desc().effect {
             let Some(c) = args.get(container as usize) else {
                 return;
@@ -624,8 +645,11 @@ pub fn reaching_result(f: &Function, summaries: &[Summary]) -> std::collections:
 /// store needs no repair. The container's region depends on the solution
 /// (an object's region is its placement), so the solution is iterated until
 /// no store raises a lifetime; levels only grow, so this ends.
-fn solve(f: &Function, summaries: &[Summary]) -> FunctionFacts {
-    let mut c = Constraints::default();
+fn solve(f: &Function, summaries: &[Summary], raw_keys: &HashSet<ConstId>) -> FunctionFacts {
+    let mut c = Constraints {
+        raw_keys: raw_keys.clone(),
+        ..Constraints::default()
+    };
     for p in f.params.iter().chain(f.rest.iter()) {
         c.def_block.insert(Node::Var(*p), 0);
     }

@@ -36,6 +36,11 @@ pub struct Program {
     /// expansion, for `--dump-expanded`.
     pub expanded: Vec<crate::syntax::Datum>,
     pub globals: Vec<GlobalInfo>,
+    /// Per struct field name: whether every struct type declaring a field
+    /// of that name declares it `{Float}` among its first 64 fields (a raw
+    /// Float slot at run time, `heap/types.rs`). CTRR needs no store
+    /// constraint for a `put!` into such a field (`ir::Program::raw_float_fields`).
+    pub field_rawness: std::collections::HashMap<String, bool>,
     pub locals: Vec<LocalInfo>,
     pub body: Vec<Expr>,
 }

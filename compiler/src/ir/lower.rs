@@ -516,6 +516,13 @@ impl<'a> Lowerer<'a> {
             globals: self.globals,
             consts: self.consts,
             alloc_sites: self.alloc_sites,
+            raw_float_fields: self
+                .ast
+                .field_rawness
+                .iter()
+                .filter(|(_, raw)| **raw)
+                .map(|(name, _)| name.clone())
+                .collect(),
             locs: self.locs,
             entry,
         };
@@ -1254,11 +1261,11 @@ mod tests {
 }
 
 /// The kind of a primitive call's allocation site: a Float site for the
-/// primitives whose only allocation is a boxed raw Float field
-/// (`prims::boxes_raw_floats`), so a temporary one goes to the lazy Float
+/// primitives whose only allocation is one Float (a boxed raw Float field,
+/// `sqrt`: `prims::allocates_only_a_float`), so a temporary one goes to the lazy Float
 /// region (created only when a Float is boxed) and not the scope region.
 fn prim_site_kind(prim: omni_runtime::prims::PrimId) -> AllocKind {
-    if omni_runtime::prims::boxes_raw_floats(prim.desc().name) {
+    if omni_runtime::prims::allocates_only_a_float(prim.desc().name) {
         AllocKind::Float
     } else {
         AllocKind::Prim

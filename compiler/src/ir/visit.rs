@@ -19,15 +19,15 @@ impl Op {
     }
 
     /// The allocation site of this operation if its only allocation is a
-    /// Float temporary: an inline arithmetic op's slow path, or a primitive
-    /// that boxes a raw Float field (`get`, `%struct-ref`:
-    /// `prims::boxes_raw_floats`). CTRR places a `Local` one in the lazy
+    /// Float temporary: an inline arithmetic op's slow path, a primitive
+    /// that boxes a raw Float field (`get`, `%struct-ref`), or `sqrt`
+    /// (`prims::allocates_only_a_float`). CTRR places a `Local` one in the lazy
     /// Float region, not the scope region.
     pub fn float_site(&self) -> Option<AllocSiteId> {
         match self {
             Op::Inline(_, _, site) => *site,
             Op::Prim { prim, site, .. } | Op::PrimApplyList { prim, site, .. }
-                if omni_runtime::prims::boxes_raw_floats(prim.desc().name) =>
+                if omni_runtime::prims::allocates_only_a_float(prim.desc().name) =>
             {
                 *site
             }

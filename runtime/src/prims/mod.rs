@@ -102,6 +102,14 @@ pub fn boxes_raw_floats(name: &str) -> bool {
     matches!(name, "get" | "%struct-ref")
 }
 
+/// Whether the only thing the primitive named `name` may allocate is one
+/// Float, its result (the raw-field readers, and `sqrt`, which generated
+/// code computes inline): its allocation site is a Float site to CTRR,
+/// like an inline arithmetic op's.
+pub fn allocates_only_a_float(name: &str) -> bool {
+    boxes_raw_floats(name) || name == "sqrt"
+}
+
 /// Whether a primitive's result may share structure with its arguments.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum PrimResult {
