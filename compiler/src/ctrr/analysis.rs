@@ -164,13 +164,7 @@ pub fn analyse(prog: &Program) -> Analysis {
         .collect();
 
     // The literal keys that name raw Float fields (`prim_stores`).
-    let raw_keys: HashSet<ConstId> = prog
-        .consts
-        .iter()
-        .enumerate()
-        .filter(|(_, c)| matches!(c, Const::Symbol(name) if prog.raw_float_fields.contains(name)))
-        .map(|(i, _)| ConstId(i as u32))
-        .collect();
+    let raw_keys = prog.raw_float_keys();
     // Call graph over known calls; SCCs come callee-first.
     let mut graph: DiGraph<FuncId, ()> = DiGraph::new();
     let nodes: Vec<NodeIndex> = prog
@@ -458,7 +452,9 @@ impl Constraints {
                             self.produced.push((v, Produced::From(args.clone())));
                         }
                     }
-                    self.prim_stores(*prim, args, here, st.loc);
+                    if !st.op.is_raw_float_put(&self.raw_keys) {
+                        self.prim_stores(*prim, args, here, st.loc);
+                    }
                 }
                 Op::PrimApplyList { prim, list, .. } => {
                     if !prim_result_is_fresh(*prim) {
@@ -515,19 +511,12 @@ impl Constraints {
         }
     }
 
-    /// The stores a primitive performs (the table of primitive facts). A
-    /// `put!` into a raw Float field (`s.vx`, declared `{Float}` wherever a
-    /// field of that name is declared) stores the Float's bits, not the
-    /// object: no store constraint, so the Float stays a temporary (not a
-    /// result allocation: nbody's `pair-advance` needs no carry region) and
-    /// the field holds no garbage. Were `s` a dict after all, the store
-    /// barrier `put!` always keeps would copy the Float into it.
+    /// The stores a primitive performs (the table of primitive facts). Its
+    /// callers leave out a `put!` into a raw Float field
+    /// (`Op::is_raw_float_put`): it stores the Float's bits, not the
+    /// object, so no store constraint: the Float stays a temporary (not a
+    /// result allocation: nbody's `pair-advance` needs no carry region).
     fn prim_stores(&mut self, prim: PrimId, args: &[Atom], block: u32, loc: LocId) {
-        if prim.desc().name == "%put!"
-            && matches!(args.get(1), Some(Atom::Const(c)) if self.raw_keys.contains(c))
-        {
-            return;
-        }
         if let PrimEffect::Stores { container, values } = prim.desc().effect {
             let Some(c) = args.get(container as usize) else {
                 return;
@@ -555,7 +544,9 @@ impl Constraints {
             Op::BoxSet { cell, value, .. } => {
                 self.store(StoreInto::Atom(*cell), value, block, st.loc);
             }
-            Op::Prim { prim, args, .. } => self.prim_stores(*prim, args, block, st.loc),
+            Op::Prim { prim, args, .. } if !st.op.is_raw_float_put(&self.raw_keys) => {
+                self.prim_stores(*prim, args, block, st.loc)
+            }
             Op::Call { callee, args, .. } => {
                 // A call whose result is unused: its stores still count.
                 let sink = Node::Var(VarId(u32::MAX));

@@ -5,7 +5,31 @@
 
 use super::*;
 
+impl Program {
+    /// The constants that name raw Float fields (`raw_float_fields`), for
+    /// [`Op::is_raw_float_put`].
+    pub fn raw_float_keys(&self) -> std::collections::HashSet<ConstId> {
+        self.consts
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| matches!(c, Const::Symbol(name) if self.raw_float_fields.contains(name)))
+            .map(|(i, _)| ConstId(i as u32))
+            .collect()
+    }
+}
+
 impl Op {
+    /// Whether this is a `put!` into a raw Float field (`s.vx` where every
+    /// struct declaring a field `vx` declares it `{Float}`; `keys` from
+    /// [`Program::raw_float_keys`]): a store of a Float's bits, which
+    /// allocates nothing and stores no object. (Were `s` a dict, the store
+    /// barrier `put!` keeps would still copy the Float into it.)
+    pub fn is_raw_float_put(&self, keys: &std::collections::HashSet<ConstId>) -> bool {
+        matches!(self, Op::Prim { prim, args, .. }
+            if prim.desc().name == "%put!"
+                && matches!(args.get(1), Some(Atom::Const(c)) if keys.contains(c)))
+    }
+
     /// The allocation site of this operation, if it allocates through one:
     /// an explicit allocation, or a primitive call that may allocate.
     pub fn alloc_site(&self) -> Option<AllocSiteId> {

@@ -72,6 +72,10 @@ pub unsafe fn struct_set(s: Value, i: usize, v: Value) {
     // SAFETY: caller contract; the barrier makes `v` storable into `s`.
     unsafe {
         let w = if slot_is_raw(type_raw_floats(struct_type(s)), i) {
+            // No barrier to copy anything, but the same ownership rule: a
+            // spawned thread may not mutate another thread's object
+            // (docs/REGION_THREADING_MODEL.md).
+            crate::region::owner::check_store_target(crate::region::region_of(s));
             raw_float_bits(v)
         } else {
             crate::graph::barrier::omni_store_barrier(s, v)
