@@ -1931,26 +1931,34 @@ impl<'a, M: Module> FnTx<'_, 'a, '_, M> {
             .band_imm_s(index, FIELD_CACHE_INDEX_MASK as i64);
         let offset = self.b.ins().ishl_imm_s(index, 3);
         let addr = self.b.ins().iadd(s, offset);
-        let class = self.b.ins().ushr_imm_s(w, FIELD_CACHE_CLASS_SHIFT as i64);
-        self.b.ins().brif(class, raw, &[], word, &[]);
+        // Without an allocation site no struct has a raw slot of this name
+        // (lowering's `may_allocate`): the class test is left out.
+        if site.is_some() || unboxed {
+            let class = self.b.ins().ushr_imm_s(w, FIELD_CACHE_CLASS_SHIFT as i64);
+            self.b.ins().brif(class, raw, &[], word, &[]);
+        } else {
+            self.b.ins().jump(word, &[]);
+        }
         self.b.seal_block(word);
         self.b.switch_to_block(word);
         let v = self.b.ins().load(W, flags, addr, STRUCT_FIELDS);
         let args = word_args(self, v);
         self.b.ins().jump(join, &args);
-        self.b.seal_block(raw);
-        self.b.switch_to_block(raw);
-        let x = self.b.ins().load(types::F64, flags, addr, STRUCT_FIELDS);
-        if unboxed {
-            let zero = self.word(0);
-            let yes = self.b.ins().iconst(types::I8, 1);
-            self.b
-                .ins()
-                .jump(join, &[zero.into(), x.into(), yes.into()]);
-        } else {
-            let region = self.site_region(site)?;
-            let boxed = self.inline_float(region, x)?;
-            self.b.ins().jump(join, &[boxed.into()]);
+        if site.is_some() || unboxed {
+            self.b.seal_block(raw);
+            self.b.switch_to_block(raw);
+            let x = self.b.ins().load(types::F64, flags, addr, STRUCT_FIELDS);
+            if unboxed {
+                let zero = self.word(0);
+                let yes = self.b.ins().iconst(types::I8, 1);
+                self.b
+                    .ins()
+                    .jump(join, &[zero.into(), x.into(), yes.into()]);
+            } else {
+                let region = self.site_region(site)?;
+                let boxed = self.inline_float(region, x)?;
+                self.b.ins().jump(join, &[boxed.into()]);
+            }
         }
         self.b.seal_block(slow);
         self.b.switch_to_block(slow);
@@ -3439,7 +3447,8 @@ fn float_locals(
             site: get_site,
             ..
         } => match field_access(prog, &st.op) {
-            Some(OpenCoded::FieldGet) => {
+            // Without a site no struct has a raw slot of that name.
+            Some(OpenCoded::FieldGet) if get_site.is_some() => {
                 if let Some(s) = st.var.and_then(|v| site.get_mut(v.0 as usize)) {
                     *s = Some(*get_site);
                 }

@@ -331,6 +331,10 @@ impl Expander {
                 .entry(name.to_string())
                 .and_modify(|r| *r &= raw)
                 .or_insert(raw);
+            if raw {
+                self.prog.raw_float_indexes |= 1 << i;
+                self.prog.raw_float_names.insert(name.to_string());
+            }
         }
         let ftypes = if types.is_empty() {
             Expr::new(ExprKind::Lit(Literal::Nil), span)

@@ -13,7 +13,7 @@ use crate::expand::ast::{self, Expr, ExprKind, Lambda, Literal, LocalId};
 use crate::syntax::SourceMap;
 use crate::syntax::{Datum, DatumKind};
 use omni_runtime::prims::PrimArity;
-use omni_runtime::value::{make_char, make_int, FALSE, NIL, NOTHING, TRUE, UNBOUND};
+use omni_runtime::value::{int_value, is_int, make_char, make_int, FALSE, NIL, NOTHING, TRUE, UNBOUND};
 use std::collections::{HashMap, HashSet};
 use std::rc::Rc;
 
@@ -1156,9 +1156,7 @@ impl<'a> Lowerer<'a> {
         // compiler bug.
         let prim = omni_runtime::prims::lookup_id(name)
             .unwrap_or_else(|| panic!("`{name}` is not a runtime primitive"));
-        let site = prim
-            .desc()
-            .allocates
+        let site = (prim.desc().allocates && self.may_allocate(prim, &atoms))
             .then(|| self.site(prim_site_kind(prim), span));
         self.bind(
             Op::Prim {
@@ -1168,6 +1166,25 @@ impl<'a> Lowerer<'a> {
             },
             span,
         )
+    }
+
+    /// Whether an allocating primitive called with `args` may allocate:
+    /// a `get` with a literal key no struct declares as a raw Float field,
+    /// or a `%struct-ref` of an index at which no struct has one, never
+    /// boxes (it has no allocation site, as before raw slots: interp's
+    /// `e.test` reads cost nothing more).
+    fn may_allocate(&self, prim: omni_runtime::prims::PrimId, args: &[Atom]) -> bool {
+        match (prim.desc().name, args) {
+            ("get", [_, Atom::Const(c), ..]) => match self.consts.get(c.0 as usize) {
+                Some(Const::Symbol(name)) => self.ast.raw_float_names.contains(name),
+                _ => true,
+            },
+            ("%struct-ref", [_, Atom::Imm(i)]) if is_int(*i) => {
+                let i = int_value(*i);
+                (0..64).contains(&i) && self.ast.raw_float_indexes & (1 << i) != 0
+            }
+            _ => true,
+        }
     }
 
     // ---- constants ----
