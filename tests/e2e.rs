@@ -475,6 +475,7 @@ program_tests!(run_case, LISTED;
     float_fields_raw_type_error,
     float_fields_raw_constructor_error,
     thread_err_float_field,
+    float_fields_raw_churn,
 );
 
 /// Every case file is listed above (so none is silently skipped).
