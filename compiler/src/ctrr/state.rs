@@ -522,7 +522,8 @@ impl Cx<'_> {
         match op {
             Op::Call { callee, .. } => self.callee_may_renew(callee),
             Op::Prim { prim, .. } | Op::PrimApplyList { prim, .. } => {
-                prim.desc().effect == PrimEffect::CallsClosures || store_may_grow(op, &self.facts.raw_float_keys)
+                prim.desc().effect == PrimEffect::CallsClosures
+                    || store_may_grow(op, &self.facts.raw_float_keys)
             }
             Op::BoxSet { .. } => store_may_grow(op, &self.facts.raw_float_keys),
             Op::GlobalSet { .. } => true,

@@ -13,7 +13,9 @@ use crate::expand::ast::{self, Expr, ExprKind, Lambda, Literal, LocalId};
 use crate::syntax::SourceMap;
 use crate::syntax::{Datum, DatumKind};
 use omni_runtime::prims::PrimArity;
-use omni_runtime::value::{int_value, is_int, make_char, make_int, FALSE, NIL, NOTHING, TRUE, UNBOUND};
+use omni_runtime::value::{
+    int_value, is_int, make_char, make_int, FALSE, NIL, NOTHING, TRUE, UNBOUND,
+};
 use std::collections::{HashMap, HashSet};
 use std::rc::Rc;
 
@@ -1245,6 +1247,18 @@ fn quoted(d: &Datum) -> QuotedDatum {
     }
 }
 
+/// The kind of a primitive call's allocation site: a Float site for the
+/// primitives whose only allocation is one Float (a boxed raw Float field,
+/// `sqrt`: `prims::allocates_only_a_float`), so a temporary one goes to the lazy Float
+/// region (created only when a Float is boxed) and not the scope region.
+fn prim_site_kind(prim: omni_runtime::prims::PrimId) -> AllocKind {
+    if omni_runtime::prims::allocates_only_a_float(prim.desc().name) {
+        AllocKind::Float
+    } else {
+        AllocKind::Prim
+    }
+}
+
 #[cfg(test)]
 mod tests {
     /// Read, expand and lower `src` with the real prelude; the IR text.
@@ -1274,17 +1288,5 @@ mod tests {
             "(define p [n] (define ev [k] (if (= k 0) 1 (od (- k 1)))) (define od [k] (if (= k 0) 0 (ev (- k 1)))) (ev n))",
         );
         assert!(ir.contains("closure-init"), "{ir}");
-    }
-}
-
-/// The kind of a primitive call's allocation site: a Float site for the
-/// primitives whose only allocation is one Float (a boxed raw Float field,
-/// `sqrt`: `prims::allocates_only_a_float`), so a temporary one goes to the lazy Float
-/// region (created only when a Float is boxed) and not the scope region.
-fn prim_site_kind(prim: omni_runtime::prims::PrimId) -> AllocKind {
-    if omni_runtime::prims::allocates_only_a_float(prim.desc().name) {
-        AllocKind::Float
-    } else {
-        AllocKind::Prim
     }
 }

@@ -12,7 +12,9 @@ impl Program {
         self.consts
             .iter()
             .enumerate()
-            .filter(|(_, c)| matches!(c, Const::Symbol(name) if self.raw_float_fields.contains(name)))
+            .filter(
+                |(_, c)| matches!(c, Const::Symbol(name) if self.raw_float_fields.contains(name)),
+            )
             .map(|(i, _)| ConstId(i as u32))
             .collect()
     }

@@ -203,7 +203,7 @@ pub(crate) fn struct_new(r: *mut Region, args: &[Value]) -> R {
 
 /// `(%struct-ref s i)`: field `i` of a struct instance (a raw Float field
 /// boxed in `r`; [`NEEDS_REGION`] when `r` is null).
-pub fn struct_ref(r: *mut Region, s: Value, i: Value) -> R {
+pub(crate) fn struct_ref(r: *mut Region, s: Value, i: Value) -> R {
     if !is_struct(s) {
         return Err(expected("%struct-ref", "a struct", s));
     }
@@ -223,7 +223,7 @@ pub fn struct_ref(r: *mut Region, s: Value, i: Value) -> R {
 
 /// `get` on a struct: the field named by the symbol `key` (a raw Float
 /// field boxed in `r`; [`NEEDS_REGION`] when `r` is null).
-pub fn struct_get_field(r: *mut Region, s: Value, key: Value, default: Option<Value>) -> R {
+pub(crate) fn struct_get_field(r: *mut Region, s: Value, key: Value, default: Option<Value>) -> R {
     // SAFETY: callers pass a struct instance and a null or usable region.
     unsafe {
         let t = struct_type(s);
