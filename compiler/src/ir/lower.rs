@@ -1172,11 +1172,16 @@ impl<'a> Lowerer<'a> {
 
     /// Whether an allocating primitive called with `args` may allocate:
     /// a `get` with a literal key no struct declares as a raw Float field,
-    /// or a `%struct-ref` of an index at which no struct has one, never
-    /// boxes (it has no allocation site, as before raw slots: interp's
+    /// a `%struct-ref` of an index at which no struct has one, and either
+    /// in a program without raw Float fields, never boxes (it has no allocation site, as before raw slots: interp's
     /// `e.test` reads cost nothing more).
     fn may_allocate(&self, prim: omni_runtime::prims::PrimId, args: &[Atom]) -> bool {
-        match (prim.desc().name, args) {
+        let name = prim.desc().name;
+        if omni_runtime::prims::boxes_raw_floats(name) && self.ast.raw_float_names.is_empty() {
+            // No struct of the program has a raw Float field.
+            return false;
+        }
+        match (name, args) {
             ("get", [_, Atom::Const(c), ..]) => match self.consts.get(c.0 as usize) {
                 Some(Const::Symbol(name)) => self.ast.raw_float_names.contains(name),
                 _ => true,
