@@ -1472,6 +1472,31 @@ impl<'a, M: Module> FnTx<'_, 'a, '_, M> {
         };
         self.b.set_cold_block(slow);
         self.b.set_cold_block(not_ints);
+        // Two unboxed Floats whose flags are set (nbody's `(- b.x c.x)`:
+        // field reads): the op on their f64s, first, without the fixnum
+        // test and the operand dispatch behind it.
+        if let (true, Some((xa, fa, _)), Some((xb, fb, _))) = (unboxed_result, a.float, b.float)
+        {
+            let floats = self.b.create_block();
+            let check_ints = self.b.create_block();
+            let both = self.b.ins().band(fa, fb);
+            self.b.ins().brif(both, floats, &[], check_ints, &[]);
+            self.b.seal_block(floats);
+            self.b.seal_block(check_ints);
+            self.b.switch_to_block(floats);
+            let r = match op {
+                InlineOp::Add => self.b.ins().fadd(xa, xb),
+                InlineOp::Sub => self.b.ins().fsub(xa, xb),
+                InlineOp::Mul => self.b.ins().fmul(xa, xb),
+                _ => self.b.ins().fdiv(xa, xb),
+            };
+            let zero = self.word(0);
+            let yes = self.b.ins().iconst(types::I8, 1);
+            self.b
+                .ins()
+                .jump(join, &[zero.into(), r.into(), yes.into()]);
+            self.b.switch_to_block(check_ints);
+        }
         // An unboxed Float's word is 0: not a fixnum.
         let ints = self.both_ints(a.word, b.word);
         self.b.ins().brif(ints, fast_block, &[], not_ints, &[]);
