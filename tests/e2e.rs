@@ -474,6 +474,11 @@ program_tests!(run_case, LISTED;
     string_inline_ref,
     type_test_inline,
     char_int_inline,
+    float_fields_raw,
+    float_fields_raw_type_error,
+    float_fields_raw_constructor_error,
+    thread_err_float_field,
+    float_fields_raw_churn,
 );
 
 /// Every case file is listed above (so none is silently skipped).

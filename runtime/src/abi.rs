@@ -127,8 +127,8 @@ pub static RT_FNS: LazyLock<Vec<RtFn>> = LazyLock::new(|| {
         rt_fn!(call::omni_rt_err_arity, [Word, Word, Loc] -> []),
         // (address of the generated apply trampoline)
         rt_fn!(call::omni_rt_set_apply_trampoline, [Word] -> []),
-        // (object, key symbol, field cache word, loc) -> value
-        rt_fn!(access::omni_field_get, [Word, Word, Word, Loc] -> [Word]),
+        // (object, key symbol, field cache word, region or null, loc) -> value
+        rt_fn!(access::omni_field_get, [Word, Word, Word, Word, Loc] -> [Word]),
         // (object, key symbol, value, field cache word, loc) -> nothing
         rt_fn!(access::omni_field_put, [Word, Word, Word, Word, Loc] -> [Word]),
     ]

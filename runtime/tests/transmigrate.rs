@@ -288,3 +288,50 @@ fn a_kind_without_metadata_aborts_naming_the_kind() {
     let out = run_child("child_process_entry", "missing_metadata", &[]);
     assert_aborted_with(&out, &["no object metadata", "kind 200 (unknown)"]);
 }
+
+/// A struct's raw Float slots (fields declared `Float`) hold f64 bits, not
+/// references: a copy takes the bits unchanged, even bits that equal the
+/// address of an object in the source region, and never follows them; its
+/// other fields are copied as references.
+#[test]
+fn raw_float_slots_are_copied_as_bits_and_never_followed() {
+    use omni_runtime::types::*;
+    unsafe {
+        let dst = region_create();
+        let src = region_create();
+        let g = global_region();
+        let fields = list_from_slice(g, &[intern("x"), intern("next"), intern("y")]);
+        let any = builtin(ANY);
+        let float = builtin(FLOAT);
+        let ftypes = list_from_slice(g, &[float, any, float]);
+        let t = omni_runtime::prims::types::make_user_type(
+            "Raw",
+            NOTHING,
+            UserKind::MutableStruct,
+            fields,
+            ftypes,
+        );
+        assert_eq!(type_raw_floats(t), 0b101);
+        let decoy = alloc_pair(src, make_int(1), NIL);
+        // x's bits are the decoy pair's address: a tracer that followed
+        // them would copy the pair and rewrite x.
+        let x = make_float(src, f64::from_bits(decoy));
+        let y = make_float(src, -0.0);
+        let s = alloc_struct(src, t, &[x, decoy, y]);
+        let out = transmigrate_counted(s, src, dst);
+        // The struct and the pair it holds in `next`; no Float object.
+        assert_eq!(out.objects, 2);
+        region_exit(src);
+        let s2 = out.value;
+        assert_eq!(region_of(s2), dst);
+        assert_eq!(struct_slot(s2, 0), Slot::Float(f64::from_bits(decoy)));
+        assert!(matches!(struct_slot(s2, 2), Slot::Float(f) if f == 0.0 && f.is_sign_negative()));
+        let Slot::Word(next) = struct_slot(s2, 1) else {
+            panic!("`next` is a value slot");
+        };
+        assert_ne!(next, decoy);
+        assert_eq!(region_of(next), dst);
+        assert_eq!(car(next), make_int(1));
+        region_exit(dst);
+    }
+}

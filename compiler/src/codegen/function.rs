@@ -33,7 +33,7 @@ use omni_runtime::region::{
     REGION_RETIRED_BYTES, REGION_STATE_VERSION,
 };
 use omni_runtime::rt::region_abi::CARRY_START_BYTES;
-use omni_runtime::types::{STRUCT_FIELDS, STRUCT_TYPE};
+use omni_runtime::types::{NEEDS_REGION, STRUCT_FIELDS, STRUCT_TYPE};
 use omni_runtime::value::{
     closure_info, ObjKind, ARRAY_CAP, ARRAY_DATA, ARRAY_LEN, ARRAY_SIZE, BOX_VALUE, CLOSURE_APPLY,
     CLOSURE_CODE, CLOSURE_FREE, CLOSURE_INFO, CLOSURE_NAME, FALSE, FLOAT_SIZE, FLOAT_VALUE,
@@ -311,7 +311,7 @@ impl<'a, M: Module> FnTx<'_, 'a, '_, M> {
         // with an f64 and a flag each (12% more instructions).
         self.float_paths = mentions_floats(self.cx.prog, f);
         let candidates = if self.float_paths {
-            float_locals(f, &self.uses, is_loop)
+            float_locals(self.cx.prog, f, &self.uses, is_loop)
         } else {
             Vec::new()
         };
@@ -810,18 +810,48 @@ impl<'a, M: Module> FnTx<'_, 'a, '_, M> {
             Op::Inline(op, args, site) => self.inline(*op, args, *site, loc),
             Op::Prim { prim, args, site } => {
                 let desc = runtime::prim_by_id(*prim)?;
-                let region = self.site_region(*site)?;
-                let ir_args = args;
+                match desc.open_coded {
+                    Some(OpenCoded::FieldGet) if self.field_site(args, 2) => {
+                        let s = self.atom(&args[0])?;
+                        let key = self.atom(&args[1])?;
+                        let unboxed = self.unboxed_var(stmt.var).is_some();
+                        let n = self.field_get(s, key, *site, unboxed, loc)?;
+                        return if unboxed {
+                            self.define_unboxed(stmt.var, n)
+                        } else {
+                            Ok(n.word)
+                        };
+                    }
+                    Some(OpenCoded::FieldPut) if self.field_site(args, 3) => {
+                        let s = self.atom(&args[0])?;
+                        let key = self.atom(&args[1])?;
+                        // An unboxed Float is stored into a raw slot as is.
+                        let v = self.num(&args[2])?;
+                        return self.field_put(s, key, v, loc);
+                    }
+                    _ => {}
+                }
+                if is_sqrt(desc, args) && self.float_paths {
+                    let n = self.num(&args[0])?;
+                    let unboxed = self.unboxed_var(stmt.var).is_some();
+                    let r = self.sqrt(desc, n, *site, unboxed, loc)?;
+                    return if unboxed {
+                        self.define_unboxed(stmt.var, r)
+                    } else {
+                        Ok(r.word)
+                    };
+                }
                 let args = self.atoms(args)?;
+                if omni_runtime::prims::boxes_raw_floats(desc.name) {
+                    // Its region only once it exists (see `with_site_region`).
+                    return self.with_site_region(*site, |tx, region| {
+                        tx.call_prim(desc, region, &args, loc)
+                    });
+                }
+                let region = self.site_region(*site)?;
                 match desc.open_coded {
                     Some(OpenCoded::ArraySetImmediate) => {
                         self.array_set_immediate(desc, region, &args, loc)
-                    }
-                    Some(OpenCoded::FieldGet) if self.field_site(ir_args, 2) => {
-                        self.field_get(args[0], args[1], loc)
-                    }
-                    Some(OpenCoded::FieldPut) if self.field_site(ir_args, 3) => {
-                        self.field_put(args[0], args[1], args[2], loc)
                     }
                     _ => self.call_prim(desc, region, &args, loc),
                 }
@@ -1441,6 +1471,31 @@ impl<'a, M: Module> FnTx<'_, 'a, '_, M> {
         };
         self.b.set_cold_block(slow);
         self.b.set_cold_block(not_ints);
+        // Two unboxed Floats whose flags are set (nbody's `(- b.x c.x)`:
+        // field reads): the op on their f64s, first, without the fixnum
+        // test and the operand dispatch behind it.
+        if let (true, Some((xa, fa, _)), Some((xb, fb, _))) = (unboxed_result, a.float, b.float)
+        {
+            let floats = self.b.create_block();
+            let check_ints = self.b.create_block();
+            let both = self.b.ins().band(fa, fb);
+            self.b.ins().brif(both, floats, &[], check_ints, &[]);
+            self.b.seal_block(floats);
+            self.b.seal_block(check_ints);
+            self.b.switch_to_block(floats);
+            let r = match op {
+                InlineOp::Add => self.b.ins().fadd(xa, xb),
+                InlineOp::Sub => self.b.ins().fsub(xa, xb),
+                InlineOp::Mul => self.b.ins().fmul(xa, xb),
+                _ => self.b.ins().fdiv(xa, xb),
+            };
+            let zero = self.word(0);
+            let yes = self.b.ins().iconst(types::I8, 1);
+            self.b
+                .ins()
+                .jump(join, &[zero.into(), r.into(), yes.into()]);
+            self.b.switch_to_block(check_ints);
+        }
         // An unboxed Float's word is 0: not a fixnum.
         let ints = self.both_ints(a.word, b.word);
         self.b.ins().brif(ints, fast_block, &[], not_ints, &[]);
@@ -1993,9 +2048,7 @@ impl<'a, M: Module> FnTx<'_, 'a, '_, M> {
     /// Whether a `get`/`%put!` with these operands names a struct field
     /// (`s.field`): `argc` operands, the key a literal symbol.
     fn field_site(&self, args: &[Atom], argc: usize) -> bool {
-        args.len() == argc
-            && matches!(args[1], Atom::Const(c)
-                if matches!(self.cx.prog.consts.get(c.0 as usize), Some(ir::Const::Symbol(_))))
+        is_field_site(self.cx.prog, args, argc)
     }
 
     /// The address of a new field cache word for the site being translated.
@@ -2005,31 +2058,201 @@ impl<'a, M: Module> FnTx<'_, 'a, '_, M> {
     }
 
     /// `s.field`: when `s` is a struct of the type the site's field cache
-    /// holds, the field at the cached index, read inline; anything else
-    /// (another type, a forwarded struct, a dict, a missing field) goes to
-    /// `omni_field_get`, which fills the cache or does what `get` does.
-    fn field_get(&mut self, s: Value, key: Value, loc: LocId) -> Result<Value> {
+    /// holds, the field at the cached index, read inline: a value word as
+    /// it is; a raw Float slot's f64 (`FieldClass::Float`) boxed in the
+    /// region of the `get`'s allocation site, or, for an unboxed Float
+    /// variable (`unboxed`), not boxed at all (the result's f64 and flag).
+    /// Anything else (another type, a forwarded struct, a dict, a missing
+    /// field) goes to `omni_field_get`, which fills the cache or does what
+    /// `get` does.
+    fn field_get(
+        &mut self,
+        s: Value,
+        key: Value,
+        site: Option<AllocSiteId>,
+        unboxed: bool,
+        loc: LocId,
+    ) -> Result<Num> {
         let flags = MemFlagsData::trusted();
         let cache = self.field_cache()?;
         let hit = self.b.create_block();
+        let word = self.b.create_block();
+        let raw = self.b.create_block();
         let slow = self.b.create_block();
         let join = self.b.create_block();
         let result = self.b.append_block_param(join, W);
+        let float_result = unboxed.then(|| {
+            (
+                self.b.append_block_param(join, types::F64),
+                self.b.append_block_param(join, types::I8),
+            )
+        });
+        // The join arguments of a word result.
+        let word_args = |tx: &mut Self, v: Value| -> Vec<BlockArg> {
+            let mut args = vec![BlockArg::from(v)];
+            if unboxed {
+                let zero = tx.b.ins().f64const(0.0);
+                let no = tx.b.ins().iconst(types::I8, 0);
+                args.extend([BlockArg::from(zero), BlockArg::from(no)]);
+            }
+            args
+        };
         self.b.set_cold_block(slow);
         let (w, same) = self.cached_struct_type(s, cache, slow);
         self.b.ins().brif(same, hit, &[], slow, &[]);
         self.b.seal_block(hit);
         self.b.switch_to_block(hit);
         let index = self.b.ins().ushr_imm_s(w, FIELD_CACHE_INDEX_SHIFT as i64);
+        let index = self
+            .b
+            .ins()
+            .band_imm_s(index, FIELD_CACHE_INDEX_MASK as i64);
         let offset = self.b.ins().ishl_imm_s(index, 3);
         let addr = self.b.ins().iadd(s, offset);
+        // Without an allocation site no struct has a raw slot of this name
+        // (lowering's `may_allocate`): the class test is left out.
+        if site.is_some() || unboxed {
+            let class = self.b.ins().ushr_imm_s(w, FIELD_CACHE_CLASS_SHIFT as i64);
+            self.b.ins().brif(class, raw, &[], word, &[]);
+        } else {
+            self.b.ins().jump(word, &[]);
+        }
+        self.b.seal_block(word);
+        self.b.switch_to_block(word);
         let v = self.b.ins().load(W, flags, addr, STRUCT_FIELDS);
-        self.b.ins().jump(join, &[v.into()]);
+        let args = word_args(self, v);
+        self.b.ins().jump(join, &args);
+        if site.is_some() || unboxed {
+            self.b.seal_block(raw);
+            self.b.switch_to_block(raw);
+            let x = self.b.ins().load(types::F64, flags, addr, STRUCT_FIELDS);
+            if unboxed {
+                let zero = self.word(0);
+                let yes = self.b.ins().iconst(types::I8, 1);
+                self.b
+                    .ins()
+                    .jump(join, &[zero.into(), x.into(), yes.into()]);
+            } else {
+                let region = self.site_region(site)?;
+                let boxed = self.inline_float(region, x)?;
+                self.b.ins().jump(join, &[boxed.into()]);
+            }
+        }
         self.b.seal_block(slow);
         self.b.switch_to_block(slow);
+        let first = self.b.func.dfg.num_blocks();
         let loc = self.loc32(loc);
-        let v = self.call_rt1(RuntimeFn::FieldGet, &[s, key, cache, loc])?;
-        self.b.ins().jump(join, &[v.into()]);
+        let v = self.with_site_region(site, |tx, region| {
+            tx.call_rt1(RuntimeFn::FieldGet, &[s, key, cache, region, loc])
+        })?;
+        let args = word_args(self, v);
+        self.b.ins().jump(join, &args);
+        self.set_cold_since(first);
+        self.b.seal_block(join);
+        self.b.switch_to_block(join);
+        Ok(Num {
+            word: result,
+            float: float_result.map(|(f, flag)| (f, flag, site)),
+        })
+    }
+
+    /// `(sqrt x)` of a Float (unboxed or not) or an Int, inline: the
+    /// square root boxed in the region of the call's allocation site, or
+    /// for an unboxed Float variable (`unboxed`) left unboxed. Anything
+    /// else goes to the primitive (which raises the type error).
+    fn sqrt(
+        &mut self,
+        desc: &'static omni_runtime::prims::PrimDesc,
+        n: Num,
+        site: Option<AllocSiteId>,
+        unboxed: bool,
+        loc: LocId,
+    ) -> Result<Num> {
+        let slow = self.b.create_block();
+        let join = self.b.create_block();
+        let result = self.b.append_block_param(join, W);
+        let float_result = unboxed.then(|| {
+            (
+                self.b.append_block_param(join, types::F64),
+                self.b.append_block_param(join, types::I8),
+            )
+        });
+        self.b.set_cold_block(slow);
+        let x = self.float_operand(n, true, slow);
+        let r = self.b.ins().sqrt(x);
+        if unboxed {
+            let zero = self.word(0);
+            let yes = self.b.ins().iconst(types::I8, 1);
+            self.b
+                .ins()
+                .jump(join, &[zero.into(), r.into(), yes.into()]);
+        } else {
+            let region = self.site_region(site)?;
+            let boxed = self.inline_float(region, r)?;
+            self.b.ins().jump(join, &[boxed.into()]);
+        }
+        self.b.seal_block(slow);
+        self.b.switch_to_block(slow);
+        let first = self.b.func.dfg.num_blocks();
+        let w = self.boxed(n)?;
+        let region = self.site_region(site)?;
+        let v = self.call_prim(desc, region, &[w], loc)?;
+        let mut args = vec![BlockArg::from(v)];
+        if unboxed {
+            let zero = self.b.ins().f64const(0.0);
+            let no = self.b.ins().iconst(types::I8, 0);
+            args.extend([BlockArg::from(zero), BlockArg::from(no)]);
+        }
+        self.b.ins().jump(join, &args);
+        self.set_cold_since(first);
+        self.b.seal_block(join);
+        self.b.switch_to_block(join);
+        Ok(Num {
+            word: result,
+            float: float_result.map(|(f, flag)| (f, flag, site)),
+        })
+    }
+
+    /// `call(region)` for a call that boxes a raw Float field in the region
+    /// of allocation site `site` (`prims::boxes_raw_floats`): a lazily
+    /// created region is passed only if it exists already (else null), so
+    /// a `get` on a dict does not create it; the runtime answers
+    /// `NEEDS_REGION` when it needed one, and the call is made again (cold)
+    /// with the region, created then.
+    fn with_site_region(
+        &mut self,
+        site: Option<AllocSiteId>,
+        call: impl Fn(&mut Self, Value) -> Result<Value>,
+    ) -> Result<Value> {
+        let lazy = match site.and_then(|s| self.cx.prog.alloc_sites.get(s.0 as usize)) {
+            Some(ir::AllocSite {
+                region: RegionRef::Local(v),
+                ..
+            }) => self.lazy_slot(*v),
+            _ => None,
+        };
+        let Some(slot) = lazy else {
+            let region = self.site_region(site)?;
+            return call(self, region);
+        };
+        let existing = self.b.ins().stack_load(W, W, slot, 0);
+        let v = call(self, existing)?;
+        let retry = self.b.create_block();
+        let join = self.b.create_block();
+        let result = self.b.append_block_param(join, W);
+        self.b.set_cold_block(retry);
+        let needs = self
+            .b
+            .ins()
+            .icmp_imm_s(IntCC::Equal, v, NEEDS_REGION as i64);
+        self.b.ins().brif(needs, retry, &[], join, &[v.into()]);
+        self.b.seal_block(retry);
+        self.b.switch_to_block(retry);
+        let first = self.b.func.dfg.num_blocks();
+        let region = self.site_region(site)?;
+        let again = call(self, region)?;
+        self.b.ins().jump(join, &[again.into()]);
+        self.set_cold_since(first);
         self.b.seal_block(join);
         self.b.switch_to_block(join);
         Ok(result)
@@ -2038,13 +2261,17 @@ impl<'a, M: Module> FnTx<'_, 'a, '_, M> {
     /// `(put! s.field v)`: when `s` is a struct of the type the site's cache
     /// holds (a mutable one: the cache is filled by a store), on the program
     /// thread, and `v` passes the field's declared type as the cache
-    /// records it (`FieldClass`) and needs no store barrier (an immediate,
-    /// or an object of `s`'s own region, as nbody's new velocities are),
-    /// one store; anything else goes to `omni_field_put`.
-    fn field_put(&mut self, s: Value, key: Value, v: Value, loc: LocId) -> Result<Value> {
+    /// records it (`FieldClass`): into a raw Float slot, a Float's f64 (an
+    /// unboxed Float variable's as it is: no allocation, no barrier); into
+    /// another slot, a value that needs no store barrier (an immediate, or
+    /// an object of `s`'s own region), one store. Anything else goes to
+    /// `omni_field_put`.
+    fn field_put(&mut self, s: Value, key: Value, n: Num, loc: LocId) -> Result<Value> {
         let flags = MemFlagsData::trusted();
         let cache = self.field_cache()?;
         let check_value = self.b.create_block();
+        let raw = self.b.create_block();
+        let not_raw = self.b.create_block();
         let immediate = self.b.create_block();
         let object = self.b.create_block();
         let check_regions = self.b.create_block();
@@ -2061,6 +2288,26 @@ impl<'a, M: Module> FnTx<'_, 'a, '_, M> {
         self.b.seal_block(check_value);
         self.b.switch_to_block(check_value);
         let class = self.b.ins().ushr_imm_s(w, FIELD_CACHE_CLASS_SHIFT as i64);
+        let index = self.b.ins().ushr_imm_s(w, FIELD_CACHE_INDEX_SHIFT as i64);
+        let index = self
+            .b
+            .ins()
+            .band_imm_s(index, FIELD_CACHE_INDEX_MASK as i64);
+        let offset = self.b.ins().ishl_imm_s(index, 3);
+        let addr = self.b.ins().iadd(s, offset);
+        let float_field = self.equals_imm(class, FieldClass::Float as i64);
+        self.b.ins().brif(float_field, raw, &[], not_raw, &[]);
+        // A raw Float slot: the f64 of an unboxed Float, or of a Float
+        // object (a forwarded one, or anything else, goes to the runtime).
+        self.b.seal_block(raw);
+        self.b.switch_to_block(raw);
+        let x = self.float_operand(n, false, slow);
+        self.b.ins().store(flags, x, addr, STRUCT_FIELDS);
+        self.b.ins().jump(join, &[]);
+        // Another slot takes the word.
+        self.b.seal_block(not_raw);
+        self.b.switch_to_block(not_raw);
+        let v = self.boxed(n)?;
         let is_ptr = self.is_pointer(v);
         self.b.ins().brif(is_ptr, object, &[], immediate, &[]);
         self.b.seal_block(immediate);
@@ -2075,20 +2322,16 @@ impl<'a, M: Module> FnTx<'_, 'a, '_, M> {
         self.b.ins().brif(ok, store, &[], slow, &[]);
         self.b.seal_block(object);
         self.b.switch_to_block(object);
-        // An object: any field but a forwarded original, or a Float field
-        // and a Float; and in the struct's own region.
+        // An object: an `Any` field (not a forwarded original), and in the
+        // struct's own region.
         let k = self.kind_of(v);
-        let is_float = self.equals_imm(k, ObjKind::Float as i64);
         let not_forwarded = self
             .b
             .ins()
             .icmp_imm_s(IntCC::NotEqual, k, ObjKind::Forwarded as i64);
         let any = self.equals_imm(class, FieldClass::Any as i64);
         let any_ok = self.b.ins().band(any, not_forwarded);
-        let float_field = self.equals_imm(class, FieldClass::Float as i64);
-        let float_ok = self.b.ins().band(float_field, is_float);
-        let typed = self.b.ins().bor(any_ok, float_ok);
-        self.b.ins().brif(typed, check_regions, &[], slow, &[]);
+        self.b.ins().brif(any_ok, check_regions, &[], slow, &[]);
         self.b.seal_block(check_regions);
         self.b.switch_to_block(check_regions);
         let hv = self.b.ins().load(W, flags, v, 0);
@@ -2105,21 +2348,17 @@ impl<'a, M: Module> FnTx<'_, 'a, '_, M> {
         self.b.ins().brif(same_region, store, &[], slow, &[]);
         self.b.seal_block(store);
         self.b.switch_to_block(store);
-        let index = self.b.ins().ushr_imm_s(w, FIELD_CACHE_INDEX_SHIFT as i64);
-        let index = self
-            .b
-            .ins()
-            .band_imm_s(index, FIELD_CACHE_INDEX_MASK as i64);
-        let offset = self.b.ins().ishl_imm_s(index, 3);
-        let addr = self.b.ins().iadd(s, offset);
         self.b.ins().store(flags, v, addr, STRUCT_FIELDS);
         self.b.ins().jump(join, &[]);
         self.b.seal_block(slow);
         self.b.switch_to_block(slow);
+        let first = self.b.func.dfg.num_blocks();
         self.forget_checked();
+        let v = self.boxed(n)?;
         let loc = self.loc32(loc);
         self.call_rt1(RuntimeFn::FieldPut, &[s, key, v, cache, loc])?;
         self.b.ins().jump(join, &[]);
+        self.set_cold_since(first);
         self.b.seal_block(join);
         self.b.switch_to_block(join);
         Ok(self.word(NOTHING))
@@ -3291,7 +3530,12 @@ struct UnboxedVars {
 /// with one is left out. For each, the allocation site of the op that
 /// defines it (through the copies): a slow path that needs the word boxes
 /// the Float in that site's region.
-fn float_locals(f: &ir::Function, uses: &[u32], is_loop: bool) -> Vec<Option<Option<AllocSiteId>>> {
+fn float_locals(
+    prog: &ir::Program,
+    f: &ir::Function,
+    uses: &[u32],
+    is_loop: bool,
+) -> Vec<Option<Option<AllocSiteId>>> {
     let n = f.nvars as usize;
     let mut site: Vec<Option<Option<AllocSiteId>>> = vec![None; n];
     let mut numeric_reads = vec![0u32; n];
@@ -3359,6 +3603,41 @@ fn float_locals(f: &ir::Function, uses: &[u32], is_loop: bool) -> Vec<Option<Opt
                 }
             }
         }
+        // A field read may be a raw Float slot's f64, given unboxed; the
+        // value stored by a `put!` into a field may be one too (a raw slot
+        // takes it as is, another slot boxes it).
+        Op::Prim {
+            prim,
+            args,
+            site: get_site,
+        } if runtime::prim_by_id(*prim).is_ok_and(|d| is_sqrt(d, args)) => {
+            // `sqrt` is computed inline: its operand read as a number, its
+            // result possibly left unboxed.
+            if let Some(u) = var_index(&args[0]) {
+                numeric_reads[u] += 1;
+            }
+            if let Some(s) = st.var.and_then(|v| site.get_mut(v.0 as usize)) {
+                *s = Some(*get_site);
+            }
+        }
+        Op::Prim {
+            args,
+            site: get_site,
+            ..
+        } => match field_access(prog, &st.op) {
+            // Without a site no struct has a raw slot of that name.
+            Some(OpenCoded::FieldGet) if get_site.is_some() => {
+                if let Some(s) = st.var.and_then(|v| site.get_mut(v.0 as usize)) {
+                    *s = Some(*get_site);
+                }
+            }
+            Some(OpenCoded::FieldPut) => {
+                if let Some(u) = var_index(&args[2]) {
+                    numeric_reads[u] += 1;
+                }
+            }
+            _ => {}
+        },
         _ => {}
     });
     // Copies take their source's site; then drop every variable with a
@@ -3398,6 +3677,32 @@ fn float_locals(f: &ir::Function, uses: &[u32], is_loop: bool) -> Vec<Option<Opt
         if !changed {
             return site;
         }
+    }
+}
+
+/// Whether a `get`/`%put!` with these operands names a struct field
+/// (`s.field`): `argc` operands, the key a literal symbol.
+fn is_field_site(prog: &ir::Program, args: &[Atom], argc: usize) -> bool {
+    args.len() == argc
+        && matches!(args[1], Atom::Const(c)
+            if matches!(prog.consts.get(c.0 as usize), Some(ir::Const::Symbol(_))))
+}
+
+/// Whether a primitive call is `(sqrt x)`, which generated code computes
+/// inline (`FnTx::sqrt`).
+fn is_sqrt(desc: &omni_runtime::prims::PrimDesc, args: &[Atom]) -> bool {
+    desc.name == "sqrt" && args.len() == 1
+}
+
+/// The open-coded field access a statement is, if it is one (`s.field`).
+fn field_access(prog: &ir::Program, op: &Op) -> Option<OpenCoded> {
+    let Op::Prim { prim, args, .. } = op else {
+        return None;
+    };
+    match runtime::prim_by_id(*prim).ok()?.open_coded? {
+        OpenCoded::FieldGet if is_field_site(prog, args, 2) => Some(OpenCoded::FieldGet),
+        OpenCoded::FieldPut if is_field_site(prog, args, 3) => Some(OpenCoded::FieldPut),
+        _ => None,
     }
 }
 

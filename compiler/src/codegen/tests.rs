@@ -122,6 +122,7 @@ fn program(
                 inlined: None,
             },
         ],
+        raw_float_fields: Default::default(),
         entry: FuncId(0),
     }
 }

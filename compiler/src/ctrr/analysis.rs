@@ -27,7 +27,7 @@ use crate::ir::*;
 use omni_runtime::prims::{PrimEffect, PrimResult};
 use petgraph::algo::tarjan_scc;
 use petgraph::graph::{DiGraph, NodeIndex};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 /// How long a value must live.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -163,6 +163,8 @@ pub fn analyse(prog: &Program) -> Analysis {
         })
         .collect();
 
+    // The literal keys that name raw Float fields (`prim_stores`).
+    let raw_keys = prog.raw_float_keys();
     // Call graph over known calls; SCCs come callee-first.
     let mut graph: DiGraph<FuncId, ()> = DiGraph::new();
     let nodes: Vec<NodeIndex> = prog
@@ -180,7 +182,7 @@ pub fn analyse(prog: &Program) -> Analysis {
             let mut changed = false;
             for node in &scc {
                 let fid = graph[*node];
-                let facts = solve(&prog.functions[fid.0 as usize], &summaries);
+                let facts = solve(&prog.functions[fid.0 as usize], &summaries, &raw_keys);
                 let s = summary_of(&prog.functions[fid.0 as usize], &facts, &summaries);
                 if s != summaries[fid.0 as usize] {
                     summaries[fid.0 as usize] = s;
@@ -193,7 +195,7 @@ pub fn analyse(prog: &Program) -> Analysis {
         }
     }
     let facts = (0..n)
-        .map(|i| solve(&prog.functions[i], &summaries))
+        .map(|i| solve(&prog.functions[i], &summaries, &raw_keys))
         .collect();
     Analysis { summaries, facts }
 }
@@ -256,7 +258,10 @@ fn summary_of(f: &Function, facts: &FunctionFacts, summaries: &[Summary]) -> Sum
     };
     let mut result_allocs = false;
     walk_block(&f.body, &mut |st| match &st.op {
-        Op::Inline(..) if !inline_counts(st.var) => {}
+        // A Float temporary (an inline op's, or one boxed from a raw Float
+        // field by `get`) counts only as `inline_counts` says.
+        op if (matches!(op, Op::Inline(..)) || op.float_site().is_some())
+            && !inline_counts(st.var) => {}
         op if op.alloc_site().is_some() => {
             result_allocs |= level(st.var) == Lifetime::Result;
         }
@@ -300,6 +305,8 @@ struct Constraints {
     /// region: `(argument, block of the call, loc, callee)`.
     stored_by_callee: Vec<(Node, u32, LocId, FuncId)>,
     blocks: u32,
+    /// The constants naming raw Float fields (`Program::raw_float_fields`).
+    raw_keys: HashSet<ConstId>,
 }
 
 /// How a variable's value was produced (what `origins` needs).
@@ -445,7 +452,9 @@ impl Constraints {
                             self.produced.push((v, Produced::From(args.clone())));
                         }
                     }
-                    self.prim_stores(*prim, args, here, st.loc);
+                    if !st.op.is_raw_float_put(&self.raw_keys) {
+                        self.prim_stores(*prim, args, here, st.loc);
+                    }
                 }
                 Op::PrimApplyList { prim, list, .. } => {
                     if !prim_result_is_fresh(*prim) {
@@ -502,7 +511,11 @@ impl Constraints {
         }
     }
 
-    /// The stores a primitive performs (the table of primitive facts).
+    /// The stores a primitive performs (the table of primitive facts). Its
+    /// callers leave out a `put!` into a raw Float field
+    /// (`Op::is_raw_float_put`): it stores the Float's bits, not the
+    /// object, so no store constraint: the Float stays a temporary (not a
+    /// result allocation: nbody's `pair-advance` needs no carry region).
     fn prim_stores(&mut self, prim: PrimId, args: &[Atom], block: u32, loc: LocId) {
         if let PrimEffect::Stores { container, values } = prim.desc().effect {
             let Some(c) = args.get(container as usize) else {
@@ -531,7 +544,9 @@ impl Constraints {
             Op::BoxSet { cell, value, .. } => {
                 self.store(StoreInto::Atom(*cell), value, block, st.loc);
             }
-            Op::Prim { prim, args, .. } => self.prim_stores(*prim, args, block, st.loc),
+            Op::Prim { prim, args, .. } if !st.op.is_raw_float_put(&self.raw_keys) => {
+                self.prim_stores(*prim, args, block, st.loc)
+            }
             Op::Call { callee, args, .. } => {
                 // A call whose result is unused: its stores still count.
                 let sink = Node::Var(VarId(u32::MAX));
@@ -621,8 +636,11 @@ pub fn reaching_result(f: &Function, summaries: &[Summary]) -> std::collections:
 /// store needs no repair. The container's region depends on the solution
 /// (an object's region is its placement), so the solution is iterated until
 /// no store raises a lifetime; levels only grow, so this ends.
-fn solve(f: &Function, summaries: &[Summary]) -> FunctionFacts {
-    let mut c = Constraints::default();
+fn solve(f: &Function, summaries: &[Summary], raw_keys: &HashSet<ConstId>) -> FunctionFacts {
+    let mut c = Constraints {
+        raw_keys: raw_keys.clone(),
+        ..Constraints::default()
+    };
     for p in f.params.iter().chain(f.rest.iter()) {
         c.def_block.insert(Node::Var(*p), 0);
     }

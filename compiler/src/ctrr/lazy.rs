@@ -1,5 +1,6 @@
 //! The lazy Float region: the Float results of inline arithmetic (`+ - *`
-//! whose slow path allocates) that do not outlive the call go to a region of
+//! whose slow path allocates), and the Floats boxed from raw Float fields
+//! by `get` / `%struct-ref` (`Op::float_site`), that do not outlive the call go to a region of
 //! their own, created on the slow path the first time such an op actually
 //! allocates, and exited before every return and tail call (an exit skips a
 //! region that was never created). Integer code then pays nothing for it,
@@ -22,8 +23,8 @@ pub fn float_region(func: &mut Function, sites: &SiteLifetimes) -> Option<VarId>
     }
     let mut any = false;
     walk_block(&func.body, &mut |st| {
-        if let Op::Inline(_, _, Some(site)) = &st.op {
-            any |= sites.get(site).is_some_and(|s| s.level == Lifetime::Local);
+        if let Some(site) = st.op.float_site() {
+            any |= sites.get(&site).is_some_and(|s| s.level == Lifetime::Local);
         }
     });
     any.then(|| {
@@ -69,7 +70,7 @@ fn insert_creation(b: &mut Block, float: VarId, loc: LocId) {
 
 fn block_may_make_float(b: &Block) -> bool {
     let mut any = false;
-    walk_block(b, &mut |s| any |= matches!(s.op, Op::Inline(_, _, Some(_))));
+    walk_block(b, &mut |s| any |= s.op.float_site().is_some());
     any
 }
 
@@ -78,9 +79,8 @@ fn block_may_make_float(b: &Block) -> bool {
 /// cost an exit check that finds no region).
 fn may_make_float(st: &Stmt) -> bool {
     match &st.op {
-        Op::Inline(_, _, Some(_)) => true,
         Op::If { then, els, .. } => block_may_make_float(then) || block_may_make_float(els),
-        _ => false,
+        op => op.float_site().is_some(),
     }
 }
 

@@ -68,7 +68,7 @@ fn uses_local(
 ) -> bool {
     let mut any = false;
     walk_block(&func.body, &mut |st| {
-        if let Op::Inline(..) = st.op {
+        if st.op.float_site().is_some() {
             // A Float temporary goes to the lazy Float region (`lazy.rs`).
         } else if let Some(site) = st.op.alloc_site() {
             any |= sites.get(&site).is_some_and(|s| s.level == Lifetime::Local);
@@ -292,10 +292,10 @@ impl<'a> Scope<'a> {
             .is_some_and(|s| s.level == Lifetime::Local)
     }
 
-    /// Whether `op` allocates in the scope region (an inline op's Float
-    /// goes to the lazy Float region instead).
+    /// Whether `op` allocates in the scope region (an inline op's Float, or
+    /// a Float boxed from a raw field, goes to the lazy Float region instead).
     fn allocates_here(&self, op: &Op) -> bool {
-        !matches!(op, Op::Inline(..)) && op.alloc_site().is_some_and(|s| self.site_is_local(s))
+        op.float_site().is_none() && op.alloc_site().is_some_and(|s| self.site_is_local(s))
     }
 
     fn collect(&mut self, b: &Block) {

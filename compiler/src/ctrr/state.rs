@@ -49,11 +49,14 @@ pub struct StateFacts {
     /// that is not in the state region (a constant, an immediate, the
     /// closure of a top-level function).
     pub immortal_global: Vec<bool>,
+    /// The constants naming raw Float fields (`Op::is_raw_float_put`).
+    pub raw_float_keys: HashSet<ConstId>,
 }
 
 /// Compute which functions may renew the global state and which globals
 /// hold immortal values.
 pub fn analyse(prog: &Program) -> StateFacts {
+    let raw_float_keys = prog.raw_float_keys();
     struct Shape {
         stores: bool,
         unknown_calls: bool,
@@ -73,6 +76,8 @@ pub fn analyse(prog: &Program) -> StateFacts {
             walk_block(&f.body, &mut |st| match &st.op {
                 Op::GlobalSet { .. } => sh.stores |= f.kind != FunctionKind::TopLevel,
                 Op::BoxSet { .. } => sh.stores = true,
+                // A raw Float field takes the bits: the state cannot grow.
+                op if op.is_raw_float_put(&raw_float_keys) => {}
                 Op::Prim { prim, .. } | Op::PrimApplyList { prim, .. } => {
                     match prim.desc().effect {
                         PrimEffect::Stores { .. } => sh.stores = true,
@@ -129,6 +134,7 @@ pub fn analyse(prog: &Program) -> StateFacts {
     StateFacts {
         may_renew,
         immortal_global: immortal_globals(prog),
+        raw_float_keys,
     }
 }
 
@@ -516,9 +522,10 @@ impl Cx<'_> {
         match op {
             Op::Call { callee, .. } => self.callee_may_renew(callee),
             Op::Prim { prim, .. } | Op::PrimApplyList { prim, .. } => {
-                prim.desc().effect == PrimEffect::CallsClosures || store_may_grow(op)
+                prim.desc().effect == PrimEffect::CallsClosures
+                    || store_may_grow(op, &self.facts.raw_float_keys)
             }
-            Op::BoxSet { .. } => store_may_grow(op),
+            Op::BoxSet { .. } => store_may_grow(op, &self.facts.raw_float_keys),
             Op::GlobalSet { .. } => true,
             _ => false,
         }
@@ -678,7 +685,7 @@ impl Cx<'_> {
         }
         match (&st.op, st.var) {
             (Op::BoxSet { .. } | Op::Prim { .. } | Op::PrimApplyList { .. }, _)
-                if store_may_grow(&st.op) =>
+                if store_may_grow(&st.op, &self.facts.raw_float_keys) =>
             {
                 ops.push(Op::StateSafepoint);
                 acc.safepoints += 1;
@@ -766,9 +773,13 @@ fn atom_vars(atoms: &[Atom]) -> Vec<VarId> {
 
 /// Whether `op` is a store (into a box or by a store primitive) that may
 /// grow the global state: a store of immediates only allocates nothing
-/// (the barrier has nothing to copy), so it needs no safe point after it.
-fn store_may_grow(op: &Op) -> bool {
+/// (the barrier has nothing to copy), so it needs no safe point after it;
+/// nor does a store into a raw Float field (`Op::is_raw_float_put`).
+fn store_may_grow(op: &Op, raw_float_keys: &HashSet<ConstId>) -> bool {
     let not_imm = |a: Option<&Atom>| !matches!(a, Some(Atom::Imm(_)));
+    if op.is_raw_float_put(raw_float_keys) {
+        return false;
+    }
     match op {
         Op::BoxSet { value, .. } => not_imm(Some(value)),
         Op::Prim { prim, args, .. } => match prim.desc().effect {

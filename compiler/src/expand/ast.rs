@@ -36,6 +36,18 @@ pub struct Program {
     /// expansion, for `--dump-expanded`.
     pub expanded: Vec<crate::syntax::Datum>,
     pub globals: Vec<GlobalInfo>,
+    /// Per struct field name: whether every struct type declaring a field
+    /// of that name declares it `{Float}` among its first 64 fields (a raw
+    /// Float slot at run time, `heap/types.rs`). CTRR needs no store
+    /// constraint for a `put!` into such a field (`ir::Program::raw_float_fields`).
+    pub field_rawness: std::collections::HashMap<String, bool>,
+    /// The union of the raw Float masks of every struct type: bit `i` set
+    /// when some struct's field `i` is a raw Float slot. With
+    /// `field_rawness`, lowering leaves the allocation site out of a `get`
+    /// or `%struct-ref` that can never read a raw slot.
+    pub raw_float_indexes: u64,
+    /// The field names some struct type declares as a raw Float slot.
+    pub raw_float_names: std::collections::HashSet<String>,
     pub locals: Vec<LocalInfo>,
     pub body: Vec<Expr>,
 }

@@ -320,6 +320,22 @@ impl Expander {
                 None => self.builtin_type_expr("Any", *s).expect("Any is built in"),
             });
         }
+        for (i, ((name, _, _), t)) in def.fields.iter().zip(&types).enumerate() {
+            let raw = i < omni_runtime::types::RAW_FLOAT_FIELDS_MAX
+                && matches!(&t.kind, ExprKind::PrimCall(p, args)
+                    if p == "%builtin-type"
+                        && matches!(args.as_slice(), [Expr { kind: ExprKind::Lit(Literal::Int(id)), .. }]
+                            if *id == omni_runtime::types::FLOAT as i64));
+            self.prog
+                .field_rawness
+                .entry(name.to_string())
+                .and_modify(|r| *r &= raw)
+                .or_insert(raw);
+            if raw {
+                self.prog.raw_float_indexes |= 1 << i;
+                self.prog.raw_float_names.insert(name.to_string());
+            }
+        }
         let ftypes = if types.is_empty() {
             Expr::new(ExprKind::Lit(Literal::Nil), span)
         } else {

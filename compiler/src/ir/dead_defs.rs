@@ -337,6 +337,7 @@ mod tests {
             consts: Vec::new(),
             alloc_sites: Vec::new(),
             locs: Vec::new(),
+            raw_float_fields: Default::default(),
             entry: FuncId(0),
         };
         assert_eq!(drop_unread_definitions(&mut prog), 1);
@@ -386,6 +387,7 @@ mod tests {
             consts: Vec::new(),
             alloc_sites: Vec::new(),
             locs: Vec::new(),
+            raw_float_fields: Default::default(),
             entry: FuncId(0),
         };
         prog.functions[0].nvars = 3;

@@ -13,7 +13,9 @@ use crate::expand::ast::{self, Expr, ExprKind, Lambda, Literal, LocalId};
 use crate::syntax::SourceMap;
 use crate::syntax::{Datum, DatumKind};
 use omni_runtime::prims::PrimArity;
-use omni_runtime::value::{make_char, make_int, FALSE, NIL, NOTHING, TRUE, UNBOUND};
+use omni_runtime::value::{
+    int_value, is_int, make_char, make_int, FALSE, NIL, NOTHING, TRUE, UNBOUND,
+};
 use std::collections::{HashMap, HashSet};
 use std::rc::Rc;
 
@@ -516,6 +518,13 @@ impl<'a> Lowerer<'a> {
             globals: self.globals,
             consts: self.consts,
             alloc_sites: self.alloc_sites,
+            raw_float_fields: self
+                .ast
+                .field_rawness
+                .iter()
+                .filter(|(_, raw)| **raw)
+                .map(|(name, _)| name.clone())
+                .collect(),
             locs: self.locs,
             entry,
         };
@@ -704,12 +713,12 @@ impl<'a> Lowerer<'a> {
                         (None, None) => Op::Prim {
                             prim,
                             args,
-                            site: desc.allocates.then(|| l.site(AllocKind::Prim, span)),
+                            site: desc.allocates.then(|| l.site(prim_site_kind(prim), span)),
                         },
                         (None, Some(r)) => Op::PrimApplyList {
                             prim,
                             list: Atom::Var(r),
-                            site: desc.allocates.then(|| l.site(AllocKind::Prim, span)),
+                            site: desc.allocates.then(|| l.site(prim_site_kind(prim), span)),
                         },
                     };
                     Tail::Return(l.bind(op, span))
@@ -1149,10 +1158,8 @@ impl<'a> Lowerer<'a> {
         // compiler bug.
         let prim = omni_runtime::prims::lookup_id(name)
             .unwrap_or_else(|| panic!("`{name}` is not a runtime primitive"));
-        let site = prim
-            .desc()
-            .allocates
-            .then(|| self.site(AllocKind::Prim, span));
+        let site = (prim.desc().allocates && self.may_allocate(prim, &atoms))
+            .then(|| self.site(prim_site_kind(prim), span));
         self.bind(
             Op::Prim {
                 prim,
@@ -1161,6 +1168,30 @@ impl<'a> Lowerer<'a> {
             },
             span,
         )
+    }
+
+    /// Whether an allocating primitive called with `args` may allocate:
+    /// a `get` with a literal key no struct declares as a raw Float field,
+    /// a `%struct-ref` of an index at which no struct has one, and either
+    /// in a program without raw Float fields, never boxes (it has no allocation site, as before raw slots: interp's
+    /// `e.test` reads cost nothing more).
+    fn may_allocate(&self, prim: omni_runtime::prims::PrimId, args: &[Atom]) -> bool {
+        let name = prim.desc().name;
+        if omni_runtime::prims::boxes_raw_floats(name) && self.ast.raw_float_names.is_empty() {
+            // No struct of the program has a raw Float field.
+            return false;
+        }
+        match (name, args) {
+            ("get", [_, Atom::Const(c), ..]) => match self.consts.get(c.0 as usize) {
+                Some(Const::Symbol(name)) => self.ast.raw_float_names.contains(name),
+                _ => true,
+            },
+            ("%struct-ref", [_, Atom::Imm(i)]) if is_int(*i) => {
+                let i = int_value(*i);
+                (0..64).contains(&i) && self.ast.raw_float_indexes & (1 << i) != 0
+            }
+            _ => true,
+        }
     }
 
     // ---- constants ----
@@ -1218,6 +1249,18 @@ fn quoted(d: &Datum) -> QuotedDatum {
         DatumKind::Meta(_) | DatumKind::Path(..) => {
             QuotedDatum::Symbol(crate::expand::datum_to_string(d))
         }
+    }
+}
+
+/// The kind of a primitive call's allocation site: a Float site for the
+/// primitives whose only allocation is one Float (a boxed raw Float field,
+/// `sqrt`: `prims::allocates_only_a_float`), so a temporary one goes to the lazy Float
+/// region (created only when a Float is boxed) and not the scope region.
+fn prim_site_kind(prim: omni_runtime::prims::PrimId) -> AllocKind {
+    if omni_runtime::prims::allocates_only_a_float(prim.desc().name) {
+        AllocKind::Float
+    } else {
+        AllocKind::Prim
     }
 }
 

@@ -46,6 +46,12 @@ pub struct Program {
     pub globals: Vec<Global>,
     pub consts: Vec<Const>,
     pub alloc_sites: Vec<AllocSite>,
+    /// The struct field names that are raw Float slots in every struct type
+    /// that declares them (`ast::Program::field_rawness`): a `put!` with
+    /// such a literal key stores a Float's bits, never the object, so CTRR
+    /// adds no store constraint for it (a dict with such a key still gets
+    /// its value through the store barrier).
+    pub raw_float_fields: std::collections::HashSet<String>,
     /// Source locations, `locs[0]` is the "unknown" location.
     pub locs: Vec<SourceLoc>,
     /// The entry function, `(env, region) -> value`: creates the wrapper

@@ -324,6 +324,7 @@ mod tests {
                 col: 0,
                 inlined: None,
             }],
+            raw_float_fields: Default::default(),
             entry: FuncId(0),
         }
     }

@@ -5,13 +5,56 @@
 
 use super::*;
 
+impl Program {
+    /// The constants that name raw Float fields (`raw_float_fields`), for
+    /// [`Op::is_raw_float_put`].
+    pub fn raw_float_keys(&self) -> std::collections::HashSet<ConstId> {
+        self.consts
+            .iter()
+            .enumerate()
+            .filter(
+                |(_, c)| matches!(c, Const::Symbol(name) if self.raw_float_fields.contains(name)),
+            )
+            .map(|(i, _)| ConstId(i as u32))
+            .collect()
+    }
+}
+
 impl Op {
+    /// Whether this is a `put!` into a raw Float field (`s.vx` where every
+    /// struct declaring a field `vx` declares it `{Float}`; `keys` from
+    /// [`Program::raw_float_keys`]): a store of a Float's bits, which
+    /// allocates nothing and stores no object. (Were `s` a dict, the store
+    /// barrier `put!` keeps would still copy the Float into it.)
+    pub fn is_raw_float_put(&self, keys: &std::collections::HashSet<ConstId>) -> bool {
+        matches!(self, Op::Prim { prim, args, .. }
+            if prim.desc().name == "%put!"
+                && matches!(args.get(1), Some(Atom::Const(c)) if keys.contains(c)))
+    }
+
     /// The allocation site of this operation, if it allocates through one:
     /// an explicit allocation, or a primitive call that may allocate.
     pub fn alloc_site(&self) -> Option<AllocSiteId> {
         match self {
             Op::Alloc { site, .. } => Some(*site),
             Op::Prim { site, .. } | Op::PrimApplyList { site, .. } | Op::Inline(_, _, site) => {
+                *site
+            }
+            _ => None,
+        }
+    }
+
+    /// The allocation site of this operation if its only allocation is a
+    /// Float temporary: an inline arithmetic op's slow path, a primitive
+    /// that boxes a raw Float field (`get`, `%struct-ref`), or `sqrt`
+    /// (`prims::allocates_only_a_float`). CTRR places a `Local` one in the lazy
+    /// Float region, not the scope region.
+    pub fn float_site(&self) -> Option<AllocSiteId> {
+        match self {
+            Op::Inline(_, _, site) => *site,
+            Op::Prim { prim, site, .. } | Op::PrimApplyList { prim, site, .. }
+                if omni_runtime::prims::allocates_only_a_float(prim.desc().name) =>
+            {
                 *site
             }
             _ => None,

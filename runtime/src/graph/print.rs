@@ -18,7 +18,7 @@ use crate::base::value::*;
 use crate::heap::dict::{dict_entries, is_dict};
 use crate::heap::error_obj::{error_message, is_error};
 use crate::heap::object::*;
-use crate::heap::types::{struct_fields, struct_type, type_name};
+use crate::heap::types::{struct_slots, struct_type, type_name, Slot};
 use std::collections::HashSet;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -35,7 +35,7 @@ pub enum Mode {
 /// end with an opening bracket).
 pub struct KindForm {
     pub open: String,
-    pub items: Vec<Value>,
+    pub items: Vec<Slot>,
     pub close: &'static str,
 }
 
@@ -67,7 +67,7 @@ fn print_struct(s: Value) -> KindForm {
     unsafe {
         KindForm {
             open: format!("({}", type_name(struct_type(s))),
-            items: struct_fields(s),
+            items: struct_slots(s),
             close: ")",
         }
     }
@@ -194,9 +194,10 @@ enum Frame {
         left: usize,
         first: bool,
     },
-    /// Continue a sequence of values, separated by spaces.
+    /// Continue a sequence of values (a struct's raw Float slots among
+    /// them), separated by spaces.
     Items {
-        items: Vec<Value>,
+        items: Vec<Slot>,
         i: usize,
     },
     /// Continue a dict's entries.
@@ -310,7 +311,11 @@ fn print_bounded(out: &mut String, v: Value, mode: Mode, limit: usize) {
                     }
                     let x = items[i];
                     stack.push(Frame::Items { items, i: i + 1 });
-                    stack.push(Frame::Value(x));
+                    match x {
+                        Slot::Word(x) => stack.push(Frame::Value(x)),
+                        // A raw Float field prints as its Float would.
+                        Slot::Float(f) => out.push_str(&format_float(f)),
+                    }
                 }
             }
             Frame::Entries { entries, i } => {
@@ -404,7 +409,7 @@ fn print_one(
                     text: "]",
                 });
                 stack.push(Frame::Items {
-                    items: array_slice(v).to_vec(),
+                    items: array_slice(v).iter().map(|&x| Slot::Word(x)).collect(),
                     i: 0,
                 });
             }

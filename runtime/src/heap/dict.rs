@@ -444,11 +444,21 @@ pub fn values_equal(a: Value, b: Value) -> bool {
                     if crate::heap::types::struct_type(x) != crate::heap::types::struct_type(y) {
                         return false;
                     }
-                    let (fx, fy) = (
-                        crate::heap::types::struct_fields(x),
-                        crate::heap::types::struct_fields(y),
-                    );
-                    work.extend(fx.into_iter().zip(fy).rev());
+                    use crate::heap::types::{struct_slots, Slot};
+                    let mut words = Vec::new();
+                    for (sx, sy) in struct_slots(x).into_iter().zip(struct_slots(y)) {
+                        match (sx, sy) {
+                            (Slot::Word(a), Slot::Word(b)) => words.push((a, b)),
+                            // Raw Float fields compare as their Floats do.
+                            (Slot::Float(f), Slot::Float(g)) => {
+                                if !(f == g || (f.is_nan() && g.is_nan())) {
+                                    return false;
+                                }
+                            }
+                            _ => return false,
+                        }
+                    }
+                    work.extend(words.into_iter().rev());
                 }
                 k if k == ObjKind::Array as u8 => {
                     let (sx, sy) = (array_slice(x), array_slice(y));

@@ -3,7 +3,7 @@
 //! A **type object** (`ObjKind::Type`) lives in the global region for the
 //! whole program and is compared by identity (like a symbol):
 //! `[hdr][name: Symbol][parent: Type | nothing][info: word][fields: List of
-//! Symbols][field types: List of Types]`.
+//! Symbols][field types: List of Types][raw Float mask: word]`.
 //! `info` holds the built-in id (0 for user types) in bits 0..8 and the
 //! flags `ABSTRACT`, `STRUCT`, `MUTABLE` above them. The built-in hierarchy
 //! is `Any ⊃ Nothing Bool Number(abstract: Int Float) Char String Symbol List
@@ -12,6 +12,14 @@
 //!
 //! A **struct instance** (`ObjKind::Struct`) is `[hdr][type][field 0]…[field n-1]`;
 //! it lives in whatever region its constructor's allocation site chose.
+//! A field declared `{Float}` (one of the first 64) is a **raw slot**: it
+//! holds the f64's bits, not a value word (the declared type guarantees
+//! every stored value is a Float, which the constructor and `put!` check),
+//! so storing a Float there allocates nothing and needs no barrier, and a
+//! replaced Float leaves no garbage. The type's raw Float mask says which
+//! slots are raw; every reader of struct slots goes through [`struct_slot`]
+//! / [`struct_get`] (or checks the mask), and the tracer skips raw slots
+//! (docs/REGION_RC_MODEL.md, "Raw Float fields").
 //! Field writes of mutable structs go through the store barrier, which is
 //! why `struct_set` and `make_user_type` live in `prims/types.rs`: this
 //! file is layouts and accessors only, and never calls the barrier.
@@ -31,7 +39,12 @@ pub const TYPE_FIELDS: i32 = 32;
 /// Struct types: the declared type of each field (a List of types, `Any`
 /// for unannotated fields), parallel to `TYPE_FIELDS`.
 pub const TYPE_FIELD_TYPES: i32 = 40;
-pub const TYPE_SIZE: usize = 48;
+/// Struct types: bit `i` set when field `i` (< 64) is declared `Float`
+/// and its slot holds raw f64 bits ([`type_raw_floats`]).
+pub const TYPE_RAW_FLOATS: i32 = 48;
+pub const TYPE_SIZE: usize = 56;
+/// Fields past this many are never raw (the mask is one word).
+pub const RAW_FLOAT_FIELDS_MAX: usize = 64;
 
 pub const TYPE_FLAG_ABSTRACT: u64 = 1 << 8;
 pub const TYPE_FLAG_STRUCT: u64 = 1 << 9;
@@ -120,8 +133,43 @@ pub(crate) fn alloc_type(
         set_field(p, TYPE_INFO, info);
         set_field(p, TYPE_FIELDS, fields);
         set_field(p, TYPE_FIELD_TYPES, ftypes);
+        set_field(p, TYPE_RAW_FLOATS, raw_float_mask(ftypes));
         p
     }
+}
+
+/// The raw Float mask of a struct type whose field types are the list
+/// `ftypes` (`()` for other types): the fields declared `Float`, among the
+/// first [`RAW_FLOAT_FIELDS_MAX`].
+fn raw_float_mask(ftypes: Value) -> u64 {
+    let mut mask = 0u64;
+    for (i, ft) in fixed_list_items(ftypes)
+        .take(RAW_FLOAT_FIELDS_MAX)
+        .enumerate()
+    {
+        // SAFETY: checked to be a type object.
+        if is_type(ft) && unsafe { type_info(ft) } & 0xFF == FLOAT as u64 {
+            mask |= 1 << i;
+        }
+    }
+    mask
+}
+
+/// The raw Float mask of type object `t` (0 for types without fields).
+///
+/// # Safety
+/// `t` must be a type object.
+#[inline(always)]
+pub unsafe fn type_raw_floats(t: Value) -> u64 {
+    // SAFETY: caller contract; every type object has the mask word.
+    unsafe { field(t, TYPE_RAW_FLOATS) }
+}
+
+/// Whether slot `i` of a struct whose type has raw Float mask `mask` holds
+/// raw f64 bits.
+#[inline(always)]
+pub const fn slot_is_raw(mask: u64, i: usize) -> bool {
+    i < RAW_FLOAT_FIELDS_MAX && (mask >> i) & 1 == 1
 }
 
 /// The type object of built-in type `id` (created on first use).
@@ -316,10 +364,12 @@ pub unsafe fn type_depth(mut t: Value) -> usize {
 
 // ------------------------------------------------------------------ structs
 
-/// Allocate an instance of struct type `t` with `fields` in `r`.
+/// Allocate an instance of struct type `t` with `fields` in `r`; a raw
+/// slot receives its Float's bits.
 ///
 /// # Safety
-/// `t` is a struct type whose field count is `fields.len()`; `r` is live.
+/// `t` is a struct type whose field count is `fields.len()`, and the value
+/// for each raw slot is a Float (possibly forwarded); `r` is live.
 pub unsafe fn alloc_struct(r: *mut Region, t: Value, fields: &[Value]) -> Value {
     // SAFETY: the object holds the type word plus one word per field.
     unsafe {
@@ -329,10 +379,53 @@ pub unsafe fn alloc_struct(r: *mut Region, t: Value, fields: &[Value]) -> Value 
             STRUCT_FIELDS as usize + 8 * fields.len(),
         ) as Value;
         set_field(p, STRUCT_TYPE, t);
+        let mask = type_raw_floats(t);
         for (i, f) in fields.iter().enumerate() {
-            set_field(p, STRUCT_FIELDS + 8 * i as i32, *f);
+            let w = if slot_is_raw(mask, i) {
+                raw_float_bits(*f)
+            } else {
+                *f
+            };
+            set_field(p, STRUCT_FIELDS + 8 * i as i32, w);
         }
         p
+    }
+}
+
+/// The bits a raw slot holds for Float `v` (possibly forwarded).
+///
+/// # Safety
+/// `v` must be a Float object, possibly forwarded (the declared field type
+/// was checked).
+#[inline]
+pub unsafe fn raw_float_bits(v: Value) -> u64 {
+    let v = resolve(v);
+    debug_assert!(is_kind(v, ObjKind::Float), "raw slot given a non-Float");
+    // SAFETY: caller contract: a Float holds its bits at FLOAT_VALUE.
+    unsafe { field(v, FLOAT_VALUE) }
+}
+
+/// One slot of a struct instance: a value word, or a raw Float's value.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Slot {
+    Word(Value),
+    Float(f64),
+}
+
+/// Slot `i` of a struct instance (a value word comes back resolved).
+///
+/// # Safety
+/// `s` must be a struct instance with more than `i` fields.
+#[inline]
+pub unsafe fn struct_slot(s: Value, i: usize) -> Slot {
+    // SAFETY: caller contract.
+    unsafe {
+        let w = field(s, STRUCT_FIELDS + 8 * i as i32);
+        if slot_is_raw(type_raw_floats(struct_type(s)), i) {
+            Slot::Float(f64::from_bits(w))
+        } else {
+            Slot::Word(resolve(w))
+        }
     }
 }
 
@@ -343,25 +436,38 @@ pub unsafe fn struct_type(s: Value) -> Value {
     unsafe { field(s, STRUCT_TYPE) }
 }
 
-/// The field values of a struct instance.
+/// The slots of a struct instance ([`Slot`]).
 ///
 /// # Safety
 /// `s` must be a struct instance.
-pub unsafe fn struct_fields(s: Value) -> Vec<Value> {
+pub unsafe fn struct_slots(s: Value) -> Vec<Slot> {
     // SAFETY: the instance has type_nfields(type) fields.
     unsafe {
         let n = type_nfields(struct_type(s));
-        (0..n)
-            .map(|i| resolve(field(s, STRUCT_FIELDS + 8 * i as i32)))
-            .collect()
+        (0..n).map(|i| struct_slot(s, i)).collect()
     }
 }
 
+/// What [`struct_get`] returns for a raw slot when it was given no region
+/// to box the Float in (generated code then creates its region and asks
+/// again: codegen `get_with_region`). Never a value.
+pub const NEEDS_REGION: Value = UNBOUND;
+
+/// Field `i` as a value: a raw slot's Float is boxed in `r` (a new Float
+/// object; [`NEEDS_REGION`] when `r` is null).
+///
 /// # Safety
-/// `s` must be a struct instance with more than `i` fields.
-pub unsafe fn struct_get(s: Value, i: usize) -> Value {
+/// `s` must be a struct instance with more than `i` fields; `r` null or a
+/// live region usable by the calling thread.
+pub unsafe fn struct_get(s: Value, i: usize, r: *mut Region) -> Value {
     // SAFETY: caller contract.
-    resolve(unsafe { field(s, STRUCT_FIELDS + 8 * i as i32) })
+    unsafe {
+        match struct_slot(s, i) {
+            Slot::Word(v) => v,
+            Slot::Float(_) if r.is_null() => NEEDS_REGION,
+            Slot::Float(f) => crate::heap::object::make_float(r, f),
+        }
+    }
 }
 
 // ------------------------------------------------------------------ metadata
@@ -387,16 +493,35 @@ pub unsafe fn clone_type(obj: Value, _dst: *mut Region) -> Value {
 /// `obj` must be a struct instance.
 pub unsafe fn trace_struct(obj: Value, visit: &mut dyn FnMut(*mut Value)) {
     // SAFETY: the instance has type_nfields fields.
-    let n = unsafe { type_nfields(struct_type(obj)) };
+    let (n, mask) = unsafe {
+        let t = struct_type(obj);
+        (type_nfields(t), type_raw_floats(t))
+    };
     visit((obj as usize + STRUCT_TYPE as usize) as *mut Value);
     for i in 0..n {
-        visit((obj as usize + STRUCT_FIELDS as usize + 8 * i) as *mut Value);
+        // A raw slot holds f64 bits, which may look like any word.
+        if !slot_is_raw(mask, i) {
+            visit((obj as usize + STRUCT_FIELDS as usize + 8 * i) as *mut Value);
+        }
     }
 }
 
 /// # Safety
 /// `obj` must be a struct instance and `dst` a live region.
 pub unsafe fn clone_struct(obj: Value, dst: *mut Region) -> Value {
-    // SAFETY: same shape; field words copied unchanged.
-    unsafe { alloc_struct(dst, struct_type(obj), &struct_fields(obj)) }
+    // SAFETY: same shape; value words copied (resolved), raw slots' bits
+    // copied as they are.
+    unsafe {
+        let t = struct_type(obj);
+        let n = type_nfields(t);
+        let p = alloc_object(dst, ObjKind::Struct, STRUCT_FIELDS as usize + 8 * n) as Value;
+        set_field(p, STRUCT_TYPE, t);
+        let mask = type_raw_floats(t);
+        for i in 0..n {
+            let off = STRUCT_FIELDS + 8 * i as i32;
+            let w = field(obj, off);
+            set_field(p, off, if slot_is_raw(mask, i) { w } else { resolve(w) });
+        }
+        p
+    }
 }

@@ -15,8 +15,10 @@ use crate::heap::object::*;
 use crate::heap::types::*;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-/// `(get coll key)` / `(get coll key default)`.
-pub fn get(args: &[Value]) -> R {
+/// `(get coll key)` / `(get coll key default)`. A struct's raw Float field
+/// is boxed in `r` (`NEEDS_REGION` when `r` is null: generated code passes
+/// a region only once it exists).
+pub fn get(r: *mut crate::region::Region, args: &[Value]) -> R {
     if args.len() < 2 || args.len() > 3 {
         return Err(arg_count("get", "2 or 3", args.len()));
     }
@@ -39,7 +41,7 @@ pub fn get(args: &[Value]) -> R {
             }
             Ok(array_get(coll, n as usize))
         } else if crate::heap::types::is_struct(coll) {
-            super::types::struct_get_field(coll, key, default)
+            super::types::struct_get_field(r, coll, key, default)
         } else if coll == NIL || is_pair(coll) {
             let n = index_arg("get", key)?;
             let mut cur = coll;
@@ -108,7 +110,7 @@ fn put_with(obj: Value, key: Value, v: Value, index_of: impl FnOnce(Value) -> Op
     }
 }
 
-prim_variadic!(omni_prim_get => |_, args| get(args));
+prim_variadic!(omni_prim_get => get);
 prim_fixed!(omni_prim_put(obj, key, v) => |_, o, k, v| put(o, k, v));
 
 // ------------------------------------------------------------ field caches
@@ -130,36 +132,46 @@ pub const FIELD_CACHE_CLASS_SHIFT: u32 = 62;
 pub const FIELD_CACHE_INDEX_MASK: u64 =
     (1 << (FIELD_CACHE_CLASS_SHIFT - FIELD_CACHE_INDEX_SHIFT)) - 1;
 
-/// The declared type of a field, as a `put!` site's cache records it.
+/// What a site's cache records about the field: for a `put!` site, what
+/// its declared type lets generated code store without the type check;
+/// for a `get` site, only whether the slot is raw (`Float`) or a value
+/// word (`Any`).
 #[repr(u64)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum FieldClass {
     /// `Any` (unannotated): every value.
     Any = 0,
-    /// `Float`: a Float object.
+    /// A raw Float slot (declared `Float`, `heap/types.rs`): the slot
+    /// holds the f64's bits; a store takes a Float's bits, a read boxes
+    /// them (or feeds them to arithmetic unboxed).
     Float = 1,
     /// `Int`: a fixnum.
     Int = 2,
 }
 
 impl FieldClass {
-    /// The class of declared type `t`, if generated code can check it.
-    fn of(t: Value) -> Option<FieldClass> {
-        // SAFETY: `t` is a type object (a field type).
-        match unsafe { type_info(t) } as u8 {
+    /// The class of slot `i` declared of type `ft` in a struct whose type
+    /// has raw Float mask `mask`, if generated code can store into it.
+    fn of(ft: Value, mask: u64, i: usize) -> Option<FieldClass> {
+        if slot_is_raw(mask, i) {
+            return Some(FieldClass::Float);
+        }
+        // SAFETY: `ft` is a type object (a field type).
+        match unsafe { type_info(ft) } as u8 {
             ANY => Some(FieldClass::Any),
-            FLOAT => Some(FieldClass::Float),
             INT => Some(FieldClass::Int),
+            // A `Float` field past the raw mask holds Float objects:
+            // generated code leaves it to the runtime.
             _ => None,
         }
     }
 }
 
 /// The index of field `key` of a struct of type `t`, through a site's
-/// field cache. A `put!` site's cache also records the field's declared
-/// type ([`FieldClass`]; a field of another type leaves the cache empty, so
-/// generated code never stores into it inline); a `get` site's class bits
-/// stay 0, so generated code reads its index as `w >> 48`.
+/// field cache. A `put!` site's cache also records the field's
+/// [`FieldClass`] (a field of another type leaves the cache empty, so
+/// generated code never stores into it inline); a `get` site's records
+/// whether the slot is raw.
 ///
 /// # Safety
 /// `t` is the type object of a struct (for `put`, a mutable one); `cache`
@@ -178,11 +190,15 @@ unsafe fn cached_field_index(
     }
     // SAFETY: caller contract.
     let i = unsafe { field_index(t, key) }?;
+    // SAFETY: as above.
+    let mask = unsafe { type_raw_floats(t) };
     let class = if put {
         // SAFETY: as above.
         unsafe { type_field_types(t) }
             .nth(i)
-            .and_then(FieldClass::of)
+            .and_then(|ft| FieldClass::of(ft, mask, i))
+    } else if slot_is_raw(mask, i) {
+        Some(FieldClass::Float)
     } else {
         Some(FieldClass::Any)
     };
@@ -198,28 +214,32 @@ unsafe fn cached_field_index(
 }
 
 /// `(get obj 'key)` of a `obj.key` site whose inline path missed: any
-/// collection, as `get`; a struct fills the site's cache.
+/// collection, as `get`; a struct fills the site's cache. A raw Float
+/// field is boxed in `region` (`NEEDS_REGION` when it is null).
 ///
 /// # Safety
 /// `obj` and `key` are valid values; `cache` points to the site's field
-/// cache word (a writable, 8-aligned word of the generated code's data).
+/// cache word (a writable, 8-aligned word of the generated code's data);
+/// `region` is null or a live region usable by the calling thread.
 #[no_mangle]
 pub unsafe extern "C" fn omni_field_get(
     obj: Value,
     key: Value,
     cache: *const AtomicU64,
+    region: *mut crate::region::Region,
     loc: u32,
 ) -> Value {
     let (obj, key) = (resolve(obj), resolve(key));
     let r = if is_struct(obj) {
         // SAFETY: `obj` is a struct; caller contract for `cache`.
         match unsafe { cached_field_index(struct_type(obj), key, cache, false) } {
-            // SAFETY: a field index of the struct's own type.
-            Some(i) => Ok(unsafe { struct_get(obj, i) }),
-            None => get(&[obj, key]),
+            // SAFETY: a field index of the struct's own type; caller
+            // contract for `region`.
+            Some(i) => Ok(unsafe { struct_get(obj, i, region) }),
+            None => get(region, &[obj, key]),
         }
     } else {
-        get(&[obj, key])
+        get(region, &[obj, key])
     };
     r.unwrap_or_else(|msg| crate::base::raise::raise(msg, loc))
 }
@@ -228,8 +248,9 @@ pub unsafe extern "C" fn omni_field_get(
 /// mutability and field type checks and the store barrier are the same).
 /// After a store into a struct, the cache also records the field's
 /// [`FieldClass`], so generated code can store into the same field of the
-/// same type inline (an immediate, or an object of the struct's own
-/// region, which needs no barrier: `barrier::store_into`).
+/// same type inline (a Float's bits into a raw slot; an immediate, or an
+/// object of the struct's own region, which needs no barrier:
+/// `barrier::store_into`).
 ///
 /// # Safety
 /// As [`omni_field_get`].

@@ -114,12 +114,21 @@ mod tests {
         assert_eq!(size(d).unwrap(), make_int(3));
         assert_eq!(has_key(d, b).unwrap(), TRUE);
         assert_eq!(has_key(d, intern("zz")).unwrap(), FALSE);
-        assert_eq!(get(&[d, intern("zz")]).unwrap(), NOTHING);
-        assert_eq!(get(&[d, intern("zz"), make_int(0)]).unwrap(), make_int(0));
-        assert_eq!(get(&[d, b]).unwrap(), make_int(2));
+        assert_eq!(
+            get(std::ptr::null_mut(), &[d, intern("zz")]).unwrap(),
+            NOTHING
+        );
+        assert_eq!(
+            get(std::ptr::null_mut(), &[d, intern("zz"), make_int(0)]).unwrap(),
+            make_int(0)
+        );
+        assert_eq!(get(std::ptr::null_mut(), &[d, b]).unwrap(), make_int(2));
         // string keys are structural
         set(d, new_string(r, "k"), TRUE).unwrap();
-        assert_eq!(get(&[d, new_string(r, "k")]).unwrap(), TRUE);
+        assert_eq!(
+            get(std::ptr::null_mut(), &[d, new_string(r, "k")]).unwrap(),
+            TRUE
+        );
         assert_eq!(
             make_dict(r, &[a]).unwrap_err(),
             "dict: expected an even number of arguments, got 1"
@@ -134,24 +143,33 @@ mod tests {
     fn get_on_sequences() {
         let r = region_create();
         let arr = new_array(r, &[make_int(5), make_int(6)]);
-        assert_eq!(get(&[arr, make_int(1)]).unwrap(), make_int(6));
-        assert_eq!(get(&[arr, make_int(2), FALSE]).unwrap(), FALSE);
         assert_eq!(
-            get(&[arr, make_int(2)]).unwrap_err(),
+            get(std::ptr::null_mut(), &[arr, make_int(1)]).unwrap(),
+            make_int(6)
+        );
+        assert_eq!(
+            get(std::ptr::null_mut(), &[arr, make_int(2), FALSE]).unwrap(),
+            FALSE
+        );
+        assert_eq!(
+            get(std::ptr::null_mut(), &[arr, make_int(2)]).unwrap_err(),
             "get: index 2 out of bounds for array of length 2"
         );
         let l = new_list(r, &[make_int(5), make_int(6)]);
-        assert_eq!(get(&[l, make_int(0)]).unwrap(), make_int(5));
         assert_eq!(
-            get(&[l, make_int(3)]).unwrap_err(),
+            get(std::ptr::null_mut(), &[l, make_int(0)]).unwrap(),
+            make_int(5)
+        );
+        assert_eq!(
+            get(std::ptr::null_mut(), &[l, make_int(3)]).unwrap_err(),
             "get: index 3 out of bounds for list of length 2"
         );
         assert_eq!(
-            get(&[make_int(1), make_int(0)]).unwrap_err(),
+            get(std::ptr::null_mut(), &[make_int(1), make_int(0)]).unwrap_err(),
             "get: expected a dict, array, list or struct, got 1"
         );
         assert_eq!(
-            get(&[arr]).unwrap_err(),
+            get(std::ptr::null_mut(), &[arr]).unwrap_err(),
             "get: expected 2 or 3 arguments, got 1"
         );
     }

@@ -92,6 +92,24 @@ fn open_coded(name: &str) -> Option<OpenCoded> {
     }
 }
 
+/// Whether the primitive named `name` reads struct fields, boxing a raw
+/// Float field's value (`heap/types.rs`) in its region: its only
+/// allocation, a Float, so its allocation site is a Float site to CTRR (a
+/// temporary one goes to the lazy Float region). Given a null region it
+/// returns `types::NEEDS_REGION` instead of boxing: generated code passes
+/// the region only once it exists, and asks again after creating it.
+pub fn boxes_raw_floats(name: &str) -> bool {
+    matches!(name, "get" | "%struct-ref")
+}
+
+/// Whether the only thing the primitive named `name` may allocate is one
+/// Float, its result (the raw-field readers, and `sqrt`, which generated
+/// code computes inline): its allocation site is a Float site to CTRR,
+/// like an inline arithmetic op's.
+pub fn allocates_only_a_float(name: &str) -> bool {
+    boxes_raw_floats(name) || name == "sqrt"
+}
+
 /// Whether a primitive's result may share structure with its arguments.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum PrimResult {
@@ -509,7 +527,7 @@ pub static PRIMS: LazyLock<Vec<PrimDesc>> = LazyLock::new(|| {
         desc!("pop!", array::omni_prim_pop, Fixed(1), false),
         // dicts
         desc!("dict", dict::omni_prim_dict, Variadic { min: 0 }, true),
-        desc!("get", access::omni_prim_get, Variadic { min: 2 }, false),
+        desc!("get", access::omni_prim_get, Variadic { min: 2 }, true),
         desc!("dict-set!", dict::omni_prim_dict_set, Fixed(3), false),
         desc!("dict-remove!", dict::omni_prim_dict_remove, Fixed(2), false),
         desc!("has-key?", dict::omni_prim_has_key_p, Fixed(2), false),
@@ -734,7 +752,7 @@ pub static PRIMS: LazyLock<Vec<PrimDesc>> = LazyLock::new(|| {
             Variadic { min: 1 },
             true
         ),
-        desc!("%struct-ref", types::omni_prim_struct_ref, Fixed(2), false),
+        desc!("%struct-ref", types::omni_prim_struct_ref, Fixed(2), true),
         desc!("%check-type", types::omni_prim_check_type, Fixed(3), false),
         desc!("%put!", access::omni_prim_put, Fixed(3), false),
         desc!("%method-add!", types::omni_prim_method_add, Fixed(2), false),
@@ -899,7 +917,7 @@ mod tests {
                             let key = crate::heap::dict::dict_entries(c)[0].0;
                             vec![dict_get(c, key).unwrap(), key]
                         }
-                        _ => vec![struct_get(c, 0)],
+                        _ => vec![struct_get(c, 0, std::ptr::null_mut())],
                     }
                 }
             }

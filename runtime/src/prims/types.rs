@@ -62,15 +62,25 @@ pub unsafe fn make_user_type(
     alloc_type(name, parent, info, fields, ftypes)
 }
 
-/// Store into field `i` through the store barrier.
+/// Store into field `i` through the store barrier; a raw slot (a field
+/// declared `Float`) takes the Float's bits, without barrier or allocation.
 ///
 /// # Safety
-/// `s` must be a struct instance with more than `i` fields, of this thread.
+/// `s` must be a struct instance with more than `i` fields, of this thread;
+/// for a raw slot `v` is a Float (the declared type was checked).
 pub unsafe fn struct_set(s: Value, i: usize, v: Value) {
     // SAFETY: caller contract; the barrier makes `v` storable into `s`.
     unsafe {
-        let v = crate::graph::barrier::omni_store_barrier(s, v);
-        set_field(s, STRUCT_FIELDS + 8 * i as i32, v);
+        let w = if slot_is_raw(type_raw_floats(struct_type(s)), i) {
+            // No barrier to copy anything, but the same ownership rule: a
+            // spawned thread may not mutate another thread's object
+            // (docs/REGION_THREADING_MODEL.md).
+            crate::region::owner::check_store_target(crate::region::region_of(s));
+            raw_float_bits(v)
+        } else {
+            crate::graph::barrier::omni_store_barrier(s, v)
+        };
+        set_field(s, STRUCT_FIELDS + 8 * i as i32, w);
     }
 }
 
@@ -191,8 +201,9 @@ pub(crate) fn struct_new(r: *mut Region, args: &[Value]) -> R {
     }
 }
 
-/// `(%struct-ref s i)`: field `i` of a struct instance.
-pub fn struct_ref(s: Value, i: Value) -> R {
+/// `(%struct-ref s i)`: field `i` of a struct instance (a raw Float field
+/// boxed in `r`; [`NEEDS_REGION`] when `r` is null).
+pub(crate) fn struct_ref(r: *mut Region, s: Value, i: Value) -> R {
     if !is_struct(s) {
         return Err(expected("%struct-ref", "a struct", s));
     }
@@ -200,7 +211,7 @@ pub fn struct_ref(s: Value, i: Value) -> R {
     unsafe {
         let n = type_nfields(struct_type(s));
         match is_int(i).then(|| int_value(i)) {
-            Some(k) if k >= 0 && (k as usize) < n => Ok(struct_get(s, k as usize)),
+            Some(k) if k >= 0 && (k as usize) < n => Ok(struct_get(s, k as usize, r)),
             _ => Err(format!(
                 "%struct-ref: no field {} in {}",
                 form(i),
@@ -210,13 +221,14 @@ pub fn struct_ref(s: Value, i: Value) -> R {
     }
 }
 
-/// `get` on a struct: the field named by the symbol `key`.
-pub fn struct_get_field(s: Value, key: Value, default: Option<Value>) -> R {
-    // SAFETY: callers pass a struct instance.
+/// `get` on a struct: the field named by the symbol `key` (a raw Float
+/// field boxed in `r`; [`NEEDS_REGION`] when `r` is null).
+pub(crate) fn struct_get_field(r: *mut Region, s: Value, key: Value, default: Option<Value>) -> R {
+    // SAFETY: callers pass a struct instance and a null or usable region.
     unsafe {
         let t = struct_type(s);
         match field_index(t, key) {
-            Some(i) => Ok(struct_get(s, i)),
+            Some(i) => Ok(struct_get(s, i, r)),
             None => {
                 default.ok_or_else(|| format!("get: {} has no field {}", type_name(t), form(key)))
             }
@@ -502,7 +514,7 @@ prim_fixed!(omni_prim_type_of(v) => |_, v| Ok(type_of(v)));
 prim_fixed!(omni_prim_builtin_type(id) => |_, id| builtin_type(id));
 prim_fixed!(omni_prim_make_type(name, parent, kind, fields, ftypes) => |_, n, p, k, f, t| make_type(n, p, k, f, t));
 prim_variadic!(omni_prim_struct_new => struct_new);
-prim_fixed!(omni_prim_struct_ref(s, i) => |_, s, i| struct_ref(s, i));
+prim_fixed!(omni_prim_struct_ref(s, i) => struct_ref);
 prim_fixed!(omni_prim_check_type(v, t, what) => |_, v, t, w| check_type(v, t, w));
 prim_fixed!(omni_prim_method_add(table, entry) => |_, t, e| method_add(t, e));
 prim_variadic!(omni_prim_dispatch => |_, args| dispatch(args));
@@ -638,8 +650,18 @@ mod layout_tests {
             assert_eq!(display_string(c), "(Circle 2.0)");
             assert_eq!(type_of(c), circle);
             assert_eq!(field_index(circle, intern("r")), Some(0));
+            // `r` is a raw Float slot: the bits, not the object.
+            assert_eq!(type_raw_floats(circle), 1);
+            assert_eq!(struct_slot(c, 0), Slot::Float(2.0));
             let d = clone_struct(c, r);
-            assert_eq!(struct_get(d, 0), f);
+            assert_eq!(struct_slot(d, 0), Slot::Float(2.0));
+            assert_eq!(struct_get(d, 0, std::ptr::null_mut()), NEEDS_REGION);
+            let boxed = struct_get(d, 0, r);
+            assert!(is_kind(boxed, ObjKind::Float) && boxed != f);
+            assert_eq!(float_value(boxed), 2.0);
+            let mut traced = 0;
+            trace_struct(d, &mut |_| traced += 1);
+            assert_eq!(traced, 1, "only the type word is traced");
             assert_eq!(clone_type(circle, r), circle);
         }
     }
