@@ -125,11 +125,19 @@ pub(crate) fn alloc_type(
 }
 
 /// The type object of built-in type `id` (created on first use).
+#[inline]
 pub fn builtin(id: u8) -> Value {
     let v = BUILTIN_VALUES[id as usize].load(Ordering::Acquire);
     if v != 0 {
         return v;
     }
+    builtin_create(id)
+}
+
+/// [`builtin`] on first use: create the type object.
+#[cold]
+#[inline(never)]
+fn builtin_create(id: u8) -> Value {
     let (name, parent_id, is_abstract) = BUILTINS[id as usize - 1];
     let parent = if parent_id == 0 {
         NOTHING
@@ -232,6 +240,7 @@ pub unsafe fn field_index(t: Value, name: Value) -> Option<usize> {
 }
 
 /// The type of any value.
+#[inline]
 pub fn type_of(v: Value) -> Value {
     let v = resolve(v);
     let id = match v {

@@ -239,6 +239,14 @@ pub fn method_add(table: Value, entry: Value) -> R {
         return Err(expected("%method-add!", "a method table", table));
     }
     METHODS_VERSION.fetch_add(1, Ordering::Release);
+    let result = method_add_entry(table, entry);
+    // Again once the table has changed: a selection made between the two
+    // bumps (another thread dispatching meanwhile) is of neither version.
+    METHODS_VERSION.fetch_add(1, Ordering::Release);
+    result
+}
+
+fn method_add_entry(table: Value, entry: Value) -> R {
     // SAFETY: both are arrays; the barrier makes the entry storable.
     unsafe {
         let new = array_slice(entry);
@@ -320,96 +328,113 @@ fn arg_types_text(args: &[Value]) -> String {
 
 /// Select the method for `args`: its entry.
 pub fn select(table: Value, name: Value, args: &[Value]) -> Result<&'static [Value], String> {
-    let Some(key) = SelectionKey::of(table, args) else {
-        // SAFETY: an entry array of the table (see `entries`).
-        return select_uncached(table, name, args).map(|e| unsafe { array_slice::<'static>(e) });
-    };
-    let slot = key.slot();
-    // Compared in place, word by word: copying the entry out and comparing
-    // whole keys stalled on store forwarding (a quarter of interp's time).
-    let hit = SELECTIONS.with(|cache| {
-        // SAFETY: the cell is this thread's and no reference to its
-        // contents outlives this read (`set` only happens below).
-        let s = unsafe { &*cache[slot].as_ptr() };
-        s.key.same(&key).then_some(s.entry)
-    });
-    let entry = match hit {
-        Some(entry) => entry,
-        None => {
-            let entry = select_uncached(table, name, args)?;
-            SELECTIONS.with(|cache| cache[slot].set(Selection { key, entry }));
-            entry
-        }
-    };
+    let entry = select_entry(table, name, args)?;
     // SAFETY: an entry array of the table (see `entries`).
     Ok(unsafe { array_slice::<'static>(entry) })
 }
 
-/// Bumped by every `method_add`: a cached selection is of one version of
-/// every method table.
+/// [`select`]'s entry array, through this thread's selection cache.
+/// `args` are resolved values (no forwarded original).
+fn select_entry(table: Value, name: Value, args: &[Value]) -> Result<Value, String> {
+    if args.len() > SELECTION_ARGS {
+        return select_uncached(table, name, args);
+    }
+    let version = METHODS_VERSION.load(Ordering::Acquire);
+    let mut types = [0; SELECTION_ARGS];
+    for (t, a) in types.iter_mut().zip(args) {
+        *t = dispatch_type_of(*a);
+    }
+    let types = &types[..args.len()];
+    if let Some(hit) = cached_selection(table, version, types) {
+        return Ok(hit.entry);
+    }
+    let entry = select_uncached(table, name, args)?;
+    remember_selection(table, version, types, entry);
+    Ok(entry)
+}
+
+/// `type_of(v)`, with the common cases of a generic function's arguments
+/// inline: a struct's type read straight from its type word, an array
+/// (interp's frames) or an Int.
+#[inline(always)]
+fn dispatch_type_of(v: Value) -> Value {
+    match kind_of(v) {
+        // SAFETY: a struct holds its type at STRUCT_TYPE.
+        Some(k) if k == ObjKind::Struct as u8 => unsafe { field(v, STRUCT_TYPE) },
+        Some(k) if k == ObjKind::Array as u8 => builtin(ARRAY),
+        None if is_int(v) => builtin(INT),
+        _ => type_of(v),
+    }
+}
+
+/// The cached selection of `table` (at `version`) for arguments of
+/// `types`, if this thread has one. Compared word by word, never as a key
+/// built in memory and compared whole: that stalled on store forwarding
+/// and went through `memcmp` (half of the cost of a dispatch in interp).
+#[inline(always)]
+fn cached_selection(table: Value, version: u64, types: &[Value]) -> Option<Selection> {
+    let slot = selection_slot(table, types);
+    SELECTIONS.with(|cache| {
+        let s = cache[slot].get();
+        let same = s.table == table
+            && s.version == version
+            && s.argc as usize == types.len()
+            && types.iter().zip(&s.types).all(|(a, b)| a == b);
+        same.then_some(s)
+    })
+}
+
+/// Record `entry` as the selection of `table` (at `version`) for
+/// arguments of `types` (at most [`SELECTION_ARGS`]).
+fn remember_selection(table: Value, version: u64, types: &[Value], entry: Value) {
+    let mut key = [0; SELECTION_ARGS];
+    key[..types.len()].copy_from_slice(types);
+    // SAFETY: an entry array of the table (see `entries`).
+    let j = unsafe { array_slice::<'static>(entry) }[ENTRY_J];
+    let slot = selection_slot(table, types);
+    SELECTIONS.with(|cache| {
+        cache[slot].set(Selection {
+            table,
+            version,
+            argc: types.len() as u64,
+            types: key,
+            entry,
+            j,
+        })
+    });
+}
+
+#[inline(always)]
+fn selection_slot(table: Value, types: &[Value]) -> usize {
+    let mut h = table.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    for t in types {
+        h = (h ^ t).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
+    (h >> 56) as usize % SELECTION_SLOTS
+}
+
+/// Bumped by every `method_add` (before and after it changes the table):
+/// a cached selection is of one version of every method table.
 static METHODS_VERSION: AtomicU64 = AtomicU64::new(0);
 
 /// The most arguments a cached selection covers.
 const SELECTION_ARGS: usize = 4;
 const SELECTION_SLOTS: usize = 256;
 
-/// What a method selection depends on: the table (and its version), and
-/// the type of each argument — `value_has_type(v, T)` is
-/// `is_subtype(type_of(v), T)` for every type, so two calls whose
+/// A cached method selection. What a selection depends on: the table (and
+/// its version), and the type of each argument — `value_has_type(v, T)`
+/// is `is_subtype(type_of(v), T)` for every type, so two calls whose
 /// arguments have the same types select the same method.
 #[derive(Clone, Copy)]
-struct SelectionKey {
+struct Selection {
     table: Value,
     version: u64,
-    argc: usize,
+    argc: u64,
     types: [Value; SELECTION_ARGS],
-}
-
-impl SelectionKey {
-    const EMPTY: SelectionKey = SelectionKey {
-        table: 0,
-        version: 0,
-        argc: 0,
-        types: [0; SELECTION_ARGS],
-    };
-
-    fn of(table: Value, args: &[Value]) -> Option<SelectionKey> {
-        if args.len() > SELECTION_ARGS {
-            return None;
-        }
-        let mut types = [0; SELECTION_ARGS];
-        for (t, a) in types.iter_mut().zip(args) {
-            *t = type_of(*a);
-        }
-        Some(SelectionKey {
-            table,
-            version: METHODS_VERSION.load(Ordering::Acquire),
-            argc: args.len(),
-            types,
-        })
-    }
-
-    fn same(&self, other: &SelectionKey) -> bool {
-        self.table == other.table
-            && self.version == other.version
-            && self.argc == other.argc
-            && self.types[..self.argc] == other.types[..other.argc]
-    }
-
-    fn slot(&self) -> usize {
-        let mut h = self.table.wrapping_mul(0x9E37_79B9_7F4A_7C15);
-        for t in &self.types[..self.argc] {
-            h = (h ^ t).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-        }
-        (h >> 56) as usize % SELECTION_SLOTS
-    }
-}
-
-#[derive(Clone, Copy)]
-struct Selection {
-    key: SelectionKey,
     /// The selected entry array of the table.
     entry: Value,
+    /// Its method number (`ENTRY_J`), what `%dispatch` returns.
+    j: Value,
 }
 
 thread_local! {
@@ -419,8 +444,12 @@ thread_local! {
     static SELECTIONS: [Cell<Selection>; SELECTION_SLOTS] = const {
         [const {
             Cell::new(Selection {
-                key: SelectionKey::EMPTY,
+                table: 0,
+                version: 0,
+                argc: 0,
+                types: [0; SELECTION_ARGS],
                 entry: 0,
+                j: 0,
             })
         }; SELECTION_SLOTS]
     };
@@ -476,6 +505,39 @@ pub fn dispatch(args: &[Value]) -> R {
     select(args[0], args[1], &args[2..]).map(|e| e[ENTRY_J])
 }
 
+/// `%dispatch`'s hit path: the method number cached for the argument
+/// types, or `None` (a miss, or more than [`SELECTION_ARGS`] arguments:
+/// the caller takes the general path, which resolves the arguments and
+/// fills the cache). No key is built in memory; the types are computed
+/// twice at most, in registers (`type_of` resolves a forwarded argument,
+/// so its type is its copy's).
+#[inline(always)]
+fn dispatch_hit(args: &[Value]) -> Option<Value> {
+    let (&table, rest) = (args.first()?, args.get(2..)?);
+    if rest.len() > SELECTION_ARGS {
+        return None;
+    }
+    let version = METHODS_VERSION.load(Ordering::Acquire);
+    let mut h = table.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    for &a in rest {
+        h = (h ^ dispatch_type_of(a)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
+    let slot = (h >> 56) as usize % SELECTION_SLOTS;
+    SELECTIONS.with(|cache| {
+        // SAFETY: the cell is this thread's; the reference ends in this
+        // closure and nothing in it sets the cell.
+        let s = unsafe { &*cache[slot].as_ptr() };
+        let same = s.table == table
+            && s.version == version
+            && s.argc as usize == rest.len()
+            && rest
+                .iter()
+                .zip(&s.types)
+                .all(|(&a, &t)| dispatch_type_of(a) == t);
+        same.then_some(s.j)
+    })
+}
+
 /// `(%dispatch-apply table 'name args-list)`: select on the list's
 /// elements, then call the method with them.
 pub(crate) fn dispatch_apply(
@@ -505,7 +567,36 @@ prim_variadic!(omni_prim_struct_new => struct_new);
 prim_fixed!(omni_prim_struct_ref(s, i) => |_, s, i| struct_ref(s, i));
 prim_fixed!(omni_prim_check_type(v, t, what) => |_, v, t, w| check_type(v, t, w));
 prim_fixed!(omni_prim_method_add(table, entry) => |_, t, e| method_add(t, e));
-prim_variadic!(omni_prim_dispatch => |_, args| dispatch(args));
+
+/// Exported `%dispatch`: the cache's hit path first, then the general
+/// path of `prim_variadic!` (resolve the arguments, select, fill the cache).
+///
+/// # Safety
+/// `region` must be a live region usable by the calling thread and `argv`
+/// must hold `argc` valid values.
+#[no_mangle]
+pub unsafe extern "C" fn omni_prim_dispatch(
+    region: *mut Region,
+    argc: usize,
+    argv: *const Value,
+    loc: u32,
+) -> Value {
+    // SAFETY: caller contract: argv holds argc values.
+    let raw = unsafe { crate::control::call::args(argc, argv) };
+    if let Some(j) = dispatch_hit(raw) {
+        return j;
+    }
+    dispatch_general(region, raw, loc)
+}
+
+#[inline(never)]
+fn dispatch_general(_region: *mut Region, raw: &[Value], loc: u32) -> Value {
+    let args = resolve_all(raw);
+    match dispatch(&args) {
+        Ok(v) => v,
+        Err(msg) => crate::base::raise::raise(msg, loc),
+    }
+}
 
 /// Exported `%dispatch-apply` (needs the call's location for the method call).
 ///
