@@ -817,6 +817,9 @@ impl<'a, M: Module> FnTx<'_, 'a, '_, M> {
                     Some(OpenCoded::FieldPut) if self.field_site(ir_args, 3) => {
                         self.field_put(args[0], args[1], args[2], loc)
                     }
+                    _ if desc.name == "%dispatch" && (3..=5).contains(&args.len()) => {
+                        self.dispatch(&args, loc)
+                    }
                     _ => self.call_prim(desc, region, &args, loc),
                 }
             }
@@ -2403,6 +2406,23 @@ impl<'a, M: Module> FnTx<'_, 'a, '_, M> {
         }
         let call = self.b.ins().call(prim_fn, &call_args);
         Ok(self.b.inst_results(call)[0])
+    }
+
+    /// `(%dispatch table 'name a0 …)` with one to three arguments: the
+    /// runtime's fixed-arity entry (`omni_dispatch1..3`), which takes the
+    /// arguments in registers, not spilled to a vector as a variadic
+    /// primitive's are. It selects only (a `Pure` primitive): it forwards
+    /// nothing and changes no array.
+    fn dispatch(&mut self, args: &[Value], loc: LocId) -> Result<Value> {
+        let rt = match args.len() {
+            3 => RuntimeFn::Dispatch1,
+            4 => RuntimeFn::Dispatch2,
+            _ => RuntimeFn::Dispatch3,
+        };
+        let loc = self.loc32(loc);
+        let mut call_args = args.to_vec();
+        call_args.push(loc);
+        self.call_rt1(rt, &call_args)
     }
 
     fn prim_func_ref(&mut self, desc: &omni_runtime::prims::PrimDesc) -> Result<FuncRef> {

@@ -406,11 +406,13 @@ fn remember_selection(table: Value, version: u64, types: &[Value], entry: Value)
 
 #[inline(always)]
 fn selection_slot(table: Value, types: &[Value]) -> usize {
-    let mut h = table.wrapping_mul(0x9E37_79B9_7F4A_7C15);
-    for t in types {
-        h = (h ^ t).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    // One multiplication: each argument's type rotated by its position
+    // (so `(A B)` and `(B A)` differ), folded into the table's address.
+    let mut h = table;
+    for (i, t) in types.iter().enumerate() {
+        h ^= t.rotate_left(13 * (i as u32 + 1));
     }
-    (h >> 56) as usize % SELECTION_SLOTS
+    (h.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 56) as usize % SELECTION_SLOTS
 }
 
 /// Bumped by every `method_add` (before and after it changes the table):
@@ -502,40 +504,129 @@ fn select_uncached(table: Value, name: Value, args: &[Value]) -> Result<Value, S
 
 /// `(%dispatch table 'name a1 … am)`: the number `j` of the selected method.
 pub fn dispatch(args: &[Value]) -> R {
-    select(args[0], args[1], &args[2..]).map(|e| e[ENTRY_J])
+    let [table, name, rest @ ..] = args else {
+        return Err("%dispatch: expected a method table and a name".into());
+    };
+    select(*table, *name, rest).map(|e| e[ENTRY_J])
 }
 
-/// `%dispatch`'s hit path: the method number cached for the argument
-/// types, or `None` (a miss, or more than [`SELECTION_ARGS`] arguments:
-/// the caller takes the general path, which resolves the arguments and
-/// fills the cache). No key is built in memory; the types are computed
-/// twice at most, in registers (`type_of` resolves a forwarded argument,
-/// so its type is its copy's).
+/// `%dispatch`'s hit path for `N` arguments: the method number cached
+/// for the argument types, or `None` (a miss: the caller takes the
+/// general path, which resolves the arguments and fills the cache). The
+/// types stay in registers (`N` is a constant: the loops unroll) and the
+/// cached selection is compared field by field; building a key in memory
+/// and comparing it whole stalled on store forwarding and went through
+/// `memcmp`. `type_of` resolves a forwarded argument, so its type is its
+/// copy's.
 #[inline(always)]
-fn dispatch_hit(args: &[Value]) -> Option<Value> {
-    let (&table, rest) = (args.first()?, args.get(2..)?);
-    if rest.len() > SELECTION_ARGS {
+fn dispatch_hit<const N: usize>(table: Value, args: [Value; N]) -> Option<Value> {
+    if N > SELECTION_ARGS {
         return None;
     }
-    let version = METHODS_VERSION.load(Ordering::Acquire);
-    let mut h = table.wrapping_mul(0x9E37_79B9_7F4A_7C15);
-    for &a in rest {
-        h = (h ^ dispatch_type_of(a)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    let mut types = [0; N];
+    for i in 0..N {
+        types[i] = dispatch_type_of(args[i]);
     }
-    let slot = (h >> 56) as usize % SELECTION_SLOTS;
-    SELECTIONS.with(|cache| {
-        // SAFETY: the cell is this thread's; the reference ends in this
-        // closure and nothing in it sets the cell.
-        let s = unsafe { &*cache[slot].as_ptr() };
-        let same = s.table == table
-            && s.version == version
-            && s.argc as usize == rest.len()
-            && rest
-                .iter()
-                .zip(&s.types)
-                .all(|(&a, &t)| dispatch_type_of(a) == t);
-        same.then_some(s.j)
-    })
+    let version = METHODS_VERSION.load(Ordering::Acquire);
+    let slot = selection_slot(table, &types);
+    // SAFETY: the cell is this thread's and lives as long as the thread;
+    // it is only read here (no `set` while the reference lives).
+    let s = unsafe { &*SELECTIONS.with(|cache| cache[slot].as_ptr().cast_const()) };
+    let mut same = s.table == table && s.version == version && s.argc == N as u64;
+    for i in 0..N {
+        same &= s.types[i] == types[i];
+    }
+    same.then_some(s.j)
+}
+
+/// Exported `%dispatch` (any number of arguments): the cache's hit path
+/// first, then the general path of `prim_variadic!` (resolve the
+/// arguments, select, fill the cache). Generated code calls
+/// `omni_dispatch1..3` for one to three arguments (no argument vector).
+///
+/// # Safety
+/// `region` must be a live region usable by the calling thread and `argv`
+/// must hold `argc` valid values.
+#[no_mangle]
+pub unsafe extern "C" fn omni_prim_dispatch(
+    _region: *mut Region,
+    argc: usize,
+    argv: *const Value,
+    loc: u32,
+) -> Value {
+    // SAFETY: caller contract: argv holds argc values.
+    let raw = unsafe { crate::control::call::args(argc, argv) };
+    match *raw {
+        [table, _, a0] => match dispatch_hit(table, [a0]) {
+            Some(j) => j,
+            None => dispatch_general(raw, loc),
+        },
+        [table, _, a0, a1] => match dispatch_hit(table, [a0, a1]) {
+            Some(j) => j,
+            None => dispatch_general(raw, loc),
+        },
+        _ => dispatch_general(raw, loc),
+    }
+}
+
+/// `(%dispatch table 'name a0)` with its arguments in registers.
+///
+/// # Safety
+/// The arguments are valid values.
+#[no_mangle]
+pub unsafe extern "C" fn omni_dispatch1(table: Value, name: Value, a0: Value, loc: u32) -> Value {
+    match dispatch_hit(table, [a0]) {
+        Some(j) => j,
+        None => dispatch_general(&[table, name, a0], loc),
+    }
+}
+
+/// `(%dispatch table 'name a0 a1)` with its arguments in registers.
+///
+/// # Safety
+/// The arguments are valid values.
+#[no_mangle]
+pub unsafe extern "C" fn omni_dispatch2(
+    table: Value,
+    name: Value,
+    a0: Value,
+    a1: Value,
+    loc: u32,
+) -> Value {
+    match dispatch_hit(table, [a0, a1]) {
+        Some(j) => j,
+        None => dispatch_general(&[table, name, a0, a1], loc),
+    }
+}
+
+/// `(%dispatch table 'name a0 a1 a2)` with its arguments in registers.
+///
+/// # Safety
+/// The arguments are valid values.
+#[no_mangle]
+pub unsafe extern "C" fn omni_dispatch3(
+    table: Value,
+    name: Value,
+    a0: Value,
+    a1: Value,
+    a2: Value,
+    loc: u32,
+) -> Value {
+    match dispatch_hit(table, [a0, a1, a2]) {
+        Some(j) => j,
+        None => dispatch_general(&[table, name, a0, a1, a2], loc),
+    }
+}
+
+/// `%dispatch` on a miss: the arguments resolved, the method selected
+/// (filling the cache), or the selection's error raised at `loc`.
+#[inline(never)]
+fn dispatch_general(raw: &[Value], loc: u32) -> Value {
+    let args = resolve_all(raw);
+    match dispatch(&args) {
+        Ok(v) => v,
+        Err(msg) => crate::base::raise::raise(msg, loc),
+    }
 }
 
 /// `(%dispatch-apply table 'name args-list)`: select on the list's
@@ -567,36 +658,6 @@ prim_variadic!(omni_prim_struct_new => struct_new);
 prim_fixed!(omni_prim_struct_ref(s, i) => |_, s, i| struct_ref(s, i));
 prim_fixed!(omni_prim_check_type(v, t, what) => |_, v, t, w| check_type(v, t, w));
 prim_fixed!(omni_prim_method_add(table, entry) => |_, t, e| method_add(t, e));
-
-/// Exported `%dispatch`: the cache's hit path first, then the general
-/// path of `prim_variadic!` (resolve the arguments, select, fill the cache).
-///
-/// # Safety
-/// `region` must be a live region usable by the calling thread and `argv`
-/// must hold `argc` valid values.
-#[no_mangle]
-pub unsafe extern "C" fn omni_prim_dispatch(
-    region: *mut Region,
-    argc: usize,
-    argv: *const Value,
-    loc: u32,
-) -> Value {
-    // SAFETY: caller contract: argv holds argc values.
-    let raw = unsafe { crate::control::call::args(argc, argv) };
-    if let Some(j) = dispatch_hit(raw) {
-        return j;
-    }
-    dispatch_general(region, raw, loc)
-}
-
-#[inline(never)]
-fn dispatch_general(_region: *mut Region, raw: &[Value], loc: u32) -> Value {
-    let args = resolve_all(raw);
-    match dispatch(&args) {
-        Ok(v) => v,
-        Err(msg) => crate::base::raise::raise(msg, loc),
-    }
-}
 
 /// Exported `%dispatch-apply` (needs the call's location for the method call).
 ///
