@@ -471,6 +471,8 @@ program_tests!(run_case, LISTED;
     thread_rendezvous,
     float_field_churn,
     unread_definitions,
+    dispatch_fixed_arity,
+    int_params,
 );
 
 /// Every case file is listed above (so none is silently skipped).
