@@ -134,6 +134,13 @@ pub fn builtin(id: u8) -> Value {
     builtin_create(id)
 }
 
+/// The type object of built-in type `id` if it has been made, else 0
+/// (never creates it: no call, for the dispatch hit path).
+#[inline(always)]
+pub fn builtin_if_made(id: u8) -> Value {
+    BUILTIN_VALUES[id as usize].load(Ordering::Acquire)
+}
+
 /// [`builtin`] on first use: create the type object.
 #[cold]
 #[inline(never)]

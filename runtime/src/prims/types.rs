@@ -511,21 +511,24 @@ pub fn dispatch(args: &[Value]) -> R {
 }
 
 /// `%dispatch`'s hit path for `N` arguments: the method number cached
-/// for the argument types, or `None` (a miss: the caller takes the
-/// general path, which resolves the arguments and fills the cache). The
-/// types stay in registers (`N` is a constant: the loops unroll) and the
-/// cached selection is compared field by field; building a key in memory
-/// and comparing it whole stalled on store forwarding and went through
-/// `memcmp`. `type_of` resolves a forwarded argument, so its type is its
-/// copy's.
+/// for the argument types, or `None` (a miss, or an argument whose type
+/// is not read inline: the caller takes the general path, which resolves
+/// the arguments and fills the cache). The types stay in registers (`N`
+/// is a constant: the loops unroll) and the cached selection is compared
+/// field by field; building a key in memory and comparing it whole
+/// stalled on store forwarding and went through `memcmp`. Nothing here
+/// calls a function, so the entries that inline it need no stack frame
+/// on a hit.
 #[inline(always)]
 fn dispatch_hit<const N: usize>(table: Value, args: [Value; N]) -> Option<Value> {
     if N > SELECTION_ARGS {
         return None;
     }
+    // A type not read inline is 0, which no filled slot holds (and an
+    // empty slot's table is 0): it misses.
     let mut types = [0; N];
     for i in 0..N {
-        types[i] = dispatch_type_of(args[i]);
+        types[i] = inline_type_of(args[i]);
     }
     let version = METHODS_VERSION.load(Ordering::Acquire);
     let slot = selection_slot(table, &types);
@@ -537,6 +540,21 @@ fn dispatch_hit<const N: usize>(table: Value, args: [Value; N]) -> Option<Value>
         same &= s.types[i] == types[i];
     }
     same.then_some(s.j)
+}
+
+/// `type_of(v)` for the common arguments of a generic function, without a
+/// call: a struct's type word, the Array type (interp's frames) or the Int
+/// type; 0 for anything else (a forwarded original included: the general
+/// path resolves it), and for a built-in type not made yet.
+#[inline(always)]
+fn inline_type_of(v: Value) -> Value {
+    match kind_of(v) {
+        // SAFETY: a struct holds its type at STRUCT_TYPE.
+        Some(k) if k == ObjKind::Struct as u8 => unsafe { field(v, STRUCT_TYPE) },
+        Some(k) if k == ObjKind::Array as u8 => builtin_if_made(ARRAY),
+        None if is_int(v) => builtin_if_made(INT),
+        _ => 0,
+    }
 }
 
 /// Exported `%dispatch` (any number of arguments): the cache's hit path
@@ -577,7 +595,7 @@ pub unsafe extern "C" fn omni_prim_dispatch(
 pub unsafe extern "C" fn omni_dispatch1(table: Value, name: Value, a0: Value, loc: u32) -> Value {
     match dispatch_hit(table, [a0]) {
         Some(j) => j,
-        None => dispatch_general(&[table, name, a0], loc),
+        None => dispatch_miss(&[table, name, a0], loc),
     }
 }
 
@@ -595,7 +613,7 @@ pub unsafe extern "C" fn omni_dispatch2(
 ) -> Value {
     match dispatch_hit(table, [a0, a1]) {
         Some(j) => j,
-        None => dispatch_general(&[table, name, a0, a1], loc),
+        None => dispatch_miss2(table, name, a0, a1, loc),
     }
 }
 
@@ -614,14 +632,45 @@ pub unsafe extern "C" fn omni_dispatch3(
 ) -> Value {
     match dispatch_hit(table, [a0, a1, a2]) {
         Some(j) => j,
-        None => dispatch_general(&[table, name, a0, a1, a2], loc),
+        None => dispatch_miss(&[table, name, a0, a1, a2], loc),
     }
+}
+
+/// `omni_dispatch1` and `3` on a miss: the general path, out of line.
+#[cold]
+#[inline(never)]
+fn dispatch_miss(raw: &[Value], loc: u32) -> Value {
+    dispatch_general(raw, loc)
+}
+
+/// `omni_dispatch2` on a miss: the general path, out of line, its
+/// arguments in registers (a tail call from the entry, whose hit path then
+/// needs no stack frame: interp's `ev` takes this entry).
+#[cold]
+#[inline(never)]
+fn dispatch_miss2(table: Value, name: Value, a0: Value, a1: Value, loc: u32) -> Value {
+    dispatch_general(&[table, name, a0, a1], loc)
 }
 
 /// `%dispatch` on a miss: the arguments resolved, the method selected
 /// (filling the cache), or the selection's error raised at `loc`.
+#[cold]
 #[inline(never)]
 fn dispatch_general(raw: &[Value], loc: u32) -> Value {
+    // Arguments whose types are not read inline (Floats, strings, symbols,
+    // forwarded originals, ...) still hit the cache, through `type_of`.
+    if let [table, _, args @ ..] = raw {
+        if args.len() <= SELECTION_ARGS {
+            let mut types = [0; SELECTION_ARGS];
+            for (t, a) in types.iter_mut().zip(args) {
+                *t = dispatch_type_of(*a);
+            }
+            let version = METHODS_VERSION.load(Ordering::Acquire);
+            if let Some(hit) = cached_selection(*table, version, &types[..args.len()]) {
+                return hit.j;
+            }
+        }
+    }
     let args = resolve_all(raw);
     match dispatch(&args) {
         Ok(v) => v,
