@@ -2429,10 +2429,7 @@ impl<'a, M: Module> FnTx<'_, 'a, '_, M> {
         self.b.seal_block(fast);
         self.b.seal_block(slow);
         self.b.switch_to_block(fast);
-        let len = self
-            .b
-            .ins()
-            .load(W, MemFlagsData::trusted(), a, ARRAY_LEN);
+        let len = self.b.ins().load(W, MemFlagsData::trusted(), a, ARRAY_LEN);
         let shifted = self.b.ins().ishl_imm_s(len, 1);
         let tagged = self.b.ins().bor_imm_s(shifted, 1);
         self.b.ins().jump(join, &[tagged.into()]);

@@ -28,8 +28,8 @@
 //! would let its closure reach an unknown caller.
 
 use super::visit::{walk_block, walk_block_mut, walk_tails};
-use super::{Alloc, Atom, Callee, FuncId, Function, FunctionKind, InlineOp, Op, Program, Tail};
 use super::VarId;
+use super::{Alloc, Atom, Callee, FuncId, Function, FunctionKind, InlineOp, Op, Program, Tail};
 use omni_runtime::base::value::is_int;
 use std::collections::HashSet;
 
@@ -182,7 +182,10 @@ impl Def {
             Op::Move(a) => Def::Move(*a),
             Op::Inline(op, args, _) => Def::Inline(*op, args.clone()),
             Op::Prim { prim, .. }
-                if matches!(prim.desc().name, "array-length" | "length" | "string-length") =>
+                if matches!(
+                    prim.desc().name,
+                    "array-length" | "length" | "string-length"
+                ) =>
             {
                 Def::IntPrim
             }

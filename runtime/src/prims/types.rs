@@ -536,8 +536,8 @@ fn dispatch_hit<const N: usize>(table: Value, args: [Value; N]) -> Option<Value>
     // it is only read here (no `set` while the reference lives).
     let s = unsafe { &*SELECTIONS.with(|cache| cache[slot].as_ptr().cast_const()) };
     let mut same = s.table == table && s.version == version && s.argc == N as u64;
-    for i in 0..N {
-        same &= s.types[i] == types[i];
+    for (cached, t) in s.types.iter().zip(&types) {
+        same &= cached == t;
     }
     same.then_some(s.j)
 }
