@@ -479,6 +479,8 @@ program_tests!(run_case, LISTED;
     float_fields_raw_constructor_error,
     thread_err_float_field,
     float_fields_raw_churn,
+    dispatch_fixed_arity,
+    int_params,
 );
 
 /// Every case file is listed above (so none is silently skipped).

@@ -5,7 +5,7 @@
 use crate::base::{raise, stack};
 use crate::control::{backtrace, call};
 use crate::graph::barrier;
-use crate::prims::{access, PRIMS};
+use crate::prims::{access, types, PRIMS};
 use crate::rt::{self, region_abi, state_abi};
 use std::sync::LazyLock;
 
@@ -92,6 +92,10 @@ pub static RT_FNS: LazyLock<Vec<RtFn>> = LazyLock::new(|| {
         rt_fn!(call::omni_rt_resolve, [Word] -> [Word]),
         // (container, value) -> the value to store
         rt_fn!(barrier::omni_store_barrier, [Word, Word] -> [Word]),
+        // (table, name, a0 [a1 [a2]], loc) -> the selected method's number
+        rt_fn!(types::omni_dispatch1, [Word, Word, Word, Loc] -> [Word]),
+        rt_fn!(types::omni_dispatch2, [Word, Word, Word, Word, Loc] -> [Word]),
+        rt_fn!(types::omni_dispatch3, [Word, Word, Word, Word, Word, Loc] -> [Word]),
         // (value) -> the value to store into a global
         rt_fn!(barrier::omni_global_store, [Word] -> [Word]),
         rt_fn!(barrier::omni_rt_set_merge_threshold, [Word] -> []),

@@ -853,6 +853,12 @@ impl<'a, M: Module> FnTx<'_, 'a, '_, M> {
                     Some(OpenCoded::ArraySetImmediate) => {
                         self.array_set_immediate(desc, region, &args, loc)
                     }
+                    _ if desc.name == "%dispatch" && (3..=5).contains(&args.len()) => {
+                        self.dispatch(&args, loc)
+                    }
+                    _ if desc.name == "array-length" && args.len() == 1 => {
+                        self.array_length(desc, args[0], loc)
+                    }
                     _ => self.call_prim(desc, region, &args, loc),
                 }
             }
@@ -2795,6 +2801,53 @@ impl<'a, M: Module> FnTx<'_, 'a, '_, M> {
         }
         let call = self.b.ins().call(prim_fn, &call_args);
         Ok(self.b.inst_results(call)[0])
+    }
+
+    /// `(array-length a)`: an array's length word, tagged as an Int,
+    /// inline; anything else (a forwarded original, a non-array) goes to
+    /// the primitive on a cold path, which resolves it or raises.
+    fn array_length(
+        &mut self,
+        desc: &'static omni_runtime::prims::PrimDesc,
+        a: Value,
+        loc: LocId,
+    ) -> Result<Value> {
+        let fast = self.b.create_block();
+        let slow = self.b.create_block();
+        let join = self.b.create_block();
+        let result = self.b.append_block_param(join, W);
+        self.b.set_cold_block(slow);
+        self.branch_if_kind(a, ObjKind::Array, fast, slow);
+        self.b.seal_block(fast);
+        self.b.seal_block(slow);
+        self.b.switch_to_block(fast);
+        let len = self.b.ins().load(W, MemFlagsData::trusted(), a, ARRAY_LEN);
+        let shifted = self.b.ins().ishl_imm_s(len, 1);
+        let tagged = self.b.ins().bor_imm_s(shifted, 1);
+        self.b.ins().jump(join, &[tagged.into()]);
+        self.b.switch_to_block(slow);
+        let r = self.call_prim(desc, self.region, &[a], loc)?;
+        self.b.ins().jump(join, &[r.into()]);
+        self.b.seal_block(join);
+        self.b.switch_to_block(join);
+        Ok(result)
+    }
+
+    /// `(%dispatch table 'name a0 …)` with one to three arguments: the
+    /// runtime's fixed-arity entry (`omni_dispatch1..3`), which takes the
+    /// arguments in registers, not spilled to a vector as a variadic
+    /// primitive's are. It selects only (a `Pure` primitive): it forwards
+    /// nothing and changes no array.
+    fn dispatch(&mut self, args: &[Value], loc: LocId) -> Result<Value> {
+        let rt = match args.len() {
+            3 => RuntimeFn::Dispatch1,
+            4 => RuntimeFn::Dispatch2,
+            _ => RuntimeFn::Dispatch3,
+        };
+        let loc = self.loc32(loc);
+        let mut call_args = args.to_vec();
+        call_args.push(loc);
+        self.call_rt1(rt, &call_args)
     }
 
     fn prim_func_ref(&mut self, desc: &omni_runtime::prims::PrimDesc) -> Result<FuncRef> {

@@ -58,6 +58,9 @@ pub enum RuntimeFn {
     StateRefresh,
     FieldGet,
     FieldPut,
+    Dispatch1,
+    Dispatch2,
+    Dispatch3,
 }
 
 impl RuntimeFn {
@@ -86,6 +89,9 @@ impl RuntimeFn {
                 | RuntimeFn::StatePinRegion
                 | RuntimeFn::StateHoldValue
                 | RuntimeFn::FieldGet
+                | RuntimeFn::Dispatch1
+                | RuntimeFn::Dispatch2
+                | RuntimeFn::Dispatch3
         )
     }
 
@@ -130,6 +136,9 @@ impl RuntimeFn {
             RuntimeFn::StateRefresh => "omni_state_refresh",
             RuntimeFn::FieldGet => "omni_field_get",
             RuntimeFn::FieldPut => "omni_field_put",
+            RuntimeFn::Dispatch1 => "omni_dispatch1",
+            RuntimeFn::Dispatch2 => "omni_dispatch2",
+            RuntimeFn::Dispatch3 => "omni_dispatch3",
         }
     }
 
@@ -174,6 +183,9 @@ impl RuntimeFn {
         RuntimeFn::StateRefresh,
         RuntimeFn::FieldGet,
         RuntimeFn::FieldPut,
+        RuntimeFn::Dispatch1,
+        RuntimeFn::Dispatch2,
+        RuntimeFn::Dispatch3,
     ];
 
     /// The runtime's description of the routine (`omni_runtime::abi::RT_FNS`:

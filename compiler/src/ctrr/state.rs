@@ -424,7 +424,13 @@ impl Cx<'_> {
         let mut from_global: HashSet<VarId> = HashSet::new();
         walk_block(body, &mut |st| {
             let Some(d) = st.var else { return };
-            let mut ds: Vec<VarId> = atom_vars(&st.op.operands());
+            let mut ds: Vec<VarId> = match &st.op {
+                // A fresh result shares nothing with the operands (a new
+                // object, or an immediate such as `%dispatch`'s method
+                // number): using it later keeps no operand's version in use.
+                Op::Prim { prim, .. } if prim.desc().result == PrimResult::Fresh => Vec::new(),
+                op => atom_vars(&op.operands()),
+            };
             if let Op::If { then, els, .. } = &st.op {
                 for blk in [then, els] {
                     if let Tail::Yield(Atom::Var(y)) = blk.tail {

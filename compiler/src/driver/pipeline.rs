@@ -135,6 +135,10 @@ pub(crate) fn front_end_here(path: &Path, dumps: Dumps) -> Result<FrontEnd, Fata
     // Allocations nothing reads (a `let`-bound `fn` whose calls were all
     // inlined): no region is made for them and no code for the closure.
     ir::dead_defs::drop_dead_allocations(&mut program);
+    // `+ - *` of two Ints (literals, Int parameters of functions only
+    // called directly) makes no Float: no allocation site for CTRR to
+    // place (a loop counter no longer makes a carry loop).
+    ir::int_params::drop_int_arithmetic_sites(&mut program);
     check_ir(&program, Stage::Lowered);
     let report = ctrr::run(&mut program);
     check_ir(&program, Stage::Placed);

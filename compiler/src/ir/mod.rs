@@ -15,6 +15,7 @@
 
 pub mod dead_defs;
 pub mod inline;
+pub mod int_params;
 pub mod lower;
 pub mod print;
 pub mod verify;

@@ -173,11 +173,26 @@ pub const fn slot_is_raw(mask: u64, i: usize) -> bool {
 }
 
 /// The type object of built-in type `id` (created on first use).
+#[inline]
 pub fn builtin(id: u8) -> Value {
     let v = BUILTIN_VALUES[id as usize].load(Ordering::Acquire);
     if v != 0 {
         return v;
     }
+    builtin_create(id)
+}
+
+/// The type object of built-in type `id` if it has been made, else 0
+/// (never creates it: no call, for the dispatch hit path).
+#[inline(always)]
+pub fn builtin_if_made(id: u8) -> Value {
+    BUILTIN_VALUES[id as usize].load(Ordering::Acquire)
+}
+
+/// [`builtin`] on first use: create the type object.
+#[cold]
+#[inline(never)]
+fn builtin_create(id: u8) -> Value {
     let (name, parent_id, is_abstract) = BUILTINS[id as usize - 1];
     let parent = if parent_id == 0 {
         NOTHING
@@ -280,6 +295,7 @@ pub unsafe fn field_index(t: Value, name: Value) -> Option<usize> {
 }
 
 /// The type of any value.
+#[inline]
 pub fn type_of(v: Value) -> Value {
     let v = resolve(v);
     let id = match v {

@@ -188,9 +188,10 @@ fn ctrr_facts(name: &str) -> (PrimResult, PrimEffect) {
         "send" => Handoff(self::Handoff::Send),
         "recv" => Handoff(self::Handoff::Recv),
         "join" => Handoff(self::Handoff::Join),
-        "%dispatch" | "%dispatch-apply" | "%try" | "%handle" | "%perform" | "%resume" | "apply" => {
-            CallsClosures
-        }
+        // `%dispatch` only selects a method (it returns the method's
+        // number; the call is compiled apart, `expand/dispatch.rs`): it runs
+        // no closure and stores nothing, so it is `Pure`.
+        "%dispatch-apply" | "%try" | "%handle" | "%perform" | "%resume" | "apply" => CallsClosures,
         _ => Pure,
     };
     let fresh = matches!(

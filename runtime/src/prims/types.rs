@@ -251,6 +251,14 @@ pub fn method_add(table: Value, entry: Value) -> R {
         return Err(expected("%method-add!", "a method table", table));
     }
     METHODS_VERSION.fetch_add(1, Ordering::Release);
+    let result = method_add_entry(table, entry);
+    // Again once the table has changed: a selection made between the two
+    // bumps (another thread dispatching meanwhile) is of neither version.
+    METHODS_VERSION.fetch_add(1, Ordering::Release);
+    result
+}
+
+fn method_add_entry(table: Value, entry: Value) -> R {
     // SAFETY: both are arrays; the barrier makes the entry storable.
     unsafe {
         let new = array_slice(entry);
@@ -332,96 +340,115 @@ fn arg_types_text(args: &[Value]) -> String {
 
 /// Select the method for `args`: its entry.
 pub fn select(table: Value, name: Value, args: &[Value]) -> Result<&'static [Value], String> {
-    let Some(key) = SelectionKey::of(table, args) else {
-        // SAFETY: an entry array of the table (see `entries`).
-        return select_uncached(table, name, args).map(|e| unsafe { array_slice::<'static>(e) });
-    };
-    let slot = key.slot();
-    // Compared in place, word by word: copying the entry out and comparing
-    // whole keys stalled on store forwarding (a quarter of interp's time).
-    let hit = SELECTIONS.with(|cache| {
-        // SAFETY: the cell is this thread's and no reference to its
-        // contents outlives this read (`set` only happens below).
-        let s = unsafe { &*cache[slot].as_ptr() };
-        s.key.same(&key).then_some(s.entry)
-    });
-    let entry = match hit {
-        Some(entry) => entry,
-        None => {
-            let entry = select_uncached(table, name, args)?;
-            SELECTIONS.with(|cache| cache[slot].set(Selection { key, entry }));
-            entry
-        }
-    };
+    let entry = select_entry(table, name, args)?;
     // SAFETY: an entry array of the table (see `entries`).
     Ok(unsafe { array_slice::<'static>(entry) })
 }
 
-/// Bumped by every `method_add`: a cached selection is of one version of
-/// every method table.
+/// [`select`]'s entry array, through this thread's selection cache.
+/// `args` are resolved values (no forwarded original).
+fn select_entry(table: Value, name: Value, args: &[Value]) -> Result<Value, String> {
+    if args.len() > SELECTION_ARGS {
+        return select_uncached(table, name, args);
+    }
+    let version = METHODS_VERSION.load(Ordering::Acquire);
+    let mut types = [0; SELECTION_ARGS];
+    for (t, a) in types.iter_mut().zip(args) {
+        *t = dispatch_type_of(*a);
+    }
+    let types = &types[..args.len()];
+    if let Some(hit) = cached_selection(table, version, types) {
+        return Ok(hit.entry);
+    }
+    let entry = select_uncached(table, name, args)?;
+    remember_selection(table, version, types, entry);
+    Ok(entry)
+}
+
+/// `type_of(v)`, with the common cases of a generic function's arguments
+/// inline: a struct's type read straight from its type word, an array
+/// (interp's frames) or an Int.
+#[inline(always)]
+fn dispatch_type_of(v: Value) -> Value {
+    match kind_of(v) {
+        // SAFETY: a struct holds its type at STRUCT_TYPE.
+        Some(k) if k == ObjKind::Struct as u8 => unsafe { field(v, STRUCT_TYPE) },
+        Some(k) if k == ObjKind::Array as u8 => builtin(ARRAY),
+        None if is_int(v) => builtin(INT),
+        _ => type_of(v),
+    }
+}
+
+/// The cached selection of `table` (at `version`) for arguments of
+/// `types`, if this thread has one. Compared word by word, never as a key
+/// built in memory and compared whole: that stalled on store forwarding
+/// and went through `memcmp` (half of the cost of a dispatch in interp).
+#[inline(always)]
+fn cached_selection(table: Value, version: u64, types: &[Value]) -> Option<Selection> {
+    let slot = selection_slot(table, types);
+    SELECTIONS.with(|cache| {
+        let s = cache[slot].get();
+        let same = s.table == table
+            && s.version == version
+            && s.argc as usize == types.len()
+            && types.iter().zip(&s.types).all(|(a, b)| a == b);
+        same.then_some(s)
+    })
+}
+
+/// Record `entry` as the selection of `table` (at `version`) for
+/// arguments of `types` (at most [`SELECTION_ARGS`]).
+fn remember_selection(table: Value, version: u64, types: &[Value], entry: Value) {
+    let mut key = [0; SELECTION_ARGS];
+    key[..types.len()].copy_from_slice(types);
+    // SAFETY: an entry array of the table (see `entries`).
+    let j = unsafe { array_slice::<'static>(entry) }[ENTRY_J];
+    let slot = selection_slot(table, types);
+    SELECTIONS.with(|cache| {
+        cache[slot].set(Selection {
+            table,
+            version,
+            argc: types.len() as u64,
+            types: key,
+            entry,
+            j,
+        })
+    });
+}
+
+#[inline(always)]
+fn selection_slot(table: Value, types: &[Value]) -> usize {
+    // One multiplication: each argument's type rotated by its position
+    // (so `(A B)` and `(B A)` differ), folded into the table's address.
+    let mut h = table;
+    for (i, t) in types.iter().enumerate() {
+        h ^= t.rotate_left(13 * (i as u32 + 1));
+    }
+    (h.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 56) as usize % SELECTION_SLOTS
+}
+
+/// Bumped by every `method_add` (before and after it changes the table):
+/// a cached selection is of one version of every method table.
 static METHODS_VERSION: AtomicU64 = AtomicU64::new(0);
 
 /// The most arguments a cached selection covers.
 const SELECTION_ARGS: usize = 4;
 const SELECTION_SLOTS: usize = 256;
 
-/// What a method selection depends on: the table (and its version), and
-/// the type of each argument — `value_has_type(v, T)` is
-/// `is_subtype(type_of(v), T)` for every type, so two calls whose
+/// A cached method selection. What a selection depends on: the table (and
+/// its version), and the type of each argument — `value_has_type(v, T)`
+/// is `is_subtype(type_of(v), T)` for every type, so two calls whose
 /// arguments have the same types select the same method.
 #[derive(Clone, Copy)]
-struct SelectionKey {
+struct Selection {
     table: Value,
     version: u64,
-    argc: usize,
+    argc: u64,
     types: [Value; SELECTION_ARGS],
-}
-
-impl SelectionKey {
-    const EMPTY: SelectionKey = SelectionKey {
-        table: 0,
-        version: 0,
-        argc: 0,
-        types: [0; SELECTION_ARGS],
-    };
-
-    fn of(table: Value, args: &[Value]) -> Option<SelectionKey> {
-        if args.len() > SELECTION_ARGS {
-            return None;
-        }
-        let mut types = [0; SELECTION_ARGS];
-        for (t, a) in types.iter_mut().zip(args) {
-            *t = type_of(*a);
-        }
-        Some(SelectionKey {
-            table,
-            version: METHODS_VERSION.load(Ordering::Acquire),
-            argc: args.len(),
-            types,
-        })
-    }
-
-    fn same(&self, other: &SelectionKey) -> bool {
-        self.table == other.table
-            && self.version == other.version
-            && self.argc == other.argc
-            && self.types[..self.argc] == other.types[..other.argc]
-    }
-
-    fn slot(&self) -> usize {
-        let mut h = self.table.wrapping_mul(0x9E37_79B9_7F4A_7C15);
-        for t in &self.types[..self.argc] {
-            h = (h ^ t).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-        }
-        (h >> 56) as usize % SELECTION_SLOTS
-    }
-}
-
-#[derive(Clone, Copy)]
-struct Selection {
-    key: SelectionKey,
     /// The selected entry array of the table.
     entry: Value,
+    /// Its method number (`ENTRY_J`), what `%dispatch` returns.
+    j: Value,
 }
 
 thread_local! {
@@ -431,8 +458,12 @@ thread_local! {
     static SELECTIONS: [Cell<Selection>; SELECTION_SLOTS] = const {
         [const {
             Cell::new(Selection {
-                key: SelectionKey::EMPTY,
+                table: 0,
+                version: 0,
+                argc: 0,
+                types: [0; SELECTION_ARGS],
                 entry: 0,
+                j: 0,
             })
         }; SELECTION_SLOTS]
     };
@@ -485,7 +516,178 @@ fn select_uncached(table: Value, name: Value, args: &[Value]) -> Result<Value, S
 
 /// `(%dispatch table 'name a1 … am)`: the number `j` of the selected method.
 pub fn dispatch(args: &[Value]) -> R {
-    select(args[0], args[1], &args[2..]).map(|e| e[ENTRY_J])
+    let [table, name, rest @ ..] = args else {
+        return Err("%dispatch: expected a method table and a name".into());
+    };
+    select(*table, *name, rest).map(|e| e[ENTRY_J])
+}
+
+/// `%dispatch`'s hit path for `N` arguments: the method number cached
+/// for the argument types, or `None` (a miss, or an argument whose type
+/// is not read inline: the caller takes the general path, which resolves
+/// the arguments and fills the cache). The types stay in registers (`N`
+/// is a constant: the loops unroll) and the cached selection is compared
+/// field by field; building a key in memory and comparing it whole
+/// stalled on store forwarding and went through `memcmp`. Nothing here
+/// calls a function, so the entries that inline it need no stack frame
+/// on a hit.
+#[inline(always)]
+fn dispatch_hit<const N: usize>(table: Value, args: [Value; N]) -> Option<Value> {
+    if N > SELECTION_ARGS {
+        return None;
+    }
+    // A type not read inline is 0, which no filled slot holds (and an
+    // empty slot's table is 0): it misses.
+    let mut types = [0; N];
+    for i in 0..N {
+        types[i] = inline_type_of(args[i]);
+    }
+    let version = METHODS_VERSION.load(Ordering::Acquire);
+    let slot = selection_slot(table, &types);
+    // SAFETY: the cell is this thread's and lives as long as the thread;
+    // it is only read here (no `set` while the reference lives).
+    let s = unsafe { &*SELECTIONS.with(|cache| cache[slot].as_ptr().cast_const()) };
+    let mut same = s.table == table && s.version == version && s.argc == N as u64;
+    for (cached, t) in s.types.iter().zip(&types) {
+        same &= cached == t;
+    }
+    same.then_some(s.j)
+}
+
+/// `type_of(v)` for the common arguments of a generic function, without a
+/// call: a struct's type word, the Array type (interp's frames) or the Int
+/// type; 0 for anything else (a forwarded original included: the general
+/// path resolves it), and for a built-in type not made yet.
+#[inline(always)]
+fn inline_type_of(v: Value) -> Value {
+    match kind_of(v) {
+        // SAFETY: a struct holds its type at STRUCT_TYPE.
+        Some(k) if k == ObjKind::Struct as u8 => unsafe { field(v, STRUCT_TYPE) },
+        Some(k) if k == ObjKind::Array as u8 => builtin_if_made(ARRAY),
+        None if is_int(v) => builtin_if_made(INT),
+        _ => 0,
+    }
+}
+
+/// Exported `%dispatch` (any number of arguments): the cache's hit path
+/// first, then the general path of `prim_variadic!` (resolve the
+/// arguments, select, fill the cache). Generated code calls
+/// `omni_dispatch1..3` for one to three arguments (no argument vector).
+///
+/// # Safety
+/// `region` must be a live region usable by the calling thread and `argv`
+/// must hold `argc` valid values.
+#[no_mangle]
+pub unsafe extern "C" fn omni_prim_dispatch(
+    _region: *mut Region,
+    argc: usize,
+    argv: *const Value,
+    loc: u32,
+) -> Value {
+    // SAFETY: caller contract: argv holds argc values.
+    let raw = unsafe { crate::control::call::args(argc, argv) };
+    match *raw {
+        [table, _, a0] => match dispatch_hit(table, [a0]) {
+            Some(j) => j,
+            None => dispatch_general(raw, loc),
+        },
+        [table, _, a0, a1] => match dispatch_hit(table, [a0, a1]) {
+            Some(j) => j,
+            None => dispatch_general(raw, loc),
+        },
+        _ => dispatch_general(raw, loc),
+    }
+}
+
+/// `(%dispatch table 'name a0)` with its arguments in registers.
+///
+/// # Safety
+/// The arguments are valid values.
+#[no_mangle]
+pub unsafe extern "C" fn omni_dispatch1(table: Value, name: Value, a0: Value, loc: u32) -> Value {
+    match dispatch_hit(table, [a0]) {
+        Some(j) => j,
+        None => dispatch_miss(&[table, name, a0], loc),
+    }
+}
+
+/// `(%dispatch table 'name a0 a1)` with its arguments in registers.
+///
+/// # Safety
+/// The arguments are valid values.
+#[no_mangle]
+pub unsafe extern "C" fn omni_dispatch2(
+    table: Value,
+    name: Value,
+    a0: Value,
+    a1: Value,
+    loc: u32,
+) -> Value {
+    match dispatch_hit(table, [a0, a1]) {
+        Some(j) => j,
+        None => dispatch_miss2(table, name, a0, a1, loc),
+    }
+}
+
+/// `(%dispatch table 'name a0 a1 a2)` with its arguments in registers.
+///
+/// # Safety
+/// The arguments are valid values.
+#[no_mangle]
+pub unsafe extern "C" fn omni_dispatch3(
+    table: Value,
+    name: Value,
+    a0: Value,
+    a1: Value,
+    a2: Value,
+    loc: u32,
+) -> Value {
+    match dispatch_hit(table, [a0, a1, a2]) {
+        Some(j) => j,
+        None => dispatch_miss(&[table, name, a0, a1, a2], loc),
+    }
+}
+
+/// `omni_dispatch1` and `3` on a miss: the general path, out of line.
+#[cold]
+#[inline(never)]
+fn dispatch_miss(raw: &[Value], loc: u32) -> Value {
+    dispatch_general(raw, loc)
+}
+
+/// `omni_dispatch2` on a miss: the general path, out of line, its
+/// arguments in registers (a tail call from the entry, whose hit path then
+/// needs no stack frame: interp's `ev` takes this entry).
+#[cold]
+#[inline(never)]
+fn dispatch_miss2(table: Value, name: Value, a0: Value, a1: Value, loc: u32) -> Value {
+    dispatch_general(&[table, name, a0, a1], loc)
+}
+
+/// `%dispatch` on a miss: the arguments resolved, the method selected
+/// (filling the cache), or the selection's error raised at `loc`.
+#[cold]
+#[inline(never)]
+fn dispatch_general(raw: &[Value], loc: u32) -> Value {
+    // Arguments whose types are not read inline (Floats, strings, symbols,
+    // forwarded originals, ...) still hit the cache, through `type_of`.
+    if let [table, _, args @ ..] = raw {
+        if args.len() <= SELECTION_ARGS {
+            let mut types = [0; SELECTION_ARGS];
+            for (t, a) in types.iter_mut().zip(args) {
+                *t = dispatch_type_of(*a);
+            }
+            let version = METHODS_VERSION.load(Ordering::Acquire);
+            if let Some(hit) = cached_selection(*table, version, &types[..args.len()]) {
+                return hit.j;
+            }
+        }
+    }
+    let args = resolve_all(raw);
+    match dispatch(&args) {
+        Ok(v) => v,
+        Err(msg) => crate::base::raise::raise(msg, loc),
+    }
 }
 
 /// `(%dispatch-apply table 'name args-list)`: select on the list's
@@ -517,7 +719,6 @@ prim_variadic!(omni_prim_struct_new => struct_new);
 prim_fixed!(omni_prim_struct_ref(s, i) => struct_ref);
 prim_fixed!(omni_prim_check_type(v, t, what) => |_, v, t, w| check_type(v, t, w));
 prim_fixed!(omni_prim_method_add(table, entry) => |_, t, e| method_add(t, e));
-prim_variadic!(omni_prim_dispatch => |_, args| dispatch(args));
 
 /// Exported `%dispatch-apply` (needs the call's location for the method call).
 ///

@@ -1,0 +1,318 @@
+//! Integer parameters: `+ - *` of two Ints allocate nothing (whole
+//! programs only; issue 13).
+//!
+//! `(+ i 1)` lowers to an inline add with an allocation site for the Float
+//! its slow path makes when an operand is a Float. CTRR places that site
+//! like any other: in a self-tail-recursive loop that passes `(+ i 1)` to
+//! its next iteration it goes to the result region, which makes the loop
+//! a carry loop (`ctrr/carry.rs`) and makes every caller pass it a region
+//! for a result it never builds (interp's `fill`: a scope region per
+//! frame). When both operands are Ints the result is an Int or the
+//! `integer overflow` error (LANGUAGE.md: Int arithmetic never leaves the
+//! Ints), so the site is never used: this pass drops it.
+//!
+//! An operand is an Int when it is an Int literal, the result of such an
+//! operation or of `array-length`, `length`, `string-length`, a copy of
+//! one, or a parameter that is an Int at every call. A parameter is one
+//! when its function is *closed* — only ever called directly: its closure
+//! is made only by the top-level definition that stores it into a global
+//! no code reads (so no closure value reaches an unknown caller, `apply`
+//! or `map`), and it does not use its own closure as a value — and every
+//! direct call passes an Int there. The parameters are found as a greatest
+//! fixed point (start from "every parameter of a closed function is an
+//! Int", drop those some call contradicts, repeat): `fill`'s `i` is 0 from
+//! `new-frame` and `(+ i 1)` from itself, an Int on every call by
+//! induction over the calls.
+//!
+//! The REPL never runs this: a later form may read any global, which
+//! would let its closure reach an unknown caller.
+
+use super::visit::{walk_block, walk_block_mut, walk_tails};
+use super::VarId;
+use super::{Alloc, Atom, Callee, FuncId, Function, FunctionKind, InlineOp, Op, Program, Tail};
+use omni_runtime::base::value::is_int;
+use std::collections::HashSet;
+
+/// Drop the allocation site of every `+ - *` whose operands are both
+/// Ints; returns how many were dropped.
+pub fn drop_int_arithmetic_sites(prog: &mut Program) -> usize {
+    let int_params = int_params(prog);
+    let mut dropped = 0;
+    for f in &mut prog.functions {
+        let ints = int_vars(f, &int_params[f.id.0 as usize]);
+        walk_block_mut(&mut f.body, &mut |st| {
+            if let Op::Inline(op, args, site) = &mut st.op {
+                if site.is_some() && int_result(*op, args, &ints) {
+                    *site = None;
+                    dropped += 1;
+                }
+            }
+        });
+    }
+    dropped
+}
+
+/// `op` of `args` is an Int (or raises): `+ - *` of two Ints.
+fn int_result(op: InlineOp, args: &[Atom], ints: &HashSet<VarId>) -> bool {
+    matches!(op, InlineOp::Add | InlineOp::Sub | InlineOp::Mul)
+        && args.len() == 2
+        && args.iter().all(|a| is_int_atom(a, ints))
+}
+
+fn is_int_atom(a: &Atom, ints: &HashSet<VarId>) -> bool {
+    match a {
+        Atom::Imm(v) => is_int(*v),
+        Atom::Var(v) => ints.contains(v),
+        Atom::Const(_) | Atom::SelfClosure => false,
+    }
+}
+
+/// Per function, per parameter: an Int at every call.
+fn int_params(prog: &Program) -> Vec<Vec<bool>> {
+    let closed = closed_functions(prog);
+    let mut params: Vec<Vec<bool>> = prog
+        .functions
+        .iter()
+        .map(|f| {
+            let candidate = closed.contains(&f.id) && f.rest.is_none();
+            vec![candidate; f.params.len()]
+        })
+        .collect();
+    loop {
+        let mut changed = false;
+        for f in &prog.functions {
+            let ints = int_vars(f, &params[f.id.0 as usize]);
+            let mut check = |func: FuncId, args: &[Atom]| {
+                let Some(ps) = params.get_mut(func.0 as usize) else {
+                    return;
+                };
+                if ps.len() != args.len() {
+                    changed |= ps.iter().any(|p| *p);
+                    ps.iter_mut().for_each(|p| *p = false);
+                    return;
+                }
+                for (p, a) in ps.iter_mut().zip(args) {
+                    if *p && !is_int_atom(a, &ints) {
+                        *p = false;
+                        changed = true;
+                    }
+                }
+            };
+            walk_block(&f.body, &mut |st| {
+                if let Op::Call {
+                    callee: Callee::Known { func, .. },
+                    args,
+                    ..
+                } = &st.op
+                {
+                    check(*func, args);
+                }
+            });
+            walk_tails(&f.body, &mut |t| {
+                if let Tail::Call {
+                    callee: Callee::Known { func, .. },
+                    args,
+                    ..
+                } = t
+                {
+                    check(*func, args);
+                }
+            });
+        }
+        if !changed {
+            return params;
+        }
+    }
+}
+
+/// The variables of `f` that hold an Int whenever they are defined, given
+/// which parameters are Ints: a least fixed point over the definitions
+/// (a variable defined more than once must be an Int at each).
+fn int_vars(f: &Function, int_params: &[bool]) -> HashSet<VarId> {
+    let mut defs: Vec<Vec<Def>> = vec![Vec::new(); f.nvars as usize];
+    let mut defined_in_body: HashSet<VarId> = HashSet::new();
+    walk_block(&f.body, &mut |st| {
+        if let Some(v) = st.var {
+            defined_in_body.insert(v);
+            if let Some(d) = defs.get_mut(v.0 as usize) {
+                d.push(Def::of(&st.op));
+            }
+        }
+    });
+    let mut ints: HashSet<VarId> = f
+        .params
+        .iter()
+        .zip(int_params)
+        .filter(|(p, is)| **is && !defined_in_body.contains(p))
+        .map(|(p, _)| *p)
+        .collect();
+    loop {
+        let before = ints.len();
+        for (i, ds) in defs.iter().enumerate() {
+            let v = VarId(i as u32);
+            if ds.is_empty() || ints.contains(&v) || f.params.contains(&v) {
+                continue;
+            }
+            if ds.iter().all(|d| d.is_int(&ints)) {
+                ints.insert(v);
+            }
+        }
+        if ints.len() == before {
+            return ints;
+        }
+    }
+}
+
+/// What a definition of a variable says about its being an Int.
+#[derive(Clone)]
+enum Def {
+    /// A copy of the atom.
+    Move(Atom),
+    /// An inline operation of the atoms.
+    Inline(InlineOp, Vec<Atom>),
+    /// A primitive whose result is always an Int (a length).
+    IntPrim,
+    /// Anything else: not known to be an Int.
+    Other,
+}
+
+impl Def {
+    fn of(op: &Op) -> Def {
+        match op {
+            Op::Move(a) => Def::Move(*a),
+            Op::Inline(op, args, _) => Def::Inline(*op, args.clone()),
+            Op::Prim { prim, .. }
+                if matches!(
+                    prim.desc().name,
+                    "array-length" | "length" | "string-length"
+                ) =>
+            {
+                Def::IntPrim
+            }
+            _ => Def::Other,
+        }
+    }
+
+    /// The definition always yields an Int (or raises) given the Int
+    /// variables `ints`.
+    fn is_int(&self, ints: &HashSet<VarId>) -> bool {
+        match self {
+            Def::Move(a) => is_int_atom(a, ints),
+            Def::Inline(op, args) => int_result(*op, args, ints),
+            Def::IntPrim => true,
+            Def::Other => false,
+        }
+    }
+}
+
+/// The functions only ever called directly (see the module comment).
+fn closed_functions(prog: &Program) -> HashSet<FuncId> {
+    let mut read = vec![false; prog.globals.len()];
+    for f in &prog.functions {
+        walk_block(&f.body, &mut |st| {
+            if let Op::GlobalGet { global, .. } = &st.op {
+                if let Some(r) = read.get_mut(global.0 as usize) {
+                    *r = true;
+                }
+            }
+        });
+    }
+    let mut closed: HashSet<FuncId> = prog
+        .functions
+        .iter()
+        .filter(|f| f.kind == FunctionKind::User && !uses_own_closure(f))
+        .map(|f| f.id)
+        .collect();
+    for f in &prog.functions {
+        let defined = defined_unread(f, &read);
+        walk_block(&f.body, &mut |st| {
+            if let Op::Alloc {
+                what: Alloc::Closure { func, .. },
+                ..
+            } = &st.op
+            {
+                if defined != Some(*func) {
+                    closed.remove(func);
+                }
+            }
+        });
+    }
+    closed
+}
+
+/// The function `f` (a top-level form) defines when its body is exactly
+/// `v = alloc closure g []; global-set G v; return <immediate>` with `G`
+/// unread: `g`'s closure goes nowhere but into that global.
+fn defined_unread(f: &Function, read: &[bool]) -> Option<FuncId> {
+    if f.kind != FunctionKind::TopLevel {
+        return None;
+    }
+    let [alloc, set] = f.body.stmts.as_slice() else {
+        return None;
+    };
+    let (
+        Some(closure),
+        Op::Alloc {
+            what: Alloc::Closure { func, free },
+            ..
+        },
+    ) = (alloc.var, &alloc.op)
+    else {
+        return None;
+    };
+    let Op::GlobalSet {
+        global,
+        value: Atom::Var(stored),
+        ..
+    } = &set.op
+    else {
+        return None;
+    };
+    let unread = !read.get(global.0 as usize).copied().unwrap_or(true);
+    (free.is_empty()
+        && *stored == closure
+        && set.var.is_none()
+        && unread
+        && matches!(f.body.tail, Tail::Return(Atom::Imm(_))))
+    .then_some(*func)
+}
+
+/// `f` uses its own closure as a value (anywhere but as the closure
+/// passed to a direct call): it may hand itself to an unknown caller.
+fn uses_own_closure(f: &Function) -> bool {
+    let mut uses = false;
+    walk_block(&f.body, &mut |st| {
+        let operands = match &st.op {
+            Op::Call {
+                callee: Callee::Known { func, env },
+                args,
+                ..
+            } if *func == f.id || *env != Atom::SelfClosure => args.clone(),
+            op => op.operands(),
+        };
+        uses |= operands.contains(&Atom::SelfClosure);
+    });
+    walk_tails(&f.body, &mut |t| {
+        let atoms: Vec<Atom> = match t {
+            Tail::Return(a) | Tail::Yield(a) => vec![*a],
+            Tail::Call {
+                callee: Callee::Known { func, env },
+                args,
+                ..
+            } if *func == f.id || *env != Atom::SelfClosure => args.clone(),
+            Tail::Call {
+                callee: Callee::Known { env, .. },
+                args,
+                ..
+            } => args.iter().copied().chain(std::iter::once(*env)).collect(),
+            Tail::Call {
+                callee: Callee::Unknown(c),
+                args,
+                ..
+            } => args.iter().copied().chain(std::iter::once(*c)).collect(),
+            Tail::If { cond, .. } => vec![*cond],
+        };
+        uses |= atoms.contains(&Atom::SelfClosure);
+    });
+    uses
+}
