@@ -269,7 +269,11 @@ pub fn compile_linked<M: Module>(
         1 => None,
         _ => parallel::worker_isa(cx.module.isa()),
     };
-    parallel::with_pipeline(threads, isa, |pipeline| {
+    cx.run_once_isa = parallel::run_once_isa(cx.module.isa());
+    let run_once_isa = cx.run_once_isa.clone();
+    let mut translating = crate::timing::Total::new("codegen: translate");
+    let mut submitting = crate::timing::Total::new("codegen: compile, define (main)");
+    parallel::with_pipeline(threads, isa, run_once_isa, |pipeline| {
         for func in prog.functions.iter().filter(|f| reachable[f.id.0 as usize]) {
             for kind in [function::Entry::Code, function::Entry::Apply] {
                 let id = match kind {
@@ -280,7 +284,8 @@ pub fn compile_linked<M: Module>(
                     },
                 };
                 let mut ctx = pipeline.context(cx.module);
-                function::translate(&mut cx, func, kind, &mut ctx.func, &mut fb_ctx)?;
+                translating
+                    .time(|| function::translate(&mut cx, func, kind, &mut ctx.func, &mut fb_ctx))?;
                 if opts.dump_clif {
                     clif.push_str(&format!(
                         ";; {} {} ({})\n",
@@ -293,6 +298,12 @@ pub fn compile_linked<M: Module>(
                 }
                 let calls = code_table::number_call_sites(&mut ctx.func, &cx.ir_of);
                 let ir = func.id.0;
+                // A top-level form and the entry run once per run.
+                let run_once = kind == function::Entry::Code
+                    && matches!(
+                        func.kind,
+                        ir::FunctionKind::TopLevel | ir::FunctionKind::Entry
+                    );
                 let (kind, symbol) = match kind {
                     // The program's entry only calls the top-level forms: a
                     // call stack ends below it, as at a trampoline.
@@ -315,17 +326,23 @@ pub fn compile_linked<M: Module>(
                     symbol: symbol.clone(),
                     name: code_table::display_name(prog, func),
                     calls,
+                    run_once,
                 };
-                pipeline.submit(cx.module, ctx, job, &mut cx.table)?;
+                submitting.time(|| pipeline.submit(cx.module, ctx, job, &mut cx.table))?;
             }
         }
-        pipeline.finish(cx.module, &mut cx.table)
+        submitting.time(|| pipeline.finish(cx.module, &mut cx.table))
     })?;
+    drop((translating, submitting));
     let mut ctx = cx.module.make_context();
-    let entry = startup::define_startup(&mut cx, &mut ctx, &mut fb_ctx, opts, &mut clif)?;
+    let entry = crate::timing::time("codegen: start-up code", || {
+        startup::define_startup(&mut cx, &mut ctx, &mut fb_ctx, opts, &mut clif)
+    })?;
     cx.module.clear_context(&mut ctx);
     let table = std::mem::take(&mut cx.table);
-    code_table::define_table(cx.module, cx.code_table, &table)?;
+    crate::timing::time("codegen: code table", || {
+        code_table::define_table(cx.module, cx.code_table, &table)
+    })?;
     Ok(CompiledProgram {
         entry,
         clif,
@@ -362,6 +379,8 @@ pub(crate) struct ModuleCx<'a, M: Module> {
     pub reachable: Vec<bool>,
     /// A REPL module: the globals are the session's array, not `globals`.
     pub link: Option<&'a ReplLink>,
+    /// The ISA for code that runs once (`parallel::run_once_isa`).
+    pub run_once_isa: Option<cranelift_codegen::isa::OwnedTargetIsa>,
     runtime_fns: HashMap<String, FuncId>,
     byte_strings: HashMap<Vec<u8>, DataId>,
 }
@@ -461,6 +480,7 @@ impl<'a, M: Module> ModuleCx<'a, M> {
             table: Vec::new(),
             reachable: reachable.to_vec(),
             link: None,
+            run_once_isa: None,
             runtime_fns: HashMap::new(),
             byte_strings: HashMap::new(),
         })

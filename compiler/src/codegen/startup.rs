@@ -83,7 +83,7 @@ pub(crate) fn define_startup<M: Module>(
     cx.module.clear_context(ctx);
     ctx.func.signature = init_sig;
     define_init(cx, ctx, fb_ctx, opts.merge_threshold_bytes, tramp)?;
-    finish(cx, ctx, init, "omni_init", opts, clif)?;
+    finish_run_once(cx, ctx, init, "omni_init", opts, clif)?;
 
     let mut entry_sig = cx.module.make_signature();
     entry_sig.returns.push(AbiParam::new(W));
@@ -172,11 +172,41 @@ fn finish<M: Module>(
     opts: &CodegenOptions,
     clif: &mut String,
 ) -> Result<()> {
+    finish_with(cx, ctx, id, name, opts, clif, false)
+}
+
+/// [`finish`] for `omni_init`, which runs once: compiled quickly rather
+/// than well (`parallel::run_once_isa`; for a large program it is one
+/// long straight line of calls, tens of thousands of instructions).
+fn finish_run_once<M: Module>(
+    cx: &mut ModuleCx<'_, M>,
+    ctx: &mut Context,
+    id: FuncId,
+    name: &str,
+    opts: &CodegenOptions,
+    clif: &mut String,
+) -> Result<()> {
+    finish_with(cx, ctx, id, name, opts, clif, true)
+}
+
+fn finish_with<M: Module>(
+    cx: &mut ModuleCx<'_, M>,
+    ctx: &mut Context,
+    id: FuncId,
+    name: &str,
+    opts: &CodegenOptions,
+    clif: &mut String,
+    run_once: bool,
+) -> Result<()> {
     if opts.dump_clif {
         clif.push_str(&format!(";; {name}\n{}\n", ctx.func.display()));
     }
     let calls = super::code_table::number_call_sites(&mut ctx.func, &cx.ir_of);
-    cx.module.define_function(id, ctx)?;
+    if run_once {
+        super::parallel::define_run_once(cx.module, cx.run_once_isa.as_ref(), id, ctx)?;
+    } else {
+        cx.module.define_function(id, ctx)?;
+    }
     // Trampolines from the runtime end a call-stack walk; `omni_init` only
     // runs before the program's code.
     let entry = super::code_table::finish_entry(

@@ -8,6 +8,7 @@
 
 use super::manifest::{self, MANIFEST_FILE};
 use super::{pipeline, Dumps, Fatal};
+use crate::timing;
 use crate::codegen::{self, CodegenOptions, DEFAULT_OPT_LEVEL};
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -44,7 +45,7 @@ pub(crate) fn build(
     let target = resolve_target(file, output)?;
     refuse_to_overwrite_source(&target)?;
     let object = super::on_compiler_stack(|| compile_object(&target, strip, dumps))?;
-    link(&object, &target.output, strip)?;
+    timing::time("link", || link(&object, &target.output, strip))?;
     Ok(0)
 }
 
@@ -59,19 +60,20 @@ fn compile_object(target: &Target, strip: bool, dumps: Dumps) -> Result<Vec<u8>,
         merge_threshold_bytes: target.merge_threshold_bytes,
         threads: 0,
     };
-    let compiled = codegen::compile(&front.program, &mut module, &opts)?;
+    let compiled = timing::time("codegen", || codegen::compile(&front.program, &mut module, &opts))?;
     pipeline::print_clif(&compiled, dumps);
     let mut product = module.finish();
     if !strip {
-        codegen::debug_line::add_debug_info(
-            &mut product,
-            &compiled.functions,
-            &front.program.locs,
-            &target.entry.display().to_string(),
-        )?;
+        timing::time("debug info", || {
+            codegen::debug_line::add_debug_info(
+                &mut product,
+                &compiled.functions,
+                &front.program.locs,
+                &target.entry.display().to_string(),
+            )
+        })?;
     }
-    let object = product
-        .emit()
+    let object = timing::time("object file", || product.emit())
         .map_err(|e| Fatal(format!("error: writing the object file failed: {e}\n")))?;
     Ok(object)
 }
