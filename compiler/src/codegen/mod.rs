@@ -269,11 +269,10 @@ pub fn compile_linked<M: Module>(
         1 => None,
         _ => parallel::worker_isa(cx.module.isa()),
     };
-    cx.run_once_isa = parallel::run_once_isa(cx.module.isa());
-    let run_once_isa = cx.run_once_isa.clone();
+    let run_once_isa = parallel::run_once_isa(cx.module.isa());
     let mut translating = crate::timing::Total::new("codegen: translate");
     let mut submitting = crate::timing::Total::new("codegen: compile, define (main)");
-    parallel::with_pipeline(threads, isa, run_once_isa, |pipeline| {
+    let entry = parallel::with_pipeline(threads, isa, run_once_isa, |pipeline| {
         for func in prog.functions.iter().filter(|f| reachable[f.id.0 as usize]) {
             for kind in [function::Entry::Code, function::Entry::Apply] {
                 let id = match kind {
@@ -331,14 +330,14 @@ pub fn compile_linked<M: Module>(
                 submitting.time(|| pipeline.submit(cx.module, ctx, job, &mut cx.table))?;
             }
         }
-        submitting.time(|| pipeline.finish(cx.module, &mut cx.table))
+        let mut ctx = cx.module.make_context();
+        let entry = crate::timing::time("codegen: start-up code", || {
+            startup::define_startup(&mut cx, pipeline, &mut ctx, &mut fb_ctx, opts, &mut clif)
+        })?;
+        submitting.time(|| pipeline.finish(cx.module, &mut cx.table))?;
+        Ok(entry)
     })?;
     drop((translating, submitting));
-    let mut ctx = cx.module.make_context();
-    let entry = crate::timing::time("codegen: start-up code", || {
-        startup::define_startup(&mut cx, &mut ctx, &mut fb_ctx, opts, &mut clif)
-    })?;
-    cx.module.clear_context(&mut ctx);
     let table = std::mem::take(&mut cx.table);
     crate::timing::time("codegen: code table", || {
         code_table::define_table(cx.module, cx.code_table, &table)
@@ -379,8 +378,6 @@ pub(crate) struct ModuleCx<'a, M: Module> {
     pub reachable: Vec<bool>,
     /// A REPL module: the globals are the session's array, not `globals`.
     pub link: Option<&'a ReplLink>,
-    /// The ISA for code that runs once (`parallel::run_once_isa`).
-    pub run_once_isa: Option<cranelift_codegen::isa::OwnedTargetIsa>,
     runtime_fns: HashMap<String, FuncId>,
     byte_strings: HashMap<Vec<u8>, DataId>,
 }
@@ -480,7 +477,6 @@ impl<'a, M: Module> ModuleCx<'a, M> {
             table: Vec::new(),
             reachable: reachable.to_vec(),
             link: None,
-            run_once_isa: None,
             runtime_fns: HashMap::new(),
             byte_strings: HashMap::new(),
         })

@@ -158,21 +158,6 @@ fn compile_context(ctx: &mut Context, isa: &dyn TargetIsa) -> Result<()> {
         .map_err(|e| CodegenError::new(format!("cranelift: {:?}", e.inner)))
 }
 
-/// Compile `ctx` with the ISA for code that runs once ([`run_once_isa`],
-/// or `module`'s without one) and define it as the function `id`.
-pub(crate) fn define_run_once<M: Module>(
-    module: &mut M,
-    run_once: Option<&OwnedTargetIsa>,
-    id: FuncId,
-    ctx: &mut Context,
-) -> Result<()> {
-    match run_once {
-        Some(isa) => compile_context(ctx, &**isa)?,
-        None => compile_context(ctx, module.isa())?,
-    }
-    define_compiled(module, id, ctx)
-}
-
 /// Define the function `id` in `module` with the code compiled in `ctx`,
 /// as `Module::define_function` would have.
 fn define_compiled<M: Module>(module: &mut M, id: FuncId, ctx: &Context) -> Result<()> {
