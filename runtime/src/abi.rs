@@ -58,8 +58,6 @@ pub static RT_FNS: LazyLock<Vec<RtFn>> = LazyLock::new(|| {
         rt_fn!(region_abi::omni_region_create, [] -> [Word]),
         // (site: the creating function's location) -> region
         rt_fn!(region_abi::omni_region_create_at, [Loc] -> [Word]),
-        // (slot: a frame word holding null or the region, site) -> region
-        rt_fn!(region_abi::omni_region_in_slot, [Word, Loc] -> [Word]),
         rt_fn!(region_abi::omni_region_exit, [Word] -> []),
         rt_fn!(region_abi::omni_region_recycle, [Word] -> [Word]),
         rt_fn!(region_abi::omni_region_retain, [Word] -> []),

@@ -2795,23 +2795,17 @@ impl<'a, M: Module> FnTx<'_, 'a, '_, M> {
         }
         let at_statement_start =
             self.statement_start.is_some() && self.statement_start == self.b.current_block();
-        if !hot {
-            // The Float region, on a cold slow path: one call that finds
-            // or creates it (`omni_region_in_slot`), not a test and a
-            // creation in two more blocks at each slow path.
-            let addr = self.b.ins().stack_addr(W, slot, 0);
-            let site = self.loc32(self.f.loc);
-            let handle = self.call_rt1(RuntimeFn::RegionInSlot, &[addr, site])?;
-            if at_statement_start {
-                self.known_regions.push((v, handle));
-            }
-            return Ok(handle);
-        }
         let r = self.b.ins().stack_load(W, W, slot, 0);
         let create = self.b.create_block();
         let have = self.b.create_block();
         let handle = self.b.append_block_param(have, W);
+        // The Float region is only used on cold slow paths, which continue
+        // in `have`: it must not be laid out among the hot blocks (a jump
+        // over it would cost every fast path).
         self.b.set_cold_block(create);
+        if !hot {
+            self.b.set_cold_block(have);
+        }
         self.b.ins().brif(r, have, &[r.into()], create, &[]);
         self.b.seal_block(create);
         self.b.switch_to_block(create);

@@ -40,7 +40,6 @@ pub enum RuntimeFn {
     SetCodeTable,
     Main,
     RegionCreate,
-    RegionInSlot,
     RegionExit,
     RegionRecycle,
     CarryRenew,
@@ -82,7 +81,6 @@ impl RuntimeFn {
                 | RuntimeFn::Resolve
                 | RuntimeFn::GlobalRegion
                 | RuntimeFn::RegionCreate
-                | RuntimeFn::RegionInSlot
                 | RuntimeFn::StateRegion
                 | RuntimeFn::StatePin
                 | RuntimeFn::StatePinRegion
@@ -114,7 +112,6 @@ impl RuntimeFn {
             RuntimeFn::SetCodeTable => "omni_rt_set_code_table",
             RuntimeFn::Main => "omni_rt_main",
             RuntimeFn::RegionCreate => "omni_region_create_at",
-            RuntimeFn::RegionInSlot => "omni_region_in_slot",
             RuntimeFn::RegionExit => "omni_region_exit",
             RuntimeFn::RegionRecycle => "omni_region_recycle",
             RuntimeFn::CarryRenew => "omni_carry_renew",
@@ -159,7 +156,6 @@ impl RuntimeFn {
         RuntimeFn::SetCodeTable,
         RuntimeFn::Main,
         RuntimeFn::RegionCreate,
-        RuntimeFn::RegionInSlot,
         RuntimeFn::RegionExit,
         RuntimeFn::RegionRecycle,
         RuntimeFn::CarryRenew,

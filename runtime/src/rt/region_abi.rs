@@ -32,28 +32,6 @@ pub extern "C" fn omni_region_create_at(site: u32) -> *mut Region {
     r
 }
 
-/// The region in a function's region slot (null until the region's first
-/// use), creating it and storing it in the slot if the slot is null.
-/// Generated code calls it on the cold slow paths that need a function's
-/// Float region: testing the slot and creating the region inline at each
-/// made most of the code of a slow path (compile time, issue 13).
-///
-/// # Safety
-/// `slot` is the address of a word of the calling function's frame that
-/// holds null or a live scope region of the calling thread.
-#[no_mangle]
-pub unsafe extern "C" fn omni_region_in_slot(slot: *mut *mut Region, site: u32) -> *mut Region {
-    // SAFETY: `slot` is a valid, aligned word (the contract above).
-    let r = unsafe { *slot };
-    if !r.is_null() {
-        return r;
-    }
-    let r = omni_region_create_at(site);
-    // SAFETY: as above.
-    unsafe { *slot = r };
-    r
-}
-
 /// Exit a region's scope.
 ///
 /// # Safety
