@@ -13,7 +13,8 @@ static ENABLED: AtomicU8 = AtomicU8::new(0);
 pub(crate) fn enabled() -> bool {
     match ENABLED.load(Ordering::Relaxed) {
         0 => {
-            let on = std::env::var_os("OMNI_TIME_PASSES").is_some_and(|v| !v.is_empty() && v != "0");
+            let on =
+                std::env::var_os("OMNI_TIME_PASSES").is_some_and(|v| !v.is_empty() && v != "0");
             ENABLED.store(if on { 2 } else { 1 }, Ordering::Relaxed);
             on
         }
@@ -24,7 +25,10 @@ pub(crate) fn enabled() -> bool {
 /// Print one stage's time (`omnic: time NAME  12.3 ms`) when enabled.
 pub(crate) fn report(stage: &str, took: Duration) {
     if enabled() {
-        eprintln!("omnic: time {stage:<28} {:8.1} ms", took.as_secs_f64() * 1e3);
+        eprintln!(
+            "omnic: time {stage:<28} {:8.1} ms",
+            took.as_secs_f64() * 1e3
+        );
     }
 }
 

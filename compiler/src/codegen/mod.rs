@@ -283,8 +283,9 @@ pub fn compile_linked<M: Module>(
                     },
                 };
                 let mut ctx = pipeline.context(cx.module);
-                translating
-                    .time(|| function::translate(&mut cx, func, kind, &mut ctx.func, &mut fb_ctx))?;
+                translating.time(|| {
+                    function::translate(&mut cx, func, kind, &mut ctx.func, &mut fb_ctx)
+                })?;
                 if opts.dump_clif {
                     clif.push_str(&format!(
                         ";; {} {} ({})\n",

@@ -113,10 +113,8 @@ pub(crate) fn worker_isa(isa: &dyn TargetIsa) -> Option<OwnedTargetIsa> {
 /// backtracking one. Code that runs once (the program's top-level forms,
 /// its entry, the start-up code: ~15% of the CLIF of a large program)
 /// does not repay the time these save in code generation (issue 13).
-const RUN_ONCE_FLAGS: &[(&str, &str)] = &[
-    ("opt_level", "none"),
-    ("regalloc_algorithm", "single_pass"),
-];
+const RUN_ONCE_FLAGS: &[(&str, &str)] =
+    &[("opt_level", "none"), ("regalloc_algorithm", "single_pass")];
 
 /// `isa` with [`RUN_ONCE_FLAGS`], for code that runs once per program
 /// run; `None` if the copy cannot be made (then such code is compiled
@@ -244,7 +242,9 @@ pub(crate) fn with_pipeline<R>(
                     Ok(rx) => rx.recv(),
                     Err(_) => return,
                 };
-                let Ok((seq, mut ctx, once)) = next else { return };
+                let Ok((seq, mut ctx, once)) = next else {
+                    return;
+                };
                 let isa = match &run_once {
                     Some(fast) if once => fast,
                     _ => isa,

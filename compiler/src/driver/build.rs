@@ -8,8 +8,8 @@
 
 use super::manifest::{self, MANIFEST_FILE};
 use super::{pipeline, Dumps, Fatal};
-use crate::timing;
 use crate::codegen::{self, CodegenOptions, DEFAULT_OPT_LEVEL};
+use crate::timing;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -60,7 +60,9 @@ fn compile_object(target: &Target, strip: bool, dumps: Dumps) -> Result<Vec<u8>,
         merge_threshold_bytes: target.merge_threshold_bytes,
         threads: 0,
     };
-    let compiled = timing::time("codegen", || codegen::compile(&front.program, &mut module, &opts))?;
+    let compiled = timing::time("codegen", || {
+        codegen::compile(&front.program, &mut module, &opts)
+    })?;
     pipeline::print_clif(&compiled, dumps);
     let mut product = module.finish();
     if !strip {
