@@ -149,19 +149,35 @@ fn link(object: &[u8], output: &Path, strip: bool) -> Result<(), Fatal> {
         .map_err(|e| failed(format!("cannot write {}: {e}", object_path.display())))?;
     std::fs::write(&runtime_path, RUNTIME_STATICLIB)
         .map_err(|e| failed(format!("cannot write {}: {e}", runtime_path.display())))?;
-    let mut cc = Command::new("cc");
-    if strip {
-        // No symbol table and no debug sections (the runtime's included).
-        cc.arg("-s");
+    let run_cc = |gold: bool| {
+        let mut cc = Command::new("cc");
+        if strip {
+            // No symbol table and no debug sections (the runtime's included).
+            cc.arg("-s");
+        }
+        if gold {
+            cc.arg("-fuse-ld=gold");
+        }
+        cc.arg("-o")
+            .arg(output)
+            .arg(&object_path)
+            .arg(&runtime_path)
+            .args(NATIVE_LIBS)
+            .output()
+            .map_err(|e| failed(format!("cannot run `cc`: {e}")))
+    };
+    // gold links the runtime archive in two thirds of the time GNU ld
+    // takes (0.09 s against 0.14 s for a 10,000-line program, a twelfth
+    // of the whole build; issue 13). Where it is missing or fails, the
+    // default linker links as before, and its error is the one reported.
+    let mut result = None;
+    if gold_available() {
+        result = run_cc(true).ok().filter(|r| r.status.success());
     }
-    let result = cc
-        .arg("-o")
-        .arg(output)
-        .arg(&object_path)
-        .arg(&runtime_path)
-        .args(NATIVE_LIBS)
-        .output()
-        .map_err(|e| failed(format!("cannot run `cc`: {e}")))?;
+    let result = match result {
+        Some(done) => done,
+        None => run_cc(false)?,
+    };
     if !result.status.success() {
         let stderr = String::from_utf8_lossy(&result.stderr);
         return Err(failed(format!(
@@ -171,4 +187,10 @@ fn link(object: &[u8], output: &Path, strip: bool) -> Result<(), Fatal> {
         )));
     }
     Ok(())
+}
+
+/// Is `ld.gold` on the `PATH` (where `cc -fuse-ld=gold` finds it)?
+fn gold_available() -> bool {
+    std::env::var_os("PATH")
+        .is_some_and(|path| std::env::split_paths(&path).any(|dir| dir.join("ld.gold").is_file()))
 }
