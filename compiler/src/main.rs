@@ -9,6 +9,7 @@ mod fmt;
 mod ir;
 mod lsp;
 mod syntax;
+mod timing;
 
 fn main() {
     std::process::exit(driver::main());

@@ -118,6 +118,9 @@ pub(crate) fn translate<'a, M: Module>(
         data_refs: HashMap::new(),
         indirect_sigs: HashMap::new(),
         lazy_regions: Vec::new(),
+        known_regions: Vec::new(),
+        region_resets: 0,
+        statement_start: None,
         state_region: None,
         pins: None,
         pins_across_iterations: false,
@@ -169,6 +172,23 @@ struct FnTx<'c, 'a, 'b, M: Module> {
     /// function's calls, so code that never uses a region pays one store on
     /// entry and a load and test per exit.
     lazy_regions: Vec<(ir::VarId, cranelift_codegen::ir::StackSlot, bool)>,
+    /// Lazy regions whose handle is known at the point being translated:
+    /// loaded (and created if need be) at the top level of an earlier
+    /// statement of this IR block or an enclosing one, so every path here
+    /// went through that load. Later uses take the handle without loading
+    /// and testing the slot again (a function with allocations and
+    /// calls in one scope region loaded it at each: ~40 of the ~350
+    /// CLIF instructions of benches/compile's `step-i`, compile time of
+    /// issue 13). Scoped like `checked_arrays`: `block` restores its
+    /// caller's, and forgets all if the block exited or reset a region.
+    known_regions: Vec<(ir::VarId, Value)>,
+    /// Bumped when a lazy region's slot is reset or its region exited.
+    region_resets: u64,
+    /// The CLIF block the statement being translated started in, while
+    /// its code has not branched: a handle loaded there dominates the rest
+    /// of the IR block (every branch of a statement joins again before the
+    /// next one). `None` inside nested IR blocks' callers.
+    statement_start: Option<Block>,
     /// `omni_rt_state_region()`, called once in the entry block when the
     /// function places something in the global-state region and cannot
     /// renew it (so the version stays current while it runs).
@@ -492,12 +512,22 @@ impl<'a, M: Module> FnTx<'_, 'a, '_, M> {
         // What this block checks holds only inside it; what was checked
         // before it holds after it unless something in it forgot.
         let (checked, epoch) = (self.checked_arrays.clone(), self.checked_epoch);
+        let (known, resets) = (self.known_regions.clone(), self.region_resets);
+        let start = self.statement_start.take();
         let result = self.block_body(block, join);
         self.checked_arrays = if self.checked_epoch == epoch {
             checked
         } else {
             Vec::new()
         };
+        self.known_regions = if self.region_resets == resets {
+            known
+        } else {
+            Vec::new()
+        };
+        // The caller's statement has branched (or not) since: its start
+        // block is still the current one only if nothing branched.
+        self.statement_start = start.filter(|&b| self.b.current_block() == Some(b));
         result
     }
 
@@ -521,7 +551,9 @@ impl<'a, M: Module> FnTx<'_, 'a, '_, M> {
             }
             self.back_edge =
                 ends_in_back_edge && matches!(stmt.op, Op::StateUnpin | Op::RegionExit(_));
+            self.statement_start = self.b.current_block();
             let value = self.stmt(stmt)?;
+            self.statement_start = None;
             self.back_edge = false;
             if let Some(var) = stmt.var {
                 let v = self.var(var)?;
@@ -1003,6 +1035,7 @@ impl<'a, M: Module> FnTx<'_, 'a, '_, M> {
                     self.call_rt(RuntimeFn::RegionExit, &[r])?;
                     return Ok(self.word(NOTHING));
                 };
+                self.forget_region(var);
                 let r = self.b.ins().stack_load(W, W, slot, 0);
                 let across = self.regions_across_iterations.contains(&var);
                 let back_edge = self.back_edge;
@@ -3173,9 +3206,17 @@ impl<'a, M: Module> FnTx<'_, 'a, '_, M> {
                 slot
             }
         };
+        self.forget_region(v);
         let zero = self.word(0);
         self.b.ins().stack_store(W, zero, slot, 0);
         slot
+    }
+
+    /// Region `v`'s slot is reset or its region exited: its handle is no
+    /// longer known, here or (`region_resets`) after an enclosing block.
+    fn forget_region(&mut self, v: ir::VarId) {
+        self.known_regions.retain(|(known, _)| *known != v);
+        self.region_resets += 1;
     }
 
     /// The stack slot of lazily created region `v`, if it is one.
@@ -3194,6 +3235,11 @@ impl<'a, M: Module> FnTx<'_, 'a, '_, M> {
             .iter()
             .find(|(lv, _, _)| *lv == v)
             .ok_or_else(|| CodegenError::new("no lazy region"))?;
+        if let Some(&(_, handle)) = self.known_regions.iter().find(|(known, _)| *known == v) {
+            return Ok(handle);
+        }
+        let at_statement_start =
+            self.statement_start.is_some() && self.statement_start == self.b.current_block();
         let r = self.b.ins().stack_load(W, W, slot, 0);
         let create = self.b.create_block();
         let have = self.b.create_block();
@@ -3214,6 +3260,12 @@ impl<'a, M: Module> FnTx<'_, 'a, '_, M> {
         self.b.ins().jump(have, &[fresh.into()]);
         self.b.seal_block(have);
         self.b.switch_to_block(have);
+        if at_statement_start {
+            // Every later point of the statement and of the IR block is
+            // reached through `have`.
+            self.known_regions.push((v, handle));
+            self.statement_start = Some(have);
+        }
         Ok(handle)
     }
 

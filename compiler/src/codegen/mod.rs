@@ -269,7 +269,10 @@ pub fn compile_linked<M: Module>(
         1 => None,
         _ => parallel::worker_isa(cx.module.isa()),
     };
-    parallel::with_pipeline(threads, isa, |pipeline| {
+    let run_once_isa = parallel::run_once_isa(cx.module.isa());
+    let mut translating = crate::timing::Total::new("codegen: translate");
+    let mut submitting = crate::timing::Total::new("codegen: compile, define (main)");
+    let entry = parallel::with_pipeline(threads, isa, run_once_isa, |pipeline| {
         for func in prog.functions.iter().filter(|f| reachable[f.id.0 as usize]) {
             for kind in [function::Entry::Code, function::Entry::Apply] {
                 let id = match kind {
@@ -280,7 +283,9 @@ pub fn compile_linked<M: Module>(
                     },
                 };
                 let mut ctx = pipeline.context(cx.module);
-                function::translate(&mut cx, func, kind, &mut ctx.func, &mut fb_ctx)?;
+                translating.time(|| {
+                    function::translate(&mut cx, func, kind, &mut ctx.func, &mut fb_ctx)
+                })?;
                 if opts.dump_clif {
                     clif.push_str(&format!(
                         ";; {} {} ({})\n",
@@ -293,6 +298,12 @@ pub fn compile_linked<M: Module>(
                 }
                 let calls = code_table::number_call_sites(&mut ctx.func, &cx.ir_of);
                 let ir = func.id.0;
+                // A top-level form and the entry run once per run.
+                let run_once = kind == function::Entry::Code
+                    && matches!(
+                        func.kind,
+                        ir::FunctionKind::TopLevel | ir::FunctionKind::Entry
+                    );
                 let (kind, symbol) = match kind {
                     // The program's entry only calls the top-level forms: a
                     // call stack ends below it, as at a trampoline.
@@ -315,17 +326,23 @@ pub fn compile_linked<M: Module>(
                     symbol: symbol.clone(),
                     name: code_table::display_name(prog, func),
                     calls,
+                    run_once,
                 };
-                pipeline.submit(cx.module, ctx, job, &mut cx.table)?;
+                submitting.time(|| pipeline.submit(cx.module, ctx, job, &mut cx.table))?;
             }
         }
-        pipeline.finish(cx.module, &mut cx.table)
+        let mut ctx = cx.module.make_context();
+        let entry = crate::timing::time("codegen: start-up code", || {
+            startup::define_startup(&mut cx, pipeline, &mut ctx, &mut fb_ctx, opts, &mut clif)
+        })?;
+        submitting.time(|| pipeline.finish(cx.module, &mut cx.table))?;
+        Ok(entry)
     })?;
-    let mut ctx = cx.module.make_context();
-    let entry = startup::define_startup(&mut cx, &mut ctx, &mut fb_ctx, opts, &mut clif)?;
-    cx.module.clear_context(&mut ctx);
+    drop((translating, submitting));
     let table = std::mem::take(&mut cx.table);
-    code_table::define_table(cx.module, cx.code_table, &table)?;
+    crate::timing::time("codegen: code table", || {
+        code_table::define_table(cx.module, cx.code_table, &table)
+    })?;
     Ok(CompiledProgram {
         entry,
         clif,

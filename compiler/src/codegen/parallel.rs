@@ -64,6 +64,9 @@ pub(crate) struct Job {
     pub name: String,
     /// The call sites `code_table::number_call_sites` numbered.
     pub calls: Vec<CallInfo>,
+    /// Code that runs once per program run (a top-level form, the entry):
+    /// compiled with the [`run_once_isa`], quickly rather than well.
+    pub run_once: bool,
 }
 
 /// Below this many functions to compile, [`thread_count`] picks no
@@ -98,15 +101,47 @@ pub(crate) fn thread_count(requested: usize, functions: usize) -> usize {
 /// flags and ISA-specific flags. `None` if the copy would differ in any
 /// flag (then the caller compiles on its own thread).
 pub(crate) fn worker_isa(isa: &dyn TargetIsa) -> Option<OwnedTargetIsa> {
-    let mut builder = cranelift_codegen::isa::lookup(isa.triple().clone()).ok()?;
-    for value in isa.isa_flags() {
-        builder.set(value.name, &value.value_string()).ok()?;
-    }
-    let copy = builder.finish(isa.flags().clone()).ok()?;
+    let copy = isa_with(isa, &[])?;
     let same = copy.flags().to_string() == isa.flags().to_string()
         && flag_text(&*copy) == flag_text(isa)
         && copy.triple() == isa.triple();
     same.then_some(copy)
+}
+
+/// The shared flags that [`run_once_isa`] changes: no e-graph
+/// optimisation, and the single-pass register allocator instead of the
+/// backtracking one. Code that runs once (the program's top-level forms,
+/// its entry, the start-up code: ~15% of the CLIF of a large program)
+/// does not repay the time these save in code generation (issue 13).
+const RUN_ONCE_FLAGS: &[(&str, &str)] =
+    &[("opt_level", "none"), ("regalloc_algorithm", "single_pass")];
+
+/// `isa` with [`RUN_ONCE_FLAGS`], for code that runs once per program
+/// run; `None` if the copy cannot be made (then such code is compiled
+/// like the rest).
+pub(crate) fn run_once_isa(isa: &dyn TargetIsa) -> Option<OwnedTargetIsa> {
+    isa_with(isa, RUN_ONCE_FLAGS)
+}
+
+/// A copy of `isa` with the shared flags `changes` set.
+fn isa_with(isa: &dyn TargetIsa, changes: &[(&str, &str)]) -> Option<OwnedTargetIsa> {
+    let mut builder = cranelift_codegen::isa::lookup(isa.triple().clone()).ok()?;
+    for value in isa.isa_flags() {
+        builder.set(value.name, &value.value_string()).ok()?;
+    }
+    let flags = if changes.is_empty() {
+        isa.flags().clone()
+    } else {
+        let mut shared = cranelift_codegen::settings::builder();
+        for value in isa.flags().iter() {
+            shared.set(value.name, &value.value_string()).ok()?;
+        }
+        for (name, value) in changes {
+            shared.set(name, value).ok()?;
+        }
+        cranelift_codegen::settings::Flags::new(shared)
+    };
+    builder.finish(flags).ok()
 }
 
 fn flag_text(isa: &dyn TargetIsa) -> Vec<String> {
@@ -142,13 +177,16 @@ fn define_compiled<M: Module>(module: &mut M, id: FuncId, ctx: &Context) -> Resu
     Ok(())
 }
 
-/// Jobs for the workers: a translated function's sequence number and
-/// context.
-type JobQueue = Arc<Mutex<Receiver<(u64, Box<Context>)>>>;
+/// A job for the workers: a translated function's sequence number, its
+/// context and whether it runs once ([`Job::run_once`]).
+type WorkItem = (u64, Box<Context>, bool);
+
+/// Jobs for the workers.
+type JobQueue = Arc<Mutex<Receiver<WorkItem>>>;
 
 /// The worker side of a [`Pipeline`].
 struct Workers {
-    jobs: Sender<(u64, Box<Context>)>,
+    jobs: Sender<WorkItem>,
     /// The workers' end of `jobs`: the calling thread, instead of waiting
     /// for a function, compiles a job no worker has taken yet.
     queue: JobQueue,
@@ -160,6 +198,9 @@ struct Workers {
 /// module in the same order (see the module comment).
 pub(crate) struct Pipeline {
     workers: Option<Workers>,
+    /// The ISA for code that runs once ([`run_once_isa`]); `None`: the
+    /// module's.
+    run_once: Option<OwnedTargetIsa>,
     /// Cleared contexts to translate into (each keeps its allocations and
     /// register allocator state from earlier functions).
     spare: Vec<Box<Context>>,
@@ -178,13 +219,14 @@ pub(crate) struct Pipeline {
 pub(crate) fn with_pipeline<R>(
     threads: usize,
     isa: Option<OwnedTargetIsa>,
+    run_once: Option<OwnedTargetIsa>,
     body: impl FnOnce(&mut Pipeline) -> Result<R>,
 ) -> Result<R> {
     let isa = match isa {
         Some(isa) if threads > 1 => isa,
-        _ => return body(&mut Pipeline::new(None)),
+        _ => return body(&mut Pipeline::new(None, run_once)),
     };
-    let (job_tx, job_rx) = mpsc::channel::<(u64, Box<Context>)>();
+    let (job_tx, job_rx) = mpsc::channel::<WorkItem>();
     let (result_tx, result_rx) = mpsc::channel();
     let job_rx: JobQueue = Arc::new(Mutex::new(job_rx));
     std::thread::scope(|scope| {
@@ -193,13 +235,20 @@ pub(crate) fn with_pipeline<R>(
         // defines, and compiles while it would otherwise wait.
         for _ in 1..threads {
             let (job_rx, result_tx, isa) = (&job_rx, result_tx.clone(), &isa);
+            let run_once = run_once.clone();
             let worker = move || loop {
                 // The lock is held only while waiting for the next job.
                 let next = match job_rx.lock() {
                     Ok(rx) => rx.recv(),
                     Err(_) => return,
                 };
-                let Ok((seq, mut ctx)) = next else { return };
+                let Ok((seq, mut ctx, once)) = next else {
+                    return;
+                };
+                let isa = match &run_once {
+                    Some(fast) if once => fast,
+                    _ => isa,
+                };
                 // A panic in Cranelift goes back to the calling thread,
                 // which raises it again (as if it had compiled there).
                 let result = std::panic::catch_unwind(AssertUnwindSafe(|| {
@@ -224,14 +273,17 @@ pub(crate) fn with_pipeline<R>(
         drop(result_tx);
         if started == 0 {
             drop(job_tx);
-            return body(&mut Pipeline::new(None));
+            return body(&mut Pipeline::new(None, run_once));
         }
-        let mut pipeline = Pipeline::new(Some(Workers {
-            jobs: job_tx,
-            queue: Arc::clone(&job_rx),
-            isa: Arc::clone(&isa),
-            results: result_rx,
-        }));
+        let mut pipeline = Pipeline::new(
+            Some(Workers {
+                jobs: job_tx,
+                queue: Arc::clone(&job_rx),
+                isa: Arc::clone(&isa),
+                results: result_rx,
+            }),
+            run_once,
+        );
         // Dropping the pipeline (the job sender) ends the workers, also
         // when `body` fails.
         body(&mut pipeline)
@@ -239,9 +291,10 @@ pub(crate) fn with_pipeline<R>(
 }
 
 impl Pipeline {
-    fn new(workers: Option<Workers>) -> Pipeline {
+    fn new(workers: Option<Workers>, run_once: Option<OwnedTargetIsa>) -> Pipeline {
         Pipeline {
             workers,
+            run_once,
             spare: Vec::new(),
             waiting: VecDeque::new(),
             done: BTreeMap::new(),
@@ -274,14 +327,19 @@ impl Pipeline {
     ) -> Result<()> {
         let seq = self.submitted;
         self.submitted += 1;
+        let once = job.run_once;
         self.waiting.push_back(job);
         match &mut self.workers {
             None => {
-                let result = compile_context(&mut ctx, module.isa()).map(|()| ctx);
+                let isa = match &self.run_once {
+                    Some(fast) if once => &**fast,
+                    _ => module.isa(),
+                };
+                let result = compile_context(&mut ctx, isa).map(|()| ctx);
                 self.done.insert(seq, result);
             }
             Some(workers) => {
-                if workers.jobs.send((seq, ctx)).is_err() {
+                if workers.jobs.send((seq, ctx, once)).is_err() {
                     return Err(CodegenError::new("the code generation workers stopped"));
                 }
             }
@@ -325,8 +383,12 @@ impl Pipeline {
                 Ok(rx) => rx.try_recv().ok(),
                 Err(_) => None,
             };
-            if let Some((seq, mut ctx)) = queued {
-                let result = compile_context(&mut ctx, &*workers.isa).map(|()| ctx);
+            if let Some((seq, mut ctx, once)) = queued {
+                let isa = match &self.run_once {
+                    Some(fast) if once => fast,
+                    _ => &workers.isa,
+                };
+                let result = compile_context(&mut ctx, &**isa).map(|()| ctx);
                 self.done.insert(seq, result);
                 continue;
             }
@@ -395,6 +457,7 @@ mod tests {
             symbol: format!("f{k}"),
             name: format!("f{k}"),
             calls: Vec::new(),
+            run_once: k % 3 == 0,
         };
         pipeline.submit(module, ctx, job, table)
     }
@@ -405,7 +468,7 @@ mod tests {
         let isa = worker_isa(module.isa());
         assert!(isa.is_some(), "the host ISA can be copied for the workers");
         let mut table = Vec::new();
-        with_pipeline(3, isa, |pipeline| {
+        with_pipeline(3, isa, run_once_isa(module.isa()), |pipeline| {
             for k in 0..100 {
                 submit_one(pipeline, &mut module, &mut table, k, false)?;
             }
@@ -423,7 +486,7 @@ mod tests {
         let mut module = crate::codegen::object_module("t", "speed").unwrap();
         let isa = worker_isa(module.isa());
         let mut table = Vec::new();
-        let err = with_pipeline(2, isa, |pipeline| {
+        let err = with_pipeline(2, isa, run_once_isa(module.isa()), |pipeline| {
             for k in 0..20 {
                 submit_one(pipeline, &mut module, &mut table, k, k == 7)?;
             }

@@ -14,6 +14,7 @@
 //! the caller's value before returning: [`enter_generated`] /
 //! [`leave_generated`] (docs/REGION_THREADING_MODEL.md, "Stack overflow").
 
+use super::parallel::{Job, Pipeline};
 use super::runtime::RuntimeFn;
 use super::{tail_signature, CodegenError, CodegenOptions, ModuleCx, Result};
 use crate::ir::{Const, QuotedDatum};
@@ -29,10 +30,11 @@ use std::collections::HashMap;
 
 const W: types::Type = types::I64;
 
-/// Define `omni_init`, `omni_entry` and (with `emit_main`) `main`; returns
-/// `omni_entry`.
+/// Define `omni_init` (through `pipeline`, which must be finished after),
+/// `omni_entry` and (with `emit_main`) `main`; returns `omni_entry`.
 pub(crate) fn define_startup<M: Module>(
     cx: &mut ModuleCx<'_, M>,
+    pipeline: &mut Pipeline,
     ctx: &mut Context,
     fb_ctx: &mut FunctionBuilderContext,
     opts: &CodegenOptions,
@@ -80,10 +82,26 @@ pub(crate) fn define_startup<M: Module>(
     let init = cx
         .module
         .declare_function("omni_init", Linkage::Local, &init_sig)?;
-    cx.module.clear_context(ctx);
-    ctx.func.signature = init_sig;
-    define_init(cx, ctx, fb_ctx, opts.merge_threshold_bytes, tramp)?;
-    finish(cx, ctx, init, "omni_init", opts, clif)?;
+    // `omni_init` runs once: compiled quickly rather than well
+    // (`parallel::run_once_isa`), and on a worker like the functions (for
+    // a large program it is one long straight line of calls, tens of
+    // thousands of instructions).
+    let mut init_ctx = pipeline.context(cx.module);
+    init_ctx.func.signature = init_sig;
+    define_init(cx, &mut init_ctx, fb_ctx, opts.merge_threshold_bytes, tramp)?;
+    if opts.dump_clif {
+        clif.push_str(&format!(";; omni_init\n{}\n", init_ctx.func.display()));
+    }
+    let calls = super::code_table::number_call_sites(&mut init_ctx.func, &cx.ir_of);
+    let job = Job {
+        id: init,
+        kind: super::code_table::EntryKind::Trampoline,
+        symbol: "omni_init".to_string(),
+        name: "omni_init".to_string(),
+        calls,
+        run_once: true,
+    };
+    pipeline.submit(cx.module, init_ctx, job, &mut cx.table)?;
 
     let mut entry_sig = cx.module.make_signature();
     entry_sig.returns.push(AbiParam::new(W));

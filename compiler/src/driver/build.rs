@@ -9,6 +9,7 @@
 use super::manifest::{self, MANIFEST_FILE};
 use super::{pipeline, Dumps, Fatal};
 use crate::codegen::{self, CodegenOptions, DEFAULT_OPT_LEVEL};
+use crate::timing;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -44,7 +45,7 @@ pub(crate) fn build(
     let target = resolve_target(file, output)?;
     refuse_to_overwrite_source(&target)?;
     let object = super::on_compiler_stack(|| compile_object(&target, strip, dumps))?;
-    link(&object, &target.output, strip)?;
+    timing::time("link", || link(&object, &target.output, strip))?;
     Ok(0)
 }
 
@@ -59,19 +60,22 @@ fn compile_object(target: &Target, strip: bool, dumps: Dumps) -> Result<Vec<u8>,
         merge_threshold_bytes: target.merge_threshold_bytes,
         threads: 0,
     };
-    let compiled = codegen::compile(&front.program, &mut module, &opts)?;
+    let compiled = timing::time("codegen", || {
+        codegen::compile(&front.program, &mut module, &opts)
+    })?;
     pipeline::print_clif(&compiled, dumps);
     let mut product = module.finish();
     if !strip {
-        codegen::debug_line::add_debug_info(
-            &mut product,
-            &compiled.functions,
-            &front.program.locs,
-            &target.entry.display().to_string(),
-        )?;
+        timing::time("debug info", || {
+            codegen::debug_line::add_debug_info(
+                &mut product,
+                &compiled.functions,
+                &front.program.locs,
+                &target.entry.display().to_string(),
+            )
+        })?;
     }
-    let object = product
-        .emit()
+    let object = timing::time("object file", || product.emit())
         .map_err(|e| Fatal(format!("error: writing the object file failed: {e}\n")))?;
     Ok(object)
 }
@@ -145,19 +149,35 @@ fn link(object: &[u8], output: &Path, strip: bool) -> Result<(), Fatal> {
         .map_err(|e| failed(format!("cannot write {}: {e}", object_path.display())))?;
     std::fs::write(&runtime_path, RUNTIME_STATICLIB)
         .map_err(|e| failed(format!("cannot write {}: {e}", runtime_path.display())))?;
-    let mut cc = Command::new("cc");
-    if strip {
-        // No symbol table and no debug sections (the runtime's included).
-        cc.arg("-s");
+    let run_cc = |gold: bool| {
+        let mut cc = Command::new("cc");
+        if strip {
+            // No symbol table and no debug sections (the runtime's included).
+            cc.arg("-s");
+        }
+        if gold {
+            cc.arg("-fuse-ld=gold");
+        }
+        cc.arg("-o")
+            .arg(output)
+            .arg(&object_path)
+            .arg(&runtime_path)
+            .args(NATIVE_LIBS)
+            .output()
+            .map_err(|e| failed(format!("cannot run `cc`: {e}")))
+    };
+    // gold links the runtime archive in two thirds of the time GNU ld
+    // takes (0.09 s against 0.14 s for a 10,000-line program, a twelfth
+    // of the whole build; issue 13). Where it is missing or fails, the
+    // default linker links as before, and its error is the one reported.
+    let mut result = None;
+    if gold_available() {
+        result = run_cc(true).ok().filter(|r| r.status.success());
     }
-    let result = cc
-        .arg("-o")
-        .arg(output)
-        .arg(&object_path)
-        .arg(&runtime_path)
-        .args(NATIVE_LIBS)
-        .output()
-        .map_err(|e| failed(format!("cannot run `cc`: {e}")))?;
+    let result = match result {
+        Some(done) => done,
+        None => run_cc(false)?,
+    };
     if !result.status.success() {
         let stderr = String::from_utf8_lossy(&result.stderr);
         return Err(failed(format!(
@@ -167,4 +187,10 @@ fn link(object: &[u8], output: &Path, strip: bool) -> Result<(), Fatal> {
         )));
     }
     Ok(())
+}
+
+/// Is `ld.gold` on the `PATH` (where `cc -fuse-ld=gold` finds it)?
+fn gold_available() -> bool {
+    std::env::var_os("PATH")
+        .is_some_and(|path| std::env::split_paths(&path).any(|dir| dir.join("ld.gold").is_file()))
 }

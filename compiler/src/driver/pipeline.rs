@@ -7,7 +7,7 @@ use crate::codegen::CompiledProgram;
 use crate::diag::{expand_diagnostics, render_all, Diagnostic, SourceMap};
 use crate::ir::verify::{verify, Stage};
 use crate::syntax::{Datum, FileId, Span};
-use crate::{ctrr, expand, ir, syntax};
+use crate::{ctrr, expand, ir, syntax, timing};
 use std::collections::HashMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -98,6 +98,7 @@ pub(crate) fn front_end_here(path: &Path, dumps: Dumps) -> Result<FrontEnd, Fata
         return Err(render(invalid_utf8(program_file, at), &sources));
     }
 
+    let read_start = std::time::Instant::now();
     let prelude = syntax::read_program(sources.source(prelude_file), prelude_file)
         .map_err(|e| render(Diagnostic::from(e), &sources))?;
     let program =
@@ -105,10 +106,13 @@ pub(crate) fn front_end_here(path: &Path, dumps: Dumps) -> Result<FrontEnd, Fata
             let diags: Vec<Diagnostic> = errors.into_iter().map(Diagnostic::from).collect();
             Fatal(render_all(&diags, &sources))
         })?;
+    timing::report("read", read_start.elapsed());
 
     let mut imports = ImportCache::new(path, program_file);
-    let ast = expand::expand_program_with_imports(prelude, program, &mut |p, at| {
-        imports.load(&mut sources, p, at)
+    let ast = timing::time("expand", || {
+        expand::expand_program_with_imports(prelude, program, &mut |p, at| {
+            imports.load(&mut sources, p, at)
+        })
     });
     let ast = ast.map_err(|e| Fatal(render_all(&expand_diagnostics(e), &sources)))?;
     if dumps.dump_expanded {
@@ -123,10 +127,10 @@ pub(crate) fn front_end_here(path: &Path, dumps: Dumps) -> Result<FrontEnd, Fata
         print_dump(&ast.to_string());
     }
 
-    let mut program = ir::lower::lower_program(&ast, &sources);
+    let mut program = timing::time("lower", || ir::lower::lower_program(&ast, &sources));
     check_ir(&program, Stage::Lowered);
     if inlining_enabled(dumps) {
-        ir::inline::inline_program(&mut program);
+        timing::time("inline", || ir::inline::inline_program(&mut program));
         check_ir(&program, Stage::Lowered);
     }
     if dumps.dump_ir {
@@ -134,13 +138,17 @@ pub(crate) fn front_end_here(path: &Path, dumps: Dumps) -> Result<FrontEnd, Fata
     }
     // Allocations nothing reads (a `let`-bound `fn` whose calls were all
     // inlined): no region is made for them and no code for the closure.
-    ir::dead_defs::drop_dead_allocations(&mut program);
+    timing::time("dead allocations", || {
+        ir::dead_defs::drop_dead_allocations(&mut program)
+    });
     // `+ - *` of two Ints (literals, Int parameters of functions only
     // called directly) makes no Float: no allocation site for CTRR to
     // place (a loop counter no longer makes a carry loop).
-    ir::int_params::drop_int_arithmetic_sites(&mut program);
+    timing::time("int arithmetic", || {
+        ir::int_params::drop_int_arithmetic_sites(&mut program)
+    });
     check_ir(&program, Stage::Lowered);
-    let report = ctrr::run(&mut program);
+    let report = timing::time("ctrr", || ctrr::run(&mut program));
     check_ir(&program, Stage::Placed);
     if dumps.dump_ctrr {
         print_dump(&ctrr::dump(&program, &report, false));
@@ -149,7 +157,9 @@ pub(crate) fn front_end_here(path: &Path, dumps: Dumps) -> Result<FrontEnd, Fata
     // one reads is not run, and code generation leaves out what only it
     // held (the REPL has its own front end: a later form may read any
     // global).
-    ir::dead_defs::drop_unread_definitions(&mut program);
+    timing::time("unread definitions", || {
+        ir::dead_defs::drop_unread_definitions(&mut program)
+    });
     Ok(FrontEnd { program })
 }
 
