@@ -481,6 +481,7 @@ program_tests!(run_case, LISTED;
     float_fields_raw_churn,
     dispatch_fixed_arity,
     int_params,
+    float_eq_value,
 );
 
 /// Every case file is listed above (so none is silently skipped).

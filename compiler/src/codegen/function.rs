@@ -778,10 +778,7 @@ impl<'a, M: Module> FnTx<'_, 'a, '_, M> {
             InlineOp::Eq => {
                 let a = self.atom(&args[0])?;
                 let b = self.atom(&args[1])?;
-                if args
-                    .iter()
-                    .any(|x| matches!(x, Atom::Const(_) | Atom::Imm(_)))
-                {
+                if self.words_decide_eq(args) {
                     // As in `inline`: the words decide.
                     let c = self.b.ins().icmp(IntCC::Equal, a, b);
                     self.b.ins().brif(c, yes, &[], no, &[]);
@@ -1234,10 +1231,7 @@ impl<'a, M: Module> FnTx<'_, 'a, '_, M> {
             }
             InlineOp::Eq => {
                 let b = self.atom(&args[1])?;
-                if args
-                    .iter()
-                    .any(|x| matches!(x, Atom::Const(_) | Atom::Imm(_)))
-                {
+                if self.words_decide_eq(args) {
                     // An immediate or a constant (global region) is never a
                     // forwarded original nor the copy one resolves to (copies
                     // are fresh objects): the words decide, as for
@@ -2543,6 +2537,21 @@ impl<'a, M: Module> FnTx<'_, 'a, '_, M> {
         self.bool_join(yes, no)
     }
 
+    /// `eq?` with an immediate or a constant that is not a Float (a
+    /// constant lives in the global region: never a forwarded original nor
+    /// a copy, and never equal to another Float): the words decide, as for
+    /// `(eq? x 'sym)`. A Float constant is compared as a Float (its bits).
+    fn words_decide_eq(&self, args: &[Atom]) -> bool {
+        args.iter().any(|x| match x {
+            Atom::Imm(_) => true,
+            Atom::Const(c) => !matches!(
+                self.cx.prog.consts[c.0 as usize],
+                ir::Const::Float(_) | ir::Const::Datum(ir::QuotedDatum::Float(_))
+            ),
+            _ => false,
+        })
+    }
+
     /// Jump to `yes` if `a` and `b` are the same word or two objects that
     /// stand for the same one (a forwarded original and its copy, or two
     /// handles of one channel or thread; decided by the primitive on a cold
@@ -2590,8 +2599,20 @@ impl<'a, M: Module> FnTx<'_, 'a, '_, M> {
         // shared cores.
         let off = self.b.ins().iadd_imm_s(ka, -(ObjKind::Channel as i64));
         let handle = self.b.ins().icmp_imm_u(IntCC::UnsignedLessThan, off, 2);
+        // Two Floats are the same when their bits are (a Float has no
+        // identity beyond its value: a raw Float field boxes each read).
+        let float_a = self
+            .b
+            .ins()
+            .icmp_imm_s(IntCC::Equal, ka, ObjKind::Float as i64);
+        let float_b = self
+            .b
+            .ins()
+            .icmp_imm_s(IntCC::Equal, kb, ObjKind::Float as i64);
+        let floats = self.b.ins().band(float_a, float_b);
         let any = self.b.ins().bor(fa, fb);
         let any = self.b.ins().bor(any, handle);
+        let any = self.b.ins().bor(any, floats);
         self.b.ins().brif(any, slow, &[], no, &[]);
         self.b.seal_block(slow);
         self.b.switch_to_block(slow);

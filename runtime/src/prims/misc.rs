@@ -56,8 +56,14 @@ fn new_box(r: *mut Region, v: Value) -> R {
     Ok(unsafe { alloc_box(r, v) })
 }
 
+// Two Floats are `eq?` when their bits are: a Float has no identity beyond
+// its value (a struct field declared {Float} holds the f64 and boxes each
+// read), so every path to a stored Float gives an `eq?` one (LANGUAGE.md §6).
 prim_fixed!(omni_prim_eq_p(a, b) => |_, a, b| Ok(make_bool(
-    a == b || crate::heap::handles::same_handle(a, b)
+    a == b
+        || crate::heap::handles::same_handle(a, b)
+        // SAFETY: checked to be Floats.
+        || (is_float(a) && is_float(b) && unsafe { float_value(a).to_bits() == float_value(b).to_bits() })
 )));
 prim_fixed!(omni_prim_equal_p(a, b) => |_, a, b| Ok(make_bool(values_equal(a, b))));
 prim_fixed!(omni_prim_not(v) => |_, v| Ok(make_bool(!truthy(v))));
