@@ -607,7 +607,7 @@ pub unsafe extern "C" fn omni_prim_dispatch(
 pub unsafe extern "C" fn omni_dispatch1(table: Value, name: Value, a0: Value, loc: u32) -> Value {
     match dispatch_hit(table, [a0]) {
         Some(j) => j,
-        None => dispatch_miss(&[table, name, a0], loc),
+        None => dispatch_miss(table, name, [a0], loc),
     }
 }
 
@@ -625,7 +625,7 @@ pub unsafe extern "C" fn omni_dispatch2(
 ) -> Value {
     match dispatch_hit(table, [a0, a1]) {
         Some(j) => j,
-        None => dispatch_miss2(table, name, a0, a1, loc),
+        None => dispatch_miss(table, name, [a0, a1], loc),
     }
 }
 
@@ -644,24 +644,19 @@ pub unsafe extern "C" fn omni_dispatch3(
 ) -> Value {
     match dispatch_hit(table, [a0, a1, a2]) {
         Some(j) => j,
-        None => dispatch_miss(&[table, name, a0, a1, a2], loc),
+        None => dispatch_miss(table, name, [a0, a1, a2], loc),
     }
 }
 
-/// `omni_dispatch1` and `3` on a miss: the general path, out of line.
+/// `omni_dispatch1..3` on a miss: the general path, out of line.
 #[cold]
 #[inline(never)]
-fn dispatch_miss(raw: &[Value], loc: u32) -> Value {
-    dispatch_general(raw, loc)
-}
-
-/// `omni_dispatch2` on a miss: the general path, out of line, its
-/// arguments in registers (a tail call from the entry, whose hit path then
-/// needs no stack frame: interp's `ev` takes this entry).
-#[cold]
-#[inline(never)]
-fn dispatch_miss2(table: Value, name: Value, a0: Value, a1: Value, loc: u32) -> Value {
-    dispatch_general(&[table, name, a0, a1], loc)
+fn dispatch_miss<const N: usize>(table: Value, name: Value, args: [Value; N], loc: u32) -> Value {
+    let mut raw = [0; 5];
+    raw[0] = table;
+    raw[1] = name;
+    raw[2..2 + N].copy_from_slice(&args);
+    dispatch_general(&raw[..2 + N], loc)
 }
 
 /// `%dispatch` on a miss: the arguments resolved, the method selected
