@@ -9,7 +9,6 @@ mod fmt;
 mod ir;
 mod lsp;
 mod syntax;
-mod timing;
 
 fn main() {
     std::process::exit(driver::main());

@@ -1507,8 +1507,7 @@ impl<'a, M: Module> FnTx<'_, 'a, '_, M> {
         // Two unboxed Floats whose flags are set (nbody's `(- b.x c.x)`:
         // field reads): the op on their f64s, first, without the fixnum
         // test and the operand dispatch behind it.
-        if let (true, Some((xa, fa, _)), Some((xb, fb, _))) = (unboxed_result, a.float, b.float)
-        {
+        if let (true, Some((xa, fa, _)), Some((xb, fb, _))) = (unboxed_result, a.float, b.float) {
             let floats = self.b.create_block();
             let check_ints = self.b.create_block();
             let both = self.b.ins().band(fa, fb);

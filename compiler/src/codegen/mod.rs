@@ -270,8 +270,8 @@ pub fn compile_linked<M: Module>(
         _ => parallel::worker_isa(cx.module.isa()),
     };
     let run_once_isa = parallel::run_once_isa(cx.module.isa());
-    let mut translating = crate::timing::Total::new("codegen: translate");
-    let mut submitting = crate::timing::Total::new("codegen: compile, define (main)");
+    let mut translating = crate::diag::timing::Total::new("codegen: translate");
+    let mut submitting = crate::diag::timing::Total::new("codegen: compile, define (main)");
     let entry = parallel::with_pipeline(threads, isa, run_once_isa, |pipeline| {
         for func in prog.functions.iter().filter(|f| reachable[f.id.0 as usize]) {
             for kind in [function::Entry::Code, function::Entry::Apply] {
@@ -332,7 +332,7 @@ pub fn compile_linked<M: Module>(
             }
         }
         let mut ctx = cx.module.make_context();
-        let entry = crate::timing::time("codegen: start-up code", || {
+        let entry = crate::diag::timing::time("codegen: start-up code", || {
             startup::define_startup(&mut cx, pipeline, &mut ctx, &mut fb_ctx, opts, &mut clif)
         })?;
         submitting.time(|| pipeline.finish(cx.module, &mut cx.table))?;
@@ -340,7 +340,7 @@ pub fn compile_linked<M: Module>(
     })?;
     drop((translating, submitting));
     let table = std::mem::take(&mut cx.table);
-    crate::timing::time("codegen: code table", || {
+    crate::diag::timing::time("codegen: code table", || {
         code_table::define_table(cx.module, cx.code_table, &table)
     })?;
     Ok(CompiledProgram {

@@ -9,7 +9,7 @@
 use super::manifest::{self, MANIFEST_FILE};
 use super::{pipeline, Dumps, Fatal};
 use crate::codegen::{self, CodegenOptions, DEFAULT_OPT_LEVEL};
-use crate::timing;
+use crate::diag::timing;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 

@@ -4,10 +4,11 @@
 
 use super::{Dumps, Fatal};
 use crate::codegen::CompiledProgram;
+use crate::diag::timing;
 use crate::diag::{expand_diagnostics, render_all, Diagnostic, SourceMap};
 use crate::ir::verify::{verify, Stage};
 use crate::syntax::{Datum, FileId, Span};
-use crate::{ctrr, expand, ir, syntax, timing};
+use crate::{ctrr, expand, ir, syntax};
 use std::collections::HashMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};

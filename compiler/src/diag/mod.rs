@@ -1,4 +1,5 @@
-//! Diagnostics: the source map and ariadne rendering of compile errors.
+//! Diagnostics: the source map and ariadne rendering of compile errors,
+//! and (`timing`) the per-stage times `OMNI_TIME_PASSES=1` reports.
 //!
 //! Every stage reports errors as a [`Diagnostic`]: a message, a primary span
 //! with a label (where the caret goes), optional secondary spans and notes.
@@ -6,6 +7,8 @@
 //! diagnostics with [`Diagnostic::render`], which prints `file:line:col`, the
 //! source line and carets. Colour is used only on a terminal without
 //! `NO_COLOR`, so captured output (tests, pipes) is plain text.
+
+pub mod timing;
 
 pub use crate::syntax::SourceMap;
 use crate::syntax::{FileId, Span, SyntaxError};
