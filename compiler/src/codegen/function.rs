@@ -1485,14 +1485,7 @@ impl<'a, M: Module> FnTx<'_, 'a, '_, M> {
         let fast_block = self.b.create_block();
         let not_ints = self.b.create_block();
         let slow = self.b.create_block();
-        let join = self.b.create_block();
-        let result = self.b.append_block_param(join, W);
-        let float_result = unboxed_result.then(|| {
-            (
-                self.b.append_block_param(join, types::F64),
-                self.b.append_block_param(join, types::I8),
-            )
-        });
+        let (join, result, float_result) = self.num_join(unboxed_result);
         // The fixnum path's result, joined with a zero f64 and flag when
         // the result is unboxed.
         let int_join = if unboxed_result {
@@ -1515,17 +1508,8 @@ impl<'a, M: Module> FnTx<'_, 'a, '_, M> {
             self.b.seal_block(floats);
             self.b.seal_block(check_ints);
             self.b.switch_to_block(floats);
-            let r = match op {
-                InlineOp::Add => self.b.ins().fadd(xa, xb),
-                InlineOp::Sub => self.b.ins().fsub(xa, xb),
-                InlineOp::Mul => self.b.ins().fmul(xa, xb),
-                _ => self.b.ins().fdiv(xa, xb),
-            };
-            let zero = self.word(0);
-            let yes = self.b.ins().iconst(types::I8, 1);
-            self.b
-                .ins()
-                .jump(join, &[zero.into(), r.into(), yes.into()]);
+            let r = self.float_arith(op, xa, xb);
+            self.jump_num_float(join, true, r, site)?;
             self.b.switch_to_block(check_ints);
         }
         // An unboxed Float's word is 0: not a fixnum.
@@ -1539,32 +1523,15 @@ impl<'a, M: Module> FnTx<'_, 'a, '_, M> {
             self.b.seal_block(int_join);
             self.b.switch_to_block(int_join);
             let r = self.b.block_params(int_join)[0];
-            let zero = self.b.ins().f64const(0.0);
-            let no = self.b.ins().iconst(types::I8, 0);
-            self.b.ins().jump(join, &[r.into(), zero.into(), no.into()]);
+            self.jump_num_word(join, true, r);
         }
         self.b.switch_to_block(not_ints);
         if float_op {
             let first = self.b.func.dfg.num_blocks();
             let x = self.float_operand(a, true, slow);
             let y = self.float_operand(b, true, slow);
-            let r = match op {
-                InlineOp::Add => self.b.ins().fadd(x, y),
-                InlineOp::Sub => self.b.ins().fsub(x, y),
-                InlineOp::Mul => self.b.ins().fmul(x, y),
-                _ => self.b.ins().fdiv(x, y),
-            };
-            if unboxed_result {
-                let zero = self.word(0);
-                let yes = self.b.ins().iconst(types::I8, 1);
-                self.b
-                    .ins()
-                    .jump(join, &[zero.into(), r.into(), yes.into()]);
-            } else {
-                let region = self.site_region(site)?;
-                let boxed = self.inline_float(region, r)?;
-                self.b.ins().jump(join, &[boxed.into()]);
-            }
+            let r = self.float_arith(op, x, y);
+            self.jump_num_float(join, unboxed_result, r, site)?;
             self.set_cold_since(first);
         } else {
             // Not a Float op: the cold block only forwards to the primitive.
@@ -1578,20 +1545,87 @@ impl<'a, M: Module> FnTx<'_, 'a, '_, M> {
         let region = self.site_region(site)?;
         let desc = slow_prim(op)?;
         let v = self.call_prim(desc, region, &[wa, wb], loc)?;
-        if unboxed_result {
+        self.jump_num_word(join, unboxed_result, v);
+        self.set_cold_since(first);
+        Ok(self.num_at_join(join, result, float_result, site))
+    }
+
+    /// The join block of an op whose result is a word and, when it is an
+    /// unboxed Float variable's (`unboxed`), also an f64 and its flag:
+    /// (block, word, f64 and flag).
+    fn num_join(&mut self, unboxed: bool) -> (Block, Value, Option<(Value, Value)>) {
+        let join = self.b.create_block();
+        let word = self.b.append_block_param(join, W);
+        let float = unboxed.then(|| {
+            (
+                self.b.append_block_param(join, types::F64),
+                self.b.append_block_param(join, types::I8),
+            )
+        });
+        (join, word, float)
+    }
+
+    /// Jump to a `num_join` block with the word `v` (and, for an unboxed
+    /// result, a zero f64 and a clear flag).
+    fn jump_num_word(&mut self, join: Block, unboxed: bool, v: Value) {
+        let mut args = vec![BlockArg::from(v)];
+        if unboxed {
             let zero = self.b.ins().f64const(0.0);
             let no = self.b.ins().iconst(types::I8, 0);
-            self.b.ins().jump(join, &[v.into(), zero.into(), no.into()]);
-        } else {
-            self.b.ins().jump(join, &[v.into()]);
+            args.extend([BlockArg::from(zero), BlockArg::from(no)]);
         }
-        self.set_cold_since(first);
+        self.b.ins().jump(join, &args);
+    }
+
+    /// Jump to a `num_join` block with the Float `x`: for an unboxed result
+    /// as it is (word 0, flag set), else boxed inline into the region of
+    /// allocation site `site`.
+    fn jump_num_float(
+        &mut self,
+        join: Block,
+        unboxed: bool,
+        x: Value,
+        site: Option<AllocSiteId>,
+    ) -> Result<()> {
+        if unboxed {
+            let zero = self.word(0);
+            let yes = self.b.ins().iconst(types::I8, 1);
+            self.b
+                .ins()
+                .jump(join, &[zero.into(), x.into(), yes.into()]);
+        } else {
+            let region = self.site_region(site)?;
+            let boxed = self.inline_float(region, x)?;
+            self.b.ins().jump(join, &[boxed.into()]);
+        }
+        Ok(())
+    }
+
+    /// Seal and enter a `num_join` block: its parameters as a `Num` whose
+    /// f64, if any, would be boxed at `site`.
+    fn num_at_join(
+        &mut self,
+        join: Block,
+        word: Value,
+        float: Option<(Value, Value)>,
+        site: Option<AllocSiteId>,
+    ) -> Num {
         self.b.seal_block(join);
         self.b.switch_to_block(join);
-        Ok(Num {
-            word: result,
-            float: float_result.map(|(f, flag)| (f, flag, site)),
-        })
+        Num {
+            word,
+            float: float.map(|(f, flag)| (f, flag, site)),
+        }
+    }
+
+    /// `+ - * /` of two f64s.
+    fn float_arith(&mut self, op: InlineOp, x: Value, y: Value) -> Value {
+        match op {
+            InlineOp::Add => self.b.ins().fadd(x, y),
+            InlineOp::Sub => self.b.ins().fsub(x, y),
+            InlineOp::Mul => self.b.ins().fmul(x, y),
+            _ => self.b.ins().fdiv(x, y),
+        }
     }
 
     /// The f64 of `n` when it is a Float, unboxed or boxed (or, with
@@ -2111,24 +2145,7 @@ impl<'a, M: Module> FnTx<'_, 'a, '_, M> {
         let word = self.b.create_block();
         let raw = self.b.create_block();
         let slow = self.b.create_block();
-        let join = self.b.create_block();
-        let result = self.b.append_block_param(join, W);
-        let float_result = unboxed.then(|| {
-            (
-                self.b.append_block_param(join, types::F64),
-                self.b.append_block_param(join, types::I8),
-            )
-        });
-        // The join arguments of a word result.
-        let word_args = |tx: &mut Self, v: Value| -> Vec<BlockArg> {
-            let mut args = vec![BlockArg::from(v)];
-            if unboxed {
-                let zero = tx.b.ins().f64const(0.0);
-                let no = tx.b.ins().iconst(types::I8, 0);
-                args.extend([BlockArg::from(zero), BlockArg::from(no)]);
-            }
-            args
-        };
+        let (join, result, float_result) = self.num_join(unboxed);
         self.b.set_cold_block(slow);
         let (w, same) = self.cached_struct_type(s, cache, slow);
         self.b.ins().brif(same, hit, &[], slow, &[]);
@@ -2152,23 +2169,12 @@ impl<'a, M: Module> FnTx<'_, 'a, '_, M> {
         self.b.seal_block(word);
         self.b.switch_to_block(word);
         let v = self.b.ins().load(W, flags, addr, STRUCT_FIELDS);
-        let args = word_args(self, v);
-        self.b.ins().jump(join, &args);
+        self.jump_num_word(join, unboxed, v);
         if site.is_some() || unboxed {
             self.b.seal_block(raw);
             self.b.switch_to_block(raw);
             let x = self.b.ins().load(types::F64, flags, addr, STRUCT_FIELDS);
-            if unboxed {
-                let zero = self.word(0);
-                let yes = self.b.ins().iconst(types::I8, 1);
-                self.b
-                    .ins()
-                    .jump(join, &[zero.into(), x.into(), yes.into()]);
-            } else {
-                let region = self.site_region(site)?;
-                let boxed = self.inline_float(region, x)?;
-                self.b.ins().jump(join, &[boxed.into()]);
-            }
+            self.jump_num_float(join, unboxed, x, site)?;
         }
         self.b.seal_block(slow);
         self.b.switch_to_block(slow);
@@ -2177,15 +2183,9 @@ impl<'a, M: Module> FnTx<'_, 'a, '_, M> {
         let v = self.with_site_region(site, |tx, region| {
             tx.call_rt1(RuntimeFn::FieldGet, &[s, key, cache, region, loc])
         })?;
-        let args = word_args(self, v);
-        self.b.ins().jump(join, &args);
+        self.jump_num_word(join, unboxed, v);
         self.set_cold_since(first);
-        self.b.seal_block(join);
-        self.b.switch_to_block(join);
-        Ok(Num {
-            word: result,
-            float: float_result.map(|(f, flag)| (f, flag, site)),
-        })
+        Ok(self.num_at_join(join, result, float_result, site))
     }
 
     /// `(sqrt x)` of a Float (unboxed or not) or an Int, inline: the
@@ -2201,48 +2201,20 @@ impl<'a, M: Module> FnTx<'_, 'a, '_, M> {
         loc: LocId,
     ) -> Result<Num> {
         let slow = self.b.create_block();
-        let join = self.b.create_block();
-        let result = self.b.append_block_param(join, W);
-        let float_result = unboxed.then(|| {
-            (
-                self.b.append_block_param(join, types::F64),
-                self.b.append_block_param(join, types::I8),
-            )
-        });
+        let (join, result, float_result) = self.num_join(unboxed);
         self.b.set_cold_block(slow);
         let x = self.float_operand(n, true, slow);
         let r = self.b.ins().sqrt(x);
-        if unboxed {
-            let zero = self.word(0);
-            let yes = self.b.ins().iconst(types::I8, 1);
-            self.b
-                .ins()
-                .jump(join, &[zero.into(), r.into(), yes.into()]);
-        } else {
-            let region = self.site_region(site)?;
-            let boxed = self.inline_float(region, r)?;
-            self.b.ins().jump(join, &[boxed.into()]);
-        }
+        self.jump_num_float(join, unboxed, r, site)?;
         self.b.seal_block(slow);
         self.b.switch_to_block(slow);
         let first = self.b.func.dfg.num_blocks();
         let w = self.boxed(n)?;
         let region = self.site_region(site)?;
         let v = self.call_prim(desc, region, &[w], loc)?;
-        let mut args = vec![BlockArg::from(v)];
-        if unboxed {
-            let zero = self.b.ins().f64const(0.0);
-            let no = self.b.ins().iconst(types::I8, 0);
-            args.extend([BlockArg::from(zero), BlockArg::from(no)]);
-        }
-        self.b.ins().jump(join, &args);
+        self.jump_num_word(join, unboxed, v);
         self.set_cold_since(first);
-        self.b.seal_block(join);
-        self.b.switch_to_block(join);
-        Ok(Num {
-            word: result,
-            float: float_result.map(|(f, flag)| (f, flag, site)),
-        })
+        Ok(self.num_at_join(join, result, float_result, site))
     }
 
     /// `call(region)` for a call that boxes a raw Float field in the region
