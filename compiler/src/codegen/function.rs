@@ -845,11 +845,7 @@ impl<'a, M: Module> FnTx<'_, 'a, '_, M> {
                         let key = self.atom(&args[1])?;
                         let unboxed = self.unboxed_var(stmt.var).is_some();
                         let n = self.field_get(s, key, *site, unboxed, loc)?;
-                        return if unboxed {
-                            self.define_unboxed(stmt.var, n)
-                        } else {
-                            Ok(n.word)
-                        };
+                        return self.define_num(stmt.var, n, unboxed);
                     }
                     Some(OpenCoded::FieldPut) if self.field_site(args, 3) => {
                         let s = self.atom(&args[0])?;
@@ -864,11 +860,7 @@ impl<'a, M: Module> FnTx<'_, 'a, '_, M> {
                     let n = self.num(&args[0])?;
                     let unboxed = self.unboxed_var(stmt.var).is_some();
                     let r = self.sqrt(desc, n, *site, unboxed, loc)?;
-                    return if unboxed {
-                        self.define_unboxed(stmt.var, r)
-                    } else {
-                        Ok(r.word)
-                    };
+                    return self.define_num(stmt.var, r, unboxed);
                 }
                 let args = self.atoms(args)?;
                 if omni_runtime::prims::boxes_raw_floats(desc.name) {
@@ -886,7 +878,7 @@ impl<'a, M: Module> FnTx<'_, 'a, '_, M> {
                         self.dispatch(&args, loc)
                     }
                     _ if desc.name == "array-length" && args.len() == 1 => {
-                        self.array_length(desc, args[0], loc)
+                        self.field_or_prim(args[0], (ObjKind::Array, ARRAY_LEN, true), desc, loc)
                     }
                     _ => self.call_prim(desc, region, &args, loc),
                 }
@@ -958,7 +950,7 @@ impl<'a, M: Module> FnTx<'_, 'a, '_, M> {
                 // repair) takes the cold path through `unbox`, which resolves.
                 let cell = self.atom(cell)?;
                 let unbox = runtime::prim("unbox")?;
-                self.field_or_prim(cell, ObjKind::Box, BOX_VALUE, unbox, loc)
+                self.field_or_prim(cell, (ObjKind::Box, BOX_VALUE, false), unbox, loc)
             }
             Op::BoxSet {
                 cell,
@@ -1219,7 +1211,10 @@ impl<'a, M: Module> FnTx<'_, 'a, '_, M> {
                 self.array_ref(a, i, loc)
             }
             InlineOp::CharToInt | InlineOp::IntToChar => self.char_int(op, a, loc),
-            InlineOp::StringLength => self.string_length(a, loc),
+            InlineOp::StringLength => {
+                let desc = slow_prim(op)?;
+                self.field_or_prim(a, (ObjKind::String, STRING_CHAR_LEN, true), desc, loc)
+            }
             InlineOp::StringRef => {
                 let i = self.atom(&args[1])?;
                 self.string_ref(a, i, loc)
@@ -1350,6 +1345,16 @@ impl<'a, M: Module> FnTx<'_, 'a, '_, M> {
         let word = self.var(v)?;
         self.b.def_var(word, n.word);
         Ok(n.word)
+    }
+
+    /// A statement's value `n`: defines its variable's f64 and flag too
+    /// when it is an unboxed Float variable (`unboxed`).
+    fn define_num(&mut self, v: Option<ir::VarId>, n: Num, unboxed: bool) -> Result<Value> {
+        if unboxed {
+            self.define_unboxed(v, n)
+        } else {
+            Ok(n.word)
+        }
     }
 
     /// The word of `n`: an unboxed Float is boxed (inline, in the region
@@ -1831,7 +1836,7 @@ impl<'a, M: Module> FnTx<'_, 'a, '_, M> {
             PAIR_CDR
         };
         let prim = slow_prim(op)?;
-        self.field_or_prim(a, ObjKind::Pair, offset, prim, loc)
+        self.field_or_prim(a, (ObjKind::Pair, offset, false), prim, loc)
     }
 
     /// `(array-ref a i)`: the slot when `a` is an array and `i` a fixnum in
@@ -1965,33 +1970,6 @@ impl<'a, M: Module> FnTx<'_, 'a, '_, M> {
         self.b.ins().jump(join, &[converted.into()]);
         self.b.switch_to_block(slow);
         let r = self.slow_path(op, &[a], loc)?;
-        self.b.ins().jump(join, &[r.into()]);
-        self.b.seal_block(join);
-        self.b.switch_to_block(join);
-        Ok(result)
-    }
-
-    /// `(string-length s)`: the char count a string stores, as a fixnum;
-    /// anything else (a forwarded string too) calls the primitive.
-    fn string_length(&mut self, s: Value, loc: LocId) -> Result<Value> {
-        let fast = self.b.create_block();
-        let slow = self.b.create_block();
-        let join = self.b.create_block();
-        let result = self.b.append_block_param(join, W);
-        self.b.set_cold_block(slow);
-        self.branch_if_kind(s, ObjKind::String, fast, slow);
-        self.b.seal_block(fast);
-        self.b.seal_block(slow);
-        self.b.switch_to_block(fast);
-        let n = self
-            .b
-            .ins()
-            .load(W, MemFlagsData::trusted(), s, STRING_CHAR_LEN);
-        let twice = self.b.ins().ishl_imm_s(n, 1);
-        let fixnum = self.b.ins().bor_imm_s(twice, 1);
-        self.b.ins().jump(join, &[fixnum.into()]);
-        self.b.switch_to_block(slow);
-        let r = self.slow_path(InlineOp::StringLength, &[s], loc)?;
         self.b.ins().jump(join, &[r.into()]);
         self.b.seal_block(join);
         self.b.switch_to_block(join);
@@ -2151,13 +2129,7 @@ impl<'a, M: Module> FnTx<'_, 'a, '_, M> {
         self.b.ins().brif(same, hit, &[], slow, &[]);
         self.b.seal_block(hit);
         self.b.switch_to_block(hit);
-        let index = self.b.ins().ushr_imm_s(w, FIELD_CACHE_INDEX_SHIFT as i64);
-        let index = self
-            .b
-            .ins()
-            .band_imm_s(index, FIELD_CACHE_INDEX_MASK as i64);
-        let offset = self.b.ins().ishl_imm_s(index, 3);
-        let addr = self.b.ins().iadd(s, offset);
+        let addr = self.cached_field_addr(s, w);
         // Without an allocation site no struct has a raw slot of this name
         // (lowering's `may_allocate`): the class test is left out.
         if site.is_some() || unboxed {
@@ -2186,6 +2158,18 @@ impl<'a, M: Module> FnTx<'_, 'a, '_, M> {
         self.jump_num_word(join, unboxed, v);
         self.set_cold_since(first);
         Ok(self.num_at_join(join, result, float_result, site))
+    }
+
+    /// The address of the field a cache word `w` (of struct `s`'s type)
+    /// indexes; its first field is at `STRUCT_FIELDS` from it.
+    fn cached_field_addr(&mut self, s: Value, w: Value) -> Value {
+        let index = self.b.ins().ushr_imm_s(w, FIELD_CACHE_INDEX_SHIFT as i64);
+        let index = self
+            .b
+            .ins()
+            .band_imm_s(index, FIELD_CACHE_INDEX_MASK as i64);
+        let offset = self.b.ins().ishl_imm_s(index, 3);
+        self.b.ins().iadd(s, offset)
     }
 
     /// `(sqrt x)` of a Float (unboxed or not) or an Int, inline: the
@@ -2292,13 +2276,7 @@ impl<'a, M: Module> FnTx<'_, 'a, '_, M> {
         self.b.seal_block(check_value);
         self.b.switch_to_block(check_value);
         let class = self.b.ins().ushr_imm_s(w, FIELD_CACHE_CLASS_SHIFT as i64);
-        let index = self.b.ins().ushr_imm_s(w, FIELD_CACHE_INDEX_SHIFT as i64);
-        let index = self
-            .b
-            .ins()
-            .band_imm_s(index, FIELD_CACHE_INDEX_MASK as i64);
-        let offset = self.b.ins().ishl_imm_s(index, 3);
-        let addr = self.b.ins().iadd(s, offset);
+        let addr = self.cached_field_addr(s, w);
         let float_field = self.equals_imm(class, FieldClass::Float as i64);
         self.b.ins().brif(float_field, raw, &[], not_raw, &[]);
         // A raw Float slot: the f64 of an unboxed Float, or of a Float
@@ -2402,14 +2380,14 @@ impl<'a, M: Module> FnTx<'_, 'a, '_, M> {
         self.b.ins().icmp_imm_s(IntCC::Equal, v, imm)
     }
 
-    /// The word at `offset` of `v` when `v` is an object of `kind`; anything
-    /// else, a forwarded original included, goes to `prim` on a cold path,
-    /// which resolves it or raises the type error.
+    /// The word at `offset` of `v` when `v` is an object of `kind` (with
+    /// `count`, a count it stores, tagged as an Int: an array's length, a
+    /// string's chars); anything else, a forwarded original included, goes
+    /// to `prim` on a cold path, which resolves it or raises the type error.
     fn field_or_prim(
         &mut self,
         v: Value,
-        kind: ObjKind,
-        offset: i32,
+        (kind, offset, count): (ObjKind, i32, bool),
         prim: &'static omni_runtime::prims::PrimDesc,
         loc: LocId,
     ) -> Result<Value> {
@@ -2422,7 +2400,11 @@ impl<'a, M: Module> FnTx<'_, 'a, '_, M> {
         self.b.seal_block(fast);
         self.b.seal_block(slow);
         self.b.switch_to_block(fast);
-        let field = self.b.ins().load(W, MemFlagsData::trusted(), v, offset);
+        let mut field = self.b.ins().load(W, MemFlagsData::trusted(), v, offset);
+        if count {
+            let shifted = self.b.ins().ishl_imm_s(field, 1);
+            field = self.b.ins().bor_imm_s(shifted, 1);
+        }
         self.b.ins().jump(join, &[field.into()]);
         self.b.switch_to_block(slow);
         let r = self.call_prim(prim, self.region, &[v], loc)?;
@@ -2557,14 +2539,8 @@ impl<'a, M: Module> FnTx<'_, 'a, '_, M> {
         self.b.switch_to_block(both_objects);
         let ka = self.kind_of(a);
         let kb = self.kind_of(b);
-        let fa = self
-            .b
-            .ins()
-            .icmp_imm_s(IntCC::Equal, ka, ObjKind::Forwarded as i64);
-        let fb = self
-            .b
-            .ins()
-            .icmp_imm_s(IntCC::Equal, kb, ObjKind::Forwarded as i64);
+        let fa = self.equals_imm(ka, ObjKind::Forwarded as i64);
+        let fb = self.equals_imm(kb, ObjKind::Forwarded as i64);
         // Channel and thread handles (kinds Channel, Thread: adjacent) are
         // one object per region holding them; the primitive compares their
         // shared cores.
@@ -2572,14 +2548,8 @@ impl<'a, M: Module> FnTx<'_, 'a, '_, M> {
         let handle = self.b.ins().icmp_imm_u(IntCC::UnsignedLessThan, off, 2);
         // Two Floats are the same when their bits are (a Float has no
         // identity beyond its value: a raw Float field boxes each read).
-        let float_a = self
-            .b
-            .ins()
-            .icmp_imm_s(IntCC::Equal, ka, ObjKind::Float as i64);
-        let float_b = self
-            .b
-            .ins()
-            .icmp_imm_s(IntCC::Equal, kb, ObjKind::Float as i64);
+        let float_a = self.equals_imm(ka, ObjKind::Float as i64);
+        let float_b = self.equals_imm(kb, ObjKind::Float as i64);
         let floats = self.b.ins().band(float_a, float_b);
         let any = self.b.ins().bor(fa, fb);
         let any = self.b.ins().bor(any, handle);
@@ -2826,36 +2796,6 @@ impl<'a, M: Module> FnTx<'_, 'a, '_, M> {
         }
         let call = self.b.ins().call(prim_fn, &call_args);
         Ok(self.b.inst_results(call)[0])
-    }
-
-    /// `(array-length a)`: an array's length word, tagged as an Int,
-    /// inline; anything else (a forwarded original, a non-array) goes to
-    /// the primitive on a cold path, which resolves it or raises.
-    fn array_length(
-        &mut self,
-        desc: &'static omni_runtime::prims::PrimDesc,
-        a: Value,
-        loc: LocId,
-    ) -> Result<Value> {
-        let fast = self.b.create_block();
-        let slow = self.b.create_block();
-        let join = self.b.create_block();
-        let result = self.b.append_block_param(join, W);
-        self.b.set_cold_block(slow);
-        self.branch_if_kind(a, ObjKind::Array, fast, slow);
-        self.b.seal_block(fast);
-        self.b.seal_block(slow);
-        self.b.switch_to_block(fast);
-        let len = self.b.ins().load(W, MemFlagsData::trusted(), a, ARRAY_LEN);
-        let shifted = self.b.ins().ishl_imm_s(len, 1);
-        let tagged = self.b.ins().bor_imm_s(shifted, 1);
-        self.b.ins().jump(join, &[tagged.into()]);
-        self.b.switch_to_block(slow);
-        let r = self.call_prim(desc, self.region, &[a], loc)?;
-        self.b.ins().jump(join, &[r.into()]);
-        self.b.seal_block(join);
-        self.b.switch_to_block(join);
-        Ok(result)
     }
 
     /// `(%dispatch table 'name a0 …)` with one to three arguments: the
