@@ -482,6 +482,7 @@ program_tests!(run_case, LISTED;
     dispatch_fixed_arity,
     int_params,
     float_eq_value,
+    list_pattern_inline,
 );
 
 /// Every case file is listed above (so none is silently skipped).

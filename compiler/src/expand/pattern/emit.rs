@@ -165,7 +165,19 @@ impl Expander {
         let int = |n: usize| Expr::new(ExprKind::Lit(Literal::Int(n as i64)), span);
         let prim = |name: &str, args| Expr::new(ExprKind::PrimCall(name.into(), args), span);
         let access = match step {
+            // A list's first element and rest are `car` and `cdr`, open-coded;
+            // an array (or anything else) takes the primitive.
+            Step::Elem(0) => if_pair(
+                &pv,
+                prim("car", vec![pv.clone()]),
+                prim("%match-ref", vec![pv.clone(), int(0)]),
+            ),
             Step::Elem(i) => prim("%match-ref", vec![pv, int(i)]),
+            Step::Drop(1) => if_pair(
+                &pv,
+                prim("cdr", vec![pv.clone()]),
+                prim("%match-drop", vec![pv.clone(), int(1)]),
+            ),
             Step::Drop(n) => prim("%match-drop", vec![pv, int(n)]),
             Step::Key(k) => prim(
                 "get",
@@ -218,6 +230,29 @@ impl Expander {
                 prim(k, vec![vx, e])
             }
             Test::SeqLen { n, exact: true } => prim("%match-len=", vec![vx, int(*n)]),
+            Test::SeqLen { n: 1, exact: false } => {
+                // `[x .. rest]` on a list, open-coded with the answer of
+                // `%match-len>=`, which looks at most two pairs past the
+                // first: a pair whose cdr is `()`, or a pair whose cddr is
+                // `()` or a pair (a list of at least two, not yet known to
+                // be proper), is long enough; any other tail is no list.
+                let cdr = |e: Expr| prim("cdr", vec![e]);
+                let null = |e: Expr| prim("null?", vec![e]);
+                let pair = |e: Expr| prim("pair?", vec![e]);
+                let yes = || lit(Literal::Bool(true));
+                let if_ = |c: Expr, t: Expr, e: Expr| {
+                    Expr::new(ExprKind::If(Box::new(c), Box::new(t), Box::new(e)), span)
+                };
+                let d = cdr(vx.clone());
+                let dd = cdr(d.clone());
+                let two_or_more = if_(null(dd.clone()), yes(), pair(dd));
+                let tail = if_(
+                    null(d.clone()),
+                    yes(),
+                    if_(pair(d), two_or_more, lit(Literal::Bool(false))),
+                );
+                if_pair(&vx, tail, prim("%match-len>=", vec![vx.clone(), int(1)]))
+            }
             Test::SeqLen { n, exact: false } => prim("%match-len>=", vec![vx, int(*n)]),
             Test::DictKeys(keys) => {
                 // Symbols one by one: quoted symbols are shared constants
@@ -284,4 +319,14 @@ fn builtin_predicate(t: &Expr) -> Option<&'static str> {
         rt::DICT => "dict?",
         _ => return None,
     })
+}
+
+/// `(if (pair? v) then otherwise)`.
+fn if_pair(v: &Expr, then: Expr, otherwise: Expr) -> Expr {
+    let span = v.span;
+    let test = Expr::new(ExprKind::PrimCall("pair?".into(), vec![v.clone()]), span);
+    Expr::new(
+        ExprKind::If(Box::new(test), Box::new(then), Box::new(otherwise)),
+        span,
+    )
 }
