@@ -244,6 +244,17 @@ mod tests {
         }
     }
 
+    /// A closure of function `func` with no free variables (site 0).
+    fn closure(func: u32) -> Op {
+        Op::Alloc {
+            site: crate::ir::AllocSiteId(0),
+            what: Alloc::Closure {
+                func: FuncId(func),
+                free: Vec::new(),
+            },
+        }
+    }
+
     fn stmt(var: Option<u32>, op: Op) -> Stmt {
         Stmt {
             var: var.map(VarId),
@@ -257,16 +268,7 @@ mod tests {
             id,
             FunctionKind::TopLevel,
             vec![
-                stmt(
-                    Some(0),
-                    Op::Alloc {
-                        site: crate::ir::AllocSiteId(0),
-                        what: Alloc::Closure {
-                            func: FuncId(func),
-                            free: Vec::new(),
-                        },
-                    },
-                ),
+                stmt(Some(0), closure(func)),
                 stmt(
                     None,
                     Op::GlobalSet {
@@ -368,16 +370,7 @@ mod tests {
                 0,
                 FunctionKind::Entry,
                 vec![
-                    stmt(
-                        Some(0),
-                        Op::Alloc {
-                            site: crate::ir::AllocSiteId(0),
-                            what: Alloc::Closure {
-                                func: FuncId(0),
-                                free: Vec::new(),
-                            },
-                        },
-                    ),
+                    stmt(Some(0), closure(0)),
                     stmt(Some(1), Op::Move(Atom::Var(VarId(0)))),
                     stmt(Some(2), cons),
                 ],

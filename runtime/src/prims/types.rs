@@ -366,16 +366,12 @@ fn select_entry(table: Value, name: Value, args: &[Value]) -> Result<Value, Stri
 }
 
 /// `type_of(v)`, with the common cases of a generic function's arguments
-/// inline: a struct's type read straight from its type word, an array
-/// (interp's frames) or an Int.
+/// inline (`inline_type_of`).
 #[inline(always)]
 fn dispatch_type_of(v: Value) -> Value {
-    match kind_of(v) {
-        // SAFETY: a struct holds its type at STRUCT_TYPE.
-        Some(k) if k == ObjKind::Struct as u8 => unsafe { field(v, STRUCT_TYPE) },
-        Some(k) if k == ObjKind::Array as u8 => builtin(ARRAY),
-        None if is_int(v) => builtin(INT),
-        _ => type_of(v),
+    match inline_type_of(v) {
+        0 => type_of(v),
+        t => t,
     }
 }
 
