@@ -483,6 +483,8 @@ program_tests!(run_case, LISTED;
     int_params,
     float_eq_value,
     list_pattern_inline,
+    dict_float_slot,
+    dict_float_slot_churn,
 );
 
 /// Every case file is listed above (so none is silently skipped).

@@ -33,7 +33,7 @@ use omni_runtime::region::{
     REGION_RETIRED_BYTES, REGION_STATE_VERSION,
 };
 use omni_runtime::rt::region_abi::CARRY_START_BYTES;
-use omni_runtime::types::{NEEDS_REGION, STRUCT_FIELDS, STRUCT_TYPE};
+use omni_runtime::types::{NEEDS_REGION, NO_BOX_REGION, STRUCT_FIELDS, STRUCT_TYPE};
 use omni_runtime::value::{
     closure_info, ObjKind, ARRAY_CAP, ARRAY_DATA, ARRAY_LEN, ARRAY_SIZE, BOX_VALUE, CLOSURE_APPLY,
     CLOSURE_CODE, CLOSURE_FREE, CLOSURE_INFO, CLOSURE_NAME, FALSE, FLOAT_SIZE, FLOAT_VALUE,
@@ -884,7 +884,12 @@ impl<'a, M: Module> FnTx<'_, 'a, '_, M> {
                 }
             }
             Op::PrimApplyList { prim, list, site } => {
-                let region = self.site_region(*site)?;
+                let region = match site {
+                    None if omni_runtime::prims::boxes_raw_floats(prim.desc().name) => {
+                        self.word(NO_BOX_REGION as u64)
+                    }
+                    _ => self.site_region(*site)?,
+                };
                 let list = self.atom(list)?;
                 let loc = self.loc32(loc);
                 self.call_variadic_with_list(*prim, region, list, loc)
@@ -2220,7 +2225,12 @@ impl<'a, M: Module> FnTx<'_, 'a, '_, M> {
             _ => None,
         };
         let Some(slot) = lazy else {
-            let region = self.site_region(site)?;
+            // Without a site, nothing may be allocated: the runtime then
+            // boxes nothing (`NO_BOX_REGION`).
+            let region = match site {
+                Some(_) => self.site_region(site)?,
+                None => self.word(NO_BOX_REGION as u64),
+            };
             return call(self, region);
         };
         let existing = self.b.ins().stack_load(W, W, slot, 0);

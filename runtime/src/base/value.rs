@@ -114,6 +114,11 @@ pub const CLOSURE_INFO: i32 = 24;
 pub const CLOSURE_NAME: i32 = 32;
 pub const CLOSURE_FREE: i32 = 40;
 pub const CLOSURE_FLAG_REST: u64 = 1;
+/// Header flag of a Float that only one dict entry references (`dict.rs`,
+/// "slot Floats"): a store of another Float into that entry overwrites its
+/// bits instead of allocating. Cleared when the Float may be referenced
+/// from anywhere else.
+pub const FLOAT_FLAG_SLOT: u8 = 1;
 /// Forwarded object: `[hdr: kind Forwarded, chunk bits kept][target]`. Every
 /// object is at least 16 bytes, so any object can be turned into one.
 pub const FORWARD_TARGET: i32 = 8;

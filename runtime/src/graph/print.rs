@@ -15,7 +15,7 @@
 //! print as `#<kind>`.
 
 use crate::base::value::*;
-use crate::heap::dict::{dict_entries, is_dict};
+use crate::heap::dict::{dict_entries_peek, is_dict};
 use crate::heap::error_obj::{error_message, is_error};
 use crate::heap::object::*;
 use crate::heap::types::{struct_slots, struct_type, type_name, Slot};
@@ -420,7 +420,7 @@ fn print_one(
                     text: "}",
                 });
                 stack.push(Frame::Entries {
-                    entries: dict_entries(v),
+                    entries: dict_entries_peek(v),
                     i: 0,
                 });
             }

@@ -13,6 +13,22 @@
 //! re-adding appends a new entry (moves it to the end). When the entries
 //! buffer is full it is rebuilt with tombstones compacted away. Both buffers
 //! are raw allocations in the dict's own region.
+//!
+//! **Slot Floats.** A Float has no identity beyond its value (`eq?`
+//! compares two Floats' bits), so what a dict entry holds need not be the
+//! Float object that was stored, only one with its value. `dict-set!` and
+//! `put!` of a Float store a fresh Float of the dict's region that nothing
+//! else references (`FLOAT_FLAG_SLOT`), and the next store of a Float into
+//! that entry overwrites its bits (`dict_update_float`): a dict updated in a
+//! loop with Floats allocates nothing per update, so its region (the global
+//! state, a carry region, a caller's scope region) does not fill with
+//! replaced Floats (LANGUAGE.md §6, bounded memory). The Float stays the
+//! entry's own while only the entry references it: `get` copies it out
+//! into the reader's region (`dict_get_copying`); every other reader that
+//! hands the value on (`dict_get`, `dict_entries`, `dict_remove`, a clone)
+//! makes it an ordinary Float first (`shared_value`), and the entry's next
+//! Float store allocates again. Printing, `equal?` and hashing only look
+//! (`dict_peek`, `dict_entries_peek`).
 
 use crate::base::value::*;
 use crate::heap::object::*;
@@ -157,13 +173,66 @@ unsafe fn rebuild(d: Value, new_cap: usize) {
     }
 }
 
-/// The value for `key`, if present.
+/// The value for `key`, if present, to be kept or handed on by the caller
+/// (a slot Float becomes an ordinary one).
 ///
 /// # Safety
 /// `d` must be a dict.
 pub unsafe fn dict_get(d: Value, key: Value) -> Option<Value> {
+    // SAFETY: forwarded contract.
+    unsafe { dict_peek(d, key).map(shared_value) }
+}
+
+/// The value for `key`, if present, only to be looked at (printed,
+/// compared, hashed): a slot Float stays the entry's own.
+///
+/// # Safety
+/// `d` must be a dict.
+pub unsafe fn dict_peek(d: Value, key: Value) -> Option<Value> {
     // SAFETY: `find` returns a live entry number.
     unsafe { find(d, key, hash_value(key)).map(|e| resolve(*entry(d, e).add(2))) }
+}
+
+/// `get` of `key`: the value, or for a slot Float a copy in `r` (the
+/// reader's region), so the entry keeps its own; `Some(NEEDS_REGION)` when
+/// a copy is needed and `r` is null (generated code passes the region of
+/// `get`'s Float site once it exists, `prims::boxes_raw_floats`).
+///
+/// # Safety
+/// `d` must be a dict; `r` null or a live region of the calling thread.
+pub unsafe fn dict_get_copying(d: Value, key: Value, r: *mut Region) -> Option<Value> {
+    // SAFETY: forwarded contract.
+    unsafe {
+        let v = dict_peek(d, key)?;
+        if !is_slot_float(v) {
+            return Some(v);
+        }
+        if r.is_null() {
+            return Some(crate::heap::types::NEEDS_REGION);
+        }
+        Some(make_float(r, float_value(v)))
+    }
+}
+
+/// Overwrite the value of `key` with Float `x` in place, when the entry
+/// exists and holds a slot Float; false otherwise (the caller stores).
+///
+/// # Safety
+/// `d` must be a dict whose region is usable by the calling thread.
+pub unsafe fn dict_update_float(d: Value, key: Value, x: f64) -> bool {
+    // SAFETY: `find` returns a live entry number; a slot Float is a live
+    // Float that only this entry references.
+    unsafe {
+        let Some(e) = find(d, key, hash_value(key)) else {
+            return false;
+        };
+        let v = *entry(d, e).add(2);
+        if !is_slot_float(v) {
+            return false;
+        }
+        set_field(v, FLOAT_VALUE, x.to_bits());
+        true
+    }
 }
 
 /// Set `key` to `val`: an existing key keeps its position; a new key goes
@@ -203,7 +272,7 @@ pub unsafe fn dict_remove(d: Value, key: Value) -> Option<Value> {
     unsafe {
         let e = find(d, key, hash_value(key))?;
         let p = entry(d, e);
-        let old = *p.add(2);
+        let old = shared_value(*p.add(2));
         // Clearing the value too keeps tracers from seeing a stale pointer.
         p.add(1).write(UNBOUND);
         p.add(2).write(UNBOUND);
@@ -212,11 +281,25 @@ pub unsafe fn dict_remove(d: Value, key: Value) -> Option<Value> {
     }
 }
 
-/// Live `(key, value)` pairs in insertion order.
+/// Live `(key, value)` pairs in insertion order, to be kept or handed on
+/// (slot Floats become ordinary ones).
 ///
 /// # Safety
 /// `d` must be a dict.
 pub unsafe fn dict_entries(d: Value) -> Vec<(Value, Value)> {
+    // SAFETY: forwarded contract.
+    let mut out = unsafe { dict_entries_peek(d) };
+    for (_, v) in &mut out {
+        *v = shared_value(*v);
+    }
+    out
+}
+
+/// Live `(key, value)` pairs in insertion order, only to be looked at.
+///
+/// # Safety
+/// `d` must be a dict.
+pub unsafe fn dict_entries_peek(d: Value) -> Vec<(Value, Value)> {
     // SAFETY: the first `used` entries are initialised.
     unsafe {
         let used = field(d, DICT_USED) as usize;
@@ -272,6 +355,11 @@ pub unsafe fn clone_dict(obj: Value, dst: *mut Region) -> Value {
         );
         set_field(d, DICT_USED, used as u64);
         set_field(d, DICT_COUNT, field(obj, DICT_COUNT));
+        // Both dicts now hold the same value words: no Float is one
+        // entry's own any more.
+        for i in 0..used {
+            shared_value(*entry(d, i).add(2));
+        }
         d
     }
 }
@@ -471,8 +559,8 @@ pub fn values_equal(a: Value, b: Value) -> bool {
                     if dict_size(x) != dict_size(y) {
                         return false;
                     }
-                    for (key, val) in dict_entries(x) {
-                        match dict_get(y, key) {
+                    for (key, val) in dict_entries_peek(x) {
+                        match dict_peek(y, key) {
                             Some(other) => work.push((val, other)),
                             None => return false,
                         }
@@ -498,6 +586,44 @@ mod tests {
     fn keys_of(d: Value) -> Vec<Value> {
         // SAFETY: `d` is a dict.
         unsafe { dict_entries(d).into_iter().map(|(k, _)| k).collect() }
+    }
+
+    #[test]
+    fn slot_floats_are_updated_in_place_until_handed_on() {
+        let (r, reader) = (region_create(), region_create());
+        // SAFETY: fresh regions used only by this test.
+        unsafe {
+            let d = alloc_dict(r, 0);
+            let x = intern("x");
+            let own = make_slot_float(r, 1.5);
+            dict_set(d, x, own);
+            assert!(dict_update_float(d, x, 2.5), "a slot Float is overwritten");
+            assert_eq!(dict_peek(d, x), Some(own));
+            assert_eq!(float_value(own), 2.5);
+            assert!(!dict_update_float(d, intern("missing"), 1.0));
+            // `get` copies it out; the entry keeps its own.
+            assert_eq!(
+                dict_get_copying(d, x, std::ptr::null_mut()),
+                Some(crate::heap::types::NEEDS_REGION)
+            );
+            let copy = dict_get_copying(d, x, reader).unwrap();
+            assert_ne!(copy, own);
+            assert_eq!(float_value(copy), 2.5);
+            assert!(is_slot_float(own) && !is_slot_float(copy));
+            assert!(dict_update_float(d, x, 3.5));
+            assert_eq!(float_value(copy), 2.5, "a copy read before keeps its value");
+            // Handed on: an ordinary Float, never overwritten again.
+            let kept = dict_get(d, x).unwrap();
+            assert_eq!(kept, own);
+            assert!(!is_slot_float(kept));
+            assert!(!dict_update_float(d, x, 4.5));
+            assert_eq!(float_value(kept), 3.5);
+            // So are the values of a clone, which share the words.
+            let own2 = make_slot_float(r, 1.0);
+            dict_set(d, x, own2);
+            let _clone = clone_dict(d, reader);
+            assert!(!is_slot_float(own2));
+        }
     }
 
     #[test]

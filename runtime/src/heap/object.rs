@@ -260,6 +260,38 @@ pub fn is_float(v: Value) -> bool {
     is_kind(v, ObjKind::Float)
 }
 
+/// Allocate in `r` a Float that only the dict entry it is about to be
+/// stored into references (`FLOAT_FLAG_SLOT`, dict.rs "slot Floats").
+///
+/// # Safety
+/// As [`make_float`].
+pub unsafe fn make_slot_float(r: *mut Region, f: f64) -> Value {
+    // SAFETY: forwarded contract; the header word is the object's first.
+    unsafe {
+        let v = make_float(r, f);
+        *(v as *mut u64) |= (FLOAT_FLAG_SLOT as u64) << HEADER_FLAGS_SHIFT;
+        v
+    }
+}
+
+/// Whether `v` is a Float only one dict entry references.
+#[inline]
+pub fn is_slot_float(v: Value) -> bool {
+    // SAFETY: a Float's first word is its header.
+    is_float(v) && unsafe { *(v as *const u64) >> HEADER_FLAGS_SHIFT } & FLOAT_FLAG_SLOT as u64 != 0
+}
+
+/// `v`, which is about to be referenced from elsewhere than its dict
+/// entry: a slot Float stops being one (its entry's next store allocates).
+#[inline]
+pub fn shared_value(v: Value) -> Value {
+    if is_slot_float(v) {
+        // SAFETY: a Float's first word is its header.
+        unsafe { *(v as *mut u64) &= !((FLOAT_FLAG_SLOT as u64) << HEADER_FLAGS_SHIFT) };
+    }
+    v
+}
+
 /// # Safety
 /// `v` must be a float object.
 #[inline]

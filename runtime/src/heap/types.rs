@@ -469,6 +469,13 @@ pub unsafe fn struct_slots(s: Value) -> Vec<Slot> {
 /// again: codegen `get_with_region`). Never a value.
 pub const NEEDS_REGION: Value = UNBOUND;
 
+/// The region generated code passes to `get` (and a field site's slow
+/// path) that has no Float allocation site, so may not allocate (CTRR
+/// placed nothing): never a region's address. No struct field it can read
+/// is raw, and a dict entry's slot Float is handed out as it is, becoming
+/// an ordinary Float (heap/dict.rs, "slot Floats").
+pub const NO_BOX_REGION: usize = 8;
+
 /// Field `i` as a value: a raw slot's Float is boxed in `r` (a new Float
 /// object; [`NEEDS_REGION`] when `r` is null).
 ///

@@ -15,9 +15,10 @@ use crate::heap::object::*;
 use crate::heap::types::*;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-/// `(get coll key)` / `(get coll key default)`. A struct's raw Float field
-/// is boxed in `r` (`NEEDS_REGION` when `r` is null: generated code passes
-/// a region only once it exists).
+/// `(get coll key)` / `(get coll key default)`. A struct's raw Float field,
+/// and a dict entry's slot Float (heap/dict.rs), is boxed in `r`
+/// (`NEEDS_REGION` when `r` is null: generated code passes a region only
+/// once it exists).
 pub fn get(r: *mut crate::region::Region, args: &[Value]) -> R {
     if args.len() < 2 || args.len() > 3 {
         return Err(arg_count("get", "2 or 3", args.len()));
@@ -29,10 +30,16 @@ pub fn get(r: *mut crate::region::Region, args: &[Value]) -> R {
             "get: index {n} out of bounds for {what} of length {len}"
         )),
     };
+    let may_box = r as usize != NO_BOX_REGION;
+    let r = if may_box { r } else { std::ptr::null_mut() };
     // SAFETY: each accessor is used on the kind it was checked for.
     unsafe {
         if is_dict(coll) {
-            Ok(dict_get(coll, key).or(default).unwrap_or(NOTHING))
+            let v = match may_box {
+                true => dict_get_copying(coll, key, r),
+                false => dict_get(coll, key),
+            };
+            Ok(v.or(default).unwrap_or(NOTHING))
         } else if is_array(coll) {
             let n = index_arg("get", key)?;
             let len = array_len(coll);
@@ -41,7 +48,10 @@ pub fn get(r: *mut crate::region::Region, args: &[Value]) -> R {
             }
             Ok(array_get(coll, n as usize))
         } else if crate::heap::types::is_struct(coll) {
-            super::types::struct_get_field(r, coll, key, default)
+            match super::types::struct_get_field(r, coll, key, default)? {
+                NEEDS_REGION if !may_box => Err(no_float_site(coll, key)),
+                v => Ok(v),
+            }
         } else if coll == NIL || is_pair(coll) {
             let n = index_arg("get", key)?;
             let mut cur = coll;
@@ -108,6 +118,18 @@ fn put_with(obj: Value, key: Value, v: Value, index_of: impl FnOnce(Value) -> Op
             obj,
         ))
     }
+}
+
+/// A raw Float field read where CTRR saw no Float allocation site: a
+/// compiler defect (lowering's `may_allocate` said no struct declares the
+/// field raw), reported rather than boxed into a region nothing exits.
+#[cold]
+fn no_float_site(s: Value, key: Value) -> String {
+    format!(
+        "internal error: get of raw Float field {} of {} without a region (please report)",
+        form(key),
+        described(s)
+    )
 }
 
 prim_variadic!(omni_prim_get => get);
@@ -220,7 +242,8 @@ unsafe fn cached_field_index(
 /// # Safety
 /// `obj` and `key` are valid values; `cache` points to the site's field
 /// cache word (a writable, 8-aligned word of the generated code's data);
-/// `region` is null or a live region usable by the calling thread.
+/// `region` is null, `NO_BOX_REGION` or a live region usable by the
+/// calling thread.
 #[no_mangle]
 pub unsafe extern "C" fn omni_field_get(
     obj: Value,
@@ -233,6 +256,13 @@ pub unsafe extern "C" fn omni_field_get(
     let r = if is_struct(obj) {
         // SAFETY: `obj` is a struct; caller contract for `cache`.
         match unsafe { cached_field_index(struct_type(obj), key, cache, false) } {
+            Some(i) if region as usize == NO_BOX_REGION => {
+                // SAFETY: a field index of the struct's own type; no region.
+                match unsafe { struct_get(obj, i, std::ptr::null_mut()) } {
+                    NEEDS_REGION => Err(no_float_site(obj, key)),
+                    v => Ok(v),
+                }
+            }
             // SAFETY: a field index of the struct's own type; caller
             // contract for `region`.
             Some(i) => Ok(unsafe { struct_get(obj, i, region) }),

@@ -5,6 +5,7 @@
 use super::{expected, new_list, prim_fixed, prim_variadic, R};
 use crate::base::value::*;
 use crate::heap::dict::*;
+use crate::heap::object::shared_value;
 use crate::region::Region;
 
 fn dict_arg(prim: &str, v: Value) -> Result<Value, String> {
@@ -33,16 +34,46 @@ pub(crate) fn make_dict(r: *mut Region, args: &[Value]) -> R {
     }
 }
 
+#[inline]
 pub fn set(d: Value, k: Value, v: Value) -> R {
     let d = dict_arg("dict-set!", d)?;
-    // SAFETY: `d` is a dict used on its owning thread; the barrier makes the
-    // key and the value storable into it (older-only store rule).
+    // SAFETY: `d` is a dict used on its owning thread (the key's barrier
+    // checks that first); the barrier makes the key and a value other than
+    // a Float storable into it (older-only store rule). A Float is stored
+    // as a slot Float of the dict's own region (heap/dict.rs): its value,
+    // not the object passed, which no one can tell apart.
     unsafe {
         let k = crate::graph::barrier::omni_store_barrier(d, k);
+        if is_ptr(v) && store_float(d, k, v) {
+            return Ok(NOTHING);
+        }
         let v = crate::graph::barrier::omni_store_barrier(d, v);
         dict_set(d, k, v)
     };
     Ok(NOTHING)
+}
+
+/// Store `v` as the value of `k` in `d` if it is a Float (true), as a slot
+/// Float: the entry's own one overwritten, or a new one in `d`'s region.
+///
+/// # Safety
+/// As `set`'s store: `d` a dict of the calling thread, `k` storable into it.
+#[inline(never)]
+unsafe fn store_float(d: Value, k: Value, v: Value) -> bool {
+    use crate::heap::object::{float_value, is_float, make_slot_float, resolve};
+    let v = resolve(v);
+    if !is_float(v) {
+        return false;
+    }
+    let d = resolve(d);
+    // SAFETY: caller contract; `v` is a Float.
+    unsafe {
+        let x = float_value(v);
+        if !dict_update_float(d, k, x) {
+            dict_set(d, k, make_slot_float(crate::region::region_of(d), x));
+        }
+    }
+    true
 }
 
 pub fn remove(d: Value, k: Value) -> R {
@@ -62,10 +93,11 @@ pub fn has_key(d: Value, k: Value) -> R {
 pub fn keys_or_values(r: *mut Region, d: Value, want_keys: bool) -> R {
     let d = dict_arg(if want_keys { "keys" } else { "values" }, d)?;
     // SAFETY: `d` is a dict.
-    let entries = unsafe { dict_entries(d) };
+    let entries = unsafe { dict_entries_peek(d) };
+    // The values are handed on: a slot Float becomes an ordinary one.
     let items: Vec<Value> = entries
         .iter()
-        .map(|&(k, v)| if want_keys { k } else { v })
+        .map(|&(k, v)| if want_keys { k } else { shared_value(v) })
         .collect();
     Ok(new_list(r, &items))
 }

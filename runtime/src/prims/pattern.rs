@@ -9,7 +9,7 @@
 
 use super::{expected, form, index_arg, new_array, prim_fixed, prim_variadic, R};
 use crate::base::value::*;
-use crate::heap::dict::{dict_get, is_dict};
+use crate::heap::dict::{dict_peek, is_dict};
 use crate::heap::object::*;
 use crate::region::Region;
 
@@ -117,7 +117,7 @@ pub fn dict_has_keys(args: &[Value]) -> R {
     }
     // SAFETY: checked to be a dict.
     Ok(make_bool(
-        keys.iter().all(|&k| unsafe { dict_get(v, k) }.is_some()),
+        keys.iter().all(|&k| unsafe { dict_peek(v, k) }.is_some()),
     ))
 }
 
