@@ -1110,8 +1110,12 @@ impl<'a> Lowerer<'a> {
     }
 
     fn lower_prim(&mut self, name: &str, args: &[Expr], span: Span) -> Atom {
+        let first_new = VarId(self.cx().nvars);
         let atoms = self.lower_all(args);
         if let Some(d) = inline_op_named(name) {
+            if d.op.is_numeric() {
+                self.copy_dict_floats_read_for(&atoms, first_new, span);
+            }
             match (d.fold, atoms.len()) {
                 (_, n) if n == d.argc => {
                     let site = self.inline_site(d.op, span);
@@ -1175,6 +1179,41 @@ impl<'a> Lowerer<'a> {
     /// a `%struct-ref` of an index at which no struct has one, and either
     /// in a program without raw Float fields, never boxes (it has no allocation site, as before raw slots: interp's
     /// `e.test` reads cost nothing more).
+    /// A `get` without an allocation site whose value is an operand of
+    /// arithmetic or a numeric comparison (`(+ (get d k) 1.5)`) gets a
+    /// Float site: a dict entry's slot Float is then copied out into a
+    /// temporary region instead of being handed on, so the entry keeps it
+    /// and the store that usually follows overwrites it in place (runtime
+    /// `heap/dict.rs`, "slot Floats": a dict of Float counters updated in a
+    /// loop no longer fills its region with replaced Floats). Only a `get`
+    /// the operands' own lowering bound (variables from `first_new` on, in
+    /// the current block) is looked for, so the search stays within them.
+    fn copy_dict_floats_read_for(&mut self, operands: &[Atom], first_new: VarId, span: Span) {
+        for a in operands {
+            let Atom::Var(v) = *a else { continue };
+            if v < first_new {
+                continue;
+            }
+            let get_without_site = |st: &Stmt| matches!(&st.op, Op::Prim { prim, site: None, .. } if prim.desc().name == "get");
+            let found = self.cx().blocks.last().and_then(|b| {
+                b.iter()
+                    .rposition(|st| st.var == Some(v) || st.var.is_some_and(|w| w < first_new))
+                    .filter(|&i| b[i].var == Some(v) && get_without_site(&b[i]))
+            });
+            let Some(i) = found else { continue };
+            let site = self.site(AllocKind::Float, span);
+            if let Some(Op::Prim { site: s, .. }) = self
+                .cx()
+                .blocks
+                .last_mut()
+                .and_then(|b| b.get_mut(i))
+                .map(|st| &mut st.op)
+            {
+                *s = Some(site);
+            }
+        }
+    }
+
     fn may_allocate(&self, prim: omni_runtime::prims::PrimId, args: &[Atom]) -> bool {
         let name = prim.desc().name;
         if omni_runtime::prims::boxes_raw_floats(name) && self.ast.raw_float_names.is_empty() {
@@ -1285,6 +1324,22 @@ mod tests {
     fn self_recursive_global_is_a_known_tail_call() {
         let ir = lower_text("(define loop n (if (= n 0) 'done (loop (- n 1))))");
         assert!(ir.contains("tail-call known"), "{ir}");
+    }
+
+    #[test]
+    fn a_get_read_by_arithmetic_has_a_float_site() {
+        // In a program without raw Float fields a `get` has no site, except
+        // where arithmetic reads it (a dict's slot Float is copied out).
+        let ir = lower_text("(define f [d] (+ (get d 'k) 1.5)) (define g [d] (get d 'k))");
+        let get_of = |name: &str| {
+            ir.split("\nfn ")
+                .find(|f| f.split_whitespace().nth(1) == Some(name))
+                .and_then(|f| f.lines().find(|l| l.contains("prim get")))
+                .unwrap_or_else(|| panic!("no get in {name}: {ir}"))
+                .to_string()
+        };
+        assert!(get_of("f").contains(" @s"), "{ir}");
+        assert!(!get_of("g").contains(" @s"), "{ir}");
     }
 
     #[test]

@@ -421,6 +421,15 @@ pub fn inline_op_named(name: &str) -> Option<&'static InlineOpDesc> {
 }
 
 impl InlineOp {
+    /// Arithmetic or a numeric comparison: an op on Ints and Floats.
+    pub fn is_numeric(self) -> bool {
+        use InlineOp::*;
+        matches!(
+            self,
+            Add | Sub | Mul | Div | Quot | Rem | Mod | Lt | Gt | Le | Ge | NumEq | NumNe
+        )
+    }
+
     /// The op's row of [`INLINE_OPS`].
     pub fn desc(self) -> &'static InlineOpDesc {
         INLINE_OPS
