@@ -1240,6 +1240,7 @@ mod churn {
         global_slots,
         fold_prim,
         global_two_sets,
+        dict_floats,
     );
 
     /// Every churn program is listed above.
