@@ -23,12 +23,13 @@
 //! loop with Floats allocates nothing per update, so its region (the global
 //! state, a carry region, a caller's scope region) does not fill with
 //! replaced Floats (LANGUAGE.md §6, bounded memory). The Float stays the
-//! entry's own while only the entry references it: `get` copies it out
-//! into the reader's region (`dict_get_copying`); every other reader that
-//! hands the value on (`dict_get`, `dict_entries`, `dict_remove`, a clone)
-//! makes it an ordinary Float first (`shared_value`), and the entry's next
-//! Float store allocates again. Printing, `equal?` and hashing only look
-//! (`dict_peek`, `dict_entries_peek`).
+//! entry's own while only the entry references it: `get` and `values` copy
+//! it out into the reader's region (`dict_get_copying`, prims/dict.rs);
+//! every other reader that hands the value on (`dict_get`, `dict_entries`,
+//! `dict_remove`, a clone) makes it an ordinary Float first
+//! (`shared_value`), and the entry's next Float store allocates again.
+//! Printing, `equal?`, hashing and `has-key?` only look (`dict_peek`,
+//! `dict_entries_peek`).
 
 use crate::base::value::*;
 use crate::heap::object::*;

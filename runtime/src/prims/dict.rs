@@ -5,7 +5,7 @@
 use super::{expected, new_list, prim_fixed, prim_variadic, R};
 use crate::base::value::*;
 use crate::heap::dict::*;
-use crate::heap::object::shared_value;
+use crate::heap::object::{float_value, is_slot_float, make_float};
 use crate::region::Region;
 
 fn dict_arg(prim: &str, v: Value) -> Result<Value, String> {
@@ -86,7 +86,7 @@ pub fn remove(d: Value, k: Value) -> R {
 pub fn has_key(d: Value, k: Value) -> R {
     let d = dict_arg("has-key?", d)?;
     // SAFETY: `d` is a dict.
-    Ok(make_bool(unsafe { dict_get(d, k) }.is_some()))
+    Ok(make_bool(unsafe { dict_peek(d, k) }.is_some()))
 }
 
 /// `keys` (`want_keys`) or `values` of a dict as a list in insertion order.
@@ -94,10 +94,16 @@ pub fn keys_or_values(r: *mut Region, d: Value, want_keys: bool) -> R {
     let d = dict_arg(if want_keys { "keys" } else { "values" }, d)?;
     // SAFETY: `d` is a dict.
     let entries = unsafe { dict_entries_peek(d) };
-    // The values are handed on: a slot Float becomes an ordinary one.
+    // A slot Float is copied into the list's region: the entry keeps its
+    // own (heap/dict.rs, "slot Floats").
     let items: Vec<Value> = entries
         .iter()
-        .map(|&(k, v)| if want_keys { k } else { shared_value(v) })
+        .map(|&(k, v)| match (want_keys, is_slot_float(v)) {
+            (true, _) => k,
+            (false, false) => v,
+            // SAFETY: `v` is a Float; `r` is the primitive's live region.
+            (false, true) => unsafe { make_float(r, float_value(v)) },
+        })
         .collect();
     Ok(new_list(r, &items))
 }
