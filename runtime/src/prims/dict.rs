@@ -101,11 +101,17 @@ pub fn keys_or_values(r: *mut Region, d: Value, want_keys: bool) -> R {
         .map(|&(k, v)| match (want_keys, is_slot_float(v)) {
             (true, _) => k,
             (false, false) => v,
-            // SAFETY: `v` is a Float; `r` is the primitive's live region.
-            (false, true) => unsafe { make_float(r, float_value(v)) },
+            (false, true) => float_copy(r, v),
         })
         .collect();
     Ok(new_list(r, &items))
+}
+
+/// A copy of Float `v` in `r`, the calling primitive's live region.
+fn float_copy(r: *mut Region, v: Value) -> Value {
+    // SAFETY: primitive contract: `r` is live and usable by this thread;
+    // `v` is a Float (`is_slot_float` checked it).
+    unsafe { make_float(r, float_value(v)) }
 }
 
 pub fn size(d: Value) -> R {
