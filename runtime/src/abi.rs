@@ -144,14 +144,22 @@ pub fn rt_fn(symbol: &str) -> Option<&'static RtFn> {
 }
 
 /// `(symbol name, address)` for every primitive and support routine of the
-/// runtime ABI.
+/// runtime ABI, and the data generated code reads ([`RT_DATA`]).
 pub fn runtime_symbols() -> Vec<(&'static str, usize)> {
     PRIMS
         .iter()
         .map(|d| (d.symbol, d.addr))
         .chain(RT_FNS.iter().map(|f| (f.symbol, f.addr)))
+        .chain(RT_DATA.iter().map(|&(name, addr)| (name, addr())))
         .collect()
 }
+
+/// The runtime's data words generated code reads by symbol: the version of
+/// the method tables, which a type's dispatch cache must match
+/// (prims/types.rs, "type dispatch caches").
+pub const RT_DATA: &[(&str, fn() -> usize)] = &[("omni_methods_version", || {
+    &crate::prims::types::METHODS_VERSION as *const _ as usize
+})];
 
 /// The address of one runtime symbol.
 pub fn symbol_address(name: &str) -> Option<usize> {
@@ -179,6 +187,7 @@ mod tests {
             "omni_prim_car",
             "omni_rt_apply_unpack",
             "omni_rt_main",
+            "omni_methods_version",
         ] {
             assert!(symbol_address(needed).is_some(), "{needed}");
         }

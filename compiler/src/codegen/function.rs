@@ -33,7 +33,10 @@ use omni_runtime::region::{
     REGION_RETIRED_BYTES, REGION_STATE_VERSION,
 };
 use omni_runtime::rt::region_abi::CARRY_START_BYTES;
-use omni_runtime::types::{NEEDS_REGION, STRUCT_FIELDS, STRUCT_TYPE};
+use omni_runtime::types::{
+    NEEDS_REGION, STRUCT_FIELDS, STRUCT_TYPE, TYPE_DISPATCH_J, TYPE_DISPATCH_KEY,
+    TYPE_DISPATCH_VERSION,
+};
 use omni_runtime::value::{
     closure_info, ObjKind, ARRAY_CAP, ARRAY_DATA, ARRAY_LEN, ARRAY_SIZE, BOX_VALUE, CLOSURE_APPLY,
     CLOSURE_CODE, CLOSURE_FREE, CLOSURE_INFO, CLOSURE_NAME, FALSE, FLOAT_SIZE, FLOAT_VALUE,
@@ -2803,16 +2806,68 @@ impl<'a, M: Module> FnTx<'_, 'a, '_, M> {
     /// arguments in registers, not spilled to a vector as a variadic
     /// primitive's are. It selects only (a `Pure` primitive): it forwards
     /// nothing and changes no array.
+    ///
+    /// First, inline, the first argument's type's dispatch cache
+    /// (`omni_runtime::prims::types`, "type dispatch caches"): when the
+    /// first argument is a struct whose type holds a selection of this
+    /// table for this many arguments, made at the current method-table
+    /// version, and the thread is the program thread (the only one that
+    /// fills and reads those words), that selection is the method number,
+    /// without a call. Anything else (another type or table, a method
+    /// added since, a forwarded struct, a non-struct, a table whose
+    /// methods also select on later arguments, a spawned thread) calls the
+    /// runtime, which selects through its per-thread cache and fills the
+    /// type's cache when it may.
     fn dispatch(&mut self, args: &[Value], loc: LocId) -> Result<Value> {
         let rt = match args.len() {
             3 => RuntimeFn::Dispatch1,
             4 => RuntimeFn::Dispatch2,
             _ => RuntimeFn::Dispatch3,
         };
+        let (table, a0, argc) = (args[0], args[2], args.len() as i64 - 2);
+        let check_type = self.b.create_block();
+        let hit = self.b.create_block();
+        let slow = self.b.create_block();
+        let join = self.b.create_block();
+        let j = self.b.append_block_param(join, W);
+        self.b.set_cold_block(slow);
+        self.branch_if_kind(a0, ObjKind::Struct, check_type, slow);
+        self.b.seal_block(check_type);
+        self.b.switch_to_block(check_type);
+        // The type words are written by the runtime (not trusted-readonly).
+        let flags = MemFlagsData::new();
+        let t = self
+            .b
+            .ins()
+            .load(W, MemFlagsData::trusted(), a0, STRUCT_TYPE);
+        let key = self.b.ins().load(W, flags, t, TYPE_DISPATCH_KEY);
+        let want = self.b.ins().bor_imm_s(table, argc);
+        let same_key = self.b.ins().icmp(IntCC::Equal, key, want);
+        let version_id = self.cx.import_data("omni_methods_version")?;
+        let version_addr = self.data_addr(version_id);
+        let version = self.b.ins().load(W, flags, version_addr, 0);
+        let cached_version = self.b.ins().load(W, flags, t, TYPE_DISPATCH_VERSION);
+        let same_version = self.b.ins().icmp(IntCC::Equal, version, cached_version);
+        let program_thread = self.program_thread();
+        let same = self.b.ins().band(same_key, same_version);
+        let go = self.b.ins().band(same, program_thread);
+        self.b.ins().brif(go, hit, &[], slow, &[]);
+        self.b.seal_block(hit);
+        self.b.switch_to_block(hit);
+        let cached = self.b.ins().load(W, flags, t, TYPE_DISPATCH_J);
+        self.b.ins().jump(join, &[cached.into()]);
+        self.b.seal_block(slow);
+        self.b.switch_to_block(slow);
+        let first = self.b.func.dfg.num_blocks();
         let loc = self.loc32(loc);
         let mut call_args = args.to_vec();
         call_args.push(loc);
-        self.call_rt1(rt, &call_args)
+        let selected = self.call_rt1(rt, &call_args)?;
+        self.b.ins().jump(join, &[selected.into()]);
+        self.set_cold_since(first);
+        self.b.seal_block(join);
+        self.b.switch_to_block(join);
+        Ok(j)
     }
 
     fn prim_func_ref(&mut self, desc: &omni_runtime::prims::PrimDesc) -> Result<FuncRef> {
