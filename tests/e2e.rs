@@ -483,6 +483,7 @@ program_tests!(run_case, LISTED;
     int_params,
     float_eq_value,
     list_pattern_inline,
+    dispatch_type_cache,
 );
 
 /// Every case file is listed above (so none is silently skipped).
