@@ -484,6 +484,7 @@ program_tests!(run_case, LISTED;
     float_eq_value,
     list_pattern_inline,
     dispatch_type_cache,
+    make_array_inline,
 );
 
 /// Every case file is listed above (so none is silently skipped).

@@ -38,10 +38,11 @@ use omni_runtime::types::{
     TYPE_DISPATCH_VERSION,
 };
 use omni_runtime::value::{
-    closure_info, ObjKind, ARRAY_CAP, ARRAY_DATA, ARRAY_LEN, ARRAY_SIZE, BOX_VALUE, CLOSURE_APPLY,
-    CLOSURE_CODE, CLOSURE_FREE, CLOSURE_INFO, CLOSURE_NAME, FALSE, FLOAT_SIZE, FLOAT_VALUE,
-    HEADER_CHUNK_SHIFT, KIND_MASK, NIL, NOTHING, PAIR_CAR, PAIR_CDR, PAIR_SIZE, STRING_BYTES,
-    STRING_BYTE_LEN, STRING_CHAR_LEN, TAG_CHAR, TAG_INT_MASK, TAG_MASK, TRUE, UNBOUND,
+    closure_info, make_int, ObjKind, ARRAY_CAP, ARRAY_DATA, ARRAY_LEN, ARRAY_SIZE, BOX_VALUE,
+    CLOSURE_APPLY, CLOSURE_CODE, CLOSURE_FREE, CLOSURE_INFO, CLOSURE_NAME, FALSE, FLOAT_SIZE,
+    FLOAT_VALUE, HEADER_CHUNK_SHIFT, KIND_MASK, NIL, NOTHING, PAIR_CAR, PAIR_CDR, PAIR_SIZE,
+    STRING_BYTES, STRING_BYTE_LEN, STRING_CHAR_LEN, TAG_CHAR, TAG_INT_MASK, TAG_MASK, TRUE,
+    UNBOUND,
 };
 use std::collections::HashMap;
 
@@ -879,6 +880,9 @@ impl<'a, M: Module> FnTx<'_, 'a, '_, M> {
                     }
                     _ if desc.name == "%dispatch" && (3..=5).contains(&args.len()) => {
                         self.dispatch(&args, loc)
+                    }
+                    _ if desc.name == "make-array" && (1..=2).contains(&args.len()) => {
+                        self.make_array(desc, region, &args, loc)
                     }
                     _ if desc.name == "array-length" && args.len() == 1 => {
                         self.field_or_prim(args[0], (ObjKind::Array, ARRAY_LEN, true), desc, loc)
@@ -3007,6 +3011,104 @@ impl<'a, M: Module> FnTx<'_, 'a, '_, M> {
                 tx.call_rt1(RuntimeFn::AllocArray, &[region, argc, argv])
             },
         )
+    }
+
+    /// `(make-array n fill)` (`fill` nothing when left out) for a fixnum
+    /// `n` in `0..=MAKE_ARRAY_INLINE_MAX`: the array and its payload bumped
+    /// inline from `region`'s current chunk as one object, the layout
+    /// `inline_array` writes (the payload right after the header words),
+    /// and filled by a loop. Anything else (another length, a chunk without
+    /// room) goes to the primitive, which raises the errors. A new frame
+    /// in interp called the primitive through an argument vector (two
+    /// hundred instructions) per interpreted call.
+    fn make_array(
+        &mut self,
+        desc: &'static omni_runtime::prims::PrimDesc,
+        region: Value,
+        args: &[Value],
+        loc: LocId,
+    ) -> Result<Value> {
+        const MAKE_ARRAY_INLINE_MAX: i64 = 16;
+        let flags = MemFlagsData::trusted();
+        let n = args[0];
+        let fill = match args.get(1) {
+            Some(v) => *v,
+            None => self.word(NOTHING),
+        };
+        let check_room = self.b.create_block();
+        let fast = self.b.create_block();
+        let fill_head = self.b.create_block();
+        let i = self.b.append_block_param(fill_head, W);
+        let fill_body = self.b.create_block();
+        let filled = self.b.create_block();
+        let slow = self.b.create_block();
+        let join = self.b.create_block();
+        let result = self.b.append_block_param(join, W);
+        self.b.set_cold_block(slow);
+        // A fixnum in range: its tagged word, as unsigned, is at most the
+        // largest one's (a negative fixnum is a huge unsigned word).
+        let tag = self.b.ins().band_imm_s(n, TAG_INT_MASK as i64);
+        let small = self.b.ins().icmp_imm_s(
+            IntCC::UnsignedLessThanOrEqual,
+            n,
+            make_int(MAKE_ARRAY_INLINE_MAX) as i64,
+        );
+        let ok = self.b.ins().band(tag, small);
+        self.b.ins().brif(ok, check_room, &[], slow, &[]);
+        self.b.seal_block(check_room);
+        self.b.switch_to_block(check_room);
+        let len = self.b.ins().sshr_imm_s(n, 1);
+        // The payload holds at least one word (`alloc_array`).
+        let empty = self.b.ins().icmp_imm_s(IntCC::Equal, len, 0);
+        let empty = self.b.ins().uextend(W, empty);
+        let cap = self.b.ins().iadd(len, empty);
+        let payload = self.b.ins().ishl_imm_s(cap, 3);
+        let size = self.b.ins().iadd_imm_s(payload, ARRAY_SIZE as i64);
+        let bump = self.b.ins().load(W, flags, region, REGION_BUMP);
+        let limit = self.b.ins().load(W, flags, region, REGION_LIMIT);
+        let room = self.b.ins().isub(limit, bump);
+        let fits = self
+            .b
+            .ins()
+            .icmp(IntCC::UnsignedGreaterThanOrEqual, room, size);
+        self.b.ins().brif(fits, fast, &[], slow, &[]);
+        self.b.seal_block(fast);
+        self.b.switch_to_block(fast);
+        let next = self.b.ins().iadd(bump, size);
+        self.b.ins().store(flags, next, region, REGION_BUMP);
+        let chunk = self.b.ins().load(W, flags, region, REGION_CURRENT_CHUNK);
+        let shifted = self.b.ins().ishl_imm_s(chunk, HEADER_CHUNK_SHIFT as i64);
+        let header = self.b.ins().bor_imm_s(shifted, ObjKind::Array as i64);
+        self.b.ins().store(flags, header, bump, 0);
+        let data = self.b.ins().iadd_imm_s(bump, ARRAY_SIZE as i64);
+        self.b.ins().store(flags, len, bump, ARRAY_LEN);
+        self.b.ins().store(flags, cap, bump, ARRAY_CAP);
+        self.b.ins().store(flags, data, bump, ARRAY_DATA);
+        let zero = self.word(0);
+        self.b.ins().jump(fill_head, &[zero.into()]);
+        self.b.switch_to_block(fill_head);
+        let more = self.b.ins().icmp(IntCC::UnsignedLessThan, i, len);
+        self.b.ins().brif(more, fill_body, &[], filled, &[]);
+        self.b.seal_block(fill_body);
+        self.b.switch_to_block(fill_body);
+        let offset = self.b.ins().ishl_imm_s(i, 3);
+        let addr = self.b.ins().iadd(data, offset);
+        self.b.ins().store(flags, fill, addr, 0);
+        let next_i = self.b.ins().iadd_imm_s(i, 1);
+        self.b.ins().jump(fill_head, &[next_i.into()]);
+        self.b.seal_block(fill_head);
+        self.b.seal_block(filled);
+        self.b.switch_to_block(filled);
+        self.b.ins().jump(join, &[bump.into()]);
+        self.b.seal_block(slow);
+        self.b.switch_to_block(slow);
+        let first = self.b.func.dfg.num_blocks();
+        let v = self.call_prim(desc, region, args, loc)?;
+        self.b.ins().jump(join, &[v.into()]);
+        self.set_cold_since(first);
+        self.b.seal_block(join);
+        self.b.switch_to_block(join);
+        Ok(result)
     }
 
     /// An object of `size` bytes (a multiple of 8) and `kind`, bumped inline

@@ -658,7 +658,12 @@ pub unsafe extern "C" fn omni_dispatch3(
 /// from this thread's selection cache (or the general path, which fills
 /// it), and goes into the type's dispatch cache when it may.
 #[inline(always)]
-fn dispatch_at_site<const N: usize>(table: Value, name: Value, args: [Value; N], loc: u32) -> Value {
+fn dispatch_at_site<const N: usize>(
+    table: Value,
+    name: Value,
+    args: [Value; N],
+    loc: u32,
+) -> Value {
     let s = match dispatch_hit_selection(table, args) {
         Some(s) => s,
         None => {
