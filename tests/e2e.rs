@@ -485,6 +485,7 @@ program_tests!(run_case, LISTED;
     list_pattern_inline,
     dispatch_type_cache,
     make_array_inline,
+    type_p_inline,
 );
 
 /// Every case file is listed above (so none is silently skipped).

@@ -881,6 +881,9 @@ impl<'a, M: Module> FnTx<'_, 'a, '_, M> {
                     _ if desc.name == "%dispatch" && (3..=5).contains(&args.len()) => {
                         self.dispatch(&args, loc)
                     }
+                    _ if desc.name == "type?" && args.len() == 2 => {
+                        self.type_p(desc, region, &args, loc)
+                    }
                     _ if desc.name == "make-array" && (1..=2).contains(&args.len()) => {
                         self.make_array(desc, region, &args, loc)
                     }
@@ -3011,6 +3014,45 @@ impl<'a, M: Module> FnTx<'_, 'a, '_, M> {
                 tx.call_rt1(RuntimeFn::AllocArray, &[region, argc, argv])
             },
         )
+    }
+
+    /// `(type? v T)`: true, inline, when `v` is a struct whose type is `T`
+    /// itself (a struct has its type, whatever the parents); anything else
+    /// (a parent or built-in type, another struct type, a forwarded
+    /// struct, a `T` that is not a type) asks the primitive. interp's
+    /// `match` on `{Closure}` called it for every interpreted call.
+    fn type_p(
+        &mut self,
+        desc: &'static omni_runtime::prims::PrimDesc,
+        region: Value,
+        args: &[Value],
+        loc: LocId,
+    ) -> Result<Value> {
+        let (v, t) = (args[0], args[1]);
+        let check_type = self.b.create_block();
+        let slow = self.b.create_block();
+        let join = self.b.create_block();
+        let result = self.b.append_block_param(join, W);
+        self.b.set_cold_block(slow);
+        self.branch_if_kind(v, ObjKind::Struct, check_type, slow);
+        self.b.seal_block(check_type);
+        self.b.switch_to_block(check_type);
+        let own = self
+            .b
+            .ins()
+            .load(W, MemFlagsData::trusted(), v, STRUCT_TYPE);
+        let same = self.b.ins().icmp(IntCC::Equal, own, t);
+        let yes = self.word(TRUE);
+        self.b.ins().brif(same, join, &[yes.into()], slow, &[]);
+        self.b.seal_block(slow);
+        self.b.switch_to_block(slow);
+        let first = self.b.func.dfg.num_blocks();
+        let answer = self.call_prim(desc, region, args, loc)?;
+        self.b.ins().jump(join, &[answer.into()]);
+        self.set_cold_since(first);
+        self.b.seal_block(join);
+        self.b.switch_to_block(join);
+        Ok(result)
     }
 
     /// `(make-array n fill)` (`fill` nothing when left out) for a fixnum
