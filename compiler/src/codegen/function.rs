@@ -29,9 +29,10 @@ use omni_runtime::prims::access::{
 };
 use omni_runtime::prims::{OpenCoded, PrimArity};
 use omni_runtime::region::{
-    CHUNK_REGION, REGION_BUMP, REGION_CURRENT_CHUNK, REGION_CURRENT_START, REGION_LIMIT,
-    REGION_RETIRED_BYTES, REGION_STATE_VERSION,
+    CHUNK_REGION, HOLD_HELD, REGION_BUMP, REGION_CURRENT_CHUNK, REGION_CURRENT_START,
+    REGION_FINALIZERS, REGION_LIMIT, REGION_RETIRED_BYTES, REGION_STATE_VERSION,
 };
+
 use omni_runtime::rt::region_abi::CARRY_START_BYTES;
 use omni_runtime::types::{
     NEEDS_REGION, STRUCT_FIELDS, STRUCT_TYPE, TYPE_DISPATCH_J, TYPE_DISPATCH_KEY,
@@ -1120,8 +1121,35 @@ impl<'a, M: Module> FnTx<'_, 'a, '_, M> {
             Op::StateHold { value, holder } => {
                 let v = self.atom(value)?;
                 let holder = self.region_value(*holder)?;
-                self.if_state_object(v, |tx| {
+                self.if_state_object_in(v, |tx, version| {
+                    // A repeat of the holder's newest hold (a loop holding
+                    // its operands in its carry region on every iteration)
+                    // changes nothing: `region::hold::hold` makes the same
+                    // test first, so it is made here without the call.
+                    let flags = MemFlagsData::trusted();
+                    let check_kind = tx.b.create_block();
+                    let check_held = tx.b.create_block();
+                    let call = tx.b.create_block();
+                    let done = tx.b.create_block();
+                    let head = tx.b.ins().load(W, flags, holder, REGION_FINALIZERS);
+                    tx.b.ins().brif(head, check_kind, &[], call, &[]);
+                    tx.b.seal_block(check_kind);
+                    tx.b.switch_to_block(check_kind);
+                    let header = tx.b.ins().load(W, flags, head, 0);
+                    let kind = tx.b.ins().band_imm_s(header, KIND_MASK as i64);
+                    let is_hold = tx.equals_imm(kind, ObjKind::Hold as i64);
+                    tx.b.ins().brif(is_hold, check_held, &[], call, &[]);
+                    tx.b.seal_block(check_held);
+                    tx.b.switch_to_block(check_held);
+                    let held = tx.b.ins().load(W, flags, head, HOLD_HELD);
+                    let repeat = tx.b.ins().icmp(IntCC::Equal, held, version);
+                    tx.b.ins().brif(repeat, done, &[], call, &[]);
+                    tx.b.seal_block(call);
+                    tx.b.switch_to_block(call);
                     tx.call_rt(RuntimeFn::StateHoldValue, &[holder, v])?;
+                    tx.b.ins().jump(done, &[]);
+                    tx.b.seal_block(done);
+                    tx.b.switch_to_block(done);
                     Ok(())
                 })?;
                 Ok(self.word(NOTHING))
@@ -3291,6 +3319,15 @@ impl<'a, M: Module> FnTx<'_, 'a, '_, M> {
         v: Value,
         body: impl FnOnce(&mut Self) -> Result<()>,
     ) -> Result<()> {
+        self.if_state_object_in(v, |tx, _| body(tx))
+    }
+
+    /// [`Self::if_state_object`], `body` given the version `v` is in.
+    fn if_state_object_in(
+        &mut self,
+        v: Value,
+        body: impl FnOnce(&mut Self, Value) -> Result<()>,
+    ) -> Result<()> {
         self.if_pointer(v, |tx| {
             let flags = MemFlagsData::trusted();
             let header = tx.b.ins().load(W, flags, v, 0);
@@ -3299,7 +3336,7 @@ impl<'a, M: Module> FnTx<'_, 'a, '_, M> {
             let is_state =
                 tx.b.ins()
                     .uload8(types::I32, flags, region, REGION_STATE_VERSION);
-            tx.if_nonzero(is_state, body)
+            tx.if_nonzero(is_state, |tx| body(tx, region))
         })
     }
 
