@@ -156,10 +156,19 @@ pub fn runtime_symbols() -> Vec<(&'static str, usize)> {
 
 /// The runtime's data words generated code reads by symbol: the version of
 /// the method tables, which a type's dispatch cache must match
-/// (prims/types.rs, "type dispatch caches").
-pub const RT_DATA: &[(&str, fn() -> usize)] = &[("omni_methods_version", || {
-    &crate::prims::types::METHODS_VERSION as *const _ as usize
-})];
+/// (prims/types.rs, "type dispatch caches"); the current version of the
+/// global-state region and its renewal limit, which a refresh and a safe
+/// point test before calling (graph/state.rs).
+pub const RT_DATA: &[(&str, fn() -> usize)] = &[
+    ("omni_methods_version", || {
+        &crate::prims::types::METHODS_VERSION as *const _ as usize
+    }),
+    (
+        "omni_state_current",
+        crate::graph::state::current_version_word,
+    ),
+    ("omni_state_limit", crate::graph::state::renewal_limit_word),
+];
 
 /// The address of one runtime symbol.
 pub fn symbol_address(name: &str) -> Option<usize> {

@@ -1121,7 +1121,7 @@ impl<'a, M: Module> FnTx<'_, 'a, '_, M> {
             Op::StateHold { value, holder } => {
                 let v = self.atom(value)?;
                 let holder = self.region_value(*holder)?;
-                self.if_state_object_in(v, |tx, version| {
+                self.if_state_object(v, |tx, version| {
                     // A repeat of the holder's newest hold (a loop holding
                     // its operands in its carry region on every iteration)
                     // changes nothing: `region::hold::hold` makes the same
@@ -1158,19 +1158,39 @@ impl<'a, M: Module> FnTx<'_, 'a, '_, M> {
                 // Inline: only an object of a state version goes to the
                 // runtime (which returns it as is unless its version was
                 // retired); the variable is rebound to what it returns.
+                // An object of the current version is returned as it is:
+                // that test is made here too, so only a value of a retired
+                // version (a renewal happened since it was read) calls.
                 if let Atom::Var(var) = a {
                     let var = self.var(*var)?;
                     let v = self.b.use_var(var);
-                    self.if_state_object(v, |tx| {
-                        let fresh = tx.call_rt1(RuntimeFn::StateRefresh, &[v])?;
-                        tx.b.def_var(var, fresh);
-                        Ok(())
+                    self.if_state_object(v, |tx, version| {
+                        let current = tx.runtime_word("omni_state_current")?;
+                        let stale = tx.b.ins().icmp(IntCC::NotEqual, version, current);
+                        tx.if_true(stale, |tx| {
+                            let fresh = tx.call_rt1(RuntimeFn::StateRefresh, &[v])?;
+                            tx.b.def_var(var, fresh);
+                            Ok(())
+                        })
                     })?;
                 }
                 Ok(self.word(NOTHING))
             }
             Op::StateSafepoint => {
-                self.call_rt(RuntimeFn::StateSafepoint, &[])?;
+                // The runtime renews the state only once the current
+                // version has reached the renewal limit (`state::safepoint`):
+                // below it, or without a version, there is no call.
+                let current = self.runtime_word("omni_state_current")?;
+                self.if_nonzero(current, |tx| {
+                    let bytes = tx.region_bytes(current);
+                    let limit = tx.runtime_word("omni_state_limit")?;
+                    let full =
+                        tx.b.ins()
+                            .icmp(IntCC::UnsignedGreaterThanOrEqual, bytes, limit);
+                    tx.if_true(full, |tx| {
+                        tx.call_rt(RuntimeFn::StateSafepoint, &[]).map(|_| ())
+                    })
+                })?;
                 Ok(self.word(NOTHING))
             }
             Op::CarryStart { carry } => {
@@ -2878,9 +2898,7 @@ impl<'a, M: Module> FnTx<'_, 'a, '_, M> {
         let key = self.b.ins().load(W, flags, t, TYPE_DISPATCH_KEY);
         let want = self.b.ins().bor_imm_s(table, argc);
         let same_key = self.b.ins().icmp(IntCC::Equal, key, want);
-        let version_id = self.cx.import_data("omni_methods_version")?;
-        let version_addr = self.data_addr(version_id);
-        let version = self.b.ins().load(W, flags, version_addr, 0);
+        let version = self.runtime_word("omni_methods_version")?;
         let cached_version = self.b.ins().load(W, flags, t, TYPE_DISPATCH_VERSION);
         let same_version = self.b.ins().icmp(IntCC::Equal, version, cached_version);
         let program_thread = self.program_thread();
@@ -3314,16 +3332,8 @@ impl<'a, M: Module> FnTx<'_, 'a, '_, M> {
 
     /// Run `body` (on a cold path) only when `v` is an object of a version
     /// of the global-state region (its chunk's region has the flag).
+    /// `body` is given the version `v` is in.
     fn if_state_object(
-        &mut self,
-        v: Value,
-        body: impl FnOnce(&mut Self) -> Result<()>,
-    ) -> Result<()> {
-        self.if_state_object_in(v, |tx, _| body(tx))
-    }
-
-    /// [`Self::if_state_object`], `body` given the version `v` is in.
-    fn if_state_object_in(
         &mut self,
         v: Value,
         body: impl FnOnce(&mut Self, Value) -> Result<()>,
@@ -3620,6 +3630,14 @@ impl<'a, M: Module> FnTx<'_, 'a, '_, M> {
             }
         };
         self.b.ins().symbol_value(W, gv)
+    }
+
+    /// The current value of the runtime's data word `symbol`
+    /// (`omni_runtime::abi::RT_DATA`; it may change: a plain load).
+    fn runtime_word(&mut self, symbol: &str) -> Result<Value> {
+        let id = self.cx.import_data(symbol)?;
+        let addr = self.data_addr(id);
+        Ok(self.b.ins().load(W, MemFlagsData::new(), addr, 0))
     }
 
     /// Intern `name` at run time (used on cold error paths).
