@@ -486,6 +486,7 @@ program_tests!(run_case, LISTED;
     dispatch_type_cache,
     make_array_inline,
     type_p_inline,
+    state_inline_checks,
 );
 
 /// Every case file is listed above (so none is silently skipped).
