@@ -154,12 +154,15 @@ pub fn runtime_symbols() -> Vec<(&'static str, usize)> {
         .collect()
 }
 
+/// A runtime data word: its symbol and a function answering its address.
+pub type RtData = (&'static str, fn() -> usize);
+
 /// The runtime's data words generated code reads by symbol: the version of
 /// the method tables, which a type's dispatch cache must match
 /// (prims/types.rs, "type dispatch caches"); the current version of the
 /// global-state region and its renewal limit, which a refresh and a safe
 /// point test before calling (graph/state.rs).
-pub const RT_DATA: &[(&str, fn() -> usize)] = &[
+pub const RT_DATA: &[RtData] = &[
     ("omni_methods_version", || {
         &crate::prims::types::METHODS_VERSION as *const _ as usize
     }),
