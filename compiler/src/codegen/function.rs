@@ -36,7 +36,7 @@ use omni_runtime::region::{
 use omni_runtime::rt::region_abi::CARRY_START_BYTES;
 use omni_runtime::types::{
     NEEDS_REGION, STRUCT_FIELDS, STRUCT_TYPE, TYPE_DISPATCH_J, TYPE_DISPATCH_KEY,
-    TYPE_DISPATCH_VERSION,
+    TYPE_DISPATCH_VERSION, TYPE_DISPATCH_WAY, TYPE_DISPATCH_WAYS,
 };
 use omni_runtime::value::{
     closure_info, make_int, ObjKind, ARRAY_CAP, ARRAY_DATA, ARRAY_LEN, ARRAY_SIZE, BOX_VALUE,
@@ -2881,7 +2881,6 @@ impl<'a, M: Module> FnTx<'_, 'a, '_, M> {
         };
         let (table, a0, argc) = (args[0], args[2], args.len() as i64 - 2);
         let check_type = self.b.create_block();
-        let hit = self.b.create_block();
         let slow = self.b.create_block();
         let join = self.b.create_block();
         let j = self.b.append_block_param(join, W);
@@ -2895,20 +2894,41 @@ impl<'a, M: Module> FnTx<'_, 'a, '_, M> {
             .b
             .ins()
             .load(W, MemFlagsData::trusted(), a0, STRUCT_TYPE);
-        let key = self.b.ins().load(W, flags, t, TYPE_DISPATCH_KEY);
         let want = self.b.ins().bor_imm_s(table, argc);
-        let same_key = self.b.ins().icmp(IntCC::Equal, key, want);
         let version = self.runtime_word("omni_methods_version")?;
-        let cached_version = self.b.ins().load(W, flags, t, TYPE_DISPATCH_VERSION);
-        let same_version = self.b.ins().icmp(IntCC::Equal, version, cached_version);
         let program_thread = self.program_thread();
-        let same = self.b.ins().band(same_key, same_version);
-        let go = self.b.ins().band(same, program_thread);
-        self.b.ins().brif(go, hit, &[], slow, &[]);
-        self.b.seal_block(hit);
-        self.b.switch_to_block(hit);
-        let cached = self.b.ins().load(W, flags, t, TYPE_DISPATCH_J);
-        self.b.ins().jump(join, &[cached.into()]);
+        // Way 0, then way 1 (two generic functions on one type).
+        let mut next = slow;
+        let ways: Vec<(Block, Block)> = (0..TYPE_DISPATCH_WAYS)
+            .map(|w| {
+                let test = if w == 0 {
+                    None
+                } else {
+                    Some(self.b.create_block())
+                };
+                (test.unwrap_or(check_type), self.b.create_block())
+            })
+            .collect();
+        for (w, &(test, way_hit)) in ways.iter().enumerate() {
+            if w > 0 {
+                self.b.seal_block(test);
+                self.b.switch_to_block(test);
+            }
+            let off = w as i32 * TYPE_DISPATCH_WAY;
+            next = ways.get(w + 1).map_or(slow, |&(t, _)| t);
+            let key = self.b.ins().load(W, flags, t, TYPE_DISPATCH_KEY + off);
+            let same_key = self.b.ins().icmp(IntCC::Equal, key, want);
+            let cached_version = self.b.ins().load(W, flags, t, TYPE_DISPATCH_VERSION + off);
+            let same_version = self.b.ins().icmp(IntCC::Equal, version, cached_version);
+            let same = self.b.ins().band(same_key, same_version);
+            let go = self.b.ins().band(same, program_thread);
+            self.b.ins().brif(go, way_hit, &[], next, &[]);
+            self.b.seal_block(way_hit);
+            self.b.switch_to_block(way_hit);
+            let cached = self.b.ins().load(W, flags, t, TYPE_DISPATCH_J + off);
+            self.b.ins().jump(join, &[cached.into()]);
+        }
+        debug_assert_eq!(next, slow);
         self.b.seal_block(slow);
         self.b.switch_to_block(slow);
         let first = self.b.func.dfg.num_blocks();

@@ -686,9 +686,9 @@ fn dispatch_at_site<const N: usize>(
 // after their first parameter selects by the type of `a0` alone (and the
 // number of arguments: arity decides applicability). Generated code
 // (codegen `dispatch`) reads that selection from the type object of a
-// struct `a0` — three raw words, `TYPE_DISPATCH_KEY` (the table's
-// address with the argument count in its low bits), `TYPE_DISPATCH_VERSION`
-// and `TYPE_DISPATCH_J` — without a call: the key and the current
+// struct `a0` — two ways of three raw words, `TYPE_DISPATCH_KEY` (the
+// table's address with the argument count in its low bits),
+// `TYPE_DISPATCH_VERSION` and `TYPE_DISPATCH_J` — without a call: the key and the current
 // `METHODS_VERSION` must match, so adding a method to any table
 // invalidates every type's cache. A megamorphic call site (interp's
 // `(ev e.then env)`, one method per node type) hits as often as a
@@ -703,11 +703,12 @@ fn type_cache_key(table: Value, argc: usize) -> Value {
 }
 
 /// Record selection `s` (of `table` for `argc` arguments, first argument
-/// `a0`) in `a0`'s type's dispatch cache: on the program thread, for a
-/// struct `a0`, when the cache is empty, already this table's, or stale
-/// (an older version). A type's cache stays with the first generic
-/// function that claims it until methods change, so two generic functions
-/// on one type do not evict each other on every call.
+/// `a0`) in `a0`'s type's dispatch cache, on the program thread, for a
+/// struct `a0`: in the way that already has this table, else in an empty
+/// or stale (older version) way, else in way 1. Way 0 stays with the
+/// first generic function that claims it until methods change, so two
+/// generic functions on one type both hit, and more than two evict one
+/// another only in way 1.
 fn remember_in_type(table: Value, argc: usize, a0: Value, s: &Selection) {
     // A table is an 8-byte aligned array (the count fits in the low bits).
     if !is_ptr(table) || argc > 7 || crate::base::stack::is_spawned_thread() {
@@ -721,12 +722,21 @@ fn remember_in_type(table: Value, argc: usize, a0: Value, s: &Selection) {
     // dispatch-cache words; only the program thread touches them.
     unsafe {
         let t = field(a0, STRUCT_TYPE);
-        let (old, old_version) = (field(t, TYPE_DISPATCH_KEY), field(t, TYPE_DISPATCH_VERSION));
-        if old == 0 || old == key || old_version != s.version {
-            set_field(t, TYPE_DISPATCH_KEY, key);
-            set_field(t, TYPE_DISPATCH_VERSION, s.version);
-            set_field(t, TYPE_DISPATCH_J, s.j);
-        }
+        let way = |w: usize| w as i32 * TYPE_DISPATCH_WAY;
+        let ways = 0..TYPE_DISPATCH_WAYS;
+        let w = ways
+            .clone()
+            .find(|&w| field(t, TYPE_DISPATCH_KEY + way(w)) == key)
+            .or_else(|| {
+                ways.clone().find(|&w| {
+                    field(t, TYPE_DISPATCH_KEY + way(w)) == 0
+                        || field(t, TYPE_DISPATCH_VERSION + way(w)) != s.version
+                })
+            })
+            .unwrap_or(TYPE_DISPATCH_WAYS - 1);
+        set_field(t, TYPE_DISPATCH_KEY + way(w), key);
+        set_field(t, TYPE_DISPATCH_VERSION + way(w), s.version);
+        set_field(t, TYPE_DISPATCH_J + way(w), s.j);
     }
 }
 
