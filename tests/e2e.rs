@@ -485,6 +485,10 @@ program_tests!(run_case, LISTED;
     list_pattern_inline,
     dict_float_slot,
     dict_float_slot_churn,
+    dispatch_type_cache,
+    make_array_inline,
+    type_p_inline,
+    state_inline_checks,
 );
 
 /// Every case file is listed above (so none is silently skipped).

@@ -144,14 +144,34 @@ pub fn rt_fn(symbol: &str) -> Option<&'static RtFn> {
 }
 
 /// `(symbol name, address)` for every primitive and support routine of the
-/// runtime ABI.
+/// runtime ABI, and the data generated code reads ([`RT_DATA`]).
 pub fn runtime_symbols() -> Vec<(&'static str, usize)> {
     PRIMS
         .iter()
         .map(|d| (d.symbol, d.addr))
         .chain(RT_FNS.iter().map(|f| (f.symbol, f.addr)))
+        .chain(RT_DATA.iter().map(|&(name, addr)| (name, addr())))
         .collect()
 }
+
+/// A runtime data word: its symbol and a function answering its address.
+pub type RtData = (&'static str, fn() -> usize);
+
+/// The runtime's data words generated code reads by symbol: the version of
+/// the method tables, which a type's dispatch cache must match
+/// (prims/types.rs, "type dispatch caches"); the current version of the
+/// global-state region and its renewal limit, which a refresh and a safe
+/// point test before calling (graph/state.rs).
+pub const RT_DATA: &[RtData] = &[
+    ("omni_methods_version", || {
+        &crate::prims::types::METHODS_VERSION as *const _ as usize
+    }),
+    (
+        "omni_state_current",
+        crate::graph::state::current_version_word,
+    ),
+    ("omni_state_limit", crate::graph::state::renewal_limit_word),
+];
 
 /// The address of one runtime symbol.
 pub fn symbol_address(name: &str) -> Option<usize> {
@@ -179,6 +199,7 @@ mod tests {
             "omni_prim_car",
             "omni_rt_apply_unpack",
             "omni_rt_main",
+            "omni_methods_version",
         ] {
             assert!(symbol_address(needed).is_some(), "{needed}");
         }

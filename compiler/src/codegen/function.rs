@@ -29,16 +29,21 @@ use omni_runtime::prims::access::{
 };
 use omni_runtime::prims::{OpenCoded, PrimArity};
 use omni_runtime::region::{
-    CHUNK_REGION, REGION_BUMP, REGION_CURRENT_CHUNK, REGION_CURRENT_START, REGION_LIMIT,
-    REGION_RETIRED_BYTES, REGION_STATE_VERSION,
+    CHUNK_REGION, HOLD_HELD, REGION_BUMP, REGION_CURRENT_CHUNK, REGION_CURRENT_START,
+    REGION_FINALIZERS, REGION_LIMIT, REGION_RETIRED_BYTES, REGION_STATE_VERSION,
 };
+
 use omni_runtime::rt::region_abi::CARRY_START_BYTES;
-use omni_runtime::types::{NEEDS_REGION, NO_BOX_REGION, STRUCT_FIELDS, STRUCT_TYPE};
+use omni_runtime::types::{
+    NEEDS_REGION, NO_BOX_REGION, STRUCT_FIELDS, STRUCT_TYPE, TYPE_DISPATCH_J, TYPE_DISPATCH_KEY,
+    TYPE_DISPATCH_VERSION, TYPE_DISPATCH_WAY, TYPE_DISPATCH_WAYS,
+};
 use omni_runtime::value::{
-    closure_info, ObjKind, ARRAY_CAP, ARRAY_DATA, ARRAY_LEN, ARRAY_SIZE, BOX_VALUE, CLOSURE_APPLY,
-    CLOSURE_CODE, CLOSURE_FREE, CLOSURE_INFO, CLOSURE_NAME, FALSE, FLOAT_SIZE, FLOAT_VALUE,
-    HEADER_CHUNK_SHIFT, KIND_MASK, NIL, NOTHING, PAIR_CAR, PAIR_CDR, PAIR_SIZE, STRING_BYTES,
-    STRING_BYTE_LEN, STRING_CHAR_LEN, TAG_CHAR, TAG_INT_MASK, TAG_MASK, TRUE, UNBOUND,
+    closure_info, make_int, ObjKind, ARRAY_CAP, ARRAY_DATA, ARRAY_LEN, ARRAY_SIZE, BOX_VALUE,
+    CLOSURE_APPLY, CLOSURE_CODE, CLOSURE_FREE, CLOSURE_INFO, CLOSURE_NAME, FALSE, FLOAT_SIZE,
+    FLOAT_VALUE, HEADER_CHUNK_SHIFT, KIND_MASK, NIL, NOTHING, PAIR_CAR, PAIR_CDR, PAIR_SIZE,
+    STRING_BYTES, STRING_BYTE_LEN, STRING_CHAR_LEN, TAG_CHAR, TAG_INT_MASK, TAG_MASK, TRUE,
+    UNBOUND,
 };
 use std::collections::HashMap;
 
@@ -877,6 +882,12 @@ impl<'a, M: Module> FnTx<'_, 'a, '_, M> {
                     _ if desc.name == "%dispatch" && (3..=5).contains(&args.len()) => {
                         self.dispatch(&args, loc)
                     }
+                    _ if desc.name == "type?" && args.len() == 2 => {
+                        self.type_p(desc, region, &args, loc)
+                    }
+                    _ if desc.name == "make-array" && (1..=2).contains(&args.len()) => {
+                        self.make_array(desc, region, &args, loc)
+                    }
                     _ if desc.name == "array-length" && args.len() == 1 => {
                         self.field_or_prim(args[0], (ObjKind::Array, ARRAY_LEN, true), desc, loc)
                     }
@@ -1115,8 +1126,35 @@ impl<'a, M: Module> FnTx<'_, 'a, '_, M> {
             Op::StateHold { value, holder } => {
                 let v = self.atom(value)?;
                 let holder = self.region_value(*holder)?;
-                self.if_state_object(v, |tx| {
+                self.if_state_object(v, |tx, version| {
+                    // A repeat of the holder's newest hold (a loop holding
+                    // its operands in its carry region on every iteration)
+                    // changes nothing: `region::hold::hold` makes the same
+                    // test first, so it is made here without the call.
+                    let flags = MemFlagsData::trusted();
+                    let check_kind = tx.b.create_block();
+                    let check_held = tx.b.create_block();
+                    let call = tx.b.create_block();
+                    let done = tx.b.create_block();
+                    let head = tx.b.ins().load(W, flags, holder, REGION_FINALIZERS);
+                    tx.b.ins().brif(head, check_kind, &[], call, &[]);
+                    tx.b.seal_block(check_kind);
+                    tx.b.switch_to_block(check_kind);
+                    let header = tx.b.ins().load(W, flags, head, 0);
+                    let kind = tx.b.ins().band_imm_s(header, KIND_MASK as i64);
+                    let is_hold = tx.equals_imm(kind, ObjKind::Hold as i64);
+                    tx.b.ins().brif(is_hold, check_held, &[], call, &[]);
+                    tx.b.seal_block(check_held);
+                    tx.b.switch_to_block(check_held);
+                    let held = tx.b.ins().load(W, flags, head, HOLD_HELD);
+                    let repeat = tx.b.ins().icmp(IntCC::Equal, held, version);
+                    tx.b.ins().brif(repeat, done, &[], call, &[]);
+                    tx.b.seal_block(call);
+                    tx.b.switch_to_block(call);
                     tx.call_rt(RuntimeFn::StateHoldValue, &[holder, v])?;
+                    tx.b.ins().jump(done, &[]);
+                    tx.b.seal_block(done);
+                    tx.b.switch_to_block(done);
                     Ok(())
                 })?;
                 Ok(self.word(NOTHING))
@@ -1125,19 +1163,39 @@ impl<'a, M: Module> FnTx<'_, 'a, '_, M> {
                 // Inline: only an object of a state version goes to the
                 // runtime (which returns it as is unless its version was
                 // retired); the variable is rebound to what it returns.
+                // An object of the current version is returned as it is:
+                // that test is made here too, so only a value of a retired
+                // version (a renewal happened since it was read) calls.
                 if let Atom::Var(var) = a {
                     let var = self.var(*var)?;
                     let v = self.b.use_var(var);
-                    self.if_state_object(v, |tx| {
-                        let fresh = tx.call_rt1(RuntimeFn::StateRefresh, &[v])?;
-                        tx.b.def_var(var, fresh);
-                        Ok(())
+                    self.if_state_object(v, |tx, version| {
+                        let current = tx.runtime_word("omni_state_current")?;
+                        let stale = tx.b.ins().icmp(IntCC::NotEqual, version, current);
+                        tx.if_true(stale, |tx| {
+                            let fresh = tx.call_rt1(RuntimeFn::StateRefresh, &[v])?;
+                            tx.b.def_var(var, fresh);
+                            Ok(())
+                        })
                     })?;
                 }
                 Ok(self.word(NOTHING))
             }
             Op::StateSafepoint => {
-                self.call_rt(RuntimeFn::StateSafepoint, &[])?;
+                // The runtime renews the state only once the current
+                // version has reached the renewal limit (`state::safepoint`):
+                // below it, or without a version, there is no call.
+                let current = self.runtime_word("omni_state_current")?;
+                self.if_nonzero(current, |tx| {
+                    let bytes = tx.region_bytes(current);
+                    let limit = tx.runtime_word("omni_state_limit")?;
+                    let full =
+                        tx.b.ins()
+                            .icmp(IntCC::UnsignedGreaterThanOrEqual, bytes, limit);
+                    tx.if_true(full, |tx| {
+                        tx.call_rt(RuntimeFn::StateSafepoint, &[]).map(|_| ())
+                    })
+                })?;
                 Ok(self.word(NOTHING))
             }
             Op::CarryStart { carry } => {
@@ -2813,16 +2871,86 @@ impl<'a, M: Module> FnTx<'_, 'a, '_, M> {
     /// arguments in registers, not spilled to a vector as a variadic
     /// primitive's are. It selects only (a `Pure` primitive): it forwards
     /// nothing and changes no array.
+    ///
+    /// First, inline, the first argument's type's dispatch cache
+    /// (`omni_runtime::prims::types`, "type dispatch caches"): when the
+    /// first argument is a struct whose type holds a selection of this
+    /// table for this many arguments, made at the current method-table
+    /// version, and the thread is the program thread (the only one that
+    /// fills and reads those words), that selection is the method number,
+    /// without a call. Anything else (another type or table, a method
+    /// added since, a forwarded struct, a non-struct, a table whose
+    /// methods also select on later arguments, a spawned thread) calls the
+    /// runtime, which selects through its per-thread cache and fills the
+    /// type's cache when it may.
     fn dispatch(&mut self, args: &[Value], loc: LocId) -> Result<Value> {
         let rt = match args.len() {
             3 => RuntimeFn::Dispatch1,
             4 => RuntimeFn::Dispatch2,
             _ => RuntimeFn::Dispatch3,
         };
+        let (table, a0, argc) = (args[0], args[2], args.len() as i64 - 2);
+        let check_type = self.b.create_block();
+        let slow = self.b.create_block();
+        let join = self.b.create_block();
+        let j = self.b.append_block_param(join, W);
+        self.b.set_cold_block(slow);
+        self.branch_if_kind(a0, ObjKind::Struct, check_type, slow);
+        self.b.seal_block(check_type);
+        self.b.switch_to_block(check_type);
+        // The type words are written by the runtime (not trusted-readonly).
+        let flags = MemFlagsData::new();
+        let t = self
+            .b
+            .ins()
+            .load(W, MemFlagsData::trusted(), a0, STRUCT_TYPE);
+        let want = self.b.ins().bor_imm_s(table, argc);
+        let version = self.runtime_word("omni_methods_version")?;
+        let program_thread = self.program_thread();
+        // Way 0, then way 1 (two generic functions on one type).
+        let mut next = slow;
+        let ways: Vec<(Block, Block)> = (0..TYPE_DISPATCH_WAYS)
+            .map(|w| {
+                let test = if w == 0 {
+                    None
+                } else {
+                    Some(self.b.create_block())
+                };
+                (test.unwrap_or(check_type), self.b.create_block())
+            })
+            .collect();
+        for (w, &(test, way_hit)) in ways.iter().enumerate() {
+            if w > 0 {
+                self.b.seal_block(test);
+                self.b.switch_to_block(test);
+            }
+            let off = w as i32 * TYPE_DISPATCH_WAY;
+            next = ways.get(w + 1).map_or(slow, |&(t, _)| t);
+            let key = self.b.ins().load(W, flags, t, TYPE_DISPATCH_KEY + off);
+            let same_key = self.b.ins().icmp(IntCC::Equal, key, want);
+            let cached_version = self.b.ins().load(W, flags, t, TYPE_DISPATCH_VERSION + off);
+            let same_version = self.b.ins().icmp(IntCC::Equal, version, cached_version);
+            let same = self.b.ins().band(same_key, same_version);
+            let go = self.b.ins().band(same, program_thread);
+            self.b.ins().brif(go, way_hit, &[], next, &[]);
+            self.b.seal_block(way_hit);
+            self.b.switch_to_block(way_hit);
+            let cached = self.b.ins().load(W, flags, t, TYPE_DISPATCH_J + off);
+            self.b.ins().jump(join, &[cached.into()]);
+        }
+        debug_assert_eq!(next, slow);
+        self.b.seal_block(slow);
+        self.b.switch_to_block(slow);
+        let first = self.b.func.dfg.num_blocks();
         let loc = self.loc32(loc);
         let mut call_args = args.to_vec();
         call_args.push(loc);
-        self.call_rt1(rt, &call_args)
+        let selected = self.call_rt1(rt, &call_args)?;
+        self.b.ins().jump(join, &[selected.into()]);
+        self.set_cold_since(first);
+        self.b.seal_block(join);
+        self.b.switch_to_block(join);
+        Ok(j)
     }
 
     fn prim_func_ref(&mut self, desc: &omni_runtime::prims::PrimDesc) -> Result<FuncRef> {
@@ -2964,6 +3092,143 @@ impl<'a, M: Module> FnTx<'_, 'a, '_, M> {
         )
     }
 
+    /// `(type? v T)`: true, inline, when `v` is a struct whose type is `T`
+    /// itself (a struct has its type, whatever the parents); anything else
+    /// (a parent or built-in type, another struct type, a forwarded
+    /// struct, a `T` that is not a type) asks the primitive. interp's
+    /// `match` on `{Closure}` called it for every interpreted call.
+    fn type_p(
+        &mut self,
+        desc: &'static omni_runtime::prims::PrimDesc,
+        region: Value,
+        args: &[Value],
+        loc: LocId,
+    ) -> Result<Value> {
+        let (v, t) = (args[0], args[1]);
+        let check_type = self.b.create_block();
+        let slow = self.b.create_block();
+        let join = self.b.create_block();
+        let result = self.b.append_block_param(join, W);
+        self.b.set_cold_block(slow);
+        self.branch_if_kind(v, ObjKind::Struct, check_type, slow);
+        self.b.seal_block(check_type);
+        self.b.switch_to_block(check_type);
+        let own = self
+            .b
+            .ins()
+            .load(W, MemFlagsData::trusted(), v, STRUCT_TYPE);
+        let same = self.b.ins().icmp(IntCC::Equal, own, t);
+        let yes = self.word(TRUE);
+        self.b.ins().brif(same, join, &[yes.into()], slow, &[]);
+        self.b.seal_block(slow);
+        self.b.switch_to_block(slow);
+        let first = self.b.func.dfg.num_blocks();
+        let answer = self.call_prim(desc, region, args, loc)?;
+        self.b.ins().jump(join, &[answer.into()]);
+        self.set_cold_since(first);
+        self.b.seal_block(join);
+        self.b.switch_to_block(join);
+        Ok(result)
+    }
+
+    /// `(make-array n fill)` (`fill` nothing when left out) for a fixnum
+    /// `n` in `0..=MAKE_ARRAY_INLINE_MAX`: the array and its payload bumped
+    /// inline from `region`'s current chunk as one object, the layout
+    /// `inline_array` writes (the payload right after the header words),
+    /// and filled by a loop. Anything else (another length, a chunk without
+    /// room) goes to the primitive, which raises the errors. A new frame
+    /// in interp called the primitive through an argument vector (two
+    /// hundred instructions) per interpreted call.
+    fn make_array(
+        &mut self,
+        desc: &'static omni_runtime::prims::PrimDesc,
+        region: Value,
+        args: &[Value],
+        loc: LocId,
+    ) -> Result<Value> {
+        const MAKE_ARRAY_INLINE_MAX: i64 = 16;
+        let flags = MemFlagsData::trusted();
+        let n = args[0];
+        let fill = match args.get(1) {
+            Some(v) => *v,
+            None => self.word(NOTHING),
+        };
+        let check_room = self.b.create_block();
+        let fast = self.b.create_block();
+        let fill_head = self.b.create_block();
+        let i = self.b.append_block_param(fill_head, W);
+        let fill_body = self.b.create_block();
+        let filled = self.b.create_block();
+        let slow = self.b.create_block();
+        let join = self.b.create_block();
+        let result = self.b.append_block_param(join, W);
+        self.b.set_cold_block(slow);
+        // A fixnum in range: its tagged word, as unsigned, is at most the
+        // largest one's (a negative fixnum is a huge unsigned word).
+        let tag = self.b.ins().band_imm_s(n, TAG_INT_MASK as i64);
+        let small = self.b.ins().icmp_imm_s(
+            IntCC::UnsignedLessThanOrEqual,
+            n,
+            make_int(MAKE_ARRAY_INLINE_MAX) as i64,
+        );
+        let ok = self.b.ins().band(tag, small);
+        self.b.ins().brif(ok, check_room, &[], slow, &[]);
+        self.b.seal_block(check_room);
+        self.b.switch_to_block(check_room);
+        let len = self.b.ins().sshr_imm_s(n, 1);
+        // The payload holds at least one word (`alloc_array`).
+        let empty = self.b.ins().icmp_imm_s(IntCC::Equal, len, 0);
+        let empty = self.b.ins().uextend(W, empty);
+        let cap = self.b.ins().iadd(len, empty);
+        let payload = self.b.ins().ishl_imm_s(cap, 3);
+        let size = self.b.ins().iadd_imm_s(payload, ARRAY_SIZE as i64);
+        let bump = self.b.ins().load(W, flags, region, REGION_BUMP);
+        let limit = self.b.ins().load(W, flags, region, REGION_LIMIT);
+        let room = self.b.ins().isub(limit, bump);
+        let fits = self
+            .b
+            .ins()
+            .icmp(IntCC::UnsignedGreaterThanOrEqual, room, size);
+        self.b.ins().brif(fits, fast, &[], slow, &[]);
+        self.b.seal_block(fast);
+        self.b.switch_to_block(fast);
+        let next = self.b.ins().iadd(bump, size);
+        self.b.ins().store(flags, next, region, REGION_BUMP);
+        let chunk = self.b.ins().load(W, flags, region, REGION_CURRENT_CHUNK);
+        let shifted = self.b.ins().ishl_imm_s(chunk, HEADER_CHUNK_SHIFT as i64);
+        let header = self.b.ins().bor_imm_s(shifted, ObjKind::Array as i64);
+        self.b.ins().store(flags, header, bump, 0);
+        let data = self.b.ins().iadd_imm_s(bump, ARRAY_SIZE as i64);
+        self.b.ins().store(flags, len, bump, ARRAY_LEN);
+        self.b.ins().store(flags, cap, bump, ARRAY_CAP);
+        self.b.ins().store(flags, data, bump, ARRAY_DATA);
+        let zero = self.word(0);
+        self.b.ins().jump(fill_head, &[zero.into()]);
+        self.b.switch_to_block(fill_head);
+        let more = self.b.ins().icmp(IntCC::UnsignedLessThan, i, len);
+        self.b.ins().brif(more, fill_body, &[], filled, &[]);
+        self.b.seal_block(fill_body);
+        self.b.switch_to_block(fill_body);
+        let offset = self.b.ins().ishl_imm_s(i, 3);
+        let addr = self.b.ins().iadd(data, offset);
+        self.b.ins().store(flags, fill, addr, 0);
+        let next_i = self.b.ins().iadd_imm_s(i, 1);
+        self.b.ins().jump(fill_head, &[next_i.into()]);
+        self.b.seal_block(fill_head);
+        self.b.seal_block(filled);
+        self.b.switch_to_block(filled);
+        self.b.ins().jump(join, &[bump.into()]);
+        self.b.seal_block(slow);
+        self.b.switch_to_block(slow);
+        let first = self.b.func.dfg.num_blocks();
+        let v = self.call_prim(desc, region, args, loc)?;
+        self.b.ins().jump(join, &[v.into()]);
+        self.set_cold_since(first);
+        self.b.seal_block(join);
+        self.b.switch_to_block(join);
+        Ok(result)
+    }
+
     /// An object of `size` bytes (a multiple of 8) and `kind`, bumped inline
     /// from `region`'s current chunk with the runtime's header
     /// (`alloc_object`); `init` writes its fields. `slow` (a cold block)
@@ -3097,10 +3362,11 @@ impl<'a, M: Module> FnTx<'_, 'a, '_, M> {
 
     /// Run `body` (on a cold path) only when `v` is an object of a version
     /// of the global-state region (its chunk's region has the flag).
+    /// `body` is given the version `v` is in.
     fn if_state_object(
         &mut self,
         v: Value,
-        body: impl FnOnce(&mut Self) -> Result<()>,
+        body: impl FnOnce(&mut Self, Value) -> Result<()>,
     ) -> Result<()> {
         self.if_pointer(v, |tx| {
             let flags = MemFlagsData::trusted();
@@ -3110,7 +3376,7 @@ impl<'a, M: Module> FnTx<'_, 'a, '_, M> {
             let is_state =
                 tx.b.ins()
                     .uload8(types::I32, flags, region, REGION_STATE_VERSION);
-            tx.if_nonzero(is_state, body)
+            tx.if_nonzero(is_state, |tx| body(tx, region))
         })
     }
 
@@ -3394,6 +3660,14 @@ impl<'a, M: Module> FnTx<'_, 'a, '_, M> {
             }
         };
         self.b.ins().symbol_value(W, gv)
+    }
+
+    /// The current value of the runtime's data word `symbol`
+    /// (`omni_runtime::abi::RT_DATA`; it may change: a plain load).
+    fn runtime_word(&mut self, symbol: &str) -> Result<Value> {
+        let id = self.cx.import_data(symbol)?;
+        let addr = self.data_addr(id);
+        Ok(self.b.ins().load(W, MemFlagsData::new(), addr, 0))
     }
 
     /// Intern `name` at run time (used on cold error paths).

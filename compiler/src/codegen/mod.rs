@@ -494,6 +494,14 @@ impl<'a, M: Module> ModuleCx<'a, M> {
         Ok(id)
     }
 
+    /// The runtime data word `symbol` (`omni_runtime::abi::RT_DATA`),
+    /// imported (declared once: the module answers the same id again).
+    pub fn import_data(&mut self, symbol: &str) -> Result<DataId> {
+        Ok(self
+            .module
+            .declare_data(symbol, Linkage::Import, false, false)?)
+    }
+
     /// A writable, zeroed 8-byte data object: the field cache of one
     /// `x.field` site (`omni_runtime::prims::access`, "field caches").
     pub fn field_cache(&mut self) -> Result<DataId> {

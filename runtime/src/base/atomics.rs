@@ -172,6 +172,7 @@ impl EpochCell {
 /// A pointer that is published once (the global region). `Release` on the
 /// publishing compare-exchange, `Acquire` on loads, so whoever sees the
 /// pointer sees the fully initialised object behind it.
+#[repr(transparent)]
 pub struct PublishedPtr<T>(AtomicPtr<T>);
 
 impl<T> PublishedPtr<T> {
@@ -247,6 +248,7 @@ impl LiveCount {
 /// A configuration word read on slow paths (the region quota). Set once at
 /// start-up or by tests; readers only need *some* value that was stored, so
 /// `Relaxed`.
+#[repr(transparent)]
 pub struct ConfigWord(AtomicU64);
 
 impl ConfigWord {

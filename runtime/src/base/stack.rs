@@ -65,6 +65,12 @@ pub fn mark_spawned_words() {
     WORDS.with(|w| w.spawned.set(1));
 }
 
+/// Whether the calling thread was started by `spawn` (the word generated
+/// code reads).
+pub fn is_spawned_thread() -> bool {
+    WORDS.with(|w| w.spawned.get() != 0)
+}
+
 /// Default stack of the program thread (env `OMNI_STACK_SIZE` overrides).
 pub const DEFAULT_STACK_SIZE: usize = 256 << 20;
 /// Stack kept free below the limit for runtime code and the error path.

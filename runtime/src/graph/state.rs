@@ -95,7 +95,29 @@ pub const STATE_MIN_BYTES: usize = 64 << 10;
 /// The renewal limit is this many times the bytes the last renewal copied.
 pub const STATE_GROWTH: usize = 2;
 
+// The current version, and below the renewal limit: exported (generated
+// code's refresh and safe point test them inline before calling,
+// `omni_runtime::abi::RT_DATA`).
+#[cfg(not(loom))]
+#[export_name = "omni_state_current"]
+static CURRENT: PublishedPtr<Region> = PublishedPtr::new();
+#[cfg(not(loom))]
+#[inline(always)]
+fn current_cell() -> &'static PublishedPtr<Region> {
+    &CURRENT
+}
+#[cfg(loom)]
 crate::base::atomics::runtime_static!(CURRENT: PublishedPtr<Region> = PublishedPtr::new(); fn current_cell);
+
+/// The address of the current version's word (`RT_DATA`).
+pub fn current_version_word() -> usize {
+    current_cell() as *const PublishedPtr<Region> as usize
+}
+
+/// The address of the renewal limit's word (`RT_DATA`).
+pub fn renewal_limit_word() -> usize {
+    limit_word() as *const ConfigWord as usize
+}
 
 /// What only the program thread reads and writes.
 struct StateCtl {
@@ -129,6 +151,15 @@ static CTL: Mutex<StateCtl> = Mutex::new(StateCtl {
 
 // Renew when the current version holds this many bytes (read by every safe
 // point without the lock; written by the renewal).
+#[cfg(not(loom))]
+#[export_name = "omni_state_limit"]
+static LIMIT: ConfigWord = ConfigWord::new(STATE_MIN_BYTES as u64);
+#[cfg(not(loom))]
+#[inline(always)]
+fn limit_word() -> &'static ConfigWord {
+    &LIMIT
+}
+#[cfg(loom)]
 crate::base::atomics::runtime_static!(LIMIT: ConfigWord = ConfigWord::new(STATE_MIN_BYTES as u64); fn limit_word);
 
 fn ctl() -> std::sync::MutexGuard<'static, StateCtl> {

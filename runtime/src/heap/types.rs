@@ -3,7 +3,8 @@
 //! A **type object** (`ObjKind::Type`) lives in the global region for the
 //! whole program and is compared by identity (like a symbol):
 //! `[hdr][name: Symbol][parent: Type | nothing][info: word][fields: List of
-//! Symbols][field types: List of Types][raw Float mask: word]`.
+//! Symbols][field types: List of Types][raw Float mask: word][dispatch
+//! cache: 2 ways of 3 raw words]`.
 //! `info` holds the built-in id (0 for user types) in bits 0..8 and the
 //! flags `ABSTRACT`, `STRUCT`, `MUTABLE` above them. The built-in hierarchy
 //! is `Any ⊃ Nothing Bool Number(abstract: Int Float) Char String Symbol List
@@ -42,7 +43,20 @@ pub const TYPE_FIELD_TYPES: i32 = 40;
 /// Struct types: bit `i` set when field `i` (< 64) is declared `Float`
 /// and its slot holds raw f64 bits ([`type_raw_floats`]).
 pub const TYPE_RAW_FLOATS: i32 = 48;
-pub const TYPE_SIZE: usize = 56;
+/// The type's dispatch cache (raw words, never traced), two ways of three
+/// words: the key of the generic function whose selection for a first
+/// argument of this type is cached (its method table's address with the
+/// call's argument count in the low bits, 0 for none), the method-table
+/// version the selection was made at, and the selected method's number.
+/// The offsets are way 0's; way `w` is `w * TYPE_DISPATCH_WAY` bytes on.
+/// Filled and read only by the program thread (prims/types.rs, "type
+/// dispatch caches").
+pub const TYPE_DISPATCH_KEY: i32 = 56;
+pub const TYPE_DISPATCH_VERSION: i32 = 64;
+pub const TYPE_DISPATCH_J: i32 = 72;
+pub const TYPE_DISPATCH_WAY: i32 = 24;
+pub const TYPE_DISPATCH_WAYS: usize = 2;
+pub const TYPE_SIZE: usize = TYPE_DISPATCH_KEY as usize + TYPE_DISPATCH_WAYS * 24;
 /// Fields past this many are never raw (the mask is one word).
 pub const RAW_FLOAT_FIELDS_MAX: usize = 64;
 
@@ -134,6 +148,11 @@ pub(crate) fn alloc_type(
         set_field(p, TYPE_FIELDS, fields);
         set_field(p, TYPE_FIELD_TYPES, ftypes);
         set_field(p, TYPE_RAW_FLOATS, raw_float_mask(ftypes));
+        for w in 0..TYPE_DISPATCH_WAYS as i32 {
+            set_field(p, TYPE_DISPATCH_KEY + w * TYPE_DISPATCH_WAY, 0);
+            set_field(p, TYPE_DISPATCH_VERSION + w * TYPE_DISPATCH_WAY, 0);
+            set_field(p, TYPE_DISPATCH_J + w * TYPE_DISPATCH_WAY, 0);
+        }
         p
     }
 }

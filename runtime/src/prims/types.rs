@@ -400,6 +400,7 @@ fn remember_selection(table: Value, version: u64, types: &[Value], entry: Value)
     // SAFETY: an entry array of the table (see `entries`).
     let j = unsafe { array_slice::<'static>(entry) }[ENTRY_J];
     let slot = selection_slot(table, types);
+    let first_only = selects_on_first_only(table, types.len()) as u64;
     SELECTIONS.with(|cache| {
         cache[slot].set(Selection {
             table,
@@ -408,6 +409,7 @@ fn remember_selection(table: Value, version: u64, types: &[Value], entry: Value)
             types: key,
             entry,
             j,
+            first_only,
         })
     });
 }
@@ -424,8 +426,10 @@ fn selection_slot(table: Value, types: &[Value]) -> usize {
 }
 
 /// Bumped by every `method_add` (before and after it changes the table):
-/// a cached selection is of one version of every method table.
-static METHODS_VERSION: AtomicU64 = AtomicU64::new(0);
+/// a cached selection is of one version of every method table. Exported:
+/// generated code compares a type's dispatch cache with it.
+#[export_name = "omni_methods_version"]
+pub static METHODS_VERSION: AtomicU64 = AtomicU64::new(0);
 
 /// The most arguments a cached selection covers.
 const SELECTION_ARGS: usize = 4;
@@ -445,6 +449,10 @@ struct Selection {
     entry: Value,
     /// Its method number (`ENTRY_J`), what `%dispatch` returns.
     j: Value,
+    /// 1 when every method of the table takes `Any` after the first
+    /// parameter ([`selects_on_first_only`]): the selection may go into the
+    /// first argument's type's dispatch cache.
+    first_only: u64,
 }
 
 thread_local! {
@@ -460,6 +468,7 @@ thread_local! {
                 types: [0; SELECTION_ARGS],
                 entry: 0,
                 j: 0,
+                first_only: 0,
             })
         }; SELECTION_SLOTS]
     };
@@ -529,6 +538,15 @@ pub fn dispatch(args: &[Value]) -> R {
 /// on a hit.
 #[inline(always)]
 fn dispatch_hit<const N: usize>(table: Value, args: [Value; N]) -> Option<Value> {
+    dispatch_hit_selection(table, args).map(|s| s.j)
+}
+
+/// [`dispatch_hit`]'s cached selection itself.
+#[inline(always)]
+fn dispatch_hit_selection<const N: usize>(
+    table: Value,
+    args: [Value; N],
+) -> Option<&'static Selection> {
     if N > SELECTION_ARGS {
         return None;
     }
@@ -547,7 +565,7 @@ fn dispatch_hit<const N: usize>(table: Value, args: [Value; N]) -> Option<Value>
     for (cached, t) in s.types.iter().zip(&types) {
         same &= cached == t;
     }
-    same.then_some(s.j)
+    same.then_some(s)
 }
 
 /// `type_of(v)` for the common arguments of a generic function, without a
@@ -601,10 +619,7 @@ pub unsafe extern "C" fn omni_prim_dispatch(
 /// The arguments are valid values.
 #[no_mangle]
 pub unsafe extern "C" fn omni_dispatch1(table: Value, name: Value, a0: Value, loc: u32) -> Value {
-    match dispatch_hit(table, [a0]) {
-        Some(j) => j,
-        None => dispatch_miss(table, name, [a0], loc),
-    }
+    dispatch_at_site(table, name, [a0], loc)
 }
 
 /// `(%dispatch table 'name a0 a1)` with its arguments in registers.
@@ -619,10 +634,7 @@ pub unsafe extern "C" fn omni_dispatch2(
     a1: Value,
     loc: u32,
 ) -> Value {
-    match dispatch_hit(table, [a0, a1]) {
-        Some(j) => j,
-        None => dispatch_miss(table, name, [a0, a1], loc),
-    }
+    dispatch_at_site(table, name, [a0, a1], loc)
 }
 
 /// `(%dispatch table 'name a0 a1 a2)` with its arguments in registers.
@@ -638,10 +650,104 @@ pub unsafe extern "C" fn omni_dispatch3(
     a2: Value,
     loc: u32,
 ) -> Value {
-    match dispatch_hit(table, [a0, a1, a2]) {
-        Some(j) => j,
-        None => dispatch_miss(table, name, [a0, a1, a2], loc),
+    dispatch_at_site(table, name, [a0, a1, a2], loc)
+}
+
+/// `omni_dispatch1..3`: generated code calls them when the first
+/// argument's type's dispatch cache did not answer. The selection comes
+/// from this thread's selection cache (or the general path, which fills
+/// it), and goes into the type's dispatch cache when it may.
+#[inline(always)]
+fn dispatch_at_site<const N: usize>(
+    table: Value,
+    name: Value,
+    args: [Value; N],
+    loc: u32,
+) -> Value {
+    let s = match dispatch_hit_selection(table, args) {
+        Some(s) => s,
+        None => {
+            let j = dispatch_miss(table, name, args, loc);
+            match dispatch_hit_selection(table, args) {
+                Some(s) => s,
+                None => return j,
+            }
+        }
+    };
+    if s.first_only != 0 {
+        remember_in_type(table, N, args[0], s);
     }
+    s.j
+}
+
+// ------------------------------------------------------ type dispatch caches
+//
+// A call `(f a0 …)` of a generic function whose methods all take `Any`
+// after their first parameter selects by the type of `a0` alone (and the
+// number of arguments: arity decides applicability). Generated code
+// (codegen `dispatch`) reads that selection from the type object of a
+// struct `a0` — two ways of three raw words, `TYPE_DISPATCH_KEY` (the
+// table's address with the argument count in its low bits),
+// `TYPE_DISPATCH_VERSION` and `TYPE_DISPATCH_J` — without a call: the key and the current
+// `METHODS_VERSION` must match, so adding a method to any table
+// invalidates every type's cache. A megamorphic call site (interp's
+// `(ev e.then env)`, one method per node type) hits as often as a
+// monomorphic one, since the cache lives with the type, not the site.
+// Only the program thread fills and reads these words (generated code
+// tests the thread word first), so the three words are never seen half
+// written; spawned threads use the per-thread selection cache.
+
+/// The dispatch-cache key of `table` called with `argc` arguments.
+fn type_cache_key(table: Value, argc: usize) -> Value {
+    table | argc as Value
+}
+
+/// Record selection `s` (of `table` for `argc` arguments, first argument
+/// `a0`) in `a0`'s type's dispatch cache, on the program thread, for a
+/// struct `a0`: in the way that already has this table, else in an empty
+/// or stale (older version) way, else in way 1. Way 0 stays with the
+/// first generic function that claims it until methods change, so two
+/// generic functions on one type both hit, and more than two evict one
+/// another only in way 1.
+fn remember_in_type(table: Value, argc: usize, a0: Value, s: &Selection) {
+    // A table is an 8-byte aligned array (the count fits in the low bits).
+    if !is_ptr(table) || argc > 7 || crate::base::stack::is_spawned_thread() {
+        return;
+    }
+    if kind_of(a0) != Some(ObjKind::Struct as u8) {
+        return;
+    }
+    let key = type_cache_key(table, argc);
+    // SAFETY: a struct's type word is a type object, which has the
+    // dispatch-cache words; only the program thread touches them.
+    unsafe {
+        let t = field(a0, STRUCT_TYPE);
+        let way = |w: usize| w as i32 * TYPE_DISPATCH_WAY;
+        let ways = 0..TYPE_DISPATCH_WAYS;
+        let w = ways
+            .clone()
+            .find(|&w| field(t, TYPE_DISPATCH_KEY + way(w)) == key)
+            .or_else(|| {
+                ways.clone().find(|&w| {
+                    field(t, TYPE_DISPATCH_KEY + way(w)) == 0
+                        || field(t, TYPE_DISPATCH_VERSION + way(w)) != s.version
+                })
+            })
+            .unwrap_or(TYPE_DISPATCH_WAYS - 1);
+        set_field(t, TYPE_DISPATCH_KEY + way(w), key);
+        set_field(t, TYPE_DISPATCH_VERSION + way(w), s.version);
+        set_field(t, TYPE_DISPATCH_J + way(w), s.j);
+    }
+}
+
+/// Whether every method of `table` takes `Any` in parameters 2..`argc`
+/// (a rest parameter's are `Any`): then a call with `argc` arguments
+/// selects by the first argument's type alone — applicability by arity
+/// depends on `argc` only, and parameter-wise specificity compares `Any`
+/// with `Any` past the first.
+fn selects_on_first_only(table: Value, argc: usize) -> bool {
+    let any = builtin(ANY);
+    entries(table).all(|(_, e)| (1..argc).all(|i| param_type(e, i) == any))
 }
 
 /// `omni_dispatch1..3` on a miss: the general path, out of line.

@@ -20,6 +20,9 @@ use crate::base::value::ObjKind;
 
 /// Word index of the held region in a hold object.
 const HELD_WORD: usize = 2;
+/// Byte offset of the held region in a hold object (generated code's
+/// repeat test, codegen `StateHold`).
+pub const HOLD_HELD: i32 = (HELD_WORD * 8) as i32;
 const HOLD_BYTES: usize = (FINAL_LINK_WORD + 1) * 8;
 const _: () = assert!(HELD_WORD < FINAL_LINK_WORD);
 

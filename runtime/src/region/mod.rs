@@ -27,7 +27,7 @@ pub use chunk::MAX_ALLOC_BYTES;
 mod hold;
 pub use hold::{
     for_each_hold, hold, region_is_pin, region_is_state_version, region_make_pin,
-    region_make_state_version, region_sole_reference,
+    region_make_state_version, region_sole_reference, HOLD_HELD,
 };
 mod merge;
 pub mod owner;
@@ -86,6 +86,10 @@ pub const REGION_RETIRED_BYTES: i32 = std::mem::offset_of!(Region, retired_bytes
 /// The flag byte of a version of the global-state region (generated code
 /// tests it before refreshing a value, ctrr/state.rs).
 pub const REGION_STATE_VERSION: i32 = std::mem::offset_of!(Region, state_version) as i32;
+/// The head of a region's finalizer list, whose newest entry is its
+/// newest hold (generated code tests it before holding a state version
+/// again: hold.rs, `hold`).
+pub const REGION_FINALIZERS: i32 = std::mem::offset_of!(Region, finalizers) as i32;
 /// The owning region's word in a chunk descriptor.
 pub const CHUNK_REGION: i32 = std::mem::offset_of!(chunk::ChunkHeader, region) as i32;
 pub const REGION_CURRENT_START: i32 = std::mem::offset_of!(Region, current_start) as i32;
