@@ -483,6 +483,8 @@ program_tests!(run_case, LISTED;
     int_params,
     float_eq_value,
     list_pattern_inline,
+    int_globals,
+    string_join_fast,
 );
 
 /// Every case file is listed above (so none is silently skipped).
