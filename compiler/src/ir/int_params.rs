@@ -76,8 +76,7 @@ fn int_result(op: InlineOp, args: &[Atom], ints: &HashSet<VarId>) -> bool {
             | InlineOp::Quot
             | InlineOp::Rem
             | InlineOp::Mod
-    )
-        && args.len() == 2
+    ) && args.len() == 2
         && args.iter().all(|a| is_int_atom(a, ints))
 }
 

@@ -105,7 +105,9 @@ pub fn substring(r: *mut Region, args: &[Value]) -> R {
     );
     // SAFETY: `r` is the primitive's live result region; the range holds
     // `end - start` chars.
-    Ok(unsafe { crate::heap::object::make_string_counted(r, &text[b0..b1], (end - start) as usize) })
+    Ok(unsafe {
+        crate::heap::object::make_string_counted(r, &text[b0..b1], (end - start) as usize)
+    })
 }
 
 pub fn string_ref(s: Value, i: Value) -> R {
@@ -265,7 +267,9 @@ fn join_text(r: *mut Region, xs: Value, sep: &str) -> Result<Option<Value>, Stri
     };
     let all_text = if is_array(xs) {
         // SAFETY: checked to be an array; its elements are live values.
-        unsafe { array_slice(xs) }.iter().all(|&x| append(resolve(x)))
+        unsafe { array_slice(xs) }
+            .iter()
+            .all(|&x| append(resolve(x)))
     } else {
         each_of_list(xs, append) == Some(true)
     };
@@ -274,7 +278,9 @@ fn join_text(r: *mut Region, xs: Value, sep: &str) -> Result<Option<Value>, Stri
     }
     // SAFETY: `r` is the primitive's live result region; `out` holds the
     // pieces and separators whose chars were added up into `chars`.
-    Ok(Some(unsafe { crate::heap::object::make_string_counted(r, &out, chars) }))
+    Ok(Some(unsafe {
+        crate::heap::object::make_string_counted(r, &out, chars)
+    }))
 }
 
 pub fn string_to_list(r: *mut Region, s: Value) -> R {
