@@ -8,7 +8,8 @@
 //! or array; strings join raw, other elements by their display form.
 
 use super::{
-    arg_count, expected, index_arg, new_list, new_string, prim_fixed, prim_variadic, str_arg, R,
+    arg_count, expected, index_arg, new_list, new_string, new_string_counted, prim_fixed,
+    prim_variadic, str_arg, R,
 };
 use crate::base::value::*;
 use crate::heap::object::*;
@@ -103,11 +104,8 @@ pub fn substring(r: *mut Region, args: &[Value]) -> R {
         byte_offset(s, text, start as usize),
         byte_offset(s, text, end as usize),
     );
-    // SAFETY: `r` is the primitive's live result region; the range holds
-    // `end - start` chars.
-    Ok(unsafe {
-        crate::heap::object::make_string_counted(r, &text[b0..b1], (end - start) as usize)
-    })
+    // The range holds `end - start` chars.
+    Ok(new_string_counted(r, &text[b0..b1], (end - start) as usize))
 }
 
 pub fn string_ref(s: Value, i: Value) -> R {
@@ -276,11 +274,9 @@ fn join_text(r: *mut Region, xs: Value, sep: &str) -> Result<Option<Value>, Stri
     if !all_text {
         return Ok(None);
     }
-    // SAFETY: `r` is the primitive's live result region; `out` holds the
-    // pieces and separators whose chars were added up into `chars`.
-    Ok(Some(unsafe {
-        crate::heap::object::make_string_counted(r, &out, chars)
-    }))
+    // `out` holds the pieces and separators whose chars were added up
+    // into `chars`.
+    Ok(Some(new_string_counted(r, &out, chars)))
 }
 
 pub fn string_to_list(r: *mut Region, s: Value) -> R {
@@ -311,9 +307,8 @@ pub fn list_to_string(r: *mut Region, l: Value) -> R {
             None => Err(expected("list->string", "a list of chars", l)),
             Some(_) => Err(expected("list->string", "a char", x)),
         },
-        // SAFETY: `r` is the primitive's live result region; `out` holds
-        // exactly the `chars` chars pushed above.
-        _ => Ok(unsafe { crate::heap::object::make_string_counted(r, &out, chars) }),
+        // `out` holds exactly the `chars` chars pushed above.
+        _ => Ok(new_string_counted(r, &out, chars)),
     }
 }
 
