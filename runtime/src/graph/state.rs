@@ -92,19 +92,8 @@ fn forwarders_of(f: &[(*mut Region, Vec<Value>)], r: *mut Region) -> &[Value] {
 
 /// Smallest renewal limit: below this the current version is never renewed.
 pub const STATE_MIN_BYTES: usize = 64 << 10;
-/// The renewal limit is this many times the bytes the last renewal copied
-/// (the first binding's growth too: `definition_point`).
+/// The renewal limit is this many times the bytes the last renewal copied.
 pub const STATE_GROWTH: usize = 2;
-/// While renewals find the version mostly live (more than three quarters of
-/// its bytes copied), the next limit's factor grows fourfold per such
-/// renewal up to this: the state is accumulating (a definition whose call
-/// builds its value in the state region — json's `(define value (parse
-/// doc))` — passes safe points on the way, each of which copied the whole
-/// value built so far when it had doubled: 66 MB of copies for a 100 MB
-/// value). A renewal that finds less live starts again at `STATE_GROWTH`.
-/// Garbage in a version stays below this many times what the previous
-/// renewal found live, as for a loop's carry regions (docs/CTRR.md).
-pub const STATE_MAX_GROWTH: usize = 16;
 
 crate::base::atomics::runtime_static!(CURRENT: PublishedPtr<Region> = PublishedPtr::new(); fn current_cell);
 
@@ -125,9 +114,6 @@ struct StateCtl {
     /// after the copy: while those bytes are unchanged, no object of the
     /// current version can point into the retired one.
     clean: Option<(*mut Region, *mut Region, usize)>,
-    /// The factor of the next renewal limit (`STATE_GROWTH` to
-    /// `STATE_MAX_GROWTH`).
-    growth: usize,
 }
 
 // SAFETY: the raw pointers are only dereferenced on the program thread.
@@ -139,7 +125,6 @@ static CTL: Mutex<StateCtl> = Mutex::new(StateCtl {
     retired: Vec::new(),
     retired_bytes: Vec::new(),
     clean: None,
-    growth: STATE_GROWTH,
 });
 
 // Renew when the current version holds this many bytes (read by every safe
@@ -244,8 +229,6 @@ pub fn definition_point() {
 /// reachable from the roots is live (pins, holds and the retired set keep
 /// what they point into).
 unsafe fn renew(c: &mut StateCtl, old: *mut Region) {
-    // SAFETY: caller contract: `old` is the current version, alive.
-    let old_bytes = unsafe { region_bytes(old) } as u64;
     let new = new_version();
     // A version's size stays near its limit: chunks of a sixteenth of it
     // keep the unused tail small (as for a loop's carry region).
@@ -320,14 +303,7 @@ unsafe fn renew(c: &mut StateCtl, old: *mut Region) {
         // SAFETY: the retired set owns a reference to each.
         c.retired_bytes.push(unsafe { region_bytes(r) });
     }
-    c.growth = if 4 * bytes > 3 * old_bytes {
-        (4 * c.growth).min(STATE_MAX_GROWTH)
-    } else {
-        STATE_GROWTH
-    };
-    let limit = bytes
-        .saturating_mul(c.growth as u64)
-        .max(STATE_MIN_BYTES as u64);
+    let limit = (bytes * STATE_GROWTH as u64).max(STATE_MIN_BYTES as u64);
     limit_word().config_store(limit);
     // SAFETY: as above.
     unsafe { region_cap_chunks(new, cap(limit)) };
