@@ -489,6 +489,8 @@ program_tests!(run_case, LISTED;
     make_array_inline,
     type_p_inline,
     state_inline_checks,
+    int_globals,
+    string_join_fast,
 );
 
 /// Every case file is listed above (so none is silently skipped).

@@ -96,6 +96,7 @@ fn program(
         globals: (0..nglobals)
             .map(|i| Global {
                 name: format!("g{i}"),
+                int_only: false,
             })
             .collect(),
         consts,

@@ -47,8 +47,12 @@ pub struct StateFacts {
     pub may_renew: Vec<bool>,
     /// Per global: only ever bound, by a top-level definition, to a value
     /// that is not in the state region (a constant, an immediate, the
-    /// closure of a top-level function).
+    /// closure of a top-level function), or only ever holding Ints.
     pub immortal_global: Vec<bool>,
+    /// Per global: only ever holds Ints (`Global::int_only`). A `set!` of
+    /// it replaces an immediate by an immediate, which the runtime
+    /// (`omni_global_set`) does without a safe point: no renewal point.
+    pub int_global: Vec<bool>,
     /// The constants naming raw Float fields (`Op::is_raw_float_put`).
     pub raw_float_keys: HashSet<ConstId>,
 }
@@ -74,7 +78,9 @@ pub fn analyse(prog: &Program) -> StateFacts {
                 closures: Vec::new(),
             };
             walk_block(&f.body, &mut |st| match &st.op {
-                Op::GlobalSet { .. } => sh.stores |= f.kind != FunctionKind::TopLevel,
+                Op::GlobalSet { global, .. } => {
+                    sh.stores |= f.kind != FunctionKind::TopLevel && !int_global(prog, *global)
+                }
                 Op::BoxSet { .. } => sh.stores = true,
                 // A raw Float field takes the bits: the state cannot grow.
                 op if op.is_raw_float_put(&raw_float_keys) => {}
@@ -134,13 +140,21 @@ pub fn analyse(prog: &Program) -> StateFacts {
     StateFacts {
         may_renew,
         immortal_global: immortal_globals(prog),
+        int_global: (0..prog.globals.len())
+            .map(|g| int_global(prog, GlobalId(g as u32)))
+            .collect(),
         raw_float_keys,
     }
 }
 
+fn int_global(prog: &Program, g: GlobalId) -> bool {
+    prog.globals.get(g.0 as usize).is_some_and(|g| g.int_only)
+}
+
 /// Globals bound only by top-level definitions to constants, immediates or
 /// closures without free variables allocated by those definitions (which
-/// code generation places in the immortal region: `immortal_closure_sites`).
+/// code generation places in the immortal region: `immortal_closure_sites`),
+/// and globals that only ever hold Ints.
 fn immortal_globals(prog: &Program) -> Vec<bool> {
     let mut immortal = vec![true; prog.globals.len()];
     for f in &prog.functions {
@@ -158,6 +172,11 @@ fn immortal_globals(prog: &Program) -> Vec<bool> {
                 }
             }
         });
+    }
+    // A global that only ever holds Ints (`Global::int_only`) points into
+    // no version either.
+    for (i, g) in prog.globals.iter().enumerate() {
+        immortal[i] |= g.int_only;
     }
     immortal
 }
@@ -532,7 +551,12 @@ impl Cx<'_> {
                     || store_may_grow(op, &self.facts.raw_float_keys)
             }
             Op::BoxSet { .. } => store_may_grow(op, &self.facts.raw_float_keys),
-            Op::GlobalSet { .. } => true,
+            Op::GlobalSet { global, .. } => !self
+                .facts
+                .int_global
+                .get(global.0 as usize)
+                .copied()
+                .unwrap_or(false),
             _ => false,
         }
     }

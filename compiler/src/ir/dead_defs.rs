@@ -335,7 +335,16 @@ mod tests {
                     Tail::Return(Atom::Var(VarId(0))),
                 ),
             ],
-            globals: vec![Global { name: "a".into() }, Global { name: "b".into() }],
+            globals: vec![
+                Global {
+                    name: "a".into(),
+                    int_only: false,
+                },
+                Global {
+                    name: "b".into(),
+                    int_only: false,
+                },
+            ],
             consts: Vec::new(),
             alloc_sites: Vec::new(),
             locs: Vec::new(),

@@ -11,8 +11,9 @@
 //! `integer overflow` error (LANGUAGE.md: Int arithmetic never leaves the
 //! Ints), so the site is never used: this pass drops it.
 //!
-//! An operand is an Int when it is an Int literal, the result of such an
-//! operation or of `array-length`, `length`, `string-length`, a copy of
+//! The same holds for `quot rem mod` of two Ints. An operand is an Int
+//! when it is an Int literal, the result of such an operation or of
+//! `array-length`, `length`, `string-length`, `char->int`, a copy of
 //! one, or a parameter that is an Int at every call. A parameter is one
 //! when its function is *closed* — only ever called directly: its closure
 //! is made only by the top-level definition that stores it into a global
@@ -24,8 +25,16 @@
 //! `new-frame` and `(+ i 1)` from itself, an Int on every call by
 //! induction over the calls.
 //!
+//! A global is an Int the same way: when every `set!` and definition of
+//! it stores an Int (`(set! pos (+ pos 1))`, with `pos` itself an Int by
+//! the same fixed point), a read of it is one, so `(+ pos 1)` makes no
+//! Float, and the global is marked `int_only`: it never points into a
+//! version of the global state, so CTRR's state pass neither pins nor
+//! holds what is read from it (json's parser read its position `pos` in
+//! every function: a pin and an escape hold per call).
+//!
 //! The REPL never runs this: a later form may read any global, which
-//! would let its closure reach an unknown caller.
+//! would let its closure reach an unknown caller, or store anything in it.
 
 use super::visit::{walk_block, walk_block_mut, walk_tails};
 use super::VarId;
@@ -36,10 +45,13 @@ use std::collections::HashSet;
 /// Drop the allocation site of every `+ - *` whose operands are both
 /// Ints; returns how many were dropped.
 pub fn drop_int_arithmetic_sites(prog: &mut Program) -> usize {
-    let int_params = int_params(prog);
+    let (int_params, int_globals) = int_facts(prog);
+    for (g, &int) in prog.globals.iter_mut().zip(&int_globals) {
+        g.int_only = int;
+    }
     let mut dropped = 0;
     for f in &mut prog.functions {
-        let ints = int_vars(f, &int_params[f.id.0 as usize]);
+        let ints = int_vars(f, &int_params[f.id.0 as usize], &int_globals);
         walk_block_mut(&mut f.body, &mut |st| {
             if let Op::Inline(op, args, site) = &mut st.op {
                 if site.is_some() && int_result(*op, args, &ints) {
@@ -52,10 +64,19 @@ pub fn drop_int_arithmetic_sites(prog: &mut Program) -> usize {
     dropped
 }
 
-/// `op` of `args` is an Int (or raises): `+ - *` of two Ints.
+/// `op` of `args` is an Int (or raises): `+ - *` and `quot rem mod` of
+/// two Ints (runtime/src/prims/arith.rs: Int operands give an Int or the
+/// overflow / division-by-zero error).
 fn int_result(op: InlineOp, args: &[Atom], ints: &HashSet<VarId>) -> bool {
-    matches!(op, InlineOp::Add | InlineOp::Sub | InlineOp::Mul)
-        && args.len() == 2
+    matches!(
+        op,
+        InlineOp::Add
+            | InlineOp::Sub
+            | InlineOp::Mul
+            | InlineOp::Quot
+            | InlineOp::Rem
+            | InlineOp::Mod
+    ) && args.len() == 2
         && args.iter().all(|a| is_int_atom(a, ints))
 }
 
@@ -67,9 +88,20 @@ fn is_int_atom(a: &Atom, ints: &HashSet<VarId>) -> bool {
     }
 }
 
-/// Per function, per parameter: an Int at every call.
-fn int_params(prog: &Program) -> Vec<Vec<bool>> {
+/// Per function, per parameter: an Int at every call; per global: every
+/// store into it stores an Int (a global never stored into is not one).
+fn int_facts(prog: &Program) -> (Vec<Vec<bool>>, Vec<bool>) {
     let closed = closed_functions(prog);
+    let mut globals = vec![false; prog.globals.len()];
+    for f in &prog.functions {
+        walk_block(&f.body, &mut |st| {
+            if let Op::GlobalSet { global, .. } = &st.op {
+                if let Some(g) = globals.get_mut(global.0 as usize) {
+                    *g = true;
+                }
+            }
+        });
+    }
     let mut params: Vec<Vec<bool>> = prog
         .functions
         .iter()
@@ -81,7 +113,17 @@ fn int_params(prog: &Program) -> Vec<Vec<bool>> {
     loop {
         let mut changed = false;
         for f in &prog.functions {
-            let ints = int_vars(f, &params[f.id.0 as usize]);
+            let ints = int_vars(f, &params[f.id.0 as usize], &globals);
+            walk_block(&f.body, &mut |st| {
+                if let Op::GlobalSet { global, value, .. } = &st.op {
+                    if let Some(g) = globals.get_mut(global.0 as usize) {
+                        if *g && !is_int_atom(value, &ints) {
+                            *g = false;
+                            changed = true;
+                        }
+                    }
+                }
+            });
             let mut check = |func: FuncId, args: &[Atom]| {
                 let Some(ps) = params.get_mut(func.0 as usize) else {
                     return;
@@ -120,7 +162,7 @@ fn int_params(prog: &Program) -> Vec<Vec<bool>> {
             });
         }
         if !changed {
-            return params;
+            return (params, globals);
         }
     }
 }
@@ -128,14 +170,14 @@ fn int_params(prog: &Program) -> Vec<Vec<bool>> {
 /// The variables of `f` that hold an Int whenever they are defined, given
 /// which parameters are Ints: a least fixed point over the definitions
 /// (a variable defined more than once must be an Int at each).
-fn int_vars(f: &Function, int_params: &[bool]) -> HashSet<VarId> {
+fn int_vars(f: &Function, int_params: &[bool], int_globals: &[bool]) -> HashSet<VarId> {
     let mut defs: Vec<Vec<Def>> = vec![Vec::new(); f.nvars as usize];
     let mut defined_in_body: HashSet<VarId> = HashSet::new();
     walk_block(&f.body, &mut |st| {
         if let Some(v) = st.var {
             defined_in_body.insert(v);
             if let Some(d) = defs.get_mut(v.0 as usize) {
-                d.push(Def::of(&st.op));
+                d.push(Def::of(&st.op, int_globals));
             }
         }
     });
@@ -170,15 +212,31 @@ enum Def {
     Move(Atom),
     /// An inline operation of the atoms.
     Inline(InlineOp, Vec<Atom>),
-    /// A primitive whose result is always an Int (a length).
+    /// A primitive whose result is always an Int (a length), or a read
+    /// of a global that only ever holds Ints.
     IntPrim,
+    /// A conditional's value: what its branches yield (`digit`'s `(if
+    /// (and (>= k 0) (< k 10)) k -1)`). A branch that returns or
+    /// tail-calls yields nothing here.
+    Join(Vec<Atom>),
     /// Anything else: not known to be an Int.
     Other,
 }
 
 impl Def {
-    fn of(op: &Op) -> Def {
+    fn of(op: &Op, int_globals: &[bool]) -> Def {
         match op {
+            Op::GlobalGet { global, .. }
+                if int_globals.get(global.0 as usize).copied().unwrap_or(false) =>
+            {
+                Def::IntPrim
+            }
+            Op::If { then, els, .. } => {
+                let mut yields = Vec::new();
+                yielded(then, &mut yields);
+                yielded(els, &mut yields);
+                Def::Join(yields)
+            }
             Op::Move(a) => Def::Move(*a),
             Op::Inline(op, args, _) => Def::Inline(*op, args.clone()),
             Op::Prim { prim, .. }
@@ -198,10 +256,27 @@ impl Def {
     fn is_int(&self, ints: &HashSet<VarId>) -> bool {
         match self {
             Def::Move(a) => is_int_atom(a, ints),
+            // `string-length` and `char->int` open-coded: an Int or a
+            // type error.
+            Def::Inline(InlineOp::StringLength | InlineOp::CharToInt, _) => true,
             Def::Inline(op, args) => int_result(*op, args, ints),
             Def::IntPrim => true,
+            Def::Join(atoms) => atoms.iter().all(|a| is_int_atom(a, ints)),
             Def::Other => false,
         }
+    }
+}
+
+/// The atoms `b` yields to its enclosing conditional (through nested
+/// tail conditionals).
+fn yielded(b: &super::Block, out: &mut Vec<Atom>) {
+    match &b.tail {
+        Tail::Yield(a) => out.push(*a),
+        Tail::If { then, els, .. } => {
+            yielded(then, out);
+            yielded(els, out);
+        }
+        Tail::Return(_) | Tail::Call { .. } => {}
     }
 }
 

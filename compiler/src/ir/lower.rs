@@ -305,6 +305,7 @@ impl<'a> Lowerer<'a> {
                 .iter()
                 .map(|g| Global {
                     name: g.name.clone(),
+                    int_only: false,
                 })
                 .collect(),
             consts: Vec::new(),
@@ -682,6 +683,7 @@ impl<'a> Lowerer<'a> {
                 let global = GlobalId(self.globals.len() as u32);
                 self.globals.push(Global {
                     name: format!("%prim:{name}"),
+                    int_only: false,
                 });
                 self.prim_wrappers.insert(name.to_string(), global);
                 self.prim_wrapper_inits.push((id, global, span));

@@ -84,6 +84,10 @@ pub struct InlinedAt {
 #[derive(Debug, Clone)]
 pub struct Global {
     pub name: String,
+    /// Every value ever stored in it is an Int (`int_params.rs`, whole
+    /// programs only): it never points into a version of the global state,
+    /// so CTRR neither pins nor holds what is read from it.
+    pub int_only: bool,
 }
 
 /// Constants live in one global slot each, initialised once at program start

@@ -324,6 +324,19 @@ pub unsafe fn make_string(r: *mut Region, s: &str) -> Value {
     unsafe { make_string_bytes(r, s.as_bytes(), s.chars().count()) }
 }
 
+/// Allocate a copy of `s`, whose char count the caller already knows (a
+/// substring's range, the sum of joined pieces' counts): no pass over the
+/// text to count it.
+///
+/// # Safety
+/// `r` must be a live region usable by the calling thread; `s` holds
+/// exactly `char_len` chars.
+pub unsafe fn make_string_counted(r: *mut Region, s: &str, char_len: usize) -> Value {
+    debug_assert_eq!(s.chars().count(), char_len);
+    // SAFETY: forwarded contract; `s` is valid UTF-8.
+    unsafe { make_string_bytes(r, s.as_bytes(), char_len) }
+}
+
 /// Allocate a string from bytes already known to be UTF-8 with `char_len`
 /// scalars.
 ///

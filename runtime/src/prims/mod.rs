@@ -350,6 +350,12 @@ pub(crate) fn new_string(r: *mut Region, s: &str) -> Value {
     unsafe { make_string(r, s) }
 }
 
+/// `new_string` of a text whose char count the caller knows (`chars`).
+pub(crate) fn new_string_counted(r: *mut Region, s: &str, chars: usize) -> Value {
+    // SAFETY: primitive contract on `r`; the caller counted `s`'s chars.
+    unsafe { crate::heap::object::make_string_counted(r, s, chars) }
+}
+
 pub(crate) fn new_float(r: *mut Region, f: f64) -> Value {
     // SAFETY: primitive contract on `r`.
     unsafe { make_float(r, f) }
