@@ -36,13 +36,12 @@ use std::collections::HashSet;
 /// Drop the allocation site of every `+ - *` whose operands are both
 /// Ints; returns how many were dropped.
 pub fn drop_int_arithmetic_sites(prog: &mut Program) -> usize {
-    let int_params = int_params(prog);
+    let ints_of = int_params(prog);
     let mut dropped = 0;
-    for f in &mut prog.functions {
-        let ints = int_vars(f, &int_params[f.id.0 as usize]);
+    for (f, ints) in prog.functions.iter_mut().zip(&ints_of) {
         walk_block_mut(&mut f.body, &mut |st| {
             if let Op::Inline(op, args, site) = &mut st.op {
-                if site.is_some() && int_result(*op, args, &ints) {
+                if site.is_some() && int_result(*op, args, ints) {
                     *site = None;
                     dropped += 1;
                 }
@@ -67,8 +66,13 @@ fn is_int_atom(a: &Atom, ints: &HashSet<VarId>) -> bool {
     }
 }
 
-/// Per function, per parameter: an Int at every call.
-fn int_params(prog: &Program) -> Vec<Vec<bool>> {
+/// Per function, its Int variables ([`int_vars`]) given which of its
+/// parameters are an Int at every call. The parameters are a greatest
+/// fixed point, found with a worklist: a function is looked at again only
+/// when a call has just contradicted one of its parameters (its calls
+/// depend on nothing else), rather than every function on every round
+/// (issue 13: a chain of calls took a round per link).
+fn int_params(prog: &Program) -> Vec<HashSet<VarId>> {
     let closed = closed_functions(prog);
     let mut params: Vec<Vec<bool>> = prog
         .functions
@@ -78,51 +82,58 @@ fn int_params(prog: &Program) -> Vec<Vec<bool>> {
             vec![candidate; f.params.len()]
         })
         .collect();
-    loop {
-        let mut changed = false;
-        for f in &prog.functions {
-            let ints = int_vars(f, &params[f.id.0 as usize]);
-            let mut check = |func: FuncId, args: &[Atom]| {
-                let Some(ps) = params.get_mut(func.0 as usize) else {
-                    return;
-                };
-                if ps.len() != args.len() {
-                    changed |= ps.iter().any(|p| *p);
-                    ps.iter_mut().for_each(|p| *p = false);
-                    return;
-                }
+    let mut ints_of: Vec<HashSet<VarId>> = vec![HashSet::new(); prog.functions.len()];
+    let mut queued = vec![true; prog.functions.len()];
+    let mut work: Vec<usize> = (0..prog.functions.len()).rev().collect();
+    while let Some(i) = work.pop() {
+        queued[i] = false;
+        let f = &prog.functions[i];
+        let ints = int_vars(f, &params[f.id.0 as usize]);
+        let mut check = |func: FuncId, args: &[Atom]| {
+            let Some(ps) = params.get_mut(func.0 as usize) else {
+                return;
+            };
+            let mut changed = false;
+            if ps.len() != args.len() {
+                changed = ps.iter().any(|p| *p);
+                ps.iter_mut().for_each(|p| *p = false);
+            } else {
                 for (p, a) in ps.iter_mut().zip(args) {
                     if *p && !is_int_atom(a, &ints) {
                         *p = false;
                         changed = true;
                     }
                 }
-            };
-            walk_block(&f.body, &mut |st| {
-                if let Op::Call {
-                    callee: Callee::Known { func, .. },
-                    args,
-                    ..
-                } = &st.op
-                {
-                    check(*func, args);
-                }
-            });
-            walk_tails(&f.body, &mut |t| {
-                if let Tail::Call {
-                    callee: Callee::Known { func, .. },
-                    args,
-                    ..
-                } = t
-                {
-                    check(*func, args);
-                }
-            });
-        }
-        if !changed {
-            return params;
-        }
+            }
+            let callee = func.0 as usize;
+            if changed && callee < queued.len() && !queued[callee] {
+                queued[callee] = true;
+                work.push(callee);
+            }
+        };
+        walk_block(&f.body, &mut |st| {
+            if let Op::Call {
+                callee: Callee::Known { func, .. },
+                args,
+                ..
+            } = &st.op
+            {
+                check(*func, args);
+            }
+        });
+        walk_tails(&f.body, &mut |t| {
+            if let Tail::Call {
+                callee: Callee::Known { func, .. },
+                args,
+                ..
+            } = t
+            {
+                check(*func, args);
+            }
+        });
+        ints_of[i] = ints;
     }
+    ints_of
 }
 
 /// The variables of `f` that hold an Int whenever they are defined, given
