@@ -28,10 +28,13 @@
 //! would let its closure reach an unknown caller.
 
 use super::visit::{walk_block, walk_block_mut, walk_tails};
-use super::VarId;
 use super::{Alloc, Atom, Callee, FuncId, Function, FunctionKind, InlineOp, Op, Program, Tail};
 use omni_runtime::base::value::is_int;
 use std::collections::HashSet;
+
+/// Per variable of a function (by index): whether it holds an Int
+/// whenever it is defined.
+type IntVars = Vec<bool>;
 
 /// Drop the allocation site of every `+ - *` whose operands are both
 /// Ints; returns how many were dropped.
@@ -52,16 +55,16 @@ pub fn drop_int_arithmetic_sites(prog: &mut Program) -> usize {
 }
 
 /// `op` of `args` is an Int (or raises): `+ - *` of two Ints.
-fn int_result(op: InlineOp, args: &[Atom], ints: &HashSet<VarId>) -> bool {
+fn int_result(op: InlineOp, args: &[Atom], ints: &IntVars) -> bool {
     matches!(op, InlineOp::Add | InlineOp::Sub | InlineOp::Mul)
         && args.len() == 2
         && args.iter().all(|a| is_int_atom(a, ints))
 }
 
-fn is_int_atom(a: &Atom, ints: &HashSet<VarId>) -> bool {
+fn is_int_atom(a: &Atom, ints: &IntVars) -> bool {
     match a {
         Atom::Imm(v) => is_int(*v),
-        Atom::Var(v) => ints.contains(v),
+        Atom::Var(v) => ints.get(v.0 as usize).copied().unwrap_or(false),
         Atom::Const(_) | Atom::SelfClosure => false,
     }
 }
@@ -72,7 +75,7 @@ fn is_int_atom(a: &Atom, ints: &HashSet<VarId>) -> bool {
 /// when a call has just contradicted one of its parameters (its calls
 /// depend on nothing else), rather than every function on every round
 /// (issue 13: a chain of calls took a round per link).
-fn int_params(prog: &Program) -> Vec<HashSet<VarId>> {
+fn int_params(prog: &Program) -> Vec<IntVars> {
     let closed = closed_functions(prog);
     let mut params: Vec<Vec<bool>> = prog
         .functions
@@ -82,7 +85,7 @@ fn int_params(prog: &Program) -> Vec<HashSet<VarId>> {
             vec![candidate; f.params.len()]
         })
         .collect();
-    let mut ints_of: Vec<HashSet<VarId>> = vec![HashSet::new(); prog.functions.len()];
+    let mut ints_of: Vec<IntVars> = vec![Vec::new(); prog.functions.len()];
     let mut queued = vec![true; prog.functions.len()];
     let mut work: Vec<usize> = (0..prog.functions.len()).rev().collect();
     while let Some(i) = work.pop() {
@@ -139,36 +142,38 @@ fn int_params(prog: &Program) -> Vec<HashSet<VarId>> {
 /// The variables of `f` that hold an Int whenever they are defined, given
 /// which parameters are Ints: a least fixed point over the definitions
 /// (a variable defined more than once must be an Int at each).
-fn int_vars(f: &Function, int_params: &[bool]) -> HashSet<VarId> {
-    let mut defs: Vec<Vec<Def>> = vec![Vec::new(); f.nvars as usize];
-    let mut defined_in_body: HashSet<VarId> = HashSet::new();
+fn int_vars(f: &Function, int_params: &[bool]) -> IntVars {
+    let n = f.nvars as usize;
+    let mut defs: Vec<Vec<Def>> = vec![Vec::new(); n];
+    let mut defined_in_body = vec![false; n];
     walk_block(&f.body, &mut |st| {
         if let Some(v) = st.var {
-            defined_in_body.insert(v);
             if let Some(d) = defs.get_mut(v.0 as usize) {
+                defined_in_body[v.0 as usize] = true;
                 d.push(Def::of(&st.op));
             }
         }
     });
-    let mut ints: HashSet<VarId> = f
-        .params
-        .iter()
-        .zip(int_params)
-        .filter(|(p, is)| **is && !defined_in_body.contains(p))
-        .map(|(p, _)| *p)
-        .collect();
+    let mut ints: IntVars = vec![false; n];
+    let mut is_param = vec![false; n];
+    for (p, is) in f.params.iter().zip(int_params) {
+        if let Some(slot) = is_param.get_mut(p.0 as usize) {
+            *slot = true;
+            ints[p.0 as usize] = *is && !defined_in_body[p.0 as usize];
+        }
+    }
     loop {
-        let before = ints.len();
+        let mut changed = false;
         for (i, ds) in defs.iter().enumerate() {
-            let v = VarId(i as u32);
-            if ds.is_empty() || ints.contains(&v) || f.params.contains(&v) {
+            if ds.is_empty() || ints[i] || is_param[i] {
                 continue;
             }
             if ds.iter().all(|d| d.is_int(&ints)) {
-                ints.insert(v);
+                ints[i] = true;
+                changed = true;
             }
         }
-        if ints.len() == before {
+        if !changed {
             return ints;
         }
     }
@@ -206,7 +211,7 @@ impl Def {
 
     /// The definition always yields an Int (or raises) given the Int
     /// variables `ints`.
-    fn is_int(&self, ints: &HashSet<VarId>) -> bool {
+    fn is_int(&self, ints: &IntVars) -> bool {
         match self {
             Def::Move(a) => is_int_atom(a, ints),
             Def::Inline(op, args) => int_result(*op, args, ints),
