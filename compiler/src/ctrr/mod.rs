@@ -115,6 +115,9 @@ fn thread_count() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get().min(4))
 }
 
+/// A contiguous run of functions and the index of its first.
+type Run<'f> = (usize, &'f mut [crate::ir::Function]);
+
 /// `decide(i, function)` for every function, in order, the results in a
 /// vector. Each function's decisions read only whole-program facts
 /// computed before and change only that function, so a large program's
@@ -144,7 +147,7 @@ fn per_function<T: Send>(
     // Each run is taken by whichever thread comes first: a spawned one, or
     // the calling thread once it has done its own (also when the system
     // refused a thread).
-    let runs: Vec<Mutex<Option<(usize, &mut [crate::ir::Function])>>> = functions
+    let runs: Vec<Mutex<Option<Run<'_>>>> = functions
         .chunks_mut(run)
         .enumerate()
         .map(|(k, chunk)| Mutex::new(Some((k * run, chunk))))
