@@ -100,6 +100,14 @@ pub fn run_for(prog: &mut Program, only: Option<&[bool]>) -> CtrrReport {
 /// thread (the REPL's forms, small programs: a thread costs more).
 const MIN_FUNCTIONS_FOR_THREADS: usize = 512;
 
+/// Stack of a [`per_function`] thread: the front end's own
+/// (`driver::COMPILER_STACK_SIZE`), since the passes recurse over a
+/// function's IR as deep as the program nests (up to the reader's limit of
+/// 100,000 levels). Only reserved, committed as deep recursion touches it;
+/// where the system refuses to reserve it, the calling thread, which has
+/// that stack, decides the run itself.
+const THREAD_STACK_SIZE: usize = 4 << 30;
+
 /// How many threads [`per_function`] uses for a large program:
 /// `OMNI_CODEGEN_THREADS` when set (1 keeps everything on the calling
 /// thread, for debugging, as in code generation), else the available
@@ -168,7 +176,10 @@ fn per_function<T: Send>(
         for k in 1..runs.len() {
             let take_and_decide = &take_and_decide;
             // A refused thread leaves its run to the loop below.
-            let _ = std::thread::Builder::new().spawn_scoped(scope, move || take_and_decide(k));
+            let _ = std::thread::Builder::new()
+                .name("omnic-ctrr".into())
+                .stack_size(THREAD_STACK_SIZE)
+                .spawn_scoped(scope, move || take_and_decide(k));
         }
         for k in 0..runs.len() {
             take_and_decide(k);
