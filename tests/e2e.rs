@@ -1973,3 +1973,30 @@ fn build_is_the_same_on_any_number_of_threads() {
     assert!(out.status.success(), "{out:?}");
     assert!(String::from_utf8_lossy(&out.stdout).starts_with("checksum "));
 }
+
+/// A program of more than 512 functions has region inference's
+/// per-function decisions made on several threads (ctrr::per_function):
+/// those threads get the front end's large stack, so a deeply nested
+/// function among many checks as with one thread (it overflowed a default
+/// 2 MiB thread stack and aborted).
+#[test]
+fn deep_nesting_among_many_functions() {
+    let tmp = tempfile::tempdir().unwrap();
+    let depth = 8_000;
+    let mut text: String = (0..600)
+        .map(|i| format!("(define f{i} [x] (+ x {i}))\n"))
+        .collect();
+    text.push_str(&format!(
+        "(define deep [x] {}1{})\n(println (deep 1) \" \" (f1 2))\n",
+        "(if (< x 5) ".repeat(depth),
+        " 0)".repeat(depth)
+    ));
+    let src = tmp.path().join("deep.omni");
+    std::fs::write(&src, text).unwrap();
+    let out = Command::new(omnic())
+        .arg("check")
+        .arg(&src)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+}

@@ -273,6 +273,15 @@ pub fn compile_linked<M: Module>(
     let mut translating = crate::diag::timing::Total::new("codegen: translate");
     let mut submitting = crate::diag::timing::Total::new("codegen: compile, define (main)");
     let entry = parallel::with_pipeline(threads, isa, run_once_isa, |pipeline| {
+        // The start-up code first: `omni_init` (a straight line of calls,
+        // 30,000 CLIF instructions at 10,000 source lines) is then
+        // compiled while the functions are translated, instead of alone
+        // on one thread after them, and the pipeline ends with the last
+        // function (issue 13).
+        let mut ctx = cx.module.make_context();
+        let entry = crate::diag::timing::time("codegen: start-up code", || {
+            startup::define_startup(&mut cx, pipeline, &mut ctx, &mut fb_ctx, opts, &mut clif)
+        })?;
         for func in prog.functions.iter().filter(|f| reachable[f.id.0 as usize]) {
             for kind in [function::Entry::Code, function::Entry::Apply] {
                 let id = match kind {
@@ -331,10 +340,6 @@ pub fn compile_linked<M: Module>(
                 submitting.time(|| pipeline.submit(cx.module, ctx, job, &mut cx.table))?;
             }
         }
-        let mut ctx = cx.module.make_context();
-        let entry = crate::diag::timing::time("codegen: start-up code", || {
-            startup::define_startup(&mut cx, pipeline, &mut ctx, &mut fb_ctx, opts, &mut clif)
-        })?;
         submitting.time(|| pipeline.finish(cx.module, &mut cx.table))?;
         Ok(entry)
     })?;

@@ -31,7 +31,9 @@ use std::collections::HashMap;
 const W: types::Type = types::I64;
 
 /// Define `omni_init` (through `pipeline`, which must be finished after),
-/// `omni_entry` and (with `emit_main`) `main`; returns `omni_entry`.
+/// `omni_entry` and (with `emit_main`) `main`; returns `omni_entry`. Called
+/// before the functions are translated, so that `omni_init` compiles
+/// beside them.
 pub(crate) fn define_startup<M: Module>(
     cx: &mut ModuleCx<'_, M>,
     pipeline: &mut Pipeline,

@@ -28,6 +28,46 @@ use omni_runtime::prims::{PrimEffect, PrimResult};
 use petgraph::algo::tarjan_scc;
 use petgraph::graph::{DiGraph, NodeIndex};
 use std::collections::{HashMap, HashSet};
+use std::hash::{BuildHasherDefault, Hasher};
+
+/// A map keyed by [`Node`], hashed with [`NodeHasher`].
+pub type NodeMap<V> = HashMap<Node, V, BuildHasherDefault<NodeHasher>>;
+
+/// A multiplicative hash (FxHash's) for the small integer keys of the
+/// value-flow graph: the analysis builds several maps per function and
+/// round, and std's default SipHash, meant to resist chosen keys, made
+/// hashing a sixth of its time (issue 13). The keys are variable numbers
+/// of the compiler's own IR, not input an attacker picks.
+#[derive(Default)]
+pub struct NodeHasher(u64);
+
+impl Hasher for NodeHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.write_u64(u64::from(b));
+        }
+    }
+
+    fn write_u32(&mut self, n: u32) {
+        self.write_u64(u64::from(n));
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.0 = (self.0.rotate_left(5) ^ n).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+
+    fn write_usize(&mut self, n: usize) {
+        self.write_u64(n as u64);
+    }
+
+    fn write_isize(&mut self, n: isize) {
+        self.write_u64(n as u64);
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
 
 /// How long a value must live.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -111,8 +151,8 @@ pub enum Container {
 /// The facts for one function.
 #[derive(Clone, Debug)]
 pub struct FunctionFacts {
-    pub level: HashMap<Node, Lifetime>,
-    pub cause: HashMap<Node, Cause>,
+    pub level: NodeMap<Lifetime>,
+    pub cause: NodeMap<Cause>,
 }
 
 impl FunctionFacts {
@@ -177,25 +217,33 @@ pub fn analyse(prog: &Program) -> Analysis {
             graph.add_edge(nodes[f.id.0 as usize], nodes[callee.0 as usize], ());
         }
     }
+    // Each function's facts from the last round of its component: no
+    // summary changed in that round, so they were solved with the final
+    // summaries, as solving again after the loop would (which was a third
+    // of CTRR's time: issue 13).
+    let mut facts: Vec<Option<FunctionFacts>> = vec![None; n];
     for scc in tarjan_scc(&graph) {
         loop {
             let mut changed = false;
             for node in &scc {
-                let fid = graph[*node];
-                let facts = solve(&prog.functions[fid.0 as usize], &summaries, &raw_keys);
-                let s = summary_of(&prog.functions[fid.0 as usize], &facts, &summaries);
-                if s != summaries[fid.0 as usize] {
-                    summaries[fid.0 as usize] = s;
+                let i = graph[*node].0 as usize;
+                let f = solve(&prog.functions[i], &summaries, &raw_keys);
+                let s = summary_of(&prog.functions[i], &f, &summaries);
+                if s != summaries[i] {
+                    summaries[i] = s;
                     changed = true;
                 }
+                facts[i] = Some(f);
             }
             if !changed {
                 break;
             }
         }
     }
-    let facts = (0..n)
-        .map(|i| solve(&prog.functions[i], &summaries, &raw_keys))
+    let facts = facts
+        .into_iter()
+        .enumerate()
+        .map(|(i, f)| f.unwrap_or_else(|| solve(&prog.functions[i], &summaries, &raw_keys)))
         .collect();
     Analysis { summaries, facts }
 }
@@ -296,7 +344,7 @@ struct Constraints {
     level_base: Vec<(Node, Lifetime, Cause)>,
     /// The block (numbered in walk order, 0 = the body) each variable is
     /// defined in; parameters and the closure belong to block 0.
-    def_block: HashMap<Node, u32>,
+    def_block: NodeMap<u32>,
     /// How each variable was produced, for the region it lives in (origins).
     produced: Vec<(VarId, Produced)>,
     /// Stores into existing objects: candidates for store constraints.
@@ -572,7 +620,7 @@ impl Constraints {
 /// global region. Also the global a value was read from, for the dump.
 fn origins(
     c: &Constraints,
-    level: &HashMap<Node, Lifetime>,
+    level: &NodeMap<Lifetime>,
 ) -> HashMap<VarId, (Lifetime, Option<GlobalId>)> {
     let level_of = |v: VarId| level.get(&Node::Var(v)).copied().unwrap_or(Lifetime::Local);
     let mut out: HashMap<VarId, (Lifetime, Option<GlobalId>)> = HashMap::new();
@@ -609,7 +657,7 @@ fn origins(
 pub fn reaching_result(f: &Function, summaries: &[Summary]) -> std::collections::HashSet<VarId> {
     let mut c = Constraints::default();
     c.block(f, summaries, &f.body, None);
-    let mut succ: HashMap<Node, Vec<Node>> = HashMap::new();
+    let mut succ: NodeMap<Vec<Node>> = NodeMap::default();
     for (from, to) in &c.edges {
         succ.entry(*from).or_default().push(*to);
     }
@@ -646,7 +694,7 @@ fn solve(f: &Function, summaries: &[Summary], raw_keys: &HashSet<ConstId>) -> Fu
     }
     c.def_block.insert(Node::Env, 0);
     c.block(f, summaries, &f.body, None);
-    let mut succ: HashMap<Node, Vec<Node>> = HashMap::new();
+    let mut succ: NodeMap<Vec<Node>> = NodeMap::default();
     for (from, to) in &c.edges {
         succ.entry(*from).or_default().push(*to);
     }
@@ -717,10 +765,10 @@ fn solve(f: &Function, summaries: &[Summary], raw_keys: &HashSet<ConstId>) -> Fu
 /// remembering the first cause.
 fn propagate(
     base: &[(Node, Lifetime, Cause)],
-    succ: &HashMap<Node, Vec<Node>>,
-) -> (HashMap<Node, Lifetime>, HashMap<Node, Cause>) {
-    let mut level: HashMap<Node, Lifetime> = HashMap::new();
-    let mut cause: HashMap<Node, Cause> = HashMap::new();
+    succ: &NodeMap<Vec<Node>>,
+) -> (NodeMap<Lifetime>, NodeMap<Cause>) {
+    let mut level: NodeMap<Lifetime> = NodeMap::default();
+    let mut cause: NodeMap<Cause> = NodeMap::default();
     let mut work: Vec<(Node, Lifetime, Cause)> = base.to_vec();
     work.sort_by_key(|(_, l, _)| *l);
     while let Some((n, l, why)) = work.pop() {

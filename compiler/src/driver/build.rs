@@ -158,6 +158,10 @@ fn link(object: &[u8], output: &Path, strip: bool) -> Result<(), Fatal> {
         if gold {
             cc.arg("-fuse-ld=gold");
         }
+        // No build ID: the linker hashed the whole executable for it
+        // (SHA-1 of ~10 MB at 10,000 lines, a fifth of the link; issue
+        // 13), and nothing reads it.
+        cc.arg("-Wl,--build-id=none");
         cc.arg("-o")
             .arg(output)
             .arg(&object_path)

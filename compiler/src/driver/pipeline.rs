@@ -111,9 +111,12 @@ pub(crate) fn front_end_here(path: &Path, dumps: Dumps) -> Result<FrontEnd, Fata
 
     let mut imports = ImportCache::new(path, program_file);
     let ast = timing::time("expand", || {
-        expand::expand_program_with_imports(prelude, program, &mut |p, at| {
-            imports.load(&mut sources, p, at)
-        })
+        expand::expand_program_keeping(
+            prelude,
+            program,
+            &mut |p, at| imports.load(&mut sources, p, at),
+            dumps.dump_expanded,
+        )
     });
     let ast = ast.map_err(|e| Fatal(render_all(&expand_diagnostics(e), &sources)))?;
     if dumps.dump_expanded {

@@ -33,7 +33,8 @@ pub struct GlobalInfo {
 #[derive(Debug, Clone, Default)]
 pub struct Program {
     /// The program's top-level forms (the prelude's left out) after macro
-    /// expansion, for `--dump-expanded`.
+    /// expansion, for `--dump-expanded` (empty unless asked for:
+    /// `expand_program_keeping`).
     pub expanded: Vec<crate::syntax::Datum>,
     pub globals: Vec<GlobalInfo>,
     /// Per struct field name: whether every struct type declaring a field

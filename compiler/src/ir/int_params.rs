@@ -37,24 +37,26 @@
 //! would let its closure reach an unknown caller, or store anything in it.
 
 use super::visit::{walk_block, walk_block_mut, walk_tails};
-use super::VarId;
 use super::{Alloc, Atom, Callee, FuncId, Function, FunctionKind, InlineOp, Op, Program, Tail};
 use omni_runtime::base::value::is_int;
 use std::collections::HashSet;
 
+/// Per variable of a function (by index): whether it holds an Int
+/// whenever it is defined.
+type IntVars = Vec<bool>;
+
 /// Drop the allocation site of every `+ - *` whose operands are both
 /// Ints; returns how many were dropped.
 pub fn drop_int_arithmetic_sites(prog: &mut Program) -> usize {
-    let (int_params, int_globals) = int_facts(prog);
+    let (ints_of, int_globals) = int_facts(prog);
     for (g, &int) in prog.globals.iter_mut().zip(&int_globals) {
         g.int_only = int;
     }
     let mut dropped = 0;
-    for f in &mut prog.functions {
-        let ints = int_vars(f, &int_params[f.id.0 as usize], &int_globals);
+    for (f, ints) in prog.functions.iter_mut().zip(&ints_of) {
         walk_block_mut(&mut f.body, &mut |st| {
             if let Op::Inline(op, args, site) = &mut st.op {
-                if site.is_some() && int_result(*op, args, &ints) {
+                if site.is_some() && int_result(*op, args, ints) {
                     *site = None;
                     dropped += 1;
                 }
@@ -67,7 +69,7 @@ pub fn drop_int_arithmetic_sites(prog: &mut Program) -> usize {
 /// `op` of `args` is an Int (or raises): `+ - *` and `quot rem mod` of
 /// two Ints (runtime/src/prims/arith.rs: Int operands give an Int or the
 /// overflow / division-by-zero error).
-fn int_result(op: InlineOp, args: &[Atom], ints: &HashSet<VarId>) -> bool {
+fn int_result(op: InlineOp, args: &[Atom], ints: &IntVars) -> bool {
     matches!(
         op,
         InlineOp::Add
@@ -80,17 +82,26 @@ fn int_result(op: InlineOp, args: &[Atom], ints: &HashSet<VarId>) -> bool {
         && args.iter().all(|a| is_int_atom(a, ints))
 }
 
-fn is_int_atom(a: &Atom, ints: &HashSet<VarId>) -> bool {
+fn is_int_atom(a: &Atom, ints: &IntVars) -> bool {
     match a {
         Atom::Imm(v) => is_int(*v),
-        Atom::Var(v) => ints.contains(v),
+        Atom::Var(v) => ints.get(v.0 as usize).copied().unwrap_or(false),
         Atom::Const(_) | Atom::SelfClosure => false,
     }
 }
 
-/// Per function, per parameter: an Int at every call; per global: every
-/// store into it stores an Int (a global never stored into is not one).
-fn int_facts(prog: &Program) -> (Vec<Vec<bool>>, Vec<bool>) {
+/// Per function, its Int variables ([`int_vars`]) given which of its
+/// parameters are an Int at every call; per global, whether every store
+/// into it stores an Int (a global never stored into is not one). Both
+/// are a greatest fixed point. The parameters are found with a worklist
+/// for given Int globals: a function is looked at again only when a call
+/// has just contradicted one of its parameters, rather than every
+/// function on every round (issue 13: a chain of calls took a round per
+/// link). Then the globals' stores are checked against the variables
+/// found; a global that is no longer an Int sends every function through
+/// the worklist again (rare: a global found not to be an Int on the
+/// first check usually is one of a few).
+fn int_facts(prog: &Program) -> (Vec<IntVars>, Vec<bool>) {
     let closed = closed_functions(prog);
     let mut globals = vec![false; prog.globals.len()];
     for f in &prog.functions {
@@ -110,96 +121,123 @@ fn int_facts(prog: &Program) -> (Vec<Vec<bool>>, Vec<bool>) {
             vec![candidate; f.params.len()]
         })
         .collect();
+    let mut ints_of: Vec<IntVars> = vec![Vec::new(); prog.functions.len()];
     loop {
+        int_params_for(prog, &globals, &mut params, &mut ints_of);
         let mut changed = false;
-        for f in &prog.functions {
-            let ints = int_vars(f, &params[f.id.0 as usize], &globals);
+        for (f, ints) in prog.functions.iter().zip(&ints_of) {
             walk_block(&f.body, &mut |st| {
                 if let Op::GlobalSet { global, value, .. } = &st.op {
                     if let Some(g) = globals.get_mut(global.0 as usize) {
-                        if *g && !is_int_atom(value, &ints) {
+                        if *g && !is_int_atom(value, ints) {
                             *g = false;
                             changed = true;
                         }
                     }
                 }
             });
-            let mut check = |func: FuncId, args: &[Atom]| {
-                let Some(ps) = params.get_mut(func.0 as usize) else {
-                    return;
-                };
-                if ps.len() != args.len() {
-                    changed |= ps.iter().any(|p| *p);
-                    ps.iter_mut().for_each(|p| *p = false);
-                    return;
-                }
+        }
+        if !changed {
+            return (ints_of, globals);
+        }
+    }
+}
+
+/// The worklist of [`int_facts`] for given Int globals: narrows `params`
+/// (each an upper bound) and sets each function's Int variables.
+fn int_params_for(
+    prog: &Program,
+    globals: &[bool],
+    params: &mut [Vec<bool>],
+    ints_of: &mut [IntVars],
+) {
+    let mut queued = vec![true; prog.functions.len()];
+    let mut work: Vec<usize> = (0..prog.functions.len()).rev().collect();
+    while let Some(i) = work.pop() {
+        queued[i] = false;
+        let f = &prog.functions[i];
+        let ints = int_vars(f, &params[f.id.0 as usize], globals);
+        let mut check = |func: FuncId, args: &[Atom]| {
+            let Some(ps) = params.get_mut(func.0 as usize) else {
+                return;
+            };
+            let mut changed = false;
+            if ps.len() != args.len() {
+                changed = ps.iter().any(|p| *p);
+                ps.iter_mut().for_each(|p| *p = false);
+            } else {
                 for (p, a) in ps.iter_mut().zip(args) {
                     if *p && !is_int_atom(a, &ints) {
                         *p = false;
                         changed = true;
                     }
                 }
-            };
-            walk_block(&f.body, &mut |st| {
-                if let Op::Call {
-                    callee: Callee::Known { func, .. },
-                    args,
-                    ..
-                } = &st.op
-                {
-                    check(*func, args);
-                }
-            });
-            walk_tails(&f.body, &mut |t| {
-                if let Tail::Call {
-                    callee: Callee::Known { func, .. },
-                    args,
-                    ..
-                } = t
-                {
-                    check(*func, args);
-                }
-            });
-        }
-        if !changed {
-            return (params, globals);
-        }
+            }
+            let callee = func.0 as usize;
+            if changed && callee < queued.len() && !queued[callee] {
+                queued[callee] = true;
+                work.push(callee);
+            }
+        };
+        walk_block(&f.body, &mut |st| {
+            if let Op::Call {
+                callee: Callee::Known { func, .. },
+                args,
+                ..
+            } = &st.op
+            {
+                check(*func, args);
+            }
+        });
+        walk_tails(&f.body, &mut |t| {
+            if let Tail::Call {
+                callee: Callee::Known { func, .. },
+                args,
+                ..
+            } = t
+            {
+                check(*func, args);
+            }
+        });
+        ints_of[i] = ints;
     }
 }
 
 /// The variables of `f` that hold an Int whenever they are defined, given
 /// which parameters are Ints: a least fixed point over the definitions
 /// (a variable defined more than once must be an Int at each).
-fn int_vars(f: &Function, int_params: &[bool], int_globals: &[bool]) -> HashSet<VarId> {
-    let mut defs: Vec<Vec<Def>> = vec![Vec::new(); f.nvars as usize];
-    let mut defined_in_body: HashSet<VarId> = HashSet::new();
+fn int_vars(f: &Function, int_params: &[bool], int_globals: &[bool]) -> IntVars {
+    let n = f.nvars as usize;
+    let mut defs: Vec<Vec<Def>> = vec![Vec::new(); n];
+    let mut defined_in_body = vec![false; n];
     walk_block(&f.body, &mut |st| {
         if let Some(v) = st.var {
-            defined_in_body.insert(v);
             if let Some(d) = defs.get_mut(v.0 as usize) {
+                defined_in_body[v.0 as usize] = true;
                 d.push(Def::of(&st.op, int_globals));
             }
         }
     });
-    let mut ints: HashSet<VarId> = f
-        .params
-        .iter()
-        .zip(int_params)
-        .filter(|(p, is)| **is && !defined_in_body.contains(p))
-        .map(|(p, _)| *p)
-        .collect();
+    let mut ints: IntVars = vec![false; n];
+    let mut is_param = vec![false; n];
+    for (p, is) in f.params.iter().zip(int_params) {
+        if let Some(slot) = is_param.get_mut(p.0 as usize) {
+            *slot = true;
+            ints[p.0 as usize] = *is && !defined_in_body[p.0 as usize];
+        }
+    }
     loop {
-        let before = ints.len();
+        let mut changed = false;
         for (i, ds) in defs.iter().enumerate() {
-            let v = VarId(i as u32);
-            if ds.is_empty() || ints.contains(&v) || f.params.contains(&v) {
+            if ds.is_empty() || ints[i] || is_param[i] {
                 continue;
             }
             if ds.iter().all(|d| d.is_int(&ints)) {
-                ints.insert(v);
+                ints[i] = true;
+                changed = true;
             }
         }
-        if ints.len() == before {
+        if !changed {
             return ints;
         }
     }
@@ -253,7 +291,7 @@ impl Def {
 
     /// The definition always yields an Int (or raises) given the Int
     /// variables `ints`.
-    fn is_int(&self, ints: &HashSet<VarId>) -> bool {
+    fn is_int(&self, ints: &IntVars) -> bool {
         match self {
             Def::Move(a) => is_int_atom(a, ints),
             // `string-length` and `char->int` open-coded: an Int or a
