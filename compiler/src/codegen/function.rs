@@ -2044,14 +2044,7 @@ impl<'a, M: Module> FnTx<'_, 'a, '_, M> {
     /// fixnum in range. Any other string (a char index must be decoded),
     /// a forwarded one, or an error goes to the primitive on a cold path.
     fn string_ref(&mut self, s: Value, i: Value, loc: LocId) -> Result<Value> {
-        let check_ascii = self.b.create_block();
-        let slow = self.b.create_block();
-        let join = self.b.create_block();
-        let result = self.b.append_block_param(join, W);
-        self.b.set_cold_block(slow);
-        self.branch_if_kind(s, ObjKind::String, check_ascii, slow);
-        self.b.seal_block(check_ascii);
-        self.b.switch_to_block(check_ascii);
+        let (slow, join, result) = self.kind_fast_path(s, ObjKind::String);
         let flags = MemFlagsData::trusted();
         let bytes = self.b.ins().load(W, flags, s, STRING_BYTE_LEN);
         let chars = self.b.ins().load(W, flags, s, STRING_CHAR_LEN);
@@ -2890,14 +2883,7 @@ impl<'a, M: Module> FnTx<'_, 'a, '_, M> {
             _ => RuntimeFn::Dispatch3,
         };
         let (table, a0, argc) = (args[0], args[2], args.len() as i64 - 2);
-        let check_type = self.b.create_block();
-        let slow = self.b.create_block();
-        let join = self.b.create_block();
-        let j = self.b.append_block_param(join, W);
-        self.b.set_cold_block(slow);
-        self.branch_if_kind(a0, ObjKind::Struct, check_type, slow);
-        self.b.seal_block(check_type);
-        self.b.switch_to_block(check_type);
+        let (slow, join, j) = self.kind_fast_path(a0, ObjKind::Struct);
         // The type words are written by the runtime (not trusted-readonly).
         let flags = MemFlagsData::new();
         let t = self
@@ -2909,6 +2895,7 @@ impl<'a, M: Module> FnTx<'_, 'a, '_, M> {
         let program_thread = self.program_thread();
         // Way 0, then way 1 (two generic functions on one type).
         let mut next = slow;
+        let fast = self.b.current_block().expect("in the fast block");
         let ways: Vec<(Block, Block)> = (0..TYPE_DISPATCH_WAYS)
             .map(|w| {
                 let test = if w == 0 {
@@ -2916,7 +2903,7 @@ impl<'a, M: Module> FnTx<'_, 'a, '_, M> {
                 } else {
                     Some(self.b.create_block())
                 };
-                (test.unwrap_or(check_type), self.b.create_block())
+                (test.unwrap_or(fast), self.b.create_block())
             })
             .collect();
         for (w, &(test, way_hit)) in ways.iter().enumerate() {
@@ -3105,14 +3092,7 @@ impl<'a, M: Module> FnTx<'_, 'a, '_, M> {
         loc: LocId,
     ) -> Result<Value> {
         let (v, t) = (args[0], args[1]);
-        let check_type = self.b.create_block();
-        let slow = self.b.create_block();
-        let join = self.b.create_block();
-        let result = self.b.append_block_param(join, W);
-        self.b.set_cold_block(slow);
-        self.branch_if_kind(v, ObjKind::Struct, check_type, slow);
-        self.b.seal_block(check_type);
-        self.b.switch_to_block(check_type);
+        let (slow, join, result) = self.kind_fast_path(v, ObjKind::Struct);
         let own = self
             .b
             .ins()
@@ -3120,6 +3100,37 @@ impl<'a, M: Module> FnTx<'_, 'a, '_, M> {
         let same = self.b.ins().icmp(IntCC::Equal, own, t);
         let yes = self.word(TRUE);
         self.b.ins().brif(same, join, &[yes.into()], slow, &[]);
+        self.prim_slow_path(slow, join, desc, region, args, loc)?;
+        Ok(result)
+    }
+
+    /// The blocks of an op open-coded for an object of `kind`: the current
+    /// block branches to a new fast block when `v` is one (code generation
+    /// goes on there), else to the cold block `slow`; both end at `join`,
+    /// whose parameter (returned) is the op's value.
+    fn kind_fast_path(&mut self, v: Value, kind: ObjKind) -> (Block, Block, Value) {
+        let fast = self.b.create_block();
+        let slow = self.b.create_block();
+        let join = self.b.create_block();
+        let result = self.b.append_block_param(join, W);
+        self.b.set_cold_block(slow);
+        self.branch_if_kind(v, kind, fast, slow);
+        self.b.seal_block(fast);
+        self.b.switch_to_block(fast);
+        (slow, join, result)
+    }
+
+    /// The cold block `slow` of an open-coded primitive: the primitive
+    /// itself, its answer passed to `join`, where code generation goes on.
+    fn prim_slow_path(
+        &mut self,
+        slow: Block,
+        join: Block,
+        desc: &'static omni_runtime::prims::PrimDesc,
+        region: Value,
+        args: &[Value],
+        loc: LocId,
+    ) -> Result<()> {
         self.b.seal_block(slow);
         self.b.switch_to_block(slow);
         let first = self.b.func.dfg.num_blocks();
@@ -3128,7 +3139,7 @@ impl<'a, M: Module> FnTx<'_, 'a, '_, M> {
         self.set_cold_since(first);
         self.b.seal_block(join);
         self.b.switch_to_block(join);
-        Ok(result)
+        Ok(())
     }
 
     /// `(make-array n fill)` (`fill` nothing when left out) for a fixnum
@@ -3218,14 +3229,7 @@ impl<'a, M: Module> FnTx<'_, 'a, '_, M> {
         self.b.seal_block(filled);
         self.b.switch_to_block(filled);
         self.b.ins().jump(join, &[bump.into()]);
-        self.b.seal_block(slow);
-        self.b.switch_to_block(slow);
-        let first = self.b.func.dfg.num_blocks();
-        let v = self.call_prim(desc, region, args, loc)?;
-        self.b.ins().jump(join, &[v.into()]);
-        self.set_cold_since(first);
-        self.b.seal_block(join);
-        self.b.switch_to_block(join);
+        self.prim_slow_path(slow, join, desc, region, args, loc)?;
         Ok(result)
     }
 
