@@ -362,14 +362,33 @@ fn runtime_call_returns(pid: u32, call: &RuntimeCall, within: Duration) -> bool 
             .stdin(Stdio::null())
             .output();
         let Ok(out) = out else { return false };
-        // When the call returns, gdb names where it stopped — the generated
-        // caller — on a line of its own (the frames it lists first start
-        // with `#`); a call that does not return is cut off by the limit.
-        out.status.success()
-            && String::from_utf8_lossy(&out.stdout)
-                .lines()
-                .any(|l| !l.starts_with('#') && (l.starts_with("omni.") || l.contains(" in omni.")))
+        finish_shows_generated_code(
+            out.status.success(),
+            &String::from_utf8_lossy(&out.stdout),
+            &String::from_utf8_lossy(&out.stderr),
+        )
     })
+}
+
+/// What `runtime_call_returns`' gdb said: when the call returns, gdb names
+/// where it stopped — the generated caller — on a line of its own (the
+/// frames it lists first start with `#`); a call that does not return is
+/// cut off by the limit. And when gdb attached, the thread may already
+/// have been back in generated code (the loop runs on between two
+/// samples): the caller is then the innermost frame and `down` fails —
+/// the program running its own code too (a fuzz run called a loop of
+/// `(+ 1)`, a runtime call per iteration, a hang for that reason).
+fn finish_shows_generated_code(success: bool, stdout: &str, stderr: &str) -> bool {
+    let in_generated = |l: &str| l.starts_with("omni.") || l.contains(" in omni.");
+    let returned = success
+        && stdout
+            .lines()
+            .any(|l| !l.starts_with('#') && in_generated(l));
+    let innermost = stderr.contains("Bottom (innermost) frame selected")
+        && stdout
+            .lines()
+            .any(|l| l.starts_with("#0 ") && in_generated(l));
+    returned || innermost
 }
 
 /// Why a time-out could not be triaged on this machine (no ptrace).
@@ -451,6 +470,21 @@ fn classify_stacks(bt: &str, seen: &mut Vec<String>) -> Sample {
         seen.push(top);
     }
     call.map_or(Sample::Unknown, Sample::InRuntime)
+}
+
+#[test]
+fn triage_reads_gdb_finish() {
+    let returned = "Run till exit from #0  0x56 in omni_prim_add ()\n\
+                    0x56 in omni.in-set.2 () at a.omni:12\n12\t(in-set ...)\n";
+    assert!(finish_shows_generated_code(true, returned, ""));
+    // Attached while back in generated code: `down` has nowhere to go.
+    let innermost = "#0  0x56 in omni.in-set.2 () at a.omni:12\n12\t(in-set ...)\n";
+    let bottom = "Bottom (innermost) frame selected; you cannot go down.\n";
+    assert!(finish_shows_generated_code(false, innermost, bottom));
+    // Cut off by the time limit inside the runtime: no verdict.
+    let stuck = "#0  0x56 in omni_runtime::prims::misc::equal_rec ()\n";
+    assert!(!finish_shows_generated_code(false, stuck, ""));
+    assert!(!finish_shows_generated_code(false, stuck, bottom));
 }
 
 #[test]
