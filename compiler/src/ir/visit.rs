@@ -129,7 +129,10 @@ pub fn walk_tails(b: &Block, f: &mut dyn FnMut(&Tail)) {
 }
 
 /// The functions a body calls directly (`Callee::Known`), in calls and tail
-/// calls; a function may be listed more than once.
+/// calls; a function may be listed more than once. One walk over the
+/// statements and one over the tails: collecting a tail conditional's
+/// callees by walking each branch again made a body of nested tail `if`s
+/// quadratic (a 16,000-deep one took 4.5 s in CTRR).
 pub fn known_callees(b: &Block) -> Vec<FuncId> {
     let mut out = Vec::new();
     walk_block(b, &mut |st| {
@@ -141,25 +144,16 @@ pub fn known_callees(b: &Block) -> Vec<FuncId> {
             out.push(*func);
         }
     });
-    if let Some(t) = tail_call_known(&b.tail) {
-        out.extend(t);
-    }
-    out
-}
-
-fn tail_call_known(t: &Tail) -> Option<Vec<FuncId>> {
-    match t {
-        Tail::Call {
+    walk_tails(b, &mut |t| {
+        if let Tail::Call {
             callee: Callee::Known { func, .. },
             ..
-        } => Some(vec![*func]),
-        Tail::If { then, els, .. } => {
-            let mut v = known_callees(then);
-            v.extend(known_callees(els));
-            Some(v)
+        } = t
+        {
+            out.push(*func);
         }
-        _ => None,
-    }
+    });
+    out
 }
 
 /// Visit every statement of a block mutably, in the order of
