@@ -16,6 +16,15 @@ fn omnic() -> &'static str {
     env!("CARGO_BIN_EXE_omnic")
 }
 
+/// `omnic check FILE`, its output.
+fn omnic_check(src: &Path) -> Output {
+    Command::new(omnic())
+        .arg("check")
+        .arg(src)
+        .output()
+        .unwrap()
+}
+
 /// The stems of the `.omni` files in `dir`, sorted.
 fn omni_programs(dir: &Path) -> Vec<String> {
     let mut names: Vec<String> = std::fs::read_dir(dir)
@@ -950,11 +959,7 @@ fn check_handles_the_nesting_limit() {
         ")".repeat(n)
     );
     std::fs::write(&src, text).unwrap();
-    let out = Command::new(omnic())
-        .arg("check")
-        .arg(&src)
-        .output()
-        .unwrap();
+    let out = omnic_check(&src);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(
         out.status.code(),
@@ -1850,20 +1855,12 @@ fn check_handles_a_20000_line_program() {
     assert!(lines >= 19_900, "{lines} lines");
     let src = tmp.path().join("big.omni");
     std::fs::write(&src, &text).unwrap();
-    let out = Command::new(omnic())
-        .arg("check")
-        .arg(&src)
-        .output()
-        .unwrap();
+    let out = omnic_check(&src);
     assert!(out.status.success(), "{out:?}");
 
     let bad = format!("{text}(println \"tail\")\n  (undefined-at-the-end 1)\n");
     std::fs::write(&src, bad).unwrap();
-    let out = Command::new(omnic())
-        .arg("check")
-        .arg(&src)
-        .output()
-        .unwrap();
+    let out = omnic_check(&src);
     assert_eq!(out.status.code(), Some(1), "{out:?}");
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
@@ -1993,10 +1990,6 @@ fn deep_nesting_among_many_functions() {
     ));
     let src = tmp.path().join("deep.omni");
     std::fs::write(&src, text).unwrap();
-    let out = Command::new(omnic())
-        .arg("check")
-        .arg(&src)
-        .output()
-        .unwrap();
+    let out = omnic_check(&src);
     assert!(out.status.success(), "{out:?}");
 }

@@ -895,11 +895,9 @@ impl<'a, M: Module> FnTx<'_, 'a, '_, M> {
                 }
             }
             Op::PrimApplyList { prim, list, site } => {
-                let region = match site {
-                    None if omni_runtime::prims::boxes_raw_floats(prim.desc().name) => {
-                        self.word(NO_BOX_REGION as u64)
-                    }
-                    _ => self.site_region(*site)?,
+                let region = match omni_runtime::prims::boxes_raw_floats(prim.desc().name) {
+                    true => self.boxing_region(*site)?,
+                    false => self.site_region(*site)?,
                 };
                 let list = self.atom(list)?;
                 let loc = self.loc32(loc);
@@ -2257,6 +2255,17 @@ impl<'a, M: Module> FnTx<'_, 'a, '_, M> {
         Ok(self.num_at_join(join, result, float_result, site))
     }
 
+    /// The region a primitive that boxes raw Floats
+    /// (`prims::boxes_raw_floats`) gets without a retry: its site's, or,
+    /// without a site (nothing may be allocated there), `NO_BOX_REGION`,
+    /// so that the runtime boxes nothing.
+    fn boxing_region(&mut self, site: Option<AllocSiteId>) -> Result<Value> {
+        match site {
+            Some(_) => self.site_region(site),
+            None => Ok(self.word(NO_BOX_REGION as u64)),
+        }
+    }
+
     /// `call(region)` for a call that boxes a raw Float field in the region
     /// of allocation site `site` (`prims::boxes_raw_floats`): a lazily
     /// created region is passed only if it exists already (else null), so
@@ -2276,12 +2285,7 @@ impl<'a, M: Module> FnTx<'_, 'a, '_, M> {
             _ => None,
         };
         let Some(slot) = lazy else {
-            // Without a site, nothing may be allocated: the runtime then
-            // boxes nothing (`NO_BOX_REGION`).
-            let region = match site {
-                Some(_) => self.site_region(site)?,
-                None => self.word(NO_BOX_REGION as u64),
-            };
+            let region = self.boxing_region(site)?;
             return call(self, region);
         };
         let existing = self.b.ins().stack_load(W, W, slot, 0);
@@ -2452,26 +2456,14 @@ impl<'a, M: Module> FnTx<'_, 'a, '_, M> {
         prim: &'static omni_runtime::prims::PrimDesc,
         loc: LocId,
     ) -> Result<Value> {
-        let fast = self.b.create_block();
-        let slow = self.b.create_block();
-        let join = self.b.create_block();
-        let result = self.b.append_block_param(join, W);
-        self.b.set_cold_block(slow);
-        self.branch_if_kind(v, kind, fast, slow);
-        self.b.seal_block(fast);
-        self.b.seal_block(slow);
-        self.b.switch_to_block(fast);
+        let (slow, join, result) = self.kind_fast_path(v, kind);
         let mut field = self.b.ins().load(W, MemFlagsData::trusted(), v, offset);
         if count {
             let shifted = self.b.ins().ishl_imm_s(field, 1);
             field = self.b.ins().bor_imm_s(shifted, 1);
         }
         self.b.ins().jump(join, &[field.into()]);
-        self.b.switch_to_block(slow);
-        let r = self.call_prim(prim, self.region, &[v], loc)?;
-        self.b.ins().jump(join, &[r.into()]);
-        self.b.seal_block(join);
-        self.b.switch_to_block(join);
+        self.prim_slow_path(slow, join, prim, self.region, &[v], loc)?;
         Ok(result)
     }
 
