@@ -23,6 +23,58 @@ use std::sync::atomic::{fence, AtomicPtr, AtomicU64, Ordering};
 /// fence before touching the object (the `Arc` protocol).
 pub struct RcWord(AtomicU64);
 
+/// Set while exactly one thread runs runtime code: the program thread of
+/// `omnic run` or of a native executable, before its first `spawn`. Nothing
+/// else can then read or write a reference count at the same time, so
+/// [`RcWord`] counts with a plain load and store instead of a locked
+/// read-modify-write (on x86-64 a `lock xadd` costs ~20 cycles; the holds
+/// of the global state's versions made them about a tenth of the `interp`
+/// benchmark's time, issue 13). See docs/ATOMIC_POLICY.md, "Sole-thread
+/// counting".
+#[cfg(not(loom))]
+static SOLE_THREAD: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// The program entry is about to start the one thread that will run the
+/// program (it calls this before spawning it, so the spawn publishes the
+/// flag to that thread).
+///
+/// Only the program entry may call it, and only while no other thread can
+/// touch the runtime: a test harness running several programs or regions
+/// side by side must not (the runtime's own unit tests therefore never turn
+/// it on: see `rt::entry::run_jit`).
+pub fn sole_thread_begin() {
+    #[cfg(not(loom))]
+    SOLE_THREAD.store(true, Ordering::Release);
+}
+
+/// A second thread is about to start (`spawn`): from now on every count is
+/// a locked read-modify-write. Called by the spawning thread before the new
+/// thread exists, so the new thread sees the flag cleared (the spawn is a
+/// synchronising edge) and the spawning thread sees its own store. Never
+/// set again: counts stay atomic for the rest of the process.
+pub fn sole_thread_end() {
+    // Only the first spawn stores: it runs while no other thread exists.
+    // Later spawns (any thread) find the flag clear and leave it alone,
+    // so the flag is written once and read concurrently after that.
+    #[cfg(not(loom))]
+    if SOLE_THREAD.load(Ordering::Relaxed) {
+        SOLE_THREAD.store(false, Ordering::Release);
+    }
+}
+
+/// Whether the calling thread is the only one running runtime code.
+#[inline(always)]
+fn sole_thread() -> bool {
+    #[cfg(not(loom))]
+    {
+        SOLE_THREAD.load(Ordering::Relaxed)
+    }
+    #[cfg(loom)]
+    {
+        false
+    }
+}
+
 impl RcWord {
     #[cfg(not(loom))]
     pub const fn new(v: u64) -> Self {
@@ -36,6 +88,12 @@ impl RcWord {
     /// Add `unit`; returns the previous word. Relaxed: see the type doc.
     #[inline(always)]
     pub fn rc_increment(&self, unit: u64) -> u64 {
+        if sole_thread() {
+            // No other thread runs runtime code (`SOLE_THREAD`).
+            let prev = self.0.load(Ordering::Relaxed);
+            self.0.store(prev.wrapping_add(unit), Ordering::Relaxed);
+            return prev;
+        }
         self.0.fetch_add(unit, Ordering::Relaxed)
     }
 
@@ -44,6 +102,13 @@ impl RcWord {
     /// may reclaim.
     #[inline(always)]
     pub fn rc_decrement(&self, unit: u64) -> u64 {
+        if sole_thread() {
+            // No other thread runs runtime code (`SOLE_THREAD`): nothing to
+            // publish or to acquire.
+            let prev = self.0.load(Ordering::Relaxed);
+            self.0.store(prev.wrapping_sub(unit), Ordering::Relaxed);
+            return prev;
+        }
         let prev = self.0.fetch_sub(unit, Ordering::Release);
         if prev == unit {
             fence(Ordering::Acquire);

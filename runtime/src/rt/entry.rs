@@ -20,6 +20,12 @@ use crate::region::Region;
 pub fn run_jit(entry: extern "C" fn() -> u64) -> i32 {
     let size = stack_size();
     crate::base::stats::start_program();
+    // The program thread is the only one running runtime code until it
+    // spawns (base/atomics.rs, `SOLE_THREAD`); this thread only waits for
+    // it. The runtime's unit tests run programs beside other tests that
+    // use regions, so they keep every count atomic.
+    #[cfg(not(test))]
+    crate::base::atomics::sole_thread_begin();
     let handle = std::thread::Builder::new()
         .name("omni-main".into())
         .stack_size(size)
