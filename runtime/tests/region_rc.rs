@@ -92,6 +92,36 @@ fn small_region_allocates_in_one_small_first_chunk_and_region_of_finds_it() {
 }
 
 #[test]
+fn a_pooled_control_block_keeps_its_last_regions_largest_small_chunk() {
+    // Release builds only: a debug build hands every chunk out again through
+    // the pool, poisoned (`take_spare_chunk`).
+    if cfg!(debug_assertions) {
+        return;
+    }
+    unsafe {
+        let r = region_create_in_use(AllocSite::UNKNOWN);
+        // 8 pairs do not fit the 128-byte first chunk: a 256-byte one follows.
+        let l = list(r, 8);
+        assert_eq!(list_sum(l), 28);
+        assert_eq!(acct(r).chunks, 2);
+        region_exit(r);
+        // The pool hands the same block out again; its spare is the
+        // 256-byte chunk, so 8 pairs fit the new region's first chunk.
+        let r2 = region_create_in_use(AllocSite::UNKNOWN);
+        assert_eq!(r2, r, "the pool reuses the last block");
+        let a = acct(r2);
+        assert_eq!(
+            (a.chunks, a.held_bytes, a.bytes),
+            (1, 2 * FIRST_CHUNK_BYTES, 0)
+        );
+        let l = list(r2, 8);
+        assert_eq!(list_sum(l), 28);
+        assert_eq!(acct(r2).chunks, 1, "one chunk holds them");
+        region_exit(r2);
+    }
+}
+
+#[test]
 fn chunks_grow_geometrically_and_region_of_holds_in_every_chunk() {
     unsafe {
         let r = region_create();

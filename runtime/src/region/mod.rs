@@ -98,6 +98,14 @@ pub const REGION_CURRENT_START: i32 = std::mem::offset_of!(Region, current_start
 /// pooled size class.
 pub const FIRST_CHUNK_BYTES: usize = 1 << CHUNK_MIN_SHIFT;
 
+/// The largest size class a control block keeps as its spare chunk (1 KiB):
+/// a reclaimed region gives its largest chunk up to this size to its block,
+/// so the next region made from the block starts with a chunk as big as the
+/// last one needed. A short-lived region that outgrows 128 bytes (interp's
+/// frames and argument arrays) then stays in one chunk instead of taking a
+/// second from the pool on every use.
+const SPARE_MAX_CLASS: u32 = 3;
+
 // `region_create_in_use` sets `next_class` to 1 after the first chunk
 // (what `alloc_slow` computes as `1.min(max_class)` with the initial cap).
 const _: () = assert!(CHUNK_MAX_SHIFT > CHUNK_MIN_SHIFT);
@@ -314,17 +322,18 @@ pub fn region_create_in_use(site: AllocSite) -> *mut Region {
     let spare = reg.spare_chunk;
     if !spare.is_null() && !cfg!(debug_assertions) && quota_bytes() == 0 {
         reg.spare_chunk = null_mut();
-        // SAFETY: an unused pooled chunk of FIRST_CHUNK_BYTES bytes. The
-        // counts are stored, not added to (they are known: no chunk yet):
-        // `init_block` just wrote them with wider stores, and reading them
-        // back stalled store forwarding (70% of this function's time).
+        // SAFETY: an unused pooled chunk of this thread (`release_chunk`).
+        // The counts are stored, not added to (they are known: no chunk
+        // yet): `init_block` just wrote them with wider stores, and reading
+        // them back stalled store forwarding (70% of this function's time).
         unsafe {
-            install_chunk(reg, r, spare, 0, FIRST_CHUNK_BYTES);
+            let (bytes, class) = ((*spare).size, (*spare).class);
+            install_chunk(reg, r, spare, 0, bytes);
             reg.chunk_count = 1;
-            reg.held_bytes = FIRST_CHUNK_BYTES;
-            reg.next_class = 1;
+            reg.held_bytes = bytes;
+            reg.next_class = (class + 1) as u8;
+            stats::chunk_taken(bytes, true);
         }
-        stats::chunk_taken(FIRST_CHUNK_BYTES, true);
     }
     r
 }
@@ -578,21 +587,24 @@ unsafe fn take_spare_chunk(r: *mut Region, size: usize) -> Option<(*mut u8, *mut
     let spare = reg.spare_chunk;
     if reg.next_class == 0
         && !spare.is_null()
-        && size + CHUNK_HEADER_BYTES <= FIRST_CHUNK_BYTES
         && !cfg!(debug_assertions)
         && (reg.is_global || quota_bytes() == 0)
     {
+        // SAFETY: a spare is an unused pooled chunk of this thread.
+        let (bytes, class) = unsafe { ((*spare).size, (*spare).class) };
+        if size + CHUNK_HEADER_BYTES > bytes {
+            return None;
+        }
         // No chunk yet (`next_class` moves on with the first one), so
-        // nothing to retire; the spare is a class-0 chunk of this thread.
+        // nothing to retire.
         reg.spare_chunk = null_mut();
-        // SAFETY: an unused pooled chunk of FIRST_CHUNK_BYTES bytes, which
-        // holds the descriptor and `size` bytes.
+        // SAFETY: the spare holds the descriptor and `size` bytes.
         unsafe {
-            let data = install_chunk(reg, r, spare, size, FIRST_CHUNK_BYTES);
+            let data = install_chunk(reg, r, spare, size, bytes);
             reg.chunk_count += 1;
-            reg.held_bytes += FIRST_CHUNK_BYTES;
-            reg.next_class = 1.min(reg.max_class);
-            stats::chunk_taken(FIRST_CHUNK_BYTES, true);
+            reg.held_bytes += bytes;
+            reg.next_class = (class + 1).min(u32::from(reg.max_class)) as u8;
+            stats::chunk_taken(bytes, true);
             return Some((data, spare));
         }
     }
@@ -641,11 +653,15 @@ unsafe fn alloc_new_chunk(r: *mut Region, size: usize) -> (*mut u8, *mut ChunkHe
     }
     retire_current(reg);
     let class = class_for(size, u32::from(reg.next_class));
-    let (c, from_pool) = if class == 0 && !reg.spare_chunk.is_null() {
+    // SAFETY: a spare is an unused pooled chunk of this thread.
+    let spare_fits = !reg.spare_chunk.is_null() && unsafe { (*reg.spare_chunk).class } >= class;
+    let (c, from_pool) = if spare_fits {
         (std::mem::replace(&mut reg.spare_chunk, null_mut()), true)
     } else {
         pool::take_chunk(class)
     };
+    // SAFETY: `c` is a pooled chunk (the spare may be larger than asked).
+    let class = unsafe { (*c).class };
     // SAFETY: an unused pooled chunk of `class_size(class)` bytes, which
     // holds the descriptor and `size` bytes.
     unsafe {
@@ -1123,7 +1139,9 @@ unsafe fn release_chunk(c: *mut ChunkHeader, r: *mut Region) -> usize {
         match (*c).kind {
             ChunkKind::Pooled => {
                 (*c).region = null_mut();
-                if (*c).class == 0 && (*r).spare_chunk.is_null() && !(*r).is_global {
+                // The region's chunks are listed newest (largest) first, so
+                // the spare is the largest one up to SPARE_MAX_CLASS.
+                if (*c).class <= SPARE_MAX_CLASS && (*r).spare_chunk.is_null() && !(*r).is_global {
                     (*r).spare_chunk = c;
                     return size;
                 }
