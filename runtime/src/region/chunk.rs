@@ -97,6 +97,9 @@ pub fn system_alloc_chunk(size: usize, kind: ChunkKind, class: u32) -> *mut Chun
     if mem.is_null() {
         out_of_memory(size);
     }
+    if size >= PREFAULT_MIN_BYTES {
+        prefault(mem, size);
+    }
     let c = mem as *mut ChunkHeader;
     // SAFETY: `mem` is a fresh, aligned block of `size` >= header bytes.
     unsafe {
@@ -109,6 +112,51 @@ pub fn system_alloc_chunk(size: usize, kind: ChunkKind, class: u32) -> *mut Chun
         })
     };
     c
+}
+
+/// Chunks of at least this size (the largest class, which a region takes
+/// only after filling 1 MiB of smaller ones, and dedicated chunks for one
+/// big object) are prefaulted when they come from the system allocator.
+/// Smaller ones are often left partly empty: prefaulting 256 KiB chunks too
+/// added 6 MB to json's peak RSS.
+const PREFAULT_MIN_BYTES: usize = 1 << CHUNK_MAX_SHIFT;
+
+#[cfg(target_os = "linux")]
+extern "C" {
+    fn madvise(addr: *mut u8, len: usize, advice: i32) -> i32;
+}
+
+/// `MADV_POPULATE_WRITE` (Linux 5.14): fault the range in, writable, in one
+/// call.
+#[cfg(target_os = "linux")]
+const MADV_POPULATE_WRITE: i32 = 23;
+
+/// Fault in the whole pages of the fresh block `mem..mem+size` at once. A
+/// region fills its chunks front to back, so every page of a big chunk is
+/// about to be written; one `madvise` makes the kernel map them in a batch
+/// instead of taking a trap per 4 KiB page on first touch. cfold allocates
+/// 700 MB of fresh pages and spent about a third of its time in the
+/// kernel's page-fault path (issue 13); a C loop touching 512 MiB of fresh
+/// 1 MiB blocks took 0.46-0.56 s faulting page by page and 0.29-0.37 s after
+/// this call. Memory the allocator hands out again is already mapped: the
+/// call then only walks its page tables. Failure (an older kernel without
+/// the advice, or memory pressure) is harmless: the pages fault in on first
+/// touch as before.
+fn prefault(mem: *mut u8, size: usize) {
+    #[cfg(target_os = "linux")]
+    {
+        const PAGE: usize = 4096;
+        let start = (mem as usize).next_multiple_of(PAGE);
+        let end = (mem as usize + size) & !(PAGE - 1);
+        if end > start {
+            // SAFETY: `start..end` lies inside the block the allocator just
+            // handed out, which nothing else uses; the advice only maps its
+            // pages in, as writing them would, and changes no contents.
+            let _ = unsafe { madvise(start as *mut u8, end - start, MADV_POPULATE_WRITE) };
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = (mem, size);
 }
 
 /// Return a chunk to the system allocator.
