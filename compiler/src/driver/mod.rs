@@ -125,7 +125,7 @@ impl From<codegen::CodegenError> for Fatal {
 pub fn main() -> i32 {
     install_panic_hook();
     let cli = Cli::parse();
-    match dispatch(cli.command) {
+    let status = match dispatch(cli.command) {
         Ok(status) => status,
         Err(Fatal(message)) => {
             crate::driver::pipeline::flush_stdout();
@@ -135,7 +135,16 @@ pub fn main() -> i32 {
             }
             1
         }
+    };
+    // With the stage times, the compiler's peak memory: a pass that keeps
+    // a copy of its facts per nesting level shows here long before it
+    // shows in the time (tests/e2e.rs, `deep_cond_checks_in_linear_memory`).
+    if crate::diag::timing::enabled() {
+        if let Some(kb) = omni_runtime::stats::peak_rss_kb() {
+            eprintln!("omnic: peak memory {kb} KB");
+        }
     }
+    status
 }
 
 /// Stack of the thread the front end runs on. Every stage recurses over the
