@@ -500,6 +500,8 @@ program_tests!(run_case, LISTED;
     state_inline_checks,
     int_globals,
     string_join_fast,
+    scope_shadowing,
+    scope_after_error,
 );
 
 /// Every case file is listed above (so none is silently skipped).
