@@ -17,8 +17,8 @@ use crate::ir::{
 };
 use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
 use cranelift_codegen::ir::{
-    types, Block, BlockArg, FuncRef, Function, GlobalValue, InstBuilder, MemFlagsData, SigRef,
-    SourceLoc, StackSlot, StackSlotData, StackSlotKind, TrapCode, Value,
+    types, Block, BlockArg, FuncRef, Function, GlobalValue, InstBuilder, InstructionData,
+    MemFlagsData, Opcode, SigRef, SourceLoc, StackSlot, StackSlotData, StackSlotKind, TrapCode, Value,
 };
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Variable};
 use cranelift_module::{DataId, FuncId, Module};
@@ -1458,10 +1458,30 @@ impl<'a, M: Module> FnTx<'_, 'a, '_, M> {
         Ok(word)
     }
 
-    /// Nonzero (i64) iff both words are fixnums.
+    /// Nonzero (i64) iff both words are fixnums. A constant fixnum
+    /// operand (`(* n 3)`, `(rem b 7)`) needs no test: only the other one
+    /// is tested (Cranelift would fold the `band` with the constant
+    /// itself; not emitting it saves its e-graph work, issue 13).
     fn both_ints(&mut self, a: Value, b: Value) -> Value {
-        let both = self.b.ins().band(a, b);
+        let both = match (self.const_fixnum(a), self.const_fixnum(b)) {
+            (Some(_), _) => b,
+            (None, Some(_)) => a,
+            (None, None) => self.b.ins().band(a, b),
+        };
         self.b.ins().band_imm_s(both, 1)
+    }
+
+    /// The word `v` when it is a constant fixnum: an `iconst` with the
+    /// fixnum tag bit set.
+    fn const_fixnum(&self, v: Value) -> Option<i64> {
+        let inst = self.b.func.dfg.value_def(v).inst()?;
+        match self.b.func.dfg.insts[inst] {
+            InstructionData::UnaryImm {
+                opcode: Opcode::Iconst,
+                imm,
+            } => Some(imm.bits()).filter(|w| w & 1 == 1),
+            _ => None,
+        }
     }
 
     /// `+ - *` on tagged fixnums with overflow check; anything else (floats,
@@ -1512,16 +1532,28 @@ impl<'a, M: Module> FnTx<'_, 'a, '_, M> {
         loc: LocId,
     ) -> Result<Num> {
         let (a, b) = (an.word, bn.word);
+        // A constant divisor other than 0 and -1 needs no check (a branch
+        // on a constant condition is not folded away by Cranelift).
+        let known_divisor = self
+            .const_fixnum(b)
+            .map(|w| w >> 1)
+            .filter(|y| !matches!(y, 0 | -1));
         self.fixnums_or_prim(op, an, bn, place, loc, |tx, slow, join| {
             let x = tx.b.ins().sshr_imm_s(a, 1);
-            let y = tx.b.ins().sshr_imm_s(b, 1);
-            // y + 1 > 1 (unsigned) excludes exactly y = 0 and y = -1.
-            let y1 = tx.b.ins().iadd_imm_s(y, 1);
-            let safe = tx.b.ins().icmp_imm_u(IntCC::UnsignedGreaterThan, y1, 1);
-            let divide = tx.b.create_block();
-            tx.b.ins().brif(safe, divide, &[], slow, &[]);
-            tx.b.seal_block(divide);
-            tx.b.switch_to_block(divide);
+            let y = match known_divisor {
+                Some(y) => tx.b.ins().iconst(W, y),
+                None => {
+                    let y = tx.b.ins().sshr_imm_s(b, 1);
+                    // y + 1 > 1 (unsigned) excludes exactly y = 0 and y = -1.
+                    let y1 = tx.b.ins().iadd_imm_s(y, 1);
+                    let safe = tx.b.ins().icmp_imm_u(IntCC::UnsignedGreaterThan, y1, 1);
+                    let divide = tx.b.create_block();
+                    tx.b.ins().brif(safe, divide, &[], slow, &[]);
+                    tx.b.seal_block(divide);
+                    tx.b.switch_to_block(divide);
+                    y
+                }
+            };
             let r = match op {
                 InlineOp::Div | InlineOp::Quot => tx.b.ins().sdiv(x, y),
                 InlineOp::Rem => tx.b.ins().srem(x, y),
