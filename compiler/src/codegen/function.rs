@@ -1918,7 +1918,10 @@ impl<'a, M: Module> FnTx<'_, 'a, '_, M> {
         self.b.seal_block(slow);
         self.b.switch_to_block(slow);
         let v = self.compare_slow_path(op, a, b, loc)?;
-        self.cold_branch_on(v, yes, no);
+        // A comparison primitive answers TRUE or FALSE (or raises): one
+        // compare, not `truthy`'s two.
+        let t = self.b.ins().icmp_imm_s(IntCC::NotEqual, v, FALSE as i64);
+        self.cold_branch_flag(t, yes, no);
         Ok(())
     }
 
