@@ -1599,8 +1599,16 @@ impl<'a, M: Module> FnTx<'_, 'a, '_, M> {
             );
         let (site, unboxed_result) = (place.site, place.unboxed && float_op);
         let fast_block = self.b.create_block();
-        let not_ints = self.b.create_block();
         let slow = self.b.create_block();
+        // Without a Float path, operands that are not both fixnums go
+        // straight to the primitive: the edge is critical (the fast path's
+        // overflow goes there too), and Cranelift lays out the block that
+        // splits it with its successor, among the cold ones. One CLIF block
+        // and jump fewer than a cold block that forwards (issue 13).
+        let not_ints = match float_op {
+            true => self.b.create_block(),
+            false => slow,
+        };
         let (join, result, float_result) = self.num_join(unboxed_result);
         // The fixnum path's result, joined with a zero f64 and flag when
         // the result is unboxed.
@@ -1632,7 +1640,9 @@ impl<'a, M: Module> FnTx<'_, 'a, '_, M> {
         let ints = self.both_ints(a.word, b.word);
         self.b.ins().brif(ints, fast_block, &[], not_ints, &[]);
         self.b.seal_block(fast_block);
-        self.b.seal_block(not_ints);
+        if float_op {
+            self.b.seal_block(not_ints);
+        }
         self.b.switch_to_block(fast_block);
         fast(self, slow, int_join);
         if unboxed_result {
@@ -1641,17 +1651,14 @@ impl<'a, M: Module> FnTx<'_, 'a, '_, M> {
             let r = self.b.block_params(int_join)[0];
             self.jump_num_word(join, true, r);
         }
-        self.b.switch_to_block(not_ints);
         if float_op {
+            self.b.switch_to_block(not_ints);
             let first = self.b.func.dfg.num_blocks();
             let x = self.float_operand(a, true, slow);
             let y = self.float_operand(b, true, slow);
             let r = self.float_arith(op, x, y);
             self.jump_num_float(join, unboxed_result, r, site)?;
             self.set_cold_since(first);
-        } else {
-            // Not a Float op: the cold block only forwards to the primitive.
-            self.b.ins().jump(slow, &[]);
         }
         self.b.seal_block(slow);
         self.b.switch_to_block(slow);
@@ -1845,17 +1852,16 @@ impl<'a, M: Module> FnTx<'_, 'a, '_, M> {
         let word = self.bool_word(c);
         self.b.ins().jump(join, &[word.into()]);
         self.b.switch_to_block(not_ints);
-        let slow = self.b.create_block();
-        self.b.set_cold_block(slow);
+        // Without Float paths `not_ints` is the slow path itself.
         if self.float_paths {
+            let slow = self.b.create_block();
+            self.b.set_cold_block(slow);
             let c = self.float_compare(op, a, b, slow)?;
             let word = self.bool_word(c);
             self.b.ins().jump(join, &[word.into()]);
-        } else {
-            self.b.ins().jump(slow, &[]);
+            self.b.seal_block(slow);
+            self.b.switch_to_block(slow);
         }
-        self.b.seal_block(slow);
-        self.b.switch_to_block(slow);
         let v = self.compare_slow_path(op, a, b, loc)?;
         self.b.ins().jump(join, &[v.into()]);
         self.b.seal_block(join);
@@ -1907,16 +1913,15 @@ impl<'a, M: Module> FnTx<'_, 'a, '_, M> {
         let (c, not_ints) = self.fixnum_compare(op, a.word, b.word)?;
         self.b.ins().brif(c, yes, &[], no, &[]);
         self.b.switch_to_block(not_ints);
-        let slow = self.b.create_block();
-        self.b.set_cold_block(slow);
+        // Without Float paths `not_ints` is the slow path itself.
         if self.float_paths {
+            let slow = self.b.create_block();
+            self.b.set_cold_block(slow);
             let c = self.float_compare(op, a, b, slow)?;
             self.cold_branch_flag(c, yes, no);
-        } else {
-            self.b.ins().jump(slow, &[]);
+            self.b.seal_block(slow);
+            self.b.switch_to_block(slow);
         }
-        self.b.seal_block(slow);
-        self.b.switch_to_block(slow);
         let v = self.compare_slow_path(op, a, b, loc)?;
         // A comparison primitive answers TRUE or FALSE (or raises): one
         // compare, not `truthy`'s two.
