@@ -1923,10 +1923,7 @@ impl<'a, M: Module> FnTx<'_, 'a, '_, M> {
             self.b.switch_to_block(slow);
         }
         let v = self.compare_slow_path(op, a, b, loc)?;
-        // A comparison primitive answers TRUE or FALSE (or raises): one
-        // compare, not `truthy`'s two.
-        let t = self.b.ins().icmp_imm_s(IntCC::NotEqual, v, FALSE as i64);
-        self.cold_branch_flag(t, yes, no);
+        self.cold_branch_on(v, yes, no);
         Ok(())
     }
 
