@@ -500,6 +500,7 @@ program_tests!(run_case, LISTED;
     state_inline_checks,
     int_globals,
     string_join_fast,
+    list_literal_runs,
 );
 
 /// Every case file is listed above (so none is silently skipped).
