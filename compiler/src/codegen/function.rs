@@ -18,7 +18,8 @@ use crate::ir::{
 use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
 use cranelift_codegen::ir::{
     types, Block, BlockArg, FuncRef, Function, GlobalValue, InstBuilder, InstructionData,
-    MemFlagsData, Opcode, SigRef, SourceLoc, StackSlot, StackSlotData, StackSlotKind, TrapCode, Value,
+    MemFlagsData, Opcode, SigRef, SourceLoc, StackSlot, StackSlotData, StackSlotKind, TrapCode,
+    Value,
 };
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Variable};
 use cranelift_module::{DataId, FuncId, Module};
