@@ -1496,22 +1496,32 @@ impl<'a, M: Module> FnTx<'_, 'a, '_, M> {
         loc: LocId,
     ) -> Result<Num> {
         let (a, b) = (an.word, bn.word);
+        // A constant operand is untagged here rather than by Cranelift's
+        // constant folding (the same code, less e-graph work: issue 13).
+        let (ka, kb) = (self.const_fixnum(a), self.const_fixnum(b));
         self.fixnums_or_prim(op, an, bn, place, loc, |tx, slow, join| {
+            let minus_tag = |tx: &mut Self, w: Value, k: Option<i64>| match k {
+                Some(k) => tx.b.ins().iconst(W, k - 1),
+                None => tx.b.ins().iadd_imm_s(w, -1),
+            };
             let (r, overflow) = match op {
                 // (2x+1) + 2y = 2(x+y)+1
                 InlineOp::Add => {
-                    let b_untagged = tx.b.ins().iadd_imm_s(b, -1);
+                    let b_untagged = minus_tag(tx, b, kb);
                     tx.b.ins().sadd_overflow(a, b_untagged)
                 }
                 // (2x+1) - 2y = 2(x-y)+1
                 InlineOp::Sub => {
-                    let b_untagged = tx.b.ins().iadd_imm_s(b, -1);
+                    let b_untagged = minus_tag(tx, b, kb);
                     tx.b.ins().ssub_overflow(a, b_untagged)
                 }
                 // 2x * y = 2xy, then set the tag bit (cannot overflow: even + 1)
                 InlineOp::Mul => {
-                    let a_untagged = tx.b.ins().iadd_imm_s(a, -1);
-                    let b_shifted = tx.b.ins().sshr_imm_s(b, 1);
+                    let a_untagged = minus_tag(tx, a, ka);
+                    let b_shifted = match kb {
+                        Some(k) => tx.b.ins().iconst(W, k >> 1),
+                        None => tx.b.ins().sshr_imm_s(b, 1),
+                    };
                     let (p, overflow) = tx.b.ins().smul_overflow(a_untagged, b_shifted);
                     (tx.b.ins().bor_imm_s(p, 1), overflow)
                 }
