@@ -216,23 +216,28 @@ fn finish<M: Module>(
 /// call-stack name and the `LocId` of its call, tab-separated
 /// (`file:line:col\tNAME\tCALL`, read by the runtime's `base/raise.rs`).
 pub(crate) fn location_table(prog: &crate::ir::Program) -> String {
-    let mut lines = vec!["<unknown>".to_string()];
-    lines.extend(prog.locs.iter().skip(1).map(|l| {
-        let at = format!("{}:{}:{}", l.file, l.line, l.col);
-        match l.inlined {
-            Some(inl) => {
-                let name =
-                    super::code_table::display_name(prog, &prog.functions[inl.func.0 as usize]);
-                let name: String = name
-                    .chars()
-                    .map(|c| if c == '\t' || c == '\n' { ' ' } else { c })
-                    .collect();
-                format!("{at}\t{name}\t{}", inl.call.0)
-            }
-            None => at,
+    use std::fmt::Write;
+    // Written into one string (a large program has a location per
+    // expression: one string per line and a join cost ~2,000 instructions
+    // each, on the serial path of code generation).
+    let mut table = String::with_capacity(prog.locs.len() * 24);
+    table.push_str("<unknown>");
+    for l in prog.locs.iter().skip(1) {
+        table.push('\n');
+        table.push_str(&l.file);
+        // Writing to a String cannot fail.
+        let _ = write!(table, ":{}:{}", l.line, l.col);
+        if let Some(inl) = l.inlined {
+            let name = super::code_table::display_name(prog, &prog.functions[inl.func.0 as usize]);
+            table.push('\t');
+            table.extend(
+                name.chars()
+                    .map(|c| if c == '\t' || c == '\n' { ' ' } else { c }),
+            );
+            let _ = write!(table, "\t{}", inl.call.0);
         }
-    }));
-    lines.join("\n")
+    }
+    table
 }
 
 fn define_init<M: Module>(
