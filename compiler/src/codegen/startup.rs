@@ -18,13 +18,14 @@ use super::parallel::{Job, Pipeline};
 use super::runtime::RuntimeFn;
 use super::{tail_signature, CodegenError, CodegenOptions, ModuleCx, Result};
 use crate::ir::{Const, QuotedDatum};
+use cranelift_codegen::ir::immediates::Imm64;
 use cranelift_codegen::ir::{
-    types, AbiParam, FuncRef, GlobalValue, InstBuilder, MemFlagsData, StackSlotData, StackSlotKind,
-    Value,
+    types, AbiParam, FuncRef, GlobalValue, GlobalValueData, InstBuilder, MemFlagsData,
+    StackSlotData, StackSlotKind, Value,
 };
 use cranelift_codegen::Context;
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
-use cranelift_module::{DataId, FuncId, Linkage, Module};
+use cranelift_module::{DataDescription, DataId, FuncId, Linkage, Module};
 use omni_runtime::value::NIL;
 use std::collections::HashMap;
 
@@ -256,6 +257,7 @@ fn define_init<M: Module>(
         b,
         func_refs: HashMap::new(),
         data_refs: HashMap::new(),
+        names: None,
     };
 
     // A REPL module leaves its location table to the session, which adds
@@ -322,6 +324,7 @@ fn define_init<M: Module>(
     let entry_code = tx.func_ref(tx.cx.code_ids[prog.entry.0 as usize]);
     let no_env = tx.word(0);
     tx.b.ins().return_call(entry_code, &[no_env, region]);
+    tx.define_names()?;
     let config = tx.cx.module.target_config();
     tx.b.finalize(config);
     Ok(())
@@ -349,6 +352,21 @@ struct InitTx<'c, 'a, 'b, M: Module> {
     b: FunctionBuilder<'b>,
     func_refs: HashMap<FuncId, FuncRef>,
     data_refs: HashMap<DataId, GlobalValue>,
+    /// The names `intern` passes to the runtime, in one data object
+    /// (defined by `define_names` after the last): a name is its address
+    /// plus an offset. One data object per name cost ~10,000 instructions
+    /// each in the object file's bookkeeping, on the serial start of code
+    /// generation (a name per function: issue 13).
+    names: Option<NameBlob>,
+}
+
+/// The data object of `InitTx::names`: its id, its global value in
+/// `omni_init`, its bytes so far and each name's offset.
+struct NameBlob {
+    id: DataId,
+    base: GlobalValue,
+    bytes: Vec<u8>,
+    offsets: HashMap<String, usize>,
 }
 
 impl<M: Module> InitTx<'_, '_, '_, M> {
@@ -365,10 +383,77 @@ impl<M: Module> InitTx<'_, '_, '_, M> {
     }
 
     fn intern(&mut self, name: &str) -> Result<Value> {
-        let data = self.cx.byte_string(name.as_bytes())?;
-        let ptr = self.data_addr(data);
+        let ptr = self.name_addr(name)?;
         let len = self.word(name.len() as u64);
         self.call_rt1(RuntimeFn::Intern, &[ptr, len])
+    }
+
+    /// The address of `name`'s bytes in the names' data object: a global
+    /// value of its own, the object's symbol plus the name's offset (one
+    /// `symbol_value`, as a data object of its own took).
+    fn name_addr(&mut self, name: &str) -> Result<Value> {
+        if self.names.is_none() {
+            let id = self.cx.module.declare_anonymous_data(false, false)?;
+            let base = self.cx.module.declare_data_in_func(id, self.b.func);
+            self.names = Some(NameBlob {
+                id,
+                base,
+                bytes: Vec::new(),
+                offsets: HashMap::new(),
+            });
+        }
+        let blob = self
+            .names
+            .as_mut()
+            .ok_or_else(|| CodegenError::new("no names"))?;
+        let offset = match blob.offsets.get(name) {
+            Some(&offset) => offset,
+            None => {
+                let offset = blob.bytes.len();
+                blob.bytes.extend_from_slice(name.as_bytes());
+                blob.offsets.insert(name.to_string(), offset);
+                offset
+            }
+        };
+        let gv = match offset {
+            0 => blob.base,
+            _ => {
+                let GlobalValueData::Symbol {
+                    name: sym,
+                    colocated,
+                    tls,
+                    ..
+                } = self.b.func.global_values[blob.base].clone()
+                else {
+                    return Err(CodegenError::new("the names' global value is not a symbol"));
+                };
+                self.b.func.create_global_value(GlobalValueData::Symbol {
+                    name: sym,
+                    offset: Imm64::new(offset as i64),
+                    colocated,
+                    tls,
+                })
+            }
+        };
+        Ok(self.b.ins().symbol_value(W, gv))
+    }
+
+    /// Define the names' data object with every name `intern` used.
+    fn define_names(&mut self) -> Result<()> {
+        let Some(blob) = self.names.take() else {
+            return Ok(());
+        };
+        let mut desc = DataDescription::new();
+        // An empty data object is not allowed by every object format (all
+        // names empty: the lengths passed are 0).
+        let mut contents = blob.bytes;
+        if contents.is_empty() {
+            contents.push(0);
+        }
+        desc.define(contents.into_boxed_slice());
+        desc.set_align(8);
+        self.cx.module.define_data(blob.id, &desc)?;
+        Ok(())
     }
 
     /// Build a quoted datum bottom-up in `region`. Iterative, with a stack
