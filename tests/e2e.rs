@@ -502,6 +502,7 @@ program_tests!(run_case, LISTED;
     string_join_fast,
     scope_shadowing,
     scope_after_error,
+    list_literal_runs,
 );
 
 /// Every case file is listed above (so none is silently skipped).

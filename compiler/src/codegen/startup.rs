@@ -18,13 +18,14 @@ use super::parallel::{Job, Pipeline};
 use super::runtime::RuntimeFn;
 use super::{tail_signature, CodegenError, CodegenOptions, ModuleCx, Result};
 use crate::ir::{Const, QuotedDatum};
+use cranelift_codegen::ir::immediates::Imm64;
 use cranelift_codegen::ir::{
-    types, AbiParam, FuncRef, GlobalValue, InstBuilder, MemFlagsData, StackSlotData, StackSlotKind,
-    Value,
+    types, AbiParam, FuncRef, GlobalValue, GlobalValueData, InstBuilder, MemFlagsData,
+    StackSlotData, StackSlotKind, Value,
 };
 use cranelift_codegen::Context;
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
-use cranelift_module::{DataId, FuncId, Linkage, Module};
+use cranelift_module::{DataDescription, DataId, FuncId, Linkage, Module};
 use omni_runtime::value::NIL;
 use std::collections::HashMap;
 
@@ -216,23 +217,28 @@ fn finish<M: Module>(
 /// call-stack name and the `LocId` of its call, tab-separated
 /// (`file:line:col\tNAME\tCALL`, read by the runtime's `base/raise.rs`).
 pub(crate) fn location_table(prog: &crate::ir::Program) -> String {
-    let mut lines = vec!["<unknown>".to_string()];
-    lines.extend(prog.locs.iter().skip(1).map(|l| {
-        let at = format!("{}:{}:{}", l.file, l.line, l.col);
-        match l.inlined {
-            Some(inl) => {
-                let name =
-                    super::code_table::display_name(prog, &prog.functions[inl.func.0 as usize]);
-                let name: String = name
-                    .chars()
-                    .map(|c| if c == '\t' || c == '\n' { ' ' } else { c })
-                    .collect();
-                format!("{at}\t{name}\t{}", inl.call.0)
-            }
-            None => at,
+    use std::fmt::Write;
+    // Written into one string (a large program has a location per
+    // expression: one string per line and a join cost ~2,000 instructions
+    // each, on the serial path of code generation).
+    let mut table = String::with_capacity(prog.locs.len() * 24);
+    table.push_str("<unknown>");
+    for l in prog.locs.iter().skip(1) {
+        table.push('\n');
+        table.push_str(&l.file);
+        // Writing to a String cannot fail.
+        let _ = write!(table, ":{}:{}", l.line, l.col);
+        if let Some(inl) = l.inlined {
+            let name = super::code_table::display_name(prog, &prog.functions[inl.func.0 as usize]);
+            table.push('\t');
+            table.extend(
+                name.chars()
+                    .map(|c| if c == '\t' || c == '\n' { ' ' } else { c }),
+            );
+            let _ = write!(table, "\t{}", inl.call.0);
         }
-    }));
-    lines.join("\n")
+    }
+    table
 }
 
 fn define_init<M: Module>(
@@ -251,6 +257,7 @@ fn define_init<M: Module>(
         b,
         func_refs: HashMap::new(),
         data_refs: HashMap::new(),
+        names: None,
     };
 
     // A REPL module leaves its location table to the session, which adds
@@ -317,6 +324,7 @@ fn define_init<M: Module>(
     let entry_code = tx.func_ref(tx.cx.code_ids[prog.entry.0 as usize]);
     let no_env = tx.word(0);
     tx.b.ins().return_call(entry_code, &[no_env, region]);
+    tx.define_names()?;
     let config = tx.cx.module.target_config();
     tx.b.finalize(config);
     Ok(())
@@ -344,6 +352,21 @@ struct InitTx<'c, 'a, 'b, M: Module> {
     b: FunctionBuilder<'b>,
     func_refs: HashMap<FuncId, FuncRef>,
     data_refs: HashMap<DataId, GlobalValue>,
+    /// The names `intern` passes to the runtime, in one data object
+    /// (defined by `define_names` after the last): a name is its address
+    /// plus an offset. One data object per name cost ~10,000 instructions
+    /// each in the object file's bookkeeping, on the serial start of code
+    /// generation (a name per function: issue 13).
+    names: Option<NameBlob>,
+}
+
+/// The data object of `InitTx::names`: its id, its global value in
+/// `omni_init`, its bytes so far and each name's offset.
+struct NameBlob {
+    id: DataId,
+    base: GlobalValue,
+    bytes: Vec<u8>,
+    offsets: HashMap<String, usize>,
 }
 
 impl<M: Module> InitTx<'_, '_, '_, M> {
@@ -360,10 +383,77 @@ impl<M: Module> InitTx<'_, '_, '_, M> {
     }
 
     fn intern(&mut self, name: &str) -> Result<Value> {
-        let data = self.cx.byte_string(name.as_bytes())?;
-        let ptr = self.data_addr(data);
+        let ptr = self.name_addr(name)?;
         let len = self.word(name.len() as u64);
         self.call_rt1(RuntimeFn::Intern, &[ptr, len])
+    }
+
+    /// The address of `name`'s bytes in the names' data object: a global
+    /// value of its own, the object's symbol plus the name's offset (one
+    /// `symbol_value`, as a data object of its own took).
+    fn name_addr(&mut self, name: &str) -> Result<Value> {
+        if self.names.is_none() {
+            let id = self.cx.module.declare_anonymous_data(false, false)?;
+            let base = self.cx.module.declare_data_in_func(id, self.b.func);
+            self.names = Some(NameBlob {
+                id,
+                base,
+                bytes: Vec::new(),
+                offsets: HashMap::new(),
+            });
+        }
+        let blob = self
+            .names
+            .as_mut()
+            .ok_or_else(|| CodegenError::new("no names"))?;
+        let offset = match blob.offsets.get(name) {
+            Some(&offset) => offset,
+            None => {
+                let offset = blob.bytes.len();
+                blob.bytes.extend_from_slice(name.as_bytes());
+                blob.offsets.insert(name.to_string(), offset);
+                offset
+            }
+        };
+        let gv = match offset {
+            0 => blob.base,
+            _ => {
+                let GlobalValueData::Symbol {
+                    name: sym,
+                    colocated,
+                    tls,
+                    ..
+                } = self.b.func.global_values[blob.base].clone()
+                else {
+                    return Err(CodegenError::new("the names' global value is not a symbol"));
+                };
+                self.b.func.create_global_value(GlobalValueData::Symbol {
+                    name: sym,
+                    offset: Imm64::new(offset as i64),
+                    colocated,
+                    tls,
+                })
+            }
+        };
+        Ok(self.b.ins().symbol_value(W, gv))
+    }
+
+    /// Define the names' data object with every name `intern` used.
+    fn define_names(&mut self) -> Result<()> {
+        let Some(blob) = self.names.take() else {
+            return Ok(());
+        };
+        let mut desc = DataDescription::new();
+        // An empty data object is not allowed by every object format (all
+        // names empty: the lengths passed are 0).
+        let mut contents = blob.bytes;
+        if contents.is_empty() {
+            contents.push(0);
+        }
+        desc.define(contents.into_boxed_slice());
+        desc.set_align(8);
+        self.cx.module.define_data(blob.id, &desc)?;
+        Ok(())
     }
 
     /// Build a quoted datum bottom-up in `region`. Iterative, with a stack
