@@ -500,6 +500,12 @@ program_tests!(run_case, LISTED;
     state_inline_checks,
     int_globals,
     string_join_fast,
+    int_copies,
+    int_copy_overflow,
+    int_copy_overflow_up,
+    int_copy_overflow_mul,
+    int_copy_not_int,
+    int_copy_deep,
 );
 
 /// Every case file is listed above (so none is silently skipped).
