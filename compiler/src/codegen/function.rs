@@ -329,6 +329,16 @@ impl<'a, M: Module> FnTx<'_, 'a, '_, M> {
         // that only calls other functions (nqueens' `place-from`, `safe?`)
         // gained 8% (BENCH_PROTOCOL.md, causes left). A function without a
         // self tail call gets no loop head (one block less to compile).
+        let mut calls_itself = false;
+        ir::visit::walk_block(&f.body, &mut |st| {
+            if let Op::Call {
+                callee: Callee::Known { func, .. },
+                ..
+            } = &st.op
+            {
+                calls_itself |= *func == f.id;
+            }
+        });
         let mut tail_calls_itself = false;
         ir::visit::walk_tails(&f.body, &mut |t| {
             if let Tail::Call {
@@ -412,12 +422,18 @@ impl<'a, M: Module> FnTx<'_, 'a, '_, M> {
                 jump_args.extend([BlockArg::from(zero), BlockArg::from(no)]);
             }
         }
-        let paths = self.int_paths();
+        // In a loop that only calls other functions the Int copy is a loop
+        // of its own, beside the generic one: its back edges with known
+        // fixnums skip the test (nqueens' `place-from` and `safe?`: 12%
+        // fewer instructions). Where the loop also calls itself in a
+        // non-tail position, Cranelift then hoisted the slow paths'
+        // constants out of the Int loop into callee-saved registers (ack
+        // 20% slower, its frame 0x30 -> 0x50 bytes): there the test that
+        // chooses the copy follows the one loop head, every iteration.
+        // (A loop nested in the generic one hoisted them too: frame-at in
+        // benches/interp 14% slower.)
+        let paths = if calls_itself { None } else { self.int_paths() };
         let int_copy = match &paths {
-            // In a loop the Int copy is a loop of its own, beside the
-            // generic one (a loop nested in the generic loop made Cranelift
-            // hoist the slow paths' constants into registers: frame-at in
-            // benches/interp 14% slower).
             Some(paths) => {
                 let int_copy = self.b.create_block();
                 for _ in 0..jump_args.len() {
@@ -445,6 +461,9 @@ impl<'a, M: Module> FnTx<'_, 'a, '_, M> {
         }
         self.b.switch_to_block(head);
         self.loop_params(head, &loop_params)?;
+        if calls_itself {
+            return self.body_with_int_paths();
+        }
         self.block(&f.body, Join::None)
     }
 
@@ -513,7 +532,8 @@ impl<'a, M: Module> FnTx<'_, 'a, '_, M> {
         self.b.ins().brif(tag, ints, args, other, args);
     }
 
-    /// The function's body (not a loop), preceded, when it gets an Int copy
+    /// The function's body (or a loop's that calls itself in a non-tail
+    /// position), preceded, when it gets an Int copy
     /// (`int_paths.rs`), by the test of its numeric parameters' tags that
     /// chooses the Int copy or the generic one.
     fn body_with_int_paths(&mut self) -> Result<()> {
