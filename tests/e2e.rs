@@ -506,6 +506,7 @@ program_tests!(run_case, LISTED;
     int_copy_overflow_mul,
     int_copy_not_int,
     int_copy_deep,
+    int_copy_regions,
 );
 
 /// Every case file is listed above (so none is silently skipped).

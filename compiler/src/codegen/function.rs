@@ -144,6 +144,7 @@ pub(crate) fn translate<'a, M: Module>(
         int_vars: Vec::new(),
         ranges: Vec::new(),
         dead_regions: Vec::new(),
+        dead_across: Vec::new(),
         comparisons: HashMap::new(),
         int_head: None,
     };
@@ -267,6 +268,9 @@ struct FnTx<'c, 'a, 'b, M: Module> {
     ranges: Vec<(ir::VarId, Range)>,
     /// The regions the Int copy never creates (`int_paths.rs`).
     dead_regions: Vec<ir::VarId>,
+    /// The regions of a loop the Int copy never allocates in: their slots
+    /// outlive an iteration (`regions_across_iterations`).
+    dead_across: Vec<ir::VarId>,
     /// The comparisons of the function by variable, for the bounds an
     /// `if` on one gives its branches.
     comparisons: HashMap<ir::VarId, (InlineOp, Atom, Atom)>,
@@ -560,15 +564,17 @@ impl<'a, M: Module> FnTx<'_, 'a, '_, M> {
     /// Translate the body as the Int copy described by `paths`.
     fn int_copy(&mut self, paths: int_paths::IntPaths) -> Result<()> {
         self.int_vars = paths.ints;
-        // A loop's regions outlive an iteration, which may be generic.
-        self.dead_regions = paths
+        // A loop's regions outlive an iteration, which may be generic: the
+        // Int copy exits one at the function's exits, but not at its back
+        // edges (`dead_across`).
+        (self.dead_across, self.dead_regions) = paths
             .dead_regions
             .into_iter()
-            .filter(|r| !self.regions_across_iterations.contains(r))
-            .collect();
+            .partition(|r| self.regions_across_iterations.contains(r));
         self.block(&self.f.body, Join::None)?;
         self.int_vars = Vec::new();
         self.dead_regions = Vec::new();
+        self.dead_across = Vec::new();
         self.ranges = Vec::new();
         Ok(())
     }
@@ -1215,6 +1221,13 @@ impl<'a, M: Module> FnTx<'_, 'a, '_, M> {
                 Ok(self.word(0))
             }
             Op::RegionExit(Atom::Var(v)) if self.dead_regions.contains(v) => Ok(self.word(NOTHING)),
+            // A back edge of the Int copy keeps the loop's region as it is:
+            // the slot holds null or a region an earlier (generic)
+            // iteration left empty at its back edge, and this iteration
+            // allocated nothing in it (`omni_region_recycle` would keep it).
+            Op::RegionExit(Atom::Var(v)) if self.back_edge && self.dead_across.contains(v) => {
+                Ok(self.word(NOTHING))
+            }
             Op::RegionExit(a) => {
                 let lazy = match a {
                     Atom::Var(v) => self.lazy_slot(*v).map(|slot| (*v, slot)),
