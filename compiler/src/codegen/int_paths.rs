@@ -5,10 +5,11 @@
 //! `n`'s tag at `<`, at each `-`, and checks both subtractions for
 //! overflow, because `n` may be a Float, a string or a fixnum. The code
 //! generator instead tests the *numeric parameters* (those an arithmetic
-//! op or a comparison reads) once, where the body starts (after the loop
-//! head of a self-tail-recursive loop), and translates the body twice: the
-//! Int copy, where those parameters are fixnums, and the generic copy,
-//! which is the code every function got before. In the Int copy:
+//! op or a comparison reads) once, where the body starts, and translates
+//! the body twice: the Int copy, where those parameters are fixnums, and
+//! the generic copy, which is the code every function got before (how
+//! loops test and switch: `FnTx::code_body` in function.rs). In the Int
+//! copy:
 //! - a variable is a known fixnum when it is such a parameter, an Int
 //!   literal, a copy of one, the result of `+ - * quot rem mod` of two
 //!   known fixnums (Int arithmetic never leaves the Ints: LANGUAGE.md; the
@@ -28,8 +29,9 @@
 //!   exit (`dead_regions`): those slow paths pass the result region, in
 //!   which a primitive given two Ints allocates nothing.
 //!
-//! Only small functions get an Int copy (`MAX_STMTS`): the copy doubles
-//! their code and compile time. Floats, bignum-sized results (an overflow
+//! Only small functions get an Int copy (`MAX_STMTS`), and only where it
+//! saves two tag tests on some path (`Facts::tests_saved`): the copy
+//! doubles their code and compile time, and adds register pressure. Floats, bignum-sized results (an overflow
 //! error), strings and every other value take the generic copy, so errors
 //! and their messages are those of the generic code.
 
