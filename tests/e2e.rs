@@ -503,6 +503,13 @@ program_tests!(run_case, LISTED;
     scope_shadowing,
     scope_after_error,
     list_literal_runs,
+    int_copies,
+    int_copy_overflow,
+    int_copy_overflow_up,
+    int_copy_overflow_mul,
+    int_copy_not_int,
+    int_copy_deep,
+    int_copy_regions,
 );
 
 /// Every case file is listed above (so none is silently skipped).

@@ -10,6 +10,7 @@
 //! runtime primitive on the slow path, which also reports type errors and
 //! overflow.
 
+use super::int_paths::{self, Range};
 use super::runtime::{self, RuntimeFn};
 use super::{code_value_params, tail_signature, CodegenError, ModuleCx, Result};
 use crate::ir::{
@@ -146,6 +147,12 @@ pub(crate) fn translate<'a, M: Module>(
         deferred: HashMap::new(),
         self_yields: Vec::new(),
         loop_head: None,
+        int_vars: Vec::new(),
+        ranges: Vec::new(),
+        dead_regions: Vec::new(),
+        dead_across: Vec::new(),
+        comparisons: HashMap::new(),
+        int_head: None,
     };
     tx.stack_check()?;
     match kind {
@@ -258,6 +265,24 @@ struct FnTx<'c, 'a, 'b, M: Module> {
     /// the value parameters: a tail call of the function itself jumps here
     /// (the result region is the same), a loop without a call.
     loop_head: Option<Block>,
+    /// While the Int copy of the body is translated (`int_paths.rs`): per
+    /// variable, whether it is a fixnum there. Empty for the generic copy.
+    int_vars: Vec<bool>,
+    /// Bounds of known fixnums at the point being translated, from the
+    /// comparisons that decided the enclosing branches and the ops that
+    /// computed them (the Int copy only). Scoped like `checked_arrays`.
+    ranges: Vec<(ir::VarId, Range)>,
+    /// The regions the Int copy never creates (`int_paths.rs`).
+    dead_regions: Vec<ir::VarId>,
+    /// The regions of a loop the Int copy never allocates in: their slots
+    /// outlive an iteration (`regions_across_iterations`).
+    dead_across: Vec<ir::VarId>,
+    /// The comparisons of the function by variable, for the bounds an
+    /// `if` on one gives its branches.
+    comparisons: HashMap<ir::VarId, (InlineOp, Atom, Atom)>,
+    /// While the Int copy of a loop is translated: its head and the
+    /// numeric parameters (`body_with_int_paths`).
+    int_head: Option<(Block, Vec<ir::VarId>)>,
 }
 
 impl<'a, M: Module> FnTx<'_, 'a, '_, M> {
@@ -307,15 +332,13 @@ impl<'a, M: Module> FnTx<'_, 'a, '_, M> {
         if !pinned && block_uses_region(self.cx.prog, &f.body, RegionRef::State) {
             self.state_region = Some(self.call_rt1(RuntimeFn::StateRegion, &[])?);
         }
-        // A function that also calls itself in a non-tail position keeps
-        // its self tail calls as calls. Measured with the loop: ack 0.67 s
-        // -> 0.73 s (its time moves to the returns of its deep non-tail
-        // recursion, for a reason the profile without hardware counters
-        // does not show), tak 0.38 s -> 0.33 s; without: both as fast as
-        // before or faster. A loop that only calls other functions
-        // (nqueens' `place-from`, `safe?`) gains 8% (BENCH_PROTOCOL.md,
-        // causes left). A function without a self tail call gets no loop
-        // head (one block less to compile).
+        // Every self tail call becomes a jump to the loop head (after the
+        // prologue and the stack check), also in a function that calls
+        // itself in a non-tail position (ack, tak: callgrind 37.8 M -> 30.8 M
+        // and 5.20 M -> 4.72 M instructions; tak 0.38 s -> 0.31 s). A loop
+        // that only calls other functions (nqueens' `place-from`, `safe?`)
+        // gained 8% (BENCH_PROTOCOL.md, causes left). A function without a
+        // self tail call gets no loop head (one block less to compile).
         let mut calls_itself = false;
         ir::visit::walk_block(&f.body, &mut |st| {
             if let Op::Call {
@@ -336,7 +359,7 @@ impl<'a, M: Module> FnTx<'_, 'a, '_, M> {
                 tail_calls_itself |= *func == f.id;
             }
         });
-        let is_loop = tail_calls_itself && !calls_itself;
+        let is_loop = tail_calls_itself;
         // Unboxed Floats only where the function shows signs of Float
         // arithmetic: nqueens' `safe?` would carry its integer parameters
         // with an f64 and a flag each (12% more instructions).
@@ -361,7 +384,7 @@ impl<'a, M: Module> FnTx<'_, 'a, '_, M> {
                 let v = self.var(*var)?;
                 self.b.def_var(v, *value);
             }
-            return self.block(&f.body, Join::None);
+            return self.body_with_int_paths();
         }
         // The regions the body creates get their handle slots here, before
         // the loop head, so a region only its scope keeps alive survives the
@@ -409,8 +432,55 @@ impl<'a, M: Module> FnTx<'_, 'a, '_, M> {
                 jump_args.extend([BlockArg::from(zero), BlockArg::from(no)]);
             }
         }
-        self.b.ins().jump(head, &jump_args);
+        // In a loop that only calls other functions the Int copy is a loop
+        // of its own, beside the generic one: its back edges with known
+        // fixnums skip the test (nqueens' `place-from` and `safe?`: 12%
+        // fewer instructions). Where the loop also calls itself in a
+        // non-tail position, Cranelift then hoisted the slow paths'
+        // constants out of the Int loop into callee-saved registers (ack
+        // 20% slower, its frame 0x30 -> 0x50 bytes): there the test that
+        // chooses the copy follows the one loop head, every iteration.
+        // (A loop nested in the generic one hoisted them too: frame-at in
+        // benches/interp 14% slower.)
+        let paths = if calls_itself { None } else { self.int_paths() };
+        let int_copy = match &paths {
+            Some(paths) => {
+                let int_copy = self.b.create_block();
+                for _ in 0..jump_args.len() {
+                    self.b.append_block_param(int_copy, W);
+                }
+                let numeric = self.numeric_words(&paths.params, value_params);
+                self.branch_if_ints(&numeric, int_copy, head, &jump_args);
+                Some(int_copy)
+            }
+            None => {
+                self.b.ins().jump(head, &jump_args);
+                None
+            }
+        };
+        self.loop_head = Some(head);
+        if let (Some(paths), Some(int_copy)) = (paths, int_copy) {
+            self.b.switch_to_block(int_copy);
+            self.loop_params(int_copy, &loop_params)?;
+            self.int_head = Some((int_copy, paths.params.clone()));
+            self.int_copy(paths)?;
+            self.int_head = None;
+            self.b.switch_to_block(head);
+            self.loop_params(head, &loop_params)?;
+            return self.generic_copy();
+        }
         self.b.switch_to_block(head);
+        self.loop_params(head, &loop_params)?;
+        if calls_itself {
+            return self.body_with_int_paths();
+        }
+        self.block(&f.body, Join::None)
+    }
+
+    /// Enter loop head `head`: its parameters are the environment and the
+    /// loop's parameters (an unboxed Float one's f64 and flag after the
+    /// words).
+    fn loop_params(&mut self, head: Block, loop_params: &[ir::VarId]) -> Result<()> {
         let head_params = self.b.block_params(head).to_vec();
         self.env = head_params[0];
         let mut extra = head_params[1 + loop_params.len()..].iter();
@@ -425,8 +495,106 @@ impl<'a, M: Module> FnTx<'_, 'a, '_, M> {
                 self.b.def_var(u.is_float, *flag);
             }
         }
-        self.loop_head = Some(head);
-        self.block(&f.body, Join::None)
+        Ok(())
+    }
+
+    /// The Int copy of the function (`int_paths.rs`), if it gets one.
+    fn int_paths(&mut self) -> Option<int_paths::IntPaths> {
+        if self.float_paths {
+            return None;
+        }
+        let f = self.f;
+        let paths = int_paths::int_paths(self.cx.prog, f)?;
+        ir::visit::walk_block(&f.body, &mut |st| {
+            if let (Some(v), Op::Inline(op, args, _)) = (st.var, &st.op) {
+                if int_paths::is_comparison(*op) && args.len() == 2 {
+                    self.comparisons.insert(v, (*op, args[0], args[1]));
+                }
+            }
+        });
+        Some(paths)
+    }
+
+    /// The words of the numeric parameters `numeric` among the function's
+    /// parameters, whose values are `values`.
+    fn numeric_words(&self, numeric: &[ir::VarId], values: &[Value]) -> Vec<Value> {
+        self.f
+            .params
+            .iter()
+            .zip(values)
+            .filter(|(p, _)| numeric.contains(p))
+            .map(|(_, v)| *v)
+            .collect()
+    }
+
+    /// Jump to `ints` when every word of `words` is a fixnum, else to
+    /// `other`, both with `args`.
+    fn branch_if_ints(&mut self, words: &[Value], ints: Block, other: Block, args: &[BlockArg]) {
+        let Some((&first, rest)) = words.split_first() else {
+            self.b.ins().jump(ints, args);
+            return;
+        };
+        let mut tags = first;
+        for w in rest {
+            tags = self.b.ins().band(tags, *w);
+        }
+        let tag = self.b.ins().band_imm_s(tags, 1);
+        self.b.ins().brif(tag, ints, args, other, args);
+    }
+
+    /// The function's body (or a loop's that calls itself in a non-tail
+    /// position), preceded, when it gets an Int copy
+    /// (`int_paths.rs`), by the test of its numeric parameters' tags that
+    /// chooses the Int copy or the generic one.
+    fn body_with_int_paths(&mut self) -> Result<()> {
+        let f = self.f;
+        let Some(paths) = self.int_paths() else {
+            return self.block(&f.body, Join::None);
+        };
+        let mut words = Vec::new();
+        for p in &paths.params {
+            let v = self.var(*p)?;
+            words.push(self.b.use_var(v));
+        }
+        let int_copy = self.b.create_block();
+        let generic = self.b.create_block();
+        self.branch_if_ints(&words, int_copy, generic, &[]);
+        self.b.seal_block(int_copy);
+        self.b.seal_block(generic);
+        self.b.switch_to_block(int_copy);
+        self.int_copy(paths)?;
+        self.b.switch_to_block(generic);
+        self.generic_copy()
+    }
+
+    /// Translate the body as the Int copy described by `paths`.
+    fn int_copy(&mut self, paths: int_paths::IntPaths) -> Result<()> {
+        self.int_vars = paths.ints;
+        // A loop's regions outlive an iteration, which may be generic: the
+        // Int copy exits one at the function's exits, but not at its back
+        // edges (`dead_across`).
+        (self.dead_across, self.dead_regions) = paths
+            .dead_regions
+            .into_iter()
+            .partition(|r| self.regions_across_iterations.contains(r));
+        self.block(&self.f.body, Join::None)?;
+        self.int_vars = Vec::new();
+        self.dead_regions = Vec::new();
+        self.dead_across = Vec::new();
+        self.ranges = Vec::new();
+        Ok(())
+    }
+
+    /// Translate the body as the generic copy of a function with an Int
+    /// copy: laid out after the Int copy, with the cold blocks.
+    fn generic_copy(&mut self) -> Result<()> {
+        let first = self.b.func.dfg.num_blocks();
+        if let Some(current) = self.b.current_block() {
+            self.b.set_cold_block(current);
+        }
+        self.block(&self.f.body, Join::None)?;
+        self.set_cold_since(first);
+        Ok(())
     }
 
     /// A self tail call of a loop: the same result region, so only the
@@ -434,12 +602,20 @@ impl<'a, M: Module> FnTx<'_, 'a, '_, M> {
     /// takes its argument's f64 and flag too (0 for a boxed argument).
     fn back_edge_jump(&mut self, env: &Atom, args: &[Atom], head: Block) -> Result<()> {
         let f = self.f;
-        if args.len() != code_value_params(f) {
-            return Err(CodegenError::new(format!(
-                "self tail call of `{}` with {} arguments",
-                f.name,
-                args.len()
-            )));
+        // In the Int copy: to its own head when the numeric arguments are
+        // fixnums (tested here unless known), else to the generic loop.
+        if let Some((int_head, numeric)) = self.int_head.clone() {
+            let mut jump_args = vec![BlockArg::from(self.atom(env)?)];
+            let mut unknown = Vec::new();
+            for (p, a) in f.params.iter().zip(args) {
+                let v = self.atom(a)?;
+                jump_args.push(v.into());
+                if numeric.contains(p) && !self.known_int(a) {
+                    unknown.push(v);
+                }
+            }
+            self.branch_if_ints(&unknown, int_head, head, &jump_args);
+            return Ok(());
         }
         let env = self.atom(env)?;
         let mut jump_args = vec![BlockArg::from(env)];
@@ -525,7 +701,9 @@ impl<'a, M: Module> FnTx<'_, 'a, '_, M> {
         let (checked, epoch) = (self.checked_arrays.clone(), self.checked_epoch);
         let (known, resets) = (self.known_regions.clone(), self.region_resets);
         let start = self.statement_start.take();
+        let bounds = self.ranges.len();
         let result = self.block_body(block, join);
+        self.ranges.truncate(bounds);
         self.checked_arrays = if self.checked_epoch == epoch {
             checked
         } else {
@@ -582,6 +760,15 @@ impl<'a, M: Module> FnTx<'_, 'a, '_, M> {
             if let Some(var) = stmt.var {
                 let v = self.var(var)?;
                 self.b.def_var(v, value);
+                if let Op::Inline(op, args, _) = &stmt.op {
+                    // A fixnum result (or an overflow error): clipped.
+                    if let (true, Some(r)) = (
+                        self.known_int(&Atom::Var(var)),
+                        self.result_range(*op, args),
+                    ) {
+                        self.ranges.push((var, int_paths::clip(r)));
+                    }
+                }
             }
         }
         self.tail(&block.tail, join)
@@ -609,7 +796,9 @@ impl<'a, M: Module> FnTx<'_, 'a, '_, M> {
     /// Whether `stmt` exits the function's lazy region.
     fn is_lazy_exit(&self, stmt: &ir::Stmt) -> bool {
         match &stmt.op {
-            Op::RegionExit(Atom::Var(v)) => self.lazy_slot(*v).is_some(),
+            Op::RegionExit(Atom::Var(v)) => {
+                self.lazy_slot(*v).is_some() && !self.dead_regions.contains(v)
+            }
             _ => false,
         }
     }
@@ -674,9 +863,9 @@ impl<'a, M: Module> FnTx<'_, 'a, '_, M> {
             Tail::If { cond, then, els } => {
                 let (then_block, else_block) = self.branch_on(cond)?;
                 self.b.switch_to_block(then_block);
-                self.block(then, join)?;
+                self.decided_block(cond, true, then, join)?;
                 self.b.switch_to_block(else_block);
-                self.block(els, join)?;
+                self.decided_block(cond, false, els, join)?;
             }
         }
         Ok(())
@@ -937,9 +1126,9 @@ impl<'a, M: Module> FnTx<'_, 'a, '_, M> {
                 let result = self.b.append_block_param(join, W);
                 let (then_block, else_block) = self.branch_on(cond)?;
                 self.b.switch_to_block(then_block);
-                self.block(then, Join::Value(join))?;
+                self.decided_block(cond, true, then, Join::Value(join))?;
                 self.b.switch_to_block(else_block);
-                self.block(els, Join::Value(join))?;
+                self.decided_block(cond, false, els, Join::Value(join))?;
                 self.b.seal_block(join);
                 self.b.switch_to_block(join);
                 // The branches' statements set their own locations.
@@ -1041,11 +1230,22 @@ impl<'a, M: Module> FnTx<'_, 'a, '_, M> {
                 let var = stmt
                     .var
                     .ok_or_else(|| CodegenError::new("region creation without a variable"))?;
+                if self.dead_regions.contains(&var) {
+                    return Ok(self.word(0));
+                }
                 // A loop's region slot is set up before its head and kept.
                 if !self.regions_across_iterations.contains(&var) {
                     self.lazy_region_slot(var, matches!(stmt.op, Op::RegionCreate));
                 }
                 Ok(self.word(0))
+            }
+            Op::RegionExit(Atom::Var(v)) if self.dead_regions.contains(v) => Ok(self.word(NOTHING)),
+            // A back edge of the Int copy keeps the loop's region as it is:
+            // the slot holds null or a region an earlier (generic)
+            // iteration left empty at its back edge, and this iteration
+            // allocated nothing in it (`omni_region_recycle` would keep it).
+            Op::RegionExit(Atom::Var(v)) if self.back_edge && self.dead_across.contains(v) => {
+                Ok(self.word(NOTHING))
             }
             Op::RegionExit(a) => {
                 let lazy = match a {
@@ -1373,6 +1573,8 @@ impl<'a, M: Module> FnTx<'_, 'a, '_, M> {
                     unboxed: unboxed_result,
                 },
                 loc,
+                self.result_range(op, args)
+                    .is_some_and(int_paths::within_fixnums),
             ),
             InlineOp::Div | InlineOp::Quot | InlineOp::Rem | InlineOp::Mod => self.division(
                 op,
@@ -1397,10 +1599,14 @@ impl<'a, M: Module> FnTx<'_, 'a, '_, M> {
                 return Ok(Num {
                     word: self.b.use_var(word),
                     float: Some((self.b.use_var(u.float), self.b.use_var(u.is_float), u.site)),
+                    int: false,
                 });
             }
         }
-        Ok(Num::word(self.atom(a)?))
+        Ok(Num {
+            int: self.known_int(a),
+            ..Num::word(self.atom(a)?)
+        })
     }
 
     fn unboxed_var(&self, v: Option<ir::VarId>) -> Option<UnboxedVars> {
@@ -1459,17 +1665,89 @@ impl<'a, M: Module> FnTx<'_, 'a, '_, M> {
         Ok(word)
     }
 
-    /// Nonzero (i64) iff both words are fixnums. A constant fixnum
-    /// operand (`(* n 3)`, `(rem b 7)`) needs no test: only the other one
-    /// is tested (Cranelift would fold the `band` with the constant
-    /// itself; not emitting it saves its e-graph work, issue 13).
-    fn both_ints(&mut self, a: Value, b: Value) -> Value {
-        let both = match (self.const_fixnum(a), self.const_fixnum(b)) {
-            (Some(_), _) => b,
-            (None, Some(_)) => a,
-            (None, None) => self.b.ins().band(a, b),
+    /// Nonzero (i64) iff both operands are fixnums. Only the tags of those
+    /// not known to be one are tested: a known Int of an Int copy
+    /// (`int_paths.rs`) or a constant fixnum (`(* n 3)`, `(rem b 7)`:
+    /// Cranelift would fold the `band` with the constant itself; not
+    /// emitting it saves its e-graph work, issue 13).
+    fn both_ints(&mut self, a: Num, b: Num) -> Value {
+        let a_known = a.int || self.const_fixnum(a.word).is_some();
+        let b_known = b.int || self.const_fixnum(b.word).is_some();
+        let tags = match (a_known, b_known) {
+            (true, _) => b.word,
+            (false, true) => a.word,
+            (false, false) => self.b.ins().band(a.word, b.word),
         };
-        self.b.ins().band_imm_s(both, 1)
+        self.b.ins().band_imm_s(tags, 1)
+    }
+
+    /// Whether `a` is a known fixnum: an Int literal, or a fixnum of the
+    /// Int copy being translated (`int_paths.rs`).
+    fn known_int(&self, a: &Atom) -> bool {
+        match a {
+            Atom::Imm(w) => omni_runtime::value::is_int(*w),
+            Atom::Var(v) => self.int_vars.get(v.0 as usize) == Some(&true),
+            _ => false,
+        }
+    }
+
+    /// The bounds of known fixnum `a` here (`ranges`).
+    fn atom_range(&self, a: &Atom) -> Option<Range> {
+        if let Some(r) = int_paths::imm_range(a) {
+            return Some(r);
+        }
+        let Atom::Var(v) = a else { return None };
+        if !self.known_int(a) {
+            return None;
+        }
+        let bounds = self.ranges.iter().rev().find(|(w, _)| w == v);
+        Some(bounds.map_or(int_paths::FIXNUMS, |(_, r)| *r))
+    }
+
+    /// The bounds of `+ - *` of `args` when both are known fixnums (as
+    /// integers: outside the fixnums, the op overflows).
+    fn result_range(&self, op: InlineOp, args: &[Atom]) -> Option<Range> {
+        let (x, y) = (
+            self.atom_range(args.first()?)?,
+            self.atom_range(args.get(1)?)?,
+        );
+        int_paths::arith_range(op, x, y)
+    }
+
+    /// The bounds the comparison `cond`, known to be `holds`, gives its
+    /// operands (known fixnums of the Int copy), added to `ranges`.
+    fn assume(&mut self, cond: &Atom, holds: bool) {
+        let Atom::Var(c) = cond else { return };
+        let Some(&(op, x, y)) = self.comparisons.get(c) else {
+            return;
+        };
+        let (Some(rx), Some(ry)) = (self.atom_range(&x), self.atom_range(&y)) else {
+            return;
+        };
+        let (nx, ny) = int_paths::refine(op, holds, rx, ry);
+        for (a, r) in [(x, nx), (y, ny)] {
+            if let Atom::Var(v) = a {
+                self.ranges.push((v, r));
+            }
+        }
+    }
+
+    /// A branch of an `if` on `cond`, taken when `cond` is `holds`: the
+    /// block, with what that says of the operands of a comparison.
+    fn decided_block(
+        &mut self,
+        cond: &Atom,
+        holds: bool,
+        block: &'a ir::Block,
+        join: Join,
+    ) -> Result<()> {
+        let before = self.ranges.len();
+        if !self.int_vars.is_empty() {
+            self.assume(cond, holds);
+        }
+        let result = self.block(block, join);
+        self.ranges.truncate(before);
+        result
     }
 
     /// The word `v` when it is a constant fixnum: an `iconst` with the
@@ -1486,7 +1764,8 @@ impl<'a, M: Module> FnTx<'_, 'a, '_, M> {
     }
 
     /// `+ - *` on tagged fixnums with overflow check; anything else (floats,
-    /// type errors, overflow) goes to the primitive.
+    /// type errors, overflow) goes to the primitive. With `exact` (known
+    /// fixnums whose bounds keep the result a fixnum), no overflow check.
     fn arith(
         &mut self,
         op: InlineOp,
@@ -1494,16 +1773,38 @@ impl<'a, M: Module> FnTx<'_, 'a, '_, M> {
         bn: Num,
         place: ResultPlace,
         loc: LocId,
+        exact: bool,
     ) -> Result<Num> {
         let (a, b) = (an.word, bn.word);
         // A constant operand is untagged here rather than by Cranelift's
         // constant folding (the same code, less e-graph work: issue 13).
         let (ka, kb) = (self.const_fixnum(a), self.const_fixnum(b));
+        let exact = exact && an.int && bn.int;
         self.fixnums_or_prim(op, an, bn, place, loc, |tx, slow, join| {
             let minus_tag = |tx: &mut Self, w: Value, k: Option<i64>| match k {
                 Some(k) => tx.b.ins().iconst(W, k - 1),
                 None => tx.b.ins().iadd_imm_s(w, -1),
             };
+            if exact {
+                let r = match op {
+                    InlineOp::Add => {
+                        let b_untagged = minus_tag(tx, b, kb);
+                        tx.b.ins().iadd(a, b_untagged)
+                    }
+                    InlineOp::Sub => {
+                        let b_untagged = minus_tag(tx, b, kb);
+                        tx.b.ins().isub(a, b_untagged)
+                    }
+                    _ => {
+                        let a_untagged = minus_tag(tx, a, ka);
+                        let b_shifted = tx.b.ins().sshr_imm_s(b, 1);
+                        let p = tx.b.ins().imul(a_untagged, b_shifted);
+                        tx.b.ins().bor_imm_s(p, 1)
+                    }
+                };
+                tx.b.ins().jump(join, &[r.into()]);
+                return;
+            }
             let (r, overflow) = match op {
                 // (2x+1) + 2y = 2(x+y)+1
                 InlineOp::Add => {
@@ -1648,8 +1949,15 @@ impl<'a, M: Module> FnTx<'_, 'a, '_, M> {
             self.b.switch_to_block(check_ints);
         }
         // An unboxed Float's word is 0: not a fixnum.
-        let ints = self.both_ints(a.word, b.word);
-        self.b.ins().brif(ints, fast_block, &[], not_ints, &[]);
+        let known = a.int && b.int;
+        if known {
+            // `not_ints` and, without an overflow path, `slow` are left
+            // unreachable (Cranelift drops them).
+            self.b.ins().jump(fast_block, &[]);
+        } else {
+            let ints = self.both_ints(a, b);
+            self.b.ins().brif(ints, fast_block, &[], not_ints, &[]);
+        }
         self.b.seal_block(fast_block);
         if float_op {
             self.b.seal_block(not_ints);
@@ -1676,7 +1984,13 @@ impl<'a, M: Module> FnTx<'_, 'a, '_, M> {
         let first = self.b.func.dfg.num_blocks();
         let wa = self.boxed(a)?;
         let wb = self.boxed(b)?;
-        let region = self.site_region(site)?;
+        // Given two Ints, the primitive allocates nothing (it reports
+        // overflow or a zero divisor): the Int copy's dead regions.
+        let region = if known {
+            self.region
+        } else {
+            self.site_region(site)?
+        };
         let desc = slow_prim(op)?;
         let v = self.call_prim(desc, region, &[wa, wb], loc)?;
         self.jump_num_word(join, unboxed_result, v);
@@ -1749,6 +2063,7 @@ impl<'a, M: Module> FnTx<'_, 'a, '_, M> {
         Num {
             word,
             float: float.map(|(f, flag)| (f, flag, site)),
+            int: false,
         }
     }
 
@@ -1857,9 +2172,12 @@ impl<'a, M: Module> FnTx<'_, 'a, '_, M> {
     /// (The value form keeps a branch-free Bool on the fast path; an `if`
     /// on a comparison uses `compare_branch`.)
     fn compare(&mut self, op: InlineOp, a: Num, b: Num, loc: LocId) -> Result<Value> {
+        let (c, not_ints) = self.fixnum_compare(op, a, b)?;
+        let Some(not_ints) = not_ints else {
+            return Ok(self.bool_word(c));
+        };
         let join = self.b.create_block();
         let result = self.b.append_block_param(join, W);
-        let (c, not_ints) = self.fixnum_compare(op, a.word, b.word)?;
         let word = self.bool_word(c);
         self.b.ins().jump(join, &[word.into()]);
         self.b.switch_to_block(not_ints);
@@ -1894,9 +2212,13 @@ impl<'a, M: Module> FnTx<'_, 'a, '_, M> {
     /// The inline half of a comparison: when `a` and `b` are both fixnums,
     /// their comparison `op` (the returned flag, in the current block);
     /// otherwise a branch to the returned cold block, left for the caller's
-    /// slow path (both sealed).
-    fn fixnum_compare(&mut self, op: InlineOp, a: Value, b: Value) -> Result<(Value, Block)> {
+    /// slow path (both sealed). Known fixnums need no test and no slow
+    /// path (`None`).
+    fn fixnum_compare(&mut self, op: InlineOp, a: Num, b: Num) -> Result<(Value, Option<Block>)> {
         let cc = int_cc(op)?;
+        if a.int && b.int {
+            return Ok((self.b.ins().icmp(cc, a.word, b.word), None));
+        }
         let fast = self.b.create_block();
         let slow = self.b.create_block();
         self.b.set_cold_block(slow);
@@ -1905,7 +2227,7 @@ impl<'a, M: Module> FnTx<'_, 'a, '_, M> {
         self.b.seal_block(fast);
         self.b.seal_block(slow);
         self.b.switch_to_block(fast);
-        Ok((self.b.ins().icmp(cc, a, b), slow))
+        Ok((self.b.ins().icmp(cc, a.word, b.word), Some(slow)))
     }
 
     /// Jump to `yes` if the comparison `op` of `a` and `b` holds, else to
@@ -1921,8 +2243,11 @@ impl<'a, M: Module> FnTx<'_, 'a, '_, M> {
         yes: Block,
         no: Block,
     ) -> Result<()> {
-        let (c, not_ints) = self.fixnum_compare(op, a.word, b.word)?;
+        let (c, not_ints) = self.fixnum_compare(op, a, b)?;
         self.b.ins().brif(c, yes, &[], no, &[]);
+        let Some(not_ints) = not_ints else {
+            return Ok(());
+        };
         self.b.switch_to_block(not_ints);
         // Without Float paths `not_ints` is the slow path itself.
         if self.float_paths {
@@ -4034,11 +4359,18 @@ fn slow_prim(op: InlineOp) -> Result<&'static omni_runtime::prims::PrimDesc> {
 struct Num {
     word: Value,
     float: Option<(Value, Value, Option<AllocSiteId>)>,
+    /// A known fixnum (an Int literal, or a fixnum of the Int copy):
+    /// its ops test no tag.
+    int: bool,
 }
 
 impl Num {
     fn word(word: Value) -> Num {
-        Num { word, float: None }
+        Num {
+            word,
+            float: None,
+            int: false,
+        }
     }
 }
 

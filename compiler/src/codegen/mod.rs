@@ -16,6 +16,7 @@
 pub mod code_table;
 pub mod debug_line;
 mod function;
+mod int_paths;
 mod parallel;
 mod runtime;
 mod startup;
