@@ -676,6 +676,181 @@ pub fn reaching_result(f: &Function, summaries: &[Summary]) -> std::collections:
         .collect()
 }
 
+/// For a loop that is about to get a carry region (`carry.rs`): the
+/// variables among `result_placed` (the allocations and call results `f`
+/// places in its result region, which the carry pass would move to the
+/// carry region) that may stay in the *real* result region instead,
+/// because the loop only stores them into a container that lives there.
+///
+/// `(records (+ i 1) n a)` after `(push! a (record i))`: the record is a
+/// `Result` value only because it is stored into `a`, a parameter the loop
+/// passes on unchanged (so the caller's object, in the result region or an
+/// older one). Built in the carry region, the `push!` barrier must copy it
+/// out into `a`'s region (the carry region's renewal would free it: `a` is
+/// older than the carry region); built in the result region, the barrier
+/// finds it as old as `a` and copies nothing. A variable `w` qualifies when:
+///
+/// - it does not reach the loop's result or a tail call (it is not carried:
+///   a carried value belongs in the carry region, where renewal bounds it);
+/// - it is stored, on every path after it is made (the block that defines
+///   it, as for store constraints), into a container that is not in the
+///   carry region: an invariant parameter (every self tail call passes it
+///   on unchanged), the closure, a value read from a global, or read out of
+///   one of these (contents are at least as old as their container), or it
+///   is built into such a stored value (a field of it): the container keeps
+///   it alive anyway, so the carry region could not reclaim it; and a
+///   replaced one costs what the barrier's copy into the container's
+///   region did;
+/// - nothing it points to (its outlives successors, transitively) may be
+///   in the carry region: no other result-placed variable that does not
+///   qualify, no parameter that is not invariant. Otherwise an object of
+///   the result region would point into the younger carry region, which a
+///   renewal may free (the Region Closure Property).
+///
+/// The last condition is iterated to a fixed point (removing one variable
+/// may disqualify those that point to it).
+pub fn stays_in_result(
+    f: &Function,
+    summaries: &[Summary],
+    raw_keys: &HashSet<ConstId>,
+    result_placed: &HashSet<VarId>,
+) -> HashSet<VarId> {
+    let mut c = Constraints {
+        raw_keys: raw_keys.clone(),
+        ..Constraints::default()
+    };
+    for p in f.params.iter().chain(f.rest.iter()) {
+        c.def_block.insert(Node::Var(*p), 0);
+    }
+    c.def_block.insert(Node::Env, 0);
+    c.block(f, summaries, &f.body, None);
+    let mut succ: NodeMap<Vec<Node>> = NodeMap::default();
+    for (from, to) in &c.edges {
+        succ.entry(*from).or_default().push(*to);
+    }
+    // Carried or returned: reaches the result region (as `reaching_result`).
+    let base: Vec<(Node, Lifetime, Cause)> = c
+        .level_base
+        .iter()
+        .filter(|(_, _, why)| matches!(why, Cause::Returned | Cause::TailArgument))
+        .cloned()
+        .collect();
+    let (carried, _) = propagate(&base, &succ);
+    let is_carried = |n: &Node| carried.get(n).is_some_and(|l| *l >= Lifetime::Result);
+    // Immediate results: an Int or boolean operation without a Float site
+    // holds no pointer, whatever iteration made it.
+    let mut immediate: HashSet<VarId> = HashSet::new();
+    walk_block(&f.body, &mut |st| {
+        if let (Some(v), Op::Inline(op, _, None)) = (st.var, &st.op) {
+            if op.reads_numbers() || op.is_type_predicate() {
+                immediate.insert(v);
+            }
+        }
+    });
+    // Invariant parameters: every self tail call passes the parameter
+    // itself (or an immediate) back, so it holds the caller's value, never
+    // one of the carry region. A rest parameter is a fresh list: not one.
+    let mut invariant: HashSet<VarId> = f.params.iter().copied().collect();
+    walk_tails(&f.body, &mut |t| {
+        if let Tail::Call {
+            callee: Callee::Known { func, .. },
+            args,
+            ..
+        } = t
+        {
+            if *func != f.id {
+                return;
+            }
+            for (i, p) in f.params.iter().enumerate() {
+                let same = match args.get(i) {
+                    Some(Atom::Var(v)) => v == p || immediate.contains(v),
+                    Some(Atom::Imm(_) | Atom::Const(_)) => true,
+                    _ => false,
+                };
+                if !same {
+                    invariant.remove(p);
+                }
+            }
+        }
+    });
+    // Where each variable lives at least outside the carry region: read
+    // from a global, an invariant parameter, the closure, or read out of
+    // such a value (`produced` is in definition order).
+    let mut outside: HashSet<VarId> = invariant.clone();
+    for (v, how) in &c.produced {
+        let out = match how {
+            Produced::Global(_) => true,
+            Produced::From(atoms) => atoms.iter().all(|a| match a {
+                Atom::Var(x) => outside.contains(x),
+                Atom::SelfClosure | Atom::Imm(_) | Atom::Const(_) => true,
+            }),
+        };
+        if out {
+            outside.insert(*v);
+        }
+    }
+    // Stored into such a container on every path after it is made, or built
+    // into a value that is.
+    let mut anchored: HashSet<Node> = HashSet::new();
+    let mut work: Vec<Node> = Vec::new();
+    for st in &c.stores {
+        let Some(n) = atom_node(&st.value) else {
+            continue;
+        };
+        let container_outside = match &st.container {
+            StoreInto::Global(_) => true,
+            StoreInto::Atom(Atom::Var(x)) => outside.contains(x),
+            StoreInto::Atom(_) => true,
+        };
+        if container_outside && c.def_block.get(&n) == Some(&st.block) {
+            work.push(n);
+        }
+    }
+    while let Some(n) = work.pop() {
+        if anchored.insert(n) {
+            work.extend(succ.get(&n).into_iter().flatten().copied());
+        }
+    }
+    let mut keep: HashSet<VarId> = result_placed
+        .iter()
+        .copied()
+        .filter(|v| anchored.contains(&Node::Var(*v)) && !is_carried(&Node::Var(*v)))
+        .collect();
+    let params: HashSet<VarId> = f.params.iter().chain(f.rest.iter()).copied().collect();
+    loop {
+        let may_be_in_carry = |n: &Node, keep: &HashSet<VarId>| match n {
+            Node::Var(x) if params.contains(x) => !invariant.contains(x),
+            Node::Var(x) => result_placed.contains(x) && !keep.contains(x),
+            Node::Env => false,
+        };
+        let mut dropped = Vec::new();
+        for &w in &keep {
+            let mut seen: HashSet<Node> = HashSet::new();
+            let mut stack = vec![Node::Var(w)];
+            let mut bad = false;
+            while let Some(n) = stack.pop() {
+                if !seen.insert(n) {
+                    continue;
+                }
+                if may_be_in_carry(&n, &keep) {
+                    bad = true;
+                    break;
+                }
+                stack.extend(succ.get(&n).into_iter().flatten().copied());
+            }
+            if bad {
+                dropped.push(w);
+            }
+        }
+        if dropped.is_empty() {
+            return keep;
+        }
+        for w in dropped {
+            keep.remove(&w);
+        }
+    }
+}
+
 /// Solve one function's constraints under the given callee summaries.
 ///
 /// Store constraints: a value stored into a container on every path after
