@@ -355,6 +355,9 @@ struct Constraints {
     blocks: u32,
     /// The constants naming raw Float fields (`Program::raw_float_fields`).
     raw_keys: HashSet<ConstId>,
+    /// Variables holding a non-tail call's result (directly or through
+    /// copies): a top-level definition of one is not built in the state.
+    call_results: HashSet<VarId>,
 }
 
 /// How a variable's value was produced (what `origins` needs).
@@ -484,6 +487,9 @@ impl Constraints {
                 Op::Move(a) => {
                     self.outlives(a, d);
                     self.produced.push((v, Produced::From(vec![*a])));
+                    if matches!(a, Atom::Var(x) if self.call_results.contains(x)) {
+                        self.call_results.insert(v);
+                    }
                 }
                 Op::Inline(op, args, _) => {
                     if op.loads_field() {
@@ -510,6 +516,7 @@ impl Constraints {
                     }
                 }
                 Op::Call { callee, args, .. } => {
+                    self.call_results.insert(v);
                     self.call(summaries, callee, args, d, here, st.loc)
                 }
                 Op::Alloc { what, .. } => match what {
@@ -580,6 +587,19 @@ impl Constraints {
     /// Statements whose value is not used as a variable.
     fn effect(&mut self, f: &Function, summaries: &[Summary], st: &Stmt, block: u32) {
         match &st.op {
+            // A top-level definition by a call's result (`(define value
+            // (parse doc))`) does not build it in the global state: the
+            // call gets the form's scope region, and the definition's store
+            // barrier merges that region into the state (O(chunks), a value
+            // of 1 MB or more) or copies the value (a smaller one). Built in
+            // the state, the value was there while the call ran past its
+            // safe points: every renewal during the call retired the version
+            // holding the half-built value, and refreshes copied it into the
+            // next one (json: 66 MB of copies of the parsed document).
+            Op::GlobalSet {
+                value: Atom::Var(v),
+                ..
+            } if f.kind == FunctionKind::TopLevel && self.call_results.contains(v) => {}
             Op::GlobalSet { value, .. } if f.kind == FunctionKind::TopLevel => {
                 if let Some(n) = atom_node(value) {
                     self.level_base
