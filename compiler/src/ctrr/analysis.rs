@@ -728,12 +728,14 @@ pub fn reaching_result(f: &Function, summaries: &[Summary]) -> std::collections:
 ///   renewal may free (the Region Closure Property).
 ///
 /// The last condition is iterated to a fixed point (removing one variable
-/// may disqualify those that point to it).
+/// may disqualify those that point to it). The variables in `never` (the
+/// caller's choice: Floats) stay where they were placed.
 pub fn stays_in_result(
     f: &Function,
     summaries: &[Summary],
     raw_keys: &HashSet<ConstId>,
     result_placed: &HashSet<VarId>,
+    never: &HashSet<VarId>,
 ) -> HashSet<VarId> {
     let mut c = Constraints {
         raw_keys: raw_keys.clone(),
@@ -834,7 +836,9 @@ pub fn stays_in_result(
     let mut keep: HashSet<VarId> = result_placed
         .iter()
         .copied()
-        .filter(|v| anchored.contains(&Node::Var(*v)) && !is_carried(&Node::Var(*v)))
+        .filter(|v| {
+            anchored.contains(&Node::Var(*v)) && !is_carried(&Node::Var(*v)) && !never.contains(v)
+        })
         .collect();
     let params: HashSet<VarId> = f.params.iter().chain(f.rest.iter()).copied().collect();
     loop {

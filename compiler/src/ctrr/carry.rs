@@ -58,7 +58,7 @@ pub fn insert_carry_regions(
         // region stays in the result region (`stays_in_result`).
         let stays = {
             let f = &prog.functions[i];
-            let mut placed: HashSet<VarId> = HashSet::new();
+            let (mut placed, mut floats) = (HashSet::new(), HashSet::new());
             walk_block(&f.body, &mut |st| {
                 let in_result = match (&st.op, st.op.alloc_site()) {
                     (_, Some(site)) => {
@@ -69,12 +69,24 @@ pub fn insert_carry_regions(
                 };
                 if let (true, Some(v)) = (in_result, st.var) {
                     placed.insert(v);
+                    // A Float stays a carry-region temporary: stored into a
+                    // dict entry it only gives the entry's slot Float its
+                    // bits (heap/dict.rs, no copy), so one built in the
+                    // result region per iteration would pile up there
+                    // (tests/churn/dict-floats.omni).
+                    let float = st.op.float_site().is_some()
+                        || st.op.alloc_site().is_some_and(|site| {
+                            prog.alloc_sites[site.0 as usize].kind == AllocKind::Float
+                        });
+                    if float {
+                        floats.insert(v);
+                    }
                 }
             });
             if state_result[i] {
                 HashSet::new()
             } else {
-                stays_in_result(f, &summaries, &raw_keys, &placed)
+                stays_in_result(f, &summaries, &raw_keys, &placed, &floats)
             }
         };
         let loop_id = FuncId(prog.functions.len() as u32);
