@@ -205,6 +205,10 @@ pub fn analyse(prog: &Program) -> Analysis {
 
     // The literal keys that name raw Float fields (`prim_stores`).
     let raw_keys = prog.raw_float_keys();
+    // Which functions renew the global state through their own stores or
+    // their known callees' (a top-level definition by their result is
+    // built outside it: `Constraints::effect`).
+    let may_renew = super::state::analyse(prog).renews_itself;
     // Call graph over known calls; SCCs come callee-first.
     let mut graph: DiGraph<FuncId, ()> = DiGraph::new();
     let nodes: Vec<NodeIndex> = prog
@@ -227,7 +231,7 @@ pub fn analyse(prog: &Program) -> Analysis {
             let mut changed = false;
             for node in &scc {
                 let i = graph[*node].0 as usize;
-                let f = solve(&prog.functions[i], &summaries, &raw_keys);
+                let f = solve(&prog.functions[i], &summaries, &raw_keys, &may_renew);
                 let s = summary_of(&prog.functions[i], &f, &summaries);
                 if s != summaries[i] {
                     summaries[i] = s;
@@ -243,7 +247,9 @@ pub fn analyse(prog: &Program) -> Analysis {
     let facts = facts
         .into_iter()
         .enumerate()
-        .map(|(i, f)| f.unwrap_or_else(|| solve(&prog.functions[i], &summaries, &raw_keys)))
+        .map(|(i, f)| {
+            f.unwrap_or_else(|| solve(&prog.functions[i], &summaries, &raw_keys, &may_renew))
+        })
         .collect();
     Analysis { summaries, facts }
 }
@@ -338,7 +344,7 @@ fn summary_of(f: &Function, facts: &FunctionFacts, summaries: &[Summary]) -> Sum
 
 /// Constraints of one function.
 #[derive(Default)]
-struct Constraints {
+struct Constraints<'a> {
     /// `(from, to)`: `to` must outlive `from`.
     edges: Vec<(Node, Node)>,
     level_base: Vec<(Node, Lifetime, Cause)>,
@@ -355,9 +361,14 @@ struct Constraints {
     blocks: u32,
     /// The constants naming raw Float fields (`Program::raw_float_fields`).
     raw_keys: HashSet<ConstId>,
-    /// Variables holding a non-tail call's result (directly or through
-    /// copies): a top-level definition of one is not built in the state.
+    /// Variables holding the result of a non-tail call that may renew the
+    /// global state (directly or through copies): a top-level definition
+    /// of one is not built in the state.
     call_results: HashSet<VarId>,
+    /// Per function: whether it renews the global state through its own
+    /// stores or its known callees' (`state::StateFacts::renews_itself`;
+    /// a function not listed may).
+    may_renew: &'a [bool],
 }
 
 /// How a variable's value was produced (what `origins` needs).
@@ -391,7 +402,7 @@ fn atom_node(a: &Atom) -> Option<Node> {
     }
 }
 
-impl Constraints {
+impl Constraints<'_> {
     fn outlives(&mut self, longer: &Atom, shorter: Node) {
         if let Some(n) = atom_node(longer) {
             self.edges.push((shorter, n));
@@ -516,7 +527,15 @@ impl Constraints {
                     }
                 }
                 Op::Call { callee, args, .. } => {
-                    self.call_results.insert(v);
+                    let renews = match callee {
+                        Callee::Known { func, .. } => {
+                            self.may_renew.get(func.0 as usize).copied().unwrap_or(true)
+                        }
+                        Callee::Unknown(_) => false,
+                    };
+                    if renews {
+                        self.call_results.insert(v);
+                    }
                     self.call(summaries, callee, args, d, here, st.loc)
                 }
                 Op::Alloc { what, .. } => match what {
@@ -587,15 +606,20 @@ impl Constraints {
     /// Statements whose value is not used as a variable.
     fn effect(&mut self, f: &Function, summaries: &[Summary], st: &Stmt, block: u32) {
         match &st.op {
-            // A top-level definition by a call's result (`(define value
-            // (parse doc))`) does not build it in the global state: the
-            // call gets the form's scope region, and the definition's store
-            // barrier merges that region into the state (O(chunks), a value
-            // of 1 MB or more) or copies the value (a smaller one). Built in
-            // the state, the value was there while the call ran past its
-            // safe points: every renewal during the call retired the version
-            // holding the half-built value, and refreshes copied it into the
-            // next one (json: 66 MB of copies of the parsed document).
+            // A top-level definition by the result of a call that renews
+            // the state through its own stores or its known callees'
+            // (`(define value (parse doc))`, not `map` or `foldl`, whose
+            // closures may or may not) does not build it in
+            // the state: the call gets the form's scope region, and the
+            // definition's store barrier merges that region into the state
+            // (O(chunks) and a scan of the value, for 1 MB or more) or
+            // copies the value (a smaller one). Built in the state, the
+            // value was there while the call ran past its safe points: each
+            // renewal during the call retired the version holding the
+            // half-built value, and refreshes copied it into the next one
+            // (json: 66 MB of copies of the parsed document). A call that
+            // cannot renew still builds in the state (rbtree's tree: the
+            // merge's scan would cost 7% of the run for no copy saved).
             Op::GlobalSet {
                 value: Atom::Var(v),
                 ..
@@ -883,9 +907,15 @@ pub fn stays_in_result(
 /// store needs no repair. The container's region depends on the solution
 /// (an object's region is its placement), so the solution is iterated until
 /// no store raises a lifetime; levels only grow, so this ends.
-fn solve(f: &Function, summaries: &[Summary], raw_keys: &HashSet<ConstId>) -> FunctionFacts {
+fn solve(
+    f: &Function,
+    summaries: &[Summary],
+    raw_keys: &HashSet<ConstId>,
+    may_renew: &[bool],
+) -> FunctionFacts {
     let mut c = Constraints {
         raw_keys: raw_keys.clone(),
+        may_renew,
         ..Constraints::default()
     };
     for p in f.params.iter().chain(f.rest.iter()) {
