@@ -500,6 +500,9 @@ program_tests!(run_case, LISTED;
     state_inline_checks,
     int_globals,
     string_join_fast,
+    carry_store_older,
+    carry_store_older_copies,
+    define_call_outside_state,
 );
 
 /// Every case file is listed above (so none is silently skipped).
