@@ -14,7 +14,10 @@
 //! loop (`CarryStart`) and tail-calls a new function, `f`'s body with two
 //! leading parameters, the carry region and its renewal limit
 //! ([`FunctionKind::CarryLoop`]). In that body every placement in the result
-//! region becomes a placement in the carry region; every self tail call goes
+//! region becomes a placement in the carry region — except what the loop
+//! only stores into a container older than the carry region
+//! (`analysis::stays_in_result`): it stays in the result region, where the
+//! container lives, so the store needs no copy; every self tail call goes
 //! to the loop with `CarryRenew` before it; every return and every other
 //! tail call has `CarryEnd` before it.
 //!
