@@ -503,6 +503,7 @@ program_tests!(run_case, LISTED;
     carry_store_older,
     carry_store_older_copies,
     define_call_outside_state,
+    carry_store_older_global,
 );
 
 /// Every case file is listed above (so none is silently skipped).

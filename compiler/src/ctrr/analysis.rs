@@ -749,7 +749,9 @@ pub fn reaching_result(f: &Function, summaries: &[Summary]) -> std::collections:
 ///   in the carry region: no other result-placed variable that does not
 ///   qualify, no parameter that is not invariant. Otherwise an object of
 ///   the result region would point into the younger carry region, which a
-///   renewal may free (the Region Closure Property).
+///   renewal may free (the Region Closure Property). Nor may it point to a
+///   value the loop read from a global, a box or its closure: one of a
+///   state version would be held by nothing once the loop's pin moves on.
 ///
 /// The last condition is iterated to a fixed point (removing one variable
 /// may disqualify those that point to it). The variables in `never` (the
@@ -865,11 +867,30 @@ pub fn stays_in_result(
         })
         .collect();
     let params: HashSet<VarId> = f.params.iter().chain(f.rest.iter()).copied().collect();
+    // Values the loop reads from a global, a box or its closure may be
+    // objects of a state version that only the loop's pin keeps, and the
+    // pin lets a retired version go at a later back edge: an object of the
+    // result region pointing to one would dangle (nothing makes the result
+    // region hold the version: escape holds follow what reaches the
+    // result, and the barrier, finding the object as old as its container,
+    // takes none). In the carry region the barrier's copy took the hold.
+    let mut from_state: HashSet<VarId> = HashSet::new();
+    for (v, how) in &c.produced {
+        if matches!(how, Produced::Global(_)) {
+            from_state.insert(*v);
+        }
+    }
+    walk_block(&f.body, &mut |st| {
+        if let (Some(v), Op::BoxGet(_) | Op::EnvGet(_)) = (st.var, &st.op) {
+            from_state.insert(v);
+        }
+    });
     loop {
         let may_be_in_carry = |n: &Node, keep: &HashSet<VarId>| match n {
             Node::Var(x) if params.contains(x) => !invariant.contains(x),
+            Node::Var(x) if from_state.contains(x) => true,
             Node::Var(x) => result_placed.contains(x) && !keep.contains(x),
-            Node::Env => false,
+            Node::Env => true,
         };
         let mut dropped = Vec::new();
         for &w in &keep {
