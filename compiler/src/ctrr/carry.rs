@@ -367,15 +367,11 @@ fn rewrite_block(
         // keeps the result region (`stays_in_result`).
         let stays_here = st.var.is_some_and(|v| stays.contains(&v));
         match &mut st.op {
-            Op::Call { region, .. } if !stays_here => {
-                if *region == RegionRef::Result {
-                    *region = RegionRef::Local(carry);
-                }
+            Op::Call { region, .. } if !stays_here && *region == RegionRef::Result => {
+                *region = RegionRef::Local(carry);
             }
-            Op::StateHold { holder: region, .. } => {
-                if *region == RegionRef::Result {
-                    *region = RegionRef::Local(carry);
-                }
+            Op::StateHold { holder: region, .. } if *region == RegionRef::Result => {
+                *region = RegionRef::Local(carry);
             }
             _ => {}
         }
