@@ -510,6 +510,10 @@ program_tests!(run_case, LISTED;
     int_copy_not_int,
     int_copy_deep,
     int_copy_regions,
+    carry_store_older,
+    carry_store_older_copies,
+    define_call_outside_state,
+    carry_store_older_global,
 );
 
 /// Every case file is listed above (so none is silently skipped).

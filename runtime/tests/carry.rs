@@ -286,3 +286,56 @@ fn an_exit_whose_merge_is_refused_copies_the_values_leaving_the_loop() {
         omni_region_exit(result);
     }
 }
+
+#[test]
+fn an_accumulating_loop_backs_off_its_old_generation_renewals() {
+    let _serial = one_at_a_time();
+    unsafe {
+        let result = omni_region_create();
+        let mut state = [result as Value, 0, NIL];
+        renew(result, &mut state);
+        // An accumulator: every pair stays live, so every renewal of the
+        // old generation copies all of it and frees nothing. Once the old
+        // generation and the young region promoted into it were both found
+        // mostly live, the old generation's limit jumps to 128 times its
+        // live bytes (json's output list: no third copy at 64 MiB).
+        let mut acc = NIL;
+        let mut olds = Vec::new();
+        let before = renewals();
+        for _ in 0..400 {
+            let young = state[0] as *mut Region;
+            for i in 0..1_000 {
+                acc = alloc_pair(young, make_int(i), acc);
+            }
+            state[2] = acc;
+            renew_until_renewed(result, &mut state);
+            acc = state[2];
+            olds.push(old_generation(&state));
+        }
+        let after = renewals();
+        olds.dedup();
+        let book = region_carry_book(state[0] as *mut Region);
+        let live = region_bytes(old_generation(&state));
+        assert_eq!(book.growth, 128, "the factor reached its most");
+        assert!(
+            book.old_limit >= 10 * live,
+            "the limit backs off: {} for {live} live",
+            book.old_limit
+        );
+        assert!(
+            olds.len() <= 4,
+            "the old generation is renewed at most a few times: {}",
+            olds.len()
+        );
+        let allocated = 400 * 1_000 * PAIR_SIZE as u64;
+        assert!(
+            after.1 - before.1 <= allocated / 2,
+            "copying stays well below what the loop kept: {} of {allocated}",
+            after.1 - before.1
+        );
+        assert_eq!(sum(acc), 400 * (0..1_000).sum::<i64>());
+        end(result, &mut state);
+        assert_eq!(sum(state[2]), 400 * (0..1_000).sum::<i64>());
+        omni_region_exit(result);
+    }
+}

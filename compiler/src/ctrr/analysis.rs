@@ -205,6 +205,10 @@ pub fn analyse(prog: &Program) -> Analysis {
 
     // The literal keys that name raw Float fields (`prim_stores`).
     let raw_keys = prog.raw_float_keys();
+    // Which functions renew the global state through their own stores or
+    // their known callees' (a top-level definition by their result is
+    // built outside it: `Constraints::effect`).
+    let may_renew = super::state::analyse(prog).renews_itself;
     // Call graph over known calls; SCCs come callee-first.
     let mut graph: DiGraph<FuncId, ()> = DiGraph::new();
     let nodes: Vec<NodeIndex> = prog
@@ -227,7 +231,7 @@ pub fn analyse(prog: &Program) -> Analysis {
             let mut changed = false;
             for node in &scc {
                 let i = graph[*node].0 as usize;
-                let f = solve(&prog.functions[i], &summaries, &raw_keys);
+                let f = solve(&prog.functions[i], &summaries, &raw_keys, &may_renew);
                 let s = summary_of(&prog.functions[i], &f, &summaries);
                 if s != summaries[i] {
                     summaries[i] = s;
@@ -243,7 +247,9 @@ pub fn analyse(prog: &Program) -> Analysis {
     let facts = facts
         .into_iter()
         .enumerate()
-        .map(|(i, f)| f.unwrap_or_else(|| solve(&prog.functions[i], &summaries, &raw_keys)))
+        .map(|(i, f)| {
+            f.unwrap_or_else(|| solve(&prog.functions[i], &summaries, &raw_keys, &may_renew))
+        })
         .collect();
     Analysis { summaries, facts }
 }
@@ -338,7 +344,7 @@ fn summary_of(f: &Function, facts: &FunctionFacts, summaries: &[Summary]) -> Sum
 
 /// Constraints of one function.
 #[derive(Default)]
-struct Constraints {
+struct Constraints<'a> {
     /// `(from, to)`: `to` must outlive `from`.
     edges: Vec<(Node, Node)>,
     level_base: Vec<(Node, Lifetime, Cause)>,
@@ -355,6 +361,14 @@ struct Constraints {
     blocks: u32,
     /// The constants naming raw Float fields (`Program::raw_float_fields`).
     raw_keys: HashSet<ConstId>,
+    /// Variables holding the result of a non-tail call that may renew the
+    /// global state (directly or through copies): a top-level definition
+    /// of one is not built in the state.
+    call_results: HashSet<VarId>,
+    /// Per function: whether it renews the global state through its own
+    /// stores or its known callees' (`state::StateFacts::renews_itself`;
+    /// a function not listed may).
+    may_renew: &'a [bool],
 }
 
 /// How a variable's value was produced (what `origins` needs).
@@ -388,7 +402,7 @@ fn atom_node(a: &Atom) -> Option<Node> {
     }
 }
 
-impl Constraints {
+impl Constraints<'_> {
     fn outlives(&mut self, longer: &Atom, shorter: Node) {
         if let Some(n) = atom_node(longer) {
             self.edges.push((shorter, n));
@@ -484,6 +498,9 @@ impl Constraints {
                 Op::Move(a) => {
                     self.outlives(a, d);
                     self.produced.push((v, Produced::From(vec![*a])));
+                    if matches!(a, Atom::Var(x) if self.call_results.contains(x)) {
+                        self.call_results.insert(v);
+                    }
                 }
                 Op::Inline(op, args, _) => {
                     if op.loads_field() {
@@ -510,6 +527,15 @@ impl Constraints {
                     }
                 }
                 Op::Call { callee, args, .. } => {
+                    let renews = match callee {
+                        Callee::Known { func, .. } => {
+                            self.may_renew.get(func.0 as usize).copied().unwrap_or(true)
+                        }
+                        Callee::Unknown(_) => false,
+                    };
+                    if renews {
+                        self.call_results.insert(v);
+                    }
                     self.call(summaries, callee, args, d, here, st.loc)
                 }
                 Op::Alloc { what, .. } => match what {
@@ -580,6 +606,24 @@ impl Constraints {
     /// Statements whose value is not used as a variable.
     fn effect(&mut self, f: &Function, summaries: &[Summary], st: &Stmt, block: u32) {
         match &st.op {
+            // A top-level definition by the result of a call that renews
+            // the state through its own stores or its known callees'
+            // (`(define value (parse doc))`, not `map` or `foldl`, whose
+            // closures may or may not) does not build it in
+            // the state: the call gets the form's scope region, and the
+            // definition's store barrier merges that region into the state
+            // (O(chunks) and a scan of the value, for 1 MB or more) or
+            // copies the value (a smaller one). Built in the state, the
+            // value was there while the call ran past its safe points: each
+            // renewal during the call retired the version holding the
+            // half-built value, and refreshes copied it into the next one
+            // (json: 66 MB of copies of the parsed document). A call that
+            // cannot renew still builds in the state (rbtree's tree: the
+            // merge's scan would cost 7% of the run for no copy saved).
+            Op::GlobalSet {
+                value: Atom::Var(v),
+                ..
+            } if f.kind == FunctionKind::TopLevel && self.call_results.contains(v) => {}
             Op::GlobalSet { value, .. } if f.kind == FunctionKind::TopLevel => {
                 if let Some(n) = atom_node(value) {
                     self.level_base
@@ -676,6 +720,206 @@ pub fn reaching_result(f: &Function, summaries: &[Summary]) -> std::collections:
         .collect()
 }
 
+/// For a loop that is about to get a carry region (`carry.rs`): the
+/// variables among `result_placed` (the allocations and call results `f`
+/// places in its result region, which the carry pass would move to the
+/// carry region) that may stay in the *real* result region instead,
+/// because the loop only stores them into a container that lives there.
+///
+/// `(records (+ i 1) n a)` after `(push! a (record i))`: the record is a
+/// `Result` value only because it is stored into `a`, a parameter the loop
+/// passes on unchanged (so the caller's object, in the result region or an
+/// older one). Built in the carry region, the `push!` barrier must copy it
+/// out into `a`'s region (the carry region's renewal would free it: `a` is
+/// older than the carry region); built in the result region, the barrier
+/// finds it as old as `a` and copies nothing. A variable `w` qualifies when:
+///
+/// - it does not reach the loop's result or a tail call (it is not carried:
+///   a carried value belongs in the carry region, where renewal bounds it);
+/// - it is stored, on every path after it is made (the block that defines
+///   it, as for store constraints), into a container that is not in the
+///   carry region: an invariant parameter (every self tail call passes it
+///   on unchanged), the closure, a value read from a global, or read out of
+///   one of these (contents are at least as old as their container), or it
+///   is built into such a stored value (a field of it): the container keeps
+///   it alive anyway, so the carry region could not reclaim it; and a
+///   replaced one costs what the barrier's copy into the container's
+///   region did;
+/// - nothing it points to (its outlives successors, transitively) may be
+///   in the carry region: no other result-placed variable that does not
+///   qualify, no parameter that is not invariant. Otherwise an object of
+///   the result region would point into the younger carry region, which a
+///   renewal may free (the Region Closure Property). Nor may it point to a
+///   value the loop read from a global, a box or its closure: one of a
+///   state version would be held by nothing once the loop's pin moves on.
+///
+/// The last condition is iterated to a fixed point (removing one variable
+/// may disqualify those that point to it). The variables in `never` (the
+/// caller's choice: Floats) stay where they were placed.
+pub fn stays_in_result(
+    f: &Function,
+    summaries: &[Summary],
+    raw_keys: &HashSet<ConstId>,
+    result_placed: &HashSet<VarId>,
+    never: &HashSet<VarId>,
+) -> HashSet<VarId> {
+    let mut c = Constraints {
+        raw_keys: raw_keys.clone(),
+        ..Constraints::default()
+    };
+    for p in f.params.iter().chain(f.rest.iter()) {
+        c.def_block.insert(Node::Var(*p), 0);
+    }
+    c.def_block.insert(Node::Env, 0);
+    c.block(f, summaries, &f.body, None);
+    let mut succ: NodeMap<Vec<Node>> = NodeMap::default();
+    for (from, to) in &c.edges {
+        succ.entry(*from).or_default().push(*to);
+    }
+    // Carried or returned: reaches the result region (as `reaching_result`).
+    let base: Vec<(Node, Lifetime, Cause)> = c
+        .level_base
+        .iter()
+        .filter(|(_, _, why)| matches!(why, Cause::Returned | Cause::TailArgument))
+        .cloned()
+        .collect();
+    let (carried, _) = propagate(&base, &succ);
+    let is_carried = |n: &Node| carried.get(n).is_some_and(|l| *l >= Lifetime::Result);
+    // Immediate results: an Int or boolean operation without a Float site
+    // holds no pointer, whatever iteration made it.
+    let mut immediate: HashSet<VarId> = HashSet::new();
+    walk_block(&f.body, &mut |st| {
+        if let (Some(v), Op::Inline(op, _, None)) = (st.var, &st.op) {
+            if op.reads_numbers() || op.is_type_predicate() {
+                immediate.insert(v);
+            }
+        }
+    });
+    // Invariant parameters: every self tail call passes the parameter
+    // itself (or an immediate) back, so it holds the caller's value, never
+    // one of the carry region. A rest parameter is a fresh list: not one.
+    let mut invariant: HashSet<VarId> = f.params.iter().copied().collect();
+    walk_tails(&f.body, &mut |t| {
+        if let Tail::Call {
+            callee: Callee::Known { func, .. },
+            args,
+            ..
+        } = t
+        {
+            if *func != f.id {
+                return;
+            }
+            for (i, p) in f.params.iter().enumerate() {
+                let same = match args.get(i) {
+                    Some(Atom::Var(v)) => v == p || immediate.contains(v),
+                    Some(Atom::Imm(_) | Atom::Const(_)) => true,
+                    _ => false,
+                };
+                if !same {
+                    invariant.remove(p);
+                }
+            }
+        }
+    });
+    // Where each variable lives at least outside the carry region: read
+    // from a global, an invariant parameter, the closure, or read out of
+    // such a value (`produced` is in definition order).
+    let mut outside: HashSet<VarId> = invariant.clone();
+    for (v, how) in &c.produced {
+        let out = match how {
+            Produced::Global(_) => true,
+            Produced::From(atoms) => atoms.iter().all(|a| match a {
+                Atom::Var(x) => outside.contains(x),
+                Atom::SelfClosure | Atom::Imm(_) | Atom::Const(_) => true,
+            }),
+        };
+        if out {
+            outside.insert(*v);
+        }
+    }
+    // Stored into such a container on every path after it is made, or built
+    // into a value that is.
+    let mut anchored: HashSet<Node> = HashSet::new();
+    let mut work: Vec<Node> = Vec::new();
+    for st in &c.stores {
+        let Some(n) = atom_node(&st.value) else {
+            continue;
+        };
+        let container_outside = match &st.container {
+            StoreInto::Global(_) => true,
+            StoreInto::Atom(Atom::Var(x)) => outside.contains(x),
+            StoreInto::Atom(_) => true,
+        };
+        if container_outside && c.def_block.get(&n) == Some(&st.block) {
+            work.push(n);
+        }
+    }
+    while let Some(n) = work.pop() {
+        if anchored.insert(n) {
+            work.extend(succ.get(&n).into_iter().flatten().copied());
+        }
+    }
+    let mut keep: HashSet<VarId> = result_placed
+        .iter()
+        .copied()
+        .filter(|v| {
+            anchored.contains(&Node::Var(*v)) && !is_carried(&Node::Var(*v)) && !never.contains(v)
+        })
+        .collect();
+    let params: HashSet<VarId> = f.params.iter().chain(f.rest.iter()).copied().collect();
+    // Values the loop reads from a global, a box or its closure may be
+    // objects of a state version that only the loop's pin keeps, and the
+    // pin lets a retired version go at a later back edge: an object of the
+    // result region pointing to one would dangle (nothing makes the result
+    // region hold the version: escape holds follow what reaches the
+    // result, and the barrier, finding the object as old as its container,
+    // takes none). In the carry region the barrier's copy took the hold.
+    let mut from_state: HashSet<VarId> = HashSet::new();
+    for (v, how) in &c.produced {
+        if matches!(how, Produced::Global(_)) {
+            from_state.insert(*v);
+        }
+    }
+    walk_block(&f.body, &mut |st| {
+        if let (Some(v), Op::BoxGet(_) | Op::EnvGet(_)) = (st.var, &st.op) {
+            from_state.insert(v);
+        }
+    });
+    loop {
+        let may_be_in_carry = |n: &Node, keep: &HashSet<VarId>| match n {
+            Node::Var(x) if params.contains(x) => !invariant.contains(x),
+            Node::Var(x) if from_state.contains(x) => true,
+            Node::Var(x) => result_placed.contains(x) && !keep.contains(x),
+            Node::Env => true,
+        };
+        let mut dropped = Vec::new();
+        for &w in &keep {
+            let mut seen: HashSet<Node> = HashSet::new();
+            let mut stack = vec![Node::Var(w)];
+            let mut bad = false;
+            while let Some(n) = stack.pop() {
+                if !seen.insert(n) {
+                    continue;
+                }
+                if may_be_in_carry(&n, &keep) {
+                    bad = true;
+                    break;
+                }
+                stack.extend(succ.get(&n).into_iter().flatten().copied());
+            }
+            if bad {
+                dropped.push(w);
+            }
+        }
+        if dropped.is_empty() {
+            return keep;
+        }
+        for w in dropped {
+            keep.remove(&w);
+        }
+    }
+}
+
 /// Solve one function's constraints under the given callee summaries.
 ///
 /// Store constraints: a value stored into a container on every path after
@@ -684,9 +928,15 @@ pub fn reaching_result(f: &Function, summaries: &[Summary]) -> std::collections:
 /// store needs no repair. The container's region depends on the solution
 /// (an object's region is its placement), so the solution is iterated until
 /// no store raises a lifetime; levels only grow, so this ends.
-fn solve(f: &Function, summaries: &[Summary], raw_keys: &HashSet<ConstId>) -> FunctionFacts {
+fn solve(
+    f: &Function,
+    summaries: &[Summary],
+    raw_keys: &HashSet<ConstId>,
+    may_renew: &[bool],
+) -> FunctionFacts {
     let mut c = Constraints {
         raw_keys: raw_keys.clone(),
+        may_renew,
         ..Constraints::default()
     };
     for p in f.params.iter().chain(f.rest.iter()) {

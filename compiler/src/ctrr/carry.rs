@@ -14,7 +14,10 @@
 //! loop (`CarryStart`) and tail-calls a new function, `f`'s body with two
 //! leading parameters, the carry region and its renewal limit
 //! ([`FunctionKind::CarryLoop`]). In that body every placement in the result
-//! region becomes a placement in the carry region; every self tail call goes
+//! region becomes a placement in the carry region — except what the loop
+//! only stores into a container older than the carry region
+//! (`analysis::stays_in_result`): it stays in the result region, where the
+//! container lives, so the store needs no copy; every self tail call goes
 //! to the loop with `CarryRenew` before it; every return and every other
 //! tail call has `CarryEnd` before it.
 //!
@@ -31,10 +34,12 @@
 //! region of its own only after it has allocated `CARRY_START_BYTES` there:
 //! short loops cost one inline comparison per iteration and nothing else.
 
-use super::analysis::Lifetime;
+use super::analysis::{stays_in_result, Lifetime, Summary};
 use super::report::{CarryDecision, FunctionReport};
 use crate::ir::visit::{walk_block, walk_block_mut};
 use crate::ir::*;
+use omni_runtime::prims::PrimEffect;
+use std::collections::HashSet;
 
 /// Give every eligible loop of `prog` a carry region; the new loop bodies'
 /// reports are appended to `reports` (which is in `prog.functions` order).
@@ -44,11 +49,49 @@ pub fn insert_carry_regions(
     only: Option<&[bool]>,
 ) {
     let n = prog.functions.len();
+    let summaries: Vec<Summary> = reports.iter().map(|r| r.summary.clone()).collect();
+    let raw_keys = prog.raw_float_keys();
+    let state_result = may_get_state_result(prog);
     for i in 0..n {
         let decided = only.is_none_or(|m| m.get(i).copied().unwrap_or(true));
         if !decided || !reports[i].summary.result_allocs || !eligible(prog, i) {
             continue;
         }
+        // What the loop only stores into a container older than the carry
+        // region stays in the result region (`stays_in_result`).
+        let stays = {
+            let f = &prog.functions[i];
+            let (mut placed, mut floats) = (HashSet::new(), HashSet::new());
+            walk_block(&f.body, &mut |st| {
+                let in_result = match (&st.op, st.op.alloc_site()) {
+                    (_, Some(site)) => {
+                        prog.alloc_sites[site.0 as usize].region == RegionRef::Result
+                    }
+                    (Op::Call { region, .. }, None) => *region == RegionRef::Result,
+                    _ => false,
+                };
+                if let (true, Some(v)) = (in_result, st.var) {
+                    placed.insert(v);
+                    // A Float stays a carry-region temporary: stored into a
+                    // dict entry it only gives the entry's slot Float its
+                    // bits (heap/dict.rs, no copy), so one built in the
+                    // result region per iteration would pile up there
+                    // (tests/churn/dict-floats.omni).
+                    let float = st.op.float_site().is_some()
+                        || st.op.alloc_site().is_some_and(|site| {
+                            prog.alloc_sites[site.0 as usize].kind == AllocKind::Float
+                        });
+                    if float {
+                        floats.insert(v);
+                    }
+                }
+            });
+            if state_result[i] {
+                HashSet::new()
+            } else {
+                stays_in_result(f, &summaries, &raw_keys, &placed, &floats)
+            }
+        };
         let loop_id = FuncId(prog.functions.len() as u32);
         let f = &mut prog.functions[i];
         let (carry, limit) = (VarId(f.nvars), VarId(f.nvars + 1));
@@ -65,6 +108,7 @@ pub fn insert_carry_regions(
             loop_func: loop_id,
             back_edges: Vec::new(),
             exits: Vec::new(),
+            stays_in_result: Vec::new(),
         };
         let ids = LoopIds {
             stub: f.id,
@@ -73,7 +117,7 @@ pub fn insert_carry_regions(
             limit,
             loc: f.loc,
         };
-        rewrite_block(&mut body, &ids, &mut decision);
+        rewrite_block(&mut body, &ids, &stays, &mut decision);
         // The stub: start the loop with the result region as carry region.
         let fixed: Vec<Atom> = f.params.iter().map(|p| Atom::Var(*p)).collect();
         let mut args = vec![Atom::Var(carry), Atom::Var(limit)];
@@ -116,8 +160,10 @@ pub fn insert_carry_regions(
             if let Some(site) = st.op.alloc_site() {
                 let s = &mut prog.alloc_sites[site.0 as usize];
                 s.func = loop_id;
-                if s.region == RegionRef::Result {
+                if s.region == RegionRef::Result && !st.var.is_some_and(|v| stays.contains(&v)) {
                     s.region = RegionRef::Local(carry);
+                } else if s.region == RegionRef::Result {
+                    decision.stays_in_result.push(st.loc);
                 }
             }
         });
@@ -129,10 +175,19 @@ pub fn insert_carry_regions(
             .summary
             .param_levels
             .splice(0..0, [Lifetime::Local; 2]);
-        for (_, region, _) in &mut loop_report.calls {
-            if *region == RegionRef::Result {
-                *region = RegionRef::Local(carry);
+        // The report lists the calls in walk order, as `place_calls` met
+        // them: each takes the region the rewritten call has.
+        let mut call_regions = Vec::new();
+        walk_block(&prog.functions[loop_id.0 as usize].body, &mut |st| {
+            if let Op::Call { region, .. } = &st.op {
+                call_regions.push((*region, st.loc));
             }
+        });
+        for ((_, region, _), (now, loc)) in loop_report.calls.iter_mut().zip(call_regions) {
+            if *region == RegionRef::Result && now == RegionRef::Result {
+                decision.stays_in_result.push(loc);
+            }
+            *region = now;
         }
         let mut stub_report = FunctionReport::new(summary);
         stub_report.carry = Some(CarryDecision {
@@ -143,6 +198,96 @@ pub fn insert_carry_regions(
         reports[stub_id.0 as usize] = stub_report;
         reports.push(loop_report);
     }
+}
+
+/// Per function: whether its result region may be a version of the global
+/// state (a caller passes `into state`, or passes on a result region that
+/// may be one: a call `into result`, a tail call). Such a loop keeps every
+/// result placement in its carry region: a value built in the version
+/// directly would stay in it when a renewal during the loop retires it,
+/// and every refresh of the container would copy what it was built from
+/// (json's parser, whose document goes to the state, built each element
+/// in a retired version and copied the whole array at each renewal).
+/// Unknown callees: every function whose closure the program makes.
+fn may_get_state_result(prog: &Program) -> Vec<bool> {
+    let n = prog.functions.len();
+    let mut marked = vec![false; n];
+    let mut closures: Vec<FuncId> = Vec::new();
+    for f in &prog.functions {
+        walk_block(&f.body, &mut |st| {
+            if let Op::Alloc {
+                what: Alloc::Closure { func, .. },
+                ..
+            } = &st.op
+            {
+                closures.push(*func);
+            }
+        });
+    }
+    let site_region =
+        |site: &Option<AllocSiteId>| site.map(|s| prog.alloc_sites[s.0 as usize].region);
+    // What `f` passes a state version to, given whether its own result
+    // region may be one: known callees, and whether an unknown one may get it.
+    let passes = |f: &Function, own: bool| -> (Vec<FuncId>, bool) {
+        let is_state = |r: RegionRef| r == RegionRef::State || (own && r == RegionRef::Result);
+        let (mut known, mut unknown) = (Vec::new(), false);
+        walk_block(&f.body, &mut |st| match &st.op {
+            Op::Call { callee, region, .. } if is_state(*region) => match callee {
+                Callee::Known { func, .. } => known.push(*func),
+                Callee::Unknown(_) => unknown = true,
+            },
+            Op::Prim { prim, site, .. } if prim.desc().effect == PrimEffect::CallsClosures => {
+                unknown |= own || site_region(site).is_some_and(is_state);
+            }
+            Op::PrimApplyList { .. } => unknown |= own,
+            _ => {}
+        });
+        if own {
+            crate::ir::visit::walk_tails(&f.body, &mut |t| {
+                if let Tail::Call { callee, .. } = t {
+                    match callee {
+                        Callee::Known { func, .. } => known.push(*func),
+                        Callee::Unknown(_) => unknown = true,
+                    }
+                }
+            });
+        }
+        (known, unknown)
+    };
+    let mut work: Vec<usize> = Vec::new();
+    let mut all_closures = false;
+    let mark = |i: usize, marked: &mut Vec<bool>, work: &mut Vec<usize>| {
+        if i < n && !marked[i] {
+            marked[i] = true;
+            work.push(i);
+        }
+    };
+    for f in &prog.functions {
+        let (known, unknown) = passes(f, false);
+        for g in known {
+            mark(g.0 as usize, &mut marked, &mut work);
+        }
+        all_closures |= unknown;
+    }
+    loop {
+        while let Some(i) = work.pop() {
+            let (known, unknown) = passes(&prog.functions[i], true);
+            for g in known {
+                mark(g.0 as usize, &mut marked, &mut work);
+            }
+            all_closures |= unknown;
+        }
+        if !all_closures {
+            break;
+        }
+        for g in &closures {
+            mark(g.0 as usize, &mut marked, &mut work);
+        }
+        if work.is_empty() {
+            break;
+        }
+    }
+    marked
 }
 
 /// A function whose body tail-calls itself and places something in its
@@ -207,16 +352,28 @@ struct LoopIds {
     loc: LocId,
 }
 
-fn rewrite_block(b: &mut Block, ids: &LoopIds, decision: &mut CarryDecision) {
+fn rewrite_block(
+    b: &mut Block,
+    ids: &LoopIds,
+    stays: &HashSet<VarId>,
+    decision: &mut CarryDecision,
+) {
     let carry = ids.carry;
     walk_block_mut(b, &mut |st| {
         // What escapes to the result region escapes to the carry region
         // now: calls build their results there, and it holds the state
         // versions their values point into (renewals pass the holds on).
-        if let Op::Call { region, .. } | Op::StateHold { holder: region, .. } = &mut st.op {
-            if *region == RegionRef::Result {
+        // A call whose result the loop only stores into an older container
+        // keeps the result region (`stays_in_result`).
+        let stays_here = st.var.is_some_and(|v| stays.contains(&v));
+        match &mut st.op {
+            Op::Call { region, .. } if !stays_here && *region == RegionRef::Result => {
                 *region = RegionRef::Local(carry);
             }
+            Op::StateHold { holder: region, .. } if *region == RegionRef::Result => {
+                *region = RegionRef::Local(carry);
+            }
+            _ => {}
         }
     });
     rewrite_tails(b, ids, decision);

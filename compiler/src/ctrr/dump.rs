@@ -134,6 +134,13 @@ pub fn dump(prog: &Program, report: &CtrrReport, include_prelude: bool) -> Strin
                         loc(*l)
                     );
                 }
+                for l in &c.stays_in_result {
+                    let _ = writeln!(
+                        out,
+                        "  stays in the result region at {}: only stored into a container older than the carry region (no barrier copy)",
+                        loc(*l)
+                    );
+                }
             } else {
                 let _ = writeln!(
                     out,

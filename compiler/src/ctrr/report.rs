@@ -61,6 +61,10 @@ pub struct CarryDecision {
     /// Returns and other tail calls, each preceded by the hand-over of the
     /// carry region to the result region.
     pub exits: Vec<LocId>,
+    /// Allocations and calls left in the result region: the loop only
+    /// stores their values into a container older than the carry region
+    /// (`analysis::stays_in_result`).
+    pub stays_in_result: Vec<LocId>,
 }
 
 impl FunctionReport {

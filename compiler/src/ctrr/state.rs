@@ -45,6 +45,10 @@ use std::collections::{HashMap, HashSet};
 pub struct StateFacts {
     /// Per function: it may renew the global state.
     pub may_renew: Vec<bool>,
+    /// Per function: whether it may renew the state through its own stores
+    /// or those of its known callees (not counting what closures it calls
+    /// may do: `map`, `foldl`).
+    pub renews_itself: Vec<bool>,
     /// Per global: only ever bound, by a top-level definition, to a value
     /// that is not in the state region (a constant, an immediate, the
     /// closure of a top-level function), or only ever holding Ints.
@@ -113,7 +117,21 @@ pub fn analyse(prog: &Program) -> StateFacts {
             sh
         })
         .collect();
-    let mut may_renew: Vec<bool> = shapes.iter().map(|s| s.stores).collect();
+    // First through stores and known calls only.
+    let mut renews_itself: Vec<bool> = shapes.iter().map(|s| s.stores).collect();
+    loop {
+        let mut changed = false;
+        for (i, sh) in shapes.iter().enumerate() {
+            if !renews_itself[i] && sh.known.iter().any(|g| renews_itself[g.0 as usize]) {
+                renews_itself[i] = true;
+                changed = true;
+            }
+        }
+        if !changed {
+            break;
+        }
+    }
+    let mut may_renew = renews_itself.clone();
     let mut closure_renews = false;
     loop {
         let mut changed = false;
@@ -139,6 +157,7 @@ pub fn analyse(prog: &Program) -> StateFacts {
     }
     StateFacts {
         may_renew,
+        renews_itself,
         immortal_global: immortal_globals(prog),
         int_global: (0..prog.globals.len())
             .map(|g| int_global(prog, GlobalId(g as u32)))

@@ -364,6 +364,11 @@ unsafe fn merge_repair(dst: *mut Region, value: Value) -> StoreOutcome {
                     ));
                 }
             }
+            // A scan of a large graph gives its tables' memory back.
+            s.visited.shrink_if_large();
+            if s.objects.capacity() > 1 << 16 {
+                s.objects = Vec::new();
+            }
             StoreOutcome {
                 value,
                 repair: Repair::Merged {

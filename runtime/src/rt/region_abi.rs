@@ -110,8 +110,20 @@ const CARRY_YOUNG_MAX_BYTES: usize = 4 << 20;
 const CARRY_ACCUMULATING_GROWTH: usize = 16;
 
 /// The largest factor between the old generation's renewal limit and its
-/// live bytes (reached by loops that keep nearly all they allocate).
+/// live bytes when the young generation was not accumulating too.
 const CARRY_MAX_GROWTH: usize = 64;
+
+/// The largest factor for a loop that keeps nearly all it allocates: its
+/// old generation was more than three quarters live at its renewal, and so
+/// was the young region just promoted into it (an accumulating list or
+/// string: each renewal copies everything and frees nothing; json's output
+/// list copied 64 KiB, 1 MiB and then 64 MiB at once, old and copy both
+/// held at that peak). Reached in one step from
+/// [`CARRY_ACCUMULATING_GROWTH`] (the factor grows eightfold per such
+/// renewal), so the second renewal of an accumulator sets a limit of 128
+/// times its live bytes. A renewal that finds a quarter dead resets the
+/// factor to 2. Fits the control block's byte (`CarryBook::growth`).
+const CARRY_MAX_ACCUMULATING_GROWTH: usize = 128;
 
 /// A loop's carry state as generated code passes it: `[young carry region,
 /// its renewal limit in bytes, root…]`, the roots being the values the loop
@@ -238,7 +250,12 @@ pub unsafe extern "C" fn omni_carry_renew(result: *mut Region, state: *mut Value
         // SAFETY: `old` is live and this thread's.
         let live = unsafe { region_bytes(old) };
         book.growth = if 4 * live > 3 * old_bytes {
-            (4 * book.growth).clamp(CARRY_ACCUMULATING_GROWTH, CARRY_MAX_GROWTH)
+            if book.absorb {
+                // The young region just promoted was accumulating too.
+                (8 * book.growth).clamp(CARRY_ACCUMULATING_GROWTH, CARRY_MAX_ACCUMULATING_GROWTH)
+            } else {
+                (4 * book.growth).clamp(CARRY_ACCUMULATING_GROWTH, CARRY_MAX_GROWTH)
+            }
         } else {
             2
         };
