@@ -507,7 +507,7 @@ impl<'a, M: Module> FnTx<'_, 'a, '_, M> {
         let paths = int_paths::int_paths(self.cx.prog, f)?;
         ir::visit::walk_block(&f.body, &mut |st| {
             if let (Some(v), Op::Inline(op, args, _)) = (st.var, &st.op) {
-                if int_paths::is_comparison(*op) && args.len() == 2 {
+                if op.is_numeric_comparison() && args.len() == 2 {
                     self.comparisons.insert(v, (*op, args[0], args[1]));
                 }
             }
@@ -899,18 +899,9 @@ impl<'a, M: Module> FnTx<'_, 'a, '_, M> {
         };
         let fusable = match &stmt.op {
             Op::Inline(op, _, _) => {
-                matches!(
-                    op,
-                    InlineOp::Lt
-                        | InlineOp::Gt
-                        | InlineOp::Le
-                        | InlineOp::Ge
-                        | InlineOp::NumEq
-                        | InlineOp::NumNe
-                        | InlineOp::Not
-                        | InlineOp::Eq
-                        | InlineOp::IsNil
-                ) || op.is_type_predicate()
+                op.is_numeric_comparison()
+                    || matches!(op, InlineOp::Not | InlineOp::Eq | InlineOp::IsNil)
+                    || op.is_type_predicate()
             }
             Op::Move(Atom::Var(_)) | Op::If { .. } => true,
             _ => false,
@@ -3521,13 +3512,7 @@ impl<'a, M: Module> FnTx<'_, 'a, '_, M> {
             .filter(|&k| k == last || self.uses.get(vars[k].0 as usize).copied().unwrap_or(0) > 1)
             .collect();
         let size = PAIR_SIZE * vars.len();
-        let bump = self.b.ins().load(W, flags, region, REGION_BUMP);
-        let limit = self.b.ins().load(W, flags, region, REGION_LIMIT);
-        let room = self.b.ins().isub(limit, bump);
-        let fits = self
-            .b
-            .ins()
-            .icmp_imm_s(IntCC::UnsignedGreaterThanOrEqual, room, size as i64);
+        let (bump, fits) = self.bump_room(region, size);
         let fast = self.b.create_block();
         let slow = self.b.create_block();
         let join = self.b.create_block();
@@ -3773,6 +3758,20 @@ impl<'a, M: Module> FnTx<'_, 'a, '_, M> {
     /// An object of `size` bytes (a multiple of 8) and `kind`, bumped inline
     /// from `region`'s current chunk with the runtime's header
     /// (`alloc_object`); `init` writes its fields. `slow` (a cold block)
+    /// The region's bump pointer, and whether `size` bytes fit between it
+    /// and the limit (inline bump allocation).
+    fn bump_room(&mut self, region: Value, size: usize) -> (Value, Value) {
+        let flags = MemFlagsData::trusted();
+        let bump = self.b.ins().load(W, flags, region, REGION_BUMP);
+        let limit = self.b.ins().load(W, flags, region, REGION_LIMIT);
+        let room = self.b.ins().isub(limit, bump);
+        let fits = self
+            .b
+            .ins()
+            .icmp_imm_s(IntCC::UnsignedGreaterThanOrEqual, room, size as i64);
+        (bump, fits)
+    }
+
     /// allocates through the runtime when the chunk has no room.
     fn inline_object(
         &mut self,
@@ -3784,13 +3783,7 @@ impl<'a, M: Module> FnTx<'_, 'a, '_, M> {
     ) -> Result<Value> {
         debug_assert!(size.is_multiple_of(8));
         let flags = MemFlagsData::trusted();
-        let bump = self.b.ins().load(W, flags, region, REGION_BUMP);
-        let limit = self.b.ins().load(W, flags, region, REGION_LIMIT);
-        let room = self.b.ins().isub(limit, bump);
-        let fits = self
-            .b
-            .ins()
-            .icmp_imm_s(IntCC::UnsignedGreaterThanOrEqual, room, size as i64);
+        let (bump, fits) = self.bump_room(region, size);
         let fast = self.b.create_block();
         let slow_block = self.b.create_block();
         let join = self.b.create_block();

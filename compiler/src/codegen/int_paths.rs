@@ -58,32 +58,6 @@ pub(super) struct IntPaths {
     pub dead_regions: Vec<VarId>,
 }
 
-/// Ops whose result is an Int when both operands are.
-fn int_closed(op: InlineOp) -> bool {
-    matches!(
-        op,
-        InlineOp::Add
-            | InlineOp::Sub
-            | InlineOp::Mul
-            | InlineOp::Quot
-            | InlineOp::Rem
-            | InlineOp::Mod
-    )
-}
-
-/// Comparisons of numbers.
-pub(super) fn is_comparison(op: InlineOp) -> bool {
-    matches!(
-        op,
-        InlineOp::Lt
-            | InlineOp::Gt
-            | InlineOp::Le
-            | InlineOp::Ge
-            | InlineOp::NumEq
-            | InlineOp::NumNe
-    )
-}
-
 /// The Int copy of `f`, if it gets one: a small user function (not a
 /// variadic one) with a parameter some arithmetic op or comparison reads.
 pub(super) fn int_paths(prog: &ir::Program, f: &ir::Function) -> Option<IntPaths> {
@@ -102,7 +76,7 @@ pub(super) fn int_paths(prog: &ir::Program, f: &ir::Function) -> Option<IntPaths
             }
         }
         if let Op::Inline(op, args, _) = &st.op {
-            if int_closed(*op) || is_comparison(*op) {
+            if op.is_int_closed() || op.is_numeric_comparison() {
                 for a in args {
                     if let Atom::Var(v) = a {
                         if let Some(n) = numeric.get_mut(v.0 as usize) {
@@ -220,7 +194,7 @@ impl Facts<'_> {
                 continue;
             }
             let int = match &st.op {
-                Op::Inline(op, args, _) if int_closed(*op) => args.iter().all(|a| self.known(a)),
+                Op::Inline(op, args, _) if op.is_int_closed() => args.iter().all(|a| self.known(a)),
                 Op::Move(a) => self.known(a),
                 Op::Call { callee, args, .. } => {
                     self.returns_int && self.int_self_call(callee, args)
@@ -242,7 +216,7 @@ impl Facts<'_> {
         let mut n = 0;
         for st in &b.stmts {
             match &st.op {
-                Op::Inline(op, args, _) if int_closed(*op) || is_comparison(*op) => {
+                Op::Inline(op, args, _) if op.is_int_closed() || op.is_numeric_comparison() => {
                     let reads_known = args
                         .iter()
                         .any(|a| matches!(a, Atom::Var(_)) && self.known(a));
@@ -299,7 +273,7 @@ fn region_used(prog: &ir::Program, f: &ir::Function, r: VarId, ints: &[bool]) ->
                 .is_none_or(|s| s.region == here)
         });
         let int_op = matches!(&st.op, Op::Inline(op, args, _)
-            if (int_closed(*op) || is_comparison(*op)) && args.iter().all(known));
+            if (op.is_int_closed() || op.is_numeric_comparison()) && args.iter().all(known));
         used |= match &st.op {
             Op::RegionExit(Atom::Var(v)) if *v == r => false,
             Op::Call { region, .. } if *region == here => true,

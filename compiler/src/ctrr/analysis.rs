@@ -763,19 +763,7 @@ pub fn stays_in_result(
     result_placed: &HashSet<VarId>,
     never: &HashSet<VarId>,
 ) -> HashSet<VarId> {
-    let mut c = Constraints {
-        raw_keys: raw_keys.clone(),
-        ..Constraints::default()
-    };
-    for p in f.params.iter().chain(f.rest.iter()) {
-        c.def_block.insert(Node::Var(*p), 0);
-    }
-    c.def_block.insert(Node::Env, 0);
-    c.block(f, summaries, &f.body, None);
-    let mut succ: NodeMap<Vec<Node>> = NodeMap::default();
-    for (from, to) in &c.edges {
-        succ.entry(*from).or_default().push(*to);
-    }
+    let (c, succ) = flow_graph(f, summaries, raw_keys, &[]);
     // Carried or returned: reaches the result region (as `reaching_result`).
     let base: Vec<(Node, Lifetime, Cause)> = c
         .level_base
@@ -928,12 +916,15 @@ pub fn stays_in_result(
 /// store needs no repair. The container's region depends on the solution
 /// (an object's region is its placement), so the solution is iterated until
 /// no store raises a lifetime; levels only grow, so this ends.
-fn solve(
+
+/// The value-flow constraints of `f` (its parameters and closure defined
+/// in the body's block) and the graph of their edges, by source.
+fn flow_graph<'a>(
     f: &Function,
     summaries: &[Summary],
     raw_keys: &HashSet<ConstId>,
-    may_renew: &[bool],
-) -> FunctionFacts {
+    may_renew: &'a [bool],
+) -> (Constraints<'a>, NodeMap<Vec<Node>>) {
     let mut c = Constraints {
         raw_keys: raw_keys.clone(),
         may_renew,
@@ -948,6 +939,16 @@ fn solve(
     for (from, to) in &c.edges {
         succ.entry(*from).or_default().push(*to);
     }
+    (c, succ)
+}
+
+fn solve(
+    f: &Function,
+    summaries: &[Summary],
+    raw_keys: &HashSet<ConstId>,
+    may_renew: &[bool],
+) -> FunctionFacts {
+    let (mut c, succ) = flow_graph(f, summaries, raw_keys, may_renew);
     let mut base = std::mem::take(&mut c.level_base);
     for (n, block, loc, callee) in &c.stored_by_callee {
         if c.def_block.get(n) == Some(block) {

@@ -70,16 +70,7 @@ pub fn drop_int_arithmetic_sites(prog: &mut Program) -> usize {
 /// two Ints (runtime/src/prims/arith.rs: Int operands give an Int or the
 /// overflow / division-by-zero error).
 fn int_result(op: InlineOp, args: &[Atom], ints: &IntVars) -> bool {
-    matches!(
-        op,
-        InlineOp::Add
-            | InlineOp::Sub
-            | InlineOp::Mul
-            | InlineOp::Quot
-            | InlineOp::Rem
-            | InlineOp::Mod
-    ) && args.len() == 2
-        && args.iter().all(|a| is_int_atom(a, ints))
+    op.is_int_closed() && args.len() == 2 && args.iter().all(|a| is_int_atom(a, ints))
 }
 
 fn is_int_atom(a: &Atom, ints: &IntVars) -> bool {

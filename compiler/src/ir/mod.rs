@@ -434,6 +434,20 @@ impl InlineOp {
         )
     }
 
+    /// An op whose result is an Int when both operands are Ints (Int
+    /// arithmetic never leaves the Ints: its slow path only reports
+    /// overflow or a zero divisor; runtime/src/prims/arith.rs).
+    pub fn is_int_closed(self) -> bool {
+        use InlineOp::*;
+        matches!(self, Add | Sub | Mul | Quot | Rem | Mod)
+    }
+
+    /// A comparison of two numbers.
+    pub fn is_numeric_comparison(self) -> bool {
+        use InlineOp::*;
+        matches!(self, Lt | Gt | Le | Ge | NumEq | NumNe)
+    }
+
     /// The op's row of [`INLINE_OPS`].
     pub fn desc(self) -> &'static InlineOpDesc {
         INLINE_OPS
