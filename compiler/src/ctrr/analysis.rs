@@ -908,15 +908,6 @@ pub fn stays_in_result(
     }
 }
 
-/// Solve one function's constraints under the given callee summaries.
-///
-/// Store constraints: a value stored into a container on every path after
-/// it is made (the store sits in the block that defines the value) must
-/// live as long as the container's region, so it is built there and the
-/// store needs no repair. The container's region depends on the solution
-/// (an object's region is its placement), so the solution is iterated until
-/// no store raises a lifetime; levels only grow, so this ends.
-
 /// The value-flow constraints of `f` (its parameters and closure defined
 /// in the body's block) and the graph of their edges, by source.
 fn flow_graph<'a>(
@@ -942,6 +933,14 @@ fn flow_graph<'a>(
     (c, succ)
 }
 
+/// Solve one function's constraints under the given callee summaries.
+///
+/// Store constraints: a value stored into a container on every path after
+/// it is made (the store sits in the block that defines the value) must
+/// live as long as the container's region, so it is built there and the
+/// store needs no repair. The container's region depends on the solution
+/// (an object's region is its placement), so the solution is iterated until
+/// no store raises a lifetime; levels only grow, so this ends.
 fn solve(
     f: &Function,
     summaries: &[Summary],
