@@ -3512,24 +3512,14 @@ impl<'a, M: Module> FnTx<'_, 'a, '_, M> {
             .filter(|&k| k == last || self.uses.get(vars[k].0 as usize).copied().unwrap_or(0) > 1)
             .collect();
         let size = PAIR_SIZE * vars.len();
-        let (bump, fits) = self.bump_room(region, size);
-        let fast = self.b.create_block();
         let slow = self.b.create_block();
         let join = self.b.create_block();
         for _ in &read {
             self.b.append_block_param(join, W);
         }
         self.b.set_cold_block(slow);
-        self.b.ins().brif(fits, fast, &[], slow, &[]);
-        self.b.seal_block(fast);
+        let (bump, header) = self.bump_alloc(region, AllocBytes::Const(size), ObjKind::Pair, slow);
         self.b.seal_block(slow);
-
-        self.b.switch_to_block(fast);
-        let next = self.b.ins().iadd_imm_s(bump, size as i64);
-        self.b.ins().store(flags, next, region, REGION_BUMP);
-        let chunk = self.b.ins().load(W, flags, region, REGION_CURRENT_CHUNK);
-        let shifted = self.b.ins().ishl_imm_s(chunk, HEADER_CHUNK_SHIFT as i64);
-        let header = self.b.ins().bor_imm_s(shifted, ObjKind::Pair as i64);
         let mut pairs = Vec::with_capacity(vars.len());
         let mut cdr = first_cdr;
         for (k, car) in car_values.iter().enumerate() {
@@ -3687,7 +3677,6 @@ impl<'a, M: Module> FnTx<'_, 'a, '_, M> {
             None => self.word(NOTHING),
         };
         let check_room = self.b.create_block();
-        let fast = self.b.create_block();
         let fill_head = self.b.create_block();
         let i = self.b.append_block_param(fill_head, W);
         let fill_body = self.b.create_block();
@@ -3715,21 +3704,7 @@ impl<'a, M: Module> FnTx<'_, 'a, '_, M> {
         let cap = self.b.ins().iadd(len, empty);
         let payload = self.b.ins().ishl_imm_s(cap, 3);
         let size = self.b.ins().iadd_imm_s(payload, ARRAY_SIZE as i64);
-        let bump = self.b.ins().load(W, flags, region, REGION_BUMP);
-        let limit = self.b.ins().load(W, flags, region, REGION_LIMIT);
-        let room = self.b.ins().isub(limit, bump);
-        let fits = self
-            .b
-            .ins()
-            .icmp(IntCC::UnsignedGreaterThanOrEqual, room, size);
-        self.b.ins().brif(fits, fast, &[], slow, &[]);
-        self.b.seal_block(fast);
-        self.b.switch_to_block(fast);
-        let next = self.b.ins().iadd(bump, size);
-        self.b.ins().store(flags, next, region, REGION_BUMP);
-        let chunk = self.b.ins().load(W, flags, region, REGION_CURRENT_CHUNK);
-        let shifted = self.b.ins().ishl_imm_s(chunk, HEADER_CHUNK_SHIFT as i64);
-        let header = self.b.ins().bor_imm_s(shifted, ObjKind::Array as i64);
+        let (bump, header) = self.bump_alloc(region, AllocBytes::Value(size), ObjKind::Array, slow);
         self.b.ins().store(flags, header, bump, 0);
         let data = self.b.ins().iadd_imm_s(bump, ARRAY_SIZE as i64);
         self.b.ins().store(flags, len, bump, ARRAY_LEN);
@@ -3758,20 +3733,6 @@ impl<'a, M: Module> FnTx<'_, 'a, '_, M> {
     /// An object of `size` bytes (a multiple of 8) and `kind`, bumped inline
     /// from `region`'s current chunk with the runtime's header
     /// (`alloc_object`); `init` writes its fields. `slow` (a cold block)
-    /// The region's bump pointer, and whether `size` bytes fit between it
-    /// and the limit (inline bump allocation).
-    fn bump_room(&mut self, region: Value, size: usize) -> (Value, Value) {
-        let flags = MemFlagsData::trusted();
-        let bump = self.b.ins().load(W, flags, region, REGION_BUMP);
-        let limit = self.b.ins().load(W, flags, region, REGION_LIMIT);
-        let room = self.b.ins().isub(limit, bump);
-        let fits = self
-            .b
-            .ins()
-            .icmp_imm_s(IntCC::UnsignedGreaterThanOrEqual, room, size as i64);
-        (bump, fits)
-    }
-
     /// allocates through the runtime when the chunk has no room.
     fn inline_object(
         &mut self,
@@ -3783,22 +3744,12 @@ impl<'a, M: Module> FnTx<'_, 'a, '_, M> {
     ) -> Result<Value> {
         debug_assert!(size.is_multiple_of(8));
         let flags = MemFlagsData::trusted();
-        let (bump, fits) = self.bump_room(region, size);
-        let fast = self.b.create_block();
         let slow_block = self.b.create_block();
         let join = self.b.create_block();
         let result = self.b.append_block_param(join, W);
         self.b.set_cold_block(slow_block);
-        self.b.ins().brif(fits, fast, &[], slow_block, &[]);
-        self.b.seal_block(fast);
+        let (bump, header) = self.bump_alloc(region, AllocBytes::Const(size), kind, slow_block);
         self.b.seal_block(slow_block);
-
-        self.b.switch_to_block(fast);
-        let next = self.b.ins().iadd_imm_s(bump, size as i64);
-        self.b.ins().store(flags, next, region, REGION_BUMP);
-        let chunk = self.b.ins().load(W, flags, region, REGION_CURRENT_CHUNK);
-        let shifted = self.b.ins().ishl_imm_s(chunk, HEADER_CHUNK_SHIFT as i64);
-        let header = self.b.ins().bor_imm_s(shifted, kind as i64);
         self.b.ins().store(flags, header, bump, 0);
         init(self, bump);
         self.b.ins().jump(join, &[bump.into()]);
@@ -3810,6 +3761,49 @@ impl<'a, M: Module> FnTx<'_, 'a, '_, M> {
         self.b.seal_block(join);
         self.b.switch_to_block(join);
         Ok(result)
+    }
+
+    /// Inline bump allocation of `size` bytes in `region`'s current chunk:
+    /// when they fit between the bump pointer and the limit, the code goes
+    /// on in a new block (current on return), where the pointer is bumped;
+    /// else it jumps to `slow` (neither sealed nor made cold here). Returns
+    /// the object's start and the header word of `kind` for its chunk
+    /// (`alloc_object`'s), for the caller to store.
+    fn bump_alloc(
+        &mut self,
+        region: Value,
+        size: AllocBytes,
+        kind: ObjKind,
+        slow: Block,
+    ) -> (Value, Value) {
+        let flags = MemFlagsData::trusted();
+        let bump = self.b.ins().load(W, flags, region, REGION_BUMP);
+        let limit = self.b.ins().load(W, flags, region, REGION_LIMIT);
+        let room = self.b.ins().isub(limit, bump);
+        let fits = match size {
+            AllocBytes::Const(n) => {
+                self.b
+                    .ins()
+                    .icmp_imm_s(IntCC::UnsignedGreaterThanOrEqual, room, n as i64)
+            }
+            AllocBytes::Value(n) => self
+                .b
+                .ins()
+                .icmp(IntCC::UnsignedGreaterThanOrEqual, room, n),
+        };
+        let fast = self.b.create_block();
+        self.b.ins().brif(fits, fast, &[], slow, &[]);
+        self.b.seal_block(fast);
+        self.b.switch_to_block(fast);
+        let next = match size {
+            AllocBytes::Const(n) => self.b.ins().iadd_imm_s(bump, n as i64),
+            AllocBytes::Value(n) => self.b.ins().iadd(bump, n),
+        };
+        self.b.ins().store(flags, next, region, REGION_BUMP);
+        let chunk = self.b.ins().load(W, flags, region, REGION_CURRENT_CHUNK);
+        let shifted = self.b.ins().ishl_imm_s(chunk, HEADER_CHUNK_SHIFT as i64);
+        let header = self.b.ins().bor_imm_s(shifted, kind as i64);
+        (bump, header)
     }
 
     /// The region an allocation goes to. Before CTRR has run a site is
@@ -4602,3 +4596,11 @@ const FLOAT_PRIMS: &[&str] = &[
     "float", "sqrt", "exp", "log", "sin", "cos", "tan", "atan", "expt", "floor", "ceiling",
     "round", "truncate", "abs",
 ];
+
+/// The size of an inline allocation (`FnTx::bump_alloc`): known when the
+/// code is generated, or computed by it.
+#[derive(Clone, Copy)]
+enum AllocBytes {
+    Const(usize),
+    Value(Value),
+}
