@@ -158,9 +158,6 @@ pub unsafe fn channel_recv(ch: Value, dst: *mut Region) -> Value {
 /// `thunk` is a live closure of this thread; `r` a live region of it.
 pub unsafe fn spawn_thread(r: *mut Region, thunk: Value, loc: u32) -> Value {
     note_threads_started();
-    // Before the new thread exists: from here on reference counts are
-    // locked read-modify-writes (base/atomics.rs, `SOLE_THREAD`).
-    crate::base::atomics::sole_thread_end();
     // SAFETY: caller contract.
     let msg = unsafe { handoff_out(thunk) };
     let size = crate::base::stack::stack_size();

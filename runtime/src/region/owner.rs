@@ -37,9 +37,12 @@ thread_local! {
     static SPAWNED: Cell<bool> = const { Cell::new(false) };
 }
 
-/// Record that a thread was spawned: from now on stores are checked.
+/// Record that a thread is about to be spawned (before it exists): from
+/// now on stores are checked, and reference counts are locked
+/// read-modify-writes (base/atomics.rs, `SOLE_THREAD`).
 pub fn note_threads_started() {
     threads_started().config_store(1);
+    crate::base::atomics::sole_thread_end();
 }
 
 /// Mark the calling thread as started by `spawn` (its first action).
