@@ -514,6 +514,7 @@ program_tests!(run_case, LISTED;
     carry_store_older_copies,
     define_call_outside_state,
     carry_store_older_global,
+    carry_store_where,
 );
 
 /// Every case file is listed above (so none is silently skipped).
@@ -1266,6 +1267,7 @@ mod churn {
         fold_prim,
         global_two_sets,
         dict_floats,
+        global_dict_arg,
     );
 
     /// Every churn program is listed above.

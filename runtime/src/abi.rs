@@ -79,6 +79,7 @@ pub static RT_FNS: LazyLock<Vec<RtFn>> = LazyLock::new(|| {
         rt_fn!(state_abi::omni_state_hold_value, [Word, Word] -> []),
         // (value) -> the value, moved out of a retired version
         rt_fn!(state_abi::omni_state_refresh, [Word] -> [Word]),
+        rt_fn!(state_abi::omni_store_region, [Word, Word] -> [Word]),
         // (result region, carry state, words): a loop's back edge and exit
         rt_fn!(region_abi::omni_carry_renew, [Word, Word, Word] -> []),
         rt_fn!(region_abi::omni_carry_end, [Word, Word, Word] -> []),

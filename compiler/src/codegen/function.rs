@@ -1282,26 +1282,13 @@ impl<'a, M: Module> FnTx<'_, 'a, '_, M> {
             }
             Op::StatePin(a) => {
                 let v = self.atom(a)?;
-                let slot = self.pins_slot()?;
-                // The call only when `v` is in a state version other than
-                // the one the activation pinned last (`omni_state_pin_word`).
-                self.if_pointer(v, |tx| {
-                    let flags = MemFlagsData::trusted();
-                    let header = tx.b.ins().load(W, flags, v, 0);
-                    let chunk = tx.b.ins().ushr_imm_s(header, HEADER_CHUNK_SHIFT as i64);
-                    let region = tx.b.ins().load(W, flags, chunk, CHUNK_REGION);
-                    let last = tx.b.ins().stack_load(W, W, slot, 8);
-                    let other = tx.b.ins().icmp(IntCC::NotEqual, region, last);
-                    tx.if_true(other, |tx| {
-                        let is_state =
-                            tx.b.ins()
-                                .uload8(types::I32, flags, region, REGION_STATE_VERSION);
-                        tx.if_nonzero(is_state, |tx| {
-                            let word = tx.b.ins().stack_addr(W, slot, 0);
-                            tx.call_rt(RuntimeFn::StatePin, &[word, v]).map(|_| ())
-                        })
-                    })
-                })?;
+                self.pin_value(v)?;
+                Ok(self.word(NOTHING))
+            }
+            Op::StatePinMoved { value, before } => {
+                let (v, old) = (self.atom(value)?, self.atom(before)?);
+                let moved = self.b.ins().icmp(IntCC::NotEqual, v, old);
+                self.if_true(moved, |tx| tx.pin_value(v))?;
                 Ok(self.word(NOTHING))
             }
             Op::StatePinCurrent => {
@@ -1405,6 +1392,29 @@ impl<'a, M: Module> FnTx<'_, 'a, '_, M> {
                     })
                 })?;
                 Ok(self.word(NOTHING))
+            }
+            Op::StoreRegion { container, fields } => {
+                // A field that is an object may be younger than the state:
+                // then the value is built in the result region (no call).
+                let c = self.atom(container)?;
+                let result = self.region;
+                let mut object = self.b.ins().iconst(types::I8, 0);
+                for a in fields {
+                    let f = self.atom(a)?;
+                    let p = self.is_pointer(f);
+                    object = self.b.ins().bor(object, p);
+                }
+                let ask = self.b.create_block();
+                let join = self.b.create_block();
+                self.b.append_block_param(join, W);
+                self.b.ins().brif(object, join, &[result.into()], ask, &[]);
+                self.b.seal_block(ask);
+                self.b.switch_to_block(ask);
+                let r = self.call_rt1(RuntimeFn::StoreRegion, &[c, result])?;
+                self.b.ins().jump(join, &[r.into()]);
+                self.b.seal_block(join);
+                self.b.switch_to_block(join);
+                Ok(self.b.block_params(join)[0])
             }
             Op::CarryStart { carry } => {
                 let c = self.var(*carry)?;
@@ -3886,6 +3896,31 @@ impl<'a, M: Module> FnTx<'_, 'a, '_, M> {
             less_one,
             (1u64 << (64 - TAG_BITS)) as i64 - 1,
         )
+    }
+
+    /// Pin the state version `v` points into, if any, for the activation.
+    fn pin_value(&mut self, v: Value) -> Result<()> {
+        let slot = self.pins_slot()?;
+        // The call only when `v` is in a state version other than
+        // the one the activation pinned last (`omni_state_pin_word`).
+        self.if_pointer(v, |tx| {
+            let flags = MemFlagsData::trusted();
+            let header = tx.b.ins().load(W, flags, v, 0);
+            let chunk = tx.b.ins().ushr_imm_s(header, HEADER_CHUNK_SHIFT as i64);
+            let region = tx.b.ins().load(W, flags, chunk, CHUNK_REGION);
+            let last = tx.b.ins().stack_load(W, W, slot, 8);
+            let other = tx.b.ins().icmp(IntCC::NotEqual, region, last);
+            tx.if_true(other, |tx| {
+                let is_state =
+                    tx.b.ins()
+                        .uload8(types::I32, flags, region, REGION_STATE_VERSION);
+                tx.if_nonzero(is_state, |tx| {
+                    let word = tx.b.ins().stack_addr(W, slot, 0);
+                    tx.call_rt(RuntimeFn::StatePin, &[word, v]).map(|_| ())
+                })
+            })
+        })?;
+        Ok(())
     }
 
     /// Run `body` (on a cold path) only when `v` is an object of a version

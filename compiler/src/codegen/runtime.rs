@@ -56,6 +56,7 @@ pub enum RuntimeFn {
     StateRepin,
     StateHoldValue,
     StateRefresh,
+    StoreRegion,
     FieldGet,
     FieldPut,
     Dispatch1,
@@ -88,6 +89,7 @@ impl RuntimeFn {
                 | RuntimeFn::StatePin
                 | RuntimeFn::StatePinRegion
                 | RuntimeFn::StateHoldValue
+                | RuntimeFn::StoreRegion
                 | RuntimeFn::FieldGet
                 | RuntimeFn::Dispatch1
                 | RuntimeFn::Dispatch2
@@ -134,6 +136,7 @@ impl RuntimeFn {
             RuntimeFn::StateRepin => "omni_state_repin",
             RuntimeFn::StateHoldValue => "omni_state_hold_value",
             RuntimeFn::StateRefresh => "omni_state_refresh",
+            RuntimeFn::StoreRegion => "omni_store_region",
             RuntimeFn::FieldGet => "omni_field_get",
             RuntimeFn::FieldPut => "omni_field_put",
             RuntimeFn::Dispatch1 => "omni_dispatch1",
@@ -181,6 +184,7 @@ impl RuntimeFn {
         RuntimeFn::StateRepin,
         RuntimeFn::StateHoldValue,
         RuntimeFn::StateRefresh,
+        RuntimeFn::StoreRegion,
         RuntimeFn::FieldGet,
         RuntimeFn::FieldPut,
         RuntimeFn::Dispatch1,

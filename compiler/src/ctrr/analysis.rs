@@ -694,6 +694,37 @@ fn origins(
     out
 }
 
+/// The parameters of `f` that each tail call passing them at all is a self
+/// call passing them back in their own place (`(loop (+ i 1) d)` for `d`):
+/// such a parameter holds the caller's value in every iteration.
+pub fn passed_back_in_place(f: &Function) -> HashSet<VarId> {
+    let mut out: HashSet<VarId> = HashSet::new();
+    let mut elsewhere: HashSet<VarId> = HashSet::new();
+    walk_tails(&f.body, &mut |t| {
+        let Tail::Call { callee, args, .. } = t else {
+            return;
+        };
+        let self_call = matches!(callee, Callee::Known { func, .. } if *func == f.id);
+        if let Callee::Known {
+            env: Atom::Var(v), ..
+        }
+        | Callee::Unknown(Atom::Var(v)) = callee
+        {
+            elsewhere.insert(*v);
+        }
+        for (i, a) in args.iter().enumerate() {
+            let Atom::Var(v) = a else { continue };
+            if self_call && f.params.get(i) == Some(v) {
+                out.insert(*v);
+            } else {
+                elsewhere.insert(*v);
+            }
+        }
+    });
+    out.retain(|v| !elsewhere.contains(v));
+    out
+}
+
 /// The variables of `f` whose values may reach its result region: returned,
 /// passed to a tail call, or built or passed (per the callee summaries) into
 /// something that is. Unlike the levels, a store into the global state does
@@ -705,10 +736,18 @@ pub fn reaching_result(f: &Function, summaries: &[Summary]) -> std::collections:
     for (from, to) in &c.edges {
         succ.entry(*from).or_default().push(*to);
     }
+    // A parameter a loop only ever passes back in its own place is the
+    // caller's value in every iteration: it reaches the result region only
+    // if the body uses it so, not by being carried to the next iteration.
+    let in_place = passed_back_in_place(f);
     let base: Vec<(Node, Lifetime, Cause)> = c
         .level_base
         .into_iter()
-        .filter(|(_, _, why)| matches!(why, Cause::Returned | Cause::TailArgument))
+        .filter(|(n, _, why)| match why {
+            Cause::Returned => true,
+            Cause::TailArgument => !matches!(n, Node::Var(v) if in_place.contains(v)),
+            _ => false,
+        })
         .collect();
     let (level, _) = propagate(&base, &succ);
     level

@@ -34,12 +34,12 @@
 //! region of its own only after it has allocated `CARRY_START_BYTES` there:
 //! short loops cost one inline comparison per iteration and nothing else.
 
-use super::analysis::{stays_in_result, Lifetime, Summary};
+use super::analysis::{passed_back_in_place, stays_in_result, Lifetime, Summary};
 use super::report::{CarryDecision, FunctionReport};
-use crate::ir::visit::{walk_block, walk_block_mut};
+use crate::ir::visit::{walk_block, walk_block_mut, walk_tails};
 use crate::ir::*;
 use omni_runtime::prims::PrimEffect;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 /// Give every eligible loop of `prog` a carry region; the new loop bodies'
 /// reports are appended to `reports` (which is in `prog.functions` order).
@@ -92,6 +92,7 @@ pub fn insert_carry_regions(
                 stays_in_result(f, &summaries, &raw_keys, &placed, &floats)
             }
         };
+        let in_place = passed_back_in_place(&prog.functions[i]);
         let loop_id = FuncId(prog.functions.len() as u32);
         let f = &mut prog.functions[i];
         let (carry, limit) = (VarId(f.nvars), VarId(f.nvars + 1));
@@ -109,6 +110,7 @@ pub fn insert_carry_regions(
             back_edges: Vec::new(),
             exits: Vec::new(),
             stays_in_result: Vec::new(),
+            where_stored: Vec::new(),
         };
         let ids = LoopIds {
             stub: f.id,
@@ -118,6 +120,12 @@ pub fn insert_carry_regions(
             loc: f.loc,
         };
         rewrite_block(&mut body, &ids, &stays, &mut decision);
+        let mut nvars = f.nvars + 2;
+        let where_stored =
+            build_where_stored(&mut body, &stays, &in_place, &prog.alloc_sites, &mut nvars);
+        for (site, region) in &where_stored {
+            prog.alloc_sites[site.0 as usize].region = RegionRef::Local(*region);
+        }
         // The stub: start the loop with the result region as carry region.
         let fixed: Vec<Atom> = f.params.iter().map(|p| Atom::Var(*p)).collect();
         let mut args = vec![Atom::Var(carry), Atom::Var(limit)];
@@ -147,7 +155,7 @@ pub fn insert_carry_regions(
             params,
             rest: f.rest,
             nfree: f.nfree,
-            nvars: f.nvars + 2,
+            nvars,
             body,
             loc: f.loc,
         };
@@ -164,6 +172,8 @@ pub fn insert_carry_regions(
                     s.region = RegionRef::Local(carry);
                 } else if s.region == RegionRef::Result {
                     decision.stays_in_result.push(st.loc);
+                } else if where_stored.iter().any(|(w, _)| *w == site) {
+                    decision.where_stored.push(st.loc);
                 }
             }
         });
@@ -377,6 +387,199 @@ fn rewrite_block(
         }
     });
     rewrite_tails(b, ids, decision);
+}
+
+/// Values the loop builds only to store into a container it was given
+/// (`(serve (+ i 1) d)` after `(dict-set! d k (list i i i))`), left in the
+/// result region by `stays_in_result`: built instead in the region the
+/// container lives in, chosen at run time (`Op::StoreRegion`): the current
+/// state version when the container is a global's, else the result region.
+/// Built in the result region, a value stored into a global's container was
+/// copied into the state by the barrier, and the original stayed in the
+/// result region until the loop's caller ended (issue 12).
+///
+/// A group qualifies when, in one block: its allocations (`stays`, each
+/// operand that is a variable also of the group or none) lead to the value
+/// one store primitive stores into a parameter passed back in its own place
+/// (`in_place`: the caller's container in every iteration); no variable of
+/// the group is used anywhere else; and nothing between its first
+/// allocation and the store calls anything (no renewal point: the values,
+/// in a version no pin keeps, are dead once stored, and only the store and
+/// the version's next renewal see them). Returns each allocation site with
+/// the variable its region is bound to (a `StoreRegion` before the group).
+fn build_where_stored(
+    body: &mut Block,
+    stays: &HashSet<VarId>,
+    in_place: &HashSet<VarId>,
+    sites: &[AllocSite],
+    nvars: &mut u32,
+) -> Vec<(AllocSiteId, VarId)> {
+    let mut uses: HashMap<VarId, usize> = HashMap::new();
+    let mut count = |a: &Atom| {
+        if let Atom::Var(v) = a {
+            *uses.entry(*v).or_default() += 1;
+        }
+    };
+    walk_block(body, &mut |st| st.op.operands().iter().for_each(&mut count));
+    walk_tails(body, &mut |t| match t {
+        Tail::Return(a) | Tail::Yield(a) | Tail::If { cond: a, .. } => count(a),
+        Tail::Call { callee, args, .. } => {
+            match callee {
+                Callee::Known { env: a, .. } | Callee::Unknown(a) => count(a),
+            }
+            args.iter().for_each(&mut count);
+        }
+    });
+    let mut out = Vec::new();
+    where_stored_in(body, stays, in_place, sites, &uses, nvars, &mut out);
+    out
+}
+
+fn where_stored_in(
+    b: &mut Block,
+    stays: &HashSet<VarId>,
+    in_place: &HashSet<VarId>,
+    sites: &[AllocSite],
+    uses: &HashMap<VarId, usize>,
+    nvars: &mut u32,
+    out: &mut Vec<(AllocSiteId, VarId)>,
+) {
+    for st in &mut b.stmts {
+        if let Op::If { then, els, .. } = &mut st.op {
+            where_stored_in(then, stays, in_place, sites, uses, nvars, out);
+            where_stored_in(els, stays, in_place, sites, uses, nvars, out);
+        }
+    }
+    if let Tail::If { then, els, .. } = &mut b.tail {
+        where_stored_in(then, stays, in_place, sites, uses, nvars, out);
+        where_stored_in(els, stays, in_place, sites, uses, nvars, out);
+    }
+    let def: HashMap<VarId, usize> = b
+        .stmts
+        .iter()
+        .enumerate()
+        .filter_map(|(i, st)| st.var.map(|v| (v, i)))
+        .collect();
+    let mut inserts: Vec<(usize, VarId, Atom, Vec<Atom>)> = Vec::new();
+    for (si, st) in b.stmts.iter().enumerate() {
+        let Op::Prim { prim, args, .. } = &st.op else {
+            continue;
+        };
+        let PrimEffect::Stores { container, values } = prim.desc().effect else {
+            continue;
+        };
+        let Some(Atom::Var(c)) = args.get(container as usize) else {
+            continue;
+        };
+        if !in_place.contains(c) {
+            continue;
+        }
+        for &vi in values {
+            let Some(Atom::Var(w)) = args.get(vi as usize) else {
+                continue;
+            };
+            // The group: `w` and the group allocations its fields name.
+            let mut group: Vec<VarId> = Vec::new();
+            let mut work = vec![*w];
+            let mut ok = true;
+            while let Some(v) = work.pop() {
+                if group.contains(&v) {
+                    continue;
+                }
+                let Some(&di) = def.get(&v).filter(|&&di| di < si) else {
+                    ok = false;
+                    break;
+                };
+                let Op::Alloc { site, .. } = &b.stmts[di].op else {
+                    ok = false;
+                    break;
+                };
+                if !stays.contains(&v) || sites[site.0 as usize].region != RegionRef::Result {
+                    ok = false;
+                    break;
+                }
+                group.push(v);
+                for a in b.stmts[di].op.operands() {
+                    if let Atom::Var(x) = a {
+                        if stays.contains(&x) {
+                            work.push(x);
+                        }
+                    }
+                }
+            }
+            if !ok || group.is_empty() {
+                continue;
+            }
+            // Used only inside the group and by this store (once).
+            let inner: usize = group
+                .iter()
+                .map(|&v| {
+                    b.stmts[def[&v]]
+                        .op
+                        .operands()
+                        .iter()
+                        .filter(|a| matches!(a, Atom::Var(x) if group.contains(x)))
+                        .count()
+                })
+                .sum();
+            let at_store = args
+                .iter()
+                .filter(|a| matches!(a, Atom::Var(x) if group.contains(x)))
+                .count();
+            let total: usize = group
+                .iter()
+                .map(|v| uses.get(v).copied().unwrap_or(0))
+                .sum();
+            if total != inner + at_store || at_store != 1 {
+                continue;
+            }
+            // Nothing in between may call (renew the state).
+            let first = group.iter().map(|v| def[v]).min().unwrap_or(si);
+            let quiet = b.stmts[first..si].iter().all(|s| {
+                matches!(
+                    s.op,
+                    Op::Alloc { .. } | Op::Inline(..) | Op::Move(_) | Op::EnvGet(_) | Op::BoxGet(_)
+                )
+            });
+            if !quiet {
+                continue;
+            }
+            let region = VarId(*nvars);
+            *nvars += 1;
+            for &v in &group {
+                if let Some(site) = b.stmts[def[&v]].op.alloc_site() {
+                    out.push((site, region));
+                }
+            }
+            let mut fields: Vec<Atom> = Vec::new();
+            for &v in &group {
+                for a in b.stmts[def[&v]].op.operands() {
+                    // Constants are immortal; immediates no objects.
+                    let outside = match a {
+                        Atom::Var(x) => !group.contains(&x),
+                        Atom::SelfClosure => true,
+                        Atom::Imm(_) | Atom::Const(_) => false,
+                    };
+                    if outside && !fields.contains(&a) {
+                        fields.push(a);
+                    }
+                }
+            }
+            inserts.push((first, region, Atom::Var(*c), fields));
+        }
+    }
+    inserts.sort_by_key(|i| std::cmp::Reverse(i.0));
+    for (at, region, container, fields) in inserts {
+        let loc = b.stmts[at].loc;
+        b.stmts.insert(
+            at,
+            Stmt {
+                var: Some(region),
+                op: Op::StoreRegion { container, fields },
+                loc,
+            },
+        );
+    }
 }
 
 /// Insert the back-edge renewal and the exits before every tail.

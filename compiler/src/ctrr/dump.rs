@@ -134,6 +134,13 @@ pub fn dump(prog: &Program, report: &CtrrReport, include_prelude: bool) -> Strin
                         loc(*l)
                     );
                 }
+                for l in &c.where_stored {
+                    let _ = writeln!(
+                        out,
+                        "  built where its container lives at {}: the current state version when the container is in it, else the result region (only stored, before any renewal point)",
+                        loc(*l)
+                    );
+                }
                 for l in &c.stays_in_result {
                     let _ = writeln!(
                         out,

@@ -65,6 +65,9 @@ pub struct CarryDecision {
     /// stores their values into a container older than the carry region
     /// (`analysis::stays_in_result`).
     pub stays_in_result: Vec<LocId>,
+    /// Of those, the allocations built in the region their container lives
+    /// in, chosen at run time (`carry::build_where_stored`).
+    pub where_stored: Vec<LocId>,
 }
 
 impl FunctionReport {

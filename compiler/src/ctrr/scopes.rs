@@ -392,9 +392,13 @@ impl<'a> Scope<'a> {
             | Op::RegionExit(_)
             | Op::CheckBound { .. } => {}
             // Inserted by `carry.rs` and `state.rs`, after this pass: never seen here.
-            Op::CarryStart { .. } | Op::CarryRenew { .. } | Op::CarryEnd { .. } => {}
+            Op::CarryStart { .. }
+            | Op::CarryRenew { .. }
+            | Op::CarryEnd { .. }
+            | Op::StoreRegion { .. } => {}
             Op::StatePins
             | Op::StatePin(_)
+            | Op::StatePinMoved { .. }
             | Op::StatePinCurrent
             | Op::StateUnpin
             | Op::StateHold { .. }

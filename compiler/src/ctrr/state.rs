@@ -35,7 +35,7 @@
 //! Objects that point into a version through stores, copies and merges are
 //! covered by the runtime (store barrier, transmigration, merge).
 
-use super::analysis::{reaching_result, Summary};
+use super::analysis::{passed_back_in_place, reaching_result, Summary};
 use crate::ir::visit::{walk_block, walk_tails};
 use crate::ir::*;
 use omni_runtime::prims::{PrimEffect, PrimResult};
@@ -266,6 +266,13 @@ pub fn insert_state_access(
     } else {
         HashSet::new()
     };
+    // A parameter a loop passes back in its own place does not reach the
+    // result region by being carried (`reaching_result`), so the back edge
+    // gives its refreshed value no escape hold, which kept one version per
+    // renewal alive for the whole loop (issue 12): the loop's pin keeps it
+    // instead, from one iteration to the next (`StatePin` after the back
+    // edge's `StateUnpin`, which keeps only pins of the current version).
+    let in_place = passed_back_in_place(func);
     let pinned = may_renew && uses_state(prog_sites, &func.body, facts);
     let mut acc = StateAccess {
         may_renew,
@@ -275,10 +282,22 @@ pub fn insert_state_access(
         sites: prog_sites,
         facts,
         escaping: &escaping,
+        in_place: &in_place,
+        self_id: func.id,
+        func_loc: func.loc,
+        next_var: std::cell::Cell::new(func.nvars),
         pinned,
         may_renew,
         needed: HashSet::new(),
     };
+    // Only a loop that may renew the state on the way to its back edge
+    // refreshes what goes back in its own place, and pins it then.
+    if may_renew && !pinned && !in_place.is_empty() {
+        let mut renews = false;
+        walk_block(&func.body, &mut |st| renews |= cx.is_renewal_point(&st.op));
+        cx.pinned = renews;
+    }
+    let pinned = cx.pinned;
     if pinned {
         cx.needed = cx.needed_pins(&func.body);
     }
@@ -287,6 +306,7 @@ pub fn insert_state_access(
         stale.define(p, false, false);
     }
     cx.block(&mut func.body, &mut acc, &mut stale, false);
+    func.nvars = cx.next_var.get();
     if pinned {
         func.body.stmts.insert(
             0,
@@ -319,6 +339,14 @@ fn uses_state(sites: &[AllocSite], b: &Block, facts: &StateFacts) -> bool {
 
 struct Cx<'a> {
     sites: &'a [AllocSite],
+    /// The parameters passed back in their own place (`passed_back_in_place`).
+    in_place: &'a HashSet<VarId>,
+    self_id: FuncId,
+    /// The next variable number free for what the pass adds.
+    next_var: std::cell::Cell<u32>,
+    /// Where the function starts: the location of what is inserted into
+    /// an empty block.
+    func_loc: LocId,
     facts: &'a StateFacts,
     escaping: &'a HashSet<VarId>,
     pinned: bool,
@@ -407,6 +435,7 @@ impl Cx<'_> {
             }
             let result = st.var;
             out.push(st);
+
             if renews {
                 stale.renewal();
                 // The callee may have built its result in a version retired
@@ -419,7 +448,7 @@ impl Cx<'_> {
             out.extend(after.into_iter().map(|op| Stmt { var: None, op, loc }));
         }
         b.stmts = out;
-        let loc = b.stmts.last().map(|s| s.loc).unwrap_or(LocId(0));
+        let loc = b.stmts.last().map(|s| s.loc).unwrap_or(self.func_loc);
         // What leaves the activation is refreshed (callees and callers
         // take parameters and results as fresh).
         // A tail callee that may store into the state may build what it is
@@ -432,26 +461,50 @@ impl Cx<'_> {
             }
             _ => (Vec::new(), false),
         };
+        let back_edge = matches!(&b.tail, Tail::Call { callee: Callee::Known { func, .. }, .. } if *func == self.self_id);
+        let mut repin: Vec<(VarId, VarId)> = Vec::new();
         for v in leaving {
-            if stale.renewed.contains(&v) || (unowned_too && stale.unowned.contains(&v)) {
+            let stale_here =
+                stale.renewed.contains(&v) || (unowned_too && stale.unowned.contains(&v));
+            let in_place = self.in_place.contains(&v);
+            if stale_here && in_place && back_edge {
+                // Its value before the refresh, to tell whether it moved.
+                let before = VarId(self.next_var.get());
+                self.next_var.set(before.0 + 1);
+                b.stmts.push(Stmt {
+                    var: Some(before),
+                    op: Op::Move(Atom::Var(v)),
+                    loc,
+                });
+                repin.push((v, before));
+            }
+            if stale_here {
                 b.stmts.push(Stmt {
                     var: None,
                     op: Op::StateRefresh(Atom::Var(v)),
                     loc,
                 });
                 acc.refreshes += 1;
-                if self.escaping.contains(&v) {
-                    b.stmts.push(Stmt {
-                        var: None,
-                        op: Op::StateHold {
-                            value: Atom::Var(v),
-                            holder: RegionRef::Result,
-                        },
-                        loc,
-                    });
-                    acc.holds += 1;
-                }
                 stale.refreshed(v);
+            }
+            // What goes back in its own place is pinned into the next
+            // iteration (below), not held; the loop's exit holds it instead,
+            // refreshed or not (an earlier back edge may have refreshed it:
+            // then it is no longer the caller's value).
+            let hold = match in_place {
+                true => !back_edge,
+                false => stale_here,
+            };
+            if hold && self.escaping.contains(&v) {
+                b.stmts.push(Stmt {
+                    var: None,
+                    op: Op::StateHold {
+                        value: Atom::Var(v),
+                        holder: RegionRef::Result,
+                    },
+                    loc,
+                });
+                acc.holds += 1;
             }
         }
         match &mut b.tail {
@@ -473,6 +526,22 @@ impl Cx<'_> {
                     op: Op::StateUnpin,
                     loc,
                 });
+                // Moved by its refresh back into its own place: pinned into
+                // the next iteration (a renewal there may retire its version
+                // before the next back edge refreshes it again). Unmoved, it
+                // is the caller's value or one an earlier back edge pinned,
+                // whose pin the unpin kept (its version is still current).
+                for (v, before) in repin {
+                    b.stmts.push(Stmt {
+                        var: None,
+                        op: Op::StatePinMoved {
+                            value: Atom::Var(v),
+                            before: Atom::Var(before),
+                        },
+                        loc,
+                    });
+                    acc.pins += 1;
+                }
             }
             _ => {}
         }

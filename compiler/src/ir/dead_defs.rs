@@ -167,6 +167,10 @@ fn count_block(b: &Block, uses: &mut [u32]) {
             Op::BoxSet { cell, value, .. } => atoms(&[*cell, *value], uses),
             Op::RegionCreate | Op::RegionCreateLazy => {}
             Op::CarryStart { carry } => use_var(*carry, uses),
+            Op::StoreRegion { container, fields } => {
+                use_atom(container, uses);
+                atoms(fields, uses);
+            }
             Op::CarryRenew {
                 carry,
                 limit,
@@ -185,6 +189,7 @@ fn count_block(b: &Block, uses: &mut [u32]) {
             Op::StatePin(a) | Op::StateHold { value: a, .. } | Op::StateRefresh(a) => {
                 use_atom(a, uses)
             }
+            Op::StatePinMoved { value, before } => atoms(&[*value, *before], uses),
             Op::StatePins | Op::StatePinCurrent | Op::StateUnpin | Op::StateSafepoint => {}
         }
     }

@@ -348,10 +348,12 @@ fn copyable(f: &Function) -> bool {
             | Op::RegionCreateLazy
             | Op::RegionExit(_)
             | Op::CarryStart { .. }
+            | Op::StoreRegion { .. }
             | Op::CarryRenew { .. }
             | Op::CarryEnd { .. }
             | Op::StatePins
             | Op::StatePin(_)
+            | Op::StatePinMoved { .. }
             | Op::StatePinCurrent
             | Op::StateUnpin
             | Op::StateHold { .. }
@@ -517,6 +519,10 @@ impl Copy<'_> {
         match op {
             Op::Move(a) | Op::BoxGet(a) | Op::RegionExit(a) => self.atom(a),
             Op::StatePin(a) | Op::StateHold { value: a, .. } | Op::StateRefresh(a) => self.atom(a),
+            Op::StatePinMoved { value, before } => {
+                self.atom(value);
+                self.atom(before);
+            }
             Op::Inline(_, args, site) => {
                 self.atoms(args);
                 if let Some(s) = site {
@@ -575,6 +581,10 @@ impl Copy<'_> {
             }
             Op::CheckBound { value, .. } => self.atom(value),
             Op::CarryStart { carry } => self.var(carry),
+            Op::StoreRegion { container, fields } => {
+                self.atom(container);
+                fields.iter_mut().for_each(|a| self.atom(a));
+            }
             Op::CarryRenew {
                 carry,
                 limit,

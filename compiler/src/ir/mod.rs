@@ -611,6 +611,16 @@ pub enum Op {
     CarryStart {
         carry: VarId,
     },
+    /// The region to build a stored value in (inserted by CTRR, `carry.rs`,
+    /// in a carry loop): the current version of the global state when the
+    /// container (its latest copy) lives there and none of the `fields` the
+    /// value is built of is an object (which may be younger than the state),
+    /// else the result region (`omni_store_region`). Binds its handle; the
+    /// value's allocation sites are placed in it (`RegionRef::Local`).
+    StoreRegion {
+        container: Atom,
+        fields: Vec<Atom>,
+    },
     /// A loop's back edge (inserted by CTRR before the self tail call):
     /// when the carry region holds `limit` bytes or more, the runtime moves
     /// the loop to a fresh carry region or renews it (`omni_carry_renew`).
@@ -638,6 +648,14 @@ pub enum Op {
     /// (after a load from a global, or a call's result, that may live
     /// across a renewal).
     StatePin(Atom),
+    /// At a loop's back edge, after its `StateUnpin`: pin `value`'s version
+    /// if the back edge's refresh moved it (it differs from `before`, its
+    /// value before the refresh), so the next iteration may use it after a
+    /// renewal; unmoved, it is kept as it was (ctrr/state.rs).
+    StatePinMoved {
+        value: Atom,
+        before: Atom,
+    },
     /// Pin the current version of the global state (before a call that
     /// may renew it and is given it as its result region).
     StatePinCurrent,

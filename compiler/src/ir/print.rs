@@ -212,6 +212,16 @@ impl Printer<'_> {
                 Op::RegionCreateLazy => writeln!(out, "region-create-lazy")?,
                 Op::RegionExit(r) => writeln!(out, "region-exit {r}")?,
                 Op::CarryStart { carry } => writeln!(out, "carry-start v{}", carry.0)?,
+                Op::StoreRegion { container, fields } => {
+                    write!(out, "store-region {container}")?;
+                    if !fields.is_empty() {
+                        write!(out, " unless-objects")?;
+                        for a in fields {
+                            write!(out, " {a}")?;
+                        }
+                    }
+                    writeln!(out)?
+                }
                 Op::CarryRenew {
                     carry,
                     limit,
@@ -234,6 +244,9 @@ impl Printer<'_> {
                 Op::CheckBound { value, name } => writeln!(out, "check-bound {value} ({name})")?,
                 Op::StatePins => writeln!(out, "state-pins")?,
                 Op::StatePin(a) => writeln!(out, "state-pin {a}")?,
+                Op::StatePinMoved { value, before } => {
+                    writeln!(out, "state-pin {value} if moved from {before}")?
+                }
                 Op::StatePinCurrent => writeln!(out, "state-pin-current")?,
                 Op::StateUnpin => writeln!(out, "state-unpin")?,
                 Op::StateHold {

@@ -268,6 +268,10 @@ impl Checker<'_> {
             Op::BoxSet { cell, value, .. } => self.atoms(&[*cell, *value]),
             Op::RegionCreate | Op::RegionCreateLazy => {}
             Op::CarryStart { carry } => self.var(*carry),
+            Op::StoreRegion { container, fields } => {
+                self.atoms(&[*container]);
+                self.atoms(fields);
+            }
             Op::CarryRenew {
                 carry,
                 limit,
@@ -284,6 +288,7 @@ impl Checker<'_> {
             Op::ClosureInit { closure, value, .. } => self.atoms(&[*closure, *value]),
             Op::CheckBound { value, .. } => self.atom(value),
             Op::StatePin(a) | Op::StateHold { value: a, .. } | Op::StateRefresh(a) => self.atom(a),
+            Op::StatePinMoved { value, before } => self.atoms(&[*value, *before]),
             Op::StatePins | Op::StatePinCurrent | Op::StateUnpin | Op::StateSafepoint => {}
         }
     }

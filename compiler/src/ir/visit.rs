@@ -85,6 +85,10 @@ impl Op {
             Op::BoxSet { cell, value, .. } => vec![*cell, *value],
             Op::ClosureInit { closure, value, .. } => vec![*closure, *value],
             Op::StatePin(a) | Op::StateHold { value: a, .. } | Op::StateRefresh(a) => vec![*a],
+            Op::StatePinMoved { value, before } => vec![*value, *before],
+            Op::StoreRegion { container, fields } => std::iter::once(*container)
+                .chain(fields.iter().copied())
+                .collect(),
             Op::StatePins | Op::StatePinCurrent | Op::StateUnpin | Op::StateSafepoint => vec![],
             Op::GlobalGet { .. }
             | Op::EnvGet(_)

@@ -251,3 +251,30 @@ pub unsafe extern "C" fn omni_state_hold_value(holder: *mut Region, v: Value) {
         }
     }
 }
+
+/// The region to build a value in that a loop stores into `container`
+/// and into nothing else, before any renewal point (ctrr/carry.rs, "built
+/// where the container lives"): the current version of the global state
+/// when the container (its latest copy) is an object of it — the store then
+/// repairs nothing and the value is garbage of that version once replaced,
+/// which the next renewal reclaims — else `result`, the loop's result
+/// region, where a container of it (a caller's own array) keeps it without
+/// a copy; for any other container the store barrier copies as before. A
+/// spawned thread never builds in the state (it may not store into it).
+///
+/// # Safety
+/// `container` is a live value of this thread; `result` its live region.
+#[no_mangle]
+pub unsafe extern "C" fn omni_store_region(container: Value, result: *mut Region) -> *mut Region {
+    let c = crate::heap::object::resolve(container);
+    if !is_ptr(c) || owner::is_spawned_thread() {
+        return result;
+    }
+    let current = state::current_version();
+    // SAFETY: caller contract: `c` is a live object, so it has a region.
+    if !current.is_null() && unsafe { crate::region::region_of(c) } == current {
+        current
+    } else {
+        result
+    }
+}
