@@ -515,6 +515,7 @@ program_tests!(run_case, LISTED;
     define_call_outside_state,
     carry_store_older_global,
     carry_store_where,
+    state_loop_in_place,
 );
 
 /// Every case file is listed above (so none is silently skipped).
