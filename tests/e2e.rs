@@ -514,6 +514,7 @@ program_tests!(run_case, LISTED;
     carry_store_older_copies,
     define_call_outside_state,
     carry_store_older_global,
+    pair_checked,
 );
 
 /// Every case file is listed above (so none is silently skipped).
@@ -721,7 +722,8 @@ fn barrier_repairs_are_memcheck_clean() {
 }
 
 /// The identity programs (forwarded originals read after their region's
-/// objects were copied) are memcheck-clean as built executables, under
+/// objects were copied; `pair-checked`: pairs read without a test after a
+/// first read resolved them) are memcheck-clean as built executables, under
 /// always-merge, the default threshold and never-merge.
 #[test]
 fn identity_is_memcheck_clean() {
@@ -729,6 +731,7 @@ fn identity_is_memcheck_clean() {
         "identity-default",
         "identity-shapes-default",
         "identity-dict-keys",
+        "pair-checked",
     ];
     for t in ["0", "1048576", "18446744073709551614"] {
         assert_memcheck_clean(&cases, &[("OMNI_MERGE_THRESHOLD_BYTES", t)]);
