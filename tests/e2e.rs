@@ -515,6 +515,7 @@ program_tests!(run_case, LISTED;
     define_call_outside_state,
     carry_store_older_global,
     pair_checked,
+    add_constant_overflow,
 );
 
 /// Every case file is listed above (so none is silently skipped).

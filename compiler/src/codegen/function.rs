@@ -1880,6 +1880,33 @@ impl<'a, M: Module> FnTx<'_, 'a, '_, M> {
                 tx.b.ins().jump(join, &[r.into()]);
                 return;
             }
+            // A constant addend (`(+ n 1)`, `(+ 1 n)`): the sum overflowed
+            // iff it moved the wrong way from the other operand. One
+            // compare, which the branch fuses with, where the overflow flag
+            // of `sadd_overflow` is materialised by `seto` and tested
+            // again (ack, nqueens, issue 13). Not for `(- m 1)`: the same
+            // form there cost tak 2% more instructions (register moves at
+            // its loop head) for ack's 5% (docs/BENCH_PROTOCOL.md).
+            let constant = match (ka, kb) {
+                (_, Some(k)) => Some((a, k)),
+                (Some(k), None) => Some((b, k)),
+                _ => None,
+            };
+            if let (InlineOp::Add, Some((w, k))) = (op, constant) {
+                // `k` is a tagged fixnum: odd, so `k - 1` does not overflow.
+                let delta = k - 1;
+                if delta != 0 {
+                    let r = tx.b.ins().iadd_imm_s(w, delta);
+                    let wrong_way = if delta > 0 {
+                        IntCC::SignedLessThan
+                    } else {
+                        IntCC::SignedGreaterThan
+                    };
+                    let overflow = tx.b.ins().icmp(wrong_way, r, w);
+                    tx.b.ins().brif(overflow, slow, &[], join, &[r.into()]);
+                    return;
+                }
+            }
             let (r, overflow) = match op {
                 // (2x+1) + 2y = 2(x+y)+1
                 InlineOp::Add => {
