@@ -143,6 +143,7 @@ pub(crate) fn translate<'a, M: Module>(
         checked_pairs: Vec::new(),
         pair_var: None,
         pair_tested: None,
+        checked_structs: Vec::new(),
         checked_epoch: 0,
         uses: Vec::new(),
         unboxed: Vec::new(),
@@ -256,6 +257,14 @@ struct FnTx<'c, 'a, 'b, M: Module> {
     /// variable in `pair_tested`.
     pair_var: Option<Variable>,
     pair_tested: Option<(Value, Variable)>,
+    /// Values whose kind a field access tested earlier: (the value, the
+    /// value itself when it was a struct, 0 when the access took its slow
+    /// path, which any value may). A later field access of the value tests
+    /// that word instead of the pointer tag and header (nbody's `b.x` ...
+    /// `b.mass`, interp's `c.lam` ... `c.env`). A struct is never a
+    /// forwarded original, so the word stays right until a call that may
+    /// forward. Scoped like `checked_arrays` and forgotten with them.
+    checked_structs: Vec<(Value, Value)>,
     /// Bumped by every `forget_checked`.
     checked_epoch: u64,
     /// How many times each IR variable is read (operands and tails), for
@@ -718,16 +727,18 @@ impl<'a, M: Module> FnTx<'_, 'a, '_, M> {
         // before it holds after it unless something in it forgot.
         let (checked, epoch) = (self.checked_arrays.clone(), self.checked_epoch);
         let pairs = self.checked_pairs.clone();
+        let structs = self.checked_structs.clone();
         let (known, resets) = (self.known_regions.clone(), self.region_resets);
         let start = self.statement_start.take();
         let bounds = self.ranges.len();
         let result = self.block_body(block, join);
         self.ranges.truncate(bounds);
-        (self.checked_arrays, self.checked_pairs) = if self.checked_epoch == epoch {
-            (checked, pairs)
-        } else {
-            (Vec::new(), Vec::new())
-        };
+        (self.checked_arrays, self.checked_pairs, self.checked_structs) =
+            if self.checked_epoch == epoch {
+                (checked, pairs, structs)
+            } else {
+                (Vec::new(), Vec::new(), Vec::new())
+            };
         self.known_regions = if self.region_resets == resets {
             known
         } else {
@@ -1105,7 +1116,8 @@ impl<'a, M: Module> FnTx<'_, 'a, '_, M> {
                         let s = self.atom(&args[0])?;
                         let key = self.atom(&args[1])?;
                         let unboxed = self.unboxed_var(stmt.var).is_some();
-                        let n = self.field_get(s, key, *site, unboxed, loc)?;
+                        let again = self.read_again(&args[0]);
+                        let n = self.field_get(s, key, *site, unboxed, again, loc)?;
                         return self.define_num(stmt.var, n, unboxed);
                     }
                     Some(OpenCoded::FieldPut) if self.field_site(args, 3) => {
@@ -1182,8 +1194,10 @@ impl<'a, M: Module> FnTx<'_, 'a, '_, M> {
                 self.decided_block(cond, false, els, Join::Value(join), pair)?;
                 // The join is reached from both branches: what either
                 // forgot is forgotten.
-                if self.checked_epoch != facts.2 {
-                    (self.checked_arrays, self.checked_pairs) = (Vec::new(), Vec::new());
+                if self.checked_epoch != facts.3 {
+                    self.checked_arrays.clear();
+                    self.checked_pairs.clear();
+                    self.checked_structs.clear();
                 }
                 self.b.seal_block(join);
                 self.b.switch_to_block(join);
@@ -2712,14 +2726,21 @@ impl<'a, M: Module> FnTx<'_, 'a, '_, M> {
     /// Anything else (another type, a forwarded struct, a dict, a missing
     /// field) goes to `omni_field_get`, which fills the cache or does what
     /// `get` does.
+    ///
+    /// With `again` (`s` is read elsewhere too), what the access learned of
+    /// `s` is remembered (`checked_structs`): `s` where the cache hit, 0
+    /// where it did not.
+    #[allow(clippy::too_many_arguments)]
     fn field_get(
         &mut self,
         s: Value,
         key: Value,
         site: Option<AllocSiteId>,
         unboxed: bool,
+        again: bool,
         loc: LocId,
     ) -> Result<Num> {
+        let learned = (again && self.checked_struct(s).is_none()).then(|| self.b.declare_var(W));
         let flags = MemFlagsData::trusted();
         let cache = self.field_cache()?;
         let hit = self.b.create_block();
@@ -2732,6 +2753,9 @@ impl<'a, M: Module> FnTx<'_, 'a, '_, M> {
         self.b.ins().brif(same, hit, &[], slow, &[]);
         self.b.seal_block(hit);
         self.b.switch_to_block(hit);
+        if let Some(var) = learned {
+            self.b.def_var(var, s);
+        }
         let addr = self.cached_field_addr(s, w);
         // Without an allocation site no struct has a raw slot of this name
         // (lowering's `may_allocate`): the class test is left out.
@@ -2754,13 +2778,30 @@ impl<'a, M: Module> FnTx<'_, 'a, '_, M> {
         self.b.seal_block(slow);
         self.b.switch_to_block(slow);
         let first = self.b.func.dfg.num_blocks();
+        if let Some(var) = learned {
+            let unknown = self.word(0);
+            self.b.def_var(var, unknown);
+        }
         let loc = self.loc32(loc);
         let v = self.with_site_region(site, |tx, region| {
             tx.call_rt1(RuntimeFn::FieldGet, &[s, key, cache, region, loc])
         })?;
         self.jump_num_word(join, unboxed, v);
         self.set_cold_since(first);
-        Ok(self.num_at_join(join, result, float_result, site))
+        let n = self.num_at_join(join, result, float_result, site);
+        if let Some(var) = learned {
+            let word = self.b.use_var(var);
+            self.checked_structs.push((s, word));
+        }
+        Ok(n)
+    }
+
+    /// What an earlier field access learned of `s` (`checked_structs`).
+    fn checked_struct(&self, s: Value) -> Option<Value> {
+        self.checked_structs
+            .iter()
+            .find(|c| c.0 == s)
+            .map(|&(_, word)| word)
     }
 
     /// The address of the field a cache word `w` (of struct `s`'s type)
@@ -2966,7 +3007,14 @@ impl<'a, M: Module> FnTx<'_, 'a, '_, M> {
     /// aligned word).
     fn cached_struct_type(&mut self, s: Value, cache: Value, slow: Block) -> (Value, Value) {
         let check_type = self.b.create_block();
-        self.branch_if_kind(s, ObjKind::Struct, check_type, slow);
+        match self.checked_struct(s) {
+            // Tested by an earlier access: the word is `s` if it was a
+            // struct, 0 if not known.
+            Some(word) => {
+                self.b.ins().brif(word, check_type, &[], slow, &[]);
+            }
+            None => self.branch_if_kind(s, ObjKind::Struct, check_type, slow),
+        }
         self.b.seal_block(check_type);
         self.b.switch_to_block(check_type);
         let t = self
@@ -4389,6 +4437,7 @@ impl<'a, M: Module> FnTx<'_, 'a, '_, M> {
         (
             self.checked_arrays.clone(),
             self.checked_pairs.clone(),
+            self.checked_structs.clone(),
             self.checked_epoch,
         )
     }
@@ -4399,14 +4448,16 @@ impl<'a, M: Module> FnTx<'_, 'a, '_, M> {
     fn restore_checked(&mut self, facts: &CheckedFacts) {
         self.checked_arrays.clone_from(&facts.0);
         self.checked_pairs.clone_from(&facts.1);
+        self.checked_structs.clone_from(&facts.2);
     }
 
-    /// Forget the checked arrays and pairs: a call may forward an object (a store
+    /// Forget the checked arrays, pairs and structs: a call may forward an object (a store
     /// barrier's repair, a renewal), after which its old address is a
     /// forwarding object.
     fn forget_checked(&mut self) {
         self.checked_arrays.clear();
         self.checked_pairs.clear();
+        self.checked_structs.clear();
         self.checked_epoch += 1;
     }
 
@@ -4449,8 +4500,14 @@ fn yields_only(b: &ir::Block, a: &Atom) -> bool {
     b.stmts.is_empty() && matches!(&b.tail, Tail::Yield(y) if y == a)
 }
 
-/// The checked arrays, checked pairs and epoch at a point (`checked_facts`).
-type CheckedFacts = (Vec<(Value, Value, Value)>, Vec<(Value, Value)>, u64);
+/// The checked arrays, pairs and structs and the epoch at a point
+/// (`checked_facts`).
+type CheckedFacts = (
+    Vec<(Value, Value, Value)>,
+    Vec<(Value, Value)>,
+    Vec<(Value, Value)>,
+    u64,
+);
 
 /// What a branch of an `if` learned from its condition about pairs
 /// (`branch_on`).
