@@ -733,12 +733,13 @@ impl<'a, M: Module> FnTx<'_, 'a, '_, M> {
         let bounds = self.ranges.len();
         let result = self.block_body(block, join);
         self.ranges.truncate(bounds);
-        (self.checked_arrays, self.checked_pairs, self.checked_structs) =
-            if self.checked_epoch == epoch {
-                (checked, pairs, structs)
-            } else {
-                (Vec::new(), Vec::new(), Vec::new())
-            };
+        if self.checked_epoch == epoch {
+            self.checked_arrays = checked;
+            self.checked_pairs = pairs;
+            self.checked_structs = structs;
+        } else {
+            self.forget_checked_facts();
+        }
         self.known_regions = if self.region_resets == resets {
             known
         } else {
@@ -1195,9 +1196,7 @@ impl<'a, M: Module> FnTx<'_, 'a, '_, M> {
                 // The join is reached from both branches: what either
                 // forgot is forgotten.
                 if self.checked_epoch != facts.3 {
-                    self.checked_arrays.clear();
-                    self.checked_pairs.clear();
-                    self.checked_structs.clear();
+                    self.forget_checked_facts();
                 }
                 self.b.seal_block(join);
                 self.b.switch_to_block(join);
@@ -2426,9 +2425,7 @@ impl<'a, M: Module> FnTx<'_, 'a, '_, M> {
         let first = self.b.func.dfg.num_blocks();
         let answer = self.call_prim(prim, self.region, &[a], loc)?;
         let resolved = self.call_rt1(RuntimeFn::Resolve, &[a])?;
-        self.b
-            .ins()
-            .jump(join, &[answer.into(), resolved.into()]);
+        self.b.ins().jump(join, &[answer.into(), resolved.into()]);
         self.set_cold_since(first);
         self.b.seal_block(join);
         self.b.switch_to_block(join);
@@ -4455,10 +4452,16 @@ impl<'a, M: Module> FnTx<'_, 'a, '_, M> {
     /// barrier's repair, a renewal), after which its old address is a
     /// forwarding object.
     fn forget_checked(&mut self) {
+        self.forget_checked_facts();
+        self.checked_epoch += 1;
+    }
+
+    /// Clear the checked arrays, pairs and structs (without a new epoch:
+    /// the end of a block or an `if` that forgot them).
+    fn forget_checked_facts(&mut self) {
         self.checked_arrays.clear();
         self.checked_pairs.clear();
         self.checked_structs.clear();
-        self.checked_epoch += 1;
     }
 
     fn call_rt1(&mut self, rt: RuntimeFn, args: &[Value]) -> Result<Value> {
