@@ -516,6 +516,9 @@ program_tests!(run_case, LISTED;
     carry_store_older_global,
     carry_store_where,
     state_loop_in_place,
+    pair_checked,
+    add_constant_overflow,
+    struct_checked,
 );
 
 /// Every case file is listed above (so none is silently skipped).
@@ -723,7 +726,8 @@ fn barrier_repairs_are_memcheck_clean() {
 }
 
 /// The identity programs (forwarded originals read after their region's
-/// objects were copied) are memcheck-clean as built executables, under
+/// objects were copied; `pair-checked`, `struct-checked`: pairs and
+/// structs read without a test after a first read) are memcheck-clean as built executables, under
 /// always-merge, the default threshold and never-merge.
 #[test]
 fn identity_is_memcheck_clean() {
@@ -731,6 +735,8 @@ fn identity_is_memcheck_clean() {
         "identity-default",
         "identity-shapes-default",
         "identity-dict-keys",
+        "pair-checked",
+        "struct-checked",
     ];
     for t in ["0", "1048576", "18446744073709551614"] {
         assert_memcheck_clean(&cases, &[("OMNI_MERGE_THRESHOLD_BYTES", t)]);

@@ -140,6 +140,10 @@ pub(crate) fn translate<'a, M: Module>(
         regions_kept_in_branches: Vec::new(),
         back_edge: false,
         checked_arrays: Vec::new(),
+        checked_pairs: Vec::new(),
+        pair_var: None,
+        pair_tested: None,
+        checked_structs: Vec::new(),
         checked_epoch: 0,
         uses: Vec::new(),
         unboxed: Vec::new(),
@@ -238,6 +242,29 @@ struct FnTx<'c, 'a, 'b, M: Module> {
     /// (a forwarded array) passes length 0 on, so later accesses to that
     /// array take the slow path too.
     checked_arrays: Vec<(Value, Value, Value)>,
+    /// Values known to be pairs at the point being translated: (the value,
+    /// the pair it stands for). A `car` or `cdr` checked the value earlier
+    /// (deriv's `count` reads `(car f)` and `(cdr f)`), or it is the `then`
+    /// branch of an `if` on `(pair? v)` (the `match` of a list pattern).
+    /// The pair is the value itself on the fast path and the object a
+    /// forwarded original resolves to on the slow one, so a later `car`,
+    /// `cdr` or `pair?` of the value loads or answers without a test.
+    /// Scoped like `checked_arrays` and forgotten with them.
+    checked_pairs: Vec<(Value, Value)>,
+    /// Set by `branch_on` for a condition that is a `pair?` (deferred, of
+    /// a value read again): the variable `type_test_branch` defines as the
+    /// pair. `branch_cond` takes it and leaves the tested value and the
+    /// variable in `pair_tested`.
+    pair_var: Option<Variable>,
+    pair_tested: Option<(Value, Variable)>,
+    /// Values whose kind a field access tested earlier: (the value, the
+    /// value itself when it was a struct, 0 when the access took its slow
+    /// path, which any value may). A later field access of the value tests
+    /// that word instead of the pointer tag and header (nbody's `b.x` ...
+    /// `b.mass`, interp's `c.lam` ... `c.env`). A struct is never a
+    /// forwarded original, so the word stays right until a call that may
+    /// forward. Scoped like `checked_arrays` and forgotten with them.
+    checked_structs: Vec<(Value, Value)>,
     /// Bumped by every `forget_checked`.
     checked_epoch: u64,
     /// How many times each IR variable is read (operands and tails), for
@@ -699,16 +726,20 @@ impl<'a, M: Module> FnTx<'_, 'a, '_, M> {
         // What this block checks holds only inside it; what was checked
         // before it holds after it unless something in it forgot.
         let (checked, epoch) = (self.checked_arrays.clone(), self.checked_epoch);
+        let pairs = self.checked_pairs.clone();
+        let structs = self.checked_structs.clone();
         let (known, resets) = (self.known_regions.clone(), self.region_resets);
         let start = self.statement_start.take();
         let bounds = self.ranges.len();
         let result = self.block_body(block, join);
         self.ranges.truncate(bounds);
-        self.checked_arrays = if self.checked_epoch == epoch {
-            checked
+        if self.checked_epoch == epoch {
+            self.checked_arrays = checked;
+            self.checked_pairs = pairs;
+            self.checked_structs = structs;
         } else {
-            Vec::new()
-        };
+            self.forget_checked_facts();
+        }
         self.known_regions = if self.region_resets == resets {
             known
         } else {
@@ -861,24 +892,51 @@ impl<'a, M: Module> FnTx<'_, 'a, '_, M> {
                 self.call(callee, args, *loc, true)?;
             }
             Tail::If { cond, then, els } => {
-                let (then_block, else_block) = self.branch_on(cond)?;
+                let (then_block, else_block, pair) = self.branch_on(cond)?;
+                let facts = self.checked_facts();
                 self.b.switch_to_block(then_block);
-                self.decided_block(cond, true, then, join)?;
+                self.decided_block(cond, true, then, join, pair.then_pair(true))?;
+                self.restore_checked(&facts);
                 self.b.switch_to_block(else_block);
-                self.decided_block(cond, false, els, join)?;
+                self.decided_block(cond, false, els, join, pair.then_pair(false))?;
             }
         }
         Ok(())
     }
 
     /// Branch on the truthiness of `cond` into two new sealed blocks.
-    fn branch_on(&mut self, cond: &Atom) -> Result<(Block, Block)> {
+    /// When `cond` is a `pair?` test (`pair_test`) of a value read again,
+    /// also the value and the variable holding the pair it stands for in
+    /// the branch where the test held.
+    fn branch_on(&mut self, cond: &Atom) -> Result<(Block, Block, PairTest)> {
         let then_block = self.b.create_block();
         let else_block = self.b.create_block();
+        let holds = self.pair_test(cond);
+        self.pair_var = holds.map(|_| self.b.declare_var(W));
         self.branch_cond(cond, then_block, else_block)?;
+        self.pair_var = None;
+        let tested = self.pair_tested.take();
         self.b.seal_block(then_block);
         self.b.seal_block(else_block);
-        Ok((then_block, else_block))
+        let pair = match (holds, tested) {
+            (Some(holds), Some((value, var))) => PairTest::Holds(holds, value, var),
+            _ => PairTest::None,
+        };
+        Ok((then_block, else_block, pair))
+    }
+
+    /// Whether `cond` is a deferred `(pair? v)` of a variable read again,
+    /// directly or through copies and `not`s: `Some(true)` when the `then`
+    /// branch is the one where `v` is a pair, `Some(false)` for `else`.
+    /// (An `and`/`or` of tests is not: its branches join other paths.)
+    fn pair_test(&self, cond: &Atom) -> Option<bool> {
+        let Atom::Var(v) = cond else { return None };
+        match &self.deferred.get(v)?.op {
+            Op::Move(a) => self.pair_test(a),
+            Op::Inline(InlineOp::Not, args, _) => self.pair_test(&args[0]).map(|h| !h),
+            Op::Inline(InlineOp::IsPair, args, _) if self.read_again(&args[0]) => Some(true),
+            _ => None,
+        }
     }
 
     /// Whether statement `i` of `block` is a condition that only the `if`
@@ -977,7 +1035,18 @@ impl<'a, M: Module> FnTx<'_, 'a, '_, M> {
             }
             op if op.is_type_predicate() => {
                 let a = self.atom(&args[0])?;
-                self.type_test_branch(op, a, loc, yes, no)
+                if op == InlineOp::IsPair && self.checked_pair(a).is_some() {
+                    self.b.ins().jump(yes, &[]);
+                    return Ok(());
+                }
+                let pair = match (op, self.pair_var.take()) {
+                    (InlineOp::IsPair, Some(var)) => {
+                        self.pair_tested = Some((a, var));
+                        Some(var)
+                    }
+                    _ => None,
+                };
+                self.type_test_branch(op, a, loc, yes, no, pair)
             }
             InlineOp::Eq => {
                 let a = self.atom(&args[0])?;
@@ -1048,7 +1117,8 @@ impl<'a, M: Module> FnTx<'_, 'a, '_, M> {
                         let s = self.atom(&args[0])?;
                         let key = self.atom(&args[1])?;
                         let unboxed = self.unboxed_var(stmt.var).is_some();
-                        let n = self.field_get(s, key, *site, unboxed, loc)?;
+                        let again = self.read_again(&args[0]);
+                        let n = self.field_get(s, key, *site, unboxed, again, loc)?;
                         return self.define_num(stmt.var, n, unboxed);
                     }
                     Some(OpenCoded::FieldPut) if self.field_site(args, 3) => {
@@ -1115,11 +1185,19 @@ impl<'a, M: Module> FnTx<'_, 'a, '_, M> {
             Op::If { cond, then, els } => {
                 let join = self.b.create_block();
                 let result = self.b.append_block_param(join, W);
-                let (then_block, else_block) = self.branch_on(cond)?;
+                let (then_block, else_block, pair) = self.branch_on(cond)?;
+                let facts = self.checked_facts();
                 self.b.switch_to_block(then_block);
-                self.decided_block(cond, true, then, Join::Value(join))?;
+                self.decided_block(cond, true, then, Join::Value(join), pair.then_pair(true))?;
+                self.restore_checked(&facts);
                 self.b.switch_to_block(else_block);
-                self.decided_block(cond, false, els, Join::Value(join))?;
+                let pair = pair.then_pair(false);
+                self.decided_block(cond, false, els, Join::Value(join), pair)?;
+                // The join is reached from both branches: what either
+                // forgot is forgotten.
+                if self.checked_epoch != facts.3 {
+                    self.forget_checked_facts();
+                }
                 self.b.seal_block(join);
                 self.b.switch_to_block(join);
                 // The branches' statements set their own locations.
@@ -1486,7 +1564,10 @@ impl<'a, M: Module> FnTx<'_, 'a, '_, M> {
         }
         let a = self.atom(&args[0])?;
         match op {
-            InlineOp::Car | InlineOp::Cdr => self.car_cdr(op, a, loc),
+            InlineOp::Car | InlineOp::Cdr => {
+                let again = self.read_again(&args[0]);
+                self.car_cdr(op, a, again, loc)
+            }
             InlineOp::ArrayRef => {
                 let i = self.atom(&args[1])?;
                 self.array_ref(a, i, loc)
@@ -1522,12 +1603,14 @@ impl<'a, M: Module> FnTx<'_, 'a, '_, M> {
                 let c = self.b.ins().icmp_imm_s(IntCC::Equal, a, NIL as i64);
                 Ok(self.bool_word(c))
             }
+            // A known pair (or the original of one): `pair?` is true.
+            InlineOp::IsPair if self.checked_pair(a).is_some() => Ok(self.word(TRUE)),
             op if op.is_type_predicate() => {
                 let yes = self.b.create_block();
                 let no = self.b.create_block();
                 let join = self.b.create_block();
                 let result = self.b.append_block_param(join, W);
-                self.type_test_branch(op, a, loc, yes, no)?;
+                self.type_test_branch(op, a, loc, yes, no, None)?;
                 self.b.seal_block(yes);
                 self.b.seal_block(no);
                 self.b.switch_to_block(yes);
@@ -1735,18 +1818,32 @@ impl<'a, M: Module> FnTx<'_, 'a, '_, M> {
 
     /// A branch of an `if` on `cond`, taken when `cond` is `holds`: the
     /// block, with what that says of the operands of a comparison.
+    ///
+    /// `pair`: a value known to be a pair in this branch (a `pair?` that
+    /// held) and the variable holding the pair it stands for.
     fn decided_block(
         &mut self,
         cond: &Atom,
         holds: bool,
         block: &'a ir::Block,
         join: Join,
+        pair: Option<(Value, Variable)>,
     ) -> Result<()> {
         let before = self.ranges.len();
         if !self.int_vars.is_empty() {
             self.assume(cond, holds);
         }
+        let epoch = self.checked_epoch;
+        if let Some((value, var)) = pair {
+            let p = self.b.use_var(var);
+            self.checked_pairs.push((value, p));
+        }
         let result = self.block(block, join);
+        // `block` restored the facts it started with (this one last) or,
+        // when it forgot, none.
+        if pair.is_some() && self.checked_epoch == epoch {
+            self.checked_pairs.pop();
+        }
         self.ranges.truncate(before);
         result
     }
@@ -1805,6 +1902,33 @@ impl<'a, M: Module> FnTx<'_, 'a, '_, M> {
                 };
                 tx.b.ins().jump(join, &[r.into()]);
                 return;
+            }
+            // A constant addend (`(+ n 1)`, `(+ 1 n)`): the sum overflowed
+            // iff it moved the wrong way from the other operand. One
+            // compare, which the branch fuses with, where the overflow flag
+            // of `sadd_overflow` is materialised by `seto` and tested
+            // again (ack, nqueens, issue 13). Not for `(- m 1)`: the same
+            // form there cost tak 2% more instructions (register moves at
+            // its loop head) for ack's 5% (docs/BENCH_PROTOCOL.md).
+            let constant = match (ka, kb) {
+                (_, Some(k)) => Some((a, k)),
+                (Some(k), None) => Some((b, k)),
+                _ => None,
+            };
+            if let (InlineOp::Add, Some((w, k))) = (op, constant) {
+                // `k` is a tagged fixnum: odd, so `k - 1` does not overflow.
+                let delta = k - 1;
+                if delta != 0 {
+                    let r = tx.b.ins().iadd_imm_s(w, delta);
+                    let wrong_way = if delta > 0 {
+                        IntCC::SignedLessThan
+                    } else {
+                        IntCC::SignedGreaterThan
+                    };
+                    let overflow = tx.b.ins().icmp(wrong_way, r, w);
+                    tx.b.ins().brif(overflow, slow, &[], join, &[r.into()]);
+                    return;
+                }
             }
             let (r, overflow) = match op {
                 // (2x+1) + 2y = 2(x+y)+1
@@ -2282,14 +2406,55 @@ impl<'a, M: Module> FnTx<'_, 'a, '_, M> {
         Ok(result)
     }
 
-    fn car_cdr(&mut self, op: InlineOp, a: Value, loc: LocId) -> Result<Value> {
+    /// `(car a)` / `(cdr a)`: the field when `a` is a pair, else the
+    /// primitive on a cold path (a forwarded original, which it resolves,
+    /// or the type error). A pair checked earlier (`checked_pairs`) is
+    /// read without a test. With `again` (the value is read elsewhere
+    /// too), the pair is remembered: `a` itself on the fast path, the
+    /// object `a` resolves to after the slow path (which returned, so that
+    /// object is a pair).
+    fn car_cdr(&mut self, op: InlineOp, a: Value, again: bool, loc: LocId) -> Result<Value> {
         let offset = if op == InlineOp::Car {
             PAIR_CAR
         } else {
             PAIR_CDR
         };
+        if let Some(pair) = self.checked_pair(a) {
+            return Ok(self.b.ins().load(W, MemFlagsData::trusted(), pair, offset));
+        }
         let prim = slow_prim(op)?;
-        self.field_or_prim(a, (ObjKind::Pair, offset, false), prim, loc)
+        if !again {
+            return self.field_or_prim(a, (ObjKind::Pair, offset, false), prim, loc);
+        }
+        let (slow, join, result) = self.kind_fast_path(a, ObjKind::Pair);
+        let pair = self.b.append_block_param(join, W);
+        let field = self.b.ins().load(W, MemFlagsData::trusted(), a, offset);
+        self.b.ins().jump(join, &[field.into(), a.into()]);
+        self.b.seal_block(slow);
+        self.b.switch_to_block(slow);
+        let first = self.b.func.dfg.num_blocks();
+        let answer = self.call_prim(prim, self.region, &[a], loc)?;
+        let resolved = self.call_rt1(RuntimeFn::Resolve, &[a])?;
+        self.b.ins().jump(join, &[answer.into(), resolved.into()]);
+        self.set_cold_since(first);
+        self.b.seal_block(join);
+        self.b.switch_to_block(join);
+        self.checked_pairs.push((a, pair));
+        Ok(result)
+    }
+
+    /// The pair `a` stands for, when it is known (`checked_pairs`).
+    fn checked_pair(&self, a: Value) -> Option<Value> {
+        self.checked_pairs
+            .iter()
+            .find(|c| c.0 == a)
+            .map(|&(_, pair)| pair)
+    }
+
+    /// Whether the variable `a` is read by more than one operand or tail,
+    /// so a fact learned at one read may serve another.
+    fn read_again(&self, a: &Atom) -> bool {
+        matches!(a, Atom::Var(v) if self.uses.get(v.0 as usize).is_some_and(|&n| n > 1))
     }
 
     /// `(array-ref a i)`: the slot when `a` is an array and `i` a fixnum in
@@ -2344,6 +2509,11 @@ impl<'a, M: Module> FnTx<'_, 'a, '_, M> {
     /// another kind that is a forwarded original (an object a store repair
     /// copied) goes to the predicate on a cold path, which resolves it, and
     /// branches on its answer.
+    ///
+    /// With `pair` (a `pair?` whose `yes` branch reads the value again),
+    /// the variable is defined as the pair the value stands for on the
+    /// paths to `yes`: the value, or the object a forwarded original
+    /// resolves to.
     fn type_test_branch(
         &mut self,
         op: InlineOp,
@@ -2351,7 +2521,11 @@ impl<'a, M: Module> FnTx<'_, 'a, '_, M> {
         loc: LocId,
         yes: Block,
         no: Block,
+        pair: Option<Variable>,
     ) -> Result<()> {
+        if let Some(var) = pair {
+            self.b.def_var(var, a);
+        }
         let kind = match op {
             InlineOp::IsPair => ObjKind::Pair,
             InlineOp::IsString => ObjKind::String,
@@ -2382,6 +2556,10 @@ impl<'a, M: Module> FnTx<'_, 'a, '_, M> {
         self.b.seal_block(forwarded);
         self.b.switch_to_block(forwarded);
         let v = self.slow_path(op, &[a], loc)?;
+        if let Some(var) = pair {
+            let resolved = self.call_rt1(RuntimeFn::Resolve, &[a])?;
+            self.b.def_var(var, resolved);
+        }
         let t = self.truthy(v);
         self.b.ins().brif(t, yes, &[], no, &[]);
         Ok(())
@@ -2555,14 +2733,21 @@ impl<'a, M: Module> FnTx<'_, 'a, '_, M> {
     /// Anything else (another type, a forwarded struct, a dict, a missing
     /// field) goes to `omni_field_get`, which fills the cache or does what
     /// `get` does.
+    ///
+    /// With `again` (`s` is read elsewhere too), what the access learned of
+    /// `s` is remembered (`checked_structs`): `s` where the cache hit, 0
+    /// where it did not.
+    #[allow(clippy::too_many_arguments)]
     fn field_get(
         &mut self,
         s: Value,
         key: Value,
         site: Option<AllocSiteId>,
         unboxed: bool,
+        again: bool,
         loc: LocId,
     ) -> Result<Num> {
+        let learned = (again && self.checked_struct(s).is_none()).then(|| self.b.declare_var(W));
         let flags = MemFlagsData::trusted();
         let cache = self.field_cache()?;
         let hit = self.b.create_block();
@@ -2575,6 +2760,9 @@ impl<'a, M: Module> FnTx<'_, 'a, '_, M> {
         self.b.ins().brif(same, hit, &[], slow, &[]);
         self.b.seal_block(hit);
         self.b.switch_to_block(hit);
+        if let Some(var) = learned {
+            self.b.def_var(var, s);
+        }
         let addr = self.cached_field_addr(s, w);
         // Without an allocation site no struct has a raw slot of this name
         // (lowering's `may_allocate`): the class test is left out.
@@ -2597,13 +2785,30 @@ impl<'a, M: Module> FnTx<'_, 'a, '_, M> {
         self.b.seal_block(slow);
         self.b.switch_to_block(slow);
         let first = self.b.func.dfg.num_blocks();
+        if let Some(var) = learned {
+            let unknown = self.word(0);
+            self.b.def_var(var, unknown);
+        }
         let loc = self.loc32(loc);
         let v = self.with_site_region(site, |tx, region| {
             tx.call_rt1(RuntimeFn::FieldGet, &[s, key, cache, region, loc])
         })?;
         self.jump_num_word(join, unboxed, v);
         self.set_cold_since(first);
-        Ok(self.num_at_join(join, result, float_result, site))
+        let n = self.num_at_join(join, result, float_result, site);
+        if let Some(var) = learned {
+            let word = self.b.use_var(var);
+            self.checked_structs.push((s, word));
+        }
+        Ok(n)
+    }
+
+    /// What an earlier field access learned of `s` (`checked_structs`).
+    fn checked_struct(&self, s: Value) -> Option<Value> {
+        self.checked_structs
+            .iter()
+            .find(|c| c.0 == s)
+            .map(|&(_, word)| word)
     }
 
     /// The address of the field a cache word `w` (of struct `s`'s type)
@@ -2809,7 +3014,14 @@ impl<'a, M: Module> FnTx<'_, 'a, '_, M> {
     /// aligned word).
     fn cached_struct_type(&mut self, s: Value, cache: Value, slow: Block) -> (Value, Value) {
         let check_type = self.b.create_block();
-        self.branch_if_kind(s, ObjKind::Struct, check_type, slow);
+        match self.checked_struct(s) {
+            // Tested by an earlier access: the word is `s` if it was a
+            // struct, 0 if not known.
+            Some(word) => {
+                self.b.ins().brif(word, check_type, &[], slow, &[]);
+            }
+            None => self.branch_if_kind(s, ObjKind::Struct, check_type, slow),
+        }
         self.b.seal_block(check_type);
         self.b.switch_to_block(check_type);
         let t = self
@@ -4252,12 +4464,39 @@ impl<'a, M: Module> FnTx<'_, 'a, '_, M> {
         Ok(self.b.inst_results(call).first().copied())
     }
 
-    /// Forget the checked arrays: a call may forward an object (a store
+    /// The checked arrays and pairs and the epoch, at a branch point.
+    fn checked_facts(&self) -> CheckedFacts {
+        (
+            self.checked_arrays.clone(),
+            self.checked_pairs.clone(),
+            self.checked_structs.clone(),
+            self.checked_epoch,
+        )
+    }
+
+    /// Before the `else` branch of an `if`: the facts of the branch point
+    /// (`checked_facts`), whatever the `then` branch forgot (it does not
+    /// run on the way to `else`).
+    fn restore_checked(&mut self, facts: &CheckedFacts) {
+        self.checked_arrays.clone_from(&facts.0);
+        self.checked_pairs.clone_from(&facts.1);
+        self.checked_structs.clone_from(&facts.2);
+    }
+
+    /// Forget the checked arrays, pairs and structs: a call may forward an object (a store
     /// barrier's repair, a renewal), after which its old address is a
     /// forwarding object.
     fn forget_checked(&mut self) {
-        self.checked_arrays.clear();
+        self.forget_checked_facts();
         self.checked_epoch += 1;
+    }
+
+    /// Clear the checked arrays, pairs and structs (without a new epoch:
+    /// the end of a block or an `if` that forgot them).
+    fn forget_checked_facts(&mut self) {
+        self.checked_arrays.clear();
+        self.checked_pairs.clear();
+        self.checked_structs.clear();
     }
 
     fn call_rt1(&mut self, rt: RuntimeFn, args: &[Value]) -> Result<Value> {
@@ -4297,6 +4536,37 @@ fn block_uses_region(prog: &ir::Program, block: &ir::Block, region: RegionRef) -
 /// Whether block `b` only yields `a`.
 fn yields_only(b: &ir::Block, a: &Atom) -> bool {
     b.stmts.is_empty() && matches!(&b.tail, Tail::Yield(y) if y == a)
+}
+
+/// The checked arrays, pairs and structs and the epoch at a point
+/// (`checked_facts`).
+type CheckedFacts = (
+    Vec<(Value, Value, Value)>,
+    Vec<(Value, Value)>,
+    Vec<(Value, Value)>,
+    u64,
+);
+
+/// What a branch of an `if` learned from its condition about pairs
+/// (`branch_on`).
+#[derive(Clone, Copy)]
+enum PairTest {
+    None,
+    /// The condition was `(pair? v)` (or its negation): the branch it
+    /// holds in (`true`: `then`), `v`, and the variable holding the pair
+    /// `v` stands for there.
+    Holds(bool, Value, Variable),
+}
+
+impl PairTest {
+    /// The value and pair variable for the branch taken when the
+    /// condition is `branch`, if the test held there.
+    fn then_pair(self, branch: bool) -> Option<(Value, Variable)> {
+        match self {
+            PairTest::Holds(holds, value, var) if holds == branch => Some((value, var)),
+            _ => None,
+        }
+    }
 }
 
 /// What a block's `Tail::Yield` does: nothing may yield (a function body),
