@@ -2445,10 +2445,7 @@ impl<'a, M: Module> FnTx<'_, 'a, '_, M> {
 
     /// The pair `a` stands for, when it is known (`checked_pairs`).
     fn checked_pair(&self, a: Value) -> Option<Value> {
-        self.checked_pairs
-            .iter()
-            .find(|c| c.0 == a)
-            .map(|&(_, pair)| pair)
+        fact_of(&self.checked_pairs, a)
     }
 
     /// Whether the variable `a` is read by more than one operand or tail,
@@ -2805,10 +2802,7 @@ impl<'a, M: Module> FnTx<'_, 'a, '_, M> {
 
     /// What an earlier field access learned of `s` (`checked_structs`).
     fn checked_struct(&self, s: Value) -> Option<Value> {
-        self.checked_structs
-            .iter()
-            .find(|c| c.0 == s)
-            .map(|&(_, word)| word)
+        fact_of(&self.checked_structs, s)
     }
 
     /// The address of the field a cache word `w` (of struct `s`'s type)
@@ -4908,4 +4902,9 @@ const FLOAT_PRIMS: &[&str] = &[
 enum AllocBytes {
     Const(usize),
     Value(Value),
+}
+
+/// What a block's facts (`checked_pairs`, `checked_structs`) say of `v`.
+fn fact_of(facts: &[(Value, Value)], v: Value) -> Option<Value> {
+    facts.iter().find(|c| c.0 == v).map(|&(_, fact)| fact)
 }
