@@ -44,8 +44,23 @@ pub(crate) fn build(
 ) -> Result<i32, Fatal> {
     let target = resolve_target(file, output)?;
     refuse_to_overwrite_source(&target)?;
-    let object = super::on_compiler_stack(|| compile_object(&target, strip, dumps))?;
-    timing::time("link", || link(&object, &target.output, strip))?;
+    // The linker's inputs are written to a temporary directory: the
+    // runtime archive (4.5 MB) on a thread of its own while the program
+    // compiles, off the serial path (issue 13).
+    let runtime = std::thread::Builder::new()
+        .name("omnic-runtime".into())
+        .spawn(write_runtime);
+    let object = super::on_compiler_stack(|| compile_object(&target, strip, dumps));
+    // Joined also when compiling failed: the process must not end while
+    // the thread could still leave the temporary directory behind.
+    let runtime = match runtime {
+        Ok(writing) => writing
+            .join()
+            .unwrap_or_else(|payload| std::panic::resume_unwind(payload)),
+        Err(_) => write_runtime(),
+    };
+    let (object, runtime) = (object?, runtime?);
+    timing::time("link", || link(&runtime, &object, &target.output, strip))?;
     Ok(0)
 }
 
@@ -74,6 +89,9 @@ fn compile_object(target: &Target, strip: bool, dumps: Dumps) -> Result<Vec<u8>,
                 &target.entry.display().to_string(),
             )
         })?;
+    }
+    if front.program.functions.len() >= super::MIN_FUNCTIONS_TO_DROP_IN_BACKGROUND {
+        super::drop_in_background((front, compiled));
     }
     let object = timing::time("object file", || product.emit())
         .map_err(|e| Fatal(format!("error: writing the object file failed: {e}\n")))?;
@@ -139,16 +157,33 @@ fn file_stem(path: &Path) -> String {
         .unwrap_or_else(|| "a.out".to_string())
 }
 
-/// Link `object` with the runtime into the executable `output`.
-fn link(object: &[u8], output: &Path, strip: bool) -> Result<(), Fatal> {
-    let failed = |what: String| Fatal(format!("error: linking failed: {what}\n"));
-    let dir = tempfile::tempdir().map_err(|e| failed(format!("cannot create a temp dir: {e}")))?;
-    let object_path = dir.path().join("program.o");
-    let runtime_path = dir.path().join("libomni_runtime.a");
+fn link_failed(what: String) -> Fatal {
+    Fatal(format!("error: linking failed: {what}\n"))
+}
+
+/// The runtime archive, written for the linker into a new temporary
+/// directory (removed when the result is dropped).
+struct WrittenRuntime {
+    dir: tempfile::TempDir,
+    path: PathBuf,
+}
+
+fn write_runtime() -> Result<WrittenRuntime, Fatal> {
+    let dir =
+        tempfile::tempdir().map_err(|e| link_failed(format!("cannot create a temp dir: {e}")))?;
+    let path = dir.path().join("libomni_runtime.a");
+    std::fs::write(&path, RUNTIME_STATICLIB)
+        .map_err(|e| link_failed(format!("cannot write {}: {e}", path.display())))?;
+    Ok(WrittenRuntime { dir, path })
+}
+
+/// Link `object` with the `runtime` into the executable `output`.
+fn link(runtime: &WrittenRuntime, object: &[u8], output: &Path, strip: bool) -> Result<(), Fatal> {
+    let failed = link_failed;
+    let object_path = runtime.dir.path().join("program.o");
+    let runtime_path = &runtime.path;
     std::fs::write(&object_path, object)
         .map_err(|e| failed(format!("cannot write {}: {e}", object_path.display())))?;
-    std::fs::write(&runtime_path, RUNTIME_STATICLIB)
-        .map_err(|e| failed(format!("cannot write {}: {e}", runtime_path.display())))?;
     let run_cc = |gold: bool| {
         let mut cc = Command::new("cc");
         if strip {
