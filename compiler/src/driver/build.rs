@@ -200,7 +200,7 @@ fn link(runtime: &WrittenRuntime, object: &[u8], output: &Path, strip: bool) -> 
         cc.arg("-o")
             .arg(output)
             .arg(&object_path)
-            .arg(&runtime_path)
+            .arg(runtime_path)
             .args(NATIVE_LIBS)
             .output()
             .map_err(|e| failed(format!("cannot run `cc`: {e}")))
