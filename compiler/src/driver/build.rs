@@ -10,6 +10,7 @@ use super::manifest::{self, MANIFEST_FILE};
 use super::{pipeline, Dumps, Fatal};
 use crate::codegen::{self, CodegenOptions, DEFAULT_OPT_LEVEL};
 use crate::diag::timing;
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -59,14 +60,23 @@ pub(crate) fn build(
             .unwrap_or_else(|payload| std::panic::resume_unwind(payload)),
         Err(_) => write_runtime(),
     };
-    let (object, runtime) = (object?, runtime?);
+    let (product, runtime) = (object?, runtime?);
+    // Written straight to the file, not first into a buffer of its size.
+    let object = runtime.dir.path().join("program.o");
+    timing::time("object file", || write_object(&product, &object))?;
     timing::time("link", || link(&runtime, &object, &target.output, strip))?;
     Ok(0)
 }
 
-/// The object file of `target` (run on the compiler's big stack).
-fn compile_object(target: &Target, strip: bool, dumps: Dumps) -> Result<Vec<u8>, Fatal> {
-    let front = pipeline::front_end_here(&target.entry, dumps)?;
+/// The object of `target`, with its debug information unless `strip`
+/// (run on the compiler's big stack).
+fn compile_object(
+    target: &Target,
+    strip: bool,
+    dumps: Dumps,
+) -> Result<cranelift_object::ObjectProduct, Fatal> {
+    let front =
+        pipeline::front_end_here(&target.entry, dumps, pipeline::Leftovers::DropInBackground)?;
     let object_name = file_stem(&target.entry);
     let mut module = codegen::object_module(&object_name, &target.opt_level)?;
     let opts = CodegenOptions {
@@ -93,9 +103,23 @@ fn compile_object(target: &Target, strip: bool, dumps: Dumps) -> Result<Vec<u8>,
     if front.program.functions.len() >= super::MIN_FUNCTIONS_TO_DROP_IN_BACKGROUND {
         super::drop_in_background((front, compiled));
     }
-    let object = timing::time("object file", || product.emit())
-        .map_err(|e| Fatal(format!("error: writing the object file failed: {e}\n")))?;
-    Ok(object)
+    Ok(product)
+}
+
+fn write_object(product: &cranelift_object::ObjectProduct, path: &Path) -> Result<(), Fatal> {
+    let failed = |e: &dyn std::fmt::Display| {
+        Fatal(format!(
+            "error: writing the object file {} failed: {e}\n",
+            path.display()
+        ))
+    };
+    let file = std::fs::File::create(path).map_err(|e| failed(&e))?;
+    let mut out = std::io::BufWriter::with_capacity(1 << 20, file);
+    product
+        .object
+        .write_stream(&mut out)
+        .map_err(|e| failed(&e))?;
+    out.flush().map_err(|e| failed(&e))
 }
 
 fn resolve_target(file: Option<PathBuf>, output: Option<PathBuf>) -> Result<Target, Fatal> {
@@ -177,13 +201,16 @@ fn write_runtime() -> Result<WrittenRuntime, Fatal> {
     Ok(WrittenRuntime { dir, path })
 }
 
-/// Link `object` with the `runtime` into the executable `output`.
-fn link(runtime: &WrittenRuntime, object: &[u8], output: &Path, strip: bool) -> Result<(), Fatal> {
+/// Link the object file `object_path` with the `runtime` into the
+/// executable `output`.
+fn link(
+    runtime: &WrittenRuntime,
+    object_path: &Path,
+    output: &Path,
+    strip: bool,
+) -> Result<(), Fatal> {
     let failed = link_failed;
-    let object_path = runtime.dir.path().join("program.o");
     let runtime_path = &runtime.path;
-    std::fs::write(&object_path, object)
-        .map_err(|e| failed(format!("cannot write {}: {e}", object_path.display())))?;
     let run_cc = |gold: bool| {
         let mut cc = Command::new("cc");
         if strip {
@@ -199,7 +226,7 @@ fn link(runtime: &WrittenRuntime, object: &[u8], output: &Path, strip: bool) -> 
         cc.arg("-Wl,--build-id=none");
         cc.arg("-o")
             .arg(output)
-            .arg(&object_path)
+            .arg(object_path)
             .arg(runtime_path)
             .args(NATIVE_LIBS)
             .output()
