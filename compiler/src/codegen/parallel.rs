@@ -49,8 +49,8 @@ use std::sync::{Arc, Mutex};
 /// And enough that the calling thread seldom finds the function it must
 /// define still being compiled by a worker (a long function, or a worker
 /// the system has not scheduled on a shared machine): then it can only
-/// wait. At 32, a 10,000-line program's calling thread waited 210–290 ms
-/// in all on a loaded 2-core machine; at 96, under 6 ms, for 8 MB more
+/// wait. At 32, a 10,000-line program's calling thread waited 70–280 ms
+/// in all on a loaded 2-core machine; at 96, 0.5–110 ms, for 8 MB more
 /// peak memory (`OMNI_TIME_PASSES` reports the wait).
 const DEFINE_LAG: u64 = 96;
 
