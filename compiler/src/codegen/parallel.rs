@@ -46,13 +46,12 @@ use std::sync::{Arc, Mutex};
 /// same lag when compiling on one thread. It bounds the contexts in
 /// flight, enough that no worker idles while the calling thread
 /// translates, few enough that the code waiting to be defined stays small.
-/// And enough that the calling thread seldom finds the function it must
-/// define still being compiled by a worker (a long function, or a worker
-/// the system has not scheduled on a shared machine): then it can only
-/// wait. At 32, a 10,000-line program's calling thread waited 70–280 ms
-/// in all on a loaded 2-core machine; at 96, 0.5–110 ms, for 8 MB more
-/// peak memory (`OMNI_TIME_PASSES` reports the wait).
-const DEFINE_LAG: u64 = 96;
+/// (A lag of 96 cut the calling thread's waits for a worker still
+/// compiling the function to define, 70–280 ms in all at 10,000 lines on
+/// a loaded 2-core machine, to 0.5–110 ms, but translation took 35% longer,
+/// into contexts last touched 96 functions before, and peak memory grew by
+/// 8–12 MB: no faster in all. `OMNI_TIME_PASSES` reports the waits.)
+const DEFINE_LAG: u64 = 32;
 
 /// Stack of a worker: twice the main thread's 8 MiB, on which `omnic run`
 /// has always compiled (Cranelift's passes iterate; the recursion over
