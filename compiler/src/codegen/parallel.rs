@@ -48,7 +48,7 @@ use std::sync::{Arc, Mutex};
 /// translates, few enough that the code waiting to be defined stays small.
 /// (A lag of 96 cut the calling thread's waits for a worker still
 /// compiling the function to define, 70–280 ms in all at 10,000 lines on
-/// a loaded 2-core machine, to 0.5–110 ms, but translation took 35% longer,
+/// a loaded 2-core machine, to 0.5–110 ms, but translation took 37% longer,
 /// into contexts last touched 96 functions before, and peak memory grew by
 /// 8–12 MB: no faster in all. `OMNI_TIME_PASSES` reports the waits.)
 const DEFINE_LAG: u64 = 32;
