@@ -10,6 +10,7 @@ use super::manifest::{self, MANIFEST_FILE};
 use super::{pipeline, Dumps, Fatal};
 use crate::codegen::{self, CodegenOptions, DEFAULT_OPT_LEVEL};
 use crate::diag::timing;
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -44,14 +45,38 @@ pub(crate) fn build(
 ) -> Result<i32, Fatal> {
     let target = resolve_target(file, output)?;
     refuse_to_overwrite_source(&target)?;
-    let object = super::on_compiler_stack(|| compile_object(&target, strip, dumps))?;
-    timing::time("link", || link(&object, &target.output, strip))?;
+    // The linker's inputs are written to a temporary directory: the
+    // runtime archive (4.5 MB) on a thread of its own while the program
+    // compiles, off the serial path (issue 13).
+    let runtime = std::thread::Builder::new()
+        .name("omnic-runtime".into())
+        .spawn(write_runtime);
+    let object = super::on_compiler_stack(|| compile_object(&target, strip, dumps));
+    // Joined also when compiling failed: the process must not end while
+    // the thread could still leave the temporary directory behind.
+    let runtime = match runtime {
+        Ok(writing) => writing
+            .join()
+            .unwrap_or_else(|payload| std::panic::resume_unwind(payload)),
+        Err(_) => write_runtime(),
+    };
+    let (product, runtime) = (object?, runtime?);
+    // Written straight to the file, not first into a buffer of its size.
+    let object = runtime.dir.path().join("program.o");
+    timing::time("object file", || write_object(&product, &object))?;
+    timing::time("link", || link(&runtime, &object, &target.output, strip))?;
     Ok(0)
 }
 
-/// The object file of `target` (run on the compiler's big stack).
-fn compile_object(target: &Target, strip: bool, dumps: Dumps) -> Result<Vec<u8>, Fatal> {
-    let front = pipeline::front_end_here(&target.entry, dumps)?;
+/// The object of `target`, with its debug information unless `strip`
+/// (run on the compiler's big stack).
+fn compile_object(
+    target: &Target,
+    strip: bool,
+    dumps: Dumps,
+) -> Result<cranelift_object::ObjectProduct, Fatal> {
+    let front =
+        pipeline::front_end_here(&target.entry, dumps, pipeline::Leftovers::DropInBackground)?;
     let object_name = file_stem(&target.entry);
     let mut module = codegen::object_module(&object_name, &target.opt_level)?;
     let opts = CodegenOptions {
@@ -75,9 +100,26 @@ fn compile_object(target: &Target, strip: bool, dumps: Dumps) -> Result<Vec<u8>,
             )
         })?;
     }
-    let object = timing::time("object file", || product.emit())
-        .map_err(|e| Fatal(format!("error: writing the object file failed: {e}\n")))?;
-    Ok(object)
+    if front.program.functions.len() >= super::MIN_FUNCTIONS_TO_DROP_IN_BACKGROUND {
+        super::drop_in_background((front, compiled));
+    }
+    Ok(product)
+}
+
+fn write_object(product: &cranelift_object::ObjectProduct, path: &Path) -> Result<(), Fatal> {
+    let failed = |e: &dyn std::fmt::Display| {
+        Fatal(format!(
+            "error: writing the object file {} failed: {e}\n",
+            path.display()
+        ))
+    };
+    let file = std::fs::File::create(path).map_err(|e| failed(&e))?;
+    let mut out = std::io::BufWriter::with_capacity(1 << 20, file);
+    product
+        .object
+        .write_stream(&mut out)
+        .map_err(|e| failed(&e))?;
+    out.flush().map_err(|e| failed(&e))
 }
 
 fn resolve_target(file: Option<PathBuf>, output: Option<PathBuf>) -> Result<Target, Fatal> {
@@ -139,16 +181,36 @@ fn file_stem(path: &Path) -> String {
         .unwrap_or_else(|| "a.out".to_string())
 }
 
-/// Link `object` with the runtime into the executable `output`.
-fn link(object: &[u8], output: &Path, strip: bool) -> Result<(), Fatal> {
-    let failed = |what: String| Fatal(format!("error: linking failed: {what}\n"));
-    let dir = tempfile::tempdir().map_err(|e| failed(format!("cannot create a temp dir: {e}")))?;
-    let object_path = dir.path().join("program.o");
-    let runtime_path = dir.path().join("libomni_runtime.a");
-    std::fs::write(&object_path, object)
-        .map_err(|e| failed(format!("cannot write {}: {e}", object_path.display())))?;
-    std::fs::write(&runtime_path, RUNTIME_STATICLIB)
-        .map_err(|e| failed(format!("cannot write {}: {e}", runtime_path.display())))?;
+fn link_failed(what: String) -> Fatal {
+    Fatal(format!("error: linking failed: {what}\n"))
+}
+
+/// The runtime archive, written for the linker into a new temporary
+/// directory (removed when the result is dropped).
+struct WrittenRuntime {
+    dir: tempfile::TempDir,
+    path: PathBuf,
+}
+
+fn write_runtime() -> Result<WrittenRuntime, Fatal> {
+    let dir =
+        tempfile::tempdir().map_err(|e| link_failed(format!("cannot create a temp dir: {e}")))?;
+    let path = dir.path().join("libomni_runtime.a");
+    std::fs::write(&path, RUNTIME_STATICLIB)
+        .map_err(|e| link_failed(format!("cannot write {}: {e}", path.display())))?;
+    Ok(WrittenRuntime { dir, path })
+}
+
+/// Link the object file `object_path` with the `runtime` into the
+/// executable `output`.
+fn link(
+    runtime: &WrittenRuntime,
+    object_path: &Path,
+    output: &Path,
+    strip: bool,
+) -> Result<(), Fatal> {
+    let failed = link_failed;
+    let runtime_path = &runtime.path;
     let run_cc = |gold: bool| {
         let mut cc = Command::new("cc");
         if strip {
@@ -164,8 +226,8 @@ fn link(object: &[u8], output: &Path, strip: bool) -> Result<(), Fatal> {
         cc.arg("-Wl,--build-id=none");
         cc.arg("-o")
             .arg(output)
-            .arg(&object_path)
-            .arg(&runtime_path)
+            .arg(object_path)
+            .arg(runtime_path)
             .args(NATIVE_LIBS)
             .output()
             .map_err(|e| failed(format!("cannot run `cc`: {e}")))

@@ -33,6 +33,16 @@ pub(crate) struct FrontEnd {
     pub program: ir::Program,
 }
 
+/// What the front end does with the expanded AST once lowered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Leftovers {
+    /// Free it before returning (`omnic run`, the REPL, tests).
+    DropHere,
+    /// A large program's is freed by [`super::drop_in_background`] (for a
+    /// command that runs nothing after compiling).
+    DropInBackground,
+}
+
 pub(crate) fn flush_stdout() {
     let _ = std::io::stdout().flush();
 }
@@ -84,11 +94,15 @@ fn render(diag: Diagnostic, sources: &SourceMap) -> Fatal {
 
 /// Run every stage up to and including CTRR on `path`.
 pub(crate) fn front_end(path: &Path, dumps: Dumps) -> Result<FrontEnd, Fatal> {
-    super::on_compiler_stack(|| front_end_here(path, dumps))
+    super::on_compiler_stack(|| front_end_here(path, dumps, Leftovers::DropHere))
 }
 
 /// [`front_end`] on the calling thread's stack.
-pub(crate) fn front_end_here(path: &Path, dumps: Dumps) -> Result<FrontEnd, Fatal> {
+pub(crate) fn front_end_here(
+    path: &Path,
+    dumps: Dumps,
+    leftovers: Leftovers,
+) -> Result<FrontEnd, Fatal> {
     let bytes = std::fs::read(path)
         .map_err(|e| Fatal(format!("error: cannot read {}: {e}\n", path.display())))?;
     let mut sources = SourceMap::default();
@@ -164,6 +178,11 @@ pub(crate) fn front_end_here(path: &Path, dumps: Dumps) -> Result<FrontEnd, Fata
     timing::time("unread definitions", || {
         ir::dead_defs::drop_unread_definitions(&mut program)
     });
+    if leftovers == Leftovers::DropInBackground
+        && program.functions.len() >= super::MIN_FUNCTIONS_TO_DROP_IN_BACKGROUND
+    {
+        super::drop_in_background(ast);
+    }
     Ok(FrontEnd { program })
 }
 

@@ -3,7 +3,7 @@
 
 use crate::syntax::{Datum, Span};
 use std::fmt;
-use std::rc::Rc;
+use std::sync::Arc;
 
 /// A local variable, unique in the whole program.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -88,7 +88,7 @@ pub enum ExprKind {
     Global(GlobalId),
     /// A runtime primitive used as a value.
     PrimRef(String),
-    Lambda(Rc<Lambda>),
+    Lambda(Arc<Lambda>),
     Call(Box<Expr>, Vec<Expr>),
     /// A direct call of a runtime primitive (name not shadowed).
     PrimCall(String, Vec<Expr>),

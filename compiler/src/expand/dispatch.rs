@@ -18,7 +18,7 @@ use super::types::sym_datum;
 use super::{ExpandError, Expander, Resolved, Result};
 use crate::syntax::{Datum, Span};
 use std::collections::HashMap;
-use std::rc::Rc;
+use std::sync::Arc;
 
 /// One method of a generic function.
 #[derive(Debug, Clone)]
@@ -251,7 +251,7 @@ impl Expander {
                     span,
                 );
                 Expr::new(
-                    ExprKind::Lambda(Rc::new(Lambda {
+                    ExprKind::Lambda(Arc::new(Lambda {
                         name: Some(name.to_string()),
                         params: vec![],
                         rest: Some(args),
@@ -316,7 +316,7 @@ impl Expander {
             .collect();
         let body = self.dispatch_body(name, info, table, &params, span);
         Expr::new(
-            ExprKind::Lambda(Rc::new(Lambda {
+            ExprKind::Lambda(Arc::new(Lambda {
                 name: Some(name.to_string()),
                 params,
                 rest: None,

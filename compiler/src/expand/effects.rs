@@ -12,7 +12,7 @@ use super::ast::{Expr, ExprKind, Lambda, LocalId};
 use super::types::err;
 use super::{Expander, Result};
 use crate::syntax::{Datum, DatumKind, Span};
-use std::rc::Rc;
+use std::sync::Arc;
 
 impl Expander {
     /// A zero-parameter lambda around `body` forms.
@@ -140,7 +140,7 @@ impl Expander {
             let kraw = self.fresh_local("k", c.span);
             let v = self.fresh_local("v", c.span);
             let resume = Expr::new(
-                ExprKind::Lambda(Rc::new(Lambda {
+                ExprKind::Lambda(Arc::new(Lambda {
                     name: Some("resume".into()),
                     params: vec![v],
                     rest: None,
@@ -207,7 +207,7 @@ impl Expander {
                 c.span,
             ));
             xs.push(Expr::new(
-                ExprKind::Lambda(Rc::new(Lambda {
+                ExprKind::Lambda(Arc::new(Lambda {
                     name: eff.as_sym().map(|s| format!("handler:{s}")),
                     params: vec![pl, kraw],
                     rest: None,

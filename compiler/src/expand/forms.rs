@@ -6,7 +6,7 @@ use super::shape::{define_name, parse_params, FnShape};
 use super::{ExpandError, Expander, Resolved, Result};
 use crate::syntax::{Datum, DatumKind, Span};
 use omni_runtime::prims::{PrimArity, PrimDesc};
-use std::rc::Rc;
+use std::sync::Arc;
 
 pub(super) fn check_prim_arity(p: &PrimDesc, n: usize, span: Span) -> Result<()> {
     let ok = match p.arity {
@@ -75,7 +75,7 @@ impl Expander {
         items: &[Datum],
         head_span: Span,
         span: Span,
-    ) -> Result<Rc<Lambda>> {
+    ) -> Result<Arc<Lambda>> {
         let shape = FnShape::of(items);
         let body = shape.body;
         if body.is_empty() {
@@ -124,7 +124,7 @@ impl Expander {
             (_, b) => b,
         };
         self.pop_scope();
-        Ok(Rc::new(Lambda {
+        Ok(Arc::new(Lambda {
             name,
             params,
             rest,

@@ -17,7 +17,7 @@ use omni_runtime::value::{
     int_value, is_int, make_char, make_int, FALSE, NIL, NOTHING, TRUE, UNBOUND,
 };
 use std::collections::{HashMap, HashSet};
-use std::rc::Rc;
+use std::sync::Arc;
 
 /// The longest list built by inline cons allocations (see `cons_list`).
 const MAX_INLINE_LIST: usize = 16;
@@ -81,7 +81,7 @@ struct Analysis {
     /// Locals bound once to a lambda and never assigned.
     known_local: HashMap<LocalId, LambdaKey>,
     /// Every lambda of the program by identity.
-    lambdas: HashMap<LambdaKey, Rc<Lambda>>,
+    lambdas: HashMap<LambdaKey, Arc<Lambda>>,
 }
 
 impl Analysis {
@@ -207,7 +207,7 @@ impl CaptureWalk<'_> {
                     self.bind(*l);
                     match &init.kind {
                         ExprKind::Lambda(lam) if !self.an.assigned.contains(l) => {
-                            self.an.self_binding.insert(Rc::as_ptr(lam), *l);
+                            self.an.self_binding.insert(Arc::as_ptr(lam), *l);
                         }
                         _ => {
                             self.an.letrec_checked.insert(*l);
@@ -227,13 +227,13 @@ impl CaptureWalk<'_> {
     fn note_known(&mut self, l: LocalId, init: &Expr) {
         if let ExprKind::Lambda(lam) = &init.kind {
             if !self.an.assigned.contains(&l) {
-                self.an.known_local.insert(l, Rc::as_ptr(lam));
+                self.an.known_local.insert(l, Arc::as_ptr(lam));
             }
         }
     }
 
-    fn walk_lambda(&mut self, lam: &Rc<Lambda>) {
-        let key = Rc::as_ptr(lam);
+    fn walk_lambda(&mut self, lam: &Arc<Lambda>) {
+        let key = Arc::as_ptr(lam);
         self.an.lambdas.insert(key, lam.clone());
         self.an.free.entry(key).or_default();
         self.stack.push(Some(key));
@@ -328,7 +328,7 @@ impl<'a> Lowerer<'a> {
                 let info = &ast.globals[g.0 as usize];
                 if let ExprKind::Lambda(lam) = &init.kind {
                     if info.definitions == 1 && !info.assigned {
-                        l.known_globals.insert(g.0, Rc::as_ptr(lam));
+                        l.known_globals.insert(g.0, Arc::as_ptr(lam));
                     }
                 }
             }
@@ -582,8 +582,8 @@ impl<'a> Lowerer<'a> {
         id
     }
 
-    fn lower_lambda(&mut self, lam: &Rc<Lambda>) -> FuncId {
-        let key = Rc::as_ptr(lam);
+    fn lower_lambda(&mut self, lam: &Arc<Lambda>) -> FuncId {
+        let key = Arc::as_ptr(lam);
         let id = self.func_for(key);
         let free = self.free_of(lam);
         let mut cx = FnCtx {
@@ -650,16 +650,16 @@ impl<'a> Lowerer<'a> {
     }
 
     /// The locals a lambda captures, in slot order.
-    fn free_of(&self, lam: &Rc<Lambda>) -> Vec<LocalId> {
+    fn free_of(&self, lam: &Arc<Lambda>) -> Vec<LocalId> {
         self.an
             .free
-            .get(&Rc::as_ptr(lam))
+            .get(&Arc::as_ptr(lam))
             .cloned()
             .unwrap_or_default()
     }
 
     /// The closure value of a lambda: allocate it with its captured slots.
-    fn make_closure(&mut self, lam: &Rc<Lambda>, span: Span) -> Atom {
+    fn make_closure(&mut self, lam: &Arc<Lambda>, span: Span) -> Atom {
         let func = self.lower_lambda(lam);
         let free = self.free_of(lam);
         let atoms: Vec<Atom> = free.iter().map(|l| self.raw_local(*l, span)).collect();
@@ -1070,7 +1070,7 @@ impl<'a> Lowerer<'a> {
         (Callee::Unknown(f), atoms)
     }
 
-    fn lambda_by_key(&self, key: LambdaKey) -> Rc<Lambda> {
+    fn lambda_by_key(&self, key: LambdaKey) -> Arc<Lambda> {
         self.an.lambdas[&key].clone()
     }
 

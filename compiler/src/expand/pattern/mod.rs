@@ -84,6 +84,7 @@ use crate::syntax::{Datum, DatumKind, Span};
 use emit::EmitCx;
 use std::collections::HashMap;
 use std::rc::Rc;
+use std::sync::Arc;
 use tree::{compile, count_leaves, normalise, Occs, Pat, Row};
 
 /// A parsed clause.
@@ -195,12 +196,12 @@ impl Expander {
     }
 
     /// The result of a shared clause as `(fn [vars...] result)`.
-    fn clause_function(&mut self, c: &Clause, span: Span) -> Result<Rc<Lambda>> {
+    fn clause_function(&mut self, c: &Clause, span: Span) -> Result<Arc<Lambda>> {
         self.push_scope();
         let params: Vec<LocalId> = c.vars.iter().map(|(n, s)| self.bind_local(n, *s)).collect();
         let body = self.expand(c.result);
         self.pop_scope();
-        Ok(Rc::new(Lambda {
+        Ok(Arc::new(Lambda {
             name: Some("match-clause".into()),
             params,
             rest: None,
