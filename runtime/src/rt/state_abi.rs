@@ -15,8 +15,8 @@ use crate::control::coroutine::{note_region_exit, note_region_open};
 use crate::graph::barrier::store_into;
 use crate::graph::state::{self, version_of};
 use crate::region::{
-    for_each_hold, hold, owner, region_create, region_exit, region_is_state_version,
-    region_make_pin, Region,
+    for_each_hold, hold, owner, region_create_pin, region_exit_pin, region_is_state_version,
+    Region,
 };
 
 /// The current version of the global-state region.
@@ -144,9 +144,7 @@ unsafe fn pin(pins: *mut Region, r: *mut Region) -> *mut Region {
         return pins;
     }
     let p = if pins.is_null() {
-        let p = region_create();
-        // SAFETY: `p` was just created by this thread.
-        unsafe { region_make_pin(p) };
+        let p = region_create_pin();
         note_region_open(p);
         p
     } else {
@@ -177,7 +175,7 @@ pub unsafe extern "C" fn omni_state_unpin(pins: *mut Region) {
         if !retired.is_null() {
             for_each_hold(pins, &mut |r| held_retired |= r == retired);
         }
-        region_exit(pins);
+        region_exit_pin(pins);
     }
     if held_retired {
         state::pin_ended(retired);
