@@ -15,8 +15,7 @@ use crate::control::coroutine::{note_region_exit, note_region_open};
 use crate::graph::barrier::store_into;
 use crate::graph::state::{self, version_of};
 use crate::region::{
-    for_each_hold, hold, owner, region_create_pin, region_exit_pin, region_is_state_version,
-    Region,
+    for_each_hold, hold, owner, region_create_pin, region_exit_pin, region_is_state_version, Region,
 };
 
 /// The current version of the global-state region.
