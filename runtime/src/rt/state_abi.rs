@@ -119,7 +119,7 @@ pub unsafe extern "C" fn omni_state_pin_word(word: *mut *mut Region, v: Value) {
         if owner::is_spawned_thread() {
             return;
         }
-        *word = pin(*word, r);
+        *word = pin_on_program_thread(*word, r);
         *word.add(1) = r;
     }
 }
@@ -142,6 +142,16 @@ unsafe fn pin(pins: *mut Region, r: *mut Region) -> *mut Region {
     if owner::is_spawned_thread() {
         return pins;
     }
+    // SAFETY: forwarded contract.
+    unsafe { pin_on_program_thread(pins, r) }
+}
+
+/// `pin` once the caller knows this is not a spawned thread.
+///
+/// # Safety
+/// As `omni_state_pin_region`.
+#[inline]
+unsafe fn pin_on_program_thread(pins: *mut Region, r: *mut Region) -> *mut Region {
     let p = if pins.is_null() {
         let p = region_create_pin();
         note_region_open(p);
