@@ -519,6 +519,7 @@ program_tests!(run_case, LISTED;
     pair_checked,
     add_constant_overflow,
     struct_checked,
+    state_pin_abandoned,
 );
 
 /// Every case file is listed above (so none is silently skipped).

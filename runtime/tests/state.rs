@@ -10,7 +10,10 @@ mod common;
 use common::list;
 use omni_runtime::graph::state::{safepoint, state_region};
 use omni_runtime::object::{alloc_pair, car, cdr, is_forwarded, resolve};
-use omni_runtime::region::{region_bytes, region_of, Region};
+use omni_runtime::region::{
+    for_each_hold, open_regions, region_accounting, region_bytes, region_epoch, region_exit,
+    region_id, region_is_alive, region_of, Region,
+};
 use omni_runtime::rt::state_abi::{
     omni_rt_register_globals, omni_state_pin_region, omni_state_pin_word, omni_state_refresh,
     omni_state_repin, omni_state_unpin,
@@ -231,6 +234,114 @@ fn a_loops_pin_word_keeps_the_current_version_and_drops_a_retired_one() {
         for _ in 0..2 {
             renew_now();
         }
+        assert_eq!(snapshot().regions_live, regions_at_start);
+    }
+}
+
+/// The regions an ended pin region holds.
+///
+/// # Safety
+/// `pins` is a live region of this thread.
+unsafe fn holds_of(pins: *mut Region) -> Vec<*mut Region> {
+    let mut held = Vec::new();
+    // SAFETY: caller contract.
+    unsafe { for_each_hold(pins, &mut |r| held.push(r)) };
+    held
+}
+
+/// An ended pin region is parked with its chunk and reused by the next
+/// first pin (rt/state_abi.rs, region `region_exit_pin`): it then holds only
+/// what the new activation pins — the version the old activation pinned was
+/// let go when its pin ended, so a renewal releases it — and it is opened
+/// as a new scope (a new identity and epoch, the current depth, on top of
+/// the open-region stack).
+#[test]
+fn a_reused_pin_region_holds_only_what_the_new_activation_pins() {
+    let _s = serial();
+    // SAFETY: this test is the program thread; the slot lives for the
+    // process; every pin is ended once.
+    unsafe {
+        let slot: &'static mut Value = Box::leak(Box::new(NIL));
+        omni_rt_register_globals(slot as *mut Value, 1);
+        let regions_at_start = snapshot().regions_live;
+        let v1 = state_region();
+        *slot = list(v1, 1, 10);
+        let first = pin_value(std::ptr::null_mut(), *slot);
+        assert_eq!(holds_of(first), vec![v1]);
+        let first_id = region_id(first);
+        let first_epoch = region_epoch(first);
+        omni_state_unpin(first);
+        assert_eq!(
+            snapshot().regions_live,
+            regions_at_start,
+            "an ended pin counts as reclaimed"
+        );
+        // Nothing pins v1 any more: the renewal releases it (the global's
+        // list moves to v2).
+        let v2 = renew_now();
+        assert_eq!(snapshot().regions_live, regions_at_start);
+        let fresh = omni_state_refresh(*slot);
+        assert_eq!(region_of(fresh), v2);
+        // The next first pin takes the parked region, emptied.
+        let scope = omni_runtime::region::region_create();
+        let second = pin_value(std::ptr::null_mut(), fresh);
+        assert_eq!(second, first, "the parked pin region is reused");
+        assert_eq!(holds_of(second), vec![v2], "it holds only the new pin");
+        assert!(region_id(second) > first_id, "a new identity");
+        assert!(region_epoch(second) > first_epoch, "old borrows are stale");
+        let acc = region_accounting(second);
+        assert_eq!(acc.depth, region_accounting(scope).depth + 1);
+        assert_eq!((acc.bytes, acc.chunks, acc.external_rc), (32, 1, 0));
+        let open = open_regions();
+        assert_eq!(open.last(), Some(&second), "the innermost open scope");
+        assert_eq!(snapshot().regions_live, regions_at_start + 2);
+        omni_state_unpin(second);
+        region_exit(scope);
+        assert!(!open_regions().contains(&second));
+        assert_eq!(sum(*slot), 55);
+        *slot = NIL;
+        renew_now();
+        assert_eq!(snapshot().regions_live, regions_at_start);
+    }
+}
+
+/// A pin region still open — a suspended coroutine's, or one an error
+/// abandoned before its exit — is never handed to another activation:
+/// only ended pins are parked. It keeps its version across the others'
+/// pins and renewals, and the abandonment's exit (control/coroutine.rs
+/// exits every scope region it left open) reclaims it and lets the version
+/// go.
+#[test]
+fn an_open_pin_region_is_not_reused_and_its_abandonment_ends_it() {
+    let _s = serial();
+    // SAFETY: this test is the program thread; the slot lives for the
+    // process; every pin is ended once.
+    unsafe {
+        let slot: &'static mut Value = Box::leak(Box::new(NIL));
+        omni_rt_register_globals(slot as *mut Value, 1);
+        let regions_at_start = snapshot().regions_live;
+        let v1 = state_region();
+        *slot = list(v1, 1, 10);
+        let suspended = pin_value(std::ptr::null_mut(), *slot);
+        let mut others = Vec::new();
+        for _ in 0..4 {
+            let v = omni_state_refresh(*slot);
+            let p = pin_value(std::ptr::null_mut(), v);
+            assert_ne!(p, suspended, "an open pin region is not reused");
+            others.push(p);
+            omni_state_unpin(p);
+            renew_now();
+        }
+        assert_eq!(others[1], others[0], "ended pins are reused");
+        assert_eq!(holds_of(suspended), vec![v1], "v1 is still pinned");
+        assert!(region_is_alive(v1));
+        // The abandonment exits the open pin like any scope region.
+        region_exit(suspended);
+        renew_now();
+        assert_eq!(snapshot().regions_live, regions_at_start);
+        assert_eq!(sum(*slot), 55);
+        *slot = NIL;
+        renew_now();
         assert_eq!(snapshot().regions_live, regions_at_start);
     }
 }

@@ -28,6 +28,10 @@ const BLOCK_POOL_MAX: usize = 1024;
 const CHUNK_POOL_BYTES_PER_CLASS: usize = 4 << 20;
 /// Sequence numbers a thread reserves at once from the shared counter.
 const SEQ_BATCH: u64 = 256;
+/// Exited pin regions kept per thread for the next first pins
+/// (`park_pin`): activations nest, so a few cover a recursive evaluator's
+/// pins that end one after another before the next ones start.
+const PIN_CACHE_MAX: usize = 8;
 
 struct Shared {
     /// Region creation sequence; 0 is the global region.
@@ -108,6 +112,10 @@ mod cache {
         /// between two in the age order.
         pub open_top: Cell<*mut Region>,
         pub serial: Cell<u64>,
+        /// Exited pin regions, emptied, each with its one chunk, linked
+        /// through `Region::link` (`park_pin`).
+        pub parked_pins: Cell<*mut Region>,
+        pub parked_pin_count: Cell<usize>,
     }
 
     impl ThreadCache {
@@ -122,6 +130,8 @@ mod cache {
                 open_scopes: Cell::new(0),
                 open_top: Cell::new(std::ptr::null_mut()),
                 serial: Cell::new(0),
+                parked_pins: Cell::new(std::ptr::null_mut()),
+                parked_pin_count: Cell::new(0),
             }
         }
 
@@ -150,6 +160,20 @@ mod cache {
 
     impl Drop for ThreadCache {
         fn drop(&mut self) {
+            let mut p = self.parked_pins.replace(std::ptr::null_mut());
+            while !p.is_null() {
+                // SAFETY: parked pin regions are unused (their holds were
+                // released when they were parked); each owns one pooled
+                // chunk, counted as pooled memory, and `link` links them.
+                unsafe {
+                    let next = (*p).link;
+                    let c = (*p).chunks;
+                    stats::pooled(-((*c).size as i64));
+                    system_free_chunk(c);
+                    system_free_block(p);
+                    p = next;
+                }
+            }
             let mut b = self.free_blocks.replace(std::ptr::null_mut());
             while !b.is_null() {
                 // SAFETY: pooled blocks are unused; `link` links them.
@@ -229,30 +253,102 @@ pub fn begin_region(parent_depth: Option<u32>) -> RegionStart {
 #[inline]
 pub fn end_scope(r: *mut Region) {
     #[cfg(not(loom))]
-    let _ = cache::CACHE.try_with(|c| {
-        c.open_scopes.set(c.open_scopes.get().saturating_sub(1));
-        // SAFETY: the open stack links control blocks of this thread whose
-        // scopes have not ended, so every link read here is a live block.
-        unsafe {
-            let top = c.open_top.get();
-            if top == r {
-                c.open_top.set((*r).open_below);
-                return;
-            }
-            // Not the innermost scope (scopes ended out of order): unlink it.
-            let mut above = top;
-            while !above.is_null() {
-                let below = (*above).open_below;
-                if below == r {
-                    (*above).open_below = (*r).open_below;
-                    return;
-                }
-                above = below;
-            }
-        }
-    });
+    let _ = cache::CACHE.try_with(|c| end_scope_in(c, r));
     #[cfg(loom)]
     let _ = r;
+}
+
+/// `end_scope` with the thread's cache at hand.
+#[cfg(not(loom))]
+#[inline]
+fn end_scope_in(c: &cache::ThreadCache, r: *mut Region) {
+    c.open_scopes.set(c.open_scopes.get().saturating_sub(1));
+    // SAFETY: the open stack links control blocks of this thread whose
+    // scopes have not ended, so every link read here is a live block.
+    unsafe {
+        let top = c.open_top.get();
+        if top == r {
+            c.open_top.set((*r).open_below);
+            return;
+        }
+        // Not the innermost scope (scopes ended out of order): unlink it.
+        let mut above = top;
+        while !above.is_null() {
+            let below = (*above).open_below;
+            if below == r {
+                (*above).open_below = (*r).open_below;
+                return;
+            }
+            above = below;
+        }
+    }
+}
+
+/// Keep the exited pin region `r` for a later [`unpark_pin`]: its scope
+/// ends (as `end_scope`) and it joins the thread's parked pins, unless
+/// enough are parked already (then nothing changes and false is returned:
+/// the caller exits it normally).
+///
+/// # Safety
+/// `r` is an open pin region of this thread that nothing refers to any
+/// more, emptied (no object, no hold) with one chunk (`region_park_pin`).
+#[inline]
+pub unsafe fn park_pin(r: *mut Region) -> bool {
+    #[cfg(not(loom))]
+    {
+        let parked = cache::CACHE.try_with(|c| {
+            let n = c.parked_pin_count.get();
+            if n >= PIN_CACHE_MAX {
+                return false;
+            }
+            end_scope_in(c, r);
+            // SAFETY: caller contract: the block is ours and unused.
+            unsafe { (*r).link = c.parked_pins.get() };
+            c.parked_pins.set(r);
+            c.parked_pin_count.set(n + 1);
+            true
+        });
+        parked.unwrap_or(false)
+    }
+    #[cfg(loom)]
+    {
+        let _ = r;
+        false
+    }
+}
+
+/// A parked pin region opened again as a new scope of this thread (its
+/// sequence number, depth and place on the open-region stack are those a
+/// new region gets from `begin_region`), or null when none is parked.
+#[inline]
+pub fn unpark_pin() -> *mut Region {
+    #[cfg(not(loom))]
+    {
+        cache::CACHE
+            .try_with(|c| {
+                let r = c.parked_pins.get();
+                if r.is_null() {
+                    return r;
+                }
+                let open = c.open_scopes.get() + 1;
+                c.open_scopes.set(open);
+                // SAFETY: a parked block of this thread (`park_pin`); only
+                // this thread reads or writes it.
+                unsafe {
+                    c.parked_pins.set((*r).link);
+                    (*r).link = std::ptr::null_mut();
+                    (*r).open_below = c.open_top.get();
+                    (*r).id = c.next_seq();
+                    (*r).depth = open;
+                }
+                c.parked_pin_count.set(c.parked_pin_count.get() - 1);
+                c.open_top.set(r);
+                r
+            })
+            .unwrap_or(std::ptr::null_mut())
+    }
+    #[cfg(loom)]
+    std::ptr::null_mut()
 }
 
 /// The calling thread's open scope regions, oldest first.

@@ -15,8 +15,7 @@ use crate::control::coroutine::{note_region_exit, note_region_open};
 use crate::graph::barrier::store_into;
 use crate::graph::state::{self, version_of};
 use crate::region::{
-    for_each_hold, hold, owner, region_create, region_exit, region_is_state_version,
-    region_make_pin, Region,
+    for_each_hold, hold, owner, region_create_pin, region_exit_pin, region_is_state_version, Region,
 };
 
 /// The current version of the global-state region.
@@ -120,7 +119,7 @@ pub unsafe extern "C" fn omni_state_pin_word(word: *mut *mut Region, v: Value) {
         if owner::is_spawned_thread() {
             return;
         }
-        *word = pin(*word, r);
+        *word = pin_on_program_thread(*word, r);
         *word.add(1) = r;
     }
 }
@@ -143,10 +142,18 @@ unsafe fn pin(pins: *mut Region, r: *mut Region) -> *mut Region {
     if owner::is_spawned_thread() {
         return pins;
     }
+    // SAFETY: forwarded contract.
+    unsafe { pin_on_program_thread(pins, r) }
+}
+
+/// `pin` once the caller knows this is not a spawned thread.
+///
+/// # Safety
+/// As `omni_state_pin_region`.
+#[inline]
+unsafe fn pin_on_program_thread(pins: *mut Region, r: *mut Region) -> *mut Region {
     let p = if pins.is_null() {
-        let p = region_create();
-        // SAFETY: `p` was just created by this thread.
-        unsafe { region_make_pin(p) };
+        let p = region_create_pin();
         note_region_open(p);
         p
     } else {
@@ -177,7 +184,7 @@ pub unsafe extern "C" fn omni_state_unpin(pins: *mut Region) {
         if !retired.is_null() {
             for_each_hold(pins, &mut |r| held_retired |= r == retired);
         }
-        region_exit(pins);
+        region_exit_pin(pins);
     }
     if held_retired {
         state::pin_ended(retired);
