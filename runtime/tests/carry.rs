@@ -11,13 +11,28 @@ use omni_runtime::region::*;
 use omni_runtime::rt::region_abi::{
     omni_carry_end, omni_carry_renew, omni_region_create, omni_region_exit, CARRY_MIN_BYTES,
 };
-use omni_runtime::stats::{snapshot, Counter};
+use omni_runtime::stats::{flush_thread, snapshot, Counter};
 use omni_runtime::value::*;
 
-/// The tests read the process-wide renewal counters: they run one at a time.
-fn one_at_a_time() -> std::sync::MutexGuard<'static, ()> {
+/// The tests read the process-wide renewal counters: they run one at a time,
+/// and each moves its thread's counts into the process totals before the
+/// next may start (a test thread's counts otherwise reach them only when
+/// the thread exits, after the lock is released, and a loaded machine let
+/// them land inside the next test's measurement: a flaky failure of the
+/// accumulating loop's copying bound).
+struct Serial(#[allow(dead_code)] std::sync::MutexGuard<'static, ()>);
+
+impl Drop for Serial {
+    fn drop(&mut self) {
+        flush_thread();
+    }
+}
+
+fn one_at_a_time() -> Serial {
     static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
-    SERIAL.lock().unwrap_or_else(|e| e.into_inner())
+    let g = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    flush_thread();
+    Serial(g)
 }
 
 fn sum(mut l: Value) -> i64 {
