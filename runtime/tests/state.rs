@@ -88,6 +88,23 @@ unsafe fn sum(mut l: Value) -> i64 {
     s
 }
 
+/// The program's one global: a leaked slot registered as the state's root,
+/// holding a 10-element list (sum 55) built in the current state version;
+/// with the live-region count from before the list and that version.
+///
+/// # Safety
+/// The calling test is the program thread and holds `serial()`.
+unsafe fn one_global_of_ten() -> (&'static mut Value, i64, *mut Region) {
+    let slot: &'static mut Value = Box::leak(Box::new(NIL));
+    // SAFETY: the slot lives for the process (leaked).
+    unsafe { omni_rt_register_globals(slot as *mut Value, 1) };
+    let regions_at_start = snapshot().regions_live;
+    let v1 = state_region();
+    // SAFETY: `v1` is the current version, alive.
+    *slot = unsafe { list(v1, 1, 10) };
+    (slot, regions_at_start, v1)
+}
+
 /// An object built in a newer version from a value of an older one, kept
 /// by a caller (pinned) and dropped from every global, stays intact across
 /// later renewals: the value is refreshed before it is built in (without,
@@ -200,11 +217,7 @@ fn a_loops_pin_word_keeps_the_current_version_and_drops_a_retired_one() {
     // SAFETY: this test is the program thread; the slot lives for the
     // process; the pin word is ended once.
     unsafe {
-        let slot: &'static mut Value = Box::leak(Box::new(NIL));
-        omni_rt_register_globals(slot as *mut Value, 1);
-        let regions_at_start = snapshot().regions_live;
-        let v1 = state_region();
-        *slot = list(v1, 1, 10);
+        let (slot, regions_at_start, v1) = one_global_of_ten();
         let mut word: [*mut Region; 2] = [std::ptr::null_mut(); 2];
         // Immediates and objects outside the state pin nothing.
         omni_state_pin_word(word.as_mut_ptr(), omni_runtime::value::make_int(3));
@@ -261,11 +274,7 @@ fn a_reused_pin_region_holds_only_what_the_new_activation_pins() {
     // SAFETY: this test is the program thread; the slot lives for the
     // process; every pin is ended once.
     unsafe {
-        let slot: &'static mut Value = Box::leak(Box::new(NIL));
-        omni_rt_register_globals(slot as *mut Value, 1);
-        let regions_at_start = snapshot().regions_live;
-        let v1 = state_region();
-        *slot = list(v1, 1, 10);
+        let (slot, regions_at_start, v1) = one_global_of_ten();
         let first = pin_value(std::ptr::null_mut(), *slot);
         assert_eq!(holds_of(first), vec![v1]);
         let first_id = region_id(first);
@@ -317,11 +326,7 @@ fn an_open_pin_region_is_not_reused_and_its_abandonment_ends_it() {
     // SAFETY: this test is the program thread; the slot lives for the
     // process; every pin is ended once.
     unsafe {
-        let slot: &'static mut Value = Box::leak(Box::new(NIL));
-        omni_rt_register_globals(slot as *mut Value, 1);
-        let regions_at_start = snapshot().regions_live;
-        let v1 = state_region();
-        *slot = list(v1, 1, 10);
+        let (slot, regions_at_start, v1) = one_global_of_ten();
         let suspended = pin_value(std::ptr::null_mut(), *slot);
         let mut others = Vec::new();
         for _ in 0..4 {
