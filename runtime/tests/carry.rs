@@ -51,6 +51,16 @@ unsafe fn renew(result: *mut Region, state: &mut [Value]) {
     unsafe { omni_carry_renew(result, state.as_mut_ptr(), state.len()) }
 }
 
+/// A loop's result region and its carry state `[young, limit, root]`,
+/// moved to a carry region of its own (the root: nothing yet).
+unsafe fn loop_in_a_carry_region() -> (*mut Region, [Value; 3]) {
+    let result = omni_region_create();
+    let mut state = [result as Value, 0, NIL];
+    // SAFETY: `result` was just created by this thread.
+    unsafe { renew(result, &mut state) };
+    (result, state)
+}
+
 unsafe fn end(result: *mut Region, state: &mut [Value]) {
     unsafe { omni_carry_end(result, state.as_mut_ptr(), state.len()) }
 }
@@ -161,9 +171,7 @@ unsafe fn renew_until_renewed(result: *mut Region, state: &mut [Value]) {
 fn the_old_generation_is_renewed_when_it_outgrows_its_limit() {
     let _serial = one_at_a_time();
     unsafe {
-        let result = omni_region_create();
-        let mut state = [result as Value, 0, NIL];
-        renew(result, &mut state);
+        let (result, mut state) = loop_in_a_carry_region();
         // Each iteration: the carried list is replaced by a fresh 2,000-pair
         // list; what was carried before becomes garbage in the old
         // generation once the next young region is renewed.
@@ -201,9 +209,7 @@ fn the_old_generation_is_renewed_when_it_outgrows_its_limit() {
 fn a_mostly_live_young_region_is_absorbed_not_copied() {
     let _serial = one_at_a_time();
     unsafe {
-        let result = omni_region_create();
-        let mut state = [result as Value, 0, NIL];
-        renew(result, &mut state);
+        let (result, mut state) = loop_in_a_carry_region();
         // An accumulator: every pair the loop allocates stays live.
         let mut acc = NIL;
         let mut copied = Vec::new();
@@ -306,9 +312,7 @@ fn an_exit_whose_merge_is_refused_copies_the_values_leaving_the_loop() {
 fn an_accumulating_loop_backs_off_its_old_generation_renewals() {
     let _serial = one_at_a_time();
     unsafe {
-        let result = omni_region_create();
-        let mut state = [result as Value, 0, NIL];
-        renew(result, &mut state);
+        let (result, mut state) = loop_in_a_carry_region();
         // An accumulator: every pair stays live, so every renewal of the
         // old generation copies all of it and frees nothing. Once the old
         // generation and the young region promoted into it were both found

@@ -4590,18 +4590,9 @@ fn int_cc(op: InlineOp) -> Result<IntCC> {
 /// How many times each variable of `f` is read: statement operands and
 /// block tails (conditions, returned and yielded atoms, call operands).
 fn use_counts(f: &ir::Function) -> (Vec<u32>, Vec<u32>) {
-    let mut uses = vec![0u32; f.nvars as usize];
+    let uses = ir::visit::read_counts(&f.body, f.nvars);
     let mut self_yields = vec![0u32; f.nvars as usize];
-    let mut count = |a: &Atom| {
-        if let Atom::Var(v) = a {
-            if let Some(n) = uses.get_mut(v.0 as usize) {
-                *n += 1;
-            }
-        }
-    };
-    let mut atoms = Vec::new();
     ir::visit::walk_block(&f.body, &mut |st| {
-        atoms.extend(st.op.operands());
         if let Op::If {
             cond: Atom::Var(c),
             then,
@@ -4617,17 +4608,6 @@ fn use_counts(f: &ir::Function) -> (Vec<u32>, Vec<u32>) {
             }
         }
     });
-    ir::visit::walk_tails(&f.body, &mut |t| match t {
-        Tail::Return(a) | Tail::Yield(a) | Tail::If { cond: a, .. } => atoms.push(*a),
-        Tail::Call { callee, args, .. } => {
-            atoms.push(match callee {
-                Callee::Known { env, .. } => *env,
-                Callee::Unknown(f) => *f,
-            });
-            atoms.extend(args.iter().copied());
-        }
-    });
-    atoms.iter().for_each(&mut count);
     (uses, self_yields)
 }
 

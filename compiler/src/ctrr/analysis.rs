@@ -729,7 +729,14 @@ pub fn passed_back_in_place(f: &Function) -> HashSet<VarId> {
 /// passed to a tail call, or built or passed (per the callee summaries) into
 /// something that is. Unlike the levels, a store into the global state does
 /// not count (the state region is not the result region).
-pub fn reaching_result(f: &Function, summaries: &[Summary]) -> std::collections::HashSet<VarId> {
+///
+/// `in_place`: the parameters the function passes back only in their own
+/// place (`passed_back_in_place`).
+pub fn reaching_result(
+    f: &Function,
+    summaries: &[Summary],
+    in_place: &HashSet<VarId>,
+) -> HashSet<VarId> {
     let mut c = Constraints::default();
     c.block(f, summaries, &f.body, None);
     let mut succ: NodeMap<Vec<Node>> = NodeMap::default();
@@ -739,7 +746,6 @@ pub fn reaching_result(f: &Function, summaries: &[Summary]) -> std::collections:
     // A parameter a loop only ever passes back in its own place is the
     // caller's value in every iteration: it reaches the result region only
     // if the body uses it so, not by being carried to the next iteration.
-    let in_place = passed_back_in_place(f);
     let base: Vec<(Node, Lifetime, Cause)> = c
         .level_base
         .into_iter()

@@ -36,7 +36,7 @@
 
 use super::analysis::{passed_back_in_place, stays_in_result, Lifetime, Summary};
 use super::report::{CarryDecision, FunctionReport};
-use crate::ir::visit::{walk_block, walk_block_mut, walk_tails};
+use crate::ir::visit::{read_counts, walk_block, walk_block_mut};
 use crate::ir::*;
 use omni_runtime::prims::PrimEffect;
 use std::collections::{HashMap, HashSet};
@@ -414,22 +414,7 @@ fn build_where_stored(
     sites: &[AllocSite],
     nvars: &mut u32,
 ) -> Vec<(AllocSiteId, VarId)> {
-    let mut uses: HashMap<VarId, usize> = HashMap::new();
-    let mut count = |a: &Atom| {
-        if let Atom::Var(v) = a {
-            *uses.entry(*v).or_default() += 1;
-        }
-    };
-    walk_block(body, &mut |st| st.op.operands().iter().for_each(&mut count));
-    walk_tails(body, &mut |t| match t {
-        Tail::Return(a) | Tail::Yield(a) | Tail::If { cond: a, .. } => count(a),
-        Tail::Call { callee, args, .. } => {
-            match callee {
-                Callee::Known { env: a, .. } | Callee::Unknown(a) => count(a),
-            }
-            args.iter().for_each(&mut count);
-        }
-    });
+    let uses = read_counts(body, *nvars);
     let mut out = Vec::new();
     where_stored_in(body, stays, in_place, sites, &uses, nvars, &mut out);
     out
@@ -440,7 +425,7 @@ fn where_stored_in(
     stays: &HashSet<VarId>,
     in_place: &HashSet<VarId>,
     sites: &[AllocSite],
-    uses: &HashMap<VarId, usize>,
+    uses: &[u32],
     nvars: &mut u32,
     out: &mut Vec<(AllocSiteId, VarId)>,
 ) {
@@ -528,7 +513,7 @@ fn where_stored_in(
                 .count();
             let total: usize = group
                 .iter()
-                .map(|v| uses.get(v).copied().unwrap_or(0))
+                .map(|v| uses.get(v.0 as usize).copied().unwrap_or(0) as usize)
                 .sum();
             if total != inner + at_store || at_store != 1 {
                 continue;

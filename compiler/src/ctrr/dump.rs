@@ -120,33 +120,16 @@ pub fn dump(prog: &Program, report: &CtrrReport, include_prelude: bool) -> Strin
                     "  carry region v{} (renewal limit v{}): starts as the result region, moves to a region of its own after 16 KiB",
                     c.carry.0, c.limit.0
                 );
-                for l in &c.back_edges {
-                    let _ = writeln!(
-                        out,
-                        "  carry renewal at {}: once the young carry region is full, copies what the next iteration's operands reach in it into the loop's old region",
-                        loc(*l)
-                    );
-                }
-                for l in &c.exits {
-                    let _ = writeln!(
-                        out,
-                        "  carry end at {}: the carry regions go to the result region",
-                        loc(*l)
-                    );
-                }
-                for l in &c.where_stored {
-                    let _ = writeln!(
-                        out,
-                        "  built where its container lives at {}: the current state version when the container is in it, else the result region (only stored, before any renewal point)",
-                        loc(*l)
-                    );
-                }
-                for l in &c.stays_in_result {
-                    let _ = writeln!(
-                        out,
-                        "  stays in the result region at {}: only stored into a container older than the carry region (no barrier copy)",
-                        loc(*l)
-                    );
+                let notes: [(&[LocId], &str, &str); 4] = [
+                    (&c.back_edges, "carry renewal", "once the young carry region is full, copies what the next iteration's operands reach in it into the loop's old region"),
+                    (&c.exits, "carry end", "the carry regions go to the result region"),
+                    (&c.where_stored, "built where its container lives", "the current state version when the container is in it, else the result region (only stored, before any renewal point)"),
+                    (&c.stays_in_result, "stays in the result region", "only stored into a container older than the carry region (no barrier copy)"),
+                ];
+                for (locs, what, why) in notes {
+                    for l in locs {
+                        let _ = writeln!(out, "  {what} at {}: {why}", loc(*l));
+                    }
                 }
             } else {
                 let _ = writeln!(

@@ -261,18 +261,19 @@ pub fn insert_state_access(
 ) -> StateAccess {
     let may_renew = facts.may_renew[func.id.0 as usize];
     let holds_result = !matches!(func.kind, FunctionKind::TopLevel | FunctionKind::Entry);
-    let escaping = if holds_result {
-        reaching_result(func, summaries)
-    } else {
-        HashSet::new()
-    };
     // A parameter a loop passes back in its own place does not reach the
     // result region by being carried (`reaching_result`), so the back edge
     // gives its refreshed value no escape hold, which kept one version per
     // renewal alive for the whole loop (issue 12): the loop's pin keeps it
-    // instead, from one iteration to the next (`StatePin` after the back
-    // edge's `StateUnpin`, which keeps only pins of the current version).
+    // instead, from one iteration to the next (`StatePinMoved` after the
+    // back edge's `StateUnpin`, which keeps only pins of the current
+    // version, when the back edge's refresh moved it).
     let in_place = passed_back_in_place(func);
+    let escaping = if holds_result {
+        reaching_result(func, summaries, &in_place)
+    } else {
+        HashSet::new()
+    };
     let pinned = may_renew && uses_state(prog_sites, &func.body, facts);
     let mut acc = StateAccess {
         may_renew,

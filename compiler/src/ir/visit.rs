@@ -102,6 +102,41 @@ impl Op {
     }
 }
 
+impl Tail {
+    /// The atoms this tail reads (a tail `if`: its condition; its blocks
+    /// are walked separately; a call: its closure, then its arguments).
+    pub fn operands(&self) -> Vec<Atom> {
+        match self {
+            Tail::Return(a) | Tail::Yield(a) | Tail::If { cond: a, .. } => vec![*a],
+            Tail::Call { callee, args, .. } => {
+                let env = match callee {
+                    Callee::Known { env, .. } => *env,
+                    Callee::Unknown(f) => *f,
+                };
+                std::iter::once(env).chain(args.iter().copied()).collect()
+            }
+        }
+    }
+}
+
+/// How many times each of the `nvars` variables is read in `b`, nested
+/// blocks included: statement operands and block tails.
+pub fn read_counts(b: &Block, nvars: u32) -> Vec<u32> {
+    let mut uses = vec![0u32; nvars as usize];
+    let mut count = |atoms: Vec<Atom>| {
+        for a in atoms {
+            if let Atom::Var(v) = a {
+                if let Some(n) = uses.get_mut(v.0 as usize) {
+                    *n += 1;
+                }
+            }
+        }
+    };
+    walk_block(b, &mut |st| count(st.op.operands()));
+    walk_tails(b, &mut |t| count(t.operands()));
+    uses
+}
+
 /// Visit every statement of a block, nested blocks included.
 pub fn walk_block(b: &Block, f: &mut dyn FnMut(&Stmt)) {
     for st in &b.stmts {
